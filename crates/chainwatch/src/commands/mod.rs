@@ -1,0 +1,4 @@
+//! One module per top-level command.
+
+pub(crate) mod completions;
+pub(crate) mod inspect;

@@ -1,0 +1,40 @@
+//! The `chainwatch` command-line program: wires the library crates to commands and renders
+//! their results for people (`--format human`) and programs (`--format json`).
+
+mod cli;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::output::Status;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with status 0; usage errors exit with 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    cli.color.apply();
+    let ctx = output::Context::new(&cli);
+    let result = match cli.command {
+        Command::Inspect(args) => commands::inspect::run(&ctx, args),
+        Command::Completions(args) => commands::completions::run(&args),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(error) => {
+            if output::is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            }
+            output::report_error(&error);
+            Status::from_error(&error).into()
+        }
+    }
+}
