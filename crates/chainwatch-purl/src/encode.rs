@@ -13,28 +13,74 @@ const fn is_literal(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~' | b':')
 }
 
+/// Per byte: `true` when it stays literal. `SEGMENTS` also keeps `/`, the separator of
+/// namespace, subpath and git name segments.
+const fn literal_table(slash: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        #[expect(clippy::cast_possible_truncation, reason = "i < 256")]
+        let b = i as u8;
+        table[i] = is_literal(b) || (slash && b == b'/');
+        i += 1;
+    }
+    table
+}
+
+/// A component encoded as a whole: `/` is escaped.
+pub(crate) static COMPONENT: [bool; 256] = literal_table(false);
+/// Segments joined by `/`: the `/` stays.
+pub(crate) static SEGMENTS: [bool; 256] = literal_table(true);
+
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-/// Appends `s` to `out`, percent-encoding every byte that the specification does not
-/// allow literally.
-pub(crate) fn encode_into(out: &mut String, s: &str) {
+/// `%00%01…%FF`: the escape of byte `b` is `TRIPLETS[3 * b..3 * b + 3]`.
+static TRIPLETS: [u8; 768] = {
+    let mut t = [0u8; 768];
+    let mut i = 0;
+    while i < 256 {
+        t[3 * i] = b'%';
+        t[3 * i + 1] = HEX_UPPER[i >> 4];
+        t[3 * i + 2] = HEX_UPPER[i & 0x0f];
+        i += 1;
+    }
+    t
+};
+
+fn triplet(b: u8) -> &'static str {
+    let i = 3 * usize::from(b);
+    // The table is ASCII, so every 3-byte window is a valid `str`.
+    std::str::from_utf8(&TRIPLETS[i..i + 3]).unwrap_or("%3F")
+}
+
+/// How many bytes of `s` `table` percent-encodes (each becomes three).
+pub(crate) fn escapes(s: &str, table: &[bool; 256]) -> usize {
+    s.bytes().filter(|&b| !table[usize::from(b)]).count()
+}
+
+/// Appends `s` to `out`, percent-encoding every byte that `table` does not keep literal.
+/// Returns whether anything was encoded.
+pub(crate) fn encode_into(out: &mut String, s: &str, table: &[bool; 256]) -> bool {
     let bytes = s.as_bytes();
+    if bytes.iter().all(|&b| table[usize::from(b)]) {
+        out.push_str(s);
+        return false;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        if !is_literal(b) {
+        if !table[usize::from(b)] {
             // Literal bytes are ASCII, so a non-empty run always ends on a char boundary.
             if start < i {
                 out.push_str(&s[start..i]);
             }
-            out.push('%');
-            out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-            out.push(char::from(HEX_UPPER[usize::from(b & 0x0f)]));
+            out.push_str(triplet(b));
             start = i + 1;
         }
     }
     if start < bytes.len() {
         out.push_str(&s[start..]);
     }
+    true
 }
 
 /// Why a component could not be percent-decoded.
@@ -91,7 +137,8 @@ mod tests {
 
     fn enc(s: &str) -> String {
         let mut out = String::new();
-        encode_into(&mut out, s);
+        encode_into(&mut out, s, &COMPONENT);
+        assert_eq!(out.len(), s.len() + 2 * escapes(s, &COMPONENT));
         out
     }
 
@@ -104,6 +151,9 @@ mod tests {
         assert_eq!(enc("https://x/y"), "https:%2F%2Fx%2Fy");
         assert_eq!(enc("a,b"), "a%2Cb");
         assert_eq!(enc("é"), "%C3%A9");
+        let mut segments = String::new();
+        encode_into(&mut segments, "a b/c", &SEGMENTS);
+        assert_eq!(segments, "a%20b/c");
     }
 
     #[test]

@@ -34,6 +34,8 @@ impl fmt::Display for Component {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PurlError {
+    #[error("a purl of {len} bytes is too long: the limit is 1 MiB")]
+    TooLong { len: usize },
     #[error("missing scheme: a purl starts with `pkg:`")]
     MissingScheme,
     #[error("unknown scheme `{scheme}`: a purl starts with `pkg:`")]

@@ -1,10 +1,15 @@
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
-use crate::encode::{self, DecodeError};
+use crate::encode::{self, COMPONENT, DecodeError, SEGMENTS};
 use crate::error::{Component, PurlError};
 use crate::types::{self, Presence, Special, TypeRules};
+
+/// The longest purl we accept (1 MiB): real ones are well under 4 KiB, and offsets are `u32`.
+const MAX_LEN: usize = 1 << 20;
 
 /// How strictly [`Purl::parse_with`] reads its input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -17,59 +22,92 @@ pub enum ParseMode {
     Strict,
 }
 
+/// A byte range of [`Purl::buf`]; empty means absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+}
+
 /// A parsed, normalized Package URL.
 ///
 /// Every `Purl` is valid and normalized: the type is lower case, each registered type's
 /// case and naming rules are applied, qualifiers are sorted with unique keys and non-empty
 /// values, and empty, `.` and `..` subpath segments are gone. Two purls are equal exactly
-/// when their canonical strings ([`fmt::Display`]) are equal.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// when their canonical strings are equal.
+///
+/// The decoded components and the canonical string live in one allocation.
+#[derive(Clone)]
 pub struct Purl {
-    ty: String,
-    namespace: Option<String>,
-    name: String,
-    version: Option<String>,
-    qualifiers: Qualifiers,
-    subpath: Option<String>,
+    buf: Box<str>,
+    ty: Span,
+    namespace: Span,
+    name: Span,
+    version: Span,
+    subpath: Span,
+    qualifiers: Box<[(Span, Span)]>,
+    canonical: Span,
 }
 
 /// The qualifiers of a purl: sorted by key, keys unique, values never empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Qualifiers(Vec<(String, String)>);
+#[derive(Clone, Copy)]
+pub struct Qualifiers<'a> {
+    buf: &'a str,
+    pairs: &'a [(Span, Span)],
+}
 
-impl Qualifiers {
+impl<'a> Qualifiers<'a> {
+    fn at(&self, span: Span) -> &'a str {
+        &self.buf[span.start as usize..span.end as usize]
+    }
+
     /// The value of `key`, if present.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        self.pairs
+            .binary_search_by(|(k, _)| self.at(*k).cmp(key))
             .ok()
-            .map(|i| self.0[i].1.as_str())
+            .map(|i| self.at(self.pairs[i].1))
     }
 
     /// `(key, value)` pairs in key order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&'a str, &'a str)> + 'a {
+        let this = *self;
+        self.pairs
+            .iter()
+            .map(move |(k, v)| (this.at(*k), this.at(*v)))
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.pairs.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.pairs.is_empty()
     }
+}
 
-    /// Sorts, drops empty values and rejects duplicate keys.
-    fn from_pairs(mut pairs: Vec<(String, String)>) -> Result<Self, PurlError> {
-        pairs.retain(|(_, v)| !v.is_empty());
-        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        if let Some(w) = pairs.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(PurlError::DuplicateQualifier {
-                key: w[0].0.clone(),
-            });
-        }
-        Ok(Qualifiers(pairs))
+impl fmt::Debug for Qualifiers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
+}
+
+type Str<'a> = Cow<'a, str>;
+
+/// Decoded components before the type's rules are applied; empty strings mean absent.
+struct Parts<'a> {
+    ty: Str<'a>,
+    namespace: Str<'a>,
+    name: Str<'a>,
+    version: Str<'a>,
+    qualifiers: Vec<(Str<'a>, Str<'a>)>,
+    subpath: Str<'a>,
 }
 
 impl Purl {
@@ -85,12 +123,21 @@ impl Purl {
 
     /// Parses a purl, right to left as the specification's parsing procedure describes.
     pub fn parse_with(input: &str, mode: ParseMode) -> Result<Purl, PurlError> {
-        let offset = |sub: &str| Some(sub.as_ptr() as usize - input.as_ptr() as usize);
+        if input.len() > MAX_LEN {
+            return Err(PurlError::TooLong { len: input.len() });
+        }
+        // Byte offset of a component within the input, for error messages.
+        let offset = |sub: &str| {
+            (sub.as_ptr() as usize)
+                .checked_sub(input.as_ptr() as usize)
+                .filter(|o| *o <= input.len())
+        };
 
         // Scheme: `pkg`, in any case, then `:` and any number of slashes.
-        let Some((scheme, rest)) = input.split_once(':') else {
+        let Some(colon) = find(input, b':') else {
             return Err(PurlError::MissingScheme);
         };
+        let scheme = &input[..colon];
         if !scheme.eq_ignore_ascii_case("pkg") {
             return Err(if scheme.contains(['/', '@', '?', '#']) {
                 PurlError::MissingScheme
@@ -100,19 +147,37 @@ impl Purl {
                 }
             });
         }
+        let rest = &input[colon + 1..];
 
-        let (rest, subpath_raw) = match rest.rsplit_once('#') {
-            Some((r, s)) => (r, Some(s)),
+        // Subpath after the last `#`, qualifiers after the last `?` before it: one
+        // backward pass finds both.
+        let (mut hash, mut question, mut question_before_hash) = (None, None, None);
+        for (i, b) in rest.bytes().enumerate().rev() {
+            match b {
+                b'#' if hash.is_none() => hash = Some(i),
+                b'?' if hash.is_some() && question_before_hash.is_none() => {
+                    question_before_hash = Some(i);
+                }
+                b'?' if question.is_none() => question = Some(i),
+                _ => {}
+            }
+        }
+        let (rest, subpath_raw) = match hash {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
             None => (rest, None),
         };
-        let (rest, qualifiers_raw) = match rest.rsplit_once('?') {
-            Some((r, q)) => (r, Some(q)),
+        let (rest, qualifiers_raw) = match if hash.is_some() {
+            question_before_hash
+        } else {
+            question
+        } {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
             None => (rest, None),
         };
         let rest = rest.trim_start_matches('/');
 
         // Type.
-        let Some((ty_raw, rest)) = rest.split_once('/') else {
+        let Some(slash) = find(rest, b'/') else {
             // `pkg:hackage` names a type but no package; `pkg:Foo@1.0` names neither.
             return Err(if check_type(rest).is_ok() {
                 PurlError::MissingName
@@ -120,69 +185,49 @@ impl Purl {
                 PurlError::MissingType
             });
         };
-        check_type(ty_raw)?;
-        let mut ty = ty_raw.to_owned();
-        ty.make_ascii_lowercase();
+        let (ty_raw, rest) = (&rest[..slash], &rest[slash + 1..]);
 
         // Version: after the last `@` of the last path segment.
-        let last_segment_start = rest.rfind('/').map_or(0, |i| i + 1);
-        let (rest, version_raw) = match rest[last_segment_start..].rfind('@') {
+        let last_slash = rfind(rest, b'/');
+        let last_segment_start = last_slash.map_or(0, |i| i + 1);
+        let (rest, version_raw, last_slash) = match rfind(&rest[last_segment_start..], b'@') {
             Some(at) => {
                 let at = last_segment_start + at;
-                (&rest[..at], Some(&rest[at + 1..]))
+                (&rest[..at], Some(&rest[at + 1..]), last_slash)
             }
-            None => (rest, None),
-        };
-        let rest = if version_raw.is_some() {
-            rest
-        } else {
-            rest.trim_end_matches('/')
+            None if rest.ends_with('/') => {
+                let trimmed = rest.trim_end_matches('/');
+                (trimmed, None, rfind(trimmed, b'/'))
+            }
+            None => (rest, None, last_slash),
         };
 
         // Name and namespace.
-        let (namespace_raw, name_raw) = match rest.rsplit_once('/') {
-            Some((ns, name)) => (Some(ns), name),
-            None => (None, rest),
+        let (namespace_raw, name_raw) = match last_slash {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (&rest[..0], rest),
         };
         if name_raw.is_empty() {
             return Err(PurlError::MissingName);
         }
-        let name = decode(name_raw, Component::Name, offset(name_raw))?.into_owned();
-        let mut namespace = String::new();
-        if let Some(ns) = namespace_raw {
-            for segment in ns.split('/').filter(|s| !s.is_empty()) {
-                let decoded = decode(segment, Component::Namespace, offset(segment))?;
-                if decoded.contains('/') {
-                    return Err(PurlError::InvalidSegment {
-                        component: Component::Namespace,
-                        segment: decoded.into_owned(),
-                        reason: "a segment may not contain `/`",
-                    });
-                }
-                push_segment(&mut namespace, &decoded);
-            }
-        }
-        let version = match version_raw {
-            Some(v) => Some(decode(v, Component::Version, offset(v))?.into_owned()),
-            None => None,
+        let parts = Parts {
+            ty: normalize_type(ty_raw)?,
+            namespace: decode_segments(namespace_raw, Component::Namespace, &offset, false)?,
+            name: decode(name_raw, Component::Name, offset(name_raw))?,
+            version: match version_raw {
+                Some(v) => decode(v, Component::Version, offset(v))?,
+                None => Cow::Borrowed(""),
+            },
+            qualifiers: match qualifiers_raw {
+                Some(q) => parse_qualifiers(q, mode, &offset)?,
+                None => Vec::new(),
+            },
+            subpath: match subpath_raw {
+                Some(sp) => decode_segments(sp, Component::Subpath, &offset, true)?,
+                None => Cow::Borrowed(""),
+            },
         };
-
-        let qualifiers = match qualifiers_raw {
-            Some(q) => parse_qualifiers(q, mode, &offset)?,
-            None => Qualifiers::default(),
-        };
-        let subpath = match subpath_raw {
-            Some(sp) => parse_subpath(sp, &offset)?,
-            None => String::new(),
-        };
-        finish(Parts {
-            ty,
-            namespace,
-            name,
-            version,
-            qualifiers,
-            subpath,
-        })
+        finish(parts)
     }
 
     /// Starts building a purl from decoded components.
@@ -197,52 +242,78 @@ impl Purl {
         }
     }
 
+    fn at(&self, span: Span) -> &str {
+        &self.buf[span.start as usize..span.end as usize]
+    }
+
+    fn opt(&self, span: Span) -> Option<&str> {
+        (!span.is_empty()).then(|| self.at(span))
+    }
+
     /// The package type, lower case (`npm`, `pypi`, `deb`, …).
     pub fn ty(&self) -> &str {
-        &self.ty
+        self.at(self.ty)
     }
 
     /// The namespace, its segments joined by `/`, decoded.
     pub fn namespace(&self) -> Option<&str> {
-        self.namespace.as_deref()
+        self.opt(self.namespace)
     }
 
     /// The name, decoded.
     pub fn name(&self) -> &str {
-        &self.name
+        self.at(self.name)
     }
 
     /// The version, decoded.
     pub fn version(&self) -> Option<&str> {
-        self.version.as_deref()
+        self.opt(self.version)
     }
 
-    pub fn qualifiers(&self) -> &Qualifiers {
-        &self.qualifiers
+    pub fn qualifiers(&self) -> Qualifiers<'_> {
+        Qualifiers {
+            buf: &self.buf,
+            pairs: &self.qualifiers,
+        }
     }
 
     /// The value of one qualifier.
     pub fn qualifier(&self, key: &str) -> Option<&str> {
-        self.qualifiers.get(key)
+        self.qualifiers().get(key)
     }
 
     /// The subpath, its segments joined by `/`, decoded.
     pub fn subpath(&self) -> Option<&str> {
-        self.subpath.as_deref()
+        self.opt(self.subpath)
+    }
+
+    /// The canonical string: `pkg:type/namespace/name@version?qualifiers#subpath`.
+    pub fn canonical(&self) -> &str {
+        self.at(self.canonical)
     }
 
     /// The same package at another version (or at none).
     #[must_use]
     pub fn with_version(&self, version: Option<&str>) -> Purl {
-        let mut purl = self.clone();
-        purl.version = version.filter(|v| !v.is_empty()).map(|v| {
-            let mut v = v.to_owned();
-            if types::rules_for(&purl.ty).lowercase_version {
-                lowercase_in_place(&mut v);
-            }
-            v
-        });
-        purl
+        let parts = Parts {
+            ty: Cow::Borrowed(self.ty()),
+            namespace: Cow::Borrowed(self.namespace().unwrap_or("")),
+            name: Cow::Borrowed(self.name()),
+            version: Cow::Borrowed(version.unwrap_or("")),
+            qualifiers: self
+                .qualifiers()
+                .iter()
+                .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v)))
+                .collect(),
+            subpath: Cow::Borrowed(self.subpath().unwrap_or("")),
+        };
+        let rules = types::rules_for(self.ty());
+        let mut parts = parts;
+        if rules.lowercase_version {
+            parts.version = lowercase(parts.version);
+        }
+        // Every other component is already normalized and valid.
+        assemble(parts)
     }
 
     /// For distribution packages, the source package named by the `upstream` qualifier
@@ -258,68 +329,27 @@ impl Purl {
         })
     }
 
-    /// Writes the canonical form: `pkg:type/namespace/name@version?qualifiers#subpath`.
-    fn write_canonical(&self, out: &mut String) {
-        write_name_part(out, &self.ty, self.namespace.as_deref(), &self.name);
-        if let Some(version) = &self.version {
-            out.push('@');
-            encode::encode_into(out, version);
-        }
-        for (i, (key, value)) in self.qualifiers.0.iter().enumerate() {
-            out.push(if i == 0 { '?' } else { '&' });
-            out.push_str(key);
-            out.push('=');
-            encode::encode_into(out, value);
-        }
-        if let Some(subpath) = &self.subpath {
-            out.push('#');
-            write_segments(out, subpath);
-        }
-    }
-
-    /// The canonical string (the same as `to_string()`).
-    pub fn canonical(&self) -> String {
-        let mut out = String::with_capacity(self.name.len() + 32);
-        self.write_canonical(&mut out);
-        out
-    }
-}
-
-/// `pkg:type/namespace/name`, shared by [`Purl`] and [`crate::PackageName`].
-pub(crate) fn write_name_part(out: &mut String, ty: &str, namespace: Option<&str>, name: &str) {
-    out.push_str("pkg:");
-    out.push_str(ty);
-    out.push('/');
-    if let Some(ns) = namespace {
-        write_segments(out, ns);
-        out.push('/');
-    }
-    if ty == "git" {
-        // The git name is a repository path: its slashes are separators.
-        write_segments(out, name);
-    } else {
-        encode::encode_into(out, name);
-    }
-}
-
-fn write_segments(out: &mut String, segments: &str) {
-    for (i, segment) in segments.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
-        }
-        encode::encode_into(out, segment);
+    #[allow(clippy::type_complexity)]
+    fn sort_key(&self) -> (&str, Option<&str>, &str, Option<&str>, &str) {
+        (
+            self.ty(),
+            self.namespace(),
+            self.name(),
+            self.version(),
+            self.canonical(),
+        )
     }
 }
 
 impl fmt::Display for Purl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.canonical())
+        f.write_str(self.canonical())
     }
 }
 
 impl fmt::Debug for Purl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Purl({self})")
+        write!(f, "Purl({})", self.canonical())
     }
 }
 
@@ -331,47 +361,46 @@ impl FromStr for Purl {
     }
 }
 
+/// Equal canonical strings, equal purls: the canonical form is unambiguous.
+impl PartialEq for Purl {
+    fn eq(&self, other: &Self) -> bool {
+        self.canonical() == other.canonical()
+    }
+}
+
+impl Eq for Purl {}
+
+impl Hash for Purl {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.canonical().hash(state);
+    }
+}
+
 impl PartialOrd for Purl {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-/// Orders by type, namespace, name, then the version *string*, qualifiers and subpath.
-/// This is a storage order, not a version order: comparing versions needs the ecosystem's
-/// own rules.
+/// Orders by type, namespace, name, then the version *string*, then the rest. This is a
+/// storage order, not a version order: comparing versions needs the ecosystem's own rules.
 impl Ord for Purl {
     fn cmp(&self, other: &Self) -> Ordering {
-        (
-            &self.ty,
-            &self.namespace,
-            &self.name,
-            &self.version,
-            &self.qualifiers,
-            &self.subpath,
-        )
-            .cmp(&(
-                &other.ty,
-                &other.namespace,
-                &other.name,
-                &other.version,
-                &other.qualifiers,
-                &other.subpath,
-            ))
+        self.sort_key().cmp(&other.sort_key())
     }
 }
 
 #[cfg(feature = "serde")]
 impl serde::Serialize for Purl {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.canonical())
+        s.serialize_str(self.canonical())
     }
 }
 
 #[cfg(feature = "serde")]
 impl<'de> serde::Deserialize<'de> for Purl {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let s = <Cow<'de, str>>::deserialize(d)?;
         Purl::parse(&s).map_err(serde::de::Error::custom)
     }
 }
@@ -412,163 +441,133 @@ impl PurlBuilder {
 
     /// Normalizes and validates the components.
     pub fn build(self) -> Result<Purl, PurlError> {
-        check_type(&self.ty)?;
-        let mut ty = self.ty;
-        ty.make_ascii_lowercase();
-
-        let mut namespace = String::new();
-        if let Some(ns) = &self.namespace {
-            for segment in ns.split('/').filter(|s| !s.is_empty()) {
-                push_segment(&mut namespace, segment);
-            }
+        let ty = normalize_type(&self.ty)?;
+        let mut qualifiers = Vec::with_capacity(self.qualifiers.len());
+        for (key, value) in &self.qualifiers {
+            let key = normalize_qualifier_key(key, ParseMode::Lenient)?;
+            qualifiers.push((key, Cow::Borrowed(value.as_str())));
         }
-        let name = self.name.trim_matches('/').to_owned();
-        if name.is_empty() {
+        let parts = Parts {
+            ty,
+            namespace: join_segments(self.namespace.as_deref(), false),
+            name: Cow::Borrowed(self.name.trim_matches('/')),
+            version: Cow::Borrowed(self.version.as_deref().unwrap_or("")),
+            qualifiers,
+            subpath: join_segments(self.subpath.as_deref(), true),
+        };
+        if parts.name.is_empty() {
             return Err(PurlError::MissingName);
         }
-
-        let mut qualifiers = Vec::with_capacity(self.qualifiers.len());
-        for (key, value) in self.qualifiers {
-            let key = key.to_ascii_lowercase();
-            check_qualifier_key(&key)?;
-            qualifiers.push((key, value));
-        }
-
-        let mut subpath = String::new();
-        if let Some(sp) = &self.subpath {
-            for segment in sp.split('/').filter(|s| !matches!(*s, "" | "." | "..")) {
-                push_segment(&mut subpath, segment);
-            }
-        }
-
-        finish(Parts {
-            ty,
-            namespace,
-            name,
-            version: self.version,
-            qualifiers: Qualifiers::from_pairs(qualifiers)?,
-            subpath,
-        })
+        finish(parts)
     }
 }
 
-/// Decoded components before type rules are applied. Empty strings mean absent.
-struct Parts {
-    ty: String,
-    namespace: String,
-    name: String,
-    version: Option<String>,
-    qualifiers: Qualifiers,
-    subpath: String,
+/// Joins the non-empty segments of a builder's namespace or subpath (without `.` and `..`
+/// for the subpath). Borrowed when nothing changes.
+fn join_segments(s: Option<&str>, skip_dots: bool) -> Str<'_> {
+    let s = s.unwrap_or("");
+    if s.is_empty() {
+        return Cow::Borrowed(s);
+    }
+    let keep = |seg: &&str| !(seg.is_empty() || skip_dots && matches!(*seg, "." | ".."));
+    if s.split('/').all(|seg| keep(&seg)) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.split('/').filter(keep).collect::<Vec<_>>().join("/"))
+    }
 }
 
-/// Applies the type's rules and checks what the type requires.
-fn finish(parts: Parts) -> Result<Purl, PurlError> {
-    let Parts {
-        ty,
-        mut namespace,
-        mut name,
-        version,
-        qualifiers,
-        subpath,
-    } = parts;
-    let rules = types::rules_for(&ty);
-    let mut version = version.filter(|v| !v.is_empty());
-
-    normalize_name_part(rules, &mut namespace, &mut name, Some(&qualifiers));
-    if let Some(v) = &mut version
-        && rules.lowercase_version
-    {
-        lowercase_in_place(v);
+/// Applies the type's rules, checks what the type requires, and assembles the purl.
+fn finish(mut parts: Parts<'_>) -> Result<Purl, PurlError> {
+    let rules = types::rules_for(&parts.ty);
+    parts.qualifiers.retain(|(_, v)| !v.is_empty());
+    parts.qualifiers.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    if let Some(w) = parts.qualifiers.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(PurlError::DuplicateQualifier {
+            key: w[0].0.clone().into_owned(),
+        });
     }
 
+    normalize_name_part(rules, &mut parts);
+    if rules.lowercase_version {
+        parts.version = lowercase(std::mem::take(&mut parts.version));
+    }
+
+    let ty = || parts.ty.clone().into_owned();
     match rules.namespace {
-        Presence::Required if namespace.is_empty() => {
+        Presence::Required if parts.namespace.is_empty() => {
             // A Go module path with a single element (`go.starlark.net`) has no namespace,
             // nor do the pseudo-modules `stdlib` and `toolchain`.
             let go_single_element = rules.special == Special::Golang
-                && (name.contains('.') || matches!(name.as_str(), "stdlib" | "toolchain"));
+                && (parts.name.contains('.') || matches!(&*parts.name, "stdlib" | "toolchain"));
             if !go_single_element {
-                return Err(PurlError::NamespaceRequired { ty });
+                return Err(PurlError::NamespaceRequired { ty: ty() });
             }
         }
-        Presence::Prohibited if !namespace.is_empty() => {
-            return Err(PurlError::NamespaceProhibited { ty, namespace });
+        Presence::Prohibited if !parts.namespace.is_empty() => {
+            return Err(PurlError::NamespaceProhibited {
+                ty: ty(),
+                namespace: parts.namespace.into_owned(),
+            });
         }
         _ => {}
     }
     for key in rules.required_qualifiers {
-        if qualifiers.get(key).is_none() {
-            return Err(PurlError::MissingQualifier { ty, key });
+        if !parts.qualifiers.iter().any(|(k, _)| k == key) {
+            return Err(PurlError::MissingQualifier { ty: ty(), key });
         }
     }
-    check_name_and_version(rules, &ty, &name, version.as_deref())?;
-
-    Ok(Purl {
-        ty,
-        namespace: Some(namespace).filter(|s| !s.is_empty()),
-        name,
-        version,
-        qualifiers,
-        subpath: Some(subpath).filter(|s| !s.is_empty()),
-    })
+    check_name_and_version(rules, &parts)?;
+    Ok(assemble(parts))
 }
 
-/// The case and naming rules of a type, applied to namespace and name. `qualifiers` is
-/// `None` for name identities, which have none.
-pub(crate) fn normalize_name_part(
-    rules: &TypeRules,
-    namespace: &mut String,
-    name: &mut String,
-    qualifiers: Option<&Qualifiers>,
-) {
+/// The case and naming rules of a type, applied to namespace and name.
+fn normalize_name_part(rules: &TypeRules, parts: &mut Parts<'_>) {
     match rules.special {
         Special::Git => {
             // The namespace is the host; the rest of the path belongs to the name.
-            if let Some((host, path)) = namespace.split_once('/') {
-                *name = format!("{path}/{name}");
-                namespace.truncate(host.len());
+            if let Some((host, path)) = parts.namespace.split_once('/') {
+                let name = format!("{path}/{}", parts.name);
+                let host = host.to_owned();
+                parts.name = Cow::Owned(name);
+                parts.namespace = Cow::Owned(host);
             }
-            if types::is_case_insensitive_git_host(&namespace.to_ascii_lowercase()) {
-                lowercase_in_place(namespace);
-                lowercase_in_place(name);
+            if types::is_case_insensitive_git_host(&parts.namespace.to_ascii_lowercase()) {
+                parts.namespace = lowercase(std::mem::take(&mut parts.namespace));
+                parts.name = lowercase(std::mem::take(&mut parts.name));
             }
         }
         Special::Mlflow => {
-            let databricks = qualifiers
-                .and_then(|q| q.get("repository_url"))
-                .is_some_and(|url| url.to_ascii_lowercase().contains("databricks"));
+            let databricks = parts.qualifiers.iter().any(|(k, v)| {
+                k == "repository_url" && v.to_ascii_lowercase().contains("databricks")
+            });
             if databricks {
-                lowercase_in_place(name);
+                parts.name = lowercase(std::mem::take(&mut parts.name));
             }
         }
         Special::Cpan => {
             // The namespace, when present, is a CPAN author id: upper case.
-            if !namespace.is_ascii() || namespace.bytes().any(|b| b.is_ascii_lowercase()) {
-                *namespace = namespace.to_uppercase();
+            if parts.namespace.chars().any(char::is_lowercase) {
+                parts.namespace = Cow::Owned(parts.namespace.to_uppercase());
             }
         }
         Special::None | Special::Pypi | Special::Golang | Special::ChromeExtension => {}
     }
     if rules.lowercase_namespace {
-        lowercase_in_place(namespace);
+        parts.namespace = lowercase(std::mem::take(&mut parts.namespace));
     }
     if rules.lowercase_name {
-        lowercase_in_place(name);
+        parts.name = lowercase(std::mem::take(&mut parts.name));
     }
-    if rules.special == Special::Pypi && name.contains('_') {
-        *name = name.replace('_', "-");
+    if rules.special == Special::Pypi && parts.name.contains('_') {
+        parts.name = Cow::Owned(parts.name.replace('_', "-"));
     }
 }
 
-fn check_name_and_version(
-    rules: &TypeRules,
-    ty: &str,
-    name: &str,
-    version: Option<&str>,
-) -> Result<(), PurlError> {
+fn check_name_and_version(rules: &TypeRules, parts: &Parts<'_>) -> Result<(), PurlError> {
+    let (name, version) = (&*parts.name, &*parts.version);
     let bad_name = |reason| PurlError::InvalidName {
-        ty: ty.to_owned(),
+        ty: parts.ty.clone().into_owned(),
         name: name.to_owned(),
         reason,
     };
@@ -582,18 +581,16 @@ fn check_name_and_version(
             if name.len() != 32 || !name.bytes().all(|b| (b'a'..=b'p').contains(&b)) {
                 return Err(bad_name("an extension id is 32 letters from `a` to `p`"));
             }
-            if let Some(v) = version {
-                let parts: Vec<&str> = v.split('.').collect();
-                let numeric = parts
-                    .iter()
-                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-                if parts.len() > 4 || !numeric {
-                    return Err(PurlError::InvalidVersion {
-                        ty: ty.to_owned(),
-                        version: v.to_owned(),
-                        reason: "an extension version is one to four dot-separated numbers",
-                    });
-                }
+            let segments = version.split('.').count();
+            let numeric = version
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            if !version.is_empty() && (segments > 4 || !numeric) {
+                return Err(PurlError::InvalidVersion {
+                    ty: parts.ty.clone().into_owned(),
+                    version: version.to_owned(),
+                    reason: "an extension version is one to four dot-separated numbers",
+                });
             }
         }
         _ => {}
@@ -601,8 +598,163 @@ fn check_name_and_version(
     Ok(())
 }
 
-/// A type is ASCII letters, digits, `.` and `-`, starting with a letter.
-fn check_type(ty: &str) -> Result<(), PurlError> {
+/// Lays the canonical string and the normalized components out in one buffer.
+///
+/// The canonical string comes first. A component that needs no percent-encoding reads
+/// the same decoded as encoded, so its span points into the canonical string; only the
+/// others are stored again, decoded, after it.
+fn assemble(parts: Parts<'_>) -> Purl {
+    let Parts {
+        ty,
+        namespace,
+        name,
+        version,
+        qualifiers,
+        subpath,
+    } = parts;
+    let name_table = if ty == "git" { &SEGMENTS } else { &COMPONENT };
+
+    // Exact size: the canonical string plus decoded copies of escaped components. An
+    // escaped component takes `len + 2 * escapes` in the canonical string, `len` again as
+    // its copy.
+    let size = |s: &str, table: &[bool; 256]| match encode::escapes(s, table) {
+        0 => s.len(),
+        e => 2 * s.len() + 2 * e,
+    };
+    let mut capacity = "pkg:".len() + ty.len() + 1 + size(&name, name_table);
+    if !namespace.is_empty() {
+        capacity += size(&namespace, &SEGMENTS) + 1;
+    }
+    if !version.is_empty() {
+        capacity += 1 + size(&version, &COMPONENT);
+    }
+    for (k, v) in &qualifiers {
+        capacity += 2 + k.len() + size(v, &COMPONENT);
+    }
+    if !subpath.is_empty() {
+        capacity += 1 + size(&subpath, &SEGMENTS);
+    }
+
+    let mut buf = String::with_capacity(capacity);
+    // Appends a component to the canonical string; its span, unless it had to be escaped.
+    let write = |buf: &mut String, s: &str, table: &[bool; 256]| {
+        let start = buf.len();
+        let escaped = encode::encode_into(buf, s, table);
+        if escaped {
+            COPY
+        } else {
+            span(start, buf.len())
+        }
+    };
+    buf.push_str("pkg:");
+    let ty_span = span(buf.len(), buf.len() + ty.len());
+    buf.push_str(&ty);
+    buf.push('/');
+    let mut namespace_span = Span::default();
+    if !namespace.is_empty() {
+        namespace_span = write(&mut buf, &namespace, &SEGMENTS);
+        buf.push('/');
+    }
+    let mut name_span = write(&mut buf, &name, name_table);
+    let mut version_span = Span::default();
+    if !version.is_empty() {
+        buf.push('@');
+        version_span = write(&mut buf, &version, &COMPONENT);
+    }
+    let mut qualifier_spans = Vec::with_capacity(qualifiers.len());
+    for (i, (key, value)) in qualifiers.iter().enumerate() {
+        buf.push(if i == 0 { '?' } else { '&' });
+        let key_span = span(buf.len(), buf.len() + key.len());
+        buf.push_str(key);
+        buf.push('=');
+        qualifier_spans.push((key_span, write(&mut buf, value, &COMPONENT)));
+    }
+    let mut subpath_span = Span::default();
+    if !subpath.is_empty() {
+        buf.push('#');
+        subpath_span = write(&mut buf, &subpath, &SEGMENTS);
+    }
+    let canonical = span(0, buf.len());
+
+    // Decoded copies of the components that were escaped.
+    let copy = |buf: &mut String, target: &mut Span, s: &str| {
+        if *target == COPY {
+            let start = buf.len();
+            buf.push_str(s);
+            *target = span(start, buf.len());
+        }
+    };
+    copy(&mut buf, &mut namespace_span, &namespace);
+    copy(&mut buf, &mut name_span, &name);
+    copy(&mut buf, &mut version_span, &version);
+    copy(&mut buf, &mut subpath_span, &subpath);
+    for ((_, value_span), (_, value)) in qualifier_spans.iter_mut().zip(&qualifiers) {
+        copy(&mut buf, value_span, value);
+    }
+    debug_assert_eq!(buf.len(), capacity, "the size computation is exact");
+
+    Purl {
+        buf: buf.into_boxed_str(),
+        ty: ty_span,
+        namespace: namespace_span,
+        name: name_span,
+        version: version_span,
+        subpath: subpath_span,
+        qualifiers: qualifier_spans.into_boxed_slice(),
+        canonical,
+    }
+}
+
+/// Marks a component whose decoded form must be copied after the canonical string.
+const COPY: Span = Span {
+    start: u32::MAX,
+    end: u32::MAX,
+};
+
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "inputs are at most MAX_LEN bytes"
+)]
+fn span(start: usize, end: usize) -> Span {
+    Span {
+        start: start as u32,
+        end: end as u32,
+    }
+}
+
+/// `pkg:type/namespace/name`, shared by [`Purl`] and [`crate::PackageName`].
+pub(crate) fn write_name_part(out: &mut String, ty: &str, namespace: Option<&str>, name: &str) {
+    out.push_str("pkg:");
+    out.push_str(ty);
+    out.push('/');
+    if let Some(ns) = namespace {
+        encode::encode_into(out, ns, &SEGMENTS);
+        out.push('/');
+    }
+    // The git name is a repository path: its slashes are separators.
+    let name_table = if ty == "git" { &SEGMENTS } else { &COMPONENT };
+    encode::encode_into(out, name, name_table);
+}
+
+/// The position of the first `b` in `s`. (A plain loop: faster than the general searchers
+/// on strings as short as purl components.)
+#[inline]
+fn find(s: &str, b: u8) -> Option<usize> {
+    s.bytes().position(|c| c == b)
+}
+
+/// The position of the last `b` in `s`.
+#[inline]
+fn rfind(s: &str, b: u8) -> Option<usize> {
+    s.bytes().rposition(|c| c == b)
+}
+
+/// Checks a type and lower-cases it: ASCII letters, digits, `.` and `-`, starting with a
+/// letter. A registered type already in lower case costs one string match.
+fn normalize_type(ty: &str) -> Result<Str<'_>, PurlError> {
+    if types::is_registered_type_fast(ty) {
+        return Ok(Cow::Borrowed(ty));
+    }
     let invalid = |reason| PurlError::InvalidType {
         ty: ty.to_owned(),
         reason,
@@ -618,80 +770,115 @@ fn check_type(ty: &str) -> Result<(), PurlError> {
                 "a type has only ASCII letters, digits, `.` and `-`",
             ))
         }
-        _ => Ok(()),
+        _ => Ok(lowercase(Cow::Borrowed(ty))),
     }
 }
 
-/// A key is lower-case ASCII letters, digits, `.`, `-` and `_`, starting with a letter.
-fn check_qualifier_key(key: &str) -> Result<(), PurlError> {
+fn check_type(ty: &str) -> Result<(), PurlError> {
+    normalize_type(ty).map(|_| ())
+}
+
+/// Checks a qualifier key, in one pass: lower-case ASCII letters, digits, `.`, `-` and
+/// `_`, starting with a letter. Lenient mode lower-cases upper-case letters first.
+fn normalize_qualifier_key(key: &str, mode: ParseMode) -> Result<Str<'_>, PurlError> {
     let invalid = |reason| PurlError::InvalidQualifierKey {
         key: key.to_owned(),
         reason,
     };
-    match key.bytes().next() {
-        None => Err(invalid("a key may not be empty")),
-        Some(b) if !b.is_ascii_alphabetic() => Err(invalid("a key starts with a letter")),
-        _ if key.bytes().any(|b| b.is_ascii_uppercase()) => Err(invalid("a key is lower case")),
-        _ if !key.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
-        }) =>
-        {
-            Err(invalid(
-                "a key has only ASCII letters, digits, `.`, `-` and `_`",
-            ))
+    let Some(first) = key.bytes().next() else {
+        return Err(invalid("a key may not be empty"));
+    };
+    if !first.is_ascii_alphabetic() {
+        return Err(invalid("a key starts with a letter"));
+    }
+    let mut upper = false;
+    for b in key.bytes() {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => {}
+            b'A'..=b'Z' => upper = true,
+            _ => {
+                return Err(invalid(
+                    "a key has only ASCII letters, digits, `.`, `-` and `_`",
+                ));
+            }
         }
-        _ => Ok(()),
+    }
+    match (upper, mode) {
+        (false, _) => Ok(Cow::Borrowed(key)),
+        (true, ParseMode::Lenient) => Ok(Cow::Owned(key.to_ascii_lowercase())),
+        (true, ParseMode::Strict) => Err(invalid("a key is lower case")),
     }
 }
 
-fn parse_qualifiers(
-    raw: &str,
+fn parse_qualifiers<'a>(
+    raw: &'a str,
     mode: ParseMode,
     offset: &dyn Fn(&str) -> Option<usize>,
-) -> Result<Qualifiers, PurlError> {
+) -> Result<Vec<(Str<'a>, Str<'a>)>, PurlError> {
     let mut qualifiers = Vec::new();
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
-        let Some((key, value)) = pair.split_once('=') else {
+        let Some(eq) = find(pair, b'=') else {
             return Err(PurlError::QualifierWithoutEquals {
                 pair: pair.to_owned(),
             });
         };
-        let key = match mode {
-            ParseMode::Strict => key.to_owned(),
-            ParseMode::Lenient => key.to_ascii_lowercase(),
-        };
-        check_qualifier_key(&key)?;
+        let (key, value) = (&pair[..eq], &pair[eq + 1..]);
+        let key = normalize_qualifier_key(key, mode)?;
         let value = decode(value, Component::Qualifier, offset(value))?;
-        qualifiers.push((key, value.into_owned()));
+        qualifiers.push((key, value));
     }
-    Qualifiers::from_pairs(qualifiers)
+    Ok(qualifiers)
 }
 
-/// Decoded subpath segments joined by `/`, without empty, `.` and `..` segments.
-fn parse_subpath(raw: &str, offset: &dyn Fn(&str) -> Option<usize>) -> Result<String, PurlError> {
-    let mut subpath = String::new();
+/// Decodes `/`-separated segments and joins them again with `/`, without empty segments
+/// (and, for the subpath, without `.` and `..`). Borrowed when nothing changes.
+fn decode_segments<'a>(
+    raw: &'a str,
+    component: Component,
+    offset: &dyn Fn(&str) -> Option<usize>,
+    skip_dots: bool,
+) -> Result<Str<'a>, PurlError> {
+    let skip = |s: &str| s.is_empty() || skip_dots && matches!(s, "." | "..");
+    // Fast path, one pass: no `%`, no empty segment, no `.` segment.
+    let bytes = raw.as_bytes();
+    let plain = !raw.is_empty()
+        && bytes[0] != b'/'
+        && bytes[bytes.len() - 1] != b'/'
+        && bytes.iter().enumerate().all(|(i, &b)| match b {
+            b'%' => false,
+            b'/' => bytes[i - 1] != b'/',
+            b'.' if skip_dots => {
+                let start = i == 0 || bytes[i - 1] == b'/';
+                let end = |j: usize| j == bytes.len() || bytes[j] == b'/';
+                !(start && (end(i + 1) || bytes[i + 1] == b'.' && end(i + 2)))
+            }
+            _ => true,
+        });
+    if plain || raw.is_empty() {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let mut out = String::with_capacity(raw.len());
     for segment in raw.split('/') {
-        let decoded = decode(segment, Component::Subpath, offset(segment))?;
-        if matches!(&*decoded, "" | "." | "..") {
+        let decoded = decode(segment, component, offset(segment))?;
+        if skip(&decoded) {
             continue;
         }
         if decoded.contains('/') {
             return Err(PurlError::InvalidSegment {
-                component: Component::Subpath,
+                component,
                 segment: decoded.into_owned(),
                 reason: "a segment may not contain `/`",
             });
         }
-        push_segment(&mut subpath, &decoded);
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(&decoded);
     }
-    Ok(subpath)
+    Ok(Cow::Owned(out))
 }
 
-fn decode(
-    s: &str,
-    component: Component,
-    offset: Option<usize>,
-) -> Result<std::borrow::Cow<'_, str>, PurlError> {
+fn decode(s: &str, component: Component, offset: Option<usize>) -> Result<Str<'_>, PurlError> {
     encode::decode(s).map_err(|e| match e {
         DecodeError::BadTriplet(at) => PurlError::InvalidPercentEncoding {
             component,
@@ -701,17 +888,22 @@ fn decode(
     })
 }
 
-fn push_segment(out: &mut String, segment: &str) {
-    if !out.is_empty() {
-        out.push('/');
+/// Lower-cases, allocating only when something changes.
+pub(crate) fn lowercase(s: Str<'_>) -> Str<'_> {
+    let mut upper = false;
+    for b in s.bytes() {
+        if b >= 0x80 {
+            return if s.chars().any(|c| c.to_lowercase().ne(std::iter::once(c))) {
+                Cow::Owned(s.to_lowercase())
+            } else {
+                s
+            };
+        }
+        upper |= b.is_ascii_uppercase();
     }
-    out.push_str(segment);
-}
-
-pub(crate) fn lowercase_in_place(s: &mut String) {
-    if s.is_ascii() {
-        s.make_ascii_lowercase();
+    if upper {
+        Cow::Owned(s.to_ascii_lowercase())
     } else {
-        *s = s.to_lowercase();
+        s
     }
 }

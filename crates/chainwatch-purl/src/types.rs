@@ -42,7 +42,6 @@ pub(crate) enum Special {
 
 #[derive(Debug)]
 pub(crate) struct TypeRules {
-    pub(crate) ty: &'static str,
     pub(crate) namespace: Presence,
     pub(crate) lowercase_namespace: bool,
     pub(crate) lowercase_name: bool,
@@ -51,9 +50,8 @@ pub(crate) struct TypeRules {
     pub(crate) special: Special,
 }
 
-const fn rules(ty: &'static str, namespace: Presence) -> TypeRules {
+const fn rules(namespace: Presence) -> TypeRules {
     TypeRules {
-        ty,
         namespace,
         lowercase_namespace: false,
         lowercase_name: false,
@@ -88,77 +86,84 @@ impl TypeRules {
 
 use Presence::{Optional, Prohibited, Required};
 
-/// The registered types, sorted by name (looked up by binary search).
-static REGISTERED: &[TypeRules] = &[
-    rules("alpm", Required).lower_ns().lower_name(),
-    rules("apk", Required).lower_ns().lower_name(),
-    rules("bazel", Prohibited),
-    rules("bitbucket", Required).lower_ns().lower_name(),
-    rules("bitnami", Prohibited).lower_name(),
-    rules("brew", Optional).lower_ns().lower_name(),
-    rules("cargo", Prohibited),
-    rules("chrome-extension", Prohibited)
-        .lower_name()
-        .special(Special::ChromeExtension),
-    rules("cocoapods", Prohibited),
-    rules("composer", Required).lower_ns().lower_name(),
-    rules("conan", Optional),
-    rules("conda", Prohibited),
-    rules("cpan", Optional).special(Special::Cpan),
-    rules("cran", Prohibited),
-    rules("deb", Required).lower_ns().lower_name(),
-    rules("docker", Optional),
-    rules("gem", Prohibited),
-    rules("generic", Optional),
-    rules("git", Required).special(Special::Git),
-    rules("github", Required).lower_ns().lower_name(),
-    rules("golang", Required).special(Special::Golang),
-    rules("hackage", Prohibited),
-    rules("hex", Optional).lower_ns().lower_name(),
-    rules("huggingface", Required).lower_version(),
-    rules("julia", Prohibited).require(&["uuid"]),
-    rules("luarocks", Optional).lower_ns().lower_name(),
-    rules("maven", Required),
-    rules("mlflow", Prohibited).special(Special::Mlflow),
-    rules("npm", Optional),
-    rules("nuget", Prohibited),
-    rules("oci", Prohibited).lower_name().lower_version(),
-    rules("opam", Prohibited),
-    rules("otp", Prohibited).lower_name(),
-    rules("pub", Prohibited).lower_name(),
-    rules("pypi", Prohibited)
-        .lower_name()
-        .lower_version()
-        .special(Special::Pypi),
-    rules("qpkg", Required).lower_ns(),
-    rules("rpm", Required).lower_ns(),
-    rules("swid", Optional).require(&["tag_id"]),
-    rules("swift", Required),
-    rules("vcpkg", Prohibited),
-    rules("vscode-extension", Required)
-        .lower_ns()
-        .lower_name()
-        .lower_version(),
-    rules("yocto", Optional).lower_ns(),
-];
+macro_rules! registered {
+    ($($ty:literal => $rules:expr,)*) => {
+        /// The names of the registered types, sorted.
+        static REGISTERED: &[&str] = &[$($ty,)*];
 
-static UNREGISTERED: TypeRules = rules("", Optional);
+        /// Whether `ty` is a registered type spelled in lower case (one string match).
+        pub(crate) fn is_registered_type_fast(ty: &str) -> bool {
+            matches!(ty, $($ty)|*)
+        }
 
-/// The rules for a (lower-case) type; unregistered types get permissive rules.
-pub(crate) fn rules_for(ty: &str) -> &'static TypeRules {
-    REGISTERED
-        .binary_search_by(|r| r.ty.cmp(ty))
-        .map_or(&UNREGISTERED, |i| &REGISTERED[i])
+        /// The rules for a (lower-case) type; unregistered types get permissive rules.
+        pub(crate) fn rules_for(ty: &str) -> &'static TypeRules {
+            match ty {
+                $($ty => {
+                    static RULES: TypeRules = $rules;
+                    &RULES
+                })*
+                _ => &UNREGISTERED,
+            }
+        }
+    };
 }
+
+registered! {
+    "alpm" => rules(Required).lower_ns().lower_name(),
+    "apk" => rules(Required).lower_ns().lower_name(),
+    "bazel" => rules(Prohibited),
+    "bitbucket" => rules(Required).lower_ns().lower_name(),
+    "bitnami" => rules(Prohibited).lower_name(),
+    "brew" => rules(Optional).lower_ns().lower_name(),
+    "cargo" => rules(Prohibited),
+    "chrome-extension" => rules(Prohibited).lower_name().special(Special::ChromeExtension),
+    "cocoapods" => rules(Prohibited),
+    "composer" => rules(Required).lower_ns().lower_name(),
+    "conan" => rules(Optional),
+    "conda" => rules(Prohibited),
+    "cpan" => rules(Optional).special(Special::Cpan),
+    "cran" => rules(Prohibited),
+    "deb" => rules(Required).lower_ns().lower_name(),
+    "docker" => rules(Optional),
+    "gem" => rules(Prohibited),
+    "generic" => rules(Optional),
+    "git" => rules(Required).special(Special::Git),
+    "github" => rules(Required).lower_ns().lower_name(),
+    "golang" => rules(Required).special(Special::Golang),
+    "hackage" => rules(Prohibited),
+    "hex" => rules(Optional).lower_ns().lower_name(),
+    "huggingface" => rules(Required).lower_version(),
+    "julia" => rules(Prohibited).require(&["uuid"]),
+    "luarocks" => rules(Optional).lower_ns().lower_name(),
+    "maven" => rules(Required),
+    "mlflow" => rules(Prohibited).special(Special::Mlflow),
+    "npm" => rules(Optional),
+    "nuget" => rules(Prohibited),
+    "oci" => rules(Prohibited).lower_name().lower_version(),
+    "opam" => rules(Prohibited),
+    "otp" => rules(Prohibited).lower_name(),
+    "pub" => rules(Prohibited).lower_name(),
+    "pypi" => rules(Prohibited).lower_name().lower_version().special(Special::Pypi),
+    "qpkg" => rules(Required).lower_ns(),
+    "rpm" => rules(Required).lower_ns(),
+    "swid" => rules(Optional).require(&["tag_id"]),
+    "swift" => rules(Required),
+    "vcpkg" => rules(Prohibited),
+    "vscode-extension" => rules(Required).lower_ns().lower_name().lower_version(),
+    "yocto" => rules(Optional).lower_ns(),
+}
+
+static UNREGISTERED: TypeRules = rules(Optional);
 
 /// Whether `ty` is one of the types registered in the purl specification.
 pub fn is_registered_type(ty: &str) -> bool {
-    REGISTERED.binary_search_by(|r| r.ty.cmp(ty)).is_ok()
+    REGISTERED.binary_search(&ty).is_ok()
 }
 
 /// The registered purl types, sorted.
 pub fn registered_types() -> impl Iterator<Item = &'static str> {
-    REGISTERED.iter().map(|r| r.ty)
+    REGISTERED.iter().copied()
 }
 
 /// Git hosts whose repository paths are case insensitive.
@@ -176,13 +181,20 @@ mod tests {
     #[test]
     fn registered_types_are_sorted_and_unique() {
         for pair in REGISTERED.windows(2) {
-            assert!(
-                pair[0].ty < pair[1].ty,
-                "{} before {}",
-                pair[0].ty,
-                pair[1].ty
-            );
+            assert!(pair[0] < pair[1], "{} before {}", pair[0], pair[1]);
         }
+    }
+
+    #[test]
+    fn all_42_registered_types_are_known() {
+        // purl-spec `purl-types-index.json` at the corpus commit lists 42 types.
+        assert_eq!(REGISTERED.len(), 42);
+        assert_eq!(rules_for("pypi").special, Special::Pypi);
+        assert!(rules_for("vscode-extension").lowercase_version);
+        assert_eq!(
+            rules_for("chrome-extension").special,
+            Special::ChromeExtension
+        );
     }
 
     #[test]

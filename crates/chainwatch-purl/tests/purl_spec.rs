@@ -222,3 +222,16 @@ fn write_report(report: &str) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let _ = std::fs::write(dir.join("purl-spec-report.md"), report);
 }
+
+#[test]
+fn every_type_of_the_purl_types_index_is_registered() {
+    let Some(corpus) = chainwatch_testkit::corpus() else {
+        return;
+    };
+    let index: Vec<String> = serde_json::from_slice(
+        &std::fs::read(corpus.join("purl-spec/purl-types-index.json")).unwrap(),
+    )
+    .unwrap();
+    let ours: Vec<&str> = chainwatch_purl::registered_types().collect();
+    assert_eq!(ours, index.iter().map(String::as_str).collect::<Vec<_>>());
+}

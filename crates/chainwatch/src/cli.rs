@@ -135,10 +135,28 @@ pub(crate) fn database_url(db: Option<&str>) -> String {
     if let Some(db) = db {
         return db.to_owned();
     }
-    let dir = dirs::data_dir()
+    let dir = data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("chainwatch");
     format!("sqlite://{}", dir.join("chainwatch.db").display())
+}
+
+/// The user's data directory: `$XDG_DATA_HOME` or `~/.local/share` on Linux and BSDs,
+/// `~/Library/Application Support` on macOS, `%APPDATA%` on Windows.
+fn data_dir() -> Option<PathBuf> {
+    let env_dir = |name| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    if cfg!(windows) {
+        return env_dir("APPDATA");
+    }
+    let home = env_dir("HOME")?;
+    if cfg!(target_os = "macos") {
+        return Some(home.join("Library/Application Support"));
+    }
+    env_dir("XDG_DATA_HOME").or_else(|| Some(home.join(".local/share")))
 }
 
 #[cfg(test)]

@@ -1,0 +1,41 @@
+//! `chainwatch-bench`: measures chainwatch and writes the results into
+//! `docs/benchmarks.md`, between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`.
+//!
+//! ```text
+//! cargo run --release -p chainwatch-bench -- purl          # print the table
+//! cargo run --release -p chainwatch-bench -- purl --write  # and update docs/benchmarks.md
+//! ```
+//!
+//! Benchmarks run on one thread. Peak RSS is the process's `VmHWM`, the same number
+//! `/usr/bin/time -v` reports as "Maximum resident set size".
+
+#![allow(clippy::print_stdout, clippy::cast_precision_loss)]
+
+mod machine;
+mod purl;
+
+use anyhow::{Context as _, bail};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let write = args.iter().any(|a| a == "--write");
+    let names: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .map(String::as_str)
+        .collect();
+    if names.is_empty() {
+        bail!("usage: chainwatch-bench <purl>... [--write]");
+    }
+    for name in names {
+        let section = match name {
+            "purl" => purl::run()?,
+            other => bail!("unknown benchmark `{other}`: expected `purl`"),
+        };
+        println!("{section}");
+        if write {
+            machine::write_section(name, &section).context("updating docs/benchmarks.md")?;
+        }
+    }
+    Ok(())
+}
