@@ -21,3 +21,12 @@ mod scheme;
 mod version;
 
 pub use version::{Scheme, Version, VersionError};
+mod vers;
+
+pub use vers::{Comparator, Constraint, RawVers, Vers, VersError, VersMode};
+mod osv;
+
+pub use osv::{Event, OsvAffected, OsvRange};
+mod native;
+
+pub use native::{NativeRangeError, native_to_vers};
