@@ -219,18 +219,14 @@ fn caret(p: &Partial, width: usize) -> Parts {
     } else {
         2
     };
-    let index = index.min(p.len().saturating_sub(1).max(0));
-    let upper = if p.len() == 0 {
-        p.bump(0, width)
-    } else {
-        p.bump(index, width)
-    };
+    let index = index.min(p.len().saturating_sub(1));
+    let upper = p.bump(index, width);
     vec![(Comparator::Ge, p.lower(width)), (Comparator::Lt, upper)]
 }
 
 /// The tilde range: patch changes when the minor is given, minor changes otherwise.
 fn tilde(p: &Partial, width: usize) -> Parts {
-    let index = if p.len() >= 2 { 1 } else { 0 };
+    let index = usize::from(p.len() >= 2);
     vec![
         (Comparator::Ge, p.lower(width)),
         (Comparator::Lt, p.bump(index, width)),
@@ -509,7 +505,7 @@ fn composer(s: &str) -> Result<Option<Parts>, String> {
                     out.push((Comparator::Ge, p.lower(width)));
                     out.push((Comparator::Lt, p.bump(index, width)));
                 }
-                _ if rest.contains('*') || rest.ends_with(".x") => {
+                _ if rest.contains('*') || rest.split('.').any(|p| p.eq_ignore_ascii_case("x")) => {
                     out.push((Comparator::Ge, p.lower(width)));
                     out.push((Comparator::Lt, p.bump(p.len().saturating_sub(1), width)));
                 }
@@ -548,7 +544,9 @@ fn conan(s: &str) -> Result<Parts, String> {
                     } else {
                         items
                             .iter()
-                            .position(|i| i.parse::<u64>().map_or(true, |n| n != 0))
+                            .position(|i| {
+                                i.parse::<u64>().is_ok_and(|n| n != 0) || i.parse::<u64>().is_err()
+                            })
                             .unwrap_or(items.len() - 1)
                     };
                     let mut upper: Vec<String> = items[..=index.min(items.len() - 1)]

@@ -10,7 +10,7 @@
 //! between a `>`/`>=` and the `<`/`<=` that follows it is in.
 
 use std::cmp::Ordering;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 use crate::version::{Scheme, Version, VersionError};
@@ -426,7 +426,7 @@ fn encode(s: &str) -> String {
         } else {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{b:02X}"));
+                let _ = write!(out, "%{b:02X}");
             }
         }
     }

@@ -285,27 +285,6 @@ impl Version {
             _ => false,
         }
     }
-
-    pub(crate) fn semver(&self) -> Option<&SemVer> {
-        match &self.repr {
-            Repr::Semver(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn pypi(&self) -> Option<&PyVersion> {
-        match &self.repr {
-            Repr::Pypi(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn gem(&self) -> Option<&GemVersion> {
-        match &self.repr {
-            Repr::Gem(v) => Some(v),
-            _ => None,
-        }
-    }
 }
 
 impl Ord for Version {

@@ -111,7 +111,7 @@ fn scalibr_ordering_fixtures() {
                     (Ok(()), None) => passed += 1,
                     (Ok(()), Some(_)) => unexpected.push(format!("{file}: `{line}` passes now")),
                     (Err(e), Some((_, _, why))) => {
-                        known_failures.push(format!("{file}: {e}: {why}"))
+                        known_failures.push(format!("{file}: {e}: {why}"));
                     }
                     (Err(e), None) => unexpected.push(format!("{file}: {e}")),
                 }
@@ -173,9 +173,11 @@ fn vers_spec_comparison_and_equality() {
                 .iter()
                 .map(|v| v.as_str().unwrap())
                 .collect();
-            let parsed: Result<Vec<Version>, _> =
-                versions.iter().map(|v| Version::parse(scheme, v)).collect();
-            let parsed = match parsed {
+            let versions_parsed = match versions
+                .iter()
+                .map(|v| Version::parse(scheme, v))
+                .collect::<Result<Vec<Version>, _>>()
+            {
                 Ok(p) => p,
                 Err(e) => {
                     failures.push(format!("{name}: {e}"));
@@ -184,11 +186,11 @@ fn vers_spec_comparison_and_equality() {
             };
             let ok = match test["test_type"].as_str() {
                 Some("equality") => {
-                    let equal = parsed.windows(2).all(|w| w[0] == w[1]);
+                    let equal = versions_parsed.windows(2).all(|w| w[0] == w[1]);
                     Some(equal) == test["expected_output"].as_bool()
                 }
                 Some("comparison") => {
-                    let mut sorted = parsed.clone();
+                    let mut sorted = versions_parsed.clone();
                     sorted.sort();
                     let expected: Vec<Version> = test["expected_output"]
                         .as_array()

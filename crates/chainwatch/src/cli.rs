@@ -53,7 +53,7 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Look inside identifiers: parse and normalize package URLs
+    /// Look inside identifiers: package URLs, versions and version ranges
     #[command(subcommand)]
     Inspect(Inspect),
     /// Print a shell completion script
@@ -71,6 +71,68 @@ pub(crate) enum Inspect {
         printf 'pkg:npm/%40angular/core@17.0.0\\n' | chainwatch inspect purl --format json"
     )]
     Purl(PurlArgs),
+    /// Compare two versions the way the ecosystem's package manager does
+    ///
+    /// Prints `<`, `=` or `>`. With no versions, reads `ECOSYSTEM<TAB>A<TAB>B` lines from
+    /// standard input and prints one answer per line (`error: …` for a version the scheme
+    /// cannot parse; the exit status is then 2). ECOSYSTEM is an OSV ecosystem (`PyPI`,
+    /// `npm`, `crates.io`, `Go`, `Maven`, `RubyGems`, `NuGet`, `Packagist`, `Debian`,
+    /// `Alpine`, `Red Hat`, `Hex`, `Pub`, `CRAN`, …) or a vers scheme (`pypi`, `deb`, `rpm`,
+    /// `apk`, `gem`, `alpm`, `gentoo`, `conan`, `openssl`, `generic`, …).
+    #[command(
+        after_help = "Examples:\n  chainwatch inspect version-cmp PyPI 1.0.dev0 1.0a0\n  \
+        chainwatch inspect version-cmp Debian 5.6.1+really5.4.5-1 5.6.1-1\n  \
+        printf 'Maven\\t1.0\\t1-ga\\n' | chainwatch inspect version-cmp"
+    )]
+    VersionCmp(VersionCmpArgs),
+    /// Test whether a version is inside a vers range
+    ///
+    /// Prints `true` or `false`. With no arguments, reads `VERS<TAB>VERSION` lines from
+    /// standard input.
+    #[command(
+        after_help = "Examples:\n  chainwatch inspect vers-contains 'vers:deb/>=5.6.0|<5.6.1+really5.4.5-1' 5.6.1-1\n  \
+        chainwatch inspect vers-contains 'vers:pypi/>=1.0|<2.0' 2.0rc1"
+    )]
+    VersContains(VersContainsArgs),
+    /// Convert a native version range (npm, PEP 440, Cargo, RubyGems, Maven, NuGet,
+    /// Composer, Conan, …) to its vers form
+    #[command(
+        after_help = "Examples:\n  chainwatch inspect vers-from-native npm '^1.2.3 || >=2.0.1'\n  \
+        chainwatch inspect vers-from-native pypi '~=1.4.5,!=1.4.7'\n  \
+        chainwatch inspect vers-from-native maven '[1.0,2.0)'"
+    )]
+    VersFromNative(VersFromNativeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VersionCmpArgs {
+    /// Ecosystem or vers scheme, then the two versions (all or none)
+    #[arg(value_names = ["ECOSYSTEM", "A", "B"], num_args = 0..=3)]
+    pub(crate) args: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VersContainsArgs {
+    /// A vers range and a version (both or neither)
+    #[arg(value_names = ["VERS", "VERSION"], num_args = 0..=2)]
+    pub(crate) args: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VersFromNativeArgs {
+    /// Ecosystem or vers scheme of the range
+    pub(crate) scheme: String,
+    /// The range in the ecosystem's own syntax
+    pub(crate) range: String,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

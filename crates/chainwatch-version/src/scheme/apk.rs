@@ -74,11 +74,9 @@ fn next_token(ty: &mut Tok, blob: &mut Blob<'_>) {
             match c {
                 b'.' => n = Tok::DigitOrZero,
                 b'_' => n = Tok::Suffix,
-                b'-' => {
-                    if blob.s.get(1) == Some(&b'r') {
-                        n = Tok::RevisionNo;
-                        blob.advance(1);
-                    }
+                b'-' if blob.s.get(1) == Some(&b'r') => {
+                    n = Tok::RevisionNo;
+                    blob.advance(1);
                 }
                 _ => {}
             }
@@ -166,14 +164,4 @@ pub(crate) fn compare(a: &str, b: &str) -> Ordering {
         return Ordering::Greater;
     }
     bt.cmp(&at)
-}
-
-/// Whether apk-tools considers the version valid.
-pub(crate) fn is_valid(s: &str) -> bool {
-    let mut blob = Blob { s: s.as_bytes() };
-    let mut t = Tok::Digit;
-    while t != Tok::End && t != Tok::Invalid {
-        get_token(&mut t, &mut blob);
-    }
-    t == Tok::End
 }

@@ -52,10 +52,6 @@ impl DebVersion {
             revision: revision.into(),
         })
     }
-
-    pub(crate) fn upstream(&self) -> &str {
-        &self.upstream
-    }
 }
 
 /// dpkg's character weight for the non-digit parts.

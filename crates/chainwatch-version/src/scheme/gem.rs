@@ -78,17 +78,6 @@ impl GemVersion {
     pub(crate) fn is_prerelease(&self) -> bool {
         self.prerelease
     }
-
-    /// The release for `~>`: the numeric segments before the first string, as numbers.
-    pub(crate) fn numeric_prefix(&self) -> Vec<Num> {
-        self.canonical
-            .iter()
-            .map_while(|s| match s {
-                Segment::Num(n) => Some(n.clone()),
-                Segment::Str(_) => None,
-            })
-            .collect()
-    }
 }
 
 /// `Gem::Version::ANCHORED_VERSION_PATTERN`.

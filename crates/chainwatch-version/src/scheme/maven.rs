@@ -68,11 +68,11 @@ impl Item {
     fn compare(&self, other: &Item) -> Ordering {
         match (self, other) {
             (Item::Int(a), Item::Int(b)) => a.cmp(b),
-            (Item::Int(_), _) => Ordering::Greater,
-            (Item::Str(..), Item::Int(_) | Item::List(_)) => Ordering::Less,
+            (Item::Int(_), _) | (Item::List(_), Item::Str(..)) => Ordering::Greater,
+            (Item::Str(..) | Item::List(_), Item::Int(_)) | (Item::Str(..), Item::List(_)) => {
+                Ordering::Less
+            }
             (Item::Str(ra, na), Item::Str(rb, nb)) => ra.cmp(rb).then_with(|| na.cmp(nb)),
-            (Item::List(_), Item::Int(_)) => Ordering::Less,
-            (Item::List(_), Item::Str(..)) => Ordering::Greater,
             (Item::List(a), Item::List(b)) => cmp_lists(a, b),
         }
     }

@@ -267,30 +267,6 @@ impl Pep440 {
                 (false, false) => self.local.cmp(&other.local),
             })
     }
-
-    /// The public version without the local part, for specifier matching.
-    pub(crate) fn without_local(&self) -> Pep440 {
-        Pep440 {
-            local: Vec::new(),
-            ..self.clone()
-        }
-    }
-
-    pub(crate) fn has_local(&self) -> bool {
-        !self.local.is_empty()
-    }
-
-    pub(crate) fn release(&self) -> &[Num] {
-        &self.release
-    }
-
-    pub(crate) fn epoch(&self) -> &Num {
-        &self.epoch
-    }
-
-    pub(crate) fn post(&self) -> Option<&Num> {
-        self.post.as_ref()
-    }
 }
 
 /// setuptools' legacy key (`packaging.version.LegacyVersion` before packaging 22), which

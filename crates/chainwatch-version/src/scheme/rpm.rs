@@ -54,10 +54,6 @@ impl Evr {
             flavor,
         })
     }
-
-    pub(crate) fn version(&self) -> &str {
-        &self.version
-    }
 }
 
 impl Ord for Evr {

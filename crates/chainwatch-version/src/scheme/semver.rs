@@ -5,7 +5,7 @@
 //! alphanumeric ones, alphanumeric ones by ASCII (so `Foo < foo`), and a shorter list of
 //! equal identifiers sorts first. Build metadata does not count (`1.0.0+a = 1.0.0+b`),
 //! except for Pub, where a version with build metadata sorts after the same version
-//! without, and build identifiers compare like pre-release ones (pub_semver).
+//! without, and build identifiers compare like pre-release ones (`pub_semver`).
 //!
 //! Sharp edges, as the ecosystems' tools and the OSV database treat them:
 //! - a leading `v` or `V` is ignored (Go writes `v1.2.3`, OSV writes `1.2.3`), so is a
