@@ -1,8 +1,12 @@
 //! Conan 2's `Version`.
 //!
 //! `main[-pre][+build]`: the main part is items separated by `.`, numbers or words;
-//! trailing zero items do not count (`1 = 1.0.0`). Items compare numerically when both are
-//! numbers, as strings otherwise (`1.1 < 1.1a < 1.a`). A pre-release sorts before its
+//! trailing zero items do not count (`1 = 1.0.0`). Numbers compare numerically, words as
+//! strings. Conan compares a number and a word as strings, which is not transitive
+//! (`9 < 10`, `10 < "1a"`, `"1a" < 9`); chainwatch compares the word's leading number with
+//! the number instead, and on a tie puts the number first (words with a leading number
+//! also compare by it first, words without one come last): the same answer as Conan's in
+//! every case of its test suite (`1.1 < 1.1a < 1.a`, `1.1* < 1.20`). A pre-release sorts before its
 //! release; pre-release and build are nested versions compared the same way; a version
 //! without build sorts before the same version with one.
 
@@ -24,11 +28,30 @@ impl Item {
     }
 }
 
+impl Item {
+    /// The leading number of a word, if it has one.
+    fn leading_number(&self) -> Option<Num> {
+        let s = self.text();
+        let n = s.bytes().take_while(u8::is_ascii_digit).count();
+        (n > 0).then(|| Num::from_digits(&s[..n]))
+    }
+}
+
 impl Ord for Item {
     fn cmp(&self, other: &Self) -> Ordering {
         match (self, other) {
             (Item::Num(a, _), Item::Num(b, _)) => a.cmp(b),
-            _ => self.text().cmp(other.text()),
+            (Item::Str(a), Item::Str(b)) => match (self.leading_number(), other.leading_number()) {
+                (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => a.cmp(b),
+            },
+            (Item::Num(n, _), Item::Str(_)) => match other.leading_number() {
+                Some(m) => n.cmp(&m).then(Ordering::Less),
+                None => Ordering::Less,
+            },
+            (Item::Str(_), Item::Num(..)) => other.cmp(self).reverse(),
         }
     }
 }

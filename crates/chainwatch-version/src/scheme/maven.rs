@@ -5,7 +5,8 @@
 //! Numbers compare numerically, without size limit. Qualifiers compare by the list
 //! `alpha < beta < milestone < rc = cr < snapshot < "" = ga = final = release < sp`, and
 //! unknown qualifiers after all of them, alphabetically; `a1`, `b1`, `m1` (a letter
-//! directly followed by a digit) mean alpha-1, beta-1, milestone-1. Trailing "null"
+//! directly followed by a digit) mean alpha-1, beta-1, milestone-1, and a qualifier after
+//! a `.` opens a sub-list like a `-` does (`1.0.0.X1 < 1.0.0-X2`). Trailing "null"
 //! items (`0`, `""`, an empty list) are dropped from each list, so `1 = 1.0 = 1-0 = 1.ga`.
 //! A number is above a qualifier and above a sub-list: `1.1 > 1-1 > 1-sp > 1`.
 
@@ -136,6 +137,10 @@ impl Builder {
         }
     }
 
+    fn current_is_empty(&self) -> bool {
+        self.stack.last().is_none_or(Vec::is_empty)
+    }
+
     fn open_list(&mut self) {
         self.stack.push(Vec::new());
     }
@@ -189,6 +194,10 @@ impl MavenVersion {
                 b.open_list();
             } else if c.is_ascii_digit() {
                 if !is_digit && i > start {
+                    // `1.0.0.X1 < 1.0.0-X2`: `.X` is read as `-X`.
+                    if !b.current_is_empty() {
+                        b.open_list();
+                    }
                     b.push(Item::qualifier(&version[start..i], true));
                     start = i;
                     b.open_list();
@@ -204,6 +213,9 @@ impl MavenVersion {
             }
         }
         if version.len() > start {
+            if !is_digit && !b.current_is_empty() {
+                b.open_list();
+            }
             b.push(parse_item(is_digit, &version[start..]));
         }
         Ok(MavenVersion { items: b.finish() })
