@@ -76,16 +76,16 @@ impl OsvRange {
 
     /// Whether `version` is in the range.
     pub fn contains(&self, version: &Version) -> bool {
-        if !self.limits.is_empty() && self.limits.iter().all(|l| version >= l) {
+        if !self.limits.is_empty() && self.limits.iter().all(|l| version.tool_cmp(l).is_ge()) {
             return false;
         }
         let mut affected = false;
         for (kind, at) in &self.events {
             match (kind, at) {
                 (Kind::Introduced, None) => affected = true,
-                (Kind::Introduced, Some(v)) if version >= v => affected = true,
-                (Kind::Fixed, Some(v)) if version >= v => affected = false,
-                (Kind::LastAffected, Some(v)) if version > v => affected = false,
+                (Kind::Introduced, Some(v)) if version.tool_cmp(v).is_ge() => affected = true,
+                (Kind::Fixed, Some(v)) if version.tool_cmp(v).is_ge() => affected = false,
+                (Kind::LastAffected, Some(v)) if version.tool_cmp(v).is_gt() => affected = false,
                 _ => {}
             }
         }

@@ -53,7 +53,7 @@ impl Comparator {
 
     /// Whether `version` satisfies `version <op> bound`.
     pub fn matches(self, version: &Version, bound: &Version) -> bool {
-        let o = version.cmp(bound);
+        let o = version.tool_cmp(bound);
         match self {
             Comparator::Eq => o == Ordering::Equal,
             Comparator::Ne => o != Ordering::Equal,
@@ -221,9 +221,10 @@ impl Vers {
             return true;
         }
         for c in &self.constraints {
+            let equal = version.tool_cmp(&c.version) == Ordering::Equal;
             match c.comparator {
-                Comparator::Eq if version == &c.version => return true,
-                Comparator::Ne if version == &c.version => return false,
+                Comparator::Eq if equal => return true,
+                Comparator::Ne if equal => return false,
                 _ => {}
             }
         }

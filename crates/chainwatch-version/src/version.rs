@@ -143,9 +143,9 @@ impl Scheme {
         }
     }
 
-    /// Parses both and compares them.
+    /// Parses both and compares them as the ecosystem's tool does ([`Version::tool_cmp`]).
     pub fn compare(self, a: &str, b: &str) -> Result<Ordering, VersionError> {
-        Ok(Version::parse(self, a)?.cmp(&Version::parse(self, b)?))
+        Ok(Version::parse(self, a)?.tool_cmp(&Version::parse(self, b)?))
     }
 }
 
@@ -283,6 +283,20 @@ impl Version {
             Repr::Composer(v) => v.is_prerelease(),
             Repr::Conan(v) => v.is_prerelease(),
             _ => false,
+        }
+    }
+}
+
+impl Version {
+    /// The ecosystem tool's own comparison. It equals [`Ord::cmp`] except where the tool's
+    /// answers are not a total order (pacman ignores a missing release: `1.5 = 1.5-1`;
+    /// Maven has `1-rc < 1 < 1.foo < 1-rc`); ranges and matching use this, sorting uses
+    /// `cmp`, a total order that agrees with it everywhere else.
+    pub fn tool_cmp(&self, other: &Version) -> Ordering {
+        match (&self.repr, &other.repr) {
+            (Repr::Evr(a), Repr::Evr(b)) if self.scheme == other.scheme => a.tool_cmp(b),
+            (Repr::Maven(a), Repr::Maven(b)) => a.tool_cmp(b),
+            _ => self.cmp(other),
         }
     }
 }

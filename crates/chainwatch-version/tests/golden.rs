@@ -56,8 +56,8 @@ fn agrees_with_each_ecosystems_own_tool() {
                 "=" => Ordering::Equal,
                 _ => Ordering::Greater,
             };
-            let got =
-                Version::parse(scheme, a).and_then(|va| Ok(va.cmp(&Version::parse(scheme, b)?)));
+            let got = Version::parse(scheme, a)
+                .and_then(|va| Ok(va.tool_cmp(&Version::parse(scheme, b)?)));
             match got {
                 Ok(o) if o == want => agree += 1,
                 other => {

@@ -146,8 +146,8 @@ fn check_line(scheme: Scheme, line: &str) -> Result<(), String> {
     };
     let va = Version::parse(scheme, a).map_err(|e| e.to_string())?;
     let vb = Version::parse(scheme, b).map_err(|e| e.to_string())?;
-    let got = va.cmp(&vb);
-    let back = vb.cmp(&va);
+    let got = va.tool_cmp(&vb);
+    let back = vb.tool_cmp(&va);
     if got == want && back == want.reverse() {
         Ok(())
     } else {
@@ -293,7 +293,9 @@ fn vers_spec_comparison_and_equality() {
             };
             let ok = match test["test_type"].as_str() {
                 Some("equality") => {
-                    let equal = versions_parsed.windows(2).all(|w| w[0] == w[1]);
+                    let equal = versions_parsed
+                        .windows(2)
+                        .all(|w| w[0].tool_cmp(&w[1]).is_eq());
                     Some(equal) == test["expected_output"].as_bool()
                 }
                 Some("comparison") => {

@@ -100,3 +100,34 @@ proptest! {
         }
     }
 }
+
+/// Regression: a legacy PyPI version with a multi-byte character panicked (found by
+/// fuzzing: slicing inside a UTF-8 sequence).
+#[test]
+fn legacy_pypi_version_with_non_ascii_characters() {
+    let v = Version::parse(Scheme::Pypi, "\u{127}x1").unwrap();
+    assert!(v < Version::parse(Scheme::Pypi, "0").unwrap());
+}
+
+/// Regression: Maven's own comparison is not transitive (`1-rc < 1 < 1.foo.2` yet
+/// `1.foo.2 < 1-rc`), which made sorting panic; `cmp` is a total refinement, `tool_cmp` is
+/// Maven's answer.
+#[test]
+fn maven_sorts_totally_and_matches_like_maven() {
+    let v = |s| Version::parse(Scheme::Maven, s).unwrap();
+    let (rc, release, foo) = (v("1-rc"), v("1"), v("1.foo.2"));
+    assert!(rc < release && release < foo && rc < foo);
+    assert_eq!(foo.tool_cmp(&rc), Ordering::Less, "Maven's own answer");
+    let mut all = vec![foo.clone(), release.clone(), rc.clone()];
+    all.sort();
+    assert_eq!(all, vec![rc, release, foo]);
+}
+
+/// Regression: pacman ignores a missing release (`1.5 = 1.5-1`), which is not a total
+/// order; sorting puts the release-less version first.
+#[test]
+fn alpm_release_wildcard() {
+    let v = |s| Version::parse(Scheme::Alpm, s).unwrap();
+    assert_eq!(v("1.5").tool_cmp(&v("1.5-1")), Ordering::Equal);
+    assert!(v("1.5") < v("1.5-1") && v("1.5-1") < v("1.5-2"));
+}

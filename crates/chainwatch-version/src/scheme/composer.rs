@@ -59,6 +59,17 @@ impl ComposerVersion {
         if s.is_empty() {
             return Err("empty version");
         }
+        // `version_compare` is not a total order on arbitrary strings; on Composer's own
+        // alphabet it is.
+        if !s.starts_with(|c: char| c.is_ascii_alphanumeric())
+            || !s.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+' | b'#' | b'/')
+            })
+        {
+            return Err(
+                "a Composer version is letters, digits and `.-_+#/`, starting with a letter or digit",
+            );
+        }
         let mut canonical = String::with_capacity(s.len() + 8);
         let mut prev: Option<char> = None;
         for c in s.chars() {

@@ -62,11 +62,31 @@ impl Item {
                 }
             }
             Item::Str(rank, _) => rank.cmp(&RELEASE),
-            Item::List(items) => items.first().map_or(Ordering::Equal, Item::cmp_null),
+            // The whole list against nothing, not just its first item (MNG-6964).
+            Item::List(items) => items
+                .iter()
+                .map(Item::cmp_null)
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or(Ordering::Equal),
         }
     }
 
-    fn compare(&self, other: &Item) -> Ordering {
+    /// Maven's comparison (`total == false`), or its total refinement: Maven orders a
+    /// sub-list above a qualifier whatever their values, which together with padding
+    /// (`1-rc < 1 < 1.foo.2`) is not transitive (`1.foo.2 < 1-rc` in Maven). Between a
+    /// sub-list and a qualifier, the refinement first compares how each relates to
+    /// "nothing", then applies Maven's rule; everywhere else it is Maven's comparison.
+    fn compare(&self, other: &Item, total: bool) -> Ordering {
+        let list_and_qualifier = matches!(
+            (self, other),
+            (Item::Str(..), Item::List(_)) | (Item::List(_), Item::Str(..))
+        );
+        if total && list_and_qualifier {
+            let by_null = self.cmp_null().cmp(&other.cmp_null());
+            if by_null != Ordering::Equal {
+                return by_null;
+            }
+        }
         match (self, other) {
             (Item::Int(a), Item::Int(b)) => a.cmp(b),
             (Item::Int(_), _) | (Item::List(_), Item::Str(..)) => Ordering::Greater,
@@ -74,15 +94,15 @@ impl Item {
                 Ordering::Less
             }
             (Item::Str(ra, na), Item::Str(rb, nb)) => ra.cmp(rb).then_with(|| na.cmp(nb)),
-            (Item::List(a), Item::List(b)) => cmp_lists(a, b),
+            (Item::List(a), Item::List(b)) => cmp_lists(a, b, total),
         }
     }
 }
 
-fn cmp_lists(a: &[Item], b: &[Item]) -> Ordering {
+fn cmp_lists(a: &[Item], b: &[Item], total: bool) -> Ordering {
     for i in 0..a.len().max(b.len()) {
         let r = match (a.get(i), b.get(i)) {
-            (Some(l), Some(r)) => l.compare(r),
+            (Some(l), Some(r)) => l.compare(r, total),
             (Some(l), None) => l.cmp_null(),
             (None, Some(r)) => r.cmp_null().reverse(),
             (None, None) => Ordering::Equal,
@@ -112,9 +132,16 @@ pub(crate) struct MavenVersion {
     items: Vec<Item>,
 }
 
+impl MavenVersion {
+    /// Maven's own answer, which is not always transitive (see [`Item::compare`]).
+    pub(crate) fn tool_cmp(&self, other: &Self) -> Ordering {
+        cmp_lists(&self.items, &other.items, false)
+    }
+}
+
 impl Ord for MavenVersion {
     fn cmp(&self, other: &Self) -> Ordering {
-        cmp_lists(&self.items, &other.items)
+        cmp_lists(&self.items, &other.items, true)
     }
 }
 
@@ -162,6 +189,9 @@ impl MavenVersion {
         let version = input.trim().to_lowercase();
         if version.is_empty() {
             return Err("empty version");
+        }
+        if version.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err("a Maven version has no spaces or control characters");
         }
         let mut b = Builder {
             stack: vec![Vec::new()],

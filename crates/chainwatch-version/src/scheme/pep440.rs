@@ -311,7 +311,8 @@ fn legacy_parts(s: &str) -> Vec<String> {
                 i += 1;
             }
         } else {
-            i += 1;
+            // One character, whatever its UTF-8 length.
+            i += s[i..].chars().next().map_or(1, char::len_utf8);
         }
         raw.push(&s[start..i]);
     }

@@ -10,7 +10,9 @@
 //!
 //! alpm (pacman's `vercmp`) differs in three ways: no `~`/`^`, a remaining letter run is
 //! older than nothing while a remaining separator is newer (`1.5a < 1.5 < 1.5.a`), and a
-//! release only counts when both versions have one.
+//! release only counts when both versions have one. That last rule is not a total order,
+//! so sorting puts a version without release first (`1.5 < 1.5-1`) while matching
+//! (`Version::tool_cmp`) follows pacman (`1.5 = 1.5-1`).
 
 use std::cmp::Ordering;
 
@@ -47,6 +49,24 @@ impl Evr {
             Some(i) => (&rest[..i], Some(&rest[i + 1..])),
             None => (rest, None),
         };
+        if flavor == Flavor::Alpm {
+            // pacman: pkgver is letters, digits, `.`, `_` and `+`, pkgrel digits and `.`.
+            // Outside that, vercmp's separator rules are not a total order.
+            // Runs of letters and digits separated by single `.`, `_` or `+`: vercmp's
+            // separator-length rule is not transitive on anything else.
+            let pkgver_ok = version
+                .split(['.', '_', '+'])
+                .all(|run| !run.is_empty() && run.bytes().all(|b| b.is_ascii_alphanumeric()));
+            let pkgrel_ok = release.is_none_or(|r| {
+                r.starts_with(|c: char| c.is_ascii_digit())
+                    && r.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            });
+            if !pkgver_ok || !pkgrel_ok {
+                return Err(
+                    "an Arch version is `[epoch:]pkgver[-pkgrel]`: letters, digits, `.`, `_`, `+`",
+                );
+            }
+        }
         Ok(Evr {
             epoch: epoch.into(),
             version: version.into(),
@@ -66,11 +86,31 @@ impl Ord for Evr {
             .then_with(|| vercmp(&self.version, &other.version))
             .then_with(|| match (&self.release, &other.release) {
                 (Some(a), Some(b)) => vercmp(a, b),
-                _ if self.flavor == Flavor::Alpm => Ordering::Equal,
                 (None, None) => Ordering::Equal,
                 (None, Some(_)) => Ordering::Less,
                 (Some(_), None) => Ordering::Greater,
             })
+    }
+}
+
+impl Evr {
+    /// The tool's own answer. pacman's `vercmp` ignores the release when one side has
+    /// none (`1.5 = 1.5-1` and `1.5 = 1.5-2`, but `1.5-1 < 1.5-2`), which is not a total
+    /// order; [`Ord`] refines it by putting the release-less version first.
+    pub(crate) fn tool_cmp(&self, other: &Self) -> Ordering {
+        let total = self.cmp(other);
+        if self.flavor == Flavor::Alpm && (self.release.is_none() || other.release.is_none()) {
+            let ignoring_release = Evr {
+                release: None,
+                ..self.clone()
+            }
+            .cmp(&Evr {
+                release: None,
+                ..other.clone()
+            });
+            return ignoring_release;
+        }
+        total
     }
 }
 
