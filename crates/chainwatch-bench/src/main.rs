@@ -13,6 +13,7 @@
 
 mod machine;
 mod purl;
+mod versions;
 
 use anyhow::{Context as _, bail};
 
@@ -25,12 +26,13 @@ fn main() -> anyhow::Result<()> {
         .map(String::as_str)
         .collect();
     if names.is_empty() {
-        bail!("usage: chainwatch-bench <purl>... [--write]");
+        bail!("usage: chainwatch-bench <purl|versions>... [--write]");
     }
     for name in names {
         let section = match name {
             "purl" => purl::run()?,
-            other => bail!("unknown benchmark `{other}`: expected `purl`"),
+            "versions" => versions::run()?,
+            other => bail!("unknown benchmark `{other}`: expected `purl` or `versions`"),
         };
         println!("{section}");
         if write {

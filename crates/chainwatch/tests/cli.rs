@@ -133,3 +133,82 @@ fn help_reads_like_a_manual() {
         assert!(help.contains(needle), "help lacks {needle}");
     }
 }
+
+#[test]
+fn version_cmp_from_arguments_and_lines() {
+    let o = chainwatch(
+        &["inspect", "version-cmp", "PyPI", "1.0.dev0", "1.0a0"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "<\n");
+    let o = chainwatch(
+        &["inspect", "version-cmp"],
+        Some(
+            "Maven\t1.0\t1-ga\nDebian\t5.6.1+really5.4.5-1\t5.6.1-1\napk\t1.2_rc1\t1.2\nnpm\tbad\t1.0.0\nnope\t1\t2\n",
+        ),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "one version and one ecosystem are bad"
+    );
+    insta::assert_snapshot!(stdout(&o), @r"
+    =
+    >
+    <
+    error: `bad` is not a valid npm version: the major version is not a number
+    error: unknown ecosystem or version scheme `nope`
+    ");
+}
+
+#[test]
+fn version_cmp_json() {
+    let o = chainwatch(
+        &[
+            "inspect",
+            "version-cmp",
+            "--format",
+            "json",
+            "crates.io",
+            "1.0.0-alpha",
+            "1.0.0",
+        ],
+        None,
+    );
+    insta::assert_snapshot!(stdout(&o), @r#"{"a":"1.0.0-alpha","b":"1.0.0","ecosystem":"crates.io","result":"<"}"#);
+}
+
+#[test]
+fn vers_contains_and_from_native() {
+    let o = chainwatch(
+        &[
+            "inspect",
+            "vers-contains",
+            "vers:deb/>=5.6.0|<5.6.1+really5.4.5-1",
+            "5.6.1-1",
+        ],
+        None,
+    );
+    assert_eq!(stdout(&o), "true\n");
+    let o = chainwatch(
+        &["inspect", "vers-contains"],
+        Some("vers:pypi/>=1.0|<2.0\t2.0rc1\nvers:pypi/>=1.0|<2.0\t2.0\n"),
+    );
+    assert_eq!(stdout(&o), "true\nfalse\n");
+    let o = chainwatch(
+        &["inspect", "vers-from-native", "npm", "^1.2.3 || >=2.0.1"],
+        None,
+    );
+    assert_eq!(stdout(&o), "vers:npm/>=1.2.3|<2.0.0|>=2.0.1\n");
+    let o = chainwatch(
+        &["inspect", "vers-from-native", "npm", "^not a range"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("error: invalid npm range"),
+        "{}",
+        stderr(&o)
+    );
+}
