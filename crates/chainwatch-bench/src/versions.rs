@@ -96,12 +96,10 @@ pub(crate) fn run() -> anyhow::Result<String> {
         shuffle(&mut order);
         let n = parsed.len();
         let compare_time = machine::best_of(5, || {
-            let mut k = 0;
-            for _ in 0..COMPARISONS {
+            for k in 0..COMPARISONS {
                 let a = &parsed[order[k % n]];
                 let b = &parsed[order[(k + 1) % n]];
                 black_box(black_box(a).cmp(black_box(b)));
-                k += 1;
             }
         });
         let parse_rate = valid.len() as f64 / parse_time.as_secs_f64();
@@ -159,10 +157,10 @@ fn rustsec_ranges(dir: &Path) -> anyhow::Result<(Vec<OsvRange>, Vec<Version>)> {
                     ] {
                         if let Some(v) = e[key].as_str() {
                             events.push(make(v.to_owned()));
-                            if let Ok(parsed) = Version::parse(Scheme::Cargo, v) {
-                                if versions.len() < 1000 {
-                                    versions.push(parsed);
-                                }
+                            if versions.len() < 1000
+                                && let Ok(parsed) = Version::parse(Scheme::Cargo, v)
+                            {
+                                versions.push(parsed);
                             }
                         }
                     }
