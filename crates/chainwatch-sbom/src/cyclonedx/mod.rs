@@ -1,0 +1,188 @@
+//! CycloneDX 1.0–1.7: JSON and XML readers, and writers of 1.6.
+
+pub(crate) mod json;
+pub(crate) mod write;
+pub(crate) mod xml;
+
+use crate::model::{
+    Component, ComponentKind, ExternalRef, Format, Hash, HashAlg, License, Property, Relationship,
+    RelationshipKind, Sbom, Scope, Vulnerability,
+};
+
+/// A license entry as both serializations write it.
+#[derive(Debug, Default)]
+pub(crate) struct RawLicense {
+    pub(crate) expression: Option<String>,
+    pub(crate) id: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) acknowledgement: Option<String>,
+}
+
+/// A component (or service) as both serializations write it.
+#[derive(Debug, Default)]
+pub(crate) struct RawComponent {
+    pub(crate) kind: Option<String>,
+    pub(crate) bom_ref: Option<String>,
+    pub(crate) supplier: Option<String>,
+    pub(crate) author: Option<String>,
+    pub(crate) group: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) scope: Option<String>,
+    pub(crate) hashes: Vec<(String, String)>,
+    pub(crate) licenses: Vec<RawLicense>,
+    pub(crate) copyright: Option<String>,
+    pub(crate) cpe: Option<String>,
+    pub(crate) purl: Option<String>,
+    pub(crate) swid: Option<String>,
+    pub(crate) external_refs: Vec<(String, String)>,
+    pub(crate) properties: Vec<(String, String)>,
+    pub(crate) children: Vec<RawComponent>,
+    pub(crate) service: bool,
+}
+
+pub(crate) struct RawVulnerability {
+    pub(crate) id: String,
+    pub(crate) source: Option<String>,
+    pub(crate) aliases: Vec<String>,
+    pub(crate) ratings: Vec<crate::model::Rating>,
+    pub(crate) cwes: Vec<u32>,
+    pub(crate) description: Option<String>,
+    pub(crate) recommendation: Option<String>,
+    pub(crate) affects: Vec<String>,
+    pub(crate) analysis: Option<crate::model::Analysis>,
+    pub(crate) published: Option<String>,
+    pub(crate) updated: Option<String>,
+}
+
+impl RawVulnerability {
+    pub(crate) fn into_model(self) -> Vulnerability {
+        Vulnerability {
+            id: self.id,
+            source: self.source,
+            aliases: self.aliases,
+            ratings: self.ratings,
+            cwes: self.cwes,
+            description: self.description,
+            recommendation: self.recommendation,
+            affects: self.affects,
+            analysis: self.analysis,
+            published: self.published,
+            updated: self.updated,
+        }
+    }
+}
+
+/// The property that records a SWID tag id (CycloneDX has a `swid` object; the model
+/// keeps its `tagId`).
+pub(crate) const SWID_PROPERTY: &str = "cdx:swid:tagId";
+
+/// Builds the model from raw components, assigning ids and nesting relationships.
+pub(crate) struct Builder {
+    pub(crate) sbom: Sbom,
+    generated: usize,
+}
+
+impl Builder {
+    pub(crate) fn new(format: Format, spec_version: String) -> Builder {
+        Builder { sbom: Sbom::new(format, spec_version), generated: 0 }
+    }
+
+    /// Adds a component and its nested children; returns its id.
+    pub(crate) fn add(&mut self, raw: RawComponent, parent: Option<&str>) -> String {
+        let id = match raw.bom_ref.clone().filter(|r| !r.is_empty()) {
+            Some(r) => r,
+            None => {
+                self.generated += 1;
+                format!("chainwatch:ref:{}", self.generated)
+            }
+        };
+        let kind = if raw.service {
+            ComponentKind::Service
+        } else {
+            raw.kind.as_deref().map_or(ComponentKind::Library, ComponentKind::from_name)
+        };
+        let mut c = Component::new(id.clone(), kind, raw.name.clone().unwrap_or_default());
+        c.group = raw.group;
+        c.version = raw.version;
+        c.purl = raw.purl;
+        c.cpes = raw.cpe.into_iter().collect();
+        c.supplier = raw.supplier;
+        c.author = raw.author;
+        c.description = raw.description;
+        c.copyright = raw.copyright;
+        c.scope = raw.scope.as_deref().and_then(Scope::from_name);
+        c.hashes = raw
+            .hashes
+            .into_iter()
+            .map(|(alg, value)| Hash { alg: HashAlg::from_name(&alg), value })
+            .collect();
+        for l in raw.licenses {
+            let concluded = l.acknowledgement.as_deref().is_some_and(|a| a.eq_ignore_ascii_case("concluded"));
+            let license = if let Some(e) = l.expression {
+                License::Expression(e)
+            } else if let Some(id) = l.id {
+                License::Id(id)
+            } else if let Some(name) = l.name {
+                License::Name(name)
+            } else {
+                continue;
+            };
+            if concluded && c.license_concluded.is_none() {
+                c.license_concluded = Some(license.to_expression());
+            } else {
+                c.licenses.push(license);
+            }
+        }
+        c.external_refs = raw.external_refs.into_iter().map(|(kind, url)| ExternalRef { kind, url }).collect();
+        c.properties = raw.properties.into_iter().map(|(name, value)| Property { name, value }).collect();
+        // Properties chainwatch writes for what CycloneDX has no field for.
+        let mut kept = Vec::with_capacity(c.properties.len());
+        for p in std::mem::take(&mut c.properties) {
+            match p.name.as_str() {
+                write::SCOPE_PROPERTY => c.scope = Scope::from_name(&p.value).or(c.scope),
+                write::CONCLUDED_PROPERTY => c.license_concluded = Some(p.value),
+                write::CPE_PROPERTY => c.cpes.push(p.value),
+                _ => kept.push(p),
+            }
+        }
+        c.properties = kept;
+        if let Some(tag) = raw.swid {
+            c.properties.push(Property { name: SWID_PROPERTY.to_owned(), value: tag });
+        }
+        if c.scope.is_none()
+            && c.properties
+                .iter()
+                .any(|p| p.name.ends_with(":development") && p.value.eq_ignore_ascii_case("true"))
+        {
+            c.scope = Some(Scope::Dev);
+        }
+        self.sbom.components.push(c);
+        if let Some(p) = parent {
+            self.sbom.relationships.push(Relationship {
+                from: p.to_owned(),
+                to: id.clone(),
+                kind: RelationshipKind::Contains,
+            });
+        }
+        for child in raw.children {
+            self.add(child, Some(&id));
+        }
+        id
+    }
+
+    pub(crate) fn depends_on(&mut self, from: &str, to: Vec<String>) {
+        for t in to {
+            self.sbom.relationships.push(Relationship {
+                from: from.to_owned(),
+                to: t,
+                kind: RelationshipKind::DependsOn,
+            });
+        }
+    }
+
+    pub(crate) fn finish(self) -> Sbom {
+        self.sbom
+    }
+}

@@ -1,0 +1,225 @@
+//! Lenient serde building blocks for the JSON readers: real SBOMs write numbers as
+//! strings and strings as numbers, `null` where a list belongs, and one object where a
+//! list belongs. These types accept all of that without building a DOM.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// A text value written as a string, number or boolean; anything else reads as absent.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Text(pub(crate) Option<String>);
+
+impl Text {
+    /// The value, trimmed, if not empty.
+    pub(crate) fn get(&self) -> Option<&str> {
+        self.0.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    pub(crate) fn owned(&self) -> Option<String> {
+        self.get().map(str::to_owned)
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(Some(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(Some(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(Some(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(Some(v.to_string())))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text(Some(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Text, E> {
+                Ok(Text(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Text, E> {
+                Ok(Text(None))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Text, D::Error> {
+                Text::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Text, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A list that may be absent, `null`, a single element, or a list.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Seq<T>(pub(crate) Vec<T>);
+
+impl<T> Default for Seq<T> {
+    fn default() -> Self {
+        Seq(Vec::new())
+    }
+}
+
+impl<T> Seq<T> {
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Seq<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Seq<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seq<T>, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(item) = seq.next_element()? {
+                    out.push(item);
+                }
+                Ok(Seq(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Seq<T>, A::Error> {
+                Ok(Seq(vec![T::deserialize(de::value::MapAccessDeserializer::new(map))?]))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Seq<T>, E> {
+                Ok(Seq(Vec::new()))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Seq<T>, E> {
+                Ok(Seq(Vec::new()))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Seq<T>, D::Error> {
+                Seq::deserialize(d)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Seq<T>, E> {
+                Ok(Seq(Vec::new()))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Seq<T>, E> {
+                Ok(Seq(Vec::new()))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Seq<T>, E> {
+                Ok(Seq(Vec::new()))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Seq<T>, E> {
+                Ok(Seq(Vec::new()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Seq<T>, E> {
+                Ok(Seq(Vec::new()))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// An object that may be absent, `null`, or something else entirely (read as absent).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Obj<T>(pub(crate) Option<T>);
+
+impl<T> Default for Obj<T> {
+    fn default() -> Self {
+        Obj(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Obj<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Obj<T>, A::Error> {
+                Ok(Obj(Some(T::deserialize(de::value::MapAccessDeserializer::new(map))?)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Obj<T>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Obj(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Obj<T>, E> {
+                Ok(Obj(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Obj<T>, E> {
+                Ok(Obj(None))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Obj<T>, D::Error> {
+                Obj::deserialize(d)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Obj<T>, E> {
+                Ok(Obj(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Obj<T>, E> {
+                Ok(Obj(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Obj<T>, E> {
+                Ok(Obj(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Obj<T>, E> {
+                Ok(Obj(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Obj<T>, E> {
+                Ok(Obj(None))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A text value for YAML: plain scalars are read as their source text (`2.10` stays
+/// `2.10`, not the float 2.1).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct YText(pub(crate) Option<String>);
+
+impl<'de> Deserialize<'de> for YText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Option::<String>::deserialize(d).map(YText)
+    }
+}
+
+/// What the SPDX structs need of a text field, whichever serialization it came from.
+pub(crate) trait TextField: Default {
+    fn raw(&self) -> Option<&str>;
+
+    /// The value, trimmed, if not empty.
+    fn get(&self) -> Option<&str> {
+        self.raw().map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    fn owned(&self) -> Option<String> {
+        self.get().map(str::to_owned)
+    }
+}
+
+impl TextField for Text {
+    fn raw(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl TextField for YText {
+    fn raw(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}

@@ -1,0 +1,172 @@
+//! SBOM formats for chainwatch: one normalized model ([`Sbom`]) read from SPDX 2.2/2.3
+//! (JSON, YAML, tag-value), SPDX 3.0 (JSON-LD) and CycloneDX 1.0–1.7 (JSON, XML), written
+//! back as CycloneDX 1.6 (JSON, XML) and SPDX 2.3 (JSON, tag-value), and validated.
+//!
+//! ```
+//! let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+//!   {"type":"library","name":"left-pad","version":"1.3.0","purl":"pkg:npm/left-pad@1.3.0"}]}"#;
+//! let parsed = chainwatch_sbom::read(doc, &Default::default()).unwrap();
+//! assert_eq!(parsed.sbom.components[0].purl.as_deref(), Some("pkg:npm/left-pad@1.3.0"));
+//! ```
+//!
+//! Reading never panics and never fetches anything a document names. The format is
+//! detected from the content; gzip, bzip2, xz and zstd are decompressed behind a size cap.
+
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+mod cyclonedx;
+mod diag;
+mod input;
+mod lenient;
+mod model;
+mod spdx;
+mod validate;
+mod xmltree;
+
+pub use diag::{Code, Diagnostic, Location, Severity, pointer_token};
+pub use input::{InputError, Limits};
+pub use model::*;
+pub use validate::{is_cpe, is_date_time, is_uuid_urn, license_error};
+
+/// How to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    pub limits: Limits,
+}
+
+/// A document read into the model, with what was found on the way.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub sbom: Sbom,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Why a document could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("not an SBOM: {hint}")]
+    NotAnSbom { hint: String },
+    #[error("{what} is not supported: read SPDX as JSON, YAML or tag-value")]
+    Unsupported { what: &'static str },
+    #[error("invalid {format} at {line}:{column}: {message}")]
+    Syntax { format: Format, line: u32, column: u32, message: String },
+}
+
+impl ReadError {
+    /// Line and column, for syntax errors.
+    pub fn location(&self) -> Option<(u32, u32)> {
+        match self {
+            ReadError::Syntax { line, column, .. } => Some((*line, *column)),
+            _ => None,
+        }
+    }
+}
+
+/// Decompresses and decodes `bytes` into text.
+pub fn text_of(bytes: &[u8], options: &ReadOptions) -> Result<String, ReadError> {
+    let data = input::decompress(bytes, options.limits)?;
+    Ok(input::decode_text(data)?)
+}
+
+/// The format of a document, from its content.
+pub fn detect_format(text: &str) -> Result<Format, ReadError> {
+    match input::detect(text) {
+        input::Detected::Sbom(f) => Ok(f),
+        input::Detected::UnsupportedSpdx(what) => Err(ReadError::Unsupported { what }),
+        input::Detected::Unknown => Err(ReadError::NotAnSbom { hint: not_an_sbom_hint(text) }),
+    }
+}
+
+fn not_an_sbom_hint(text: &str) -> String {
+    let t = text.trim_start();
+    if t.starts_with('{') {
+        if t.contains("\"SPDXVersion\"") {
+            "JSON with tag-value key names (`SPDXVersion`): SPDX JSON uses `spdxVersion`".to_owned()
+        } else {
+            "a JSON document without `bomFormat` (CycloneDX), `spdxVersion` (SPDX 2) or an SPDX 3 `@context`".to_owned()
+        }
+    } else if t.starts_with('<') {
+        "an XML document that is not a CycloneDX `<bom>`".to_owned()
+    } else {
+        "neither JSON, XML, YAML nor SPDX tag-value".to_owned()
+    }
+}
+
+fn syntax(format: Format, text: &str, offset: usize, message: String) -> ReadError {
+    let (line, column) = input::line_col(text, offset);
+    ReadError::Syntax { format, line, column, message }
+}
+
+/// Reads text whose format is known.
+pub fn read_text(text: &str, format: Format) -> Result<Parsed, ReadError> {
+    let json_err = |e: serde_json::Error| ReadError::Syntax {
+        format,
+        line: u32::try_from(e.line()).unwrap_or(0),
+        column: u32::try_from(e.column()).unwrap_or(0),
+        message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+    };
+    let mut diagnostics = Vec::new();
+    let sbom = match format {
+        Format::CycloneDxJson => cyclonedx::json::read(text).map_err(json_err)?,
+        Format::CycloneDxXml => {
+            cyclonedx::xml::read(text, &mut |_| {})
+                .map_err(|e| syntax(format, text, e.offset, e.message))?
+                .0
+        }
+        Format::SpdxJson => spdx::json::read_json(text).map_err(json_err)?,
+        Format::SpdxYaml => spdx::json::read_yaml(text).map_err(|e| {
+            let (line, column) = yaml_location(&e);
+            ReadError::Syntax { format, line, column, message: e.to_string().lines().next().unwrap_or_default().to_owned() }
+        })?,
+        Format::SpdxTagValue => {
+            let (sbom, d) = spdx::tagvalue::read(text)
+                .map_err(|e| ReadError::Syntax { format, line: e.line, column: 1, message: e.message })?;
+            diagnostics = d;
+            sbom
+        }
+        Format::Spdx3JsonLd => spdx::v3::read(text).map_err(json_err)?,
+    };
+    Ok(Parsed { sbom, diagnostics })
+}
+
+fn yaml_location(e: &serde_saphyr::Error) -> (u32, u32) {
+    // serde-saphyr reports `line N column M` in its message.
+    let msg = e.to_string();
+    let num_after = |key: &str| {
+        msg.find(key).and_then(|i| {
+            msg[i + key.len()..]
+                .trim_start()
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|n| n.parse::<u32>().ok())
+        })
+    };
+    (num_after("line").unwrap_or(0), num_after("column").unwrap_or(0))
+}
+
+/// Reads any supported document: decompresses, decodes, detects and parses. The
+/// diagnostics are the lenient ones (warnings for what real tools get wrong).
+pub fn read(bytes: &[u8], options: &ReadOptions) -> Result<Parsed, ReadError> {
+    let text = text_of(bytes, options)?;
+    let format = detect_format(&text)?;
+    let mut parsed = read_text(&text, format)?;
+    parsed.diagnostics.extend(validate::check_model(&parsed.sbom, false));
+    Ok(parsed)
+}
+
+/// The formats chainwatch writes.
+pub const WRITABLE: &[Format] = &[Format::CycloneDxJson, Format::CycloneDxXml, Format::SpdxJson, Format::SpdxTagValue];
+
+/// Writes the model in `format` (one of [`WRITABLE`]).
+pub fn write(sbom: &Sbom, format: Format) -> Option<String> {
+    Some(match format {
+        Format::CycloneDxJson => cyclonedx::write::to_json(sbom),
+        Format::CycloneDxXml => cyclonedx::write::to_xml(sbom),
+        Format::SpdxJson => spdx::write::to_json(sbom),
+        Format::SpdxTagValue => spdx::write::to_tag_value(sbom),
+        Format::SpdxYaml | Format::Spdx3JsonLd => return None,
+    })
+}

@@ -1,0 +1,574 @@
+//! The normalized SBOM model every reader produces and every writer consumes.
+
+use std::fmt;
+
+use chainwatch_purl::Purl;
+
+/// The serialization an SBOM came in (or is written as).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    CycloneDxJson,
+    CycloneDxXml,
+    SpdxJson,
+    SpdxYaml,
+    SpdxTagValue,
+    Spdx3JsonLd,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::CycloneDxJson => "cyclonedx-json",
+            Format::CycloneDxXml => "cyclonedx-xml",
+            Format::SpdxJson => "spdx-json",
+            Format::SpdxYaml => "spdx-yaml",
+            Format::SpdxTagValue => "spdx-tv",
+            Format::Spdx3JsonLd => "spdx3-jsonld",
+        }
+    }
+
+    /// The family: `CycloneDX` or `SPDX`.
+    pub fn family(self) -> &'static str {
+        match self {
+            Format::CycloneDxJson | Format::CycloneDxXml => "CycloneDX",
+            _ => "SPDX",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A software bill of materials, whatever its format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sbom {
+    pub format: Format,
+    /// The specification version as written (`1.6`, `SPDX-2.3`, `3.0.1`).
+    pub spec_version: String,
+    /// CycloneDX `serialNumber`, SPDX 2 `documentNamespace`, SPDX 3 document `spdxId`.
+    pub serial: Option<String>,
+    /// CycloneDX BOM `version`.
+    pub bom_version: Option<u64>,
+    /// The document name (SPDX).
+    pub name: Option<String>,
+    /// Creation time as written (RFC 3339 in valid documents).
+    pub created: Option<String>,
+    /// People and organizations who made the document.
+    pub authors: Vec<String>,
+    /// Tools that made it, as `name` or `name version`.
+    pub tools: Vec<String>,
+    /// SPDX `dataLicense`.
+    pub data_license: Option<String>,
+    /// The id of the component the document describes (CycloneDX `metadata.component`,
+    /// SPDX `DESCRIBES` / `documentDescribes` / `rootElement`).
+    pub subject: Option<String>,
+    /// Every component, including the subject, files and services.
+    pub components: Vec<Component>,
+    pub relationships: Vec<Relationship>,
+    /// Vulnerability and VEX data embedded in the document (CycloneDX `vulnerabilities`).
+    pub vulnerabilities: Vec<Vulnerability>,
+}
+
+impl Sbom {
+    pub fn new(format: Format, spec_version: impl Into<String>) -> Sbom {
+        Sbom {
+            format,
+            spec_version: spec_version.into(),
+            serial: None,
+            bom_version: None,
+            name: None,
+            created: None,
+            authors: Vec::new(),
+            tools: Vec::new(),
+            data_license: None,
+            subject: None,
+            components: Vec::new(),
+            relationships: Vec::new(),
+            vulnerabilities: Vec::new(),
+        }
+    }
+
+    /// The subject component, if the document names one that exists.
+    pub fn subject_component(&self) -> Option<&Component> {
+        let id = self.subject.as_deref()?;
+        self.components.iter().find(|c| c.id == id)
+    }
+
+    pub fn component(&self, id: &str) -> Option<&Component> {
+        self.components.iter().find(|c| c.id == id)
+    }
+
+    /// Components that are packages (not files, snippets or services).
+    pub fn packages(&self) -> impl Iterator<Item = &Component> {
+        self.components.iter().filter(|c| c.kind.is_package())
+    }
+}
+
+/// What a component is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ComponentKind {
+    Application,
+    Framework,
+    Library,
+    Container,
+    Platform,
+    OperatingSystem,
+    Device,
+    DeviceDriver,
+    Firmware,
+    File,
+    MachineLearningModel,
+    Data,
+    CryptographicAsset,
+    Service,
+    Snippet,
+    /// Anything else, as written.
+    Other(String),
+}
+
+impl ComponentKind {
+    /// CycloneDX `type` names (and SPDX purposes, lower-cased).
+    pub fn from_name(name: &str) -> ComponentKind {
+        match name.to_ascii_lowercase().replace('_', "-").as_str() {
+            "application" | "executable" | "install" => ComponentKind::Application,
+            "framework" => ComponentKind::Framework,
+            "library" | "module" | "source" | "archive" | "package" => ComponentKind::Library,
+            "container" => ComponentKind::Container,
+            "platform" => ComponentKind::Platform,
+            "operating-system" => ComponentKind::OperatingSystem,
+            "device" => ComponentKind::Device,
+            "device-driver" => ComponentKind::DeviceDriver,
+            "firmware" => ComponentKind::Firmware,
+            "file" => ComponentKind::File,
+            "machine-learning-model" | "model" | "ai-package" | "aipackage" => ComponentKind::MachineLearningModel,
+            "data" | "dataset" | "dataset-package" => ComponentKind::Data,
+            "cryptographic-asset" => ComponentKind::CryptographicAsset,
+            "service" => ComponentKind::Service,
+            "snippet" => ComponentKind::Snippet,
+            other => ComponentKind::Other(other.to_owned()),
+        }
+    }
+
+    /// The CycloneDX `type` name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ComponentKind::Application => "application",
+            ComponentKind::Framework => "framework",
+            ComponentKind::Library => "library",
+            ComponentKind::Container => "container",
+            ComponentKind::Platform => "platform",
+            ComponentKind::OperatingSystem => "operating-system",
+            ComponentKind::Device => "device",
+            ComponentKind::DeviceDriver => "device-driver",
+            ComponentKind::Firmware => "firmware",
+            ComponentKind::File => "file",
+            ComponentKind::MachineLearningModel => "machine-learning-model",
+            ComponentKind::Data => "data",
+            ComponentKind::CryptographicAsset => "cryptographic-asset",
+            ComponentKind::Service => "service",
+            ComponentKind::Snippet => "snippet",
+            ComponentKind::Other(s) => s,
+        }
+    }
+
+    /// Whether this is a package-like component (what vulnerability matching cares about).
+    pub fn is_package(&self) -> bool {
+        !matches!(self, ComponentKind::File | ComponentKind::Snippet | ComponentKind::Service)
+    }
+}
+
+/// How a component is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Needed at run time (CycloneDX `required`).
+    Runtime,
+    Optional,
+    Dev,
+    Build,
+    Test,
+    /// Not part of the delivered software (CycloneDX `excluded`).
+    Excluded,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Runtime => "runtime",
+            Scope::Optional => "optional",
+            Scope::Dev => "dev",
+            Scope::Build => "build",
+            Scope::Test => "test",
+            Scope::Excluded => "excluded",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Scope> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "runtime" | "required" => Scope::Runtime,
+            "optional" => Scope::Optional,
+            "dev" | "development" => Scope::Dev,
+            "build" => Scope::Build,
+            "test" => Scope::Test,
+            "excluded" => Scope::Excluded,
+            _ => return None,
+        })
+    }
+}
+
+/// A hash algorithm, by its CycloneDX name (SPDX names map onto them).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HashAlg {
+    Md2,
+    Md4,
+    Md5,
+    Md6,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+    Sha3_256,
+    Sha3_384,
+    Sha3_512,
+    Blake2b256,
+    Blake2b384,
+    Blake2b512,
+    Blake3,
+    Adler32,
+    Streebog256,
+    Streebog512,
+    Other(String),
+}
+
+impl HashAlg {
+    /// Reads CycloneDX (`SHA-256`, `SHA3-256`, `BLAKE2b-256`) and SPDX (`SHA256`,
+    /// `SHA3_256`, `BLAKE2b-256`) spellings.
+    pub fn from_name(name: &str) -> HashAlg {
+        let n: String = name.to_ascii_uppercase().chars().filter(|c| *c != '-' && *c != '_').collect();
+        match n.as_str() {
+            "MD2" => HashAlg::Md2,
+            "MD4" => HashAlg::Md4,
+            "MD5" => HashAlg::Md5,
+            "MD6" => HashAlg::Md6,
+            "SHA1" => HashAlg::Sha1,
+            "SHA224" => HashAlg::Sha224,
+            "SHA256" => HashAlg::Sha256,
+            "SHA384" => HashAlg::Sha384,
+            "SHA512" => HashAlg::Sha512,
+            "SHA3256" => HashAlg::Sha3_256,
+            "SHA3384" => HashAlg::Sha3_384,
+            "SHA3512" => HashAlg::Sha3_512,
+            "BLAKE2B256" => HashAlg::Blake2b256,
+            "BLAKE2B384" => HashAlg::Blake2b384,
+            "BLAKE2B512" => HashAlg::Blake2b512,
+            "BLAKE3" => HashAlg::Blake3,
+            "ADLER32" => HashAlg::Adler32,
+            "STREEBOG256" => HashAlg::Streebog256,
+            "STREEBOG512" => HashAlg::Streebog512,
+            _ => HashAlg::Other(name.to_owned()),
+        }
+    }
+
+    /// The CycloneDX name.
+    pub fn cyclonedx_name(&self) -> &str {
+        match self {
+            HashAlg::Md2 => "MD2",
+            HashAlg::Md4 => "MD4",
+            HashAlg::Md5 => "MD5",
+            HashAlg::Md6 => "MD6",
+            HashAlg::Sha1 => "SHA-1",
+            HashAlg::Sha224 => "SHA-224",
+            HashAlg::Sha256 => "SHA-256",
+            HashAlg::Sha384 => "SHA-384",
+            HashAlg::Sha512 => "SHA-512",
+            HashAlg::Sha3_256 => "SHA3-256",
+            HashAlg::Sha3_384 => "SHA3-384",
+            HashAlg::Sha3_512 => "SHA3-512",
+            HashAlg::Blake2b256 => "BLAKE2b-256",
+            HashAlg::Blake2b384 => "BLAKE2b-384",
+            HashAlg::Blake2b512 => "BLAKE2b-512",
+            HashAlg::Blake3 => "BLAKE3",
+            HashAlg::Adler32 => "ADLER32",
+            HashAlg::Streebog256 => "STREEBOG-256",
+            HashAlg::Streebog512 => "STREEBOG-512",
+            HashAlg::Other(s) => s,
+        }
+    }
+
+    /// The SPDX 2 name.
+    pub fn spdx_name(&self) -> &str {
+        match self {
+            HashAlg::Sha1 => "SHA1",
+            HashAlg::Sha224 => "SHA224",
+            HashAlg::Sha256 => "SHA256",
+            HashAlg::Sha384 => "SHA384",
+            HashAlg::Sha512 => "SHA512",
+            HashAlg::Sha3_256 => "SHA3-256",
+            HashAlg::Sha3_384 => "SHA3-384",
+            HashAlg::Sha3_512 => "SHA3-512",
+            other => other.cyclonedx_name(),
+        }
+    }
+
+    /// The length in hex digits of a digest, where fixed.
+    pub fn hex_len(&self) -> Option<usize> {
+        Some(match self {
+            HashAlg::Md2 | HashAlg::Md4 | HashAlg::Md5 => 32,
+            HashAlg::Sha1 => 40,
+            HashAlg::Sha224 => 56,
+            HashAlg::Sha256 | HashAlg::Sha3_256 | HashAlg::Blake2b256 | HashAlg::Streebog256 => 64,
+            HashAlg::Sha384 | HashAlg::Sha3_384 | HashAlg::Blake2b384 => 96,
+            HashAlg::Sha512 | HashAlg::Sha3_512 | HashAlg::Blake2b512 | HashAlg::Streebog512 => 128,
+            HashAlg::Adler32 => 8,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Hash {
+    pub alg: HashAlg,
+    /// Hex digest as written.
+    pub value: String,
+}
+
+/// A license statement: an SPDX expression, a single SPDX id, or a name that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum License {
+    Expression(String),
+    Id(String),
+    Name(String),
+}
+
+impl License {
+    /// As an SPDX expression term; a free-text name becomes a `LicenseRef-`.
+    pub fn to_expression(&self) -> String {
+        match self {
+            License::Expression(e) | License::Id(e) => e.clone(),
+            License::Name(n) => license_ref(n),
+        }
+    }
+}
+
+/// `LicenseRef-` plus the name with every character SPDX ids do not allow replaced.
+pub fn license_ref(name: &str) -> String {
+    if name.starts_with("LicenseRef-") {
+        return name.to_owned();
+    }
+    let id: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .collect();
+    format!("LicenseRef-{id}")
+}
+
+/// Joins license statements into one expression (`A AND B`).
+pub fn join_licenses(licenses: &[License]) -> Option<String> {
+    match licenses {
+        [] => None,
+        [one] => Some(one.to_expression()),
+        many => Some(
+            many.iter()
+                .map(|l| {
+                    let e = l.to_expression();
+                    if e.contains(' ') { format!("({e})") } else { e }
+                })
+                .collect::<Vec<_>>()
+                .join(" AND "),
+        ),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Property {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExternalRef {
+    /// CycloneDX reference type or SPDX category/type (`website`, `vcs`, `distribution`…).
+    pub kind: String,
+    pub url: String,
+}
+
+/// A component: package, file, service, model, dataset…
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    /// `bom-ref`, `SPDXID` or `spdxId`; generated when the document has none.
+    pub id: String,
+    pub kind: ComponentKind,
+    pub name: String,
+    /// CycloneDX `group` (Maven group id, npm scope…).
+    pub group: Option<String>,
+    pub version: Option<String>,
+    /// The purl as written; [`Component::purl`] parses it.
+    pub purl: Option<String>,
+    pub cpes: Vec<String>,
+    pub supplier: Option<String>,
+    /// Author or originator.
+    pub author: Option<String>,
+    pub description: Option<String>,
+    pub hashes: Vec<Hash>,
+    /// Declared licenses (CycloneDX `licenses`, SPDX `licenseDeclared`).
+    pub licenses: Vec<License>,
+    /// SPDX `licenseConcluded` (and CycloneDX licenses acknowledged as concluded).
+    pub license_concluded: Option<String>,
+    pub copyright: Option<String>,
+    pub scope: Option<Scope>,
+    pub properties: Vec<Property>,
+    pub external_refs: Vec<ExternalRef>,
+    /// SPDX `downloadLocation`.
+    pub download_location: Option<String>,
+}
+
+impl Component {
+    pub fn new(id: impl Into<String>, kind: ComponentKind, name: impl Into<String>) -> Component {
+        Component {
+            id: id.into(),
+            kind,
+            name: name.into(),
+            group: None,
+            version: None,
+            purl: None,
+            cpes: Vec::new(),
+            supplier: None,
+            author: None,
+            description: None,
+            hashes: Vec::new(),
+            licenses: Vec::new(),
+            license_concluded: None,
+            copyright: None,
+            scope: None,
+            properties: Vec::new(),
+            external_refs: Vec::new(),
+            download_location: None,
+        }
+    }
+
+    /// The parsed purl, if present and valid.
+    pub fn purl(&self) -> Option<Purl> {
+        self.purl.as_deref().and_then(|p| Purl::parse(p).ok())
+    }
+
+    /// The declared license as one SPDX expression.
+    pub fn license_expression(&self) -> Option<String> {
+        join_licenses(&self.licenses)
+    }
+
+    /// The license that applies: concluded if known, else declared.
+    pub fn effective_license(&self) -> Option<String> {
+        self.license_concluded.clone().or_else(|| self.license_expression())
+    }
+
+    pub fn property(&self, name: &str) -> Option<&str> {
+        self.properties.iter().find(|p| p.name == name).map(|p| p.value.as_str())
+    }
+}
+
+/// A relationship kind, normalized to the direction "from → to".
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RelationshipKind {
+    /// `from` depends on `to`.
+    DependsOn,
+    DevDependsOn,
+    OptionalDependsOn,
+    BuildDependsOn,
+    TestDependsOn,
+    ProvidedDependsOn,
+    RuntimeDependsOn,
+    /// `from` contains `to`.
+    Contains,
+    /// `from` (the document or a component) describes `to`.
+    Describes,
+    /// `from` was generated from `to`.
+    GeneratedFrom,
+    /// `from` is a variant of `to`.
+    VariantOf,
+    /// `from` descends from `to` (a patched or derived version).
+    DescendantOf,
+    /// Anything else, by its SPDX name.
+    Other(String),
+}
+
+impl RelationshipKind {
+    pub fn as_str(&self) -> &str {
+        match self {
+            RelationshipKind::DependsOn => "depends-on",
+            RelationshipKind::DevDependsOn => "dev-depends-on",
+            RelationshipKind::OptionalDependsOn => "optional-depends-on",
+            RelationshipKind::BuildDependsOn => "build-depends-on",
+            RelationshipKind::TestDependsOn => "test-depends-on",
+            RelationshipKind::ProvidedDependsOn => "provided-depends-on",
+            RelationshipKind::RuntimeDependsOn => "runtime-depends-on",
+            RelationshipKind::Contains => "contains",
+            RelationshipKind::Describes => "describes",
+            RelationshipKind::GeneratedFrom => "generated-from",
+            RelationshipKind::VariantOf => "variant-of",
+            RelationshipKind::DescendantOf => "descendant-of",
+            RelationshipKind::Other(s) => s,
+        }
+    }
+
+    /// Whether this is a dependency edge of any kind.
+    pub fn is_dependency(&self) -> bool {
+        matches!(
+            self,
+            RelationshipKind::DependsOn
+                | RelationshipKind::DevDependsOn
+                | RelationshipKind::OptionalDependsOn
+                | RelationshipKind::BuildDependsOn
+                | RelationshipKind::TestDependsOn
+                | RelationshipKind::ProvidedDependsOn
+                | RelationshipKind::RuntimeDependsOn
+        )
+    }
+}
+
+/// A directed relationship between two ids (component ids, or the document's own id).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Relationship {
+    pub from: String,
+    pub to: String,
+    pub kind: RelationshipKind,
+}
+
+/// A vulnerability or VEX statement embedded in the document.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Vulnerability {
+    pub id: String,
+    pub source: Option<String>,
+    /// Other identifiers of the same vulnerability (CycloneDX `references`).
+    pub aliases: Vec<String>,
+    pub ratings: Vec<Rating>,
+    pub cwes: Vec<u32>,
+    pub description: Option<String>,
+    pub recommendation: Option<String>,
+    /// Ids of the affected components.
+    pub affects: Vec<String>,
+    pub analysis: Option<Analysis>,
+    pub published: Option<String>,
+    pub updated: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rating {
+    pub source: Option<String>,
+    pub score: Option<f64>,
+    pub severity: Option<String>,
+    pub method: Option<String>,
+    pub vector: Option<String>,
+}
+
+/// CycloneDX VEX analysis.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Analysis {
+    /// `resolved`, `exploitable`, `in_triage`, `false_positive`, `not_affected`, …
+    pub state: Option<String>,
+    pub justification: Option<String>,
+    pub responses: Vec<String>,
+    pub detail: Option<String>,
+}

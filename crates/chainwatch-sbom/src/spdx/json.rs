@@ -1,0 +1,152 @@
+//! SPDX 2.2/2.3 JSON and YAML (the same keys), read leniently.
+
+use serde::Deserialize;
+
+use crate::lenient::{Obj, Seq, Text, TextField, YText};
+use crate::model::{Format, Sbom};
+use crate::spdx::{Doc, Element};
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound = "S: Deserialize<'de> + Default")]
+struct Document<S> {
+    #[serde(rename = "spdxVersion")]
+    spdx_version: S,
+    #[serde(rename = "dataLicense")]
+    data_license: S,
+    #[serde(rename = "SPDXID")]
+    spdx_id: S,
+    name: S,
+    #[serde(rename = "documentNamespace")]
+    document_namespace: S,
+    #[serde(rename = "creationInfo")]
+    creation_info: Obj<CreationInfo<S>>,
+    #[serde(rename = "documentDescribes")]
+    document_describes: Seq<S>,
+    packages: Seq<Item<S>>,
+    files: Seq<Item<S>>,
+    snippets: Seq<Item<S>>,
+    relationships: Seq<Rel<S>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound = "S: Deserialize<'de> + Default")]
+struct CreationInfo<S> {
+    created: S,
+    creators: Seq<S>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound = "S: Deserialize<'de> + Default")]
+struct Checksum<S> {
+    algorithm: S,
+    #[serde(rename = "checksumValue")]
+    value: S,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound = "S: Deserialize<'de> + Default")]
+struct ExternalRef<S> {
+    #[serde(rename = "referenceCategory")]
+    category: S,
+    #[serde(rename = "referenceType")]
+    kind: S,
+    #[serde(rename = "referenceLocator")]
+    locator: S,
+}
+
+/// A package, file or snippet: the union of their keys.
+#[derive(Deserialize, Default)]
+#[serde(default, bound = "S: Deserialize<'de> + Default")]
+struct Item<S> {
+    #[serde(rename = "SPDXID")]
+    spdx_id: S,
+    name: S,
+    #[serde(rename = "fileName")]
+    file_name: S,
+    #[serde(rename = "versionInfo")]
+    version_info: S,
+    supplier: S,
+    originator: S,
+    #[serde(rename = "downloadLocation")]
+    download_location: S,
+    homepage: S,
+    checksums: Seq<Checksum<S>>,
+    #[serde(rename = "licenseConcluded")]
+    license_concluded: S,
+    #[serde(rename = "licenseDeclared")]
+    license_declared: S,
+    #[serde(rename = "copyrightText")]
+    copyright_text: S,
+    description: S,
+    summary: S,
+    #[serde(rename = "primaryPackagePurpose")]
+    primary_package_purpose: S,
+    #[serde(rename = "externalRefs")]
+    external_refs: Seq<ExternalRef<S>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound = "S: Deserialize<'de> + Default")]
+struct Rel<S> {
+    #[serde(rename = "spdxElementId")]
+    from: S,
+    #[serde(rename = "relationshipType")]
+    kind: S,
+    #[serde(rename = "relatedSpdxElement")]
+    to: S,
+}
+
+fn element<S: TextField>(i: &Item<S>) -> Element {
+    Element {
+        spdx_id: i.spdx_id.owned(),
+        name: i.name.owned().or_else(|| i.file_name.owned()),
+        version: i.version_info.owned(),
+        supplier: i.supplier.owned(),
+        originator: i.originator.owned(),
+        download_location: i.download_location.owned(),
+        homepage: i.homepage.owned(),
+        checksums: i.checksums.iter().filter_map(|c| Some((c.algorithm.owned()?, c.value.owned()?))).collect(),
+        license_concluded: i.license_concluded.owned(),
+        license_declared: i.license_declared.owned(),
+        copyright: i.copyright_text.owned(),
+        description: i.description.owned().or_else(|| i.summary.owned()),
+        purpose: i.primary_package_purpose.owned(),
+        external_refs: i
+            .external_refs
+            .iter()
+            .filter_map(|r| Some((r.category.owned().unwrap_or_default(), r.kind.owned()?, r.locator.owned()?)))
+            .collect(),
+    }
+}
+
+fn convert<S: TextField>(d: &Document<S>) -> Doc {
+    let info = d.creation_info.0.as_ref();
+    Doc {
+        spdx_version: d.spdx_version.owned(),
+        data_license: d.data_license.owned(),
+        spdx_id: d.spdx_id.owned(),
+        name: d.name.owned(),
+        namespace: d.document_namespace.owned(),
+        created: info.and_then(|i| i.created.owned()),
+        creators: info.map(|i| i.creators.iter().filter_map(TextField::owned).collect()).unwrap_or_default(),
+        describes: d.document_describes.iter().filter_map(TextField::owned).collect(),
+        packages: d.packages.iter().map(element).collect(),
+        files: d.files.iter().map(element).collect(),
+        snippets: d.snippets.iter().map(element).collect(),
+        relationships: d
+            .relationships
+            .iter()
+            .filter_map(|r| Some((r.from.owned()?, r.kind.owned()?, r.to.owned()?)))
+            .collect(),
+    }
+}
+
+pub(crate) fn read_json(text: &str) -> Result<Sbom, serde_json::Error> {
+    let d: Document<Text> = serde_json::from_str(text)?;
+    Ok(convert(&d).into_sbom(Format::SpdxJson))
+}
+
+pub(crate) fn read_yaml(text: &str) -> Result<Sbom, serde_saphyr::Error> {
+    let d: Document<YText> = serde_saphyr::from_str(text)?;
+    Ok(convert(&d).into_sbom(Format::SpdxYaml))
+}

@@ -1,0 +1,196 @@
+//! SPDX 2.2/2.3 (JSON, YAML, tag-value) and SPDX 3.0 (JSON-LD) readers, and SPDX 2.3
+//! writers.
+
+pub(crate) mod json;
+pub(crate) mod tagvalue;
+pub(crate) mod v3;
+pub(crate) mod write;
+
+use crate::model::{
+    Component, ComponentKind, ExternalRef, Format, Hash, HashAlg, License, Relationship,
+    RelationshipKind, Sbom,
+};
+
+/// An SPDX 2 document, whichever serialization it came from.
+#[derive(Debug, Default)]
+pub(crate) struct Doc {
+    pub(crate) spdx_version: Option<String>,
+    pub(crate) data_license: Option<String>,
+    pub(crate) spdx_id: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) namespace: Option<String>,
+    pub(crate) created: Option<String>,
+    pub(crate) creators: Vec<String>,
+    pub(crate) describes: Vec<String>,
+    pub(crate) packages: Vec<Element>,
+    pub(crate) files: Vec<Element>,
+    pub(crate) snippets: Vec<Element>,
+    pub(crate) relationships: Vec<(String, String, String)>,
+}
+
+/// A package, file or snippet.
+#[derive(Debug, Default)]
+pub(crate) struct Element {
+    pub(crate) spdx_id: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) supplier: Option<String>,
+    pub(crate) originator: Option<String>,
+    pub(crate) download_location: Option<String>,
+    pub(crate) homepage: Option<String>,
+    pub(crate) checksums: Vec<(String, String)>,
+    pub(crate) license_concluded: Option<String>,
+    pub(crate) license_declared: Option<String>,
+    pub(crate) copyright: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) purpose: Option<String>,
+    /// (category, type, locator)
+    pub(crate) external_refs: Vec<(String, String, String)>,
+}
+
+/// `NOASSERTION` (and empty) read as absent.
+pub(crate) fn assertion(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("NOASSERTION"))
+}
+
+/// `Organization: Acme` → `Acme`.
+fn party(value: Option<String>) -> Option<String> {
+    assertion(value).map(|v| match v.split_once(':') {
+        Some((kind, rest)) if matches!(kind.trim(), "Organization" | "Person" | "Tool") => rest.trim().to_owned(),
+        _ => v,
+    })
+}
+
+/// An SPDX 2 relationship type as a model relationship (direction normalized).
+pub(crate) fn relationship(from: String, kind: &str, to: String) -> Relationship {
+    use RelationshipKind as K;
+    let upper = kind.trim().to_ascii_uppercase().replace('-', "_");
+    let (from, to, kind) = match upper.as_str() {
+        "DESCRIBES" => (from, to, K::Describes),
+        "DESCRIBED_BY" => (to, from, K::Describes),
+        "CONTAINS" => (from, to, K::Contains),
+        "CONTAINED_BY" => (to, from, K::Contains),
+        "DEPENDS_ON" => (from, to, K::DependsOn),
+        "DEPENDENCY_OF" => (to, from, K::DependsOn),
+        "DEV_DEPENDENCY_OF" => (to, from, K::DevDependsOn),
+        "OPTIONAL_DEPENDENCY_OF" => (to, from, K::OptionalDependsOn),
+        "BUILD_DEPENDENCY_OF" => (to, from, K::BuildDependsOn),
+        "TEST_DEPENDENCY_OF" => (to, from, K::TestDependsOn),
+        "PROVIDED_DEPENDENCY_OF" => (to, from, K::ProvidedDependsOn),
+        "RUNTIME_DEPENDENCY_OF" => (to, from, K::RuntimeDependsOn),
+        "GENERATED_FROM" => (from, to, K::GeneratedFrom),
+        "GENERATES" => (to, from, K::GeneratedFrom),
+        "VARIANT_OF" => (from, to, K::VariantOf),
+        "DESCENDANT_OF" => (from, to, K::DescendantOf),
+        "ANCESTOR_OF" => (to, from, K::DescendantOf),
+        _ => (from, to, K::Other(upper)),
+    };
+    Relationship { from, to, kind }
+}
+
+/// The SPDX 2 name and direction of a model relationship: `(from, type, to)`.
+pub(crate) fn relationship_type(r: &Relationship) -> (&str, String, &str) {
+    use RelationshipKind as K;
+    match &r.kind {
+        K::Describes => (&r.from, "DESCRIBES".into(), &r.to),
+        K::Contains => (&r.from, "CONTAINS".into(), &r.to),
+        K::DependsOn => (&r.from, "DEPENDS_ON".into(), &r.to),
+        K::DevDependsOn => (&r.to, "DEV_DEPENDENCY_OF".into(), &r.from),
+        K::OptionalDependsOn => (&r.to, "OPTIONAL_DEPENDENCY_OF".into(), &r.from),
+        K::BuildDependsOn => (&r.to, "BUILD_DEPENDENCY_OF".into(), &r.from),
+        K::TestDependsOn => (&r.to, "TEST_DEPENDENCY_OF".into(), &r.from),
+        K::ProvidedDependsOn => (&r.to, "PROVIDED_DEPENDENCY_OF".into(), &r.from),
+        K::RuntimeDependsOn => (&r.to, "RUNTIME_DEPENDENCY_OF".into(), &r.from),
+        K::GeneratedFrom => (&r.from, "GENERATED_FROM".into(), &r.to),
+        K::VariantOf => (&r.from, "VARIANT_OF".into(), &r.to),
+        K::DescendantOf => (&r.from, "DESCENDANT_OF".into(), &r.to),
+        K::Other(name) => (&r.from, name.to_ascii_uppercase().replace('-', "_"), &r.to),
+    }
+}
+
+fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Component {
+    let id = e.spdx_id.clone().unwrap_or_else(|| {
+        *n += 1;
+        format!("SPDXRef-chainwatch-{n}")
+    });
+    let kind = e.purpose.as_deref().map_or(default_kind, ComponentKind::from_name);
+    let mut c = Component::new(id, kind, e.name.unwrap_or_default());
+    c.version = assertion(e.version);
+    c.supplier = party(e.supplier);
+    c.author = party(e.originator);
+    c.download_location = assertion(e.download_location);
+    c.description = e.description;
+    c.copyright = assertion(e.copyright);
+    c.hashes = e
+        .checksums
+        .into_iter()
+        .map(|(alg, value)| Hash { alg: HashAlg::from_name(&alg), value })
+        .collect();
+    c.license_concluded = assertion(e.license_concluded);
+    if let Some(declared) = assertion(e.license_declared) {
+        c.licenses.push(License::Expression(declared));
+    }
+    if let Some(home) = assertion(e.homepage) {
+        c.external_refs.push(ExternalRef { kind: "website".to_owned(), url: home });
+    }
+    for (category, ty, locator) in e.external_refs {
+        let ty_lower = ty.to_ascii_lowercase();
+        if ty_lower == "purl" && c.purl.is_none() {
+            c.purl = Some(locator);
+        } else if ty_lower.starts_with("cpe") {
+            c.cpes.push(locator);
+        } else {
+            c.external_refs.push(ExternalRef { kind: format!("{}/{ty}", category.to_ascii_lowercase().replace('_', "-")), url: locator });
+        }
+    }
+    c
+}
+
+impl Doc {
+    pub(crate) fn into_sbom(self, format: Format) -> Sbom {
+        let mut sbom = Sbom::new(format, self.spdx_version.unwrap_or_default());
+        sbom.name = self.name;
+        sbom.serial = self.namespace;
+        sbom.data_license = self.data_license;
+        sbom.created = self.created;
+        for creator in &self.creators {
+            match creator.split_once(':') {
+                Some(("Tool", t)) => sbom.tools.push(t.trim().to_owned()),
+                Some((_, who)) => sbom.authors.push(who.trim().to_owned()),
+                None => sbom.authors.push(creator.clone()),
+            }
+        }
+        let doc_id = self.spdx_id.unwrap_or_else(|| "SPDXRef-DOCUMENT".to_owned());
+        let mut generated = 0;
+        for p in self.packages {
+            sbom.components.push(component(p, ComponentKind::Library, &mut generated));
+        }
+        for f in self.files {
+            sbom.components.push(component(f, ComponentKind::File, &mut generated));
+        }
+        for s in self.snippets {
+            sbom.components.push(component(s, ComponentKind::Snippet, &mut generated));
+        }
+        let mut described: Vec<String> = self.describes;
+        for (from, kind, to) in self.relationships {
+            let r = relationship(from, &kind, to);
+            if r.kind == RelationshipKind::Describes && r.from == doc_id && !described.contains(&r.to) {
+                described.push(r.to.clone());
+            }
+            sbom.relationships.push(r);
+        }
+        for d in &described {
+            let exists = sbom.relationships.iter().any(|r| r.kind == RelationshipKind::Describes && r.to == *d);
+            if !exists {
+                sbom.relationships.push(Relationship { from: doc_id.clone(), to: d.clone(), kind: RelationshipKind::Describes });
+            }
+        }
+        // The subject: the first described package (files are described too, sometimes).
+        sbom.subject = described
+            .iter()
+            .find(|d| sbom.components.iter().any(|c| &c.id == *d && c.kind.is_package()))
+            .or(described.first())
+            .cloned();
+        sbom
+    }
+}

@@ -1,0 +1,174 @@
+//! SPDX 2.2/2.3 tag-value: `Tag: value` lines, multi-line values in `<text>…</text>`.
+
+use crate::diag::{Code, Diagnostic, Location};
+use crate::model::{Format, Sbom};
+use crate::spdx::{Doc, Element};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Document,
+    Package,
+    File,
+    Snippet,
+    Other,
+}
+
+/// A tag-value syntax error: the document cannot be read past it.
+#[derive(Debug, Clone)]
+pub(crate) struct TvError {
+    pub(crate) line: u32,
+    pub(crate) message: String,
+}
+
+/// Splits the document into `(line, tag, value)` entries, joining `<text>` values.
+fn entries(text: &str, diags: &mut Vec<Diagnostic>) -> Result<Vec<(u32, String, String)>, TvError> {
+    let mut out = Vec::new();
+    let mut lines = text.lines().enumerate();
+    while let Some((i, line)) = lines.next() {
+        let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let Some((tag, value)) = line.split_once(':') else {
+            diags.push(Diagnostic::warning(
+                Code::InvalidValue,
+                format!("expected `Tag: value`, found `{}`", truncate(trimmed)),
+                Location::line(n, 1),
+            ));
+            continue;
+        };
+        let tag = tag.trim().to_owned();
+        let value = value.trim();
+        if let Some(rest) = value.strip_prefix("<text>") {
+            if let Some(end) = rest.find("</text>") {
+                out.push((n, tag, rest[..end].to_owned()));
+                continue;
+            }
+            let mut buf = rest.to_owned();
+            let mut closed = false;
+            for (_, more) in lines.by_ref() {
+                if let Some(end) = more.find("</text>") {
+                    buf.push('\n');
+                    buf.push_str(&more[..end]);
+                    closed = true;
+                    break;
+                }
+                buf.push('\n');
+                buf.push_str(more);
+            }
+            if !closed {
+                return Err(TvError { line: n, message: format!("`<text>` of `{tag}` is never closed by `</text>`") });
+            }
+            out.push((n, tag, buf.trim().to_owned()));
+        } else {
+            out.push((n, tag, value.to_owned()));
+        }
+    }
+    Ok(out)
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s.to_owned() }
+}
+
+/// Reads a tag-value document; syntax problems that do not stop reading become
+/// diagnostics.
+pub(crate) fn read(text: &str) -> Result<(Sbom, Vec<Diagnostic>), TvError> {
+    let mut diags = Vec::new();
+    let mut doc = Doc::default();
+    let mut section = Section::Document;
+    let mut current = Element::default();
+    let flush = |doc: &mut Doc, section: Section, current: &mut Element| {
+        let e = std::mem::take(current);
+        match section {
+            Section::Package => doc.packages.push(e),
+            Section::File => doc.files.push(e),
+            Section::Snippet => doc.snippets.push(e),
+            Section::Document | Section::Other => {}
+        }
+    };
+    for (line, tag, value) in entries(text, &mut diags)? {
+        let v = Some(value.clone());
+        match tag.as_str() {
+            "PackageName" => {
+                flush(&mut doc, section, &mut current);
+                section = Section::Package;
+                current.name = v;
+            }
+            "FileName" => {
+                flush(&mut doc, section, &mut current);
+                section = Section::File;
+                current.name = v;
+            }
+            "SnippetSPDXID" => {
+                flush(&mut doc, section, &mut current);
+                section = Section::Snippet;
+                current.spdx_id = v;
+            }
+            "LicenseID" => {
+                flush(&mut doc, section, &mut current);
+                section = Section::Other;
+            }
+            "SPDXVersion" => doc.spdx_version = v,
+            "DataLicense" => doc.data_license = v,
+            "DocumentName" => doc.name = v,
+            "DocumentNamespace" => doc.namespace = v,
+            "Created" => doc.created = v,
+            "Creator" => doc.creators.push(value),
+            "SPDXID" => match section {
+                Section::Document => doc.spdx_id = v,
+                Section::Other => {}
+                _ => current.spdx_id = v,
+            },
+            "Relationship" => {
+                let parts: Vec<&str> = value.split_whitespace().collect();
+                if let [from, kind, to] = parts[..] {
+                    doc.relationships.push((from.to_owned(), kind.to_owned(), to.to_owned()));
+                } else {
+                    diags.push(Diagnostic::warning(
+                        Code::InvalidValue,
+                        format!("a relationship is `SPDXRef-A TYPE SPDXRef-B`, found `{}`", truncate(&value)),
+                        Location::line(line, 1),
+                    ));
+                }
+            }
+            "PackageVersion" => current.version = v,
+            "PackageSupplier" => current.supplier = v,
+            "PackageOriginator" => current.originator = v,
+            "PackageDownloadLocation" => current.download_location = v,
+            "PackageHomePage" => current.homepage = v,
+            "PackageLicenseConcluded" | "LicenseConcluded" | "SnippetLicenseConcluded" => current.license_concluded = v,
+            "PackageLicenseDeclared" => current.license_declared = v,
+            "PackageCopyrightText" | "FileCopyrightText" | "SnippetCopyrightText" => current.copyright = v,
+            "PackageDescription" => current.description = v,
+            "PackageSummary" if current.description.is_none() => current.description = v,
+            "PrimaryPackagePurpose" => current.purpose = v,
+            "SnippetName" => current.name = v,
+            "PackageChecksum" | "FileChecksum" => match value.split_once(':') {
+                Some((alg, digest)) => current.checksums.push((alg.trim().to_owned(), digest.trim().to_owned())),
+                None => diags.push(Diagnostic::warning(
+                    Code::InvalidValue,
+                    format!("a checksum is `ALGORITHM: value`, found `{}`", truncate(&value)),
+                    Location::line(line, 1),
+                )),
+            },
+            "ExternalRef" => {
+                let mut parts = value.splitn(3, char::is_whitespace).filter(|p| !p.is_empty());
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(cat), Some(ty), Some(loc)) => {
+                        current.external_refs.push((cat.to_owned(), ty.to_owned(), loc.trim().to_owned()));
+                    }
+                    _ => diags.push(Diagnostic::warning(
+                        Code::InvalidValue,
+                        format!("an external reference is `CATEGORY TYPE LOCATOR`, found `{}`", truncate(&value)),
+                        Location::line(line, 1),
+                    )),
+                }
+            }
+            _ => {}
+        }
+    }
+    flush(&mut doc, section, &mut current);
+    Ok((doc.into_sbom(Format::SpdxTagValue), diags))
+}

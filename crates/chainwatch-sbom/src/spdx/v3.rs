@@ -1,0 +1,294 @@
+//! SPDX 3.0 JSON-LD: the `@graph` of elements, read by type.
+//!
+//! Packages, files, snippets, AI packages (components of type machine-learning-model)
+//! and dataset packages (data) become components; `Relationship` and
+//! `LifecycleScopedRelationship` elements become relationships, except license
+//! relationships, which attach `simplelicensing_LicenseExpression` elements to components
+//! as declared or concluded licenses; `SpdxDocument` and `software_Sbom` give the subject
+//! (their `rootElement`); `CreationInfo` and agents give creation time, authors and tools.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::lenient::{Seq, Text};
+use crate::model::{
+    Component, ComponentKind, ExternalRef, Format, Hash, HashAlg, License, Relationship,
+    RelationshipKind, Sbom,
+};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Document {
+    #[serde(rename = "@graph")]
+    graph: Seq<Element>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Ident {
+    #[serde(rename = "externalIdentifierType")]
+    kind: Text,
+    identifier: Text,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct IntegrityMethod {
+    algorithm: Text,
+    #[serde(rename = "hashValue")]
+    value: Text,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ExtRef {
+    #[serde(rename = "externalRefType")]
+    kind: Text,
+    locator: Seq<Text>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Element {
+    #[serde(rename = "type", alias = "@type")]
+    ty: Text,
+    #[serde(rename = "spdxId", alias = "@id")]
+    id: Text,
+    name: Text,
+    description: Text,
+    summary: Text,
+    #[serde(rename = "software_packageVersion")]
+    version: Text,
+    #[serde(rename = "software_packageUrl")]
+    purl: Text,
+    #[serde(rename = "software_downloadLocation")]
+    download_location: Text,
+    #[serde(rename = "software_homePage")]
+    home_page: Text,
+    #[serde(rename = "software_primaryPurpose")]
+    purpose: Text,
+    #[serde(rename = "software_copyrightText")]
+    copyright: Text,
+    #[serde(rename = "suppliedBy")]
+    supplied_by: Text,
+    #[serde(rename = "originatedBy")]
+    originated_by: Seq<Text>,
+    #[serde(rename = "externalIdentifier")]
+    external_identifier: Seq<Ident>,
+    #[serde(rename = "externalRef")]
+    external_ref: Seq<ExtRef>,
+    #[serde(rename = "verifiedUsing")]
+    verified_using: Seq<IntegrityMethod>,
+    // Relationships.
+    from: Text,
+    to: Seq<Text>,
+    #[serde(rename = "relationshipType")]
+    relationship_type: Text,
+    scope: Text,
+    // Documents and BOMs.
+    #[serde(rename = "rootElement")]
+    root_element: Seq<Text>,
+    // CreationInfo (at the top level of the graph, or inline).
+    #[serde(rename = "creationInfo")]
+    creation_info: Option<serde_json::Value>,
+    created: Text,
+    #[serde(rename = "createdBy")]
+    created_by: Seq<Text>,
+    #[serde(rename = "createdUsing")]
+    created_using: Seq<Text>,
+    #[serde(rename = "specVersion")]
+    spec_version: Text,
+    // License expressions.
+    #[serde(rename = "simplelicensing_licenseExpression")]
+    license_expression: Text,
+}
+
+fn kind_of(ty: &str, purpose: Option<&str>) -> Option<ComponentKind> {
+    let base = match ty {
+        "software_Package" | "Package" => purpose.map_or(ComponentKind::Library, ComponentKind::from_name),
+        "software_File" | "File" => ComponentKind::File,
+        "software_Snippet" | "Snippet" => ComponentKind::Snippet,
+        "ai_AIPackage" | "AIPackage" => ComponentKind::MachineLearningModel,
+        "dataset_DatasetPackage" | "DatasetPackage" | "dataset_Dataset" => ComponentKind::Data,
+        _ => return None,
+    };
+    Some(base)
+}
+
+pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
+    let doc: Document = serde_json::from_str(text)?;
+    let elements = doc.graph.0;
+    let mut sbom = Sbom::new(Format::Spdx3JsonLd, String::new());
+    let mut agents: HashMap<String, String> = HashMap::new();
+    let mut expressions: HashMap<String, String> = HashMap::new();
+    for e in &elements {
+        let ty = e.ty.get().unwrap_or_default();
+        if matches!(ty, "Person" | "Organization" | "Agent" | "SoftwareAgent" | "Tool")
+            && let (Some(id), Some(name)) = (e.id.owned(), e.name.owned())
+        {
+            agents.insert(id, name);
+        }
+        if ty.ends_with("LicenseExpression")
+            && let (Some(id), Some(expr)) = (e.id.owned(), e.license_expression.owned())
+        {
+            expressions.insert(id, expr);
+        }
+        if ty.ends_with("ListedLicense") || ty.ends_with("CustomLicense") {
+            if let (Some(id), Some(name)) = (e.id.owned(), e.name.owned()) {
+                expressions.insert(id, name);
+            }
+        }
+    }
+    let agent_name = |id: &str| agents.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    let mut roots: Vec<String> = Vec::new();
+    let mut license_links: Vec<(String, String, bool)> = Vec::new();
+    for e in &elements {
+        let ty = e.ty.get().unwrap_or_default();
+        // Creation information: standalone, or inline in any element.
+        let mut infos: Vec<(Option<String>, Vec<String>, Vec<String>, Option<String>)> = Vec::new();
+        if ty == "CreationInfo" {
+            infos.push((
+                e.created.owned(),
+                e.created_by.iter().filter_map(Text::owned).collect(),
+                e.created_using.iter().filter_map(Text::owned).collect(),
+                e.spec_version.owned(),
+            ));
+        }
+        if let Some(serde_json::Value::Object(o)) = &e.creation_info {
+            let strs = |k: &str| -> Vec<String> {
+                o.get(k)
+                    .and_then(|v| v.as_array())
+                    .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                    .unwrap_or_default()
+            };
+            infos.push((
+                o.get("created").and_then(|v| v.as_str()).map(str::to_owned),
+                strs("createdBy"),
+                strs("createdUsing"),
+                o.get("specVersion").and_then(|v| v.as_str()).map(str::to_owned),
+            ));
+        }
+        for (created, by, using, spec) in infos {
+            if sbom.created.is_none() {
+                sbom.created = created;
+            }
+            if sbom.spec_version.is_empty()
+                && let Some(s) = spec
+            {
+                sbom.spec_version = s;
+            }
+            for a in by {
+                let n = agent_name(&a);
+                if !sbom.authors.contains(&n) {
+                    sbom.authors.push(n);
+                }
+            }
+            for t in using {
+                let n = agent_name(&t);
+                if !sbom.tools.contains(&n) {
+                    sbom.tools.push(n);
+                }
+            }
+        }
+        match ty {
+            "SpdxDocument" => {
+                sbom.serial = sbom.serial.take().or_else(|| e.id.owned());
+                sbom.name = sbom.name.take().or_else(|| e.name.owned());
+                roots.extend(e.root_element.iter().filter_map(Text::owned));
+            }
+            "software_Sbom" | "Bom" | "Bundle" => roots.extend(e.root_element.iter().filter_map(Text::owned)),
+            "Relationship" | "LifecycleScopedRelationship" => {
+                let (Some(from), Some(kind)) = (e.from.owned(), e.relationship_type.get()) else { continue };
+                for to in e.to.iter().filter_map(Text::owned) {
+                    match kind {
+                        "hasDeclaredLicense" => license_links.push((from.clone(), to, false)),
+                        "hasConcludedLicense" => license_links.push((from.clone(), to, true)),
+                        _ => sbom.relationships.push(relationship(from.clone(), kind, e.scope.get(), to)),
+                    }
+                }
+            }
+            _ => {
+                let Some(kind) = kind_of(ty, e.purpose.get()) else { continue };
+                let Some(id) = e.id.owned() else { continue };
+                let mut c = Component::new(id, kind, e.name.owned().unwrap_or_default());
+                c.version = e.version.owned();
+                c.purl = e.purl.owned();
+                c.description = e.description.owned().or_else(|| e.summary.owned());
+                c.copyright = e.copyright.owned();
+                c.download_location = e.download_location.owned();
+                c.supplier = e.supplied_by.get().map(&agent_name);
+                c.author = e.originated_by.iter().find_map(|a| a.get().map(&agent_name));
+                for ident in e.external_identifier.iter() {
+                    let (Some(k), Some(v)) = (ident.kind.get(), ident.identifier.owned()) else { continue };
+                    match k {
+                        "packageUrl" | "purl" if c.purl.is_none() => c.purl = Some(v),
+                        "cpe22" | "cpe23" => c.cpes.push(v),
+                        other => c.external_refs.push(ExternalRef { kind: other.to_owned(), url: v }),
+                    }
+                }
+                for r in e.external_ref.iter() {
+                    for loc in r.locator.iter().filter_map(Text::owned) {
+                        c.external_refs.push(ExternalRef { kind: r.kind.owned().unwrap_or_default(), url: loc });
+                    }
+                }
+                if let Some(home) = e.home_page.owned() {
+                    c.external_refs.push(ExternalRef { kind: "website".to_owned(), url: home });
+                }
+                c.hashes = e
+                    .verified_using
+                    .iter()
+                    .filter_map(|h| Some(Hash { alg: HashAlg::from_name(h.algorithm.get()?), value: h.value.owned()? }))
+                    .collect();
+                sbom.components.push(c);
+            }
+        }
+    }
+    for (from, to, concluded) in license_links {
+        let expr = expressions.get(&to).cloned().unwrap_or(to);
+        if let Some(c) = sbom.components.iter_mut().find(|c| c.id == from) {
+            if concluded {
+                c.license_concluded = Some(expr);
+            } else {
+                c.licenses.push(License::Expression(expr));
+            }
+        }
+    }
+    // The subject: the first root that is a component, looking through BOM roots.
+    sbom.subject = roots.iter().find(|r| sbom.components.iter().any(|c| &c.id == *r)).cloned();
+    if sbom.subject.is_none() {
+        // A document whose root is an `software_Sbom`: its root is the subject.
+        sbom.subject = sbom
+            .relationships
+            .iter()
+            .find(|r| r.kind == RelationshipKind::Describes)
+            .map(|r| r.to.clone());
+    }
+    Ok(sbom)
+}
+
+fn relationship(from: String, kind: &str, scope: Option<&str>, to: String) -> Relationship {
+    use RelationshipKind as K;
+    let (from, to, kind) = match kind {
+        "describes" => (from, to, K::Describes),
+        "contains" => (from, to, K::Contains),
+        "dependsOn" | "hasStaticLink" | "hasDynamicLink" => {
+            let k = match scope {
+                Some("development") => K::DevDependsOn,
+                Some("build") => K::BuildDependsOn,
+                Some("test") => K::TestDependsOn,
+                Some("runtime") => K::RuntimeDependsOn,
+                _ => K::DependsOn,
+            };
+            (from, to, k)
+        }
+        "hasOptionalDependency" => (from, to, K::OptionalDependsOn),
+        "hasProvidedDependency" => (from, to, K::ProvidedDependsOn),
+        "generates" => (to, from, K::GeneratedFrom),
+        "ancestorOf" => (to, from, K::DescendantOf),
+        "descendantOf" => (from, to, K::DescendantOf),
+        "variantOf" => (from, to, K::VariantOf),
+        other => (from, to, K::Other(other.to_owned())),
+    };
+    Relationship { from, to, kind }
+}

@@ -1,0 +1,328 @@
+//! SPDX 2.3 writers: JSON and tag-value.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{Component, ComponentKind, Sbom};
+use crate::spdx::relationship_type;
+
+const DOCUMENT_ID: &str = "SPDXRef-DOCUMENT";
+
+/// Valid, unique SPDX ids for every component (`SPDXRef-` + letters, digits, `.`, `-`).
+fn spdx_ids(sbom: &Sbom) -> HashMap<String, String> {
+    let mut used = HashSet::new();
+    used.insert(DOCUMENT_ID.to_owned());
+    let mut map = HashMap::new();
+    for c in &sbom.components {
+        if map.contains_key(&c.id) {
+            continue;
+        }
+        let valid = c.id.strip_prefix("SPDXRef-").is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        });
+        let base = if valid {
+            c.id.clone()
+        } else {
+            let cleaned: String = c
+                .id
+                .chars()
+                .map(|ch| if ch.is_ascii_alphanumeric() || ch == '.' || ch == '-' { ch } else { '-' })
+                .collect();
+            let cleaned = cleaned.trim_matches('-');
+            format!("SPDXRef-{}", if cleaned.is_empty() { "component" } else { cleaned })
+        };
+        let mut id = base.clone();
+        let mut n = 1;
+        while !used.insert(id.clone()) {
+            n += 1;
+            id = format!("{base}-{n}");
+        }
+        map.insert(c.id.clone(), id);
+    }
+    map
+}
+
+/// `LicenseRef-…` ids used in an expression.
+fn license_refs(expr: &str, into: &mut BTreeSet<String>) {
+    for token in expr.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+        if token.starts_with("LicenseRef-") {
+            into.insert(token.to_owned());
+        }
+    }
+}
+
+fn purpose(kind: &ComponentKind) -> Option<&'static str> {
+    Some(match kind {
+        ComponentKind::Application => "APPLICATION",
+        ComponentKind::Framework => "FRAMEWORK",
+        ComponentKind::Library => "LIBRARY",
+        ComponentKind::Container => "CONTAINER",
+        ComponentKind::OperatingSystem => "OPERATING-SYSTEM",
+        ComponentKind::Device => "DEVICE",
+        ComponentKind::Firmware => "FIRMWARE",
+        ComponentKind::File => "FILE",
+        ComponentKind::Platform | ComponentKind::DeviceDriver => "OTHER",
+        _ => return None,
+    })
+}
+
+struct Prepared<'a> {
+    ids: HashMap<String, String>,
+    packages: Vec<&'a Component>,
+    files: Vec<&'a Component>,
+    refs: BTreeSet<String>,
+    namespace: String,
+    name: String,
+}
+
+fn prepare(sbom: &Sbom) -> Prepared<'_> {
+    let ids = spdx_ids(sbom);
+    let mut refs = BTreeSet::new();
+    for c in &sbom.components {
+        if let Some(e) = c.license_expression() {
+            license_refs(&e, &mut refs);
+        }
+        if let Some(e) = &c.license_concluded {
+            license_refs(e, &mut refs);
+        }
+    }
+    let namespace = sbom
+        .serial
+        .clone()
+        .filter(|s| s.contains("://"))
+        .unwrap_or_else(|| {
+            let tail = sbom.serial.clone().unwrap_or_default().replace("urn:uuid:", "");
+            format!("https://spdx.org/spdxdocs/chainwatch-{}", if tail.is_empty() { "document".to_owned() } else { tail })
+        });
+    let name = sbom
+        .name
+        .clone()
+        .or_else(|| sbom.subject_component().map(|c| c.name.clone()))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "SBOM".to_owned());
+    Prepared {
+        ids,
+        packages: sbom.components.iter().filter(|c| c.kind != ComponentKind::File && c.kind != ComponentKind::Snippet).collect(),
+        files: sbom.components.iter().filter(|c| c.kind == ComponentKind::File).collect(),
+        refs,
+        namespace,
+        name,
+    }
+}
+
+fn creators(sbom: &Sbom) -> Vec<String> {
+    let mut out: Vec<String> = sbom.authors.iter().map(|a| format!("Organization: {a}")).collect();
+    out.extend(sbom.tools.iter().map(|t| format!("Tool: {}", t.replace(' ', "-"))));
+    out.push(format!("Tool: chainwatch-{}", env!("CARGO_PKG_VERSION")));
+    out
+}
+
+fn created(sbom: &Sbom) -> String {
+    sbom.created.clone().unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+}
+
+/// Every relationship with mapped ids; edges to unknown ids are kept only when they name
+/// another document (`DocumentRef-…`) or `NONE`/`NOASSERTION`.
+fn relationships(sbom: &Sbom, ids: &HashMap<String, String>) -> Vec<(String, String, String)> {
+    let doc_ids: HashSet<&str> = ["SPDXRef-DOCUMENT"].into_iter().chain(sbom.serial.as_deref()).collect();
+    let map = |id: &str| -> Option<String> {
+        if let Some(m) = ids.get(id) {
+            Some(m.clone())
+        } else if doc_ids.contains(id) {
+            Some(DOCUMENT_ID.to_owned())
+        } else if id.starts_with("DocumentRef-") || id == "NONE" || id == "NOASSERTION" {
+            Some(id.to_owned())
+        } else {
+            None
+        }
+    };
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut describes_subject = false;
+    for r in &sbom.relationships {
+        let (from, kind, to) = relationship_type(r);
+        let (Some(f), Some(t)) = (map(from), map(to)) else { continue };
+        if kind == "DESCRIBES" && f == DOCUMENT_ID {
+            describes_subject = true;
+        }
+        if seen.insert((f.clone(), kind.clone(), t.clone())) {
+            out.push((f, kind, t));
+        }
+    }
+    if !describes_subject && let Some(s) = sbom.subject.as_deref().and_then(|s| ids.get(s)) {
+        out.insert(0, (DOCUMENT_ID.to_owned(), "DESCRIBES".to_owned(), s.clone()));
+    }
+    out
+}
+
+fn package_json(c: &Component, id: &str) -> Value {
+    let mut o = Map::new();
+    o.insert("SPDXID".into(), id.into());
+    o.insert("name".into(), c.name.clone().into());
+    if let Some(v) = &c.version {
+        o.insert("versionInfo".into(), v.clone().into());
+    }
+    o.insert("supplier".into(), c.supplier.as_ref().map_or("NOASSERTION".to_owned(), |s| format!("Organization: {s}")).into());
+    if let Some(a) = &c.author {
+        o.insert("originator".into(), format!("Organization: {a}").into());
+    }
+    o.insert("downloadLocation".into(), c.download_location.clone().unwrap_or_else(|| "NOASSERTION".to_owned()).into());
+    o.insert("filesAnalyzed".into(), false.into());
+    if !c.hashes.is_empty() {
+        o.insert(
+            "checksums".into(),
+            c.hashes.iter().map(|h| json!({"algorithm": h.alg.spdx_name(), "checksumValue": h.value})).collect(),
+        );
+    }
+    if let Some(home) = c.external_refs.iter().find(|r| r.kind == "website") {
+        o.insert("homepage".into(), home.url.clone().into());
+    }
+    o.insert("licenseConcluded".into(), c.license_concluded.clone().unwrap_or_else(|| "NOASSERTION".to_owned()).into());
+    o.insert("licenseDeclared".into(), c.license_expression().unwrap_or_else(|| "NOASSERTION".to_owned()).into());
+    o.insert("copyrightText".into(), c.copyright.clone().unwrap_or_else(|| "NOASSERTION".to_owned()).into());
+    if let Some(d) = &c.description {
+        o.insert("description".into(), d.clone().into());
+    }
+    let mut refs: Vec<Value> = Vec::new();
+    if let Some(p) = &c.purl {
+        refs.push(json!({"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p}));
+    }
+    for cpe in &c.cpes {
+        let ty = if cpe.starts_with("cpe:2.3:") { "cpe23Type" } else { "cpe22Type" };
+        refs.push(json!({"referenceCategory": "SECURITY", "referenceType": ty, "referenceLocator": cpe}));
+    }
+    if !refs.is_empty() {
+        o.insert("externalRefs".into(), refs.into());
+    }
+    if let Some(p) = purpose(&c.kind) {
+        o.insert("primaryPackagePurpose".into(), p.into());
+    }
+    Value::Object(o)
+}
+
+fn file_json(c: &Component, id: &str) -> Value {
+    let mut o = Map::new();
+    o.insert("SPDXID".into(), id.into());
+    o.insert("fileName".into(), c.name.clone().into());
+    o.insert(
+        "checksums".into(),
+        c.hashes.iter().map(|h| json!({"algorithm": h.alg.spdx_name(), "checksumValue": h.value})).collect(),
+    );
+    o.insert("licenseConcluded".into(), c.license_concluded.clone().unwrap_or_else(|| "NOASSERTION".to_owned()).into());
+    o.insert("copyrightText".into(), c.copyright.clone().unwrap_or_else(|| "NOASSERTION".to_owned()).into());
+    Value::Object(o)
+}
+
+pub(crate) fn to_json(sbom: &Sbom) -> String {
+    let p = prepare(sbom);
+    let mut out = String::with_capacity(sbom.components.len() * 600 + 1024);
+    out.push_str("{\n  \"spdxVersion\": \"SPDX-2.3\",\n  \"dataLicense\": \"CC0-1.0\",\n  \"SPDXID\": \"SPDXRef-DOCUMENT\",\n");
+    let _ = writeln!(out, "  \"name\": {},", Value::from(p.name.clone()));
+    let _ = writeln!(out, "  \"documentNamespace\": {},", Value::from(p.namespace.clone()));
+    let _ = writeln!(out, "  \"creationInfo\": {},", json!({"created": created(sbom), "creators": creators(sbom)}));
+    if !p.refs.is_empty() {
+        let infos: Vec<Value> = p
+            .refs
+            .iter()
+            .map(|r| json!({"licenseId": r, "name": r.trim_start_matches("LicenseRef-"), "extractedText": "NOASSERTION"}))
+            .collect();
+        let _ = writeln!(out, "  \"hasExtractedLicensingInfos\": {},", Value::from(infos));
+    }
+    out.push_str("  \"packages\": [");
+    for (i, c) in p.packages.iter().enumerate() {
+        out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+        let _ = write!(out, "{}", package_json(c, &p.ids[&c.id]));
+    }
+    out.push_str(if p.packages.is_empty() { "],\n" } else { "\n  ],\n" });
+    if !p.files.is_empty() {
+        out.push_str("  \"files\": [");
+        for (i, c) in p.files.iter().enumerate() {
+            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+            let _ = write!(out, "{}", file_json(c, &p.ids[&c.id]));
+        }
+        out.push_str("\n  ],\n");
+    }
+    let rels = relationships(sbom, &p.ids);
+    out.push_str("  \"relationships\": [");
+    for (i, (f, k, t)) in rels.iter().enumerate() {
+        out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+        let _ = write!(out, "{}", json!({"spdxElementId": f, "relationshipType": k, "relatedSpdxElement": t}));
+    }
+    out.push_str(if rels.is_empty() { "]\n}\n" } else { "\n  ]\n}\n" });
+    out
+}
+
+/// A tag-value value: single line as is, anything else in `<text>`.
+fn tv(value: &str) -> String {
+    if value.contains('\n') || value.contains("</text>") {
+        format!("<text>{}</text>", value.replace("</text>", "</ text>"))
+    } else {
+        value.to_owned()
+    }
+}
+
+pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
+    let p = prepare(sbom);
+    let mut out = String::with_capacity(sbom.components.len() * 500 + 1024);
+    let _ = writeln!(out, "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT");
+    let _ = writeln!(out, "DocumentName: {}\nDocumentNamespace: {}", tv(&p.name), tv(&p.namespace));
+    for c in creators(sbom) {
+        let _ = writeln!(out, "Creator: {}", tv(&c));
+    }
+    let _ = writeln!(out, "Created: {}", created(sbom));
+    for c in &p.packages {
+        let _ = writeln!(out, "\nPackageName: {}\nSPDXID: {}", tv(&c.name), p.ids[&c.id]);
+        if let Some(v) = &c.version {
+            let _ = writeln!(out, "PackageVersion: {}", tv(v));
+        }
+        let _ = writeln!(out, "PackageSupplier: {}", c.supplier.as_ref().map_or("NOASSERTION".to_owned(), |s| format!("Organization: {}", tv(s))));
+        if let Some(a) = &c.author {
+            let _ = writeln!(out, "PackageOriginator: Organization: {}", tv(a));
+        }
+        let _ = writeln!(out, "PackageDownloadLocation: {}", tv(c.download_location.as_deref().unwrap_or("NOASSERTION")));
+        let _ = writeln!(out, "FilesAnalyzed: false");
+        for h in &c.hashes {
+            let _ = writeln!(out, "PackageChecksum: {}: {}", h.alg.spdx_name(), h.value);
+        }
+        if let Some(home) = c.external_refs.iter().find(|r| r.kind == "website") {
+            let _ = writeln!(out, "PackageHomePage: {}", tv(&home.url));
+        }
+        let _ = writeln!(out, "PackageLicenseConcluded: {}", tv(c.license_concluded.as_deref().unwrap_or("NOASSERTION")));
+        let _ = writeln!(out, "PackageLicenseDeclared: {}", tv(&c.license_expression().unwrap_or_else(|| "NOASSERTION".to_owned())));
+        let _ = writeln!(out, "PackageCopyrightText: {}", tv(c.copyright.as_deref().unwrap_or("NOASSERTION")));
+        if let Some(d) = &c.description {
+            let _ = writeln!(out, "PackageDescription: {}", tv(d));
+        }
+        if let Some(purl) = &c.purl {
+            let _ = writeln!(out, "ExternalRef: PACKAGE-MANAGER purl {purl}");
+        }
+        for cpe in &c.cpes {
+            let ty = if cpe.starts_with("cpe:2.3:") { "cpe23Type" } else { "cpe22Type" };
+            let _ = writeln!(out, "ExternalRef: SECURITY {ty} {cpe}");
+        }
+        if let Some(pp) = purpose(&c.kind) {
+            let _ = writeln!(out, "PrimaryPackagePurpose: {pp}");
+        }
+    }
+    for c in &p.files {
+        let _ = writeln!(out, "\nFileName: {}\nSPDXID: {}", tv(&c.name), p.ids[&c.id]);
+        for h in &c.hashes {
+            let _ = writeln!(out, "FileChecksum: {}: {}", h.alg.spdx_name(), h.value);
+        }
+        let _ = writeln!(out, "LicenseConcluded: {}", tv(c.license_concluded.as_deref().unwrap_or("NOASSERTION")));
+        let _ = writeln!(out, "FileCopyrightText: {}", tv(c.copyright.as_deref().unwrap_or("NOASSERTION")));
+    }
+    let rels = relationships(sbom, &p.ids);
+    if !rels.is_empty() {
+        out.push('\n');
+    }
+    for (f, k, t) in rels {
+        let _ = writeln!(out, "Relationship: {f} {k} {t}");
+    }
+    for r in &p.refs {
+        let _ = writeln!(out, "\nLicenseID: {r}\nExtractedText: NOASSERTION\nLicenseName: {}", r.trim_start_matches("LicenseRef-"));
+    }
+    out
+}

@@ -1,0 +1,119 @@
+//! A small element tree over quick-xml, built one subtree at a time so that memory stays
+//! proportional to the largest subtree, not to the document.
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+/// An element: local name, attributes, text content and children.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Node {
+    pub(crate) name: String,
+    pub(crate) attrs: Vec<(String, String)>,
+    pub(crate) text: String,
+    pub(crate) children: Vec<Node>,
+    /// Byte offset of the start tag in the document.
+    pub(crate) pos: usize,
+}
+
+impl Node {
+    pub(crate) fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    pub(crate) fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// The trimmed text of a child, if present and not empty.
+    pub(crate) fn child_text(&self, name: &str) -> Option<String> {
+        self.child(name).and_then(Node::trimmed)
+    }
+
+    pub(crate) fn trimmed(&self) -> Option<String> {
+        let t = self.text.trim();
+        (!t.is_empty()).then(|| t.to_owned())
+    }
+
+    pub(crate) fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The local part of a possibly prefixed name.
+pub(crate) fn local(name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    match name.rsplit_once(':') {
+        Some((_, l)) => l.to_owned(),
+        None => name.into_owned(),
+    }
+}
+
+/// An XML syntax error with its byte offset.
+#[derive(Debug, Clone)]
+pub(crate) struct XmlError {
+    pub(crate) offset: usize,
+    pub(crate) message: String,
+}
+
+pub(crate) fn err(reader: &Reader<&[u8]>, message: impl Into<String>) -> XmlError {
+    XmlError { offset: usize::try_from(reader.error_position()).unwrap_or(0), message: message.into() }
+}
+
+pub(crate) fn start_node(reader: &Reader<&[u8]>, e: &BytesStart<'_>, pos: usize) -> Result<Node, XmlError> {
+    let mut attrs = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|x| err(reader, x.to_string()))?;
+        let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+        let value = a
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|x| err(reader, x.to_string()))?
+            .into_owned();
+        attrs.push((key, value));
+    }
+    Ok(Node { name: local(e.name().as_ref()), attrs, text: String::new(), children: Vec::new(), pos })
+}
+
+/// Appends the text of a `Text`, `CData` or `GeneralRef` event.
+pub(crate) fn push_text(reader: &Reader<&[u8]>, node: &mut Node, event: &Event<'_>) -> Result<(), XmlError> {
+    match event {
+        Event::Text(t) => {
+            let s = t.decode().map_err(|x| err(reader, x.to_string()))?;
+            node.text.push_str(&s);
+        }
+        Event::CData(c) => {
+            let s = c.decode().map_err(|x| err(reader, x.to_string()))?;
+            node.text.push_str(&s);
+        }
+        Event::GeneralRef(r) => {
+            if let Ok(Some(ch)) = r.resolve_char_ref() {
+                node.text.push(ch);
+            } else {
+                let name = r.decode().map_err(|x| err(reader, x.to_string()))?;
+                match quick_xml::escape::resolve_predefined_entity(&name) {
+                    Some(s) => node.text.push_str(s),
+                    None => return Err(err(reader, format!("unknown entity `&{name};`"))),
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Reads the rest of the element `node` (whose start tag was just read) into a tree.
+pub(crate) fn read_subtree(reader: &mut Reader<&[u8]>, mut node: Node) -> Result<Node, XmlError> {
+    loop {
+        let pos = usize::try_from(reader.buffer_position()).unwrap_or(0);
+        let event = reader.read_event().map_err(|e| err(reader, e.to_string()))?;
+        match event {
+            Event::Start(ref e) => {
+                let child = start_node(reader, e, pos)?;
+                node.children.push(read_subtree(reader, child)?);
+            }
+            Event::Empty(ref e) => node.children.push(start_node(reader, e, pos)?),
+            Event::End(_) => return Ok(node),
+            Event::Eof => return Err(err(reader, format!("the document ends inside `<{}>`", node.name))),
+            ref other => push_text(reader, &mut node, other)?,
+        }
+    }
+}
