@@ -92,11 +92,19 @@ pub struct Location {
 
 impl Location {
     pub fn pointer(pointer: impl Into<String>) -> Location {
-        Location { pointer: Some(pointer.into()), line: None, column: None }
+        Location {
+            pointer: Some(pointer.into()),
+            line: None,
+            column: None,
+        }
     }
 
     pub fn line(line: u32, column: u32) -> Location {
-        Location { pointer: None, line: Some(line), column: Some(column) }
+        Location {
+            pointer: None,
+            line: Some(line),
+            column: Some(column),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -131,8 +139,18 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(code: Code, severity: Severity, message: impl Into<String>, location: Location) -> Diagnostic {
-        Diagnostic { code, severity, message: message.into(), location }
+    pub fn new(
+        code: Code,
+        severity: Severity,
+        message: impl Into<String>,
+        location: Location,
+    ) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity,
+            message: message.into(),
+            location,
+        }
     }
 
     pub fn error(code: Code, message: impl Into<String>, location: Location) -> Diagnostic {
@@ -157,8 +175,16 @@ mod tests {
     fn codes_are_unique_and_kebab_case() {
         let mut seen = std::collections::HashSet::new();
         for code in Code::ALL {
-            assert!(seen.insert(code.as_str()), "duplicate code {}", code.as_str());
-            assert!(code.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            assert!(
+                seen.insert(code.as_str()),
+                "duplicate code {}",
+                code.as_str()
+            );
+            assert!(
+                code.as_str()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            );
             assert!(!code.summary().ends_with('.'), "{}", code.as_str());
         }
     }

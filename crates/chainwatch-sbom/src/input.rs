@@ -18,7 +18,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_size: 4 << 30, max_ratio: 1000, ratio_floor: 64 << 20 }
+        Limits {
+            max_size: 4 << 30,
+            max_ratio: 1000,
+            ratio_floor: 64 << 20,
+        }
     }
 }
 
@@ -27,14 +31,24 @@ impl Default for Limits {
 #[non_exhaustive]
 pub enum InputError {
     #[error("the {compression} stream is corrupt: {message}")]
-    Decompress { compression: &'static str, message: String },
+    Decompress {
+        compression: &'static str,
+        message: String,
+    },
     #[error(
         "refused: the {compression} stream expands beyond {limit} bytes (from {compressed} compressed bytes); \
          a decompression bomb or an SBOM larger than the limit"
     )]
-    TooLarge { compression: &'static str, compressed: u64, limit: u64 },
+    TooLarge {
+        compression: &'static str,
+        compressed: u64,
+        limit: u64,
+    },
     #[error("the document is not valid {encoding} text at byte {offset}")]
-    Encoding { encoding: &'static str, offset: usize },
+    Encoding {
+        encoding: &'static str,
+        offset: usize,
+    },
     #[error("empty input")]
     Empty,
 }
@@ -60,25 +74,37 @@ pub(crate) fn decompress(bytes: &[u8], limits: Limits) -> Result<Vec<u8>, InputE
     for _ in 0..4 {
         let data = current.as_deref().unwrap_or(bytes);
         let Some(kind) = compression(data) else { break };
-        let limit = limits
-            .max_size
-            .min((data.len() as u64).saturating_mul(limits.max_ratio).max(limits.ratio_floor));
+        let limit = limits.max_size.min(
+            (data.len() as u64)
+                .saturating_mul(limits.max_ratio)
+                .max(limits.ratio_floor),
+        );
         let reader: Box<dyn Read + '_> = match kind {
             "gzip" => Box::new(flate2::read::MultiGzDecoder::new(data)),
             "bzip2" => Box::new(bzip2::read::MultiBzDecoder::new(data)),
             "xz" => Box::new(liblzma::read::XzDecoder::new_multi_decoder(data)),
-            _ => Box::new(
-                zstd::stream::read::Decoder::with_buffer(data)
-                    .map_err(|e| InputError::Decompress { compression: kind, message: e.to_string() })?,
-            ),
+            _ => Box::new(zstd::stream::read::Decoder::with_buffer(data).map_err(|e| {
+                InputError::Decompress {
+                    compression: kind,
+                    message: e.to_string(),
+                }
+            })?),
         };
         let mut out = Vec::with_capacity(data.len().saturating_mul(8).min(64 << 20));
-        let read = reader
-            .take(limit + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| InputError::Decompress { compression: kind, message: e.to_string() })?;
+        let read =
+            reader
+                .take(limit + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| InputError::Decompress {
+                    compression: kind,
+                    message: e.to_string(),
+                })?;
         if read as u64 > limit {
-            return Err(InputError::TooLarge { compression: kind, compressed: data.len() as u64, limit });
+            return Err(InputError::TooLarge {
+                compression: kind,
+                compressed: data.len() as u64,
+                limit,
+            });
         }
         current = Some(out);
     }
@@ -93,9 +119,18 @@ pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<String, InputError> {
     let utf16 = |be: bool, data: &[u8]| -> Result<String, InputError> {
         let units: Vec<u16> = data
             .chunks_exact(2)
-            .map(|c| if be { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) })
+            .map(|c| {
+                if be {
+                    u16::from_be_bytes([c[0], c[1]])
+                } else {
+                    u16::from_le_bytes([c[0], c[1]])
+                }
+            })
             .collect();
-        String::from_utf16(&units).map_err(|_| InputError::Encoding { encoding: "UTF-16", offset: 0 })
+        String::from_utf16(&units).map_err(|_| InputError::Encoding {
+            encoding: "UTF-16",
+            offset: 0,
+        })
     };
     if bytes.starts_with(&[0xff, 0xfe]) {
         return utf16(false, &bytes[2..]);
@@ -104,7 +139,7 @@ pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<String, InputError> {
         return utf16(true, &bytes[2..]);
     }
     // UTF-16 without BOM: every other byte of ASCII text is zero.
-    if bytes.len() >= 4 && bytes.len() % 2 == 0 {
+    if bytes.len() >= 4 && bytes.len().is_multiple_of(2) {
         if bytes[1] == 0 && bytes[3] == 0 && bytes[0] != 0 {
             return utf16(false, &bytes);
         }
@@ -112,12 +147,19 @@ pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<String, InputError> {
             return utf16(true, &bytes);
         }
     }
-    let start = if bytes.starts_with(&[0xef, 0xbb, 0xbf]) { 3 } else { 0 };
+    let start = if bytes.starts_with(&[0xef, 0xbb, 0xbf]) {
+        3
+    } else {
+        0
+    };
     let mut bytes = bytes;
     if start > 0 {
         bytes.drain(..start);
     }
-    String::from_utf8(bytes).map_err(|e| InputError::Encoding { encoding: "UTF-8", offset: e.utf8_error().valid_up_to() + start })
+    String::from_utf8(bytes).map_err(|e| InputError::Encoding {
+        encoding: "UTF-8",
+        offset: e.utf8_error().valid_up_to() + start,
+    })
 }
 
 /// What the content looks like.
@@ -138,11 +180,16 @@ pub(crate) fn detect(text: &str) -> Detected {
         if head.contains("\"bomFormat\"") || head.contains("\"CycloneDX\"") {
             return Detected::Sbom(Format::CycloneDxJson);
         }
-        if head.contains("\"spdxVersion\"") {
+        if head.contains("\"spdxVersion\"") && !head[1..].trim_start().starts_with("\"Document\"") {
             return Detected::Sbom(Format::SpdxJson);
         }
         if (head.contains("\"@context\"") || head.contains("\"@graph\"")) && head.contains("spdx") {
             return Detected::Sbom(Format::Spdx3JsonLd);
+        }
+        if head[1..].trim_start().starts_with("\"Document\"") && head.contains("\"spdxVersion\"") {
+            return Detected::UnsupportedSpdx(
+                "SPDX 2.1 JSON with a `Document` root (the spdx-tools 0.7 layout)",
+            );
         }
         // The keys may come after a large first member: look at the whole document.
         if text.contains("\"bomFormat\"") {
@@ -160,7 +207,10 @@ pub(crate) fn detect(text: &str) -> Detected {
         if head.contains("spdx.org/rdf") {
             return Detected::UnsupportedSpdx("SPDX RDF/XML");
         }
-        if head.contains("<spdxVersion>") || head.contains("<SpdxDocument") || head.contains("<Document") {
+        if head.contains("<spdxVersion>")
+            || head.contains("<SpdxDocument")
+            || head.contains("<Document")
+        {
             return Detected::UnsupportedSpdx("SPDX XML");
         }
         return Detected::Unknown;
@@ -172,6 +222,28 @@ pub(crate) fn detect(text: &str) -> Detected {
         }
         if l.starts_with("spdxVersion:") || l.starts_with("\"spdxVersion\":") {
             return Detected::Sbom(Format::SpdxYaml);
+        }
+    }
+    // YAML writers that sort keys put `spdxVersion` last: look for it at the top level
+    // of the whole document, when the head looks like YAML (`key: value` lines).
+    let yaml_like = head
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.starts_with('#') && *l != "---")
+        .is_some_and(|l| {
+            l.split_once(':')
+                .is_some_and(|(k, _)| !k.is_empty() && !k.contains(' ') && !k.starts_with('-'))
+        });
+    if yaml_like {
+        if text.lines().any(|l| l.starts_with("spdxVersion:")) {
+            return Detected::Sbom(Format::SpdxYaml);
+        }
+        if text.lines().any(|l| l.starts_with("SPDXVersion:")) {
+            return Detected::Sbom(Format::SpdxTagValue);
+        }
+        if head.lines().any(|l| l == "Document:") && text.contains("spdxVersion:") {
+            return Detected::UnsupportedSpdx(
+                "SPDX 2.1 YAML with a `Document:` root (the spdx-tools 0.7 layout)",
+            );
         }
     }
     Detected::Unknown
@@ -193,8 +265,50 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (u32, u32) {
     let offset = floor_char_boundary(text, offset.min(text.len()));
     let before = &text[..offset];
     let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let col = before.rfind('\n').map_or(before, |i| &before[i + 1..]).chars().count() + 1;
-    (u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(col).unwrap_or(u32::MAX))
+    let col = before
+        .rfind('\n')
+        .map_or(before, |i| &before[i + 1..])
+        .chars()
+        .count()
+        + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(col).unwrap_or(u32::MAX),
+    )
+}
+
+/// Line starts of a text, for many offset → line:column conversions in one pass.
+pub(crate) struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub(crate) fn new(text: &'a str) -> LineIndex<'a> {
+        let mut starts = vec![0];
+        starts.extend(memchr_newlines(text.as_bytes()));
+        LineIndex { text, starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub(crate) fn line_col(&self, offset: usize) -> (u32, u32) {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line.saturating_sub(1)];
+        let col = self.text[start..offset].chars().count() + 1;
+        (
+            u32::try_from(line).unwrap_or(u32::MAX),
+            u32::try_from(col).unwrap_or(u32::MAX),
+        )
+    }
+}
+
+fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i + 1)
 }
 
 #[cfg(test)]
@@ -203,12 +317,30 @@ mod tests {
 
     #[test]
     fn detects_formats_from_content() {
-        assert_eq!(detect(r#"{"bomFormat":"CycloneDX"}"#), Detected::Sbom(Format::CycloneDxJson));
-        assert_eq!(detect(r#"  {"spdxVersion":"SPDX-2.3"}"#), Detected::Sbom(Format::SpdxJson));
-        assert_eq!(detect(r#"{"@context":"https://spdx.org/rdf/3.0.1/spdx-context.jsonld"}"#), Detected::Sbom(Format::Spdx3JsonLd));
-        assert_eq!(detect(r#"<bom xmlns="http://cyclonedx.org/schema/bom/1.6">"#), Detected::Sbom(Format::CycloneDxXml));
-        assert_eq!(detect("SPDXVersion: SPDX-2.3\n"), Detected::Sbom(Format::SpdxTagValue));
-        assert_eq!(detect("---\nspdxVersion: SPDX-2.3\n"), Detected::Sbom(Format::SpdxYaml));
+        assert_eq!(
+            detect(r#"{"bomFormat":"CycloneDX"}"#),
+            Detected::Sbom(Format::CycloneDxJson)
+        );
+        assert_eq!(
+            detect(r#"  {"spdxVersion":"SPDX-2.3"}"#),
+            Detected::Sbom(Format::SpdxJson)
+        );
+        assert_eq!(
+            detect(r#"{"@context":"https://spdx.org/rdf/3.0.1/spdx-context.jsonld"}"#),
+            Detected::Sbom(Format::Spdx3JsonLd)
+        );
+        assert_eq!(
+            detect(r#"<bom xmlns="http://cyclonedx.org/schema/bom/1.6">"#),
+            Detected::Sbom(Format::CycloneDxXml)
+        );
+        assert_eq!(
+            detect("SPDXVersion: SPDX-2.3\n"),
+            Detected::Sbom(Format::SpdxTagValue)
+        );
+        assert_eq!(
+            detect("---\nspdxVersion: SPDX-2.3\n"),
+            Detected::Sbom(Format::SpdxYaml)
+        );
         assert_eq!(detect("hello"), Detected::Unknown);
     }
 
@@ -228,18 +360,33 @@ mod tests {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         enc.write_all(b"{\"bomFormat\":\"CycloneDX\"}").unwrap();
         let gz = enc.finish().unwrap();
-        assert_eq!(decompress(&gz, Limits::default()).unwrap(), b"{\"bomFormat\":\"CycloneDX\"}");
+        assert_eq!(
+            decompress(&gz, Limits::default()).unwrap(),
+            b"{\"bomFormat\":\"CycloneDX\"}"
+        );
 
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         enc.write_all(&vec![b'{'; 8 << 20]).unwrap();
         let bomb = enc.finish().unwrap();
-        let limits = Limits { max_size: 1 << 30, max_ratio: 100, ratio_floor: 1 << 20 };
-        assert!(matches!(decompress(&bomb, limits), Err(InputError::TooLarge { .. })));
+        let limits = Limits {
+            max_size: 1 << 30,
+            max_ratio: 100,
+            ratio_floor: 1 << 20,
+        };
+        assert!(matches!(
+            decompress(&bomb, limits),
+            Err(InputError::TooLarge { .. })
+        ));
     }
 
     #[test]
     fn line_and_column() {
         assert_eq!(line_col("ab\ncd", 4), (2, 2));
         assert_eq!(line_col("é\nx", 3), (2, 1));
+        let index = LineIndex::new("ab\ncd\n\né");
+        assert_eq!(index.line_col(4), (2, 2));
+        assert_eq!(index.line_col(0), (1, 1));
+        assert_eq!(index.line_col(7), (4, 1));
+        assert_eq!(index.line_col(9), (4, 2));
     }
 }

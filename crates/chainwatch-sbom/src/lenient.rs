@@ -102,7 +102,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Seq<T> {
                 Ok(Seq(out))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Seq<T>, A::Error> {
-                Ok(Seq(vec![T::deserialize(de::value::MapAccessDeserializer::new(map))?]))
+                Ok(Seq(vec![T::deserialize(
+                    de::value::MapAccessDeserializer::new(map),
+                )?]))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Seq<T>, E> {
                 Ok(Seq(Vec::new()))
@@ -152,7 +154,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
                 f.write_str("an object")
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Obj<T>, A::Error> {
-                Ok(Obj(Some(T::deserialize(de::value::MapAccessDeserializer::new(map))?)))
+                Ok(Obj(Some(T::deserialize(
+                    de::value::MapAccessDeserializer::new(map),
+                )?)))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Obj<T>, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}

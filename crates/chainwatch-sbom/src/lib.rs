@@ -17,6 +17,7 @@
 mod cyclonedx;
 mod diag;
 mod input;
+mod jsonpos;
 mod lenient;
 mod model;
 mod spdx;
@@ -26,7 +27,7 @@ mod xmltree;
 pub use diag::{Code, Diagnostic, Location, Severity, pointer_token};
 pub use input::{InputError, Limits};
 pub use model::*;
-pub use validate::{is_cpe, is_date_time, is_uuid_urn, license_error};
+pub use validate::{is_cpe, is_date_time, is_uuid_urn, license_error, ntia};
 
 /// How to read.
 #[derive(Debug, Clone, Copy, Default)]
@@ -49,10 +50,15 @@ pub enum ReadError {
     Input(#[from] InputError),
     #[error("not an SBOM: {hint}")]
     NotAnSbom { hint: String },
-    #[error("{what} is not supported: read SPDX as JSON, YAML or tag-value")]
+    #[error("{what} is not supported: convert it to SPDX 2.3 JSON, YAML or tag-value")]
     Unsupported { what: &'static str },
     #[error("invalid {format} at {line}:{column}: {message}")]
-    Syntax { format: Format, line: u32, column: u32, message: String },
+    Syntax {
+        format: Format,
+        line: u32,
+        column: u32,
+        message: String,
+    },
 }
 
 impl ReadError {
@@ -76,7 +82,9 @@ pub fn detect_format(text: &str) -> Result<Format, ReadError> {
     match input::detect(text) {
         input::Detected::Sbom(f) => Ok(f),
         input::Detected::UnsupportedSpdx(what) => Err(ReadError::Unsupported { what }),
-        input::Detected::Unknown => Err(ReadError::NotAnSbom { hint: not_an_sbom_hint(text) }),
+        input::Detected::Unknown => Err(ReadError::NotAnSbom {
+            hint: not_an_sbom_hint(text),
+        }),
     }
 }
 
@@ -97,7 +105,12 @@ fn not_an_sbom_hint(text: &str) -> String {
 
 fn syntax(format: Format, text: &str, offset: usize, message: String) -> ReadError {
     let (line, column) = input::line_col(text, offset);
-    ReadError::Syntax { format, line, column, message }
+    ReadError::Syntax {
+        format,
+        line,
+        column,
+        message,
+    }
 }
 
 /// Reads text whose format is known.
@@ -106,7 +119,12 @@ pub fn read_text(text: &str, format: Format) -> Result<Parsed, ReadError> {
         format,
         line: u32::try_from(e.line()).unwrap_or(0),
         column: u32::try_from(e.column()).unwrap_or(0),
-        message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+        message: e
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
     };
     let mut diagnostics = Vec::new();
     let sbom = match format {
@@ -119,11 +137,20 @@ pub fn read_text(text: &str, format: Format) -> Result<Parsed, ReadError> {
         Format::SpdxJson => spdx::json::read_json(text).map_err(json_err)?,
         Format::SpdxYaml => spdx::json::read_yaml(text).map_err(|e| {
             let (line, column) = yaml_location(&e);
-            ReadError::Syntax { format, line, column, message: e.to_string().lines().next().unwrap_or_default().to_owned() }
+            ReadError::Syntax {
+                format,
+                line,
+                column,
+                message: e.to_string().lines().next().unwrap_or_default().to_owned(),
+            }
         })?,
         Format::SpdxTagValue => {
-            let (sbom, d) = spdx::tagvalue::read(text)
-                .map_err(|e| ReadError::Syntax { format, line: e.line, column: 1, message: e.message })?;
+            let (sbom, d) = spdx::tagvalue::read(text).map_err(|e| ReadError::Syntax {
+                format,
+                line: e.line,
+                column: 1,
+                message: e.message,
+            })?;
             diagnostics = d;
             sbom
         }
@@ -144,7 +171,10 @@ fn yaml_location(e: &serde_saphyr::Error) -> (u32, u32) {
                 .and_then(|n| n.parse::<u32>().ok())
         })
     };
-    (num_after("line").unwrap_or(0), num_after("column").unwrap_or(0))
+    (
+        num_after("line").unwrap_or(0),
+        num_after("column").unwrap_or(0),
+    )
 }
 
 /// Reads any supported document: decompresses, decodes, detects and parses. The
@@ -153,12 +183,181 @@ pub fn read(bytes: &[u8], options: &ReadOptions) -> Result<Parsed, ReadError> {
     let text = text_of(bytes, options)?;
     let format = detect_format(&text)?;
     let mut parsed = read_text(&text, format)?;
-    parsed.diagnostics.extend(validate::check_model(&parsed.sbom, false));
+    parsed
+        .diagnostics
+        .extend(validate::check_model(&parsed.sbom, false));
     Ok(parsed)
 }
 
+/// How to validate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ValidateOptions {
+    pub limits: Limits,
+    /// Check everything the specification requires (errors), not only what ingestion
+    /// needs (warnings).
+    pub strict: bool,
+    /// Also report the NTIA minimum elements.
+    pub ntia: bool,
+}
+
+/// The outcome of validating one document.
+#[derive(Debug, Clone)]
+pub struct Validation {
+    pub sbom: Sbom,
+    /// Problems with the document against its specification, sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Missing NTIA minimum elements (empty unless asked for, or when all are present).
+    pub ntia: Vec<Diagnostic>,
+}
+
+impl Validation {
+    /// No error-severity diagnostics (warnings allowed).
+    pub fn is_valid(&self) -> bool {
+        !self
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Reads and validates a document. `Err` means it could not be read at all (not an SBOM,
+/// syntax error, too large); a readable but invalid document is `Ok` with error
+/// diagnostics.
+pub fn validate(bytes: &[u8], options: &ValidateOptions) -> Result<Validation, ReadError> {
+    let text = text_of(
+        bytes,
+        &ReadOptions {
+            limits: options.limits,
+        },
+    )?;
+    let format = detect_format(&text)?;
+    let (sbom, mut diagnostics) = if options.strict {
+        strict(&text, format)?
+    } else {
+        let mut parsed = read_text(&text, format)?;
+        parsed
+            .diagnostics
+            .extend(validate::check_model(&parsed.sbom, false));
+        (parsed.sbom, parsed.diagnostics)
+    };
+    diagnostics.sort_by(|a, b| {
+        (
+            a.location.line,
+            a.location.column,
+            a.location.pointer.as_deref(),
+        )
+            .cmp(&(
+                b.location.line,
+                b.location.column,
+                b.location.pointer.as_deref(),
+            ))
+    });
+    let ntia = if options.ntia {
+        validate::ntia(&sbom)
+    } else {
+        Vec::new()
+    };
+    Ok(Validation {
+        sbom,
+        diagnostics,
+        ntia,
+    })
+}
+
+/// Strict validation: the format's own rules, then the model checks they do not cover.
+fn strict(text: &str, format: Format) -> Result<(Sbom, Vec<Diagnostic>), ReadError> {
+    let keep_model = |codes: &[Code], sbom: &Sbom| -> Vec<Diagnostic> {
+        validate::check_model(sbom, true)
+            .into_iter()
+            .filter(|d| codes.contains(&d.code))
+            .collect()
+    };
+    let json_err = |e: serde_json::Error| ReadError::Syntax {
+        format,
+        line: u32::try_from(e.line()).unwrap_or(0),
+        column: u32::try_from(e.column()).unwrap_or(0),
+        message: e
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    Ok(match format {
+        Format::CycloneDxJson => {
+            let sbom = cyclonedx::json::read(text).map_err(json_err)?;
+            let mut d = cyclonedx::strict::check_json(text);
+            d.extend(keep_model(
+                &[
+                    Code::UnsupportedSpecVersion,
+                    Code::DanglingRef,
+                    Code::SelfRef,
+                ],
+                &sbom,
+            ));
+            (sbom, d)
+        }
+        Format::CycloneDxXml => {
+            let (sbom, mut d) = cyclonedx::strict::check_xml(text)
+                .map_err(|e| syntax(format, text, e.offset, e.message))?;
+            d.extend(keep_model(
+                &[
+                    Code::UnsupportedSpecVersion,
+                    Code::DanglingRef,
+                    Code::SelfRef,
+                ],
+                &sbom,
+            ));
+            (sbom, d)
+        }
+        Format::SpdxJson | Format::SpdxYaml | Format::SpdxTagValue => {
+            let (doc, mut d) = match format {
+                Format::SpdxJson => (
+                    spdx::json::read_json_doc(text).map_err(json_err)?,
+                    Vec::new(),
+                ),
+                Format::SpdxYaml => (
+                    spdx::json::read_yaml_doc(text).map_err(|e| {
+                        let (line, column) = yaml_location(&e);
+                        ReadError::Syntax {
+                            format,
+                            line,
+                            column,
+                            message: e.to_string().lines().next().unwrap_or_default().to_owned(),
+                        }
+                    })?,
+                    Vec::new(),
+                ),
+                _ => spdx::tagvalue::read_doc(text).map_err(|e| ReadError::Syntax {
+                    format,
+                    line: e.line,
+                    column: 1,
+                    message: e.message,
+                })?,
+            };
+            for x in &mut d {
+                x.severity = Severity::Error;
+            }
+            d.extend(spdx::strict::check(&doc, format));
+            let sbom = doc.into_sbom(format);
+            d.extend(keep_model(&[Code::SelfRef], &sbom));
+            (sbom, d)
+        }
+        Format::Spdx3JsonLd => {
+            let sbom = spdx::v3::read(text).map_err(json_err)?;
+            let d = validate::check_model(&sbom, true);
+            (sbom, d)
+        }
+    })
+}
+
 /// The formats chainwatch writes.
-pub const WRITABLE: &[Format] = &[Format::CycloneDxJson, Format::CycloneDxXml, Format::SpdxJson, Format::SpdxTagValue];
+pub const WRITABLE: &[Format] = &[
+    Format::CycloneDxJson,
+    Format::CycloneDxXml,
+    Format::SpdxJson,
+    Format::SpdxTagValue,
+];
 
 /// Writes the model in `format` (one of [`WRITABLE`]).
 pub fn write(sbom: &Sbom, format: Format) -> Option<String> {

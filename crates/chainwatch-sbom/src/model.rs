@@ -143,7 +143,9 @@ impl ComponentKind {
             "device-driver" => ComponentKind::DeviceDriver,
             "firmware" => ComponentKind::Firmware,
             "file" => ComponentKind::File,
-            "machine-learning-model" | "model" | "ai-package" | "aipackage" => ComponentKind::MachineLearningModel,
+            "machine-learning-model" | "model" | "ai-package" | "aipackage" => {
+                ComponentKind::MachineLearningModel
+            }
             "data" | "dataset" | "dataset-package" => ComponentKind::Data,
             "cryptographic-asset" => ComponentKind::CryptographicAsset,
             "service" => ComponentKind::Service,
@@ -176,7 +178,10 @@ impl ComponentKind {
 
     /// Whether this is a package-like component (what vulnerability matching cares about).
     pub fn is_package(&self) -> bool {
-        !matches!(self, ComponentKind::File | ComponentKind::Snippet | ComponentKind::Service)
+        !matches!(
+            self,
+            ComponentKind::File | ComponentKind::Snippet | ComponentKind::Service
+        )
     }
 }
 
@@ -247,7 +252,11 @@ impl HashAlg {
     /// Reads CycloneDX (`SHA-256`, `SHA3-256`, `BLAKE2b-256`) and SPDX (`SHA256`,
     /// `SHA3_256`, `BLAKE2b-256`) spellings.
     pub fn from_name(name: &str) -> HashAlg {
-        let n: String = name.to_ascii_uppercase().chars().filter(|c| *c != '-' && *c != '_').collect();
+        let n: String = name
+            .to_ascii_uppercase()
+            .chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .collect();
         match n.as_str() {
             "MD2" => HashAlg::Md2,
             "MD4" => HashAlg::Md4,
@@ -360,7 +369,13 @@ pub fn license_ref(name: &str) -> String {
     }
     let id: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("LicenseRef-{id}")
 }
@@ -461,11 +476,16 @@ impl Component {
 
     /// The license that applies: concluded if known, else declared.
     pub fn effective_license(&self) -> Option<String> {
-        self.license_concluded.clone().or_else(|| self.license_expression())
+        self.license_concluded
+            .clone()
+            .or_else(|| self.license_expression())
     }
 
     pub fn property(&self, name: &str) -> Option<&str> {
-        self.properties.iter().find(|p| p.name == name).map(|p| p.value.as_str())
+        self.properties
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.value.as_str())
     }
 }
 

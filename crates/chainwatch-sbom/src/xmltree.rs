@@ -13,6 +13,8 @@ pub(crate) struct Node {
     pub(crate) children: Vec<Node>,
     /// Byte offset of the start tag in the document.
     pub(crate) pos: usize,
+    /// Whether the name had a namespace prefix (`dg:dependency`).
+    pub(crate) prefixed: bool,
 }
 
 impl Node {
@@ -20,7 +22,10 @@ impl Node {
         self.children.iter().find(|c| c.name == name)
     }
 
-    pub(crate) fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+    pub(crate) fn children_named<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Node> + 'a {
         self.children.iter().filter(move |c| c.name == name)
     }
 
@@ -35,7 +40,10 @@ impl Node {
     }
 
     pub(crate) fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -56,10 +64,17 @@ pub(crate) struct XmlError {
 }
 
 pub(crate) fn err(reader: &Reader<&[u8]>, message: impl Into<String>) -> XmlError {
-    XmlError { offset: usize::try_from(reader.error_position()).unwrap_or(0), message: message.into() }
+    XmlError {
+        offset: usize::try_from(reader.error_position()).unwrap_or(0),
+        message: message.into(),
+    }
 }
 
-pub(crate) fn start_node(reader: &Reader<&[u8]>, e: &BytesStart<'_>, pos: usize) -> Result<Node, XmlError> {
+pub(crate) fn start_node(
+    reader: &Reader<&[u8]>,
+    e: &BytesStart<'_>,
+    pos: usize,
+) -> Result<Node, XmlError> {
     let mut attrs = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|x| err(reader, x.to_string()))?;
@@ -70,11 +85,23 @@ pub(crate) fn start_node(reader: &Reader<&[u8]>, e: &BytesStart<'_>, pos: usize)
             .into_owned();
         attrs.push((key, value));
     }
-    Ok(Node { name: local(e.name().as_ref()), attrs, text: String::new(), children: Vec::new(), pos })
+    let prefixed = e.name().as_ref().contains(&b':');
+    Ok(Node {
+        name: local(e.name().as_ref()),
+        attrs,
+        text: String::new(),
+        children: Vec::new(),
+        pos,
+        prefixed,
+    })
 }
 
 /// Appends the text of a `Text`, `CData` or `GeneralRef` event.
-pub(crate) fn push_text(reader: &Reader<&[u8]>, node: &mut Node, event: &Event<'_>) -> Result<(), XmlError> {
+pub(crate) fn push_text(
+    reader: &Reader<&[u8]>,
+    node: &mut Node,
+    event: &Event<'_>,
+) -> Result<(), XmlError> {
     match event {
         Event::Text(t) => {
             let s = t.decode().map_err(|x| err(reader, x.to_string()))?;
@@ -104,7 +131,9 @@ pub(crate) fn push_text(reader: &Reader<&[u8]>, node: &mut Node, event: &Event<'
 pub(crate) fn read_subtree(reader: &mut Reader<&[u8]>, mut node: Node) -> Result<Node, XmlError> {
     loop {
         let pos = usize::try_from(reader.buffer_position()).unwrap_or(0);
-        let event = reader.read_event().map_err(|e| err(reader, e.to_string()))?;
+        let event = reader
+            .read_event()
+            .map_err(|e| err(reader, e.to_string()))?;
         match event {
             Event::Start(ref e) => {
                 let child = start_node(reader, e, pos)?;
@@ -112,7 +141,12 @@ pub(crate) fn read_subtree(reader: &mut Reader<&[u8]>, mut node: Node) -> Result
             }
             Event::Empty(ref e) => node.children.push(start_node(reader, e, pos)?),
             Event::End(_) => return Ok(node),
-            Event::Eof => return Err(err(reader, format!("the document ends inside `<{}>`", node.name))),
+            Event::Eof => {
+                return Err(err(
+                    reader,
+                    format!("the document ends inside `<{}>`", node.name),
+                ));
+            }
             ref other => push_text(reader, &mut node, other)?,
         }
     }

@@ -23,13 +23,18 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Files of `real-sboms/` that are not SBOMs chainwatch reads, with why.
 const NOT_READ: &[(&str, &str)] = &[
     ("bomb.bz2", "a decompression bomb, refused by design"),
-    ("indigestable.json", "SPDX tag-value key names in JSON (`SPDXVersion`): not SPDX JSON"),
+    (
+        "indigestable.json",
+        "SPDX tag-value key names in JSON (`SPDXVersion`): not SPDX JSON",
+    ),
     ("invalid-cyclonedx.xml", "deliberately not well-formed XML"),
 ];
 
 #[test]
 fn every_real_sbom_reads() {
-    let Some(corpus) = chainwatch_testkit::corpus() else { return };
+    let Some(corpus) = chainwatch_testkit::corpus() else {
+        return;
+    };
     let mut all = Vec::new();
     files(&corpus.join("real-sboms"), &mut all);
     all.sort();
@@ -56,7 +61,11 @@ fn every_real_sbom_reads() {
             (Ok(_), Some(_)) => failures.push(format!("{name}: expected not to read, but it did")),
             (Err(e), None) => failures.push(format!("{name}: {e}")),
         }
-        assert!(started.elapsed().as_secs() < 20, "{name} took {:?}", started.elapsed());
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{name} took {:?}",
+            started.elapsed()
+        );
     }
     println!("{read_ok} of {} files read", all.len());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -64,17 +73,32 @@ fn every_real_sbom_reads() {
 
 #[test]
 fn decompression_bomb_is_refused_quickly() {
-    let Some(path) = chainwatch_testkit::corpus_path("real-sboms/trustify/adversarial/bomb.bz2") else { return };
+    let Some(path) = chainwatch_testkit::corpus_path("real-sboms/trustify/adversarial/bomb.bz2")
+    else {
+        return;
+    };
     let bytes = std::fs::read(path).unwrap();
     let started = Instant::now();
     let err = read(&bytes, &ReadOptions::default()).unwrap_err();
-    assert!(matches!(err, ReadError::Input(chainwatch_sbom::InputError::TooLarge { .. })), "{err}");
-    assert!(started.elapsed().as_secs() < 10, "took {:?}", started.elapsed());
+    assert!(
+        matches!(
+            err,
+            ReadError::Input(chainwatch_sbom::InputError::TooLarge { .. })
+        ),
+        "{err}"
+    );
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
 fn trustify_edge_cases_give_diagnostics() {
-    let Some(dir) = chainwatch_testkit::corpus_path("real-sboms/trustify/edge-cases") else { return };
+    let Some(dir) = chainwatch_testkit::corpus_path("real-sboms/trustify/edge-cases") else {
+        return;
+    };
     let check = |rel: &str, code: Code| {
         let bytes = std::fs::read(dir.join(rel)).unwrap();
         let parsed = read(&bytes, &ReadOptions::default()).unwrap();
@@ -89,7 +113,13 @@ fn trustify_edge_cases_give_diagnostics() {
     check("spdx/broken-refs.json", Code::DanglingRef);
     check("spdx/self.json", Code::SelfRef);
     // Cycles across relationship kinds and repeated subtrees are legal: they read.
-    for rel in ["spdx/double-ref.json", "spdx/simple-dup.json", "spdx/loop.json", "cyclonedx/loop.json", "cyclonedx/cyclonedx-circular.json"] {
+    for rel in [
+        "spdx/double-ref.json",
+        "spdx/simple-dup.json",
+        "spdx/loop.json",
+        "cyclonedx/loop.json",
+        "cyclonedx/cyclonedx-circular.json",
+    ] {
         let bytes = std::fs::read(dir.join(rel)).unwrap();
         let parsed = read(&bytes, &ReadOptions::default()).unwrap();
         assert!(!parsed.sbom.relationships.is_empty(), "{rel}");

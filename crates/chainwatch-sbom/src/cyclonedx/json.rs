@@ -65,7 +65,13 @@ impl<'de> Deserialize<'de> for Tools {
         };
         Ok(match Either::deserialize(d)? {
             Either::List(list) => Tools(list.iter().filter_map(name).collect()),
-            Either::Object(o) => Tools(o.components.iter().chain(o.services.iter()).filter_map(name).collect()),
+            Either::Object(o) => Tools(
+                o.components
+                    .iter()
+                    .chain(o.services.iter())
+                    .filter_map(name)
+                    .collect(),
+            ),
         })
     }
 }
@@ -282,24 +288,42 @@ fn raw_component(c: &Component) -> RawComponent {
     RawComponent {
         kind: c.kind.owned(),
         bom_ref: c.bom_ref.owned(),
-        supplier: c.supplier.0.as_ref().and_then(|s| s.name.owned()).or_else(|| c.publisher.owned()),
-        author: c
-            .author
-            .owned()
-            .or_else(|| c.authors.iter().find_map(|a| a.name.owned().or_else(|| a.email.owned()))),
+        supplier: c
+            .supplier
+            .0
+            .as_ref()
+            .and_then(|s| s.name.owned())
+            .or_else(|| c.publisher.owned()),
+        author: c.author.owned().or_else(|| {
+            c.authors
+                .iter()
+                .find_map(|a| a.name.owned().or_else(|| a.email.owned()))
+        }),
         group: c.group.owned(),
         name: c.name.owned(),
         version: c.version.owned(),
         description: c.description.owned(),
         scope: c.scope.owned(),
-        hashes: c.hashes.iter().filter_map(|h| Some((h.alg.owned()?, h.content.owned()?))).collect(),
+        hashes: c
+            .hashes
+            .iter()
+            .filter_map(|h| Some((h.alg.owned()?, h.content.owned()?)))
+            .collect(),
         licenses: licenses(&c.licenses),
         copyright: c.copyright.owned(),
         cpe: c.cpe.owned(),
         purl: c.purl.owned(),
         swid: c.swid.0.as_ref().and_then(|s| s.tag_id.owned()),
-        external_refs: c.external_references.iter().filter_map(|r| Some((r.kind.owned().unwrap_or_default(), r.url.owned()?))).collect(),
-        properties: c.properties.iter().filter_map(|p| Some((p.name.owned()?, p.value.owned().unwrap_or_default()))).collect(),
+        external_refs: c
+            .external_references
+            .iter()
+            .filter_map(|r| Some((r.kind.owned().unwrap_or_default(), r.url.owned()?)))
+            .collect(),
+        properties: c
+            .properties
+            .iter()
+            .filter_map(|p| Some((p.name.owned()?, p.value.owned().unwrap_or_default())))
+            .collect(),
         children: c.components.iter().map(raw_component).collect(),
         service: false,
     }
@@ -322,8 +346,16 @@ fn raw_service(s: &Service) -> RawComponent {
         cpe: None,
         purl: None,
         swid: None,
-        external_refs: s.external_references.iter().filter_map(|r| Some((r.kind.owned().unwrap_or_default(), r.url.owned()?))).collect(),
-        properties: s.properties.iter().filter_map(|p| Some((p.name.owned()?, p.value.owned().unwrap_or_default()))).collect(),
+        external_refs: s
+            .external_references
+            .iter()
+            .filter_map(|r| Some((r.kind.owned().unwrap_or_default(), r.url.owned()?)))
+            .collect(),
+        properties: s
+            .properties
+            .iter()
+            .filter_map(|p| Some((p.name.owned()?, p.value.owned().unwrap_or_default())))
+            .collect(),
         children: s.services.iter().map(raw_service).collect(),
         service: true,
     }
@@ -332,14 +364,26 @@ fn raw_service(s: &Service) -> RawComponent {
 /// Reads a CycloneDX JSON document.
 pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
     let bom: Bom = serde_json::from_str(text)?;
-    let mut b = Builder::new(Format::CycloneDxJson, bom.spec_version.owned().unwrap_or_default());
+    let mut b = Builder::new(
+        Format::CycloneDxJson,
+        bom.spec_version.owned().unwrap_or_default(),
+    );
     b.sbom.serial = bom.serial_number.owned();
     b.sbom.bom_version = bom.version.get().and_then(|v| v.parse().ok());
     if let Some(m) = &bom.metadata.0 {
         b.sbom.created = m.timestamp.owned();
         b.sbom.tools.clone_from(&m.tools.0);
-        b.sbom.authors = m.authors.iter().filter_map(|a| a.name.owned().or_else(|| a.email.owned())).collect();
-        let manufacturer = m.manufacturer.0.as_ref().or(m.manufacture.0.as_ref()).and_then(|o| o.name.owned());
+        b.sbom.authors = m
+            .authors
+            .iter()
+            .filter_map(|a| a.name.owned().or_else(|| a.email.owned()))
+            .collect();
+        let manufacturer = m
+            .manufacturer
+            .0
+            .as_ref()
+            .or(m.manufacture.0.as_ref())
+            .and_then(|o| o.name.owned());
         let supplier = m.supplier.0.as_ref().and_then(|o| o.name.owned());
         if b.sbom.authors.is_empty()
             && let Some(org) = manufacturer.clone()
@@ -362,7 +406,9 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
         b.add(raw_service(s), None);
     }
     for d in bom.dependencies.iter() {
-        let Some(from) = d.reference.owned() else { continue };
+        let Some(from) = d.reference.owned() else {
+            continue;
+        };
         let to: Vec<String> = d.depends_on.iter().filter_map(|r| r.0.clone()).collect();
         b.depends_on(&from, to);
     }
@@ -383,10 +429,18 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
                         vector: r.vector.owned(),
                     })
                     .collect(),
-                cwes: v.cwes.iter().filter_map(|c| c.get()?.parse().ok()).collect(),
+                cwes: v
+                    .cwes
+                    .iter()
+                    .filter_map(|c| c.get()?.parse().ok())
+                    .collect(),
                 description: v.description.owned(),
                 recommendation: v.recommendation.owned(),
-                affects: v.affects.iter().filter_map(|a| a.reference.owned()).collect(),
+                affects: v
+                    .affects
+                    .iter()
+                    .filter_map(|a| a.reference.owned())
+                    .collect(),
                 analysis: v.analysis.0.as_ref().map(|a| crate::model::Analysis {
                     state: a.state.owned(),
                     justification: a.justification.owned(),

@@ -1,6 +1,7 @@
 //! CycloneDX 1.0–1.7: JSON and XML readers, and writers of 1.6.
 
 pub(crate) mod json;
+pub(crate) mod strict;
 pub(crate) mod write;
 pub(crate) mod xml;
 
@@ -86,22 +87,26 @@ pub(crate) struct Builder {
 
 impl Builder {
     pub(crate) fn new(format: Format, spec_version: String) -> Builder {
-        Builder { sbom: Sbom::new(format, spec_version), generated: 0 }
+        Builder {
+            sbom: Sbom::new(format, spec_version),
+            generated: 0,
+        }
     }
 
     /// Adds a component and its nested children; returns its id.
     pub(crate) fn add(&mut self, raw: RawComponent, parent: Option<&str>) -> String {
-        let id = match raw.bom_ref.clone().filter(|r| !r.is_empty()) {
-            Some(r) => r,
-            None => {
-                self.generated += 1;
-                format!("chainwatch:ref:{}", self.generated)
-            }
+        let id = if let Some(r) = raw.bom_ref.clone().filter(|r| !r.is_empty()) {
+            r
+        } else {
+            self.generated += 1;
+            format!("chainwatch:ref:{}", self.generated)
         };
         let kind = if raw.service {
             ComponentKind::Service
         } else {
-            raw.kind.as_deref().map_or(ComponentKind::Library, ComponentKind::from_name)
+            raw.kind
+                .as_deref()
+                .map_or(ComponentKind::Library, ComponentKind::from_name)
         };
         let mut c = Component::new(id.clone(), kind, raw.name.clone().unwrap_or_default());
         c.group = raw.group;
@@ -116,10 +121,16 @@ impl Builder {
         c.hashes = raw
             .hashes
             .into_iter()
-            .map(|(alg, value)| Hash { alg: HashAlg::from_name(&alg), value })
+            .map(|(alg, value)| Hash {
+                alg: HashAlg::from_name(&alg),
+                value,
+            })
             .collect();
         for l in raw.licenses {
-            let concluded = l.acknowledgement.as_deref().is_some_and(|a| a.eq_ignore_ascii_case("concluded"));
+            let concluded = l
+                .acknowledgement
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case("concluded"));
             let license = if let Some(e) = l.expression {
                 License::Expression(e)
             } else if let Some(id) = l.id {
@@ -135,8 +146,16 @@ impl Builder {
                 c.licenses.push(license);
             }
         }
-        c.external_refs = raw.external_refs.into_iter().map(|(kind, url)| ExternalRef { kind, url }).collect();
-        c.properties = raw.properties.into_iter().map(|(name, value)| Property { name, value }).collect();
+        c.external_refs = raw
+            .external_refs
+            .into_iter()
+            .map(|(kind, url)| ExternalRef { kind, url })
+            .collect();
+        c.properties = raw
+            .properties
+            .into_iter()
+            .map(|(name, value)| Property { name, value })
+            .collect();
         // Properties chainwatch writes for what CycloneDX has no field for.
         let mut kept = Vec::with_capacity(c.properties.len());
         for p in std::mem::take(&mut c.properties) {
@@ -149,7 +168,10 @@ impl Builder {
         }
         c.properties = kept;
         if let Some(tag) = raw.swid {
-            c.properties.push(Property { name: SWID_PROPERTY.to_owned(), value: tag });
+            c.properties.push(Property {
+                name: SWID_PROPERTY.to_owned(),
+                value: tag,
+            });
         }
         if c.scope.is_none()
             && c.properties

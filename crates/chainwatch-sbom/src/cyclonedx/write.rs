@@ -15,15 +15,49 @@ pub(crate) const CONCLUDED_PROPERTY: &str = "chainwatch:license:concluded";
 pub(crate) const CPE_PROPERTY: &str = "chainwatch:cpe";
 
 const REFERENCE_TYPES: &[&str] = &[
-    "vcs", "issue-tracker", "website", "advisories", "bom", "mailing-list", "social", "chat",
-    "documentation", "support", "source-distribution", "distribution", "distribution-intake",
-    "license", "build-meta", "build-system", "release-notes", "security-contact", "model-card",
-    "log", "configuration", "evidence", "formulation", "attestation", "threat-model",
-    "adversary-model", "risk-assessment", "vulnerability-assertion", "exploitability-statement",
-    "pentest-report", "static-analysis-report", "dynamic-analysis-report",
-    "runtime-analysis-report", "component-analysis-report", "maturity-report",
-    "certification-report", "codified-infrastructure", "quality-metrics", "poam",
-    "electronic-signature", "digital-signature", "rfc-9116", "other",
+    "vcs",
+    "issue-tracker",
+    "website",
+    "advisories",
+    "bom",
+    "mailing-list",
+    "social",
+    "chat",
+    "documentation",
+    "support",
+    "source-distribution",
+    "distribution",
+    "distribution-intake",
+    "license",
+    "build-meta",
+    "build-system",
+    "release-notes",
+    "security-contact",
+    "model-card",
+    "log",
+    "configuration",
+    "evidence",
+    "formulation",
+    "attestation",
+    "threat-model",
+    "adversary-model",
+    "risk-assessment",
+    "vulnerability-assertion",
+    "exploitability-statement",
+    "pentest-report",
+    "static-analysis-report",
+    "dynamic-analysis-report",
+    "runtime-analysis-report",
+    "component-analysis-report",
+    "maturity-report",
+    "certification-report",
+    "codified-infrastructure",
+    "quality-metrics",
+    "poam",
+    "electronic-signature",
+    "digital-signature",
+    "rfc-9116",
+    "other",
 ];
 
 fn component_type(kind: &ComponentKind) -> &'static str {
@@ -49,14 +83,19 @@ fn component_type(kind: &ComponentKind) -> &'static str {
 fn licenses(c: &Component, extra: &mut Vec<(String, String)>) -> Vec<Value> {
     let simple_id = |l: &License| match l {
         License::Id(id) if spdx::license_id(id).is_some() => Some(json!({"license": {"id": id}})),
-        License::Expression(e) if !e.contains(' ') && spdx::license_id(e).is_some() => Some(json!({"license": {"id": e}})),
+        License::Expression(e) if !e.contains(' ') && spdx::license_id(e).is_some() => {
+            Some(json!({"license": {"id": e}}))
+        }
         License::Id(n) | License::Name(n) => Some(json!({"license": {"name": n}})),
         License::Expression(_) => None,
     };
     let objects: Option<Vec<Value>> = c.licenses.iter().map(simple_id).collect();
     let mut out = match objects {
         Some(objs) => objs,
-        None => c.license_expression().map(|e| vec![json!({"expression": e})]).unwrap_or_default(),
+        None => c
+            .license_expression()
+            .map(|e| vec![json!({"expression": e})])
+            .unwrap_or_default(),
     };
     if let Some(concluded) = &c.license_concluded {
         let is_id = !concluded.contains(' ') && spdx::license_id(concluded).is_some();
@@ -71,7 +110,12 @@ fn licenses(c: &Component, extra: &mut Vec<(String, String)>) -> Vec<Value> {
     out
 }
 
-fn component_json(c: &Component, children: &HashMap<&str, Vec<usize>>, sbom: &Sbom, written: &mut HashSet<usize>) -> Value {
+fn component_json(
+    c: &Component,
+    children: &HashMap<&str, Vec<usize>>,
+    sbom: &Sbom,
+    written: &mut HashSet<usize>,
+) -> Value {
     let mut o = Map::new();
     let service = c.kind == ComponentKind::Service;
     if !service {
@@ -79,7 +123,10 @@ fn component_json(c: &Component, children: &HashMap<&str, Vec<usize>>, sbom: &Sb
     }
     o.insert("bom-ref".into(), c.id.clone().into());
     if let Some(s) = &c.supplier {
-        o.insert(if service { "provider" } else { "supplier" }.into(), json!({"name": s}));
+        o.insert(
+            if service { "provider" } else { "supplier" }.into(),
+            json!({"name": s}),
+        );
     }
     if let (Some(a), false) = (&c.author, service) {
         o.insert("author".into(), a.clone().into());
@@ -109,7 +156,10 @@ fn component_json(c: &Component, children: &HashMap<&str, Vec<usize>>, sbom: &Sb
     if !c.hashes.is_empty() && !service {
         o.insert(
             "hashes".into(),
-            c.hashes.iter().map(|h| json!({"alg": h.alg.cyclonedx_name(), "content": h.value})).collect(),
+            c.hashes
+                .iter()
+                .map(|h| json!({"alg": h.alg.cyclonedx_name(), "content": h.value}))
+                .collect(),
         );
     }
     let lic = licenses(c, &mut extra);
@@ -137,7 +187,11 @@ fn component_json(c: &Component, children: &HashMap<&str, Vec<usize>>, sbom: &Sb
         .external_refs
         .iter()
         .map(|r| {
-            let ty = if REFERENCE_TYPES.contains(&r.kind.as_str()) { r.kind.as_str() } else { "other" };
+            let ty = if REFERENCE_TYPES.contains(&r.kind.as_str()) {
+                r.kind.as_str()
+            } else {
+                "other"
+            };
             json!({"url": r.url, "type": ty})
         })
         .collect();
@@ -166,7 +220,10 @@ fn component_json(c: &Component, children: &HashMap<&str, Vec<usize>>, sbom: &Sb
             }
         }
         if !nested.is_empty() {
-            o.insert(if service { "services" } else { "components" }.into(), nested.into());
+            o.insert(
+                if service { "services" } else { "components" }.into(),
+                nested.into(),
+            );
         }
     }
     Value::Object(o)
@@ -175,15 +232,23 @@ fn component_json(c: &Component, children: &HashMap<&str, Vec<usize>>, sbom: &Sb
 /// Which components nest under which (from `Contains` edges between components of the
 /// same family: services in services, components in components).
 fn nesting(sbom: &Sbom) -> (HashMap<&str, Vec<usize>>, HashSet<usize>) {
-    let index: HashMap<&str, usize> = sbom.components.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = sbom
+        .components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
     let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut nested = HashSet::new();
     for r in &sbom.relationships {
         if r.kind != RelationshipKind::Contains || r.from == r.to {
             continue;
         }
-        let (Some(&p), Some(&k)) = (index.get(r.from.as_str()), index.get(r.to.as_str())) else { continue };
-        let same_family = (sbom.components[p].kind == ComponentKind::Service) == (sbom.components[k].kind == ComponentKind::Service);
+        let (Some(&p), Some(&k)) = (index.get(r.from.as_str()), index.get(r.to.as_str())) else {
+            continue;
+        };
+        let same_family = (sbom.components[p].kind == ComponentKind::Service)
+            == (sbom.components[k].kind == ComponentKind::Service);
         if same_family && !nested.contains(&k) && Some(r.to.as_str()) != sbom.subject.as_deref() {
             children.entry(r.from.as_str()).or_default().push(k);
             nested.insert(k);
@@ -198,7 +263,11 @@ fn nesting(sbom: &Sbom) -> (HashMap<&str, Vec<usize>>, HashSet<usize>) {
             if !seen.insert(x) {
                 continue;
             }
-            for &y in children.get(sbom.components[x].id.as_str()).into_iter().flatten() {
+            for &y in children
+                .get(sbom.components[x].id.as_str())
+                .into_iter()
+                .flatten()
+            {
                 if y == k {
                     cyclic.insert(k);
                 }
@@ -231,7 +300,13 @@ fn dependencies(sbom: &Sbom) -> Vec<(String, Vec<String>)> {
             list.push(r.to.clone());
         }
     }
-    order.into_iter().map(|k| { let v = map.remove(&k).unwrap_or_default(); (k, v) }).collect()
+    order
+        .into_iter()
+        .map(|k| {
+            let v = map.remove(&k).unwrap_or_default();
+            (k, v)
+        })
+        .collect()
 }
 
 fn metadata_json(sbom: &Sbom, subject: Option<Value>) -> Value {
@@ -247,10 +322,15 @@ fn metadata_json(sbom: &Sbom, subject: Option<Value>) -> Value {
             None => json!({"type": "application", "name": t}),
         })
         .collect();
-    tools.push(json!({"type": "application", "name": "chainwatch", "version": env!("CARGO_PKG_VERSION")}));
+    tools.push(
+        json!({"type": "application", "name": "chainwatch", "version": env!("CARGO_PKG_VERSION")}),
+    );
     m.insert("tools".into(), json!({"components": tools}));
     if !sbom.authors.is_empty() {
-        m.insert("authors".into(), sbom.authors.iter().map(|a| json!({"name": a})).collect());
+        m.insert(
+            "authors".into(),
+            sbom.authors.iter().map(|a| json!({"name": a})).collect(),
+        );
     }
     if let Some(s) = subject {
         m.insert("component".into(), s);
@@ -265,7 +345,13 @@ fn vulnerability_json(v: &crate::model::Vulnerability) -> Value {
         o.insert("source".into(), json!({"name": s}));
     }
     if !v.aliases.is_empty() {
-        o.insert("references".into(), v.aliases.iter().map(|a| json!({"id": a, "source": {"name": "alias"}})).collect());
+        o.insert(
+            "references".into(),
+            v.aliases
+                .iter()
+                .map(|a| json!({"id": a, "source": {"name": "alias"}}))
+                .collect(),
+        );
     }
     if !v.ratings.is_empty() {
         o.insert(
@@ -326,7 +412,10 @@ fn vulnerability_json(v: &crate::model::Vulnerability) -> Value {
         o.insert("analysis".into(), Value::Object(x));
     }
     if !v.affects.is_empty() {
-        o.insert("affects".into(), v.affects.iter().map(|r| json!({"ref": r})).collect());
+        o.insert(
+            "affects".into(),
+            v.affects.iter().map(|r| json!({"ref": r})).collect(),
+        );
     }
     Value::Object(o)
 }
@@ -354,14 +443,28 @@ fn serial(sbom: &Sbom) -> String {
         feed(c.purl.as_deref().unwrap_or_default());
     }
     let b = h.to_be_bytes();
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("urn:uuid:{}-{}-4{}-a{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+    let hex: String = b.iter().fold(String::with_capacity(32), |mut s, x| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{x:02x}");
+        s
+    });
+    format!(
+        "urn:uuid:{}-{}-4{}-a{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    )
 }
 
 pub(crate) fn to_json(sbom: &Sbom) -> String {
     let (children, nested) = nesting(sbom);
     let mut written: HashSet<usize> = HashSet::new();
-    let subject_index = sbom.subject.as_deref().and_then(|s| sbom.components.iter().position(|c| c.id == s));
+    let subject_index = sbom
+        .subject
+        .as_deref()
+        .and_then(|s| sbom.components.iter().position(|c| c.id == s));
     let subject = subject_index.map(|i| {
         written.insert(i);
         component_json(&sbom.components[i], &HashMap::new(), sbom, &mut written)
@@ -375,7 +478,10 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
         let _ = write!(out, "  \"{key}\": [");
         let mut first = true;
         for (i, c) in sbom.components.iter().enumerate() {
-            if (c.kind == ComponentKind::Service) != services || nested.contains(&i) || Some(i) == subject_index {
+            if (c.kind == ComponentKind::Service) != services
+                || nested.contains(&i)
+                || Some(i) == subject_index
+            {
                 continue;
             }
             if !written.insert(i) {
@@ -389,7 +495,11 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
     };
     write_list(&mut out, "components", false, &mut written);
     out.push_str(",\n");
-    if sbom.components.iter().any(|c| c.kind == ComponentKind::Service) {
+    if sbom
+        .components
+        .iter()
+        .any(|c| c.kind == ComponentKind::Service)
+    {
         write_list(&mut out, "services", true, &mut written);
         out.push_str(",\n");
     }
@@ -450,7 +560,11 @@ fn xml_component(out: &mut String, v: &Value, indent: usize) {
         }
     };
     for key in ["supplier", "provider"] {
-        if let Some(n) = o.get(key).and_then(|s| s.get("name")).and_then(Value::as_str) {
+        if let Some(n) = o
+            .get(key)
+            .and_then(|s| s.get("name"))
+            .and_then(Value::as_str)
+        {
             let _ = writeln!(out, "{pad}  <{key}><name>{}</name></{key}>", esc(n));
         }
     }
@@ -560,7 +674,11 @@ pub(crate) fn to_xml(sbom: &Sbom) -> String {
     }
     out.push_str("    <tools>\n      <components>\n");
     for t in m["tools"]["components"].as_array().into_iter().flatten() {
-        let _ = write!(out, "        <component type=\"application\"><name>{}</name>", esc(t["name"].as_str().unwrap_or_default()));
+        let _ = write!(
+            out,
+            "        <component type=\"application\"><name>{}</name>",
+            esc(t["name"].as_str().unwrap_or_default())
+        );
         if let Some(v) = t["version"].as_str() {
             let _ = write!(out, "<version>{}</version>", esc(v));
         }
@@ -570,7 +688,11 @@ pub(crate) fn to_xml(sbom: &Sbom) -> String {
     if let Some(authors) = m["authors"].as_array() {
         out.push_str("    <authors>\n");
         for a in authors {
-            let _ = writeln!(out, "      <author><name>{}</name></author>", esc(a["name"].as_str().unwrap_or_default()));
+            let _ = writeln!(
+                out,
+                "      <author><name>{}</name></author>",
+                esc(a["name"].as_str().unwrap_or_default())
+            );
         }
         out.push_str("    </authors>\n");
     }
@@ -598,7 +720,11 @@ pub(crate) fn to_xml(sbom: &Sbom) -> String {
         } else {
             let _ = writeln!(out, "    <dependency ref=\"{from}\">");
             for t in to {
-                let _ = writeln!(out, "      <dependency ref=\"{}\"/>", esc(t.as_str().unwrap_or_default()));
+                let _ = writeln!(
+                    out,
+                    "      <dependency ref=\"{}\"/>",
+                    esc(t.as_str().unwrap_or_default())
+                );
             }
             out.push_str("    </dependency>\n");
         }
@@ -666,7 +792,11 @@ pub(crate) fn to_xml(sbom: &Sbom) -> String {
                 if let Some(rs) = a.get("response").and_then(Value::as_array) {
                     out.push_str("<responses>");
                     for r in rs {
-                        let _ = write!(out, "<response>{}</response>", esc(r.as_str().unwrap_or_default()));
+                        let _ = write!(
+                            out,
+                            "<response>{}</response>",
+                            esc(r.as_str().unwrap_or_default())
+                        );
                     }
                     out.push_str("</responses>");
                 }
@@ -678,7 +808,11 @@ pub(crate) fn to_xml(sbom: &Sbom) -> String {
             if let Some(affects) = v["affects"].as_array() {
                 out.push_str("      <affects>\n");
                 for a in affects {
-                    let _ = writeln!(out, "        <target><ref>{}</ref></target>", esc(a["ref"].as_str().unwrap_or_default()));
+                    let _ = writeln!(
+                        out,
+                        "        <target><ref>{}</ref></target>",
+                        esc(a["ref"].as_str().unwrap_or_default())
+                    );
                 }
                 out.push_str("      </affects>\n");
             }

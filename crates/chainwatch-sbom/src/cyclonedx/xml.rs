@@ -38,7 +38,12 @@ fn licenses(node: Option<&Node>) -> Vec<RawLicense> {
 fn refs(node: Option<&Node>) -> Vec<(String, String)> {
     node.map(|n| {
         n.children_named("reference")
-            .filter_map(|r| Some((r.attr("type").unwrap_or_default().to_owned(), r.child_text("url")?)))
+            .filter_map(|r| {
+                Some((
+                    r.attr("type").unwrap_or_default().to_owned(),
+                    r.child_text("url")?,
+                ))
+            })
             .collect()
     })
     .unwrap_or_default()
@@ -56,16 +61,22 @@ fn properties(node: Option<&Node>) -> Vec<(String, String)> {
 pub(crate) fn raw_component(n: &Node) -> RawComponent {
     let service = n.name == "service";
     RawComponent {
-        kind: if service { Some("service".to_owned()) } else { n.attr("type").map(str::to_owned) },
+        kind: if service {
+            Some("service".to_owned())
+        } else {
+            n.attr("type").map(str::to_owned)
+        },
         bom_ref: n.attr("bom-ref").map(str::to_owned),
         supplier: n
             .child("supplier")
             .or_else(|| n.child("provider"))
             .and_then(|s| s.child_text("name"))
             .or_else(|| n.child_text("publisher")),
-        author: n
-            .child_text("author")
-            .or_else(|| n.child("authors").and_then(|a| a.child("author")).and_then(|a| a.child_text("name"))),
+        author: n.child_text("author").or_else(|| {
+            n.child("authors")
+                .and_then(|a| a.child("author"))
+                .and_then(|a| a.child_text("name"))
+        }),
         group: n.child_text("group"),
         name: n.child_text("name"),
         version: n.child_text("version"),
@@ -83,12 +94,21 @@ pub(crate) fn raw_component(n: &Node) -> RawComponent {
         copyright: n.child_text("copyright"),
         cpe: n.child_text("cpe"),
         purl: n.child_text("purl"),
-        swid: n.child("swid").and_then(|s| s.attr("tagId")).map(str::to_owned),
+        swid: n
+            .child("swid")
+            .and_then(|s| s.attr("tagId"))
+            .map(str::to_owned),
         external_refs: refs(n.child("externalReferences")),
         properties: properties(n.child("properties")),
         children: n
             .child(if service { "services" } else { "components" })
-            .map(|c| c.children.iter().filter(|x| x.name == "component" || x.name == "service").map(raw_component).collect())
+            .map(|c| {
+                c.children
+                    .iter()
+                    .filter(|x| x.name == "component" || x.name == "service")
+                    .map(raw_component)
+                    .collect()
+            })
             .unwrap_or_default(),
         service,
     }
@@ -100,7 +120,11 @@ fn vulnerability(v: &Node) -> RawVulnerability {
         source: v.child("source").and_then(|s| s.child_text("name")),
         aliases: v
             .child("references")
-            .map(|r| r.children_named("reference").filter_map(|x| x.child_text("id")).collect())
+            .map(|r| {
+                r.children_named("reference")
+                    .filter_map(|x| x.child_text("id"))
+                    .collect()
+            })
             .unwrap_or_default(),
         ratings: v
             .child("ratings")
@@ -118,20 +142,32 @@ fn vulnerability(v: &Node) -> RawVulnerability {
             .unwrap_or_default(),
         cwes: v
             .child("cwes")
-            .map(|c| c.children_named("cwe").filter_map(|x| x.trimmed()?.parse().ok()).collect())
+            .map(|c| {
+                c.children_named("cwe")
+                    .filter_map(|x| x.trimmed()?.parse().ok())
+                    .collect()
+            })
             .unwrap_or_default(),
         description: v.child_text("description"),
         recommendation: v.child_text("recommendation"),
         affects: v
             .child("affects")
-            .map(|a| a.children_named("target").filter_map(|t| t.child_text("ref")).collect())
+            .map(|a| {
+                a.children_named("target")
+                    .filter_map(|t| t.child_text("ref"))
+                    .collect()
+            })
             .unwrap_or_default(),
         analysis: v.child("analysis").map(|a| Analysis {
             state: a.child_text("state"),
             justification: a.child_text("justification"),
             responses: a
                 .child("responses")
-                .map(|r| r.children_named("response").filter_map(Node::trimmed).collect())
+                .map(|r| {
+                    r.children_named("response")
+                        .filter_map(Node::trimmed)
+                        .collect()
+                })
                 .unwrap_or_default(),
             detail: a.child_text("detail"),
         }),
@@ -140,12 +176,27 @@ fn vulnerability(v: &Node) -> RawVulnerability {
     }
 }
 
+/// The namespace of the root element: the default one, or the one its prefix names.
+pub(crate) fn namespace(root: &Node) -> Option<&str> {
+    root.attr("xmlns").or_else(|| {
+        root.attrs
+            .iter()
+            .find(|(k, v)| {
+                k.starts_with("xmlns:") && v.starts_with("http://cyclonedx.org/schema/bom/")
+            })
+            .map(|(_, v)| v.as_str())
+    })
+}
+
 /// Calls `each` for every child element of the element just opened, without keeping the
 /// parent's whole subtree.
 fn for_each_child(reader: &mut Reader<&[u8]>, mut each: impl FnMut(Node)) -> Result<(), XmlError> {
     loop {
         let pos = usize::try_from(reader.buffer_position()).unwrap_or(0);
-        match reader.read_event().map_err(|e| err(reader, e.to_string()))? {
+        match reader
+            .read_event()
+            .map_err(|e| err(reader, e.to_string()))?
+        {
             Event::Start(ref e) => {
                 let node = start_node(reader, e, pos)?;
                 each(read_subtree(reader, node)?);
@@ -165,21 +216,22 @@ pub(crate) fn read(text: &str, visit: &mut dyn FnMut(&Node)) -> Result<(Sbom, Ro
     // The root element.
     let root = loop {
         let pos = usize::try_from(reader.buffer_position()).unwrap_or(0);
-        match reader.read_event().map_err(|e| err(&reader, e.to_string()))? {
-            Event::Start(ref e) => break start_node(&reader, e, pos)?,
-            Event::Empty(ref e) => break start_node(&reader, e, pos)?,
+        match reader
+            .read_event()
+            .map_err(|e| err(&reader, e.to_string()))?
+        {
+            Event::Start(ref e) | Event::Empty(ref e) => break start_node(&reader, e, pos)?,
             Event::Eof => return Err(err(&reader, "no root element")),
             _ => {}
         }
     };
     if root.name != "bom" {
-        return Err(XmlError { offset: root.pos, message: format!("the root element is `<{}>`, expected `<bom>`", root.name) });
+        return Err(XmlError {
+            offset: root.pos,
+            message: format!("the root element is `<{}>`, expected `<bom>`", root.name),
+        });
     }
-    root_info.namespace = root
-        .attrs
-        .iter()
-        .find(|(k, _)| k == "xmlns" || k.starts_with("xmlns:"))
-        .map(|(_, v)| v.clone());
+    root_info.namespace = namespace(&root).map(str::to_owned);
     let spec = root_info
         .namespace
         .as_deref()
@@ -193,10 +245,19 @@ pub(crate) fn read(text: &str, visit: &mut dyn FnMut(&Node)) -> Result<(Sbom, Ro
 
     loop {
         let pos = usize::try_from(reader.buffer_position()).unwrap_or(0);
-        let event = reader.read_event().map_err(|e| err(&reader, e.to_string()))?;
+        let event = reader
+            .read_event()
+            .map_err(|e| err(&reader, e.to_string()))?;
         let start = match event {
             Event::Start(ref e) => start_node(&reader, e, pos)?,
-            Event::Empty(_) | Event::Text(_) | Event::Comment(_) | Event::PI(_) | Event::Decl(_) | Event::DocType(_) | Event::CData(_) | Event::GeneralRef(_) => continue,
+            Event::Empty(_)
+            | Event::Text(_)
+            | Event::Comment(_)
+            | Event::PI(_)
+            | Event::Decl(_)
+            | Event::DocType(_)
+            | Event::CData(_)
+            | Event::GeneralRef(_) => continue,
             Event::End(_) | Event::Eof => break,
         };
         match start.name.as_str() {
@@ -235,7 +296,10 @@ pub(crate) fn read(text: &str, visit: &mut dyn FnMut(&Node)) -> Result<(Sbom, Ro
 
 fn dependency(b: &mut Builder, d: &Node) {
     let Some(from) = d.attr("ref") else { return };
-    let to: Vec<String> = d.children_named("dependency").filter_map(|x| x.attr("ref").map(str::to_owned)).collect();
+    let to: Vec<String> = d
+        .children_named("dependency")
+        .filter_map(|x| x.attr("ref").map(str::to_owned))
+        .collect();
     b.depends_on(from, to);
     // Nested dependency elements may carry their own dependsOn lists (1.1 extension).
     for child in d.children_named("dependency") {

@@ -8,6 +8,7 @@ use crate::spdx::{Doc, Element};
 
 #[derive(Deserialize, Default)]
 #[serde(default, bound = "S: Deserialize<'de> + Default")]
+#[allow(clippy::struct_field_names)] // the names mirror the JSON keys
 struct Document<S> {
     #[serde(rename = "spdxVersion")]
     spdx_version: S,
@@ -26,6 +27,24 @@ struct Document<S> {
     files: Seq<Item<S>>,
     snippets: Seq<Item<S>>,
     relationships: Seq<Rel<S>>,
+    #[serde(rename = "externalDocumentRefs")]
+    external_document_refs: Seq<ExternalDocumentRef<S>>,
+    #[serde(rename = "hasExtractedLicensingInfos")]
+    extracted: Seq<Extracted<S>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound = "S: Deserialize<'de> + Default")]
+struct ExternalDocumentRef<S> {
+    #[serde(rename = "externalDocumentId")]
+    id: S,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, bound = "S: Deserialize<'de> + Default")]
+struct Extracted<S> {
+    #[serde(rename = "licenseId")]
+    id: S,
 }
 
 #[derive(Deserialize, Default)]
@@ -83,6 +102,11 @@ struct Item<S> {
     primary_package_purpose: S,
     #[serde(rename = "externalRefs")]
     external_refs: Seq<ExternalRef<S>>,
+    #[serde(rename = "filesAnalyzed")]
+    files_analyzed: S,
+    /// SPDX 2.2/2.3 JSON's form of `CONTAINS` relationships from a package to files.
+    #[serde(rename = "hasFiles")]
+    has_files: Seq<S>,
 }
 
 #[derive(Deserialize, Default)]
@@ -105,7 +129,11 @@ fn element<S: TextField>(i: &Item<S>) -> Element {
         originator: i.originator.owned(),
         download_location: i.download_location.owned(),
         homepage: i.homepage.owned(),
-        checksums: i.checksums.iter().filter_map(|c| Some((c.algorithm.owned()?, c.value.owned()?))).collect(),
+        checksums: i
+            .checksums
+            .iter()
+            .filter_map(|c| Some((c.algorithm.owned()?, c.value.owned()?)))
+            .collect(),
         license_concluded: i.license_concluded.owned(),
         license_declared: i.license_declared.owned(),
         copyright: i.copyright_text.owned(),
@@ -114,9 +142,42 @@ fn element<S: TextField>(i: &Item<S>) -> Element {
         external_refs: i
             .external_refs
             .iter()
-            .filter_map(|r| Some((r.category.owned().unwrap_or_default(), r.kind.owned()?, r.locator.owned()?)))
+            .map(|r| {
+                (
+                    r.category.owned().unwrap_or_default(),
+                    r.kind.owned().unwrap_or_default(),
+                    r.locator.owned().unwrap_or_default(),
+                )
+            })
             .collect(),
+        files_analyzed: i.files_analyzed.owned(),
+        is_file: i.file_name.get().is_some(),
+        line: 0,
     }
+}
+
+/// `hasFiles` as `CONTAINS` relationships (deduplicated; stated relationships win).
+fn has_files<S: TextField>(d: &Document<S>) -> Vec<(String, String, String)> {
+    let mut seen = std::collections::HashSet::new();
+    for r in d.relationships.iter() {
+        if let (Some(from), Some(kind), Some(to)) = (r.from.get(), r.kind.get(), r.to.get())
+            && kind == "CONTAINS"
+        {
+            seen.insert((from.to_owned(), to.to_owned()));
+        }
+    }
+    let mut out = Vec::new();
+    for p in d.packages.iter() {
+        let Some(from) = p.spdx_id.owned() else {
+            continue;
+        };
+        for f in p.has_files.iter().filter_map(TextField::owned) {
+            if seen.insert((from.clone(), f.clone())) {
+                out.push((from.clone(), "CONTAINS".to_owned(), f));
+            }
+        }
+    }
+    out
 }
 
 fn convert<S: TextField>(d: &Document<S>) -> Doc {
@@ -128,25 +189,54 @@ fn convert<S: TextField>(d: &Document<S>) -> Doc {
         name: d.name.owned(),
         namespace: d.document_namespace.owned(),
         created: info.and_then(|i| i.created.owned()),
-        creators: info.map(|i| i.creators.iter().filter_map(TextField::owned).collect()).unwrap_or_default(),
-        describes: d.document_describes.iter().filter_map(TextField::owned).collect(),
+        creators: info
+            .map(|i| i.creators.iter().filter_map(TextField::owned).collect())
+            .unwrap_or_default(),
+        describes: d
+            .document_describes
+            .iter()
+            .filter_map(TextField::owned)
+            .collect(),
         packages: d.packages.iter().map(element).collect(),
         files: d.files.iter().map(element).collect(),
         snippets: d.snippets.iter().map(element).collect(),
         relationships: d
             .relationships
             .iter()
-            .filter_map(|r| Some((r.from.owned()?, r.kind.owned()?, r.to.owned()?)))
+            .map(|r| {
+                (
+                    r.from.owned().unwrap_or_default(),
+                    r.kind.owned().unwrap_or_default(),
+                    r.to.owned().unwrap_or_default(),
+                )
+            })
+            .chain(has_files(d))
             .collect(),
+        relationship_lines: Vec::new(),
+        lines: Vec::new(),
+        external_documents: d
+            .external_document_refs
+            .iter()
+            .filter_map(|r| r.id.owned())
+            .collect(),
+        license_refs: d.extracted.iter().filter_map(|r| r.id.owned()).collect(),
     }
 }
 
 pub(crate) fn read_json(text: &str) -> Result<Sbom, serde_json::Error> {
+    Ok(read_json_doc(text)?.into_sbom(Format::SpdxJson))
+}
+
+pub(crate) fn read_json_doc(text: &str) -> Result<Doc, serde_json::Error> {
     let d: Document<Text> = serde_json::from_str(text)?;
-    Ok(convert(&d).into_sbom(Format::SpdxJson))
+    Ok(convert(&d))
 }
 
 pub(crate) fn read_yaml(text: &str) -> Result<Sbom, serde_saphyr::Error> {
+    Ok(read_yaml_doc(text)?.into_sbom(Format::SpdxYaml))
+}
+
+pub(crate) fn read_yaml_doc(text: &str) -> Result<Doc, serde_saphyr::Error> {
     let d: Document<YText> = serde_saphyr::from_str(text)?;
-    Ok(convert(&d).into_sbom(Format::SpdxYaml))
+    Ok(convert(&d))
 }

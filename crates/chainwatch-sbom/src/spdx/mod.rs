@@ -2,6 +2,7 @@
 //! writers.
 
 pub(crate) mod json;
+pub(crate) mod strict;
 pub(crate) mod tagvalue;
 pub(crate) mod v3;
 pub(crate) mod write;
@@ -25,7 +26,16 @@ pub(crate) struct Doc {
     pub(crate) packages: Vec<Element>,
     pub(crate) files: Vec<Element>,
     pub(crate) snippets: Vec<Element>,
+    /// `(from, type, to)`; a part the document omits is empty.
     pub(crate) relationships: Vec<(String, String, String)>,
+    /// Tag-value lines of `relationships` (empty for JSON and YAML).
+    pub(crate) relationship_lines: Vec<u32>,
+    /// Tag-value lines of document fields, by tag.
+    pub(crate) lines: Vec<(&'static str, u32)>,
+    /// External document references (`DocumentRef-…` identifiers).
+    pub(crate) external_documents: Vec<String>,
+    /// Extracted licensing info identifiers (`LicenseRef-…`).
+    pub(crate) license_refs: Vec<String>,
 }
 
 /// A package, file or snippet.
@@ -46,6 +56,12 @@ pub(crate) struct Element {
     pub(crate) purpose: Option<String>,
     /// (category, type, locator)
     pub(crate) external_refs: Vec<(String, String, String)>,
+    /// `filesAnalyzed`, as written.
+    pub(crate) files_analyzed: Option<String>,
+    /// Whether the element came from `fileName` (a file).
+    pub(crate) is_file: bool,
+    /// Tag-value line where the element starts (0 for JSON and YAML).
+    pub(crate) line: u32,
 }
 
 /// `NOASSERTION` (and empty) read as absent.
@@ -56,7 +72,9 @@ pub(crate) fn assertion(value: Option<String>) -> Option<String> {
 /// `Organization: Acme` → `Acme`.
 fn party(value: Option<String>) -> Option<String> {
     assertion(value).map(|v| match v.split_once(':') {
-        Some((kind, rest)) if matches!(kind.trim(), "Organization" | "Person" | "Tool") => rest.trim().to_owned(),
+        Some((kind, rest)) if matches!(kind.trim(), "Organization" | "Person" | "Tool") => {
+            rest.trim().to_owned()
+        }
         _ => v,
     })
 }
@@ -108,12 +126,18 @@ pub(crate) fn relationship_type(r: &Relationship) -> (&str, String, &str) {
     }
 }
 
+/// The prefix of identifiers chainwatch gives elements that have no `SPDXID`.
+pub(crate) const GENERATED_ID_PREFIX: &str = "SPDXRef-chainwatch-";
+
 fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Component {
     let id = e.spdx_id.clone().unwrap_or_else(|| {
         *n += 1;
-        format!("SPDXRef-chainwatch-{n}")
+        format!("{GENERATED_ID_PREFIX}{n}")
     });
-    let kind = e.purpose.as_deref().map_or(default_kind, ComponentKind::from_name);
+    let kind = e
+        .purpose
+        .as_deref()
+        .map_or(default_kind, ComponentKind::from_name);
     let mut c = Component::new(id, kind, e.name.unwrap_or_default());
     c.version = assertion(e.version);
     c.supplier = party(e.supplier);
@@ -124,14 +148,20 @@ fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Componen
     c.hashes = e
         .checksums
         .into_iter()
-        .map(|(alg, value)| Hash { alg: HashAlg::from_name(&alg), value })
+        .map(|(alg, value)| Hash {
+            alg: HashAlg::from_name(&alg),
+            value,
+        })
         .collect();
     c.license_concluded = assertion(e.license_concluded);
     if let Some(declared) = assertion(e.license_declared) {
         c.licenses.push(License::Expression(declared));
     }
     if let Some(home) = assertion(e.homepage) {
-        c.external_refs.push(ExternalRef { kind: "website".to_owned(), url: home });
+        c.external_refs.push(ExternalRef {
+            kind: "website".to_owned(),
+            url: home,
+        });
     }
     for (category, ty, locator) in e.external_refs {
         let ty_lower = ty.to_ascii_lowercase();
@@ -140,7 +170,10 @@ fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Componen
         } else if ty_lower.starts_with("cpe") {
             c.cpes.push(locator);
         } else {
-            c.external_refs.push(ExternalRef { kind: format!("{}/{ty}", category.to_ascii_lowercase().replace('_', "-")), url: locator });
+            c.external_refs.push(ExternalRef {
+                kind: format!("{}/{ty}", category.to_ascii_lowercase().replace('_', "-")),
+                url: locator,
+            });
         }
     }
     c
@@ -160,35 +193,57 @@ impl Doc {
                 None => sbom.authors.push(creator.clone()),
             }
         }
-        let doc_id = self.spdx_id.unwrap_or_else(|| "SPDXRef-DOCUMENT".to_owned());
+        let doc_id = self
+            .spdx_id
+            .unwrap_or_else(|| "SPDXRef-DOCUMENT".to_owned());
         let mut generated = 0;
         for p in self.packages {
-            sbom.components.push(component(p, ComponentKind::Library, &mut generated));
+            sbom.components
+                .push(component(p, ComponentKind::Library, &mut generated));
         }
         for f in self.files {
-            sbom.components.push(component(f, ComponentKind::File, &mut generated));
+            sbom.components
+                .push(component(f, ComponentKind::File, &mut generated));
         }
         for s in self.snippets {
-            sbom.components.push(component(s, ComponentKind::Snippet, &mut generated));
+            sbom.components
+                .push(component(s, ComponentKind::Snippet, &mut generated));
         }
         let mut described: Vec<String> = self.describes;
         for (from, kind, to) in self.relationships {
+            if from.is_empty() || kind.is_empty() || to.is_empty() {
+                continue;
+            }
             let r = relationship(from, &kind, to);
-            if r.kind == RelationshipKind::Describes && r.from == doc_id && !described.contains(&r.to) {
+            if r.kind == RelationshipKind::Describes
+                && r.from == doc_id
+                && !described.contains(&r.to)
+            {
                 described.push(r.to.clone());
             }
             sbom.relationships.push(r);
         }
         for d in &described {
-            let exists = sbom.relationships.iter().any(|r| r.kind == RelationshipKind::Describes && r.to == *d);
+            let exists = sbom
+                .relationships
+                .iter()
+                .any(|r| r.kind == RelationshipKind::Describes && r.to == *d);
             if !exists {
-                sbom.relationships.push(Relationship { from: doc_id.clone(), to: d.clone(), kind: RelationshipKind::Describes });
+                sbom.relationships.push(Relationship {
+                    from: doc_id.clone(),
+                    to: d.clone(),
+                    kind: RelationshipKind::Describes,
+                });
             }
         }
         // The subject: the first described package (files are described too, sometimes).
         sbom.subject = described
             .iter()
-            .find(|d| sbom.components.iter().any(|c| &c.id == *d && c.kind.is_package()))
+            .find(|d| {
+                sbom.components
+                    .iter()
+                    .any(|c| &c.id == *d && c.kind.is_package())
+            })
             .or(described.first())
             .cloned();
         sbom

@@ -58,7 +58,10 @@ fn entries(text: &str, diags: &mut Vec<Diagnostic>) -> Result<Vec<(u32, String, 
                 buf.push_str(more);
             }
             if !closed {
-                return Err(TvError { line: n, message: format!("`<text>` of `{tag}` is never closed by `</text>`") });
+                return Err(TvError {
+                    line: n,
+                    message: format!("`<text>` of `{tag}` is never closed by `</text>`"),
+                });
             }
             out.push((n, tag, buf.trim().to_owned()));
         } else {
@@ -69,12 +72,22 @@ fn entries(text: &str, diags: &mut Vec<Diagnostic>) -> Result<Vec<(u32, String, 
 }
 
 fn truncate(s: &str) -> String {
-    if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s.to_owned() }
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s.to_owned()
+    }
 }
 
 /// Reads a tag-value document; syntax problems that do not stop reading become
 /// diagnostics.
 pub(crate) fn read(text: &str) -> Result<(Sbom, Vec<Diagnostic>), TvError> {
+    let (doc, diags) = read_doc(text)?;
+    Ok((doc.into_sbom(Format::SpdxTagValue), diags))
+}
+
+/// Reads a tag-value document into the SPDX 2 intermediate form.
+pub(crate) fn read_doc(text: &str) -> Result<(Doc, Vec<Diagnostic>), TvError> {
     let mut diags = Vec::new();
     let mut doc = Doc::default();
     let mut section = Section::Document;
@@ -89,46 +102,83 @@ pub(crate) fn read(text: &str) -> Result<(Sbom, Vec<Diagnostic>), TvError> {
         }
     };
     for (line, tag, value) in entries(text, &mut diags)? {
-        let v = Some(value.clone());
+        // An empty value is an absent one (`Created:` with nothing after it).
+        let v = (!value.is_empty()).then(|| value.clone());
         match tag.as_str() {
             "PackageName" => {
                 flush(&mut doc, section, &mut current);
                 section = Section::Package;
                 current.name = v;
+                current.line = line;
             }
             "FileName" => {
                 flush(&mut doc, section, &mut current);
                 section = Section::File;
                 current.name = v;
+                current.is_file = true;
+                current.line = line;
             }
             "SnippetSPDXID" => {
                 flush(&mut doc, section, &mut current);
                 section = Section::Snippet;
                 current.spdx_id = v;
+                current.line = line;
             }
             "LicenseID" => {
                 flush(&mut doc, section, &mut current);
                 section = Section::Other;
+                doc.license_refs.push(value);
             }
-            "SPDXVersion" => doc.spdx_version = v,
-            "DataLicense" => doc.data_license = v,
+            "SPDXVersion" => {
+                doc.lines.push(("SPDXVersion", line));
+                doc.spdx_version = v;
+            }
+            "DataLicense" => {
+                doc.lines.push(("DataLicense", line));
+                doc.data_license = v;
+            }
             "DocumentName" => doc.name = v,
-            "DocumentNamespace" => doc.namespace = v,
-            "Created" => doc.created = v,
-            "Creator" => doc.creators.push(value),
+            "DocumentNamespace" => {
+                doc.lines.push(("DocumentNamespace", line));
+                doc.namespace = v;
+            }
+            "Created" => {
+                doc.lines.push(("Created", line));
+                doc.created = v;
+            }
+            "Creator" => {
+                doc.lines.push(("Creator", line));
+                if !value.is_empty() {
+                    doc.creators.push(value);
+                }
+            }
+            "ExternalDocumentRef" => {
+                if let Some(id) = value.split_whitespace().next() {
+                    doc.external_documents.push(id.to_owned());
+                }
+            }
+            "FilesAnalyzed" => current.files_analyzed = v,
             "SPDXID" => match section {
-                Section::Document => doc.spdx_id = v,
+                Section::Document => {
+                    doc.lines.push(("SPDXID", line));
+                    doc.spdx_id = v;
+                }
                 Section::Other => {}
                 _ => current.spdx_id = v,
             },
             "Relationship" => {
                 let parts: Vec<&str> = value.split_whitespace().collect();
                 if let [from, kind, to] = parts[..] {
-                    doc.relationships.push((from.to_owned(), kind.to_owned(), to.to_owned()));
+                    doc.relationships
+                        .push((from.to_owned(), kind.to_owned(), to.to_owned()));
+                    doc.relationship_lines.push(line);
                 } else {
                     diags.push(Diagnostic::warning(
                         Code::InvalidValue,
-                        format!("a relationship is `SPDXRef-A TYPE SPDXRef-B`, found `{}`", truncate(&value)),
+                        format!(
+                            "a relationship is `SPDXRef-A TYPE SPDXRef-B`, found `{}`",
+                            truncate(&value)
+                        ),
                         Location::line(line, 1),
                     ));
                 }
@@ -138,30 +188,48 @@ pub(crate) fn read(text: &str) -> Result<(Sbom, Vec<Diagnostic>), TvError> {
             "PackageOriginator" => current.originator = v,
             "PackageDownloadLocation" => current.download_location = v,
             "PackageHomePage" => current.homepage = v,
-            "PackageLicenseConcluded" | "LicenseConcluded" | "SnippetLicenseConcluded" => current.license_concluded = v,
+            "PackageLicenseConcluded" | "LicenseConcluded" | "SnippetLicenseConcluded" => {
+                current.license_concluded = v;
+            }
             "PackageLicenseDeclared" => current.license_declared = v,
-            "PackageCopyrightText" | "FileCopyrightText" | "SnippetCopyrightText" => current.copyright = v,
+            "PackageCopyrightText" | "FileCopyrightText" | "SnippetCopyrightText" => {
+                current.copyright = v;
+            }
             "PackageDescription" => current.description = v,
             "PackageSummary" if current.description.is_none() => current.description = v,
             "PrimaryPackagePurpose" => current.purpose = v,
             "SnippetName" => current.name = v,
             "PackageChecksum" | "FileChecksum" => match value.split_once(':') {
-                Some((alg, digest)) => current.checksums.push((alg.trim().to_owned(), digest.trim().to_owned())),
+                Some((alg, digest)) => current
+                    .checksums
+                    .push((alg.trim().to_owned(), digest.trim().to_owned())),
                 None => diags.push(Diagnostic::warning(
                     Code::InvalidValue,
-                    format!("a checksum is `ALGORITHM: value`, found `{}`", truncate(&value)),
+                    format!(
+                        "a checksum is `ALGORITHM: value`, found `{}`",
+                        truncate(&value)
+                    ),
                     Location::line(line, 1),
                 )),
             },
             "ExternalRef" => {
-                let mut parts = value.splitn(3, char::is_whitespace).filter(|p| !p.is_empty());
+                let mut parts = value
+                    .splitn(3, char::is_whitespace)
+                    .filter(|p| !p.is_empty());
                 match (parts.next(), parts.next(), parts.next()) {
                     (Some(cat), Some(ty), Some(loc)) => {
-                        current.external_refs.push((cat.to_owned(), ty.to_owned(), loc.trim().to_owned()));
+                        current.external_refs.push((
+                            cat.to_owned(),
+                            ty.to_owned(),
+                            loc.trim().to_owned(),
+                        ));
                     }
                     _ => diags.push(Diagnostic::warning(
                         Code::InvalidValue,
-                        format!("an external reference is `CATEGORY TYPE LOCATOR`, found `{}`", truncate(&value)),
+                        format!(
+                            "an external reference is `CATEGORY TYPE LOCATOR`, found `{}`",
+                            truncate(&value)
+                        ),
                         Location::line(line, 1),
                     )),
                 }
@@ -170,5 +238,5 @@ pub(crate) fn read(text: &str) -> Result<(Sbom, Vec<Diagnostic>), TvError> {
         }
     }
     flush(&mut doc, section, &mut current);
-    Ok((doc.into_sbom(Format::SpdxTagValue), diags))
+    Ok((doc, diags))
 }

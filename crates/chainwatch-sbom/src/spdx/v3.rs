@@ -50,6 +50,7 @@ struct ExtRef {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
+#[allow(clippy::struct_field_names)] // the names mirror the JSON-LD keys
 struct Element {
     #[serde(rename = "type", alias = "@type")]
     ty: Text,
@@ -106,7 +107,9 @@ struct Element {
 
 fn kind_of(ty: &str, purpose: Option<&str>) -> Option<ComponentKind> {
     let base = match ty {
-        "software_Package" | "Package" => purpose.map_or(ComponentKind::Library, ComponentKind::from_name),
+        "software_Package" | "Package" => {
+            purpose.map_or(ComponentKind::Library, ComponentKind::from_name)
+        }
         "software_File" | "File" => ComponentKind::File,
         "software_Snippet" | "Snippet" => ComponentKind::Snippet,
         "ai_AIPackage" | "AIPackage" => ComponentKind::MachineLearningModel,
@@ -116,6 +119,9 @@ fn kind_of(ty: &str, purpose: Option<&str>) -> Option<ComponentKind> {
     Some(base)
 }
 
+/// `(created, createdBy, createdUsing, specVersion)` of one creation information.
+type CreationInfo = (Option<String>, Vec<String>, Vec<String>, Option<String>);
+
 pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
     let doc: Document = serde_json::from_str(text)?;
     let elements = doc.graph.0;
@@ -124,8 +130,10 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
     let mut expressions: HashMap<String, String> = HashMap::new();
     for e in &elements {
         let ty = e.ty.get().unwrap_or_default();
-        if matches!(ty, "Person" | "Organization" | "Agent" | "SoftwareAgent" | "Tool")
-            && let (Some(id), Some(name)) = (e.id.owned(), e.name.owned())
+        if matches!(
+            ty,
+            "Person" | "Organization" | "Agent" | "SoftwareAgent" | "Tool"
+        ) && let (Some(id), Some(name)) = (e.id.owned(), e.name.owned())
         {
             agents.insert(id, name);
         }
@@ -134,19 +142,20 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
         {
             expressions.insert(id, expr);
         }
-        if ty.ends_with("ListedLicense") || ty.ends_with("CustomLicense") {
-            if let (Some(id), Some(name)) = (e.id.owned(), e.name.owned()) {
-                expressions.insert(id, name);
-            }
+        if (ty.ends_with("ListedLicense") || ty.ends_with("CustomLicense"))
+            && let (Some(id), Some(name)) = (e.id.owned(), e.name.owned())
+        {
+            expressions.insert(id, name);
         }
     }
     let agent_name = |id: &str| agents.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let mut roots: Vec<String> = Vec::new();
     let mut license_links: Vec<(String, String, bool)> = Vec::new();
+    let mut generated = 0usize;
     for e in &elements {
         let ty = e.ty.get().unwrap_or_default();
         // Creation information: standalone, or inline in any element.
-        let mut infos: Vec<(Option<String>, Vec<String>, Vec<String>, Option<String>)> = Vec::new();
+        let mut infos: Vec<CreationInfo> = Vec::new();
         if ty == "CreationInfo" {
             infos.push((
                 e.created.owned(),
@@ -159,14 +168,20 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
             let strs = |k: &str| -> Vec<String> {
                 o.get(k)
                     .and_then(|v| v.as_array())
-                    .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default()
             };
             infos.push((
                 o.get("created").and_then(|v| v.as_str()).map(str::to_owned),
                 strs("createdBy"),
                 strs("createdUsing"),
-                o.get("specVersion").and_then(|v| v.as_str()).map(str::to_owned),
+                o.get("specVersion")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned),
             ));
         }
         for (created, by, using, spec) in infos {
@@ -197,20 +212,35 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
                 sbom.name = sbom.name.take().or_else(|| e.name.owned());
                 roots.extend(e.root_element.iter().filter_map(Text::owned));
             }
-            "software_Sbom" | "Bom" | "Bundle" => roots.extend(e.root_element.iter().filter_map(Text::owned)),
+            "software_Sbom" | "Bom" | "Bundle" => {
+                roots.extend(e.root_element.iter().filter_map(Text::owned));
+            }
             "Relationship" | "LifecycleScopedRelationship" => {
-                let (Some(from), Some(kind)) = (e.from.owned(), e.relationship_type.get()) else { continue };
+                let (Some(from), Some(kind)) = (e.from.owned(), e.relationship_type.get()) else {
+                    continue;
+                };
                 for to in e.to.iter().filter_map(Text::owned) {
                     match kind {
                         "hasDeclaredLicense" => license_links.push((from.clone(), to, false)),
                         "hasConcludedLicense" => license_links.push((from.clone(), to, true)),
-                        _ => sbom.relationships.push(relationship(from.clone(), kind, e.scope.get(), to)),
+                        _ => sbom.relationships.push(relationship(
+                            from.clone(),
+                            kind,
+                            e.scope.get(),
+                            to,
+                        )),
                     }
                 }
             }
             _ => {
-                let Some(kind) = kind_of(ty, e.purpose.get()) else { continue };
-                let Some(id) = e.id.owned() else { continue };
+                let Some(kind) = kind_of(ty, e.purpose.get()) else {
+                    continue;
+                };
+                // An element without `spdxId` (a blank node) is still a component.
+                let id = e.id.owned().unwrap_or_else(|| {
+                    generated += 1;
+                    format!("{}{generated}", crate::spdx::GENERATED_ID_PREFIX)
+                });
                 let mut c = Component::new(id, kind, e.name.owned().unwrap_or_default());
                 c.version = e.version.owned();
                 c.purl = e.purl.owned();
@@ -218,27 +248,46 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
                 c.copyright = e.copyright.owned();
                 c.download_location = e.download_location.owned();
                 c.supplier = e.supplied_by.get().map(&agent_name);
-                c.author = e.originated_by.iter().find_map(|a| a.get().map(&agent_name));
+                c.author = e
+                    .originated_by
+                    .iter()
+                    .find_map(|a| a.get().map(&agent_name));
                 for ident in e.external_identifier.iter() {
-                    let (Some(k), Some(v)) = (ident.kind.get(), ident.identifier.owned()) else { continue };
+                    let (Some(k), Some(v)) = (ident.kind.get(), ident.identifier.owned()) else {
+                        continue;
+                    };
                     match k {
                         "packageUrl" | "purl" if c.purl.is_none() => c.purl = Some(v),
                         "cpe22" | "cpe23" => c.cpes.push(v),
-                        other => c.external_refs.push(ExternalRef { kind: other.to_owned(), url: v }),
+                        other => c.external_refs.push(ExternalRef {
+                            kind: other.to_owned(),
+                            url: v,
+                        }),
                     }
                 }
                 for r in e.external_ref.iter() {
                     for loc in r.locator.iter().filter_map(Text::owned) {
-                        c.external_refs.push(ExternalRef { kind: r.kind.owned().unwrap_or_default(), url: loc });
+                        c.external_refs.push(ExternalRef {
+                            kind: r.kind.owned().unwrap_or_default(),
+                            url: loc,
+                        });
                     }
                 }
                 if let Some(home) = e.home_page.owned() {
-                    c.external_refs.push(ExternalRef { kind: "website".to_owned(), url: home });
+                    c.external_refs.push(ExternalRef {
+                        kind: "website".to_owned(),
+                        url: home,
+                    });
                 }
                 c.hashes = e
                     .verified_using
                     .iter()
-                    .filter_map(|h| Some(Hash { alg: HashAlg::from_name(h.algorithm.get()?), value: h.value.owned()? }))
+                    .filter_map(|h| {
+                        Some(Hash {
+                            alg: HashAlg::from_name(h.algorithm.get()?),
+                            value: h.value.owned()?,
+                        })
+                    })
                     .collect();
                 sbom.components.push(c);
             }
@@ -255,7 +304,10 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
         }
     }
     // The subject: the first root that is a component, looking through BOM roots.
-    sbom.subject = roots.iter().find(|r| sbom.components.iter().any(|c| &c.id == *r)).cloned();
+    sbom.subject = roots
+        .iter()
+        .find(|r| sbom.components.iter().any(|c| &c.id == *r))
+        .cloned();
     if sbom.subject.is_none() {
         // A document whose root is an `software_Sbom`: its root is the subject.
         sbom.subject = sbom

@@ -20,18 +20,33 @@ fn spdx_ids(sbom: &Sbom) -> HashMap<String, String> {
             continue;
         }
         let valid = c.id.strip_prefix("SPDXRef-").is_some_and(|rest| {
-            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
         });
         let base = if valid {
             c.id.clone()
         } else {
-            let cleaned: String = c
-                .id
-                .chars()
-                .map(|ch| if ch.is_ascii_alphanumeric() || ch == '.' || ch == '-' { ch } else { '-' })
-                .collect();
+            let cleaned: String =
+                c.id.chars()
+                    .map(|ch| {
+                        if ch.is_ascii_alphanumeric() || ch == '.' || ch == '-' {
+                            ch
+                        } else {
+                            '-'
+                        }
+                    })
+                    .collect();
             let cleaned = cleaned.trim_matches('-');
-            format!("SPDXRef-{}", if cleaned.is_empty() { "component" } else { cleaned })
+            format!(
+                "SPDXRef-{}",
+                if cleaned.is_empty() {
+                    "component"
+                } else {
+                    cleaned
+                }
+            )
         };
         let mut id = base.clone();
         let mut n = 1;
@@ -93,8 +108,19 @@ fn prepare(sbom: &Sbom) -> Prepared<'_> {
         .clone()
         .filter(|s| s.contains("://"))
         .unwrap_or_else(|| {
-            let tail = sbom.serial.clone().unwrap_or_default().replace("urn:uuid:", "");
-            format!("https://spdx.org/spdxdocs/chainwatch-{}", if tail.is_empty() { "document".to_owned() } else { tail })
+            let tail = sbom
+                .serial
+                .clone()
+                .unwrap_or_default()
+                .replace("urn:uuid:", "");
+            format!(
+                "https://spdx.org/spdxdocs/chainwatch-{}",
+                if tail.is_empty() {
+                    "document".to_owned()
+                } else {
+                    tail
+                }
+            )
         });
     let name = sbom
         .name
@@ -104,8 +130,16 @@ fn prepare(sbom: &Sbom) -> Prepared<'_> {
         .unwrap_or_else(|| "SBOM".to_owned());
     Prepared {
         ids,
-        packages: sbom.components.iter().filter(|c| c.kind != ComponentKind::File && c.kind != ComponentKind::Snippet).collect(),
-        files: sbom.components.iter().filter(|c| c.kind == ComponentKind::File).collect(),
+        packages: sbom
+            .components
+            .iter()
+            .filter(|c| c.kind != ComponentKind::File && c.kind != ComponentKind::Snippet)
+            .collect(),
+        files: sbom
+            .components
+            .iter()
+            .filter(|c| c.kind == ComponentKind::File)
+            .collect(),
         refs,
         namespace,
         name,
@@ -113,20 +147,33 @@ fn prepare(sbom: &Sbom) -> Prepared<'_> {
 }
 
 fn creators(sbom: &Sbom) -> Vec<String> {
-    let mut out: Vec<String> = sbom.authors.iter().map(|a| format!("Organization: {a}")).collect();
-    out.extend(sbom.tools.iter().map(|t| format!("Tool: {}", t.replace(' ', "-"))));
+    let mut out: Vec<String> = sbom
+        .authors
+        .iter()
+        .map(|a| format!("Organization: {a}"))
+        .collect();
+    out.extend(
+        sbom.tools
+            .iter()
+            .map(|t| format!("Tool: {}", t.replace(' ', "-"))),
+    );
     out.push(format!("Tool: chainwatch-{}", env!("CARGO_PKG_VERSION")));
     out
 }
 
 fn created(sbom: &Sbom) -> String {
-    sbom.created.clone().unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+    sbom.created
+        .clone()
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }
 
 /// Every relationship with mapped ids; edges to unknown ids are kept only when they name
 /// another document (`DocumentRef-…`) or `NONE`/`NOASSERTION`.
 fn relationships(sbom: &Sbom, ids: &HashMap<String, String>) -> Vec<(String, String, String)> {
-    let doc_ids: HashSet<&str> = ["SPDXRef-DOCUMENT"].into_iter().chain(sbom.serial.as_deref()).collect();
+    let doc_ids: HashSet<&str> = ["SPDXRef-DOCUMENT"]
+        .into_iter()
+        .chain(sbom.serial.as_deref())
+        .collect();
     let map = |id: &str| -> Option<String> {
         if let Some(m) = ids.get(id) {
             Some(m.clone())
@@ -143,7 +190,9 @@ fn relationships(sbom: &Sbom, ids: &HashMap<String, String>) -> Vec<(String, Str
     let mut describes_subject = false;
     for r in &sbom.relationships {
         let (from, kind, to) = relationship_type(r);
-        let (Some(f), Some(t)) = (map(from), map(to)) else { continue };
+        let (Some(f), Some(t)) = (map(from), map(to)) else {
+            continue;
+        };
         if kind == "DESCRIBES" && f == DOCUMENT_ID {
             describes_subject = true;
         }
@@ -152,7 +201,10 @@ fn relationships(sbom: &Sbom, ids: &HashMap<String, String>) -> Vec<(String, Str
         }
     }
     if !describes_subject && let Some(s) = sbom.subject.as_deref().and_then(|s| ids.get(s)) {
-        out.insert(0, (DOCUMENT_ID.to_owned(), "DESCRIBES".to_owned(), s.clone()));
+        out.insert(
+            0,
+            (DOCUMENT_ID.to_owned(), "DESCRIBES".to_owned(), s.clone()),
+        );
     }
     out
 }
@@ -164,24 +216,56 @@ fn package_json(c: &Component, id: &str) -> Value {
     if let Some(v) = &c.version {
         o.insert("versionInfo".into(), v.clone().into());
     }
-    o.insert("supplier".into(), c.supplier.as_ref().map_or("NOASSERTION".to_owned(), |s| format!("Organization: {s}")).into());
+    o.insert(
+        "supplier".into(),
+        c.supplier
+            .as_ref()
+            .map_or("NOASSERTION".to_owned(), |s| format!("Organization: {s}"))
+            .into(),
+    );
     if let Some(a) = &c.author {
         o.insert("originator".into(), format!("Organization: {a}").into());
     }
-    o.insert("downloadLocation".into(), c.download_location.clone().unwrap_or_else(|| "NOASSERTION".to_owned()).into());
+    o.insert(
+        "downloadLocation".into(),
+        c.download_location
+            .clone()
+            .unwrap_or_else(|| "NOASSERTION".to_owned())
+            .into(),
+    );
     o.insert("filesAnalyzed".into(), false.into());
     if !c.hashes.is_empty() {
         o.insert(
             "checksums".into(),
-            c.hashes.iter().map(|h| json!({"algorithm": h.alg.spdx_name(), "checksumValue": h.value})).collect(),
+            c.hashes
+                .iter()
+                .map(|h| json!({"algorithm": h.alg.spdx_name(), "checksumValue": h.value}))
+                .collect(),
         );
     }
     if let Some(home) = c.external_refs.iter().find(|r| r.kind == "website") {
         o.insert("homepage".into(), home.url.clone().into());
     }
-    o.insert("licenseConcluded".into(), c.license_concluded.clone().unwrap_or_else(|| "NOASSERTION".to_owned()).into());
-    o.insert("licenseDeclared".into(), c.license_expression().unwrap_or_else(|| "NOASSERTION".to_owned()).into());
-    o.insert("copyrightText".into(), c.copyright.clone().unwrap_or_else(|| "NOASSERTION".to_owned()).into());
+    o.insert(
+        "licenseConcluded".into(),
+        c.license_concluded
+            .clone()
+            .unwrap_or_else(|| "NOASSERTION".to_owned())
+            .into(),
+    );
+    o.insert(
+        "licenseDeclared".into(),
+        c.license_expression()
+            .unwrap_or_else(|| "NOASSERTION".to_owned())
+            .into(),
+    );
+    o.insert(
+        "copyrightText".into(),
+        c.copyright
+            .clone()
+            .unwrap_or_else(|| "NOASSERTION".to_owned())
+            .into(),
+    );
     if let Some(d) = &c.description {
         o.insert("description".into(), d.clone().into());
     }
@@ -190,8 +274,14 @@ fn package_json(c: &Component, id: &str) -> Value {
         refs.push(json!({"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p}));
     }
     for cpe in &c.cpes {
-        let ty = if cpe.starts_with("cpe:2.3:") { "cpe23Type" } else { "cpe22Type" };
-        refs.push(json!({"referenceCategory": "SECURITY", "referenceType": ty, "referenceLocator": cpe}));
+        let ty = if cpe.starts_with("cpe:2.3:") {
+            "cpe23Type"
+        } else {
+            "cpe22Type"
+        };
+        refs.push(
+            json!({"referenceCategory": "SECURITY", "referenceType": ty, "referenceLocator": cpe}),
+        );
     }
     if !refs.is_empty() {
         o.insert("externalRefs".into(), refs.into());
@@ -208,10 +298,25 @@ fn file_json(c: &Component, id: &str) -> Value {
     o.insert("fileName".into(), c.name.clone().into());
     o.insert(
         "checksums".into(),
-        c.hashes.iter().map(|h| json!({"algorithm": h.alg.spdx_name(), "checksumValue": h.value})).collect(),
+        c.hashes
+            .iter()
+            .map(|h| json!({"algorithm": h.alg.spdx_name(), "checksumValue": h.value}))
+            .collect(),
     );
-    o.insert("licenseConcluded".into(), c.license_concluded.clone().unwrap_or_else(|| "NOASSERTION".to_owned()).into());
-    o.insert("copyrightText".into(), c.copyright.clone().unwrap_or_else(|| "NOASSERTION".to_owned()).into());
+    o.insert(
+        "licenseConcluded".into(),
+        c.license_concluded
+            .clone()
+            .unwrap_or_else(|| "NOASSERTION".to_owned())
+            .into(),
+    );
+    o.insert(
+        "copyrightText".into(),
+        c.copyright
+            .clone()
+            .unwrap_or_else(|| "NOASSERTION".to_owned())
+            .into(),
+    );
     Value::Object(o)
 }
 
@@ -220,22 +325,38 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
     let mut out = String::with_capacity(sbom.components.len() * 600 + 1024);
     out.push_str("{\n  \"spdxVersion\": \"SPDX-2.3\",\n  \"dataLicense\": \"CC0-1.0\",\n  \"SPDXID\": \"SPDXRef-DOCUMENT\",\n");
     let _ = writeln!(out, "  \"name\": {},", Value::from(p.name.clone()));
-    let _ = writeln!(out, "  \"documentNamespace\": {},", Value::from(p.namespace.clone()));
-    let _ = writeln!(out, "  \"creationInfo\": {},", json!({"created": created(sbom), "creators": creators(sbom)}));
+    let _ = writeln!(
+        out,
+        "  \"documentNamespace\": {},",
+        Value::from(p.namespace.clone())
+    );
+    let _ = writeln!(
+        out,
+        "  \"creationInfo\": {},",
+        json!({"created": created(sbom), "creators": creators(sbom)})
+    );
     if !p.refs.is_empty() {
         let infos: Vec<Value> = p
             .refs
             .iter()
             .map(|r| json!({"licenseId": r, "name": r.trim_start_matches("LicenseRef-"), "extractedText": "NOASSERTION"}))
             .collect();
-        let _ = writeln!(out, "  \"hasExtractedLicensingInfos\": {},", Value::from(infos));
+        let _ = writeln!(
+            out,
+            "  \"hasExtractedLicensingInfos\": {},",
+            Value::from(infos)
+        );
     }
     out.push_str("  \"packages\": [");
     for (i, c) in p.packages.iter().enumerate() {
         out.push_str(if i == 0 { "\n    " } else { ",\n    " });
         let _ = write!(out, "{}", package_json(c, &p.ids[&c.id]));
     }
-    out.push_str(if p.packages.is_empty() { "],\n" } else { "\n  ],\n" });
+    out.push_str(if p.packages.is_empty() {
+        "],\n"
+    } else {
+        "\n  ],\n"
+    });
     if !p.files.is_empty() {
         out.push_str("  \"files\": [");
         for (i, c) in p.files.iter().enumerate() {
@@ -248,9 +369,17 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
     out.push_str("  \"relationships\": [");
     for (i, (f, k, t)) in rels.iter().enumerate() {
         out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-        let _ = write!(out, "{}", json!({"spdxElementId": f, "relationshipType": k, "relatedSpdxElement": t}));
+        let _ = write!(
+            out,
+            "{}",
+            json!({"spdxElementId": f, "relationshipType": k, "relatedSpdxElement": t})
+        );
     }
-    out.push_str(if rels.is_empty() { "]\n}\n" } else { "\n  ]\n}\n" });
+    out.push_str(if rels.is_empty() {
+        "]\n}\n"
+    } else {
+        "\n  ]\n}\n"
+    });
     out
 }
 
@@ -266,22 +395,48 @@ fn tv(value: &str) -> String {
 pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
     let p = prepare(sbom);
     let mut out = String::with_capacity(sbom.components.len() * 500 + 1024);
-    let _ = writeln!(out, "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT");
-    let _ = writeln!(out, "DocumentName: {}\nDocumentNamespace: {}", tv(&p.name), tv(&p.namespace));
+    let _ = writeln!(
+        out,
+        "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT"
+    );
+    let _ = writeln!(
+        out,
+        "DocumentName: {}\nDocumentNamespace: {}",
+        tv(&p.name),
+        tv(&p.namespace)
+    );
     for c in creators(sbom) {
         let _ = writeln!(out, "Creator: {}", tv(&c));
     }
     let _ = writeln!(out, "Created: {}", created(sbom));
     for c in &p.packages {
-        let _ = writeln!(out, "\nPackageName: {}\nSPDXID: {}", tv(&c.name), p.ids[&c.id]);
+        let _ = writeln!(
+            out,
+            "\nPackageName: {}\nSPDXID: {}",
+            tv(&c.name),
+            p.ids[&c.id]
+        );
         if let Some(v) = &c.version {
             let _ = writeln!(out, "PackageVersion: {}", tv(v));
         }
-        let _ = writeln!(out, "PackageSupplier: {}", c.supplier.as_ref().map_or("NOASSERTION".to_owned(), |s| format!("Organization: {}", tv(s))));
+        let _ = writeln!(
+            out,
+            "PackageSupplier: {}",
+            c.supplier
+                .as_ref()
+                .map_or("NOASSERTION".to_owned(), |s| format!(
+                    "Organization: {}",
+                    tv(s)
+                ))
+        );
         if let Some(a) = &c.author {
             let _ = writeln!(out, "PackageOriginator: Organization: {}", tv(a));
         }
-        let _ = writeln!(out, "PackageDownloadLocation: {}", tv(c.download_location.as_deref().unwrap_or("NOASSERTION")));
+        let _ = writeln!(
+            out,
+            "PackageDownloadLocation: {}",
+            tv(c.download_location.as_deref().unwrap_or("NOASSERTION"))
+        );
         let _ = writeln!(out, "FilesAnalyzed: false");
         for h in &c.hashes {
             let _ = writeln!(out, "PackageChecksum: {}: {}", h.alg.spdx_name(), h.value);
@@ -289,9 +444,23 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
         if let Some(home) = c.external_refs.iter().find(|r| r.kind == "website") {
             let _ = writeln!(out, "PackageHomePage: {}", tv(&home.url));
         }
-        let _ = writeln!(out, "PackageLicenseConcluded: {}", tv(c.license_concluded.as_deref().unwrap_or("NOASSERTION")));
-        let _ = writeln!(out, "PackageLicenseDeclared: {}", tv(&c.license_expression().unwrap_or_else(|| "NOASSERTION".to_owned())));
-        let _ = writeln!(out, "PackageCopyrightText: {}", tv(c.copyright.as_deref().unwrap_or("NOASSERTION")));
+        let _ = writeln!(
+            out,
+            "PackageLicenseConcluded: {}",
+            tv(c.license_concluded.as_deref().unwrap_or("NOASSERTION"))
+        );
+        let _ = writeln!(
+            out,
+            "PackageLicenseDeclared: {}",
+            tv(&c
+                .license_expression()
+                .unwrap_or_else(|| "NOASSERTION".to_owned()))
+        );
+        let _ = writeln!(
+            out,
+            "PackageCopyrightText: {}",
+            tv(c.copyright.as_deref().unwrap_or("NOASSERTION"))
+        );
         if let Some(d) = &c.description {
             let _ = writeln!(out, "PackageDescription: {}", tv(d));
         }
@@ -299,7 +468,11 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
             let _ = writeln!(out, "ExternalRef: PACKAGE-MANAGER purl {purl}");
         }
         for cpe in &c.cpes {
-            let ty = if cpe.starts_with("cpe:2.3:") { "cpe23Type" } else { "cpe22Type" };
+            let ty = if cpe.starts_with("cpe:2.3:") {
+                "cpe23Type"
+            } else {
+                "cpe22Type"
+            };
             let _ = writeln!(out, "ExternalRef: SECURITY {ty} {cpe}");
         }
         if let Some(pp) = purpose(&c.kind) {
@@ -311,8 +484,16 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
         for h in &c.hashes {
             let _ = writeln!(out, "FileChecksum: {}: {}", h.alg.spdx_name(), h.value);
         }
-        let _ = writeln!(out, "LicenseConcluded: {}", tv(c.license_concluded.as_deref().unwrap_or("NOASSERTION")));
-        let _ = writeln!(out, "FileCopyrightText: {}", tv(c.copyright.as_deref().unwrap_or("NOASSERTION")));
+        let _ = writeln!(
+            out,
+            "LicenseConcluded: {}",
+            tv(c.license_concluded.as_deref().unwrap_or("NOASSERTION"))
+        );
+        let _ = writeln!(
+            out,
+            "FileCopyrightText: {}",
+            tv(c.copyright.as_deref().unwrap_or("NOASSERTION"))
+        );
     }
     let rels = relationships(sbom, &p.ids);
     if !rels.is_empty() {
@@ -322,7 +503,11 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
         let _ = writeln!(out, "Relationship: {f} {k} {t}");
     }
     for r in &p.refs {
-        let _ = writeln!(out, "\nLicenseID: {r}\nExtractedText: NOASSERTION\nLicenseName: {}", r.trim_start_matches("LicenseRef-"));
+        let _ = writeln!(
+            out,
+            "\nLicenseID: {r}\nExtractedText: NOASSERTION\nLicenseName: {}",
+            r.trim_start_matches("LicenseRef-")
+        );
     }
     out
 }
