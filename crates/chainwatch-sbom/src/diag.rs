@@ -56,6 +56,7 @@ macro_rules! codes {
 }
 
 codes! {
+    Unreadable => "unreadable", "the document cannot be read: not an SBOM, a syntax error, an unsupported serialization or over the size limit";
     UnsupportedSpecVersion => "unsupported-spec-version", "the specification version is not one chainwatch knows";
     MissingField => "missing-field", "a field the specification requires is absent or empty";
     InvalidType => "invalid-type", "a field has the wrong JSON/XML type";

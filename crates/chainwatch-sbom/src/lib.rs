@@ -16,6 +16,7 @@
 
 mod cyclonedx;
 mod diag;
+mod diff;
 mod input;
 mod jsonpos;
 mod lenient;
@@ -25,6 +26,7 @@ mod validate;
 mod xmltree;
 
 pub use diag::{Code, Diagnostic, Location, Severity, pointer_token};
+pub use diff::{DiffComponent, Edge, SbomDiff, VersionChange, diff, identity};
 pub use input::{InputError, Limits};
 pub use model::*;
 pub use validate::{is_cpe, is_date_time, is_uuid_urn, license_error, ntia};
@@ -62,6 +64,15 @@ pub enum ReadError {
 }
 
 impl ReadError {
+    /// The error as a diagnostic (code `unreadable`), for reports that list problems.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let location = self
+            .location()
+            .map(|(l, c)| Location::line(l, c))
+            .unwrap_or_default();
+        Diagnostic::error(Code::Unreadable, self.to_string(), location)
+    }
+
     /// Line and column, for syntax errors.
     pub fn location(&self) -> Option<(u32, u32)> {
         match self {
@@ -361,6 +372,15 @@ pub const WRITABLE: &[Format] = &[
 
 /// Writes the model in `format` (one of [`WRITABLE`]).
 pub fn write(sbom: &Sbom, format: Format) -> Option<String> {
+    // Identifiers must be unique in what is written; relationships keep naming the first
+    // component of a duplicated identifier (the one readers resolve them to).
+    let renamed;
+    let sbom = if has_duplicate_ids(sbom) {
+        renamed = with_unique_ids(sbom);
+        &renamed
+    } else {
+        sbom
+    };
     Some(match format {
         Format::CycloneDxJson => cyclonedx::write::to_json(sbom),
         Format::CycloneDxXml => cyclonedx::write::to_xml(sbom),
@@ -368,4 +388,29 @@ pub fn write(sbom: &Sbom, format: Format) -> Option<String> {
         Format::SpdxTagValue => spdx::write::to_tag_value(sbom),
         Format::SpdxYaml | Format::Spdx3JsonLd => return None,
     })
+}
+
+fn has_duplicate_ids(sbom: &Sbom) -> bool {
+    let mut seen = std::collections::HashSet::with_capacity(sbom.components.len());
+    sbom.components.iter().any(|c| !seen.insert(c.id.as_str()))
+}
+
+fn with_unique_ids(sbom: &Sbom) -> Sbom {
+    let mut out = sbom.clone();
+    let mut seen = std::collections::HashSet::with_capacity(out.components.len());
+    let taken: std::collections::HashSet<String> =
+        sbom.components.iter().map(|c| c.id.clone()).collect();
+    for c in &mut out.components {
+        if !seen.insert(c.id.clone()) {
+            let mut n = 2;
+            while taken.contains(&format!("{}-{n}", c.id))
+                || seen.contains(&format!("{}-{n}", c.id))
+            {
+                n += 1;
+            }
+            c.id = format!("{}-{n}", c.id);
+            seen.insert(c.id.clone());
+        }
+    }
+    out
 }

@@ -301,8 +301,8 @@ impl HashAlg {
             HashAlg::Blake2b512 => "BLAKE2b-512",
             HashAlg::Blake3 => "BLAKE3",
             HashAlg::Adler32 => "ADLER32",
-            HashAlg::Streebog256 => "STREEBOG-256",
-            HashAlg::Streebog512 => "STREEBOG-512",
+            HashAlg::Streebog256 => "Streebog-256",
+            HashAlg::Streebog512 => "Streebog-512",
             HashAlg::Other(s) => s,
         }
     }
@@ -320,6 +320,30 @@ impl HashAlg {
             HashAlg::Sha3_512 => "SHA3-512",
             other => other.cyclonedx_name(),
         }
+    }
+
+    /// Whether CycloneDX 1.6 (what chainwatch writes) has the algorithm (Streebog came
+    /// with 1.7).
+    pub fn in_cyclonedx(&self) -> bool {
+        !matches!(
+            self,
+            HashAlg::Md2
+                | HashAlg::Md4
+                | HashAlg::Md6
+                | HashAlg::Sha224
+                | HashAlg::Adler32
+                | HashAlg::Streebog256
+                | HashAlg::Streebog512
+                | HashAlg::Other(_)
+        )
+    }
+
+    /// Whether SPDX 2.3 has the algorithm.
+    pub fn in_spdx(&self) -> bool {
+        !matches!(
+            self,
+            HashAlg::Streebog256 | HashAlg::Streebog512 | HashAlg::Other(_)
+        )
     }
 
     /// The length in hex digits of a digest, where fixed.
@@ -515,6 +539,25 @@ pub enum RelationshipKind {
 }
 
 impl RelationshipKind {
+    /// The inverse of [`RelationshipKind::as_str`].
+    pub fn from_name(name: &str) -> RelationshipKind {
+        match name {
+            "depends-on" => RelationshipKind::DependsOn,
+            "dev-depends-on" => RelationshipKind::DevDependsOn,
+            "optional-depends-on" => RelationshipKind::OptionalDependsOn,
+            "build-depends-on" => RelationshipKind::BuildDependsOn,
+            "test-depends-on" => RelationshipKind::TestDependsOn,
+            "provided-depends-on" => RelationshipKind::ProvidedDependsOn,
+            "runtime-depends-on" => RelationshipKind::RuntimeDependsOn,
+            "contains" => RelationshipKind::Contains,
+            "describes" => RelationshipKind::Describes,
+            "generated-from" => RelationshipKind::GeneratedFrom,
+            "variant-of" => RelationshipKind::VariantOf,
+            "descendant-of" => RelationshipKind::DescendantOf,
+            other => RelationshipKind::Other(other.to_owned()),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             RelationshipKind::DependsOn => "depends-on",

@@ -2,6 +2,7 @@
 //! 1.0–1.7) validates in strict mode; `invalid-*` documents are rejected.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use chainwatch_sbom::{ValidateOptions, validate};
@@ -70,7 +71,11 @@ fn cyclonedx_test_resources() {
                 .and_then(|n| n.to_str())
                 .unwrap_or_default()
                 .to_owned();
-            if !(name.ends_with(".json") || name.ends_with(".xml")) {
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default();
+            if !(ext.eq_ignore_ascii_case("json") || ext.eq_ignore_ascii_case("xml")) {
                 continue; // protobuf text format is not an exchange format chainwatch reads
             }
             let t = tallies.entry(version.clone()).or_default();
@@ -99,10 +104,11 @@ fn cyclonedx_test_resources() {
     }
     let mut report = String::new();
     for (v, t) in &tallies {
-        report.push_str(&format!(
-            "{v}: valid {}/{} accepted, invalid {}/{} rejected, informal {}/{}\n",
+        let _ = writeln!(
+            report,
+            "{v}: valid {}/{} accepted, invalid {}/{} rejected, informal {}/{}",
             t.valid_ok, t.valid, t.invalid_rejected, t.invalid, t.informal_rejected, t.informal
-        ));
+        );
     }
     eprintln!("{report}{}", failures.join("\n"));
     for (v, t) in &tallies {

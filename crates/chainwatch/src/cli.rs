@@ -56,8 +56,125 @@ pub(crate) enum Command {
     /// Look inside identifiers: package URLs, versions and version ranges
     #[command(subcommand)]
     Inspect(Inspect),
+    /// Read, validate, convert and compare SBOMs (CycloneDX, SPDX)
+    #[command(subcommand)]
+    Sbom(Sbom),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Sbom {
+    /// Check SBOMs against their specification
+    ///
+    /// Reads CycloneDX 1.0–1.7 (JSON, XML), SPDX 2.2/2.3 (JSON, YAML, tag-value) and SPDX
+    /// 3.0 (JSON-LD), compressed or not; the format is detected from the content. Without
+    /// `--strict`, only what ingestion needs is checked and problems real tools commonly
+    /// produce are warnings. Exit status: 0 when every file is valid (and, with `--ntia`,
+    /// has the NTIA minimum elements), 1 when any is not, 2 when a file cannot be read or
+    /// is not an SBOM.
+    #[command(
+        after_help = "Examples:\n  chainwatch sbom validate --strict bom.cdx.json\n  \
+        chainwatch sbom validate --ntia --format sarif sboms/*.json > results.sarif\n  \
+        chainwatch sbom validate - < sbom.spdx"
+    )]
+    Validate(ValidateArgs),
+    /// Convert an SBOM to CycloneDX 1.6 (JSON, XML) or SPDX 2.3 (JSON, tag-value)
+    ///
+    /// Every component's purl, version, hashes and licenses and every dependency edge are
+    /// kept. Problems found while reading are warnings on stderr.
+    #[command(
+        after_help = "Examples:\n  chainwatch sbom convert sbom.spdx.json --to cyclonedx-json -o bom.cdx.json\n  \
+        chainwatch sbom convert bom.xml --to spdx-tv"
+    )]
+    Convert(ConvertArgs),
+    /// Count what an SBOM holds
+    #[command(after_help = "Examples:\n  chainwatch sbom stats bom.cdx.json --format json")]
+    Stats(StatsArgs),
+    /// Compare two SBOMs: components added, removed and at a new version, and dependency
+    /// edges added and removed
+    ///
+    /// Components are matched by package URL (without version), else by type, group and
+    /// name, so documents from different tools and formats compare. Exit status: 0 when
+    /// nothing differs, 1 when something does.
+    #[command(
+        after_help = "Examples:\n  chainwatch sbom diff release-1.0.cdx.json release-1.1.cdx.json"
+    )]
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// SBOM files (`-` for standard input)
+    #[arg(value_name = "FILE", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+
+    /// Check everything the specification requires, not only what ingestion needs
+    #[arg(long)]
+    pub(crate) strict: bool,
+
+    /// Also check the NTIA minimum elements (supplier, name, version, unique identifier,
+    /// dependency relationships, author, timestamp)
+    #[arg(long)]
+    pub(crate) ntia: bool,
+
+    /// Output format: `human`, `json` (one object per file and line) or `sarif` (SARIF
+    /// 2.1.0, for code-scanning dashboards)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    /// The SBOM to convert (`-` for standard input)
+    #[arg(value_name = "IN")]
+    pub(crate) input: PathBuf,
+
+    /// The format to write
+    #[arg(long, value_enum)]
+    pub(crate) to: TargetFormat,
+
+    /// Where to write (standard output by default); written completely or not at all
+    #[arg(short, long, value_name = "OUT")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TargetFormat {
+    CyclonedxJson,
+    CyclonedxXml,
+    SpdxJson,
+    SpdxTv,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatsArgs {
+    /// The SBOM (`-` for standard input)
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The old SBOM
+    #[arg(value_name = "A")]
+    pub(crate) a: PathBuf,
+    /// The new SBOM
+    #[arg(value_name = "B")]
+    pub(crate) b: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Subcommand)]

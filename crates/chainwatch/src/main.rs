@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod output;
+mod report;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
     let ctx = output::Context::new(&cli);
     let result = match cli.command {
         Command::Inspect(args) => commands::inspect::run(&ctx, args),
+        Command::Sbom(args) => commands::sbom::run(&ctx, args),
         Command::Completions(args) => commands::completions::run(&args),
     };
     match result {

@@ -32,11 +32,7 @@ impl Context {
 pub(crate) enum Status {
     /// 0: nothing at or above the failure threshold.
     Success,
-    /// 1: findings at or above the failure threshold.
-    #[expect(
-        dead_code,
-        reason = "returned by scanning commands, arriving with advisories"
-    )]
+    /// 1: findings at or above the failure threshold (invalid documents, differences).
     Findings,
     /// 2: some input was unusable (the rest was still processed).
     BadInput,

@@ -5,6 +5,8 @@ pub(crate) mod strict;
 pub(crate) mod write;
 pub(crate) mod xml;
 
+use std::collections::HashSet;
+
 use crate::model::{
     Component, ComponentKind, ExternalRef, Format, Hash, HashAlg, License, Property, Relationship,
     RelationshipKind, Sbom, Scope, Vulnerability,
@@ -83,6 +85,8 @@ pub(crate) const SWID_PROPERTY: &str = "cdx:swid:tagId";
 pub(crate) struct Builder {
     pub(crate) sbom: Sbom,
     generated: usize,
+    /// Relationships restored from `chainwatch:relationship:*` properties.
+    restored: Vec<Relationship>,
 }
 
 impl Builder {
@@ -90,6 +94,7 @@ impl Builder {
         Builder {
             sbom: Sbom::new(format, spec_version),
             generated: 0,
+            restored: Vec::new(),
         }
     }
 
@@ -163,6 +168,22 @@ impl Builder {
                 write::SCOPE_PROPERTY => c.scope = Scope::from_name(&p.value).or(c.scope),
                 write::CONCLUDED_PROPERTY => c.license_concluded = Some(p.value),
                 write::CPE_PROPERTY => c.cpes.push(p.value),
+                write::TYPE_PROPERTY => c.kind = ComponentKind::from_name(&p.value),
+                name if name.starts_with(write::HASH_PROPERTY) => {
+                    c.hashes.push(Hash {
+                        alg: HashAlg::from_name(&name[write::HASH_PROPERTY.len()..]),
+                        value: p.value,
+                    });
+                }
+                name if name.starts_with(write::RELATIONSHIP_PROPERTY) => {
+                    let kind =
+                        RelationshipKind::from_name(&name[write::RELATIONSHIP_PROPERTY.len()..]);
+                    self.restored.push(Relationship {
+                        from: id.clone(),
+                        to: p.value,
+                        kind,
+                    });
+                }
                 _ => kept.push(p),
             }
         }
@@ -204,7 +225,22 @@ impl Builder {
         }
     }
 
-    pub(crate) fn finish(self) -> Sbom {
+    pub(crate) fn finish(mut self) -> Sbom {
+        // A scoped dependency restored from a property replaces the plain `dependsOn`
+        // edge written beside it for other readers.
+        let scoped: HashSet<(String, String)> = self
+            .restored
+            .iter()
+            .filter(|r| r.kind.is_dependency())
+            .map(|r| (r.from.clone(), r.to.clone()))
+            .collect();
+        if !scoped.is_empty() {
+            self.sbom.relationships.retain(|r| {
+                r.kind != RelationshipKind::DependsOn
+                    || !scoped.contains(&(r.from.clone(), r.to.clone()))
+            });
+        }
+        self.sbom.relationships.append(&mut self.restored);
         self.sbom
     }
 }

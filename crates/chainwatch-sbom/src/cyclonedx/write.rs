@@ -13,6 +13,44 @@ use crate::model::{Component, ComponentKind, License, RelationshipKind, Sbom, Sc
 pub(crate) const SCOPE_PROPERTY: &str = "chainwatch:scope";
 pub(crate) const CONCLUDED_PROPERTY: &str = "chainwatch:license:concluded";
 pub(crate) const CPE_PROPERTY: &str = "chainwatch:cpe";
+/// `chainwatch:hash:<algorithm>` = digest, for algorithms CycloneDX lacks (MD2, ADLER32).
+pub(crate) const HASH_PROPERTY: &str = "chainwatch:hash:";
+/// The kind of a component CycloneDX has no type for (an SPDX snippet, say).
+pub(crate) const TYPE_PROPERTY: &str = "chainwatch:type";
+/// `chainwatch:relationship:<kind>` = target `bom-ref`: relationships CycloneDX cannot
+/// express (variant-of, generated-from, containment that is not a tree, dependency
+/// scopes), on the component they start from.
+pub(crate) const RELATIONSHIP_PROPERTY: &str = "chainwatch:relationship:";
+
+/// The relationships of each component that only a property can carry, given which
+/// containments nesting expresses.
+fn relationship_properties<'a>(
+    sbom: &'a Sbom,
+    children: &HashMap<&str, Vec<usize>>,
+) -> HashMap<&'a str, Vec<(String, String)>> {
+    let nested: HashSet<(&str, &str)> = children
+        .iter()
+        .flat_map(|(p, kids)| {
+            kids.iter()
+                .map(move |&k| (*p, sbom.components[k].id.as_str()))
+        })
+        .collect();
+    let mut out: HashMap<&str, Vec<(String, String)>> = HashMap::new();
+    for r in &sbom.relationships {
+        let carried = match &r.kind {
+            RelationshipKind::Describes | RelationshipKind::DependsOn => true,
+            RelationshipKind::Contains => nested.contains(&(r.from.as_str(), r.to.as_str())),
+            _ => false,
+        };
+        if !carried {
+            out.entry(r.from.as_str()).or_default().push((
+                format!("{RELATIONSHIP_PROPERTY}{}", r.kind.as_str()),
+                r.to.clone(),
+            ));
+        }
+    }
+    out
+}
 
 const REFERENCE_TYPES: &[&str] = &[
     "vcs",
@@ -110,12 +148,19 @@ fn licenses(c: &Component, extra: &mut Vec<(String, String)>) -> Vec<Value> {
     out
 }
 
+/// What a component is written with: the nesting and the relationship properties.
+struct Context<'a> {
+    children: HashMap<&'a str, Vec<usize>>,
+    relationships: HashMap<&'a str, Vec<(String, String)>>,
+}
+
 fn component_json(
     c: &Component,
-    children: &HashMap<&str, Vec<usize>>,
+    ctx: &Context<'_>,
     sbom: &Sbom,
     written: &mut HashSet<usize>,
 ) -> Value {
+    let children = &ctx.children;
     let mut o = Map::new();
     let service = c.kind == ComponentKind::Service;
     if !service {
@@ -142,6 +187,9 @@ fn component_json(
         o.insert("description".into(), d.clone().into());
     }
     let mut extra: Vec<(String, String)> = Vec::new();
+    if matches!(c.kind, ComponentKind::Snippet | ComponentKind::Other(_)) {
+        extra.push((TYPE_PROPERTY.to_owned(), c.kind.as_str().to_owned()));
+    }
     if let (Some(scope), false) = (c.scope, service) {
         let cdx = match scope {
             Scope::Runtime => "required",
@@ -154,13 +202,21 @@ fn component_json(
         }
     }
     if !c.hashes.is_empty() && !service {
-        o.insert(
-            "hashes".into(),
-            c.hashes
-                .iter()
-                .map(|h| json!({"alg": h.alg.cyclonedx_name(), "content": h.value}))
-                .collect(),
-        );
+        let hashes: Vec<Value> = c
+            .hashes
+            .iter()
+            .filter(|h| h.alg.in_cyclonedx())
+            .map(|h| json!({"alg": h.alg.cyclonedx_name(), "content": h.value}))
+            .collect();
+        if !hashes.is_empty() {
+            o.insert("hashes".into(), hashes.into());
+        }
+        for h in c.hashes.iter().filter(|h| !h.alg.in_cyclonedx()) {
+            extra.push((
+                format!("{HASH_PROPERTY}{}", h.alg.spdx_name()),
+                h.value.clone(),
+            ));
+        }
     }
     let lic = licenses(c, &mut extra);
     if !lic.is_empty() {
@@ -207,6 +263,13 @@ fn component_json(
         .filter(|p| p.name != SWID_PROPERTY)
         .map(|p| (p.name.clone(), p.value.clone()))
         .chain(extra)
+        .chain(
+            ctx.relationships
+                .get(c.id.as_str())
+                .into_iter()
+                .flatten()
+                .cloned(),
+        )
         .map(|(name, value)| json!({"name": name, "value": value}))
         .collect();
     if !props.is_empty() {
@@ -216,7 +279,7 @@ fn component_json(
         let mut nested: Vec<Value> = Vec::new();
         for &i in kids {
             if written.insert(i) {
-                nested.push(component_json(&sbom.components[i], children, sbom, written));
+                nested.push(component_json(&sbom.components[i], ctx, sbom, written));
             }
         }
         if !nested.is_empty() {
@@ -460,14 +523,20 @@ fn serial(sbom: &Sbom) -> String {
 
 pub(crate) fn to_json(sbom: &Sbom) -> String {
     let (children, nested) = nesting(sbom);
+    let relationships = relationship_properties(sbom, &children);
+    let ctx = Context {
+        children,
+        relationships,
+    };
     let mut written: HashSet<usize> = HashSet::new();
     let subject_index = sbom
         .subject
         .as_deref()
         .and_then(|s| sbom.components.iter().position(|c| c.id == s));
+    // The subject is written in the metadata, with what it contains nested in it.
     let subject = subject_index.map(|i| {
         written.insert(i);
-        component_json(&sbom.components[i], &HashMap::new(), sbom, &mut written)
+        component_json(&sbom.components[i], &ctx, sbom, &mut written)
     });
     let mut out = String::with_capacity(sbom.components.len() * 512 + 1024);
     out.push_str("{\n  \"bomFormat\": \"CycloneDX\",\n  \"specVersion\": \"1.6\",\n");
@@ -489,7 +558,7 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
             }
             out.push_str(if first { "\n    " } else { ",\n    " });
             first = false;
-            let _ = write!(out, "{}", component_json(c, &children, sbom, written));
+            let _ = write!(out, "{}", component_json(c, &ctx, sbom, written));
         }
         out.push_str(if first { "]" } else { "\n  ]" });
     };

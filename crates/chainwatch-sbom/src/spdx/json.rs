@@ -107,6 +107,7 @@ struct Item<S> {
     /// SPDX 2.2/2.3 JSON's form of `CONTAINS` relationships from a package to files.
     #[serde(rename = "hasFiles")]
     has_files: Seq<S>,
+    comment: S,
 }
 
 #[derive(Deserialize, Default)]
@@ -151,6 +152,7 @@ fn element<S: TextField>(i: &Item<S>) -> Element {
             })
             .collect(),
         files_analyzed: i.files_analyzed.owned(),
+        comment: i.comment.owned(),
         is_file: i.file_name.get().is_some(),
         line: 0,
     }

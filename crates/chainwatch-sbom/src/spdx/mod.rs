@@ -56,6 +56,8 @@ pub(crate) struct Element {
     pub(crate) purpose: Option<String>,
     /// (category, type, locator)
     pub(crate) external_refs: Vec<(String, String, String)>,
+    /// The package comment (where chainwatch keeps what SPDX 2 has no field for).
+    pub(crate) comment: Option<String>,
     /// `filesAnalyzed`, as written.
     pub(crate) files_analyzed: Option<String>,
     /// Whether the element came from `fileName` (a file).
@@ -71,12 +73,14 @@ pub(crate) fn assertion(value: Option<String>) -> Option<String> {
 
 /// `Organization: Acme` → `Acme`.
 fn party(value: Option<String>) -> Option<String> {
-    assertion(value).map(|v| match v.split_once(':') {
-        Some((kind, rest)) if matches!(kind.trim(), "Organization" | "Person" | "Tool") => {
-            rest.trim().to_owned()
-        }
-        _ => v,
-    })
+    assertion(value)
+        .map(|v| match v.split_once(':') {
+            Some((kind, rest)) if matches!(kind.trim(), "Organization" | "Person" | "Tool") => {
+                rest.trim().to_owned()
+            }
+            _ => v,
+        })
+        .filter(|v| !v.is_empty())
 }
 
 /// An SPDX 2 relationship type as a model relationship (direction normalized).
@@ -134,11 +138,29 @@ fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Componen
         *n += 1;
         format!("{GENERATED_ID_PREFIX}{n}")
     });
-    let kind = e
+    let mut kind = e
         .purpose
         .as_deref()
         .map_or(default_kind, ComponentKind::from_name);
+    let mut group = None;
+    let mut noted_hashes = Vec::new();
+    for line in e.comment.as_deref().unwrap_or_default().lines() {
+        if let Some(t) = line.strip_prefix(write::TYPE_NOTE) {
+            kind = ComponentKind::from_name(t.trim());
+        } else if let Some(g) = line.strip_prefix(write::GROUP_NOTE) {
+            group = Some(g.trim().to_owned());
+        } else if let Some((alg, value)) = line
+            .strip_prefix(write::HASH_NOTE)
+            .and_then(|h| h.split_once(' '))
+        {
+            noted_hashes.push(Hash {
+                alg: HashAlg::from_name(alg),
+                value: value.trim().to_owned(),
+            });
+        }
+    }
     let mut c = Component::new(id, kind, e.name.unwrap_or_default());
+    c.group = group;
     c.version = assertion(e.version);
     c.supplier = party(e.supplier);
     c.author = party(e.originator);
@@ -152,6 +174,7 @@ fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Componen
             alg: HashAlg::from_name(&alg),
             value,
         })
+        .chain(noted_hashes)
         .collect();
     c.license_concluded = assertion(e.license_concluded);
     if let Some(declared) = assertion(e.license_declared) {

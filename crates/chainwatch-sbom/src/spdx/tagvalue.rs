@@ -196,6 +196,7 @@ pub(crate) fn read_doc(text: &str) -> Result<(Doc, Vec<Diagnostic>), TvError> {
                 current.copyright = v;
             }
             "PackageDescription" => current.description = v,
+            "PackageComment" => current.comment = v,
             "PackageSummary" if current.description.is_none() => current.description = v,
             "PrimaryPackagePurpose" => current.purpose = v,
             "SnippetName" => current.name = v,

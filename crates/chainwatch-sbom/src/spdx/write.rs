@@ -68,6 +68,31 @@ fn license_refs(expr: &str, into: &mut BTreeSet<String>) {
     }
 }
 
+/// What SPDX 2.3 has no field for, kept in the package comment as `Key: value` lines the
+/// SPDX readers restore (CycloneDX component types SPDX lacks, and the group).
+pub(crate) const TYPE_NOTE: &str = "CycloneDX type: ";
+pub(crate) const GROUP_NOTE: &str = "CycloneDX group: ";
+pub(crate) const HASH_NOTE: &str = "CycloneDX hash: ";
+
+fn notes(c: &Component) -> Option<String> {
+    let mut lines = Vec::new();
+    if !matches!(purpose(&c.kind), Some(p) if p != "OTHER") && c.kind != ComponentKind::Library {
+        lines.push(format!("{TYPE_NOTE}{}", c.kind.as_str()));
+    }
+    if let Some(g) = &c.group {
+        lines.push(format!("{GROUP_NOTE}{g}"));
+    }
+    for h in c.hashes.iter().filter(|h| !h.alg.in_spdx()) {
+        lines.push(format!("{HASH_NOTE}{} {}", h.alg.cyclonedx_name(), h.value));
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// A supplier or originator worth writing (not empty).
+fn party(value: Option<&String>) -> Option<&str> {
+    value.map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
 fn purpose(kind: &ComponentKind) -> Option<&'static str> {
     Some(match kind {
         ComponentKind::Application => "APPLICATION",
@@ -78,8 +103,8 @@ fn purpose(kind: &ComponentKind) -> Option<&'static str> {
         ComponentKind::Device => "DEVICE",
         ComponentKind::Firmware => "FIRMWARE",
         ComponentKind::File => "FILE",
-        ComponentKind::Platform | ComponentKind::DeviceDriver => "OTHER",
-        _ => return None,
+        ComponentKind::Snippet => return None,
+        _ => "OTHER",
     })
 }
 
@@ -133,7 +158,9 @@ fn prepare(sbom: &Sbom) -> Prepared<'_> {
         packages: sbom
             .components
             .iter()
-            .filter(|c| c.kind != ComponentKind::File && c.kind != ComponentKind::Snippet)
+            // Snippets without their file and ranges cannot be SPDX snippets; they are
+            // written as packages noting their kind.
+            .filter(|c| c.kind != ComponentKind::File)
             .collect(),
         files: sbom
             .components
@@ -218,12 +245,11 @@ fn package_json(c: &Component, id: &str) -> Value {
     }
     o.insert(
         "supplier".into(),
-        c.supplier
-            .as_ref()
+        party(c.supplier.as_ref())
             .map_or("NOASSERTION".to_owned(), |s| format!("Organization: {s}"))
             .into(),
     );
-    if let Some(a) = &c.author {
+    if let Some(a) = party(c.author.as_ref()) {
         o.insert("originator".into(), format!("Organization: {a}").into());
     }
     o.insert(
@@ -239,6 +265,7 @@ fn package_json(c: &Component, id: &str) -> Value {
             "checksums".into(),
             c.hashes
                 .iter()
+                .filter(|h| h.alg.in_spdx())
                 .map(|h| json!({"algorithm": h.alg.spdx_name(), "checksumValue": h.value}))
                 .collect(),
         );
@@ -289,6 +316,9 @@ fn package_json(c: &Component, id: &str) -> Value {
     if let Some(p) = purpose(&c.kind) {
         o.insert("primaryPackagePurpose".into(), p.into());
     }
+    if let Some(n) = notes(c) {
+        o.insert("comment".into(), n.into());
+    }
     Value::Object(o)
 }
 
@@ -300,6 +330,7 @@ fn file_json(c: &Component, id: &str) -> Value {
         "checksums".into(),
         c.hashes
             .iter()
+            .filter(|h| h.alg.in_spdx())
             .map(|h| json!({"algorithm": h.alg.spdx_name(), "checksumValue": h.value}))
             .collect(),
     );
@@ -422,14 +453,12 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
         let _ = writeln!(
             out,
             "PackageSupplier: {}",
-            c.supplier
-                .as_ref()
-                .map_or("NOASSERTION".to_owned(), |s| format!(
-                    "Organization: {}",
-                    tv(s)
-                ))
+            party(c.supplier.as_ref()).map_or("NOASSERTION".to_owned(), |s| format!(
+                "Organization: {}",
+                tv(s)
+            ))
         );
-        if let Some(a) = &c.author {
+        if let Some(a) = party(c.author.as_ref()) {
             let _ = writeln!(out, "PackageOriginator: Organization: {}", tv(a));
         }
         let _ = writeln!(
@@ -438,7 +467,7 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
             tv(c.download_location.as_deref().unwrap_or("NOASSERTION"))
         );
         let _ = writeln!(out, "FilesAnalyzed: false");
-        for h in &c.hashes {
+        for h in c.hashes.iter().filter(|h| h.alg.in_spdx()) {
             let _ = writeln!(out, "PackageChecksum: {}: {}", h.alg.spdx_name(), h.value);
         }
         if let Some(home) = c.external_refs.iter().find(|r| r.kind == "website") {
@@ -478,10 +507,13 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
         if let Some(pp) = purpose(&c.kind) {
             let _ = writeln!(out, "PrimaryPackagePurpose: {pp}");
         }
+        if let Some(n) = notes(c) {
+            let _ = writeln!(out, "PackageComment: {}", tv(&n));
+        }
     }
     for c in &p.files {
         let _ = writeln!(out, "\nFileName: {}\nSPDXID: {}", tv(&c.name), p.ids[&c.id]);
-        for h in &c.hashes {
+        for h in c.hashes.iter().filter(|h| h.alg.in_spdx()) {
             let _ = writeln!(out, "FileChecksum: {}: {}", h.alg.spdx_name(), h.value);
         }
         let _ = writeln!(

@@ -1,0 +1,246 @@
+//! What changed between two SBOMs of the same product: components added, removed or at a
+//! new version, and dependency edges added or removed. Components are matched by
+//! identity (the package URL without its version, else type, group and name), never by
+//! the document-local `bom-ref`/SPDXID, so documents from different tools compare.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chainwatch_purl::Purl;
+
+use crate::model::{Component, Sbom};
+
+/// A component on one side of a diff.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct DiffComponent {
+    /// The identity both documents are matched on.
+    pub identity: String,
+    pub name: String,
+    pub version: Option<String>,
+    pub purl: Option<String>,
+}
+
+/// A component whose version changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct VersionChange {
+    pub identity: String,
+    pub name: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// A dependency edge between identities.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Edge {
+    pub from: String,
+    pub kind: String,
+    pub to: String,
+}
+
+/// The difference from `a` to `b`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SbomDiff {
+    pub added: Vec<DiffComponent>,
+    pub removed: Vec<DiffComponent>,
+    pub changed: Vec<VersionChange>,
+    pub edges_added: Vec<Edge>,
+    pub edges_removed: Vec<Edge>,
+}
+
+impl SbomDiff {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed.is_empty()
+            && self.edges_added.is_empty()
+            && self.edges_removed.is_empty()
+    }
+}
+
+/// The identity of a component across documents: its purl without version (qualifiers
+/// such as `arch` kept), else `kind:group/name`.
+pub fn identity(c: &Component) -> String {
+    if let Some(p) = c.purl.as_deref()
+        && let Ok(purl) = Purl::parse(p)
+    {
+        return purl.with_version(None).to_string();
+    }
+    match &c.group {
+        Some(g) => format!("{}:{g}/{}", c.kind.as_str(), c.name),
+        None => format!("{}:{}", c.kind.as_str(), c.name),
+    }
+}
+
+fn side(s: &Sbom) -> (BTreeMap<String, Vec<&Component>>, BTreeSet<Edge>) {
+    let mut by_identity: BTreeMap<String, Vec<&Component>> = BTreeMap::new();
+    let mut id_to_identity: HashMap<&str, String> = HashMap::new();
+    for c in &s.components {
+        let key = identity(c);
+        id_to_identity.insert(c.id.as_str(), key.clone());
+        by_identity.entry(key).or_default().push(c);
+    }
+    let edges = s
+        .relationships
+        .iter()
+        .filter_map(|r| {
+            Some(Edge {
+                from: id_to_identity.get(r.from.as_str())?.clone(),
+                kind: r.kind.as_str().to_owned(),
+                to: id_to_identity.get(r.to.as_str())?.clone(),
+            })
+        })
+        .collect();
+    (by_identity, edges)
+}
+
+fn entry(identity: &str, c: &Component) -> DiffComponent {
+    DiffComponent {
+        identity: identity.to_owned(),
+        name: c.name.clone(),
+        version: c.version.clone(),
+        purl: c.purl.clone(),
+    }
+}
+
+/// Compares two documents.
+pub fn diff(a: &Sbom, b: &Sbom) -> SbomDiff {
+    let (ca, ea) = side(a);
+    let (cb, eb) = side(b);
+    let mut out = SbomDiff::default();
+    let keys: BTreeSet<&String> = ca.keys().chain(cb.keys()).collect();
+    for key in keys {
+        let left = ca.get(key).map(Vec::as_slice).unwrap_or_default();
+        let right = cb.get(key).map(Vec::as_slice).unwrap_or_default();
+        let versions = |cs: &[&Component]| -> BTreeSet<Option<String>> {
+            cs.iter().map(|c| c.version.clone()).collect()
+        };
+        let (va, vb) = (versions(left), versions(right));
+        if va == vb {
+            continue;
+        }
+        // One version on each side: an upgrade or downgrade.
+        if let (1, 1, Some(l), Some(r)) = (va.len(), vb.len(), left.first(), right.first()) {
+            out.changed.push(VersionChange {
+                identity: key.clone(),
+                name: r.name.clone(),
+                from: l.version.clone(),
+                to: r.version.clone(),
+            });
+            continue;
+        }
+        for c in right.iter().filter(|c| !va.contains(&c.version)) {
+            out.added.push(entry(key, c));
+        }
+        for c in left.iter().filter(|c| !vb.contains(&c.version)) {
+            out.removed.push(entry(key, c));
+        }
+    }
+    out.added.sort();
+    out.added.dedup();
+    out.removed.sort();
+    out.removed.dedup();
+    out.edges_added = eb.difference(&ea).cloned().collect();
+    out.edges_removed = ea.difference(&eb).cloned().collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ComponentKind, Format, Relationship, RelationshipKind};
+
+    fn sbom(components: &[(&str, &str, &str)], edges: &[(&str, &str)]) -> Sbom {
+        let mut s = Sbom::new(Format::CycloneDxJson, "1.6".to_owned());
+        for (id, purl, version) in components {
+            let mut c = Component::new(
+                *id,
+                ComponentKind::Library,
+                purl.rsplit('/').next().unwrap_or_default(),
+            );
+            c.purl = Some(format!("{purl}@{version}"));
+            c.version = Some((*version).to_owned());
+            s.components.push(c);
+        }
+        for (from, to) in edges {
+            s.relationships.push(Relationship {
+                from: (*from).to_owned(),
+                to: (*to).to_owned(),
+                kind: RelationshipKind::DependsOn,
+            });
+        }
+        s
+    }
+
+    #[test]
+    fn added_removed_changed_and_edges() {
+        let a = sbom(
+            &[
+                ("1", "pkg:npm/app", "1.0.0"),
+                ("2", "pkg:npm/left-pad", "1.0.0"),
+                ("3", "pkg:npm/gone", "2.0.0"),
+            ],
+            &[("1", "2"), ("1", "3")],
+        );
+        // Different local ids on purpose: matching is by identity.
+        let b = sbom(
+            &[
+                ("x", "pkg:npm/app", "1.0.0"),
+                ("y", "pkg:npm/left-pad", "1.3.0"),
+                ("z", "pkg:npm/new", "0.1.0"),
+            ],
+            &[("x", "y"), ("x", "z")],
+        );
+        let d = diff(&a, &b);
+        assert_eq!(
+            d.added
+                .iter()
+                .map(|c| c.identity.as_str())
+                .collect::<Vec<_>>(),
+            ["pkg:npm/new"]
+        );
+        assert_eq!(
+            d.removed
+                .iter()
+                .map(|c| c.identity.as_str())
+                .collect::<Vec<_>>(),
+            ["pkg:npm/gone"]
+        );
+        assert_eq!(d.changed.len(), 1);
+        assert_eq!(
+            (d.changed[0].from.as_deref(), d.changed[0].to.as_deref()),
+            (Some("1.0.0"), Some("1.3.0"))
+        );
+        assert_eq!(
+            d.edges_added,
+            [Edge {
+                from: "pkg:npm/app".into(),
+                kind: "depends-on".into(),
+                to: "pkg:npm/new".into()
+            }]
+        );
+        assert_eq!(d.edges_removed.len(), 1);
+        assert!(diff(&a, &a).is_empty());
+    }
+
+    #[test]
+    fn several_versions_of_one_package() {
+        let a = sbom(
+            &[
+                ("1", "pkg:npm/lodash", "3.0.0"),
+                ("2", "pkg:npm/lodash", "4.0.0"),
+            ],
+            &[],
+        );
+        let b = sbom(
+            &[
+                ("1", "pkg:npm/lodash", "4.0.0"),
+                ("2", "pkg:npm/lodash", "4.17.21"),
+            ],
+            &[],
+        );
+        let d = diff(&a, &b);
+        assert_eq!(d.added.len(), 1);
+        assert_eq!(d.removed.len(), 1);
+        assert_eq!(d.added[0].version.as_deref(), Some("4.17.21"));
+        assert_eq!(d.removed[0].version.as_deref(), Some("3.0.0"));
+    }
+}

@@ -1,0 +1,319 @@
+//! `chainwatch sbom …`: validate, convert, count and compare SBOMs.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use chainwatch_sbom::{Format as SbomFormat, ReadOptions, Sbom, Severity, ValidateOptions};
+use serde::Serialize;
+
+use crate::cli::{
+    ConvertArgs, DiffArgs, Format, ReportFormat, Sbom as SbomCommand, StatsArgs, TargetFormat,
+    ValidateArgs,
+};
+use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status};
+use crate::report::{self, FileReport, Summary};
+
+pub(crate) fn run(ctx: &Context, command: SbomCommand) -> anyhow::Result<Status> {
+    match command {
+        SbomCommand::Validate(args) => validate(ctx, &args),
+        SbomCommand::Convert(args) => convert(ctx, &args),
+        SbomCommand::Stats(args) => stats(&args),
+        SbomCommand::Diff(args) => diff(&args),
+    }
+}
+
+/// The bytes of a file, or of standard input for `-`. A file that cannot be read is the
+/// user's input problem (exit status 2).
+fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let result = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
+    } else {
+        std::fs::read(path)
+    };
+    result.map_err(|e| {
+        anyhow::Error::new(InputError(format!("cannot read `{}`: {e}", display(path))))
+    })
+}
+
+fn display(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reads an SBOM leniently; an unreadable one is an input error (exit status 2).
+fn load(path: &Path) -> anyhow::Result<chainwatch_sbom::Parsed> {
+    let bytes = read_input(path)?;
+    chainwatch_sbom::read(&bytes, &ReadOptions::default())
+        .map_err(|e| anyhow::Error::new(InputError(format!("`{}`: {e}", display(path)))))
+}
+
+fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Status> {
+    let options = ValidateOptions {
+        strict: args.strict,
+        ntia: args.ntia,
+        ..ValidateOptions::default()
+    };
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut reports = Vec::new();
+    let (mut unreadable, mut invalid) = (0usize, 0usize);
+    for path in &args.files {
+        let file = display(path);
+        let report = match read_input(path) {
+            Err(e) => FileReport {
+                file,
+                summary: None,
+                diagnostics: vec![chainwatch_sbom::Diagnostic::error(
+                    chainwatch_sbom::Code::Unreadable,
+                    format!("{e:#}"),
+                    chainwatch_sbom::Location::default(),
+                )],
+                ntia: None,
+            },
+            Ok(bytes) => match chainwatch_sbom::validate(&bytes, &options) {
+                Ok(v) => FileReport {
+                    file,
+                    summary: Some(Summary {
+                        format: v.sbom.format.as_str().to_owned(),
+                        spec_version: v.sbom.spec_version.clone(),
+                        components: v.sbom.components.len(),
+                    }),
+                    diagnostics: v.diagnostics,
+                    ntia: args.ntia.then_some(v.ntia),
+                },
+                Err(e) => FileReport {
+                    file,
+                    summary: None,
+                    diagnostics: vec![e.to_diagnostic()],
+                    ntia: None,
+                },
+            },
+        };
+        if report.summary.is_none() {
+            unreadable += 1;
+        } else if !report.valid() || !report.ntia_ok() {
+            invalid += 1;
+        }
+        match args.format {
+            ReportFormat::Human => report::human(&mut out, &report)?,
+            ReportFormat::Json => report::json_line(&mut out, &report)?,
+            ReportFormat::Sarif => reports.push(report),
+        }
+    }
+    if args.format == ReportFormat::Sarif {
+        report::sarif(&mut out, &reports)?;
+    }
+    out.flush()?;
+    drop(out);
+    if args.format == ReportFormat::Human && !ctx.quiet && args.files.len() > 1 {
+        let valid = args.files.len() - unreadable - invalid;
+        writeln!(
+            anstream::stderr().lock(),
+            "{DIM}{} files: {valid} valid, {invalid} invalid, {unreadable} unreadable{DIM:#}",
+            args.files.len()
+        )?;
+    }
+    Ok(if unreadable > 0 {
+        Status::BadInput
+    } else if invalid > 0 {
+        Status::Findings
+    } else {
+        Status::Success
+    })
+}
+
+fn convert(ctx: &Context, args: &ConvertArgs) -> anyhow::Result<Status> {
+    let parsed = load(&args.input)?;
+    if !ctx.quiet {
+        let mut err = anstream::stderr().lock();
+        for d in parsed
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity >= Severity::Warning)
+        {
+            let at = if d.location.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", d.location)
+            };
+            writeln!(
+                err,
+                "{DIM}warning[{}]{at}: {}{DIM:#}",
+                d.code.as_str(),
+                d.message
+            )?;
+        }
+    }
+    let format = match args.to {
+        TargetFormat::CyclonedxJson => SbomFormat::CycloneDxJson,
+        TargetFormat::CyclonedxXml => SbomFormat::CycloneDxXml,
+        TargetFormat::SpdxJson => SbomFormat::SpdxJson,
+        TargetFormat::SpdxTv => SbomFormat::SpdxTagValue,
+    };
+    let text =
+        chainwatch_sbom::write(&parsed.sbom, format).context("the format cannot be written")?;
+    match &args.output {
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+        Some(path) => write_atomically(path, text.as_bytes())?,
+    }
+    Ok(Status::Success)
+}
+
+/// Writes to a temporary file beside `path`, then renames it over `path`: readers never see
+/// a half-written file, and a failure leaves the old one.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+/// `sbom stats --format json`. The field order is part of the interface.
+#[derive(Serialize)]
+struct StatsJson<'a> {
+    format: &'a str,
+    spec_version: &'a str,
+    subject: Option<SubjectJson<'a>>,
+    components: usize,
+    relationships: usize,
+    with_purl: usize,
+}
+
+#[derive(Serialize)]
+struct SubjectJson<'a> {
+    name: &'a str,
+    version: Option<&'a str>,
+}
+
+fn stats(args: &StatsArgs) -> anyhow::Result<Status> {
+    let sbom = load(&args.file)?.sbom;
+    let subject = sbom.subject_component();
+    let with_purl = sbom.components.iter().filter(|c| c.purl.is_some()).count();
+    let mut out = anstream::stdout().lock();
+    match args.output.format {
+        Format::Json => {
+            let value = StatsJson {
+                format: sbom.format.as_str(),
+                spec_version: &sbom.spec_version,
+                subject: subject.map(|c| SubjectJson {
+                    name: &c.name,
+                    version: c.version.as_deref(),
+                }),
+                components: sbom.components.len(),
+                relationships: sbom.relationships.len(),
+                with_purl,
+            };
+            serde_json::to_writer(&mut out, &value)?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            writeln!(
+                out,
+                "{BOLD}{}{BOLD:#}: {} {}",
+                display(&args.file),
+                sbom.format,
+                sbom.spec_version
+            )?;
+            if let Some(c) = subject {
+                writeln!(
+                    out,
+                    "  subject        {} {}",
+                    c.name,
+                    c.version.as_deref().unwrap_or("(no version)")
+                )?;
+            }
+            writeln!(out, "  components     {}", sbom.components.len())?;
+            writeln!(out, "  with purl      {with_purl}")?;
+            writeln!(out, "  relationships  {}", sbom.relationships.len())?;
+            writeln!(out, "  vulnerabilities {}", sbom.vulnerabilities.len())?;
+        }
+    }
+    Ok(Status::Success)
+}
+
+fn version(v: Option<&String>) -> &str {
+    v.map_or("(none)", String::as_str)
+}
+
+fn diff(args: &DiffArgs) -> anyhow::Result<Status> {
+    let a: Sbom = load(&args.a)?.sbom;
+    let b: Sbom = load(&args.b)?.sbom;
+    let d = chainwatch_sbom::diff(&a, &b);
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.output.format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &d)?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            const ADDED: anstyle::Style = anstyle::AnsiColor::Green.on_default();
+            const CHANGED: anstyle::Style = anstyle::AnsiColor::Yellow.on_default();
+            for c in &d.added {
+                writeln!(
+                    out,
+                    "{ADDED}+ {} {}{ADDED:#}",
+                    c.identity,
+                    version(c.version.as_ref())
+                )?;
+            }
+            for c in &d.removed {
+                writeln!(
+                    out,
+                    "{ERROR}- {} {}{ERROR:#}",
+                    c.identity,
+                    version(c.version.as_ref())
+                )?;
+            }
+            for c in &d.changed {
+                writeln!(
+                    out,
+                    "{CHANGED}~ {} {} -> {}{CHANGED:#}",
+                    c.identity,
+                    version(c.from.as_ref()),
+                    version(c.to.as_ref())
+                )?;
+            }
+            for e in &d.edges_added {
+                writeln!(out, "{ADDED}+ {} -[{}]-> {}{ADDED:#}", e.from, e.kind, e.to)?;
+            }
+            for e in &d.edges_removed {
+                writeln!(out, "{ERROR}- {} -[{}]-> {}{ERROR:#}", e.from, e.kind, e.to)?;
+            }
+            writeln!(
+                out,
+                "{DIM}components: {} added, {} removed, {} changed; edges: {} added, {} removed{DIM:#}",
+                d.added.len(),
+                d.removed.len(),
+                d.changed.len(),
+                d.edges_added.len(),
+                d.edges_removed.len()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(if d.is_empty() {
+        Status::Success
+    } else {
+        Status::Findings
+    })
+}
