@@ -12,7 +12,7 @@ fn corpus(rel: &str) -> Option<PathBuf> {
 
 fn load(path: &Path) -> Sbom {
     let bytes = std::fs::read(path).expect("corpus file");
-    read(&bytes, &Default::default())
+    read(&bytes, &chainwatch_sbom::ReadOptions::default())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .sbom
 }
@@ -181,8 +181,11 @@ fn spec_and_tool_examples_are_valid_in_strict_mode() {
     );
     // The specification's 2.2 YAML example has an unescaped `"` inside a string (upstream bug).
     let yaml = root.join("spdx-spec/v2.2/SPDXYAMLExample-2.2.spdx.yaml");
-    let err =
-        read(&std::fs::read(yaml).expect("file"), &Default::default()).expect_err("broken YAML");
+    let err = read(
+        &std::fs::read(yaml).expect("file"),
+        &chainwatch_sbom::ReadOptions::default(),
+    )
+    .expect_err("broken YAML");
     assert_eq!(err.location(), Some((324, 48)));
 }
 
