@@ -204,7 +204,8 @@ fn spdx_examples_read_and_2x_validate() {
                 continue;
             }
             let name = p.to_string_lossy().to_string();
-            if !(name.ends_with(".json") || name.ends_with(".spdx")) {
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or_default();
+            if !(ext.eq_ignore_ascii_case("json") || ext.eq_ignore_ascii_case("spdx")) {
                 continue;
             }
             let sbom = load(&p);
