@@ -13,6 +13,7 @@
 
 mod machine;
 mod purl;
+mod sbom;
 mod versions;
 
 use anyhow::{Context as _, bail};
@@ -26,13 +27,14 @@ fn main() -> anyhow::Result<()> {
         .map(String::as_str)
         .collect();
     if names.is_empty() {
-        bail!("usage: chainwatch-bench <purl|versions>... [--write]");
+        bail!("usage: chainwatch-bench <purl|versions|sbom>... [--write]");
     }
     for name in names {
         let section = match name {
             "purl" => purl::run()?,
             "versions" => versions::run()?,
-            other => bail!("unknown benchmark `{other}`: expected `purl` or `versions`"),
+            "sbom" => sbom::run()?,
+            other => bail!("unknown benchmark `{other}`: expected `purl`, `versions` or `sbom`"),
         };
         println!("{section}");
         if write {

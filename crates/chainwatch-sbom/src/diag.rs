@@ -189,4 +189,17 @@ mod tests {
             assert!(!code.summary().ends_with('.'), "{}", code.as_str());
         }
     }
+
+    #[test]
+    fn every_code_is_documented() {
+        let path = chainwatch_testkit::workspace_root().join("docs/diagnostics.md");
+        let doc = std::fs::read_to_string(&path).expect("docs/diagnostics.md");
+        for code in Code::ALL {
+            assert!(
+                doc.contains(&format!("### `{}`", code.as_str())),
+                "docs/diagnostics.md lacks `{}`",
+                code.as_str()
+            );
+        }
+    }
 }

@@ -76,8 +76,9 @@ pub(crate) fn human(out: &mut dyn Write, r: &FileReport) -> io::Result<()> {
         .summary
         .as_ref()
         .map(|s| {
+            let plural = if s.components == 1 { "" } else { "s" };
             format!(
-                " {DIM}({} {}, {} components){DIM:#}",
+                " {DIM}({} {}, {} component{plural}){DIM:#}",
                 s.format, s.spec_version, s.components
             )
         })

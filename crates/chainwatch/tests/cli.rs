@@ -212,3 +212,169 @@ fn vers_contains_and_from_native() {
         stderr(&o)
     );
 }
+
+const SHOP_1_0: &str = "tests/fixtures/sbom/shop-1.0.cdx.json";
+const SHOP_1_1: &str = "tests/fixtures/sbom/shop-1.1.cdx.json";
+const BROKEN: &str = "tests/fixtures/sbom/broken.cdx.json";
+const TINY_SPDX: &str = "tests/fixtures/sbom/tiny.spdx";
+
+#[test]
+fn sbom_validate_strict_reports_each_problem_with_its_place() {
+    let o = chainwatch(
+        &["sbom", "validate", "--strict", BROKEN, TINY_SPDX, SHOP_1_0],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "invalid documents exit with 1");
+    insta::assert_snapshot!(stdout(&o), @r#"
+    tests/fixtures/sbom/broken.cdx.json: invalid (cyclonedx-json 1.6, 1 component)
+      error[invalid-serial] 4:19 /serialNumber: `serialNumber` "urn:uuid:not-a-uuid" is not `urn:uuid:<uuid>`
+      error[invalid-value] 7:15 /components/0/type: component type `libary` is not one of `application`, `framework`, `library`, `operating-system`, `device`, `file`, `container`, `firmware`, `platform`, `device-driver`, `machine-learning-model`, `data`, `cryptographic-asset` (CycloneDX 1.6)
+      error[invalid-hash] 11:47 /components/0/hashes/0/content: SHA-1 hash `abc` is not 40 hex digits
+      error[invalid-license] 12:41 /components/0/licenses/0/license/id: `MIT License` is not an SPDX license identifier (use `name` for other licenses)
+    tests/fixtures/sbom/tiny.spdx: invalid (spdx-tv SPDX-2.3, 2 components)
+      error[dangling-ref] 31:1: a `DEPENDS_ON` relationship names `SPDXRef-missing`, which is not in the document
+    tests/fixtures/sbom/shop-1.0.cdx.json: valid (cyclonedx-json 1.6, 4 components)
+    "#);
+    insta::assert_snapshot!(stderr(&o), @"3 files: 1 valid, 2 invalid, 0 unreadable");
+}
+
+#[test]
+fn sbom_validate_ntia_json() {
+    let o = chainwatch(
+        &[
+            "sbom", "validate", "--ntia", "--format", "json", SHOP_1_0, SHOP_1_1,
+        ],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "1.1 lacks suppliers and an author"
+    );
+    insta::assert_snapshot!(stdout(&o), @r#"
+    {"file":"tests/fixtures/sbom/shop-1.0.cdx.json","valid":true,"format":"cyclonedx-json","spec_version":"1.6","components":4,"diagnostics":[],"ntia":{"conformant":true,"missing":[]}}
+    {"file":"tests/fixtures/sbom/shop-1.1.cdx.json","valid":true,"format":"cyclonedx-json","spec_version":"1.6","components":4,"diagnostics":[],"ntia":{"conformant":false,"missing":[{"code":"ntia-missing-supplier","severity":"error","message":"component `shop` has no supplier","pointer":null,"line":null,"column":null},{"code":"ntia-missing-supplier","severity":"error","message":"component `requests` has no supplier","pointer":null,"line":null,"column":null},{"code":"ntia-missing-supplier","severity":"error","message":"component `urllib3` has no supplier","pointer":null,"line":null,"column":null},{"code":"ntia-missing-supplier","severity":"error","message":"component `idna` has no supplier","pointer":null,"line":null,"column":null},{"code":"ntia-missing-author","severity":"error","message":"the document names no author","pointer":null,"line":null,"column":null}]}}
+    "#);
+}
+
+#[test]
+fn sbom_validate_sarif() {
+    let o = chainwatch(
+        &["sbom", "validate", "--strict", "--format", "sarif", BROKEN],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let rules: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "invalid-serial",
+            "invalid-value",
+            "invalid-hash",
+            "invalid-license"
+        ]
+    );
+    let region = &results[2]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(11), Some(47))
+    );
+    assert_eq!(
+        results[2]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "/components/0/hashes/0/content"
+    );
+}
+
+#[test]
+fn sbom_validate_unreadable_input_exits_with_2() {
+    let o = chainwatch(
+        &[
+            "sbom",
+            "validate",
+            SHOP_1_0,
+            "tests/fixtures/sbom/missing.json",
+            "-",
+        ],
+        Some("hello\n"),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let out = stdout(&o);
+    assert!(out.contains("missing.json: unreadable"), "{out}");
+    assert!(
+        out.contains("<stdin>: unreadable\n  error[unreadable]: not an SBOM"),
+        "{out}"
+    );
+    assert!(
+        out.contains("shop-1.0.cdx.json: valid"),
+        "the readable file is still checked: {out}"
+    );
+}
+
+#[test]
+fn sbom_stats_json() {
+    let o = chainwatch(&["sbom", "stats", "--format", "json", SHOP_1_0], None);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!(stdout(&o), @r#"{"format":"cyclonedx-json","spec_version":"1.6","subject":{"name":"shop","version":"1.0.0"},"components":4,"relationships":3,"with_purl":4}"#);
+}
+
+#[test]
+fn sbom_convert_to_spdx_and_back_keeps_components_and_edges() {
+    let dir = std::env::temp_dir().join(format!("chainwatch-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spdx = dir.join("shop.spdx");
+    let o = chainwatch(
+        &[
+            "sbom",
+            "convert",
+            SHOP_1_0,
+            "--to",
+            "spdx-tv",
+            "-o",
+            spdx.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let strict = chainwatch(
+        &["sbom", "validate", "--strict", spdx.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(strict.status.code(), Some(0), "{}", stdout(&strict));
+    let back = chainwatch(
+        &[
+            "sbom",
+            "convert",
+            spdx.to_str().unwrap(),
+            "--to",
+            "cyclonedx-xml",
+        ],
+        None,
+    );
+    assert_eq!(back.status.code(), Some(0));
+    let xml = dir.join("shop.cdx.xml");
+    std::fs::write(&xml, &back.stdout).unwrap();
+    let d = chainwatch(&["sbom", "diff", SHOP_1_0, xml.to_str().unwrap()], None);
+    assert_eq!(d.status.code(), Some(0), "no differences: {}", stdout(&d));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn sbom_diff_between_releases() {
+    let o = chainwatch(&["sbom", "diff", SHOP_1_0, SHOP_1_1], None);
+    assert_eq!(o.status.code(), Some(1), "differences exit with 1");
+    insta::assert_snapshot!(stdout(&o), @"
+    + pkg:pypi/idna 3.7
+    - pkg:pypi/certifi 2023.7.22
+    ~ pkg:pypi/requests 2.31.0 -> 2.32.3
+    ~ pkg:pypi/shop 1.0.0 -> 1.1.0
+    + pkg:pypi/requests -[depends-on]-> pkg:pypi/idna
+    - pkg:pypi/requests -[depends-on]-> pkg:pypi/certifi
+    components: 1 added, 1 removed, 2 changed; edges: 1 added, 1 removed
+    ");
+}

@@ -236,15 +236,15 @@ fn stats(args: &StatsArgs) -> anyhow::Result<Status> {
             if let Some(c) = subject {
                 writeln!(
                     out,
-                    "  subject        {} {}",
+                    "  subject          {} {}",
                     c.name,
                     c.version.as_deref().unwrap_or("(no version)")
                 )?;
             }
-            writeln!(out, "  components     {}", sbom.components.len())?;
-            writeln!(out, "  with purl      {with_purl}")?;
-            writeln!(out, "  relationships  {}", sbom.relationships.len())?;
-            writeln!(out, "  vulnerabilities {}", sbom.vulnerabilities.len())?;
+            writeln!(out, "  components       {}", sbom.components.len())?;
+            writeln!(out, "  with purl        {with_purl}")?;
+            writeln!(out, "  relationships    {}", sbom.relationships.len())?;
+            writeln!(out, "  vulnerabilities  {}", sbom.vulnerabilities.len())?;
         }
     }
     Ok(Status::Success)
