@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p chainwatch-bench -- purl          # print the table
 //! cargo run --release -p chainwatch-bench -- purl --write  # and update docs/benchmarks.md
+//! cargo run --release -p chainwatch-bench -- generate 500000 big.cdx.json  # test data
 //! ```
 //!
 //! Benchmarks run on one thread. Peak RSS is the process's `VmHWM`, the same number
@@ -20,6 +21,15 @@ use anyhow::{Context as _, bail};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // `chainwatch-bench generate N PATH`: the generated CycloneDX document alone.
+    if let [cmd, n, path] = &args[..]
+        && cmd == "generate"
+    {
+        let n: usize = n.parse().context("N: a number of components")?;
+        let size = sbom::generate(std::path::Path::new(path), n)?;
+        println!("{path}: {n} components, {size} bytes");
+        return Ok(());
+    }
     let write = args.iter().any(|a| a == "--write");
     let names: Vec<&str> = args
         .iter()

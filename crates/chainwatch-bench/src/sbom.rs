@@ -105,7 +105,8 @@ struct Input {
 
 fn load(label: &str, path: &Path) -> anyhow::Result<Input> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let text = chainwatch_sbom::text_of(&bytes, &chainwatch_sbom::ReadOptions::default())?;
+    let text =
+        chainwatch_sbom::text_of(&bytes, &chainwatch_sbom::ReadOptions::default())?.into_owned();
     let format = chainwatch_sbom::detect_format(&text)?;
     let components = read_text(&text, format)?.sbom.components.len();
     Ok(Input {

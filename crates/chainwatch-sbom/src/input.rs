@@ -1,6 +1,7 @@
 //! From bytes to text: transparent decompression behind a size cap, UTF-16 and BOM
 //! handling, and format detection from content.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use crate::model::Format;
@@ -69,7 +70,7 @@ pub(crate) fn compression(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// Decompresses (if compressed, repeatedly for nested layers) within `limits`.
-pub(crate) fn decompress(bytes: &[u8], limits: Limits) -> Result<Vec<u8>, InputError> {
+pub(crate) fn decompress(bytes: &[u8], limits: Limits) -> Result<Cow<'_, [u8]>, InputError> {
     let mut current: Option<Vec<u8>> = None;
     for _ in 0..4 {
         let data = current.as_deref().unwrap_or(bytes);
@@ -108,15 +109,16 @@ pub(crate) fn decompress(bytes: &[u8], limits: Limits) -> Result<Vec<u8>, InputE
         }
         current = Some(out);
     }
-    Ok(current.unwrap_or_else(|| bytes.to_vec()))
+    Ok(current.map_or(Cow::Borrowed(bytes), Cow::Owned))
 }
 
 /// Decodes UTF-8 (with or without BOM) or UTF-16 (with BOM, or detected from zero bytes).
-pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<String, InputError> {
+/// Uncompressed UTF-8 input is borrowed, not copied.
+pub(crate) fn decode_text(bytes: Cow<'_, [u8]>) -> Result<Cow<'_, str>, InputError> {
     if bytes.is_empty() {
         return Err(InputError::Empty);
     }
-    let utf16 = |be: bool, data: &[u8]| -> Result<String, InputError> {
+    let utf16 = |be: bool, data: &[u8]| -> Result<Cow<'_, str>, InputError> {
         let units: Vec<u16> = data
             .chunks_exact(2)
             .map(|c| {
@@ -127,10 +129,12 @@ pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<String, InputError> {
                 }
             })
             .collect();
-        String::from_utf16(&units).map_err(|_| InputError::Encoding {
-            encoding: "UTF-16",
-            offset: 0,
-        })
+        String::from_utf16(&units)
+            .map(Cow::Owned)
+            .map_err(|_| InputError::Encoding {
+                encoding: "UTF-16",
+                offset: 0,
+            })
     };
     if bytes.starts_with(&[0xff, 0xfe]) {
         return utf16(false, &bytes[2..]);
@@ -152,14 +156,21 @@ pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<String, InputError> {
     } else {
         0
     };
-    let mut bytes = bytes;
-    if start > 0 {
-        bytes.drain(..start);
-    }
-    String::from_utf8(bytes).map_err(|e| InputError::Encoding {
+    let err = |e: std::str::Utf8Error| InputError::Encoding {
         encoding: "UTF-8",
-        offset: e.utf8_error().valid_up_to() + start,
-    })
+        offset: e.valid_up_to() + start,
+    };
+    match bytes {
+        Cow::Borrowed(b) => std::str::from_utf8(&b[start..])
+            .map(Cow::Borrowed)
+            .map_err(err),
+        Cow::Owned(mut b) => {
+            b.drain(..start);
+            String::from_utf8(b)
+                .map(Cow::Owned)
+                .map_err(|e| err(e.utf8_error()))
+        }
+    }
 }
 
 /// What the content looks like.
@@ -349,9 +360,9 @@ mod tests {
         let text = "SPDXVersion: SPDX-2.3";
         let mut le = vec![0xff, 0xfe];
         le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-        assert_eq!(decode_text(le).unwrap(), text);
+        assert_eq!(decode_text(Cow::Owned(le)).unwrap(), text);
         let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
-        assert_eq!(decode_text(be).unwrap(), text);
+        assert_eq!(decode_text(Cow::Owned(be)).unwrap(), text);
     }
 
     #[test]
@@ -361,7 +372,7 @@ mod tests {
         enc.write_all(b"{\"bomFormat\":\"CycloneDX\"}").unwrap();
         let gz = enc.finish().unwrap();
         assert_eq!(
-            decompress(&gz, Limits::default()).unwrap(),
+            decompress(&gz, Limits::default()).unwrap().as_ref(),
             b"{\"bomFormat\":\"CycloneDX\"}"
         );
 

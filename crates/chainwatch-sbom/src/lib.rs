@@ -83,7 +83,10 @@ impl ReadError {
 }
 
 /// Decompresses and decodes `bytes` into text.
-pub fn text_of(bytes: &[u8], options: &ReadOptions) -> Result<String, ReadError> {
+pub fn text_of<'a>(
+    bytes: &'a [u8],
+    options: &ReadOptions,
+) -> Result<std::borrow::Cow<'a, str>, ReadError> {
     let data = input::decompress(bytes, options.limits)?;
     Ok(input::decode_text(data)?)
 }
@@ -186,6 +189,14 @@ fn yaml_location(e: &serde_saphyr::Error) -> (u32, u32) {
         num_after("line").unwrap_or(0),
         num_after("column").unwrap_or(0),
     )
+}
+
+/// Parses any supported document (decompress, decode, detect, read) without the model
+/// checks `read` adds: for callers that only need the content.
+pub fn parse(bytes: &[u8], options: &ReadOptions) -> Result<Sbom, ReadError> {
+    let text = text_of(bytes, options)?;
+    let format = detect_format(&text)?;
+    Ok(read_text(&text, format)?.sbom)
 }
 
 /// Reads any supported document: decompresses, decodes, detects and parses. The

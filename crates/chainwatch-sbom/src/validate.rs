@@ -191,8 +191,25 @@ pub(crate) fn check_model(sbom: &Sbom, strict: bool) -> Vec<Diagnostic> {
             None,
         ));
     }
+    if strict && sbom.format == Format::Spdx3JsonLd {
+        for c in &sbom.components {
+            if c.id.starts_with(crate::spdx::GENERATED_ID_PREFIX) {
+                let label = if c.name.is_empty() {
+                    "an element"
+                } else {
+                    c.name.as_str()
+                };
+                out.push(diag(
+                    true,
+                    Code::MissingField,
+                    format!("`{label}` has no `spdxId`"),
+                    None,
+                ));
+            }
+        }
+    }
     // Identifiers.
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(sbom.components.len());
     for (i, c) in sbom.components.iter().enumerate() {
         if let Some(first) = seen.insert(c.id.as_str(), i) {
             out.push(diag(
@@ -283,16 +300,25 @@ pub(crate) fn check_model(sbom: &Sbom, strict: bool) -> Vec<Diagnostic> {
         }
     }
     // References.
-    let ids: HashSet<&str> = sbom.components.iter().map(|c| c.id.as_str()).collect();
+    let ids = &seen;
     let document_ids: HashSet<&str> = ["SPDXRef-DOCUMENT"]
         .into_iter()
         .chain(sbom.serial.as_deref())
         .collect();
+    // Relationships come in runs from one element: remember the last one found.
+    let last_known = std::cell::Cell::new("");
     let known = |id: &str| {
-        ids.contains(id)
+        if id == last_known.get() {
+            return true;
+        }
+        let found = ids.contains_key(id)
             || document_ids.contains(id)
             || id.starts_with("DocumentRef-")
-            || matches!(id, "NONE" | "NOASSERTION")
+            || matches!(id, "NONE" | "NOASSERTION");
+        if found && let Some(k) = ids.get_key_value(id) {
+            last_known.set(k.0);
+        }
+        found
     };
     let mut reported = HashSet::new();
     // SPDX 3 relationships may name agents, annotations and elements of other documents

@@ -1,13 +1,16 @@
 //! A small element tree over quick-xml, built one subtree at a time so that memory stays
 //! proportional to the largest subtree, not to the document.
 
+use std::borrow::Cow;
+
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 /// An element: local name, attributes, text content and children.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Node {
-    pub(crate) name: String,
+    /// The local name; CycloneDX's own names are not allocated.
+    pub(crate) name: Cow<'static, str>,
     pub(crate) attrs: Vec<(String, String)>,
     pub(crate) text: String,
     pub(crate) children: Vec<Node>,
@@ -47,13 +50,93 @@ impl Node {
     }
 }
 
-/// The local part of a possibly prefixed name.
-pub(crate) fn local(name: &[u8]) -> String {
-    let name = String::from_utf8_lossy(name);
-    match name.rsplit_once(':') {
-        Some((_, l)) => l.to_owned(),
-        None => name.into_owned(),
-    }
+/// The local part of a possibly prefixed name; CycloneDX's own names are shared.
+pub(crate) fn local(name: &[u8]) -> Cow<'static, str> {
+    let local = match name.iter().rposition(|&b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    };
+    Cow::Borrowed(match local {
+        b"affects" => "affects",
+        b"analysis" => "analysis",
+        b"author" => "author",
+        b"authors" => "authors",
+        b"bom" => "bom",
+        b"classification" => "classification",
+        b"comment" => "comment",
+        b"component" => "component",
+        b"components" => "components",
+        b"contact" => "contact",
+        b"copyright" => "copyright",
+        b"cpe" => "cpe",
+        b"cwe" => "cwe",
+        b"cwes" => "cwes",
+        b"data" => "data",
+        b"dependencies" => "dependencies",
+        b"dependency" => "dependency",
+        b"description" => "description",
+        b"detail" => "detail",
+        b"email" => "email",
+        b"endpoint" => "endpoint",
+        b"endpoints" => "endpoints",
+        b"evidence" => "evidence",
+        b"expression" => "expression",
+        b"externalReferences" => "externalReferences",
+        b"group" => "group",
+        b"hash" => "hash",
+        b"hashes" => "hashes",
+        b"id" => "id",
+        b"justification" => "justification",
+        b"license" => "license",
+        b"licenses" => "licenses",
+        b"lifecycle" => "lifecycle",
+        b"lifecycles" => "lifecycles",
+        b"manufacture" => "manufacture",
+        b"manufacturer" => "manufacturer",
+        b"metadata" => "metadata",
+        b"method" => "method",
+        b"mime-type" => "mime-type",
+        b"name" => "name",
+        b"organization" => "organization",
+        b"pedigree" => "pedigree",
+        b"phase" => "phase",
+        b"properties" => "properties",
+        b"property" => "property",
+        b"provider" => "provider",
+        b"provides" => "provides",
+        b"published" => "published",
+        b"publisher" => "publisher",
+        b"purl" => "purl",
+        b"rating" => "rating",
+        b"ratings" => "ratings",
+        b"recommendation" => "recommendation",
+        b"ref" => "ref",
+        b"reference" => "reference",
+        b"references" => "references",
+        b"response" => "response",
+        b"responses" => "responses",
+        b"scope" => "scope",
+        b"score" => "score",
+        b"service" => "service",
+        b"services" => "services",
+        b"severity" => "severity",
+        b"source" => "source",
+        b"state" => "state",
+        b"supplier" => "supplier",
+        b"swid" => "swid",
+        b"target" => "target",
+        b"text" => "text",
+        b"timestamp" => "timestamp",
+        b"tool" => "tool",
+        b"tools" => "tools",
+        b"updated" => "updated",
+        b"url" => "url",
+        b"vector" => "vector",
+        b"version" => "version",
+        b"vulnerabilities" => "vulnerabilities",
+        b"vulnerability" => "vulnerability",
+        _ => return Cow::Owned(String::from_utf8_lossy(local).into_owned()),
+    })
 }
 
 /// An XML syntax error with its byte offset.
@@ -79,10 +162,21 @@ pub(crate) fn start_node(
     for a in e.attributes() {
         let a = a.map_err(|x| err(reader, x.to_string()))?;
         let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-        let value = a
-            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(|x| err(reader, x.to_string()))?
-            .into_owned();
+        // Most values have nothing to unescape or normalize: take them as they are.
+        let raw = a.value.as_ref();
+        let value = match std::str::from_utf8(raw) {
+            Ok(v)
+                if !raw
+                    .iter()
+                    .any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r')) =>
+            {
+                v.to_owned()
+            }
+            _ => a
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|x| err(reader, x.to_string()))?
+                .into_owned(),
+        };
         attrs.push((key, value));
     }
     let prefixed = e.name().as_ref().contains(&b':');
@@ -105,7 +199,11 @@ pub(crate) fn push_text(
     match event {
         Event::Text(t) => {
             let s = t.decode().map_err(|x| err(reader, x.to_string()))?;
-            node.text.push_str(&s);
+            // Indentation before the first child: values are trimmed anyway, and most
+            // elements hold only children.
+            if !(node.text.is_empty() && s.trim().is_empty()) {
+                node.text.push_str(&s);
+            }
         }
         Event::CData(c) => {
             let s = c.decode().map_err(|x| err(reader, x.to_string()))?;

@@ -3,21 +3,10 @@
 use serde::Deserialize;
 
 use crate::cyclonedx::{Builder, RawComponent, RawLicense, RawVulnerability};
-use crate::lenient::{Obj, Seq, Text};
-use crate::model::{Format, Sbom};
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct Bom {
-    spec_version: Text,
-    serial_number: Text,
-    version: Text,
-    metadata: Obj<Metadata>,
-    components: Seq<Component>,
-    services: Seq<Service>,
-    dependencies: Seq<Dependency>,
-    vulnerabilities: Seq<Vulnerability>,
-}
+use crate::lenient::{Each, Obj, Seq, Text};
+use crate::model::{Format, Sbom};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -267,191 +256,250 @@ struct Vulnerability {
     updated: Text,
 }
 
-fn licenses(list: &Seq<LicenseChoice>) -> Vec<RawLicense> {
-    list.iter()
+fn licenses(list: Seq<LicenseChoice>) -> Vec<RawLicense> {
+    list.into_iter()
         .map(|l| {
-            let license = l.license.0.as_ref();
+            let (id, name, ack) = match l.license.0 {
+                Some(x) => (x.id.take(), x.name.take(), x.acknowledgement.take()),
+                None => (None, None, None),
+            };
             RawLicense {
-                expression: l.expression.owned(),
-                id: license.and_then(|x| x.id.owned()),
-                name: license.and_then(|x| x.name.owned()),
-                acknowledgement: l
-                    .acknowledgement
-                    .owned()
-                    .or_else(|| license.and_then(|x| x.acknowledgement.owned())),
+                expression: l.expression.take(),
+                id,
+                name,
+                acknowledgement: l.acknowledgement.take().or(ack),
             }
         })
         .collect()
 }
 
-fn raw_component(c: &Component) -> RawComponent {
+fn external_refs(list: Seq<ExtRef>) -> Vec<(String, String)> {
+    list.into_iter()
+        .filter_map(|r| {
+            let url = r.url.take()?;
+            Some((r.kind.take().unwrap_or_default(), url))
+        })
+        .collect()
+}
+
+fn properties(list: Seq<Property>) -> Vec<(String, String)> {
+    list.into_iter()
+        .filter_map(|p| {
+            let name = p.name.take()?;
+            Some((name, p.value.take().unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// Converts by value: every string is moved, not copied, into the model.
+fn raw_component(c: Component) -> RawComponent {
+    let supplier = c
+        .supplier
+        .0
+        .and_then(|s| s.name.take())
+        .or_else(|| c.publisher.take());
+    let author = c.author.take().or_else(|| {
+        c.authors
+            .into_iter()
+            .find_map(|a| a.name.take().or_else(|| a.email.take()))
+    });
     RawComponent {
-        kind: c.kind.owned(),
-        bom_ref: c.bom_ref.owned(),
-        supplier: c
-            .supplier
-            .0
-            .as_ref()
-            .and_then(|s| s.name.owned())
-            .or_else(|| c.publisher.owned()),
-        author: c.author.owned().or_else(|| {
-            c.authors
-                .iter()
-                .find_map(|a| a.name.owned().or_else(|| a.email.owned()))
-        }),
-        group: c.group.owned(),
-        name: c.name.owned(),
-        version: c.version.owned(),
-        description: c.description.owned(),
-        scope: c.scope.owned(),
+        kind: c.kind.take(),
+        bom_ref: c.bom_ref.take(),
+        supplier,
+        author,
+        group: c.group.take(),
+        name: c.name.take(),
+        version: c.version.take(),
+        description: c.description.take(),
+        scope: c.scope.take(),
         hashes: c
             .hashes
-            .iter()
-            .filter_map(|h| Some((h.alg.owned()?, h.content.owned()?)))
+            .into_iter()
+            .filter_map(|h| {
+                let alg = h.alg.take()?;
+                Some((alg, h.content.take()?))
+            })
             .collect(),
-        licenses: licenses(&c.licenses),
-        copyright: c.copyright.owned(),
-        cpe: c.cpe.owned(),
-        purl: c.purl.owned(),
-        swid: c.swid.0.as_ref().and_then(|s| s.tag_id.owned()),
-        external_refs: c
-            .external_references
-            .iter()
-            .filter_map(|r| Some((r.kind.owned().unwrap_or_default(), r.url.owned()?)))
-            .collect(),
-        properties: c
-            .properties
-            .iter()
-            .filter_map(|p| Some((p.name.owned()?, p.value.owned().unwrap_or_default())))
-            .collect(),
-        children: c.components.iter().map(raw_component).collect(),
+        licenses: licenses(c.licenses),
+        copyright: c.copyright.take(),
+        cpe: c.cpe.take(),
+        purl: c.purl.take(),
+        swid: c.swid.0.and_then(|s| s.tag_id.take()),
+        external_refs: external_refs(c.external_references),
+        properties: properties(c.properties),
+        children: c.components.into_iter().map(raw_component).collect(),
         service: false,
     }
 }
 
-fn raw_service(s: &Service) -> RawComponent {
+fn raw_service(s: Service) -> RawComponent {
     RawComponent {
         kind: Some("service".to_owned()),
-        bom_ref: s.bom_ref.owned(),
-        supplier: s.provider.0.as_ref().and_then(|p| p.name.owned()),
+        bom_ref: s.bom_ref.take(),
+        supplier: s.provider.0.and_then(|p| p.name.take()),
         author: None,
-        group: s.group.owned(),
-        name: s.name.owned(),
-        version: s.version.owned(),
-        description: s.description.owned(),
+        group: s.group.take(),
+        name: s.name.take(),
+        version: s.version.take(),
+        description: s.description.take(),
         scope: None,
         hashes: Vec::new(),
-        licenses: licenses(&s.licenses),
+        licenses: licenses(s.licenses),
         copyright: None,
         cpe: None,
         purl: None,
         swid: None,
-        external_refs: s
-            .external_references
-            .iter()
-            .filter_map(|r| Some((r.kind.owned().unwrap_or_default(), r.url.owned()?)))
-            .collect(),
-        properties: s
-            .properties
-            .iter()
-            .filter_map(|p| Some((p.name.owned()?, p.value.owned().unwrap_or_default())))
-            .collect(),
-        children: s.services.iter().map(raw_service).collect(),
+        external_refs: external_refs(s.external_references),
+        properties: properties(s.properties),
+        children: s.services.into_iter().map(raw_service).collect(),
         service: true,
+    }
+}
+
+fn vulnerability(v: Vulnerability) -> crate::model::Vulnerability {
+    RawVulnerability {
+        id: v.id.take().unwrap_or_default(),
+        source: v.source.0.and_then(|s| s.name.take()),
+        aliases: v
+            .references
+            .into_iter()
+            .filter_map(|r| r.id.take())
+            .collect(),
+        ratings: v
+            .ratings
+            .into_iter()
+            .map(|r| crate::model::Rating {
+                source: r.source.0.and_then(|s| s.name.take()),
+                score: r.score,
+                severity: r.severity.take(),
+                method: r.method.take(),
+                vector: r.vector.take(),
+            })
+            .collect(),
+        cwes: v
+            .cwes
+            .iter()
+            .filter_map(|c| c.get()?.parse().ok())
+            .collect(),
+        description: v.description.take(),
+        recommendation: v.recommendation.take(),
+        affects: v
+            .affects
+            .into_iter()
+            .filter_map(|a| a.reference.take())
+            .collect(),
+        analysis: v.analysis.0.map(|a| crate::model::Analysis {
+            state: a.state.take(),
+            justification: a.justification.take(),
+            responses: a.response.into_iter().filter_map(Text::take).collect(),
+            detail: a.detail.take(),
+        }),
+        published: v.published.take(),
+        updated: v.updated.take(),
+    }
+    .into_model()
+}
+
+fn metadata(b: &mut Builder, m: Metadata) {
+    b.sbom.created = m.timestamp.take();
+    b.sbom.tools = m.tools.0;
+    b.sbom.authors = m
+        .authors
+        .into_iter()
+        .filter_map(|a| a.name.take().or_else(|| a.email.take()))
+        .collect();
+    let manufacturer = m
+        .manufacturer
+        .0
+        .or(m.manufacture.0)
+        .and_then(|o| o.name.take());
+    let supplier = m.supplier.0.and_then(|o| o.name.take());
+    if b.sbom.authors.is_empty()
+        && let Some(org) = manufacturer.clone()
+    {
+        b.sbom.authors.push(org);
+    }
+    if let Some(subject) = m.component.0 {
+        let mut raw = raw_component(subject);
+        if raw.supplier.is_none() {
+            raw.supplier = supplier.or(manufacturer);
+        }
+        let id = b.add(raw, None);
+        b.sbom.subject = Some(id);
+    }
+}
+
+/// The document, streamed: each component, service, dependency and vulnerability goes
+/// into the model as soon as it is read.
+struct Root<'b> {
+    b: &'b mut Builder,
+    spec_version: Option<String>,
+}
+
+impl<'de> Visitor<'de> for &mut Root<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a CycloneDX JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            let b = &mut *self.b;
+            match key.as_str() {
+                "specVersion" => self.spec_version = map.next_value::<Text>()?.take(),
+                "serialNumber" => b.sbom.serial = map.next_value::<Text>()?.take(),
+                "version" => {
+                    b.sbom.bom_version =
+                        map.next_value::<Text>()?.get().and_then(|v| v.parse().ok());
+                }
+                "metadata" => {
+                    if let Some(m) = map.next_value::<Obj<Metadata>>()?.0 {
+                        metadata(b, m);
+                    }
+                }
+                "components" => map.next_value_seed(Each::new(|c: Component| {
+                    b.add(raw_component(c), None);
+                }))?,
+                "services" => map.next_value_seed(Each::new(|s: Service| {
+                    b.add(raw_service(s), None);
+                }))?,
+                "dependencies" => map.next_value_seed(Each::new(|d: Dependency| {
+                    if let Some(from) = d.reference.take() {
+                        let to: Vec<String> =
+                            d.depends_on.into_iter().filter_map(|r| r.0).collect();
+                        b.depends_on(&from, to);
+                    }
+                }))?,
+                "vulnerabilities" => map.next_value_seed(Each::new(|v: Vulnerability| {
+                    b.sbom.vulnerabilities.push(vulnerability(v));
+                }))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
 /// Reads a CycloneDX JSON document.
 pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
-    let bom: Bom = serde_json::from_str(text)?;
-    let mut b = Builder::new(
-        Format::CycloneDxJson,
-        bom.spec_version.owned().unwrap_or_default(),
-    );
-    b.sbom.serial = bom.serial_number.owned();
-    b.sbom.bom_version = bom.version.get().and_then(|v| v.parse().ok());
-    if let Some(m) = &bom.metadata.0 {
-        b.sbom.created = m.timestamp.owned();
-        b.sbom.tools.clone_from(&m.tools.0);
-        b.sbom.authors = m
-            .authors
-            .iter()
-            .filter_map(|a| a.name.owned().or_else(|| a.email.owned()))
-            .collect();
-        let manufacturer = m
-            .manufacturer
-            .0
-            .as_ref()
-            .or(m.manufacture.0.as_ref())
-            .and_then(|o| o.name.owned());
-        let supplier = m.supplier.0.as_ref().and_then(|o| o.name.owned());
-        if b.sbom.authors.is_empty()
-            && let Some(org) = manufacturer.clone()
-        {
-            b.sbom.authors.push(org);
-        }
-        if let Some(subject) = &m.component.0 {
-            let mut raw = raw_component(subject);
-            if raw.supplier.is_none() {
-                raw.supplier = supplier.or(manufacturer);
-            }
-            let id = b.add(raw, None);
-            b.sbom.subject = Some(id);
-        }
-    }
-    for c in bom.components.iter() {
-        b.add(raw_component(c), None);
-    }
-    for s in bom.services.iter() {
-        b.add(raw_service(s), None);
-    }
-    for d in bom.dependencies.iter() {
-        let Some(from) = d.reference.owned() else {
-            continue;
-        };
-        let to: Vec<String> = d.depends_on.iter().filter_map(|r| r.0.clone()).collect();
-        b.depends_on(&from, to);
-    }
-    for v in bom.vulnerabilities.iter() {
-        b.sbom.vulnerabilities.push(
-            RawVulnerability {
-                id: v.id.owned().unwrap_or_default(),
-                source: v.source.0.as_ref().and_then(|s| s.name.owned()),
-                aliases: v.references.iter().filter_map(|r| r.id.owned()).collect(),
-                ratings: v
-                    .ratings
-                    .iter()
-                    .map(|r| crate::model::Rating {
-                        source: r.source.0.as_ref().and_then(|s| s.name.owned()),
-                        score: r.score,
-                        severity: r.severity.owned(),
-                        method: r.method.owned(),
-                        vector: r.vector.owned(),
-                    })
-                    .collect(),
-                cwes: v
-                    .cwes
-                    .iter()
-                    .filter_map(|c| c.get()?.parse().ok())
-                    .collect(),
-                description: v.description.owned(),
-                recommendation: v.recommendation.owned(),
-                affects: v
-                    .affects
-                    .iter()
-                    .filter_map(|a| a.reference.owned())
-                    .collect(),
-                analysis: v.analysis.0.as_ref().map(|a| crate::model::Analysis {
-                    state: a.state.owned(),
-                    justification: a.justification.owned(),
-                    responses: a.response.iter().filter_map(Text::owned).collect(),
-                    detail: a.detail.owned(),
-                }),
-                published: v.published.owned(),
-                updated: v.updated.owned(),
-            }
-            .into_model(),
-        );
-    }
+    read_with(serde_json::Deserializer::from_str(text))
+}
+
+fn read_with<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+) -> Result<Sbom, serde_json::Error> {
+    let mut b = Builder::new(Format::CycloneDxJson, String::new());
+    let mut root = Root {
+        b: &mut b,
+        spec_version: None,
+    };
+    serde::Deserializer::deserialize_map(&mut de, &mut root)?;
+    de.end()?;
+    let spec_version = root.spec_version.take().unwrap_or_default();
+    b.sbom.spec_version = spec_version;
     Ok(b.finish())
 }

@@ -201,6 +201,13 @@ impl Builder {
         {
             c.scope = Some(Scope::Dev);
         }
+        // Lists built by `collect` keep room for four; at half a million components the
+        // slack is a sixth of the model.
+        c.hashes.shrink_to_fit();
+        c.licenses.shrink_to_fit();
+        c.properties.shrink_to_fit();
+        c.external_refs.shrink_to_fit();
+        c.cpes.shrink_to_fit();
         self.sbom.components.push(c);
         if let Some(p) = parent {
             self.sbom.relationships.push(Relationship {

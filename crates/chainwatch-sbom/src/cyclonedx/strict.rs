@@ -1285,6 +1285,9 @@ pub(crate) fn check_json(text: &str) -> Vec<Diagnostic> {
 }
 
 fn finish(sink: Sink, text: &str, json: bool) -> Vec<Diagnostic> {
+    if sink.found.is_empty() {
+        return Vec::new();
+    }
     let index = crate::input::LineIndex::new(text);
     let locations: HashMap<String, usize> = if json {
         let wanted: std::collections::HashSet<&str> = sink
@@ -1803,7 +1806,7 @@ pub(crate) fn check_xml(
             return;
         }
         let mut x = Xml { sink: &mut sink };
-        match n.name.as_str() {
+        match n.name.as_ref() {
             "component" => x.component(n),
             "service" => x.service(n),
             "dependency" => x.dependency(n),

@@ -591,7 +591,7 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
     out
 }
 
-/// XML text escaping.
+/// XML escaping for text and double-quoted attribute values (`'` needs none).
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -600,7 +600,6 @@ fn esc(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
             // Characters XML 1.0 cannot carry at all.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
             c => out.push(c),

@@ -17,7 +17,7 @@ fn licenses(node: Option<&Node>) -> Vec<RawLicense> {
     let Some(node) = node else { return Vec::new() };
     node.children
         .iter()
-        .filter_map(|l| match l.name.as_str() {
+        .filter_map(|l| match l.name.as_ref() {
             "license" => Some(RawLicense {
                 expression: None,
                 id: l.child_text("id"),
@@ -260,7 +260,7 @@ pub(crate) fn read(text: &str, visit: &mut dyn FnMut(&Node)) -> Result<(Sbom, Ro
             | Event::GeneralRef(_) => continue,
             Event::End(_) | Event::Eof => break,
         };
-        match start.name.as_str() {
+        match start.name.as_ref() {
             "components" | "services" => {
                 visit(&start);
                 for_each_child(&mut reader, |n| {
@@ -279,7 +279,7 @@ pub(crate) fn read(text: &str, visit: &mut dyn FnMut(&Node)) -> Result<(Sbom, Ro
             _ => {
                 let node = read_subtree(&mut reader, start)?;
                 visit(&node);
-                match node.name.as_str() {
+                match node.name.as_ref() {
                     "metadata" => metadata(&mut b, &node),
                     "vulnerabilities" => {
                         for v in node.children_named("vulnerability") {

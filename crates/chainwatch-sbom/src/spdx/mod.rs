@@ -176,6 +176,7 @@ fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Componen
         })
         .chain(noted_hashes)
         .collect();
+    c.hashes.shrink_to_fit();
     c.license_concluded = assertion(e.license_concluded);
     if let Some(declared) = assertion(e.license_declared) {
         c.licenses.push(License::Expression(declared));

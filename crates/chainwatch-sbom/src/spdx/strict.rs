@@ -511,6 +511,19 @@ impl Checker<'_> {
                 ));
             }
         }
+        // The specification asks the document to say what it describes (a lone package
+        // is described implicitly).
+        let describes = !self.doc.describes.is_empty()
+            || self.doc.relationships.iter().any(|(f, k, t)| {
+                (k == "DESCRIBES" && *f == doc_id) || (k == "DESCRIBED_BY" && *t == doc_id)
+            });
+        if !describes && self.doc.packages.len() + self.doc.files.len() > 1 {
+            found.push((
+                Code::MissingField,
+                "the document has no `DESCRIBES` relationship (or `documentDescribes`): it does not say which element it describes".to_owned(),
+                Location::pointer(""),
+            ));
+        }
         for (code, message, loc) in found {
             self.err(code, message, loc);
         }

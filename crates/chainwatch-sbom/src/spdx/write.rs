@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 
-use crate::model::{Component, ComponentKind, Sbom};
+use crate::model::{Component, ComponentKind, RelationshipKind, Sbom};
 use crate::spdx::relationship_type;
 
 const DOCUMENT_ID: &str = "SPDXRef-DOCUMENT";
@@ -232,6 +232,31 @@ fn relationships(sbom: &Sbom, ids: &HashMap<String, String>) -> Vec<(String, Str
             0,
             (DOCUMENT_ID.to_owned(), "DESCRIBES".to_owned(), s.clone()),
         );
+        describes_subject = true;
+    }
+    if !describes_subject && !sbom.components.is_empty() {
+        // SPDX asks what the document describes; without a subject, it describes the
+        // roots: the elements nothing else contains or depends on (all, if cyclic).
+        let targets: HashSet<&str> = sbom
+            .relationships
+            .iter()
+            .filter(|r| r.kind == RelationshipKind::Contains || r.kind.is_dependency())
+            .map(|r| r.to.as_str())
+            .collect();
+        let mut roots: Vec<&Component> = sbom
+            .components
+            .iter()
+            .filter(|c| !targets.contains(c.id.as_str()))
+            .collect();
+        if roots.is_empty() {
+            roots = sbom.components.iter().collect();
+        }
+        let described: Vec<(String, String, String)> = roots
+            .iter()
+            .filter_map(|c| ids.get(&c.id))
+            .map(|id| (DOCUMENT_ID.to_owned(), "DESCRIBES".to_owned(), id.clone()))
+            .collect();
+        out.splice(0..0, described);
     }
     out
 }

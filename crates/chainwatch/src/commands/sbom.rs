@@ -52,6 +52,19 @@ fn load(path: &Path) -> anyhow::Result<chainwatch_sbom::Parsed> {
         .map_err(|e| anyhow::Error::new(InputError(format!("`{}`: {e}", display(path)))))
 }
 
+/// Parses an SBOM without the model checks (for commands that only need its content).
+fn parse(path: &Path) -> anyhow::Result<Sbom> {
+    let bytes = read_input(path)?;
+    chainwatch_sbom::parse(&bytes, &ReadOptions::default())
+        .map_err(|e| anyhow::Error::new(InputError(format!("`{}`: {e}", display(path)))))
+}
+
+/// The process exits next: freeing a model of half a million components would only cost
+/// time.
+fn discard(sbom: Sbom) {
+    std::mem::forget(sbom);
+}
+
 fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Status> {
     let options = ValidateOptions {
         strict: args.strict,
@@ -205,7 +218,7 @@ struct SubjectJson<'a> {
 }
 
 fn stats(args: &StatsArgs) -> anyhow::Result<Status> {
-    let sbom = load(&args.file)?.sbom;
+    let sbom = parse(&args.file)?;
     let subject = sbom.subject_component();
     let with_purl = sbom.components.iter().filter(|c| c.purl.is_some()).count();
     let mut out = anstream::stdout().lock();
@@ -247,6 +260,7 @@ fn stats(args: &StatsArgs) -> anyhow::Result<Status> {
             writeln!(out, "  vulnerabilities  {}", sbom.vulnerabilities.len())?;
         }
     }
+    discard(sbom);
     Ok(Status::Success)
 }
 
@@ -255,9 +269,11 @@ fn version(v: Option<&String>) -> &str {
 }
 
 fn diff(args: &DiffArgs) -> anyhow::Result<Status> {
-    let a: Sbom = load(&args.a)?.sbom;
-    let b: Sbom = load(&args.b)?.sbom;
+    let a: Sbom = parse(&args.a)?;
+    let b: Sbom = parse(&args.b)?;
     let d = chainwatch_sbom::diff(&a, &b);
+    discard(a);
+    discard(b);
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.output.format {
