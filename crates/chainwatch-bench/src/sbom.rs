@@ -302,7 +302,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
     let bin = bin.to_str().context("UTF-8 path")?;
     let _ = writeln!(
         s,
-        "\nWhole process, `/usr/bin/time -v` (wall time, maximum resident set size), chainwatch and the Python reference implementations in the same run:\n"
+        "\nWhole process, `/usr/bin/time -v` (wall time, maximum resident set size), chainwatch and the Python reference implementations in the same run; speed-ups are against `chainwatch sbom validate` (the default mode: reads everything, checks what ingestion needs):\n"
     );
     let _ = writeln!(s, "| task | tool | wall | peak RSS | speed-up |");
     let _ = writeln!(s, "|---|---|---:|---:|---:|");
@@ -331,8 +331,10 @@ pub(crate) fn run() -> anyhow::Result<String> {
         secs(generated_validate.wall),
         generated_validate.rss_mib
     );
-    let ocp_ours = time_v(bin, &["sbom", "validate", "--strict", &path(&ocp)], minute)?;
-    let quarkus_ours = time_v(
+    let ocp_ours = time_v(bin, &["sbom", "validate", &path(&ocp)], minute)?;
+    let ocp_strict = time_v(bin, &["sbom", "validate", "--strict", &path(&ocp)], minute)?;
+    let quarkus_ours = time_v(bin, &["sbom", "validate", &path(&quarkus)], minute)?;
+    let quarkus_strict = time_v(
         bin,
         &["sbom", "validate", "--strict", &path(&quarkus)],
         minute,
@@ -377,8 +379,15 @@ pub(crate) fn run() -> anyhow::Result<String> {
     row(
         &mut s,
         "parse and validate `OCP-TOOLS-4.11-RHEL-8.json` (3.8 MB SPDX 2.3)",
-        "`chainwatch sbom validate --strict`",
+        "`chainwatch sbom validate`",
         &ocp_ours,
+        None,
+    );
+    row(
+        &mut s,
+        "",
+        "`chainwatch sbom validate --strict`",
+        &ocp_strict,
         None,
     );
     match &pyspdx {
@@ -394,8 +403,15 @@ pub(crate) fn run() -> anyhow::Result<String> {
     row(
         &mut s,
         "read and validate `quarkus-camel-bom-sbom.json` (3.1 MB CycloneDX 1.6)",
-        "`chainwatch sbom validate --strict`",
+        "`chainwatch sbom validate`",
         &quarkus_ours,
+        None,
+    );
+    row(
+        &mut s,
+        "",
+        "`chainwatch sbom validate --strict`",
+        &quarkus_strict,
         None,
     );
     match (&cdx_load, &cdx_validate) {

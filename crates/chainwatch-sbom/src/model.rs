@@ -4,6 +4,20 @@ use std::fmt;
 
 use chainwatch_purl::Purl;
 
+/// `name` with each byte mapped by `f` (or dropped when `f` says `None`), in `buf`, for
+/// matching names without allocating; `None` when it does not fit or is not ASCII.
+fn fold<'b>(name: &str, buf: &'b mut [u8; 48], f: impl Fn(u8) -> Option<u8>) -> Option<&'b str> {
+    if name.len() > buf.len() || !name.is_ascii() {
+        return None;
+    }
+    let mut n = 0;
+    for b in name.bytes().filter_map(f) {
+        buf[n] = b;
+        n += 1;
+    }
+    std::str::from_utf8(&buf[..n]).ok()
+}
+
 /// The serialization an SBOM came in (or is written as).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -132,7 +146,15 @@ pub enum ComponentKind {
 impl ComponentKind {
     /// CycloneDX `type` names (and SPDX purposes, lower-cased).
     pub fn from_name(name: &str) -> ComponentKind {
-        match name.to_ascii_lowercase().replace('_', "-").as_str() {
+        let mut buf = [0u8; 48];
+        let folded = fold(name, &mut buf, |b| {
+            Some(if b == b'_' {
+                b'-'
+            } else {
+                b.to_ascii_lowercase()
+            })
+        });
+        match folded.unwrap_or("") {
             "application" | "executable" | "install" => ComponentKind::Application,
             "framework" => ComponentKind::Framework,
             "library" | "module" | "source" | "archive" | "package" => ComponentKind::Library,
@@ -150,7 +172,7 @@ impl ComponentKind {
             "cryptographic-asset" => ComponentKind::CryptographicAsset,
             "service" => ComponentKind::Service,
             "snippet" => ComponentKind::Snippet,
-            other => ComponentKind::Other(other.to_owned()),
+            _ => ComponentKind::Other(name.to_ascii_lowercase().replace('_', "-")),
         }
     }
 
@@ -211,15 +233,18 @@ impl Scope {
     }
 
     pub fn from_name(name: &str) -> Option<Scope> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "runtime" | "required" => Scope::Runtime,
-            "optional" => Scope::Optional,
-            "dev" | "development" => Scope::Dev,
-            "build" => Scope::Build,
-            "test" => Scope::Test,
-            "excluded" => Scope::Excluded,
-            _ => return None,
-        })
+        let mut buf = [0u8; 48];
+        Some(
+            match fold(name, &mut buf, |b| Some(b.to_ascii_lowercase()))? {
+                "runtime" | "required" => Scope::Runtime,
+                "optional" => Scope::Optional,
+                "dev" | "development" => Scope::Dev,
+                "build" => Scope::Build,
+                "test" => Scope::Test,
+                "excluded" => Scope::Excluded,
+                _ => return None,
+            },
+        )
     }
 }
 
@@ -252,12 +277,11 @@ impl HashAlg {
     /// Reads CycloneDX (`SHA-256`, `SHA3-256`, `BLAKE2b-256`) and SPDX (`SHA256`,
     /// `SHA3_256`, `BLAKE2b-256`) spellings.
     pub fn from_name(name: &str) -> HashAlg {
-        let n: String = name
-            .to_ascii_uppercase()
-            .chars()
-            .filter(|c| *c != '-' && *c != '_')
-            .collect();
-        match n.as_str() {
+        let mut buf = [0u8; 48];
+        let folded = fold(name, &mut buf, |b| {
+            (b != b'-' && b != b'_').then(|| b.to_ascii_uppercase())
+        });
+        match folded.unwrap_or("") {
             "MD2" => HashAlg::Md2,
             "MD4" => HashAlg::Md4,
             "MD5" => HashAlg::Md5,

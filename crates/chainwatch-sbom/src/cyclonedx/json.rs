@@ -6,7 +6,7 @@ use crate::cyclonedx::{Builder, RawComponent, RawLicense, RawVulnerability};
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 
 use crate::lenient::{Each, Obj, Seq, Text};
-use crate::model::{Format, Sbom};
+use crate::model::{Format, HashAlg, Sbom};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -81,8 +81,52 @@ struct Org {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Hash {
-    alg: Text,
+    alg: Alg,
     content: Text,
+}
+
+/// A hash algorithm name, read without allocating.
+#[derive(Default)]
+struct Alg(Option<HashAlg>);
+
+impl<'de> Deserialize<'de> for Alg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Alg;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a hash algorithm")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Alg, E> {
+                let v = v.trim();
+                Ok(Alg((!v.is_empty()).then(|| HashAlg::from_name(v))))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Alg, E> {
+                Ok(Alg(None))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Alg, E> {
+                Ok(Alg(None))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Alg, E> {
+                Ok(Alg(None))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Alg, E> {
+                Ok(Alg(None))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Alg, E> {
+                Ok(Alg(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Alg, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Alg(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Alg, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Alg(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -317,7 +361,7 @@ fn raw_component(c: Component) -> RawComponent {
             .hashes
             .into_iter()
             .filter_map(|h| {
-                let alg = h.alg.take()?;
+                let alg = h.alg.0?;
                 Some((alg, h.content.take()?))
             })
             .collect(),
@@ -425,8 +469,8 @@ fn metadata(b: &mut Builder, m: Metadata) {
         if raw.supplier.is_none() {
             raw.supplier = supplier.or(manufacturer);
         }
-        let id = b.add(raw, None);
-        b.sbom.subject = Some(id);
+        let index = b.add(raw, None);
+        b.sbom.subject = Some(b.sbom.components[index].id.clone());
     }
 }
 
@@ -469,7 +513,7 @@ impl<'de> Visitor<'de> for &mut Root<'_> {
                     if let Some(from) = d.reference.take() {
                         let to: Vec<String> =
                             d.depends_on.into_iter().filter_map(|r| r.0).collect();
-                        b.depends_on(&from, to);
+                        b.depends_on(from, to);
                     }
                 }))?,
                 "vulnerabilities" => map.next_value_seed(Each::new(|v: Vulnerability| {

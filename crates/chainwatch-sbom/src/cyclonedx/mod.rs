@@ -33,7 +33,7 @@ pub(crate) struct RawComponent {
     pub(crate) version: Option<String>,
     pub(crate) description: Option<String>,
     pub(crate) scope: Option<String>,
-    pub(crate) hashes: Vec<(String, String)>,
+    pub(crate) hashes: Vec<(HashAlg, String)>,
     pub(crate) licenses: Vec<RawLicense>,
     pub(crate) copyright: Option<String>,
     pub(crate) cpe: Option<String>,
@@ -98,9 +98,9 @@ impl Builder {
         }
     }
 
-    /// Adds a component and its nested children; returns its id.
-    pub(crate) fn add(&mut self, raw: RawComponent, parent: Option<&str>) -> String {
-        let id = if let Some(r) = raw.bom_ref.clone().filter(|r| !r.is_empty()) {
+    /// Adds a component and its nested children; returns its index in the model.
+    pub(crate) fn add(&mut self, mut raw: RawComponent, parent: Option<&str>) -> usize {
+        let id = if let Some(r) = raw.bom_ref.take().filter(|r| !r.is_empty()) {
             r
         } else {
             self.generated += 1;
@@ -113,7 +113,7 @@ impl Builder {
                 .as_deref()
                 .map_or(ComponentKind::Library, ComponentKind::from_name)
         };
-        let mut c = Component::new(id.clone(), kind, raw.name.clone().unwrap_or_default());
+        let mut c = Component::new(id, kind, raw.name.take().unwrap_or_default());
         c.group = raw.group;
         c.version = raw.version;
         c.purl = raw.purl;
@@ -126,10 +126,7 @@ impl Builder {
         c.hashes = raw
             .hashes
             .into_iter()
-            .map(|(alg, value)| Hash {
-                alg: HashAlg::from_name(&alg),
-                value,
-            })
+            .map(|(alg, value)| Hash { alg, value })
             .collect();
         for l in raw.licenses {
             let concluded = l
@@ -179,7 +176,7 @@ impl Builder {
                     let kind =
                         RelationshipKind::from_name(&name[write::RELATIONSHIP_PROPERTY.len()..]);
                     self.restored.push(Relationship {
-                        from: id.clone(),
+                        from: c.id.clone(),
                         to: p.value,
                         kind,
                     });
@@ -208,24 +205,36 @@ impl Builder {
         c.properties.shrink_to_fit();
         c.external_refs.shrink_to_fit();
         c.cpes.shrink_to_fit();
-        self.sbom.components.push(c);
         if let Some(p) = parent {
             self.sbom.relationships.push(Relationship {
                 from: p.to_owned(),
-                to: id.clone(),
+                to: c.id.clone(),
                 kind: RelationshipKind::Contains,
             });
         }
-        for child in raw.children {
-            self.add(child, Some(&id));
+        let index = self.sbom.components.len();
+        let id = (!raw.children.is_empty()).then(|| c.id.clone());
+        self.sbom.components.push(c);
+        if let Some(id) = id {
+            for child in raw.children {
+                self.add(child, Some(&id));
+            }
         }
-        id
+        index
     }
 
-    pub(crate) fn depends_on(&mut self, from: &str, to: Vec<String>) {
-        for t in to {
+    pub(crate) fn depends_on(&mut self, from: String, to: Vec<String>) {
+        let n = to.len();
+        let mut from = Some(from);
+        for (i, t) in to.into_iter().enumerate() {
+            // The last edge takes the string; the others copy it.
+            let from = if i + 1 == n {
+                from.take().unwrap_or_default()
+            } else {
+                from.clone().unwrap_or_default()
+            };
             self.sbom.relationships.push(Relationship {
-                from: from.to_owned(),
+                from,
                 to: t,
                 kind: RelationshipKind::DependsOn,
             });

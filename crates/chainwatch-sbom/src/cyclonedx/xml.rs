@@ -4,7 +4,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use crate::cyclonedx::{Builder, RawComponent, RawLicense, RawVulnerability};
-use crate::model::{Analysis, Format, Rating, Sbom};
+use crate::model::{Analysis, Format, HashAlg, Rating, Sbom};
 use crate::xmltree::{Node, XmlError, err, read_subtree, start_node};
 
 /// What the root element said, for validation.
@@ -86,7 +86,7 @@ pub(crate) fn raw_component(n: &Node) -> RawComponent {
             .child("hashes")
             .map(|h| {
                 h.children_named("hash")
-                    .filter_map(|x| Some((x.attr("alg")?.to_owned(), x.trimmed()?)))
+                    .filter_map(|x| Some((HashAlg::from_name(x.attr("alg")?), x.trimmed()?)))
                     .collect()
             })
             .unwrap_or_default(),
@@ -300,7 +300,7 @@ fn dependency(b: &mut Builder, d: &Node) {
         .children_named("dependency")
         .filter_map(|x| x.attr("ref").map(str::to_owned))
         .collect();
-    b.depends_on(from, to);
+    b.depends_on(from.to_owned(), to);
     // Nested dependency elements may carry their own dependsOn lists (1.1 extension).
     for child in d.children_named("dependency") {
         if child.children.iter().any(|c| c.name == "dependency") {
@@ -354,7 +354,7 @@ fn metadata(b: &mut Builder, m: &Node) {
         if raw.supplier.is_none() {
             raw.supplier = supplier.or(manufacturer);
         }
-        let id = b.add(raw, None);
-        b.sbom.subject = Some(id);
+        let index = b.add(raw, None);
+        b.sbom.subject = Some(b.sbom.components[index].id.clone());
     }
 }
