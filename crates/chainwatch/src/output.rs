@@ -11,11 +11,10 @@ use crate::cli::Cli;
 #[derive(Debug)]
 pub(crate) struct Context {
     pub(crate) quiet: bool,
-    #[expect(
-        dead_code,
-        reason = "read by commands that log progress, arriving with the store"
-    )]
+    #[expect(dead_code, reason = "read by commands that log progress")]
     pub(crate) verbose: u8,
+    /// The store URL (`--db`, `CHAINWATCH_DB`, or the default file).
+    pub(crate) db: String,
 }
 
 impl Context {
@@ -23,6 +22,7 @@ impl Context {
         Context {
             quiet: cli.quiet,
             verbose: cli.verbose,
+            db: crate::cli::database_url(cli.db.as_deref()),
         }
     }
 }

@@ -3,3 +3,4 @@
 pub(crate) mod completions;
 pub(crate) mod inspect;
 pub(crate) mod sbom;
+pub(crate) mod store;

@@ -20,6 +20,7 @@ pub(crate) fn run(ctx: &Context, command: SbomCommand) -> anyhow::Result<Status>
         SbomCommand::Convert(args) => convert(ctx, &args),
         SbomCommand::Stats(args) => stats(&args),
         SbomCommand::Diff(args) => diff(&args),
+        SbomCommand::Export(args) => super::store::export(ctx, &args),
     }
 }
 
@@ -162,12 +163,7 @@ fn convert(ctx: &Context, args: &ConvertArgs) -> anyhow::Result<Status> {
             )?;
         }
     }
-    let format = match args.to {
-        TargetFormat::CyclonedxJson => SbomFormat::CycloneDxJson,
-        TargetFormat::CyclonedxXml => SbomFormat::CycloneDxXml,
-        TargetFormat::SpdxJson => SbomFormat::SpdxJson,
-        TargetFormat::SpdxTv => SbomFormat::SpdxTagValue,
-    };
+    let format = target(args.to);
     let text =
         chainwatch_sbom::write(&parsed.sbom, format).context("the format cannot be written")?;
     match &args.output {
@@ -181,9 +177,18 @@ fn convert(ctx: &Context, args: &ConvertArgs) -> anyhow::Result<Status> {
     Ok(Status::Success)
 }
 
+pub(crate) fn target(to: TargetFormat) -> SbomFormat {
+    match to {
+        TargetFormat::CyclonedxJson => SbomFormat::CycloneDxJson,
+        TargetFormat::CyclonedxXml => SbomFormat::CycloneDxXml,
+        TargetFormat::SpdxJson => SbomFormat::SpdxJson,
+        TargetFormat::SpdxTv => SbomFormat::SpdxTagValue,
+    }
+}
+
 /// Writes to a temporary file beside `path`, then renames it over `path`: readers never see
 /// a half-written file, and a failure leaves the old one.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -274,11 +279,16 @@ fn diff(args: &DiffArgs) -> anyhow::Result<Status> {
     let d = chainwatch_sbom::diff(&a, &b);
     discard(a);
     discard(b);
+    render_diff(&d, args.output.format)
+}
+
+/// Prints a diff; exit status 1 when something differs.
+pub(crate) fn render_diff(d: &chainwatch_sbom::SbomDiff, format: Format) -> anyhow::Result<Status> {
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    match args.output.format {
+    match format {
         Format::Json => {
-            serde_json::to_writer(&mut out, &d)?;
+            serde_json::to_writer(&mut out, d)?;
             writeln!(out)?;
         }
         Format::Human => {

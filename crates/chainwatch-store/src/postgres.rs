@@ -1,0 +1,779 @@
+//! The shared backend: a PostgreSQL server, for many chainwatch processes and server
+//! replicas at once. Connections come from a small pool; documents are loaded in bulk
+//! (array `INSERT … SELECT unnest(…)` for the deduplicated tables, binary `COPY` for
+//! occurrences and edges), in one transaction each. Keys are inserted in sorted order so
+//! concurrent ingesters wait for each other instead of deadlocking; serialization
+//! failures and deadlocks are retried.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
+
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::error::SqlState;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, Config, NoTls, Transaction};
+
+use crate::prepare::Prepared;
+use crate::schema::{self, Dialect};
+use crate::{
+    Backend, Candidate, CheckReport, DocRef, DocumentInfo, Graph, IngestOutcome, MigrateReport,
+    Naming, ProductSummary, Result, Stats, StoreError, time,
+};
+
+/// Connections kept open for reuse.
+const POOL_SIZE: usize = 8;
+/// Attempts for a transaction that fails with a serialization failure or deadlock.
+const ATTEMPTS: usize = 8;
+
+pub(crate) struct Pg {
+    config: Config,
+    schema: Option<String>,
+    location: String,
+    idle: Mutex<Vec<Client>>,
+}
+
+/// A pooled connection, returned to the pool when dropped (unless broken).
+struct Conn<'a> {
+    pool: &'a Pg,
+    client: Option<Client>,
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.client.as_ref().expect("present until drop")
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.client.as_mut().expect("present until drop")
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take()
+            && !client.is_closed()
+        {
+            let mut idle = self
+                .pool
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < POOL_SIZE {
+                idle.push(client);
+            }
+        }
+    }
+}
+
+/// `"name"` with embedded quotes doubled.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The URL without the `schema` parameter (which the driver does not know), and the
+/// schema.
+fn split_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|kv| match kv.strip_prefix("schema=") {
+            Some(s) => {
+                schema = Some(s.to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    (url, schema)
+}
+
+/// The URL with any password replaced, for messages.
+fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
+}
+
+fn is_transient(e: &postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE
+            || *c == SqlState::T_R_DEADLOCK_DETECTED
+    )
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+const OUTCOME_SELECT: &str =
+    "SELECT d.id, p.name, pv.version, d.format, d.digest, d.components, d.edges
+     FROM documents d
+     JOIN product_versions pv ON pv.id = d.product_version_id
+     JOIN products p ON p.id = pv.product_id";
+
+fn outcome(row: &postgres::Row) -> IngestOutcome {
+    IngestOutcome {
+        stored: false,
+        document: row.get(0),
+        product: row.get(1),
+        version: row.get(2),
+        format: row.get(3),
+        digest: row.get(4),
+        components: to_u64(row.get(5)),
+        edges: to_u64(row.get(6)),
+    }
+}
+
+impl Pg {
+    pub(crate) fn open(url: &str) -> Result<Pg> {
+        let (driver_url, schema) = split_schema(url);
+        let location = redact(url);
+        let config = Config::from_str(&driver_url).map_err(|e| StoreError::Open {
+            location: location.clone(),
+            message: e.to_string(),
+        })?;
+        let pg = Pg {
+            config,
+            schema,
+            location,
+            idle: Mutex::new(Vec::new()),
+        };
+        // Connect once now, so a wrong URL fails here with a clear message.
+        drop(pg.conn()?);
+        Ok(pg)
+    }
+
+    fn connect(&self) -> Result<Client> {
+        let mut client = self.config.connect(NoTls).map_err(|e| StoreError::Open {
+            location: self.location.clone(),
+            message: e.to_string(),
+        })?;
+        if let Some(schema) = &self.schema {
+            let q = quote_ident(schema);
+            if let Err(e) = client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {q}")) {
+                // Another process creating it at the same moment is fine.
+                if e.code() != Some(&SqlState::UNIQUE_VIOLATION) {
+                    return Err(e.into());
+                }
+            }
+            client.batch_execute(&format!("SET search_path TO {q}"))?;
+        }
+        Ok(client)
+    }
+
+    fn conn(&self) -> Result<Conn<'_>> {
+        let pooled = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let client = match pooled {
+            Some(c) if !c.is_closed() => c,
+            _ => self.connect()?,
+        };
+        Ok(Conn {
+            pool: self,
+            client: Some(client),
+        })
+    }
+
+    /// Runs `f` in a transaction, retrying serialization failures and deadlocks.
+    fn with_tx<T>(&self, mut f: impl FnMut(&mut Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn()?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut tx = conn.transaction()?;
+            let result = f(&mut tx).and_then(|v| {
+                tx.commit()?;
+                Ok(v)
+            });
+            match result {
+                Err(StoreError::Postgres(e)) if is_transient(&e) && attempt < ATTEMPTS => {
+                    std::thread::sleep(std::time::Duration::from_millis(5 << attempt));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn ingest_once(tx: &mut Transaction<'_>, doc: &Prepared) -> Result<IngestOutcome> {
+        let now = time::now_micros();
+        tx.execute(
+            "INSERT INTO products (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[&doc.product, &now],
+        )?;
+        let product_id: i64 = tx
+            .query_one("SELECT id FROM products WHERE name = $1", &[&doc.product])?
+            .get(0);
+        tx.execute(
+            "INSERT INTO product_versions (product_id, version, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (product_id, version) DO NOTHING",
+            &[&product_id, &doc.version, &now],
+        )?;
+        let pv: i64 = tx
+            .query_one(
+                "SELECT id FROM product_versions WHERE product_id = $1 AND version = $2",
+                &[&product_id, &doc.version],
+            )?
+            .get(0);
+        let existing_sql =
+            format!("{OUTCOME_SELECT} WHERE d.product_version_id = $1 AND d.digest = $2");
+        if let Some(row) = tx.query_opt(&existing_sql, &[&pv, &doc.digest])? {
+            return Ok(outcome(&row));
+        }
+        let size = i64::try_from(doc.raw_size).unwrap_or(i64::MAX);
+        tx.execute(
+            "INSERT INTO blobs (digest, codec, size, data) VALUES ($1, 'zstd', $2, $3)
+             ON CONFLICT (digest) DO NOTHING",
+            &[&doc.digest, &size, &doc.raw],
+        )?;
+        let components = i64::try_from(doc.components.len()).unwrap_or(i64::MAX);
+        let edges = i64::try_from(doc.edges.len()).unwrap_or(i64::MAX);
+        let subject = doc.subject.map(i64::from);
+        let inserted = tx.query_opt(
+            "INSERT INTO documents (product_version_id, digest, format, spec_version, serial,
+                 created, subject, components, edges, ingested_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (product_version_id, digest) DO NOTHING
+             RETURNING id",
+            &[
+                &pv,
+                &doc.digest,
+                &crate::format_name(doc.format),
+                &doc.spec_version,
+                &doc.serial,
+                &doc.created,
+                &subject,
+                &components,
+                &edges,
+                &now,
+            ],
+        )?;
+        let Some(inserted) = inserted else {
+            // Another process stored it first (we waited for its commit).
+            let row = tx.query_one(&existing_sql, &[&pv, &doc.digest])?;
+            return Ok(outcome(&row));
+        };
+        let document: i64 = inserted.get(0);
+
+        // Names and packages: deduplicated, sorted, inserted in bulk.
+        let names: BTreeSet<&str> = doc
+            .components
+            .iter()
+            .filter(|r| r.purl.is_some())
+            .filter_map(|r| r.name_identity.as_deref())
+            .collect();
+        let names: Vec<&str> = names.into_iter().collect();
+        let mut name_ids: HashMap<String, i64> = HashMap::with_capacity(names.len());
+        if !names.is_empty() {
+            tx.execute(
+                "INSERT INTO names (name) SELECT t.name FROM unnest($1::text[]) AS t(name)
+                 ORDER BY t.name ON CONFLICT (name) DO NOTHING",
+                &[&names],
+            )?;
+            for row in tx.query(
+                "SELECT n.id, n.name FROM names n JOIN unnest($1::text[]) AS t(name) ON t.name = n.name",
+                &[&names],
+            )? {
+                name_ids.insert(row.get(1), row.get(0));
+            }
+        }
+        let mut packages: BTreeMap<&str, (i64, Option<&str>)> = BTreeMap::new();
+        for r in &doc.components {
+            if let (Some(purl), Some(name)) = (&r.purl, &r.name_identity) {
+                let name_id = *name_ids
+                    .get(name.as_str())
+                    .ok_or_else(|| StoreError::Corrupt(format!("name `{name}` was not stored")))?;
+                packages
+                    .entry(purl.as_str())
+                    .or_insert((name_id, r.version.as_deref()));
+            }
+        }
+        let mut package_ids: HashMap<String, i64> = HashMap::with_capacity(packages.len());
+        if !packages.is_empty() {
+            let purls: Vec<&str> = packages.keys().copied().collect();
+            let name_col: Vec<i64> = packages.values().map(|v| v.0).collect();
+            let version_col: Vec<Option<&str>> = packages.values().map(|v| v.1).collect();
+            tx.execute(
+                "INSERT INTO packages (purl, name_id, version)
+                 SELECT t.purl, t.name_id, t.version
+                 FROM unnest($1::text[], $2::bigint[], $3::text[]) AS t(purl, name_id, version)
+                 ORDER BY t.purl ON CONFLICT (purl) DO NOTHING",
+                &[&purls, &name_col, &version_col],
+            )?;
+            for row in tx.query(
+                "SELECT p.id, p.purl FROM packages p JOIN unnest($1::text[]) AS t(purl) ON t.purl = p.purl",
+                &[&purls],
+            )? {
+                package_ids.insert(row.get(1), row.get(0));
+            }
+        }
+
+        let sink = tx.copy_in(
+            "COPY occurrences (document_id, ordinal, package_id, bom_ref, name, version, kind,
+                 scope, license, hashes, source_file) FROM STDIN (FORMAT binary)",
+        )?;
+        let mut writer = BinaryCopyInWriter::new(
+            sink,
+            &[
+                Type::INT8,
+                Type::INT8,
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+            ],
+        );
+        for (ordinal, r) in doc.components.iter().enumerate() {
+            let ordinal = i64::try_from(ordinal).unwrap_or(i64::MAX);
+            let package: Option<i64> = r.purl.as_ref().and_then(|p| package_ids.get(p).copied());
+            let values: [&(dyn ToSql + Sync); 11] = [
+                &document,
+                &ordinal,
+                &package,
+                &r.bom_ref,
+                &r.name,
+                &r.version,
+                &r.kind,
+                &r.scope,
+                &r.license,
+                &r.hashes,
+                &r.source_file,
+            ];
+            writer.write(&values)?;
+        }
+        writer.finish()?;
+        if !doc.edges.is_empty() {
+            let sink =
+                tx.copy_in("COPY edges (document_id, src, dst, kind) FROM STDIN (FORMAT binary)")?;
+            let mut writer =
+                BinaryCopyInWriter::new(sink, &[Type::INT8, Type::INT8, Type::INT8, Type::TEXT]);
+            for e in &doc.edges {
+                writer.write(&[&document, &i64::from(e.from), &i64::from(e.to), &e.kind])?;
+            }
+            writer.finish()?;
+        }
+        Ok(IngestOutcome {
+            stored: true,
+            document,
+            product: doc.product.clone(),
+            version: doc.version.clone(),
+            format: crate::format_name(doc.format).to_owned(),
+            digest: doc.digest.clone(),
+            components: doc.components.len() as u64,
+            edges: doc.edges.len() as u64,
+        })
+    }
+}
+
+/// The current document of each product version at `$N`: the newest ingested.
+fn current(param: &str) -> String {
+    format!(
+        "d.id = (SELECT d2.id FROM documents d2
+          WHERE d2.product_version_id = d.product_version_id AND d2.ingested_at <= {param}
+          ORDER BY d2.ingested_at DESC, d2.id DESC LIMIT 1)"
+    )
+}
+
+fn node(row: &postgres::Row, offset: usize) -> crate::Node {
+    crate::query::node(
+        row.get(offset),
+        row.get(offset + 1),
+        row.get(offset + 2),
+        row.get(offset + 3),
+    )
+}
+
+impl Backend for Pg {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn location(&self) -> String {
+        match &self.schema {
+            Some(s) if !self.location.contains("schema=") => {
+                format!("{} (schema {s})", self.location)
+            }
+            _ => self.location.clone(),
+        }
+    }
+
+    fn migrate(&self) -> Result<MigrateReport> {
+        let mut conn = self.conn()?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = (|| -> Result<MigrateReport> {
+                let mut tx = conn.transaction()?;
+                tx.batch_execute(schema::MIGRATIONS_TABLE)?;
+                let from: i64 = tx
+                    .query_one(
+                        "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations",
+                        &[],
+                    )?
+                    .get(0);
+                if from > schema::latest() {
+                    return Err(StoreError::SchemaTooNew {
+                        location: self.location.clone(),
+                        found: from,
+                        supported: schema::latest(),
+                    });
+                }
+                let mut applied = Vec::new();
+                for m in schema::MIGRATIONS.iter().filter(|m| m.version > from) {
+                    // The row first: a concurrent migrator fails here, before any DDL.
+                    tx.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                        &[&m.version, &m.name, &time::now_micros()],
+                    )?;
+                    for statement in m.statements(Dialect::Postgres) {
+                        tx.batch_execute(&statement)?;
+                    }
+                    applied.push(format!("{:04} {}", m.version, m.name));
+                }
+                tx.commit()?;
+                Ok(MigrateReport {
+                    from,
+                    to: schema::latest().max(from),
+                    applied,
+                })
+            })();
+            match result {
+                // Another process created the table or applied the migration first.
+                Err(StoreError::Postgres(e))
+                    if attempt < ATTEMPTS
+                        && (is_transient(&e)
+                            || matches!(e.code(), Some(c) if *c == SqlState::UNIQUE_VIOLATION
+                                || *c == SqlState::DUPLICATE_TABLE
+                                || *c == SqlState::DUPLICATE_OBJECT)) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10 << attempt));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn()?
+            .query_one(
+                "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations",
+                &[],
+            )?
+            .get(0))
+    }
+
+    fn find_digest(&self, digest: &str, naming: &Naming) -> Result<Option<IngestOutcome>> {
+        let row = self.conn()?.query_opt(
+            &format!(
+                "{OUTCOME_SELECT} WHERE d.digest = $1 AND ($2::text IS NULL OR p.name = $2)
+                 AND ($3::text IS NULL OR pv.version = $3) ORDER BY d.id LIMIT 1"
+            ),
+            &[&digest, &naming.product, &naming.version],
+        )?;
+        Ok(row.as_ref().map(outcome))
+    }
+
+    fn ingest(&self, doc: &Prepared) -> Result<IngestOutcome> {
+        self.with_tx(|tx| Self::ingest_once(tx, doc))
+    }
+
+    fn products(&self, as_of: i64) -> Result<Vec<ProductSummary>> {
+        let rows = self.conn()?.query(
+            &format!(
+                "SELECT p.name, pv.version,
+                     (SELECT COUNT(*) FROM documents d3 WHERE d3.product_version_id = pv.id
+                         AND d3.ingested_at <= $1),
+                     d.components, d.ingested_at
+                 FROM documents d
+                 JOIN product_versions pv ON pv.id = d.product_version_id
+                 JOIN products p ON p.id = pv.product_id
+                 WHERE {}
+                 ORDER BY p.name, pv.version",
+                current("$1")
+            ),
+            &[&as_of],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| ProductSummary {
+                name: r.get(0),
+                version: r.get(1),
+                documents: to_u64(r.get(2)),
+                components: to_u64(r.get(3)),
+                updated: time::format_micros(r.get(4)),
+            })
+            .collect())
+    }
+
+    fn documents(&self, product: &str, version: Option<&str>) -> Result<Vec<DocumentInfo>> {
+        let rows = self.conn()?.query(
+            "SELECT d.id, p.name, pv.version, d.format, d.spec_version, d.digest,
+                 d.components, d.edges, d.ingested_at
+             FROM documents d
+             JOIN product_versions pv ON pv.id = d.product_version_id
+             JOIN products p ON p.id = pv.product_id
+             WHERE p.name = $1 AND ($2::text IS NULL OR pv.version = $2)
+             ORDER BY pv.version, d.ingested_at, d.id",
+            &[&product, &version],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| DocumentInfo {
+                id: r.get(0),
+                product: r.get(1),
+                version: r.get(2),
+                format: r.get(3),
+                spec_version: r.get(4),
+                digest: r.get(5),
+                components: to_u64(r.get(6)),
+                edges: to_u64(r.get(7)),
+                ingested: time::format_micros(r.get(8)),
+            })
+            .collect())
+    }
+
+    fn candidates(&self, name_identity: &str, as_of: i64) -> Result<Vec<Candidate>> {
+        let rows = self.conn()?.query(
+            &format!(
+                "SELECT p.name, pv.version, o.document_id, o.ordinal, pk.purl, pk.version
+                 FROM names n
+                 JOIN packages pk ON pk.name_id = n.id
+                 JOIN occurrences o ON o.package_id = pk.id
+                 JOIN documents d ON d.id = o.document_id
+                 JOIN product_versions pv ON pv.id = d.product_version_id
+                 JOIN products p ON p.id = pv.product_id
+                 WHERE n.name = $1 AND {}
+                 ORDER BY p.name, pv.version, pk.purl, o.ordinal",
+                current("$2")
+            ),
+            &[&name_identity, &as_of],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(Candidate {
+                    product: r.get(0),
+                    version: r.get(1),
+                    document: r.get(2),
+                    ordinal: u32::try_from(r.get::<_, i64>(3))
+                        .map_err(|_| StoreError::Corrupt("negative ordinal".into()))?,
+                    purl: r.get(4),
+                    package_version: r.get(5),
+                })
+            })
+            .collect()
+    }
+
+    fn resolve(&self, product: &str, version: Option<&str>, as_of: i64) -> Result<Option<DocRef>> {
+        let row = self.conn()?.query_opt(
+            "SELECT d.id, p.name, pv.version
+             FROM documents d
+             JOIN product_versions pv ON pv.id = d.product_version_id
+             JOIN products p ON p.id = pv.product_id
+             WHERE p.name = $1 AND ($2::text IS NULL OR pv.version = $2) AND d.ingested_at <= $3
+             ORDER BY d.ingested_at DESC, d.id DESC LIMIT 1",
+            &[&product, &version, &as_of],
+        )?;
+        Ok(row.map(|r| DocRef {
+            id: r.get(0),
+            product: r.get(1),
+            version: r.get(2),
+        }))
+    }
+
+    fn graph(&self, document: i64) -> Result<Graph> {
+        let mut conn = self.conn()?;
+        let subject: Option<i64> = conn
+            .query_one("SELECT subject FROM documents WHERE id = $1", &[&document])?
+            .get(0);
+        let mut graph = Graph {
+            subject: subject.and_then(|s| u32::try_from(s).ok()),
+            ..Graph::default()
+        };
+        for r in conn.query(
+            "SELECT o.ordinal, pk.purl, n.name, o.name, o.version
+             FROM occurrences o
+             LEFT JOIN packages pk ON pk.id = o.package_id
+             LEFT JOIN names n ON n.id = pk.name_id
+             WHERE o.document_id = $1 ORDER BY o.ordinal",
+            &[&document],
+        )? {
+            if r.get::<_, i64>(0) != crate::int(graph.nodes.len()) {
+                return Err(StoreError::Corrupt(format!(
+                    "document {document} misses component {}",
+                    graph.nodes.len()
+                )));
+            }
+            graph.nodes.push(node(&r, 1));
+        }
+        for r in conn.query(
+            "SELECT src, dst, kind FROM edges WHERE document_id = $1",
+            &[&document],
+        )? {
+            let (src, dst): (i64, i64) = (r.get(0), r.get(1));
+            let (Ok(src), Ok(dst)) = (u32::try_from(src), u32::try_from(dst)) else {
+                return Err(StoreError::Corrupt(format!(
+                    "document {document}: bad edge"
+                )));
+            };
+            graph.edges.push((src, dst, r.get(2)));
+        }
+        Ok(graph)
+    }
+
+    fn incoming(&self, document: i64, ordinal: u32) -> Result<Vec<(String, String)>> {
+        let rows = self.conn()?.query(
+            "SELECT pk.purl, n.name, o.name, o.version, e.kind
+             FROM edges e
+             JOIN occurrences o ON o.document_id = e.document_id AND o.ordinal = e.src
+             LEFT JOIN packages pk ON pk.id = o.package_id
+             LEFT JOIN names n ON n.id = pk.name_id
+             WHERE e.document_id = $1 AND e.dst = $2
+             ORDER BY e.src",
+            &[&document, &i64::from(ordinal)],
+        )?;
+        Ok(rows.iter().map(|r| (node(r, 0).label, r.get(4))).collect())
+    }
+
+    fn raw(&self, document: i64) -> Result<Vec<u8>> {
+        let row = self
+            .conn()?
+            .query_opt(
+                "SELECT b.codec, b.data FROM documents d JOIN blobs b ON b.digest = d.digest
+                 WHERE d.id = $1",
+                &[&document],
+            )?
+            .ok_or_else(|| StoreError::NotFound(format!("no document with id `{document}`")))?;
+        crate::query::decompress(row.get(0), row.get(1))
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        let mut conn = self.conn()?;
+        let mut count = |table: &str| -> Result<u64> {
+            Ok(to_u64(
+                conn.query_one(&format!("SELECT COUNT(*) FROM {table}"), &[])?
+                    .get(0),
+            ))
+        };
+        let products = count("products")?;
+        let product_versions = count("product_versions")?;
+        let documents = count("documents")?;
+        let names = count("names")?;
+        let packages = count("packages")?;
+        let occurrences = count("occurrences")?;
+        let edges = count("edges")?;
+        let sizes = conn.query_one(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(LENGTH(data)), 0) AS BIGINT) FROM blobs",
+            &[],
+        )?;
+        let schema_version: i64 = conn
+            .query_one(
+                "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations",
+                &[],
+            )?
+            .get(0);
+        Ok(Stats {
+            backend: "postgres",
+            location: self.location(),
+            schema_version,
+            products,
+            product_versions,
+            documents,
+            names,
+            packages,
+            occurrences,
+            edges,
+            document_bytes: to_u64(sizes.get(0)),
+            stored_bytes: to_u64(sizes.get(1)),
+        })
+    }
+
+    fn check(&self) -> Result<CheckReport> {
+        let mut conn = self.conn()?;
+        let mut problems = Vec::new();
+        // PostgreSQL enforces the foreign keys itself; these find rows that would break
+        // them if constraints were ever disabled or the schema were altered by hand.
+        for (sql, what) in [
+            (
+                "SELECT COUNT(*) FROM occurrences o LEFT JOIN documents d ON d.id = o.document_id WHERE d.id IS NULL",
+                "occurrences of missing documents",
+            ),
+            (
+                "SELECT COUNT(*) FROM occurrences o LEFT JOIN packages p ON p.id = o.package_id
+                 WHERE o.package_id IS NOT NULL AND p.id IS NULL",
+                "occurrences of missing packages",
+            ),
+            (
+                "SELECT COUNT(*) FROM documents d LEFT JOIN blobs b ON b.digest = d.digest WHERE b.digest IS NULL",
+                "documents without their stored copy",
+            ),
+        ] {
+            let n: i64 = conn.query_one(sql, &[])?.get(0);
+            if n > 0 {
+                problems.push(format!("foreign key: {n} {what}"));
+            }
+        }
+        for (sql, what) in crate::query::INVARIANTS {
+            for row in conn.query(*sql, &[])? {
+                problems.push(format!("document {}: {what}", row.get::<_, i64>(0)));
+            }
+        }
+        for row in conn.query("SELECT digest, codec, data FROM blobs", &[])? {
+            if let Some(p) = crate::query::check_blob(row.get(0), row.get(1), row.get(2)) {
+                problems.push(p);
+            }
+        }
+        Ok(CheckReport {
+            ok: problems.is_empty(),
+            checked: crate::query::CHECKED.to_vec(),
+            problems,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            split_schema("postgres://u@h/db?schema=t1&sslmode=disable"),
+            (
+                "postgres://u@h/db?sslmode=disable".into(),
+                Some("t1".into())
+            )
+        );
+        assert_eq!(
+            split_schema("postgres://u@h/db"),
+            ("postgres://u@h/db".into(), None)
+        );
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}

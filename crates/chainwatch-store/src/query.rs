@@ -1,0 +1,371 @@
+//! The queries, on top of the few primitives each backend provides: range-aware
+//! `who-has`, dependency paths (`why`), reverse dependencies and diffs.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::Read as _;
+
+use chainwatch_purl::{PackageName, Purl};
+use chainwatch_version::{Scheme, Vers};
+use serde::Serialize;
+
+use crate::{Node, Result, Store, StoreError};
+
+/// A product version whose current inventory has the package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WhoHas {
+    pub product: String,
+    pub version: String,
+    /// The canonical purl of the package found.
+    pub package: String,
+}
+
+/// A dependency path from a product to a package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WhyPath {
+    pub product: String,
+    pub version: String,
+    /// Purls (or names, for components without one), from the product to the package.
+    pub path: Vec<String>,
+}
+
+/// A component that depends on the package asked about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dependent {
+    pub product: String,
+    pub version: String,
+    pub package: String,
+    /// The component with the edge (purl, or name).
+    pub dependent: String,
+    /// The edge kind (`depends-on`, `dev-depends-on`, `contains`, …).
+    pub kind: String,
+}
+
+/// How to match versions in `who-has` and `dependents`.
+#[derive(Debug, Clone)]
+pub(crate) enum VersionFilter {
+    Any,
+    /// Equal under the ecosystem's ordering (`1.0` is `1.0.0` for PyPI).
+    Exactly(Scheme, String),
+    Range(Vers),
+}
+
+impl VersionFilter {
+    fn accepts(&self, version: Option<&str>) -> bool {
+        match (self, version) {
+            (VersionFilter::Any, _) => true,
+            (_, None) => false,
+            (VersionFilter::Exactly(scheme, want), Some(v)) => match scheme.compare(v, want) {
+                Ok(o) => o.is_eq(),
+                Err(_) => v == want,
+            },
+            (VersionFilter::Range(vers), Some(v)) => vers.contains_str(v).unwrap_or(false),
+        }
+    }
+}
+
+/// Reads a `who-has` question: a purl (with or without version) and an optional vers
+/// range.
+pub(crate) fn package_query(
+    purl: &str,
+    range: Option<&str>,
+) -> Result<(PackageName, VersionFilter)> {
+    let parsed = Purl::parse(purl)
+        .map_err(|e| StoreError::InvalidQuery(format!("invalid purl `{purl}`: {e}")))?;
+    let name = parsed.package_name();
+    let filter = match (parsed.version(), range) {
+        (Some(_), Some(_)) => {
+            return Err(StoreError::InvalidQuery(format!(
+                "give a version in the purl `{purl}` or a range, not both"
+            )));
+        }
+        (None, Some(r)) => VersionFilter::Range(
+            Vers::parse(r)
+                .map_err(|e| StoreError::InvalidQuery(format!("invalid vers range `{r}`: {e}")))?,
+        ),
+        (Some(v), None) => VersionFilter::Exactly(Scheme::for_purl_type(parsed.ty()), v.to_owned()),
+        (None, None) => VersionFilter::Any,
+    };
+    Ok((name, filter))
+}
+
+pub(crate) fn node(
+    purl: Option<String>,
+    name_identity: Option<String>,
+    name: String,
+    version: Option<String>,
+) -> Node {
+    let label = match (&purl, &version) {
+        (Some(p), _) => p.clone(),
+        (None, Some(v)) => format!("{name}@{v}"),
+        (None, None) => name,
+    };
+    Node {
+        label,
+        name_identity,
+        version: version
+            .or_else(|| purl.and_then(|p| p.rsplit_once('@').map(|(_, v)| v.to_owned()))),
+    }
+}
+
+/// Documents larger than this decompressed are refused when read back (corruption guard).
+const MAX_DOCUMENT: u64 = 8 << 30;
+
+pub(crate) fn decompress(codec: &str, data: &[u8]) -> Result<Vec<u8>> {
+    match codec {
+        "zstd" => {
+            let mut out = Vec::new();
+            zstd::Decoder::new(data)
+                .map_err(|e| StoreError::Compression(e.to_string()))?
+                .take(MAX_DOCUMENT)
+                .read_to_end(&mut out)
+                .map_err(|e| StoreError::Compression(e.to_string()))?;
+            Ok(out)
+        }
+        other => Err(StoreError::Corrupt(format!("unknown codec `{other}`"))),
+    }
+}
+
+/// A problem with a stored copy, if any.
+pub(crate) fn check_blob(digest: &str, codec: &str, data: &[u8]) -> Option<String> {
+    match decompress(codec, data) {
+        Ok(raw) if crate::digest_hex(&raw) == digest => None,
+        Ok(_) => Some(format!(
+            "stored document `{digest}` does not match its digest"
+        )),
+        Err(e) => Some(format!("stored document `{digest}` cannot be read: {e}")),
+    }
+}
+
+/// What `check` verifies, for the report.
+pub(crate) const CHECKED: &[&str] = &[
+    "database integrity",
+    "foreign keys",
+    "documents complete (component and edge counts)",
+    "edges between components of their own document",
+    "stored documents match their digests",
+];
+
+/// Queries returning the ids of documents that break an invariant, with what is broken.
+/// Written once for both backends.
+pub(crate) const INVARIANTS: &[(&str, &str)] = &[
+    (
+        "SELECT d.id FROM documents d WHERE d.components <>
+             (SELECT COUNT(*) FROM occurrences o WHERE o.document_id = d.id)",
+        "component count differs from the stored components",
+    ),
+    (
+        "SELECT d.id FROM documents d WHERE d.edges <>
+             (SELECT COUNT(*) FROM edges e WHERE e.document_id = d.id)",
+        "edge count differs from the stored edges",
+    ),
+    (
+        "SELECT DISTINCT e.document_id FROM edges e JOIN documents d ON d.id = e.document_id
+             WHERE e.src < 0 OR e.dst < 0 OR e.src >= d.components OR e.dst >= d.components",
+        "an edge refers to a component the document does not have",
+    ),
+    (
+        "SELECT d.id FROM documents d WHERE d.subject IS NOT NULL
+             AND (d.subject < 0 OR d.subject >= d.components)",
+        "the subject is not one of its components",
+    ),
+];
+
+/// Edge kinds that `why` follows: dependencies and containment.
+fn followed(kind: &str) -> bool {
+    kind == "contains" || kind.ends_with("depends-on")
+}
+
+/// Caps on the path search, so a dense graph cannot make one query unbounded.
+const MAX_PATH_STATES: usize = 1_000_000;
+
+impl Store {
+    /// Every product version whose current inventory (at `as_of`) holds a package with
+    /// the purl's name identity and, when the purl has a version or a vers `range` is
+    /// given, a matching version under the ecosystem's own ordering.
+    pub fn who_has(
+        &self,
+        purl: &str,
+        range: Option<&str>,
+        as_of: Option<i64>,
+    ) -> Result<Vec<WhoHas>> {
+        let (name, filter) = package_query(purl, range)?;
+        let mut out: Vec<WhoHas> = Vec::new();
+        for c in self
+            .backend
+            .candidates(&name.canonical(), as_of.unwrap_or(i64::MAX))?
+        {
+            if !filter.accepts(c.package_version.as_deref()) {
+                continue;
+            }
+            out.push(WhoHas {
+                product: c.product,
+                version: c.version,
+                package: c.purl,
+            });
+        }
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Dependency paths from `product` (its current version when `version` is `None`) to
+    /// the components matching `purl`, shortest first, at most `max_paths`.
+    pub fn why(
+        &self,
+        product: &str,
+        version: Option<&str>,
+        purl: &str,
+        max_paths: usize,
+        as_of: Option<i64>,
+    ) -> Result<Vec<WhyPath>> {
+        let (name, filter) = package_query(purl, None)?;
+        let name = name.canonical();
+        let doc = self.resolve(product, version, as_of)?;
+        let graph = self.backend.graph(doc.id)?;
+        let n = graph.nodes.len();
+        let targets: Vec<u32> = (0..n)
+            .filter(|&i| {
+                let node = &graph.nodes[i];
+                node.name_identity.as_deref() == Some(name.as_str())
+                    && filter.accepts(node.version.as_deref())
+            })
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect();
+        if targets.is_empty() || max_paths == 0 {
+            return Ok(Vec::new());
+        }
+        let mut forward: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut backward: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut has_parent = vec![false; n];
+        for (from, to, kind) in &graph.edges {
+            if followed(kind) && from != to {
+                forward.entry(*from).or_default().push(*to);
+                backward.entry(*to).or_default().push(*from);
+                if let Some(p) = has_parent.get_mut(*to as usize) {
+                    *p = true;
+                }
+            }
+        }
+        for list in forward.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+        // Only nodes that can reach a target are worth walking through.
+        let mut useful = vec![false; n];
+        let mut queue: VecDeque<u32> = targets.iter().copied().collect();
+        for &t in &targets {
+            useful[t as usize] = true;
+        }
+        while let Some(x) = queue.pop_front() {
+            for &p in backward.get(&x).map_or(&[][..], Vec::as_slice) {
+                if !useful[p as usize] {
+                    useful[p as usize] = true;
+                    queue.push_back(p);
+                }
+            }
+        }
+        let roots: Vec<u32> = match graph.subject {
+            Some(s) if (s as usize) < n => vec![s],
+            _ => (0..n)
+                .filter(|&i| !has_parent[i] && useful[i])
+                .filter_map(|i| u32::try_from(i).ok())
+                .collect(),
+        };
+        let is_target: HashSet<u32> = targets.iter().copied().collect();
+        let label = |i: u32| graph.nodes[i as usize].label.clone();
+        let mut paths: Vec<Vec<u32>> = Vec::new();
+        let mut states: VecDeque<Vec<u32>> = roots
+            .iter()
+            .filter(|r| useful[**r as usize])
+            .map(|r| vec![*r])
+            .collect();
+        let mut explored = 0usize;
+        while let Some(path) = states.pop_front() {
+            let Some(&last) = path.last() else { continue };
+            if is_target.contains(&last) && (path.len() > 1 || graph.subject.is_none()) {
+                paths.push(path.clone());
+                if paths.len() >= max_paths {
+                    break;
+                }
+            }
+            explored += 1;
+            if explored > MAX_PATH_STATES {
+                break;
+            }
+            for &next in forward.get(&last).map_or(&[][..], Vec::as_slice) {
+                if useful[next as usize] && !path.contains(&next) {
+                    let mut longer = path.clone();
+                    longer.push(next);
+                    states.push_back(longer);
+                }
+            }
+        }
+        // A component the graph does not connect is still in the product: it is listed.
+        if paths.is_empty() {
+            for &t in &targets {
+                let mut path = Vec::new();
+                if let Some(s) = graph.subject.filter(|s| *s != t) {
+                    path.push(s);
+                }
+                path.push(t);
+                paths.push(path);
+                if paths.len() >= max_paths {
+                    break;
+                }
+            }
+        }
+        Ok(paths
+            .into_iter()
+            .map(|p| WhyPath {
+                product: doc.product.clone(),
+                version: doc.version.clone(),
+                path: p.into_iter().map(label).collect(),
+            })
+            .collect())
+    }
+
+    /// Components across the portfolio's current inventories that depend on (or contain)
+    /// a package with the purl's name identity (and matching version).
+    pub fn dependents(
+        &self,
+        purl: &str,
+        range: Option<&str>,
+        as_of: Option<i64>,
+    ) -> Result<Vec<Dependent>> {
+        let (name, filter) = package_query(purl, range)?;
+        let mut out = Vec::new();
+        for c in self
+            .backend
+            .candidates(&name.canonical(), as_of.unwrap_or(i64::MAX))?
+        {
+            if !filter.accepts(c.package_version.as_deref()) {
+                continue;
+            }
+            for (dependent, kind) in self.backend.incoming(c.document, c.ordinal)? {
+                if followed(&kind) {
+                    out.push(Dependent {
+                        product: c.product.clone(),
+                        version: c.version.clone(),
+                        package: c.purl.clone(),
+                        dependent,
+                        kind,
+                    });
+                }
+            }
+        }
+        out.dedup();
+        Ok(out)
+    }
+
+    /// What changed between the current inventories of two versions of a product.
+    pub fn diff(
+        &self,
+        product: &str,
+        from: &str,
+        to: &str,
+        as_of: Option<i64>,
+    ) -> Result<chainwatch_sbom::SbomDiff> {
+        let (_, old) = self.export(product, Some(from), as_of)?;
+        let (_, new) = self.export(product, Some(to), as_of)?;
+        Ok(chainwatch_sbom::diff(&old, &new))
+    }
+}

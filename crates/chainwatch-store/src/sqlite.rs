@@ -1,0 +1,575 @@
+//! The embedded backend: one SQLite file (WAL, foreign keys, busy timeout). Writers
+//! take the write lock up front (`BEGIN IMMEDIATE`), so concurrent processes queue
+//! instead of failing, and a killed process leaves only a rolled-back transaction.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use crate::prepare::Prepared;
+use crate::schema::{self, Dialect};
+use crate::{
+    Backend, Candidate, CheckReport, DocRef, DocumentInfo, Graph, IngestOutcome, MigrateReport,
+    Naming, Node, ProductSummary, Result, Stats, StoreError, time,
+};
+
+/// How long a writer waits for another process's transaction.
+const BUSY_TIMEOUT: Duration = Duration::from_mins(2);
+
+pub(crate) struct Sqlite {
+    conn: Mutex<Connection>,
+    location: String,
+}
+
+impl Sqlite {
+    pub(crate) fn open(path: &Path) -> Result<Sqlite> {
+        let location = path.display().to_string();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
+                location: location.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::Open {
+            location: location.clone(),
+            message: e.to_string(),
+        })?;
+        Self::configure(conn, location)
+    }
+
+    pub(crate) fn open_in_memory() -> Result<Sqlite> {
+        Self::configure(Connection::open_in_memory()?, ":memory:".into())
+    }
+
+    fn configure(conn: Connection, location: String) -> Result<Sqlite> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL: readers never block the writer; NORMAL sync is durable across process
+        // crashes (only an OS crash can lose the last commits, never corrupt).
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Sqlite {
+            conn: Mutex::new(conn),
+            location,
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn count(conn: &Connection, sql: &str) -> Result<u64> {
+    let n: i64 = conn.query_row(sql, [], |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn stored_outcome(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Option<IngestOutcome>> {
+    Ok(conn
+        .query_row(sql, params, |r| {
+            Ok(IngestOutcome {
+                stored: false,
+                document: r.get(0)?,
+                product: r.get(1)?,
+                version: r.get(2)?,
+                format: r.get(3)?,
+                digest: r.get(4)?,
+                components: to_u64(r.get(5)?),
+                edges: to_u64(r.get(6)?),
+            })
+        })
+        .optional()?)
+}
+
+const OUTCOME_SELECT: &str =
+    "SELECT d.id, p.name, pv.version, d.format, d.digest, d.components, d.edges
+     FROM documents d
+     JOIN product_versions pv ON pv.id = d.product_version_id
+     JOIN products p ON p.id = pv.product_id";
+
+/// The current document of each product version at `?as_of`: the newest ingested.
+const CURRENT: &str = "d.id = (SELECT d2.id FROM documents d2
+      WHERE d2.product_version_id = d.product_version_id AND d2.ingested_at <= ?
+      ORDER BY d2.ingested_at DESC, d2.id DESC LIMIT 1)";
+
+impl Backend for Sqlite {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn migrate(&self) -> Result<MigrateReport> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(schema::MIGRATIONS_TABLE, [])?;
+        let from: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?;
+        if from > schema::latest() {
+            return Err(StoreError::SchemaTooNew {
+                location: self.location.clone(),
+                found: from,
+                supported: schema::latest(),
+            });
+        }
+        let mut applied = Vec::new();
+        for m in schema::MIGRATIONS.iter().filter(|m| m.version > from) {
+            for statement in m.statements(Dialect::Sqlite) {
+                tx.execute(&statement, [])?;
+            }
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                params![m.version, m.name, time::now_micros()],
+            )?;
+            applied.push(format!("{:04} {}", m.version, m.name));
+        }
+        tx.commit()?;
+        Ok(MigrateReport {
+            from,
+            to: schema::latest().max(from),
+            applied,
+        })
+    }
+
+    fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn find_digest(&self, digest: &str, naming: &Naming) -> Result<Option<IngestOutcome>> {
+        let conn = self.conn();
+        stored_outcome(
+            &conn,
+            &format!(
+                "{OUTCOME_SELECT} WHERE d.digest = ?1 AND (?2 IS NULL OR p.name = ?2)
+                 AND (?3 IS NULL OR pv.version = ?3) ORDER BY d.id LIMIT 1"
+            ),
+            params![digest, naming.product, naming.version],
+        )
+    }
+
+    fn ingest(&self, doc: &Prepared) -> Result<IngestOutcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = time::now_micros();
+        tx.execute(
+            "INSERT INTO products (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            params![doc.product, now],
+        )?;
+        let product_id: i64 = tx.query_row(
+            "SELECT id FROM products WHERE name = ?",
+            params![doc.product],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO product_versions (product_id, version, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (product_id, version) DO NOTHING",
+            params![product_id, doc.version, now],
+        )?;
+        let pv: i64 = tx.query_row(
+            "SELECT id FROM product_versions WHERE product_id = ? AND version = ?",
+            params![product_id, doc.version],
+            |r| r.get(0),
+        )?;
+        if let Some(existing) = stored_outcome(
+            &tx,
+            &format!("{OUTCOME_SELECT} WHERE d.product_version_id = ? AND d.digest = ?"),
+            params![pv, doc.digest],
+        )? {
+            // Dropping the transaction rolls back the product rows made above.
+            return Ok(existing);
+        }
+        tx.execute(
+            "INSERT INTO blobs (digest, codec, size, data) VALUES (?, 'zstd', ?, ?)
+             ON CONFLICT (digest) DO NOTHING",
+            params![
+                doc.digest,
+                i64::try_from(doc.raw_size).unwrap_or(i64::MAX),
+                doc.raw
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO documents (product_version_id, digest, format, spec_version, serial,
+                 created, subject, components, edges, ingested_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![
+                pv,
+                doc.digest,
+                crate::format_name(doc.format),
+                doc.spec_version,
+                doc.serial,
+                doc.created,
+                doc.subject,
+                crate::int(doc.components.len()),
+                crate::int(doc.edges.len()),
+                now
+            ],
+        )?;
+        let document = tx.last_insert_rowid();
+        {
+            let mut names: HashMap<&str, i64> = HashMap::new();
+            let mut packages: HashMap<&str, i64> = HashMap::new();
+            let mut find_name = tx.prepare_cached("SELECT id FROM names WHERE name = ?")?;
+            let mut add_name = tx.prepare_cached("INSERT INTO names (name) VALUES (?)")?;
+            let mut find_package = tx.prepare_cached("SELECT id FROM packages WHERE purl = ?")?;
+            let mut add_package = tx
+                .prepare_cached("INSERT INTO packages (purl, name_id, version) VALUES (?, ?, ?)")?;
+            let mut add_occurrence = tx.prepare_cached(
+                "INSERT INTO occurrences (document_id, ordinal, package_id, bom_ref, name,
+                     version, kind, scope, license, hashes, source_file)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )?;
+            for (ordinal, row) in doc.components.iter().enumerate() {
+                let package = match (&row.purl, &row.name_identity) {
+                    (Some(purl), Some(name)) => {
+                        if let Some(&id) = packages.get(purl.as_str()) {
+                            Some(id)
+                        } else {
+                            let found = find_package
+                                .query_row([purl], |r| r.get::<_, i64>(0))
+                                .optional()?;
+                            let id = if let Some(id) = found {
+                                id
+                            } else {
+                                let name_id = if let Some(&id) = names.get(name.as_str()) {
+                                    id
+                                } else {
+                                    let found = find_name
+                                        .query_row([name], |r| r.get::<_, i64>(0))
+                                        .optional()?;
+                                    let id = if let Some(id) = found {
+                                        id
+                                    } else {
+                                        add_name.execute([name])?;
+                                        tx.last_insert_rowid()
+                                    };
+                                    names.insert(name, id);
+                                    id
+                                };
+                                add_package.execute(params![purl, name_id, row.version])?;
+                                tx.last_insert_rowid()
+                            };
+                            packages.insert(purl, id);
+                            Some(id)
+                        }
+                    }
+                    _ => None,
+                };
+                add_occurrence.execute(params![
+                    document,
+                    crate::int(ordinal),
+                    package,
+                    row.bom_ref,
+                    row.name,
+                    row.version,
+                    row.kind,
+                    row.scope,
+                    row.license,
+                    row.hashes,
+                    row.source_file
+                ])?;
+            }
+            let mut add_edge = tx.prepare_cached(
+                "INSERT INTO edges (document_id, src, dst, kind) VALUES (?, ?, ?, ?)",
+            )?;
+            for e in &doc.edges {
+                add_edge.execute(params![document, e.from, e.to, e.kind])?;
+            }
+        }
+        tx.commit()?;
+        Ok(IngestOutcome {
+            stored: true,
+            document,
+            product: doc.product.clone(),
+            version: doc.version.clone(),
+            format: crate::format_name(doc.format).to_owned(),
+            digest: doc.digest.clone(),
+            components: doc.components.len() as u64,
+            edges: doc.edges.len() as u64,
+        })
+    }
+
+    fn products(&self, as_of: i64) -> Result<Vec<ProductSummary>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT p.name, pv.version,
+                 (SELECT COUNT(*) FROM documents d3 WHERE d3.product_version_id = pv.id
+                     AND d3.ingested_at <= ?1),
+                 d.components, d.ingested_at
+             FROM documents d
+             JOIN product_versions pv ON pv.id = d.product_version_id
+             JOIN products p ON p.id = pv.product_id
+             WHERE {}
+             ORDER BY p.name, pv.version",
+            CURRENT.replace('?', "?1")
+        ))?;
+        let rows = stmt.query_map(params![as_of], |r| {
+            Ok(ProductSummary {
+                name: r.get(0)?,
+                version: r.get(1)?,
+                documents: to_u64(r.get(2)?),
+                components: to_u64(r.get(3)?),
+                updated: time::format_micros(r.get(4)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn documents(&self, product: &str, version: Option<&str>) -> Result<Vec<DocumentInfo>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, p.name, pv.version, d.format, d.spec_version, d.digest,
+                 d.components, d.edges, d.ingested_at
+             FROM documents d
+             JOIN product_versions pv ON pv.id = d.product_version_id
+             JOIN products p ON p.id = pv.product_id
+             WHERE p.name = ?1 AND (?2 IS NULL OR pv.version = ?2)
+             ORDER BY pv.version, d.ingested_at, d.id",
+        )?;
+        let rows = stmt.query_map(params![product, version], |r| {
+            Ok(DocumentInfo {
+                id: r.get(0)?,
+                product: r.get(1)?,
+                version: r.get(2)?,
+                format: r.get(3)?,
+                spec_version: r.get(4)?,
+                digest: r.get(5)?,
+                components: to_u64(r.get(6)?),
+                edges: to_u64(r.get(7)?),
+                ingested: time::format_micros(r.get(8)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn candidates(&self, name_identity: &str, as_of: i64) -> Result<Vec<Candidate>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT p.name, pv.version, o.document_id, o.ordinal, pk.purl, pk.version
+             FROM names n
+             JOIN packages pk ON pk.name_id = n.id
+             JOIN occurrences o ON o.package_id = pk.id
+             JOIN documents d ON d.id = o.document_id
+             JOIN product_versions pv ON pv.id = d.product_version_id
+             JOIN products p ON p.id = pv.product_id
+             WHERE n.name = ?1 AND {}
+             ORDER BY p.name, pv.version, pk.purl, o.ordinal",
+            CURRENT.replace('?', "?2")
+        ))?;
+        let rows = stmt.query_map(params![name_identity, as_of], |r| {
+            Ok(Candidate {
+                product: r.get(0)?,
+                version: r.get(1)?,
+                document: r.get(2)?,
+                ordinal: r.get(3)?,
+                purl: r.get(4)?,
+                package_version: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn resolve(&self, product: &str, version: Option<&str>, as_of: i64) -> Result<Option<DocRef>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT d.id, p.name, pv.version
+                 FROM documents d
+                 JOIN product_versions pv ON pv.id = d.product_version_id
+                 JOIN products p ON p.id = pv.product_id
+                 WHERE p.name = ?1 AND (?2 IS NULL OR pv.version = ?2) AND d.ingested_at <= ?3
+                 ORDER BY d.ingested_at DESC, d.id DESC LIMIT 1",
+                params![product, version, as_of],
+                |r| {
+                    Ok(DocRef {
+                        id: r.get(0)?,
+                        product: r.get(1)?,
+                        version: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn graph(&self, document: i64) -> Result<Graph> {
+        let conn = self.conn();
+        let subject: Option<i64> = conn.query_row(
+            "SELECT subject FROM documents WHERE id = ?",
+            [document],
+            |r| r.get(0),
+        )?;
+        let mut graph = Graph {
+            subject: subject.and_then(|s| u32::try_from(s).ok()),
+            ..Graph::default()
+        };
+        let mut stmt = conn.prepare_cached(
+            "SELECT o.ordinal, pk.purl, n.name, o.name, o.version
+             FROM occurrences o
+             LEFT JOIN packages pk ON pk.id = o.package_id
+             LEFT JOIN names n ON n.id = pk.name_id
+             WHERE o.document_id = ? ORDER BY o.ordinal",
+        )?;
+        let mut rows = stmt.query([document])?;
+        while let Some(r) = rows.next()? {
+            let ordinal: i64 = r.get(0)?;
+            if ordinal != crate::int(graph.nodes.len()) {
+                return Err(StoreError::Corrupt(format!(
+                    "document {document} misses component {}",
+                    graph.nodes.len()
+                )));
+            }
+            graph.nodes.push(crate::query::node(
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ));
+        }
+        let mut stmt =
+            conn.prepare_cached("SELECT src, dst, kind FROM edges WHERE document_id = ?")?;
+        let mut rows = stmt.query([document])?;
+        while let Some(r) = rows.next()? {
+            graph.edges.push((r.get(0)?, r.get(1)?, r.get(2)?));
+        }
+        Ok(graph)
+    }
+
+    fn incoming(&self, document: i64, ordinal: u32) -> Result<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT pk.purl, n.name, o.name, o.version, e.kind
+             FROM edges e
+             JOIN occurrences o ON o.document_id = e.document_id AND o.ordinal = e.src
+             LEFT JOIN packages pk ON pk.id = o.package_id
+             LEFT JOIN names n ON n.id = pk.name_id
+             WHERE e.document_id = ? AND e.dst = ?
+             ORDER BY e.src",
+        )?;
+        let rows = stmt.query_map(params![document, ordinal], |r| {
+            let node: Node = crate::query::node(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            Ok((node.label, r.get(4)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn raw(&self, document: i64) -> Result<Vec<u8>> {
+        let conn = self.conn();
+        let (codec, data): (String, Vec<u8>) = conn
+            .query_row(
+                "SELECT b.codec, b.data FROM documents d JOIN blobs b ON b.digest = d.digest
+                 WHERE d.id = ?",
+                [document],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("no document with id `{document}`")))?;
+        crate::query::decompress(&codec, &data)
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        let conn = self.conn();
+        let sizes: (i64, i64) = conn.query_row(
+            "SELECT COALESCE(SUM(size), 0), COALESCE(SUM(LENGTH(data)), 0) FROM blobs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(Stats {
+            backend: "sqlite",
+            location: self.location.clone(),
+            schema_version: conn.query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                [],
+                |r| r.get(0),
+            )?,
+            products: count(&conn, "SELECT COUNT(*) FROM products")?,
+            product_versions: count(&conn, "SELECT COUNT(*) FROM product_versions")?,
+            documents: count(&conn, "SELECT COUNT(*) FROM documents")?,
+            names: count(&conn, "SELECT COUNT(*) FROM names")?,
+            packages: count(&conn, "SELECT COUNT(*) FROM packages")?,
+            occurrences: count(&conn, "SELECT COUNT(*) FROM occurrences")?,
+            edges: count(&conn, "SELECT COUNT(*) FROM edges")?,
+            document_bytes: to_u64(sizes.0),
+            stored_bytes: to_u64(sizes.1),
+        })
+    }
+
+    fn check(&self) -> Result<CheckReport> {
+        let conn = self.conn();
+        let mut problems = Vec::new();
+        {
+            let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            for row in rows {
+                let row = row?;
+                if row != "ok" {
+                    problems.push(format!("sqlite integrity: {row}"));
+                }
+            }
+        }
+        {
+            let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(format!(
+                    "foreign key: a row of `{}` refers to a missing `{}`",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(2)?
+                ))
+            })?;
+            for row in rows {
+                problems.push(row?);
+            }
+        }
+        for (sql, what) in crate::query::INVARIANTS {
+            let mut stmt = conn.prepare(sql)?;
+            let rows = stmt.query_map([], |r| r.get::<_, i64>(0))?;
+            for id in rows {
+                problems.push(format!("document {}: {what}", id?));
+            }
+        }
+        let mut stmt = conn.prepare("SELECT digest, codec, data FROM blobs")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let digest: String = r.get(0)?;
+            let codec: String = r.get(1)?;
+            let data: Vec<u8> = r.get(2)?;
+            if let Some(p) = crate::query::check_blob(&digest, &codec, &data) {
+                problems.push(p);
+            }
+        }
+        Ok(CheckReport {
+            ok: problems.is_empty(),
+            checked: crate::query::CHECKED.to_vec(),
+            problems,
+        })
+    }
+}

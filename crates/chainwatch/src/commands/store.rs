@@ -1,0 +1,547 @@
+//! The portfolio commands: `ingest`, `products`, `query …`, `db …` and `sbom export`.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read as _, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use anyhow::Context as _;
+use chainwatch_store::{IngestOptions, IngestOutcome, Prepare, Store, StoreError};
+use serde::Serialize;
+
+use crate::cli::{AsOfArgs, Db, ExportArgs, Format, IngestArgs, ProductsArgs, Query};
+use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status};
+
+/// A store error, marked as the user's when their input is at fault (exit status 2).
+fn store_error(e: StoreError) -> anyhow::Error {
+    if e.is_input() {
+        anyhow::Error::new(InputError(e.to_string()))
+    } else {
+        anyhow::Error::new(e)
+    }
+}
+
+fn open(ctx: &Context) -> anyhow::Result<Store> {
+    Store::open(&ctx.db).map_err(store_error)
+}
+
+fn as_of(args: &AsOfArgs) -> anyhow::Result<Option<i64>> {
+    args.as_of
+        .as_deref()
+        .map(|t| {
+            chainwatch_store::parse_instant(t).ok_or_else(|| {
+                anyhow::Error::new(InputError(format!(
+                    "invalid `--as-of` time `{t}`: expected RFC 3339 (`2026-03-01T12:00:00Z`) or a date (`2026-03-01`)"
+                )))
+            })
+        })
+        .transpose()
+}
+
+/// `PRODUCT@VERSION` split at the last `@` (product names may start with `@`).
+fn product_version(spec: &str) -> (&str, Option<&str>) {
+    match spec.rsplit_once('@') {
+        Some((p, v)) if !p.is_empty() && !v.is_empty() => (p, Some(v)),
+        _ => (spec, None),
+    }
+}
+
+/// Files named by the arguments: directories are walked (sorted, hidden entries
+/// skipped, symbolic links to directories not followed).
+fn collect_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, String)>> {
+    fn walk(dir: &Path, out: &mut Vec<Result<PathBuf, (PathBuf, String)>>) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                out.push(Err((
+                    dir.to_path_buf(),
+                    format!("cannot read directory: {e}"),
+                )));
+                return;
+            }
+        };
+        let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries {
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => walk(&path, out),
+                Ok(t) if t.is_file() || t.is_symlink() && path.is_file() => out.push(Ok(path)),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() != "-" && p.is_dir() {
+            walk(p, &mut out);
+        } else {
+            out.push(Ok(p.clone()));
+        }
+    }
+    out
+}
+
+fn read_path(path: &Path) -> Result<Vec<u8>, String> {
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        return Ok(buf);
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
+}
+
+/// One line of `ingest --format json`. The field order is part of the interface.
+#[derive(Debug, Serialize)]
+struct IngestLine {
+    path: String,
+    /// `stored`, `unchanged` or `error`.
+    status: &'static str,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    outcome: Option<IngestOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+enum Stage {
+    Ready(Box<chainwatch_store::Prepared>),
+    Done(Result<IngestOutcome, StoreError>),
+    Unreadable(String),
+}
+
+pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status> {
+    let store = open(ctx)?;
+    let files = collect_files(&args.paths);
+    let options = IngestOptions {
+        product: args.product.clone(),
+        version: args.product_version.clone(),
+        ..IngestOptions::default()
+    };
+    let jobs = args
+        .jobs
+        .map_or_else(
+            || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            std::num::NonZeroUsize::get,
+        )
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut summary = Summary::default();
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut write_error: Option<io::Error> = None;
+    std::thread::scope(|scope| {
+        // Readers parse in parallel; this thread writes, in input order, one transaction
+        // per document. The channel is bounded so parsed documents cannot pile up.
+        let (tx, rx) = mpsc::sync_channel::<(usize, Stage)>(jobs);
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (files, next, store, options) = (&files, &next, &store, &options);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    let stage = match file {
+                        Err((_, message)) => Stage::Unreadable(message.clone()),
+                        Ok(path) => match read_path(path) {
+                            Err(message) => Stage::Unreadable(message),
+                            Ok(bytes) => match store.prepare(&bytes, options) {
+                                Ok(Prepare::Known(o)) => Stage::Done(Ok(o)),
+                                Ok(Prepare::Ready(p)) => Stage::Ready(p),
+                                Err(e) => Stage::Done(Err(e)),
+                            },
+                        },
+                    };
+                    if tx.send((i, stage)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut pending: BTreeMap<usize, Stage> = BTreeMap::new();
+        let mut emit = 0usize;
+        for (i, stage) in rx {
+            pending.insert(i, stage);
+            while let Some(stage) = pending.remove(&emit) {
+                let path = match &files[emit] {
+                    Ok(p) | Err((p, _)) if p.as_os_str() == "-" => "<stdin>".to_owned(),
+                    Ok(p) | Err((p, _)) => p.display().to_string(),
+                };
+                emit += 1;
+                let result = match stage {
+                    Stage::Ready(prepared) => store.ingest_prepared(&prepared),
+                    Stage::Done(r) => r,
+                    Stage::Unreadable(message) => Err(StoreError::NotFound(message)),
+                };
+                let line = summary.add(path, result);
+                if write_error.is_none()
+                    && let Err(e) = write_ingest_line(&mut out, &line, args.format)
+                {
+                    write_error = Some(e);
+                }
+            }
+        }
+    });
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    if args.format == Format::Human && !ctx.quiet {
+        writeln!(
+            out,
+            "{DIM}{} stored ({} components), {} unchanged, {} failed{DIM:#}",
+            summary.stored, summary.components, summary.unchanged, summary.failed
+        )?;
+    }
+    out.flush()?;
+    if summary.internal > 0 {
+        anyhow::bail!(
+            "{} documents could not be stored because of the store",
+            summary.internal
+        );
+    }
+    Ok(if summary.failed > 0 {
+        Status::BadInput
+    } else {
+        Status::Success
+    })
+}
+
+#[derive(Debug, Default)]
+struct Summary {
+    stored: usize,
+    unchanged: usize,
+    components: u64,
+    failed: usize,
+    /// Failures that are not the input's fault.
+    internal: usize,
+}
+
+impl Summary {
+    fn add(&mut self, path: String, result: Result<IngestOutcome, StoreError>) -> IngestLine {
+        match result {
+            Ok(o) => {
+                if o.stored {
+                    self.stored += 1;
+                    self.components += o.components;
+                } else {
+                    self.unchanged += 1;
+                }
+                IngestLine {
+                    path,
+                    status: if o.stored { "stored" } else { "unchanged" },
+                    outcome: Some(o),
+                    error: None,
+                }
+            }
+            Err(e) => {
+                self.failed += 1;
+                if !e.is_input() {
+                    self.internal += 1;
+                }
+                IngestLine {
+                    path,
+                    status: "error",
+                    outcome: None,
+                    error: Some(e.to_string()),
+                }
+            }
+        }
+    }
+}
+
+fn write_ingest_line(out: &mut impl Write, line: &IngestLine, format: Format) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut *out, line)?;
+            writeln!(out)
+        }
+        Format::Human => match (&line.outcome, &line.error) {
+            (Some(o), _) => writeln!(
+                out,
+                "{}: {} {BOLD}{}@{}{BOLD:#} (document {}, {} components, {} edges)",
+                line.path,
+                if o.stored {
+                    "stored as"
+                } else {
+                    "already stored as"
+                },
+                o.product,
+                o.version,
+                o.document,
+                o.components,
+                o.edges
+            ),
+            (None, error) => writeln!(
+                out,
+                "{}: {ERROR}error{ERROR:#}: {}",
+                line.path,
+                error.as_deref().unwrap_or_default()
+            ),
+        },
+    }
+}
+
+pub(crate) fn products(ctx: &Context, args: &ProductsArgs) -> anyhow::Result<Status> {
+    let store = open(ctx)?;
+    let as_of = as_of(&args.as_of)?;
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if let Some(spec) = &args.product {
+        let (product, version) = product_version(spec);
+        let cutoff = as_of.unwrap_or(i64::MAX);
+        let docs: Vec<_> = store
+            .documents(product, version)
+            .map_err(store_error)?
+            .into_iter()
+            .filter(|d| chainwatch_store::parse_instant(&d.ingested).is_none_or(|t| t <= cutoff))
+            .collect();
+        match args.output.format {
+            Format::Json => {
+                serde_json::to_writer(&mut out, &docs)?;
+                writeln!(out)?;
+            }
+            Format::Human => {
+                for d in &docs {
+                    writeln!(
+                        out,
+                        "{BOLD}{}@{}{BOLD:#} document {}  {}  {} {}  {} components  {}",
+                        d.product,
+                        d.version,
+                        d.id,
+                        d.ingested,
+                        d.format,
+                        d.spec_version,
+                        d.components,
+                        d.digest
+                    )?;
+                }
+            }
+        }
+    } else {
+        let list = store.products(as_of).map_err(store_error)?;
+        match args.output.format {
+            Format::Json => {
+                serde_json::to_writer(&mut out, &list)?;
+                writeln!(out)?;
+            }
+            Format::Human => {
+                for p in &list {
+                    writeln!(
+                        out,
+                        "{BOLD}{}@{}{BOLD:#}  {} components  {} documents  {DIM}updated {}{DIM:#}",
+                        p.name, p.version, p.components, p.documents, p.updated
+                    )?;
+                }
+                if list.is_empty() && !ctx.quiet {
+                    writeln!(
+                        out,
+                        "{DIM}no products: store SBOMs with `chainwatch ingest`{DIM:#}"
+                    )?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(Status::Success)
+}
+
+pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
+    let store = open(ctx)?;
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let found = match command {
+        Query::WhoHas(args) => {
+            let rows = store
+                .who_has(&args.purl, args.range.as_deref(), as_of(&args.as_of)?)
+                .map_err(store_error)?;
+            match args.output.format {
+                Format::Json => {
+                    serde_json::to_writer(&mut out, &rows)?;
+                    writeln!(out)?;
+                }
+                Format::Human => {
+                    for r in &rows {
+                        writeln!(
+                            out,
+                            "{BOLD}{}@{}{BOLD:#}  {}",
+                            r.product, r.version, r.package
+                        )?;
+                    }
+                }
+            }
+            !rows.is_empty()
+        }
+        Query::Why(args) => {
+            let (product, version) = product_version(&args.product);
+            let paths = store
+                .why(
+                    product,
+                    version,
+                    &args.purl,
+                    args.max_paths,
+                    as_of(&args.as_of)?,
+                )
+                .map_err(store_error)?;
+            match args.output.format {
+                Format::Json => {
+                    serde_json::to_writer(&mut out, &paths)?;
+                    writeln!(out)?;
+                }
+                Format::Human => {
+                    for p in &paths {
+                        writeln!(
+                            out,
+                            "{BOLD}{}@{}{BOLD:#}: {}",
+                            p.product,
+                            p.version,
+                            p.path.join(" -> ")
+                        )?;
+                    }
+                }
+            }
+            !paths.is_empty()
+        }
+        Query::Dependents(args) => {
+            let rows = store
+                .dependents(&args.purl, args.range.as_deref(), as_of(&args.as_of)?)
+                .map_err(store_error)?;
+            match args.output.format {
+                Format::Json => {
+                    serde_json::to_writer(&mut out, &rows)?;
+                    writeln!(out)?;
+                }
+                Format::Human => {
+                    for r in &rows {
+                        writeln!(
+                            out,
+                            "{BOLD}{}@{}{BOLD:#}  {} -[{}]-> {}",
+                            r.product, r.version, r.dependent, r.kind, r.package
+                        )?;
+                    }
+                }
+            }
+            !rows.is_empty()
+        }
+        Query::Diff(args) => {
+            let d = store
+                .diff(&args.product, &args.from, &args.to, as_of(&args.as_of)?)
+                .map_err(store_error)?;
+            drop(out);
+            return super::sbom::render_diff(&d, args.output.format);
+        }
+    };
+    out.flush()?;
+    Ok(if found {
+        Status::Success
+    } else {
+        Status::Findings
+    })
+}
+
+pub(crate) fn db(ctx: &Context, command: &Db) -> anyhow::Result<Status> {
+    let store = open(ctx)?;
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let status = match command {
+        Db::Migrate(o) => {
+            let report = store.migrate().map_err(store_error)?;
+            match o.format {
+                Format::Json => {
+                    serde_json::to_writer(&mut out, &report)?;
+                    writeln!(out)?;
+                }
+                Format::Human => writeln!(
+                    out,
+                    "schema version {} ({} {})",
+                    report.to,
+                    store.backend(),
+                    store.location()
+                )?,
+            }
+            Status::Success
+        }
+        Db::Check(o) => {
+            let report = store.check().map_err(store_error)?;
+            match o.format {
+                Format::Json => {
+                    serde_json::to_writer(&mut out, &report)?;
+                    writeln!(out)?;
+                }
+                Format::Human => {
+                    for p in &report.problems {
+                        writeln!(out, "{ERROR}problem{ERROR:#}: {p}")?;
+                    }
+                    writeln!(
+                        out,
+                        "{}: {}",
+                        if report.ok { "ok" } else { "FAILED" },
+                        report.checked.join(", ")
+                    )?;
+                }
+            }
+            if report.ok {
+                Status::Success
+            } else {
+                Status::Findings
+            }
+        }
+        Db::Stats(o) => {
+            let stats = store.stats().map_err(store_error)?;
+            match o.format {
+                Format::Json => {
+                    serde_json::to_writer(&mut out, &stats)?;
+                    writeln!(out)?;
+                }
+                Format::Human => {
+                    writeln!(out, "{BOLD}{}{BOLD:#} {}", stats.backend, stats.location)?;
+                    for (k, v) in [
+                        (
+                            "schema version",
+                            u64::try_from(stats.schema_version).unwrap_or(0),
+                        ),
+                        ("products", stats.products),
+                        ("product versions", stats.product_versions),
+                        ("documents", stats.documents),
+                        ("package names", stats.names),
+                        ("packages", stats.packages),
+                        ("occurrences", stats.occurrences),
+                        ("edges", stats.edges),
+                        ("document bytes", stats.document_bytes),
+                        ("stored bytes", stats.stored_bytes),
+                    ] {
+                        writeln!(out, "{k:>16}  {v}")?;
+                    }
+                }
+            }
+            Status::Success
+        }
+    };
+    out.flush()?;
+    Ok(status)
+}
+
+pub(crate) fn export(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Status> {
+    let store = open(ctx)?;
+    let (product, version) = product_version(&args.product);
+    let (_, sbom) = store
+        .export(product, version, as_of(&args.as_of)?)
+        .map_err(store_error)?;
+    let text = chainwatch_sbom::write(&sbom, super::sbom::target(args.to))
+        .context("the format cannot be written")?;
+    match &args.output {
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+        Some(path) => super::sbom::write_atomically(path, text.as_bytes())?,
+    }
+    Ok(Status::Success)
+}
