@@ -250,8 +250,8 @@ impl Pg {
         let subject = doc.subject.map(i64::from);
         let inserted = tx.query_opt(
             "INSERT INTO documents (product_version_id, digest, format, spec_version, serial,
-                 created, subject, components, edges, ingested_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 created, subject, components, edges, ingested_at, self_named)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (product_version_id, digest) DO NOTHING
              RETURNING id",
             &[
@@ -265,6 +265,7 @@ impl Pg {
                 &components,
                 &edges,
                 &now,
+                &i32::from(doc.self_named),
             ],
         )?;
         let Some(inserted) = inserted else {
@@ -304,7 +305,7 @@ impl Pg {
                     .ok_or_else(|| StoreError::Corrupt(format!("name `{name}` was not stored")))?;
                 packages
                     .entry(purl.as_str())
-                    .or_insert((name_id, r.version.as_deref()));
+                    .or_insert((name_id, r.package_version.as_deref()));
             }
         }
         let mut package_ids: HashMap<String, i64> = HashMap::with_capacity(packages.len());
@@ -488,12 +489,16 @@ impl Backend for Pg {
     }
 
     fn find_digest(&self, digest: &str, naming: &Naming) -> Result<Option<IngestOutcome>> {
+        if naming.product.is_some() || naming.version.is_some() {
+            // Where an override puts the document is known only after parsing; the
+            // ingest transaction checks then.
+            return Ok(None);
+        }
         let row = self.conn()?.query_opt(
             &format!(
-                "{OUTCOME_SELECT} WHERE d.digest = $1 AND ($2::text IS NULL OR p.name = $2)
-                 AND ($3::text IS NULL OR pv.version = $3) ORDER BY d.id LIMIT 1"
+                "{OUTCOME_SELECT} WHERE d.digest = $1 AND d.self_named = 1 ORDER BY d.id LIMIT 1"
             ),
-            &[&digest, &naming.product, &naming.version],
+            &[&digest],
         )?;
         Ok(row.as_ref().map(outcome))
     }

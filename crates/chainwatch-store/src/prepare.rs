@@ -19,6 +19,8 @@ pub struct Row {
     pub bom_ref: String,
     pub name: String,
     pub version: Option<String>,
+    /// The version of the package: the purl's, else the component's.
+    pub package_version: Option<String>,
     /// The canonical purl, when the component has a valid one.
     pub purl: Option<String>,
     /// The canonical name identity of the purl.
@@ -54,6 +56,8 @@ pub struct Prepared {
     pub created: Option<String>,
     pub product: String,
     pub version: String,
+    /// Whether the document named its product and version (no override).
+    pub self_named: bool,
     /// Ordinal of the subject component.
     pub subject: Option<u32>,
     pub components: Vec<Row>,
@@ -170,7 +174,12 @@ pub(crate) fn from_sbom(
     let mut rows = Vec::with_capacity(components.len());
     for c in components {
         let purl = c.purl();
+        let package_version = purl
+            .as_ref()
+            .and_then(|p| p.version().map(str::to_owned))
+            .or_else(|| c.version.clone());
         let row = Row {
+            package_version,
             name: c.name.clone(),
             version: c
                 .version
@@ -220,6 +229,7 @@ pub(crate) fn from_sbom(
         spec_version: sbom.spec_version,
         serial: sbom.serial,
         created: sbom.created,
+        self_named: naming.product.is_none() && naming.version.is_none(),
         product,
         version,
         subject,

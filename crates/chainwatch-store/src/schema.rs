@@ -83,6 +83,9 @@ CREATE TABLE documents (
     components BIGINT NOT NULL,
     edges BIGINT NOT NULL,
     ingested_at BIGINT NOT NULL,
+    -- 1 when the product and version came from the document itself, 0 when the caller
+    -- named them: only the former let a digest alone say that a document is stored.
+    self_named INTEGER NOT NULL,
     UNIQUE (product_version_id, digest)
 );
 CREATE INDEX documents_current ON documents (product_version_id, ingested_at, id);

@@ -168,13 +168,17 @@ impl Backend for Sqlite {
 
     fn find_digest(&self, digest: &str, naming: &Naming) -> Result<Option<IngestOutcome>> {
         let conn = self.conn();
+        if naming.product.is_some() || naming.version.is_some() {
+            // Where an override puts the document is known only after parsing; the
+            // ingest transaction checks then.
+            return Ok(None);
+        }
         stored_outcome(
             &conn,
             &format!(
-                "{OUTCOME_SELECT} WHERE d.digest = ?1 AND (?2 IS NULL OR p.name = ?2)
-                 AND (?3 IS NULL OR pv.version = ?3) ORDER BY d.id LIMIT 1"
+                "{OUTCOME_SELECT} WHERE d.digest = ? AND d.self_named = 1 ORDER BY d.id LIMIT 1"
             ),
-            params![digest, naming.product, naming.version],
+            params![digest],
         )
     }
 
@@ -220,8 +224,8 @@ impl Backend for Sqlite {
         )?;
         tx.execute(
             "INSERT INTO documents (product_version_id, digest, format, spec_version, serial,
-                 created, subject, components, edges, ingested_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 created, subject, components, edges, ingested_at, self_named)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 pv,
                 doc.digest,
@@ -232,7 +236,8 @@ impl Backend for Sqlite {
                 doc.subject,
                 crate::int(doc.components.len()),
                 crate::int(doc.edges.len()),
-                now
+                now,
+                i64::from(doc.self_named)
             ],
         )?;
         let document = tx.last_insert_rowid();
@@ -276,7 +281,7 @@ impl Backend for Sqlite {
                                     names.insert(name, id);
                                     id
                                 };
-                                add_package.execute(params![purl, name_id, row.version])?;
+                                add_package.execute(params![purl, name_id, row.package_version])?;
                                 tx.last_insert_rowid()
                             };
                             packages.insert(purl, id);

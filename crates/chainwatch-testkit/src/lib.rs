@@ -43,3 +43,45 @@ pub fn corpus() -> Option<PathBuf> {
 pub fn corpus_path(relative: &str) -> Option<PathBuf> {
     corpus().map(|c| c.join(relative))
 }
+
+/// The PostgreSQL server tests use: `CHAINWATCH_TEST_PG`, else the local one
+/// (`postgres://postgres@127.0.0.1:5432/test`). `None` (after saying so on stderr) when
+/// it does not answer and we are not in CI.
+///
+/// # Panics
+/// When `CI=true` and the server cannot be reached: CI must test against it.
+pub fn postgres_url() -> Option<String> {
+    use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+    let url = std::env::var("CHAINWATCH_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    // host:port of the URL, for a quick reachability probe.
+    let authority = url
+        .split_once("://")
+        .map_or(url.as_str(), |(_, rest)| rest)
+        .split(['/', '?'])
+        .next()
+        .unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let host_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    let reachable = host_port
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|addr: SocketAddr| {
+            TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(3)).is_ok()
+        });
+    if reachable {
+        return Some(url);
+    }
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(
+        !in_ci,
+        "PostgreSQL is not reachable at `{host_port}` and CI=true: start it (scripts/services.sh) or set CHAINWATCH_TEST_PG"
+    );
+    eprintln!("skipped: PostgreSQL is not reachable at `{host_port}` (set CHAINWATCH_TEST_PG)");
+    None
+}

@@ -1,0 +1,576 @@
+//! The store's behaviour, run against both backends: SQLite in a temporary directory and
+//! PostgreSQL (each test in its own schema; see `chainwatch_testkit::postgres_url`).
+
+use chainwatch_store::{IngestOptions, Store};
+use serde_json::json;
+
+/// A test's store and what to clean up after it.
+struct Db {
+    store: Store,
+    location: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = &self.pg_schema
+            && let Ok(mut client) = postgres::Client::connect(url, postgres::NoTls)
+        {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
+}
+
+fn sqlite() -> Db {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let location = dir.path().join("store.db").display().to_string();
+    Db {
+        store: Store::open(&location).expect("open SQLite store"),
+        location,
+        _dir: Some(dir),
+        pg_schema: None,
+    }
+}
+
+fn postgres(test: &str) -> Option<Db> {
+    let url = chainwatch_testkit::postgres_url()?;
+    let schema = format!("cw_{test}_{}", std::process::id());
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .expect("drop old schema");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let location = format!("{url}{sep}schema={schema}");
+    Some(Db {
+        store: Store::open(&location).expect("open PostgreSQL store"),
+        location,
+        _dir: None,
+        pg_schema: Some((url, schema)),
+    })
+}
+
+/// Runs each named test against SQLite and PostgreSQL.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_backend {
+            $(#[test] fn $name() { super::$name(&super::sqlite()); })*
+        }
+        mod postgres_backend {
+            $(#[test] fn $name() {
+                if let Some(db) = super::postgres(stringify!($name)) { super::$name(&db); }
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    ingest_is_idempotent_and_keeps_history,
+    overrides_name_the_product,
+    who_has_uses_each_ecosystems_versions,
+    why_finds_shortest_paths_first,
+    dependents_across_the_portfolio,
+    as_of_looks_back,
+    export_and_diff_read_the_stored_copy,
+    unusable_documents_change_nothing,
+    check_finds_broken_documents,
+    concurrent_ingest_stores_each_document_once,
+    migrations_are_recorded_and_newer_schemas_refused,
+    real_sboms_ingest_and_export,
+);
+
+/// A CycloneDX document: `components` as (bom-ref, purl), `deps` as (ref, refs).
+fn cdx(
+    product: &str,
+    version: &str,
+    components: &[(&str, &str)],
+    deps: &[(&str, &[&str])],
+) -> Vec<u8> {
+    let comps: Vec<_> = components
+        .iter()
+        .map(|(r, purl)| {
+            let name = purl
+                .rsplit('/')
+                .next()
+                .and_then(|n| n.split('@').next())
+                .unwrap_or(r);
+            let version = purl
+                .rsplit_once('@')
+                .map(|(_, v)| v.split('?').next().unwrap_or(v));
+            json!({"type": "library", "bom-ref": r, "name": name, "version": version, "purl": purl})
+        })
+        .collect();
+    let deps: Vec<_> = deps
+        .iter()
+        .map(|(r, on)| json!({"ref": r, "dependsOn": on}))
+        .collect();
+    serde_json::to_vec_pretty(&json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "application", "bom-ref": "root",
+                                   "name": product, "version": version}},
+        "components": comps,
+        "dependencies": deps,
+    }))
+    .expect("json")
+}
+
+fn shop(version: &str, urllib3: &str) -> Vec<u8> {
+    cdx(
+        "shop",
+        version,
+        &[
+            ("requests", "pkg:pypi/requests@2.32.3"),
+            ("urllib3", &format!("pkg:pypi/urllib3@{urllib3}")),
+            ("idna", "pkg:pypi/idna@3.7"),
+            ("botocore", "pkg:pypi/botocore@1.34.0"),
+            (
+                "liblzma",
+                "pkg:deb/debian/liblzma5@5.6.1-1?arch=amd64&distro=debian-12&upstream=xz-utils",
+            ),
+            ("untracked", "pkg:pypi/six@1.16.0"),
+        ],
+        &[
+            ("root", &["requests", "botocore"]),
+            ("requests", &["urllib3", "idna"]),
+            ("botocore", &["urllib3"]),
+        ],
+    )
+}
+
+fn ingest(db: &Db, doc: &[u8]) -> chainwatch_store::IngestOutcome {
+    db.store
+        .ingest(doc, &IngestOptions::default())
+        .expect("ingest")
+}
+
+fn ingest_is_idempotent_and_keeps_history(db: &Db) {
+    let first = ingest(db, &shop("1.0", "1.26.5"));
+    assert!(first.stored);
+    assert_eq!(
+        (first.product.as_str(), first.version.as_str()),
+        ("shop", "1.0")
+    );
+    assert_eq!((first.components, first.edges), (7, 5));
+    let before = db.store.stats().expect("stats");
+
+    let again = ingest(db, &shop("1.0", "1.26.5"));
+    assert!(!again.stored, "the same document twice is a no-op");
+    assert_eq!(again.document, first.document);
+    assert_eq!(db.store.stats().expect("stats"), before);
+
+    // A new SBOM for the same product version: kept, and now the current one.
+    let newer = ingest(db, &shop("1.0", "1.26.18"));
+    assert!(newer.stored);
+    let products = db.store.products(None).expect("products");
+    assert_eq!(products.len(), 1);
+    assert_eq!((products[0].documents, products[0].components), (2, 7));
+    let history = db.store.documents("shop", Some("1.0")).expect("history");
+    assert_eq!(
+        history.iter().map(|d| d.id).collect::<Vec<_>>(),
+        [first.document, newer.document]
+    );
+    let rows = db
+        .store
+        .who_has("pkg:pypi/urllib3", None, None)
+        .expect("who-has");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].package, "pkg:pypi/urllib3@1.26.18");
+    assert!(db.store.check().expect("check").ok);
+}
+
+fn overrides_name_the_product(db: &Db) {
+    let doc = shop("1.0", "1.26.5");
+    let options = IngestOptions {
+        product: Some("payments-api".into()),
+        version: Some("2.4.1".into()),
+        ..IngestOptions::default()
+    };
+    let a = db.store.ingest(&doc, &options).expect("ingest");
+    assert_eq!(
+        (a.product.as_str(), a.version.as_str()),
+        ("payments-api", "2.4.1")
+    );
+    // The same bytes under their own name are another document; the stored copy is shared.
+    let b = ingest(db, &doc);
+    assert!(b.stored);
+    assert_eq!(b.product, "shop");
+    let again = db.store.ingest(&doc, &options).expect("ingest");
+    assert!(!again.stored);
+    let stats = db.store.stats().expect("stats");
+    assert_eq!((stats.documents, stats.products), (2, 2));
+    assert_eq!(stats.packages, 6, "packages are deduplicated by purl");
+    // A document without subject or name needs a product.
+    let nameless = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}"#;
+    let err = db
+        .store
+        .ingest(nameless, &IngestOptions::default())
+        .expect_err("no product");
+    assert!(err.is_input(), "{err}");
+}
+
+fn who_has_uses_each_ecosystems_versions(db: &Db) {
+    ingest(db, &shop("1.0", "1.26.5"));
+    ingest(db, &shop("2.0", "2.0.7"));
+    let names = |rows: Vec<chainwatch_store::WhoHas>| {
+        rows.into_iter()
+            .map(|r| format!("{}@{} {}", r.product, r.version, r.package))
+            .collect::<Vec<_>>()
+    };
+    let who = |purl: &str, range: Option<&str>| {
+        names(db.store.who_has(purl, range, None).expect("who-has"))
+    };
+    // Name identity: PEP 503 normalization of the question.
+    assert_eq!(who("pkg:pypi/URLLib3", None).len(), 2);
+    // PEP 440 equality: 2.0.7 == 2.0.7.0.
+    assert_eq!(
+        who("pkg:pypi/urllib3@2.0.7.0", None),
+        ["shop@2.0 pkg:pypi/urllib3@2.0.7"]
+    );
+    assert_eq!(
+        who("pkg:pypi/urllib3", Some("vers:pypi/>=1.26.0|<1.26.18")),
+        ["shop@1.0 pkg:pypi/urllib3@1.26.5"]
+    );
+    // Lexical order would put 1.26.5 above 1.26.18; PEP 440 does not.
+    assert!(
+        who("pkg:pypi/urllib3", Some("vers:pypi/>=1.26.18"))
+            .iter()
+            .all(|r| r.contains("2.0.7"))
+    );
+    // Debian ordering and qualifiers: the binary package with its distro qualifiers.
+    assert_eq!(
+        who(
+            "pkg:deb/debian/liblzma5",
+            Some("vers:deb/>=5.6.0|<5.6.1+really5.4.5-1")
+        )
+        .len(),
+        2
+    );
+    assert!(who("pkg:deb/debian/liblzma5", Some("vers:deb/>=5.6.2")).is_empty());
+    assert!(who("pkg:npm/urllib3", None).is_empty());
+    for (purl, range) in [
+        ("not a purl", None),
+        ("pkg:pypi/x", Some("bad")),
+        ("pkg:pypi/x@1", Some("vers:pypi/>=1")),
+    ] {
+        let err = db.store.who_has(purl, range, None).expect_err("invalid");
+        assert!(err.is_input(), "{err}");
+    }
+}
+
+fn why_finds_shortest_paths_first(db: &Db) {
+    ingest(
+        db,
+        &cdx(
+            "app",
+            "1",
+            &[
+                ("a", "pkg:npm/a@1.0.0"),
+                ("b", "pkg:npm/b@1.0.0"),
+                ("c", "pkg:npm/c@1.0.0"),
+                ("t", "pkg:npm/target@2.0.0"),
+                ("loose", "pkg:npm/loose@1.0.0"),
+            ],
+            &[
+                ("root", &["a", "b"]),
+                ("a", &["c", "t"]),
+                ("b", &["c"]),
+                ("c", &["t", "a"]),
+            ],
+        ),
+    );
+    let paths: Vec<String> = db
+        .store
+        .why("app", None, "pkg:npm/target", 10, None)
+        .expect("why")
+        .into_iter()
+        .map(|p| {
+            p.path
+                .join(" > ")
+                .replace("pkg:npm/", "")
+                .replace("@1.0.0", "")
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "app@1 > a > target@2.0.0",
+            "app@1 > a > c > target@2.0.0",
+            "app@1 > b > c > target@2.0.0",
+            "app@1 > b > c > a > target@2.0.0",
+        ]
+    );
+    let one = db
+        .store
+        .why("app", Some("1"), "pkg:npm/target@2.0.0", 1, None)
+        .expect("why");
+    assert_eq!(one.len(), 1);
+    assert!(
+        db.store
+            .why("app", None, "pkg:npm/target@3.0.0", 10, None)
+            .expect("why")
+            .is_empty()
+    );
+    // Listed but not connected: a direct member of the product.
+    let loose = db
+        .store
+        .why("app", None, "pkg:npm/loose", 10, None)
+        .expect("why");
+    assert_eq!(loose[0].path, ["app@1", "pkg:npm/loose@1.0.0"]);
+    let err = db
+        .store
+        .why("nope", None, "pkg:npm/a", 10, None)
+        .expect_err("no product");
+    assert!(err.is_input());
+}
+
+fn dependents_across_the_portfolio(db: &Db) {
+    ingest(db, &shop("1.0", "1.26.5"));
+    let rows = db
+        .store
+        .dependents("pkg:pypi/urllib3", None, None)
+        .expect("dependents");
+    let deps: Vec<&str> = rows.iter().map(|r| r.dependent.as_str()).collect();
+    assert_eq!(
+        deps,
+        ["pkg:pypi/requests@2.32.3", "pkg:pypi/botocore@1.34.0"]
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.kind == "depends-on" && r.product == "shop")
+    );
+    assert!(
+        db.store
+            .dependents("pkg:pypi/six", None, None)
+            .expect("dependents")
+            .is_empty()
+    );
+}
+
+fn as_of_looks_back(db: &Db) {
+    ingest(db, &shop("1.0", "1.26.5"));
+    let between = chainwatch_store::now_micros();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    ingest(db, &shop("1.0", "1.26.18"));
+    let at = |t: Option<i64>| {
+        db.store
+            .who_has("pkg:pypi/urllib3", None, t)
+            .expect("who-has")[0]
+            .package
+            .clone()
+    };
+    assert_eq!(at(None), "pkg:pypi/urllib3@1.26.18");
+    assert_eq!(at(Some(between)), "pkg:pypi/urllib3@1.26.5");
+    assert!(db.store.products(Some(0)).expect("products").is_empty());
+    assert_eq!(
+        db.store.products(Some(between)).expect("products")[0].documents,
+        1
+    );
+    let (info, _) = db
+        .store
+        .export("shop", None, Some(between))
+        .expect("export");
+    assert_eq!(info.components, 7);
+}
+
+fn export_and_diff_read_the_stored_copy(db: &Db) {
+    let original = shop("1.0", "1.26.5");
+    ingest(db, &original);
+    ingest(db, &shop("1.1", "2.0.7"));
+    let (info, sbom) = db.store.export("shop", Some("1.0"), None).expect("export");
+    assert_eq!(info.digest, chainwatch_store::digest_hex(&original));
+    assert_eq!(db.store.raw_document(info.id).expect("raw"), original);
+    for format in [
+        chainwatch_sbom::Format::CycloneDxJson,
+        chainwatch_sbom::Format::CycloneDxXml,
+        chainwatch_sbom::Format::SpdxJson,
+        chainwatch_sbom::Format::SpdxTagValue,
+    ] {
+        let text = chainwatch_sbom::write(&sbom, format).expect("writable");
+        let back =
+            chainwatch_sbom::parse(text.as_bytes(), &chainwatch_sbom::ReadOptions::default())
+                .expect("reads back");
+        let purls = |s: &chainwatch_sbom::Sbom| {
+            let mut p: Vec<_> = s.components.iter().filter_map(|c| c.purl.clone()).collect();
+            p.sort();
+            p
+        };
+        assert_eq!(purls(&back), purls(&sbom), "{format}");
+    }
+    let d = db.store.diff("shop", "1.0", "1.1", None).expect("diff");
+    let changed: Vec<_> = d
+        .changed
+        .iter()
+        .map(|c| format!("{} {:?} {:?}", c.identity, c.from, c.to))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "application:shop Some(\"1.0\") Some(\"1.1\")",
+            "pkg:pypi/urllib3 Some(\"1.26.5\") Some(\"2.0.7\")"
+        ]
+    );
+    assert!(
+        db.store
+            .diff("shop", "1.0", "9", None)
+            .expect_err("missing")
+            .is_input()
+    );
+}
+
+fn unusable_documents_change_nothing(db: &Db) {
+    ingest(db, &shop("1.0", "1.26.5"));
+    let before = db.store.stats().expect("stats");
+    let mut inputs: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.6\",\"components\":[".to_vec(),
+        b"<html>not an sbom</html>".to_vec(),
+        b"\x1f\x8b\x08\x00garbage".to_vec(),
+    ];
+    if let Some(corpus) = chainwatch_testkit::corpus() {
+        for rel in [
+            "real-sboms/trustify/adversarial/bomb.bz2",
+            "real-sboms/guac/invalid-cyclonedx.xml",
+        ] {
+            inputs.push(std::fs::read(corpus.join(rel)).expect("corpus file"));
+        }
+    }
+    for input in &inputs {
+        let err = db
+            .store
+            .ingest(input, &IngestOptions::default())
+            .expect_err("unusable");
+        assert!(err.is_input(), "{err}");
+    }
+    assert_eq!(db.store.stats().expect("stats"), before);
+    assert!(db.store.check().expect("check").ok);
+}
+
+fn check_finds_broken_documents(db: &Db) {
+    ingest(db, &shop("1.0", "1.26.5"));
+    assert!(db.store.check().expect("check").ok);
+    // Break the store behind chainwatch's back: remove one component of the document.
+    let sql = "DELETE FROM occurrences WHERE ordinal = 3";
+    if let Some((url, schema)) = &db.pg_schema {
+        let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+        client
+            .batch_execute(&format!("SET search_path TO {schema}; {sql}"))
+            .expect("delete");
+    } else {
+        let conn = rusqlite::Connection::open(&db.location).expect("open");
+        conn.execute_batch(sql).expect("delete");
+    }
+    let report = db.store.check().expect("check");
+    assert!(!report.ok);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("component count")),
+        "{:?}",
+        report.problems
+    );
+}
+
+fn concurrent_ingest_stores_each_document_once(db: &Db) {
+    let docs: Vec<Vec<u8>> = (0..24)
+        .map(|i| shop(&format!("1.{i}"), &format!("1.26.{}", i % 5)))
+        .collect();
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            let (docs, location) = (&docs, &db.location);
+            scope.spawn(move || {
+                // Each thread its own store handle (its own connections), like processes.
+                let store = Store::open(location).expect("open");
+                for i in 0..docs.len() {
+                    let doc = &docs[(i + t * 7) % docs.len()];
+                    store
+                        .ingest(doc, &IngestOptions::default())
+                        .expect("ingest");
+                }
+            });
+        }
+    });
+    let stats = db.store.stats().expect("stats");
+    assert_eq!((stats.documents, stats.product_versions), (24, 24));
+    assert_eq!(stats.occurrences, 24 * 7);
+    assert!(db.store.check().expect("check").ok);
+}
+
+fn migrations_are_recorded_and_newer_schemas_refused(db: &Db) {
+    let latest = chainwatch_store::schema::latest();
+    assert_eq!(db.store.schema_version().expect("version"), latest);
+    let again = db.store.migrate().expect("migrate");
+    assert!(again.applied.is_empty());
+    assert_eq!((again.from, again.to), (latest, latest));
+    let sql = format!(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES ({}, 'future', 0)",
+        latest + 1
+    );
+    if let Some((url, schema)) = &db.pg_schema {
+        let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+        client
+            .batch_execute(&format!("SET search_path TO {schema}; {sql}"))
+            .expect("insert");
+    } else {
+        rusqlite::Connection::open(&db.location)
+            .expect("open")
+            .execute_batch(&sql)
+            .expect("insert");
+    }
+    let err = Store::open(&db.location).expect_err("newer schema");
+    assert!(
+        matches!(err, chainwatch_store::StoreError::SchemaTooNew { .. }),
+        "{err}"
+    );
+}
+
+fn real_sboms_ingest_and_export(db: &Db) {
+    let Some(corpus) = chainwatch_testkit::corpus() else {
+        return;
+    };
+    let mut files = Vec::new();
+    let mut stack = vec![corpus.join("real-sboms")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("corpus").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let (mut stored, mut refused) = (0, 0);
+    for (i, path) in files.iter().enumerate() {
+        let bytes = std::fs::read(path).expect("read");
+        // Every file under its own product, so documents that share a subject stay apart.
+        let options = IngestOptions {
+            product: Some(format!("p{i}")),
+            ..IngestOptions::default()
+        };
+        match db.store.ingest(&bytes, &options) {
+            Ok(o) => {
+                stored += 1;
+                let (info, sbom) = db
+                    .store
+                    .export(&o.product, Some(&o.version), None)
+                    .expect("export");
+                assert_eq!(
+                    info.components,
+                    sbom.components.len() as u64,
+                    "{}",
+                    path.display()
+                );
+            }
+            Err(e) => {
+                assert!(e.is_input(), "{}: {e}", path.display());
+                refused += 1;
+            }
+        }
+    }
+    eprintln!("real SBOMs: {stored} stored, {refused} refused");
+    assert!(stored >= 100, "{stored} stored");
+    let report = db.store.check().expect("check");
+    assert!(report.ok, "{:?}", report.problems);
+}
