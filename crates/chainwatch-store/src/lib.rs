@@ -22,6 +22,7 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod graph;
 mod postgres;
 mod prepare;
 mod query;
@@ -233,9 +234,12 @@ pub(crate) trait Backend: Send + Sync {
     fn documents(&self, product: &str, version: Option<&str>) -> Result<Vec<DocumentInfo>>;
     fn candidates(&self, name_identity: &str, as_of: i64) -> Result<Vec<Candidate>>;
     fn resolve(&self, product: &str, version: Option<&str>, as_of: i64) -> Result<Option<DocRef>>;
+    /// A document's components and edges.
     fn graph(&self, document: i64) -> Result<Graph>;
-    /// Components with an edge into `ordinal`: (label, edge kind).
-    fn incoming(&self, document: i64, ordinal: u32) -> Result<Vec<(String, String)>>;
+    /// A document's edges only.
+    fn edges(&self, document: i64) -> Result<Vec<(u32, u32, String)>>;
+    /// Some components of a document, by ordinal.
+    fn nodes(&self, document: i64, ordinals: &[u32]) -> Result<Vec<(u32, Node)>>;
     /// The decompressed document.
     fn raw(&self, document: i64) -> Result<Vec<u8>>;
     fn stats(&self) -> Result<Stats>;
@@ -319,18 +323,33 @@ impl Store {
     /// The first half of [`Store::ingest`], which needs no write access and can run on
     /// many threads: reads the document and makes its rows, unless it is already stored.
     pub fn prepare(&self, bytes: &[u8], options: &IngestOptions) -> Result<Prepare> {
-        let text = chainwatch_sbom::text_of(bytes, &options.read)?;
-        let format = chainwatch_sbom::detect_format(&text)?;
-        let digest = digest_hex(text.as_bytes());
+        self.prepare_from(bytes, options)
+    }
+
+    /// [`Store::prepare`] for input the store may free as soon as it is parsed, which
+    /// lowers peak memory for large documents by the size of the input.
+    pub fn prepare_owned(&self, bytes: Vec<u8>, options: &IngestOptions) -> Result<Prepare> {
+        self.prepare_from(bytes, options)
+    }
+
+    fn prepare_from<B: AsRef<[u8]>>(&self, bytes: B, options: &IngestOptions) -> Result<Prepare> {
         let naming = Naming {
             product: options.product.clone(),
             version: options.version.clone(),
         };
-        if let Some(existing) = self.backend.find_digest(&digest, &naming)? {
-            return Ok(Prepare::Known(existing));
-        }
-        Ok(Prepare::Ready(Box::new(prepare::prepare(
-            &text, format, digest, &naming,
+        let (sbom, raw, size, digest) = {
+            let text = chainwatch_sbom::text_of(bytes.as_ref(), &options.read)?;
+            let format = chainwatch_sbom::detect_format(&text)?;
+            let digest = digest_hex(text.as_bytes());
+            if let Some(existing) = self.backend.find_digest(&digest, &naming)? {
+                return Ok(Prepare::Known(existing));
+            }
+            let (sbom, raw) = prepare::parse_and_pack(&text, format)?;
+            (sbom, raw, text.len() as u64, digest)
+        };
+        drop(bytes);
+        Ok(Prepare::Ready(Box::new(prepare::from_sbom(
+            sbom, digest, raw, size, &naming,
         )?)))
     }
 

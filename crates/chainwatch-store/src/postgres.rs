@@ -5,7 +5,7 @@
 //! concurrent ingesters wait for each other instead of deadlocking; serialization
 //! failures and deadlocks are retried.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
 
@@ -246,7 +246,7 @@ impl Pg {
             &[&doc.digest, &size, &doc.raw],
         )?;
         let components = i64::try_from(doc.components.len()).unwrap_or(i64::MAX);
-        let edges = i64::try_from(doc.edges.len()).unwrap_or(i64::MAX);
+        let edges = crate::int(doc.edge_count);
         let subject = doc.subject.map(i64::from);
         let inserted = tx.query_opt(
             "INSERT INTO documents (product_version_id, digest, format, spec_version, serial,
@@ -275,48 +275,25 @@ impl Pg {
         };
         let document: i64 = inserted.get(0);
 
-        // Names and packages: deduplicated, sorted, inserted in bulk.
-        let names: BTreeSet<&str> = doc
-            .components
-            .iter()
-            .filter(|r| r.purl.is_some())
-            .filter_map(|r| r.name_identity.as_deref())
-            .collect();
-        let names: Vec<&str> = names.into_iter().collect();
-        let mut name_ids: HashMap<String, i64> = HashMap::with_capacity(names.len());
-        if !names.is_empty() {
-            tx.execute(
-                "INSERT INTO names (name) SELECT t.name FROM unnest($1::text[]) AS t(name)
-                 ORDER BY t.name ON CONFLICT (name) DO NOTHING",
-                &[&names],
-            )?;
-            for row in tx.query(
-                "SELECT n.id, n.name FROM names n JOIN unnest($1::text[]) AS t(name) ON t.name = n.name",
-                &[&names],
-            )? {
-                name_ids.insert(row.get(1), row.get(0));
-            }
-        }
-        let mut packages: BTreeMap<&str, (i64, Option<&str>)> = BTreeMap::new();
+        // Packages: deduplicated, sorted (so concurrent ingesters queue instead of
+        // deadlocking), inserted in bulk.
+        let mut packages: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::new();
         for r in &doc.components {
             if let (Some(purl), Some(name)) = (&r.purl, &r.name_identity) {
-                let name_id = *name_ids
-                    .get(name.as_str())
-                    .ok_or_else(|| StoreError::Corrupt(format!("name `{name}` was not stored")))?;
                 packages
                     .entry(purl.as_str())
-                    .or_insert((name_id, r.package_version.as_deref()));
+                    .or_insert((name.as_str(), r.package_version.as_deref()));
             }
         }
         let mut package_ids: HashMap<String, i64> = HashMap::with_capacity(packages.len());
         if !packages.is_empty() {
             let purls: Vec<&str> = packages.keys().copied().collect();
-            let name_col: Vec<i64> = packages.values().map(|v| v.0).collect();
+            let name_col: Vec<&str> = packages.values().map(|v| v.0).collect();
             let version_col: Vec<Option<&str>> = packages.values().map(|v| v.1).collect();
             tx.execute(
-                "INSERT INTO packages (purl, name_id, version)
-                 SELECT t.purl, t.name_id, t.version
-                 FROM unnest($1::text[], $2::bigint[], $3::text[]) AS t(purl, name_id, version)
+                "INSERT INTO packages (purl, name, version)
+                 SELECT t.purl, t.name, t.version
+                 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(purl, name, version)
                  ORDER BY t.purl ON CONFLICT (purl) DO NOTHING",
                 &[&purls, &name_col, &version_col],
             )?;
@@ -367,16 +344,10 @@ impl Pg {
             writer.write(&values)?;
         }
         writer.finish()?;
-        if !doc.edges.is_empty() {
-            let sink =
-                tx.copy_in("COPY edges (document_id, src, dst, kind) FROM STDIN (FORMAT binary)")?;
-            let mut writer =
-                BinaryCopyInWriter::new(sink, &[Type::INT8, Type::INT8, Type::INT8, Type::TEXT]);
-            for e in &doc.edges {
-                writer.write(&[&document, &i64::from(e.from), &i64::from(e.to), &e.kind])?;
-            }
-            writer.finish()?;
-        }
+        tx.execute(
+            "INSERT INTO graphs (document_id, data) VALUES ($1, $2)",
+            &[&document, &doc.graph],
+        )?;
         Ok(IngestOutcome {
             stored: true,
             document,
@@ -385,7 +356,7 @@ impl Pg {
             format: crate::format_name(doc.format).to_owned(),
             digest: doc.digest.clone(),
             components: doc.components.len() as u64,
-            edges: doc.edges.len() as u64,
+            edges: doc.edge_count as u64,
         })
     }
 }
@@ -566,13 +537,12 @@ impl Backend for Pg {
         let rows = self.conn()?.query(
             &format!(
                 "SELECT p.name, pv.version, o.document_id, o.ordinal, pk.purl, pk.version
-                 FROM names n
-                 JOIN packages pk ON pk.name_id = n.id
+                 FROM packages pk
                  JOIN occurrences o ON o.package_id = pk.id
                  JOIN documents d ON d.id = o.document_id
                  JOIN product_versions pv ON pv.id = d.product_version_id
                  JOIN products p ON p.id = pv.product_id
-                 WHERE n.name = $1 AND {}
+                 WHERE pk.name = $1 AND {}
                  ORDER BY p.name, pv.version, pk.purl, o.ordinal",
                 current("$2")
             ),
@@ -620,10 +590,9 @@ impl Backend for Pg {
             ..Graph::default()
         };
         for r in conn.query(
-            "SELECT o.ordinal, pk.purl, n.name, o.name, o.version
+            "SELECT o.ordinal, pk.purl, pk.name, o.name, o.version
              FROM occurrences o
              LEFT JOIN packages pk ON pk.id = o.package_id
-             LEFT JOIN names n ON n.id = pk.name_id
              WHERE o.document_id = $1 ORDER BY o.ordinal",
             &[&document],
         )? {
@@ -635,33 +604,35 @@ impl Backend for Pg {
             }
             graph.nodes.push(node(&r, 1));
         }
-        for r in conn.query(
-            "SELECT src, dst, kind FROM edges WHERE document_id = $1",
-            &[&document],
-        )? {
-            let (src, dst): (i64, i64) = (r.get(0), r.get(1));
-            let (Ok(src), Ok(dst)) = (u32::try_from(src), u32::try_from(dst)) else {
-                return Err(StoreError::Corrupt(format!(
-                    "document {document}: bad edge"
-                )));
-            };
-            graph.edges.push((src, dst, r.get(2)));
-        }
+        drop(conn);
+        graph.edges = self.edges(document)?;
         Ok(graph)
     }
 
-    fn incoming(&self, document: i64, ordinal: u32) -> Result<Vec<(String, String)>> {
-        let rows = self.conn()?.query(
-            "SELECT pk.purl, n.name, o.name, o.version, e.kind
-             FROM edges e
-             JOIN occurrences o ON o.document_id = e.document_id AND o.ordinal = e.src
-             LEFT JOIN packages pk ON pk.id = o.package_id
-             LEFT JOIN names n ON n.id = pk.name_id
-             WHERE e.document_id = $1 AND e.dst = $2
-             ORDER BY e.src",
-            &[&document, &i64::from(ordinal)],
+    fn edges(&self, document: i64) -> Result<Vec<(u32, u32, String)>> {
+        let row = self.conn()?.query_opt(
+            "SELECT data FROM graphs WHERE document_id = $1",
+            &[&document],
         )?;
-        Ok(rows.iter().map(|r| (node(r, 0).label, r.get(4))).collect())
+        row.map_or_else(|| Ok(Vec::new()), |r| crate::graph::decode(r.get(0)))
+    }
+
+    fn nodes(&self, document: i64, ordinals: &[u32]) -> Result<Vec<(u32, crate::Node)>> {
+        let wanted: Vec<i64> = ordinals.iter().map(|o| i64::from(*o)).collect();
+        let rows = self.conn()?.query(
+            "SELECT o.ordinal, pk.purl, pk.name, o.name, o.version
+             FROM occurrences o
+             LEFT JOIN packages pk ON pk.id = o.package_id
+             WHERE o.document_id = $1 AND o.ordinal = ANY($2)",
+            &[&document, &wanted],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let ordinal = u32::try_from(r.get::<_, i64>(0))
+                    .map_err(|_| StoreError::Corrupt("negative ordinal".into()))?;
+                Ok((ordinal, node(r, 1)))
+            })
+            .collect()
     }
 
     fn raw(&self, document: i64) -> Result<Vec<u8>> {
@@ -687,10 +658,16 @@ impl Backend for Pg {
         let products = count("products")?;
         let product_versions = count("product_versions")?;
         let documents = count("documents")?;
-        let names = count("names")?;
+        let names = count("(SELECT DISTINCT name FROM packages) AS n")?;
         let packages = count("packages")?;
         let occurrences = count("occurrences")?;
-        let edges = count("edges")?;
+        let edges: u64 = to_u64(
+            conn.query_one(
+                "SELECT CAST(COALESCE(SUM(edges), 0) AS BIGINT) FROM documents",
+                &[],
+            )?
+            .get(0),
+        );
         let sizes = conn.query_one(
             "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT),
                     CAST(COALESCE(SUM(LENGTH(data)), 0) AS BIGINT) FROM blobs",
@@ -746,6 +723,16 @@ impl Backend for Pg {
         for (sql, what) in crate::query::INVARIANTS {
             for row in conn.query(*sql, &[])? {
                 problems.push(format!("document {}: {what}", row.get::<_, i64>(0)));
+            }
+        }
+        for row in conn.query(
+            "SELECT d.id, d.components, d.edges, g.data
+             FROM documents d LEFT JOIN graphs g ON g.document_id = d.id",
+            &[],
+        )? {
+            let data: Option<&[u8]> = row.get(3);
+            if let Some(p) = crate::query::check_graph(row.get(0), row.get(1), row.get(2), data) {
+                problems.push(p);
             }
         }
         for row in conn.query("SELECT digest, codec, data FROM blobs", &[])? {

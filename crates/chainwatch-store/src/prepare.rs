@@ -1,7 +1,7 @@
 //! Turning a document into the rows the store keeps: done once, before any backend
 //! work, so both backends store exactly the same thing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Write as _;
 
 use chainwatch_sbom::{Component, Format, Sbom};
@@ -34,14 +34,6 @@ pub struct Row {
     pub source_file: Option<String>,
 }
 
-/// A dependency-graph edge between two components of one document, by ordinal.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct EdgeRow {
-    pub from: u32,
-    pub to: u32,
-    pub kind: String,
-}
-
 /// A document ready to store.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -61,7 +53,10 @@ pub struct Prepared {
     /// Ordinal of the subject component.
     pub subject: Option<u32>,
     pub components: Vec<Row>,
-    pub edges: Vec<EdgeRow>,
+    /// The number of distinct edges between components.
+    pub edge_count: usize,
+    /// The edges, encoded (`graph.rs`).
+    pub graph: Vec<u8>,
 }
 
 /// What names the product a document is stored under.
@@ -97,14 +92,9 @@ pub fn digest_hex(bytes: &[u8]) -> String {
     hex
 }
 
-/// Parses decoded document text and prepares its rows; compression runs on a second
-/// thread while the document is parsed.
-pub(crate) fn prepare(
-    text: &str,
-    format: Format,
-    digest: String,
-    naming: &Naming,
-) -> Result<Prepared, StoreError> {
+/// Parses decoded document text, compressing it on a second thread meanwhile: the
+/// document and its stored copy.
+pub(crate) fn parse_and_pack(text: &str, format: Format) -> Result<(Sbom, Vec<u8>), StoreError> {
     let (parsed, raw) = std::thread::scope(|scope| {
         let packer = scope.spawn(|| compress(text.as_bytes()));
         let parsed = chainwatch_sbom::read_text(text, format);
@@ -113,8 +103,7 @@ pub(crate) fn prepare(
             .unwrap_or_else(|_| Err(StoreError::Compression("compression failed".into())));
         (parsed, raw)
     });
-    let sbom = parsed?.sbom;
-    from_sbom(sbom, digest, raw?, text.len() as u64, naming)
+    Ok((parsed?.sbom, raw?))
 }
 
 fn source_file(c: &Component) -> Option<String> {
@@ -144,6 +133,31 @@ fn hashes(c: &Component) -> Option<String> {
     Some(out)
 }
 
+fn rows_of(components: Vec<Component>) -> Vec<Row> {
+    let mut rows = Vec::with_capacity(components.len());
+    for c in components {
+        let purl = c.purl();
+        let package_version = purl
+            .as_ref()
+            .and_then(|p| p.version().map(str::to_owned))
+            .or_else(|| c.version.clone());
+        rows.push(Row {
+            package_version,
+            name_identity: purl.as_ref().map(|p| p.package_name().canonical()),
+            purl: purl.map(|p| p.canonical().to_owned()),
+            kind: c.kind.as_str().to_owned(),
+            scope: c.scope.map(chainwatch_sbom::Scope::as_str),
+            license: c.effective_license(),
+            hashes: hashes(&c),
+            source_file: source_file(&c),
+            name: c.name,
+            version: c.version,
+            bom_ref: c.id,
+        });
+    }
+    rows
+}
+
 /// Rows from a parsed document (consumed, so its memory is given back as rows are made).
 pub(crate) fn from_sbom(
     mut sbom: Sbom,
@@ -170,57 +184,47 @@ pub(crate) fn from_sbom(
         .unwrap_or_else(|| UNVERSIONED.to_owned());
 
     let components = std::mem::take(&mut sbom.components);
-    let mut ordinals: HashMap<String, u32> = HashMap::with_capacity(components.len());
-    let mut rows = Vec::with_capacity(components.len());
-    for c in components {
-        let purl = c.purl();
-        let package_version = purl
-            .as_ref()
-            .and_then(|p| p.version().map(str::to_owned))
-            .or_else(|| c.version.clone());
-        let row = Row {
-            package_version,
-            name: c.name.clone(),
-            version: c
-                .version
-                .clone()
-                .or_else(|| purl.as_ref().and_then(|p| p.version().map(str::to_owned))),
-            name_identity: purl.as_ref().map(|p| p.package_name().canonical()),
-            purl: purl.map(|p| p.canonical().to_owned()),
-            kind: c.kind.as_str().to_owned(),
-            scope: c.scope.map(chainwatch_sbom::Scope::as_str),
-            license: c.effective_license(),
-            hashes: hashes(&c),
-            source_file: source_file(&c),
-            bom_ref: c.id,
-        };
-        let ordinal = u32::try_from(rows.len()).map_err(|_| StoreError::TooLarge)?;
-        // The first of duplicated ids wins, as in the readers.
-        ordinals.entry(row.bom_ref.clone()).or_insert(ordinal);
-        rows.push(row);
+    // Large documents: the two halves on two threads (purl parsing dominates).
+    let rows: Vec<Row> = if components.len() >= 20_000 {
+        let mut components = components;
+        let second = components.split_off(components.len() / 2);
+        let (mut a, b) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| rows_of(second));
+            let a = rows_of(components);
+            (a, other.join().unwrap_or_default())
+        });
+        a.extend(b);
+        a
+    } else {
+        rows_of(components)
+    };
+    if u32::try_from(rows.len()).is_err() {
+        return Err(StoreError::TooLarge);
+    }
+    // The first of duplicated ids wins, as in the readers.
+    let mut ordinals: HashMap<&str, u32> = HashMap::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        ordinals
+            .entry(row.bom_ref.as_str())
+            .or_insert(u32::try_from(i).unwrap_or(u32::MAX));
     }
     let subject = sbom
         .subject
         .as_deref()
         .and_then(|s| ordinals.get(s).copied());
-    let mut seen = HashSet::new();
-    let mut edges = Vec::new();
+    let mut edges = Vec::with_capacity(sbom.relationships.len());
     for r in std::mem::take(&mut sbom.relationships) {
         if r.kind == chainwatch_sbom::RelationshipKind::Describes {
             continue;
         }
-        let (Some(&from), Some(&to)) = (ordinals.get(&r.from), ordinals.get(&r.to)) else {
+        let (Some(&from), Some(&to)) = (ordinals.get(r.from.as_str()), ordinals.get(r.to.as_str()))
+        else {
             continue;
         };
-        let edge = EdgeRow {
-            from,
-            to,
-            kind: r.kind.as_str().to_owned(),
-        };
-        if seen.insert(edge.clone()) {
-            edges.push(edge);
-        }
+        edges.push((from, to, r.kind.as_str().to_owned()));
     }
+    drop(ordinals);
+    let graph = crate::graph::encode(&mut edges);
     Ok(Prepared {
         digest,
         raw,
@@ -234,6 +238,7 @@ pub(crate) fn from_sbom(
         version,
         subject,
         components: rows,
-        edges,
+        edge_count: edges.len(),
+        graph,
     })
 }

@@ -154,21 +154,39 @@ pub(crate) const INVARIANTS: &[(&str, &str)] = &[
         "component count differs from the stored components",
     ),
     (
-        "SELECT d.id FROM documents d WHERE d.edges <>
-             (SELECT COUNT(*) FROM edges e WHERE e.document_id = d.id)",
-        "edge count differs from the stored edges",
-    ),
-    (
-        "SELECT DISTINCT e.document_id FROM edges e JOIN documents d ON d.id = e.document_id
-             WHERE e.src < 0 OR e.dst < 0 OR e.src >= d.components OR e.dst >= d.components",
-        "an edge refers to a component the document does not have",
-    ),
-    (
         "SELECT d.id FROM documents d WHERE d.subject IS NOT NULL
              AND (d.subject < 0 OR d.subject >= d.components)",
         "the subject is not one of its components",
     ),
 ];
+
+/// A problem with a document's stored graph, if any.
+pub(crate) fn check_graph(
+    document: i64,
+    components: i64,
+    edges: i64,
+    data: Option<&[u8]>,
+) -> Option<String> {
+    let Some(data) = data else {
+        return Some(format!(
+            "document {document}: the dependency graph is missing"
+        ));
+    };
+    match crate::graph::decode(data) {
+        Err(e) => Some(format!("document {document}: {e}")),
+        Ok(list) if crate::int(list.len()) != edges => Some(format!(
+            "document {document}: edge count differs from the stored edges"
+        )),
+        Ok(list) => list
+            .iter()
+            .any(|(f, t, _)| i64::from(*f) >= components || i64::from(*t) >= components)
+            .then(|| {
+                format!(
+                    "document {document}: an edge refers to a component the document does not have"
+                )
+            }),
+    }
+}
 
 /// Edge kinds that `why` follows: dependencies and containment.
 fn followed(kind: &str) -> bool {
@@ -340,16 +358,30 @@ impl Store {
             if !filter.accepts(c.package_version.as_deref()) {
                 continue;
             }
-            for (dependent, kind) in self.backend.incoming(c.document, c.ordinal)? {
-                if followed(&kind) {
-                    out.push(Dependent {
-                        product: c.product.clone(),
-                        version: c.version.clone(),
-                        package: c.purl.clone(),
-                        dependent,
-                        kind,
-                    });
-                }
+            let incoming: Vec<(u32, String)> = self
+                .backend
+                .edges(c.document)?
+                .into_iter()
+                .filter(|(_, to, kind)| *to == c.ordinal && followed(kind))
+                .map(|(from, _, kind)| (from, kind))
+                .collect();
+            if incoming.is_empty() {
+                continue;
+            }
+            let ordinals: Vec<u32> = incoming.iter().map(|(f, _)| *f).collect();
+            let labels = self.backend.nodes(c.document, &ordinals)?;
+            for (from, kind) in incoming {
+                let dependent = labels
+                    .iter()
+                    .find(|(o, _)| *o == from)
+                    .map_or_else(|| format!("#{from}"), |(_, n)| n.label.clone());
+                out.push(Dependent {
+                    product: c.product.clone(),
+                    version: c.version.clone(),
+                    package: c.purl.clone(),
+                    dependent,
+                    kind,
+                });
             }
         }
         out.dedup();

@@ -90,17 +90,14 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_current ON documents (product_version_id, ingested_at, id);
 CREATE INDEX documents_digest ON documents (digest);
-CREATE TABLE names (
-    id {id},
-    name TEXT NOT NULL UNIQUE
-);
 CREATE TABLE packages (
     id {id},
     purl TEXT NOT NULL UNIQUE,
-    name_id BIGINT NOT NULL REFERENCES names (id),
+    -- The name identity (type, namespace, name) as a purl without version.
+    name TEXT NOT NULL,
     version TEXT
 );
-CREATE INDEX packages_name ON packages (name_id);
+CREATE INDEX packages_name ON packages (name);
 CREATE TABLE occurrences (
     document_id BIGINT NOT NULL REFERENCES documents (id),
     ordinal BIGINT NOT NULL,
@@ -116,14 +113,11 @@ CREATE TABLE occurrences (
     PRIMARY KEY (document_id, ordinal)
 ){without_rowid};
 CREATE INDEX occurrences_package ON occurrences (package_id, document_id);
-CREATE TABLE edges (
-    document_id BIGINT NOT NULL REFERENCES documents (id),
-    src BIGINT NOT NULL,
-    dst BIGINT NOT NULL,
-    kind TEXT NOT NULL,
-    PRIMARY KEY (document_id, src, dst, kind)
-){without_rowid};
-CREATE INDEX edges_reverse ON edges (document_id, dst)
+-- Each document's dependency graph as one value (see graph.rs): read whole, written once.
+CREATE TABLE graphs (
+    document_id BIGINT PRIMARY KEY REFERENCES documents (id),
+    data {blob} NOT NULL
+)
 ",
 }];
 

@@ -235,61 +235,66 @@ impl Backend for Sqlite {
                 doc.created,
                 doc.subject,
                 crate::int(doc.components.len()),
-                crate::int(doc.edges.len()),
+                crate::int(doc.edge_count),
                 now,
                 i64::from(doc.self_named)
             ],
         )?;
         let document = tx.last_insert_rowid();
         {
-            let mut names: HashMap<&str, i64> = HashMap::new();
-            let mut packages: HashMap<&str, i64> = HashMap::new();
-            let mut find_name = tx.prepare_cached("SELECT id FROM names WHERE name = ?")?;
-            let mut add_name = tx.prepare_cached("INSERT INTO names (name) VALUES (?)")?;
+            // Packages first, in purl order: index inserts land next to each other.
+            let mut wanted: Vec<(&str, &str, Option<&str>)> = doc
+                .components
+                .iter()
+                .filter_map(|r| match (&r.purl, &r.name_identity) {
+                    (Some(p), Some(n)) => {
+                        Some((p.as_str(), n.as_str(), r.package_version.as_deref()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            wanted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            wanted.dedup_by(|a, b| a.0 == b.0);
+            let mut packages: HashMap<&str, i64> = HashMap::with_capacity(wanted.len());
+            let mut add_package = tx.prepare_cached(
+                "INSERT INTO packages (purl, name, version) VALUES (?, ?, ?)
+                 ON CONFLICT (purl) DO NOTHING RETURNING id",
+            )?;
             let mut find_package = tx.prepare_cached("SELECT id FROM packages WHERE purl = ?")?;
-            let mut add_package = tx
-                .prepare_cached("INSERT INTO packages (purl, name_id, version) VALUES (?, ?, ?)")?;
+            // Look up first while most packages are known (a portfolio), insert first
+            // while most are new (a first or a huge document).
+            let (mut known, mut new) = (0u32, 0u32);
+            for (purl, name, version) in wanted {
+                let id = if new > known + 16 {
+                    let added = add_package
+                        .query_row(params![purl, name, version], |r| r.get::<_, i64>(0))
+                        .optional()?;
+                    if let Some(id) = added {
+                        new += 1;
+                        id
+                    } else {
+                        known += 1;
+                        find_package.query_row([purl], |r| r.get(0))?
+                    }
+                } else if let Some(id) = find_package
+                    .query_row([purl], |r| r.get::<_, i64>(0))
+                    .optional()?
+                {
+                    known += 1;
+                    id
+                } else {
+                    new += 1;
+                    add_package.query_row(params![purl, name, version], |r| r.get(0))?
+                };
+                packages.insert(purl, id);
+            }
             let mut add_occurrence = tx.prepare_cached(
                 "INSERT INTO occurrences (document_id, ordinal, package_id, bom_ref, name,
                      version, kind, scope, license, hashes, source_file)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )?;
             for (ordinal, row) in doc.components.iter().enumerate() {
-                let package = match (&row.purl, &row.name_identity) {
-                    (Some(purl), Some(name)) => {
-                        if let Some(&id) = packages.get(purl.as_str()) {
-                            Some(id)
-                        } else {
-                            let found = find_package
-                                .query_row([purl], |r| r.get::<_, i64>(0))
-                                .optional()?;
-                            let id = if let Some(id) = found {
-                                id
-                            } else {
-                                let name_id = if let Some(&id) = names.get(name.as_str()) {
-                                    id
-                                } else {
-                                    let found = find_name
-                                        .query_row([name], |r| r.get::<_, i64>(0))
-                                        .optional()?;
-                                    let id = if let Some(id) = found {
-                                        id
-                                    } else {
-                                        add_name.execute([name])?;
-                                        tx.last_insert_rowid()
-                                    };
-                                    names.insert(name, id);
-                                    id
-                                };
-                                add_package.execute(params![purl, name_id, row.package_version])?;
-                                tx.last_insert_rowid()
-                            };
-                            packages.insert(purl, id);
-                            Some(id)
-                        }
-                    }
-                    _ => None,
-                };
+                let package = row.purl.as_deref().and_then(|p| packages.get(p).copied());
                 add_occurrence.execute(params![
                     document,
                     crate::int(ordinal),
@@ -304,13 +309,11 @@ impl Backend for Sqlite {
                     row.source_file
                 ])?;
             }
-            let mut add_edge = tx.prepare_cached(
-                "INSERT INTO edges (document_id, src, dst, kind) VALUES (?, ?, ?, ?)",
-            )?;
-            for e in &doc.edges {
-                add_edge.execute(params![document, e.from, e.to, e.kind])?;
-            }
         }
+        tx.execute(
+            "INSERT INTO graphs (document_id, data) VALUES (?, ?)",
+            params![document, doc.graph],
+        )?;
         tx.commit()?;
         Ok(IngestOutcome {
             stored: true,
@@ -320,7 +323,7 @@ impl Backend for Sqlite {
             format: crate::format_name(doc.format).to_owned(),
             digest: doc.digest.clone(),
             components: doc.components.len() as u64,
-            edges: doc.edges.len() as u64,
+            edges: doc.edge_count as u64,
         })
     }
 
@@ -381,13 +384,12 @@ impl Backend for Sqlite {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT p.name, pv.version, o.document_id, o.ordinal, pk.purl, pk.version
-             FROM names n
-             JOIN packages pk ON pk.name_id = n.id
+             FROM packages pk
              JOIN occurrences o ON o.package_id = pk.id
              JOIN documents d ON d.id = o.document_id
              JOIN product_versions pv ON pv.id = d.product_version_id
              JOIN products p ON p.id = pv.product_id
-             WHERE n.name = ?1 AND {}
+             WHERE pk.name = ?1 AND {}
              ORDER BY p.name, pv.version, pk.purl, o.ordinal",
             CURRENT.replace('?', "?2")
         ))?;
@@ -438,10 +440,9 @@ impl Backend for Sqlite {
             ..Graph::default()
         };
         let mut stmt = conn.prepare_cached(
-            "SELECT o.ordinal, pk.purl, n.name, o.name, o.version
+            "SELECT o.ordinal, pk.purl, pk.name, o.name, o.version
              FROM occurrences o
              LEFT JOIN packages pk ON pk.id = o.package_id
-             LEFT JOIN names n ON n.id = pk.name_id
              WHERE o.document_id = ? ORDER BY o.ordinal",
         )?;
         let mut rows = stmt.query([document])?;
@@ -460,31 +461,50 @@ impl Backend for Sqlite {
                 r.get(4)?,
             ));
         }
-        let mut stmt =
-            conn.prepare_cached("SELECT src, dst, kind FROM edges WHERE document_id = ?")?;
-        let mut rows = stmt.query([document])?;
-        while let Some(r) = rows.next()? {
-            graph.edges.push((r.get(0)?, r.get(1)?, r.get(2)?));
-        }
+        drop(rows);
+        drop(stmt);
+        drop(conn);
+        graph.edges = self.edges(document)?;
         Ok(graph)
     }
 
-    fn incoming(&self, document: i64, ordinal: u32) -> Result<Vec<(String, String)>> {
+    fn edges(&self, document: i64) -> Result<Vec<(u32, u32, String)>> {
+        let conn = self.conn();
+        let data: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT data FROM graphs WHERE document_id = ?",
+                [document],
+                |r| r.get(0),
+            )
+            .optional()?;
+        data.map_or_else(|| Ok(Vec::new()), |d| crate::graph::decode(&d))
+    }
+
+    fn nodes(&self, document: i64, ordinals: &[u32]) -> Result<Vec<(u32, Node)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT pk.purl, n.name, o.name, o.version, e.kind
-             FROM edges e
-             JOIN occurrences o ON o.document_id = e.document_id AND o.ordinal = e.src
+            "SELECT pk.purl, pk.name, o.name, o.version
+             FROM occurrences o
              LEFT JOIN packages pk ON pk.id = o.package_id
-             LEFT JOIN names n ON n.id = pk.name_id
-             WHERE e.document_id = ? AND e.dst = ?
-             ORDER BY e.src",
+             WHERE o.document_id = ? AND o.ordinal = ?",
         )?;
-        let rows = stmt.query_map(params![document, ordinal], |r| {
-            let node: Node = crate::query::node(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-            Ok((node.label, r.get(4)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut out = Vec::with_capacity(ordinals.len());
+        for &ordinal in ordinals {
+            if let Some(node) = stmt
+                .query_row(params![document, ordinal], |r| {
+                    Ok(crate::query::node(
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                    ))
+                })
+                .optional()?
+            {
+                out.push((ordinal, node));
+            }
+        }
+        Ok(out)
     }
 
     fn raw(&self, document: i64) -> Result<Vec<u8>> {
@@ -519,10 +539,10 @@ impl Backend for Sqlite {
             products: count(&conn, "SELECT COUNT(*) FROM products")?,
             product_versions: count(&conn, "SELECT COUNT(*) FROM product_versions")?,
             documents: count(&conn, "SELECT COUNT(*) FROM documents")?,
-            names: count(&conn, "SELECT COUNT(*) FROM names")?,
+            names: count(&conn, "SELECT COUNT(DISTINCT name) FROM packages")?,
             packages: count(&conn, "SELECT COUNT(*) FROM packages")?,
             occurrences: count(&conn, "SELECT COUNT(*) FROM occurrences")?,
-            edges: count(&conn, "SELECT COUNT(*) FROM edges")?,
+            edges: count(&conn, "SELECT COALESCE(SUM(edges), 0) FROM documents")?,
             document_bytes: to_u64(sizes.0),
             stored_bytes: to_u64(sizes.1),
         })
@@ -559,6 +579,21 @@ impl Backend for Sqlite {
             let rows = stmt.query_map([], |r| r.get::<_, i64>(0))?;
             for id in rows {
                 problems.push(format!("document {}: {what}", id?));
+            }
+        }
+        {
+            let mut stmt = conn.prepare(
+                "SELECT d.id, d.components, d.edges, g.data
+                 FROM documents d LEFT JOIN graphs g ON g.document_id = d.id",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let data: Option<Vec<u8>> = r.get(3)?;
+                if let Some(p) =
+                    crate::query::check_graph(r.get(0)?, r.get(1)?, r.get(2)?, data.as_deref())
+                {
+                    problems.push(p);
+                }
             }
         }
         let mut stmt = conn.prepare("SELECT digest, codec, data FROM blobs")?;

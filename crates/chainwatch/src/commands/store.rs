@@ -151,7 +151,7 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                         Err((_, message)) => Stage::Unreadable(message.clone()),
                         Ok(path) => match read_path(path) {
                             Err(message) => Stage::Unreadable(message),
-                            Ok(bytes) => match store.prepare(&bytes, options) {
+                            Ok(bytes) => match store.prepare_owned(bytes, options) {
                                 Ok(Prepare::Known(o)) => Stage::Done(Ok(o)),
                                 Ok(Prepare::Ready(p)) => Stage::Ready(p),
                                 Err(e) => Stage::Done(Err(e)),

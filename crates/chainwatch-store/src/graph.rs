@@ -1,0 +1,107 @@
+//! A document's dependency graph, stored as one compact value per document: the edge
+//! kinds used, then every edge as varints `(from, to, kind)`, sorted. Loading one
+//! document's graph is one read; storing 1.5 million edges is one write.
+
+use crate::{Result, StoreError};
+
+/// Format version of the encoding.
+const VERSION: u8 = 1;
+
+fn put(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(u8::try_from(v & 0x7f).unwrap_or(0) | 0x80);
+        v >>= 7;
+    }
+    out.push(u8::try_from(v).unwrap_or(0));
+}
+
+fn get(data: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *data.get(*pos)?;
+        *pos += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Encodes edges given as `(from, to, kind)`; duplicates are dropped.
+pub(crate) fn encode(edges: &mut Vec<(u32, u32, String)>) -> Vec<u8> {
+    edges.sort_unstable();
+    edges.dedup();
+    let mut kinds: Vec<&str> = edges.iter().map(|e| e.2.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let mut out = Vec::with_capacity(edges.len() * 5 + 16);
+    out.push(VERSION);
+    put(&mut out, kinds.len() as u64);
+    for k in &kinds {
+        put(&mut out, k.len() as u64);
+        out.extend_from_slice(k.as_bytes());
+    }
+    put(&mut out, edges.len() as u64);
+    for (from, to, kind) in edges.iter() {
+        let k = kinds.binary_search(&kind.as_str()).unwrap_or(0);
+        put(&mut out, u64::from(*from));
+        put(&mut out, u64::from(*to));
+        put(&mut out, k as u64);
+    }
+    out
+}
+
+/// Decodes what [`encode`] wrote.
+pub(crate) fn decode(data: &[u8]) -> Result<Vec<(u32, u32, String)>> {
+    let bad = || StoreError::Corrupt("a stored dependency graph cannot be decoded".into());
+    if data.first() != Some(&VERSION) {
+        return Err(bad());
+    }
+    let mut pos = 1;
+    let n_kinds = usize::try_from(get(data, &mut pos).ok_or_else(bad)?).map_err(|_| bad())?;
+    let mut kinds = Vec::with_capacity(n_kinds.min(1024));
+    for _ in 0..n_kinds {
+        let len = usize::try_from(get(data, &mut pos).ok_or_else(bad)?).map_err(|_| bad())?;
+        let end = pos
+            .checked_add(len)
+            .filter(|e| *e <= data.len())
+            .ok_or_else(bad)?;
+        kinds.push(String::from_utf8(data[pos..end].to_vec()).map_err(|_| bad())?);
+        pos = end;
+    }
+    let n = usize::try_from(get(data, &mut pos).ok_or_else(bad)?).map_err(|_| bad())?;
+    let mut edges = Vec::with_capacity(n.min(data.len()));
+    for _ in 0..n {
+        let from = u32::try_from(get(data, &mut pos).ok_or_else(bad)?).map_err(|_| bad())?;
+        let to = u32::try_from(get(data, &mut pos).ok_or_else(bad)?).map_err(|_| bad())?;
+        let k = usize::try_from(get(data, &mut pos).ok_or_else(bad)?).map_err(|_| bad())?;
+        edges.push((from, to, kinds.get(k).ok_or_else(bad)?.clone()));
+    }
+    if pos != data.len() {
+        return Err(bad());
+    }
+    Ok(edges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let mut edges = vec![
+            (3, 1, "depends-on".to_owned()),
+            (0, 300_000, "contains".to_owned()),
+            (3, 1, "depends-on".to_owned()),
+            (u32::MAX, 0, "dev-depends-on".to_owned()),
+        ];
+        let data = encode(&mut edges);
+        assert_eq!(edges.len(), 3);
+        assert_eq!(decode(&data).unwrap(), edges);
+        assert!(decode(&data[..data.len() - 1]).is_err());
+        assert!(decode(&[]).is_err());
+        assert!(decode(&[1, 200]).is_err());
+        assert_eq!(decode(&encode(&mut Vec::new())).unwrap(), []);
+    }
+}
