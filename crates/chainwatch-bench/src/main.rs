@@ -5,6 +5,7 @@
 //! cargo run --release -p chainwatch-bench -- purl          # print the table
 //! cargo run --release -p chainwatch-bench -- purl --write  # and update docs/benchmarks.md
 //! cargo run --release -p chainwatch-bench -- generate 500000 big.cdx.json  # test data
+//! cargo run --release -p chainwatch-bench -- portfolio DIR   # 10,000 SBOMs × 500 components
 //! ```
 //!
 //! Benchmarks run on one thread. Peak RSS is the process's `VmHWM`, the same number
@@ -15,6 +16,7 @@
 mod machine;
 mod purl;
 mod sbom;
+mod store;
 mod versions;
 
 use anyhow::{Context as _, bail};
@@ -30,6 +32,19 @@ fn main() -> anyhow::Result<()> {
         println!("{path}: {n} components, {size} bytes");
         return Ok(());
     }
+    // `chainwatch-bench portfolio DIR`: the generated portfolio alone.
+    if let [cmd, dir] = &args[..]
+        && cmd == "portfolio"
+    {
+        store::generate_portfolio(std::path::Path::new(dir))?;
+        println!(
+            "{dir}: {} SBOMs × {} components from a pool of {}",
+            store::SBOMS,
+            store::COMPONENTS,
+            store::POOL
+        );
+        return Ok(());
+    }
     let write = args.iter().any(|a| a == "--write");
     let names: Vec<&str> = args
         .iter()
@@ -37,14 +52,17 @@ fn main() -> anyhow::Result<()> {
         .map(String::as_str)
         .collect();
     if names.is_empty() {
-        bail!("usage: chainwatch-bench <purl|versions|sbom>... [--write]");
+        bail!("usage: chainwatch-bench <purl|versions|sbom|store>... [--write]");
     }
     for name in names {
         let section = match name {
             "purl" => purl::run()?,
             "versions" => versions::run()?,
             "sbom" => sbom::run()?,
-            other => bail!("unknown benchmark `{other}`: expected `purl`, `versions` or `sbom`"),
+            "store" => store::run()?,
+            other => {
+                bail!("unknown benchmark `{other}`: expected `purl`, `versions`, `sbom` or `store`")
+            }
         };
         println!("{section}");
         if write {

@@ -128,10 +128,10 @@ fn derived(dir: &Path, from: &Input, format: Format, name: &str) -> anyhow::Resu
 }
 
 /// Wall time and peak RSS (MiB) of a command, from `/usr/bin/time -v`.
-struct Measured {
-    wall: Duration,
-    rss_mib: f64,
-    ok: bool,
+pub(crate) struct Measured {
+    pub(crate) wall: Duration,
+    pub(crate) rss_mib: f64,
+    pub(crate) ok: bool,
 }
 
 impl Input {
@@ -155,7 +155,7 @@ fn best_of_3(program: &str, args: &[&str], timeout: Duration) -> anyhow::Result<
     Ok(best)
 }
 
-fn time_v(program: &str, args: &[&str], timeout: Duration) -> anyhow::Result<Measured> {
+pub(crate) fn time_v(program: &str, args: &[&str], timeout: Duration) -> anyhow::Result<Measured> {
     let mut child = Command::new("/usr/bin/time")
         .arg("-v")
         .arg(program)
@@ -215,7 +215,7 @@ fn parse_clock(s: &str) -> Option<Duration> {
     Some(Duration::from_secs_f64(secs))
 }
 
-fn secs(d: Duration) -> String {
+pub(crate) fn secs(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s < 1.0 {
         format!("{:.0} ms", s * 1000.0)
@@ -224,7 +224,7 @@ fn secs(d: Duration) -> String {
     }
 }
 
-fn chainwatch_binary() -> anyhow::Result<PathBuf> {
+pub(crate) fn chainwatch_binary() -> anyhow::Result<PathBuf> {
     let root = chainwatch_testkit::workspace_root();
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet", "-p", "chainwatch"])

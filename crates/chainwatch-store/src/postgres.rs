@@ -474,8 +474,31 @@ impl Backend for Pg {
         Ok(row.as_ref().map(outcome))
     }
 
-    fn ingest(&self, doc: &Prepared) -> Result<IngestOutcome> {
-        self.with_tx(|tx| Self::ingest_once(tx, doc))
+    fn ingest_batch(&self, docs: &[&Prepared]) -> Result<Vec<Result<IngestOutcome>>> {
+        self.with_tx(|tx| {
+            let mut outcomes = Vec::with_capacity(docs.len());
+            for doc in docs {
+                // Each document in its own savepoint: one that fails (or is already
+                // stored) leaves no trace, the others commit together.
+                let mut sp = tx.transaction()?;
+                match Self::ingest_once(&mut sp, doc) {
+                    Ok(o) if o.stored => {
+                        sp.commit()?;
+                        outcomes.push(Ok(o));
+                    }
+                    // A deadlock or serialization failure aborts the whole transaction:
+                    // retry the batch.
+                    Err(StoreError::Postgres(e)) if is_transient(&e) => {
+                        return Err(StoreError::Postgres(e));
+                    }
+                    other => {
+                        sp.rollback()?;
+                        outcomes.push(other);
+                    }
+                }
+            }
+            Ok(outcomes)
+        })
     }
 
     fn products(&self, as_of: i64) -> Result<Vec<ProductSummary>> {

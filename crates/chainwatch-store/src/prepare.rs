@@ -2,7 +2,6 @@
 //! work, so both backends store exactly the same thing.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 
 use chainwatch_sbom::{Component, Format, Sbom};
 use sha2::{Digest as _, Sha256};
@@ -11,6 +10,9 @@ use crate::StoreError;
 
 /// The zstd level raw documents are kept at: fast, and SBOMs compress ~10×.
 const ZSTD_LEVEL: i32 = 3;
+
+/// Documents at least this large are compressed on a second thread while parsed.
+const PARALLEL_PACK: usize = 8 << 20;
 
 /// One component of a document, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,16 +71,24 @@ pub struct Naming {
 /// The version a product version gets when neither the document nor the caller gives one.
 pub const UNVERSIONED: &str = "unversioned";
 
-/// The zstd-compressed copy of `text` the store keeps.
+/// The zstd-compressed copy of `text` the store keeps. Each thread keeps its compression
+/// context (a few MiB of tables that would otherwise be set up for every document).
 pub(crate) fn compress(text: &[u8]) -> Result<Vec<u8>, StoreError> {
-    let mut encoder = zstd::Encoder::new(Vec::with_capacity(text.len() / 8), ZSTD_LEVEL)
-        .map_err(|e| StoreError::Compression(e.to_string()))?;
-    encoder
-        .write_all(text)
-        .map_err(|e| StoreError::Compression(e.to_string()))?;
-    encoder
-        .finish()
-        .map_err(|e| StoreError::Compression(e.to_string()))
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let err = |e: std::io::Error| StoreError::Compression(e.to_string());
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.is_none() {
+            *cell = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(err)?);
+        }
+        match cell.as_mut() {
+            Some(c) => c.compress(text).map_err(err),
+            None => Err(StoreError::Compression("no compressor".into())),
+        }
+    })
 }
 
 /// `sha256:` and the hex digest of `bytes`: a document's identity in the store.
@@ -95,6 +105,11 @@ pub fn digest_hex(bytes: &[u8]) -> String {
 /// Parses decoded document text, compressing it on a second thread meanwhile: the
 /// document and its stored copy.
 pub(crate) fn parse_and_pack(text: &str, format: Format) -> Result<(Sbom, Vec<u8>), StoreError> {
+    // Small documents are many, and already read on several threads: compress inline.
+    if text.len() < PARALLEL_PACK {
+        let raw = compress(text.as_bytes())?;
+        return Ok((chainwatch_sbom::read_text(text, format)?.sbom, raw));
+    }
     let (parsed, raw) = std::thread::scope(|scope| {
         let packer = scope.spawn(|| compress(text.as_bytes()));
         let parsed = chainwatch_sbom::read_text(text, format);

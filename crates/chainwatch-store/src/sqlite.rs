@@ -182,149 +182,32 @@ impl Backend for Sqlite {
         )
     }
 
-    fn ingest(&self, doc: &Prepared) -> Result<IngestOutcome> {
+    fn ingest_batch(&self, docs: &[&Prepared]) -> Result<Vec<Result<IngestOutcome>>> {
         let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = time::now_micros();
-        tx.execute(
-            "INSERT INTO products (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-            params![doc.product, now],
-        )?;
-        let product_id: i64 = tx.query_row(
-            "SELECT id FROM products WHERE name = ?",
-            params![doc.product],
-            |r| r.get(0),
-        )?;
-        tx.execute(
-            "INSERT INTO product_versions (product_id, version, created_at) VALUES (?, ?, ?)
-             ON CONFLICT (product_id, version) DO NOTHING",
-            params![product_id, doc.version, now],
-        )?;
-        let pv: i64 = tx.query_row(
-            "SELECT id FROM product_versions WHERE product_id = ? AND version = ?",
-            params![product_id, doc.version],
-            |r| r.get(0),
-        )?;
-        if let Some(existing) = stored_outcome(
-            &tx,
-            &format!("{OUTCOME_SELECT} WHERE d.product_version_id = ? AND d.digest = ?"),
-            params![pv, doc.digest],
-        )? {
-            // Dropping the transaction rolls back the product rows made above.
-            return Ok(existing);
-        }
-        tx.execute(
-            "INSERT INTO blobs (digest, codec, size, data) VALUES (?, 'zstd', ?, ?)
-             ON CONFLICT (digest) DO NOTHING",
-            params![
-                doc.digest,
-                i64::try_from(doc.raw_size).unwrap_or(i64::MAX),
-                doc.raw
-            ],
-        )?;
-        tx.execute(
-            "INSERT INTO documents (product_version_id, digest, format, spec_version, serial,
-                 created, subject, components, edges, ingested_at, self_named)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            params![
-                pv,
-                doc.digest,
-                crate::format_name(doc.format),
-                doc.spec_version,
-                doc.serial,
-                doc.created,
-                doc.subject,
-                crate::int(doc.components.len()),
-                crate::int(doc.edge_count),
-                now,
-                i64::from(doc.self_named)
-            ],
-        )?;
-        let document = tx.last_insert_rowid();
-        {
-            // Packages first, in purl order: index inserts land next to each other.
-            let mut wanted: Vec<(&str, &str, Option<&str>)> = doc
-                .components
+        // All documents in one transaction. Should one fail, the batch is rolled back
+        // and each document is tried alone, so one bad document costs only itself.
+        let batch = (|| -> Result<Vec<IngestOutcome>> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let outcomes = docs
                 .iter()
-                .filter_map(|r| match (&r.purl, &r.name_identity) {
-                    (Some(p), Some(n)) => {
-                        Some((p.as_str(), n.as_str(), r.package_version.as_deref()))
-                    }
-                    _ => None,
+                .map(|doc| ingest_one(&tx, doc))
+                .collect::<Result<Vec<_>>>()?;
+            tx.commit()?;
+            Ok(outcomes)
+        })();
+        match batch {
+            Ok(outcomes) => Ok(outcomes.into_iter().map(Ok).collect()),
+            Err(_) if docs.len() > 1 => Ok(docs
+                .iter()
+                .map(|doc| {
+                    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                    let outcome = ingest_one(&tx, doc)?;
+                    tx.commit()?;
+                    Ok(outcome)
                 })
-                .collect();
-            wanted.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            wanted.dedup_by(|a, b| a.0 == b.0);
-            let mut packages: HashMap<&str, i64> = HashMap::with_capacity(wanted.len());
-            let mut add_package = tx.prepare_cached(
-                "INSERT INTO packages (purl, name, version) VALUES (?, ?, ?)
-                 ON CONFLICT (purl) DO NOTHING RETURNING id",
-            )?;
-            let mut find_package = tx.prepare_cached("SELECT id FROM packages WHERE purl = ?")?;
-            // Look up first while most packages are known (a portfolio), insert first
-            // while most are new (a first or a huge document).
-            let (mut known, mut new) = (0u32, 0u32);
-            for (purl, name, version) in wanted {
-                let id = if new > known + 16 {
-                    let added = add_package
-                        .query_row(params![purl, name, version], |r| r.get::<_, i64>(0))
-                        .optional()?;
-                    if let Some(id) = added {
-                        new += 1;
-                        id
-                    } else {
-                        known += 1;
-                        find_package.query_row([purl], |r| r.get(0))?
-                    }
-                } else if let Some(id) = find_package
-                    .query_row([purl], |r| r.get::<_, i64>(0))
-                    .optional()?
-                {
-                    known += 1;
-                    id
-                } else {
-                    new += 1;
-                    add_package.query_row(params![purl, name, version], |r| r.get(0))?
-                };
-                packages.insert(purl, id);
-            }
-            let mut add_occurrence = tx.prepare_cached(
-                "INSERT INTO occurrences (document_id, ordinal, package_id, bom_ref, name,
-                     version, kind, scope, license, hashes, source_file)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )?;
-            for (ordinal, row) in doc.components.iter().enumerate() {
-                let package = row.purl.as_deref().and_then(|p| packages.get(p).copied());
-                add_occurrence.execute(params![
-                    document,
-                    crate::int(ordinal),
-                    package,
-                    row.bom_ref,
-                    row.name,
-                    row.version,
-                    row.kind,
-                    row.scope,
-                    row.license,
-                    row.hashes,
-                    row.source_file
-                ])?;
-            }
+                .collect()),
+            Err(e) => Ok(vec![Err(e)]),
         }
-        tx.execute(
-            "INSERT INTO graphs (document_id, data) VALUES (?, ?)",
-            params![document, doc.graph],
-        )?;
-        tx.commit()?;
-        Ok(IngestOutcome {
-            stored: true,
-            document,
-            product: doc.product.clone(),
-            version: doc.version.clone(),
-            format: crate::format_name(doc.format).to_owned(),
-            digest: doc.digest.clone(),
-            components: doc.components.len() as u64,
-            edges: doc.edge_count as u64,
-        })
     }
 
     fn products(&self, as_of: i64) -> Result<Vec<ProductSummary>> {
@@ -612,4 +495,130 @@ impl Backend for Sqlite {
             problems,
         })
     }
+}
+
+/// Stores one document with `tx` (a savepoint of the batch's transaction).
+fn ingest_one(tx: &Connection, doc: &Prepared) -> Result<IngestOutcome> {
+    let now = time::now_micros();
+    // Already stored for this product version: nothing to write.
+    if let Some(existing) = stored_outcome(
+        tx,
+        &format!("{OUTCOME_SELECT} WHERE p.name = ? AND pv.version = ? AND d.digest = ?"),
+        params![doc.product, doc.version, doc.digest],
+    )? {
+        return Ok(existing);
+    }
+    tx.execute(
+        "INSERT INTO products (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        params![doc.product, now],
+    )?;
+    let product_id: i64 = tx.query_row(
+        "SELECT id FROM products WHERE name = ?",
+        params![doc.product],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO product_versions (product_id, version, created_at) VALUES (?, ?, ?)
+         ON CONFLICT (product_id, version) DO NOTHING",
+        params![product_id, doc.version, now],
+    )?;
+    let pv: i64 = tx.query_row(
+        "SELECT id FROM product_versions WHERE product_id = ? AND version = ?",
+        params![product_id, doc.version],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO blobs (digest, codec, size, data) VALUES (?, 'zstd', ?, ?)
+         ON CONFLICT (digest) DO NOTHING",
+        params![
+            doc.digest,
+            i64::try_from(doc.raw_size).unwrap_or(i64::MAX),
+            doc.raw
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO documents (product_version_id, digest, format, spec_version, serial,
+             created, subject, components, edges, ingested_at, self_named)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            pv,
+            doc.digest,
+            crate::format_name(doc.format),
+            doc.spec_version,
+            doc.serial,
+            doc.created,
+            doc.subject,
+            crate::int(doc.components.len()),
+            crate::int(doc.edge_count),
+            now,
+            i64::from(doc.self_named)
+        ],
+    )?;
+    let document = tx.last_insert_rowid();
+    {
+        // Packages first, in purl order: index inserts land next to each other.
+        let mut wanted: Vec<(&str, &str, Option<&str>)> = doc
+            .components
+            .iter()
+            .filter_map(|r| match (&r.purl, &r.name_identity) {
+                (Some(p), Some(n)) => Some((p.as_str(), n.as_str(), r.package_version.as_deref())),
+                _ => None,
+            })
+            .collect();
+        wanted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        wanted.dedup_by(|a, b| a.0 == b.0);
+        let mut packages: HashMap<&str, i64> = HashMap::with_capacity(wanted.len());
+        // Within the write transaction a missing package cannot appear concurrently:
+        // look up, insert when missing.
+        let mut find_package = tx.prepare_cached("SELECT id FROM packages WHERE purl = ?")?;
+        let mut add_package =
+            tx.prepare_cached("INSERT INTO packages (purl, name, version) VALUES (?, ?, ?)")?;
+        for (purl, name, version) in wanted {
+            let found = find_package
+                .query_row([purl], |r| r.get::<_, i64>(0))
+                .optional()?;
+            let id = if let Some(id) = found {
+                id
+            } else {
+                add_package.execute(params![purl, name, version])?;
+                tx.last_insert_rowid()
+            };
+            packages.insert(purl, id);
+        }
+        let mut add_occurrence = tx.prepare_cached(
+            "INSERT INTO occurrences (document_id, ordinal, package_id, bom_ref, name,
+                 version, kind, scope, license, hashes, source_file)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )?;
+        for (ordinal, row) in doc.components.iter().enumerate() {
+            let package = row.purl.as_deref().and_then(|p| packages.get(p).copied());
+            add_occurrence.execute(params![
+                document,
+                crate::int(ordinal),
+                package,
+                row.bom_ref,
+                row.name,
+                row.version,
+                row.kind,
+                row.scope,
+                row.license,
+                row.hashes,
+                row.source_file
+            ])?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO graphs (document_id, data) VALUES (?, ?)",
+        params![document, doc.graph],
+    )?;
+    Ok(IngestOutcome {
+        stored: true,
+        document,
+        product: doc.product.clone(),
+        version: doc.version.clone(),
+        format: crate::format_name(doc.format).to_owned(),
+        digest: doc.digest.clone(),
+        components: doc.components.len() as u64,
+        edges: doc.edge_count as u64,
+    })
 }

@@ -5,6 +5,7 @@ use std::io::{self, Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use chainwatch_store::{IngestOptions, IngestOutcome, Prepare, Store, StoreError};
@@ -110,6 +111,13 @@ struct IngestLine {
     error: Option<String>,
 }
 
+/// Most documents written in one transaction.
+const BATCH_DOCUMENTS: usize = 64;
+/// Most components written in one transaction (a single larger document is one batch).
+const BATCH_COMPONENTS: usize = 100_000;
+/// How long the writer waits for more parsed documents before writing what it has.
+const BATCH_WAIT: Duration = Duration::from_millis(200);
+
 enum Stage {
     Ready(Box<chainwatch_store::Prepared>),
     Done(Result<IngestOutcome, StoreError>),
@@ -165,18 +173,81 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
             });
         }
         drop(tx);
+        // Documents are written in batches (one transaction, a savepoint each): up to
+        // BATCH_DOCUMENTS or BATCH_COMPONENTS, or what arrived within BATCH_WAIT.
         let mut pending: BTreeMap<usize, Stage> = BTreeMap::new();
         let mut emit = 0usize;
-        for (i, stage) in rx {
-            pending.insert(i, stage);
-            while let Some(stage) = pending.remove(&emit) {
-                let path = match &files[emit] {
+        let mut open = true;
+        while open || !pending.is_empty() {
+            let started = std::time::Instant::now();
+            let (mut docs, mut comps) = (0usize, 0usize);
+            let mut run: Vec<(usize, Stage)> = Vec::new();
+            loop {
+                while let Some(stage) = pending.remove(&emit) {
+                    if let Stage::Ready(p) = &stage {
+                        docs += 1;
+                        comps += p.components.len();
+                    }
+                    run.push((emit, stage));
+                    emit += 1;
+                }
+                let full = docs >= BATCH_DOCUMENTS || comps >= BATCH_COMPONENTS;
+                if full || !open || (!run.is_empty() && started.elapsed() >= BATCH_WAIT) {
+                    break;
+                }
+                let wait = BATCH_WAIT.saturating_sub(started.elapsed());
+                match rx.recv_timeout(if run.is_empty() {
+                    Duration::from_hours(1)
+                } else {
+                    wait
+                }) {
+                    Ok((i, stage)) => {
+                        pending.insert(i, stage);
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
+                }
+            }
+            if run.is_empty() {
+                continue;
+            }
+            let ready: Vec<&chainwatch_store::Prepared> = run
+                .iter()
+                .filter_map(|(_, s)| match s {
+                    Stage::Ready(p) => Some(&**p),
+                    _ => None,
+                })
+                .collect();
+            let mut stored = match store.ingest_prepared_batch(&ready) {
+                Ok(outcomes) => outcomes.into_iter().map(Some).collect::<Vec<_>>(),
+                Err(e) => {
+                    // Nothing of the batch was stored: say so for each document.
+                    let message = e.to_string();
+                    let input = e.is_input();
+                    ready
+                        .iter()
+                        .map(|_| {
+                            Some(Err(if input {
+                                StoreError::InvalidQuery(message.clone())
+                            } else {
+                                StoreError::Corrupt(message.clone())
+                            }))
+                        })
+                        .collect()
+                }
+            }
+            .into_iter();
+            drop(ready);
+            for (i, stage) in run {
+                let path = match &files[i] {
                     Ok(p) | Err((p, _)) if p.as_os_str() == "-" => "<stdin>".to_owned(),
                     Ok(p) | Err((p, _)) => p.display().to_string(),
                 };
-                emit += 1;
                 let result = match stage {
-                    Stage::Ready(prepared) => store.ingest_prepared(&prepared),
+                    Stage::Ready(_) => stored
+                        .next()
+                        .flatten()
+                        .unwrap_or_else(|| Err(StoreError::Corrupt("no outcome".into()))),
                     Stage::Done(r) => r,
                     Stage::Unreadable(message) => Err(StoreError::NotFound(message)),
                 };
