@@ -139,7 +139,7 @@ pub(crate) fn check_blob(digest: &str, codec: &str, data: &[u8]) -> Option<Strin
 /// What `check` verifies, for the report.
 pub(crate) const CHECKED: &[&str] = &[
     "database integrity",
-    "foreign keys",
+    "foreign keys (declared, and those of components)",
     "documents complete (component and edge counts)",
     "edges between components of their own document",
     "stored documents match their digests",
@@ -148,6 +148,17 @@ pub(crate) const CHECKED: &[&str] = &[
 /// Queries returning the ids of documents that break an invariant, with what is broken.
 /// Written once for both backends.
 pub(crate) const INVARIANTS: &[(&str, &str)] = &[
+    (
+        "SELECT DISTINCT o.document_id FROM occurrences o
+             LEFT JOIN documents d ON d.id = o.document_id WHERE d.id IS NULL",
+        "components stored for a document that does not exist",
+    ),
+    (
+        "SELECT DISTINCT o.document_id FROM occurrences o
+             LEFT JOIN packages p ON p.id = o.package_id
+             WHERE o.package_id IS NOT NULL AND p.id IS NULL",
+        "a component refers to a package that does not exist",
+    ),
     (
         "SELECT d.id FROM documents d WHERE d.components <>
              (SELECT COUNT(*) FROM occurrences o WHERE o.document_id = d.id)",

@@ -28,8 +28,14 @@ impl Migration {
                 "",
             ),
         };
-        self.sql
-            .split(';')
+        // `--` comments are dropped first, so that they may contain anything.
+        let sql: String = self
+            .sql
+            .lines()
+            .map(|l| l.split_once("--").map_or(l, |(code, _)| code))
+            .collect::<Vec<_>>()
+            .join("\n");
+        sql.split(';')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| {
@@ -98,10 +104,13 @@ CREATE TABLE packages (
     version TEXT
 );
 CREATE INDEX packages_name ON packages (name);
+-- Occurrences are written only by the transaction that writes their document and
+-- packages, in bulk: their references are not declared as foreign keys (a check per row
+-- would cost more than the row) but verified by `db check` (query.rs: INVARIANTS).
 CREATE TABLE occurrences (
-    document_id BIGINT NOT NULL REFERENCES documents (id),
+    document_id BIGINT NOT NULL,
     ordinal BIGINT NOT NULL,
-    package_id BIGINT REFERENCES packages (id),
+    package_id BIGINT,
     bom_ref TEXT NOT NULL,
     name TEXT NOT NULL,
     version TEXT,

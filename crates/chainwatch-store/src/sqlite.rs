@@ -21,6 +21,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_mins(2);
 
 pub(crate) struct Sqlite {
     conn: Mutex<Connection>,
+    /// A second connection for the reads that run beside a writer (whether a document
+    /// is already stored): WAL lets it read while the writer's transaction is open.
+    reader: Option<Mutex<Connection>>,
     location: String,
 }
 
@@ -43,7 +46,15 @@ impl Sqlite {
             location: location.clone(),
             message: e.to_string(),
         })?;
-        Self::configure(conn, location)
+        let mut store = Self::configure(conn, location)?;
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(BUSY_TIMEOUT)?;
+        reader.pragma_update(None, "foreign_keys", "ON")?;
+        store.reader = Some(Mutex::new(reader));
+        Ok(store)
     }
 
     pub(crate) fn open_in_memory() -> Result<Sqlite> {
@@ -62,8 +73,17 @@ impl Sqlite {
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Sqlite {
             conn: Mutex::new(conn),
+            reader: None,
             location,
         })
+    }
+
+    /// The reading connection (the main one for in-memory stores).
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.reader.as_ref().map_or_else(
+            || self.conn(),
+            |r| r.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -167,7 +187,7 @@ impl Backend for Sqlite {
     }
 
     fn find_digest(&self, digest: &str, naming: &Naming) -> Result<Option<IngestOutcome>> {
-        let conn = self.conn();
+        let conn = self.reader();
         if naming.product.is_some() || naming.version.is_some() {
             // Where an override puts the document is known only after parsing; the
             // ingest transaction checks then.
@@ -497,6 +517,24 @@ impl Backend for Sqlite {
     }
 }
 
+/// Occurrence rows per `INSERT` (11 parameters each, well below SQLite's limit).
+const OCCURRENCES_PER_STATEMENT: usize = 64;
+
+/// `INSERT INTO occurrences … VALUES (…), (…)…` for `n` rows.
+fn occurrence_insert(n: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO occurrences (document_id, ordinal, package_id, bom_ref, name, version, \
+         kind, scope, license, hashes, source_file) VALUES ",
+    );
+    for i in 0..n {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?)");
+    }
+    sql
+}
+
 /// Stores one document with `tx` (a savepoint of the batch's transaction).
 fn ingest_one(tx: &Connection, doc: &Prepared) -> Result<IngestOutcome> {
     let now = time::now_micros();
@@ -585,26 +623,33 @@ fn ingest_one(tx: &Connection, doc: &Prepared) -> Result<IngestOutcome> {
             };
             packages.insert(purl, id);
         }
-        let mut add_occurrence = tx.prepare_cached(
-            "INSERT INTO occurrences (document_id, ordinal, package_id, bom_ref, name,
-                 version, kind, scope, license, hashes, source_file)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )?;
-        for (ordinal, row) in doc.components.iter().enumerate() {
-            let package = row.purl.as_deref().and_then(|p| packages.get(p).copied());
-            add_occurrence.execute(params![
-                document,
-                crate::int(ordinal),
-                package,
-                row.bom_ref,
-                row.name,
-                row.version,
-                row.kind,
-                row.scope,
-                row.license,
-                row.hashes,
-                row.source_file
-            ])?;
+        // Many rows per statement: the per-statement work (binding aside) is shared.
+        let ids: Vec<Option<i64>> = doc
+            .components
+            .iter()
+            .map(|r| r.purl.as_deref().and_then(|p| packages.get(p).copied()))
+            .collect();
+        let mut start = 0;
+        while start < doc.components.len() {
+            let n = (doc.components.len() - start).min(OCCURRENCES_PER_STATEMENT);
+            let mut stmt = tx.prepare_cached(&occurrence_insert(n))?;
+            let mut i = 1;
+            for (ordinal, row) in doc.components.iter().enumerate().skip(start).take(n) {
+                stmt.raw_bind_parameter(i, document)?;
+                stmt.raw_bind_parameter(i + 1, crate::int(ordinal))?;
+                stmt.raw_bind_parameter(i + 2, ids[ordinal])?;
+                stmt.raw_bind_parameter(i + 3, &row.bom_ref)?;
+                stmt.raw_bind_parameter(i + 4, &row.name)?;
+                stmt.raw_bind_parameter(i + 5, &row.version)?;
+                stmt.raw_bind_parameter(i + 6, &row.kind)?;
+                stmt.raw_bind_parameter(i + 7, row.scope)?;
+                stmt.raw_bind_parameter(i + 8, &row.license)?;
+                stmt.raw_bind_parameter(i + 9, &row.hashes)?;
+                stmt.raw_bind_parameter(i + 10, &row.source_file)?;
+                i += 11;
+            }
+            stmt.raw_execute()?;
+            start += n;
         }
     }
     tx.execute(
