@@ -287,21 +287,40 @@ impl Pg {
         }
         let mut package_ids: HashMap<String, i64> = HashMap::with_capacity(packages.len());
         if !packages.is_empty() {
+            // Known packages first (an index probe each), then only the new ones are
+            // inserted; any that another process inserted meanwhile are read again.
             let purls: Vec<&str> = packages.keys().copied().collect();
-            let name_col: Vec<&str> = packages.values().map(|v| v.0).collect();
-            let version_col: Vec<Option<&str>> = packages.values().map(|v| v.1).collect();
-            tx.execute(
-                "INSERT INTO packages (purl, name, version)
-                 SELECT t.purl, t.name, t.version
-                 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(purl, name, version)
-                 ORDER BY t.purl ON CONFLICT (purl) DO NOTHING",
-                &[&purls, &name_col, &version_col],
-            )?;
-            for row in tx.query(
-                "SELECT p.id, p.purl FROM packages p JOIN unnest($1::text[]) AS t(purl) ON t.purl = p.purl",
-                &[&purls],
-            )? {
+            let find = "SELECT id, purl FROM packages WHERE purl = ANY($1::text[])";
+            for row in tx.query(find, &[&purls])? {
                 package_ids.insert(row.get(1), row.get(0));
+            }
+            let missing: Vec<(&str, &(&str, Option<&str>))> = packages
+                .iter()
+                .filter(|(purl, _)| !package_ids.contains_key(**purl))
+                .map(|(purl, v)| (*purl, v))
+                .collect();
+            if !missing.is_empty() {
+                let purl_col: Vec<&str> = missing.iter().map(|m| m.0).collect();
+                let name_col: Vec<&str> = missing.iter().map(|m| m.1.0).collect();
+                let version_col: Vec<Option<&str>> = missing.iter().map(|m| m.1.1).collect();
+                for row in tx.query(
+                    "INSERT INTO packages (purl, name, version)
+                     SELECT t.purl, t.name, t.version
+                     FROM unnest($1::text[], $2::text[], $3::text[]) AS t(purl, name, version)
+                     ORDER BY t.purl ON CONFLICT (purl) DO NOTHING RETURNING id, purl",
+                    &[&purl_col, &name_col, &version_col],
+                )? {
+                    package_ids.insert(row.get(1), row.get(0));
+                }
+                if package_ids.len() < packages.len() {
+                    let again: Vec<&str> = purl_col
+                        .into_iter()
+                        .filter(|p| !package_ids.contains_key(*p))
+                        .collect();
+                    for row in tx.query(find, &[&again])? {
+                        package_ids.insert(row.get(1), row.get(0));
+                    }
+                }
             }
         }
 
