@@ -246,6 +246,8 @@ pub(crate) trait Backend: Send + Sync {
     fn raw(&self, document: i64) -> Result<Vec<u8>>;
     fn stats(&self) -> Result<Stats>;
     fn check(&self) -> Result<CheckReport>;
+    /// Refreshes the query planner's statistics.
+    fn optimize(&self) -> Result<()>;
 }
 
 /// The portfolio store. Cheap to share between threads (`Send + Sync`).
@@ -419,6 +421,13 @@ impl Store {
 
     pub fn stats(&self) -> Result<Stats> {
         self.backend.stats()
+    }
+
+    /// Refreshes the query planner's statistics (SQLite `PRAGMA optimize`, PostgreSQL
+    /// `ANALYZE`): worth it after a large ingest, so queries use the indexes at once
+    /// instead of after the database's own background analysis.
+    pub fn optimize(&self) -> Result<()> {
+        self.backend.optimize()
     }
 
     /// Checks the database engine's own integrity and chainwatch's invariants (every

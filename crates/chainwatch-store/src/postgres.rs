@@ -165,6 +165,9 @@ impl Pg {
             location: self.location.clone(),
             message: e.to_string(),
         })?;
+        // Queries here are short: compiling them (JIT) costs more than it saves. Servers
+        // without the setting (PostgreSQL-compatible ones) are fine without it.
+        let _ = client.batch_execute("SET jit = off");
         if let Some(schema) = &self.schema {
             let q = quote_ident(schema);
             if let Err(e) = client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {q}")) {
@@ -735,6 +738,12 @@ impl Backend for Pg {
             document_bytes: to_u64(sizes.get(0)),
             stored_bytes: to_u64(sizes.get(1)),
         })
+    }
+
+    fn optimize(&self) -> Result<()> {
+        self.conn()?
+            .batch_execute("ANALYZE products, product_versions, documents, packages, occurrences")?;
+        Ok(())
     }
 
     fn check(&self) -> Result<CheckReport> {

@@ -451,6 +451,11 @@ impl Backend for Sqlite {
         })
     }
 
+    fn optimize(&self) -> Result<()> {
+        self.conn().execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002")?;
+        Ok(())
+    }
+
     fn check(&self) -> Result<CheckReport> {
         let conn = self.conn();
         let mut problems = Vec::new();

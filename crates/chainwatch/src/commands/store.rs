@@ -111,6 +111,9 @@ struct IngestLine {
     error: Option<String>,
 }
 
+/// Components stored by one run after which the planner statistics are refreshed.
+const OPTIMIZE_AFTER: u64 = 50_000;
+
 /// Most documents written in one transaction.
 const BATCH_DOCUMENTS: usize = 64;
 /// Most components written in one transaction (a single larger document is one batch).
@@ -262,6 +265,11 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
     });
     if let Some(e) = write_error {
         return Err(e.into());
+    }
+    // After a large ingest the planner's statistics are stale until the database's own
+    // background analysis runs: refresh them now so the next queries use the indexes.
+    if summary.components >= OPTIMIZE_AFTER {
+        store.optimize().map_err(store_error)?;
     }
     if args.format == Format::Human && !ctx.quiet {
         writeln!(
