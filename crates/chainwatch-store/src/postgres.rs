@@ -741,8 +741,9 @@ impl Backend for Pg {
     }
 
     fn optimize(&self) -> Result<()> {
-        self.conn()?
-            .batch_execute("ANALYZE products, product_versions, documents, packages, occurrences")?;
+        self.conn()?.batch_execute(
+            "ANALYZE products, product_versions, documents, packages, occurrences",
+        )?;
         Ok(())
     }
 

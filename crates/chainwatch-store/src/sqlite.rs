@@ -452,7 +452,8 @@ impl Backend for Sqlite {
     }
 
     fn optimize(&self) -> Result<()> {
-        self.conn().execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002")?;
+        self.conn()
+            .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002")?;
         Ok(())
     }
 
