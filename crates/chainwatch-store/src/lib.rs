@@ -32,7 +32,7 @@ mod time;
 
 use std::path::Path;
 
-use chainwatch_sbom::{Format, ReadError, ReadOptions};
+use chainwatch_sbom::{ReadError, ReadOptions};
 use serde::Serialize;
 
 pub use prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
@@ -233,7 +233,12 @@ pub(crate) trait Backend: Send + Sync {
     /// means none was stored; an inner one, that this document was not.
     fn ingest_batch(&self, docs: &[&Prepared]) -> Result<Vec<Result<IngestOutcome>>>;
     fn products(&self, as_of: i64) -> Result<Vec<ProductSummary>>;
-    fn documents(&self, product: &str, version: Option<&str>) -> Result<Vec<DocumentInfo>>;
+    fn documents(
+        &self,
+        product: &str,
+        version: Option<&str>,
+        as_of: i64,
+    ) -> Result<Vec<DocumentInfo>>;
     fn candidates(&self, name_identity: &str, as_of: i64) -> Result<Vec<Candidate>>;
     fn resolve(&self, product: &str, version: Option<&str>, as_of: i64) -> Result<Option<DocRef>>;
     /// A document's components and edges.
@@ -384,10 +389,26 @@ impl Store {
         self.backend.products(as_of.unwrap_or(i64::MAX))
     }
 
-    /// The documents (history) of a product, or of one of its versions, oldest first.
-    pub fn documents(&self, product: &str, version: Option<&str>) -> Result<Vec<DocumentInfo>> {
-        let docs = self.backend.documents(product, version)?;
-        if docs.is_empty() {
+    /// The documents (history) of a product, or of one of its versions, ingested up to
+    /// `as_of`, oldest first.
+    pub fn documents(
+        &self,
+        product: &str,
+        version: Option<&str>,
+        as_of: Option<i64>,
+    ) -> Result<Vec<DocumentInfo>> {
+        let docs = self
+            .backend
+            .documents(product, version, as_of.unwrap_or(i64::MAX))?;
+        // Looking back to before its first document is an empty history, not an unknown
+        // product.
+        if docs.is_empty()
+            && (as_of.is_none()
+                || self
+                    .backend
+                    .documents(product, version, i64::MAX)?
+                    .is_empty())
+        {
             return Err(StoreError::NotFound(not_found(product, version)));
         }
         Ok(docs)
@@ -407,7 +428,7 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("stored document {}: {e}", doc.id)))?;
         let info = self
             .backend
-            .documents(&doc.product, Some(&doc.version))?
+            .documents(&doc.product, Some(&doc.version), i64::MAX)?
             .into_iter()
             .find(|d| d.id == doc.id)
             .ok_or_else(|| StoreError::Corrupt(format!("document {} vanished", doc.id)))?;
@@ -456,12 +477,12 @@ fn not_found(product: &str, version: Option<&str>) -> String {
     }
 }
 
+/// A database count as a count (negative ones, which the schema never stores, as 0).
+pub(crate) fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
 /// A count or index as a database integer.
 pub(crate) fn int(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// The format name stored for a document.
-pub(crate) fn format_name(format: Format) -> &'static str {
-    format.as_str()
 }

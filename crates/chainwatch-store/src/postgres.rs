@@ -15,7 +15,9 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, Config, NoTls, Transaction};
 
 use crate::prepare::Prepared;
+use crate::query::{OUTCOME_SELECT, current};
 use crate::schema::{self, Dialect};
+use crate::to_u64;
 use crate::{
     Backend, Candidate, CheckReport, DocRef, DocumentInfo, Graph, IngestOutcome, MigrateReport,
     Naming, ProductSummary, Result, Stats, StoreError, time,
@@ -117,16 +119,6 @@ fn is_transient(e: &postgres::Error) -> bool {
             || *c == SqlState::T_R_DEADLOCK_DETECTED
     )
 }
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-const OUTCOME_SELECT: &str =
-    "SELECT d.id, p.name, pv.version, d.format, d.digest, d.components, d.edges
-     FROM documents d
-     JOIN product_versions pv ON pv.id = d.product_version_id
-     JOIN products p ON p.id = pv.product_id";
 
 fn outcome(row: &postgres::Row) -> IngestOutcome {
     IngestOutcome {
@@ -260,7 +252,7 @@ impl Pg {
             &[
                 &pv,
                 &doc.digest,
-                &crate::format_name(doc.format),
+                &doc.format.as_str(),
                 &doc.spec_version,
                 &doc.serial,
                 &doc.created,
@@ -370,26 +362,8 @@ impl Pg {
             "INSERT INTO graphs (document_id, data) VALUES ($1, $2)",
             &[&document, &doc.graph],
         )?;
-        Ok(IngestOutcome {
-            stored: true,
-            document,
-            product: doc.product.clone(),
-            version: doc.version.clone(),
-            format: crate::format_name(doc.format).to_owned(),
-            digest: doc.digest.clone(),
-            components: doc.components.len() as u64,
-            edges: doc.edge_count as u64,
-        })
+        Ok(doc.stored_as(document))
     }
-}
-
-/// The current document of each product version at `$N`: the newest ingested.
-fn current(param: &str) -> String {
-    format!(
-        "d.id = (SELECT d2.id FROM documents d2
-          WHERE d2.product_version_id = d.product_version_id AND d2.ingested_at <= {param}
-          ORDER BY d2.ingested_at DESC, d2.id DESC LIMIT 1)"
-    )
 }
 
 fn node(row: &postgres::Row, offset: usize) -> crate::Node {
@@ -551,16 +525,21 @@ impl Backend for Pg {
             .collect())
     }
 
-    fn documents(&self, product: &str, version: Option<&str>) -> Result<Vec<DocumentInfo>> {
+    fn documents(
+        &self,
+        product: &str,
+        version: Option<&str>,
+        as_of: i64,
+    ) -> Result<Vec<DocumentInfo>> {
         let rows = self.conn()?.query(
             "SELECT d.id, p.name, pv.version, d.format, d.spec_version, d.digest,
                  d.components, d.edges, d.ingested_at
              FROM documents d
              JOIN product_versions pv ON pv.id = d.product_version_id
              JOIN products p ON p.id = pv.product_id
-             WHERE p.name = $1 AND ($2::text IS NULL OR pv.version = $2)
+             WHERE p.name = $1 AND ($2::text IS NULL OR pv.version = $2) AND d.ingested_at <= $3
              ORDER BY pv.version, d.ingested_at, d.id",
-            &[&product, &version],
+            &[&product, &version, &as_of],
         )?;
         Ok(rows
             .iter()

@@ -61,6 +61,22 @@ pub struct Prepared {
     pub graph: Vec<u8>,
 }
 
+impl Prepared {
+    /// The outcome of storing this document as `document`.
+    pub(crate) fn stored_as(&self, document: i64) -> crate::IngestOutcome {
+        crate::IngestOutcome {
+            stored: true,
+            document,
+            product: self.product.clone(),
+            version: self.version.clone(),
+            format: self.format.as_str().to_owned(),
+            digest: self.digest.clone(),
+            components: self.components.len() as u64,
+            edges: self.edge_count as u64,
+        }
+    }
+}
+
 /// What names the product a document is stored under.
 #[derive(Debug, Clone, Default)]
 pub struct Naming {

@@ -136,6 +136,24 @@ pub(crate) fn check_blob(digest: &str, codec: &str, data: &[u8]) -> Option<Strin
     }
 }
 
+/// The columns of an [`crate::IngestOutcome`] for an already stored document; both backends
+/// add their own `WHERE`.
+pub(crate) const OUTCOME_SELECT: &str =
+    "SELECT d.id, p.name, pv.version, d.format, d.digest, d.components, d.edges
+     FROM documents d
+     JOIN product_versions pv ON pv.id = d.product_version_id
+     JOIN products p ON p.id = pv.product_id";
+
+/// The condition that `d` is the current document of its product version at the
+/// ingestion time bound to `param` (`?2`, `$2`): the newest ingested by then.
+pub(crate) fn current(param: &str) -> String {
+    format!(
+        "d.id = (SELECT d2.id FROM documents d2
+          WHERE d2.product_version_id = d.product_version_id AND d2.ingested_at <= {param}
+          ORDER BY d2.ingested_at DESC, d2.id DESC LIMIT 1)"
+    )
+}
+
 /// What `check` verifies, for the report.
 pub(crate) const CHECKED: &[&str] = &[
     "database integrity",

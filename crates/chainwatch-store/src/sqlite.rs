@@ -10,7 +10,9 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use crate::prepare::Prepared;
+use crate::query::{OUTCOME_SELECT, current};
 use crate::schema::{self, Dialect};
+use crate::to_u64;
 use crate::{
     Backend, Candidate, CheckReport, DocRef, DocumentInfo, Graph, IngestOutcome, MigrateReport,
     Naming, Node, ProductSummary, Result, Stats, StoreError, time,
@@ -98,10 +100,6 @@ fn count(conn: &Connection, sql: &str) -> Result<u64> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
 fn stored_outcome(
     conn: &Connection,
     sql: &str,
@@ -122,17 +120,6 @@ fn stored_outcome(
         })
         .optional()?)
 }
-
-const OUTCOME_SELECT: &str =
-    "SELECT d.id, p.name, pv.version, d.format, d.digest, d.components, d.edges
-     FROM documents d
-     JOIN product_versions pv ON pv.id = d.product_version_id
-     JOIN products p ON p.id = pv.product_id";
-
-/// The current document of each product version at `?as_of`: the newest ingested.
-const CURRENT: &str = "d.id = (SELECT d2.id FROM documents d2
-      WHERE d2.product_version_id = d.product_version_id AND d2.ingested_at <= ?
-      ORDER BY d2.ingested_at DESC, d2.id DESC LIMIT 1)";
 
 impl Backend for Sqlite {
     fn kind(&self) -> &'static str {
@@ -242,7 +229,7 @@ impl Backend for Sqlite {
              JOIN products p ON p.id = pv.product_id
              WHERE {}
              ORDER BY p.name, pv.version",
-            CURRENT.replace('?', "?1")
+            current("?1")
         ))?;
         let rows = stmt.query_map(params![as_of], |r| {
             Ok(ProductSummary {
@@ -256,7 +243,12 @@ impl Backend for Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn documents(&self, product: &str, version: Option<&str>) -> Result<Vec<DocumentInfo>> {
+    fn documents(
+        &self,
+        product: &str,
+        version: Option<&str>,
+        as_of: i64,
+    ) -> Result<Vec<DocumentInfo>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT d.id, p.name, pv.version, d.format, d.spec_version, d.digest,
@@ -264,10 +256,10 @@ impl Backend for Sqlite {
              FROM documents d
              JOIN product_versions pv ON pv.id = d.product_version_id
              JOIN products p ON p.id = pv.product_id
-             WHERE p.name = ?1 AND (?2 IS NULL OR pv.version = ?2)
+             WHERE p.name = ?1 AND (?2 IS NULL OR pv.version = ?2) AND d.ingested_at <= ?3
              ORDER BY pv.version, d.ingested_at, d.id",
         )?;
-        let rows = stmt.query_map(params![product, version], |r| {
+        let rows = stmt.query_map(params![product, version, as_of], |r| {
             Ok(DocumentInfo {
                 id: r.get(0)?,
                 product: r.get(1)?,
@@ -294,7 +286,7 @@ impl Backend for Sqlite {
              JOIN products p ON p.id = pv.product_id
              WHERE pk.name = ?1 AND {}
              ORDER BY p.name, pv.version, pk.purl, o.ordinal",
-            CURRENT.replace('?', "?2")
+            current("?2")
         ))?;
         let rows = stmt.query_map(params![name_identity, as_of], |r| {
             Ok(Candidate {
@@ -587,7 +579,7 @@ fn ingest_one(tx: &Connection, doc: &Prepared) -> Result<IngestOutcome> {
         params![
             pv,
             doc.digest,
-            crate::format_name(doc.format),
+            doc.format.as_str(),
             doc.spec_version,
             doc.serial,
             doc.created,
@@ -662,14 +654,5 @@ fn ingest_one(tx: &Connection, doc: &Prepared) -> Result<IngestOutcome> {
         "INSERT INTO graphs (document_id, data) VALUES (?, ?)",
         params![document, doc.graph],
     )?;
-    Ok(IngestOutcome {
-        stored: true,
-        document,
-        product: doc.product.clone(),
-        version: doc.version.clone(),
-        format: crate::format_name(doc.format).to_owned(),
-        digest: doc.digest.clone(),
-        components: doc.components.len() as u64,
-        edges: doc.edge_count as u64,
-    })
+    Ok(doc.stored_as(document))
 }

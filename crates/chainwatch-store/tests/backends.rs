@@ -164,7 +164,10 @@ fn ingest_is_idempotent_and_keeps_history(db: &Db) {
     let products = db.store.products(None).expect("products");
     assert_eq!(products.len(), 1);
     assert_eq!((products[0].documents, products[0].components), (2, 7));
-    let history = db.store.documents("shop", Some("1.0")).expect("history");
+    let history = db
+        .store
+        .documents("shop", Some("1.0"), None)
+        .expect("history");
     assert_eq!(
         history.iter().map(|d| d.id).collect::<Vec<_>>(),
         [first.document, newer.document]

@@ -48,6 +48,23 @@ fn product_version(spec: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Writes `value` as one line of JSON, or has `human` write it for people.
+fn render<W: Write, T: Serialize + ?Sized>(
+    out: &mut W,
+    format: Format,
+    value: &T,
+    human: impl FnOnce(&mut W) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut *out, value)?;
+            writeln!(out)?;
+        }
+        Format::Human => human(out)?,
+    }
+    Ok(())
+}
+
 /// Files named by the arguments: directories are walked (sorted, hidden entries
 /// skipped, symbolic links to directories not followed).
 fn collect_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, String)>> {
@@ -374,58 +391,44 @@ pub(crate) fn products(ctx: &Context, args: &ProductsArgs) -> anyhow::Result<Sta
     let mut out = io::BufWriter::new(stdout.lock());
     if let Some(spec) = &args.product {
         let (product, version) = product_version(spec);
-        let cutoff = as_of.unwrap_or(i64::MAX);
-        let docs: Vec<_> = store
-            .documents(product, version)
-            .map_err(store_error)?
-            .into_iter()
-            .filter(|d| chainwatch_store::parse_instant(&d.ingested).is_none_or(|t| t <= cutoff))
-            .collect();
-        match args.output.format {
-            Format::Json => {
-                serde_json::to_writer(&mut out, &docs)?;
-                writeln!(out)?;
+        let docs = store
+            .documents(product, version, as_of)
+            .map_err(store_error)?;
+        render(&mut out, args.output.format, &docs, |out| {
+            for d in &docs {
+                writeln!(
+                    out,
+                    "{BOLD}{}@{}{BOLD:#} document {}  {}  {} {}  {} components  {}",
+                    d.product,
+                    d.version,
+                    d.id,
+                    d.ingested,
+                    d.format,
+                    d.spec_version,
+                    d.components,
+                    d.digest
+                )?;
             }
-            Format::Human => {
-                for d in &docs {
-                    writeln!(
-                        out,
-                        "{BOLD}{}@{}{BOLD:#} document {}  {}  {} {}  {} components  {}",
-                        d.product,
-                        d.version,
-                        d.id,
-                        d.ingested,
-                        d.format,
-                        d.spec_version,
-                        d.components,
-                        d.digest
-                    )?;
-                }
-            }
-        }
+            Ok(())
+        })?;
     } else {
         let list = store.products(as_of).map_err(store_error)?;
-        match args.output.format {
-            Format::Json => {
-                serde_json::to_writer(&mut out, &list)?;
-                writeln!(out)?;
+        render(&mut out, args.output.format, &list, |out| {
+            for p in &list {
+                writeln!(
+                    out,
+                    "{BOLD}{}@{}{BOLD:#}  {} components  {} documents  {DIM}updated {}{DIM:#}",
+                    p.name, p.version, p.components, p.documents, p.updated
+                )?;
             }
-            Format::Human => {
-                for p in &list {
-                    writeln!(
-                        out,
-                        "{BOLD}{}@{}{BOLD:#}  {} components  {} documents  {DIM}updated {}{DIM:#}",
-                        p.name, p.version, p.components, p.documents, p.updated
-                    )?;
-                }
-                if list.is_empty() && !ctx.quiet {
-                    writeln!(
-                        out,
-                        "{DIM}no products: store SBOMs with `chainwatch ingest`{DIM:#}"
-                    )?;
-                }
+            if list.is_empty() && !ctx.quiet {
+                writeln!(
+                    out,
+                    "{DIM}no products: store SBOMs with `chainwatch ingest`{DIM:#}"
+                )?;
             }
-        }
+            Ok(())
+        })?;
     }
     out.flush()?;
     Ok(Status::Success)
@@ -440,21 +443,16 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
             let rows = store
                 .who_has(&args.purl, args.range.as_deref(), as_of(&args.as_of)?)
                 .map_err(store_error)?;
-            match args.output.format {
-                Format::Json => {
-                    serde_json::to_writer(&mut out, &rows)?;
-                    writeln!(out)?;
+            render(&mut out, args.output.format, &rows, |out| {
+                for r in &rows {
+                    writeln!(
+                        out,
+                        "{BOLD}{}@{}{BOLD:#}  {}",
+                        r.product, r.version, r.package
+                    )?;
                 }
-                Format::Human => {
-                    for r in &rows {
-                        writeln!(
-                            out,
-                            "{BOLD}{}@{}{BOLD:#}  {}",
-                            r.product, r.version, r.package
-                        )?;
-                    }
-                }
-            }
+                Ok(())
+            })?;
             !rows.is_empty()
         }
         Query::Why(args) => {
@@ -468,44 +466,34 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
                     as_of(&args.as_of)?,
                 )
                 .map_err(store_error)?;
-            match args.output.format {
-                Format::Json => {
-                    serde_json::to_writer(&mut out, &paths)?;
-                    writeln!(out)?;
+            render(&mut out, args.output.format, &paths, |out| {
+                for p in &paths {
+                    writeln!(
+                        out,
+                        "{BOLD}{}@{}{BOLD:#}: {}",
+                        p.product,
+                        p.version,
+                        p.path.join(" -> ")
+                    )?;
                 }
-                Format::Human => {
-                    for p in &paths {
-                        writeln!(
-                            out,
-                            "{BOLD}{}@{}{BOLD:#}: {}",
-                            p.product,
-                            p.version,
-                            p.path.join(" -> ")
-                        )?;
-                    }
-                }
-            }
+                Ok(())
+            })?;
             !paths.is_empty()
         }
         Query::Dependents(args) => {
             let rows = store
                 .dependents(&args.purl, args.range.as_deref(), as_of(&args.as_of)?)
                 .map_err(store_error)?;
-            match args.output.format {
-                Format::Json => {
-                    serde_json::to_writer(&mut out, &rows)?;
-                    writeln!(out)?;
+            render(&mut out, args.output.format, &rows, |out| {
+                for r in &rows {
+                    writeln!(
+                        out,
+                        "{BOLD}{}@{}{BOLD:#}  {} -[{}]-> {}",
+                        r.product, r.version, r.dependent, r.kind, r.package
+                    )?;
                 }
-                Format::Human => {
-                    for r in &rows {
-                        writeln!(
-                            out,
-                            "{BOLD}{}@{}{BOLD:#}  {} -[{}]-> {}",
-                            r.product, r.version, r.dependent, r.kind, r.package
-                        )?;
-                    }
-                }
-            }
+                Ok(())
+            })?;
             !rows.is_empty()
         }
         Query::Diff(args) => {
@@ -531,40 +519,31 @@ pub(crate) fn db(ctx: &Context, command: &Db) -> anyhow::Result<Status> {
     let status = match command {
         Db::Migrate(o) => {
             let report = store.migrate().map_err(store_error)?;
-            match o.format {
-                Format::Json => {
-                    serde_json::to_writer(&mut out, &report)?;
-                    writeln!(out)?;
-                }
-                Format::Human => writeln!(
+            render(&mut out, o.format, &report, |out| {
+                writeln!(
                     out,
                     "schema version {} ({} {})",
                     report.to,
                     store.backend(),
                     store.location()
-                )?,
-            }
+                )
+            })?;
             Status::Success
         }
         Db::Check(o) => {
             let report = store.check().map_err(store_error)?;
-            match o.format {
-                Format::Json => {
-                    serde_json::to_writer(&mut out, &report)?;
-                    writeln!(out)?;
+            render(&mut out, o.format, &report, |out| {
+                for p in &report.problems {
+                    writeln!(out, "{ERROR}problem{ERROR:#}: {p}")?;
                 }
-                Format::Human => {
-                    for p in &report.problems {
-                        writeln!(out, "{ERROR}problem{ERROR:#}: {p}")?;
-                    }
-                    writeln!(
-                        out,
-                        "{}: {}",
-                        if report.ok { "ok" } else { "FAILED" },
-                        report.checked.join(", ")
-                    )?;
-                }
-            }
+                writeln!(
+                    out,
+                    "{}: {}",
+                    if report.ok { "ok" } else { "FAILED" },
+                    report.checked.join(", ")
+                )?;
+                Ok(())
+            })?;
             if report.ok {
                 Status::Success
             } else {
@@ -573,32 +552,27 @@ pub(crate) fn db(ctx: &Context, command: &Db) -> anyhow::Result<Status> {
         }
         Db::Stats(o) => {
             let stats = store.stats().map_err(store_error)?;
-            match o.format {
-                Format::Json => {
-                    serde_json::to_writer(&mut out, &stats)?;
-                    writeln!(out)?;
+            render(&mut out, o.format, &stats, |out| {
+                writeln!(out, "{BOLD}{}{BOLD:#} {}", stats.backend, stats.location)?;
+                for (k, v) in [
+                    (
+                        "schema version",
+                        u64::try_from(stats.schema_version).unwrap_or(0),
+                    ),
+                    ("products", stats.products),
+                    ("product versions", stats.product_versions),
+                    ("documents", stats.documents),
+                    ("package names", stats.names),
+                    ("packages", stats.packages),
+                    ("occurrences", stats.occurrences),
+                    ("edges", stats.edges),
+                    ("document bytes", stats.document_bytes),
+                    ("stored bytes", stats.stored_bytes),
+                ] {
+                    writeln!(out, "{k:>16}  {v}")?;
                 }
-                Format::Human => {
-                    writeln!(out, "{BOLD}{}{BOLD:#} {}", stats.backend, stats.location)?;
-                    for (k, v) in [
-                        (
-                            "schema version",
-                            u64::try_from(stats.schema_version).unwrap_or(0),
-                        ),
-                        ("products", stats.products),
-                        ("product versions", stats.product_versions),
-                        ("documents", stats.documents),
-                        ("package names", stats.names),
-                        ("packages", stats.packages),
-                        ("occurrences", stats.occurrences),
-                        ("edges", stats.edges),
-                        ("document bytes", stats.document_bytes),
-                        ("stored bytes", stats.stored_bytes),
-                    ] {
-                        writeln!(out, "{k:>16}  {v}")?;
-                    }
-                }
-            }
+                Ok(())
+            })?;
             Status::Success
         }
     };
