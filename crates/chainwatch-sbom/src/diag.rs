@@ -80,6 +80,11 @@ codes! {
     NtiaMissingRelationships => "ntia-missing-relationships", "NTIA minimum elements: the document has no dependency relationships";
     NtiaMissingAuthor => "ntia-missing-author", "NTIA minimum elements: the document has no author";
     NtiaMissingTimestamp => "ntia-missing-timestamp", "NTIA minimum elements: the document has no timestamp";
+    InventorySyntax => "inventory-syntax", "a lockfile, manifest or package database cannot be parsed: none of its packages are in the inventory";
+    InventoryEntry => "inventory-entry", "an entry of a lockfile or package database lacks a name or version or has one that cannot be used: the entry is skipped";
+    InventoryUnsupported => "inventory-unsupported", "a lockfile format version chainwatch does not read";
+    InventoryUnpinned => "inventory-unpinned", "a requirement names no exact version (a range, a URL or a path): the package is listed without a version";
+    InventoryIo => "inventory-io", "a file or directory of the tree cannot be read";
 }
 
 /// Where a problem is: a JSON pointer (JSON documents), a line and column (all text

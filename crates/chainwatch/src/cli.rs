@@ -90,6 +90,29 @@ pub(crate) enum Command {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Sbom {
+    /// Make an SBOM from a source tree or root filesystem: lockfiles, manifests and OS
+    /// package databases
+    ///
+    /// Walks PATH (a directory, or one lockfile), runs an extractor for every file it
+    /// recognizes, in parallel, and writes one SBOM whose subject is the project (the
+    /// name and version of the top-level manifest, else the directory name). Reads
+    /// Cargo.lock, package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml,
+    /// bun.lock, requirements*.txt, poetry.lock, uv.lock, Pipfile.lock, pdm.lock,
+    /// installed Python metadata, go.mod (+ go.sum), Gemfile.lock, composer.lock,
+    /// packages.lock.json, pom.xml, gradle.lockfile, pubspec.lock, mix.lock,
+    /// Package.resolved, conan.lock, var/lib/dpkg/status, lib/apk/db/installed and
+    /// rpmdb.sqlite (with the distribution from etc/os-release). Directories of installed
+    /// dependencies (`node_modules`, `.git`, caches with a `CACHEDIR.TAG`…) are skipped
+    /// unless --all-dirs is given; symbolic links are not followed. Nothing is fetched from the
+    /// network. Problems go to stderr and do not stop the other files. Exit status: 0 when
+    /// every file was read, 2 when any could not be (the SBOM is still written).
+    /// `SOURCE_DATE_EPOCH` sets the document's timestamp, for reproducible output.
+    #[command(
+        after_help = "Examples:\n  chainwatch sbom generate . -o bom.cdx.json\n  \
+        chainwatch sbom generate services/payments --to spdx-json --exclude 'testdata' --exclude 'examples/**'\n  \
+        chainwatch sbom generate /mnt/rootfs --to cyclonedx-xml > rootfs.cdx.xml"
+    )]
+    Generate(GenerateArgs),
     /// Check SBOMs against their specification
     ///
     /// Reads CycloneDX 1.0–1.7 (JSON, XML), SPDX 2.2/2.3 (JSON, YAML, tag-value) and SPDX
@@ -326,6 +349,35 @@ pub(crate) enum ReportFormat {
     Human,
     Json,
     Sarif,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// The directory to inventory, or one lockfile or package database
+    #[arg(value_name = "PATH")]
+    pub(crate) path: PathBuf,
+
+    /// The format to write
+    #[arg(long, value_enum, default_value_t = TargetFormat::CyclonedxJson)]
+    pub(crate) to: TargetFormat,
+
+    /// Where to write (standard output by default); written completely or not at all
+    #[arg(short, long, value_name = "OUT")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Leave out paths matching GLOB (repeatable): a pattern without `/` matches a file or
+    /// directory name at any depth, one with `/` the path from PATH; `*`, `?`, `**`, `[…]`
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
+
+    /// Also descend into directories of installed dependencies and caches (`node_modules`,
+    /// `.git`, directories holding a `CACHEDIR.TAG`…)
+    #[arg(long)]
+    pub(crate) all_dirs: bool,
+
+    /// How to report problems found in the files, on stderr
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human, value_name = "FORMAT")]
+    pub(crate) diagnostics: ReportFormat,
 }
 
 #[derive(Debug, Args)]

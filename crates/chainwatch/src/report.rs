@@ -50,7 +50,7 @@ fn severity_style(s: Severity) -> anstyle::Style {
     }
 }
 
-fn human_line(out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
+pub(crate) fn human_line(out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
     let style = severity_style(d.severity);
     let at = if d.location.is_empty() {
         String::new()
@@ -106,7 +106,7 @@ pub(crate) fn human(out: &mut dyn Write, r: &FileReport) -> io::Result<()> {
 
 /// A diagnostic in JSON output. The field order is part of the interface.
 #[derive(Serialize)]
-struct DiagnosticJson<'a> {
+pub(crate) struct DiagnosticJson<'a> {
     code: &'a str,
     severity: &'a str,
     message: &'a str,

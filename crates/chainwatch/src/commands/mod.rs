@@ -1,6 +1,7 @@
 //! One module per top-level command.
 
 pub(crate) mod completions;
+pub(crate) mod generate;
 pub(crate) mod inspect;
 pub(crate) mod sbom;
 pub(crate) mod store;

@@ -16,6 +16,7 @@ use crate::report::{self, FileReport, Summary};
 
 pub(crate) fn run(ctx: &Context, command: SbomCommand) -> anyhow::Result<Status> {
     match command {
+        SbomCommand::Generate(args) => super::generate::generate(ctx, &args),
         SbomCommand::Validate(args) => validate(ctx, &args),
         SbomCommand::Convert(args) => convert(ctx, &args),
         SbomCommand::Stats(args) => stats(&args),

@@ -1,0 +1,216 @@
+//! The inventory as one SBOM: the project as subject, one component per distinct package
+//! URL (the files it was found in as `chainwatch:location` properties), dependency edges
+//! from every file, and the project's direct dependencies hanging from the subject.
+
+use std::collections::{HashMap, HashSet};
+
+use chainwatch_purl::Purl;
+use chainwatch_sbom::{
+    Component, ComponentKind, Format, License, Property, Relationship, RelationshipKind, Sbom,
+    Scope, license_error,
+};
+
+use crate::{FileInventory, Inventory};
+
+/// What the generated document says about itself.
+#[derive(Debug, Clone, Default)]
+pub struct SbomOptions {
+    /// Creation time (RFC 3339); none when the caller wants reproducible output.
+    pub created: Option<String>,
+    /// The serial number (`urn:uuid:…`).
+    pub serial: Option<String>,
+    /// The generating tool, as `name version`.
+    pub tool: Option<String>,
+}
+
+/// The npm-style name of a purl: `@scope/name` or `name`.
+pub(crate) fn npm_name(purl: &Purl) -> String {
+    match purl.namespace() {
+        Some(ns) => format!("{ns}/{}", purl.name()),
+        None => purl.name().to_owned(),
+    }
+}
+
+/// How much a scope matters when the same package appears with several.
+fn rank(s: Scope) -> u8 {
+    match s {
+        Scope::Runtime => 5,
+        Scope::Optional => 4,
+        Scope::Build => 3,
+        Scope::Test => 2,
+        Scope::Dev => 1,
+        Scope::Excluded => 0,
+    }
+}
+
+fn is_os_file(f: &FileInventory) -> bool {
+    matches!(
+        f.extractor,
+        "dpkg-status" | "apk-installed" | "rpmdb-sqlite"
+    )
+}
+
+pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
+    let mut sbom = Sbom::new(Format::CycloneDxJson, "1.6");
+    sbom.created.clone_from(&options.created);
+    sbom.serial.clone_from(&options.serial);
+    sbom.bom_version = Some(1);
+    sbom.name = Some(inv.project.name.clone());
+    sbom.tools.extend(options.tool.clone());
+
+    let project = &inv.project;
+    let subject_id = project.purl.as_ref().map_or_else(
+        || format!("project:{}", project.name),
+        |p| p.canonical().to_owned(),
+    );
+    let mut subject = Component::new(
+        subject_id.clone(),
+        ComponentKind::Application,
+        &project.name,
+    );
+    subject.version.clone_from(&project.version);
+    subject.purl = project.purl.as_ref().map(|p| p.canonical().to_owned());
+    if let Some(m) = project.manifest {
+        subject.properties.push(Property {
+            name: "chainwatch:manifest".to_owned(),
+            value: m.to_owned(),
+        });
+    }
+    sbom.subject = Some(subject_id.clone());
+    sbom.components.push(subject);
+
+    let os_id = inv.distro.as_ref().map(|d| {
+        let id = format!("os:{}", d.qualifier());
+        let mut c = Component::new(id.clone(), ComponentKind::OperatingSystem, &d.id);
+        c.version.clone_from(&d.version_id);
+        c.description.clone_from(&d.pretty_name);
+        sbom.components.push(c);
+        sbom.relationships.push(Relationship {
+            from: subject_id.clone(),
+            to: id.clone(),
+            kind: RelationshipKind::DependsOn,
+        });
+        id
+    });
+
+    // The subject's own package, matched by type and name (lockfiles list the root
+    // project, sometimes with a version its manifest leaves to the workspace).
+    let is_subject = |p: &Purl| {
+        project.purl.as_ref().is_some_and(|s| {
+            s.ty() == p.ty()
+                && s.namespace() == p.namespace()
+                && s.name() == p.name()
+                && (s.version().is_none() || s.version() == p.version())
+        })
+    };
+
+    let mut by_purl: HashMap<String, usize> = HashMap::new();
+    let mut edges: Vec<(String, String)> = Vec::new();
+    for file in &inv.files {
+        let ids: Vec<String> = file
+            .packages
+            .iter()
+            .map(|p| {
+                if p.member && is_subject(&p.purl) {
+                    return subject_id.clone();
+                }
+                let key = p.purl.canonical().to_owned();
+                let location = match p.line {
+                    Some(l) => format!("{}:{l}", file.path),
+                    None => file.path.clone(),
+                };
+                match by_purl.get(&key) {
+                    Some(&i) => {
+                        let c = &mut sbom.components[i];
+                        if c.scope.is_some_and(|s| rank(s) < rank(p.scope)) {
+                            c.scope = Some(p.scope);
+                        }
+                        for h in &p.hashes {
+                            if !c.hashes.contains(h) {
+                                c.hashes.push(h.clone());
+                            }
+                        }
+                        if !c.properties.iter().any(|x| x.value == location) {
+                            c.properties.push(Property {
+                                name: "chainwatch:location".to_owned(),
+                                value: location,
+                            });
+                        }
+                    }
+                    None => {
+                        let mut c = Component::new(
+                            key.clone(),
+                            if p.member {
+                                ComponentKind::Application
+                            } else {
+                                ComponentKind::Library
+                            },
+                            p.purl.name(),
+                        );
+                        c.group = p.purl.namespace().map(str::to_owned);
+                        c.version = p.purl.version().map(str::to_owned);
+                        c.purl = Some(key.clone());
+                        c.hashes.clone_from(&p.hashes);
+                        c.scope = Some(p.scope);
+                        if let Some(l) = &p.license {
+                            c.licenses.push(if license_error(l).is_none() {
+                                License::Expression(l.clone())
+                            } else {
+                                License::Name(l.clone())
+                            });
+                        }
+                        c.properties.push(Property {
+                            name: "chainwatch:location".to_owned(),
+                            value: location,
+                        });
+                        if let Some(s) = &p.source {
+                            c.properties.push(Property {
+                                name: "chainwatch:source".to_owned(),
+                                value: s.clone(),
+                            });
+                        }
+                        by_purl.insert(key.clone(), sbom.components.len());
+                        sbom.components.push(c);
+                    }
+                }
+                key
+            })
+            .collect();
+        let owner = match (&os_id, is_os_file(file)) {
+            (Some(os), true) => os.clone(),
+            _ => subject_id.clone(),
+        };
+        let mut has_incoming = vec![false; file.packages.len()];
+        let mut member_targets = HashSet::new();
+        for &(a, b) in &file.edges {
+            has_incoming[b] = true;
+            if file.packages[a].member {
+                member_targets.insert(b);
+            }
+            edges.push((ids[a].clone(), ids[b].clone()));
+        }
+        for (i, p) in file.packages.iter().enumerate() {
+            let attach = if p.member {
+                ids[i] != subject_id && !has_incoming[i]
+            } else if file.knows_direct {
+                p.direct && !member_targets.contains(&i)
+            } else {
+                !has_incoming[i]
+            };
+            if attach {
+                edges.push((owner.clone(), ids[i].clone()));
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    for (from, to) in edges {
+        if from != to && seen.insert((from.clone(), to.clone())) {
+            sbom.relationships.push(Relationship {
+                from,
+                to,
+                kind: RelationshipKind::DependsOn,
+            });
+        }
+    }
+    sbom
+}

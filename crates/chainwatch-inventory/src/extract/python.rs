@@ -1,0 +1,867 @@
+//! Python: `requirements*.txt` (pins, hashes, `-r` includes, markers, URLs, pip-compile's
+//! `# via` annotations), `poetry.lock`, `uv.lock`, `Pipfile.lock`, `pdm.lock`, and installed
+//! distributions (`*.dist-info/METADATA`, `*.egg-info/PKG-INFO`).
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chainwatch_purl::pep503_normalize;
+use chainwatch_sbom::{Location, Scope, pointer_token};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::context::{Context, Resolver, purl};
+use crate::extract::Candidate;
+use crate::extract::cargo::table_lines;
+use crate::text::{lines_with_offsets, prefixed_hex, read_small, strip_comment};
+
+pub(crate) fn wants_requirements(c: &Candidate<'_>) -> bool {
+    let n = c.name;
+    let txt = Path::new(n)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("txt"));
+    txt && (n.starts_with("requirements")
+        || n.ends_with("-requirements.txt")
+        || n.ends_with("_requirements.txt")
+        || c.parent_name() == Some("requirements"))
+}
+
+/// The name at the start of a PEP 508 requirement.
+fn req_name(s: &str) -> Option<&str> {
+    let s = s.trim_start();
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .unwrap_or(s.len());
+    (end > 0 && s.as_bytes()[0].is_ascii_alphanumeric()).then(|| &s[..end])
+}
+
+/// A wheel or sdist file name: `name-version-….whl`, `name-version.tar.gz`.
+fn dist_filename(url: &str) -> Option<(String, String)> {
+    let file = url.split(['#', '?']).next()?.rsplit('/').next()?;
+    let stem = file
+        .strip_suffix(".whl")
+        .or_else(|| file.strip_suffix(".tar.gz"))
+        .or_else(|| file.strip_suffix(".zip"))?;
+    let mut parts = stem.splitn(3, '-');
+    let name = parts.next()?;
+    let version = parts.next()?;
+    (!name.is_empty() && version.starts_with(|c: char| c.is_ascii_digit()))
+        .then(|| (name.to_owned(), version.to_owned()))
+}
+
+/// What a requirement pins: `==X` / `===X` alone gives the version.
+fn pinned(spec: &str) -> Option<&str> {
+    let spec = spec.trim();
+    if spec.contains(',') {
+        return None;
+    }
+    let v = spec
+        .strip_prefix("===")
+        .or_else(|| spec.strip_prefix("=="))?
+        .trim();
+    (!v.is_empty() && !v.contains('*')).then_some(v)
+}
+
+struct Req {
+    line: u32,
+    name: String,
+    version: Option<String>,
+    source: Option<String>,
+    hashes: Vec<String>,
+    /// `# via` items (pip-compile).
+    via: Vec<String>,
+}
+
+pub(crate) fn requirements(cx: &mut Context<'_>) {
+    let Some(text) = cx.text() else { return };
+    let mut seen = HashSet::new();
+    seen.insert(std::fs::canonicalize(cx.path).unwrap_or_else(|_| cx.path.to_owned()));
+    let mut reqs = Vec::new();
+    let mut annotated = false;
+    parse_requirements(
+        cx,
+        text,
+        cx.path,
+        true,
+        &mut seen,
+        0,
+        &mut reqs,
+        &mut annotated,
+    );
+    let mut names = Resolver::default();
+    let mut idx = Vec::with_capacity(reqs.len());
+    for r in &reqs {
+        let line = r.line;
+        let at = || Location::line(line, 1);
+        let Some(i) = cx.package(purl("pypi", None, &r.name, r.version.as_deref()), at) else {
+            idx.push(None);
+            continue;
+        };
+        let p = cx.get(i);
+        p.line = (line > 0).then_some(line);
+        p.source.clone_from(&r.source);
+        p.hashes
+            .extend(r.hashes.iter().filter_map(|h| prefixed_hex(h)));
+        names.insert(pep503_normalize(&r.name), i);
+        idx.push(Some(i));
+    }
+    for (r, i) in reqs.iter().zip(&idx) {
+        let Some(i) = *i else { continue };
+        if !annotated {
+            cx.get(i).direct = true;
+            continue;
+        }
+        for v in &r.via {
+            if v.starts_with("-r")
+                || v.starts_with("--requirement")
+                || v.contains(".in")
+                || v.contains("pyproject.toml")
+                || v.contains("setup.")
+            {
+                cx.get(i).direct = true;
+            } else if let Some(name) = req_name(v)
+                && let Some(parent) = names.unique(&pep503_normalize(name))
+            {
+                cx.edge(parent, i);
+            }
+        }
+        if r.via.is_empty() {
+            cx.get(i).direct = true;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn parse_requirements(
+    cx: &mut Context<'_>,
+    text: &str,
+    path: &Path,
+    top: bool,
+    seen: &mut HashSet<PathBuf>,
+    depth: usize,
+    out: &mut Vec<Req>,
+    annotated: &mut bool,
+) {
+    let mut logical = String::new();
+    let mut first_line = 0;
+    let mut in_via = false;
+    let mut last: Option<usize> = None;
+    for (offset, raw) in lines_with_offsets(text) {
+        let line_no = if top { cx.line_of(offset) } else { 0 };
+        let trimmed = raw.trim();
+        if logical.is_empty() {
+            // pip-compile annotations: `    # via x`, `    # via`, `    #   x`.
+            if let Some(comment) = trimmed.strip_prefix('#') {
+                let c = comment.trim();
+                if let Some(rest) = c.strip_prefix("via")
+                    && (rest.is_empty() || rest.starts_with(' '))
+                {
+                    *annotated = true;
+                    in_via = true;
+                    if let (Some(l), false) = (last, rest.trim().is_empty()) {
+                        out[l].via.push(rest.trim().to_owned());
+                    }
+                } else if in_via && comment.starts_with("   ") && !c.is_empty() {
+                    if let Some(l) = last {
+                        out[l].via.push(c.to_owned());
+                    }
+                } else {
+                    in_via = false;
+                }
+                continue;
+            }
+            in_via = false;
+            first_line = line_no;
+        }
+        let content = strip_comment(raw);
+        if let Some(cont) = content.trim_end().strip_suffix('\\') {
+            logical.push_str(cont);
+            logical.push(' ');
+            continue;
+        }
+        logical.push_str(content);
+        let stmt = std::mem::take(&mut logical);
+        let stmt = stmt.trim();
+        if stmt.is_empty() {
+            continue;
+        }
+        let at = Location::line(first_line, 1);
+        if let Some(rest) = stmt
+            .strip_prefix("-r ")
+            .or_else(|| stmt.strip_prefix("--requirement "))
+            .or_else(|| stmt.strip_prefix("--requirement="))
+            .or_else(|| stmt.strip_prefix("-r"))
+        {
+            include(cx, path, rest.trim(), seen, depth, out, annotated, at);
+            continue;
+        }
+        if let Some(rest) = stmt
+            .strip_prefix("-e ")
+            .or_else(|| stmt.strip_prefix("--editable "))
+        {
+            let target = rest.trim();
+            let name = target
+                .split_once("#egg=")
+                .map(|(_, e)| e.split('&').next().unwrap_or(e).to_owned());
+            match name {
+                Some(name) => {
+                    cx.unpinned(
+                        format!("`{name}` is an editable install from `{target}`"),
+                        at,
+                    );
+                    out.push(Req {
+                        line: first_line,
+                        name,
+                        version: None,
+                        source: Some(target.to_owned()),
+                        hashes: Vec::new(),
+                        via: Vec::new(),
+                    });
+                    last = Some(out.len() - 1);
+                }
+                None => cx.unpinned(format!("editable install `{target}` names no package"), at),
+            }
+            continue;
+        }
+        if stmt.starts_with('-') {
+            // Other pip options (`--index-url`, `-c constraints.txt`, `--pre`…).
+            continue;
+        }
+        // Options after the requirement: `--hash=sha256:…`.
+        let mut hashes = Vec::new();
+        let mut spec_part = String::new();
+        for tok in stmt.split_whitespace() {
+            if let Some(h) = tok.strip_prefix("--hash=") {
+                hashes.push(h.to_owned());
+            } else if tok.starts_with("--") {
+            } else {
+                spec_part.push_str(tok);
+                spec_part.push(' ');
+            }
+        }
+        let spec_part = spec_part.trim();
+        let requirement = spec_part.split(';').next().unwrap_or(spec_part).trim();
+        let looks_like_path = requirement.starts_with('.')
+            || requirement.starts_with('/')
+            || requirement.contains("://");
+        if looks_like_path {
+            match dist_filename(requirement) {
+                Some((name, version)) => {
+                    out.push(Req {
+                        line: first_line,
+                        name,
+                        version: Some(version),
+                        source: Some(requirement.to_owned()),
+                        hashes,
+                        via: Vec::new(),
+                    });
+                    last = Some(out.len() - 1);
+                }
+                None => cx.unpinned(format!("`{requirement}` names no package and version"), at),
+            }
+            continue;
+        }
+        let Some(name) = req_name(requirement) else {
+            cx.entry(format!("`{requirement}` is not a requirement"), at);
+            continue;
+        };
+        let mut rest = requirement[name.len()..].trim_start();
+        if rest.starts_with('[') {
+            rest = rest.find(']').map_or("", |i| &rest[i + 1..]).trim_start();
+        }
+        let (version, source) = if let Some(url) = rest.strip_prefix('@') {
+            let url = url.trim();
+            cx.unpinned(format!("`{name}` comes from `{url}`"), at.clone());
+            (dist_filename(url).map(|(_, v)| v), Some(url.to_owned()))
+        } else {
+            let rest = rest.trim_start_matches('(').trim_end_matches(')');
+            match pinned(rest) {
+                Some(v) => (Some(v.to_owned()), None),
+                None => {
+                    let what = if rest.is_empty() {
+                        "any version".to_owned()
+                    } else {
+                        format!("`{rest}`")
+                    };
+                    cx.unpinned(
+                        format!("`{name}` is not pinned to one version ({what})"),
+                        at,
+                    );
+                    (None, None)
+                }
+            }
+        };
+        out.push(Req {
+            line: first_line,
+            name: name.to_owned(),
+            version,
+            source,
+            hashes,
+            via: Vec::new(),
+        });
+        last = Some(out.len() - 1);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn include(
+    cx: &mut Context<'_>,
+    from: &Path,
+    target: &str,
+    seen: &mut HashSet<PathBuf>,
+    depth: usize,
+    out: &mut Vec<Req>,
+    annotated: &mut bool,
+    at: Location,
+) {
+    if target.contains("://") {
+        cx.entry(format!("`-r {target}` is a URL: not fetched"), at);
+        return;
+    }
+    let path = from.parent().unwrap_or(Path::new(".")).join(target);
+    let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    if depth >= 8 || !seen.insert(canonical) {
+        return;
+    }
+    // Files the walk finds itself are read on their own.
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let parent = path
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str());
+    if wants_requirements(&Candidate {
+        rel: &format!("{}/{name}", parent.unwrap_or("")),
+        name,
+    }) {
+        return;
+    }
+    match read_small(&path) {
+        Ok(text) => parse_requirements(cx, &text, &path, false, seen, depth + 1, out, annotated),
+        Err(e) => cx.diagnostic(chainwatch_sbom::Diagnostic::error(
+            chainwatch_sbom::Code::InventoryIo,
+            format!("cannot read included `{target}`: {e}"),
+            at,
+        )),
+    }
+}
+
+/// Root dependencies from the `pyproject.toml` beside a lockfile: (runtime, optional,
+/// dev), PEP 503-normalized.
+fn pyproject_roots(cx: &Context<'_>) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
+    let text = cx.sibling("pyproject.toml")?;
+    let doc: toml::Table = toml::from_str(&text).ok()?;
+    let (mut runtime, mut optional, mut dev) = (Vec::new(), Vec::new(), Vec::new());
+    let reqs = |v: Option<&toml::Value>, out: &mut Vec<String>| {
+        for r in v.and_then(toml::Value::as_array).into_iter().flatten() {
+            if let Some(n) = r.as_str().and_then(req_name) {
+                out.push(pep503_normalize(n));
+            }
+        }
+    };
+    let keys = |v: Option<&toml::Value>, out: &mut Vec<String>| {
+        for k in v
+            .and_then(toml::Value::as_table)
+            .into_iter()
+            .flat_map(|t| t.keys())
+        {
+            if k != "python" {
+                out.push(pep503_normalize(k));
+            }
+        }
+    };
+    if let Some(project) = doc.get("project") {
+        reqs(project.get("dependencies"), &mut runtime);
+        for extra in project
+            .get("optional-dependencies")
+            .and_then(toml::Value::as_table)
+            .into_iter()
+            .flat_map(|t| t.values())
+        {
+            reqs(Some(extra), &mut optional);
+        }
+    }
+    for group in doc
+        .get("dependency-groups")
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flat_map(|t| t.values())
+    {
+        reqs(Some(group), &mut dev);
+    }
+    let tool = doc.get("tool");
+    if let Some(poetry) = tool.and_then(|t| t.get("poetry")) {
+        keys(poetry.get("dependencies"), &mut runtime);
+        keys(poetry.get("dev-dependencies"), &mut dev);
+        for (name, group) in poetry
+            .get("group")
+            .and_then(toml::Value::as_table)
+            .into_iter()
+            .flatten()
+        {
+            let out = if name == "main" {
+                &mut runtime
+            } else {
+                &mut dev
+            };
+            keys(group.get("dependencies"), out);
+        }
+    }
+    if let Some(pdm) = tool.and_then(|t| t.get("pdm")) {
+        for group in pdm
+            .get("dev-dependencies")
+            .and_then(toml::Value::as_table)
+            .into_iter()
+            .flat_map(|t| t.values())
+        {
+            reqs(Some(group), &mut dev);
+        }
+    }
+    if let Some(uv) = tool.and_then(|t| t.get("uv")) {
+        reqs(uv.get("dev-dependencies"), &mut dev);
+    }
+    Some((runtime, optional, dev))
+}
+
+/// Marks the packages the pyproject names as direct and assigns scopes by reachability.
+fn roots_from_pyproject(cx: &mut Context<'_>, names: &Resolver) -> bool {
+    let Some((runtime, optional, dev)) = pyproject_roots(cx) else {
+        return false;
+    };
+    let pick =
+        |list: &[String]| -> Vec<usize> { list.iter().filter_map(|n| names.unique(n)).collect() };
+    let (r, o, d) = (pick(&runtime), pick(&optional), pick(&dev));
+    for &i in r.iter().chain(&o).chain(&d) {
+        cx.get(i).direct = true;
+    }
+    cx.scopes_from_roots(&r, &o, &d);
+    true
+}
+
+#[derive(Deserialize)]
+struct PoetryLock {
+    #[serde(default)]
+    package: Vec<PoetryPackage>,
+    metadata: Option<toml::Table>,
+}
+
+#[derive(Deserialize)]
+struct PoetryPackage {
+    name: Option<String>,
+    version: Option<String>,
+    category: Option<String>,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    dependencies: BTreeMap<String, toml::Value>,
+    source: Option<PoetrySource>,
+}
+
+#[derive(Deserialize)]
+struct PoetrySource {
+    #[serde(rename = "type")]
+    ty: Option<String>,
+    url: Option<String>,
+    resolved_reference: Option<String>,
+}
+
+pub(crate) fn poetry_lock(cx: &mut Context<'_>) {
+    let Some(text) = cx.text() else { return };
+    let lock: PoetryLock = match toml::from_str(text) {
+        Ok(l) => l,
+        Err(e) => return cx.toml_error(&e),
+    };
+    if let Some(v) = lock
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get("lock-version"))
+        .and_then(toml::Value::as_str)
+        && !v.starts_with("1.")
+        && !v.starts_with("2.")
+    {
+        return cx.unsupported(
+            format!("poetry lock-version `{v}` is not one chainwatch reads (1.x, 2.x)"),
+            Location::pointer("/metadata/lock-version"),
+        );
+    }
+    let lines = table_lines(cx, text, "[[package]]");
+    let mut names = Resolver::default();
+    let mut idx = Vec::new();
+    for (i, p) in lock.package.iter().enumerate() {
+        let at = || Location::pointer(format!("/package/{i}"));
+        let (Some(name), Some(version)) = (&p.name, &p.version) else {
+            cx.entry("a package without `name` or `version`", at());
+            idx.push(None);
+            continue;
+        };
+        let Some(j) = cx.package(purl("pypi", None, name, Some(version)), at) else {
+            idx.push(None);
+            continue;
+        };
+        let pkg = cx.get(j);
+        pkg.line = lines.get(i).copied();
+        pkg.scope = match (p.category.as_deref(), p.optional) {
+            (Some("dev"), _) => Scope::Dev,
+            (_, true) => Scope::Optional,
+            _ => Scope::Runtime,
+        };
+        if let Some(s) = &p.source
+            && s.ty.as_deref() != Some("legacy")
+        {
+            pkg.source = match (&s.url, &s.resolved_reference) {
+                (Some(u), Some(r)) => Some(format!("{u}#{r}")),
+                (Some(u), None) => Some(u.clone()),
+                _ => None,
+            };
+        }
+        names.insert(pep503_normalize(name), j);
+        idx.push(Some(j));
+    }
+    for (p, i) in lock.package.iter().zip(&idx) {
+        let Some(from) = *i else { continue };
+        for dep in p.dependencies.keys() {
+            if let Some(to) = names.unique(&pep503_normalize(dep)) {
+                cx.edge(from, to);
+            }
+        }
+    }
+    let has_category = lock.package.iter().any(|p| p.category.is_some());
+    if has_category {
+        // Old lockfiles say the scope; the pyproject still says what is direct.
+        if let Some((r, o, d)) = pyproject_roots(cx) {
+            for n in r.iter().chain(&o).chain(&d) {
+                if let Some(i) = names.unique(n) {
+                    cx.get(i).direct = true;
+                }
+            }
+        } else {
+            cx.direct_unknown();
+        }
+    } else if !roots_from_pyproject(cx, &names) {
+        cx.direct_unknown();
+    }
+}
+
+#[derive(Deserialize)]
+struct UvLock {
+    version: Option<i64>,
+    #[serde(default)]
+    package: Vec<UvPackage>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct UvPackage {
+    name: Option<String>,
+    version: Option<String>,
+    source: Option<BTreeMap<String, toml::Value>>,
+    #[serde(default)]
+    dependencies: Vec<UvDep>,
+    #[serde(default)]
+    optional_dependencies: BTreeMap<String, Vec<UvDep>>,
+    #[serde(default)]
+    dev_dependencies: BTreeMap<String, Vec<UvDep>>,
+    sdist: Option<UvDist>,
+}
+
+#[derive(Deserialize)]
+struct UvDep {
+    name: String,
+    version: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UvDist {
+    hash: Option<String>,
+}
+
+pub(crate) fn uv_lock(cx: &mut Context<'_>) {
+    let Some(text) = cx.text() else { return };
+    let lock: UvLock = match toml::from_str(text) {
+        Ok(l) => l,
+        Err(e) => return cx.toml_error(&e),
+    };
+    if let Some(v) = lock.version
+        && v != 1
+    {
+        return cx.unsupported(
+            format!("uv.lock version `{v}` is not one chainwatch reads (1)"),
+            Location::pointer("/version"),
+        );
+    }
+    let lines = table_lines(cx, text, "[[package]]");
+    let mut names = Resolver::default();
+    let mut idx = Vec::new();
+    for (i, p) in lock.package.iter().enumerate() {
+        let at = || Location::pointer(format!("/package/{i}"));
+        let Some(name) = &p.name else {
+            cx.entry("a package without `name`", at());
+            idx.push(None);
+            continue;
+        };
+        let source = p.source.as_ref();
+        let kind = source.and_then(|s| s.keys().next()).map(String::as_str);
+        let member = matches!(kind, Some("virtual" | "editable" | "directory" | "path"));
+        let Some(j) = cx.package(purl("pypi", None, name, p.version.as_deref()), at) else {
+            idx.push(None);
+            continue;
+        };
+        let pkg = cx.get(j);
+        pkg.line = lines.get(i).copied();
+        pkg.member = member;
+        pkg.source = match kind {
+            Some("git" | "url" | "path" | "directory") => source
+                .and_then(|s| s.values().next())
+                .and_then(toml::Value::as_str)
+                .map(str::to_owned),
+            _ => None,
+        };
+        pkg.hashes.extend(
+            p.sdist
+                .as_ref()
+                .and_then(|s| s.hash.as_deref())
+                .and_then(prefixed_hex),
+        );
+        let n = pep503_normalize(name);
+        if let Some(v) = &p.version {
+            names.insert(format!("{n}@{v}"), j);
+        }
+        names.insert(n, j);
+        idx.push(Some(j));
+    }
+    let find = |d: &UvDep| {
+        let n = pep503_normalize(&d.name);
+        d.version
+            .as_ref()
+            .and_then(|v| names.unique(&format!("{n}@{v}")))
+            .or_else(|| names.unique(&n))
+    };
+    let (mut runtime, mut optional, mut dev) = (Vec::new(), Vec::new(), Vec::new());
+    for (p, i) in lock.package.iter().zip(&idx) {
+        let Some(from) = *i else { continue };
+        let member = cx.packages()[from].member;
+        for d in &p.dependencies {
+            if let Some(to) = find(d) {
+                cx.edge(from, to);
+                if member {
+                    runtime.push(to);
+                }
+            }
+        }
+        for d in p.optional_dependencies.values().flatten() {
+            if let Some(to) = find(d) {
+                cx.edge(from, to);
+                if member {
+                    optional.push(to);
+                }
+            }
+        }
+        for d in p.dev_dependencies.values().flatten() {
+            if let Some(to) = find(d)
+                && member
+            {
+                cx.edge(from, to);
+                dev.push(to);
+            }
+        }
+    }
+    for &i in runtime.iter().chain(&optional).chain(&dev) {
+        if !cx.packages()[i].member {
+            cx.get(i).direct = true;
+        }
+    }
+    cx.scopes_from_roots(&runtime, &optional, &dev);
+}
+
+pub(crate) fn pipfile_lock(cx: &mut Context<'_>) {
+    let Some(text) = cx.text() else { return };
+    let doc: Value = match serde_json::from_str(text) {
+        Ok(d) => d,
+        Err(e) => return cx.json_error(&e),
+    };
+    for (section, scope) in [("default", Scope::Runtime), ("develop", Scope::Dev)] {
+        let Some(map) = doc.get(section).and_then(Value::as_object) else {
+            continue;
+        };
+        for (name, entry) in map {
+            let pointer = format!("/{section}/{}", pointer_token(name));
+            let version = entry
+                .get("version")
+                .and_then(Value::as_str)
+                .and_then(pinned);
+            let git = entry.get("git").and_then(Value::as_str);
+            let source = git.map(|g| match entry.get("ref").and_then(Value::as_str) {
+                Some(r) => format!("{g}#{r}"),
+                None => g.to_owned(),
+            });
+            if version.is_none() && source.is_none() {
+                cx.unpinned(
+                    format!("`{name}` has no pinned version"),
+                    Location::pointer(pointer.clone()),
+                );
+            }
+            let Some(i) = cx.package(purl("pypi", None, name, version), || {
+                Location::pointer(pointer.clone())
+            }) else {
+                continue;
+            };
+            let hashes: Vec<_> = entry
+                .get("hashes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .filter_map(prefixed_hex)
+                .collect();
+            let p = cx.get(i);
+            p.scope = scope;
+            p.direct = true;
+            p.source = source;
+            p.hashes = hashes;
+        }
+    }
+    // Pipfile.lock is flat: it lists every package but not who needs whom.
+}
+
+#[derive(Deserialize)]
+struct PdmLock {
+    #[serde(default)]
+    package: Vec<PdmPackage>,
+    metadata: Option<toml::Table>,
+}
+
+#[derive(Deserialize)]
+struct PdmPackage {
+    name: Option<String>,
+    version: Option<String>,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+    revision: Option<String>,
+    git: Option<String>,
+}
+
+pub(crate) fn pdm_lock(cx: &mut Context<'_>) {
+    let Some(text) = cx.text() else { return };
+    let lock: PdmLock = match toml::from_str(text) {
+        Ok(l) => l,
+        Err(e) => return cx.toml_error(&e),
+    };
+    if let Some(v) = lock
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get("lock_version"))
+        .and_then(toml::Value::as_str)
+        && !v.starts_with("4.")
+    {
+        return cx.unsupported(
+            format!("pdm lock_version `{v}` is not one chainwatch reads (4.x)"),
+            Location::pointer("/metadata/lock_version"),
+        );
+    }
+    let lines = table_lines(cx, text, "[[package]]");
+    let mut names = Resolver::default();
+    let mut idx = Vec::new();
+    for (i, p) in lock.package.iter().enumerate() {
+        let at = || Location::pointer(format!("/package/{i}"));
+        let (Some(name), Some(version)) = (&p.name, &p.version) else {
+            cx.entry("a package without `name` or `version`", at());
+            idx.push(None);
+            continue;
+        };
+        let Some(j) = cx.package(purl("pypi", None, name, Some(version)), at) else {
+            idx.push(None);
+            continue;
+        };
+        let pkg = cx.get(j);
+        pkg.line = lines.get(i).copied();
+        if !p.groups.is_empty() && !p.groups.iter().any(|g| g == "default") {
+            pkg.scope = Scope::Dev;
+        }
+        pkg.source = p.git.as_ref().map(|g| match &p.revision {
+            Some(r) => format!("{g}#{r}"),
+            None => g.clone(),
+        });
+        names.insert(pep503_normalize(name), j);
+        idx.push(Some(j));
+    }
+    for (p, i) in lock.package.iter().zip(&idx) {
+        let Some(from) = *i else { continue };
+        for d in &p.dependencies {
+            if let Some(to) = req_name(d).and_then(|n| names.unique(&pep503_normalize(n))) {
+                cx.edge(from, to);
+            }
+        }
+    }
+    // The lockfile says the scope; the pyproject says what is direct.
+    match pyproject_roots(cx) {
+        Some((r, o, d)) => {
+            for n in r.iter().chain(&o).chain(&d) {
+                if let Some(i) = names.unique(n) {
+                    cx.get(i).direct = true;
+                }
+            }
+        }
+        None => cx.direct_unknown(),
+    }
+}
+
+/// An installed distribution's core metadata (RFC 822 headers).
+pub(crate) fn installed(cx: &mut Context<'_>) {
+    let Some(text) = cx.text() else { return };
+    let (mut name, mut version, mut license, mut expression) = (None, None, None, None);
+    for line in text.lines() {
+        if line.is_empty() {
+            break; // the description body follows
+        }
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
+        let v = v.trim();
+        match k {
+            "Name" => name = Some(v),
+            "Version" => version = Some(v),
+            "License" if !v.is_empty() && v.len() < 100 && v != "UNKNOWN" => license = Some(v),
+            "License-Expression" => expression = Some(v),
+            _ => {}
+        }
+    }
+    let (Some(name), Some(version)) = (name, version) else {
+        cx.entry(
+            "the metadata has no `Name` or `Version`",
+            Location::line(1, 1),
+        );
+        return;
+    };
+    if let Some(i) = cx.package(purl("pypi", None, name, Some(version)), || {
+        Location::line(1, 1)
+    }) {
+        let p = cx.get(i);
+        p.license = expression.or(license).map(str::to_owned);
+        p.line = Some(1);
+    }
+    cx.direct_unknown();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins() {
+        assert_eq!(pinned("==1.2.3"), Some("1.2.3"));
+        assert_eq!(pinned("===1.2.3"), Some("1.2.3"));
+        assert_eq!(pinned(">=1.2"), None);
+        assert_eq!(pinned("==1.*"), None);
+        assert_eq!(pinned("==1.2,<2"), None);
+    }
+
+    #[test]
+    fn filenames() {
+        assert_eq!(
+            dist_filename("https://files.example/p/requests-2.31.0-py3-none-any.whl#sha256=x"),
+            Some(("requests".into(), "2.31.0".into()))
+        );
+        assert_eq!(dist_filename("./local/pkg"), None);
+    }
+}
