@@ -19,6 +19,7 @@ pub struct Context<'a> {
     /// The file's bytes.
     pub bytes: &'a [u8],
     lines: Option<LineIndex>,
+    interned: HashMap<String, usize>,
     pub(crate) out: FileInventory,
 }
 
@@ -34,6 +35,7 @@ impl<'a> Context<'a> {
             rel,
             bytes,
             lines: None,
+            interned: HashMap::new(),
             out: FileInventory {
                 path: rel.to_owned(),
                 extractor,
@@ -83,6 +85,26 @@ impl<'a> Context<'a> {
     pub fn package(&mut self, purl: PurlBuilder, location: impl Fn() -> Location) -> Option<usize> {
         match purl.build() {
             Ok(purl) => Some(self.push(Package::new(purl))),
+            Err(e) => {
+                self.entry(format!("cannot form a package URL: {e}"), location());
+                None
+            }
+        }
+    }
+
+    /// Like [`Context::package`], but a package URL already added gives the same index
+    /// (lockfiles that list one package under several keys).
+    pub fn intern(&mut self, purl: PurlBuilder, location: impl Fn() -> Location) -> Option<usize> {
+        match purl.build() {
+            Ok(purl) => {
+                if let Some(&i) = self.interned.get(purl.canonical()) {
+                    return Some(i);
+                }
+                let key = purl.canonical().to_owned();
+                let i = self.push(Package::new(purl));
+                self.interned.insert(key, i);
+                Some(i)
+            }
             Err(e) => {
                 self.entry(format!("cannot form a package URL: {e}"), location());
                 None

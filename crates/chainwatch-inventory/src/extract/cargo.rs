@@ -27,10 +27,24 @@ struct Entry {
     dependencies: Vec<String>,
 }
 
-const CRATES_IO: &[&str] = &[
-    "registry+https://github.com/rust-lang/crates.io-index",
-    "sparse+https://index.crates.io/",
-];
+/// Whether a source is the crates.io index (git or sparse protocol), whose packages need
+/// no `repository_url`.
+fn is_crates_io(source: &str) -> bool {
+    if let Some(url) = source.strip_prefix("registry+") {
+        url.trim_end_matches('/').ends_with("/crates.io-index")
+    } else if let Some(url) = source.strip_prefix("sparse+") {
+        let host = url
+            .split("://")
+            .nth(1)
+            .unwrap_or("")
+            .split('/')
+            .next()
+            .unwrap_or("");
+        host == "index.crates.io" || host.ends_with(".crates.io")
+    } else {
+        false
+    }
+}
 
 /// Lines of each `[[header]]` table-array entry, in order (TOML parsers drop positions).
 pub(crate) fn table_lines(cx: &mut Context<'_>, text: &str, header: &str) -> Vec<u32> {
@@ -68,7 +82,7 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
         };
         let mut b = purl("cargo", None, name, Some(version));
         match entry.source.as_deref() {
-            Some(s) if CRATES_IO.contains(&s) => {}
+            Some(s) if is_crates_io(s) => {}
             Some(s) if s.starts_with("git+") => {
                 // `git+https://host/repo?branch=x#REV` → `vcs_url=git+https://host/repo@REV`
                 let (url, rev) = s.split_once('#').unwrap_or((s, ""));
@@ -102,10 +116,7 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
         });
         let p = cx.get(idx);
         p.line = line;
-        p.source = entry
-            .source
-            .clone()
-            .filter(|s| !CRATES_IO.contains(&s.as_str()));
+        p.source = entry.source.clone().filter(|s| !is_crates_io(s));
         // Packages without a source are the workspace's own (members and path crates).
         p.member = entry.source.is_none();
         if let Some(c) =

@@ -66,7 +66,9 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
                         continue;
                     };
                     let p = cx.get(i);
-                    p.member = project;
+                    // A referenced project of the solution: a component like any other,
+                    // so that the packages it brings hang from it.
+                    let _ = project;
                     p.hashes.extend(
                         e.content_hash
                             .as_deref()
@@ -76,7 +78,7 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
                     i
                 }
             };
-            if e.ty.as_deref() == Some("Direct") {
+            if matches!(e.ty.as_deref(), Some("Direct" | "Project")) {
                 cx.get(i).direct = true;
             }
             by_name.insert(name.to_ascii_lowercase(), i);

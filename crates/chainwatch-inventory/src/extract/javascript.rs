@@ -13,9 +13,12 @@ use crate::text::sri;
 type Deps = BTreeMap<String, String>;
 type Refs = BTreeMap<String, Value>;
 
+/// A dependency the `package.json` beside a lockfile declares: name and range.
+pub(crate) type Declared = Vec<(String, String)>;
+
 /// Root dependencies declared by the `package.json` beside a lockfile: (runtime,
-/// optional, dev) names.
-pub(crate) fn manifest_deps(cx: &Context<'_>) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
+/// optional, dev).
+pub(crate) fn manifest_deps(cx: &Context<'_>) -> Option<(Declared, Declared, Declared)> {
     #[derive(Deserialize, Default)]
     #[serde(rename_all = "camelCase")]
     struct Manifest {
@@ -32,13 +35,13 @@ pub(crate) fn manifest_deps(cx: &Context<'_>) -> Option<(Vec<String>, Vec<String
     let m: Manifest = serde_json::from_str(&text).ok()?;
     let runtime = m
         .dependencies
-        .into_keys()
-        .chain(m.peer_dependencies.into_keys())
+        .into_iter()
+        .chain(m.peer_dependencies)
         .collect();
     Some((
         runtime,
-        m.optional_dependencies.into_keys().collect(),
-        m.dev_dependencies.into_keys().collect(),
+        m.optional_dependencies.into_iter().collect(),
+        m.dev_dependencies.into_iter().collect(),
     ))
 }
 
@@ -372,7 +375,9 @@ fn npm_v1(cx: &mut Context<'_>, deps: &BTreeMap<String, V1Dep>) {
                 .iter()
                 .chain(&optional)
                 .chain(&dev)
-                .filter_map(|name| children.get(&(None, name.as_str())).and_then(|&j| index[j]))
+                .filter_map(|(name, _)| {
+                    children.get(&(None, name.as_str())).and_then(|&j| index[j])
+                })
                 .collect();
             for t in top {
                 cx.get(t).direct = true;

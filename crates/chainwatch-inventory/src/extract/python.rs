@@ -241,9 +241,17 @@ fn parse_requirements(
         }
         let spec_part = spec_part.trim();
         let requirement = spec_part.split(';').next().unwrap_or(spec_part).trim();
-        let looks_like_path = requirement.starts_with('.')
-            || requirement.starts_with('/')
-            || requirement.contains("://");
+        // `name @ URL` is a named requirement; a bare URL or path names a distribution file.
+        let named_url = req_name(requirement).is_some_and(|n| {
+            requirement[n.len()..]
+                .trim_start()
+                .trim_start_matches(|c| c != '@' && c != ' ' && c != '=' && c != '<' && c != '>')
+                .starts_with('@')
+        });
+        let looks_like_path = !named_url
+            && (requirement.starts_with('.')
+                || requirement.starts_with('/')
+                || requirement.contains("://"));
         if looks_like_path {
             match dist_filename(requirement) {
                 Some((name, version)) => {
@@ -269,10 +277,17 @@ fn parse_requirements(
         if rest.starts_with('[') {
             rest = rest.find(']').map_or("", |i| &rest[i + 1..]).trim_start();
         }
+        if !(rest.is_empty() || rest.starts_with(['=', '<', '>', '!', '~', '(', '@', ';', ','])) {
+            cx.entry(format!("`{requirement}` is not a requirement"), at);
+            continue;
+        }
         let (version, source) = if let Some(url) = rest.strip_prefix('@') {
             let url = url.trim();
-            cx.unpinned(format!("`{name}` comes from `{url}`"), at.clone());
-            (dist_filename(url).map(|(_, v)| v), Some(url.to_owned()))
+            let version = dist_filename(url).map(|(_, v)| v);
+            if version.is_none() {
+                cx.unpinned(format!("`{name}` comes from `{url}`"), at.clone());
+            }
+            (version, Some(url.to_owned()))
         } else {
             let rest = rest.trim_start_matches('(').trim_end_matches(')');
             match pinned(rest) {

@@ -71,7 +71,11 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
                 continue;
             }
             in_metadata = false;
-            let descriptors = header.split(", ").map(|d| unquote(d).to_owned()).collect();
+            // `a@^1, a@^1.1:` (berry quotes the whole list) or `"a@^1", "a@^1.1":`
+            let descriptors = header
+                .split(", ")
+                .map(|d| d.trim().trim_matches('"').to_owned())
+                .collect();
             entries.push(Entry {
                 line: cx.line_of(offset),
                 descriptors,
@@ -140,20 +144,19 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
             indices.push(None);
             continue;
         };
-        let Some(idx) = cx.package(npm_purl(&name, Some(version)), at) else {
+        let Some(idx) = cx.intern(npm_purl(&name, Some(version)), at) else {
             indices.push(None);
             continue;
         };
         let pkg = cx.get(idx);
-        pkg.line = Some(e.line);
-        if let Some(h) = e.integrity.and_then(sri) {
-            pkg.hashes.push(h);
-        } else if let Some(h) = e
-            .resolved
-            .and_then(|r| r.rsplit_once('#'))
-            .and_then(|(_, h)| bare_hex(h))
-            .filter(|h| h.alg == HashAlg::Sha1)
-        {
+        pkg.line.get_or_insert(e.line);
+        let hash = e.integrity.and_then(sri).or_else(|| {
+            e.resolved
+                .and_then(|r| r.rsplit_once('#'))
+                .and_then(|(_, h)| bare_hex(h))
+                .filter(|h| h.alg == HashAlg::Sha1)
+        });
+        if let Some(h) = hash.filter(|h| !pkg.hashes.contains(h)) {
             pkg.hashes.push(h);
         }
         let source = e.resolution.or(e.resolved).filter(|r| {
@@ -162,7 +165,9 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
                 || r.contains("@file:")
                 || r.starts_with("file:")
         });
-        pkg.source = source.map(str::to_owned);
+        if let Some(s) = source {
+            pkg.source = Some(s.to_owned());
+        }
         for d in &e.descriptors {
             descriptors.insert(d.clone(), idx);
             if let Some(rest) = d.split_once("@npm:").map(|(n, r)| format!("{n}@{r}")) {
@@ -185,16 +190,14 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
         }
     }
     let _ = berry;
-    let by_name = |cx: &Context<'_>, names: &[String], pool: &[(String, String)]| -> Vec<usize> {
+    let declared = |cx: &Context<'_>, list: &[(String, String)]| -> Vec<usize> {
         let mut out = Vec::new();
-        for n in names {
-            if let Some((_, range)) = pool.iter().find(|(d, _)| d == n)
-                && let Some(i) = lookup(n, range)
-            {
+        for (n, range) in list {
+            if let Some(i) = lookup(n, range) {
                 out.push(i);
                 continue;
             }
-            // Without a range, the only locked version of that name.
+            // Otherwise the only locked version of that name.
             let matches: Vec<usize> = (0..cx.packages().len())
                 .filter(|&i| crate::assemble::npm_name(&cx.packages()[i].purl) == *n)
                 .collect();
@@ -206,19 +209,16 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
     };
     match manifest_deps(cx) {
         Some((runtime, optional, dev)) => {
-            let runtime = by_name(cx, &runtime, &workspace_deps);
-            let optional = by_name(cx, &optional, &workspace_deps);
-            let dev = by_name(cx, &dev, &workspace_deps);
+            let runtime = declared(cx, &runtime);
+            let optional = declared(cx, &optional);
+            let dev = declared(cx, &dev);
             for &i in runtime.iter().chain(&optional).chain(&dev) {
                 cx.get(i).direct = true;
             }
             cx.scopes_from_roots(&runtime, &optional, &dev);
         }
         None if !workspace_deps.is_empty() => {
-            let roots: Vec<usize> = workspace_deps
-                .iter()
-                .filter_map(|(n, r)| lookup(n, r))
-                .collect();
+            let roots = declared(cx, &workspace_deps);
             for &i in &roots {
                 cx.get(i).direct = true;
             }
