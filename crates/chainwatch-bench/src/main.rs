@@ -6,6 +6,7 @@
 //! cargo run --release -p chainwatch-bench -- purl --write  # and update docs/benchmarks.md
 //! cargo run --release -p chainwatch-bench -- generate 500000 big.cdx.json  # test data
 //! cargo run --release -p chainwatch-bench -- portfolio DIR   # 10,000 SBOMs × 500 components
+//! cargo run --release -p chainwatch-bench -- monorepo DIR    # ≥ 50,000 lockfile entries
 //! ```
 //!
 //! Benchmarks run on one thread. Peak RSS is the process's `VmHWM`, the same number
@@ -13,6 +14,7 @@
 
 #![allow(clippy::print_stdout, clippy::cast_precision_loss)]
 
+mod inventory;
 mod machine;
 mod purl;
 mod sbom;
@@ -45,6 +47,14 @@ fn main() -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    // `chainwatch-bench monorepo DIR`: the generated monorepo alone.
+    if let [cmd, dir] = &args[..]
+        && cmd == "monorepo"
+    {
+        let n = inventory::generate_monorepo(std::path::Path::new(dir))?;
+        println!("{dir}: {n} lockfile entries and a dpkg database");
+        return Ok(());
+    }
     let write = args.iter().any(|a| a == "--write");
     let names: Vec<&str> = args
         .iter()
@@ -52,7 +62,7 @@ fn main() -> anyhow::Result<()> {
         .map(String::as_str)
         .collect();
     if names.is_empty() {
-        bail!("usage: chainwatch-bench <purl|versions|sbom|store>... [--write]");
+        bail!("usage: chainwatch-bench <purl|versions|sbom|store|inventory>... [--write]");
     }
     for name in names {
         let section = match name {
@@ -60,8 +70,11 @@ fn main() -> anyhow::Result<()> {
             "versions" => versions::run()?,
             "sbom" => sbom::run()?,
             "store" => store::run()?,
+            "inventory" => inventory::run()?,
             other => {
-                bail!("unknown benchmark `{other}`: expected `purl`, `versions`, `sbom` or `store`")
+                bail!(
+                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store` or `inventory`"
+                )
             }
         };
         println!("{section}");

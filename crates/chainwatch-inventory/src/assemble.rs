@@ -104,81 +104,81 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
         })
     };
 
-    let mut by_purl: HashMap<String, usize> = HashMap::new();
-    let mut edges: Vec<(String, String)> = Vec::new();
+    // Component indices: 0 is the subject, then the operating system, then packages.
+    let subject_index = 0;
+    let os_index = os_id.as_ref().map(|_| 1);
+    let mut by_purl: HashMap<&str, usize> = HashMap::new();
+    let mut edges: Vec<(usize, usize)> = Vec::new();
+    let mut ids: Vec<usize> = Vec::new();
     for file in &inv.files {
-        let ids: Vec<String> = file
-            .packages
-            .iter()
-            .map(|p| {
-                if p.member && is_subject(&p.purl) {
-                    return subject_id.clone();
+        ids.clear();
+        for p in &file.packages {
+            if p.member && is_subject(&p.purl) {
+                ids.push(subject_index);
+                continue;
+            }
+            let key = p.purl.canonical();
+            let location = match p.line {
+                Some(l) => format!("{}:{l}", file.path),
+                None => file.path.clone(),
+            };
+            if let Some(&i) = by_purl.get(key) {
+                let c = &mut sbom.components[i];
+                if c.scope.is_some_and(|s| rank(s) < rank(p.scope)) {
+                    c.scope = Some(p.scope);
                 }
-                let key = p.purl.canonical().to_owned();
-                let location = match p.line {
-                    Some(l) => format!("{}:{l}", file.path),
-                    None => file.path.clone(),
-                };
-                match by_purl.get(&key) {
-                    Some(&i) => {
-                        let c = &mut sbom.components[i];
-                        if c.scope.is_some_and(|s| rank(s) < rank(p.scope)) {
-                            c.scope = Some(p.scope);
-                        }
-                        for h in &p.hashes {
-                            if !c.hashes.contains(h) {
-                                c.hashes.push(h.clone());
-                            }
-                        }
-                        if !c.properties.iter().any(|x| x.value == location) {
-                            c.properties.push(Property {
-                                name: "chainwatch:location".to_owned(),
-                                value: location,
-                            });
-                        }
-                    }
-                    None => {
-                        let mut c = Component::new(
-                            key.clone(),
-                            if p.member {
-                                ComponentKind::Application
-                            } else {
-                                ComponentKind::Library
-                            },
-                            p.purl.name(),
-                        );
-                        c.group = p.purl.namespace().map(str::to_owned);
-                        c.version = p.purl.version().map(str::to_owned);
-                        c.purl = Some(key.clone());
-                        c.hashes.clone_from(&p.hashes);
-                        c.scope = Some(p.scope);
-                        if let Some(l) = &p.license {
-                            c.licenses.push(if license_error(l).is_none() {
-                                License::Expression(l.clone())
-                            } else {
-                                License::Name(l.clone())
-                            });
-                        }
-                        c.properties.push(Property {
-                            name: "chainwatch:location".to_owned(),
-                            value: location,
-                        });
-                        if let Some(s) = &p.source {
-                            c.properties.push(Property {
-                                name: "chainwatch:source".to_owned(),
-                                value: s.clone(),
-                            });
-                        }
-                        by_purl.insert(key.clone(), sbom.components.len());
-                        sbom.components.push(c);
+                for h in &p.hashes {
+                    if !c.hashes.contains(h) {
+                        c.hashes.push(h.clone());
                     }
                 }
-                key
-            })
-            .collect();
-        let owner = match (&os_id, is_os_file(file)) {
-            (Some(os), true) => os.clone(),
-            _ => subject_id.clone(),
+                if !c.properties.iter().any(|x| x.value == location) {
+                    c.properties.push(Property {
+                        name: "chainwatch:location".to_owned(),
+                        value: location,
+                    });
+                }
+                ids.push(i);
+                continue;
+            }
+            let mut c = Component::new(
+                key,
+                if p.member {
+                    ComponentKind::Application
+                } else {
+                    ComponentKind::Library
+                },
+                p.purl.name(),
+            );
+            c.group = p.purl.namespace().map(str::to_owned);
+            c.version = p.purl.version().map(str::to_owned);
+            c.purl = Some(key.to_owned());
+            c.hashes.clone_from(&p.hashes);
+            c.scope = Some(p.scope);
+            if let Some(l) = &p.license {
+                c.licenses.push(if license_error(l).is_none() {
+                    License::Expression(l.clone())
+                } else {
+                    License::Name(l.clone())
+                });
+            }
+            c.properties.push(Property {
+                name: "chainwatch:location".to_owned(),
+                value: location,
+            });
+            if let Some(s) = &p.source {
+                c.properties.push(Property {
+                    name: "chainwatch:source".to_owned(),
+                    value: s.clone(),
+                });
+            }
+            by_purl.insert(key, sbom.components.len());
+            ids.push(sbom.components.len());
+            sbom.components.push(c);
+        }
+        let owner = match (os_index, is_os_file(file)) {
+            (Some(os), true) => os,
+            _ => subject_index,
         };
         let mut has_incoming = vec![false; file.packages.len()];
         let mut member_targets = HashSet::new();
@@ -187,27 +187,28 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
             if file.packages[a].member {
                 member_targets.insert(b);
             }
-            edges.push((ids[a].clone(), ids[b].clone()));
+            edges.push((ids[a], ids[b]));
         }
         for (i, p) in file.packages.iter().enumerate() {
             let attach = if p.member {
-                ids[i] != subject_id && !has_incoming[i]
+                ids[i] != subject_index && !has_incoming[i]
             } else if file.knows_direct {
                 p.direct && !member_targets.contains(&i)
             } else {
                 !has_incoming[i]
             };
             if attach {
-                edges.push((owner.clone(), ids[i].clone()));
+                edges.push((owner, ids[i]));
             }
         }
     }
-    let mut seen = HashSet::new();
+    // Each edge once, in the order first seen.
+    let mut seen = HashSet::with_capacity(edges.len());
     for (from, to) in edges {
-        if from != to && seen.insert((from.clone(), to.clone())) {
+        if from != to && seen.insert((from, to)) {
             sbom.relationships.push(Relationship {
-                from,
-                to,
+                from: sbom.components[from].id.clone(),
+                to: sbom.components[to].id.clone(),
                 kind: RelationshipKind::DependsOn,
             });
         }

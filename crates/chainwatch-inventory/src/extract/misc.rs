@@ -55,14 +55,6 @@ fn is_platform(name: &str) -> bool {
     !name.contains('/')
 }
 
-/// Composer tags are often `v1.2.3`; advisories name `1.2.3`.
-pub(crate) fn composer_version(v: &str) -> &str {
-    match v.strip_prefix('v') {
-        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => rest,
-        _ => v,
-    }
-}
-
 #[derive(Deserialize)]
 struct ComposerManifest {
     #[serde(default)]
@@ -92,8 +84,7 @@ pub(crate) fn composer_lock(cx: &mut Context<'_>) {
             let (ns, n) = name
                 .split_once('/')
                 .map_or((None, name.as_str()), |(a, b)| (Some(a), b));
-            let Some(j) = cx.package(purl("composer", ns, n, Some(composer_version(version))), at)
-            else {
+            let Some(j) = cx.package(purl("composer", ns, n, Some(version)), at) else {
                 continue;
             };
             let pkg = cx.get(j);

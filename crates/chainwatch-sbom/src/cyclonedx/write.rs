@@ -350,23 +350,23 @@ fn nesting(sbom: &Sbom) -> (HashMap<&str, Vec<usize>>, HashSet<usize>) {
 /// The dependency graph: every ref with its `dependsOn` list, in document order.
 fn dependencies(sbom: &Sbom) -> Vec<(String, Vec<String>)> {
     let mut order: Vec<String> = Vec::new();
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    let mut map: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
     for r in &sbom.relationships {
-        if !r.kind.is_dependency() {
+        if !r.kind.is_dependency() || !seen.insert((r.from.as_str(), r.to.as_str())) {
             continue;
         }
-        let list = map.entry(r.from.clone()).or_insert_with(|| {
-            order.push(r.from.clone());
-            Vec::new()
-        });
-        if !list.contains(&r.to) {
-            list.push(r.to.clone());
-        }
+        map.entry(r.from.as_str())
+            .or_insert_with(|| {
+                order.push(r.from.clone());
+                Vec::new()
+            })
+            .push(r.to.clone());
     }
     order
         .into_iter()
         .map(|k| {
-            let v = map.remove(&k).unwrap_or_default();
+            let v = map.remove(k.as_str()).unwrap_or_default();
             (k, v)
         })
         .collect()
@@ -522,6 +522,7 @@ fn serial(sbom: &Sbom) -> String {
 }
 
 pub(crate) fn to_json(sbom: &Sbom) -> String {
+    use std::io::Write as _;
     let (children, nested) = nesting(sbom);
     let relationships = relationship_properties(sbom, &children);
     let ctx = Context {
@@ -538,57 +539,63 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
         written.insert(i);
         component_json(&sbom.components[i], &ctx, sbom, &mut written)
     });
-    let mut out = String::with_capacity(sbom.components.len() * 512 + 1024);
-    out.push_str("{\n  \"bomFormat\": \"CycloneDX\",\n  \"specVersion\": \"1.6\",\n");
+    let mut out: Vec<u8> = Vec::with_capacity(sbom.components.len() * 512 + 1024);
+    out.extend_from_slice(b"{\n  \"bomFormat\": \"CycloneDX\",\n  \"specVersion\": \"1.6\",\n");
     let _ = writeln!(out, "  \"serialNumber\": {},", Value::from(serial(sbom)));
     let _ = writeln!(out, "  \"version\": {},", sbom.bom_version.unwrap_or(1));
     let _ = writeln!(out, "  \"metadata\": {},", metadata_json(sbom, subject));
-    let write_list = |out: &mut String, key: &str, services: bool, written: &mut HashSet<usize>| {
-        let _ = write!(out, "  \"{key}\": [");
-        let mut first = true;
-        for (i, c) in sbom.components.iter().enumerate() {
-            if (c.kind == ComponentKind::Service) != services
-                || nested.contains(&i)
-                || Some(i) == subject_index
-            {
-                continue;
+    let write_list =
+        |out: &mut Vec<u8>, key: &str, services: bool, written: &mut HashSet<usize>| {
+            let _ = write!(out, "  \"{key}\": [");
+            let mut first = true;
+            for (i, c) in sbom.components.iter().enumerate() {
+                if (c.kind == ComponentKind::Service) != services
+                    || nested.contains(&i)
+                    || Some(i) == subject_index
+                {
+                    continue;
+                }
+                if !written.insert(i) {
+                    continue;
+                }
+                out.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+                first = false;
+                let _ = serde_json::to_writer(&mut *out, &component_json(c, &ctx, sbom, written));
             }
-            if !written.insert(i) {
-                continue;
-            }
-            out.push_str(if first { "\n    " } else { ",\n    " });
-            first = false;
-            let _ = write!(out, "{}", component_json(c, &ctx, sbom, written));
-        }
-        out.push_str(if first { "]" } else { "\n  ]" });
-    };
+            out.extend_from_slice(if first { b"]" } else { b"\n  ]" });
+        };
     write_list(&mut out, "components", false, &mut written);
-    out.push_str(",\n");
+    out.extend_from_slice(b",\n");
     if sbom
         .components
         .iter()
         .any(|c| c.kind == ComponentKind::Service)
     {
         write_list(&mut out, "services", true, &mut written);
-        out.push_str(",\n");
+        out.extend_from_slice(b",\n");
     }
     let deps = dependencies(sbom);
-    out.push_str("  \"dependencies\": [");
+    out.extend_from_slice(b"  \"dependencies\": [");
     for (i, (from, to)) in deps.iter().enumerate() {
-        out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-        let _ = write!(out, "{}", json!({"ref": from, "dependsOn": to}));
+        out.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+        out.extend_from_slice(b"{\"ref\":");
+        let _ = serde_json::to_writer(&mut out, from);
+        out.extend_from_slice(b",\"dependsOn\":");
+        let _ = serde_json::to_writer(&mut out, to);
+        out.push(b'}');
     }
-    out.push_str(if deps.is_empty() { "]" } else { "\n  ]" });
+    out.extend_from_slice(if deps.is_empty() { b"]" } else { b"\n  ]" });
     if !sbom.vulnerabilities.is_empty() {
-        out.push_str(",\n  \"vulnerabilities\": [");
+        out.extend_from_slice(b",\n  \"vulnerabilities\": [");
         for (i, v) in sbom.vulnerabilities.iter().enumerate() {
-            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-            let _ = write!(out, "{}", vulnerability_json(v));
+            out.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+            let _ = serde_json::to_writer(&mut out, &vulnerability_json(v));
         }
-        out.push_str("\n  ]");
+        out.extend_from_slice(b"\n  ]");
     }
-    out.push_str("\n}\n");
-    out
+    out.extend_from_slice(b"\n}\n");
+    // Only JSON text and UTF-8 strings went in.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// XML escaping for text and double-quoted attribute values (`'` needs none).

@@ -30,7 +30,8 @@ pub(crate) fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<Sta
     let sbom = inventory.to_sbom(&SbomOptions {
         created: Some(created()),
         serial: Some(random_serial()),
-        tool: Some(format!("chainwatch {}", env!("CARGO_PKG_VERSION"))),
+        // The writers name chainwatch as the tool themselves.
+        tool: None,
     });
     let text =
         chainwatch_sbom::write(&sbom, target(args.to)).context("the format cannot be written")?;
