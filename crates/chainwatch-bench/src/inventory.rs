@@ -259,8 +259,11 @@ pub(crate) fn generate_monorepo(dir: &Path) -> anyhow::Result<usize> {
         std::fs::write(rootfs.join("var/lib/dpkg/status"), status)?;
         total += 1; // counted below precisely
     }
-    if let Ok(os) = std::fs::read("/etc/os-release") {
-        std::fs::write(rootfs.join("etc/os-release"), os)?;
+    // trivy tells Debian by `etc/debian_version`, chainwatch by `etc/os-release`.
+    for file in ["os-release", "debian_version"] {
+        if let Ok(bytes) = std::fs::read(Path::new("/etc").join(file)) {
+            std::fs::write(rootfs.join("etc").join(file), bytes)?;
+        }
     }
     Ok(total)
 }

@@ -196,6 +196,15 @@ impl<'a> Context<'a> {
         text::read_small(&self.sibling_path(name)).ok()
     }
 
+    /// The inventoried root: the file's path without its relative part.
+    pub fn tree_root(&self) -> PathBuf {
+        let depth = self.rel.split('/').filter(|s| !s.is_empty()).count();
+        self.path
+            .ancestors()
+            .nth(depth)
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+
     pub fn sibling_path(&self, name: &str) -> PathBuf {
         self.path
             .parent()

@@ -206,6 +206,17 @@ pub enum InventoryError {
     Pattern { pattern: String, reason: String },
 }
 
+/// Runs the extractor named `extractor` on `bytes` as if they were the file at `rel`
+/// (nothing beside it is read: there is no file). `None` for an unknown extractor. For
+/// tests and fuzzing; the rpm extractor needs a real file.
+pub fn extract_bytes(extractor: &str, rel: &str, bytes: &[u8]) -> Option<FileInventory> {
+    let e = EXTRACTORS.iter().find(|e| e.name == extractor)?;
+    let path = Path::new("/nonexistent/chainwatch-inventory").join(rel);
+    let mut cx = Context::new(&path, rel, bytes, e.name);
+    (e.extract)(&mut cx);
+    Some(cx.out)
+}
+
 /// Inventories a directory tree, or one file.
 pub fn inventory(root: &Path, options: &Options) -> Result<Inventory, InventoryError> {
     walk::run(root, options)

@@ -9,8 +9,13 @@ use chainwatch_sbom::{Hash, HashAlg};
 /// caps what is read of them.
 const SMALL_LIMIT: u64 = 16 << 20;
 
-/// Reads a small text file (a manifest beside a lockfile, `os-release`).
+/// Reads a small text file (a manifest beside a lockfile, `os-release`). Only a regular
+/// file: a symbolic link, FIFO or device in an untrusted tree is not read (a FIFO would
+/// block, `/dev/zero` would never end).
 pub(crate) fn read_small(path: &Path) -> std::io::Result<String> {
+    if !std::fs::symlink_metadata(path)?.file_type().is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     let file = std::fs::File::open(path)?;
     let mut s = String::new();
     file.take(SMALL_LIMIT).read_to_string(&mut s)?;

@@ -334,7 +334,24 @@ fn include(
         return;
     }
     let path = from.parent().unwrap_or(Path::new(".")).join(target);
-    let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    // Only files inside the inventoried tree: an untrusted requirements file must not make
+    // chainwatch read `/proc/self/environ` into its diagnostics.
+    let root = std::fs::canonicalize(cx.tree_root()).unwrap_or_else(|_| cx.tree_root());
+    let Ok(canonical) = std::fs::canonicalize(&path) else {
+        cx.diagnostic(chainwatch_sbom::Diagnostic::error(
+            chainwatch_sbom::Code::InventoryIo,
+            format!("cannot read included `{target}`: it does not exist"),
+            at,
+        ));
+        return;
+    };
+    if !canonical.starts_with(&root) {
+        cx.entry(
+            format!("`-r {target}` is outside the inventoried tree: not read"),
+            at,
+        );
+        return;
+    }
     if depth >= 8 || !seen.insert(canonical) {
         return;
     }
