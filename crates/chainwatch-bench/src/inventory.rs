@@ -279,12 +279,21 @@ fn component_set(path: &Path) -> Option<BTreeSet<String>> {
             && ty != "application"
             && ty != "operating-system"
         {
-            let p = p.split(['?', '#']).next().unwrap_or(p);
-            out.insert(
-                p.replace("%40", "@")
-                    .replace("%2B", "+")
-                    .replace("%2b", "+"),
-            );
+            let (base, qualifiers) = p.split_once('?').unwrap_or((p, ""));
+            let base = base.split('#').next().unwrap_or(base);
+            let mut purl = base
+                .replace("%40", "@")
+                .replace("%2B", "+")
+                .replace("%2b", "+");
+            // trivy writes a Debian epoch as a qualifier; the purl specification (and
+            // chainwatch) keep it in the version: compare them the specification's way.
+            if purl.starts_with("pkg:deb/")
+                && let Some(epoch) = qualifiers.split('&').find_map(|q| q.strip_prefix("epoch="))
+                && let Some(at) = purl.rfind('@')
+            {
+                purl.insert_str(at + 1, &format!("{epoch}:"));
+            }
+            out.insert(purl);
         }
         if let Some(children) = c.get("components").and_then(|c| c.as_array()) {
             stack.extend(children);

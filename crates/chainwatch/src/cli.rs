@@ -59,6 +59,20 @@ pub(crate) enum Command {
     /// Read, validate, convert and compare SBOMs (CycloneDX, SPDX); export stored ones
     #[command(subcommand)]
     Sbom(Sbom),
+    /// Find what is vulnerable or malicious in a source tree, lockfile or SBOM
+    ///
+    /// TARGET is a directory or lockfile (inventoried as `sbom generate` does) or an SBOM
+    /// file in any supported format. Every package is matched against the OSV advisories
+    /// given with --advisories (files or directory trees of OSV JSON or YAML records), with
+    /// each ecosystem's own version order; distribution packages are matched through their
+    /// source package too. Findings are grouped by package, known-malicious packages first,
+    /// with the versions that fix them and the dependency path that pulls them in.
+    /// Withdrawn advisories never match. Exit status: 1 when a finding is at or above
+    /// --fail-on (malicious packages always count), 0 otherwise, 2 on unusable input.
+    #[command(after_help = "Examples:\n  chainwatch scan . --advisories osv/\n  \
+        chainwatch scan bom.cdx.json --advisories osv/PyPI --fail-on critical --format json\n  \
+        chainwatch scan /mnt/rootfs --advisories osv/Debian --format sarif > scan.sarif")]
+    Scan(ScanArgs),
     /// Store SBOMs in the portfolio (files or directories, any supported format)
     ///
     /// Each document is stored under the product and version its subject names
@@ -349,6 +363,39 @@ pub(crate) enum ReportFormat {
     Human,
     Json,
     Sarif,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// A directory, a lockfile or an SBOM file
+    #[arg(value_name = "TARGET")]
+    pub(crate) target: PathBuf,
+
+    /// OSV records: files (JSON, YAML) or directory trees of them (repeatable)
+    #[arg(long, value_name = "PATH", required = true)]
+    pub(crate) advisories: Vec<PathBuf>,
+
+    /// Exit 1 when a finding is at or above this severity (malicious packages always count)
+    #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
+    pub(crate) fail_on: FailOn,
+
+    /// Leave out paths matching GLOB when TARGET is a directory (as `sbom generate`)
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
+
+    /// Output: `human`, `json` (one array of findings) or `sarif`
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    Low,
+    Medium,
+    High,
+    Critical,
+    /// Only malicious packages fail
+    Never,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => commands::inspect::run(&ctx, args),
         Command::Sbom(args) => commands::sbom::run(&ctx, args),
+        Command::Scan(args) => commands::scan::scan(&ctx, &args),
         Command::Ingest(args) => commands::store::ingest(&ctx, &args),
         Command::Products(args) => commands::store::products(&ctx, &args),
         Command::Query(args) => commands::store::query(&ctx, args),

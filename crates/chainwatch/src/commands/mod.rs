@@ -4,4 +4,5 @@ pub(crate) mod completions;
 pub(crate) mod generate;
 pub(crate) mod inspect;
 pub(crate) mod sbom;
+pub(crate) mod scan;
 pub(crate) mod store;

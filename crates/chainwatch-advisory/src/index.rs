@@ -1,0 +1,323 @@
+//! Advisories indexed by ecosystem and normalized package name, compiled once, and
+//! matched against package URLs with each ecosystem's own version order. Distribution
+//! binary packages are also matched through their source package (`upstream`).
+
+use std::collections::{BTreeSet, HashMap};
+
+use chainwatch_purl::{Ecosystem, OsvEcosystem, PackageName, Purl};
+use chainwatch_version::{Event, OsvAffected, OsvRange, Scheme, Version};
+
+use crate::osv::{Affected, Record};
+use crate::severity::Severity;
+
+/// One compiled `affected` entry.
+#[derive(Debug)]
+struct Entry {
+    record: usize,
+    /// The release the entry is for (`12` of `Debian:12`), if any.
+    release: Option<String>,
+    scheme: Scheme,
+    compiled: OsvAffected,
+    /// Versions that fix it, as written (from `fixed` events).
+    fixed: Vec<String>,
+    /// The entry could not be compiled: every version of the package matches it? No: such
+    /// an entry matches nothing, and the problem is reported.
+    broken: bool,
+}
+
+/// How a package was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Via {
+    /// The package's own name.
+    Name,
+    /// The distribution source package named by the `upstream` qualifier.
+    Upstream,
+}
+
+/// A package affected by an advisory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The record's id.
+    pub advisory: String,
+    /// Its other identifiers (aliases and upstream ids), sorted.
+    pub aliases: Vec<String>,
+    pub summary: Option<String>,
+    pub severity: Option<Severity>,
+    /// Versions that fix it, in the ecosystem's order.
+    pub fixed_in: Vec<String>,
+    pub malicious: bool,
+    pub via: Via,
+}
+
+/// A problem with one record (it is still indexed as far as it could be).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexProblem {
+    pub advisory: String,
+    /// JSON pointer into the record.
+    pub pointer: String,
+    pub message: String,
+}
+
+/// The advisories, ready for matching.
+#[derive(Debug, Default)]
+pub struct AdvisoryIndex {
+    records: Vec<Record>,
+    /// (ecosystem, OSV package name as normalized by `PackageName`) → entries.
+    by_package: HashMap<(Ecosystem, String), Vec<Entry>>,
+    /// Any identifier → the records that carry it.
+    by_id: HashMap<String, Vec<usize>>,
+    problems: Vec<IndexProblem>,
+}
+
+fn scheme_for(ecosystem: Ecosystem, range_kind: &str) -> Scheme {
+    if range_kind == "SEMVER" {
+        Scheme::Semver
+    } else {
+        Scheme::for_ecosystem(ecosystem)
+    }
+}
+
+/// The key a package is indexed under: its name identity's canonical form within the
+/// ecosystem (PEP 503 for PyPI, lower case where the ecosystem folds case).
+fn key(ecosystem: Ecosystem, name: &str) -> Option<(Ecosystem, String)> {
+    let n = PackageName::from_osv(ecosystem, name).ok()?;
+    Some((ecosystem, n.canonical()))
+}
+
+impl AdvisoryIndex {
+    pub fn new() -> AdvisoryIndex {
+        AdvisoryIndex::default()
+    }
+
+    /// Adds a record. A newer version of a record (same id) replaces the older one's
+    /// identifiers but both stay indexed: call [`AdvisoryIndex::from_records`] with
+    /// de-duplicated records for a consistent index.
+    pub fn insert(&mut self, record: Record) {
+        let index = self.records.len();
+        for id in record.identifiers() {
+            self.by_id
+                .entry(id.to_ascii_uppercase())
+                .or_default()
+                .push(index);
+        }
+        if !record.is_withdrawn() {
+            for (a, affected) in record.affected.iter().enumerate() {
+                self.index_affected(index, &record, a, affected);
+            }
+        }
+        self.records.push(record);
+    }
+
+    /// Builds an index from records; for one id, the most recently modified wins.
+    pub fn from_records(records: impl IntoIterator<Item = Record>) -> AdvisoryIndex {
+        let mut latest: HashMap<String, Record> = HashMap::new();
+        for r in records {
+            match latest.get(&r.id) {
+                Some(old) if old.modified >= r.modified => {}
+                _ => {
+                    latest.insert(r.id.clone(), r);
+                }
+            }
+        }
+        let mut ids: Vec<String> = latest.keys().cloned().collect();
+        ids.sort();
+        let mut index = AdvisoryIndex::new();
+        for id in ids {
+            if let Some(r) = latest.remove(&id) {
+                index.insert(r);
+            }
+        }
+        index
+    }
+
+    fn index_affected(&mut self, record: usize, r: &Record, a: usize, affected: &Affected) {
+        let problem = |message: String, pointer: String| IndexProblem {
+            advisory: r.id.clone(),
+            pointer,
+            message,
+        };
+        let Some(package) = &affected.package else {
+            return;
+        };
+        let Ok(osv) = package.ecosystem.parse::<OsvEcosystem>() else {
+            self.problems.push(problem(
+                format!("unknown ecosystem `{}`", package.ecosystem),
+                format!("/affected/{a}/package/ecosystem"),
+            ));
+            return;
+        };
+        let Some(key) = key(osv.ecosystem, &package.name) else {
+            self.problems.push(problem(
+                format!(
+                    "`{}` is not a package name of {}",
+                    package.name, osv.ecosystem
+                ),
+                format!("/affected/{a}/package/name"),
+            ));
+            return;
+        };
+        let mut compiled = OsvAffected::default();
+        let mut fixed = Vec::new();
+        let mut broken = false;
+        let mut scheme = Scheme::for_ecosystem(osv.ecosystem);
+        for (ri, range) in affected.ranges.iter().enumerate() {
+            if range.kind == "GIT" {
+                continue; // commits, not versions
+            }
+            let s = scheme_for(osv.ecosystem, &range.kind);
+            scheme = s;
+            let events: Vec<Event> = range
+                .events
+                .iter()
+                .filter_map(|e| {
+                    e.introduced
+                        .clone()
+                        .map(Event::Introduced)
+                        .or_else(|| e.fixed.clone().map(Event::Fixed))
+                        .or_else(|| e.last_affected.clone().map(Event::LastAffected))
+                        .or_else(|| e.limit.clone().map(Event::Limit))
+                })
+                .collect();
+            fixed.extend(range.events.iter().filter_map(|e| e.fixed.clone()));
+            match OsvRange::new(s, &events) {
+                Ok(r) => compiled.ranges.push(r),
+                Err(e) => {
+                    broken = true;
+                    self.problems.push(problem(
+                        format!("a version of the range does not parse: {e}"),
+                        format!("/affected/{a}/ranges/{ri}"),
+                    ));
+                }
+            }
+        }
+        let version_scheme = Scheme::for_ecosystem(osv.ecosystem);
+        for (vi, v) in affected.versions.iter().enumerate() {
+            match Version::parse(version_scheme, v) {
+                Ok(v) => compiled.versions.push(v),
+                Err(e) => self.problems.push(problem(
+                    format!("version `{v}` does not parse: {e}"),
+                    format!("/affected/{a}/versions/{vi}"),
+                )),
+            }
+        }
+        self.by_package.entry(key).or_default().push(Entry {
+            record,
+            release: osv.suffix.clone(),
+            scheme,
+            compiled,
+            fixed,
+            broken,
+        });
+    }
+
+    /// Problems found while indexing.
+    pub fn problems(&self) -> &[IndexProblem] {
+        &self.problems
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// The records carrying an identifier (their id, an alias or an upstream id), and
+    /// those that carry any of their identifiers in turn.
+    pub fn lookup(&self, id: &str) -> Vec<&Record> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![id.to_ascii_uppercase()];
+        while let Some(i) = stack.pop() {
+            for &r in self.by_id.get(&i).into_iter().flatten() {
+                if seen.insert(r) {
+                    stack.extend(self.records[r].identifiers().map(str::to_ascii_uppercase));
+                }
+            }
+        }
+        seen.into_iter().map(|r| &self.records[r]).collect()
+    }
+
+    /// Every advisory that affects the package (a purl with a version); none without a
+    /// version or outside the ecosystems OSV covers.
+    pub fn matches(&self, purl: &Purl) -> Vec<Finding> {
+        let mut out: Vec<Finding> = Vec::new();
+        let Some(osv) = purl.osv_ecosystem() else {
+            return out;
+        };
+        let Some(version) = purl.version() else {
+            return out;
+        };
+        let mut candidates = vec![(purl.osv_package_name(), version, Via::Name)];
+        if let Some((source, source_version)) = purl.upstream() {
+            candidates.push((
+                Some(source.to_owned()),
+                source_version.unwrap_or(version),
+                Via::Upstream,
+            ));
+        }
+        for (name, version, via) in candidates {
+            let Some(key) = name.and_then(|n| key(osv.ecosystem, &n)) else {
+                continue;
+            };
+            for entry in self.by_package.get(&key).into_iter().flatten() {
+                if entry.broken
+                    && entry.compiled.ranges.is_empty()
+                    && entry.compiled.versions.is_empty()
+                {
+                    continue;
+                }
+                // A release-specific entry applies to that release only (when the package
+                // says which it is from).
+                if let (Some(want), Some(have)) = (&entry.release, &osv.suffix)
+                    && !release_matches(want, have)
+                {
+                    continue;
+                }
+                let Ok(v) = Version::parse(entry.scheme, version) else {
+                    continue;
+                };
+                if !entry.compiled.contains(&v) {
+                    continue;
+                }
+                let record = &self.records[entry.record];
+                if out.iter().any(|f| f.advisory == record.id) {
+                    continue;
+                }
+                let mut aliases: Vec<String> = record
+                    .aliases
+                    .iter()
+                    .chain(&record.upstream)
+                    .filter(|a| **a != record.id)
+                    .cloned()
+                    .collect();
+                aliases.sort();
+                aliases.dedup();
+                let mut fixed_in = entry.fixed.clone();
+                fixed_in.sort_by(|a, b| entry.scheme.compare(a, b).unwrap_or(a.cmp(b)));
+                fixed_in.dedup();
+                out.push(Finding {
+                    advisory: record.id.clone(),
+                    aliases,
+                    summary: record.summary.clone(),
+                    severity: record.severity(),
+                    fixed_in,
+                    malicious: record.is_malicious(),
+                    via,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.advisory.cmp(&b.advisory));
+        out
+    }
+}
+
+/// `Ubuntu:22.04:LTS` entries apply to `22.04:LTS` and `22.04`; `Debian:12` to `12`.
+fn release_matches(want: &str, have: &str) -> bool {
+    let base = |s: &str| s.split(':').next().unwrap_or(s).to_owned();
+    base(want) == base(have)
+}

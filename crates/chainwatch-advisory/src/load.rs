@@ -1,0 +1,168 @@
+//! Reading OSV records from files and directory trees (JSON, and YAML as some databases
+//! publish them). A file that is not a record is reported and skipped; the others load.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::osv::Record;
+
+/// Records larger than this are refused (the largest real OSV records are a few MB).
+const MAX_RECORD: u64 = 64 << 20;
+
+/// A file that could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadProblem {
+    pub path: PathBuf,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub message: String,
+}
+
+/// What loading found.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub records: Vec<Record>,
+    pub problems: Vec<LoadProblem>,
+    /// Files looked at.
+    pub files: usize,
+}
+
+fn is_record_file(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("json" | "yaml" | "yml")
+    )
+}
+
+/// Why a document is not OSV: where (line and column, for JSON syntax) and what.
+pub type ParseError = (Option<(u32, u32)>, String);
+
+/// Parses one document: a record, or a JSON array of records.
+pub fn parse(bytes: &[u8], yaml: bool) -> Result<Vec<Record>, ParseError> {
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .map_err(|e| (None, format!("not UTF-8: {e}")))?;
+    if yaml {
+        let value: serde_json::Value =
+            serde_saphyr::from_str(text).map_err(|e| (None, format!("invalid YAML: {e}")))?;
+        return from_value(value);
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        (
+            Some((
+                u32::try_from(e.line()).unwrap_or(0),
+                u32::try_from(e.column()).unwrap_or(0),
+            )),
+            format!("invalid JSON: {e}"),
+        )
+    })?;
+    from_value(value)
+}
+
+fn from_value(value: serde_json::Value) -> Result<Vec<Record>, ParseError> {
+    let one = |v: serde_json::Value| -> Result<Record, ParseError> {
+        if v.get("id")
+            .and_then(|i| i.as_str())
+            .is_none_or(str::is_empty)
+        {
+            return Err((None, "not an OSV record: no `id`".to_owned()));
+        }
+        serde_json::from_value(v).map_err(|e| (None, format!("not an OSV record: {e}")))
+    };
+    match value {
+        serde_json::Value::Array(items) => items.into_iter().map(one).collect(),
+        v => one(v).map(|r| vec![r]),
+    }
+}
+
+fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() > MAX_RECORD {
+        return Err(std::io::Error::other(format!(
+            "over the {MAX_RECORD}-byte limit for one record"
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_RECORD + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Loads records from files and directory trees (symbolic links not followed inside
+/// trees).
+pub fn load_paths(paths: &[PathBuf]) -> Loaded {
+    let mut out = Loaded::default();
+    for path in paths {
+        let Ok(meta) = std::fs::metadata(path) else {
+            out.problems.push(LoadProblem {
+                path: path.clone(),
+                line: None,
+                column: None,
+                message: "cannot read: no such file or directory".to_owned(),
+            });
+            continue;
+        };
+        if meta.is_dir() {
+            let mut files = Vec::new();
+            let mut stack = vec![path.clone()];
+            while let Some(dir) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    let Ok(ty) = e.file_type() else { continue };
+                    if ty.is_dir() {
+                        stack.push(e.path());
+                    } else if ty.is_file() && is_record_file(&e.path()) {
+                        files.push(e.path());
+                    }
+                }
+            }
+            files.sort();
+            for f in files {
+                load_file(&f, &mut out, true);
+            }
+        } else {
+            load_file(path, &mut out, false);
+        }
+    }
+    out
+}
+
+fn load_file(path: &Path, out: &mut Loaded, in_tree: bool) {
+    out.files += 1;
+    let yaml = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    let bytes = match read_capped(path) {
+        Ok(b) => b,
+        Err(e) => {
+            out.problems.push(LoadProblem {
+                path: path.to_owned(),
+                line: None,
+                column: None,
+                message: format!("cannot read: {e}"),
+            });
+            return;
+        }
+    };
+    match parse(&bytes, yaml) {
+        Ok(records) => out.records.extend(records),
+        Err((at, message)) => {
+            // Inside a tree, JSON files that are plainly something else (schemas,
+            // manifests) are skipped quietly only when they have no `id` at all.
+            if in_tree && message.starts_with("not an OSV record: no `id`") {
+                out.files -= 1;
+                return;
+            }
+            out.problems.push(LoadProblem {
+                path: path.to_owned(),
+                line: at.map(|a| a.0),
+                column: at.map(|a| a.1),
+                message,
+            });
+        }
+    }
+}

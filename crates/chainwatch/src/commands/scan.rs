@@ -1,0 +1,392 @@
+//! `chainwatch scan`: the packages of a tree, lockfile or SBOM matched against OSV
+//! advisories; findings grouped by package with fixed versions and dependency paths.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
+use chainwatch_advisory::{AdvisoryIndex, Finding, Level, Via};
+use chainwatch_inventory::{InventoryError, Options, SbomOptions};
+use chainwatch_purl::Purl;
+use chainwatch_sbom::{ReadOptions, Sbom};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::cli::{FailOn, ReportFormat, ScanArgs};
+use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status};
+
+/// One package with its findings.
+struct Hit<'a> {
+    component: &'a chainwatch_sbom::Component,
+    purl: Purl,
+    path: Vec<String>,
+    findings: Vec<Finding>,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    package: &'a str,
+    name: &'a str,
+    version: Option<&'a str>,
+    advisory: &'a str,
+    aliases: &'a [String],
+    summary: Option<&'a str>,
+    severity: &'a str,
+    score: Option<f64>,
+    fixed_in: &'a [String],
+    malicious: bool,
+    via: &'a str,
+    path: &'a [String],
+    locations: Vec<&'a str>,
+}
+
+fn level_of(f: &Finding) -> Option<Level> {
+    f.severity.as_ref().map(|s| s.level)
+}
+
+/// The threshold a finding is compared with; an advisory without any severity counts as
+/// medium (unknown is not harmless).
+fn counts(f: &Finding, fail_on: FailOn) -> bool {
+    if f.malicious {
+        return true;
+    }
+    let level = level_of(f).unwrap_or(Level::Medium);
+    match fail_on {
+        FailOn::Low => level >= Level::Low,
+        FailOn::Medium => level >= Level::Medium,
+        FailOn::High => level >= Level::High,
+        FailOn::Critical => level >= Level::Critical,
+        FailOn::Never => false,
+    }
+}
+
+/// The document to scan: a tree or lockfile inventoried, else an SBOM read.
+fn target(args: &ScanArgs) -> anyhow::Result<Sbom> {
+    let options = Options {
+        exclude: args.exclude.clone(),
+        ..Options::default()
+    };
+    match chainwatch_inventory::inventory(&args.target, &options) {
+        Ok(inv) => {
+            for (path, d) in inv.diagnostics() {
+                if d.severity == chainwatch_sbom::Severity::Error {
+                    let mut err = anstream::stderr().lock();
+                    let _ = writeln!(err, "{DIM}warning: {path}: {}{DIM:#}", d.message);
+                }
+            }
+            Ok(inv.to_sbom(&SbomOptions::default()))
+        }
+        Err(InventoryError::UnknownFile { .. }) => {
+            let bytes = std::fs::read(&args.target)
+                .map_err(|e| InputError(format!("cannot read `{}`: {e}", args.target.display())))?;
+            chainwatch_sbom::parse(&bytes, &ReadOptions::default()).map_err(|e| {
+                anyhow::Error::new(InputError(format!(
+                    "`{}` is neither a lockfile chainwatch reads nor an SBOM: {e}",
+                    args.target.display()
+                )))
+            })
+        }
+        Err(e) => Err(anyhow::Error::new(InputError(e.to_string()))),
+    }
+}
+
+/// Shortest dependency path from the subject to every component (by id).
+fn paths(sbom: &Sbom) -> HashMap<&str, Vec<String>> {
+    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    for r in &sbom.relationships {
+        if r.kind.is_dependency() {
+            children
+                .entry(r.from.as_str())
+                .or_default()
+                .push(r.to.as_str());
+        }
+    }
+    let name = |id: &str| {
+        sbom.component(id).map_or_else(
+            || id.to_owned(),
+            |c| match &c.version {
+                Some(v) => format!("{}@{v}", c.name),
+                None => c.name.clone(),
+            },
+        )
+    };
+    let mut parent: HashMap<&str, &str> = HashMap::new();
+    let mut out = HashMap::new();
+    let Some(root) = sbom.subject.as_deref() else {
+        return out;
+    };
+    let mut queue = VecDeque::from([root]);
+    let mut seen = std::collections::HashSet::from([root]);
+    while let Some(id) = queue.pop_front() {
+        for &c in children.get(id).into_iter().flatten() {
+            if seen.insert(c) {
+                parent.insert(c, id);
+                queue.push_back(c);
+            }
+        }
+    }
+    for &id in &seen {
+        let mut path = vec![name(id)];
+        let mut at = id;
+        while let Some(&p) = parent.get(at) {
+            path.push(name(p));
+            at = p;
+        }
+        path.reverse();
+        out.insert(id, path);
+    }
+    out
+}
+
+pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
+    let loaded = chainwatch_advisory::load::load_paths(&args.advisories);
+    if !ctx.quiet && !loaded.problems.is_empty() {
+        let mut err = anstream::stderr().lock();
+        for p in loaded.problems.iter().take(10) {
+            let at = p.line.map(|l| format!(":{l}")).unwrap_or_default();
+            writeln!(
+                err,
+                "{DIM}warning: {}{at}: {}{DIM:#}",
+                p.path.display(),
+                p.message
+            )?;
+        }
+        if loaded.problems.len() > 10 {
+            writeln!(
+                err,
+                "{DIM}warning: {} more advisory files skipped{DIM:#}",
+                loaded.problems.len() - 10
+            )?;
+        }
+    }
+    if loaded.records.is_empty() {
+        return Err(InputError(format!(
+            "no OSV records in {}",
+            args.advisories
+                .iter()
+                .map(|p| format!("`{}`", p.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into());
+    }
+    let index = AdvisoryIndex::from_records(loaded.records);
+    let sbom = target(args)?;
+    let paths = paths(&sbom);
+    let mut hits: Vec<Hit<'_>> = Vec::new();
+    let mut scanned = 0usize;
+    for c in sbom.packages() {
+        let Some(purl) = c.purl() else { continue };
+        if sbom.subject.as_deref() == Some(c.id.as_str()) {
+            continue;
+        }
+        scanned += 1;
+        let findings = index.matches(&purl);
+        if findings.is_empty() {
+            continue;
+        }
+        hits.push(Hit {
+            component: c,
+            path: paths.get(c.id.as_str()).cloned().unwrap_or_default(),
+            purl,
+            findings,
+        });
+    }
+    // Malicious first, then the most severe, then by package.
+    let rank = |h: &Hit<'_>| {
+        let malicious = h.findings.iter().any(|f| f.malicious);
+        let worst = h.findings.iter().filter_map(level_of).max();
+        (std::cmp::Reverse(malicious), std::cmp::Reverse(worst))
+    };
+    hits.sort_by(|a, b| {
+        rank(a)
+            .cmp(&rank(b))
+            .then_with(|| a.purl.canonical().cmp(b.purl.canonical()))
+    });
+    let failing = hits
+        .iter()
+        .flat_map(|h| &h.findings)
+        .any(|f| counts(f, args.fail_on));
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.format {
+        ReportFormat::Human => human(&mut out, &hits)?,
+        ReportFormat::Json => {
+            let rows: Vec<FindingJson<'_>> = hits
+                .iter()
+                .flat_map(|h| h.findings.iter().map(move |f| row(h, f)))
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Sarif => sarif(&mut out, &hits, &args.target)?,
+    }
+    out.flush()?;
+    drop(out);
+    if !ctx.quiet && args.format == ReportFormat::Human {
+        let n: usize = hits.iter().map(|h| h.findings.len()).sum();
+        let malicious = hits
+            .iter()
+            .filter(|h| h.findings.iter().any(|f| f.malicious))
+            .count();
+        let mut err = anstream::stderr().lock();
+        writeln!(
+            err,
+            "{DIM}{n} finding{} in {} of {scanned} packages ({malicious} malicious), against {} advisories{DIM:#}",
+            if n == 1 { "" } else { "s" },
+            hits.len(),
+            index.len()
+        )?;
+    }
+    Ok(if failing {
+        Status::Findings
+    } else {
+        Status::Success
+    })
+}
+
+fn row<'a>(h: &'a Hit<'_>, f: &'a Finding) -> FindingJson<'a> {
+    FindingJson {
+        package: h.purl.canonical(),
+        name: &h.component.name,
+        version: h.component.version.as_deref(),
+        advisory: &f.advisory,
+        aliases: &f.aliases,
+        summary: f.summary.as_deref(),
+        severity: level_of(f).map_or("unknown", Level::as_str),
+        score: f.severity.as_ref().and_then(|s| s.score),
+        fixed_in: &f.fixed_in,
+        malicious: f.malicious,
+        via: match f.via {
+            Via::Name => "name",
+            Via::Upstream => "upstream",
+        },
+        path: &h.path,
+        locations: h
+            .component
+            .properties
+            .iter()
+            .filter(|p| p.name == "chainwatch:location")
+            .map(|p| p.value.as_str())
+            .collect(),
+    }
+}
+
+fn human(out: &mut dyn Write, hits: &[Hit<'_>]) -> anyhow::Result<()> {
+    if hits.is_empty() {
+        writeln!(out, "no known vulnerable or malicious packages")?;
+        return Ok(());
+    }
+    for h in hits {
+        let location = h
+            .component
+            .property("chainwatch:location")
+            .map(|l| format!(" {DIM}({l}){DIM:#}"))
+            .unwrap_or_default();
+        writeln!(out, "{BOLD}{}{BOLD:#}{location}", h.purl.canonical())?;
+        if h.path.len() > 1 {
+            writeln!(out, "  {DIM}path: {}{DIM:#}", h.path.join(" → "))?;
+        }
+        for f in &h.findings {
+            let label = if f.malicious {
+                format!("{ERROR}MALICIOUS{ERROR:#}")
+            } else {
+                match &f.severity {
+                    Some(s) => match s.score {
+                        Some(score) => {
+                            format!("{} {score:.1}", s.level.as_str().to_ascii_uppercase())
+                        }
+                        None => s.level.as_str().to_ascii_uppercase(),
+                    },
+                    None => "UNKNOWN".to_owned(),
+                }
+            };
+            let aliases = if f.aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", f.aliases.join(", "))
+            };
+            let fixed = if f.fixed_in.is_empty() {
+                "no fixed version".to_owned()
+            } else {
+                format!("fixed in {}", f.fixed_in.join(", "))
+            };
+            let via = if f.via == Via::Upstream {
+                " [source package]"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "  {label}  {}{aliases}{via}: {}",
+                f.advisory,
+                f.summary.as_deref().unwrap_or("")
+            )?;
+            writeln!(out, "    {DIM}{fixed}{DIM:#}")?;
+        }
+    }
+    Ok(())
+}
+
+fn sarif(out: &mut dyn Write, hits: &[Hit<'_>], target: &Path) -> anyhow::Result<()> {
+    let mut rules = Vec::new();
+    let mut rule_index: HashMap<&str, usize> = HashMap::new();
+    let mut results = Vec::new();
+    for h in hits {
+        for f in &h.findings {
+            let idx = *rule_index.entry(f.advisory.as_str()).or_insert_with(|| {
+                rules.push(json!({
+                    "id": f.advisory,
+                    "shortDescription": {"text": f.summary.clone().unwrap_or_else(|| f.advisory.clone())},
+                    "properties": {"aliases": f.aliases, "security-severity": f.severity.as_ref().and_then(|s| s.score).map(|s| format!("{s:.1}"))},
+                }));
+                rules.len() - 1
+            });
+            let level = if f.malicious || level_of(f) >= Some(Level::High) {
+                "error"
+            } else if level_of(f) >= Some(Level::Medium) || level_of(f).is_none() {
+                "warning"
+            } else {
+                "note"
+            };
+            let location = h.component.property("chainwatch:location").unwrap_or("");
+            let (file, line) = match location.rsplit_once(':') {
+                Some((f, l)) if l.parse::<u32>().is_ok() => (f, l.parse::<u32>().ok()),
+                _ => (location, None),
+            };
+            let file = if target.is_dir() && !file.is_empty() {
+                format!("{}/{file}", target.display())
+            } else {
+                target.display().to_string()
+            };
+            let mut loc = json!({"physicalLocation": {"artifactLocation": {"uri": file.replace(' ', "%20")}}});
+            if let Some(line) = line {
+                loc["physicalLocation"]["region"] = json!({"startLine": line});
+            }
+            let fixed = if f.fixed_in.is_empty() {
+                "no fixed version".to_owned()
+            } else {
+                format!("fixed in {}", f.fixed_in.join(", "))
+            };
+            results.push(json!({
+                "ruleId": f.advisory,
+                "ruleIndex": idx,
+                "level": level,
+                "message": {"text": format!("{} is affected by {}{} ({fixed})", h.purl.canonical(), f.advisory, if f.malicious { ": a known-malicious package" } else { "" })},
+                "locations": [loc],
+            }));
+        }
+    }
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "chainwatch", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &log).context("writing SARIF")?;
+    writeln!(out)?;
+    Ok(())
+}

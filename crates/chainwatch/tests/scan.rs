@@ -1,0 +1,157 @@
+//! `chainwatch scan` end to end: a tree, a lockfile and an SBOM against OSV fixtures;
+//! findings grouped by package with paths, malicious first; exit status by `--fail-on`.
+
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn chainwatch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run chainwatch")
+}
+
+fn osv() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/osv")
+        .display()
+        .to_string()
+}
+
+fn inventory_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../chainwatch-inventory/tests/fixtures")
+        .join(name)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn lockfile_tree_findings() {
+    let tree = inventory_fixture("npm-v1");
+    let out = chainwatch(&["scan", tree.to_str().unwrap(), "--advisories", &osv()]);
+    // The malicious package always fails the scan.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    insta::assert_snapshot!(stdout(&out));
+    let json = chainwatch(&[
+        "scan",
+        tree.to_str().unwrap(),
+        "--advisories",
+        &osv(),
+        "--format",
+        "json",
+    ]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(rows[0]["advisory"], "MAL-2026-0001");
+    assert_eq!(rows[0]["malicious"], true);
+    assert_eq!(rows[1]["package"], "pkg:npm/debug@2.6.9");
+    assert_eq!(rows[1]["severity"], "critical"); // CVSS 3.1 base 9.1
+    assert_eq!(rows[1]["fixed_in"][0], "2.6.10");
+    assert_eq!(rows[1]["path"][1], "debug@2.6.9");
+    let sarif = chainwatch(&[
+        "scan",
+        tree.to_str().unwrap(),
+        "--advisories",
+        &osv(),
+        "--format",
+        "sarif",
+    ]);
+    let log: serde_json::Value = serde_json::from_str(&stdout(&sarif)).unwrap();
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn distro_packages_through_their_source() {
+    let tree = inventory_fixture("rootfs-debian");
+    let out = chainwatch(&[
+        "scan",
+        tree.to_str().unwrap(),
+        "--advisories",
+        &osv(),
+        "--format",
+        "json",
+    ]);
+    // Low severity: below the default threshold.
+    assert_eq!(out.status.code(), Some(0));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let names: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["liblzma5", "xz-utils"]);
+    assert_eq!(rows[0]["via"], "upstream");
+    let strict = chainwatch(&[
+        "scan",
+        tree.to_str().unwrap(),
+        "--advisories",
+        &osv(),
+        "--fail-on",
+        "low",
+    ]);
+    assert_eq!(strict.status.code(), Some(1));
+}
+
+#[test]
+fn sbom_files_and_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let bom = dir.path().join("bom.cdx.json");
+    let made = chainwatch(&[
+        "sbom",
+        "generate",
+        inventory_fixture("npm-v1").to_str().unwrap(),
+        "-o",
+        bom.to_str().unwrap(),
+    ]);
+    assert_eq!(made.status.code(), Some(0));
+    let out = chainwatch(&[
+        "scan",
+        bom.to_str().unwrap(),
+        "--advisories",
+        &osv(),
+        "--fail-on",
+        "never",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "malicious packages count even with --fail-on never"
+    );
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    let clean = chainwatch(&[
+        "scan",
+        inventory_fixture("cargo").to_str().unwrap(),
+        "--advisories",
+        &osv(),
+    ]);
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(stdout(&clean).contains("no known vulnerable or malicious packages"));
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let none = chainwatch(&[
+        "scan",
+        bom.to_str().unwrap(),
+        "--advisories",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(none.status.code(), Some(2));
+    let notsbom = dir.path().join("notes.txt");
+    std::fs::write(&notsbom, "hello").unwrap();
+    let bad = chainwatch(&["scan", notsbom.to_str().unwrap(), "--advisories", &osv()]);
+    assert_eq!(bad.status.code(), Some(2));
+}
