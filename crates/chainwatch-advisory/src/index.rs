@@ -84,6 +84,42 @@ fn key(ecosystem: Ecosystem, name: &str) -> Option<(Ecosystem, String)> {
     Some((ecosystem, n.canonical()))
 }
 
+/// The package keys (ecosystem name, canonical package name) a record's affected entries
+/// are indexed under: what a store keeps to find the records a package needs.
+pub fn record_keys(record: &Record) -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> = record
+        .affected
+        .iter()
+        .filter_map(|a| {
+            let p = a.package.as_ref()?;
+            let osv = p.ecosystem.parse::<OsvEcosystem>().ok()?;
+            let (e, n) = key(osv.ecosystem, &p.name)?;
+            Some((e.as_str().to_owned(), n))
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The keys under which advisories for this package are indexed: its own name and, for
+/// a distribution package, its source package.
+pub fn purl_keys(purl: &Purl) -> Vec<(String, String)> {
+    let Some(osv) = purl.osv_ecosystem() else {
+        return Vec::new();
+    };
+    let mut names = vec![purl.osv_package_name()];
+    if let Some((source, _)) = purl.upstream() {
+        names.push(Some(source.to_owned()));
+    }
+    names
+        .into_iter()
+        .flatten()
+        .filter_map(|n| key(osv.ecosystem, &n))
+        .map(|(e, n)| (e.as_str().to_owned(), n))
+        .collect()
+}
+
 impl AdvisoryIndex {
     pub fn new() -> AdvisoryIndex {
         AdvisoryIndex::default()

@@ -25,6 +25,6 @@ pub mod load;
 pub mod osv;
 mod severity;
 
-pub use index::{AdvisoryIndex, Finding, IndexProblem, Via};
+pub use index::{AdvisoryIndex, Finding, IndexProblem, Via, purl_keys, record_keys};
 pub use osv::Record;
 pub use severity::{Level, Severity, cvss2_score, cvss3_score, cvss4_score};

@@ -2,14 +2,14 @@
 //! does not parse never loses the rest of the record; problems are reported by JSON
 //! pointer. Versions stay strings until matching.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// One OSV record.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Record {
     pub id: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
     #[serde(default)]
     pub published: Option<String>,
@@ -35,14 +35,14 @@ pub struct Record {
     pub database_specific: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct SeverityEntry {
     #[serde(rename = "type")]
     pub kind: String,
     pub score: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Affected {
     #[serde(default)]
     pub package: Option<Package>,
@@ -58,7 +58,7 @@ pub struct Affected {
     pub database_specific: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Package {
     #[serde(default)]
     pub ecosystem: String,
@@ -68,7 +68,7 @@ pub struct Package {
     pub purl: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Range {
     #[serde(rename = "type", default)]
     pub kind: String,
@@ -79,7 +79,7 @@ pub struct Range {
 }
 
 /// One event as written: exactly one of the fields is set in a valid record.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 pub struct RawEvent {
     #[serde(default, deserialize_with = "version_string")]
     pub introduced: Option<String>,
@@ -91,7 +91,7 @@ pub struct RawEvent {
     pub limit: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Reference {
     #[serde(rename = "type", default)]
     pub kind: String,

@@ -249,6 +249,18 @@ pub(crate) fn generate_monorepo(dir: &Path) -> anyhow::Result<usize> {
                 _ => ("composer.lock", composer_lock(&e)),
             };
             std::fs::write(sub.join(file), text)?;
+            if kind == "npm" {
+                // Every npm project has its manifest (cdxgen reads a lockfile only beside one).
+                let deps: serde_json::Map<String, serde_json::Value> = e
+                    .list
+                    .iter()
+                    .take(10)
+                    .map(|(n, v)| (n.clone(), format!("^{v}").into()))
+                    .collect();
+                let manifest =
+                    serde_json::json!({"name": project, "version": "1.0.0", "dependencies": deps});
+                std::fs::write(sub.join("package.json"), manifest.to_string())?;
+            }
         }
     }
     // A real root filesystem's package database: this machine's.

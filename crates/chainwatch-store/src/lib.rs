@@ -22,6 +22,7 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod advisories;
 mod graph;
 mod postgres;
 mod prepare;
@@ -35,6 +36,7 @@ use std::path::Path;
 use chainwatch_sbom::{ReadError, ReadOptions};
 use serde::Serialize;
 
+pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, prepare_advisory};
 pub use prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use query::{Dependent, WhoHas, WhyPath};
 pub use time::{format_micros, now_micros, parse_instant};
@@ -253,6 +255,13 @@ pub(crate) trait Backend: Send + Sync {
     fn check(&self) -> Result<CheckReport>;
     /// Refreshes the query planner's statistics.
     fn optimize(&self) -> Result<()>;
+    /// Writes advisory rows in one transaction.
+    fn import_advisories(&self, rows: &[AdvisoryRow]) -> Result<AdvisoryImport>;
+    /// The compressed records carrying any of these (upper-cased) identifiers.
+    fn advisories_by_identifiers(&self, identifiers: &[String]) -> Result<Vec<Vec<u8>>>;
+    /// The compressed records affecting any of these (ecosystem, name) packages.
+    fn advisories_for_packages(&self, keys: &[(String, String)]) -> Result<Vec<Vec<u8>>>;
+    fn advisory_stats(&self) -> Result<AdvisoryStats>;
 }
 
 /// The portfolio store. Cheap to share between threads (`Send + Sync`).

@@ -14,6 +14,7 @@ use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Config, NoTls, Transaction};
 
+use crate::advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, newer};
 use crate::prepare::Prepared;
 use crate::query::{OUTCOME_SELECT, current};
 use crate::schema::{self, Dialect};
@@ -724,6 +725,137 @@ impl Backend for Pg {
             "ANALYZE products, product_versions, documents, packages, occurrences",
         )?;
         Ok(())
+    }
+
+    fn import_advisories(&self, rows: &[AdvisoryRow]) -> Result<AdvisoryImport> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let mut report = AdvisoryImport::default();
+        let now = time::now_micros();
+        let select = tx.prepare("SELECT id, digest, modified FROM advisories WHERE osv_id = $1")?;
+        let insert_id = tx.prepare(
+            "INSERT INTO advisory_ids (identifier, advisory_id) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+        )?;
+        let insert_package = tx.prepare(
+            "INSERT INTO advisory_packages (ecosystem, name, advisory_id) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )?;
+        for row in rows {
+            let stored = tx.query_opt(&select, &[&row.osv_id])?;
+            let stored: Option<(i64, String, Option<String>)> =
+                stored.map(|r| (r.get(0), r.get(1), r.get(2)));
+            let withdrawn = i32::from(row.withdrawn);
+            let malicious = i32::from(row.malicious);
+            let id: i64 = match stored {
+                Some((_, digest, _)) if digest == row.digest => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some((_, _, modified)) if !newer(row, modified.as_deref()) => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some((id, _, _)) => {
+                    tx.execute("DELETE FROM advisory_ids WHERE advisory_id = $1", &[&id])?;
+                    tx.execute(
+                        "DELETE FROM advisory_packages WHERE advisory_id = $1",
+                        &[&id],
+                    )?;
+                    tx.execute(
+                        "UPDATE advisories SET modified = $1, withdrawn = $2, malicious = $3,
+                             severity = $4, score = $5, summary = $6, digest = $7, record = $8,
+                             imported_at = $9
+                         WHERE id = $10",
+                        &[
+                            &row.modified,
+                            &withdrawn,
+                            &malicious,
+                            &row.severity,
+                            &row.score,
+                            &row.summary,
+                            &row.digest,
+                            &row.record,
+                            &now,
+                            &id,
+                        ],
+                    )?;
+                    report.updated += 1;
+                    id
+                }
+                None => {
+                    let r = tx.query_one(
+                        "INSERT INTO advisories (osv_id, modified, withdrawn, malicious, severity,
+                             score, summary, digest, record, imported_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                        &[
+                            &row.osv_id,
+                            &row.modified,
+                            &withdrawn,
+                            &malicious,
+                            &row.severity,
+                            &row.score,
+                            &row.summary,
+                            &row.digest,
+                            &row.record,
+                            &now,
+                        ],
+                    )?;
+                    report.added += 1;
+                    r.get(0)
+                }
+            };
+            for identifier in &row.identifiers {
+                tx.execute(&insert_id, &[identifier, &id])?;
+            }
+            for (ecosystem, name) in &row.packages {
+                tx.execute(&insert_package, &[ecosystem, name, &id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    fn advisories_by_identifiers(&self, identifiers: &[String]) -> Result<Vec<Vec<u8>>> {
+        let mut conn = self.conn()?;
+        let rows = conn.query(
+            "SELECT DISTINCT a.id, a.record FROM advisory_ids i
+             JOIN advisories a ON a.id = i.advisory_id
+             WHERE i.identifier = ANY($1)",
+            &[&identifiers],
+        )?;
+        Ok(rows.iter().map(|r| r.get::<_, Vec<u8>>(1)).collect())
+    }
+
+    fn advisories_for_packages(&self, keys: &[(String, String)]) -> Result<Vec<Vec<u8>>> {
+        let mut conn = self.conn()?;
+        let ecosystems: Vec<&str> = keys.iter().map(|(e, _)| e.as_str()).collect();
+        let names: Vec<&str> = keys.iter().map(|(_, n)| n.as_str()).collect();
+        let rows = conn.query(
+            "SELECT DISTINCT a.id, a.record
+             FROM unnest($1::text[], $2::text[]) AS k (ecosystem, name)
+             JOIN advisory_packages p ON p.ecosystem = k.ecosystem AND p.name = k.name
+             JOIN advisories a ON a.id = p.advisory_id
+             WHERE a.withdrawn = 0",
+            &[&ecosystems, &names],
+        )?;
+        Ok(rows.iter().map(|r| r.get::<_, Vec<u8>>(1)).collect())
+    }
+
+    fn advisory_stats(&self) -> Result<AdvisoryStats> {
+        let mut conn = self.conn()?;
+        let r = conn.query_one(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(withdrawn), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(malicious), 0) AS BIGINT), MAX(imported_at)
+             FROM advisories",
+            &[],
+        )?;
+        Ok(AdvisoryStats {
+            records: to_u64(r.get(0)),
+            withdrawn: to_u64(r.get(1)),
+            malicious: to_u64(r.get(2)),
+            last_import: r.get(3),
+        })
     }
 
     fn check(&self) -> Result<CheckReport> {

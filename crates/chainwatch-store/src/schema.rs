@@ -55,10 +55,11 @@ pub const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations
 )";
 
 /// Every migration, oldest first. Never edit one that has shipped: add another.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "portfolio",
-    sql: "
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "portfolio",
+        sql: "
 CREATE TABLE products (
     id {id},
     name TEXT NOT NULL UNIQUE,
@@ -128,7 +129,46 @@ CREATE TABLE graphs (
     data {blob} NOT NULL
 )
 ",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "advisories",
+        sql: "
+-- One row per OSV record id: the newest imported version (by `modified`), kept whole
+-- (zstd-compressed JSON) so that any record can be shown and matched again.
+CREATE TABLE advisories (
+    id {id},
+    osv_id TEXT NOT NULL UNIQUE,
+    modified TEXT,
+    withdrawn INTEGER NOT NULL,
+    malicious INTEGER NOT NULL,
+    severity TEXT,
+    score DOUBLE PRECISION,
+    summary TEXT,
+    digest TEXT NOT NULL,
+    record {blob} NOT NULL,
+    imported_at BIGINT NOT NULL
+);
+-- Every identifier of a record (id, aliases, upstream ids), upper-cased: any of them
+-- finds it.
+CREATE TABLE advisory_ids (
+    identifier TEXT NOT NULL,
+    advisory_id BIGINT NOT NULL REFERENCES advisories (id),
+    PRIMARY KEY (identifier, advisory_id)
+){without_rowid};
+CREATE INDEX advisory_ids_advisory ON advisory_ids (advisory_id);
+-- The packages a record affects, by OSV ecosystem and canonical name: what matching a
+-- package needs to load.
+CREATE TABLE advisory_packages (
+    ecosystem TEXT NOT NULL,
+    name TEXT NOT NULL,
+    advisory_id BIGINT NOT NULL REFERENCES advisories (id),
+    PRIMARY KEY (ecosystem, name, advisory_id)
+){without_rowid};
+CREATE INDEX advisory_packages_advisory ON advisory_packages (advisory_id)
+",
+    },
+];
 
 /// The schema version this build writes and reads.
 pub fn latest() -> i64 {

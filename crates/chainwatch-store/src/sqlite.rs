@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use crate::advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, newer};
 use crate::prepare::Prepared;
 use crate::query::{OUTCOME_SELECT, current};
 use crate::schema::{self, Dialect};
@@ -447,6 +448,155 @@ impl Backend for Sqlite {
         self.conn()
             .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002")?;
         Ok(())
+    }
+
+    fn import_advisories(&self, rows: &[AdvisoryRow]) -> Result<AdvisoryImport> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut report = AdvisoryImport::default();
+        let now = time::now_micros();
+        for row in rows {
+            let stored: Option<(i64, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT id, digest, modified FROM advisories WHERE osv_id = ?",
+                    params![row.osv_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let id = match stored {
+                Some((_, digest, _)) if digest == row.digest => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some((_, _, modified)) if !newer(row, modified.as_deref()) => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some((id, _, _)) => {
+                    tx.execute(
+                        "DELETE FROM advisory_ids WHERE advisory_id = ?",
+                        params![id],
+                    )?;
+                    tx.execute(
+                        "DELETE FROM advisory_packages WHERE advisory_id = ?",
+                        params![id],
+                    )?;
+                    tx.execute(
+                        "UPDATE advisories SET modified = ?, withdrawn = ?, malicious = ?,
+                             severity = ?, score = ?, summary = ?, digest = ?, record = ?,
+                             imported_at = ?
+                         WHERE id = ?",
+                        params![
+                            row.modified,
+                            i64::from(row.withdrawn),
+                            i64::from(row.malicious),
+                            row.severity,
+                            row.score,
+                            row.summary,
+                            row.digest,
+                            row.record,
+                            now,
+                            id
+                        ],
+                    )?;
+                    report.updated += 1;
+                    id
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO advisories (osv_id, modified, withdrawn, malicious, severity,
+                             score, summary, digest, record, imported_at)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        params![
+                            row.osv_id,
+                            row.modified,
+                            i64::from(row.withdrawn),
+                            i64::from(row.malicious),
+                            row.severity,
+                            row.score,
+                            row.summary,
+                            row.digest,
+                            row.record,
+                            now
+                        ],
+                    )?;
+                    report.added += 1;
+                    tx.last_insert_rowid()
+                }
+            };
+            let mut ids = tx.prepare_cached(
+                "INSERT INTO advisory_ids (identifier, advisory_id) VALUES (?, ?)
+                 ON CONFLICT DO NOTHING",
+            )?;
+            for identifier in &row.identifiers {
+                ids.execute(params![identifier, id])?;
+            }
+            let mut packages = tx.prepare_cached(
+                "INSERT INTO advisory_packages (ecosystem, name, advisory_id) VALUES (?, ?, ?)
+                 ON CONFLICT DO NOTHING",
+            )?;
+            for (ecosystem, name) in &row.packages {
+                packages.execute(params![ecosystem, name, id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    fn advisories_by_identifiers(&self, identifiers: &[String]) -> Result<Vec<Vec<u8>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT a.record FROM advisory_ids i JOIN advisories a ON a.id = i.advisory_id
+             WHERE i.identifier = ?",
+        )?;
+        let mut out = Vec::new();
+        for identifier in identifiers {
+            let rows = stmt.query_map(params![identifier], |r| r.get::<_, Vec<u8>>(0))?;
+            for row in rows {
+                out.push(row?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn advisories_for_packages(&self, keys: &[(String, String)]) -> Result<Vec<Vec<u8>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT a.id, a.record FROM advisory_packages p JOIN advisories a ON a.id = p.advisory_id
+             WHERE p.ecosystem = ? AND p.name = ? AND a.withdrawn = 0",
+        )?;
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for (ecosystem, name) in keys {
+            let rows = stmt.query_map(params![ecosystem, name], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?;
+            for row in rows {
+                let (id, record) = row?;
+                if seen.insert(id) {
+                    out.push(record);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn advisory_stats(&self) -> Result<AdvisoryStats> {
+        let conn = self.conn();
+        Ok(conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(withdrawn), 0), COALESCE(SUM(malicious), 0),
+                    MAX(imported_at)
+             FROM advisories",
+            [],
+            |r| {
+                Ok(AdvisoryStats {
+                    records: to_u64(r.get(0)?),
+                    withdrawn: to_u64(r.get(1)?),
+                    malicious: to_u64(r.get(2)?),
+                    last_import: r.get(3)?,
+                })
+            },
+        )?)
     }
 
     fn check(&self) -> Result<CheckReport> {

@@ -77,6 +77,7 @@ on_both_backends!(
     concurrent_ingest_stores_each_document_once,
     migrations_are_recorded_and_newer_schemas_refused,
     real_sboms_ingest_and_export,
+    advisories_import_update_and_find,
 );
 
 /// A CycloneDX document: `components` as (bom-ref, purl), `deps` as (ref, refs).
@@ -576,4 +577,100 @@ fn real_sboms_ingest_and_export(db: &Db) {
     assert!(stored >= 100, "{stored} stored");
     let report = db.store.check().expect("check");
     assert!(report.ok, "{:?}", report.problems);
+}
+
+fn osv(
+    id: &str,
+    modified: &str,
+    fixed: &str,
+    extra: serde_json::Value,
+) -> chainwatch_advisory::Record {
+    let mut v = json!({
+        "id": id,
+        "modified": modified,
+        "aliases": [format!("CVE-{}", &id[id.len() - 4..])],
+        "summary": format!("{id} summary"),
+        "affected": [{
+            "package": {"ecosystem": "PyPI", "name": "URLLib3"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
+        }]
+    });
+    if let (Some(o), serde_json::Value::Object(e)) = (v.as_object_mut(), extra) {
+        o.extend(e);
+    }
+    serde_json::from_value(v).expect("record")
+}
+
+fn advisories_import_update_and_find(db: &Db) {
+    let a = osv("PYSEC-0001", "2024-01-01T00:00:00Z", "2.0.7", json!({}));
+    let b = osv(
+        "GHSA-0002",
+        "2024-01-01T00:00:00Z",
+        "1.26.18",
+        json!({"severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}),
+    );
+    let w = osv(
+        "GHSA-0003",
+        "2024-01-01T00:00:00Z",
+        "9.9",
+        json!({"withdrawn": "2024-02-01T00:00:00Z"}),
+    );
+    let first = db
+        .store
+        .import_advisories(&[a.clone(), b.clone(), w])
+        .expect("import");
+    assert_eq!((first.added, first.updated, first.unchanged), (3, 0, 0));
+    // The same content again: nothing written.
+    let again = db.store.import_advisories(std::slice::from_ref(&a)).expect("import");
+    assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 1));
+    // An older version is ignored, a newer one replaces the stored record.
+    let older = osv("PYSEC-0001", "2023-01-01T00:00:00Z", "1.0", json!({}));
+    assert_eq!(
+        db.store
+            .import_advisories(&[older])
+            .expect("import")
+            .unchanged,
+        1
+    );
+    let newer = osv(
+        "PYSEC-0001",
+        "2024-03-01T00:00:00Z",
+        "2.0.8",
+        json!({"aliases": ["CVE-2024-9999"]}),
+    );
+    assert_eq!(
+        db.store
+            .import_advisories(&[newer])
+            .expect("import")
+            .updated,
+        1
+    );
+    // Any identifier, any case, finds it; the old alias is gone.
+    let found = db.store.advisories_by_id("cve-2024-9999").expect("lookup");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, "PYSEC-0001");
+    assert!(
+        db.store
+            .advisories_by_id("CVE-0001")
+            .expect("lookup")
+            .is_empty()
+    );
+    // Matching loads only what the packages need; withdrawn records never match.
+    let purls: Vec<chainwatch_purl::Purl> = ["pkg:pypi/urllib3@1.26.5", "pkg:npm/left-pad@1.3.0"]
+        .iter()
+        .map(|p| chainwatch_purl::Purl::parse(p).expect("purl"))
+        .collect();
+    let index = db.store.advisory_index_for(&purls).expect("index");
+    assert_eq!(index.len(), 2);
+    let ids: Vec<String> = index
+        .matches(&purls[0])
+        .into_iter()
+        .map(|f| f.advisory)
+        .collect();
+    assert_eq!(ids, ["GHSA-0002", "PYSEC-0001"]);
+    let f = &index.matches(&purls[0])[0];
+    assert_eq!(f.severity.as_ref().and_then(|s| s.score), Some(9.8));
+    let stats = db.store.advisory_stats().expect("stats");
+    assert_eq!((stats.records, stats.withdrawn, stats.malicious), (3, 1, 0));
+    assert!(stats.last_import.is_some());
 }

@@ -62,16 +62,18 @@ pub(crate) enum Command {
     /// Find what is vulnerable or malicious in a source tree, lockfile or SBOM
     ///
     /// TARGET is a directory or lockfile (inventoried as `sbom generate` does) or an SBOM
-    /// file in any supported format. Every package is matched against the OSV advisories
-    /// given with --advisories (files or directory trees of OSV JSON or YAML records), with
-    /// each ecosystem's own version order; distribution packages are matched through their
+    /// file in any supported format. Every package is matched against the advisories in the
+    /// store (`chainwatch advisories import`), or the OSV records given with --advisories,
+    /// with each ecosystem's own version order; distribution packages are matched through their
     /// source package too. Findings are grouped by package, known-malicious packages first,
     /// with the versions that fix them and the dependency path that pulls them in.
     /// Withdrawn advisories never match. Exit status: 1 when a finding is at or above
     /// --fail-on (malicious packages always count), 0 otherwise, 2 on unusable input.
-    #[command(after_help = "Examples:\n  chainwatch scan . --advisories osv/\n  \
+    #[command(
+        after_help = "Examples:\n  chainwatch scan .\n  chainwatch scan . --advisories osv/\n  \
         chainwatch scan bom.cdx.json --advisories osv/PyPI --fail-on critical --format json\n  \
-        chainwatch scan /mnt/rootfs --advisories osv/Debian --format sarif > scan.sarif")]
+        chainwatch scan /mnt/rootfs --advisories osv/Debian --format sarif > scan.sarif"
+    )]
     Scan(ScanArgs),
     /// Store SBOMs in the portfolio (files or directories, any supported format)
     ///
@@ -98,6 +100,9 @@ pub(crate) enum Command {
     /// Manage the store: apply migrations, check integrity, count what it holds
     #[command(subcommand)]
     Db(Db),
+    /// Import OSV advisories into the store and look them up by any identifier
+    #[command(subcommand)]
+    Advisories(Advisories),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -365,14 +370,57 @@ pub(crate) enum ReportFormat {
     Sarif,
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum Advisories {
+    /// Import OSV records (JSON or YAML files, or directory trees of them)
+    ///
+    /// For each record id the most recently modified version is kept; importing the same
+    /// content again is a no-op, an older version is ignored. Withdrawn records are kept
+    /// (so that their ids resolve) but never match. Nothing is fetched. Exit status: 0
+    /// when every file was read, 2 when any could not be (the others are imported).
+    #[command(
+        after_help = "Examples:\n  chainwatch advisories import osv/PyPI osv/npm\n  \
+        chainwatch advisories import GHSA-jfh8-c2jp-5v3q.json --format json"
+    )]
+    Import(AdvisoriesImportArgs),
+    /// Show a stored advisory by any of its identifiers (id, CVE, GHSA, PYSEC, …) and the
+    /// records linked to it through aliases
+    #[command(
+        after_help = "Examples:\n  chainwatch advisories show CVE-2021-44228\n  \
+        chainwatch advisories show ghsa-jfh8-c2jp-5v3q --format json"
+    )]
+    Show(AdvisoriesShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdvisoriesImportArgs {
+    /// OSV records: files or directory trees
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdvisoriesShowArgs {
+    /// Any identifier of the advisory (case does not matter)
+    #[arg(value_name = "ID")]
+    pub(crate) id: String,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct ScanArgs {
     /// A directory, a lockfile or an SBOM file
     #[arg(value_name = "TARGET")]
     pub(crate) target: PathBuf,
 
-    /// OSV records: files (JSON, YAML) or directory trees of them (repeatable)
-    #[arg(long, value_name = "PATH", required = true)]
+    /// OSV records to match against instead of the store's: files (JSON, YAML) or
+    /// directory trees of them (repeatable)
+    #[arg(long, value_name = "PATH")]
     pub(crate) advisories: Vec<PathBuf>,
 
     /// Exit 1 when a finding is at or above this severity (malicious packages always count)

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::Products(args) => commands::store::products(&ctx, &args),
         Command::Query(args) => commands::store::query(&ctx, args),
         Command::Db(args) => commands::store::db(&ctx, &args),
+        Command::Advisories(args) => commands::advisories::run(&ctx, args),
         Command::Completions(args) => commands::completions::run(&args),
     };
     match result {

@@ -155,3 +155,73 @@ fn sbom_files_and_bad_input() {
     let bad = chainwatch(&["scan", notsbom.to_str().unwrap(), "--advisories", &osv()]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn advisories_in_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let tree = inventory_fixture("npm-v1");
+    // An empty database says how to fill it.
+    let empty = chainwatch(&["--db", &db, "scan", tree.to_str().unwrap()]);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("chainwatch advisories import"));
+    let import = chainwatch(&[
+        "--db",
+        &db,
+        "advisories",
+        "import",
+        &osv(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(import.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&import)).unwrap();
+    assert_eq!(report["added"], 3);
+    let again = chainwatch(&[
+        "--db",
+        &db,
+        "advisories",
+        "import",
+        &osv(),
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
+    assert_eq!(
+        (report["added"].as_u64(), report["unchanged"].as_u64()),
+        (Some(0), Some(3))
+    );
+    // Any identifier, any case.
+    let show = chainwatch(&[
+        "--db",
+        &db,
+        "advisories",
+        "show",
+        "cve-2026-0001",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(show.status.code(), Some(0));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&show)).unwrap();
+    assert_eq!(rows[0]["id"], "GHSA-scan-0001");
+    assert_eq!(rows[0]["severity"], "critical");
+    let missing = chainwatch(&["--db", &db, "advisories", "show", "CVE-1999-0001"]);
+    assert_eq!(missing.status.code(), Some(2));
+    // The scan now reads the store.
+    let scan = chainwatch(&[
+        "--db",
+        &db,
+        "scan",
+        tree.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(scan.status.code(), Some(1));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&scan)).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    // A file that is not OSV is reported; the rest imports.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"id\": 5").unwrap();
+    let partial = chainwatch(&["--db", &db, "advisories", "import", bad.to_str().unwrap()]);
+    assert_eq!(partial.status.code(), Some(2));
+}

@@ -1,5 +1,6 @@
 //! One module per top-level command.
 
+pub(crate) mod advisories;
 pub(crate) mod completions;
 pub(crate) mod generate;
 pub(crate) mod inspect;

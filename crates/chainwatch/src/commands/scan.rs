@@ -139,7 +139,11 @@ fn paths(sbom: &Sbom) -> HashMap<&str, Vec<String>> {
     out
 }
 
-pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
+/// A week: older advisory data is worth a warning.
+const STALE_MICROS: i64 = 7 * 24 * 3600 * 1_000_000;
+
+/// The advisories from `--advisories` files.
+fn index_from_files(ctx: &Context, args: &ScanArgs) -> anyhow::Result<AdvisoryIndex> {
     let loaded = chainwatch_advisory::load::load_paths(&args.advisories);
     if !ctx.quiet && !loaded.problems.is_empty() {
         let mut err = anstream::stderr().lock();
@@ -171,8 +175,52 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
         ))
         .into());
     }
-    let index = AdvisoryIndex::from_records(loaded.records);
+    Ok(AdvisoryIndex::from_records(loaded.records))
+}
+
+/// The store's advisories for these packages; an empty database is an error that says how
+/// to fill it, an old one a warning.
+fn index_from_store(ctx: &Context, purls: &[Purl]) -> anyhow::Result<(AdvisoryIndex, u64)> {
+    let store = crate::commands::store::open(ctx)?;
+    let stats = store
+        .advisory_stats()
+        .map_err(crate::commands::store::store_error)?;
+    if stats.records == 0 {
+        return Err(InputError(format!(
+            "the advisory database in `{}` is empty: import OSV records with `chainwatch advisories import PATH`, or pass `--advisories PATH`",
+            store.location()
+        ))
+        .into());
+    }
+    if let Some(last) = stats.last_import
+        && chainwatch_store::now_micros() - last > STALE_MICROS
+        && !ctx.quiet
+    {
+        writeln!(
+            anstream::stderr().lock(),
+            "{DIM}warning: the advisory database was last updated {}: import current OSV records with `chainwatch advisories import`{DIM:#}",
+            chainwatch_store::format_micros(last)
+        )?;
+    }
+    let index = store
+        .advisory_index_for(purls)
+        .map_err(crate::commands::store::store_error)?;
+    Ok((index, stats.records))
+}
+
+pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     let sbom = target(args)?;
+    let purls: Vec<Purl> = sbom
+        .packages()
+        .filter_map(chainwatch_sbom::Component::purl)
+        .collect();
+    let (index, advisories) = if args.advisories.is_empty() {
+        index_from_store(ctx, &purls)?
+    } else {
+        let index = index_from_files(ctx, args)?;
+        let n = index.len() as u64;
+        (index, n)
+    };
     let paths = paths(&sbom);
     let mut hits: Vec<Hit<'_>> = Vec::new();
     let mut scanned = 0usize;
@@ -236,7 +284,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
             "{DIM}{n} finding{} in {} of {scanned} packages ({malicious} malicious), against {} advisories{DIM:#}",
             if n == 1 { "" } else { "s" },
             hits.len(),
-            index.len()
+            advisories
         )?;
     }
     Ok(if failing {

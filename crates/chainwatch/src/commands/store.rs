@@ -15,7 +15,7 @@ use crate::cli::{AsOfArgs, Db, ExportArgs, Format, IngestArgs, ProductsArgs, Que
 use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status};
 
 /// A store error, marked as the user's when their input is at fault (exit status 2).
-fn store_error(e: StoreError) -> anyhow::Error {
+pub(crate) fn store_error(e: StoreError) -> anyhow::Error {
     if e.is_input() {
         anyhow::Error::new(InputError(e.to_string()))
     } else {
@@ -23,7 +23,7 @@ fn store_error(e: StoreError) -> anyhow::Error {
     }
 }
 
-fn open(ctx: &Context) -> anyhow::Result<Store> {
+pub(crate) fn open(ctx: &Context) -> anyhow::Result<Store> {
     Store::open(&ctx.db).map_err(store_error)
 }
 

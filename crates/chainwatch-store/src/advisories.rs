@@ -1,0 +1,160 @@
+//! Advisories in the store: OSV records imported (the newest `modified` of each id wins, the
+//! same content twice is a no-op), found by any identifier, and loaded for exactly the
+//! packages a match needs.
+
+use chainwatch_advisory::{AdvisoryIndex, Record, record_keys};
+use chainwatch_purl::Purl;
+use sha2::{Digest, Sha256};
+
+use crate::{Result, Store, StoreError};
+
+/// One record ready to write: computed outside the write transaction.
+#[derive(Debug, Clone)]
+pub struct AdvisoryRow {
+    pub osv_id: String,
+    pub modified: Option<String>,
+    /// `modified` in microseconds, for ordering versions of a record.
+    pub modified_micros: Option<i64>,
+    pub withdrawn: bool,
+    pub malicious: bool,
+    pub severity: Option<String>,
+    pub score: Option<f64>,
+    pub summary: Option<String>,
+    pub digest: String,
+    /// zstd-compressed JSON of the record.
+    pub record: Vec<u8>,
+    /// Upper-cased identifiers.
+    pub identifiers: Vec<String>,
+    /// (OSV ecosystem, canonical name) of every affected package.
+    pub packages: Vec<(String, String)>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AdvisoryImport {
+    /// Records new to the store.
+    pub added: u64,
+    /// Records whose newer version replaced the stored one.
+    pub updated: u64,
+    /// Records already stored with the same content, or older than the stored version.
+    pub unchanged: u64,
+}
+
+/// What the store holds of advisories.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AdvisoryStats {
+    pub records: u64,
+    pub withdrawn: u64,
+    pub malicious: u64,
+    /// When the last import wrote something (microseconds since the epoch).
+    pub last_import: Option<i64>,
+}
+
+/// Prepares a record for the store.
+pub fn prepare_advisory(record: &Record) -> Result<AdvisoryRow> {
+    let json = serde_json::to_vec(record).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "advisory `{}` cannot be serialized: {e}",
+            record.id
+        ))
+    })?;
+    let digest = Sha256::digest(&json)
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        });
+    let compressed =
+        zstd::bulk::compress(&json, 3).map_err(|e| StoreError::Compression(e.to_string()))?;
+    let severity = record.severity();
+    let mut identifiers: Vec<String> = record.identifiers().map(str::to_ascii_uppercase).collect();
+    identifiers.sort();
+    identifiers.dedup();
+    Ok(AdvisoryRow {
+        osv_id: record.id.clone(),
+        modified: record.modified.clone(),
+        modified_micros: record.modified.as_deref().and_then(crate::parse_instant),
+        withdrawn: record.is_withdrawn(),
+        malicious: record.is_malicious(),
+        severity: severity.as_ref().map(|s| s.level.as_str().to_owned()),
+        score: severity.as_ref().and_then(|s| s.score),
+        summary: record.summary.clone(),
+        digest,
+        record: compressed,
+        identifiers,
+        packages: record_keys(record),
+    })
+}
+
+/// A stored record, decompressed.
+pub(crate) fn decode(compressed: &[u8]) -> Result<Record> {
+    let json =
+        zstd::stream::decode_all(compressed).map_err(|e| StoreError::Compression(e.to_string()))?;
+    serde_json::from_slice(&json)
+        .map_err(|e| StoreError::Corrupt(format!("a stored advisory does not decode: {e}")))
+}
+
+/// Whether a row with `modified` should replace a stored one with `stored_modified`.
+pub(crate) fn newer(row: &AdvisoryRow, stored_modified: Option<&str>) -> bool {
+    let stored = stored_modified.and_then(crate::parse_instant);
+    match (row.modified_micros, stored) {
+        (Some(new), Some(old)) => new > old,
+        // A record without a time never replaces one with a time.
+        (None, Some(_)) => false,
+        (_, None) => true,
+    }
+}
+
+impl Store {
+    /// Imports records in one transaction per call (batch them: a few thousand at a time).
+    pub fn import_advisories(&self, records: &[Record]) -> Result<AdvisoryImport> {
+        let rows = records
+            .iter()
+            .map(prepare_advisory)
+            .collect::<Result<Vec<_>>>()?;
+        self.backend.import_advisories(&rows)
+    }
+
+    /// The stored records carrying an identifier (id, alias or upstream id, any case), and
+    /// those linked to them through their own identifiers.
+    pub fn advisories_by_id(&self, identifier: &str) -> Result<Vec<Record>> {
+        let mut seen_ids = std::collections::BTreeSet::new();
+        let mut records: Vec<Record> = Vec::new();
+        let mut frontier = vec![identifier.trim().to_ascii_uppercase()];
+        while !frontier.is_empty() {
+            let found = self.backend.advisories_by_identifiers(&frontier)?;
+            frontier.clear();
+            for blob in found {
+                let r = decode(&blob)?;
+                if seen_ids.insert(r.id.clone()) {
+                    frontier.extend(r.identifiers().map(str::to_ascii_uppercase));
+                    records.push(r);
+                }
+            }
+            frontier.retain(|i| !seen_ids.contains(i));
+        }
+        records.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(records)
+    }
+
+    /// An index of exactly the stored records that concern these packages.
+    pub fn advisory_index_for(&self, purls: &[Purl]) -> Result<AdvisoryIndex> {
+        let mut keys: Vec<(String, String)> = purls
+            .iter()
+            .flat_map(chainwatch_advisory::purl_keys)
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let blobs = self.backend.advisories_for_packages(&keys)?;
+        let records = blobs
+            .iter()
+            .map(|b| decode(b))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(AdvisoryIndex::from_records(records))
+    }
+
+    pub fn advisory_stats(&self) -> Result<AdvisoryStats> {
+        self.backend.advisory_stats()
+    }
+}

@@ -1,0 +1,197 @@
+//! `chainwatch advisories import|show`: OSV records into the store, and out by any
+//! identifier.
+
+use std::io::{self, Write};
+
+use chainwatch_advisory::Record;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::cli::{Advisories, AdvisoriesImportArgs, AdvisoriesShowArgs, Format};
+use crate::commands::store::{open, store_error};
+use crate::output::{BOLD, Context, DIM, InputError, Status};
+
+/// Records written per transaction.
+const BATCH: usize = 2000;
+
+pub(crate) fn run(ctx: &Context, command: Advisories) -> anyhow::Result<Status> {
+    match command {
+        Advisories::Import(args) => import(ctx, &args),
+        Advisories::Show(args) => show(ctx, &args),
+    }
+}
+
+#[derive(Serialize)]
+struct ProblemJson<'a> {
+    path: String,
+    line: Option<u32>,
+    column: Option<u32>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct ImportJson<'a> {
+    files: usize,
+    records: usize,
+    added: u64,
+    updated: u64,
+    unchanged: u64,
+    problems: Vec<ProblemJson<'a>>,
+}
+
+fn import(ctx: &Context, args: &AdvisoriesImportArgs) -> anyhow::Result<Status> {
+    let store = open(ctx)?;
+    let loaded = chainwatch_advisory::load::load_paths(&args.paths);
+    let mut total = chainwatch_store::AdvisoryImport::default();
+    for chunk in loaded.records.chunks(BATCH) {
+        let r = store.import_advisories(chunk).map_err(store_error)?;
+        total.added += r.added;
+        total.updated += r.updated;
+        total.unchanged += r.unchanged;
+    }
+    let report = ImportJson {
+        files: loaded.files,
+        records: loaded.records.len(),
+        added: total.added,
+        updated: total.updated,
+        unchanged: total.unchanged,
+        problems: loaded
+            .problems
+            .iter()
+            .map(|p| ProblemJson {
+                path: p.path.display().to_string(),
+                line: p.line,
+                column: p.column,
+                message: &p.message,
+            })
+            .collect(),
+    };
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.output.format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            for p in &report.problems {
+                let at = p.line.map(|l| format!(":{l}")).unwrap_or_default();
+                writeln!(out, "{}{at}: {}", p.path, p.message)?;
+            }
+            writeln!(
+                out,
+                "{} records from {} files: {} added, {} updated, {} unchanged",
+                report.records, report.files, report.added, report.updated, report.unchanged
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(if report.problems.is_empty() {
+        Status::Success
+    } else {
+        Status::BadInput
+    })
+}
+
+fn show(ctx: &Context, args: &AdvisoriesShowArgs) -> anyhow::Result<Status> {
+    let store = open(ctx)?;
+    let records = store.advisories_by_id(&args.id).map_err(store_error)?;
+    if records.is_empty() {
+        return Err(InputError(format!(
+            "no stored advisory has the identifier `{}` (import OSV records with `chainwatch advisories import`)",
+            args.id
+        ))
+        .into());
+    }
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.output.format {
+        Format::Json => {
+            let rows: Vec<serde_json::Value> = records.iter().map(record_json).collect();
+            serde_json::to_writer(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            for r in &records {
+                human(&mut out, r)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(Status::Success)
+}
+
+/// The record as OSV JSON, with what chainwatch computed of it.
+fn record_json(r: &Record) -> serde_json::Value {
+    let severity = r.severity();
+    json!({
+        "id": r.id,
+        "aliases": r.aliases,
+        "upstream": r.upstream,
+        "summary": r.summary,
+        "severity": severity.as_ref().map(|s| s.level.as_str()),
+        "score": severity.as_ref().and_then(|s| s.score),
+        "withdrawn": r.is_withdrawn(),
+        "malicious": r.is_malicious(),
+        "modified": r.modified,
+        "record": r,
+    })
+}
+
+fn human(out: &mut dyn Write, r: &Record) -> io::Result<()> {
+    let mut ids: Vec<&str> = r
+        .aliases
+        .iter()
+        .chain(&r.upstream)
+        .map(String::as_str)
+        .collect();
+    ids.dedup();
+    let aliases = if ids.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", ids.join(", "))
+    };
+    writeln!(out, "{BOLD}{}{BOLD:#}{aliases}", r.id)?;
+    if let Some(s) = &r.summary {
+        writeln!(out, "  {s}")?;
+    }
+    let mut flags = Vec::new();
+    if let Some(s) = r.severity() {
+        flags.push(match s.score {
+            Some(score) => format!("severity {} ({score:.1})", s.level),
+            None => format!("severity {}", s.level),
+        });
+    }
+    if r.is_malicious() {
+        flags.push("MALICIOUS".to_owned());
+    }
+    if r.is_withdrawn() {
+        flags.push("withdrawn: never matches".to_owned());
+    }
+    if let Some(m) = &r.modified {
+        flags.push(format!("modified {m}"));
+    }
+    writeln!(out, "  {DIM}{}{DIM:#}", flags.join(", "))?;
+    for a in &r.affected {
+        let Some(p) = &a.package else { continue };
+        let mut spans = Vec::new();
+        for range in &a.ranges {
+            for e in &range.events {
+                if let Some(v) = &e.introduced {
+                    spans.push(format!("introduced {v}"));
+                }
+                if let Some(v) = &e.fixed {
+                    spans.push(format!("fixed {v}"));
+                }
+                if let Some(v) = &e.last_affected {
+                    spans.push(format!("last affected {v}"));
+                }
+            }
+        }
+        if !a.versions.is_empty() {
+            spans.push(format!("{} listed versions", a.versions.len()));
+        }
+        writeln!(out, "  {} {}: {}", p.ecosystem, p.name, spans.join(", "))?;
+    }
+    Ok(())
+}
