@@ -62,19 +62,22 @@ fn entries(rng: &mut Lcg, n: usize, offset: usize) -> Entries {
     let list: Vec<(String, String)> = (0..n)
         .map(|i| (name(rng, offset + i), rng.version()))
         .collect();
-    let deps = (0..n)
+    let mut deps: Vec<BTreeSet<usize>> = (0..n)
         .map(|i| {
             if i + 1 >= n {
-                return Vec::new();
+                return BTreeSet::new();
             }
             let k = rng.below(4);
-            (0..k)
-                .map(|_| i + 1 + rng.below(n - i - 1))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect()
+            (0..k).map(|_| i + 1 + rng.below(n - i - 1)).collect()
         })
         .collect();
+    // As in real lockfiles, every package is needed: each one after the ten the project
+    // asks for directly is a dependency of an earlier one.
+    for j in 10..n {
+        let i = rng.below(j);
+        deps[i].insert(j);
+    }
+    let deps = deps.into_iter().map(|d| d.into_iter().collect()).collect();
     Entries { list, deps }
 }
 

@@ -621,7 +621,10 @@ fn advisories_import_update_and_find(db: &Db) {
         .expect("import");
     assert_eq!((first.added, first.updated, first.unchanged), (3, 0, 0));
     // The same content again: nothing written.
-    let again = db.store.import_advisories(std::slice::from_ref(&a)).expect("import");
+    let again = db
+        .store
+        .import_advisories(std::slice::from_ref(&a))
+        .expect("import");
     assert_eq!((again.added, again.updated, again.unchanged), (0, 0, 1));
     // An older version is ignored, a newer one replaces the stored record.
     let older = osv("PYSEC-0001", "2023-01-01T00:00:00Z", "1.0", json!({}));
