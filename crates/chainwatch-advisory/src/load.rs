@@ -1,5 +1,5 @@
-//! Reading OSV records from files and directory trees (JSON, and YAML as some databases
-//! publish them). A file that is not a record is reported and skipped; the others load.
+//! Reading OSV records from files, directory trees and zip archives (JSON, and YAML as
+//! some databases publish them). A file that is not a record is reported and skipped; the others load.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -123,11 +123,129 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
             for f in files {
                 load_file(&f, &mut out, true);
             }
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+        {
+            load_zip(path, &mut out);
         } else {
             load_file(path, &mut out, false);
         }
     }
     out
+}
+
+/// Entries an archive may hold (OSV's largest ecosystem archive has a few hundred
+/// thousand).
+const MAX_ENTRIES: usize = 4_000_000;
+/// Everything an archive may decompress to.
+const MAX_TOTAL: u64 = 32 << 30;
+/// Above this size, an entry must not be compressed more than `MAX_RATIO` times.
+const RATIO_FLOOR: u64 = 1 << 20;
+const MAX_RATIO: u64 = 200;
+
+/// Reads the records of a zip archive (OSV's per-ecosystem `all.zip`) one entry at a
+/// time: never the whole archive in memory, never a file written (entry names are only
+/// reported), sizes capped and decompression bombs refused.
+fn load_zip(path: &Path, out: &mut Loaded) {
+    let problem = |out: &mut Loaded, message: String| {
+        out.problems.push(LoadProblem {
+            path: path.to_owned(),
+            line: None,
+            column: None,
+            message,
+        });
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return problem(out, format!("cannot read: {e}")),
+    };
+    let mut archive = match zip::ZipArchive::new(std::io::BufReader::new(file)) {
+        Ok(a) => a,
+        Err(e) => return problem(out, format!("not a readable zip archive: {e}")),
+    };
+    if archive.len() > MAX_ENTRIES {
+        return problem(
+            out,
+            format!("{} entries: over the limit of {MAX_ENTRIES}", archive.len()),
+        );
+    }
+    let mut total: u64 = 0;
+    let mut buf = Vec::new();
+    for i in 0..archive.len() {
+        let mut entry = match archive.by_index(i) {
+            Ok(e) => e,
+            Err(e) => {
+                problem(out, format!("entry {i}: {e}"));
+                continue;
+            }
+        };
+        let name = entry.name().to_owned();
+        if entry.is_dir() || !is_record_file(Path::new(&name)) {
+            continue;
+        }
+        let shown = path.join(&name);
+        let entry_problem = |out: &mut Loaded, message: String| {
+            out.problems.push(LoadProblem {
+                path: shown.clone(),
+                line: None,
+                column: None,
+                message,
+            });
+        };
+        let (size, compressed) = (entry.size(), entry.compressed_size());
+        if size > MAX_RECORD {
+            entry_problem(
+                out,
+                format!("{size} bytes: over the {MAX_RECORD}-byte limit for one record"),
+            );
+            continue;
+        }
+        if size > RATIO_FLOOR && size / compressed.max(1) > MAX_RATIO {
+            entry_problem(
+                out,
+                format!(
+                    "compressed {}×: refused as a decompression bomb",
+                    size / compressed.max(1)
+                ),
+            );
+            continue;
+        }
+        total = total.saturating_add(size);
+        if total > MAX_TOTAL {
+            entry_problem(
+                out,
+                format!(
+                    "the archive decompresses to more than {MAX_TOTAL} bytes: the rest is refused"
+                ),
+            );
+            break;
+        }
+        buf.clear();
+        // The declared size may lie: never read more than the cap.
+        if let Err(e) = (&mut entry).take(MAX_RECORD + 1).read_to_end(&mut buf) {
+            entry_problem(out, format!("cannot decompress: {e}"));
+            continue;
+        }
+        if buf.len() as u64 > MAX_RECORD {
+            entry_problem(
+                out,
+                format!("over the {MAX_RECORD}-byte limit for one record"),
+            );
+            continue;
+        }
+        out.files += 1;
+        let yaml = !name.to_ascii_lowercase().ends_with(".json");
+        match parse(&buf, yaml) {
+            Ok(records) => out.records.extend(records),
+            Err((at, message)) => out.problems.push(LoadProblem {
+                path: shown,
+                line: at.map(|a| a.0),
+                column: at.map(|a| a.1),
+                message,
+            }),
+        }
+    }
 }
 
 fn load_file(path: &Path, out: &mut Loaded, in_tree: bool) {
