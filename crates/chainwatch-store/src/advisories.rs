@@ -3,7 +3,8 @@
 //! packages a match needs.
 
 use chainwatch_advisory::{AdvisoryIndex, Record, record_keys};
-use chainwatch_purl::Purl;
+use chainwatch_purl::{OsvEcosystem, PackageName, Purl};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::{Result, Store, StoreError};
@@ -106,7 +107,81 @@ pub(crate) fn newer(row: &AdvisoryRow, stored_modified: Option<&str>) -> bool {
     }
 }
 
+/// A product version whose current inventory has a package an advisory affects.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Affected {
+    pub product: String,
+    pub version: String,
+    /// The package's canonical purl.
+    pub package: String,
+    pub advisory: String,
+    pub aliases: Vec<String>,
+    pub severity: Option<String>,
+    pub fixed_in: Vec<String>,
+    /// The VEX status that applies (VEX import comes later: always `null` for now).
+    pub vex_status: Option<String>,
+}
+
 impl Store {
+    /// Every product version whose current inventory (at `as_of`) has a package affected
+    /// by the advisory `id` or any record linked to it by aliases. Packages are found by
+    /// their name identity, then matched with the ecosystem's version order.
+    pub fn affected(&self, id: &str, as_of: Option<i64>) -> Result<Vec<Affected>> {
+        let records = self.advisories_by_id(id)?;
+        if records.is_empty() {
+            return Err(StoreError::NotFound(format!(
+                "no stored advisory has the identifier `{id}`"
+            )));
+        }
+        let mut names: Vec<String> = records
+            .iter()
+            .filter(|r| !r.is_withdrawn())
+            .flat_map(|r| r.affected.iter())
+            .filter_map(|a| {
+                let p = a.package.as_ref()?;
+                let osv = p.ecosystem.parse::<OsvEcosystem>().ok()?;
+                Some(
+                    PackageName::from_osv(osv.ecosystem, &p.name)
+                        .ok()?
+                        .canonical(),
+                )
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        let index = AdvisoryIndex::from_records(records);
+        let mut out = Vec::new();
+        for name in names {
+            for c in self.backend.candidates(&name, as_of.unwrap_or(i64::MAX))? {
+                let Ok(purl) = Purl::parse(&c.purl) else {
+                    continue;
+                };
+                for f in index.matches(&purl) {
+                    out.push(Affected {
+                        product: c.product.clone(),
+                        version: c.version.clone(),
+                        package: c.purl.clone(),
+                        advisory: f.advisory,
+                        aliases: f.aliases,
+                        severity: f.severity.map(|s| s.level.as_str().to_owned()),
+                        fixed_in: f.fixed_in,
+                        vex_status: None,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.product, &a.version, &a.package, &a.advisory).cmp(&(
+                &b.product,
+                &b.version,
+                &b.package,
+                &b.advisory,
+            ))
+        });
+        out.dedup();
+        Ok(out)
+    }
+
     /// Imports records in one transaction per call (batch them: a few thousand at a time).
     pub fn import_advisories(&self, records: &[Record]) -> Result<AdvisoryImport> {
         let rows = records

@@ -36,7 +36,7 @@ use std::path::Path;
 use chainwatch_sbom::{ReadError, ReadOptions};
 use serde::Serialize;
 
-pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, prepare_advisory};
+pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepare_advisory};
 pub use prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use query::{Dependent, WhoHas, WhyPath};
 pub use time::{format_micros, now_micros, parse_instant};

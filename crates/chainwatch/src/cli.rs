@@ -268,6 +268,17 @@ pub(crate) enum Query {
     /// Components across the portfolio that depend on (or contain) a package
     #[command(after_help = "Examples:\n  chainwatch query dependents pkg:npm/left-pad")]
     Dependents(WhoHasArgs),
+    /// Every product version affected by an advisory (or any record linked to it by
+    /// aliases), with the affected package and the versions that fix it
+    ///
+    /// ID is any identifier of a stored advisory (`chainwatch advisories import`): its id,
+    /// a CVE, GHSA or distribution id. Exit status: 0 when something is affected, 1 when
+    /// nothing is, 2 when no stored advisory has the identifier.
+    #[command(
+        after_help = "Examples:\n  chainwatch query affected CVE-2021-44228\n  \
+        chainwatch query affected GHSA-jfh8-c2jp-5v3q --format json --as-of 2026-01-31"
+    )]
+    Affected(AffectedArgs),
     /// What changed between two versions of a product (their current documents)
     ///
     /// Exit status: 0 when nothing differs, 1 when something does.
@@ -368,6 +379,19 @@ pub(crate) enum ReportFormat {
     Human,
     Json,
     Sarif,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AffectedArgs {
+    /// Any identifier of the advisory (case does not matter)
+    #[arg(value_name = "ID")]
+    pub(crate) id: String,
+
+    #[command(flatten)]
+    pub(crate) as_of: AsOfArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -219,6 +219,36 @@ fn advisories_in_the_store() {
     assert_eq!(scan.status.code(), Some(1));
     let rows: serde_json::Value = serde_json::from_str(&stdout(&scan)).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 2);
+    // Which product versions are affected, through any identifier.
+    let bom = dir.path().join("legacy.cdx.json");
+    let made = chainwatch(&[
+        "sbom",
+        "generate",
+        tree.to_str().unwrap(),
+        "-o",
+        bom.to_str().unwrap(),
+    ]);
+    assert_eq!(made.status.code(), Some(0));
+    let ingest = chainwatch(&["--db", &db, "ingest", bom.to_str().unwrap()]);
+    assert_eq!(ingest.status.code(), Some(0));
+    let affected = chainwatch(&[
+        "--db",
+        &db,
+        "query",
+        "affected",
+        "CVE-2026-0001",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(affected.status.code(), Some(0));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&affected)).unwrap();
+    assert_eq!(rows[0]["product"], "legacy-app");
+    assert_eq!(rows[0]["version"], "0.1.0");
+    assert_eq!(rows[0]["package"], "pkg:npm/debug@2.6.9");
+    assert_eq!(rows[0]["advisory"], "GHSA-scan-0001");
+    assert_eq!(rows[0]["fixed_in"][0], "2.6.10");
+    let unknown = chainwatch(&["--db", &db, "query", "affected", "CVE-1999-0001"]);
+    assert_eq!(unknown.status.code(), Some(2));
     // A file that is not OSV is reported; the rest imports.
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\"id\": 5").unwrap();

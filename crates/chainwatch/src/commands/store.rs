@@ -455,6 +455,31 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
             })?;
             !rows.is_empty()
         }
+        Query::Affected(args) => {
+            let rows = store
+                .affected(&args.id, as_of(&args.as_of)?)
+                .map_err(store_error)?;
+            render(&mut out, args.output.format, &rows, |out| {
+                for r in &rows {
+                    let fixed = if r.fixed_in.is_empty() {
+                        "no fixed version".to_owned()
+                    } else {
+                        format!("fixed in {}", r.fixed_in.join(", "))
+                    };
+                    writeln!(
+                        out,
+                        "{BOLD}{}@{}{BOLD:#}  {}  {} {DIM}({}; {fixed}){DIM:#}",
+                        r.product,
+                        r.version,
+                        r.package,
+                        r.advisory,
+                        r.severity.as_deref().unwrap_or("unknown severity")
+                    )?;
+                }
+                Ok(())
+            })?;
+            !rows.is_empty()
+        }
         Query::Why(args) => {
             let (product, version) = product_version(&args.product);
             let paths = store
