@@ -255,3 +255,40 @@ fn advisories_in_the_store() {
     let partial = chainwatch(&["--db", &db, "advisories", "import", bad.to_str().unwrap()]);
     assert_eq!(partial.status.code(), Some(2));
 }
+
+/// The complete RustSec database (OSV export) against a lockfile of deliberately old
+/// crates: the findings, as (package, advisory) pairs. `docs/advisories.md` compares them
+/// with cargo-audit's on the same advisories in their native form.
+#[test]
+fn rustsec_against_a_vulnerable_lockfile() {
+    let Some(corpus) = chainwatch_testkit::corpus() else {
+        return;
+    };
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../chainwatch-advisory/tests/fixtures/vulnerable-cargo/Cargo.lock");
+    let db = corpus.join("osv/rustsec-full");
+    let out = chainwatch(&[
+        "scan",
+        lock.to_str().unwrap(),
+        "--advisories",
+        db.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut pairs: Vec<String> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["package"].as_str().unwrap(),
+                r["advisory"].as_str().unwrap()
+            )
+        })
+        .collect();
+    pairs.sort();
+    insta::assert_snapshot!(pairs.join("\n"));
+}
