@@ -256,7 +256,7 @@ fn advisories_in_the_store() {
     assert_eq!(partial.status.code(), Some(2));
 }
 
-/// The complete RustSec database (OSV export) against a lockfile of deliberately old
+/// The complete `RustSec` database (OSV export) against a lockfile of deliberately old
 /// crates: the findings, as (package, advisory) pairs. `docs/advisories.md` compares them
 /// with cargo-audit's on the same advisories in their native form.
 #[test]
