@@ -46,6 +46,8 @@ pub struct Finding {
     /// Versions that fix it, in the ecosystem's order.
     pub fixed_in: Vec<String>,
     pub malicious: bool,
+    /// `unmaintained`, `unsound`, `notice`: an informational advisory, not a vulnerability.
+    pub informational: Option<String>,
     pub via: Via,
 }
 
@@ -343,6 +345,7 @@ impl AdvisoryIndex {
                     severity: record.severity(),
                     fixed_in,
                     malicious: record.is_malicious(),
+                    informational: record.informational().map(str::to_owned),
                     via,
                 });
             }

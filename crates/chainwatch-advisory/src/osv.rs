@@ -169,6 +169,21 @@ impl Record {
                 .is_some()
     }
 
+    /// An informational notice rather than a vulnerability: RustSec's `unmaintained`,
+    /// `unsound` and `notice` advisories (`database_specific.informational`).
+    pub fn informational(&self) -> Option<&str> {
+        fn of(v: Option<&Value>) -> Option<&str> {
+            v.and_then(|d| d.get("informational"))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        }
+        of(self.database_specific.as_ref()).or_else(|| {
+            self.affected.iter().find_map(|a| {
+                of(a.database_specific.as_ref()).or_else(|| of(a.ecosystem_specific.as_ref()))
+            })
+        })
+    }
+
     /// Every identifier of the record: its id, aliases and upstream ids.
     pub fn identifiers(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.id.as_str())

@@ -36,6 +36,7 @@ struct FindingJson<'a> {
     score: Option<f64>,
     fixed_in: &'a [String],
     malicious: bool,
+    informational: Option<&'a str>,
     via: &'a str,
     path: &'a [String],
     locations: Vec<&'a str>,
@@ -50,6 +51,10 @@ fn level_of(f: &Finding) -> Option<Level> {
 fn counts(f: &Finding, fail_on: FailOn) -> bool {
     if f.malicious {
         return true;
+    }
+    // Unmaintained and unsound notices are reported, never a failure (as cargo-audit).
+    if f.informational.is_some() {
+        return false;
     }
     let level = level_of(f).unwrap_or(Level::Medium);
     match fail_on {
@@ -306,6 +311,7 @@ fn row<'a>(h: &'a Hit<'_>, f: &'a Finding) -> FindingJson<'a> {
         score: f.severity.as_ref().and_then(|s| s.score),
         fixed_in: &f.fixed_in,
         malicious: f.malicious,
+        informational: f.informational.as_deref(),
         via: match f.via {
             Via::Name => "name",
             Via::Upstream => "upstream",
@@ -339,6 +345,8 @@ fn human(out: &mut dyn Write, hits: &[Hit<'_>]) -> anyhow::Result<()> {
         for f in &h.findings {
             let label = if f.malicious {
                 format!("{ERROR}MALICIOUS{ERROR:#}")
+            } else if let Some(kind) = &f.informational {
+                kind.to_ascii_uppercase()
             } else {
                 match &f.severity {
                     Some(s) => match s.score {
