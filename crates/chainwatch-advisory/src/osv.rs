@@ -169,7 +169,7 @@ impl Record {
                 .is_some()
     }
 
-    /// An informational notice rather than a vulnerability: RustSec's `unmaintained`,
+    /// An informational notice rather than a vulnerability: `RustSec`'s `unmaintained`,
     /// `unsound` and `notice` advisories (`database_specific.informational`).
     pub fn informational(&self) -> Option<&str> {
         fn of(v: Option<&Value>) -> Option<&str> {
