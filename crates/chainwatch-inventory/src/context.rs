@@ -75,6 +75,16 @@ impl<'a> Context<'a> {
         self.line_col(offset).0
     }
 
+    /// Lines of each `[[header]]` table-array entry of a TOML file, in order (TOML
+    /// parsers drop positions).
+    pub fn table_lines(&mut self, text: &str, header: &str) -> Vec<u32> {
+        let offsets: Vec<usize> = text::lines_with_offsets(text)
+            .filter(|(_, l)| l.trim() == header)
+            .map(|(o, _)| o)
+            .collect();
+        offsets.into_iter().map(|o| self.line_of(o)).collect()
+    }
+
     /// Adds a package; returns its index for edges.
     pub fn push(&mut self, package: Package) -> usize {
         self.out.packages.push(package);
@@ -187,7 +197,7 @@ impl<'a> Context<'a> {
 
     /// A YAML syntax error as a diagnostic.
     pub fn yaml_error(&mut self, e: &serde_saphyr::Error) {
-        let (line, column) = text::yaml_location(e);
+        let (line, column) = chainwatch_sbom::yaml_location(e);
         self.syntax(format!("invalid YAML: {e}"), Location::line(line, column));
     }
 

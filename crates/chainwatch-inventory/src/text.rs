@@ -51,24 +51,6 @@ impl LineIndex {
     }
 }
 
-/// Line and column serde-saphyr names in its message.
-pub(crate) fn yaml_location(e: &serde_saphyr::Error) -> (u32, u32) {
-    let msg = e.to_string();
-    let num_after = |key: &str| {
-        msg.find(key).and_then(|i| {
-            msg[i + key.len()..]
-                .trim_start()
-                .split(|c: char| !c.is_ascii_digit())
-                .next()
-                .and_then(|n| n.parse::<u32>().ok())
-        })
-    };
-    (
-        num_after("line").unwrap_or(0),
-        num_after("column").unwrap_or(0),
-    )
-}
-
 /// Decodes standard or URL-safe base64 (padding optional); `None` on invalid input.
 pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
     fn val(c: u8) -> Option<u32> {

@@ -173,7 +173,8 @@ pub fn read_text(text: &str, format: Format) -> Result<Parsed, ReadError> {
     Ok(Parsed { sbom, diagnostics })
 }
 
-fn yaml_location(e: &serde_saphyr::Error) -> (u32, u32) {
+/// Line and column of a YAML error (serde-saphyr names them in its message).
+pub fn yaml_location(e: &serde_saphyr::Error) -> (u32, u32) {
     // serde-saphyr reports `line N column M` in its message.
     let msg = e.to_string();
     let num_after = |key: &str| {

@@ -46,15 +46,6 @@ fn is_crates_io(source: &str) -> bool {
     }
 }
 
-/// Lines of each `[[header]]` table-array entry, in order (TOML parsers drop positions).
-pub(crate) fn table_lines(cx: &mut Context<'_>, text: &str, header: &str) -> Vec<u32> {
-    let offsets: Vec<usize> = crate::text::lines_with_offsets(text)
-        .filter(|(_, l)| l.trim() == header)
-        .map(|(o, _)| o)
-        .collect();
-    offsets.into_iter().map(|o| cx.line_of(o)).collect()
-}
-
 pub(crate) fn extract(cx: &mut Context<'_>) {
     let Some(text) = cx.text() else { return };
     let lock: Lock = match toml::from_str(text) {
@@ -69,7 +60,7 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
             Location::pointer("/version"),
         );
     }
-    let lines = table_lines(cx, text, "[[package]]");
+    let lines = cx.table_lines(text, "[[package]]");
     let mut by_name = Resolver::default();
     let mut indices = Vec::with_capacity(lock.package.len());
     for (i, entry) in lock.package.iter().enumerate() {

@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use crate::context::{Context, Resolver, purl};
 use crate::extract::Candidate;
-use crate::extract::cargo::table_lines;
 use crate::text::{lines_with_offsets, prefixed_hex, read_small, strip_comment};
 
 pub(crate) fn wants_requirements(c: &Candidate<'_>) -> bool {
@@ -469,6 +468,34 @@ fn roots_from_pyproject(cx: &mut Context<'_>, names: &Resolver) -> bool {
     true
 }
 
+/// Adds the `[[package]]` entries of a Python TOML lockfile (name and version, the line of
+/// each entry); an entry without both is reported and skipped. Returns each entry's
+/// package index and the packages by PEP 503 name, for the format's own fields and edges.
+fn locked_packages<'a>(
+    cx: &mut Context<'_>,
+    text: &str,
+    entries: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> (Vec<Option<usize>>, Resolver) {
+    let lines = cx.table_lines(text, "[[package]]");
+    let mut names = Resolver::default();
+    let mut idx = Vec::new();
+    for (i, entry) in entries.enumerate() {
+        let at = || Location::pointer(format!("/package/{i}"));
+        let (Some(name), Some(version)) = entry else {
+            cx.entry("a package without `name` or `version`", at());
+            idx.push(None);
+            continue;
+        };
+        let j = cx.package(purl("pypi", None, name, Some(version)), at);
+        if let Some(j) = j {
+            cx.get(j).line = lines.get(i).copied();
+            names.insert(pep503_normalize(name), j);
+        }
+        idx.push(j);
+    }
+    (idx, names)
+}
+
 #[derive(Deserialize)]
 struct PoetryLock {
     #[serde(default)]
@@ -515,22 +542,16 @@ pub(crate) fn poetry_lock(cx: &mut Context<'_>) {
             Location::pointer("/metadata/lock-version"),
         );
     }
-    let lines = table_lines(cx, text, "[[package]]");
-    let mut names = Resolver::default();
-    let mut idx = Vec::new();
-    for (i, p) in lock.package.iter().enumerate() {
-        let at = || Location::pointer(format!("/package/{i}"));
-        let (Some(name), Some(version)) = (&p.name, &p.version) else {
-            cx.entry("a package without `name` or `version`", at());
-            idx.push(None);
-            continue;
-        };
-        let Some(j) = cx.package(purl("pypi", None, name, Some(version)), at) else {
-            idx.push(None);
-            continue;
-        };
+    let (idx, names) = locked_packages(
+        cx,
+        text,
+        lock.package
+            .iter()
+            .map(|p| (p.name.as_deref(), p.version.as_deref())),
+    );
+    for (p, i) in lock.package.iter().zip(&idx) {
+        let Some(j) = *i else { continue };
         let pkg = cx.get(j);
-        pkg.line = lines.get(i).copied();
         pkg.scope = match (p.category.as_deref(), p.optional) {
             (Some("dev"), _) => Scope::Dev,
             (_, true) => Scope::Optional,
@@ -545,8 +566,6 @@ pub(crate) fn poetry_lock(cx: &mut Context<'_>) {
                 _ => None,
             };
         }
-        names.insert(pep503_normalize(name), j);
-        idx.push(Some(j));
     }
     for (p, i) in lock.package.iter().zip(&idx) {
         let Some(from) = *i else { continue };
@@ -620,7 +639,7 @@ pub(crate) fn uv_lock(cx: &mut Context<'_>) {
             Location::pointer("/version"),
         );
     }
-    let lines = table_lines(cx, text, "[[package]]");
+    let lines = cx.table_lines(text, "[[package]]");
     let mut names = Resolver::default();
     let mut idx = Vec::new();
     for (i, p) in lock.package.iter().enumerate() {
@@ -791,22 +810,16 @@ pub(crate) fn pdm_lock(cx: &mut Context<'_>) {
             Location::pointer("/metadata/lock_version"),
         );
     }
-    let lines = table_lines(cx, text, "[[package]]");
-    let mut names = Resolver::default();
-    let mut idx = Vec::new();
-    for (i, p) in lock.package.iter().enumerate() {
-        let at = || Location::pointer(format!("/package/{i}"));
-        let (Some(name), Some(version)) = (&p.name, &p.version) else {
-            cx.entry("a package without `name` or `version`", at());
-            idx.push(None);
-            continue;
-        };
-        let Some(j) = cx.package(purl("pypi", None, name, Some(version)), at) else {
-            idx.push(None);
-            continue;
-        };
+    let (idx, names) = locked_packages(
+        cx,
+        text,
+        lock.package
+            .iter()
+            .map(|p| (p.name.as_deref(), p.version.as_deref())),
+    );
+    for (p, i) in lock.package.iter().zip(&idx) {
+        let Some(j) = *i else { continue };
         let pkg = cx.get(j);
-        pkg.line = lines.get(i).copied();
         if !p.groups.is_empty() && !p.groups.iter().any(|g| g == "default") {
             pkg.scope = Scope::Dev;
         }
@@ -814,8 +827,6 @@ pub(crate) fn pdm_lock(cx: &mut Context<'_>) {
             Some(r) => format!("{g}#{r}"),
             None => g.clone(),
         });
-        names.insert(pep503_normalize(name), j);
-        idx.push(Some(j));
     }
     for (p, i) in lock.package.iter().zip(&idx) {
         let Some(from) = *i else { continue };
