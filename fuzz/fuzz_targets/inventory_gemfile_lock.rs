@@ -1,21 +1,7 @@
-//! Any bytes as a `Gemfile.lock`: the extractor never panics, every edge names packages of the
-//! file, and the inventory assembles into an SBOM that the CycloneDX writer accepts.
+//! Any bytes as a `Gemfile.lock` (see `common/inventory.rs`).
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+#[path = "common/inventory.rs"]
+mod common;
 
-fuzz_target!(|data: &[u8]| {
-    let file = chainwatch_inventory::extract_bytes("gemfile-lock", "Gemfile.lock", data).expect("extractor");
-    for &(a, b) in &file.edges {
-        assert!(a < file.packages.len() && b < file.packages.len());
-    }
-    let inventory = chainwatch_inventory::Inventory {
-        root: std::path::PathBuf::from("/fuzz"),
-        project: chainwatch_inventory::Project::named("fuzz"),
-        distro: None,
-        files: vec![file],
-        walk_diagnostics: Vec::new(),
-    };
-    let sbom = inventory.to_sbom(&Default::default());
-    let _ = chainwatch_sbom::write(&sbom, chainwatch_sbom::Format::CycloneDxJson);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| common::check("gemfile-lock", "Gemfile.lock", data));

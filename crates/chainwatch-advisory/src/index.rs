@@ -20,9 +20,6 @@ struct Entry {
     compiled: OsvAffected,
     /// Versions that fix it, as written (from `fixed` events).
     fixed: Vec<String>,
-    /// The entry could not be compiled: every version of the package matches it? No: such
-    /// an entry matches nothing, and the problem is reported.
-    broken: bool,
 }
 
 /// How a package was matched.
@@ -196,7 +193,6 @@ impl AdvisoryIndex {
         };
         let mut compiled = OsvAffected::default();
         let mut fixed = Vec::new();
-        let mut broken = false;
         let mut scheme = Scheme::for_ecosystem(osv.ecosystem);
         for (ri, range) in affected.ranges.iter().enumerate() {
             if range.kind == "GIT" {
@@ -219,8 +215,8 @@ impl AdvisoryIndex {
             fixed.extend(range.events.iter().filter_map(|e| e.fixed.clone()));
             match OsvRange::new(s, &events) {
                 Ok(r) => compiled.ranges.push(r),
+                // The range matches nothing; the problem is reported.
                 Err(e) => {
-                    broken = true;
                     self.problems.push(problem(
                         format!("a version of the range does not parse: {e}"),
                         format!("/affected/{a}/ranges/{ri}"),
@@ -244,7 +240,6 @@ impl AdvisoryIndex {
             scheme,
             compiled,
             fixed,
-            broken,
         });
     }
 
@@ -302,13 +297,8 @@ impl AdvisoryIndex {
             let Some(key) = name.and_then(|n| key(osv.ecosystem, &n)) else {
                 continue;
             };
+            let mut parsed: Vec<(Scheme, Option<Version>)> = Vec::new();
             for entry in self.by_package.get(&key).into_iter().flatten() {
-                if entry.broken
-                    && entry.compiled.ranges.is_empty()
-                    && entry.compiled.versions.is_empty()
-                {
-                    continue;
-                }
                 // A release-specific entry applies to that release only (when the package
                 // says which it is from).
                 if let (Some(want), Some(have)) = (&entry.release, &osv.suffix)
@@ -316,10 +306,19 @@ impl AdvisoryIndex {
                 {
                     continue;
                 }
-                let Ok(v) = Version::parse(entry.scheme, version) else {
+                // Parsed once per scheme (an ecosystem's entries share one, SEMVER ranges
+                // use another).
+                let i = parsed
+                    .iter()
+                    .position(|(s, _)| *s == entry.scheme)
+                    .unwrap_or_else(|| {
+                        parsed.push((entry.scheme, Version::parse(entry.scheme, version).ok()));
+                        parsed.len() - 1
+                    });
+                let Some(v) = &parsed[i].1 else {
                     continue;
                 };
-                if !entry.compiled.contains(&v) {
+                if !entry.compiled.contains(v) {
                     continue;
                 }
                 let record = &self.records[entry.record];

@@ -23,14 +23,6 @@ pub struct SbomOptions {
     pub tool: Option<String>,
 }
 
-/// The npm-style name of a purl: `@scope/name` or `name`.
-pub(crate) fn npm_name(purl: &Purl) -> String {
-    match purl.namespace() {
-        Some(ns) => format!("{ns}/{}", purl.name()),
-        None => purl.name().to_owned(),
-    }
-}
-
 /// How much a scope matters when the same package appears with several.
 fn rank(s: Scope) -> u8 {
     match s {

@@ -302,3 +302,11 @@ pub(crate) fn npm_purl(name: &str, version: Option<&str>) -> PurlBuilder {
         None => purl("npm", None, name, version),
     }
 }
+
+/// The npm-style name of a purl: `@scope/name` or `name`.
+pub(crate) fn npm_name(purl: &Purl) -> String {
+    match purl.namespace() {
+        Some(ns) => format!("{ns}/{}", purl.name()),
+        None => purl.name().to_owned(),
+    }
+}

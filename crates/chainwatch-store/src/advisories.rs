@@ -5,7 +5,6 @@
 use chainwatch_advisory::{AdvisoryIndex, Record, record_keys};
 use chainwatch_purl::{OsvEcosystem, PackageName, Purl};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::{Result, Store, StoreError};
 
@@ -59,13 +58,7 @@ pub fn prepare_advisory(record: &Record) -> Result<AdvisoryRow> {
             record.id
         ))
     })?;
-    let digest = Sha256::digest(&json)
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            use std::fmt::Write as _;
-            let _ = write!(s, "{b:02x}");
-            s
-        });
+    let digest = crate::digest_hex(&json);
     let compressed =
         zstd::bulk::compress(&json, 3).map_err(|e| StoreError::Compression(e.to_string()))?;
     let severity = record.severity();

@@ -199,7 +199,7 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
             }
             // Otherwise the only locked version of that name.
             let matches: Vec<usize> = (0..cx.packages().len())
-                .filter(|&i| crate::assemble::npm_name(&cx.packages()[i].purl) == *n)
+                .filter(|&i| crate::context::npm_name(&cx.packages()[i].purl) == *n)
                 .collect();
             if let [one] = matches.as_slice() {
                 out.push(*one);
