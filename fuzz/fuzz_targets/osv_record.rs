@@ -9,10 +9,10 @@ fuzz_target!(|data: &[u8]| {
         let Ok(records) = chainwatch_advisory::load::parse(data, yaml) else { continue };
         for r in &records {
             let _ = r.severity();
-            let _ = chainwatch_advisory::record_keys(r);
+            let _ = chainwatch_match::record_keys(r);
         }
         let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-        let index = chainwatch_advisory::AdvisoryIndex::from_records(records);
+        let index = chainwatch_match::AdvisoryIndex::from_records(records);
         for id in ids {
             let _ = index.lookup(&id);
         }

@@ -2,7 +2,8 @@
 //! same content twice is a no-op), found by any identifier, and loaded for exactly the
 //! packages a match needs.
 
-use chainwatch_advisory::{AdvisoryIndex, Record, record_keys};
+use chainwatch_advisory::Record;
+use chainwatch_match::{AdvisoryIndex, record_keys};
 use chainwatch_purl::{OsvEcosystem, PackageName, Purl};
 use serde::Serialize;
 
@@ -208,10 +209,8 @@ impl Store {
 
     /// An index of exactly the stored records that concern these packages.
     pub fn advisory_index_for(&self, purls: &[Purl]) -> Result<AdvisoryIndex> {
-        let mut keys: Vec<(String, String)> = purls
-            .iter()
-            .flat_map(chainwatch_advisory::purl_keys)
-            .collect();
+        let mut keys: Vec<(String, String)> =
+            purls.iter().flat_map(chainwatch_match::purl_keys).collect();
         keys.sort();
         keys.dedup();
         let blobs = self.backend.advisories_for_packages(&keys)?;

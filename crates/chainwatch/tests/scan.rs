@@ -266,7 +266,7 @@ fn rustsec_against_a_vulnerable_lockfile() {
         return;
     };
     let lock = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../chainwatch-advisory/tests/fixtures/vulnerable-cargo/Cargo.lock");
+        .join("../chainwatch-match/tests/fixtures/vulnerable-cargo/Cargo.lock");
     let db = corpus.join("osv/rustsec-full");
     let out = chainwatch(&[
         "scan",

@@ -6,8 +6,9 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
-use chainwatch_advisory::{AdvisoryIndex, Finding, Level, Via};
+use chainwatch_advisory::Level;
 use chainwatch_inventory::{InventoryError, Options, SbomOptions};
+use chainwatch_match::{AdvisoryIndex, Finding, Via};
 use chainwatch_purl::Purl;
 use chainwatch_sbom::{ReadOptions, Sbom};
 use serde::Serialize;

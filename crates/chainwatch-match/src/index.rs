@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 use chainwatch_purl::{Ecosystem, OsvEcosystem, PackageName, Purl};
 use chainwatch_version::{Event, OsvAffected, OsvRange, Scheme, Version};
 
-use crate::osv::{Affected, Record};
-use crate::severity::Severity;
+use chainwatch_advisory::Severity;
+use chainwatch_advisory::osv::{Affected, Record};
 
 /// One compiled `affected` entry.
 #[derive(Debug)]
