@@ -216,7 +216,7 @@ impl Store {
         let blobs = self.backend.advisories_for_packages(&keys)?;
         let records = blobs
             .iter()
-            .map(|b| decode(b))
+            .map(|(_, b)| decode(b))
             .collect::<Result<Vec<_>>>()?;
         Ok(AdvisoryIndex::from_records(records))
     }

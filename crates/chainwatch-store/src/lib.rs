@@ -23,6 +23,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod advisories;
+mod findings;
 mod graph;
 mod postgres;
 mod prepare;
@@ -37,6 +38,7 @@ use chainwatch_sbom::{ReadError, ReadOptions};
 use serde::Serialize;
 
 pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepare_advisory};
+pub use findings::{FindingChange, FindingQuery, MatchReport, ProductFinding};
 pub use prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use query::{Dependent, WhoHas, WhyPath};
 pub use time::{format_micros, now_micros, parse_instant};
@@ -259,9 +261,33 @@ pub(crate) trait Backend: Send + Sync {
     fn import_advisories(&self, rows: &[AdvisoryRow]) -> Result<AdvisoryImport>;
     /// The compressed records carrying any of these (upper-cased) identifiers.
     fn advisories_by_identifiers(&self, identifiers: &[String]) -> Result<Vec<Vec<u8>>>;
-    /// The compressed records affecting any of these (ecosystem, name) packages.
-    fn advisories_for_packages(&self, keys: &[(String, String)]) -> Result<Vec<Vec<u8>>>;
+    /// The compressed records (with their row ids) affecting any of these (ecosystem,
+    /// name) packages; withdrawn records left out.
+    fn advisories_for_packages(&self, keys: &[(String, String)]) -> Result<Vec<(i64, Vec<u8>)>>;
+    /// Compressed records by row id.
+    fn advisory_records(&self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>>;
     fn advisory_stats(&self) -> Result<AdvisoryStats>;
+    /// Queued advisory changes: (advisory row id, changed at).
+    fn queued_changes(&self) -> Result<Vec<(i64, i64)>>;
+    /// Matched packages that queued advisory changes concern: by their advisory keys, or
+    /// through an active finding for a changed advisory.
+    fn packages_concerned(&self) -> Result<Vec<findings::PackageRef>>;
+    /// Packages never matched.
+    fn unmatched_packages(&self) -> Result<Vec<findings::PackageRef>>;
+    /// (package, advisory row id, OSV id) of the active findings of these packages.
+    fn active_findings(&self, packages: &[i64]) -> Result<Vec<(i64, i64, String)>>;
+    /// Writes one chunk of matching in one transaction.
+    fn write_matches(&self, write: &findings::MatchWrite) -> Result<()>;
+    /// Removes handled changes; a change queued again since (a newer `changed_at`) stays.
+    fn clear_changes(&self, changes: &[(i64, i64)]) -> Result<()>;
+    /// Marks every package unmatched.
+    fn reset_matches(&self) -> Result<()>;
+    /// Active findings in current inventories.
+    fn findings(
+        &self,
+        query: &findings::FindingQuery,
+        as_of: i64,
+    ) -> Result<Vec<findings::RawFinding>>;
 }
 
 /// The portfolio store. Cheap to share between threads (`Send + Sync`).

@@ -15,6 +15,7 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, Config, NoTls, Transaction};
 
 use crate::advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, newer};
+use crate::findings::{FindingQuery, FindingRow, MatchWrite, PackageRef, RawFinding, findings_sql};
 use crate::prepare::Prepared;
 use crate::query::{OUTCOME_SELECT, current};
 use crate::schema::{self, Dialect};
@@ -805,6 +806,11 @@ impl Backend for Pg {
                     r.get(0)
                 }
             };
+            tx.execute(
+                "INSERT INTO advisory_changes (advisory_id, changed_at) VALUES ($1, $2)
+                 ON CONFLICT (advisory_id) DO UPDATE SET changed_at = excluded.changed_at",
+                &[&id, &now],
+            )?;
             for identifier in &row.identifiers {
                 tx.execute(&insert_id, &[identifier, &id])?;
             }
@@ -827,7 +833,7 @@ impl Backend for Pg {
         Ok(rows.iter().map(|r| r.get::<_, Vec<u8>>(1)).collect())
     }
 
-    fn advisories_for_packages(&self, keys: &[(String, String)]) -> Result<Vec<Vec<u8>>> {
+    fn advisories_for_packages(&self, keys: &[(String, String)]) -> Result<Vec<(i64, Vec<u8>)>> {
         let mut conn = self.conn()?;
         let ecosystems: Vec<&str> = keys.iter().map(|(e, _)| e.as_str()).collect();
         let names: Vec<&str> = keys.iter().map(|(_, n)| n.as_str()).collect();
@@ -839,7 +845,170 @@ impl Backend for Pg {
              WHERE a.withdrawn = 0",
             &[&ecosystems, &names],
         )?;
-        Ok(rows.iter().map(|r| r.get::<_, Vec<u8>>(1)).collect())
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, i64>(0), r.get::<_, Vec<u8>>(1)))
+            .collect())
+    }
+
+    fn advisory_records(&self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>> {
+        let rows = self.conn()?.query(
+            "SELECT id, record FROM advisories WHERE id = ANY($1)",
+            &[&ids],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn queued_changes(&self) -> Result<Vec<(i64, i64)>> {
+        let rows = self
+            .conn()?
+            .query("SELECT advisory_id, changed_at FROM advisory_changes", &[])?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn packages_concerned(&self) -> Result<Vec<PackageRef>> {
+        let rows = self.conn()?.query(
+            "SELECT pk.package_id, p.purl
+             FROM advisory_changes c
+             JOIN advisory_packages ap ON ap.advisory_id = c.advisory_id
+             JOIN package_keys pk ON pk.ecosystem = ap.ecosystem AND pk.name = ap.name
+             JOIN packages p ON p.id = pk.package_id
+             UNION
+             SELECT f.package_id, p.purl
+             FROM advisory_changes c
+             JOIN findings f ON f.advisory_id = c.advisory_id AND f.resolved_at IS NULL
+             JOIN packages p ON p.id = f.package_id",
+            &[],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn unmatched_packages(&self) -> Result<Vec<PackageRef>> {
+        let rows = self.conn()?.query(
+            "SELECT p.id, p.purl FROM packages p
+             WHERE NOT EXISTS (SELECT 1 FROM matched_packages m WHERE m.package_id = p.id)",
+            &[],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn active_findings(&self, packages: &[i64]) -> Result<Vec<(i64, i64, String)>> {
+        let rows = self.conn()?.query(
+            "SELECT f.package_id, f.advisory_id, a.osv_id
+             FROM findings f JOIN advisories a ON a.id = f.advisory_id
+             WHERE f.package_id = ANY($1) AND f.resolved_at IS NULL",
+            &[&packages],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    fn write_matches(&self, write: &MatchWrite) -> Result<()> {
+        let mut keys: Vec<(&str, &str, i64)> = write
+            .first_matched
+            .iter()
+            .flat_map(|(p, keys)| keys.iter().map(move |(e, n)| (e.as_str(), n.as_str(), *p)))
+            .collect();
+        keys.sort_unstable();
+        let key_e: Vec<&str> = keys.iter().map(|k| k.0).collect();
+        let key_n: Vec<&str> = keys.iter().map(|k| k.1).collect();
+        let key_p: Vec<i64> = keys.iter().map(|k| k.2).collect();
+        let mut matched: Vec<i64> = write.first_matched.iter().map(|(p, _)| *p).collect();
+        matched.sort_unstable();
+        let mut current: Vec<&FindingRow> = write.current.iter().collect();
+        current.sort_by_key(|f| (f.package_id, f.advisory_id));
+        let f_package: Vec<i64> = current.iter().map(|f| f.package_id).collect();
+        let f_advisory: Vec<i64> = current.iter().map(|f| f.advisory_id).collect();
+        let f_via: Vec<&str> = current.iter().map(|f| f.via).collect();
+        let f_fixed: Vec<&str> = current.iter().map(|f| f.fixed_in.as_str()).collect();
+        let f_info: Vec<Option<&str>> =
+            current.iter().map(|f| f.informational.as_deref()).collect();
+        let mut resolved = write.resolved.clone();
+        resolved.sort_unstable();
+        let r_package: Vec<i64> = resolved.iter().map(|r| r.0).collect();
+        let r_advisory: Vec<i64> = resolved.iter().map(|r| r.1).collect();
+        self.with_tx(|tx| {
+            tx.execute(
+                "INSERT INTO package_keys (ecosystem, name, package_id)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+                 ON CONFLICT DO NOTHING",
+                &[&key_e, &key_n, &key_p],
+            )?;
+            tx.execute(
+                "INSERT INTO matched_packages (package_id, matched_at)
+                 SELECT t.p, $2 FROM unnest($1::bigint[]) AS t(p)
+                 ON CONFLICT (package_id) DO UPDATE SET matched_at = excluded.matched_at",
+                &[&matched, &write.now],
+            )?;
+            tx.execute(
+                "INSERT INTO findings (package_id, advisory_id, via, fixed_in, informational,
+                     first_seen, last_seen, resolved_at)
+                 SELECT t.p, t.a, t.v, t.f, t.i, $6, $6, NULL
+                 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[])
+                     AS t(p, a, v, f, i)
+                 ON CONFLICT (package_id, advisory_id) DO UPDATE SET via = excluded.via,
+                     fixed_in = excluded.fixed_in, informational = excluded.informational,
+                     last_seen = excluded.last_seen, resolved_at = NULL",
+                &[
+                    &f_package,
+                    &f_advisory,
+                    &f_via,
+                    &f_fixed,
+                    &f_info,
+                    &write.now,
+                ],
+            )?;
+            tx.execute(
+                "UPDATE findings f SET resolved_at = $3
+                 FROM unnest($1::bigint[], $2::bigint[]) AS t(p, a)
+                 WHERE f.package_id = t.p AND f.advisory_id = t.a AND f.resolved_at IS NULL",
+                &[&r_package, &r_advisory, &write.now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn clear_changes(&self, changes: &[(i64, i64)]) -> Result<()> {
+        let ids: Vec<i64> = changes.iter().map(|c| c.0).collect();
+        let ats: Vec<i64> = changes.iter().map(|c| c.1).collect();
+        self.conn()?.execute(
+            "DELETE FROM advisory_changes c USING unnest($1::bigint[], $2::bigint[]) AS t(a, at)
+             WHERE c.advisory_id = t.a AND c.changed_at = t.at",
+            &[&ids, &ats],
+        )?;
+        Ok(())
+    }
+
+    fn reset_matches(&self) -> Result<()> {
+        self.conn()?.execute("DELETE FROM matched_packages", &[])?;
+        Ok(())
+    }
+
+    fn findings(&self, query: &FindingQuery, as_of: i64) -> Result<Vec<RawFinding>> {
+        let rows = self
+            .conn()?
+            .query(&findings_sql(), &[&as_of, &query.product, &query.version])?;
+        Ok(rows
+            .iter()
+            .map(|r| RawFinding {
+                product: r.get(0),
+                version: r.get(1),
+                package: r.get(2),
+                advisory_id: r.get(3),
+                advisory: r.get(4),
+                severity: r.get(5),
+                score: r.get(6),
+                malicious: r.get::<_, i32>(7) != 0,
+                summary: r.get(8),
+                via: r.get(9),
+                fixed_in: r.get(10),
+                informational: r.get(11),
+                first_seen: r.get(12),
+                last_seen: r.get(13),
+            })
+            .collect())
     }
 
     fn advisory_stats(&self) -> Result<AdvisoryStats> {

@@ -168,6 +168,48 @@ CREATE TABLE advisory_packages (
 CREATE INDEX advisory_packages_advisory ON advisory_packages (advisory_id)
 ",
     },
+    Migration {
+        version: 3,
+        name: "findings",
+        sql: "
+-- The advisory keys (OSV ecosystem, canonical name) of every matched package: what finds
+-- the packages a changed advisory concerns.
+CREATE TABLE package_keys (
+    ecosystem TEXT NOT NULL,
+    name TEXT NOT NULL,
+    package_id BIGINT NOT NULL REFERENCES packages (id),
+    PRIMARY KEY (ecosystem, name, package_id)
+){without_rowid};
+-- Packages matched at least once: the others are matched by the next `rematch`.
+CREATE TABLE matched_packages (
+    package_id BIGINT PRIMARY KEY REFERENCES packages (id),
+    matched_at BIGINT NOT NULL
+){without_rowid};
+-- Advisories added, changed or withdrawn since the last `rematch`: written in the
+-- import's transaction, removed by the `rematch` that handled them.
+CREATE TABLE advisory_changes (
+    advisory_id BIGINT PRIMARY KEY REFERENCES advisories (id),
+    changed_at BIGINT NOT NULL
+){without_rowid};
+-- A package affected by an advisory. Kept when it stops matching (resolved_at set), so
+-- that first_seen survives and the change can be reported.
+CREATE TABLE findings (
+    package_id BIGINT NOT NULL REFERENCES packages (id),
+    advisory_id BIGINT NOT NULL REFERENCES advisories (id),
+    -- `name` or `upstream` (through the distribution source package).
+    via TEXT NOT NULL,
+    -- JSON array of the versions that fix it.
+    fixed_in TEXT NOT NULL,
+    -- `unmaintained`, `unsound`, … for informational notices.
+    informational TEXT,
+    first_seen BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL,
+    resolved_at BIGINT,
+    PRIMARY KEY (package_id, advisory_id)
+){without_rowid};
+CREATE INDEX findings_advisory ON findings (advisory_id)
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

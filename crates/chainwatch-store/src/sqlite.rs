@@ -10,6 +10,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use crate::advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, newer};
+use crate::findings::{FindingQuery, MatchWrite, PackageRef, RawFinding, findings_sql};
 use crate::prepare::Prepared;
 use crate::query::{OUTCOME_SELECT, current};
 use crate::schema::{self, Dialect};
@@ -524,6 +525,11 @@ impl Backend for Sqlite {
                     tx.last_insert_rowid()
                 }
             };
+            tx.prepare_cached(
+                "INSERT INTO advisory_changes (advisory_id, changed_at) VALUES (?, ?)
+                 ON CONFLICT (advisory_id) DO UPDATE SET changed_at = excluded.changed_at",
+            )?
+            .execute(params![id, now])?;
             let mut ids = tx.prepare_cached(
                 "INSERT INTO advisory_ids (identifier, advisory_id) VALUES (?, ?)
                  ON CONFLICT DO NOTHING",
@@ -559,7 +565,7 @@ impl Backend for Sqlite {
         Ok(out)
     }
 
-    fn advisories_for_packages(&self, keys: &[(String, String)]) -> Result<Vec<Vec<u8>>> {
+    fn advisories_for_packages(&self, keys: &[(String, String)]) -> Result<Vec<(i64, Vec<u8>)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT a.id, a.record FROM advisory_packages p JOIN advisories a ON a.id = p.advisory_id
@@ -574,11 +580,171 @@ impl Backend for Sqlite {
             for row in rows {
                 let (id, record) = row?;
                 if seen.insert(id) {
-                    out.push(record);
+                    out.push((id, record));
                 }
             }
         }
         Ok(out)
+    }
+
+    fn advisory_records(&self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT record FROM advisories WHERE id = ?")?;
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(record) = stmt
+                .query_row(params![id], |r| r.get::<_, Vec<u8>>(0))
+                .optional()?
+            {
+                out.push((id, record));
+            }
+        }
+        Ok(out)
+    }
+
+    fn queued_changes(&self) -> Result<Vec<(i64, i64)>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT advisory_id, changed_at FROM advisory_changes")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn packages_concerned(&self) -> Result<Vec<PackageRef>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT pk.package_id, p.purl
+             FROM advisory_changes c
+             JOIN advisory_packages ap ON ap.advisory_id = c.advisory_id
+             JOIN package_keys pk ON pk.ecosystem = ap.ecosystem AND pk.name = ap.name
+             JOIN packages p ON p.id = pk.package_id
+             UNION
+             SELECT f.package_id, p.purl
+             FROM advisory_changes c
+             JOIN findings f ON f.advisory_id = c.advisory_id AND f.resolved_at IS NULL
+             JOIN packages p ON p.id = f.package_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn unmatched_packages(&self) -> Result<Vec<PackageRef>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT p.id, p.purl FROM packages p
+             WHERE NOT EXISTS (SELECT 1 FROM matched_packages m WHERE m.package_id = p.id)",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn active_findings(&self, packages: &[i64]) -> Result<Vec<(i64, i64, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT f.package_id, f.advisory_id, a.osv_id
+             FROM findings f JOIN advisories a ON a.id = f.advisory_id
+             WHERE f.package_id = ? AND f.resolved_at IS NULL",
+        )?;
+        let mut out = Vec::new();
+        for &id in packages {
+            let rows = stmt.query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            for row in rows {
+                out.push(row?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn write_matches(&self, write: &MatchWrite) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut key = tx.prepare_cached(
+                "INSERT INTO package_keys (ecosystem, name, package_id) VALUES (?, ?, ?)
+                 ON CONFLICT DO NOTHING",
+            )?;
+            let mut matched = tx.prepare_cached(
+                "INSERT INTO matched_packages (package_id, matched_at) VALUES (?, ?)
+                 ON CONFLICT (package_id) DO UPDATE SET matched_at = excluded.matched_at",
+            )?;
+            for (package, keys) in &write.first_matched {
+                for (ecosystem, name) in keys {
+                    key.execute(params![ecosystem, name, package])?;
+                }
+                matched.execute(params![package, write.now])?;
+            }
+            let mut finding = tx.prepare_cached(
+                "INSERT INTO findings (package_id, advisory_id, via, fixed_in, informational,
+                     first_seen, last_seen, resolved_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, NULL)
+                 ON CONFLICT (package_id, advisory_id) DO UPDATE SET via = excluded.via,
+                     fixed_in = excluded.fixed_in, informational = excluded.informational,
+                     last_seen = excluded.last_seen, resolved_at = NULL",
+            )?;
+            for f in &write.current {
+                finding.execute(params![
+                    f.package_id,
+                    f.advisory_id,
+                    f.via,
+                    f.fixed_in,
+                    f.informational,
+                    write.now
+                ])?;
+            }
+            let mut resolve = tx.prepare_cached(
+                "UPDATE findings SET resolved_at = ?
+                 WHERE package_id = ? AND advisory_id = ? AND resolved_at IS NULL",
+            )?;
+            for (package, advisory) in &write.resolved {
+                resolve.execute(params![write.now, package, advisory])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn clear_changes(&self, changes: &[(i64, i64)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "DELETE FROM advisory_changes WHERE advisory_id = ? AND changed_at = ?",
+            )?;
+            for (id, at) in changes {
+                stmt.execute(params![id, at])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn reset_matches(&self) -> Result<()> {
+        self.conn().execute("DELETE FROM matched_packages", [])?;
+        Ok(())
+    }
+
+    fn findings(&self, query: &FindingQuery, as_of: i64) -> Result<Vec<RawFinding>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&findings_sql().replace('$', "?"))?;
+        let rows = stmt.query_map(params![as_of, query.product, query.version], |r| {
+            Ok(RawFinding {
+                product: r.get(0)?,
+                version: r.get(1)?,
+                package: r.get(2)?,
+                advisory_id: r.get(3)?,
+                advisory: r.get(4)?,
+                severity: r.get(5)?,
+                score: r.get(6)?,
+                malicious: r.get::<_, i64>(7)? != 0,
+                summary: r.get(8)?,
+                via: r.get(9)?,
+                fixed_in: r.get(10)?,
+                informational: r.get(11)?,
+                first_seen: r.get(12)?,
+                last_seen: r.get(13)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn advisory_stats(&self) -> Result<AdvisoryStats> {

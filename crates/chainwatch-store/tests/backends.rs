@@ -78,6 +78,7 @@ on_both_backends!(
     migrations_are_recorded_and_newer_schemas_refused,
     real_sboms_ingest_and_export,
     advisories_import_update_and_find,
+    findings_are_matched_incrementally,
 );
 
 /// A CycloneDX document: `components` as (bom-ref, purl), `deps` as (ref, refs).
@@ -676,4 +677,120 @@ fn advisories_import_update_and_find(db: &Db) {
     let stats = db.store.advisory_stats().expect("stats");
     assert_eq!((stats.records, stats.withdrawn, stats.malicious), (3, 1, 0));
     assert!(stats.last_import.is_some());
+}
+
+fn finding_pairs(db: &Db) -> Vec<(String, String, String)> {
+    db.store
+        .findings(&chainwatch_store::FindingQuery::default())
+        .expect("findings")
+        .into_iter()
+        .map(|f| (f.version, f.package, f.advisory))
+        .collect()
+}
+
+fn changes(list: &[chainwatch_store::FindingChange]) -> Vec<(&str, &str)> {
+    list.iter()
+        .map(|c| (c.package.as_str(), c.advisory.as_str()))
+        .collect()
+}
+
+fn findings_are_matched_incrementally(db: &Db) {
+    ingest(db, &shop("1.0", "1.26.5"));
+    // Nothing to match against yet: packages are marked matched, no findings.
+    let first = db.store.rematch().expect("rematch");
+    assert_eq!(first.packages, 6);
+    assert!(first.new.is_empty());
+    // A new advisory: only the packages under its keys are matched again.
+    let a = osv("PYSEC-0001", "2024-01-01T00:00:00Z", "2.0.7", json!({}));
+    let xz = serde_json::from_value::<chainwatch_advisory::Record>(json!({
+        "id": "DEBIAN-CVE-2024-3094", "modified": "2024-04-01T00:00:00Z",
+        "upstream": ["CVE-2024-3094"],
+        "affected": [{"package": {"ecosystem": "Debian:12", "name": "xz-utils"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "5.6.0"}, {"fixed": "5.6.1+really5.4.5-1"}]}]}]
+    }))
+    .expect("record");
+    db.store.import_advisories(&[a, xz]).expect("import");
+    let second = db.store.rematch().expect("rematch");
+    assert_eq!((second.packages, second.advisory_changes), (2, 2));
+    assert_eq!(
+        changes(&second.new),
+        [
+            (
+                "pkg:deb/debian/liblzma5@5.6.1-1?arch=amd64&distro=debian-12&upstream=xz-utils",
+                "DEBIAN-CVE-2024-3094"
+            ),
+            ("pkg:pypi/urllib3@1.26.5", "PYSEC-0001")
+        ]
+    );
+    let found = db
+        .store
+        .findings(&chainwatch_store::FindingQuery::default())
+        .expect("findings");
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].via, "upstream");
+    assert_eq!(found[0].aliases, ["CVE-2024-3094"]);
+    assert_eq!(found[1].fixed_in, ["2.0.7"]);
+    assert_eq!(found[1].aliases, ["CVE-0001"]);
+    let first_seen = found[1].first_seen.clone();
+    // Nothing changed: nothing to do.
+    let idle = db.store.rematch().expect("rematch");
+    assert_eq!((idle.packages, idle.advisory_changes), (0, 0));
+    // A new product version: only its new package is matched, and its findings show.
+    ingest(db, &shop("1.1", "1.26.4"));
+    let third = db.store.rematch().expect("rematch");
+    assert_eq!(third.packages, 1);
+    assert_eq!(
+        changes(&third.new),
+        [("pkg:pypi/urllib3@1.26.4", "PYSEC-0001")]
+    );
+    assert_eq!(finding_pairs(db).len(), 4);
+    // The advisory is corrected (fixed earlier): 1.26.5 is resolved, 1.26.4 stays.
+    let corrected = osv("PYSEC-0001", "2024-02-01T00:00:00Z", "1.26.5", json!({}));
+    db.store.import_advisories(&[corrected]).expect("import");
+    let fourth = db.store.rematch().expect("rematch");
+    assert_eq!(fourth.packages, 2);
+    assert!(fourth.new.is_empty());
+    assert_eq!(
+        changes(&fourth.resolved),
+        [("pkg:pypi/urllib3@1.26.5", "PYSEC-0001")]
+    );
+    // Withdrawn: every finding of it resolves.
+    let withdrawn = osv(
+        "PYSEC-0001",
+        "2024-03-01T00:00:00Z",
+        "1.26.5",
+        json!({"withdrawn": "2024-03-01T00:00:00Z"}),
+    );
+    db.store.import_advisories(&[withdrawn]).expect("import");
+    let fifth = db.store.rematch().expect("rematch");
+    assert_eq!(
+        changes(&fifth.resolved),
+        [("pkg:pypi/urllib3@1.26.4", "PYSEC-0001")]
+    );
+    let left = finding_pairs(db);
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.iter().all(|(_, _, a)| a == "DEBIAN-CVE-2024-3094"));
+    // Reinstated: the old finding reopens with its first-seen time.
+    let back = osv("PYSEC-0001", "2024-04-01T00:00:00Z", "2.0.7", json!({}));
+    db.store.import_advisories(&[back]).expect("import");
+    let sixth = db.store.rematch().expect("rematch");
+    assert_eq!(sixth.new.len(), 2);
+    let again = db
+        .store
+        .findings(&chainwatch_store::FindingQuery {
+            version: Some("1.0".into()),
+            ..Default::default()
+        })
+        .expect("findings");
+    let urllib3 = again
+        .iter()
+        .find(|f| f.advisory == "PYSEC-0001")
+        .expect("reopened");
+    assert_eq!(urllib3.first_seen, first_seen);
+    // From scratch: the same findings, no delta.
+    db.store.reset_matches().expect("reset");
+    let full = db.store.rematch().expect("rematch");
+    assert_eq!(full.packages, 7);
+    assert!(full.new.is_empty() && full.resolved.is_empty());
+    assert_eq!(finding_pairs(db).len(), 4);
 }

@@ -61,8 +61,9 @@ pub(crate) enum Command {
     Sbom(Sbom),
     /// Find what is vulnerable or malicious in a source tree, lockfile or SBOM
     ///
-    /// TARGET is a directory or lockfile (inventoried as `sbom generate` does) or an SBOM
-    /// file in any supported format. Every package is matched against the advisories in the
+    /// TARGET is a directory or lockfile (inventoried as `sbom generate` does), an SBOM
+    /// file in any supported format, or a product version in the store (`NAME@VERSION`, or
+    /// `NAME` for its newest version). Every package is matched against the advisories in the
     /// store (`chainwatch advisories import`), or the OSV records given with --advisories,
     /// with each ecosystem's own version order; distribution packages are matched through their
     /// source package too. Findings are grouped by package, known-malicious packages first,
@@ -72,7 +73,8 @@ pub(crate) enum Command {
     #[command(
         after_help = "Examples:\n  chainwatch scan .\n  chainwatch scan . --advisories osv/\n  \
         chainwatch scan bom.cdx.json --advisories osv/PyPI --fail-on critical --format json\n  \
-        chainwatch scan /mnt/rootfs --advisories osv/Debian --format sarif > scan.sarif"
+        chainwatch scan /mnt/rootfs --advisories osv/Debian --format sarif > scan.sarif\n  \
+        chainwatch scan payments-api@2.4.1 --format cyclonedx > vulns.cdx.json"
     )]
     Scan(ScanArgs),
     /// Store SBOMs in the portfolio (files or directories, any supported format)
@@ -103,6 +105,17 @@ pub(crate) enum Command {
     /// Import OSV advisories into the store and look them up by any identifier
     #[command(subcommand)]
     Advisories(Advisories),
+    /// List the findings in the portfolio: the vulnerable and malicious packages in each
+    /// product version's current inventory
+    ///
+    /// Findings are kept in the store with the time they were first and last seen;
+    /// `chainwatch ingest` and `chainwatch advisories import` keep them current (only what
+    /// changed is matched again). Known-malicious packages are listed first. Exit status:
+    /// 0 (also when there are findings; `scan` is the gate for CI).
+    #[command(after_help = "Examples:\n  chainwatch findings\n  \
+        chainwatch findings --product payments-api@2.4.1 --min-severity high\n  \
+        chainwatch findings --format sarif > findings.sarif")]
+    Findings(FindingsArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -414,6 +427,52 @@ pub(crate) enum Advisories {
         chainwatch advisories show ghsa-jfh8-c2jp-5v3q --format json"
     )]
     Show(AdvisoriesShowArgs),
+    /// Match the portfolio against the stored advisories and report what changed
+    ///
+    /// Only what changed since the last match is matched: packages never matched (new
+    /// since an ingest) and packages that added, changed or withdrawn advisories concern.
+    /// `ingest` and `advisories import` do this themselves; this command is for
+    /// schedulers and for `--full`, which matches every package again.
+    #[command(
+        after_help = "Examples:\n  chainwatch advisories match\n  chainwatch advisories match --full --format json"
+    )]
+    Match(AdvisoriesMatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdvisoriesMatchArgs {
+    /// Match every package again, not only what changed
+    #[arg(long)]
+    pub(crate) full: bool,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FindingsArgs {
+    /// Only this product, or one version of it (`NAME@VERSION`)
+    #[arg(long, value_name = "PRODUCT[@VERSION]")]
+    pub(crate) product: Option<String>,
+
+    /// Only findings at or above this severity (malicious packages are always listed)
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub(crate) min_severity: Option<MinSeverity>,
+
+    #[command(flatten)]
+    pub(crate) as_of: AsOfArgs,
+
+    /// Output: `human`, `json` (one array of findings) or `sarif`
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MinSeverity {
+    Low,
+    Medium,
+    High,
+    Critical,
 }
 
 #[derive(Debug, Args)]
@@ -438,7 +497,8 @@ pub(crate) struct AdvisoriesShowArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ScanArgs {
-    /// A directory, a lockfile or an SBOM file
+    /// A directory, a lockfile, an SBOM file, or `PRODUCT[@VERSION]` in the store (its
+    /// current document)
     #[arg(value_name = "TARGET")]
     pub(crate) target: PathBuf,
 
@@ -455,9 +515,18 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "GLOB")]
     pub(crate) exclude: Vec<String>,
 
-    /// Output: `human`, `json` (one array of findings) or `sarif`
-    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
-    pub(crate) format: ReportFormat,
+    /// Output: `human`, `json` (one array of findings), `sarif`, or `cyclonedx` (the
+    /// scanned SBOM with its vulnerabilities, CycloneDX 1.6 JSON)
+    #[arg(long, value_enum, default_value_t = ScanFormat::Human)]
+    pub(crate) format: ScanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ScanFormat {
+    Human,
+    Json,
+    Sarif,
+    Cyclonedx,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Query(args) => commands::store::query(&ctx, args),
         Command::Db(args) => commands::store::db(&ctx, &args),
         Command::Advisories(args) => commands::advisories::run(&ctx, args),
+        Command::Findings(args) => commands::findings::findings(&ctx, &args),
         Command::Completions(args) => commands::completions::run(&args),
     };
     match result {

@@ -297,3 +297,114 @@ fn rustsec_against_a_vulnerable_lockfile() {
     pairs.sort();
     insta::assert_snapshot!(pairs.join("\n"));
 }
+
+/// Findings kept in the store: ingest before the advisories (matched when they arrive)
+/// and after (matched at ingest); `findings` lists them with first-seen times, `scan
+/// PRODUCT@VERSION` scans a stored document, `--format cyclonedx` writes the SBOM with
+/// its vulnerabilities.
+#[test]
+fn stored_findings_and_stored_products() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let tree = inventory_fixture("npm-v1");
+    let bom = dir.path().join("legacy.cdx.json");
+    let made = chainwatch(&[
+        "sbom",
+        "generate",
+        tree.to_str().unwrap(),
+        "-o",
+        bom.to_str().unwrap(),
+    ]);
+    assert_eq!(made.status.code(), Some(0));
+    assert_eq!(
+        chainwatch(&["--db", &db, "ingest", bom.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let none = chainwatch(&["--db", &db, "findings", "--format", "json"]);
+    assert_eq!(stdout(&none).trim(), "[]");
+    // Importing advisories matches the portfolio and reports the new findings.
+    let import = chainwatch(&["--db", &db, "advisories", "import", &osv()]);
+    assert_eq!(import.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&import.stderr).to_string();
+    assert!(said.contains("findings: 2 new, 0 resolved"), "{said}");
+    let listed = chainwatch(&["--db", &db, "findings", "--format", "json"]);
+    assert_eq!(listed.status.code(), Some(0));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    // Malicious first.
+    assert_eq!(rows[0]["advisory"], "MAL-2026-0001");
+    assert_eq!(rows[0]["malicious"], true);
+    assert_eq!(rows[1]["advisory"], "GHSA-scan-0001");
+    assert_eq!(rows[1]["product"], "legacy-app");
+    assert_eq!(rows[1]["aliases"][0], "CVE-2026-0001");
+    assert!(rows[1]["first_seen"].as_str().unwrap().ends_with('Z'));
+    let high = chainwatch(&[
+        "--db",
+        &db,
+        "findings",
+        "--product",
+        "legacy-app@0.1.0",
+        "--min-severity",
+        "critical",
+        "--format",
+        "sarif",
+    ]);
+    let sarif: serde_json::Value = serde_json::from_str(&stdout(&high)).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 2);
+    let other = chainwatch(&[
+        "--db",
+        &db,
+        "findings",
+        "--product",
+        "other",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(stdout(&other).trim(), "[]");
+    // Nothing changed: nothing to match.
+    let idle = chainwatch(&["--db", &db, "advisories", "match", "--format", "json"]);
+    let idle: serde_json::Value = serde_json::from_str(&stdout(&idle)).unwrap();
+    assert_eq!(idle["packages"], 0);
+    let full = chainwatch(&[
+        "--db",
+        &db,
+        "advisories",
+        "match",
+        "--full",
+        "--format",
+        "json",
+    ]);
+    let full: serde_json::Value = serde_json::from_str(&stdout(&full)).unwrap();
+    assert!(full["packages"].as_u64().unwrap() > 2);
+    assert_eq!(full["new"].as_array().unwrap().len(), 0);
+    // A stored product version is a scan target.
+    let scan = chainwatch(&[
+        "--db",
+        &db,
+        "scan",
+        "legacy-app@0.1.0",
+        "--format",
+        "cyclonedx",
+    ]);
+    assert_eq!(scan.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&scan)).unwrap();
+    let vulns = doc["vulnerabilities"].as_array().unwrap();
+    assert_eq!(vulns.len(), 2);
+    let ghsa = vulns.iter().find(|v| v["id"] == "GHSA-scan-0001").unwrap();
+    assert_eq!(ghsa["ratings"][0]["method"], "CVSSv31");
+    assert_eq!(ghsa["recommendation"], "Upgrade to 2.6.10");
+    let affected = ghsa["affects"][0]["ref"].as_str().unwrap();
+    assert!(
+        doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["bom-ref"] == affected)
+    );
+    let missing = chainwatch(&["--db", &db, "scan", "no-such-product@1"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("neither a file"));
+}

@@ -1,5 +1,5 @@
-//! `chainwatch advisories import|show`: OSV records into the store, and out by any
-//! identifier.
+//! `chainwatch advisories import|show`: OSV records into the store (then matched against
+//! the portfolio), and out by any identifier.
 
 use std::io::{self, Write};
 
@@ -18,6 +18,7 @@ pub(crate) fn run(ctx: &Context, command: Advisories) -> anyhow::Result<Status> 
     match command {
         Advisories::Import(args) => import(ctx, &args),
         Advisories::Show(args) => show(ctx, &args),
+        Advisories::Match(args) => crate::commands::findings::rematch(ctx, &args),
     }
 }
 
@@ -48,6 +49,9 @@ fn import(ctx: &Context, args: &AdvisoriesImportArgs) -> anyhow::Result<Status> 
         total.added += r.added;
         total.updated += r.updated;
         total.unchanged += r.unchanged;
+    }
+    if total.added + total.updated > 0 {
+        crate::commands::findings::after_change(ctx, &store, args.output.format == Format::Human)?;
     }
     let report = ImportJson {
         files: loaded.files,

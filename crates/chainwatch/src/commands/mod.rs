@@ -2,6 +2,7 @@
 
 pub(crate) mod advisories;
 pub(crate) mod completions;
+pub(crate) mod findings;
 pub(crate) mod generate;
 pub(crate) mod inspect;
 pub(crate) mod sbom;

@@ -14,7 +14,7 @@ use chainwatch_sbom::{ReadOptions, Sbom};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::cli::{FailOn, ReportFormat, ScanArgs};
+use crate::cli::{FailOn, ScanArgs, ScanFormat};
 use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status};
 
 /// One package with its findings.
@@ -67,8 +67,22 @@ fn counts(f: &Finding, fail_on: FailOn) -> bool {
     }
 }
 
-/// The document to scan: a tree or lockfile inventoried, else an SBOM read.
-fn target(args: &ScanArgs) -> anyhow::Result<Sbom> {
+/// The document to scan: a tree or lockfile inventoried, an SBOM read, or a product
+/// version's current document from the store (when no such path exists).
+fn target(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Sbom> {
+    if !args.target.exists() {
+        let spec = args.target.to_string_lossy();
+        let (product, version) = crate::commands::findings::product_version(&spec);
+        let store = crate::commands::store::open(ctx)?;
+        return match store.export(&product, version.as_deref(), None) {
+            Ok((_, sbom)) => Ok(sbom),
+            Err(chainwatch_store::StoreError::NotFound(m)) => Err(InputError(format!(
+                "`{spec}` is neither a file, a directory nor a product in the store ({m})"
+            ))
+            .into()),
+            Err(e) => Err(crate::commands::store::store_error(e)),
+        };
+    }
     let options = Options {
         exclude: args.exclude.clone(),
         ..Options::default()
@@ -215,7 +229,7 @@ fn index_from_store(ctx: &Context, purls: &[Purl]) -> anyhow::Result<(AdvisoryIn
 }
 
 pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
-    let sbom = target(args)?;
+    let sbom = target(ctx, args)?;
     let purls: Vec<Purl> = sbom
         .packages()
         .filter_map(chainwatch_sbom::Component::purl)
@@ -265,8 +279,8 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {
-        ReportFormat::Human => human(&mut out, &hits)?,
-        ReportFormat::Json => {
+        ScanFormat::Human => human(&mut out, &hits)?,
+        ScanFormat::Json => {
             let rows: Vec<FindingJson<'_>> = hits
                 .iter()
                 .flat_map(|h| h.findings.iter().map(move |f| row(h, f)))
@@ -274,11 +288,12 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
-        ReportFormat::Sarif => sarif(&mut out, &hits, &args.target)?,
+        ScanFormat::Sarif => sarif(&mut out, &hits, &args.target)?,
+        ScanFormat::Cyclonedx => cyclonedx(&mut out, &sbom, &hits)?,
     }
     out.flush()?;
     drop(out);
-    if !ctx.quiet && args.format == ReportFormat::Human {
+    if !ctx.quiet && args.format == ScanFormat::Human {
         let n: usize = hits.iter().map(|h| h.findings.len()).sum();
         let malicious = hits
             .iter()
@@ -446,4 +461,81 @@ fn sarif(out: &mut dyn Write, hits: &[Hit<'_>], target: &Path) -> anyhow::Result
     serde_json::to_writer_pretty(&mut *out, &log).context("writing SARIF")?;
     writeln!(out)?;
     Ok(())
+}
+
+/// The scanned SBOM with one CycloneDX vulnerability per advisory, affecting the
+/// components it was found in.
+fn cyclonedx(out: &mut dyn Write, sbom: &Sbom, hits: &[Hit<'_>]) -> anyhow::Result<()> {
+    let mut vulns: Vec<chainwatch_sbom::Vulnerability> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    for h in hits {
+        for f in &h.findings {
+            let i = *at.entry(f.advisory.as_str()).or_insert_with(|| {
+                let ratings = f
+                    .severity
+                    .as_ref()
+                    .map(|s| chainwatch_sbom::Rating {
+                        source: None,
+                        score: s.score,
+                        severity: Some(s.level.as_str().to_owned()),
+                        method: s.vector.as_deref().map(|v| cvss_method(v).to_owned()),
+                        vector: s.vector.clone(),
+                    })
+                    .into_iter()
+                    .collect();
+                vulns.push(chainwatch_sbom::Vulnerability {
+                    id: f.advisory.clone(),
+                    source: Some(source_of(&f.advisory).to_owned()),
+                    aliases: f.aliases.clone(),
+                    ratings,
+                    description: f.summary.clone(),
+                    recommendation: (!f.fixed_in.is_empty())
+                        .then(|| format!("Upgrade to {}", f.fixed_in.join(" or "))),
+                    ..chainwatch_sbom::Vulnerability::default()
+                });
+                vulns.len() - 1
+            });
+            vulns[i].affects.push(h.component.id.clone());
+        }
+    }
+    let mut with = sbom.clone();
+    with.vulnerabilities = vulns;
+    let text = chainwatch_sbom::write(&with, chainwatch_sbom::Format::CycloneDxJson)
+        .context("writing CycloneDX")?;
+    out.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// The database an advisory id comes from, by its prefix.
+fn source_of(id: &str) -> &'static str {
+    match id.split('-').next().unwrap_or("") {
+        "GHSA" => "GitHub Advisory Database",
+        "PYSEC" => "PyPI Advisory Database",
+        "RUSTSEC" => "RustSec",
+        "GO" => "Go Vulnerability Database",
+        "CVE" => "NVD",
+        "MAL" => "OpenSSF Malicious Packages",
+        "DEBIAN" | "DSA" | "DLA" => "Debian Security Tracker",
+        "UBUNTU" | "USN" => "Ubuntu Security Notices",
+        "ALPINE" => "Alpine Security Database",
+        _ => "OSV",
+    }
+}
+
+/// The CycloneDX rating method of a CVSS vector.
+fn cvss_method(vector: &str) -> &'static str {
+    if vector.starts_with("CVSS:4") {
+        "CVSSv4"
+    } else if vector.starts_with("CVSS:3.1") {
+        "CVSSv31"
+    } else if vector.starts_with("CVSS:3") {
+        "CVSSv3"
+    } else if vector.starts_with("AV:") || vector.starts_with("(AV:") {
+        "CVSSv2"
+    } else {
+        "other"
+    }
 }

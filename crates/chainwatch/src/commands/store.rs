@@ -27,7 +27,7 @@ pub(crate) fn open(ctx: &Context) -> anyhow::Result<Store> {
     Store::open(&ctx.db).map_err(store_error)
 }
 
-fn as_of(args: &AsOfArgs) -> anyhow::Result<Option<i64>> {
+pub(crate) fn as_of(args: &AsOfArgs) -> anyhow::Result<Option<i64>> {
     args.as_of
         .as_deref()
         .map(|t| {
@@ -287,6 +287,9 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
     // background analysis runs: refresh them now so the next queries use the indexes.
     if summary.components >= OPTIMIZE_AFTER {
         store.optimize().map_err(store_error)?;
+    }
+    if summary.stored > 0 {
+        crate::commands::findings::after_change(ctx, &store, args.format == Format::Human)?;
     }
     if args.format == Format::Human && !ctx.quiet {
         writeln!(

@@ -1,0 +1,232 @@
+//! `chainwatch findings` (the portfolio's stored findings) and `chainwatch advisories
+//! match` (bring them up to date), and the delta report both `ingest` and `advisories
+//! import` print after matching.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use anyhow::Context as _;
+use chainwatch_advisory::Level;
+use chainwatch_store::{FindingQuery, MatchReport, ProductFinding, Store};
+use serde_json::json;
+
+use crate::cli::{AdvisoriesMatchArgs, FindingsArgs, Format, MinSeverity, ReportFormat};
+use crate::commands::store::{as_of, open, store_error};
+use crate::output::{BOLD, Context, DIM, ERROR, Status};
+
+/// Splits `NAME@VERSION` (the last `@`, so scoped names such as `@acme/web` work).
+pub(crate) fn product_version(spec: &str) -> (String, Option<String>) {
+    match spec.rsplit_once('@') {
+        Some((name, version)) if !name.is_empty() && !version.is_empty() => {
+            (name.to_owned(), Some(version.to_owned()))
+        }
+        _ => (spec.to_owned(), None),
+    }
+}
+
+fn level(s: MinSeverity) -> Level {
+    match s {
+        MinSeverity::Low => Level::Low,
+        MinSeverity::Medium => Level::Medium,
+        MinSeverity::High => Level::High,
+        MinSeverity::Critical => Level::Critical,
+    }
+}
+
+pub(crate) fn findings(ctx: &Context, args: &FindingsArgs) -> anyhow::Result<Status> {
+    let store = open(ctx)?;
+    let (product, version) = args
+        .product
+        .as_deref()
+        .map(product_version)
+        .map_or((None, None), |(p, v)| (Some(p), v));
+    let query = FindingQuery {
+        product,
+        version,
+        min_severity: args.min_severity.map(level),
+        as_of: as_of(&args.as_of)?,
+    };
+    let mut rows = store.findings(&query).map_err(store_error)?;
+    // Malicious first, then the most severe; stable within.
+    rows.sort_by_key(|f| {
+        (
+            (f.product.clone(), f.version.clone()),
+            std::cmp::Reverse(f.malicious),
+            std::cmp::Reverse(f.severity.as_deref().and_then(Level::from_name)),
+        )
+    });
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Human => human(&mut out, &rows)?,
+        ReportFormat::Sarif => sarif(&mut out, &rows)?,
+    }
+    out.flush()?;
+    Ok(Status::Success)
+}
+
+fn label(f: &ProductFinding) -> String {
+    if f.malicious {
+        format!("{ERROR}MALICIOUS{ERROR:#}")
+    } else if let Some(kind) = &f.informational {
+        kind.to_ascii_uppercase()
+    } else {
+        match (&f.severity, f.score) {
+            (Some(s), Some(score)) => format!("{} {score:.1}", s.to_ascii_uppercase()),
+            (Some(s), None) => s.to_ascii_uppercase(),
+            (None, _) => "UNKNOWN".to_owned(),
+        }
+    }
+}
+
+fn human(out: &mut dyn Write, rows: &[ProductFinding]) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        writeln!(out, "no findings in the portfolio")?;
+        return Ok(());
+    }
+    let mut current: Option<(&str, &str)> = None;
+    for f in rows {
+        if current != Some((&f.product, &f.version)) {
+            current = Some((&f.product, &f.version));
+            writeln!(out, "{BOLD}{}@{}{BOLD:#}", f.product, f.version)?;
+        }
+        let aliases = if f.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", f.aliases.join(", "))
+        };
+        let fixed = if f.fixed_in.is_empty() {
+            "no fixed version".to_owned()
+        } else {
+            format!("fixed in {}", f.fixed_in.join(", "))
+        };
+        writeln!(
+            out,
+            "  {}  {}{aliases}  {}",
+            label(f),
+            f.advisory,
+            f.package
+        )?;
+        writeln!(out, "    {DIM}{fixed}; first seen {}{DIM:#}", f.first_seen)?;
+    }
+    Ok(())
+}
+
+fn sarif(out: &mut dyn Write, rows: &[ProductFinding]) -> anyhow::Result<()> {
+    let mut rules = Vec::new();
+    let mut rule_index: HashMap<&str, usize> = HashMap::new();
+    let mut results = Vec::new();
+    for f in rows {
+        let idx = *rule_index.entry(f.advisory.as_str()).or_insert_with(|| {
+            rules.push(json!({
+                "id": f.advisory,
+                "shortDescription": {"text": f.summary.clone().unwrap_or_else(|| f.advisory.clone())},
+                "properties": {"aliases": f.aliases, "security-severity": f.score.map(|s| format!("{s:.1}"))},
+            }));
+            rules.len() - 1
+        });
+        let level = f.severity.as_deref().and_then(Level::from_name);
+        let sarif_level = if f.malicious || level >= Some(Level::High) {
+            "error"
+        } else if level >= Some(Level::Medium) || level.is_none() {
+            "warning"
+        } else {
+            "note"
+        };
+        results.push(json!({
+            "ruleId": f.advisory,
+            "ruleIndex": idx,
+            "level": sarif_level,
+            "message": {"text": format!("{}@{} contains {}, affected by {}", f.product, f.version, f.package, f.advisory)},
+            "locations": [{"logicalLocations": [{"name": format!("{}@{}", f.product, f.version), "fullyQualifiedName": format!("{}@{}/{}", f.product, f.version, f.package), "kind": "module"}]}],
+            "properties": {"firstSeen": f.first_seen, "lastSeen": f.last_seen, "fixedIn": f.fixed_in},
+        }));
+    }
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "chainwatch", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &log).context("writing SARIF")?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `advisories match [--full]`.
+pub(crate) fn rematch(ctx: &Context, args: &AdvisoriesMatchArgs) -> anyhow::Result<Status> {
+    let store = open(ctx)?;
+    if args.full {
+        store.reset_matches().map_err(store_error)?;
+    }
+    let started = std::time::Instant::now();
+    let report = store.rematch().map_err(store_error)?;
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.output.format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            write_delta(&mut out, &report)?;
+            writeln!(
+                out,
+                "{DIM}{} packages matched for {} advisory changes in {:.2} s: {} new, {} resolved{DIM:#}",
+                report.packages,
+                report.advisory_changes,
+                started.elapsed().as_secs_f64(),
+                report.new.len(),
+                report.resolved.len()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(Status::Success)
+}
+
+/// The new and resolved findings, one line each (at most `LIMIT` of each kind).
+pub(crate) fn write_delta(out: &mut dyn Write, report: &MatchReport) -> io::Result<()> {
+    const LIMIT: usize = 50;
+    for (sign, list) in [("new", &report.new), ("resolved", &report.resolved)] {
+        for c in list.iter().take(LIMIT) {
+            writeln!(out, "{sign:>8}  {}  {}", c.advisory, c.package)?;
+        }
+        if list.len() > LIMIT {
+            writeln!(
+                out,
+                "{DIM}{sign:>8}  … and {} more{DIM:#}",
+                list.len() - LIMIT
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Matches after an ingest or import when there is anything to match against; says what
+/// changed on standard error (humans) unless quiet.
+pub(crate) fn after_change(ctx: &Context, store: &Store, human: bool) -> anyhow::Result<()> {
+    let stats = store.advisory_stats().map_err(store_error)?;
+    if stats.records == 0 {
+        // Nothing to match against: the packages are matched when advisories arrive.
+        return Ok(());
+    }
+    let report = store.rematch().map_err(store_error)?;
+    if human && !ctx.quiet && (!report.new.is_empty() || !report.resolved.is_empty()) {
+        let mut err = anstream::stderr().lock();
+        write_delta(&mut err, &report)?;
+        writeln!(
+            err,
+            "{DIM}findings: {} new, {} resolved (`chainwatch findings` lists them){DIM:#}",
+            report.new.len(),
+            report.resolved.len()
+        )?;
+    }
+    Ok(())
+}
