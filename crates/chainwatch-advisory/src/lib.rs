@@ -2,6 +2,7 @@
 //! strings) from files, directory trees and zip archives; severities computed from CVSS
 //! vectors; withdrawn, malicious (`MAL-`) and informational records told apart; every
 //! identifier (id, aliases, upstream ids) of a record listed so any of them finds it.
+//! VEX documents (OpenVEX, CycloneDX, CSAF 2.0) read into one statement model (`vex`).
 //! Matching them against packages is `chainwatch-match`.
 //!
 //! ```
@@ -15,9 +16,12 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod csaf;
+pub mod enrich;
 pub mod load;
 pub mod osv;
 mod severity;
+pub mod vex;
 
 pub use osv::Record;
 pub use severity::{Level, Severity, cvss2_score, cvss3_score, cvss4_score};

@@ -22,5 +22,6 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod index;
+pub mod vex;
 
 pub use index::{AdvisoryIndex, Finding, IndexProblem, Via, purl_keys, record_keys};

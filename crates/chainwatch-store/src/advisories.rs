@@ -112,8 +112,12 @@ pub struct Affected {
     pub aliases: Vec<String>,
     pub severity: Option<String>,
     pub fixed_in: Vec<String>,
-    /// The VEX status that applies (VEX import comes later: always `null` for now).
+    /// The status of the VEX statement that applies (the most recent), if any.
     pub vex_status: Option<String>,
+    pub vex_justification: Option<String>,
+    /// In CISA's Known Exploited Vulnerabilities catalog (under any CVE alias).
+    pub known_exploited: bool,
+    pub epss: Option<f64>,
 }
 
 impl Store {
@@ -143,6 +147,12 @@ impl Store {
             .collect();
         names.sort();
         names.dedup();
+        let mut identifiers: Vec<String> = records
+            .iter()
+            .flat_map(|r| r.identifiers().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        identifiers.sort();
+        identifiers.dedup();
         let index = AdvisoryIndex::from_records(records);
         let mut out = Vec::new();
         for name in names {
@@ -160,6 +170,9 @@ impl Store {
                         severity: f.severity.map(|s| s.level.as_str().to_owned()),
                         fixed_in: f.fixed_in,
                         vex_status: None,
+                        vex_justification: None,
+                        known_exploited: false,
+                        epss: None,
                     });
                 }
             }
@@ -173,6 +186,27 @@ impl Store {
             ))
         });
         out.dedup();
+        let statements = self.vex_statements(&identifiers)?;
+        let data = self.enrichment(&identifiers)?;
+        for a in &mut out {
+            let ids: Vec<String> = std::iter::once(a.advisory.clone())
+                .chain(a.aliases.iter().cloned())
+                .collect();
+            if let Some(v) = statements.verdict(&a.product, &a.version, &a.package, &ids) {
+                a.vex_status = Some(v.status.as_str().to_owned());
+                a.vex_justification = v.justification;
+            }
+            let mut pct = None;
+            crate::findings::enrich(
+                std::iter::once((
+                    ids.as_slice(),
+                    &mut a.known_exploited,
+                    &mut a.epss,
+                    &mut pct,
+                )),
+                &data,
+            );
+        }
         Ok(out)
     }
 

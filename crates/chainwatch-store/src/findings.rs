@@ -13,6 +13,7 @@ use chainwatch_purl::Purl;
 use serde::Serialize;
 
 use crate::advisories::decode;
+use crate::vex::{Enrichment, VexVerdict};
 use crate::{Result, Store, StoreError, time};
 
 /// Packages matched per transaction: bounds memory (the records they need are loaded
@@ -76,6 +77,8 @@ pub struct FindingQuery {
     pub min_severity: Option<Level>,
     /// Which documents are current (microseconds since the epoch); now when `None`.
     pub as_of: Option<i64>,
+    /// Also the findings a VEX statement says are not affected or fixed.
+    pub include_suppressed: bool,
 }
 
 /// A stored finding as the backends read it.
@@ -118,6 +121,55 @@ pub struct ProductFinding {
     /// RFC 3339 times.
     pub first_seen: String,
     pub last_seen: String,
+    /// The VEX statement that applies (the most recent), if any.
+    pub vex: Option<VexVerdict>,
+    /// In CISA's Known Exploited Vulnerabilities catalog (under any CVE alias).
+    pub known_exploited: bool,
+    /// The highest EPSS score of its CVE aliases, and that score's percentile.
+    pub epss: Option<f64>,
+    pub epss_percentile: Option<f64>,
+}
+
+impl ProductFinding {
+    /// Every identifier of the advisory: its id and aliases.
+    pub fn identifiers(&self) -> Vec<String> {
+        std::iter::once(self.advisory.clone())
+            .chain(self.aliases.iter().cloned())
+            .collect()
+    }
+
+    /// Whether a VEX statement says the product is not affected or the finding fixed.
+    pub fn suppressed(&self) -> bool {
+        self.vex.as_ref().is_some_and(|v| v.status.suppresses())
+    }
+}
+
+/// Sets `known_exploited` and the EPSS score of findings from the enrichment tables.
+pub(crate) fn enrich<'a>(
+    found: impl Iterator<
+        Item = (
+            &'a [String],
+            &'a mut bool,
+            &'a mut Option<f64>,
+            &'a mut Option<f64>,
+        ),
+    >,
+    data: &HashMap<String, Enrichment>,
+) {
+    for (ids, kev, epss, pct) in found {
+        for id in ids {
+            let Some(e) = data.get(&id.to_ascii_uppercase()) else {
+                continue;
+            };
+            *kev |= e.kev_added.is_some();
+            if let Some(score) = e.epss
+                && epss.is_none_or(|s| score > s)
+            {
+                *epss = Some(score);
+                *pct = e.epss_percentile;
+            }
+        }
+    }
 }
 
 fn via_str(via: Via) -> &'static str {
@@ -297,9 +349,39 @@ impl Store {
                     via: r.via,
                     first_seen: time::format_micros(r.first_seen),
                     last_seen: time::format_micros(r.last_seen),
+                    vex: None,
+                    known_exploited: false,
+                    epss: None,
+                    epss_percentile: None,
                 }
             })
             .collect();
+        let mut identifiers: Vec<String> =
+            out.iter().flat_map(ProductFinding::identifiers).collect();
+        identifiers.sort();
+        identifiers.dedup();
+        let statements = self.vex_statements(&identifiers)?;
+        if !statements.is_empty() {
+            for f in &mut out {
+                f.vex = statements.verdict(&f.product, &f.version, &f.package, &f.identifiers());
+            }
+        }
+        let data = self.enrichment(&identifiers)?;
+        let ids: Vec<Vec<String>> = out.iter().map(ProductFinding::identifiers).collect();
+        enrich(
+            out.iter_mut().zip(&ids).map(|(f, ids)| {
+                (
+                    ids.as_slice(),
+                    &mut f.known_exploited,
+                    &mut f.epss,
+                    &mut f.epss_percentile,
+                )
+            }),
+            &data,
+        );
+        if !query.include_suppressed {
+            out.retain(|f| !f.suppressed());
+        }
         out.sort_by(|a, b| {
             (&a.product, &a.version, &a.package, &a.advisory).cmp(&(
                 &b.product,

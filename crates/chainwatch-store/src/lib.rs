@@ -31,6 +31,7 @@ mod query;
 pub mod schema;
 mod sqlite;
 mod time;
+mod vex;
 
 use std::path::Path;
 
@@ -42,6 +43,7 @@ pub use findings::{FindingChange, FindingQuery, MatchReport, ProductFinding};
 pub use prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use query::{Dependent, WhoHas, WhyPath};
 pub use time::{format_micros, now_micros, parse_instant};
+pub use vex::{Enrichment, VexImport, VexStatements, VexVerdict};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -282,6 +284,17 @@ pub(crate) trait Backend: Send + Sync {
     fn clear_changes(&self, changes: &[(i64, i64)]) -> Result<()>;
     /// Marks every package unmatched.
     fn reset_matches(&self) -> Result<()>;
+    /// Stores a VEX document and its statements; (id, whether it was new).
+    fn import_vex(&self, row: &vex::VexRow) -> Result<(i64, bool)>;
+    /// (statement JSON, time) of the statements about any of these identifiers.
+    fn vex_statements(&self, identifiers: &[String]) -> Result<Vec<(String, i64)>>;
+    fn import_kev(&self, entries: &[chainwatch_advisory::enrich::KevEntry]) -> Result<u64>;
+    fn import_epss(&self, entries: &[chainwatch_advisory::enrich::EpssEntry]) -> Result<u64>;
+    /// KEV and EPSS data by (upper-cased) CVE id, for those that have any.
+    fn enrichment(
+        &self,
+        cves: &[String],
+    ) -> Result<std::collections::HashMap<String, vex::Enrichment>>;
     /// Active findings in current inventories.
     fn findings(
         &self,

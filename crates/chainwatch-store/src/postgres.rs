@@ -20,10 +20,12 @@ use crate::prepare::Prepared;
 use crate::query::{OUTCOME_SELECT, current};
 use crate::schema::{self, Dialect};
 use crate::to_u64;
+use crate::vex::{Enrichment, VexRow};
 use crate::{
     Backend, Candidate, CheckReport, DocRef, DocumentInfo, Graph, IngestOutcome, MigrateReport,
     Naming, ProductSummary, Result, Stats, StoreError, time,
 };
+use chainwatch_advisory::enrich::{EpssEntry, KevEntry};
 
 /// Connections kept open for reuse.
 const POOL_SIZE: usize = 8;
@@ -1007,6 +1009,175 @@ impl Backend for Pg {
                 informational: r.get(11),
                 first_seen: r.get(12),
                 last_seen: r.get(13),
+            })
+            .collect())
+    }
+
+    fn import_vex(&self, row: &VexRow) -> Result<(i64, bool)> {
+        self.with_tx(|tx| {
+            if let Some(r) = tx.query_opt(
+                "SELECT id FROM vex_documents WHERE digest = $1",
+                &[&row.digest],
+            )? {
+                return Ok((r.get(0), false));
+            }
+            let Some(r) = tx.query_opt(
+                "INSERT INTO vex_documents (digest, format, document_id, author, issued,
+                     statements, imported_at, data)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (digest) DO NOTHING RETURNING id",
+                &[
+                    &row.digest,
+                    &row.format,
+                    &row.document_id,
+                    &row.author,
+                    &row.issued,
+                    &crate::int(row.statements.len()),
+                    &time::now_micros(),
+                    &row.data,
+                ],
+            )?
+            else {
+                // Stored by a concurrent import.
+                let r = tx.query_one(
+                    "SELECT id FROM vex_documents WHERE digest = $1",
+                    &[&row.digest],
+                )?;
+                return Ok((r.get(0), false));
+            };
+            let id: i64 = r.get(0);
+            let mut ordinals = Vec::new();
+            let mut times = Vec::new();
+            let mut jsons = Vec::new();
+            let mut id_ident = Vec::new();
+            let mut id_ordinal = Vec::new();
+            for (ordinal, (json, at, identifiers)) in row.statements.iter().enumerate() {
+                let ordinal = crate::int(ordinal);
+                ordinals.push(ordinal);
+                times.push(*at);
+                jsons.push(json.as_str());
+                for identifier in identifiers {
+                    id_ident.push(identifier.as_str());
+                    id_ordinal.push(ordinal);
+                }
+            }
+            tx.execute(
+                "INSERT INTO vex_statements (vex_document_id, ordinal, issued_at, statement)
+                 SELECT $1, t.o, t.a, t.s FROM unnest($2::bigint[], $3::bigint[], $4::text[])
+                     AS t(o, a, s)",
+                &[&id, &ordinals, &times, &jsons],
+            )?;
+            tx.execute(
+                "INSERT INTO vex_ids (identifier, vex_document_id, ordinal)
+                 SELECT t.i, $1, t.o FROM unnest($2::text[], $3::bigint[]) AS t(i, o)
+                 ON CONFLICT DO NOTHING",
+                &[&id, &id_ident, &id_ordinal],
+            )?;
+            Ok((id, true))
+        })
+    }
+
+    fn vex_statements(&self, identifiers: &[String]) -> Result<Vec<(String, i64)>> {
+        let rows = self.conn()?.query(
+            "SELECT DISTINCT s.vex_document_id, s.ordinal, s.statement, s.issued_at
+             FROM vex_ids i
+             JOIN vex_statements s ON s.vex_document_id = i.vex_document_id AND s.ordinal = i.ordinal
+             WHERE i.identifier = ANY($1)
+             ORDER BY s.vex_document_id, s.ordinal",
+            &[&identifiers],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(2), r.get(3))).collect())
+    }
+
+    fn import_kev(&self, entries: &[KevEntry]) -> Result<u64> {
+        let mut sorted: Vec<&KevEntry> = entries.iter().collect();
+        sorted.sort_by(|a, b| a.cve.cmp(&b.cve));
+        sorted.dedup_by(|a, b| a.cve == b.cve);
+        let col = |f: fn(&KevEntry) -> Option<&str>| -> Vec<Option<&str>> {
+            sorted.iter().map(|e| f(e)).collect()
+        };
+        let cve: Vec<&str> = sorted.iter().map(|e| e.cve.as_str()).collect();
+        let vendor = col(|e| e.vendor.as_deref());
+        let product = col(|e| e.product.as_deref());
+        let name = col(|e| e.name.as_deref());
+        let added = col(|e| e.date_added.as_deref());
+        let due = col(|e| e.due_date.as_deref());
+        let ransomware = col(|e| e.ransomware.as_deref());
+        let now = time::now_micros();
+        self.with_tx(|tx| {
+            tx.execute(
+                "INSERT INTO kev (cve, vendor, product, name, date_added, due_date, ransomware,
+                     imported_at)
+                 SELECT t.*, $8 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+                     $5::text[], $6::text[], $7::text[]) AS t
+                 ON CONFLICT (cve) DO UPDATE SET vendor = excluded.vendor,
+                     product = excluded.product, name = excluded.name,
+                     date_added = excluded.date_added, due_date = excluded.due_date,
+                     ransomware = excluded.ransomware, imported_at = excluded.imported_at",
+                &[
+                    &cve,
+                    &vendor,
+                    &product,
+                    &name,
+                    &added,
+                    &due,
+                    &ransomware,
+                    &now,
+                ],
+            )?;
+            Ok(())
+        })?;
+        Ok(to_u64(crate::int(sorted.len())))
+    }
+
+    fn import_epss(&self, entries: &[EpssEntry]) -> Result<u64> {
+        let mut sorted: Vec<&EpssEntry> = entries.iter().collect();
+        sorted.sort_by(|a, b| a.cve.cmp(&b.cve));
+        sorted.dedup_by(|a, b| a.cve == b.cve);
+        let now = time::now_micros();
+        self.with_tx(|tx| {
+            for chunk in sorted.chunks(20_000) {
+                let cve: Vec<&str> = chunk.iter().map(|e| e.cve.as_str()).collect();
+                let score: Vec<f64> = chunk.iter().map(|e| e.score).collect();
+                let pct: Vec<Option<f64>> = chunk.iter().map(|e| e.percentile).collect();
+                let date: Vec<Option<&str>> = chunk.iter().map(|e| e.date.as_deref()).collect();
+                tx.execute(
+                    "INSERT INTO epss (cve, score, percentile, score_date, imported_at)
+                     SELECT t.*, $5 FROM unnest($1::text[], $2::float8[], $3::float8[],
+                         $4::text[]) AS t
+                     ON CONFLICT (cve) DO UPDATE SET score = excluded.score,
+                         percentile = excluded.percentile, score_date = excluded.score_date,
+                         imported_at = excluded.imported_at",
+                    &[&cve, &score, &pct, &date, &now],
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(to_u64(crate::int(sorted.len())))
+    }
+
+    fn enrichment(&self, cves: &[String]) -> Result<HashMap<String, Enrichment>> {
+        let rows = self.conn()?.query(
+            "SELECT c.cve, k.cve IS NOT NULL, k.date_added, e.score, e.percentile
+             FROM unnest($1::text[]) AS c(cve)
+             LEFT JOIN kev k ON k.cve = c.cve
+             LEFT JOIN epss e ON e.cve = c.cve
+             WHERE k.cve IS NOT NULL OR e.cve IS NOT NULL",
+            &[&cves],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let in_kev: bool = r.get(1);
+                (
+                    r.get::<_, String>(0),
+                    Enrichment {
+                        kev_added: in_kev
+                            .then(|| r.get::<_, Option<String>>(2).unwrap_or_default()),
+                        epss: r.get(3),
+                        epss_percentile: r.get(4),
+                    },
+                )
             })
             .collect())
     }

@@ -210,6 +210,59 @@ CREATE TABLE findings (
 CREATE INDEX findings_advisory ON findings (advisory_id)
 ",
     },
+    Migration {
+        version: 4,
+        name: "vex_and_enrichment",
+        sql: "
+-- VEX documents as imported (zstd-compressed, the evidence), one row per content.
+CREATE TABLE vex_documents (
+    id {id},
+    digest TEXT NOT NULL UNIQUE,
+    format TEXT NOT NULL,
+    document_id TEXT,
+    author TEXT,
+    issued TEXT,
+    statements BIGINT NOT NULL,
+    imported_at BIGINT NOT NULL,
+    data {blob} NOT NULL
+);
+-- Each statement as JSON (vulnerability, aliases, products, components, status,
+-- justification, impact, action, timestamp) with its time in microseconds.
+CREATE TABLE vex_statements (
+    vex_document_id BIGINT NOT NULL REFERENCES vex_documents (id),
+    ordinal BIGINT NOT NULL,
+    issued_at BIGINT NOT NULL,
+    statement TEXT NOT NULL,
+    PRIMARY KEY (vex_document_id, ordinal)
+);
+-- Every vulnerability identifier of a statement, upper-cased.
+CREATE TABLE vex_ids (
+    identifier TEXT NOT NULL,
+    vex_document_id BIGINT NOT NULL,
+    ordinal BIGINT NOT NULL,
+    PRIMARY KEY (identifier, vex_document_id, ordinal)
+){without_rowid};
+-- CISA Known Exploited Vulnerabilities, by CVE id.
+CREATE TABLE kev (
+    cve TEXT PRIMARY KEY,
+    vendor TEXT,
+    product TEXT,
+    name TEXT,
+    date_added TEXT,
+    due_date TEXT,
+    ransomware TEXT,
+    imported_at BIGINT NOT NULL
+);
+-- FIRST EPSS scores, by CVE id (the latest file imported wins).
+CREATE TABLE epss (
+    cve TEXT PRIMARY KEY,
+    score DOUBLE PRECISION NOT NULL,
+    percentile DOUBLE PRECISION,
+    score_date TEXT,
+    imported_at BIGINT NOT NULL
+)
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

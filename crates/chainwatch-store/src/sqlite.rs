@@ -15,10 +15,12 @@ use crate::prepare::Prepared;
 use crate::query::{OUTCOME_SELECT, current};
 use crate::schema::{self, Dialect};
 use crate::to_u64;
+use crate::vex::{Enrichment, VexRow};
 use crate::{
     Backend, Candidate, CheckReport, DocRef, DocumentInfo, Graph, IngestOutcome, MigrateReport,
     Naming, Node, ProductSummary, Result, Stats, StoreError, time,
 };
+use chainwatch_advisory::enrich::{EpssEntry, KevEntry};
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_mins(2);
@@ -745,6 +747,158 @@ impl Backend for Sqlite {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn import_vex(&self, row: &VexRow) -> Result<(i64, bool)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(id) = tx
+            .query_row(
+                "SELECT id FROM vex_documents WHERE digest = ?",
+                params![row.digest],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+        {
+            return Ok((id, false));
+        }
+        tx.execute(
+            "INSERT INTO vex_documents (digest, format, document_id, author, issued, statements,
+                 imported_at, data)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            params![
+                row.digest,
+                row.format,
+                row.document_id,
+                row.author,
+                row.issued,
+                crate::int(row.statements.len()),
+                time::now_micros(),
+                row.data
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut statement = tx.prepare_cached(
+                "INSERT INTO vex_statements (vex_document_id, ordinal, issued_at, statement)
+                 VALUES (?, ?, ?, ?)",
+            )?;
+            let mut ids = tx.prepare_cached(
+                "INSERT INTO vex_ids (identifier, vex_document_id, ordinal) VALUES (?, ?, ?)
+                 ON CONFLICT DO NOTHING",
+            )?;
+            for (ordinal, (json, at, identifiers)) in row.statements.iter().enumerate() {
+                let ordinal = crate::int(ordinal);
+                statement.execute(params![id, ordinal, at, json])?;
+                for identifier in identifiers {
+                    ids.execute(params![identifier, id, ordinal])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok((id, true))
+    }
+
+    fn vex_statements(&self, identifiers: &[String]) -> Result<Vec<(String, i64)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.vex_document_id, s.ordinal, s.statement, s.issued_at
+             FROM vex_ids i
+             JOIN vex_statements s ON s.vex_document_id = i.vex_document_id AND s.ordinal = i.ordinal
+             WHERE i.identifier = ?",
+        )?;
+        let mut seen = std::collections::BTreeMap::new();
+        for identifier in identifiers {
+            let rows = stmt.query_map(params![identifier], |r| {
+                Ok((
+                    (r.get::<_, i64>(0)?, r.get::<_, i64>(1)?),
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })?;
+            for row in rows {
+                let (key, json, at) = row?;
+                seen.insert(key, (json, at));
+            }
+        }
+        Ok(seen.into_values().collect())
+    }
+
+    fn import_kev(&self, entries: &[KevEntry]) -> Result<u64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = time::now_micros();
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO kev (cve, vendor, product, name, date_added, due_date, ransomware,
+                     imported_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (cve) DO UPDATE SET vendor = excluded.vendor,
+                     product = excluded.product, name = excluded.name,
+                     date_added = excluded.date_added, due_date = excluded.due_date,
+                     ransomware = excluded.ransomware, imported_at = excluded.imported_at",
+            )?;
+            for e in entries {
+                stmt.execute(params![
+                    e.cve,
+                    e.vendor,
+                    e.product,
+                    e.name,
+                    e.date_added,
+                    e.due_date,
+                    e.ransomware,
+                    now
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(to_u64(crate::int(entries.len())))
+    }
+
+    fn import_epss(&self, entries: &[EpssEntry]) -> Result<u64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = time::now_micros();
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO epss (cve, score, percentile, score_date, imported_at)
+                 VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (cve) DO UPDATE SET score = excluded.score,
+                     percentile = excluded.percentile, score_date = excluded.score_date,
+                     imported_at = excluded.imported_at",
+            )?;
+            for e in entries {
+                stmt.execute(params![e.cve, e.score, e.percentile, e.date, now])?;
+            }
+        }
+        tx.commit()?;
+        Ok(to_u64(crate::int(entries.len())))
+    }
+
+    fn enrichment(&self, cves: &[String]) -> Result<HashMap<String, Enrichment>> {
+        let conn = self.conn();
+        let mut kev = conn.prepare_cached("SELECT date_added FROM kev WHERE cve = ?")?;
+        let mut epss = conn.prepare_cached("SELECT score, percentile FROM epss WHERE cve = ?")?;
+        let mut out = HashMap::new();
+        for cve in cves {
+            let added: Option<Option<String>> =
+                kev.query_row(params![cve], |r| r.get(0)).optional()?;
+            let score: Option<(f64, Option<f64>)> = epss
+                .query_row(params![cve], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if added.is_none() && score.is_none() {
+                continue;
+            }
+            out.insert(
+                cve.clone(),
+                Enrichment {
+                    kev_added: added.map(Option::unwrap_or_default),
+                    epss: score.map(|s| s.0),
+                    epss_percentile: score.and_then(|s| s.1),
+                },
+            );
+        }
+        Ok(out)
     }
 
     fn advisory_stats(&self) -> Result<AdvisoryStats> {

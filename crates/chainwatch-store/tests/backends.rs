@@ -79,6 +79,7 @@ on_both_backends!(
     real_sboms_ingest_and_export,
     advisories_import_update_and_find,
     findings_are_matched_incrementally,
+    vex_and_enrichment_apply_to_findings,
 );
 
 /// A CycloneDX document: `components` as (bom-ref, purl), `deps` as (ref, refs).
@@ -793,4 +794,95 @@ fn findings_are_matched_incrementally(db: &Db) {
     assert_eq!(full.packages, 7);
     assert!(full.new.is_empty() && full.resolved.is_empty());
     assert_eq!(finding_pairs(db).len(), 4);
+}
+
+fn vex_and_enrichment_apply_to_findings(db: &Db) {
+    ingest(db, &shop("1.0", "1.26.5"));
+    ingest(db, &shop("1.1", "1.26.4"));
+    let a = osv("PYSEC-0001", "2024-01-01T00:00:00Z", "2.0.7", json!({}));
+    db.store.import_advisories(&[a]).expect("import");
+    db.store.rematch().expect("rematch");
+    assert_eq!(finding_pairs(db).len(), 2);
+    // shop 1.0 is not affected (by the CVE alias); the statement is kept as evidence.
+    let openvex = json!({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://example.invalid/vex-1",
+        "author": "shop team",
+        "timestamp": "2024-05-01T00:00:00Z",
+        "statements": [{
+            "vulnerability": {"name": "CVE-0001"},
+            "products": [{"@id": "shop@1.0", "subcomponents": [{"@id": "pkg:pypi/urllib3"}]}],
+            "status": "not_affected",
+            "justification": "vulnerable_code_not_in_execute_path"
+        }]
+    });
+    let bytes = serde_json::to_vec(&openvex).expect("json");
+    let doc = chainwatch_advisory::vex::parse(&bytes).expect("vex");
+    let first = db.store.import_vex(&bytes, &doc).expect("import vex");
+    assert!(first.stored);
+    assert_eq!(first.statements, 1);
+    assert!(!db.store.import_vex(&bytes, &doc).expect("again").stored);
+    let left = finding_pairs(db);
+    assert_eq!(
+        left,
+        [(
+            "1.1".to_owned(),
+            "pkg:pypi/urllib3@1.26.4".to_owned(),
+            "PYSEC-0001".to_owned()
+        )]
+    );
+    let all = db
+        .store
+        .findings(&chainwatch_store::FindingQuery {
+            include_suppressed: true,
+            ..Default::default()
+        })
+        .expect("findings");
+    let suppressed = all.iter().find(|f| f.version == "1.0").expect("1.0");
+    let verdict = suppressed.vex.as_ref().expect("verdict");
+    assert_eq!(verdict.status.as_str(), "not_affected");
+    assert_eq!(
+        verdict.justification.as_deref(),
+        Some("vulnerable_code_not_in_execute_path")
+    );
+    // A later statement wins: under investigation again.
+    let later = json!({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://example.invalid/vex-2",
+        "timestamp": "2024-06-01T00:00:00Z",
+        "statements": [{"vulnerability": "PYSEC-0001", "products": ["pkg:pypi/urllib3@1.26.5"],
+                        "status": "under_investigation"}]
+    });
+    let bytes = serde_json::to_vec(&later).expect("json");
+    let doc = chainwatch_advisory::vex::parse(&bytes).expect("vex");
+    db.store.import_vex(&bytes, &doc).expect("import vex");
+    assert_eq!(finding_pairs(db).len(), 2);
+    // query affected shows the status.
+    let affected = db.store.affected("CVE-0001", None).expect("affected");
+    assert_eq!(
+        affected[0].vex_status.as_deref(),
+        Some("under_investigation")
+    );
+    // KEV and EPSS, by the CVE alias.
+    let kev = chainwatch_advisory::enrich::parse_kev(
+        br#"{"vulnerabilities":[{"cveID":"CVE-0001","vendorProject":"x","product":"y","dateAdded":"2024-07-01","knownRansomwareCampaignUse":"Known"}]}"#,
+    )
+    .expect("kev");
+    assert_eq!(db.store.import_kev(&kev).expect("kev"), 1);
+    let epss = chainwatch_advisory::enrich::parse_epss(
+        b"#model_version:v2025.03.14,score_date:2026-11-26T00:00:00+0000\ncve,epss,percentile\nCVE-0001,0.97,0.999\nCVE-0002,0.01,0.2\n",
+    )
+    .expect("epss");
+    assert_eq!(db.store.import_epss(&epss).expect("epss"), 2);
+    let found = db
+        .store
+        .findings(&chainwatch_store::FindingQuery::default())
+        .expect("findings");
+    assert!(
+        found
+            .iter()
+            .all(|f| f.known_exploited && f.epss == Some(0.97))
+    );
+    assert_eq!(found[0].epss_percentile, Some(0.999));
+    assert!(db.store.affected("CVE-0001", None).expect("affected")[0].known_exploited);
 }

@@ -116,6 +116,9 @@ pub(crate) enum Command {
         chainwatch findings --product payments-api@2.4.1 --min-severity high\n  \
         chainwatch findings --format sarif > findings.sarif")]
     Findings(FindingsArgs),
+    /// Import VEX statements, export a product version's state as VEX
+    #[command(subcommand)]
+    Vex(Vex),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -437,6 +440,93 @@ pub(crate) enum Advisories {
         after_help = "Examples:\n  chainwatch advisories match\n  chainwatch advisories match --full --format json"
     )]
     Match(AdvisoriesMatchArgs),
+    /// Import exploitation data: CISA's Known Exploited Vulnerabilities catalog (JSON) and
+    /// FIRST's EPSS scores (CSV, optionally gzip-compressed)
+    ///
+    /// Findings then show whether their CVE is known to be exploited (which always fails
+    /// `scan`) and its exploit probability. Nothing is fetched: download the files
+    /// (`known_exploited_vulnerabilities.json`, `epss_scores-YYYY-MM-DD.csv.gz`) and give them.
+    #[command(after_help = "Examples:\n  \
+        chainwatch advisories enrich --kev known_exploited_vulnerabilities.json --epss epss_scores-2026-11-26.csv.gz")]
+    Enrich(EnrichArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EnrichArgs {
+    /// CISA KEV catalog (JSON)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) kev: Option<PathBuf>,
+
+    /// FIRST EPSS scores (CSV or CSV.gz)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) epss: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Vex {
+    /// Import VEX documents: OpenVEX (JSON, YAML), CycloneDX VEX (JSON, XML; standalone or
+    /// an SBOM with `vulnerabilities`) and CSAF 2.0
+    ///
+    /// Statements apply to findings by vulnerability (any alias), component (package
+    /// name, and version when given) and product (name, `name@version`, a purl or CPE
+    /// naming it); of those that apply, the most recent wins. `not_affected` (with its
+    /// justification) and `fixed` suppress a finding; `affected` and
+    /// `under_investigation` keep it, with the statement as evidence. Documents are kept
+    /// whole; the same content again is a no-op. CSAF documents are checked against the
+    /// specification's mandatory tests 6.1.1–6.1.6 and 6.1.27.x, and problems reported
+    /// (the statements that could be read are stored). Exit status: 0, or 2 when a file
+    /// is not a VEX document.
+    #[command(
+        after_help = "Examples:\n  chainwatch vex import vex/ payments.openvex.json\n  \
+        chainwatch vex import rhsa-2024_3666.json --format json"
+    )]
+    Import(VexImportArgs),
+    /// Export a product version's findings with their VEX status as OpenVEX or
+    /// CycloneDX VEX
+    ///
+    /// Every finding of the product version's current inventory becomes a statement:
+    /// the status of the VEX statement that applies, else `affected` with the fix as
+    /// action. `SOURCE_DATE_EPOCH` sets the timestamp; the document id derives from the
+    /// content.
+    #[command(
+        after_help = "Examples:\n  chainwatch vex export payments-api@2.4.1 --to openvex\n  \
+        chainwatch vex export payments-api --to cyclonedx -o payments.vex.cdx.json"
+    )]
+    Export(VexExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VexImportArgs {
+    /// VEX files, or directories searched for .json, .yaml, .yml and .xml files
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VexExportArgs {
+    /// The product, or one version of it (`NAME@VERSION`; the newest without one)
+    #[arg(value_name = "PRODUCT[@VERSION]")]
+    pub(crate) product: String,
+
+    /// The VEX format to write
+    #[arg(long, value_enum, default_value_t = VexTarget::Openvex)]
+    pub(crate) to: VexTarget,
+
+    /// Write to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum VexTarget {
+    Openvex,
+    Cyclonedx,
 }
 
 #[derive(Debug, Args)]
@@ -458,6 +548,10 @@ pub(crate) struct FindingsArgs {
     /// Only findings at or above this severity (malicious packages are always listed)
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub(crate) min_severity: Option<MinSeverity>,
+
+    /// Also the findings a VEX statement says are not affected or fixed
+    #[arg(long)]
+    pub(crate) all: bool,
 
     #[command(flatten)]
     pub(crate) as_of: AsOfArgs,
@@ -507,9 +601,16 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "PATH")]
     pub(crate) advisories: Vec<PathBuf>,
 
-    /// Exit 1 when a finding is at or above this severity (malicious packages always count)
+    /// Exit 1 when a finding is at or above this severity (malicious packages and known
+    /// exploited vulnerabilities always count; findings a VEX statement says are not
+    /// affected or fixed never do)
     #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
     pub(crate) fail_on: FailOn,
+
+    /// VEX documents to apply (OpenVEX, CycloneDX, CSAF; repeatable), besides those in
+    /// the store
+    #[arg(long, value_name = "FILE")]
+    pub(crate) vex: Vec<PathBuf>,
 
     /// Leave out paths matching GLOB when TARGET is a directory (as `sbom generate`)
     #[arg(long, value_name = "GLOB")]

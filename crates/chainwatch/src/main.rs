@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Db(args) => commands::store::db(&ctx, &args),
         Command::Advisories(args) => commands::advisories::run(&ctx, args),
         Command::Findings(args) => commands::findings::findings(&ctx, &args),
+        Command::Vex(args) => commands::vex::run(&ctx, args),
         Command::Completions(args) => commands::completions::run(&args),
     };
     match result {

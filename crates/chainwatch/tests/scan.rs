@@ -408,3 +408,185 @@ fn stored_findings_and_stored_products() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("neither a file"));
 }
+
+fn vex_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/vex")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// VEX: a statement suppresses a stored finding (kept as evidence), the state exports as
+/// OpenVEX (which reads back) and CycloneDX VEX; `scan --vex` applies a file; KEV and
+/// EPSS data show on findings and a known-exploited one always fails a scan.
+#[test]
+fn vex_and_exploitation_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let tree = inventory_fixture("npm-v1");
+    let bom = dir.path().join("legacy.cdx.json");
+    chainwatch(&[
+        "sbom",
+        "generate",
+        tree.to_str().unwrap(),
+        "-o",
+        bom.to_str().unwrap(),
+    ]);
+    chainwatch(&["--db", &db, "ingest", bom.to_str().unwrap()]);
+    chainwatch(&["--db", &db, "advisories", "import", &osv()]);
+    let vex = vex_fixture("legacy-app.openvex.json");
+    let import = chainwatch(&["--db", &db, "vex", "import", &vex, "--format", "json"]);
+    assert_eq!(import.status.code(), Some(0));
+    let line: serde_json::Value = serde_json::from_str(stdout(&import).trim()).unwrap();
+    assert_eq!(
+        (line["stored"].as_bool(), line["statements"].as_u64()),
+        (Some(true), Some(1))
+    );
+    let again = chainwatch(&["--db", &db, "vex", "import", &vex, "--format", "json"]);
+    let line: serde_json::Value = serde_json::from_str(stdout(&again).trim()).unwrap();
+    assert_eq!(line["stored"], false);
+    // Only the malicious package is left; --all shows the suppressed one with its reason.
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&chainwatch(&[
+        "--db", &db, "findings", "--format", "json",
+    ])))
+    .unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    assert_eq!(rows[0]["advisory"], "MAL-2026-0001");
+    let all: serde_json::Value = serde_json::from_str(&stdout(&chainwatch(&[
+        "--db", &db, "findings", "--all", "--format", "json",
+    ])))
+    .unwrap();
+    let ghsa = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["advisory"] == "GHSA-scan-0001")
+        .unwrap();
+    assert_eq!(ghsa["vex"]["status"], "not_affected");
+    assert_eq!(
+        ghsa["vex"]["justification"],
+        "vulnerable_code_not_in_execute_path"
+    );
+    let affected: serde_json::Value = serde_json::from_str(&stdout(&chainwatch(&[
+        "--db",
+        &db,
+        "query",
+        "affected",
+        "CVE-2026-0001",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(affected[0]["vex_status"], "not_affected");
+    // Export: OpenVEX that chainwatch reads back, CycloneDX with analysis.
+    let out = dir.path().join("legacy.openvex.json");
+    let export = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args([
+            "--db",
+            &db,
+            "vex",
+            "export",
+            "legacy-app@0.1.0",
+            "--to",
+            "openvex",
+            "-o",
+        ])
+        .arg(&out)
+        .env("SOURCE_DATE_EPOCH", "1790000000")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        export.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let doc = chainwatch_advisory::vex::parse(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(doc.statements.len(), 2);
+    assert!(doc.problems.is_empty(), "{:?}", doc.problems);
+    let statuses: Vec<&str> = doc.statements.iter().map(|s| s.status.as_str()).collect();
+    assert!(statuses.contains(&"not_affected") && statuses.contains(&"affected"));
+    let cdx: serde_json::Value = serde_json::from_str(&stdout(&chainwatch(&[
+        "--db",
+        &db,
+        "vex",
+        "export",
+        "legacy-app",
+        "--to",
+        "cyclonedx",
+    ])))
+    .unwrap();
+    let v = cdx["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == "GHSA-scan-0001")
+        .unwrap();
+    assert_eq!(v["analysis"]["state"], "not_affected");
+    assert_eq!(v["analysis"]["justification"], "code_not_reachable");
+    // scan --vex applies a file without the store.
+    let scan = chainwatch(&[
+        "scan",
+        tree.to_str().unwrap(),
+        "--advisories",
+        &osv(),
+        "--vex",
+        &vex,
+        "--format",
+        "json",
+    ]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&scan)).unwrap();
+    let debug = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["advisory"] == "GHSA-scan-0001")
+        .unwrap();
+    assert_eq!(debug["vex_status"], "not_affected");
+    // KEV and EPSS.
+    let enrich = chainwatch(&[
+        "--db",
+        &db,
+        "advisories",
+        "enrich",
+        "--kev",
+        &vex_fixture("kev.json"),
+        "--epss",
+        &vex_fixture("epss.csv"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        enrich.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&enrich.stderr)
+    );
+    assert_eq!(stdout(&enrich).trim(), r#"{"epss":2,"kev":1}"#);
+    let all: serde_json::Value = serde_json::from_str(&stdout(&chainwatch(&[
+        "--db", &db, "findings", "--all", "--format", "json",
+    ])))
+    .unwrap();
+    let ghsa = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["advisory"] == "GHSA-scan-0001")
+        .unwrap();
+    assert_eq!(ghsa["known_exploited"], true);
+    assert_eq!(ghsa["epss"], 0.4312);
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "cve,epss\nCVE-1,high\n").unwrap();
+    let rejected = chainwatch(&[
+        "--db",
+        &db,
+        "advisories",
+        "enrich",
+        "--epss",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(rejected.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&rejected.stderr).contains("line 2"));
+}

@@ -19,6 +19,7 @@ pub(crate) fn run(ctx: &Context, command: Advisories) -> anyhow::Result<Status> 
         Advisories::Import(args) => import(ctx, &args),
         Advisories::Show(args) => show(ctx, &args),
         Advisories::Match(args) => crate::commands::findings::rematch(ctx, &args),
+        Advisories::Enrich(args) => crate::commands::vex::enrich(ctx, &args),
     }
 }
 

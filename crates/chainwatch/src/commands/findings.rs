@@ -45,6 +45,7 @@ pub(crate) fn findings(ctx: &Context, args: &FindingsArgs) -> anyhow::Result<Sta
         version,
         min_severity: args.min_severity.map(level),
         as_of: as_of(&args.as_of)?,
+        include_suppressed: args.all,
     };
     let mut rows = store.findings(&query).map_err(store_error)?;
     // Malicious first, then the most severe; stable within.
@@ -52,6 +53,7 @@ pub(crate) fn findings(ctx: &Context, args: &FindingsArgs) -> anyhow::Result<Sta
         (
             (f.product.clone(), f.version.clone()),
             std::cmp::Reverse(f.malicious),
+            std::cmp::Reverse(f.known_exploited),
             std::cmp::Reverse(f.severity.as_deref().and_then(Level::from_name)),
         )
     });
@@ -111,7 +113,20 @@ fn human(out: &mut dyn Write, rows: &[ProductFinding]) -> anyhow::Result<()> {
             f.advisory,
             f.package
         )?;
-        writeln!(out, "    {DIM}{fixed}; first seen {}{DIM:#}", f.first_seen)?;
+        let mut notes = vec![fixed, format!("first seen {}", f.first_seen)];
+        if f.known_exploited {
+            notes.insert(0, "KNOWN EXPLOITED".to_owned());
+        }
+        if let Some(e) = f.epss {
+            notes.push(format!("EPSS {:.1}%", e * 100.0));
+        }
+        if let Some(v) = &f.vex {
+            notes.push(match &v.justification {
+                Some(j) => format!("VEX {} ({j})", v.status),
+                None => format!("VEX {}", v.status),
+            });
+        }
+        writeln!(out, "    {DIM}{}{DIM:#}", notes.join("; "))?;
     }
     Ok(())
 }

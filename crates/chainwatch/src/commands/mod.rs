@@ -8,3 +8,4 @@ pub(crate) mod inspect;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod store;
+pub(crate) mod vex;

@@ -23,6 +23,22 @@ struct Hit<'a> {
     purl: Purl,
     path: Vec<String>,
     findings: Vec<Finding>,
+    /// What VEX and exploitation data say of each finding (same order).
+    extras: Vec<Extra>,
+}
+
+/// VEX verdict and exploitation data of a finding.
+#[derive(Default)]
+struct Extra {
+    vex: Option<chainwatch_store::VexVerdict>,
+    known_exploited: bool,
+    epss: Option<f64>,
+}
+
+impl Extra {
+    fn suppressed(&self) -> bool {
+        self.vex.as_ref().is_some_and(|v| v.status.suppresses())
+    }
 }
 
 #[derive(Serialize)]
@@ -41,6 +57,10 @@ struct FindingJson<'a> {
     via: &'a str,
     path: &'a [String],
     locations: Vec<&'a str>,
+    vex_status: Option<&'a str>,
+    vex_justification: Option<&'a str>,
+    known_exploited: bool,
+    epss: Option<f64>,
 }
 
 fn level_of(f: &Finding) -> Option<Level> {
@@ -49,8 +69,11 @@ fn level_of(f: &Finding) -> Option<Level> {
 
 /// The threshold a finding is compared with; an advisory without any severity counts as
 /// medium (unknown is not harmless).
-fn counts(f: &Finding, fail_on: FailOn) -> bool {
-    if f.malicious {
+fn counts(f: &Finding, extra: &Extra, fail_on: FailOn) -> bool {
+    if extra.suppressed() {
+        return false;
+    }
+    if f.malicious || extra.known_exploited {
         return true;
     }
     // Unmaintained and unsound notices are reported, never a failure (as cargo-audit).
@@ -200,7 +223,10 @@ fn index_from_files(ctx: &Context, args: &ScanArgs) -> anyhow::Result<AdvisoryIn
 
 /// The store's advisories for these packages; an empty database is an error that says how
 /// to fill it, an old one a warning.
-fn index_from_store(ctx: &Context, purls: &[Purl]) -> anyhow::Result<(AdvisoryIndex, u64)> {
+fn index_from_store(
+    ctx: &Context,
+    purls: &[Purl],
+) -> anyhow::Result<(AdvisoryIndex, u64, chainwatch_store::Store)> {
     let store = crate::commands::store::open(ctx)?;
     let stats = store
         .advisory_stats()
@@ -225,7 +251,88 @@ fn index_from_store(ctx: &Context, purls: &[Purl]) -> anyhow::Result<(AdvisoryIn
     let index = store
         .advisory_index_for(purls)
         .map_err(crate::commands::store::store_error)?;
-    Ok((index, stats.records))
+    Ok((index, stats.records, store))
+}
+
+/// The statements of `--vex` files.
+fn vex_files(args: &ScanArgs) -> anyhow::Result<Vec<(chainwatch_advisory::vex::Statement, i64)>> {
+    let mut out = Vec::new();
+    for path in &args.vex {
+        let bytes = std::fs::read(path)
+            .map_err(|e| InputError(format!("cannot read `{}`: {e}", path.display())))?;
+        let doc = chainwatch_advisory::vex::parse(&bytes)
+            .map_err(|e| InputError(format!("`{}`: {e}", path.display())))?;
+        let doc_time = doc
+            .timestamp
+            .as_deref()
+            .and_then(chainwatch_store::parse_instant);
+        for s in doc.statements {
+            let at = s
+                .timestamp
+                .as_deref()
+                .and_then(chainwatch_store::parse_instant)
+                .or(doc_time)
+                .unwrap_or(0);
+            out.push((s, at));
+        }
+    }
+    Ok(out)
+}
+
+/// Applies VEX statements and KEV/EPSS data to every finding.
+fn annotate(
+    hits: &mut [Hit<'_>],
+    sbom: &Sbom,
+    store: Option<&chainwatch_store::Store>,
+    files: Vec<(chainwatch_advisory::vex::Statement, i64)>,
+) -> anyhow::Result<()> {
+    let subject = sbom.subject.as_deref().and_then(|s| sbom.component(s));
+    let product = subject.map_or("", |c| c.name.as_str());
+    let version = subject.and_then(|c| c.version.as_deref()).unwrap_or("");
+    let mut identifiers: Vec<String> = hits
+        .iter()
+        .flat_map(|h| &h.findings)
+        .flat_map(|f| std::iter::once(f.advisory.clone()).chain(f.aliases.iter().cloned()))
+        .collect();
+    identifiers.sort();
+    identifiers.dedup();
+    let (mut statements, enrichment) = match store {
+        Some(store) => (
+            store
+                .vex_statements(&identifiers)
+                .map_err(crate::commands::store::store_error)?,
+            store
+                .enrichment(&identifiers)
+                .map_err(crate::commands::store::store_error)?,
+        ),
+        None => Default::default(),
+    };
+    statements.extend(files);
+    for h in hits.iter_mut() {
+        h.extras = h
+            .findings
+            .iter()
+            .map(|f| {
+                let ids: Vec<String> = std::iter::once(f.advisory.clone())
+                    .chain(f.aliases.iter().cloned())
+                    .collect();
+                let mut extra = Extra {
+                    vex: statements.verdict(product, version, h.purl.canonical(), &ids),
+                    ..Extra::default()
+                };
+                for id in &ids {
+                    if let Some(e) = enrichment.get(&id.to_ascii_uppercase()) {
+                        extra.known_exploited |= e.kev_added.is_some();
+                        if e.epss.is_some_and(|s| extra.epss.is_none_or(|x| s > x)) {
+                            extra.epss = e.epss;
+                        }
+                    }
+                }
+                extra
+            })
+            .collect();
+    }
+    Ok(())
 }
 
 pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
@@ -234,13 +341,15 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
         .packages()
         .filter_map(chainwatch_sbom::Component::purl)
         .collect();
-    let (index, advisories) = if args.advisories.is_empty() {
-        index_from_store(ctx, &purls)?
+    let (index, advisories, store) = if args.advisories.is_empty() {
+        let (index, n, store) = index_from_store(ctx, &purls)?;
+        (index, n, Some(store))
     } else {
         let index = index_from_files(ctx, args)?;
         let n = index.len() as u64;
-        (index, n)
+        (index, n, None)
     };
+    let files = vex_files(args)?;
     let paths = paths(&sbom);
     let mut hits: Vec<Hit<'_>> = Vec::new();
     let mut scanned = 0usize;
@@ -259,8 +368,10 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
             path: paths.get(c.id.as_str()).cloned().unwrap_or_default(),
             purl,
             findings,
+            extras: Vec::new(),
         });
     }
+    annotate(&mut hits, &sbom, store.as_ref(), files)?;
     // Malicious first, then the most severe, then by package.
     let rank = |h: &Hit<'_>| {
         let malicious = h.findings.iter().any(|f| f.malicious);
@@ -272,10 +383,12 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
             .cmp(&rank(b))
             .then_with(|| a.purl.canonical().cmp(b.purl.canonical()))
     });
-    let failing = hits
-        .iter()
-        .flat_map(|h| &h.findings)
-        .any(|f| counts(f, args.fail_on));
+    let failing = hits.iter().any(|h| {
+        h.findings
+            .iter()
+            .zip(&h.extras)
+            .any(|(f, e)| counts(f, e, args.fail_on))
+    });
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {
@@ -283,7 +396,12 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
         ScanFormat::Json => {
             let rows: Vec<FindingJson<'_>> = hits
                 .iter()
-                .flat_map(|h| h.findings.iter().map(move |f| row(h, f)))
+                .flat_map(|h| {
+                    h.findings
+                        .iter()
+                        .zip(&h.extras)
+                        .map(move |(f, e)| row(h, f, e))
+                })
                 .collect();
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
@@ -315,7 +433,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     })
 }
 
-fn row<'a>(h: &'a Hit<'_>, f: &'a Finding) -> FindingJson<'a> {
+fn row<'a>(h: &'a Hit<'_>, f: &'a Finding, e: &'a Extra) -> FindingJson<'a> {
     FindingJson {
         package: h.purl.canonical(),
         name: &h.component.name,
@@ -340,6 +458,10 @@ fn row<'a>(h: &'a Hit<'_>, f: &'a Finding) -> FindingJson<'a> {
             .filter(|p| p.name == "chainwatch:location")
             .map(|p| p.value.as_str())
             .collect(),
+        vex_status: e.vex.as_ref().map(|v| v.status.as_str()),
+        vex_justification: e.vex.as_ref().and_then(|v| v.justification.as_deref()),
+        known_exploited: e.known_exploited,
+        epss: e.epss,
     }
 }
 
@@ -358,7 +480,7 @@ fn human(out: &mut dyn Write, hits: &[Hit<'_>]) -> anyhow::Result<()> {
         if h.path.len() > 1 {
             writeln!(out, "  {DIM}path: {}{DIM:#}", h.path.join(" → "))?;
         }
-        for f in &h.findings {
+        for (f, e) in h.findings.iter().zip(&h.extras) {
             let label = if f.malicious {
                 format!("{ERROR}MALICIOUS{ERROR:#}")
             } else if let Some(kind) = &f.informational {
@@ -395,7 +517,22 @@ fn human(out: &mut dyn Write, hits: &[Hit<'_>]) -> anyhow::Result<()> {
                 f.advisory,
                 f.summary.as_deref().unwrap_or("")
             )?;
-            writeln!(out, "    {DIM}{fixed}{DIM:#}")?;
+            let mut notes = vec![fixed];
+            if e.known_exploited {
+                notes.insert(0, "KNOWN EXPLOITED".to_owned());
+            }
+            if let Some(p) = e.epss {
+                notes.push(format!("EPSS {:.1}%", p * 100.0));
+            }
+            if let Some(v) = &e.vex {
+                notes.push(match (&v.justification, e.suppressed()) {
+                    (Some(j), true) => format!("suppressed by VEX: {} ({j})", v.status),
+                    (None, true) => format!("suppressed by VEX: {}", v.status),
+                    (Some(j), false) => format!("VEX {} ({j})", v.status),
+                    (None, false) => format!("VEX {}", v.status),
+                });
+            }
+            writeln!(out, "    {DIM}{}{DIM:#}", notes.join("; "))?;
         }
     }
     Ok(())
@@ -406,7 +543,7 @@ fn sarif(out: &mut dyn Write, hits: &[Hit<'_>], target: &Path) -> anyhow::Result
     let mut rule_index: HashMap<&str, usize> = HashMap::new();
     let mut results = Vec::new();
     for h in hits {
-        for f in &h.findings {
+        for (f, e) in h.findings.iter().zip(&h.extras) {
             let idx = *rule_index.entry(f.advisory.as_str()).or_insert_with(|| {
                 rules.push(json!({
                     "id": f.advisory,
@@ -441,13 +578,18 @@ fn sarif(out: &mut dyn Write, hits: &[Hit<'_>], target: &Path) -> anyhow::Result
             } else {
                 format!("fixed in {}", f.fixed_in.join(", "))
             };
-            results.push(json!({
+            let mut result = json!({
                 "ruleId": f.advisory,
                 "ruleIndex": idx,
                 "level": level,
                 "message": {"text": format!("{} is affected by {}{} ({fixed})", h.purl.canonical(), f.advisory, if f.malicious { ": a known-malicious package" } else { "" })},
                 "locations": [loc],
-            }));
+            });
+            if let Some(v) = e.vex.as_ref().filter(|_| e.suppressed()) {
+                result["suppressions"] = json!([{"kind": "external", "status": "accepted",
+                    "justification": format!("VEX {}{}", v.status, v.justification.as_deref().map(|j| format!(": {j}")).unwrap_or_default())}]);
+            }
+            results.push(result);
         }
     }
     let log = json!({
@@ -469,7 +611,7 @@ fn cyclonedx(out: &mut dyn Write, sbom: &Sbom, hits: &[Hit<'_>]) -> anyhow::Resu
     let mut vulns: Vec<chainwatch_sbom::Vulnerability> = Vec::new();
     let mut at: HashMap<&str, usize> = HashMap::new();
     for h in hits {
-        for f in &h.findings {
+        for (f, e) in h.findings.iter().zip(&h.extras) {
             let i = *at.entry(f.advisory.as_str()).or_insert_with(|| {
                 let ratings = f
                     .severity
@@ -496,6 +638,26 @@ fn cyclonedx(out: &mut dyn Write, sbom: &Sbom, hits: &[Hit<'_>]) -> anyhow::Resu
                 vulns.len() - 1
             });
             vulns[i].affects.push(h.component.id.clone());
+            if let Some(v) = &e.vex {
+                vulns[i].analysis = Some(chainwatch_sbom::Analysis {
+                    state: Some(
+                        match v.status {
+                            chainwatch_advisory::vex::VexStatus::NotAffected => "not_affected",
+                            chainwatch_advisory::vex::VexStatus::Fixed => "resolved",
+                            chainwatch_advisory::vex::VexStatus::UnderInvestigation => "in_triage",
+                            chainwatch_advisory::vex::VexStatus::Affected => "exploitable",
+                        }
+                        .to_owned(),
+                    ),
+                    justification: v
+                        .justification
+                        .as_deref()
+                        .and_then(crate::commands::vex::cdx_justification)
+                        .map(str::to_owned),
+                    responses: Vec::new(),
+                    detail: v.impact.clone(),
+                });
+            }
         }
     }
     let mut with = sbom.clone();
