@@ -93,6 +93,32 @@ fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
 /// trees).
 pub fn load_paths(paths: &[PathBuf]) -> Loaded {
     let mut out = Loaded::default();
+    load_into(paths, &mut out, &mut |_| {});
+    out
+}
+
+/// Loads records as [`load_paths`] does, handing them to `sink` in batches of about
+/// `batch` as they are read, so that a large archive never sits in memory whole. The
+/// result has the files and problems; its `records` are empty.
+pub fn load_paths_batched(
+    paths: &[PathBuf],
+    batch: usize,
+    mut sink: impl FnMut(Vec<Record>),
+) -> Loaded {
+    let mut out = Loaded::default();
+    let batch = batch.max(1);
+    load_into(paths, &mut out, &mut |o: &mut Loaded| {
+        if o.records.len() >= batch {
+            sink(std::mem::take(&mut o.records));
+        }
+    });
+    if !out.records.is_empty() {
+        sink(std::mem::take(&mut out.records));
+    }
+    out
+}
+
+fn load_into(paths: &[PathBuf], out: &mut Loaded, flush: &mut dyn FnMut(&mut Loaded)) {
     for path in paths {
         let Ok(meta) = std::fs::metadata(path) else {
             out.problems.push(LoadProblem {
@@ -121,18 +147,19 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
             }
             files.sort();
             for f in files {
-                load_file(&f, &mut out, true);
+                load_file(&f, out, true);
+                flush(out);
             }
         } else if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
         {
-            load_zip(path, &mut out);
+            load_zip(path, out, flush);
         } else {
-            load_file(path, &mut out, false);
+            load_file(path, out, false);
+            flush(out);
         }
     }
-    out
 }
 
 /// Entries an archive may hold (OSV's largest ecosystem archive has a few hundred
@@ -147,7 +174,7 @@ const MAX_RATIO: u64 = 200;
 /// Reads the records of a zip archive (OSV's per-ecosystem `all.zip`) one entry at a
 /// time: never the whole archive in memory, never a file written (entry names are only
 /// reported), sizes capped and decompression bombs refused.
-fn load_zip(path: &Path, out: &mut Loaded) {
+fn load_zip(path: &Path, out: &mut Loaded, flush: &mut dyn FnMut(&mut Loaded)) {
     let problem = |out: &mut Loaded, message: String| {
         out.problems.push(LoadProblem {
             path: path.to_owned(),
@@ -237,7 +264,10 @@ fn load_zip(path: &Path, out: &mut Loaded) {
         out.files += 1;
         let yaml = !name.to_ascii_lowercase().ends_with(".json");
         match parse(&buf, yaml) {
-            Ok(records) => out.records.extend(records),
+            Ok(records) => {
+                out.records.extend(records);
+                flush(out);
+            }
             Err((at, message)) => out.problems.push(LoadProblem {
                 path: shown,
                 line: at.map(|a| a.0),

@@ -7,6 +7,7 @@
 //! cargo run --release -p chainwatch-bench -- generate 500000 big.cdx.json  # test data
 //! cargo run --release -p chainwatch-bench -- portfolio DIR   # 10,000 SBOMs × 500 components
 //! cargo run --release -p chainwatch-bench -- monorepo DIR    # ≥ 50,000 lockfile entries
+//! cargo run --release -p chainwatch-bench -- advisories --write  # 300,000 OSV records
 //! ```
 //!
 //! Benchmarks run on one thread. Peak RSS is the process's `VmHWM`, the same number
@@ -14,6 +15,7 @@
 
 #![allow(clippy::print_stdout, clippy::cast_precision_loss)]
 
+mod advisories;
 mod inventory;
 mod machine;
 mod purl;
@@ -71,9 +73,10 @@ fn main() -> anyhow::Result<()> {
             "sbom" => sbom::run()?,
             "store" => store::run()?,
             "inventory" => inventory::run()?,
+            "advisories" => advisories::run()?,
             other => {
                 bail!(
-                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store` or `inventory`"
+                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory` or `advisories`"
                 )
             }
         };

@@ -26,20 +26,20 @@ pub(crate) const COMPONENTS: usize = 500;
 pub(crate) const POOL: usize = 100_000;
 
 /// A fixed-seed generator (xorshift64*).
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         usize::try_from(self.next() % n as u64).unwrap_or(0)
     }
     /// Zipf-like: small indexes (popular packages) much more often.
-    fn popular(&mut self, n: usize) -> usize {
+    pub(crate) fn popular(&mut self, n: usize) -> usize {
         let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
         let x = (n as f64).powf(u) - 1.0;
         (x as usize).min(n - 1)
@@ -53,7 +53,7 @@ const WORDS: &[&str] = &[
 ];
 
 /// One package of the pool: its purl.
-fn pool_package(i: usize) -> String {
+pub(crate) fn pool_package(i: usize) -> String {
     let w = |k: usize| WORDS[(i / k + k) % WORDS.len()];
     let v = format!("{}.{}.{}", i % 7, (i / 7) % 23, (i / 161) % 11);
     match i % 10 {

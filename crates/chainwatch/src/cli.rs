@@ -571,9 +571,14 @@ pub(crate) enum MinSeverity {
 
 #[derive(Debug, Args)]
 pub(crate) struct AdvisoriesImportArgs {
-    /// OSV records: files or directory trees
+    /// OSV records: files, directory trees or zip archives (OSV's `all.zip`)
     #[arg(required = true, value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
+
+    /// Do not match the portfolio afterwards (for bulk loads: the next `advisories match`,
+    /// `ingest` or import does it, for every change queued meanwhile)
+    #[arg(long)]
+    pub(crate) no_match: bool,
 
     #[command(flatten)]
     pub(crate) output: OutputArgs,

@@ -43,20 +43,35 @@ struct ImportJson<'a> {
 
 fn import(ctx: &Context, args: &AdvisoriesImportArgs) -> anyhow::Result<Status> {
     let store = open(ctx)?;
-    let loaded = chainwatch_advisory::load::load_paths(&args.paths);
+    // Records are imported in batches as they are read: an archive never sits in memory
+    // whole. A store error stops the import (what was written stays: each batch is one
+    // transaction, and importing again is idempotent).
     let mut total = chainwatch_store::AdvisoryImport::default();
-    for chunk in loaded.records.chunks(BATCH) {
-        let r = store.import_advisories(chunk).map_err(store_error)?;
-        total.added += r.added;
-        total.updated += r.updated;
-        total.unchanged += r.unchanged;
+    let mut records = 0usize;
+    let mut failure: Option<chainwatch_store::StoreError> = None;
+    let loaded = chainwatch_advisory::load::load_paths_batched(&args.paths, BATCH, |batch| {
+        if failure.is_some() {
+            return;
+        }
+        records += batch.len();
+        match store.import_advisories(&batch) {
+            Ok(r) => {
+                total.added += r.added;
+                total.updated += r.updated;
+                total.unchanged += r.unchanged;
+            }
+            Err(e) => failure = Some(e),
+        }
+    });
+    if let Some(e) = failure {
+        return Err(store_error(e));
     }
-    if total.added + total.updated > 0 {
+    if total.added + total.updated > 0 && !args.no_match {
         crate::commands::findings::after_change(ctx, &store, args.output.format == Format::Human)?;
     }
     let report = ImportJson {
         files: loaded.files,
-        records: loaded.records.len(),
+        records,
         added: total.added,
         updated: total.updated,
         unchanged: total.unchanged,
