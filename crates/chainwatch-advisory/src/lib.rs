@@ -18,6 +18,7 @@
 
 mod csaf;
 pub mod enrich;
+pub mod feed;
 pub mod load;
 pub mod osv;
 mod severity;

@@ -255,6 +255,22 @@ impl Store {
         Ok(AdvisoryIndex::from_records(records))
     }
 
+    /// Where `advisories update` of `source` left off: the newest `modified` imported
+    /// and when (microseconds since the epoch).
+    pub fn source_state(&self, source: &str) -> Result<Option<(Option<String>, i64)>> {
+        self.backend.source_state(source)
+    }
+
+    pub fn set_source_state(&self, source: &str, last_modified: Option<&str>) -> Result<()> {
+        self.backend.set_source_state(source, last_modified)
+    }
+
+    /// The OSV ecosystems (base names: `PyPI`, `Debian`) of the portfolio's matched
+    /// packages: what an update needs by default.
+    pub fn package_ecosystems(&self) -> Result<Vec<String>> {
+        self.backend.package_ecosystems()
+    }
+
     pub fn advisory_stats(&self) -> Result<AdvisoryStats> {
         self.backend.advisory_stats()
     }

@@ -295,6 +295,11 @@ pub(crate) trait Backend: Send + Sync {
         &self,
         cves: &[String],
     ) -> Result<std::collections::HashMap<String, vex::Enrichment>>;
+    /// Where an update of `source` left off: (newest modified imported, when).
+    fn source_state(&self, source: &str) -> Result<Option<(Option<String>, i64)>>;
+    fn set_source_state(&self, source: &str, last_modified: Option<&str>) -> Result<()>;
+    /// Base ecosystem names (`PyPI`, `Debian`) of the packages matched so far.
+    fn package_ecosystems(&self) -> Result<Vec<String>>;
     /// Active findings in current inventories.
     fn findings(
         &self,

@@ -1182,6 +1182,34 @@ impl Backend for Pg {
             .collect())
     }
 
+    fn source_state(&self, source: &str) -> Result<Option<(Option<String>, i64)>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT last_modified, synced_at FROM advisory_sources WHERE source = $1",
+                &[&source],
+            )?
+            .map(|r| (r.get(0), r.get(1))))
+    }
+
+    fn set_source_state(&self, source: &str, last_modified: Option<&str>) -> Result<()> {
+        self.conn()?.execute(
+            "INSERT INTO advisory_sources (source, last_modified, synced_at) VALUES ($1, $2, $3)
+             ON CONFLICT (source) DO UPDATE SET last_modified = excluded.last_modified,
+                 synced_at = excluded.synced_at",
+            &[&source, &last_modified, &time::now_micros()],
+        )?;
+        Ok(())
+    }
+
+    fn package_ecosystems(&self) -> Result<Vec<String>> {
+        let rows = self.conn()?.query(
+            "SELECT DISTINCT ecosystem FROM package_keys ORDER BY 1",
+            &[],
+        )?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     fn advisory_stats(&self) -> Result<AdvisoryStats> {
         let mut conn = self.conn()?;
         let r = conn.query_one(

@@ -263,6 +263,19 @@ CREATE TABLE epss (
 )
 ",
     },
+    Migration {
+        version: 5,
+        name: "advisory_sources",
+        sql: "
+-- Where `advisories update` left off, per source (`osv:PyPI`): the newest `modified` it
+-- imported, and when.
+CREATE TABLE advisory_sources (
+    source TEXT PRIMARY KEY,
+    last_modified TEXT,
+    synced_at BIGINT NOT NULL
+)
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

@@ -901,6 +901,35 @@ impl Backend for Sqlite {
         Ok(out)
     }
 
+    fn source_state(&self, source: &str) -> Result<Option<(Option<String>, i64)>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT last_modified, synced_at FROM advisory_sources WHERE source = ?",
+                params![source],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn set_source_state(&self, source: &str, last_modified: Option<&str>) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO advisory_sources (source, last_modified, synced_at) VALUES (?, ?, ?)
+             ON CONFLICT (source) DO UPDATE SET last_modified = excluded.last_modified,
+                 synced_at = excluded.synced_at",
+            params![source, last_modified, time::now_micros()],
+        )?;
+        Ok(())
+    }
+
+    fn package_ecosystems(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT DISTINCT ecosystem FROM package_keys ORDER BY 1")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn advisory_stats(&self) -> Result<AdvisoryStats> {
         let conn = self.conn();
         Ok(conn.query_row(
