@@ -271,6 +271,12 @@ impl Store {
         self.backend.package_ecosystems()
     }
 
+    /// When advisories were last imported (microseconds since the epoch), `None` when the
+    /// store has none; cheap (an index lookup), unlike [`Store::advisory_stats`].
+    pub fn advisories_last_import(&self) -> Result<Option<i64>> {
+        self.backend.advisories_last_import()
+    }
+
     pub fn advisory_stats(&self) -> Result<AdvisoryStats> {
         self.backend.advisory_stats()
     }

@@ -398,9 +398,21 @@ impl Store {
     }
 }
 
-/// The query behind [`Store::findings`], written once: `$1` the `as_of` time, `$2` the
-/// product name or NULL, `$3` the product version or NULL (SQLite reads `$N` as `?N`).
-pub(crate) fn findings_sql() -> String {
+/// The query behind [`Store::findings`], written once: `$1` the `as_of` time, then the
+/// product name and version when the query names them (conditions are left out rather
+/// than written `$2 IS NULL OR …`, which would keep the planner from the indexes). SQLite
+/// reads `$N` as `?N`.
+pub(crate) fn findings_sql(query: &FindingQuery) -> String {
+    let mut conditions = String::new();
+    let mut n = 1;
+    if query.product.is_some() {
+        n += 1;
+        conditions.push_str(&format!(" AND p.name = ${n}"));
+    }
+    if query.version.is_some() {
+        n += 1;
+        conditions.push_str(&format!(" AND pv.version = ${n}"));
+    }
     format!(
         "SELECT DISTINCT p.name, pv.version, pk.purl, a.id, a.osv_id, a.severity, a.score,
                 a.malicious, a.summary, f.via, f.fixed_in, f.informational, f.first_seen,
@@ -412,9 +424,7 @@ pub(crate) fn findings_sql() -> String {
          JOIN documents d ON d.id = o.document_id
          JOIN product_versions pv ON pv.id = d.product_version_id
          JOIN products p ON p.id = pv.product_id
-         WHERE f.resolved_at IS NULL AND a.withdrawn = 0
-           AND (CAST($2 AS TEXT) IS NULL OR p.name = $2)
-           AND (CAST($3 AS TEXT) IS NULL OR pv.version = $3)
+         WHERE f.resolved_at IS NULL AND a.withdrawn = 0{conditions}
            AND {}",
         crate::query::current("$1")
     )

@@ -269,6 +269,9 @@ pub(crate) trait Backend: Send + Sync {
     /// Compressed records by row id.
     fn advisory_records(&self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>>;
     fn advisory_stats(&self) -> Result<AdvisoryStats>;
+    /// When advisories were last imported (an index lookup: no record is read); `None`
+    /// when there are none.
+    fn advisories_last_import(&self) -> Result<Option<i64>>;
     /// Queued advisory changes: (advisory row id, changed at).
     fn queued_changes(&self) -> Result<Vec<(i64, i64)>>;
     /// Matched packages that queued advisory changes concern: by their advisory keys, or

@@ -989,9 +989,14 @@ impl Backend for Pg {
     }
 
     fn findings(&self, query: &FindingQuery, as_of: i64) -> Result<Vec<RawFinding>> {
-        let rows = self
-            .conn()?
-            .query(&findings_sql(), &[&as_of, &query.product, &query.version])?;
+        let mut values: Vec<&(dyn ::postgres::types::ToSql + Sync)> = vec![&as_of];
+        if let Some(p) = &query.product {
+            values.push(p);
+        }
+        if let Some(v) = &query.version {
+            values.push(v);
+        }
+        let rows = self.conn()?.query(&findings_sql(query), &values)?;
         Ok(rows
             .iter()
             .map(|r| RawFinding {
@@ -1208,6 +1213,13 @@ impl Backend for Pg {
             &[],
         )?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn advisories_last_import(&self) -> Result<Option<i64>> {
+        Ok(self
+            .conn()?
+            .query_one("SELECT MAX(imported_at) FROM advisories", &[])?
+            .get(0))
     }
 
     fn advisory_stats(&self) -> Result<AdvisoryStats> {

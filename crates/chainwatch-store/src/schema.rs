@@ -273,7 +273,9 @@ CREATE TABLE advisory_sources (
     source TEXT PRIMARY KEY,
     last_modified TEXT,
     synced_at BIGINT NOT NULL
-)
+);
+-- How fresh the advisories are, without reading the records (`scan` asks every time).
+CREATE INDEX advisories_imported ON advisories (imported_at)
 ",
     },
 ];

@@ -727,8 +727,15 @@ impl Backend for Sqlite {
 
     fn findings(&self, query: &FindingQuery, as_of: i64) -> Result<Vec<RawFinding>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&findings_sql().replace('$', "?"))?;
-        let rows = stmt.query_map(params![as_of, query.product, query.version], |r| {
+        let mut stmt = conn.prepare_cached(&findings_sql(query).replace('$', "?"))?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&as_of];
+        if let Some(p) = &query.product {
+            values.push(p);
+        }
+        if let Some(v) = &query.version {
+            values.push(v);
+        }
+        let rows = stmt.query_map(values.as_slice(), |r| {
             Ok(RawFinding {
                 product: r.get(0)?,
                 version: r.get(1)?,
@@ -928,6 +935,12 @@ impl Backend for Sqlite {
             conn.prepare_cached("SELECT DISTINCT ecosystem FROM package_keys ORDER BY 1")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn advisories_last_import(&self) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT MAX(imported_at) FROM advisories", [], |r| r.get(0))?)
     }
 
     fn advisory_stats(&self) -> Result<AdvisoryStats> {

@@ -227,8 +227,11 @@ pub(crate) fn write_delta(out: &mut dyn Write, report: &MatchReport) -> io::Resu
 /// Matches after an ingest or import when there is anything to match against; says what
 /// changed on standard error (humans) unless quiet.
 pub(crate) fn after_change(ctx: &Context, store: &Store, human: bool) -> anyhow::Result<()> {
-    let stats = store.advisory_stats().map_err(store_error)?;
-    if stats.records == 0 {
+    if store
+        .advisories_last_import()
+        .map_err(store_error)?
+        .is_none()
+    {
         // Nothing to match against: the packages are matched when advisories arrive.
         return Ok(());
     }

@@ -145,8 +145,14 @@ fn paths(sbom: &Sbom) -> HashMap<&str, Vec<String>> {
                 .push(r.to.as_str());
         }
     }
+    let by_id: HashMap<&str, &chainwatch_sbom::Component> = sbom
+        .components
+        .iter()
+        .map(|c| (c.id.as_str(), c))
+        .rev()
+        .collect();
     let name = |id: &str| {
-        sbom.component(id).map_or_else(
+        by_id.get(id).map_or_else(
             || id.to_owned(),
             |c| match &c.version {
                 Some(v) => format!("{}@{v}", c.name),
@@ -228,20 +234,17 @@ fn index_from_store(
     purls: &[Purl],
 ) -> anyhow::Result<(AdvisoryIndex, u64, chainwatch_store::Store)> {
     let store = crate::commands::store::open(ctx)?;
-    let stats = store
-        .advisory_stats()
+    let last_import = store
+        .advisories_last_import()
         .map_err(crate::commands::store::store_error)?;
-    if stats.records == 0 {
+    let Some(last) = last_import else {
         return Err(InputError(format!(
             "the advisory database in `{}` is empty: import OSV records with `chainwatch advisories import PATH`, or pass `--advisories PATH`",
             store.location()
         ))
         .into());
-    }
-    if let Some(last) = stats.last_import
-        && chainwatch_store::now_micros() - last > STALE_MICROS
-        && !ctx.quiet
-    {
+    };
+    if chainwatch_store::now_micros() - last > STALE_MICROS && !ctx.quiet {
         writeln!(
             anstream::stderr().lock(),
             "{DIM}warning: the advisory database was last updated {}: import current OSV records with `chainwatch advisories import`{DIM:#}",
@@ -251,7 +254,8 @@ fn index_from_store(
     let index = store
         .advisory_index_for(purls)
         .map_err(crate::commands::store::store_error)?;
-    Ok((index, stats.records, store))
+    let n = index.len() as u64;
+    Ok((index, n, store))
 }
 
 /// The statements of `--vex` files.
@@ -420,7 +424,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
         let mut err = anstream::stderr().lock();
         writeln!(
             err,
-            "{DIM}{n} finding{} in {} of {scanned} packages ({malicious} malicious), against {} advisories{DIM:#}",
+            "{DIM}{n} finding{} in {} of {scanned} packages ({malicious} malicious); {} advisories concern these packages{DIM:#}",
             if n == 1 { "" } else { "s" },
             hits.len(),
             advisories
