@@ -6,6 +6,7 @@
 //! are resolved.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
 
 use chainwatch_advisory::Level;
 use chainwatch_match::{AdvisoryIndex, Via, purl_keys};
@@ -407,11 +408,11 @@ pub(crate) fn findings_sql(query: &FindingQuery) -> String {
     let mut n = 1;
     if query.product.is_some() {
         n += 1;
-        conditions.push_str(&format!(" AND p.name = ${n}"));
+        let _ = write!(conditions, " AND p.name = ${n}");
     }
     if query.version.is_some() {
         n += 1;
-        conditions.push_str(&format!(" AND pv.version = ${n}"));
+        let _ = write!(conditions, " AND pv.version = ${n}");
     }
     format!(
         "SELECT DISTINCT p.name, pv.version, pk.purl, a.id, a.osv_id, a.severity, a.score,
