@@ -449,6 +449,53 @@ pub(crate) enum Advisories {
     #[command(after_help = "Examples:\n  \
         chainwatch advisories enrich --kev known_exploited_vulnerabilities.json --epss epss_scores-2026-11-26.csv.gz")]
     Enrich(EnrichArgs),
+    /// Download OSV's published advisories and import what changed
+    ///
+    /// For each ecosystem (by default those of the portfolio's packages): the first time,
+    /// the ecosystem's `all.zip` (resumable: an interrupted download continues where it
+    /// stopped; checked against its announced length and read through, every entry's
+    /// CRC, before use); afterwards only the records the published modification index
+    /// (`modified_id.csv`) lists as changed since the last update (or the whole archive
+    /// again when that is more than 10,000). Then the portfolio is matched against what
+    /// changed. Proxies come from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`.
+    /// Only the mirror's URLs are ever requested. Exit status: 0, or 3 when a download
+    /// failed (the other ecosystems are still updated).
+    #[command(after_help = "Examples:\n  chainwatch advisories update\n  \
+        chainwatch advisories update --ecosystem PyPI --ecosystem npm\n  \
+        chainwatch advisories update --mirror https://osv-mirror.internal --full")]
+    Update(AdvisoriesUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdvisoriesUpdateArgs {
+    /// An OSV ecosystem to update (`PyPI`, `npm`, `crates.io`, `Go`, `Maven`, `Debian`,
+    /// `Alpine`, …; repeatable); by default those of the portfolio's packages
+    #[arg(long, value_name = "ECOSYSTEM")]
+    pub(crate) ecosystem: Vec<String>,
+
+    /// The OSV mirror to download from
+    #[arg(
+        long,
+        env = "CHAINWATCH_OSV_MIRROR",
+        value_name = "URL",
+        default_value = chainwatch_advisory::feed::DEFAULT_BASE
+    )]
+    pub(crate) mirror: String,
+
+    /// Where downloads are kept while they run (default: the user's cache directory)
+    #[arg(long, env = "CHAINWATCH_CACHE", value_name = "DIR")]
+    pub(crate) cache: Option<PathBuf>,
+
+    /// Download whole archives even where an incremental update is possible
+    #[arg(long)]
+    pub(crate) full: bool,
+
+    /// Do not match the portfolio afterwards
+    #[arg(long)]
+    pub(crate) no_match: bool,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -857,6 +904,24 @@ pub(crate) fn database_url(db: Option<&str>) -> String {
         .unwrap_or_else(|| PathBuf::from("."))
         .join("chainwatch");
     format!("sqlite://{}", dir.join("chainwatch.db").display())
+}
+
+/// Where downloads wait: `$XDG_CACHE_HOME` or `~/.cache` on Linux and BSDs,
+/// `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows; then `chainwatch`.
+pub(crate) fn cache_dir() -> PathBuf {
+    let env_dir = |name| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    let base = if cfg!(windows) {
+        env_dir("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        env_dir("HOME").map(|h| h.join("Library/Caches"))
+    } else {
+        env_dir("XDG_CACHE_HOME").or_else(|| env_dir("HOME").map(|h| h.join(".cache")))
+    };
+    base.unwrap_or_else(std::env::temp_dir).join("chainwatch")
 }
 
 /// The user's data directory: `$XDG_DATA_HOME` or `~/.local/share` on Linux and BSDs,

@@ -20,6 +20,7 @@ pub(crate) fn run(ctx: &Context, command: Advisories) -> anyhow::Result<Status> 
         Advisories::Show(args) => show(ctx, &args),
         Advisories::Match(args) => crate::commands::findings::rematch(ctx, &args),
         Advisories::Enrich(args) => crate::commands::vex::enrich(ctx, &args),
+        Advisories::Update(args) => crate::commands::update::update(ctx, &args),
     }
 }
 

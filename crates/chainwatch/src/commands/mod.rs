@@ -8,4 +8,5 @@ pub(crate) mod inspect;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod store;
+pub(crate) mod update;
 pub(crate) mod vex;
