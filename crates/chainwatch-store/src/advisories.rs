@@ -4,7 +4,7 @@
 
 use chainwatch_advisory::Record;
 use chainwatch_match::{AdvisoryIndex, record_keys};
-use chainwatch_purl::{OsvEcosystem, PackageName, Purl};
+use chainwatch_purl::Purl;
 use serde::Serialize;
 
 use crate::{Result, Store, StoreError};
@@ -122,8 +122,9 @@ pub struct Affected {
 
 impl Store {
     /// Every product version whose current inventory (at `as_of`) has a package affected
-    /// by the advisory `id` or any record linked to it by aliases. Packages are found by
-    /// their name identity, then matched with the ecosystem's version order.
+    /// by the advisory `id` or any record linked to it by aliases: the stored findings
+    /// (brought up to date first when advisories or packages are waiting to be matched),
+    /// so distribution binary packages are found through their source package too.
     pub fn affected(&self, id: &str, as_of: Option<i64>) -> Result<Vec<Affected>> {
         let records = self.advisories_by_id(id)?;
         if records.is_empty() {
@@ -131,83 +132,31 @@ impl Store {
                 "no stored advisory has the identifier `{id}`"
             )));
         }
-        let mut names: Vec<String> = records
-            .iter()
-            .filter(|r| !r.is_withdrawn())
-            .flat_map(|r| r.affected.iter())
-            .filter_map(|a| {
-                let p = a.package.as_ref()?;
-                let osv = p.ecosystem.parse::<OsvEcosystem>().ok()?;
-                Some(
-                    PackageName::from_osv(osv.ecosystem, &p.name)
-                        .ok()?
-                        .canonical(),
-                )
+        if self.backend.has_pending_matches()? {
+            self.rematch()?;
+        }
+        let found = self.findings(&crate::FindingQuery {
+            as_of,
+            include_suppressed: true,
+            advisories: Some(records.iter().map(|r| r.id.clone()).collect()),
+            ..crate::FindingQuery::default()
+        })?;
+        Ok(found
+            .into_iter()
+            .map(|f| Affected {
+                vex_status: f.vex.as_ref().map(|v| v.status.as_str().to_owned()),
+                vex_justification: f.vex.and_then(|v| v.justification),
+                product: f.product,
+                version: f.version,
+                package: f.package,
+                advisory: f.advisory,
+                aliases: f.aliases,
+                severity: f.severity,
+                fixed_in: f.fixed_in,
+                known_exploited: f.known_exploited,
+                epss: f.epss,
             })
-            .collect();
-        names.sort();
-        names.dedup();
-        let mut identifiers: Vec<String> = records
-            .iter()
-            .flat_map(|r| r.identifiers().map(str::to_owned).collect::<Vec<_>>())
-            .collect();
-        identifiers.sort();
-        identifiers.dedup();
-        let index = AdvisoryIndex::from_records(records);
-        let mut out = Vec::new();
-        for name in names {
-            for c in self.backend.candidates(&name, as_of.unwrap_or(i64::MAX))? {
-                let Ok(purl) = Purl::parse(&c.purl) else {
-                    continue;
-                };
-                for f in index.matches(&purl) {
-                    out.push(Affected {
-                        product: c.product.clone(),
-                        version: c.version.clone(),
-                        package: c.purl.clone(),
-                        advisory: f.advisory,
-                        aliases: f.aliases,
-                        severity: f.severity.map(|s| s.level.as_str().to_owned()),
-                        fixed_in: f.fixed_in,
-                        vex_status: None,
-                        vex_justification: None,
-                        known_exploited: false,
-                        epss: None,
-                    });
-                }
-            }
-        }
-        out.sort_by(|a, b| {
-            (&a.product, &a.version, &a.package, &a.advisory).cmp(&(
-                &b.product,
-                &b.version,
-                &b.package,
-                &b.advisory,
-            ))
-        });
-        out.dedup();
-        let statements = self.vex_statements(&identifiers)?;
-        let data = self.enrichment(&identifiers)?;
-        for a in &mut out {
-            let ids: Vec<String> = std::iter::once(a.advisory.clone())
-                .chain(a.aliases.iter().cloned())
-                .collect();
-            if let Some(v) = statements.verdict(&a.product, &a.version, &a.package, &ids) {
-                a.vex_status = Some(v.status.as_str().to_owned());
-                a.vex_justification = v.justification;
-            }
-            let mut pct = None;
-            crate::findings::enrich(
-                std::iter::once((
-                    ids.as_slice(),
-                    &mut a.known_exploited,
-                    &mut a.epss,
-                    &mut pct,
-                )),
-                &data,
-            );
-        }
-        Ok(out)
+            .collect())
     }
 
     /// Imports records in one transaction per call (batch them: a few thousand at a time).

@@ -80,6 +80,8 @@ pub struct FindingQuery {
     pub as_of: Option<i64>,
     /// Also the findings a VEX statement says are not affected or fixed.
     pub include_suppressed: bool,
+    /// Only findings of these advisories (OSV ids).
+    pub advisories: Option<Vec<String>>,
 }
 
 /// A stored finding as the backends read it.
@@ -403,7 +405,7 @@ impl Store {
 /// product name and version when the query names them (conditions are left out rather
 /// than written `$2 IS NULL OR …`, which would keep the planner from the indexes). SQLite
 /// reads `$N` as `?N`.
-pub(crate) fn findings_sql(query: &FindingQuery) -> String {
+pub(crate) fn findings_sql(query: &FindingQuery, dialect: crate::schema::Dialect) -> String {
     let mut conditions = String::new();
     let mut n = 1;
     if query.product.is_some() {
@@ -413,6 +415,19 @@ pub(crate) fn findings_sql(query: &FindingQuery) -> String {
     if query.version.is_some() {
         n += 1;
         let _ = write!(conditions, " AND pv.version = ${n}");
+    }
+    if query.advisories.is_some() {
+        n += 1;
+        // Bound as one value: a JSON array for SQLite, a text array for PostgreSQL.
+        let _ = match dialect {
+            crate::schema::Dialect::Sqlite => write!(
+                conditions,
+                " AND a.osv_id IN (SELECT value FROM json_each(${n}))"
+            ),
+            crate::schema::Dialect::Postgres => {
+                write!(conditions, " AND a.osv_id = ANY(${n})")
+            }
+        };
     }
     format!(
         "SELECT DISTINCT p.name, pv.version, pk.purl, a.id, a.osv_id, a.severity, a.score,

@@ -285,6 +285,8 @@ pub(crate) trait Backend: Send + Sync {
     fn write_matches(&self, write: &findings::MatchWrite) -> Result<()>;
     /// Removes handled changes; a change queued again since (a newer `changed_at`) stays.
     fn clear_changes(&self, changes: &[(i64, i64)]) -> Result<()>;
+    /// Whether `rematch` has work: queued advisory changes or packages never matched.
+    fn has_pending_matches(&self) -> Result<bool>;
     /// Marks every package unmatched.
     fn reset_matches(&self) -> Result<()>;
     /// Stores a VEX document and its statements; (id, whether it was new).

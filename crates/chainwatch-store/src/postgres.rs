@@ -983,6 +983,18 @@ impl Backend for Pg {
         Ok(())
     }
 
+    fn has_pending_matches(&self) -> Result<bool> {
+        Ok(self
+            .conn()?
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM advisory_changes)
+                     OR EXISTS (SELECT 1 FROM packages p WHERE NOT EXISTS
+                         (SELECT 1 FROM matched_packages m WHERE m.package_id = p.id))",
+                &[],
+            )?
+            .get(0))
+    }
+
     fn reset_matches(&self) -> Result<()> {
         self.conn()?.execute("DELETE FROM matched_packages", &[])?;
         Ok(())
@@ -996,7 +1008,12 @@ impl Backend for Pg {
         if let Some(v) = &query.version {
             values.push(v);
         }
-        let rows = self.conn()?.query(&findings_sql(query), &values)?;
+        if let Some(a) = &query.advisories {
+            values.push(a);
+        }
+        let rows = self
+            .conn()?
+            .query(&findings_sql(query, Dialect::Postgres), &values)?;
         Ok(rows
             .iter()
             .map(|r| RawFinding {

@@ -720,6 +720,16 @@ impl Backend for Sqlite {
         Ok(())
     }
 
+    fn has_pending_matches(&self) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM advisory_changes)
+                 OR EXISTS (SELECT 1 FROM packages p WHERE NOT EXISTS
+                     (SELECT 1 FROM matched_packages m WHERE m.package_id = p.id))",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     fn reset_matches(&self) -> Result<()> {
         self.conn().execute("DELETE FROM matched_packages", [])?;
         Ok(())
@@ -727,13 +737,21 @@ impl Backend for Sqlite {
 
     fn findings(&self, query: &FindingQuery, as_of: i64) -> Result<Vec<RawFinding>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&findings_sql(query).replace('$', "?"))?;
+        let mut stmt =
+            conn.prepare_cached(&findings_sql(query, Dialect::Sqlite).replace('$', "?"))?;
+        let advisories = query
+            .advisories
+            .as_ref()
+            .map(|a| serde_json::to_string(a).unwrap_or_default());
         let mut values: Vec<&dyn rusqlite::ToSql> = vec![&as_of];
         if let Some(p) = &query.product {
             values.push(p);
         }
         if let Some(v) = &query.version {
             values.push(v);
+        }
+        if let Some(a) = &advisories {
+            values.push(a);
         }
         let rows = stmt.query_map(values.as_slice(), |r| {
             Ok(RawFinding {

@@ -733,6 +733,11 @@ fn findings_are_matched_incrementally(db: &Db) {
     assert_eq!(found[1].fixed_in, ["2.0.7"]);
     assert_eq!(found[1].aliases, ["CVE-0001"]);
     let first_seen = found[1].first_seen.clone();
+    // `query affected` through the upstream CVE id finds the binary package.
+    let xz = db.store.affected("cve-2024-3094", None).expect("affected");
+    assert_eq!(xz.len(), 1);
+    assert!(xz[0].package.starts_with("pkg:deb/debian/liblzma5@5.6.1-1"));
+    assert_eq!(xz[0].advisory, "DEBIAN-CVE-2024-3094");
     // Nothing changed: nothing to do.
     let idle = db.store.rematch().expect("rematch");
     assert_eq!((idle.packages, idle.advisory_changes), (0, 0));

@@ -590,3 +590,66 @@ fn vex_and_exploitation_data() {
     assert_eq!(rejected.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&rejected.stderr).contains("line 2"));
 }
+
+/// guac-data's deliberately vulnerable log4j image (an SPDX document by Syft) is found
+/// affected by `Log4Shell`, through the GHSA record and its CVE alias.
+#[test]
+fn log4shell_in_a_real_sbom() {
+    let Some(corpus) = chainwatch_testkit::corpus() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let sbom = corpus.join("real-sboms/guac-data/docs/spdx/spdx_vuln.json");
+    let ghsa = corpus.join("osv/ghsa/GHSA-jfh8-c2jp-5v3q.json");
+    let ingest = chainwatch(&[
+        "--db",
+        &db,
+        "ingest",
+        sbom.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        ingest.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ingest.stderr)
+    );
+    let import = chainwatch(&["--db", &db, "advisories", "import", ghsa.to_str().unwrap()]);
+    assert_eq!(import.status.code(), Some(0));
+    let affected = chainwatch(&[
+        "--db",
+        &db,
+        "query",
+        "affected",
+        "CVE-2021-44228",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        affected.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&affected.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&affected)).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(
+        rows.iter().any(|r| r["package"]
+            .as_str()
+            .unwrap()
+            .starts_with("pkg:maven/org.apache.logging.log4j/log4j-core@2.8.1")
+            && r["advisory"] == "GHSA-jfh8-c2jp-5v3q"
+            && r["severity"] == "critical"),
+        "{rows:?}"
+    );
+    // The scan of the same document fails at the default threshold.
+    let scan = chainwatch(&[
+        "scan",
+        sbom.to_str().unwrap(),
+        "--advisories",
+        ghsa.to_str().unwrap(),
+    ]);
+    assert_eq!(scan.status.code(), Some(1));
+}

@@ -46,6 +46,7 @@ pub(crate) fn findings(ctx: &Context, args: &FindingsArgs) -> anyhow::Result<Sta
         min_severity: args.min_severity.map(level),
         as_of: as_of(&args.as_of)?,
         include_suppressed: args.all,
+        advisories: None,
     };
     let mut rows = store.findings(&query).map_err(store_error)?;
     // Malicious first, then the most severe; stable within.
