@@ -1,0 +1,493 @@
+//! The harness: typomania's own checks that are cheap per name (bit flips precomputed from
+//! the corpus; repeated and swapped characters and swapped words, which try O(length)
+//! variants), and chainwatch's checks written as typomania checks over indexes built once
+//! from the corpus. Each chainwatch check reports `Squat::Custom` with the technique's
+//! label as message.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use typomania::checks::{Check, Squat};
+use typomania::{Harness, Package};
+
+use crate::names::{
+    STRONG, adjacent_keys, bitflip, core, core_affixes, distance, is_confusable, is_separator,
+    skeleton, without_separators,
+};
+use crate::{Corpus, Ecosystem, Shared, Technique};
+
+/// Characters registry names are made of, for typomania's bit-flip check.
+const ALPHABET: &str = "abcdefghijklmnopqrstuvwxyz0123456789-_.";
+/// Shortest names the one-edit checks look at (shorter ones collide by chance).
+const MIN_EDIT: usize = 4;
+/// Shortest candidate an omitted character is reported for.
+const MIN_OMITTED: usize = 5;
+/// Shortest popular name an inserted character is reported for.
+const MIN_INSERTED: usize = 6;
+/// Shortest names a keyboard-neighbour substitution is reported for.
+const MIN_KEYBOARD: usize = 5;
+/// Shortest names a one-bit substitution is reported for.
+const MIN_BITFLIP: usize = 10;
+/// Shortest names a substitution by an arbitrary character is reported for.
+const MIN_SUBSTITUTION: usize = 8;
+/// Shortest names the distance-2 check looks at.
+const MIN_DISTANCE2: usize = 8;
+
+pub(crate) fn harness(ecosystem: Ecosystem, corpus: &Arc<Corpus>) -> Harness<Shared> {
+    let names: Vec<&str> = corpus.names.keys().map(String::as_str).collect();
+    // Typomania's own bit-flip check reports every one-bit neighbour; the edit index
+    // below classifies substitutions (bit flips only for longer names) instead.
+    let _ = (ALPHABET, &names);
+    let mut builder = Harness::empty_builder()
+        .with_check(typomania::checks::Repeated)
+        .with_check(typomania::checks::SwappedCharacters)
+        .with_check(typomania::checks::SwappedWords::new("-_."))
+        .with_check(Edits::new(corpus))
+        .with_check(Skeletons::new(corpus))
+        .with_check(Affixes::new(corpus));
+    if ecosystem == Ecosystem::Npm {
+        builder = builder.with_check(Scopes::new(corpus));
+    }
+    if ecosystem == Ecosystem::Go {
+        builder = builder.with_check(GoPaths::new(corpus));
+    }
+    builder.build(Shared(Arc::clone(corpus)))
+}
+
+fn custom(technique: Technique, target: &str) -> Squat {
+    Squat::custom(technique.as_str(), target)
+}
+
+/// Keeps, per key, the most popular name.
+fn keep_best(map: &mut HashMap<String, (String, usize)>, key: String, name: &str, rank: usize) {
+    match map.get(&key) {
+        Some((_, r)) if *r <= rank => {}
+        _ => {
+            map.insert(key, (name.to_owned(), rank));
+        }
+    }
+}
+
+fn without(chars: &[char], i: usize) -> String {
+    chars
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| *k != i)
+        .map(|(_, c)| *c)
+        .collect()
+}
+
+/// Omitted, inserted and substituted characters through a one-deletion index (every
+/// corpus name with one character deleted → the names), and distance 2 for long names
+/// through a two-deletion index.
+struct Edits {
+    corpus: Arc<Corpus>,
+    deletes1: HashMap<String, Vec<u32>>,
+    deletes2: HashMap<String, Vec<u32>>,
+    names: Vec<String>,
+}
+
+impl Edits {
+    fn new(corpus: &Arc<Corpus>) -> Edits {
+        let mut names: Vec<(&String, usize)> =
+            corpus.names.iter().map(|(n, (_, r))| (n, *r)).collect();
+        names.sort_by_key(|(_, r)| *r);
+        let names: Vec<String> = names.into_iter().map(|(n, _)| n.clone()).collect();
+        let mut deletes1: HashMap<String, Vec<u32>> = HashMap::with_capacity(names.len() * 8);
+        let mut deletes2: HashMap<String, Vec<u32>> = HashMap::new();
+        for (idx, name) in names.iter().enumerate() {
+            let idx = u32::try_from(idx).unwrap_or(u32::MAX);
+            let chars: Vec<char> = name.chars().collect();
+            if chars.len() < MIN_EDIT || chars.len() > 64 {
+                continue;
+            }
+            for i in 0..chars.len() {
+                let d = without(&chars, i);
+                let list = deletes1.entry(d).or_default();
+                if list.last() != Some(&idx) {
+                    list.push(idx);
+                }
+            }
+            if chars.len() >= MIN_DISTANCE2 {
+                for i in 0..chars.len() {
+                    for j in i + 1..chars.len() {
+                        let d: String = chars
+                            .iter()
+                            .enumerate()
+                            .filter(|(k, _)| *k != i && *k != j)
+                            .map(|(_, c)| *c)
+                            .collect();
+                        let list = deletes2.entry(d).or_default();
+                        if list.last() != Some(&idx) {
+                            list.push(idx);
+                        }
+                    }
+                }
+            }
+        }
+        Edits {
+            corpus: Arc::clone(corpus),
+            deletes1,
+            deletes2,
+            names,
+        }
+    }
+}
+
+/// The technique of a one-character substitution `a` (in the candidate) for `b`.
+fn substitution(a: char, b: char, len: usize, word: usize) -> Option<Technique> {
+    if a.is_ascii_digit() && b.is_ascii_digit() {
+        // `elasticsearch7` and `elasticsearch8`: versions, not look-alikes.
+        None
+    } else if is_confusable(a, b) {
+        Some(Technique::Homoglyph)
+    } else if adjacent_keys(a, b) && len >= MIN_KEYBOARD {
+        Some(Technique::Keyboard)
+    } else if bitflip(a, b) && len >= MIN_BITFLIP {
+        Some(Technique::Bitflip)
+    } else if len >= MIN_SUBSTITUTION && word >= 6 {
+        Some(Technique::Substitution)
+    } else {
+        None
+    }
+}
+
+/// The length of the word (between separators) holding position `i`: edits inside short
+/// words of longer names (`pytest-csv`, `pytest-cov`) are how families of packages are
+/// named, not typos.
+fn word_len(chars: &[char], i: usize) -> usize {
+    let boundary = |c: &char| is_separator(*c) || matches!(c, '/' | '@' | ':');
+    let i = i.min(chars.len().saturating_sub(1));
+    let start = chars[..i].iter().rposition(boundary).map_or(0, |p| p + 1);
+    let end = chars[i..]
+        .iter()
+        .position(boundary)
+        .map_or(chars.len(), |p| i + p);
+    end.saturating_sub(start)
+}
+
+/// A plural `s` at the end of a word (`websocket`, `websockets`): how related packages
+/// are named.
+fn plural(chars: &[char], i: usize) -> bool {
+    chars.get(i) == Some(&'s')
+        && chars
+            .get(i + 1)
+            .is_none_or(|c| is_separator(*c) || matches!(c, '/' | ':'))
+}
+
+/// A trailing version digit added or removed (`types-boto3`, `smmap2`): how real
+/// packages are named, not a squat.
+fn version_digit(longer: &[char], shorter: &[char]) -> bool {
+    longer.len() == shorter.len() + 1
+        && longer.last().is_some_and(char::is_ascii_digit)
+        && longer[..shorter.len()] == *shorter
+}
+
+impl Check for Edits {
+    fn check(
+        &self,
+        _corpus: &dyn typomania::Corpus,
+        name: &str,
+        _package: &dyn Package,
+    ) -> typomania::Result<Vec<Squat>> {
+        let mut out = Vec::new();
+        let chars: Vec<char> = name.chars().collect();
+        let n = chars.len();
+        if !(MIN_EDIT..=64).contains(&n) {
+            return Ok(out);
+        }
+        // The candidate is a popular name with a character left out.
+        if n >= MIN_OMITTED {
+            for &idx in self.deletes1.get(name).into_iter().flatten() {
+                let p = &self.names[idx as usize];
+                let pc: Vec<char> = p.chars().collect();
+                // Where the popular name has the extra character.
+                let at = (0..n).find(|&k| pc[k] != chars[k]).unwrap_or(n);
+                if pc.len() == n + 1
+                    && at > 0
+                    && !pc[at].is_ascii_digit()
+                    && !version_digit(&pc, &chars)
+                    && word_len(&pc, at) >= MIN_OMITTED
+                {
+                    let t = if plural(&pc, at) {
+                        Technique::Plural
+                    } else {
+                        Technique::Omitted
+                    };
+                    out.push(custom(t, p));
+                }
+            }
+        }
+        let mut deletes = Vec::with_capacity(n);
+        for i in 0..n {
+            let d = without(&chars, i);
+            // A character added (doubled ones are typomania's `Repeated`).
+            if n > MIN_INSERTED
+                && !(i > 0 && chars[i].is_ascii_digit())
+                && word_len(&chars, i) > MIN_OMITTED
+                && self.corpus.names.contains_key(&d)
+                && !(i > 0 && chars[i - 1] == chars[i])
+                && !(i + 1 < n && chars[i + 1] == chars[i])
+            {
+                let t = if plural(&chars, i) {
+                    Technique::Plural
+                } else {
+                    Technique::Inserted
+                };
+                out.push(custom(t, &d));
+            }
+            // A character replaced: the same deletion on both sides.
+            for &idx in self.deletes1.get(&d).into_iter().flatten() {
+                let p = &self.names[idx as usize];
+                let pc: Vec<char> = p.chars().collect();
+                if pc.len() == n
+                    && pc[i] != chars[i]
+                    && (0..n).all(|k| k == i || pc[k] == chars[k])
+                    && word_len(&chars, i) >= MIN_KEYBOARD
+                    && let Some(t) = substitution(chars[i], pc[i], n, word_len(&chars, i))
+                {
+                    out.push(custom(t, p));
+                }
+            }
+            deletes.push(d);
+        }
+        // Two edits away, for long names.
+        if n >= MIN_DISTANCE2 {
+            let mut seen = std::collections::HashSet::new();
+            let mut probe = |key: &str| {
+                for &idx in self.deletes2.get(key).into_iter().flatten() {
+                    seen.insert(idx);
+                }
+                for &idx in self.deletes1.get(key).into_iter().flatten() {
+                    seen.insert(idx);
+                }
+            };
+            probe(name);
+            for d in &deletes {
+                probe(d);
+                let dc: Vec<char> = d.chars().collect();
+                for j in 0..dc.len() {
+                    probe(&without(&dc, j));
+                }
+            }
+            for idx in seen {
+                let p = &self.names[idx as usize];
+                if p.chars().count() >= MIN_DISTANCE2
+                    && distance(name, p, 2) == Some(2)
+                    && distance(&without_separators(name), &without_separators(p), 2) == Some(2)
+                {
+                    out.push(custom(Technique::Distance2, p));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Homoglyph and separator look-alikes: names with the same skeleton (confusables folded,
+/// separators dropped).
+struct Skeletons {
+    map: HashMap<String, (String, usize)>,
+}
+
+impl Skeletons {
+    fn new(corpus: &Arc<Corpus>) -> Skeletons {
+        let mut map = HashMap::with_capacity(corpus.names.len());
+        for (name, (_, rank)) in &corpus.names {
+            keep_best(&mut map, skeleton(name), name, *rank);
+        }
+        Skeletons { map }
+    }
+}
+
+impl Check for Skeletons {
+    fn check(
+        &self,
+        _corpus: &dyn typomania::Corpus,
+        name: &str,
+        _package: &dyn Package,
+    ) -> typomania::Result<Vec<Squat>> {
+        let mut out = Vec::new();
+        if let Some((p, _)) = self.map.get(&skeleton(name))
+            && p != name
+        {
+            let t = if without_separators(p) == without_separators(name) {
+                Technique::Separator
+            } else {
+                Technique::Homoglyph
+            };
+            out.push(custom(t, p));
+        }
+        Ok(out)
+    }
+}
+
+/// A popular name with a prefix or suffix added or swapped (`twilio-npm`, `jquery.js`,
+/// `python3-dateutil` for `python-dateutil`).
+struct Affixes {
+    corpus: Arc<Corpus>,
+    cores: HashMap<String, (String, usize)>,
+}
+
+impl Affixes {
+    fn new(corpus: &Arc<Corpus>) -> Affixes {
+        let mut cores = HashMap::with_capacity(corpus.names.len());
+        for (name, (_, rank)) in &corpus.names {
+            let c = core(name);
+            if c != *name {
+                keep_best(&mut cores, c, name, *rank);
+            }
+        }
+        Affixes {
+            corpus: Arc::clone(corpus),
+            cores,
+        }
+    }
+}
+
+impl Check for Affixes {
+    fn check(
+        &self,
+        _corpus: &dyn typomania::Corpus,
+        name: &str,
+        _package: &dyn Package,
+    ) -> typomania::Result<Vec<Squat>> {
+        let mut out = Vec::new();
+        let (c, taken) = core_affixes(name);
+        if !taken.iter().any(|a| STRONG.contains(a)) {
+            return Ok(out);
+        }
+        if c != name && self.corpus.names.contains_key(&c) {
+            // The name is a popular one with an affix added: that one it imitates.
+            out.push(custom(Technique::Affix, &c));
+        } else if let Some((p, _)) = self.cores.get(&c)
+            && p != name
+        {
+            // The name swaps a popular one's affix (`python3-dateutil`).
+            out.push(custom(Technique::Affix, p));
+        }
+        Ok(out)
+    }
+}
+
+/// npm scopes: `@types/x` vs `types-x`, `@scope/x` vs a look-alike scope.
+struct Scopes {
+    corpus: Arc<Corpus>,
+    /// Unscoped part of scoped names → the scoped names.
+    by_rest: HashMap<String, Vec<String>>,
+}
+
+impl Scopes {
+    fn new(corpus: &Arc<Corpus>) -> Scopes {
+        let mut by_rest: HashMap<String, Vec<String>> = HashMap::new();
+        for name in corpus.names.keys() {
+            if let Some((_, rest)) = name.strip_prefix('@').and_then(|n| n.split_once('/')) {
+                by_rest
+                    .entry(rest.to_owned())
+                    .or_default()
+                    .push(name.clone());
+            }
+        }
+        Scopes {
+            corpus: Arc::clone(corpus),
+            by_rest,
+        }
+    }
+}
+
+impl Check for Scopes {
+    fn check(
+        &self,
+        _corpus: &dyn typomania::Corpus,
+        name: &str,
+        _package: &dyn Package,
+    ) -> typomania::Result<Vec<Squat>> {
+        let mut out = Vec::new();
+        if let Some((scope, rest)) = name.strip_prefix('@').and_then(|n| n.split_once('/')) {
+            let flat = format!("{scope}-{rest}");
+            if scope == "types" && self.corpus.names.contains_key(&flat) {
+                out.push(custom(Technique::Scope, &flat));
+            }
+            for other in self.by_rest.get(rest).into_iter().flatten() {
+                let other_scope = other[1..].split('/').next().unwrap_or("");
+                // A look-alike scope (one edit, or the same skeleton): `@typescript_eslint`.
+                let similar = other_scope != scope
+                    && (skeleton(scope) == skeleton(other_scope)
+                        || (scope.len() >= 4 && distance(scope, other_scope, 1).is_some()));
+                if similar {
+                    out.push(custom(Technique::Scope, other));
+                }
+            }
+        } else if let Some(rest) = name.strip_prefix("types-") {
+            // Unscoped names for scoped ones are common and legitimate (Babel 6's
+            // `babel-plugin-*`), except for type definitions.
+            let scoped = format!("@types/{rest}");
+            if self.corpus.names.contains_key(&scoped) {
+                out.push(custom(Technique::Scope, &scoped));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Go module paths: the same repository name under a look-alike owner
+/// (`github.com/boltdb-go/bolt` for `github.com/boltdb/bolt`).
+struct GoPaths {
+    /// (host, repository) → (owner, module path).
+    by_repo: HashMap<(String, String), Vec<(String, String)>>,
+}
+
+/// (host, owner, repository) of a module path, without a `/vN` suffix.
+fn go_parts(path: &str) -> Option<(&str, &str, &str)> {
+    let mut it = path.split('/');
+    let host = it.next()?;
+    let owner = it.next()?;
+    let repo = it.next()?;
+    Some((host, owner, repo))
+}
+
+impl GoPaths {
+    fn new(corpus: &Arc<Corpus>) -> GoPaths {
+        let mut by_repo: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
+        for name in corpus.names.keys() {
+            if let Some((host, owner, repo)) = go_parts(name) {
+                by_repo
+                    .entry((host.to_owned(), repo.to_owned()))
+                    .or_default()
+                    .push((owner.to_owned(), name.clone()));
+            }
+        }
+        GoPaths { by_repo }
+    }
+}
+
+impl Check for GoPaths {
+    fn check(
+        &self,
+        _corpus: &dyn typomania::Corpus,
+        name: &str,
+        _package: &dyn Package,
+    ) -> typomania::Result<Vec<Squat>> {
+        let mut out = Vec::new();
+        let Some((host, owner, repo)) = go_parts(name) else {
+            return Ok(out);
+        };
+        for (other, path) in self
+            .by_repo
+            .get(&(host.to_owned(), repo.to_owned()))
+            .into_iter()
+            .flatten()
+        {
+            let similar = other != owner
+                && (owner.contains(other.as_str())
+                    || other.contains(owner)
+                    || distance(owner, other, 2).is_some()
+                    || skeleton(owner) == skeleton(other));
+            // Only the module root: a subpackage of the real module is not a squat.
+            if similar && !name.starts_with(&format!("{path}/")) {
+                out.push(custom(Technique::GoPath, path));
+            }
+        }
+        Ok(out)
+    }
+}
