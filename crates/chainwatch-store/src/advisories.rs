@@ -190,6 +190,22 @@ impl Store {
         Ok(records)
     }
 
+    /// The ids of the known-malicious records (OSV `MAL-` and malware advisories, not
+    /// withdrawn) naming this package, whatever its version.
+    pub fn malicious_records(&self, purl: &Purl) -> Result<Vec<String>> {
+        let keys = chainwatch_match::purl_keys(purl);
+        let mut ids = Vec::new();
+        for (_, blob) in self.backend.advisories_for_packages(&keys)? {
+            let record = decode(&blob)?;
+            if record.is_malicious() {
+                ids.push(record.id);
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
     /// An index of exactly the stored records that concern these packages.
     pub fn advisory_index_for(&self, purls: &[Purl]) -> Result<AdvisoryIndex> {
         let mut keys: Vec<(String, String)> =

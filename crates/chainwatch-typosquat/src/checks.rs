@@ -209,7 +209,9 @@ impl Check for Edits {
                     && !version_digit(&pc, &chars)
                     && word_len(&pc, at) >= MIN_OMITTED
                 {
-                    let t = if plural(&pc, at) {
+                    let t = if is_separator(pc[at]) {
+                        Technique::Separator
+                    } else if plural(&pc, at) {
                         Technique::Plural
                     } else {
                         Technique::Omitted
@@ -229,7 +231,9 @@ impl Check for Edits {
                 && !(i > 0 && chars[i - 1] == chars[i])
                 && !(i + 1 < n && chars[i + 1] == chars[i])
             {
-                let t = if plural(&chars, i) {
+                let t = if is_separator(chars[i]) {
+                    Technique::Separator
+                } else if plural(&chars, i) {
                     Technique::Plural
                 } else {
                     Technique::Inserted

@@ -119,6 +119,9 @@ pub(crate) enum Command {
     /// Import VEX statements, export a product version's state as VEX
     #[command(subcommand)]
     Vex(Vex),
+    /// Look for typo-squats: names that imitate popular packages
+    #[command(subcommand)]
+    Typosquat(Typosquat),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -543,6 +546,57 @@ pub(crate) enum Vex {
         chainwatch vex export payments-api --to cyclonedx -o payments.vex.cdx.json"
     )]
     Export(VexExportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Typosquat {
+    /// Check package names against the popular packages of their ecosystem
+    ///
+    /// Each name is compared, after the ecosystem's own normalization (PEP 503 for PyPI,
+    /// `-`/`_` for crates.io, case), with a corpus of popular names: the built-in list,
+    /// the names many products of the portfolio use, and --popular files. Techniques:
+    /// omitted, inserted, repeated, swapped and substituted characters (keyboard
+    /// neighbours, bit flips), plurals, homoglyphs and confusables (`l`/`I`/`1`, `0`/`o`,
+    /// `rn`/`m`, Cyrillic and Greek), separators, swapped words, affixes (`-js`, `node-`,
+    /// `python3-`, …), npm scopes, Go module paths, two edits for long names. A popular name
+    /// is never a squat. Names of known-malicious packages (OSV `MAL-` records in the store)
+    /// are reported as malicious whatever they look like. Exit status: 1 when any name is
+    /// suspect or malicious, 0 otherwise, 2 on unusable input.
+    #[command(
+        after_help = "Examples:\n  chainwatch typosquat check crossenv lodahs --ecosystem npm\n  \
+        chainwatch typosquat check colourama --ecosystem pypi --format json\n  \
+        chainwatch typosquat check foo --ecosystem npm --popular top-npm.json --allowlist reviewed.txt"
+    )]
+    Check(TyposquatCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TyposquatCheckArgs {
+    /// Package names (read from standard input when none are given)
+    #[arg(value_name = "NAME")]
+    pub(crate) names: Vec<String>,
+
+    /// The ecosystem: npm, PyPI, crates.io, Go, Maven, RubyGems, NuGet or Packagist
+    #[arg(long, short, value_name = "ECOSYSTEM")]
+    pub(crate) ecosystem: String,
+
+    #[command(flatten)]
+    pub(crate) corpus: TyposquatCorpusArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TyposquatCorpusArgs {
+    /// More popular names: one per line, or a JSON list (guarddog's `packages`, hugovk's
+    /// `rows`, an array of names or of objects with a download count); repeatable
+    #[arg(long, value_name = "FILE")]
+    pub(crate) popular: Vec<PathBuf>,
+
+    /// Reviewed names that are not squats: `NAME reason…` per line (`#` comments)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) allowlist: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

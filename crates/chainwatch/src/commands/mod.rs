@@ -8,5 +8,6 @@ pub(crate) mod inspect;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod store;
+pub(crate) mod typosquat;
 pub(crate) mod update;
 pub(crate) mod vex;

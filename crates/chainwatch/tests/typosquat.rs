@@ -1,0 +1,136 @@
+//! `chainwatch typosquat check`: look-alikes of popular names are suspects (exit 1),
+//! popular names never are, user lists and allowlists count, and known-malicious
+//! packages in the store are reported whatever their name looks like.
+
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
+
+use std::process::{Command, Output, Stdio};
+
+fn chainwatch(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["--db", db])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn rows(o: &Output) -> Vec<serde_json::Value> {
+    serde_json::from_slice::<serde_json::Value>(&o.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn names_against_popular_packages() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let out = chainwatch(
+        &db,
+        &[
+            "typosquat",
+            "check",
+            "crossenv",
+            "cross-env",
+            "lodahs",
+            "left-pad",
+            "--ecosystem",
+            "npm",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let r = rows(&out);
+    assert_eq!(
+        (
+            r[0]["suspect"].as_bool(),
+            r[0]["imitates"].as_str(),
+            r[0]["technique"].as_str()
+        ),
+        (Some(true), Some("cross-env"), Some("separator"))
+    );
+    assert_eq!(r[1]["suspect"], false);
+    assert_eq!(r[1]["cleared"], "popular");
+    assert_eq!(r[2]["technique"], "swapped");
+    assert_eq!(r[3]["suspect"], false);
+    // Homoglyphs and PEP 503 names.
+    let py = chainwatch(
+        &db,
+        &[
+            "typosquat",
+            "check",
+            "jeIlyfish",
+            "Python_DateUtil",
+            "--ecosystem",
+            "pypi",
+            "--format",
+            "json",
+        ],
+    );
+    let r = rows(&py);
+    assert_eq!(r[0]["technique"], "homoglyph");
+    assert_eq!(r[1]["cleared"], "popular");
+    // A user list makes `my-internal-lib` popular; an allowlist clears a reviewed name.
+    let popular = dir.path().join("popular.txt");
+    std::fs::write(&popular, "my-internal-lib\n").unwrap();
+    let allow = dir.path().join("allow.txt");
+    std::fs::write(
+        &allow,
+        "# reviewed\nlodahs vendored fork, reviewed 2026-11\n",
+    )
+    .unwrap();
+    let out = chainwatch(
+        &db,
+        &[
+            "typosquat",
+            "check",
+            "my-internal-lbi",
+            "lodahs",
+            "--ecosystem",
+            "npm",
+            "--popular",
+            popular.to_str().unwrap(),
+            "--allowlist",
+            allow.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let r = rows(&out);
+    assert_eq!(r[0]["imitates"], "my-internal-lib");
+    assert_eq!(r[1]["suspect"], false);
+    assert_eq!(r[1]["cleared"], "vendored fork, reviewed 2026-11");
+    // Known-malicious packages from the store's MAL records.
+    let mal = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/osv/MAL-2026-0001.json");
+    assert_eq!(
+        chainwatch(&db, &["advisories", "import", mal.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    // (the fixture's MAL record names `left-pad`: clean as a name, malicious all the same)
+    let out = chainwatch(
+        &db,
+        &[
+            "typosquat",
+            "check",
+            "left-pad",
+            "--ecosystem",
+            "npm",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let r = rows(&out);
+    assert_eq!(r[0]["suspect"], false);
+    assert_eq!(r[0]["malicious"][0], "MAL-2026-0001");
+    // Unusable input.
+    let bad = chainwatch(&db, &["typosquat", "check", "x", "--ecosystem", "cobol"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
