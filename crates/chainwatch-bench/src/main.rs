@@ -21,6 +21,7 @@ mod machine;
 mod purl;
 mod sbom;
 mod store;
+mod typosquat;
 mod versions;
 
 use anyhow::{Context as _, bail};
@@ -74,9 +75,10 @@ fn main() -> anyhow::Result<()> {
             "store" => store::run()?,
             "inventory" => inventory::run()?,
             "advisories" => advisories::run()?,
+            "typosquat" => typosquat::run()?,
             other => {
                 bail!(
-                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory` or `advisories`"
+                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories` or `typosquat`"
                 )
             }
         };

@@ -31,7 +31,7 @@ const MIN_BITFLIP: usize = 10;
 /// Shortest names a substitution by an arbitrary character is reported for.
 const MIN_SUBSTITUTION: usize = 8;
 /// Shortest names the distance-2 check looks at.
-const MIN_DISTANCE2: usize = 8;
+const MIN_DISTANCE2: usize = 10;
 
 pub(crate) fn harness(ecosystem: Ecosystem, corpus: &Arc<Corpus>) -> Harness<Shared> {
     let names: Vec<&str> = corpus.names.keys().map(String::as_str).collect();
@@ -68,23 +68,131 @@ fn keep_best(map: &mut HashMap<String, (String, usize)>, key: String, name: &str
     }
 }
 
-fn without(chars: &[char], i: usize) -> String {
-    chars
-        .iter()
-        .enumerate()
-        .filter(|(k, _)| *k != i)
-        .map(|(_, c)| *c)
-        .collect()
+/// Polynomial hashes of every prefix of a name, so that the key of the name with one or
+/// two characters deleted is computed in constant time, never built as a string.
+struct Rolling {
+    prefix: Vec<u64>,
+    power: Vec<u64>,
 }
 
-/// Omitted, inserted and substituted characters through a one-deletion index (every
-/// corpus name with one character deleted → the names), and distance 2 for long names
-/// through a two-deletion index.
+const BASE: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl Rolling {
+    fn new(chars: &[char]) -> Rolling {
+        let mut prefix = Vec::with_capacity(chars.len() + 1);
+        let mut power = Vec::with_capacity(chars.len() + 1);
+        prefix.push(0u64);
+        power.push(1u64);
+        for (k, c) in chars.iter().enumerate() {
+            prefix.push(prefix[k].wrapping_mul(BASE).wrapping_add(u64::from(*c) + 1));
+            power.push(power[k].wrapping_mul(BASE));
+        }
+        Rolling { prefix, power }
+    }
+
+    /// The hash of `chars[l..r]`.
+    fn seg(&self, l: usize, r: usize) -> u64 {
+        self.prefix[r].wrapping_sub(self.prefix[l].wrapping_mul(self.power[r - l]))
+    }
+
+    /// The key of the name without the positions in `skip` (ascending; `usize::MAX` for
+    /// none).
+    fn key(&self, skip: [usize; 2]) -> u64 {
+        let n = self.prefix.len() - 1;
+        let cut = |h: u64, l: usize, r: usize| {
+            if l >= r {
+                h
+            } else {
+                h.wrapping_mul(self.power[r - l])
+                    .wrapping_add(self.seg(l, r))
+            }
+        };
+        let (i, j) = (skip[0].min(n), skip[1].min(n));
+        let h = self.seg(0, i);
+        let h = cut(h, (i + 1).min(n), j);
+        let h = cut(h, (j + 1).min(n), n);
+        // Mix in the length, so that prefixes of each other do not collide.
+        let len = n - usize::from(skip[0] < n) - usize::from(skip[1] < n);
+        h ^ (len as u64).wrapping_mul(0xff51_afd7_ed55_8ccd)
+    }
+}
+
+/// Keys are already hashes: the map uses them as they are.
+#[derive(Default, Clone, Copy)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Keys with the names they come from: collected, sorted, then each key's run of name
+/// indexes located through a hash map (one probe per lookup, two allocations in all).
+#[derive(Default)]
+struct KeyIndex {
+    entries: Vec<(u64, u32)>,
+    runs: HashMap<u64, (u32, u32), std::hash::BuildHasherDefault<Prehashed>>,
+    ids: Vec<u32>,
+}
+
+impl KeyIndex {
+    fn push(&mut self, key: u64, idx: u32) {
+        self.entries.push((key, idx));
+    }
+
+    fn finish(&mut self) {
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.sort_unstable();
+        entries.dedup();
+        self.ids = Vec::with_capacity(entries.len());
+        self.runs.reserve(entries.len());
+        let mut start = 0;
+        while start < entries.len() {
+            let key = entries[start].0;
+            let end = start
+                + entries[start..]
+                    .iter()
+                    .take_while(|(k, _)| *k == key)
+                    .count();
+            let from = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+            self.ids.extend(entries[start..end].iter().map(|(_, i)| *i));
+            let len = u32::try_from(end - start).unwrap_or(u32::MAX);
+            self.runs.insert(key, (from, len));
+            start = end;
+        }
+    }
+
+    fn get(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
+        let (from, len) = self.runs.get(&key).copied().unwrap_or((0, 0));
+        self.ids[from as usize..(from + len) as usize]
+            .iter()
+            .copied()
+    }
+}
+
+/// No position skipped.
+const NONE: [usize; 2] = [usize::MAX, usize::MAX];
+
+/// Omitted, inserted and substituted characters through a one-deletion index (the key of
+/// every corpus name with one character deleted → the names), and distance 2 for long
+/// names through a two-deletion index; keys are hashes of the variants (never built as
+/// strings), candidates are verified against the names themselves.
 struct Edits {
-    corpus: Arc<Corpus>,
-    deletes1: HashMap<String, Vec<u32>>,
-    deletes2: HashMap<String, Vec<u32>>,
-    names: Vec<String>,
+    /// Name key → name index.
+    exact: KeyIndex,
+    deletes1: KeyIndex,
+    deletes2: KeyIndex,
+    names: Vec<Vec<char>>,
+    text: Vec<String>,
 }
 
 impl Edits {
@@ -92,45 +200,54 @@ impl Edits {
         let mut names: Vec<(&String, usize)> =
             corpus.names.iter().map(|(n, (_, r))| (n, *r)).collect();
         names.sort_by_key(|(_, r)| *r);
-        let names: Vec<String> = names.into_iter().map(|(n, _)| n.clone()).collect();
-        let mut deletes1: HashMap<String, Vec<u32>> = HashMap::with_capacity(names.len() * 8);
-        let mut deletes2: HashMap<String, Vec<u32>> = HashMap::new();
-        for (idx, name) in names.iter().enumerate() {
+        let text: Vec<String> = names.into_iter().map(|(n, _)| n.clone()).collect();
+        let names: Vec<Vec<char>> = text.iter().map(|n| n.chars().collect()).collect();
+        let mut exact = KeyIndex::default();
+        let mut deletes1 = KeyIndex::default();
+        let mut deletes2 = KeyIndex::default();
+        for (idx, chars) in names.iter().enumerate() {
             let idx = u32::try_from(idx).unwrap_or(u32::MAX);
-            let chars: Vec<char> = name.chars().collect();
+            let h = Rolling::new(chars);
+            exact.push(h.key(NONE), idx);
             if chars.len() < MIN_EDIT || chars.len() > 64 {
                 continue;
             }
             for i in 0..chars.len() {
-                let d = without(&chars, i);
-                let list = deletes1.entry(d).or_default();
-                if list.last() != Some(&idx) {
-                    list.push(idx);
-                }
+                deletes1.push(h.key([i, usize::MAX]), idx);
             }
             if chars.len() >= MIN_DISTANCE2 {
                 for i in 0..chars.len() {
                     for j in i + 1..chars.len() {
-                        let d: String = chars
-                            .iter()
-                            .enumerate()
-                            .filter(|(k, _)| *k != i && *k != j)
-                            .map(|(_, c)| *c)
-                            .collect();
-                        let list = deletes2.entry(d).or_default();
-                        if list.last() != Some(&idx) {
-                            list.push(idx);
-                        }
+                        deletes2.push(h.key([i, j]), idx);
                     }
                 }
             }
         }
+        exact.finish();
+        deletes1.finish();
+        deletes2.finish();
         Edits {
-            corpus: Arc::clone(corpus),
+            exact,
             deletes1,
             deletes2,
             names,
+            text,
         }
+    }
+
+    /// The corpus name equal to `chars` without the positions in `skip`.
+    fn exact_match(&self, chars: &[char], h: &Rolling, skip: [usize; 2]) -> Option<usize> {
+        let kept = || {
+            chars
+                .iter()
+                .enumerate()
+                .filter(move |(k, _)| *k != skip[0] && *k != skip[1])
+                .map(|(_, c)| *c)
+        };
+        self.exact
+            .get(h.key(skip))
+            .map(|i| i as usize)
+            .find(|&i| self.names[i].iter().copied().eq(kept()))
     }
 }
 
@@ -196,40 +313,42 @@ impl Check for Edits {
         if !(MIN_EDIT..=64).contains(&n) {
             return Ok(out);
         }
+        let h = Rolling::new(&chars);
         // The candidate is a popular name with a character left out.
         if n >= MIN_OMITTED {
-            for &idx in self.deletes1.get(name).into_iter().flatten() {
-                let p = &self.names[idx as usize];
-                let pc: Vec<char> = p.chars().collect();
+            for idx in self.deletes1.get(h.key(NONE)) {
+                let pc = &self.names[idx as usize];
+                if pc.len() != n + 1 {
+                    continue;
+                }
                 // Where the popular name has the extra character.
                 let at = (0..n).find(|&k| pc[k] != chars[k]).unwrap_or(n);
-                if pc.len() == n + 1
+                let same = pc[..at] == chars[..at] && pc[at + 1..] == chars[at..];
+                if same
                     && at > 0
                     && !pc[at].is_ascii_digit()
-                    && !version_digit(&pc, &chars)
-                    && word_len(&pc, at) >= MIN_OMITTED
+                    && !version_digit(pc, &chars)
+                    && word_len(pc, at) >= MIN_OMITTED
                 {
                     let t = if is_separator(pc[at]) {
                         Technique::Separator
-                    } else if plural(&pc, at) {
+                    } else if plural(pc, at) {
                         Technique::Plural
                     } else {
                         Technique::Omitted
                     };
-                    out.push(custom(t, p));
+                    out.push(custom(t, &self.text[idx as usize]));
                 }
             }
         }
-        let mut deletes = Vec::with_capacity(n);
         for i in 0..n {
-            let d = without(&chars, i);
             // A character added (doubled ones are typomania's `Repeated`).
             if n > MIN_INSERTED
                 && !(i > 0 && chars[i].is_ascii_digit())
                 && word_len(&chars, i) > MIN_OMITTED
-                && self.corpus.names.contains_key(&d)
                 && !(i > 0 && chars[i - 1] == chars[i])
                 && !(i + 1 < n && chars[i + 1] == chars[i])
+                && let Some(p) = self.exact_match(&chars, &h, [i, usize::MAX])
             {
                 let t = if is_separator(chars[i]) {
                     Technique::Separator
@@ -238,45 +357,41 @@ impl Check for Edits {
                 } else {
                     Technique::Inserted
                 };
-                out.push(custom(t, &d));
+                out.push(custom(t, &self.text[p]));
             }
             // A character replaced: the same deletion on both sides.
-            for &idx in self.deletes1.get(&d).into_iter().flatten() {
-                let p = &self.names[idx as usize];
-                let pc: Vec<char> = p.chars().collect();
+            for idx in self.deletes1.get(h.key([i, usize::MAX])) {
+                let pc = &self.names[idx as usize];
                 if pc.len() == n
                     && pc[i] != chars[i]
                     && (0..n).all(|k| k == i || pc[k] == chars[k])
                     && word_len(&chars, i) >= MIN_KEYBOARD
                     && let Some(t) = substitution(chars[i], pc[i], n, word_len(&chars, i))
                 {
-                    out.push(custom(t, p));
+                    out.push(custom(t, &self.text[idx as usize]));
                 }
             }
-            deletes.push(d);
         }
-        // Two edits away, for long names.
+        // Two edits away, for long names: any pair of deletions on the candidate's side
+        // against the corpus's one- and two-deletion keys.
         if n >= MIN_DISTANCE2 {
-            let mut seen = std::collections::HashSet::new();
-            let mut probe = |key: &str| {
-                for &idx in self.deletes2.get(key).into_iter().flatten() {
-                    seen.insert(idx);
-                }
-                for &idx in self.deletes1.get(key).into_iter().flatten() {
-                    seen.insert(idx);
-                }
+            let mut seen: Vec<u32> = Vec::new();
+            let mut probe = |k: u64| {
+                seen.extend(self.deletes2.get(k));
+                seen.extend(self.deletes1.get(k));
             };
-            probe(name);
-            for d in &deletes {
-                probe(d);
-                let dc: Vec<char> = d.chars().collect();
-                for j in 0..dc.len() {
-                    probe(&without(&dc, j));
+            probe(h.key(NONE));
+            for i in 0..n {
+                probe(h.key([i, usize::MAX]));
+                for j in i + 1..n {
+                    probe(h.key([i, j]));
                 }
             }
+            seen.sort_unstable();
+            seen.dedup();
             for idx in seen {
-                let p = &self.names[idx as usize];
-                if p.chars().count() >= MIN_DISTANCE2
+                let p = &self.text[idx as usize];
+                if self.names[idx as usize].len() >= MIN_DISTANCE2
                     && distance(name, p, 2) == Some(2)
                     && distance(&without_separators(name), &without_separators(p), 2) == Some(2)
                 {

@@ -153,11 +153,36 @@ pub struct Verdict {
     pub cleared: Option<String>,
 }
 
+/// FNV-1a: names are short and looked up millions of times; `SipHash`'s resistance to
+/// collision attacks buys nothing for a corpus chosen by the user.
+#[derive(Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+pub(crate) type FnvMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
 /// The corpus as typomania sees it: normalized names.
 #[derive(Debug)]
 pub(crate) struct Corpus {
     /// Normalized name → (as written, rank: 0 is the most popular).
-    pub(crate) names: HashMap<String, (String, usize)>,
+    pub(crate) names: FnvMap<String, (String, usize)>,
 }
 
 /// A package with no authors: chainwatch checks names from lockfiles and SBOMs, which do
@@ -230,7 +255,10 @@ impl std::fmt::Debug for Detector {
 impl Detector {
     /// Builds the indexes for `popular` (names in order of popularity).
     pub fn new(ecosystem: Ecosystem, popular: &Popular) -> Detector {
-        let mut names = HashMap::with_capacity(popular.len());
+        let mut names = FnvMap::with_capacity_and_hasher(
+            popular.len(),
+            std::hash::BuildHasherDefault::default(),
+        );
         for (rank, name) in popular.names().iter().enumerate() {
             names
                 .entry(normalize(ecosystem, name))
