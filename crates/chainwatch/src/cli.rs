@@ -68,7 +68,9 @@ pub(crate) enum Command {
     /// with each ecosystem's own version order; distribution packages are matched through their
     /// source package too. Findings are grouped by package, known-malicious packages first,
     /// with the versions that fix them and the dependency path that pulls them in.
-    /// Withdrawn advisories never match. Exit status: 1 when a finding is at or above
+    /// Every dependency name is also checked for typo-squatting (as `typosquat check`);
+    /// suspects are listed with the path that pulls them in and count as failures unless
+    /// --fail-on never. Withdrawn advisories never match. Exit status: 1 when a finding is at or above
     /// --fail-on (malicious packages always count), 0 otherwise, 2 on unusable input.
     #[command(
         after_help = "Examples:\n  chainwatch scan .\n  chainwatch scan . --advisories osv/\n  \
@@ -717,6 +719,15 @@ pub(crate) struct ScanArgs {
     /// the store
     #[arg(long, value_name = "FILE")]
     pub(crate) vex: Vec<PathBuf>,
+
+    /// Popular names and reviewed names for the typo-squatting checks (as `typosquat
+    /// check`)
+    #[command(flatten)]
+    pub(crate) typosquat: TyposquatCorpusArgs,
+
+    /// Leave out the typo-squatting checks
+    #[arg(long)]
+    pub(crate) no_typosquat: bool,
 
     /// Leave out paths matching GLOB when TARGET is a directory (as `sbom generate`)
     #[arg(long, value_name = "GLOB")]

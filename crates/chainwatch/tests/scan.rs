@@ -653,3 +653,60 @@ fn log4shell_in_a_real_sbom() {
     ]);
     assert_eq!(scan.status.code(), Some(1));
 }
+
+/// Dependency names are checked for typo-squatting: a suspect is listed with the path
+/// that pulls it in and fails the scan; `--no-typosquat` leaves the checks out.
+#[test]
+fn typosquats_among_the_dependencies() {
+    let dir = tempfile::tempdir().unwrap();
+    let sbom = dir.path().join("app.cdx.json");
+    std::fs::write(
+        &sbom,
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+            "metadata":{"component":{"type":"application","bom-ref":"app","name":"app","version":"1.0"}},
+            "components":[
+              {"type":"library","bom-ref":"b","name":"build-tools","version":"1.0.0","purl":"pkg:npm/build-tools@1.0.0"},
+              {"type":"library","bom-ref":"c","name":"crossenv","version":"1.0.0","purl":"pkg:npm/crossenv@1.0.0"},
+              {"type":"library","bom-ref":"e","name":"express","version":"4.19.2","purl":"pkg:npm/express@4.19.2"}],
+            "dependencies":[{"ref":"app","dependsOn":["b","e"]},{"ref":"b","dependsOn":["c"]}]}"#,
+    )
+    .unwrap();
+    let scan = chainwatch(&[
+        "scan",
+        sbom.to_str().unwrap(),
+        "--advisories",
+        &osv(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(scan.status.code(), Some(1));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&scan)).unwrap();
+    let squat = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "typosquat")
+        .unwrap();
+    assert_eq!(squat["package"], "pkg:npm/crossenv@1.0.0");
+    assert_eq!(squat["imitates"], "cross-env");
+    assert_eq!(squat["path"][1], "build-tools@1.0.0");
+    let human = chainwatch(&["scan", sbom.to_str().unwrap(), "--advisories", &osv()]);
+    assert!(stdout(&human).contains("TYPOSQUAT  imitates cross-env"));
+    let off = chainwatch(&[
+        "scan",
+        sbom.to_str().unwrap(),
+        "--advisories",
+        &osv(),
+        "--no-typosquat",
+    ]);
+    assert_eq!(off.status.code(), Some(0));
+    let never = chainwatch(&[
+        "scan",
+        sbom.to_str().unwrap(),
+        "--advisories",
+        &osv(),
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(never.status.code(), Some(0));
+}

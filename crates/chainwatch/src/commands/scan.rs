@@ -27,6 +27,71 @@ struct Hit<'a> {
     extras: Vec<Extra>,
 }
 
+/// A dependency whose name imitates a popular package.
+#[derive(Serialize)]
+struct Suspect<'a> {
+    /// Always `typosquat`: tells these rows from advisory findings.
+    kind: &'static str,
+    package: String,
+    name: String,
+    version: Option<&'a str>,
+    ecosystem: &'static str,
+    imitates: Option<String>,
+    technique: Option<&'static str>,
+    score: f64,
+    path: Vec<String>,
+    locations: Vec<&'a str>,
+}
+
+/// The typo-squatting checks on every dependency (one detector per ecosystem).
+fn suspects<'a>(
+    sbom: &'a Sbom,
+    paths: &HashMap<&str, Vec<String>>,
+    args: &ScanArgs,
+) -> anyhow::Result<Vec<Suspect<'a>>> {
+    use chainwatch_typosquat::Ecosystem;
+    let mut detectors: HashMap<Ecosystem, chainwatch_typosquat::Detector> = HashMap::new();
+    let mut out = Vec::new();
+    for c in sbom.packages() {
+        if sbom.subject.as_deref() == Some(c.id.as_str()) {
+            continue;
+        }
+        let Some(purl) = c.purl() else { continue };
+        let Some(eco) = Ecosystem::from_purl_type(purl.ty()) else {
+            continue;
+        };
+        let detector = match detectors.entry(eco) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(crate::commands::typosquat::detector(eco, &args.typosquat)?)
+            }
+        };
+        let v = detector.check(&eco.name_of(&purl));
+        if !v.suspect {
+            continue;
+        }
+        out.push(Suspect {
+            kind: "typosquat",
+            package: purl.canonical().to_owned(),
+            name: v.name,
+            version: c.version.as_deref(),
+            ecosystem: eco.as_str(),
+            imitates: v.imitates,
+            technique: v.technique.map(chainwatch_typosquat::Technique::as_str),
+            score: v.score,
+            path: paths.get(c.id.as_str()).cloned().unwrap_or_default(),
+            locations: c
+                .properties
+                .iter()
+                .filter(|p| p.name == "chainwatch:location")
+                .map(|p| p.value.as_str())
+                .collect(),
+        });
+    }
+    out.sort_by(|a, b| a.package.cmp(&b.package));
+    Ok(out)
+}
+
 /// VEX verdict and exploitation data of a finding.
 #[derive(Default)]
 struct Extra {
@@ -43,6 +108,8 @@ impl Extra {
 
 #[derive(Serialize)]
 struct FindingJson<'a> {
+    /// `advisory` (typo-squatting suspects are `typosquat` rows).
+    kind: &'static str,
     package: &'a str,
     name: &'a str,
     version: Option<&'a str>,
@@ -376,6 +443,11 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
         });
     }
     annotate(&mut hits, &sbom, store.as_ref(), files)?;
+    let squats = if args.no_typosquat {
+        Vec::new()
+    } else {
+        suspects(&sbom, &paths, args)?
+    };
     // Malicious first, then the most severe, then by package.
     let rank = |h: &Hit<'_>| {
         let malicious = h.findings.iter().any(|f| f.malicious);
@@ -392,13 +464,16 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
             .iter()
             .zip(&h.extras)
             .any(|(f, e)| counts(f, e, args.fail_on))
-    });
+    }) || (!squats.is_empty() && args.fail_on != FailOn::Never);
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {
-        ScanFormat::Human => human(&mut out, &hits)?,
+        ScanFormat::Human => {
+            human(&mut out, &hits, squats.is_empty())?;
+            human_suspects(&mut out, &squats)?;
+        }
         ScanFormat::Json => {
-            let rows: Vec<FindingJson<'_>> = hits
+            let mut rows: Vec<serde_json::Value> = hits
                 .iter()
                 .flat_map(|h| {
                     h.findings
@@ -406,7 +481,13 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
                         .zip(&h.extras)
                         .map(move |(f, e)| row(h, f, e))
                 })
+                .map(|r| serde_json::to_value(r).unwrap_or_default())
                 .collect();
+            rows.extend(
+                squats
+                    .iter()
+                    .map(|s| serde_json::to_value(s).unwrap_or_default()),
+            );
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
@@ -439,6 +520,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
 
 fn row<'a>(h: &'a Hit<'_>, f: &'a Finding, e: &'a Extra) -> FindingJson<'a> {
     FindingJson {
+        kind: "advisory",
         package: h.purl.canonical(),
         name: &h.component.name,
         version: h.component.version.as_deref(),
@@ -469,9 +551,33 @@ fn row<'a>(h: &'a Hit<'_>, f: &'a Finding, e: &'a Extra) -> FindingJson<'a> {
     }
 }
 
-fn human(out: &mut dyn Write, hits: &[Hit<'_>]) -> anyhow::Result<()> {
+fn human_suspects(out: &mut dyn Write, squats: &[Suspect<'_>]) -> anyhow::Result<()> {
+    for s in squats {
+        let location = s
+            .locations
+            .first()
+            .map(|l| format!(" {DIM}({l}){DIM:#}"))
+            .unwrap_or_default();
+        writeln!(out, "{BOLD}{}{BOLD:#}{location}", s.package)?;
+        if s.path.len() > 1 {
+            writeln!(out, "  {DIM}path: {}{DIM:#}", s.path.join(" → "))?;
+        }
+        writeln!(
+            out,
+            "  {ERROR}TYPOSQUAT{ERROR:#}  imitates {} ({}, score {:.2})",
+            s.imitates.as_deref().unwrap_or("?"),
+            s.technique.unwrap_or("?"),
+            s.score
+        )?;
+    }
+    Ok(())
+}
+
+fn human(out: &mut dyn Write, hits: &[Hit<'_>], say_none: bool) -> anyhow::Result<()> {
     if hits.is_empty() {
-        writeln!(out, "no known vulnerable or malicious packages")?;
+        if say_none {
+            writeln!(out, "no known vulnerable or malicious packages")?;
+        }
         return Ok(());
     }
     for h in hits {
