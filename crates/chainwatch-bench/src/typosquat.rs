@@ -153,8 +153,8 @@ fn evaluation(corpus: &std::path::Path, s: &mut String) -> anyhow::Result<()> {
     {
         let f: Vec<&str> = line.split('\t').collect();
         let eco: Ecosystem = f[2].parse().map_err(|e: String| anyhow::anyhow!(e))?;
-        if !detectors.contains_key(&eco) {
-            detectors.insert(eco, detector_for(corpus, eco, None)?);
+        if let std::collections::hash_map::Entry::Vacant(e) = detectors.entry(eco) {
+            e.insert(detector_for(corpus, eco, None)?);
         }
         let v = detectors[&eco].check(f[0]);
         total += 1;
@@ -252,8 +252,8 @@ fn evaluation(corpus: &std::path::Path, s: &mut String) -> anyhow::Result<()> {
     }
     let mut real_flagged = Vec::new();
     for (eco, name) in &seen {
-        if !detectors.contains_key(eco) {
-            detectors.insert(*eco, detector_for(corpus, *eco, None)?);
+        if let std::collections::hash_map::Entry::Vacant(e) = detectors.entry(*eco) {
+            e.insert(detector_for(corpus, *eco, None)?);
         }
         let v = detectors[eco].check(name);
         if v.suspect {
