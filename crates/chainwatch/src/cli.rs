@@ -245,6 +245,10 @@ pub(crate) struct IngestArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub(crate) jobs: Option<std::num::NonZeroUsize>,
 
+    /// Leave out the typo-squatting checks of the stored documents' dependency names
+    #[arg(long)]
+    pub(crate) no_typosquat: bool,
+
     /// Output format: `human`, or `json` (one object per document and line)
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub(crate) format: Format,

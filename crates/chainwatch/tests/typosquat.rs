@@ -134,3 +134,32 @@ fn names_against_popular_packages() {
     let bad = chainwatch(&db, &["typosquat", "check", "x", "--ecosystem", "cobol"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// `ingest` checks the stored documents' dependency names too.
+#[test]
+fn ingest_reports_suspects() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let sbom = dir.path().join("app.cdx.json");
+    std::fs::write(
+        &sbom,
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+            "metadata":{"component":{"type":"application","bom-ref":"app","name":"app","version":"1.0"}},
+            "components":[
+              {"type":"library","bom-ref":"c","name":"colourama","version":"0.1","purl":"pkg:pypi/colourama@0.1"},
+              {"type":"library","bom-ref":"r","name":"requests","version":"2.32.3","purl":"pkg:pypi/requests@2.32.3"}],
+            "dependencies":[{"ref":"app","dependsOn":["c","r"]}]}"#,
+    )
+    .unwrap();
+    let out = chainwatch(&db, &["ingest", sbom.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["suspects"][0]["package"], "pkg:pypi/colourama@0.1");
+    assert_eq!(line["suspects"][0]["imitates"], "colorama");
+    assert_eq!(line["suspects"].as_array().unwrap().len(), 1);
+    let human = chainwatch(
+        &db,
+        &["ingest", sbom.to_str().unwrap(), "--product-version", "1.1"],
+    );
+    assert!(String::from_utf8_lossy(&human.stdout).contains("imitates colorama"));
+}

@@ -1,6 +1,6 @@
 //! The portfolio commands: `ingest`, `products`, `query …`, `db …` and `sbom export`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -126,6 +126,72 @@ struct IngestLine {
     outcome: Option<IngestOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Dependencies of a stored document whose names imitate popular packages.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suspects: Vec<SquatJson>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct SquatJson {
+    package: String,
+    imitates: String,
+    technique: &'static str,
+    score: f64,
+}
+
+/// Typo-squatting verdicts of one ingest run, by name identity (each name checked once).
+#[derive(Default)]
+struct Squats {
+    detectors: HashMap<chainwatch_typosquat::Ecosystem, chainwatch_typosquat::Detector>,
+    verdicts: HashMap<String, Option<(String, &'static str, f64)>>,
+}
+
+impl Squats {
+    fn of(&mut self, doc: &chainwatch_store::Prepared) -> Vec<SquatJson> {
+        let mut out = Vec::new();
+        for row in &doc.components {
+            let (Some(purl), Some(identity)) = (&row.purl, &row.name_identity) else {
+                continue;
+            };
+            let verdict = if let Some(v) = self.verdicts.get(identity) {
+                v.clone()
+            } else {
+                {
+                    let v = chainwatch_purl::Purl::parse(purl).ok().and_then(|p| {
+                        let eco = chainwatch_typosquat::Ecosystem::from_purl_type(p.ty())?;
+                        let d = self.detectors.entry(eco).or_insert_with(|| {
+                            chainwatch_typosquat::Detector::new(
+                                eco,
+                                &chainwatch_typosquat::Popular::builtin(eco),
+                            )
+                        });
+                        let v = d.check(&eco.name_of(&p));
+                        v.suspect.then(|| {
+                            (
+                                v.imitates.unwrap_or_default(),
+                                v.technique
+                                    .map_or("", chainwatch_typosquat::Technique::as_str),
+                                v.score,
+                            )
+                        })
+                    });
+                    self.verdicts.insert(identity.clone(), v.clone());
+                    v
+                }
+            };
+            if let Some((imitates, technique, score)) = verdict {
+                out.push(SquatJson {
+                    package: purl.clone(),
+                    imitates,
+                    technique,
+                    score,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.package.cmp(&b.package));
+        out.dedup_by(|a, b| a.package == b.package);
+        out
+    }
 }
 
 /// Components stored by one run after which the planner statistics are refreshed.
@@ -161,6 +227,7 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
         .min(files.len().max(1));
     let next = AtomicUsize::new(0);
     let mut summary = Summary::default();
+    let mut squats = Squats::default();
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut write_error: Option<io::Error> = None;
@@ -263,15 +330,23 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                     Ok(p) | Err((p, _)) if p.as_os_str() == "-" => "<stdin>".to_owned(),
                     Ok(p) | Err((p, _)) => p.display().to_string(),
                 };
+                let mut found = Vec::new();
                 let result = match stage {
-                    Stage::Ready(_) => stored
-                        .next()
-                        .flatten()
-                        .unwrap_or_else(|| Err(StoreError::Corrupt("no outcome".into()))),
+                    Stage::Ready(p) => {
+                        let r = stored
+                            .next()
+                            .flatten()
+                            .unwrap_or_else(|| Err(StoreError::Corrupt("no outcome".into())));
+                        if !args.no_typosquat && r.as_ref().is_ok_and(|o| o.stored) {
+                            found = squats.of(&p);
+                        }
+                        r
+                    }
                     Stage::Done(r) => r,
                     Stage::Unreadable(message) => Err(StoreError::NotFound(message)),
                 };
-                let line = summary.add(path, result);
+                let mut line = summary.add(path, result);
+                line.suspects = found;
                 if write_error.is_none()
                     && let Err(e) = write_ingest_line(&mut out, &line, args.format)
                 {
@@ -337,6 +412,7 @@ impl Summary {
                     status: if o.stored { "stored" } else { "unchanged" },
                     outcome: Some(o),
                     error: None,
+                    suspects: Vec::new(),
                 }
             }
             Err(e) => {
@@ -349,6 +425,7 @@ impl Summary {
                     status: "error",
                     outcome: None,
                     error: Some(e.to_string()),
+                    suspects: Vec::new(),
                 }
             }
         }
@@ -362,21 +439,36 @@ fn write_ingest_line(out: &mut impl Write, line: &IngestLine, format: Format) ->
             writeln!(out)
         }
         Format::Human => match (&line.outcome, &line.error) {
-            (Some(o), _) => writeln!(
-                out,
-                "{}: {} {BOLD}{}@{}{BOLD:#} (document {}, {} components, {} edges)",
-                line.path,
-                if o.stored {
-                    "stored as"
-                } else {
-                    "already stored as"
-                },
-                o.product,
-                o.version,
-                o.document,
-                o.components,
-                o.edges
-            ),
+            (Some(o), _) => {
+                for sq in &line.suspects {
+                    writeln!(
+                        out,
+                        "{ERROR}typosquat{ERROR:#}: {} imitates {} ({}, score {:.2}); `chainwatch query why {}@{} {}` shows what pulls it in",
+                        sq.package,
+                        sq.imitates,
+                        sq.technique,
+                        sq.score,
+                        o.product,
+                        o.version,
+                        sq.package
+                    )?;
+                }
+                writeln!(
+                    out,
+                    "{}: {} {BOLD}{}@{}{BOLD:#} (document {}, {} components, {} edges)",
+                    line.path,
+                    if o.stored {
+                        "stored as"
+                    } else {
+                        "already stored as"
+                    },
+                    o.product,
+                    o.version,
+                    o.document,
+                    o.components,
+                    o.edges
+                )
+            }
             (None, error) => writeln!(
                 out,
                 "{}: {ERROR}error{ERROR:#}: {}",
