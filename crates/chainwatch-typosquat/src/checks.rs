@@ -189,8 +189,10 @@ const NONE: [usize; 2] = [usize::MAX, usize::MAX];
 struct Edits {
     /// Name key → name index.
     exact: KeyIndex,
-    deletes1: KeyIndex,
-    deletes2: KeyIndex,
+    /// Keys of every name with one character deleted and, for long names, two: one
+    /// index, so that each probe is one lookup (matches are verified by length and
+    /// content).
+    deletes: KeyIndex,
     names: Vec<Vec<char>>,
     text: Vec<String>,
 }
@@ -203,8 +205,7 @@ impl Edits {
         let text: Vec<String> = names.into_iter().map(|(n, _)| n.clone()).collect();
         let names: Vec<Vec<char>> = text.iter().map(|n| n.chars().collect()).collect();
         let mut exact = KeyIndex::default();
-        let mut deletes1 = KeyIndex::default();
-        let mut deletes2 = KeyIndex::default();
+        let mut deletes = KeyIndex::default();
         for (idx, chars) in names.iter().enumerate() {
             let idx = u32::try_from(idx).unwrap_or(u32::MAX);
             let h = Rolling::new(chars);
@@ -213,23 +214,21 @@ impl Edits {
                 continue;
             }
             for i in 0..chars.len() {
-                deletes1.push(h.key([i, usize::MAX]), idx);
+                deletes.push(h.key([i, usize::MAX]), idx);
             }
             if chars.len() >= MIN_DISTANCE2 {
                 for i in 0..chars.len() {
                     for j in i + 1..chars.len() {
-                        deletes2.push(h.key([i, j]), idx);
+                        deletes.push(h.key([i, j]), idx);
                     }
                 }
             }
         }
         exact.finish();
-        deletes1.finish();
-        deletes2.finish();
+        deletes.finish();
         Edits {
             exact,
-            deletes1,
-            deletes2,
+            deletes,
             names,
             text,
         }
@@ -316,7 +315,7 @@ impl Check for Edits {
         let h = Rolling::new(&chars);
         // The candidate is a popular name with a character left out.
         if n >= MIN_OMITTED {
-            for idx in self.deletes1.get(h.key(NONE)) {
+            for idx in self.deletes.get(h.key(NONE)) {
                 let pc = &self.names[idx as usize];
                 if pc.len() != n + 1 {
                     continue;
@@ -360,7 +359,7 @@ impl Check for Edits {
                 out.push(custom(t, &self.text[p]));
             }
             // A character replaced: the same deletion on both sides.
-            for idx in self.deletes1.get(h.key([i, usize::MAX])) {
+            for idx in self.deletes.get(h.key([i, usize::MAX])) {
                 let pc = &self.names[idx as usize];
                 if pc.len() == n
                     && pc[i] != chars[i]
@@ -376,10 +375,7 @@ impl Check for Edits {
         // against the corpus's one- and two-deletion keys.
         if n >= MIN_DISTANCE2 {
             let mut seen: Vec<u32> = Vec::new();
-            let mut probe = |k: u64| {
-                seen.extend(self.deletes2.get(k));
-                seen.extend(self.deletes1.get(k));
-            };
+            let mut probe = |k: u64| seen.extend(self.deletes.get(k));
             probe(h.key(NONE));
             for i in 0..n {
                 probe(h.key([i, usize::MAX]));
