@@ -87,6 +87,16 @@ pub fn proxy_for(url: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<Stri
     var(scheme_var).or_else(|| var("all_proxy"))
 }
 
+/// Downloads one URL (at most `cap` bytes) with the same client settings as [`Feed`]
+/// (proxies from the environment, time-outs); `None` for 404.
+pub fn fetch(url: &str, cap: u64) -> Result<Option<Vec<u8>>, FeedError> {
+    let base = url
+        .split_once("://")
+        .map(|(scheme, rest)| format!("{scheme}://{}", rest.split('/').next().unwrap_or("")))
+        .unwrap_or_default();
+    Feed::new(&base)?.small(url, cap)
+}
+
 impl Feed {
     /// A client for the mirror at `base` (`https://…` or, for local mirrors, `http://…`).
     pub fn new(base: &str) -> Result<Feed, FeedError> {

@@ -72,10 +72,12 @@ impl Popular {
             serde_json::from_str(trimmed).map_err(|e| PopularError::Json(e.to_string()))?;
         let list = match &value {
             serde_json::Value::Array(a) => a,
-            serde_json::Value::Object(o) => ["packages", "rows", "data", "items", "projects"]
-                .iter()
-                .find_map(|k| o.get(*k).and_then(serde_json::Value::as_array))
-                .ok_or(PopularError::Shape)?,
+            serde_json::Value::Object(o) => {
+                ["packages", "rows", "data", "items", "projects", "crates"]
+                    .iter()
+                    .find_map(|k| o.get(*k).and_then(serde_json::Value::as_array))
+                    .ok_or(PopularError::Shape)?
+            }
             _ => return Err(PopularError::Shape),
         };
         let mut entries: Vec<(String, Option<f64>)> = Vec::with_capacity(list.len());
@@ -104,6 +106,39 @@ impl Popular {
         }
         p.extend(entries.iter().map(|(n, _)| n.as_str()));
         Ok(p)
+    }
+
+    /// Public lists of popular packages: (URL, what it is). Fetched by `chainwatch
+    /// typosquat refresh`; none is known for Maven, NuGet and Packagist.
+    pub fn sources(ecosystem: Ecosystem) -> Vec<(String, &'static str)> {
+        const GUARDDOG: &str = "https://raw.githubusercontent.com/DataDog/guarddog/main/guarddog/analyzer/metadata/resources";
+        match ecosystem {
+            Ecosystem::Npm => vec![(
+                format!("{GUARDDOG}/top_npm_packages.json"),
+                "DataDog guarddog: top npm packages (npm-rank)",
+            )],
+            Ecosystem::PyPi => vec![(
+                "https://raw.githubusercontent.com/hugovk/top-pypi-packages/main/top-pypi-packages-30-days.min.json".to_owned(),
+                "hugovk/top-pypi-packages: 15,000 most-downloaded projects, 30 days",
+            )],
+            Ecosystem::Go => vec![(
+                format!("{GUARDDOG}/top_go_packages.json"),
+                "DataDog guarddog: top Go modules",
+            )],
+            Ecosystem::RubyGems => vec![(
+                format!("{GUARDDOG}/top_rubygems_packages.json"),
+                "DataDog guarddog: top RubyGems",
+            )],
+            Ecosystem::CratesIo => (1..=10)
+                .map(|page| {
+                    (
+                        format!("https://crates.io/api/v1/crates?sort=downloads&per_page=100&page={page}"),
+                        "crates.io API: crates by all-time downloads",
+                    )
+                })
+                .collect(),
+            Ecosystem::Maven | Ecosystem::NuGet | Ecosystem::Packagist => Vec::new(),
+        }
     }
 
     /// Adds names after those already there (less popular), skipping duplicates.

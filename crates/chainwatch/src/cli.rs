@@ -574,6 +574,31 @@ pub(crate) enum Typosquat {
         chainwatch typosquat check foo --ecosystem npm --popular top-npm.json --allowlist reviewed.txt"
     )]
     Check(TyposquatCheckArgs),
+    /// Download current lists of popular packages from their public sources
+    ///
+    /// npm, Go and RubyGems from `DataDog` guarddog's lists, PyPI from hugovk's
+    /// top-pypi-packages, crates.io from its API (the 1,000 most downloaded); kept in the
+    /// cache directory and used after the built-in lists by `typosquat check`, `scan` and
+    /// `ingest`. No public list is known for Maven, NuGet and Packagist (use --popular).
+    /// Exit status: 0, or 3 when a download failed (the other lists are still kept).
+    #[command(
+        after_help = "Examples:\n  chainwatch typosquat refresh\n  chainwatch typosquat refresh --ecosystem npm --ecosystem pypi"
+    )]
+    Refresh(TyposquatRefreshArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TyposquatRefreshArgs {
+    /// Ecosystems to refresh (repeatable); all with a known source by default
+    #[arg(long, short, value_name = "ECOSYSTEM")]
+    pub(crate) ecosystem: Vec<String>,
+
+    /// Fetch every source through this mirror instead: `URL/HOST/PATH`
+    #[arg(long, env = "CHAINWATCH_POPULAR_MIRROR", value_name = "URL")]
+    pub(crate) mirror: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -593,7 +618,7 @@ pub(crate) struct TyposquatCheckArgs {
     pub(crate) output: OutputArgs,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub(crate) struct TyposquatCorpusArgs {
     /// More popular names: one per line, or a JSON list (guarddog's `packages`, hugovk's
     /// `rows`, an array of names or of objects with a download count); repeatable

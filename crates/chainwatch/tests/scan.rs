@@ -10,6 +10,8 @@ fn chainwatch(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chainwatch"))
         .args(args)
         .env("NO_COLOR", "1")
+        // No list a `typosquat refresh` on this machine left in the user's cache.
+        .env("XDG_CACHE_HOME", "/nonexistent/chainwatch-test-cache")
         .stdin(Stdio::null())
         .output()
         .expect("run chainwatch")

@@ -11,6 +11,8 @@ fn chainwatch(db: &str, args: &[&str]) -> Output {
         .args(["--db", db])
         .args(args)
         .env("NO_COLOR", "1")
+        // No list a `typosquat refresh` on this machine left in the user's cache.
+        .env("XDG_CACHE_HOME", "/nonexistent/chainwatch-test-cache")
         .stdin(Stdio::null())
         .output()
         .unwrap()
@@ -162,4 +164,129 @@ fn ingest_reports_suspects() {
         &["ingest", sbom.to_str().unwrap(), "--product-version", "1.1"],
     );
     assert!(String::from_utf8_lossy(&human.stdout).contains("imitates colorama"));
+}
+
+/// Serves `files` over HTTP on 127.0.0.1 until the test ends (404 for anything else).
+fn serve(files: Vec<(&'static str, Vec<u8>)>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                    break;
+                }
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+            let body = files
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, b)| b.clone());
+            let head = match &body {
+                Some(b) => format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    b.len()
+                ),
+                None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_owned(),
+            };
+            let _ = stream.write_all(head.as_bytes());
+            if let Some(b) = body {
+                let _ = stream.write_all(&b);
+            }
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// `typosquat refresh` downloads the public lists (here from a local mirror) into the
+/// cache; later checks use them after the built-in list.
+#[test]
+fn refresh_from_a_mirror() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let cache = dir.path().join("cache");
+    let base = serve(vec![(
+        "/raw.githubusercontent.com/DataDog/guarddog/main/guarddog/analyzer/metadata/resources/top_npm_packages.json",
+        br#"{"downloaded_timestamp": 1, "packages": ["chalk", "super-rare-widget"]}"#.to_vec(),
+    )]);
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+            .args(["--db", &db])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("XDG_CACHE_HOME", &cache)
+            .env("HOME", dir.path())
+            .env_remove("HTTP_PROXY")
+            .env_remove("http_proxy")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // Before: the name is unknown, its look-alike not a suspect.
+    let before = run(&[
+        "typosquat",
+        "check",
+        "super-rare-widgte",
+        "--ecosystem",
+        "npm",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(before.status.code(), Some(0));
+    let refresh = run(&[
+        "typosquat",
+        "refresh",
+        "--ecosystem",
+        "npm",
+        "--mirror",
+        &base,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        refresh.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&refresh.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&refresh.stdout).unwrap();
+    assert_eq!(line["names"], 2);
+    let after = run(&[
+        "typosquat",
+        "check",
+        "super-rare-widgte",
+        "--ecosystem",
+        "npm",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(after.status.code(), Some(1));
+    assert_eq!(rows(&after)[0]["imitates"], "super-rare-widget");
+    // A source the mirror does not have fails; an ecosystem without a source says so.
+    let missing = run(&[
+        "typosquat",
+        "refresh",
+        "--ecosystem",
+        "pypi",
+        "--mirror",
+        &base,
+    ]);
+    assert_eq!(missing.status.code(), Some(3));
+    let none = run(&[
+        "typosquat",
+        "refresh",
+        "--ecosystem",
+        "maven",
+        "--mirror",
+        &base,
+    ]);
+    assert_eq!(none.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&none.stdout).contains("no public list"));
 }

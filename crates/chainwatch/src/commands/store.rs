@@ -160,10 +160,17 @@ impl Squats {
                     let v = chainwatch_purl::Purl::parse(purl).ok().and_then(|p| {
                         let eco = chainwatch_typosquat::Ecosystem::from_purl_type(p.ty())?;
                         let d = self.detectors.entry(eco).or_insert_with(|| {
-                            chainwatch_typosquat::Detector::new(
+                            // The built-in list and a refreshed one, if any.
+                            crate::commands::typosquat::detector(
                                 eco,
-                                &chainwatch_typosquat::Popular::builtin(eco),
+                                &crate::cli::TyposquatCorpusArgs::default(),
                             )
+                            .unwrap_or_else(|_| {
+                                chainwatch_typosquat::Detector::new(
+                                    eco,
+                                    &chainwatch_typosquat::Popular::builtin(eco),
+                                )
+                            })
                         });
                         let v = d.check(&eco.name_of(&p));
                         v.suspect.then(|| {

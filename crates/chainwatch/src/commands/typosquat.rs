@@ -8,12 +8,15 @@ use chainwatch_purl::Purl;
 use chainwatch_typosquat::{Detector, Ecosystem, Popular, Verdict};
 use serde::Serialize;
 
-use crate::cli::{Format, Typosquat, TyposquatCheckArgs, TyposquatCorpusArgs};
+use crate::cli::{
+    Format, Typosquat, TyposquatCheckArgs, TyposquatCorpusArgs, TyposquatRefreshArgs,
+};
 use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status};
 
 pub(crate) fn run(ctx: &Context, command: Typosquat) -> anyhow::Result<Status> {
     match command {
         Typosquat::Check(args) => check(ctx, &args),
+        Typosquat::Refresh(args) => refresh(&args),
     }
 }
 
@@ -24,6 +27,12 @@ pub(crate) fn detector(
     args: &TyposquatCorpusArgs,
 ) -> anyhow::Result<Detector> {
     let mut popular = Popular::builtin(ecosystem);
+    // A list `typosquat refresh` downloaded (a broken one is ignored: it is a cache).
+    if let Ok(bytes) = std::fs::read(refreshed(ecosystem))
+        && let Ok(list) = Popular::parse(&bytes)
+    {
+        popular.merge(&list);
+    }
     for path in &args.popular {
         let bytes = std::fs::read(path)
             .map_err(|e| InputError(format!("cannot read `{}`: {e}", path.display())))?;
@@ -187,4 +196,118 @@ fn check(ctx: &Context, args: &TyposquatCheckArgs) -> anyhow::Result<Status> {
             Status::Success
         },
     )
+}
+
+/// Where `typosquat refresh` keeps an ecosystem's list.
+pub(crate) fn refreshed(ecosystem: Ecosystem) -> std::path::PathBuf {
+    crate::cli::cache_dir()
+        .join("popular")
+        .join(format!("{}.json", ecosystem.as_str().to_ascii_lowercase()))
+}
+
+/// Popularity lists are a few megabytes.
+const MAX_LIST: u64 = 64 << 20;
+
+#[derive(Serialize)]
+struct Refreshed {
+    ecosystem: &'static str,
+    names: usize,
+    sources: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+fn refresh(args: &TyposquatRefreshArgs) -> anyhow::Result<Status> {
+    let ecosystems: Vec<Ecosystem> = if args.ecosystem.is_empty() {
+        Ecosystem::ALL
+            .iter()
+            .copied()
+            .filter(|e| !Popular::sources(*e).is_empty())
+            .collect()
+    } else {
+        args.ecosystem
+            .iter()
+            .map(|e| e.parse().map_err(InputError))
+            .collect::<Result<_, _>>()?
+    };
+    let mut reports = Vec::new();
+    for eco in ecosystems {
+        let sources = Popular::sources(eco);
+        let mut report = Refreshed {
+            ecosystem: eco.as_str(),
+            names: 0,
+            sources: sources.iter().map(|(u, _)| u.clone()).collect(),
+            error: None,
+        };
+        if sources.is_empty() {
+            report.error = Some(format!(
+                "no public list of popular {eco} packages is known: give one with `--popular FILE`"
+            ));
+            reports.push(report);
+            continue;
+        }
+        let mut list = Popular::new();
+        let result = (|| -> anyhow::Result<()> {
+            for (url, _) in &sources {
+                let url = match &args.mirror {
+                    Some(m) => format!(
+                        "{}/{}",
+                        m.trim_end_matches('/'),
+                        url.split_once("://").map_or(url.as_str(), |(_, rest)| rest)
+                    ),
+                    None => url.clone(),
+                };
+                let bytes = chainwatch_advisory::feed::fetch(&url, MAX_LIST)?
+                    .ok_or_else(|| anyhow::anyhow!("`{url}`: not found (404)"))?;
+                let part = Popular::parse(&bytes).map_err(|e| anyhow::anyhow!("`{url}`: {e}"))?;
+                list.merge(&part);
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) if !list.is_empty() => {
+                let path = refreshed(eco);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let doc = serde_json::json!({
+                    "ecosystem": eco.as_str(),
+                    "fetched": chainwatch_store::format_micros(chainwatch_store::now_micros()),
+                    "sources": report.sources,
+                    "packages": list.names(),
+                });
+                // Written beside, then renamed: a reader never sees half a list.
+                let tmp = path.with_extension("json.part");
+                std::fs::write(&tmp, serde_json::to_vec(&doc)?)?;
+                std::fs::rename(&tmp, &path)?;
+                report.names = list.len();
+            }
+            Ok(()) => report.error = Some("the sources listed no names".into()),
+            Err(e) => report.error = Some(format!("{e:#}")),
+        }
+        reports.push(report);
+    }
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for r in &reports {
+        match args.output.format {
+            Format::Json => {
+                serde_json::to_writer(&mut out, r)?;
+                writeln!(out)?;
+            }
+            Format::Human => match &r.error {
+                Some(e) => writeln!(out, "{}: {ERROR}error{ERROR:#}: {e}", r.ecosystem)?,
+                None => writeln!(out, "{}: {} popular names", r.ecosystem, r.names)?,
+            },
+        }
+    }
+    out.flush()?;
+    // An ecosystem without a known source is not a failure; a failed download is.
+    if reports
+        .iter()
+        .any(|r| r.error.is_some() && !r.sources.is_empty())
+    {
+        anyhow::bail!("a download failed (the other lists were kept)");
+    }
+    Ok(Status::Success)
 }
