@@ -38,9 +38,10 @@ pub(crate) fn harness(ecosystem: Ecosystem, corpus: &Arc<Corpus>) -> Harness<Sha
     // Typomania's own bit-flip check reports every one-bit neighbour; the edit index
     // below classifies substitutions (bit flips only for longer names) instead.
     let _ = (ALPHABET, &names);
+    // Typomania's repeated- and swapped-character checks build a string per variant and
+    // probe the corpus with each; the edit index finds both with the keys it computes
+    // anyway (see `Edits`).
     let mut builder = Harness::empty_builder()
-        .with_check(typomania::checks::Repeated)
-        .with_check(typomania::checks::SwappedCharacters)
         .with_check(typomania::checks::SwappedWords::new("-_."))
         .with_check(Edits::new(corpus))
         .with_check(Skeletons::new(corpus))
@@ -341,7 +342,15 @@ impl Check for Edits {
             }
         }
         for i in 0..n {
-            // A character added (doubled ones are typomania's `Repeated`).
+            // A doubled character (not the first: `cchardet` is a naming habit).
+            if n >= 5
+                && i > 1
+                && chars[i - 1] == chars[i]
+                && let Some(p) = self.exact_match(&chars, &h, [i, usize::MAX])
+            {
+                out.push(custom(Technique::Repeated, &self.text[p]));
+            }
+            // A character added (doubled ones are the check above).
             if n > MIN_INSERTED
                 && !(i > 0 && chars[i].is_ascii_digit())
                 && word_len(&chars, i) > MIN_OMITTED
@@ -358,16 +367,28 @@ impl Check for Edits {
                 };
                 out.push(custom(t, &self.text[p]));
             }
-            // A character replaced: the same deletion on both sides.
+            // A character replaced: the same deletion on both sides. Two neighbours
+            // swapped share a deletion key too (`lodahs` without `h` is `lodash` without
+            // its `h`), at neighbouring positions.
             for idx in self.deletes.get(h.key([i, usize::MAX])) {
                 let pc = &self.names[idx as usize];
-                if pc.len() == n
-                    && pc[i] != chars[i]
+                if pc.len() != n {
+                    continue;
+                }
+                if pc[i] != chars[i]
                     && (0..n).all(|k| k == i || pc[k] == chars[k])
                     && word_len(&chars, i) >= MIN_KEYBOARD
                     && let Some(t) = substitution(chars[i], pc[i], n, word_len(&chars, i))
                 {
                     out.push(custom(t, &self.text[idx as usize]));
+                } else if n >= 5
+                    && i + 1 < n
+                    && chars[i] != chars[i + 1]
+                    && pc[i] == chars[i + 1]
+                    && pc[i + 1] == chars[i]
+                    && (0..n).all(|k| k == i || k == i + 1 || pc[k] == chars[k])
+                {
+                    out.push(custom(Technique::Swapped, &self.text[idx as usize]));
                 }
             }
         }

@@ -3,11 +3,11 @@
 //! of popular names (a built-in list, the portfolio's own names, user files), through
 //! indexes built once, so that a lookup costs a handful of hash probes:
 //!
-//! - typomania's harness and its bit-flip (precomputed from the corpus), repeated-character
-//!   and swapped-character/word checks;
-//! - chainwatch's checks, written as typomania checks: omitted, inserted and substituted
-//!   characters (keyboard neighbours, bit flips, confusables, others) through a one-deletion
-//!   index, Damerau–Levenshtein distance 2 for long names through a two-deletion index,
+//! - typomania's harness and its swapped-word check;
+//! - chainwatch's checks, written as typomania checks: omitted, inserted, repeated,
+//!   swapped and substituted characters (keyboard neighbours, bit flips, confusables,
+//!   others) and plurals through a deletion index, Damerau–Levenshtein distance 2 for long
+//!   names,
 //!   homoglyph skeletons (`l`/`I`/`1`, `0`/`o`, `rn`/`m`, Cyrillic and Greek look-alikes),
 //!   separator games, affixes (`-js`, `python-`, `3`, …), npm scope confusion and Go module
 //!   path look-alikes.
