@@ -78,37 +78,61 @@ impl Reader<'_> {
     }
 }
 
-/// The product ids referenced anywhere in a vulnerability, with pointers.
-fn product_refs(v: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
+/// Every id a subtree references under the member names `lists` (arrays of ids) and
+/// `singles` (one id), with JSON pointers.
+fn references(
+    v: &Value,
+    pointer: &str,
+    lists: &[&str],
+    singles: &[&str],
+    out: &mut Vec<(String, String)>,
+) {
     match v {
         Value::Object(o) => {
             for (k, x) in o {
                 let here = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
-                if k == "product_ids" || k == "product_status_ids" {
+                if lists.contains(&k.as_str()) {
                     for (i, id) in x.as_array().into_iter().flatten().enumerate() {
                         if let Some(id) = text(id) {
                             out.push((id, format!("{here}/{i}")));
                         }
                     }
-                } else if k == "product_id"
-                    || k == "product_reference"
-                    || k == "relates_to_product_reference"
-                {
+                } else if singles.contains(&k.as_str()) {
                     if let Some(id) = text(x) {
                         out.push((id, here));
                     }
                 } else {
-                    product_refs(x, &here, out);
+                    references(x, &here, lists, singles, out);
                 }
             }
         }
         Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
-                product_refs(x, &format!("{pointer}/{i}"), out);
+                references(x, &format!("{pointer}/{i}"), lists, singles, out);
             }
         }
         _ => {}
     }
+}
+
+/// The product ids referenced anywhere in a subtree, with pointers.
+fn product_refs(v: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
+    references(
+        v,
+        pointer,
+        &["product_ids", "product_status_ids"],
+        &[
+            "product_id",
+            "product_reference",
+            "relates_to_product_reference",
+        ],
+        out,
+    );
+}
+
+/// The product group ids referenced anywhere in a subtree, with pointers.
+fn group_ids(v: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
+    references(v, pointer, &["group_ids"], &[], out);
 }
 
 const STATUS_GROUPS: &[(&str, VexStatus)] = &[
@@ -621,31 +645,6 @@ fn reaches(edges: &[(String, String, usize)], from: &str, to: &str) -> bool {
         );
     }
     false
-}
-
-fn group_ids(v: &Value, pointer: &str, out: &mut Vec<(String, String)>) {
-    match v {
-        Value::Object(o) => {
-            for (k, x) in o {
-                let here = format!("{pointer}/{k}");
-                if k == "group_ids" {
-                    for (i, id) in x.as_array().into_iter().flatten().enumerate() {
-                        if let Some(id) = text(id) {
-                            out.push((id, format!("{here}/{i}")));
-                        }
-                    }
-                } else {
-                    group_ids(x, &here, out);
-                }
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                group_ids(x, &format!("{pointer}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// The fields the CSAF 2.0 schema requires of `document`.

@@ -144,7 +144,11 @@ impl Input {
 }
 
 /// The fastest of three runs of a chainwatch command (the machine is shared and noisy).
-fn best_of_3(program: &str, args: &[&str], timeout: Duration) -> anyhow::Result<Measured> {
+pub(crate) fn best_of_3(
+    program: &str,
+    args: &[&str],
+    timeout: Duration,
+) -> anyhow::Result<Measured> {
     let mut best = time_v(program, args, timeout)?;
     for _ in 0..2 {
         let m = time_v(program, args, timeout)?;

@@ -43,7 +43,7 @@ pub use findings::{FindingChange, FindingQuery, MatchReport, ProductFinding};
 pub use prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use query::{Dependent, WhoHas, WhyPath};
 pub use time::{format_micros, now_micros, parse_instant};
-pub use vex::{Enrichment, VexImport, VexStatements, VexVerdict};
+pub use vex::{Enrichment, VexImport, VexStatements, VexVerdict, statement_time};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -102,6 +102,16 @@ impl VexStatements {
     }
 }
 
+/// When a statement was made (microseconds since the epoch): its own timestamp, else its
+/// document's.
+pub fn statement_time(doc: &VexDocument, statement: &Statement) -> Option<i64> {
+    statement
+        .timestamp
+        .as_deref()
+        .or(doc.timestamp.as_deref())
+        .and_then(crate::parse_instant)
+}
+
 impl Store {
     /// Stores a VEX document read by `chainwatch_advisory::vex::parse` from `bytes`; the
     /// same content again is a no-op.
@@ -109,19 +119,13 @@ impl Store {
         let digest = crate::digest_hex(bytes);
         let data =
             zstd::bulk::compress(bytes, 3).map_err(|e| StoreError::Compression(e.to_string()))?;
-        let doc_time = doc.timestamp.as_deref().and_then(crate::parse_instant);
         let now = crate::now_micros();
         let mut statements = Vec::with_capacity(doc.statements.len());
         for s in &doc.statements {
             let json = serde_json::to_string(s).map_err(|e| {
                 StoreError::Corrupt(format!("a VEX statement does not serialize: {e}"))
             })?;
-            let at = s
-                .timestamp
-                .as_deref()
-                .and_then(crate::parse_instant)
-                .or(doc_time)
-                .unwrap_or(now);
+            let at = statement_time(doc, s).unwrap_or(now);
             let mut ids: Vec<String> = s.identifiers().map(str::to_ascii_uppercase).collect();
             ids.sort();
             ids.dedup();

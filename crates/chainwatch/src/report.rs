@@ -197,6 +197,15 @@ pub(crate) fn sarif(out: &mut dyn Write, reports: &[FileReport]) -> io::Result<(
             }));
         }
     }
+    write_sarif_log(out, &rules, &results)
+}
+
+/// A SARIF 2.1.0 log of one chainwatch run with these rules and results.
+pub(crate) fn write_sarif_log(
+    out: &mut dyn Write,
+    rules: &[serde_json::Value],
+    results: &[serde_json::Value],
+) -> io::Result<()> {
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -211,6 +220,51 @@ pub(crate) fn sarif(out: &mut dyn Write, reports: &[FileReport]) -> io::Result<(
     });
     serde_json::to_writer_pretty(&mut *out, &log)?;
     writeln!(out)
+}
+
+/// SARIF rules for advisories, one per advisory id, in order of first use.
+#[derive(Default)]
+pub(crate) struct AdvisoryRules {
+    pub(crate) rules: Vec<serde_json::Value>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl AdvisoryRules {
+    /// The index of the advisory's rule, added on first use.
+    pub(crate) fn index(
+        &mut self,
+        id: &str,
+        summary: Option<&str>,
+        aliases: &[String],
+        score: Option<f64>,
+    ) -> usize {
+        if let Some(&i) = self.index.get(id) {
+            return i;
+        }
+        self.rules.push(json!({
+            "id": id,
+            "shortDescription": {"text": summary.unwrap_or(id)},
+            "properties": {"aliases": aliases, "security-severity": score.map(|s| format!("{s:.1}"))},
+        }));
+        self.index.insert(id.to_owned(), self.rules.len() - 1);
+        self.rules.len() - 1
+    }
+}
+
+/// The SARIF level of an advisory finding: malicious and high or critical are errors,
+/// medium and unknown warnings, the rest notes.
+pub(crate) fn advisory_level(
+    malicious: bool,
+    level: Option<chainwatch_advisory::Level>,
+) -> &'static str {
+    use chainwatch_advisory::Level;
+    if malicious || level >= Some(Level::High) {
+        "error"
+    } else if level >= Some(Level::Medium) || level.is_none() {
+        "warning"
+    } else {
+        "note"
+    }
 }
 
 /// A relative path as a SARIF URI reference (`/` separators, percent-encoded spaces).

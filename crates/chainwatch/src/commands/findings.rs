@@ -2,7 +2,6 @@
 //! match` (bring them up to date), and the delta report both `ingest` and `advisories
 //! import` print after matching.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 use anyhow::Context as _;
@@ -13,6 +12,7 @@ use serde_json::json;
 use crate::cli::{AdvisoriesMatchArgs, FindingsArgs, Format, MinSeverity, ReportFormat};
 use crate::commands::store::{as_of, open, store_error};
 use crate::output::{BOLD, Context, DIM, ERROR, Status};
+use crate::report::{AdvisoryRules, advisory_level, write_sarif_log};
 
 /// Splits `NAME@VERSION` (the last `@`, so scoped names such as `@acme/web` work).
 pub(crate) fn product_version(spec: &str) -> (String, Option<String>) {
@@ -133,46 +133,21 @@ fn human(out: &mut dyn Write, rows: &[ProductFinding]) -> anyhow::Result<()> {
 }
 
 fn sarif(out: &mut dyn Write, rows: &[ProductFinding]) -> anyhow::Result<()> {
-    let mut rules = Vec::new();
-    let mut rule_index: HashMap<&str, usize> = HashMap::new();
+    let mut rules = AdvisoryRules::default();
     let mut results = Vec::new();
     for f in rows {
-        let idx = *rule_index.entry(f.advisory.as_str()).or_insert_with(|| {
-            rules.push(json!({
-                "id": f.advisory,
-                "shortDescription": {"text": f.summary.clone().unwrap_or_else(|| f.advisory.clone())},
-                "properties": {"aliases": f.aliases, "security-severity": f.score.map(|s| format!("{s:.1}"))},
-            }));
-            rules.len() - 1
-        });
+        let idx = rules.index(&f.advisory, f.summary.as_deref(), &f.aliases, f.score);
         let level = f.severity.as_deref().and_then(Level::from_name);
-        let sarif_level = if f.malicious || level >= Some(Level::High) {
-            "error"
-        } else if level >= Some(Level::Medium) || level.is_none() {
-            "warning"
-        } else {
-            "note"
-        };
         results.push(json!({
             "ruleId": f.advisory,
             "ruleIndex": idx,
-            "level": sarif_level,
+            "level": advisory_level(f.malicious, level),
             "message": {"text": format!("{}@{} contains {}, affected by {}", f.product, f.version, f.package, f.advisory)},
             "locations": [{"logicalLocations": [{"name": format!("{}@{}", f.product, f.version), "fullyQualifiedName": format!("{}@{}/{}", f.product, f.version, f.package), "kind": "module"}]}],
             "properties": {"firstSeen": f.first_seen, "lastSeen": f.last_seen, "fixedIn": f.fixed_in},
         }));
     }
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "chainwatch", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
-            "results": results,
-        }],
-    });
-    serde_json::to_writer_pretty(&mut *out, &log).context("writing SARIF")?;
-    writeln!(out)?;
-    Ok(())
+    write_sarif_log(out, &rules.rules, &results).context("writing SARIF")
 }
 
 /// `advisories match [--full]`.

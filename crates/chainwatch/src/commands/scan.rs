@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::cli::{FailOn, ScanArgs, ScanFormat};
 use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status};
+use crate::report::{AdvisoryRules, advisory_level, write_sarif_log};
 
 /// One package with its findings.
 struct Hit<'a> {
@@ -333,18 +334,9 @@ fn vex_files(args: &ScanArgs) -> anyhow::Result<Vec<(chainwatch_advisory::vex::S
             .map_err(|e| InputError(format!("cannot read `{}`: {e}", path.display())))?;
         let doc = chainwatch_advisory::vex::parse(&bytes)
             .map_err(|e| InputError(format!("`{}`: {e}", path.display())))?;
-        let doc_time = doc
-            .timestamp
-            .as_deref()
-            .and_then(chainwatch_store::parse_instant);
-        for s in doc.statements {
-            let at = s
-                .timestamp
-                .as_deref()
-                .and_then(chainwatch_store::parse_instant)
-                .or(doc_time)
-                .unwrap_or(0);
-            out.push((s, at));
+        for s in &doc.statements {
+            let at = chainwatch_store::statement_time(&doc, s).unwrap_or(0);
+            out.push((s.clone(), at));
         }
     }
     Ok(out)
@@ -649,26 +641,17 @@ fn human(out: &mut dyn Write, hits: &[Hit<'_>], say_none: bool) -> anyhow::Resul
 }
 
 fn sarif(out: &mut dyn Write, hits: &[Hit<'_>], target: &Path) -> anyhow::Result<()> {
-    let mut rules = Vec::new();
-    let mut rule_index: HashMap<&str, usize> = HashMap::new();
+    let mut rules = AdvisoryRules::default();
     let mut results = Vec::new();
     for h in hits {
         for (f, e) in h.findings.iter().zip(&h.extras) {
-            let idx = *rule_index.entry(f.advisory.as_str()).or_insert_with(|| {
-                rules.push(json!({
-                    "id": f.advisory,
-                    "shortDescription": {"text": f.summary.clone().unwrap_or_else(|| f.advisory.clone())},
-                    "properties": {"aliases": f.aliases, "security-severity": f.severity.as_ref().and_then(|s| s.score).map(|s| format!("{s:.1}"))},
-                }));
-                rules.len() - 1
-            });
-            let level = if f.malicious || level_of(f) >= Some(Level::High) {
-                "error"
-            } else if level_of(f) >= Some(Level::Medium) || level_of(f).is_none() {
-                "warning"
-            } else {
-                "note"
-            };
+            let idx = rules.index(
+                &f.advisory,
+                f.summary.as_deref(),
+                &f.aliases,
+                f.severity.as_ref().and_then(|s| s.score),
+            );
+            let level = advisory_level(f.malicious, level_of(f));
             let location = h.component.property("chainwatch:location").unwrap_or("");
             let (file, line) = match location.rsplit_once(':') {
                 Some((f, l)) if l.parse::<u32>().is_ok() => (f, l.parse::<u32>().ok()),
@@ -702,17 +685,7 @@ fn sarif(out: &mut dyn Write, hits: &[Hit<'_>], target: &Path) -> anyhow::Result
             results.push(result);
         }
     }
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "chainwatch", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
-            "results": results,
-        }],
-    });
-    serde_json::to_writer_pretty(&mut *out, &log).context("writing SARIF")?;
-    writeln!(out)?;
-    Ok(())
+    write_sarif_log(out, &rules.rules, &results).context("writing SARIF")
 }
 
 /// The scanned SBOM with one CycloneDX vulnerability per advisory, affecting the
