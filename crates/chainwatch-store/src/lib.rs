@@ -305,6 +305,19 @@ pub(crate) trait Backend: Send + Sync {
     fn set_source_state(&self, source: &str, last_modified: Option<&str>) -> Result<()>;
     /// Base ecosystem names (`PyPI`, `Debian`) of the packages matched so far.
     fn package_ecosystems(&self) -> Result<Vec<String>>;
+    /// Name identities (`pkg:npm/lodash`) under `prefix` in the current inventories of at
+    /// least `min_products` products, with their product counts, most used first.
+    fn portfolio_names(
+        &self,
+        prefix: &str,
+        min_products: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>>;
+    /// The newest document's id (0 without documents).
+    fn documents_high_water(&self) -> Result<i64>;
+    fn cache_get(&self, key: &str) -> Result<Option<query::Cached>>;
+    /// Stores (or replaces) a cache entry.
+    fn cache_put(&self, key: &str, entry: &query::Cached) -> Result<()>;
     /// Active findings in current inventories.
     fn findings(
         &self,

@@ -1232,6 +1232,56 @@ impl Backend for Pg {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    fn portfolio_names(
+        &self,
+        prefix: &str,
+        min_products: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>> {
+        let pattern = format!("{}%", crate::query::like_escape(prefix));
+        let rows = self.conn()?.query(
+            &crate::query::portfolio_names_sql(["$1", "$2", "$3"]),
+            &[&pattern, &min_products, &limit],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn documents_high_water(&self) -> Result<i64> {
+        Ok(self
+            .conn()?
+            .query_one("SELECT COALESCE(MAX(id), 0) FROM documents", &[])?
+            .get(0))
+    }
+
+    fn cache_get(&self, key: &str) -> Result<Option<crate::query::Cached>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT documents, computed_at, took, data FROM caches WHERE key = $1",
+                &[&key],
+            )?
+            .map(|r| crate::query::Cached {
+                documents: r.get(0),
+                computed_at: r.get(1),
+                took: r.get(2),
+                data: r.get(3),
+            }))
+    }
+
+    fn cache_put(&self, key: &str, entry: &crate::query::Cached) -> Result<()> {
+        self.conn()?.execute(
+            &crate::query::cache_put_sql(["$1", "$2", "$3", "$4", "$5"]),
+            &[
+                &key,
+                &entry.documents,
+                &entry.computed_at,
+                &entry.took,
+                &entry.data,
+            ],
+        )?;
+        Ok(())
+    }
+
     fn advisories_last_import(&self) -> Result<Option<i64>> {
         Ok(self
             .conn()?

@@ -278,6 +278,22 @@ CREATE TABLE advisory_sources (
 CREATE INDEX advisories_imported ON advisories (imported_at)
 ",
     },
+    Migration {
+        version: 6,
+        name: "caches",
+        sql: "
+-- Results that are costly to compute from a large portfolio (the names many products use:
+-- typosquat.rs), with what they were computed from: the newest document id at the time,
+-- when, and how long it took (microseconds).
+CREATE TABLE caches (
+    key TEXT PRIMARY KEY,
+    documents BIGINT NOT NULL,
+    computed_at BIGINT NOT NULL,
+    took BIGINT NOT NULL,
+    data {blob} NOT NULL
+)
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

@@ -955,6 +955,62 @@ impl Backend for Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn portfolio_names(
+        &self,
+        prefix: &str,
+        min_products: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached(&crate::query::portfolio_names_sql(["?1", "?2", "?3"]))?;
+        let pattern = format!("{}%", crate::query::like_escape(prefix));
+        let rows = stmt.query_map(params![pattern, min_products, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn documents_high_water(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM documents", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    fn cache_get(&self, key: &str) -> Result<Option<crate::query::Cached>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT documents, computed_at, took, data FROM caches WHERE key = ?1",
+                [key],
+                |r| {
+                    Ok(crate::query::Cached {
+                        documents: r.get(0)?,
+                        computed_at: r.get(1)?,
+                        took: r.get(2)?,
+                        data: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn cache_put(&self, key: &str, entry: &crate::query::Cached) -> Result<()> {
+        self.conn().execute(
+            &crate::query::cache_put_sql(["?1", "?2", "?3", "?4", "?5"]),
+            params![
+                key,
+                entry.documents,
+                entry.computed_at,
+                entry.took,
+                entry.data
+            ],
+        )?;
+        Ok(())
+    }
+
     fn advisories_last_import(&self) -> Result<Option<i64>> {
         Ok(self
             .conn()

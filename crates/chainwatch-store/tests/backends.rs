@@ -70,6 +70,7 @@ on_both_backends!(
     who_has_uses_each_ecosystems_versions,
     why_finds_shortest_paths_first,
     dependents_across_the_portfolio,
+    portfolio_names_count_products,
     as_of_looks_back,
     export_and_diff_read_the_stored_copy,
     unusable_documents_change_nothing,
@@ -348,6 +349,64 @@ fn dependents_across_the_portfolio(db: &Db) {
         db.store
             .dependents("pkg:pypi/six", None, None)
             .expect("dependents")
+            .is_empty()
+    );
+}
+
+/// Names counted by the products whose current inventories use them: versions, history
+/// and documents of one product count once; a name a newer document dropped, not at all.
+fn portfolio_names_count_products(db: &Db) {
+    ingest(db, &shop("1.0", "1.26.5"));
+    ingest(db, &shop("1.1", "2.2.2"));
+    ingest(
+        db,
+        &cdx(
+            "cart",
+            "1.0",
+            &[
+                ("u", "pkg:pypi/urllib3@2.2.2"),
+                ("s", "pkg:pypi/six@1.16.0"),
+                ("n", "pkg:npm/left-pad@1.3.0"),
+            ],
+            &[],
+        ),
+    );
+    ingest(
+        db,
+        &cdx("cart", "1.0", &[("u", "pkg:pypi/urllib3@2.2.2")], &[]),
+    );
+    let names = db.store.portfolio_names("pypi", 2, 100).expect("names");
+    assert_eq!(names, [("pkg:pypi/urllib3".to_owned(), 2)]);
+    let names = db.store.portfolio_names("pypi", 1, 3).expect("names");
+    assert_eq!(names.len(), 3);
+    assert_eq!(names[0], ("pkg:pypi/urllib3".to_owned(), 2));
+    assert!(names[1..].iter().all(|(_, n)| *n == 1));
+    assert_eq!(names[1].0, "pkg:pypi/botocore");
+    // Counts are cached; a new document makes a cheap count run again.
+    ingest(
+        db,
+        &cdx("api", "1.0", &[("b", "pkg:pypi/botocore@1.35.0")], &[]),
+    );
+    let names = db.store.portfolio_names("pypi", 2, 100).expect("names");
+    assert_eq!(
+        names,
+        [
+            ("pkg:pypi/botocore".to_owned(), 2),
+            ("pkg:pypi/urllib3".to_owned(), 2)
+        ]
+    );
+    // `cart` dropped `left-pad`.
+    assert!(
+        db.store
+            .portfolio_names("npm", 1, 100)
+            .expect("names")
+            .is_empty()
+    );
+    // `_` in a type is taken literally, not as a `LIKE` wildcard.
+    assert!(
+        db.store
+            .portfolio_names("p_pi", 1, 100)
+            .expect("names")
             .is_empty()
     );
 }

@@ -51,6 +51,20 @@ impl Ecosystem {
         }
     }
 
+    /// The purl type of the ecosystem's packages.
+    pub fn purl_type(self) -> &'static str {
+        match self {
+            Ecosystem::Npm => "npm",
+            Ecosystem::PyPi => "pypi",
+            Ecosystem::CratesIo => "cargo",
+            Ecosystem::Go => "golang",
+            Ecosystem::Maven => "maven",
+            Ecosystem::RubyGems => "gem",
+            Ecosystem::NuGet => "nuget",
+            Ecosystem::Packagist => "composer",
+        }
+    }
+
     /// The ecosystem of a purl type.
     pub fn from_purl_type(ty: &str) -> Option<Ecosystem> {
         Some(match ty {

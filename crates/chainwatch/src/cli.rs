@@ -628,6 +628,18 @@ pub(crate) struct TyposquatCorpusArgs {
     /// Reviewed names that are not squats: `NAME reason…` per line (`#` comments)
     #[arg(long, value_name = "FILE")]
     pub(crate) allowlist: Option<PathBuf>,
+
+    /// Names the current inventories of at least N products of the store use count as
+    /// popular too (unless they themselves look like squats); 0 leaves the portfolio out
+    /// [default: 3]
+    #[arg(long, value_name = "N")]
+    pub(crate) portfolio_min: Option<u64>,
+}
+
+impl TyposquatCorpusArgs {
+    pub(crate) fn portfolio_min(&self) -> u64 {
+        self.portfolio_min.unwrap_or(3)
+    }
 }
 
 #[derive(Debug, Args)]

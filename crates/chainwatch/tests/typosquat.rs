@@ -166,6 +166,60 @@ fn ingest_reports_suspects() {
     assert!(String::from_utf8_lossy(&human.stdout).contains("imitates colorama"));
 }
 
+/// Names that the current inventories of several products use count as popular: a
+/// look-alike of the company's own `acme-billing-client` is caught, while a squat of a
+/// listed name that spread to as many products stays a squat.
+#[test]
+fn portfolio_names_are_popular() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    for product in ["billing", "checkout", "ledger"] {
+        let sbom = dir.path().join(format!("{product}.cdx.json"));
+        std::fs::write(
+            &sbom,
+            format!(
+                r#"{{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+                "metadata":{{"component":{{"type":"application","bom-ref":"app","name":"{product}","version":"1.0"}}}},
+                "components":[
+                  {{"type":"library","bom-ref":"a","name":"acme-billing-client","version":"3.1.0","purl":"pkg:npm/acme-billing-client@3.1.0"}},
+                  {{"type":"library","bom-ref":"c","name":"crossenv","version":"1.0.0","purl":"pkg:npm/crossenv@1.0.0"}}],
+                "dependencies":[{{"ref":"app","dependsOn":["a","c"]}}]}}"#
+            ),
+        )
+        .unwrap();
+        let out = chainwatch(&db, &["ingest", sbom.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+    }
+    let check = |extra: &[&str]| {
+        let mut args = vec![
+            "typosquat",
+            "check",
+            "acme-biling-client",
+            "acme-billing-client",
+            "crossenv",
+            "--ecosystem",
+            "npm",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        rows(&chainwatch(&db, &args))
+    };
+    let r = check(&[]);
+    assert_eq!(
+        (r[0]["suspect"].as_bool(), r[0]["imitates"].as_str()),
+        (Some(true), Some("acme-billing-client"))
+    );
+    assert_eq!(r[1]["cleared"], "popular");
+    assert_eq!(r[2]["imitates"], "cross-env");
+    // Used by fewer products than asked for, or with the portfolio left out: unknown.
+    for extra in [["--portfolio-min", "4"], ["--portfolio-min", "0"]] {
+        let r = check(&extra);
+        assert_eq!(r[0]["suspect"], false, "{extra:?}");
+        assert!(r[1]["cleared"].is_null(), "{extra:?}");
+    }
+}
+
 /// Serves `files` over HTTP on 127.0.0.1 until the test ends (404 for anything else).
 fn serve(files: Vec<(&'static str, Vec<u8>)>) -> String {
     use std::io::{BufRead, BufReader, Write};

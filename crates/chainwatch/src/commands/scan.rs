@@ -49,6 +49,7 @@ fn suspects<'a>(
     sbom: &'a Sbom,
     paths: &HashMap<&str, Vec<String>>,
     args: &ScanArgs,
+    store: Option<&chainwatch_store::Store>,
 ) -> anyhow::Result<Vec<Suspect<'a>>> {
     use chainwatch_typosquat::Ecosystem;
     let mut detectors: HashMap<Ecosystem, chainwatch_typosquat::Detector> = HashMap::new();
@@ -63,9 +64,9 @@ fn suspects<'a>(
         };
         let detector = match detectors.entry(eco) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(crate::commands::typosquat::detector(eco, &args.typosquat)?)
-            }
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                crate::commands::typosquat::detector(eco, &args.typosquat, store)?,
+            ),
         };
         let v = detector.check(&eco.name_of(&purl));
         if !v.suspect {
@@ -438,7 +439,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     let squats = if args.no_typosquat {
         Vec::new()
     } else {
-        suspects(&sbom, &paths, args)?
+        suspects(&sbom, &paths, args, store.as_ref())?
     };
     // Malicious first, then the most severe, then by package.
     let rank = |h: &Hit<'_>| {

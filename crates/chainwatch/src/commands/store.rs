@@ -147,7 +147,7 @@ struct Squats {
 }
 
 impl Squats {
-    fn of(&mut self, doc: &chainwatch_store::Prepared) -> Vec<SquatJson> {
+    fn of(&mut self, doc: &chainwatch_store::Prepared, store: &Store) -> Vec<SquatJson> {
         let mut out = Vec::new();
         for row in &doc.components {
             let (Some(purl), Some(identity)) = (&row.purl, &row.name_identity) else {
@@ -160,10 +160,11 @@ impl Squats {
                     let v = chainwatch_purl::Purl::parse(purl).ok().and_then(|p| {
                         let eco = chainwatch_typosquat::Ecosystem::from_purl_type(p.ty())?;
                         let d = self.detectors.entry(eco).or_insert_with(|| {
-                            // The built-in list and a refreshed one, if any.
+                            // The built-in list, a refreshed one and the portfolio's.
                             crate::commands::typosquat::detector(
                                 eco,
                                 &crate::cli::TyposquatCorpusArgs::default(),
+                                Some(store),
                             )
                             .unwrap_or_else(|_| {
                                 chainwatch_typosquat::Detector::new(
@@ -345,7 +346,7 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                             .flatten()
                             .unwrap_or_else(|| Err(StoreError::Corrupt("no outcome".into())));
                         if !args.no_typosquat && r.as_ref().is_ok_and(|o| o.stored) {
-                            found = squats.of(&p);
+                            found = squats.of(&p, &store);
                         }
                         r
                     }

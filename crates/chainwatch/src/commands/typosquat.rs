@@ -20,11 +20,15 @@ pub(crate) fn run(ctx: &Context, command: Typosquat) -> anyhow::Result<Status> {
     }
 }
 
-/// The detector for an ecosystem: the built-in list, then `--popular` files, with the
-/// allowlist.
+/// The most names the portfolio adds to a corpus.
+const PORTFOLIO_NAMES: u64 = 5_000;
+
+/// The detector for an ecosystem: the built-in list, a refreshed list, `--popular` files
+/// and, with a store, the names many of its products use; with the allowlist.
 pub(crate) fn detector(
     ecosystem: Ecosystem,
     args: &TyposquatCorpusArgs,
+    store: Option<&chainwatch_store::Store>,
 ) -> anyhow::Result<Detector> {
     let mut popular = Popular::builtin(ecosystem);
     // A list `typosquat refresh` downloaded (a broken one is ignored: it is a cache).
@@ -39,6 +43,29 @@ pub(crate) fn detector(
         let list =
             Popular::parse(&bytes).map_err(|e| InputError(format!("`{}`: {e}", path.display())))?;
         popular.merge(&list);
+    }
+    if let Some(store) = store
+        && args.portfolio_min() > 0
+    {
+        let used = store
+            .portfolio_names(ecosystem.purl_type(), args.portfolio_min(), PORTFOLIO_NAMES)
+            .map_err(crate::commands::store::store_error)?;
+        if !used.is_empty() {
+            // A squat that made it into several products must not become popular itself:
+            // only names that do not look like one of the lists' names are added.
+            let lists = Detector::new(ecosystem, &popular);
+            let mut portfolio = Popular::new();
+            portfolio.extend(
+                used.iter()
+                    .filter_map(|(identity, _)| Purl::parse(identity).ok())
+                    .map(|p| ecosystem.name_of(&p))
+                    .filter(|name| !lists.check(name).suspect)
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str),
+            );
+            popular.merge(&portfolio);
+        }
     }
     let mut detector = Detector::new(ecosystem, &popular);
     if let Some(path) = &args.allowlist {
@@ -105,7 +132,8 @@ struct Row {
 
 fn check(ctx: &Context, args: &TyposquatCheckArgs) -> anyhow::Result<Status> {
     let ecosystem: Ecosystem = args.ecosystem.parse().map_err(InputError)?;
-    let detector = detector(ecosystem, &args.corpus)?;
+    let store = crate::commands::store::open(ctx)?;
+    let detector = detector(ecosystem, &args.corpus, Some(&store))?;
     let mut names = args.names.clone();
     if names.is_empty() {
         for line in io::stdin().lock().lines() {
@@ -117,7 +145,6 @@ fn check(ctx: &Context, args: &TyposquatCheckArgs) -> anyhow::Result<Status> {
         }
     }
     // Known-malicious packages from the store, when it has advisories.
-    let store = crate::commands::store::open(ctx)?;
     let has_advisories = store
         .advisories_last_import()
         .map_err(crate::commands::store::store_error)?
