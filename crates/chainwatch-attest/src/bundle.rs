@@ -159,6 +159,31 @@ pub(crate) fn verify(v: &Value, policy: &Policy) -> Result<Verification, AttestE
                     ),
                 );
             }
+            if policy.identity.is_none() && policy.keys.is_empty() {
+                // Anyone can get a Sigstore certificate: without an expected identity a
+                // keyless signature proves nothing. SLSA builders sign as their workflow,
+                // so the allowed builders are the expected identities.
+                let ok = !policy.builders.is_empty()
+                    && identity.as_deref().is_some_and(|i| {
+                        policy
+                            .builders
+                            .iter()
+                            .any(|g| crate::slsa::glob_matches(g, i))
+                    });
+                out.check(
+                    "identity",
+                    ok,
+                    if policy.builders.is_empty() {
+                        "no expected signer: give `--identity` or `--identity-regexp` (anyone can obtain a Sigstore certificate)".to_owned()
+                    } else {
+                        format!(
+                            "certificate identity `{}`{} an allowed builder",
+                            identity.as_deref().unwrap_or("(none)"),
+                            if ok { " is" } else { " is not" }
+                        )
+                    },
+                );
+            }
             if let Some(m) = &policy.issuer {
                 let ok = issuer.as_deref().is_some_and(|i| m.matches(i));
                 out.check(

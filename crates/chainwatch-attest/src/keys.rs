@@ -2,7 +2,6 @@
 //! blocks, with the algorithm read from the SPKI. Every primitive is aws-lc-rs's.
 
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
-use sha2::{Digest as _, Sha256};
 use x509_cert::der::{Decode as _, Encode as _};
 use x509_cert::spki::SubjectPublicKeyInfoRef;
 
@@ -121,7 +120,7 @@ impl PublicKey {
             .to_vec();
         Ok(PublicKey {
             kind,
-            id: hex(&Sha256::digest(der)),
+            id: hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref()),
             spki: der.to_vec(),
             raw,
             certificate_identities: Vec::new(),

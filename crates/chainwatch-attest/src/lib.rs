@@ -19,7 +19,6 @@ pub mod slsa;
 
 use serde::Serialize;
 use serde_json::Value;
-use sha2::Digest as _;
 
 pub use dsse::Envelope;
 pub use intoto::{Metadata, Statement, Subject};
@@ -109,7 +108,7 @@ impl Artifact {
     pub fn from_bytes(bytes: Vec<u8>) -> Artifact {
         Artifact {
             algorithm: "sha256".into(),
-            hex: keys::hex(&sha2::Sha256::digest(&bytes)),
+            hex: keys::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &bytes).as_ref()),
             bytes: Some(bytes),
         }
     }
@@ -253,7 +252,9 @@ pub fn parse_document(bytes: &[u8]) -> Result<Vec<Value>, AttestError> {
                 .enumerate()
                 .filter(|(_, l)| !l.trim().is_empty())
                 .collect();
-            if lines.len() < 2 {
+            // JSON lines only when the first line is a whole value; otherwise the
+            // document is one broken value and its error says where.
+            if lines.len() < 2 || serde_json::from_str::<Value>(lines[0].1).is_err() {
                 return Err(json_error(&whole, 0));
             }
             lines

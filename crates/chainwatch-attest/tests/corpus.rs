@@ -268,7 +268,12 @@ fn slsa_verifier_provenance_bundles() {
             };
             let v = &verify(&bytes, &wrong).unwrap()[0];
             let failed: Vec<&str> = v.checks.iter().filter(|c| !c.ok).map(|c| c.check).collect();
-            assert_eq!(failed, ["builder", "source"], "{}", path.display());
+            assert_eq!(
+                failed,
+                ["identity", "builder", "source"],
+                "{}",
+                path.display()
+            );
         }
     }
 }

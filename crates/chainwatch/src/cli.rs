@@ -121,6 +121,26 @@ pub(crate) enum Command {
     /// Import VEX statements, export a product version's state as VEX
     #[command(subcommand)]
     Vex(Vex),
+    /// Verify an attestation offline: a DSSE envelope, a Sigstore bundle, in-toto link or
+    /// layout metadata, or each line of an `.intoto.jsonl` file
+    ///
+    /// Signatures are checked against --key (PEM public keys or certificates; Ed25519,
+    /// ECDSA P-256/P-384/P-521, RSA PKCS#1 v1.5 and PSS), with --threshold distinct keys;
+    /// Sigstore bundles against a trusted root (--trusted-root, else the public-good root
+    /// built into chainwatch): certificate chain at signing time, SCTs, the transparency-log
+    /// inclusion proof and checkpoint or signed entry timestamp, RFC 3161 timestamps, the
+    /// signature, and --identity/--issuer. The statement must name the artifact (--artifact
+    /// or --digest) among its subjects; SLSA provenance must come from an allowed --builder
+    /// and from --source. Every check is reported with the reason it failed. Nothing a
+    /// document names is fetched. Exit status: 0 verified, 1 verification failed, 2
+    /// unusable input.
+    #[command(after_help = "Examples:\n  \
+        chainwatch verify app.intoto.jsonl --artifact app \\\n    \
+        --builder 'https://github.com/slsa-framework/slsa-github-generator/*' --source github.com/acme/app\n  \
+        chainwatch verify app.sigstore.json --artifact app --identity-regexp '^https://github.com/acme/' \\\n    \
+        --issuer https://token.actions.githubusercontent.com\n  \
+        chainwatch verify envelope.json --key signer.pub --digest sha256:1f2e…")]
+    Verify(VerifyArgs),
     /// Look for typo-squats: names that imitate popular packages
     #[command(subcommand)]
     Typosquat(Typosquat),
@@ -640,6 +660,66 @@ impl TyposquatCorpusArgs {
     pub(crate) fn portfolio_min(&self) -> u64 {
         self.portfolio_min.unwrap_or(3)
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The attestation file (`-` for standard input)
+    #[arg(value_name = "ATTESTATION")]
+    pub(crate) attestation: PathBuf,
+
+    /// The artifact the attestation must be about (its SHA-256 is compared with the
+    /// statement's subjects; message signatures are verified over it)
+    #[arg(long, value_name = "FILE", conflicts_with = "digest")]
+    pub(crate) artifact: Option<PathBuf>,
+
+    /// The artifact's digest instead of the file: `sha256:HEX` (or sha384, sha512)
+    #[arg(long, value_name = "ALG:HEX")]
+    pub(crate) digest: Option<String>,
+
+    /// A signer's public key or certificate (PEM); repeatable
+    #[arg(long, value_name = "PEM")]
+    pub(crate) key: Vec<PathBuf>,
+
+    /// How many distinct keys must have signed
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) threshold: usize,
+
+    /// An in-toto layout whose declared keys may sign the links (the layout itself must
+    /// verify with --key)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) layout: Option<PathBuf>,
+
+    /// A Sigstore `trusted_root.json` (default: the public-good instance's, built in)
+    #[arg(long, value_name = "JSON")]
+    pub(crate) trusted_root: Option<PathBuf>,
+
+    /// The signing certificate's identity (SAN), exactly
+    #[arg(long, value_name = "SAN", conflicts_with = "identity_regexp")]
+    pub(crate) identity: Option<String>,
+
+    /// The signing certificate's identity, as a regular expression (whole value)
+    #[arg(long, value_name = "RE")]
+    pub(crate) identity_regexp: Option<String>,
+
+    /// The OIDC issuer of the signing certificate, exactly
+    #[arg(long, value_name = "URL", conflicts_with = "issuer_regexp")]
+    pub(crate) issuer: Option<String>,
+
+    /// The OIDC issuer, as a regular expression (whole value)
+    #[arg(long, value_name = "RE")]
+    pub(crate) issuer_regexp: Option<String>,
+
+    /// Allowed SLSA builder ids (`*` matches anything); repeatable
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) builder: Vec<String>,
+
+    /// The source repository the provenance must name (`github.com/org/repo`)
+    #[arg(long, value_name = "REPO")]
+    pub(crate) source: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

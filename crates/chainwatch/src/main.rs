@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::Advisories(args) => commands::advisories::run(&ctx, args),
         Command::Findings(args) => commands::findings::findings(&ctx, &args),
         Command::Vex(args) => commands::vex::run(&ctx, args),
+        Command::Verify(args) => commands::verify::run(&args),
         Command::Typosquat(args) => commands::typosquat::run(&ctx, args),
         Command::Completions(args) => commands::completions::run(&args),
     };

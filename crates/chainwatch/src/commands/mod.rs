@@ -10,4 +10,5 @@ pub(crate) mod scan;
 pub(crate) mod store;
 pub(crate) mod typosquat;
 pub(crate) mod update;
+pub(crate) mod verify;
 pub(crate) mod vex;

@@ -27,7 +27,7 @@ pub(crate) fn run(ctx: &Context, command: SbomCommand) -> anyhow::Result<Status>
 
 /// The bytes of a file, or of standard input for `-`. A file that cannot be read is the
 /// user's input problem (exit status 2).
-fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
     let result = if path.as_os_str() == "-" {
         let mut buf = Vec::new();
         io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
