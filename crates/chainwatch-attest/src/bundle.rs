@@ -35,21 +35,28 @@ fn artifact_digest(
         };
         (alg, a.hex.clone())
     } else {
-        let first = envelope
+        let statement = envelope
             .filter(|e| e.payload_type == intoto::PAYLOAD_TYPE)
-            .and_then(|e| serde_json::from_slice::<Value>(&e.payload).ok())
-            .and_then(|s| {
-                s.pointer("/subject/0/digest/sha256")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
-            .ok_or_else(|| {
-                AttestError::Unsupported(
-                    "a signature over an artifact: give the artifact (`--artifact FILE` or `--digest sha256:…`)"
-                        .into(),
-                )
-            })?;
-        (HashAlgorithm::Sha2256, first)
+            .and_then(|e| serde_json::from_slice::<Value>(&e.payload).ok());
+        [
+            ("sha256", HashAlgorithm::Sha2256),
+            ("sha512", HashAlgorithm::Sha2512),
+            ("sha384", HashAlgorithm::Sha2384),
+        ]
+        .into_iter()
+        .find_map(|(name, alg)| {
+            statement
+                .as_ref()?
+                .pointer(&format!("/subject/0/digest/{name}"))
+                .and_then(Value::as_str)
+                .map(|h| (alg, h.to_ascii_lowercase()))
+        })
+        .ok_or_else(|| {
+            AttestError::Unsupported(
+                "a signature over an artifact: give the artifact (`--artifact FILE` or `--digest sha256:…`)"
+                    .into(),
+            )
+        })?
     };
     let bytes = unhex(&hex)
         .ok_or_else(|| AttestError::Unsupported(format!("digest `{hex}`: expected hex")))?;
@@ -75,12 +82,17 @@ fn failed_check(e: &SigstoreError) -> &'static str {
 /// Verifies a Sigstore bundle (`v`, its JSON value).
 pub(crate) fn verify(v: &Value, policy: &Policy) -> Result<Verification, AttestError> {
     let json = v.to_string();
-    let bundle = Bundle::from_json(&json).map_err(|e| AttestError::Invalid {
-        pointer: "/".into(),
-        message: format!("not a Sigstore bundle: {e}"),
-    })?;
     let root = trusted_root(policy.trusted_root.as_deref())?;
     let mut out = Verification::new("sigstore-bundle");
+    // A bundle that does not decode (a signature or entry that is not valid base64, a
+    // missing member) cannot be trusted: a failed check, as tampering usually is.
+    let bundle = match Bundle::from_json(&json) {
+        Ok(b) => b,
+        Err(e) => {
+            out.check("bundle", false, format!("the bundle does not decode: {e}"));
+            return Ok(out.finish());
+        }
+    };
     out.trust_root = Some(match &policy.trusted_root {
         Some(_) => "the given trusted root".to_owned(),
         None => "the Sigstore public-good trusted root (built in)".to_owned(),
@@ -105,6 +117,21 @@ pub(crate) fn verify(v: &Value, policy: &Policy) -> Result<Verification, AttestE
         } else {
             SigstoreArtifact::Digest(digest)
         };
+    if policy.keys.is_empty()
+        && let Some(hint) = v
+            .pointer("/verificationMaterial/publicKey/hint")
+            .and_then(Value::as_str)
+    {
+        out.check(
+            "key",
+            false,
+            format!("signed with a managed key (hint `{hint}`), not a certificate: give the key with `--key`"),
+        );
+        if let Some(env) = &envelope {
+            crate::payload_checks(&mut out, env, policy);
+        }
+        return Ok(out.finish());
+    }
     let result = if let Some(key) = policy.keys.first() {
         let p = PublicKeyVerificationPolicy::new(DerPublicKey::new(key.spki().to_vec()));
         sigstore_verify::verify(artifact, &bundle, &p, &root)

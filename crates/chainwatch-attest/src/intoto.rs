@@ -48,19 +48,21 @@ fn digests(v: &Value, at: &str) -> Result<Digests, AttestError> {
         .collect()
 }
 
+/// `_type` (or GUAC's `type`).
+fn statement_type(v: &Value) -> Option<&str> {
+    v.get("_type")
+        .or_else(|| v.get("type"))
+        .and_then(Value::as_str)
+}
+
 impl Statement {
     /// Whether a JSON value is a Statement (by `_type`).
     pub fn is_statement(v: &Value) -> bool {
-        matches!(
-            v.get("_type").and_then(Value::as_str),
-            Some(STATEMENT_V01 | STATEMENT_V1)
-        )
+        matches!(statement_type(v), Some(STATEMENT_V01 | STATEMENT_V1))
     }
 
     pub fn from_value(v: &Value) -> Result<Statement, AttestError> {
-        let statement_type = v
-            .get("_type")
-            .and_then(Value::as_str)
+        let statement_type = statement_type(v)
             .filter(|t| *t == STATEMENT_V01 || *t == STATEMENT_V1)
             .ok_or_else(|| {
                 AttestError::at(
@@ -71,6 +73,7 @@ impl Statement {
             .to_owned();
         let predicate_type = v
             .get("predicateType")
+            .or_else(|| v.get("predicate_type"))
             .and_then(Value::as_str)
             .ok_or_else(|| AttestError::at("/predicateType", "expected a string"))?
             .to_owned();
@@ -80,16 +83,18 @@ impl Statement {
             .ok_or_else(|| AttestError::at("/subject", "expected an array of subjects"))?;
         let mut subjects = Vec::with_capacity(list.len());
         for (i, s) in list.iter().enumerate() {
+            // v1 resource descriptors may name a subject by `uri` alone.
             subjects.push(Subject {
                 name: s
                     .get("name")
+                    .or_else(|| s.get("uri"))
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned(),
-                digest: digests(
-                    s.get("digest").unwrap_or(&Value::Null),
-                    &format!("/subject/{i}/digest"),
-                )?,
+                digest: match s.get("digest") {
+                    None | Some(Value::Null) => Digests::new(),
+                    Some(d) => digests(d, &format!("/subject/{i}/digest"))?,
+                },
             });
         }
         Ok(Statement {

@@ -265,12 +265,52 @@ pub fn parse_document(bytes: &[u8]) -> Result<Vec<Value>, AttestError> {
     }
 }
 
+/// The in-toto statements of a document, unverified: bare statements, DSSE envelopes and
+/// Sigstore bundles of them, one per line in JSON lines. Other attestations (signatures
+/// over artifacts, in-toto links) have none.
+pub fn statements(document: &[u8]) -> Result<Vec<Statement>, AttestError> {
+    let mut out = Vec::new();
+    for v in parse_document(document)? {
+        let envelope = if Envelope::is_envelope(&v) {
+            Some(Envelope::from_value(&v)?)
+        } else if let Some(e) = v.get("dsseEnvelope") {
+            Some(Envelope::from_value(e)?)
+        } else {
+            None
+        };
+        let value = match envelope {
+            Some(e) if e.payload_type == intoto::PAYLOAD_TYPE => serde_json::from_slice(&e.payload)
+                .map_err(|err| AttestError::at("/payload", &format!("not JSON: {err}")))?,
+            Some(_) => continue,
+            None => v,
+        };
+        if Statement::is_statement(&value) {
+            out.push(Statement::from_value(&value)?);
+        }
+    }
+    Ok(out)
+}
+
 /// Verifies every attestation of a document.
 pub fn verify(document: &[u8], policy: &Policy) -> Result<Vec<Verification>, AttestError> {
-    parse_document(document)?
-        .iter()
-        .map(|v| verify_value(v, policy))
-        .collect()
+    let mut out = Vec::new();
+    for v in parse_document(document)? {
+        // npm's attestations document: `{"attestations": [{"predicateType", "bundle"}]}`.
+        if let Some(list) = v.get("attestations").and_then(Value::as_array) {
+            for (i, a) in list.iter().enumerate() {
+                let bundle = a.get("bundle").ok_or_else(|| {
+                    AttestError::at(
+                        &format!("/attestations/{i}/bundle"),
+                        "expected a Sigstore bundle",
+                    )
+                })?;
+                out.push(verify_value(bundle, policy)?);
+            }
+            continue;
+        }
+        out.push(verify_value(&v, policy)?);
+    }
+    Ok(out)
 }
 
 /// Verifies one attestation (a parsed JSON value).

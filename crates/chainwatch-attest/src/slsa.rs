@@ -48,7 +48,9 @@ fn materials(v: Option<&Value>) -> Vec<Material> {
                             .map(|d| {
                                 d.iter()
                                     .filter_map(|(k, v)| {
-                                        Some((k.clone(), v.as_str()?.to_ascii_lowercase()))
+                                        // Kubernetes' provenance quotes its commit ids.
+                                        let v = v.as_str()?.trim_matches(['\'', '"']);
+                                        Some((k.clone(), v.to_ascii_lowercase()))
                                     })
                                     .collect()
                             })

@@ -277,3 +277,103 @@ fn slsa_verifier_provenance_bundles() {
         }
     }
 }
+
+/// GUAC's statements (vulnerability certifications, reviews, ClearlyDefined data, SLSA in
+/// a DSSE envelope) and Kubernetes' SLSA v0.2 provenance read as statements; provenance
+/// gives builder and source.
+#[test]
+fn guac_statements_and_kubernetes_provenance() {
+    let Some(root) = chainwatch_testkit::corpus_path("attestations") else {
+        return;
+    };
+    let mut read = 0;
+    for name in [
+        "guac/certify-novuln-v02.json",
+        "guac/certify-novuln.json",
+        "guac/certify-vuln-v02.json",
+        "guac/certify-vuln.json",
+        "guac/crev-review.json",
+        "guac/github-review.json",
+        "guac/cd-log4j.json",
+        "guac/cd-common-text.json",
+        "guac/oci-dsse-att.json",
+        "guac/oci-kubectl-linux-amd64-in-toto.json",
+        "guac-data/slsa/kube-slsa-v1.24.1.json",
+        "guac-data/slsa/kube-slsa-v1.25.2.json",
+    ] {
+        let bytes = std::fs::read(root.join(name)).unwrap();
+        let statements = chainwatch_attest::statements(&bytes).unwrap();
+        assert_eq!(statements.len(), 1, "{name}");
+        assert!(!statements[0].subjects.is_empty(), "{name}");
+        read += 1;
+    }
+    assert_eq!(read, 12);
+    let kube = std::fs::read(root.join("guac-data/slsa/kube-slsa-v1.24.1.json")).unwrap();
+    let s = &chainwatch_attest::statements(&kube).unwrap()[0];
+    let p = chainwatch_attest::Provenance::of(s).unwrap();
+    assert_eq!(
+        p.builder_id.as_deref(),
+        Some("https://git.k8s.io/release/docs/krel")
+    );
+    assert_eq!(
+        p.source.as_deref(),
+        Some("git+https://github.com/kubernetes/kubernetes")
+    );
+    assert_eq!(
+        p.revision.as_deref(),
+        Some("aaf024b5e8dc5e08e4414583203968ca0a5ec043")
+    );
+    assert_eq!(s.subjects.len(), 113);
+}
+
+/// slsa-verifier's GitHub bundles and npm attestations: the valid ones verify, each
+/// tampered one fails, and says why.
+#[test]
+fn slsa_verifier_tampered_bundles() {
+    let Some(root) = chainwatch_testkit::corpus_path("attestations/slsa-verifier") else {
+        return;
+    };
+    let any = Policy {
+        threshold: 1,
+        identity: Some(Matcher::regex(".*").unwrap()),
+        ..Policy::default()
+    };
+    let gha = root.join("verifiers/internal/gha/testdata/bundle");
+    for (name, failed) in [
+        ("valid.intoto.sigstore", None),
+        ("valid-v0.3.intoto.sigstore", None),
+        ("attestation.intoto.sigstore", None),
+        ("invalid-dsse-sig.intoto.sigstore", Some("bundle")),
+        ("invalid-set.intoto.sigstore", Some("bundle")),
+        ("mismatch-tlog.intoto.sigstore", Some("certificate")),
+    ] {
+        let v = &verify(&std::fs::read(gha.join(name)).unwrap(), &any).unwrap()[0];
+        assert_eq!(
+            v.failure().map(|c| c.check),
+            failed,
+            "{name}: {:?}",
+            v.checks
+        );
+    }
+    // npm: the publish attestation is signed by the registry's key (not in the corpus),
+    // the provenance keylessly by the workflow.
+    let npm = root.join("cli/slsa-verifier/testdata/npm/gha");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&npm).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let v = verify(&std::fs::read(&path).unwrap(), &any).unwrap();
+        assert_eq!(v.len(), 2, "{name}");
+        assert_eq!(v[0].failure().map(|c| c.check), Some("key"), "{name}");
+        let provenance = v[1].failure().map(|c| c.check);
+        let expected = if name.contains("-invalidsigprov") {
+            Some("signature")
+        } else {
+            None
+        };
+        assert_eq!(provenance, expected, "{name}: {:?}", v[1].checks);
+        assert!(v[1].provenance.is_some(), "{name}");
+        files += 1;
+    }
+    assert_eq!(files, 15);
+}
