@@ -278,7 +278,7 @@ fn slsa_verifier_provenance_bundles() {
     }
 }
 
-/// GUAC's statements (vulnerability certifications, reviews, ClearlyDefined data, SLSA in
+/// GUAC's statements (vulnerability certifications, reviews, `ClearlyDefined` data, SLSA in
 /// a DSSE envelope) and Kubernetes' SLSA v0.2 provenance read as statements; provenance
 /// gives builder and source.
 #[test]
