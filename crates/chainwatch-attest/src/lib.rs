@@ -200,11 +200,15 @@ pub struct Verification {
     pub provenance: Option<Provenance>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata>,
+    /// The attestation itself (one line of a JSON-lines file), as read.
+    #[serde(skip)]
+    pub document: Value,
 }
 
 impl Verification {
     fn new(format: &'static str) -> Verification {
         Verification {
+            document: Value::Null,
             format,
             verified: false,
             checks: Vec::new(),
@@ -315,6 +319,30 @@ pub fn verify(document: &[u8], policy: &Policy) -> Result<Vec<Verification>, Att
 
 /// Verifies one attestation (a parsed JSON value).
 pub fn verify_value(v: &Value, policy: &Policy) -> Result<Verification, AttestError> {
+    let mut out = verify_one(v, policy)?;
+    out.document = v.clone();
+    Ok(out)
+}
+
+/// Whether a document looks like an attestation rather than an SBOM, from its first
+/// bytes: a Sigstore bundle, a DSSE envelope, in-toto metadata or statement, npm's
+/// attestations. Cheap; [`verify`] decides.
+pub fn sniff(document: &[u8]) -> bool {
+    let head = &document[..document.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
+    let t = text.trim_start();
+    let compact: String = t.chars().filter(|c| !c.is_whitespace()).take(64).collect();
+    t.starts_with('{')
+        && !text.contains("\"bomFormat\"")
+        && !text.contains("\"spdxVersion\"")
+        && (text.contains("\"payloadType\"")
+            || text.contains("application/vnd.dev.sigstore.bundle")
+            || (text.contains("\"_type\"") && text.contains("\"https://in-toto.io/Statement/"))
+            || (compact.starts_with("{\"signed\":") && text.contains("\"signatures\""))
+            || compact.starts_with("{\"attestations\":["))
+}
+
+fn verify_one(v: &Value, policy: &Policy) -> Result<Verification, AttestError> {
     if v.get("mediaType")
         .and_then(Value::as_str)
         .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))

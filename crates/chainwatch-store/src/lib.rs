@@ -23,6 +23,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod advisories;
+mod attest;
 mod findings;
 mod graph;
 mod postgres;
@@ -39,6 +40,7 @@ use chainwatch_sbom::{ReadError, ReadOptions};
 use serde::Serialize;
 
 pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepare_advisory};
+pub use attest::{AttestationImport, Evidence};
 pub use findings::{FindingChange, FindingQuery, MatchReport, ProductFinding};
 pub use prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use query::{Dependent, WhoHas, WhyPath};
@@ -313,6 +315,18 @@ pub(crate) trait Backend: Send + Sync {
         min_products: i64,
         limit: i64,
     ) -> Result<Vec<(String, i64)>>;
+    /// Stores a verified attestation (and its product link); (id, whether it was new).
+    fn store_attestation(&self, row: &attest::AttestationRow) -> Result<(i64, bool)>;
+    /// Attestations ingested for the product version of a document.
+    fn evidence_for_document(&self, document: i64) -> Result<Vec<attest::EvidenceRaw>>;
+    /// Attestations with a subject of one of these (algorithm, digest) pairs, with the
+    /// pair.
+    fn evidence_for_digests(
+        &self,
+        digests: &[(String, String)],
+    ) -> Result<Vec<(attest::EvidenceRaw, String, String)>>;
+    /// (hashes, purl, name) of a document's components that have hashes.
+    fn document_hashes(&self, document: i64) -> Result<Vec<(String, Option<String>, String)>>;
     /// The newest document's id (0 without documents).
     fn documents_high_water(&self) -> Result<i64>;
     fn cache_get(&self, key: &str) -> Result<Option<query::Cached>>;

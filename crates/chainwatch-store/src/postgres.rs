@@ -1246,6 +1246,132 @@ impl Backend for Pg {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    fn store_attestation(&self, row: &crate::attest::AttestationRow) -> Result<(i64, bool)> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let product_version: Option<i64> = match &row.product {
+            None => None,
+            Some((product, version)) => Some(
+                tx.query_opt(
+                    "SELECT pv.id FROM product_versions pv JOIN products p ON p.id = pv.product_id
+                     WHERE p.name = $1 AND pv.version = $2",
+                    &[product, version],
+                )?
+                .map(|r| r.get(0))
+                .ok_or_else(|| {
+                    StoreError::NotFound(format!(
+                        "no product version `{product}@{version}` in the store: ingest its SBOM first"
+                    ))
+                })?,
+            ),
+        };
+        // Concurrent writers of the same attestation: the unique digest decides, the
+        // loser reads the winner's row.
+        let inserted = tx.query_opt(
+            "INSERT INTO attestations (digest, format, predicate_type, builder_id, build_type,
+                 source_repo, source_revision, signer_identity, signer_issuer, signer_key,
+                 signed_at, trust_root, checks, verified_at, data)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             ON CONFLICT (digest) DO NOTHING RETURNING id",
+            &[
+                &row.digest,
+                &row.format,
+                &row.predicate_type,
+                &row.builder_id,
+                &row.build_type,
+                &row.source_repo,
+                &row.source_revision,
+                &row.signer_identity,
+                &row.signer_issuer,
+                &row.signer_key,
+                &row.signed_at,
+                &row.trust_root,
+                &row.checks,
+                &row.verified_at,
+                &row.data,
+            ],
+        )?;
+        let (id, stored) = match inserted {
+            Some(r) => {
+                let id: i64 = r.get(0);
+                let stmt = tx.prepare(
+                    "INSERT INTO attestation_subjects (attestation_id, algorithm, digest, name)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )?;
+                for (alg, digest, name) in &row.subjects {
+                    tx.execute(&stmt, &[&id, alg, digest, name])?;
+                }
+                (id, true)
+            }
+            None => (
+                tx.query_one(
+                    "SELECT id FROM attestations WHERE digest = $1",
+                    &[&row.digest],
+                )?
+                .get(0),
+                false,
+            ),
+        };
+        if let Some(pv) = product_version {
+            tx.execute(
+                "INSERT INTO attestation_products (attestation_id, product_version_id)
+                 VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&id, &pv],
+            )?;
+        }
+        tx.commit()?;
+        Ok((id, stored))
+    }
+
+    fn evidence_for_document(&self, document: i64) -> Result<Vec<crate::attest::EvidenceRaw>> {
+        let rows = self.conn()?.query(
+            &format!(
+                "SELECT {} FROM attestations a
+                 JOIN attestation_products ap ON ap.attestation_id = a.id
+                 JOIN documents d ON d.product_version_id = ap.product_version_id
+                 WHERE d.id = $1 ORDER BY a.id",
+                crate::attest::EVIDENCE_COLUMNS
+            ),
+            &[&document],
+        )?;
+        Ok(rows.iter().map(evidence_row).collect())
+    }
+
+    fn evidence_for_digests(
+        &self,
+        digests: &[(String, String)],
+    ) -> Result<Vec<(crate::attest::EvidenceRaw, String, String)>> {
+        let algs: Vec<&str> = digests.iter().map(|(a, _)| a.as_str()).collect();
+        let hexes: Vec<&str> = digests.iter().map(|(_, h)| h.as_str()).collect();
+        let rows = self.conn()?.query(
+            &format!(
+                "SELECT {}, s.algorithm, s.digest
+                 FROM unnest($1::text[], $2::text[]) AS w(algorithm, digest)
+                 JOIN attestation_subjects s ON s.algorithm = w.algorithm AND s.digest = w.digest
+                 JOIN attestations a ON a.id = s.attestation_id",
+                crate::attest::EVIDENCE_COLUMNS
+            ),
+            &[&algs, &hexes],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (evidence_row(r), r.get(13), r.get(14)))
+            .collect())
+    }
+
+    fn document_hashes(&self, document: i64) -> Result<Vec<(String, Option<String>, String)>> {
+        let rows = self.conn()?.query(
+            "SELECT o.hashes, pk.purl, o.name FROM occurrences o
+             LEFT JOIN packages pk ON pk.id = o.package_id
+             WHERE o.document_id = $1 AND o.hashes IS NOT NULL ORDER BY o.ordinal",
+            &[&document],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
     fn documents_high_water(&self) -> Result<i64> {
         Ok(self
             .conn()?
@@ -1347,6 +1473,19 @@ impl Backend for Pg {
             checked: crate::query::CHECKED.to_vec(),
             problems,
         })
+    }
+}
+
+/// An evidence row: the columns of `attest::EVIDENCE_COLUMNS`.
+fn evidence_row(r: &::postgres::Row) -> crate::attest::EvidenceRaw {
+    let mut texts: [Option<String>; 11] = Default::default();
+    for (i, t) in texts.iter_mut().enumerate() {
+        *t = r.get(i + 1);
+    }
+    crate::attest::EvidenceRaw {
+        id: r.get(0),
+        texts,
+        verified_at: r.get(12),
     }
 }
 

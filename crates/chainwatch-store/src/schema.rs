@@ -294,6 +294,47 @@ CREATE TABLE caches (
 )
 ",
     },
+    Migration {
+        version: 7,
+        name: "attestations",
+        sql: "
+-- Verified attestations: the facts they establish (who built, from which source, who
+-- signed), how they were verified, and the document itself (zstd JSON) as evidence.
+CREATE TABLE attestations (
+    id {id},
+    digest TEXT NOT NULL UNIQUE,
+    format TEXT NOT NULL,
+    predicate_type TEXT,
+    builder_id TEXT,
+    build_type TEXT,
+    source_repo TEXT,
+    source_revision TEXT,
+    signer_identity TEXT,
+    signer_issuer TEXT,
+    signer_key TEXT,
+    signed_at TEXT,
+    trust_root TEXT,
+    checks TEXT NOT NULL,
+    verified_at BIGINT NOT NULL,
+    data {blob} NOT NULL
+);
+-- The artifacts an attestation is about, by digest (algorithm as in-toto spells it).
+CREATE TABLE attestation_subjects (
+    attestation_id BIGINT NOT NULL REFERENCES attestations (id),
+    algorithm TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (attestation_id, algorithm, digest, name)
+);
+CREATE INDEX attestation_subjects_digest ON attestation_subjects (algorithm, digest);
+-- Attestations ingested for a product version.
+CREATE TABLE attestation_products (
+    attestation_id BIGINT NOT NULL REFERENCES attestations (id),
+    product_version_id BIGINT NOT NULL REFERENCES product_versions (id),
+    PRIMARY KEY (attestation_id, product_version_id)
+)
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

@@ -971,6 +971,128 @@ impl Backend for Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn store_attestation(&self, row: &crate::attest::AttestationRow) -> Result<(i64, bool)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let product_version: Option<i64> = match &row.product {
+            None => None,
+            Some((product, version)) => Some(
+                tx.query_row(
+                    "SELECT pv.id FROM product_versions pv JOIN products p ON p.id = pv.product_id
+                     WHERE p.name = ?1 AND pv.version = ?2",
+                    params![product, version],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| {
+                    StoreError::NotFound(format!(
+                        "no product version `{product}@{version}` in the store: ingest its SBOM first"
+                    ))
+                })?,
+            ),
+        };
+        let existing: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM attestations WHERE digest = ?1",
+                [&row.digest],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let (id, stored) = if let Some(id) = existing {
+            (id, false)
+        } else {
+            tx.execute(
+                "INSERT INTO attestations (digest, format, predicate_type, builder_id, build_type,
+                     source_repo, source_revision, signer_identity, signer_issuer, signer_key,
+                     signed_at, trust_root, checks, verified_at, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                params![
+                    row.digest,
+                    row.format,
+                    row.predicate_type,
+                    row.builder_id,
+                    row.build_type,
+                    row.source_repo,
+                    row.source_revision,
+                    row.signer_identity,
+                    row.signer_issuer,
+                    row.signer_key,
+                    row.signed_at,
+                    row.trust_root,
+                    row.checks,
+                    row.verified_at,
+                    row.data
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO attestation_subjects (attestation_id, algorithm, digest, name)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            )?;
+            for (alg, digest, name) in &row.subjects {
+                stmt.execute(params![id, alg, digest, name])?;
+            }
+            drop(stmt);
+            (id, true)
+        };
+        if let Some(pv) = product_version {
+            tx.execute(
+                "INSERT INTO attestation_products (attestation_id, product_version_id)
+                 VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![id, pv],
+            )?;
+        }
+        tx.commit()?;
+        Ok((id, stored))
+    }
+
+    fn evidence_for_document(&self, document: i64) -> Result<Vec<crate::attest::EvidenceRaw>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM attestations a
+             JOIN attestation_products ap ON ap.attestation_id = a.id
+             JOIN documents d ON d.product_version_id = ap.product_version_id
+             WHERE d.id = ?1 ORDER BY a.id",
+            crate::attest::EVIDENCE_COLUMNS
+        ))?;
+        let rows = stmt.query_map([document], evidence_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn evidence_for_digests(
+        &self,
+        digests: &[(String, String)],
+    ) -> Result<Vec<(crate::attest::EvidenceRaw, String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {}, s.algorithm, s.digest FROM attestation_subjects s
+             JOIN attestations a ON a.id = s.attestation_id
+             WHERE s.algorithm = ?1 AND s.digest = ?2",
+            crate::attest::EVIDENCE_COLUMNS
+        ))?;
+        let mut out = Vec::new();
+        for (alg, digest) in digests {
+            let rows = stmt.query_map(params![alg, digest], |r| {
+                Ok((evidence_row(r)?, r.get(13)?, r.get(14)?))
+            })?;
+            for row in rows {
+                out.push(row?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn document_hashes(&self, document: i64) -> Result<Vec<(String, Option<String>, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT o.hashes, pk.purl, o.name FROM occurrences o
+             LEFT JOIN packages pk ON pk.id = o.package_id
+             WHERE o.document_id = ?1 AND o.hashes IS NOT NULL ORDER BY o.ordinal",
+        )?;
+        let rows = stmt.query_map([document], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn documents_high_water(&self) -> Result<i64> {
         Ok(self
             .conn()
@@ -1241,4 +1363,17 @@ fn ingest_one(tx: &Connection, doc: &Prepared) -> Result<IngestOutcome> {
         params![document, doc.graph],
     )?;
     Ok(doc.stored_as(document))
+}
+
+/// An evidence row: the columns of `attest::EVIDENCE_COLUMNS`.
+fn evidence_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::attest::EvidenceRaw> {
+    let mut texts: [Option<String>; 11] = Default::default();
+    for (i, t) in texts.iter_mut().enumerate() {
+        *t = r.get(i + 1)?;
+    }
+    Ok(crate::attest::EvidenceRaw {
+        id: r.get(0)?,
+        texts,
+        verified_at: r.get(12)?,
+    })
 }

@@ -81,6 +81,7 @@ on_both_backends!(
     advisories_import_update_and_find,
     findings_are_matched_incrementally,
     vex_and_enrichment_apply_to_findings,
+    attestations_are_evidence,
 );
 
 /// A CycloneDX document: `components` as (bom-ref, purl), `deps` as (ref, refs).
@@ -949,4 +950,95 @@ fn vex_and_enrichment_apply_to_findings(db: &Db) {
     );
     assert_eq!(found[0].epss_percentile, Some(0.999));
     assert!(db.store.affected("CVE-0001", None).expect("affected")[0].known_exploited);
+}
+
+/// A verified SLSA provenance bundle (slsa-verifier's, from the corpus) becomes evidence
+/// of the product version it was ingested for and of the component with its subject's
+/// digest; unverified ones and unknown product versions store nothing.
+fn attestations_are_evidence(db: &Db) {
+    let Some(path) = chainwatch_testkit::corpus_path(
+        "attestations/slsa-verifier/cli/slsa-verifier/testdata/gha_go/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl",
+    ) else {
+        return;
+    };
+    let bytes = std::fs::read(path).expect("read");
+    let policy = chainwatch_attest::Policy {
+        threshold: 1,
+        builders: vec!["https://github.com/slsa-framework/slsa-github-generator/*".into()],
+        ..chainwatch_attest::Policy::default()
+    };
+    let verified = chainwatch_attest::verify(&bytes, &policy).expect("verify");
+    assert!(verified[0].verified, "{:?}", verified[0].checks);
+    let digest = "f6ab7ad0c7549b5a4942c3b0690519d791c28c4c0f8b286208cb40da3322a066";
+    let sbom = serde_json::to_vec(&json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "application", "bom-ref": "root", "name": "example", "version": "14"}},
+        "components": [{"type": "file", "bom-ref": "bin", "name": "binary-linux-amd64",
+                        "purl": "pkg:generic/binary-linux-amd64@14",
+                        "hashes": [{"alg": "SHA-256", "content": digest}]}],
+    }))
+    .expect("json");
+    ingest(db, &sbom);
+    // Unknown product version, unverified attestation: nothing stored.
+    assert!(matches!(
+        db.store
+            .store_attestation(&verified[0], Some(("example", "15"))),
+        Err(chainwatch_store::StoreError::NotFound(_))
+    ));
+    let unverified =
+        chainwatch_attest::verify(&bytes, &chainwatch_attest::Policy::default()).expect("verify");
+    assert!(!unverified[0].verified);
+    assert!(db.store.store_attestation(&unverified[0], None).is_err());
+    assert!(
+        db.store
+            .provenance("example", None, None)
+            .expect("provenance")
+            .is_empty()
+    );
+    let first = db
+        .store
+        .store_attestation(&verified[0], Some(("example", "14")))
+        .expect("store");
+    assert!(first.stored);
+    let again = db
+        .store
+        .store_attestation(&verified[0], Some(("example", "14")))
+        .expect("store");
+    assert_eq!((again.id, again.stored), (first.id, false));
+    let evidence = db
+        .store
+        .provenance("example", Some("14"), None)
+        .expect("provenance");
+    let about: Vec<&str> = evidence.iter().map(|e| e.about.as_str()).collect();
+    assert_eq!(
+        about,
+        [
+            "component pkg:generic/binary-linux-amd64@14",
+            "product version"
+        ]
+    );
+    let e = &evidence[0];
+    assert_eq!(
+        e.builder.as_deref(),
+        Some(
+            "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@refs/tags/v2.1.0"
+        )
+    );
+    assert_eq!(
+        e.source.as_deref(),
+        Some("git+https://github.com/slsa-framework/example-package@refs/tags/v14")
+    );
+    assert_eq!(
+        e.revision.as_deref(),
+        Some("4d329c75e7ec1725f7c9ce917a8799d408d06be3")
+    );
+    assert!(
+        e.signer
+            .as_deref()
+            .is_some_and(|s| s.contains("builder_go_slsa3.yml"))
+    );
+    assert_eq!(
+        e.predicate_type.as_deref(),
+        Some("https://slsa.dev/provenance/v0.2")
+    );
 }

@@ -269,6 +269,12 @@ pub(crate) struct IngestArgs {
     #[arg(long)]
     pub(crate) no_typosquat: bool,
 
+    /// Attestations among the files (DSSE envelopes, Sigstore bundles, in-toto metadata,
+    /// `.intoto.jsonl`) are verified against these and stored as evidence of the product
+    /// version (--product and --product-version); those that do not verify are rejected
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+
     /// Output format: `human`, or `json` (one object per document and line)
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub(crate) format: Format,
@@ -324,6 +330,12 @@ pub(crate) enum Query {
         chainwatch query affected GHSA-jfh8-c2jp-5v3q --format json --as-of 2026-01-31"
     )]
     Affected(AffectedArgs),
+    /// The verified provenance and signatures of a product version: attestations
+    /// ingested for it, and those about the digest of one of its components
+    ///
+    /// Exit status: 0 when there is evidence, 1 when there is none.
+    #[command(after_help = "Examples:\n  chainwatch query provenance payments-api@2.4.1")]
+    Provenance(ProvenanceArgs),
     /// What changed between two versions of a product (their current documents)
     ///
     /// Exit status: 0 when nothing differs, 1 when something does.
@@ -361,6 +373,19 @@ pub(crate) struct WhyArgs {
     /// At most this many paths
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub(crate) max_paths: usize,
+
+    #[command(flatten)]
+    pub(crate) as_of: AsOfArgs,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProvenanceArgs {
+    /// `PRODUCT` (its most recently updated version) or `PRODUCT@VERSION`
+    #[arg(value_name = "PRODUCT[@VERSION]")]
+    pub(crate) product: String,
 
     #[command(flatten)]
     pub(crate) as_of: AsOfArgs,
@@ -662,28 +687,16 @@ impl TyposquatCorpusArgs {
     }
 }
 
-#[derive(Debug, Args)]
-pub(crate) struct VerifyArgs {
-    /// The attestation file (`-` for standard input)
-    #[arg(value_name = "ATTESTATION")]
-    pub(crate) attestation: PathBuf,
-
-    /// The artifact the attestation must be about (its SHA-256 is compared with the
-    /// statement's subjects; message signatures are verified over it)
-    #[arg(long, value_name = "FILE", conflicts_with = "digest")]
-    pub(crate) artifact: Option<PathBuf>,
-
-    /// The artifact's digest instead of the file: `sha256:HEX` (or sha384, sha512)
-    #[arg(long, value_name = "ALG:HEX")]
-    pub(crate) digest: Option<String>,
-
+/// What an attestation is verified against (`verify`, and `ingest` of attestations).
+#[derive(Debug, Args, Default)]
+pub(crate) struct TrustArgs {
     /// A signer's public key or certificate (PEM); repeatable
     #[arg(long, value_name = "PEM")]
     pub(crate) key: Vec<PathBuf>,
 
-    /// How many distinct keys must have signed
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub(crate) threshold: usize,
+    /// How many distinct keys must have signed [default: 1]
+    #[arg(long, value_name = "N")]
+    pub(crate) threshold: Option<usize>,
 
     /// An in-toto layout whose declared keys may sign the links (the layout itself must
     /// verify with --key)
@@ -717,6 +730,25 @@ pub(crate) struct VerifyArgs {
     /// The source repository the provenance must name (`github.com/org/repo`)
     #[arg(long, value_name = "REPO")]
     pub(crate) source: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The attestation file (`-` for standard input)
+    #[arg(value_name = "ATTESTATION")]
+    pub(crate) attestation: PathBuf,
+
+    /// The artifact the attestation must be about (its SHA-256 is compared with the
+    /// statement's subjects; message signatures are verified over it)
+    #[arg(long, value_name = "FILE", conflicts_with = "digest")]
+    pub(crate) artifact: Option<PathBuf>,
+
+    /// The artifact's digest instead of the file: `sha256:HEX` (or sha384, sha512)
+    #[arg(long, value_name = "ALG:HEX")]
+    pub(crate) digest: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
 
     #[command(flatten)]
     pub(crate) output: OutputArgs,
@@ -849,6 +881,12 @@ pub(crate) struct ScanArgs {
     /// Leave out the typo-squatting checks
     #[arg(long)]
     pub(crate) no_typosquat: bool,
+
+    /// Fail unless the target has verified SLSA provenance from a builder matching GLOB
+    /// (repeatable: any of them), as stored by `ingest` of attestations: for the product
+    /// version itself, or about the digest of its subject component
+    #[arg(long, value_name = "BUILDER_GLOB")]
+    pub(crate) require_provenance: Vec<String>,
 
     /// Leave out paths matching GLOB when TARGET is a directory (as `sbom generate`)
     #[arg(long, value_name = "GLOB")]

@@ -82,3 +82,130 @@ fn unusable_input_exits_2() {
     let o = chainwatch(&["/nonexistent/attestation.json"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+fn with_db(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["--db", db])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", "/nonexistent/chainwatch-test-cache")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// `ingest` verifies attestations and stores them as evidence; `query provenance` shows
+/// it; `scan --require-provenance` passes only with provenance from an allowed builder.
+#[test]
+fn attestations_become_evidence() {
+    let Some(testdata) =
+        chainwatch_testkit::corpus_path("attestations/slsa-verifier/cli/slsa-verifier/testdata")
+    else {
+        return;
+    };
+    let bundle = testdata.join("gha_go/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl");
+    let bundle = bundle.to_str().unwrap();
+    let legacy = testdata.join("binary-linux-amd64-expired-cert.intoto.jsonl");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let sbom = dir.path().join("example.cdx.json");
+    std::fs::write(
+        &sbom,
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+            "metadata":{"component":{"type":"application","bom-ref":"app","name":"example","version":"14",
+              "hashes":[{"alg":"SHA-256","content":"f6ab7ad0c7549b5a4942c3b0690519d791c28c4c0f8b286208cb40da3322a066"}]}},
+            "components":[]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        with_db(&db, &["ingest", sbom.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let builder = "https://github.com/slsa-framework/slsa-github-generator/*";
+    let ingest = |file: &str| {
+        with_db(
+            &db,
+            &[
+                "ingest",
+                file,
+                "--builder",
+                builder,
+                "--product",
+                "example",
+                "--product-version",
+                "14",
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let o = ingest(bundle);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(line["status"], "stored");
+    assert_eq!(line["attestations"][0]["status"], "stored");
+    let again: serde_json::Value = serde_json::from_slice(&ingest(bundle).stdout).unwrap();
+    assert_eq!(again["attestations"][0]["status"], "unchanged");
+    // A keyless envelope without its log entry is rejected, and nothing is stored.
+    let o = ingest(legacy.to_str().unwrap());
+    assert_eq!(o.status.code(), Some(1));
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(line["attestations"][0]["status"], "rejected");
+    let o = with_db(
+        &db,
+        &["query", "provenance", "example@14", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let about: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["about"].as_str().unwrap())
+        .collect();
+    // Ingested for the product version, and about its subject component's digest.
+    assert_eq!(about, ["component example", "product version"]);
+    assert!(
+        rows[0]["builder"]
+            .as_str()
+            .unwrap()
+            .contains("builder_go_slsa3.yml")
+    );
+    // The gate (scan wants advisories in the store).
+    let osv = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/osv/GHSA-scan-0001.json"
+    );
+    assert_eq!(
+        with_db(&db, &["advisories", "import", osv]).status.code(),
+        Some(0)
+    );
+    let ok = with_db(
+        &db,
+        &["scan", "example@14", "--require-provenance", builder],
+    );
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let bad = with_db(
+        &db,
+        &[
+            "scan",
+            "example@14",
+            "--require-provenance",
+            "https://ci.example.com/*",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("PROVENANCE MISSING"));
+}

@@ -44,6 +44,99 @@ struct Suspect<'a> {
     locations: Vec<&'a str>,
 }
 
+/// The `--require-provenance` verdict, a `"kind": "provenance"` row in JSON.
+#[derive(Serialize)]
+struct ProvenanceRow {
+    kind: &'static str,
+    /// The allowed builders.
+    required: Vec<String>,
+    satisfied: bool,
+    /// The attestations that satisfy it.
+    attestations: Vec<i64>,
+    reason: String,
+}
+
+/// Whether the target has verified provenance from an allowed builder: evidence stored for
+/// its product version, or about its subject component's digest.
+fn provenance(
+    ctx: &Context,
+    args: &ScanArgs,
+    sbom: &Sbom,
+    store: Option<&chainwatch_store::Store>,
+) -> anyhow::Result<ProvenanceRow> {
+    let opened;
+    let store = if let Some(s) = store {
+        s
+    } else {
+        opened = crate::commands::store::open(ctx)?;
+        &opened
+    };
+    // The product version: the store target's, else the SBOM subject's name and version.
+    let subject = sbom
+        .subject
+        .as_deref()
+        .and_then(|id| sbom.components.iter().find(|c| c.id == id));
+    let (product, version) = if args.target.exists() {
+        (
+            subject.map(|c| c.name.clone()).unwrap_or_default(),
+            subject.and_then(|c| c.version.clone()),
+        )
+    } else {
+        let spec = args.target.to_string_lossy();
+        let (p, v) = crate::commands::findings::product_version(&spec);
+        (p, v)
+    };
+    let subject_about = subject.map(|c| {
+        format!(
+            "component {}",
+            c.purl()
+                .map_or_else(|| c.name.clone(), |p| p.canonical().to_owned())
+        )
+    });
+    let evidence = match store.provenance(&product, version.as_deref(), None) {
+        Ok(e) => e,
+        Err(chainwatch_store::StoreError::NotFound(_)) => Vec::new(),
+        Err(e) => return Err(crate::commands::store::store_error(e)),
+    };
+    let good: Vec<&chainwatch_store::Evidence> = evidence
+        .iter()
+        .filter(|e| e.about == "product version" || Some(&e.about) == subject_about.as_ref())
+        .filter(|e| {
+            e.builder.as_deref().is_some_and(|b| {
+                args.require_provenance
+                    .iter()
+                    .any(|g| chainwatch_attest::slsa::glob_matches(g, b))
+            })
+        })
+        .collect();
+    let target = match &version {
+        Some(v) => format!("{product}@{v}"),
+        None => product.clone(),
+    };
+    let reason = match good.first() {
+        Some(e) => format!(
+            "{target} built by {} (attestation {})",
+            e.builder.as_deref().unwrap_or_default(),
+            e.attestation
+        ),
+        None if evidence.is_empty() => format!(
+            "no verified attestation about {target}: ingest its provenance (`chainwatch ingest ATTESTATION --product … --product-version …`)"
+        ),
+        None => format!(
+            "{target} has {} verified attestation(s), none from an allowed builder ({})",
+            evidence.len(),
+            args.require_provenance.join(", ")
+        ),
+    };
+    Ok(ProvenanceRow {
+        kind: "provenance",
+        required: args.require_provenance.clone(),
+        satisfied: !good.is_empty(),
+        attestations: good.iter().map(|e| e.attestation).collect(),
+        reason,
+    })
+}
+
 /// The typo-squatting checks on every dependency (one detector per ecosystem).
 fn suspects<'a>(
     sbom: &'a Sbom,
@@ -452,18 +545,31 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
             .cmp(&rank(b))
             .then_with(|| a.purl.canonical().cmp(b.purl.canonical()))
     });
+    let provenance = if args.require_provenance.is_empty() {
+        None
+    } else {
+        Some(provenance(ctx, args, &sbom, store.as_ref())?)
+    };
     let failing = hits.iter().any(|h| {
         h.findings
             .iter()
             .zip(&h.extras)
             .any(|(f, e)| counts(f, e, args.fail_on))
-    }) || (!squats.is_empty() && args.fail_on != FailOn::Never);
+    }) || (!squats.is_empty() && args.fail_on != FailOn::Never)
+        || provenance.as_ref().is_some_and(|p| !p.satisfied);
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {
         ScanFormat::Human => {
             human(&mut out, &hits, squats.is_empty())?;
             human_suspects(&mut out, &squats)?;
+            if let Some(p) = &provenance {
+                if p.satisfied {
+                    writeln!(out, "{BOLD}provenance{BOLD:#}: {}", p.reason)?;
+                } else {
+                    writeln!(out, "{ERROR}PROVENANCE MISSING{ERROR:#}  {}", p.reason)?;
+                }
+            }
         }
         ScanFormat::Json => {
             let mut rows: Vec<serde_json::Value> = hits
@@ -481,6 +587,9 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
                     .iter()
                     .map(|s| serde_json::to_value(s).unwrap_or_default()),
             );
+            if let Some(p) = &provenance {
+                rows.push(serde_json::to_value(p).unwrap_or_default());
+            }
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }

@@ -129,6 +129,28 @@ struct IngestLine {
     /// Dependencies of a stored document whose names imitate popular packages.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suspects: Vec<SquatJson>,
+    /// An attestation file: one entry per attestation in it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attestations: Vec<AttestationJson>,
+}
+
+/// One attestation of an ingested file.
+#[derive(Debug, Serialize)]
+struct AttestationJson {
+    /// `stored`, `unchanged` or `rejected` (it did not verify; nothing stored).
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<i64>,
+    format: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predicate_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    builder: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+    /// Why it was rejected: the first failed check and its reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failed: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -214,6 +236,8 @@ const BATCH_WAIT: Duration = Duration::from_millis(200);
 
 enum Stage {
     Ready(Box<chainwatch_store::Prepared>),
+    /// An attestation file: verified and stored by the writer.
+    Attestation(Vec<u8>),
     Done(Result<IngestOutcome, StoreError>),
     Unreadable(String),
 }
@@ -226,6 +250,8 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
         version: args.product_version.clone(),
         ..IngestOptions::default()
     };
+    let trust = crate::commands::verify::policy(&args.trust)?;
+    let for_product = args.product.as_deref().zip(args.product_version.as_deref());
     let jobs = args
         .jobs
         .map_or_else(
@@ -254,6 +280,9 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                         Err((_, message)) => Stage::Unreadable(message.clone()),
                         Ok(path) => match read_path(path) {
                             Err(message) => Stage::Unreadable(message),
+                            Ok(bytes) if chainwatch_attest::sniff(&bytes) => {
+                                Stage::Attestation(bytes)
+                            }
                             Ok(bytes) => match store.prepare_owned(bytes, options) {
                                 Ok(Prepare::Known(o)) => Stage::Done(Ok(o)),
                                 Ok(Prepare::Ready(p)) => Stage::Ready(p),
@@ -339,6 +368,15 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                     Ok(p) | Err((p, _)) => p.display().to_string(),
                 };
                 let mut found = Vec::new();
+                if let Stage::Attestation(bytes) = &stage {
+                    let line = summary.attestations(&store, &trust, for_product, path, bytes);
+                    if write_error.is_none()
+                        && let Err(e) = write_ingest_line(&mut out, &line, args.format)
+                    {
+                        write_error = Some(e);
+                    }
+                    continue;
+                }
                 let result = match stage {
                     Stage::Ready(p) => {
                         let r = stored
@@ -352,6 +390,7 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                     }
                     Stage::Done(r) => r,
                     Stage::Unreadable(message) => Err(StoreError::NotFound(message)),
+                    Stage::Attestation(_) => continue,
                 };
                 let mut line = summary.add(path, result);
                 line.suspects = found;
@@ -380,6 +419,13 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
             "{DIM}{} stored ({} components), {} unchanged, {} failed{DIM:#}",
             summary.stored, summary.components, summary.unchanged, summary.failed
         )?;
+        if summary.attested + summary.rejected > 0 {
+            writeln!(
+                out,
+                "{DIM}{} attestation files stored, {} attestations rejected{DIM:#}",
+                summary.attested, summary.rejected
+            )?;
+        }
     }
     out.flush()?;
     if summary.internal > 0 {
@@ -390,6 +436,8 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
     }
     Ok(if summary.failed > 0 {
         Status::BadInput
+    } else if summary.rejected > 0 {
+        Status::Findings
     } else {
         Status::Success
     })
@@ -397,6 +445,10 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
 
 #[derive(Debug, Default)]
 struct Summary {
+    /// Attestations that did not verify.
+    rejected: usize,
+    /// Attestation files stored.
+    attested: usize,
     stored: usize,
     unchanged: usize,
     components: u64,
@@ -406,6 +458,76 @@ struct Summary {
 }
 
 impl Summary {
+    /// Verifies the attestations of a file and stores those that verify.
+    fn attestations(
+        &mut self,
+        store: &Store,
+        policy: &chainwatch_attest::Policy,
+        product: Option<(&str, &str)>,
+        path: String,
+        bytes: &[u8],
+    ) -> IngestLine {
+        let mut line = IngestLine {
+            path,
+            status: "stored",
+            outcome: None,
+            error: None,
+            suspects: Vec::new(),
+            attestations: Vec::new(),
+        };
+        let verified = match chainwatch_attest::verify(bytes, policy) {
+            Ok(v) => v,
+            Err(e) => {
+                self.failed += 1;
+                line.status = "error";
+                line.error = Some(e.to_string());
+                return line;
+            }
+        };
+        let mut any_stored = false;
+        for v in &verified {
+            let mut entry = AttestationJson {
+                status: "rejected",
+                id: None,
+                format: v.format,
+                predicate_type: v.statement.as_ref().map(|s| s.predicate_type.clone()),
+                builder: v.provenance.as_ref().and_then(|p| p.builder_id.clone()),
+                source: v.provenance.as_ref().and_then(|p| p.source.clone()),
+                failed: v.failure().map(|c| format!("{}: {}", c.check, c.detail)),
+            };
+            if v.verified {
+                match store.store_attestation(v, product) {
+                    Ok(o) => {
+                        entry.status = if o.stored { "stored" } else { "unchanged" };
+                        entry.id = Some(o.id);
+                        any_stored |= o.stored;
+                    }
+                    Err(e) => {
+                        self.failed += 1;
+                        if !e.is_input() {
+                            self.internal += 1;
+                        }
+                        line.status = "error";
+                        line.error = Some(e.to_string());
+                        return line;
+                    }
+                }
+            } else {
+                self.rejected += 1;
+            }
+            line.attestations.push(entry);
+        }
+        if line.attestations.iter().any(|a| a.status == "rejected") {
+            line.status = "rejected";
+        } else if any_stored {
+            self.attested += 1;
+        } else {
+            line.status = "unchanged";
+            self.unchanged += 1;
+        }
+        line
+    }
+
     fn add(&mut self, path: String, result: Result<IngestOutcome, StoreError>) -> IngestLine {
         match result {
             Ok(o) => {
@@ -421,6 +543,7 @@ impl Summary {
                     outcome: Some(o),
                     error: None,
                     suspects: Vec::new(),
+                    attestations: Vec::new(),
                 }
             }
             Err(e) => {
@@ -434,6 +557,7 @@ impl Summary {
                     outcome: None,
                     error: Some(e.to_string()),
                     suspects: Vec::new(),
+                    attestations: Vec::new(),
                 }
             }
         }
@@ -445,6 +569,36 @@ fn write_ingest_line(out: &mut impl Write, line: &IngestLine, format: Format) ->
         Format::Json => {
             serde_json::to_writer(&mut *out, line)?;
             writeln!(out)
+        }
+        Format::Human if !line.attestations.is_empty() => {
+            for a in &line.attestations {
+                match a.status {
+                    "rejected" => writeln!(
+                        out,
+                        "{}: {ERROR}rejected{ERROR:#} {} ({})",
+                        line.path,
+                        a.format,
+                        a.failed.as_deref().unwrap_or_default()
+                    )?,
+                    status => writeln!(
+                        out,
+                        "{}: {} {} {BOLD}attestation {}{BOLD:#}{}",
+                        line.path,
+                        if status == "stored" {
+                            "stored"
+                        } else {
+                            "already stored:"
+                        },
+                        a.format,
+                        a.id.unwrap_or_default(),
+                        a.builder
+                            .as_deref()
+                            .map(|b| format!(" (built by {b})"))
+                            .unwrap_or_default()
+                    )?,
+                }
+            }
+            Ok(())
         }
         Format::Human => match (&line.outcome, &line.error) {
             (Some(o), _) => {
@@ -618,6 +772,58 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
                         out,
                         "{BOLD}{}@{}{BOLD:#}  {} -[{}]-> {}",
                         r.product, r.version, r.dependent, r.kind, r.package
+                    )?;
+                }
+                Ok(())
+            })?;
+            !rows.is_empty()
+        }
+        Query::Provenance(args) => {
+            let (product, version) = product_version(&args.product);
+            let rows = store
+                .provenance(product, version, as_of(&args.as_of)?)
+                .map_err(store_error)?;
+            render(&mut out, args.output.format, &rows, |out| {
+                if rows.is_empty() {
+                    writeln!(out, "no verified attestations about {}", args.product)?;
+                }
+                for e in &rows {
+                    writeln!(
+                        out,
+                        "{BOLD}attestation {}{BOLD:#} ({}, {}) about {}",
+                        e.attestation,
+                        e.format,
+                        e.predicate_type.as_deref().unwrap_or("signature"),
+                        e.about
+                    )?;
+                    if let Some(b) = &e.builder {
+                        writeln!(out, "  built by {b}")?;
+                    }
+                    if let Some(src) = &e.source {
+                        writeln!(
+                            out,
+                            "  built from {src}{}",
+                            e.revision
+                                .as_deref()
+                                .map(|r| format!(" at {r}"))
+                                .unwrap_or_default()
+                        )?;
+                    }
+                    if let Some(signer) = e.signer.as_ref().or(e.key.as_ref()) {
+                        writeln!(
+                            out,
+                            "  signed by {signer}{}",
+                            e.issuer
+                                .as_deref()
+                                .map(|i| format!(" (issuer {i})"))
+                                .unwrap_or_default()
+                        )?;
+                    }
+                    writeln!(
+                        out,
+                        "  {DIM}verified {} against {}{DIM:#}",
+                        e.verified_at,
+                        e.trust_root.as_deref().unwrap_or("the given keys")
                     )?;
                 }
                 Ok(())

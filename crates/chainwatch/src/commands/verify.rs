@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chainwatch_attest::{Artifact, Matcher, Policy, PublicKey, Verification};
 
-use crate::cli::{Format, VerifyArgs};
+use crate::cli::{Format, TrustArgs, VerifyArgs};
 use crate::commands::sbom::read_input;
 use crate::output::{BOLD, DIM, ERROR, InputError, Status};
 
@@ -14,8 +14,8 @@ fn input(what: &Path, e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::Error::new(InputError(format!("`{}`: {e}", what.display())))
 }
 
-/// The policy the arguments describe.
-pub(crate) fn policy(args: &VerifyArgs) -> anyhow::Result<Policy> {
+/// The policy the arguments describe (the artifact is set by the caller).
+pub(crate) fn policy(args: &TrustArgs) -> anyhow::Result<Policy> {
     let mut keys = Vec::new();
     for path in &args.key {
         let pem = read_input(path)?;
@@ -36,13 +36,6 @@ pub(crate) fn policy(args: &VerifyArgs) -> anyhow::Result<Policy> {
         }
         keys.extend(chainwatch_attest::intoto::layout_keys(&bytes).map_err(|e| input(path, e))?);
     }
-    let artifact = match (&args.artifact, &args.digest) {
-        (Some(path), _) => Some(Artifact::from_bytes(read_input(path)?)),
-        (None, Some(d)) => Some(
-            Artifact::from_digest(d).map_err(|e| anyhow::Error::new(InputError(e.to_string())))?,
-        ),
-        (None, None) => None,
-    };
     let trusted_root = match &args.trusted_root {
         Some(path) => {
             let text =
@@ -64,18 +57,25 @@ pub(crate) fn policy(args: &VerifyArgs) -> anyhow::Result<Policy> {
         };
     Ok(Policy {
         keys,
-        threshold: args.threshold.max(1),
+        threshold: args.threshold.unwrap_or(1).max(1),
         trusted_root,
         identity: matcher(&args.identity, &args.identity_regexp)?,
         issuer: matcher(&args.issuer, &args.issuer_regexp)?,
         builders: args.builder.clone(),
         source: args.source.clone(),
-        artifact,
+        artifact: None,
     })
 }
 
 pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<Status> {
-    let policy = policy(args)?;
+    let mut policy = policy(&args.trust)?;
+    policy.artifact = match (&args.artifact, &args.digest) {
+        (Some(path), _) => Some(Artifact::from_bytes(read_input(path)?)),
+        (None, Some(d)) => Some(
+            Artifact::from_digest(d).map_err(|e| anyhow::Error::new(InputError(e.to_string())))?,
+        ),
+        (None, None) => None,
+    };
     let document = read_input(&args.attestation)?;
     let results =
         chainwatch_attest::verify(&document, &policy).map_err(|e| input(&args.attestation, e))?;
