@@ -377,3 +377,59 @@ fn slsa_verifier_tampered_bundles() {
     }
     assert_eq!(files, 15);
 }
+
+/// A bit flipped in a valid bundle's certificate, inclusion proof, signature or signed
+/// entry timestamp makes it fail.
+#[test]
+fn flipped_bits_in_a_bundle_fail() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    let Some(root) = chainwatch_testkit::corpus_path(
+        "attestations/sigstore-conformance/test/assets/bundle-verify",
+    ) else {
+        return;
+    };
+    let bundle: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root.join("happy-path-v0.3/bundle.sigstore.json")).unwrap(),
+    )
+    .unwrap();
+    let policy = Policy {
+        threshold: 1,
+        trusted_root: std::fs::read_to_string(root.join(
+            "../../../../sigstore-python/trust-roots/tuf-repo-cdn.sigstore.dev/trusted_root.json",
+        ))
+        .ok(),
+        artifact: Some(Artifact::from_bytes(
+            std::fs::read(root.join("a.txt")).unwrap(),
+        )),
+        identity: Some(Matcher::Exact(DEFAULT_IDENTITY.into())),
+        issuer: Some(Matcher::Exact(DEFAULT_ISSUER.into())),
+        ..Policy::default()
+    };
+    let doc = serde_json::to_vec(&bundle).unwrap();
+    assert!(verify(&doc, &policy).unwrap()[0].verified);
+    let mut flipped = 0;
+    for pointer in [
+        "/verificationMaterial/certificate/rawBytes",
+        "/verificationMaterial/tlogEntries/0/inclusionProof/hashes/0",
+        "/verificationMaterial/tlogEntries/0/inclusionProof/rootHash",
+        "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp",
+        "/messageSignature/signature",
+        "/messageSignature/messageDigest/digest",
+    ] {
+        let Some(text) = bundle.pointer(pointer).and_then(|v| v.as_str()) else {
+            continue;
+        };
+        let mut bytes = STANDARD.decode(text).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x01;
+        let mut tampered = bundle.clone();
+        *tampered.pointer_mut(pointer).unwrap() =
+            serde_json::Value::String(STANDARD.encode(&bytes));
+        let doc = serde_json::to_vec(&tampered).unwrap();
+        let verified = verify(&doc, &policy).is_ok_and(|v| v.iter().all(|v| v.verified));
+        assert!(!verified, "{pointer}");
+        flipped += 1;
+    }
+    assert!(flipped >= 4, "{flipped}");
+}

@@ -8,6 +8,7 @@
 //! cargo run --release -p chainwatch-bench -- portfolio DIR   # 10,000 SBOMs × 500 components
 //! cargo run --release -p chainwatch-bench -- monorepo DIR    # ≥ 50,000 lockfile entries
 //! cargo run --release -p chainwatch-bench -- advisories --write  # 300,000 OSV records
+//! cargo run --release -p chainwatch-bench -- attest --write      # DSSE and Sigstore bundles
 //! ```
 //!
 //! Benchmarks run on one thread. Peak RSS is the process's `VmHWM`, the same number
@@ -16,6 +17,7 @@
 #![allow(clippy::print_stdout, clippy::cast_precision_loss)]
 
 mod advisories;
+mod attest;
 mod inventory;
 mod machine;
 mod purl;
@@ -76,9 +78,10 @@ fn main() -> anyhow::Result<()> {
             "inventory" => inventory::run()?,
             "advisories" => advisories::run()?,
             "typosquat" => typosquat::run()?,
+            "attest" => attest::run()?,
             other => {
                 bail!(
-                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories` or `typosquat`"
+                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat` or `attest`"
                 )
             }
         };
