@@ -32,6 +32,7 @@ mod query;
 pub mod schema;
 mod sqlite;
 mod time;
+mod tokens;
 mod vex;
 
 use std::path::Path;
@@ -45,6 +46,7 @@ pub use findings::{FindingChange, FindingQuery, MatchReport, ProductFinding};
 pub use prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use query::{Dependent, WhoHas, WhyPath};
 pub use time::{format_micros, now_micros, parse_instant};
+pub use tokens::{Role, Token};
 pub use vex::{Enrichment, VexImport, VexStatements, VexVerdict, statement_time};
 
 /// Why a store operation failed.
@@ -327,6 +329,19 @@ pub(crate) trait Backend: Send + Sync {
     ) -> Result<Vec<(attest::EvidenceRaw, String, String)>>;
     /// (hashes, purl, name) of a document's components that have hashes.
     fn document_hashes(&self, document: i64) -> Result<Vec<(String, Option<String>, String)>>;
+    fn insert_token(
+        &self,
+        name: &str,
+        role: &str,
+        products: Option<&str>,
+        hash: &str,
+        created_at: i64,
+        expires_at: Option<i64>,
+    ) -> Result<i64>;
+    fn revoke_token(&self, name: &str, at: i64) -> Result<bool>;
+    fn tokens(&self) -> Result<Vec<tokens::TokenRow>>;
+    fn token_by_name(&self, name: &str) -> Result<Option<tokens::TokenRow>>;
+    fn token_by_hash(&self, hash: &str) -> Result<Option<tokens::TokenRow>>;
     /// The newest document's id (0 without documents).
     fn documents_high_water(&self) -> Result<i64>;
     fn cache_get(&self, key: &str) -> Result<Option<query::Cached>>;

@@ -1372,6 +1372,60 @@ impl Backend for Pg {
             .collect())
     }
 
+    fn insert_token(
+        &self,
+        name: &str,
+        role: &str,
+        products: Option<&str>,
+        hash: &str,
+        created_at: i64,
+        expires_at: Option<i64>,
+    ) -> Result<i64> {
+        Ok(self
+            .conn()?
+            .query_one(
+                "INSERT INTO tokens (name, role, products, hash, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                &[&name, &role, &products, &hash, &created_at, &expires_at],
+            )?
+            .get(0))
+    }
+
+    fn revoke_token(&self, name: &str, at: i64) -> Result<bool> {
+        Ok(self.conn()?.execute(
+            "UPDATE tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+            &[&name, &at],
+        )? > 0)
+    }
+
+    fn tokens(&self) -> Result<Vec<crate::tokens::TokenRow>> {
+        let rows = self.conn()?.query(
+            "SELECT id, name, role, products, created_at, expires_at, revoked_at FROM tokens ORDER BY id",
+            &[],
+        )?;
+        Ok(rows.iter().map(token_row).collect())
+    }
+
+    fn token_by_name(&self, name: &str) -> Result<Option<crate::tokens::TokenRow>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT id, name, role, products, created_at, expires_at, revoked_at FROM tokens WHERE name = $1",
+                &[&name],
+            )?
+            .map(|r| token_row(&r)))
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<crate::tokens::TokenRow>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT id, name, role, products, created_at, expires_at, revoked_at FROM tokens WHERE hash = $1",
+                &[&hash],
+            )?
+            .map(|r| token_row(&r)))
+    }
+
     fn documents_high_water(&self) -> Result<i64> {
         Ok(self
             .conn()?
@@ -1487,6 +1541,18 @@ fn evidence_row(r: &::postgres::Row) -> crate::attest::EvidenceRaw {
         texts,
         verified_at: r.get(12),
     }
+}
+
+fn token_row(r: &::postgres::Row) -> crate::tokens::TokenRow {
+    (
+        r.get(0),
+        r.get(1),
+        r.get(2),
+        r.get(3),
+        r.get(4),
+        r.get(5),
+        r.get(6),
+    )
 }
 
 #[cfg(test)]

@@ -335,6 +335,23 @@ CREATE TABLE attestation_products (
 )
 ",
     },
+    Migration {
+        version: 8,
+        name: "tokens",
+        sql: "
+-- API tokens of `chainwatch serve`: only the SHA-256 of the secret is kept.
+CREATE TABLE tokens (
+    id {id},
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    products TEXT,
+    hash TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT,
+    revoked_at BIGINT
+)
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

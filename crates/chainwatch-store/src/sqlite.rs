@@ -1093,6 +1093,62 @@ impl Backend for Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn insert_token(
+        &self,
+        name: &str,
+        role: &str,
+        products: Option<&str>,
+        hash: &str,
+        created_at: i64,
+        expires_at: Option<i64>,
+    ) -> Result<i64> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO tokens (name, role, products, hash, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![name, role, products, hash, created_at, expires_at],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn revoke_token(&self, name: &str, at: i64) -> Result<bool> {
+        Ok(self.conn().execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+            params![name, at],
+        )? > 0)
+    }
+
+    fn tokens(&self) -> Result<Vec<crate::tokens::TokenRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, role, products, created_at, expires_at, revoked_at FROM tokens ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], token_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn token_by_name(&self, name: &str) -> Result<Option<crate::tokens::TokenRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, name, role, products, created_at, expires_at, revoked_at FROM tokens WHERE name = ?1",
+                [name],
+                token_row,
+            )
+            .optional()?)
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<crate::tokens::TokenRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, name, role, products, created_at, expires_at, revoked_at FROM tokens WHERE hash = ?1",
+                [hash],
+                token_row,
+            )
+            .optional()?)
+    }
+
     fn documents_high_water(&self) -> Result<i64> {
         Ok(self
             .conn()
@@ -1376,4 +1432,16 @@ fn evidence_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::attest::Eviden
         texts,
         verified_at: r.get(12)?,
     })
+}
+
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::tokens::TokenRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
 }

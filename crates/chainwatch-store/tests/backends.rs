@@ -82,6 +82,7 @@ on_both_backends!(
     findings_are_matched_incrementally,
     vex_and_enrichment_apply_to_findings,
     attestations_are_evidence,
+    tokens_are_kept_by_hash,
 );
 
 /// A CycloneDX document: `components` as (bom-ref, purl), `deps` as (ref, refs).
@@ -1041,4 +1042,56 @@ fn attestations_are_evidence(db: &Db) {
         e.predicate_type.as_deref(),
         Some("https://slsa.dev/provenance/v0.2")
     );
+}
+
+/// Tokens: found by the hash of their secret, names unique also after revocation,
+/// revocation and expiry.
+fn tokens_are_kept_by_hash(db: &Db) {
+    use chainwatch_store::Role;
+    let t = db
+        .store
+        .create_token("ci", Role::Ingest, Some("shop*"), "aa11", None)
+        .expect("create");
+    assert_eq!(
+        (t.role, t.products.as_deref()),
+        (Role::Ingest, Some("shop*"))
+    );
+    assert!(
+        db.store
+            .create_token("ci", Role::Read, None, "bb22", None)
+            .is_err()
+    );
+    let found = db
+        .store
+        .token_by_hash("aa11")
+        .expect("find")
+        .expect("found");
+    assert_eq!(found, t);
+    assert!(db.store.token_by_hash("cc33").expect("find").is_none());
+    assert!(db.store.revoke_token("ci").expect("revoke"));
+    assert!(!db.store.revoke_token("ci").expect("revoke again"));
+    let found = db
+        .store
+        .token_by_hash("aa11")
+        .expect("find")
+        .expect("found");
+    assert!(found.revoked_at.is_some() && !found.is_active(chainwatch_store::now_micros()));
+    assert!(
+        db.store
+            .create_token("ci", Role::Read, None, "dd44", None)
+            .is_err()
+    );
+    let old = db
+        .store
+        .create_token("old", Role::Admin, None, "ee55", Some(1))
+        .expect("create");
+    assert!(!old.is_active(chainwatch_store::now_micros()));
+    let names: Vec<String> = db
+        .store
+        .tokens()
+        .expect("list")
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["ci", "old"]);
 }

@@ -121,6 +121,22 @@ pub(crate) enum Command {
     /// Import VEX statements, export a product version's state as VEX
     #[command(subcommand)]
     Vex(Vex),
+    /// Run the REST API server (`/api/v1`, OpenAPI at `/api/v1/openapi.json`)
+    ///
+    /// Every endpoint but `/healthz` and `/readyz` needs a token (`chainwatch token
+    /// create`). The server keeps nothing but the store: any number of replicas can share
+    /// one PostgreSQL database (`--db postgres://…`); with SQLite it is one process.
+    /// Settings come from flags, then the environment (`CHAINWATCH_LISTEN`, …), then
+    /// `--config FILE` (TOML with the same names: `listen`, `max_upload`, `timeout`,
+    /// `rate_limit`). Stops on ctrl-c or SIGTERM after the requests in flight.
+    #[command(
+        after_help = "Examples:\n  chainwatch token create --name ci --role ingest\n  \
+        chainwatch serve --listen 0.0.0.0:8080 --db postgres://chainwatch@db/chainwatch"
+    )]
+    Serve(ServeArgs),
+    /// Manage the server's API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Verify an attestation offline: a DSSE envelope, a Sigstore bundle, in-toto link or
     /// layout metadata, or each line of an `.intoto.jsonl` file
     ///
@@ -685,6 +701,73 @@ impl TyposquatCorpusArgs {
     pub(crate) fn portfolio_min(&self) -> u64 {
         self.portfolio_min.unwrap_or(3)
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR", env = "CHAINWATCH_LISTEN")]
+    pub(crate) listen: Option<String>,
+
+    /// Largest request body after decompression, in MiB [default: 512]
+    #[arg(long, value_name = "MIB", env = "CHAINWATCH_MAX_UPLOAD")]
+    pub(crate) max_upload: Option<usize>,
+
+    /// Longest a request may take, in seconds [default: 300]
+    #[arg(long, value_name = "SECONDS", env = "CHAINWATCH_TIMEOUT")]
+    pub(crate) timeout: Option<u64>,
+
+    /// Requests per token and minute [default: 600]
+    #[arg(long, value_name = "N", env = "CHAINWATCH_RATE_LIMIT")]
+    pub(crate) rate_limit: Option<u32>,
+
+    /// A TOML file with defaults for these settings
+    #[arg(long, value_name = "FILE", env = "CHAINWATCH_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Create a token; its secret is printed once and only its hash is stored
+    #[command(
+        after_help = "Examples:\n  chainwatch token create --name ci --role ingest --products 'payments-*' --expires 90d"
+    )]
+    Create(TokenCreateArgs),
+    /// Revoke a token by name (it stops working at once)
+    Revoke(TokenRevokeArgs),
+    /// List the tokens (never their secrets)
+    List(OutputArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenCreateArgs {
+    /// A unique name (shown in access logs)
+    #[arg(long)]
+    pub(crate) name: String,
+
+    /// `read` (query), `ingest` (also upload) or `admin` (also manage tokens)
+    #[arg(long, value_name = "ROLE")]
+    pub(crate) role: String,
+
+    /// Limit the token to products whose name matches this glob (`*`, `?`)
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) products: Option<String>,
+
+    /// Expire after this long (`90d`, `12h`, `30m`) or at this time (RFC 3339 or a date)
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) expires: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenRevokeArgs {
+    #[arg(value_name = "NAME")]
+    pub(crate) name: String,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 /// What an attestation is verified against (`verify`, and `ingest` of attestations).

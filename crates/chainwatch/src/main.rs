@@ -36,6 +36,8 @@ fn main() -> ExitCode {
         Command::Findings(args) => commands::findings::findings(&ctx, &args),
         Command::Vex(args) => commands::vex::run(&ctx, args),
         Command::Verify(args) => commands::verify::run(&args),
+        Command::Serve(args) => commands::serve::serve(&ctx, &args),
+        Command::Token(command) => commands::serve::token(&ctx, &command),
         Command::Typosquat(args) => commands::typosquat::run(&ctx, args),
         Command::Completions(args) => commands::completions::run(&args),
     };

@@ -7,6 +7,7 @@ pub(crate) mod generate;
 pub(crate) mod inspect;
 pub(crate) mod sbom;
 pub(crate) mod scan;
+pub(crate) mod serve;
 pub(crate) mod store;
 pub(crate) mod typosquat;
 pub(crate) mod update;

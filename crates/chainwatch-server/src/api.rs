@@ -1,0 +1,496 @@
+//! The routes: `/api/v1/…` behind tokens, health and metrics, the access log.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, Request, State as AxumState};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chainwatch_store::{IngestOptions, Prepare, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi as _, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Caller, authenticate};
+use crate::{Problem, State};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "chainwatch",
+        description = "SBOMs, advisories and findings of a software portfolio. Every endpoint but `/healthz` and `/readyz` needs `Authorization: Bearer TOKEN` (`chainwatch token create`). Errors are RFC 9457 problem documents.",
+    ),
+    modifiers(&Security),
+    security(("token" = [])),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API routes with their OpenAPI description.
+fn api() -> OpenApiRouter<Arc<State>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(upload_sbom))
+        .routes(routes!(list_products))
+        .routes(routes!(product_version))
+        .routes(routes!(who_has))
+        .routes(routes!(affected))
+        .routes(routes!(get_metrics))
+}
+
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+pub(crate) fn router(state: Arc<State>) -> axum::Router {
+    let (api, doc) = api().split_for_parts();
+    let doc = Arc::new(doc);
+    let protected = api
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json((*doc).clone()) }
+            }),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    axum::Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .merge(protected)
+        .fallback(|| async { Problem::not_found("no such endpoint") })
+        .layer(DefaultBodyLimit::max(state.config.max_upload))
+        .layer(tower_http::decompression::RequestDecompressionLayer::new())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            state.config.request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), access_log))
+        .with_state(state)
+}
+
+/// One JSON line per request: time, method, path, status, duration, token name (never
+/// the secret, never the query string).
+async fn access_log(
+    AxumState(state): AxumState<Arc<State>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let start = Instant::now();
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let status = response.status().as_u16();
+    state.metrics.request(&method, status, micros);
+    let token = response
+        .extensions()
+        .get::<TokenName>()
+        .map(|t| t.0.clone());
+    let line = serde_json::json!({
+        "time": chainwatch_store::format_micros(chainwatch_store::now_micros()),
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_us": micros,
+        "token": token,
+    });
+    (state.log)(&line.to_string());
+    response
+}
+
+/// The token name a handler answered for, for the access log.
+#[derive(Clone)]
+struct TokenName(String);
+
+fn answered_for(caller: &Caller, response: impl IntoResponse) -> Response {
+    let mut r = response.into_response();
+    r.extensions_mut()
+        .insert(TokenName(caller.token.name.clone()));
+    r
+}
+
+async fn readyz(AxumState(state): AxumState<Arc<State>>) -> Response {
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || store.schema_version()).await {
+        Ok(Ok(_)) => "ready\n".into_response(),
+        Ok(Err(e)) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store-unavailable",
+            e.to_string(),
+        )
+        .into_response(),
+        Err(_) => Problem::internal("the readiness check failed").into_response(),
+    }
+}
+
+/// Runs a blocking store call on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    state: &Arc<State>,
+    f: impl FnOnce(&chainwatch_store::Store) -> Result<T, chainwatch_store::StoreError> + Send + 'static,
+) -> Result<T, Problem> {
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || f(&store)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Problem::from_store(&e)),
+        Err(_) => Err(Problem::internal("a store call failed")),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct UploadParams {
+    /// The product (default: the document's subject names it)
+    product: Option<String>,
+    /// The product version (default: the document's subject)
+    version: Option<String>,
+}
+
+/// What storing an SBOM did.
+#[derive(Debug, Serialize, ToSchema)]
+struct Uploaded {
+    /// False when the same document was stored for that product version before.
+    stored: bool,
+    /// The stored document's id.
+    document: i64,
+    product: String,
+    version: String,
+    format: String,
+    digest: String,
+    components: u64,
+    edges: u64,
+    /// Findings that appeared with this document (it is matched at once).
+    new_findings: usize,
+}
+
+/// Upload an SBOM (any supported format; `Content-Encoding: gzip` or `zstd` accepted)
+#[utoipa::path(
+    post,
+    path = "/api/v1/sboms",
+    params(UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The SBOM document"),
+    responses(
+        (status = 201, description = "Stored", body = Uploaded),
+        (status = 200, description = "Already stored", body = Uploaded),
+        (status = 400, description = "Not a usable SBOM; nothing changed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem),
+    )
+)]
+async fn upload_sbom(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Query(params): Query<UploadParams>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    caller.require(Role::Ingest)?;
+    let options = IngestOptions {
+        product: params.product,
+        version: params.version,
+        ..IngestOptions::default()
+    };
+    let prepared = blocking(&state, move |store| store.prepare(&body, &options)).await?;
+    let (outcome, new_findings) = match prepared {
+        Prepare::Known(outcome) => {
+            caller.require_product(&outcome.product)?;
+            (outcome, 0)
+        }
+        Prepare::Ready(prepared) => {
+            // The scope is checked before anything is written.
+            caller.require_product(&prepared.product)?;
+            blocking(&state, move |store| {
+                let outcome = store.ingest_prepared(&prepared)?;
+                // Uploads are matched at once, never behind scheduled work.
+                let report = store.rematch()?;
+                Ok((outcome, report.new.len()))
+            })
+            .await?
+        }
+    };
+    if outcome.stored {
+        state
+            .metrics
+            .documents_stored
+            .fetch_add(1, Ordering::Relaxed);
+        state
+            .metrics
+            .components_stored
+            .fetch_add(outcome.components, Ordering::Relaxed);
+    }
+    let status = if outcome.stored {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let body = Uploaded {
+        stored: outcome.stored,
+        document: outcome.document,
+        product: outcome.product,
+        version: outcome.version,
+        format: outcome.format,
+        digest: outcome.digest,
+        components: outcome.components,
+        edges: outcome.edges,
+        new_findings,
+    };
+    Ok(answered_for(&caller, (status, Json(body))))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct Page {
+    /// At most this many items (1–500, default 100)
+    limit: Option<usize>,
+    /// The `next` cursor of the previous page
+    cursor: Option<String>,
+}
+
+/// A product version of the portfolio.
+#[derive(Debug, Serialize, ToSchema)]
+struct ProductVersion {
+    name: String,
+    version: String,
+    /// Documents stored for it (its history).
+    documents: u64,
+    /// Components of its current document.
+    components: u64,
+    /// When its current document was stored (RFC 3339).
+    updated: String,
+}
+
+/// A page of product versions.
+#[derive(Debug, Serialize, ToSchema)]
+struct Products {
+    items: Vec<ProductVersion>,
+    /// The cursor of the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+}
+
+fn cursor_of(name: &str, version: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{name}\u{0}{version}"))
+}
+
+fn parse_cursor(cursor: &str) -> Result<(String, String), Problem> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| {
+            s.split_once('\u{0}')
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        })
+        .ok_or_else(|| Problem::bad_request("invalid-cursor", "`cursor` is not one this API gave"))
+}
+
+/// The product versions the token may see, by name then version, a page at a time
+#[utoipa::path(
+    get,
+    path = "/api/v1/products",
+    params(Page),
+    responses((status = 200, body = Products), (status = 400, body = Problem), (status = 401, body = Problem))
+)]
+async fn list_products(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Query(page): Query<Page>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Read)?;
+    let limit = page.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::bad_request(
+            "invalid-limit",
+            "`limit` must be 1 to 500",
+        ));
+    }
+    let after = page.cursor.as_deref().map(parse_cursor).transpose()?;
+    let mut all = blocking(&state, |store| store.products(None)).await?;
+    all.retain(|p| caller.may(&p.name));
+    all.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    let start = after.map_or(0, |(n, v)| {
+        all.partition_point(|p| (p.name.as_str(), p.version.as_str()) <= (n.as_str(), v.as_str()))
+    });
+    let items: Vec<ProductVersion> = all
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|p| ProductVersion {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            documents: p.documents,
+            components: p.components,
+            updated: p.updated.clone(),
+        })
+        .collect();
+    let next = (start + items.len() < all.len())
+        .then(|| items.last().map(|l| cursor_of(&l.name, &l.version)))
+        .flatten();
+    Ok(answered_for(&caller, Json(Products { items, next })))
+}
+
+/// One product version: its document history and its current findings.
+#[derive(Debug, Serialize, ToSchema)]
+struct ProductVersionDetail {
+    name: String,
+    version: String,
+    /// The stored documents, oldest first (the last is current).
+    #[schema(value_type = Vec<Object>)]
+    history: Vec<serde_json::Value>,
+    /// The findings of its current inventory.
+    #[schema(value_type = Vec<Object>)]
+    findings: Vec<serde_json::Value>,
+}
+
+/// A product version's history and findings
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{name}/versions/{version}",
+    params(("name" = String, Path), ("version" = String, Path)),
+    responses((status = 200, body = ProductVersionDetail), (status = 403, body = Problem), (status = 404, body = Problem))
+)]
+async fn product_version(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Read)?;
+    caller.require_product(&name)?;
+    let (n, v) = (name.clone(), version.clone());
+    let (history, findings) = blocking(&state, move |store| {
+        let history = store.documents(&n, Some(&v), None)?;
+        if history.is_empty() {
+            return Err(chainwatch_store::StoreError::NotFound(format!(
+                "no product version `{n}@{v}`"
+            )));
+        }
+        let findings = store.findings(&chainwatch_store::FindingQuery {
+            product: Some(n.clone()),
+            version: Some(v.clone()),
+            ..chainwatch_store::FindingQuery::default()
+        })?;
+        Ok((history, findings))
+    })
+    .await?;
+    let to_values = |v: Vec<serde_json::Value>| v;
+    let detail = ProductVersionDetail {
+        name,
+        version,
+        history: to_values(
+            history
+                .iter()
+                .map(|d| serde_json::to_value(d).unwrap_or_default())
+                .collect(),
+        ),
+        findings: findings
+            .iter()
+            .map(|f| serde_json::to_value(f).unwrap_or_default())
+            .collect(),
+    };
+    Ok(answered_for(&caller, Json(detail)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct WhoHasParams {
+    /// The package: a purl, with or without a version
+    purl: String,
+    /// A vers range (`vers:pypi/>=1.0|<2.0`)
+    range: Option<String>,
+}
+
+/// A product version that has the package.
+#[derive(Debug, Serialize, ToSchema)]
+struct Holder {
+    product: String,
+    version: String,
+    /// The canonical purl found.
+    package: String,
+}
+
+/// Every product version (of those the token may see) whose current inventory has the package
+#[utoipa::path(
+    get,
+    path = "/api/v1/query/who-has",
+    params(WhoHasParams),
+    responses((status = 200, body = Vec<Holder>), (status = 400, body = Problem))
+)]
+async fn who_has(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Query(params): Query<WhoHasParams>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Read)?;
+    let rows = blocking(&state, move |store| {
+        store.who_has(&params.purl, params.range.as_deref(), None)
+    })
+    .await?;
+    let rows: Vec<Holder> = rows
+        .into_iter()
+        .filter(|r| caller.may(&r.product))
+        .map(|r| Holder {
+            product: r.product,
+            version: r.version,
+            package: r.package,
+        })
+        .collect();
+    Ok(answered_for(&caller, Json(rows)))
+}
+
+/// Every product version (of those the token may see) affected by an advisory, by any of its identifiers
+#[utoipa::path(
+    get,
+    path = "/api/v1/query/affected/{id}",
+    params(("id" = String, Path, description = "An advisory id or alias (CVE, GHSA, …)")),
+    responses((status = 200, body = Vec<Object>), (status = 404, body = Problem))
+)]
+async fn affected(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Read)?;
+    let rows = blocking(&state, move |store| store.affected(&id, None)).await?;
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .filter(|r| caller.may(&r.product))
+        .map(|r| serde_json::to_value(r).unwrap_or_default())
+        .collect();
+    Ok(answered_for(&caller, Json(rows)))
+}
+
+/// Prometheus metrics of this process
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    responses((status = 200, content_type = "text/plain; version=0.0.4", body = String))
+)]
+async fn get_metrics(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Read)?;
+    let up = blocking(&state, chainwatch_store::Store::schema_version)
+        .await
+        .is_ok();
+    let text = state.metrics.render(up);
+    Ok(answered_for(
+        &caller,
+        ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text),
+    ))
+}

@@ -1,0 +1,165 @@
+//! Bearer tokens: generated secrets (only their SHA-256 is stored), the caller a token
+//! makes, its role and product scope, and the per-token rate limit.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State as AxumState};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use chainwatch_store::{Role, Token};
+use sha2::{Digest as _, Sha256};
+
+use crate::{Problem, State};
+
+/// A new token secret (`cw_` and 43 base64url characters: 256 random bits) and the hash
+/// the store keeps.
+pub fn new_token() -> Result<(String, String), Problem> {
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| Problem::internal("the system random number generator failed"))?;
+    let secret = format!(
+        "cw_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    let hash = hash_token(&secret);
+    Ok((secret, hash))
+}
+
+/// The SHA-256 (hex) of a token secret. Secrets have 256 bits of entropy, so a fast hash
+/// is enough (as for GitHub's tokens).
+pub fn hash_token(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) token: Token,
+}
+
+impl Caller {
+    /// 403 unless the token's role includes `role`.
+    pub(crate) fn require(&self, role: Role) -> Result<(), Problem> {
+        if self.token.role >= role {
+            Ok(())
+        } else {
+            Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden-role",
+                format!(
+                    "token `{}` has role `{}`; this needs `{}`",
+                    self.token.name,
+                    self.token.role.as_str(),
+                    role.as_str()
+                ),
+            ))
+        }
+    }
+
+    /// Whether the token may see or touch `product`.
+    pub(crate) fn may(&self, product: &str) -> bool {
+        self.token
+            .products
+            .as_deref()
+            .is_none_or(|glob| chainwatch_attest::slsa::glob_matches(glob, product))
+    }
+
+    /// 403 unless the token may touch `product`.
+    pub(crate) fn require_product(&self, product: &str) -> Result<(), Problem> {
+        if self.may(product) {
+            Ok(())
+        } else {
+            Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden-product",
+                format!(
+                    "token `{}` is limited to products `{}`",
+                    self.token.name,
+                    self.token.products.as_deref().unwrap_or("*")
+                ),
+            ))
+        }
+    }
+}
+
+fn unauthorized(detail: &str) -> Response {
+    let mut r = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail).into_response();
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer realm=\"chainwatch\""),
+    );
+    r
+}
+
+/// Resolves the bearer token (401 without a valid, active one), applies the rate limit
+/// (429) and hands the caller to the handler.
+pub(crate) async fn authenticate(
+    AxumState(state): AxumState<Arc<State>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(secret) = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+    else {
+        return unauthorized("an `Authorization: Bearer TOKEN` header is required");
+    };
+    let hash = hash_token(&secret);
+    let store = state.store.clone();
+    let token = match tokio::task::spawn_blocking(move || store.token_by_hash(&hash)).await {
+        Ok(Ok(Some(t))) => t,
+        Ok(Ok(None)) => return unauthorized("unknown token"),
+        Ok(Err(e)) => return Problem::from_store(&e).into_response(),
+        Err(_) => return Problem::internal("the token lookup failed").into_response(),
+    };
+    if token.revoked_at.is_some() {
+        return unauthorized("the token was revoked");
+    }
+    if !token.is_active(chainwatch_store::now_micros()) {
+        return unauthorized("the token has expired");
+    }
+    if let Some(wait) = over_limit(&state, token.id) {
+        let mut r = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            format!(
+                "more than {} requests in a minute for token `{}`",
+                state.config.rate_limit, token.name
+            ),
+        )
+        .into_response();
+        if let Ok(v) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
+    request.extensions_mut().insert(Caller { token });
+    next.run(request).await
+}
+
+/// `Some(time to wait)` when the token used up its requests of the current minute.
+fn over_limit(state: &State, token: i64) -> Option<Duration> {
+    let mut windows = state.windows.lock().ok()?;
+    let now = Instant::now();
+    let window = windows.entry(token).or_insert((now, 0));
+    if now.duration_since(window.0) >= Duration::from_mins(1) {
+        *window = (now, 0);
+    }
+    window.1 += 1;
+    (window.1 > state.config.rate_limit)
+        .then(|| Duration::from_mins(1).saturating_sub(now.duration_since(window.0)))
+}

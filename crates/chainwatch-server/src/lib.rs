@@ -1,0 +1,102 @@
+//! chainwatch's REST API (`chainwatch serve`): the store behind HTTP on axum, every
+//! endpoint but health behind a bearer token (roles `read` < `ingest` < `admin`, optionally
+//! limited to products matching a glob), request size and time limits, a per-token rate
+//! limit, Prometheus metrics, structured access logs without secrets, and RFC 9457
+//! problem documents for every error. The OpenAPI 3.1 document is generated from the
+//! handlers (utoipa) and served at `/api/v1/openapi.json`.
+//!
+//! The server keeps no state but the store (and per-process counters), so replicas can
+//! share one PostgreSQL database. Store calls are blocking and run on tokio's blocking
+//! pool.
+
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+mod api;
+mod auth;
+mod metrics;
+mod problem;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use chainwatch_store::Store;
+
+pub use auth::{hash_token, new_token};
+pub use problem::Problem;
+
+/// Limits and settings of a server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Largest request body, after decompression (bytes).
+    pub max_upload: usize,
+    /// Longest time a request may take.
+    pub request_timeout: Duration,
+    /// Requests per token and minute.
+    pub rate_limit: u32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_upload: 512 * 1024 * 1024,
+            request_timeout: Duration::from_mins(5),
+            rate_limit: 600,
+        }
+    }
+}
+
+/// Where access logs go: one JSON object per request.
+pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+pub(crate) struct State {
+    pub store: Arc<Store>,
+    pub config: Config,
+    pub metrics: metrics::Metrics,
+    pub log: LogSink,
+    /// Per token id: the minute window's start and the requests in it.
+    pub windows: Mutex<std::collections::HashMap<i64, (std::time::Instant, u32)>>,
+}
+
+/// The whole application: the API, health and metrics, with its limits and logging.
+pub fn app(store: Arc<Store>, config: Config, log: LogSink) -> Router {
+    let state = Arc::new(State {
+        store,
+        config,
+        metrics: metrics::Metrics::default(),
+        log,
+        windows: Mutex::new(std::collections::HashMap::new()),
+    });
+    api::router(state)
+}
+
+/// The OpenAPI document of the API, as served.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::openapi()
+}
+
+/// Serves `app` on `listener` until ctrl-c or SIGTERM, finishing requests in flight.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let Ok(mut term) =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                else {
+                    let _ = ctrl_c.await;
+                    return;
+                };
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = ctrl_c.await;
+            }
+        })
+        .await
+}

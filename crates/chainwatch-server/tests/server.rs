@@ -1,0 +1,400 @@
+//! The API over real HTTP on loopback, against SQLite and PostgreSQL: uploads, queries,
+//! pagination, the OpenAPI document, metrics; and the security rules: no token, a wrong,
+//! expired or revoked token, the wrong role, another product, an oversize or malformed
+//! upload are refused and change nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use chainwatch_store::{Role, Store};
+
+/// A running server, its store and tokens.
+struct Server {
+    base: String,
+    store: Arc<Store>,
+    _runtime: tokio::runtime::Runtime,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = &self.pg
+            && let Ok(mut c) = postgres::Client::connect(url, postgres::NoTls)
+        {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
+}
+
+fn start(
+    store: Store,
+    config: chainwatch_server::Config,
+) -> (String, Arc<Store>, tokio::runtime::Runtime) {
+    let store = Arc::new(store);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = chainwatch_server::app(store.clone(), config, Arc::new(|_: &str| {}));
+    runtime.spawn(async move {
+        let _ = chainwatch_server::serve(listener, app).await;
+    });
+    (base, store, runtime)
+}
+
+fn sqlite(config: chainwatch_server::Config) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cw.db").display().to_string()).unwrap();
+    let (base, store, runtime) = start(store, config);
+    Server {
+        base,
+        store,
+        _runtime: runtime,
+        _dir: Some(dir),
+        pg: None,
+    }
+}
+
+fn postgres(test: &str, config: chainwatch_server::Config) -> Option<Server> {
+    let url = chainwatch_testkit::postgres_url()?;
+    let schema = format!("cw_server_{test}_{}", std::process::id());
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let store = Store::open(&format!("{url}{sep}schema={schema}")).unwrap();
+    let (base, store, runtime) = start(store, config);
+    Some(Server {
+        base,
+        store,
+        _runtime: runtime,
+        _dir: None,
+        pg: Some((url, schema)),
+    })
+}
+
+impl Server {
+    fn token(
+        &self,
+        name: &str,
+        role: Role,
+        products: Option<&str>,
+        expires: Option<i64>,
+    ) -> String {
+        let (secret, hash) = chainwatch_server::new_token().unwrap();
+        self.store
+            .create_token(name, role, products, &hash, expires)
+            .unwrap();
+        secret
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build(),
+    )
+}
+
+/// (status, content type, body)
+fn get(url: &str, token: Option<&str>) -> (u16, String, String) {
+    let mut req = agent().get(url);
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let mut r = req.call().unwrap();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (
+        r.status().as_u16(),
+        ct,
+        r.body_mut().read_to_string().unwrap(),
+    )
+}
+
+fn post(url: &str, token: &str, body: &[u8], encoding: Option<&str>) -> (u16, String, String) {
+    let mut req = agent()
+        .post(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/octet-stream");
+    if let Some(e) = encoding {
+        req = req.header("Content-Encoding", e);
+    }
+    let mut r = req.send(body).unwrap();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (
+        r.status().as_u16(),
+        ct,
+        r.body_mut().read_to_string().unwrap(),
+    )
+}
+
+fn sbom(product: &str, version: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "application", "bom-ref": "root", "name": product, "version": version}},
+        "components": [
+            {"type": "library", "bom-ref": "u", "name": "urllib3", "version": "1.26.5", "purl": "pkg:pypi/urllib3@1.26.5"},
+            {"type": "library", "bom-ref": "r", "name": "requests", "version": "2.32.3", "purl": "pkg:pypi/requests@2.32.3"}],
+        "dependencies": [{"ref": "root", "dependsOn": ["r"]}, {"ref": "r", "dependsOn": ["u"]}],
+    }))
+    .unwrap()
+}
+
+fn documents(s: &Server) -> u64 {
+    s.store.stats().unwrap().documents
+}
+
+fn end_to_end(s: &Server) {
+    let admin = s.token("admin", Role::Admin, None, None);
+    let reader = s.token("reader", Role::Read, None, None);
+    let shop_ci = s.token("shop-ci", Role::Ingest, Some("shop*"), None);
+    let expired = s.token(
+        "old",
+        Role::Admin,
+        None,
+        Some(chainwatch_store::now_micros() - 1),
+    );
+    let revoked = s.token("gone", Role::Admin, None, None);
+    assert!(s.store.revoke_token("gone").unwrap());
+
+    // Health needs no token.
+    assert_eq!(get(&format!("{}/healthz", s.base), None).0, 200);
+    assert_eq!(get(&format!("{}/readyz", s.base), None).0, 200);
+
+    // Refused: no token, a wrong, expired or revoked one.
+    let products = format!("{}/api/v1/products", s.base);
+    for token in [
+        None,
+        Some("cw_wrong"),
+        Some(expired.as_str()),
+        Some(revoked.as_str()),
+    ] {
+        let (status, ct, body) = get(&products, token);
+        assert_eq!(status, 401, "{token:?}: {body}");
+        assert_eq!(ct, "application/problem+json");
+        let p: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(p["status"], 401);
+    }
+    // Uploads: the wrong role, another product, a malformed document change nothing.
+    let upload = format!("{}/api/v1/sboms", s.base);
+    assert_eq!(post(&upload, &reader, &sbom("shop", "1.0"), None).0, 403);
+    assert_eq!(
+        post(&upload, &shop_ci, &sbom("payments", "1.0"), None).0,
+        403
+    );
+    let (status, ct, body) = post(
+        &upload,
+        &admin,
+        b"{\"bomFormat\": \"CycloneDX\", \"components\": 5}",
+        None,
+    );
+    assert_eq!(
+        (status, ct.as_str()),
+        (400, "application/problem+json"),
+        "{body}"
+    );
+    assert_eq!(documents(s), 0);
+
+    // Stored, once; gzip accepted; the product from the query.
+    let (status, _, body) = post(&upload, &shop_ci, &sbom("shop", "1.0"), None);
+    assert_eq!(status, 201, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (v["product"].as_str(), v["components"].as_u64()),
+        (Some("shop"), Some(3))
+    );
+    assert_eq!(post(&upload, &shop_ci, &sbom("shop", "1.0"), None).0, 200);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&sbom("shop", "1.1")).unwrap();
+    let (status, _, body) = post(&upload, &shop_ci, &gz.finish().unwrap(), Some("gzip"));
+    assert_eq!(status, 201, "{body}");
+    let (status, _, _) = post(
+        &format!("{upload}?product=payments&version=2.0"),
+        &admin,
+        &sbom("whatever", "9"),
+        None,
+    );
+    assert_eq!(status, 201);
+    assert_eq!(documents(s), 3);
+
+    // Pagination with a stable cursor; a scoped token sees its products only.
+    let (status, _, body) = get(&format!("{products}?limit=2"), Some(&reader));
+    assert_eq!(status, 200);
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let names: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}@{}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(names, ["payments@2.0", "shop@1.0"]);
+    let next = page["next"].as_str().unwrap();
+    let (_, _, body) = get(&format!("{products}?limit=2&cursor={next}"), Some(&reader));
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["items"][0]["version"], "1.1");
+    assert!(page["next"].is_null());
+    assert_eq!(get(&format!("{products}?limit=501"), Some(&reader)).0, 400);
+    assert_eq!(get(&format!("{products}?cursor=zzz"), Some(&reader)).0, 400);
+    let (_, _, body) = get(&products, Some(&shop_ci));
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["name"] == "shop")
+    );
+
+    // Queries.
+    let who = format!(
+        "{}/api/v1/query/who-has?purl=pkg:pypi/urllib3&range=vers:pypi/%3C2",
+        s.base
+    );
+    let (status, _, body) = get(&who, Some(&reader));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let (_, _, body) = get(&who, Some(&shop_ci));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let detail = format!("{}/api/v1/products/shop/versions/1.0", s.base);
+    let (status, _, body) = get(&detail, Some(&reader));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["history"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get(
+            &format!("{}/api/v1/products/payments/versions/2.0", s.base),
+            Some(&shop_ci)
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        get(
+            &format!("{}/api/v1/products/nope/versions/1", s.base),
+            Some(&reader)
+        )
+        .0,
+        404
+    );
+    assert_eq!(
+        get(
+            &format!("{}/api/v1/query/who-has?purl=not-a-purl", s.base),
+            Some(&reader)
+        )
+        .0,
+        400
+    );
+
+    // The OpenAPI document and metrics.
+    let (status, _, body) = get(&format!("{}/api/v1/openapi.json", s.base), Some(&reader));
+    assert_eq!(status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in ["/api/v1/sboms", "/api/v1/products", "/api/v1/query/who-has"] {
+        assert!(doc["paths"][path].is_object(), "{path}");
+    }
+    let (status, ct, body) = get(&format!("{}/metrics", s.base), Some(&reader));
+    assert_eq!(status, 200);
+    assert!(ct.starts_with("text/plain"));
+    assert!(
+        body.contains("chainwatch_documents_stored_total 3"),
+        "{body}"
+    );
+    assert!(body.contains("status=\"401\""));
+    assert_eq!(
+        get(&format!("{}/nothing-here", s.base), Some(&reader)).0,
+        404
+    );
+}
+
+#[test]
+fn end_to_end_sqlite() {
+    end_to_end(&sqlite(chainwatch_server::Config::default()));
+}
+
+#[test]
+fn end_to_end_postgres() {
+    if let Some(s) = postgres("e2e", chainwatch_server::Config::default()) {
+        end_to_end(&s);
+    }
+}
+
+/// Uploads above the limit (after decompression too) are refused with 413.
+#[test]
+fn oversize_uploads_are_refused() {
+    let s = sqlite(chainwatch_server::Config {
+        max_upload: 4096,
+        ..chainwatch_server::Config::default()
+    });
+    let admin = s.token("admin", Role::Admin, None, None);
+    let upload = format!("{}/api/v1/sboms", s.base);
+    let big = vec![b' '; 10_000];
+    assert_eq!(post(&upload, &admin, &big, None).0, 413);
+    // A small gzip body that inflates beyond the limit.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&vec![b' '; 1_000_000]).unwrap();
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 4096);
+    assert_eq!(post(&upload, &admin, &bomb, Some("gzip")).0, 413);
+    assert_eq!(documents(&s), 0);
+}
+
+/// More requests in a minute than the limit: 429 with `Retry-After`.
+#[test]
+fn tokens_are_rate_limited() {
+    let s = sqlite(chainwatch_server::Config {
+        rate_limit: 3,
+        ..chainwatch_server::Config::default()
+    });
+    let reader = s.token("reader", Role::Read, None, None);
+    let url = format!("{}/api/v1/products", s.base);
+    let statuses: Vec<u16> = (0..4).map(|_| get(&url, Some(&reader)).0).collect();
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    // Another token has its own budget.
+    let other = s.token("other", Role::Read, None, None);
+    assert_eq!(get(&url, Some(&other)).0, 200);
+}
