@@ -187,7 +187,60 @@ fn load_zip(path: &Path, out: &mut Loaded, flush: &mut dyn FnMut(&mut Loaded)) {
         Ok(f) => f,
         Err(e) => return problem(out, format!("cannot read: {e}")),
     };
-    let mut archive = match zip::ZipArchive::new(std::io::BufReader::new(file)) {
+    load_zip_from(std::io::BufReader::new(file), path, out, flush);
+}
+
+/// Loads records from bytes received rather than read from a file (an upload): one
+/// OSV record or an array of them as JSON, or a zip archive of such files, with the
+/// same limits as files. `label` names the input in problems.
+pub fn load_bytes_batched(
+    bytes: &[u8],
+    label: &Path,
+    batch: usize,
+    mut sink: impl FnMut(Vec<Record>),
+) -> Loaded {
+    let mut out = Loaded::default();
+    let batch = batch.max(1);
+    let mut flush = |o: &mut Loaded| {
+        if o.records.len() >= batch {
+            sink(std::mem::take(&mut o.records));
+        }
+    };
+    out.files = 1;
+    if bytes.starts_with(b"PK\x03\x04") {
+        load_zip_from(std::io::Cursor::new(bytes), label, &mut out, &mut flush);
+    } else {
+        match parse(bytes, false) {
+            Ok(records) => out.records.extend(records),
+            Err((at, message)) => out.problems.push(LoadProblem {
+                path: label.to_owned(),
+                line: at.map(|a| a.0),
+                column: at.map(|a| a.1),
+                message,
+            }),
+        }
+    }
+    if !out.records.is_empty() {
+        sink(std::mem::take(&mut out.records));
+    }
+    out
+}
+
+fn load_zip_from<R: std::io::Read + std::io::Seek>(
+    reader: R,
+    path: &Path,
+    out: &mut Loaded,
+    flush: &mut dyn FnMut(&mut Loaded),
+) {
+    let problem = |out: &mut Loaded, message: String| {
+        out.problems.push(LoadProblem {
+            path: path.to_owned(),
+            line: None,
+            column: None,
+            message,
+        });
+    };
+    let mut archive = match zip::ZipArchive::new(reader) {
         Ok(a) => a,
         Err(e) => return problem(out, format!("not a readable zip archive: {e}")),
     };

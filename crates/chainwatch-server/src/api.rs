@@ -53,6 +53,10 @@ fn api() -> OpenApiRouter<Arc<State>> {
         .routes(routes!(product_version))
         .routes(routes!(who_has))
         .routes(routes!(affected))
+        .routes(routes!(why))
+        .routes(routes!(findings))
+        .routes(routes!(upload_vex))
+        .routes(routes!(upload_advisories))
         .routes(routes!(get_metrics))
 }
 
@@ -472,6 +476,221 @@ async fn affected(
         .map(|r| serde_json::to_value(r).unwrap_or_default())
         .collect();
     Ok(answered_for(&caller, Json(rows)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct WhyParams {
+    /// `PRODUCT` (its newest version) or `PRODUCT@VERSION`
+    product: String,
+    /// The package: a purl, with or without a version
+    purl: String,
+    /// At most this many paths (default 10, at most 100)
+    max_paths: Option<usize>,
+}
+
+/// Dependency paths from a product to a package, shortest first
+#[utoipa::path(
+    get,
+    path = "/api/v1/query/why",
+    params(WhyParams),
+    responses((status = 200, body = Vec<Object>), (status = 403, body = Problem), (status = 404, body = Problem))
+)]
+async fn why(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Query(params): Query<WhyParams>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Read)?;
+    let (product, version) = match params.product.rsplit_once('@') {
+        Some((p, v)) if !p.is_empty() => (p.to_owned(), Some(v.to_owned())),
+        _ => (params.product.clone(), None),
+    };
+    caller.require_product(&product)?;
+    let max = params.max_paths.unwrap_or(10).clamp(1, 100);
+    let paths = blocking(&state, move |store| {
+        store.why(&product, version.as_deref(), &params.purl, max, None)
+    })
+    .await?;
+    let rows: Vec<serde_json::Value> = paths
+        .iter()
+        .map(|p| serde_json::to_value(p).unwrap_or_default())
+        .collect();
+    Ok(answered_for(&caller, Json(rows)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct FindingParams {
+    /// Only this product
+    product: Option<String>,
+    /// Only this version of it
+    version: Option<String>,
+    /// Only findings at or above: `low`, `medium`, `high`, `critical`
+    min_severity: Option<String>,
+    /// Also findings a VEX statement suppresses
+    all: Option<bool>,
+}
+
+/// The findings of the current inventories (of the products the token may see)
+#[utoipa::path(
+    get,
+    path = "/api/v1/findings",
+    params(FindingParams),
+    responses((status = 200, body = Vec<Object>), (status = 400, body = Problem))
+)]
+async fn findings(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Query(params): Query<FindingParams>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Read)?;
+    if let Some(p) = &params.product {
+        caller.require_product(p)?;
+    }
+    let min_severity = params
+        .min_severity
+        .as_deref()
+        .map(|s| {
+            s.parse::<chainwatch_advisory::Level>().map_err(|_| {
+                Problem::bad_request(
+                    "invalid-severity",
+                    format!("`min_severity` `{s}`: expected low, medium, high or critical"),
+                )
+            })
+        })
+        .transpose()?;
+    let query = chainwatch_store::FindingQuery {
+        product: params.product,
+        version: params.version,
+        min_severity,
+        include_suppressed: params.all.unwrap_or(false),
+        ..chainwatch_store::FindingQuery::default()
+    };
+    let rows = blocking(&state, move |store| store.findings(&query)).await?;
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .filter(|f| caller.may(&f.product))
+        .map(|f| serde_json::to_value(f).unwrap_or_default())
+        .collect();
+    Ok(answered_for(&caller, Json(rows)))
+}
+
+/// VEX and advisories apply to every product: only tokens without a product limit may
+/// upload them.
+fn require_unscoped(caller: &Caller, what: &str) -> Result<(), Problem> {
+    if caller.token.products.is_some() {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden-product",
+            format!(
+                "{what} apply to every product: token `{}` is limited to some",
+                caller.token.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What storing a VEX document did.
+#[derive(Debug, Serialize, ToSchema)]
+struct VexStored {
+    id: i64,
+    /// False when the same document was stored before.
+    stored: bool,
+    format: String,
+    statements: usize,
+}
+
+/// Upload a VEX document (OpenVEX, CycloneDX VEX, CSAF)
+#[utoipa::path(
+    post,
+    path = "/api/v1/vex",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = VexStored), (status = 200, body = VexStored), (status = 400, body = Problem), (status = 403, body = Problem))
+)]
+async fn upload_vex(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    caller.require(Role::Ingest)?;
+    require_unscoped(&caller, "VEX statements")?;
+    let doc = chainwatch_advisory::vex::parse(&body)
+        .map_err(|e| Problem::bad_request("invalid-vex", e.to_string()))?;
+    let import = blocking(&state, move |store| store.import_vex(&body, &doc)).await?;
+    let status = if import.stored {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let body = VexStored {
+        id: import.id,
+        stored: import.stored,
+        format: import.format,
+        statements: import.statements,
+    };
+    Ok(answered_for(&caller, (status, Json(body))))
+}
+
+/// What importing advisories did.
+#[derive(Debug, Serialize, ToSchema)]
+struct AdvisoriesImported {
+    records: usize,
+    added: u64,
+    updated: u64,
+    unchanged: u64,
+    /// Findings that appeared or were resolved by the import.
+    new_findings: usize,
+    resolved_findings: usize,
+}
+
+/// Upload OSV advisories: one record, an array of records, or a zip archive of them
+#[utoipa::path(
+    post,
+    path = "/api/v1/advisories",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = AdvisoriesImported), (status = 400, body = Problem), (status = 403, body = Problem))
+)]
+async fn upload_advisories(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    caller.require(Role::Ingest)?;
+    require_unscoped(&caller, "advisories")?;
+    // Everything is read before anything is written: a broken upload changes nothing.
+    let mut records = Vec::new();
+    let loaded = chainwatch_advisory::load::load_bytes_batched(
+        &body,
+        std::path::Path::new("upload"),
+        usize::MAX,
+        |batch| records.extend(batch),
+    );
+    if let Some(p) = loaded.problems.first() {
+        let at = match (p.line, p.column) {
+            (Some(l), Some(c)) => format!("line {l}, column {c}: "),
+            _ => String::new(),
+        };
+        return Err(Problem::bad_request(
+            "invalid-advisory",
+            format!("{}: {at}{}", p.path.display(), p.message),
+        ));
+    }
+    let n = records.len();
+    let (import, report) = blocking(&state, move |store| {
+        let import = store.import_advisories(&records)?;
+        let report = store.rematch()?;
+        Ok((import, report))
+    })
+    .await?;
+    let body = AdvisoriesImported {
+        records: n,
+        added: import.added,
+        updated: import.updated,
+        unchanged: import.unchanged,
+        new_findings: report.new.len(),
+        resolved_findings: report.resolved.len(),
+    };
+    Ok(answered_for(&caller, Json(body)))
 }
 
 /// Prometheus metrics of this process

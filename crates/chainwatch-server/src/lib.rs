@@ -59,6 +59,9 @@ pub(crate) struct State {
 }
 
 /// The whole application: the API, health and metrics, with its limits and logging.
+///
+/// Keep a reference to `store` outside the tokio runtime and drop the runtime first: a
+/// PostgreSQL store's synchronous client cannot close its connections inside a runtime.
 pub fn app(store: Arc<Store>, config: Config, log: LogSink) -> Router {
     let state = Arc::new(State {
         store,

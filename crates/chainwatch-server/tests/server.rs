@@ -13,8 +13,10 @@ use chainwatch_store::{Role, Store};
 /// A running server, its store and tokens.
 struct Server {
     base: String,
-    store: Arc<Store>,
+    // Dropped first: the store's last reference must go outside the runtime (the
+    // synchronous PostgreSQL client cannot close inside one).
     _runtime: tokio::runtime::Runtime,
+    store: Arc<Store>,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
 }
@@ -327,6 +329,79 @@ fn end_to_end(s: &Server) {
         )
         .0,
         400
+    );
+
+    // Advisories and VEX apply to every product: scoped tokens may not upload them; a
+    // broken upload imports nothing; uploads are matched at once.
+    let advisories = format!("{}/api/v1/advisories", s.base);
+    let osv = br#"{"id": "GHSA-test-0001", "modified": "2026-01-01T00:00:00Z", "aliases": ["CVE-2026-1111"],
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "urllib3"},
+          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.26.18"}]}]}]}"#;
+    assert_eq!(post(&advisories, &shop_ci, osv, None).0, 403);
+    let (status, ct, _) = post(&advisories, &admin, b"{\"id\": 5}", None);
+    assert_eq!((status, ct.as_str()), (400, "application/problem+json"));
+    let (status, _, body) = post(&advisories, &admin, osv, None);
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    // One package (urllib3 1.26.5, in three product versions) × one advisory.
+    assert_eq!(
+        (v["added"].as_u64(), v["new_findings"].as_u64()),
+        (Some(1), Some(1)),
+        "{body}"
+    );
+    let all = format!("{}/api/v1/findings", s.base);
+    let count = |url: &str, token: &str| {
+        let (status, _, body) = get(url, Some(token));
+        assert_eq!(status, 200, "{url}: {body}");
+        serde_json::from_str::<serde_json::Value>(&body)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count(&all, &reader), 3);
+    assert_eq!(count(&all, &shop_ci), 2);
+    assert_eq!(
+        count(
+            &format!("{}/api/v1/query/affected/CVE-2026-1111", s.base),
+            &shop_ci
+        ),
+        2
+    );
+    assert_eq!(
+        get(&format!("{all}?min_severity=bad"), Some(&reader)).0,
+        400
+    );
+    let vex = br#"{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/1",
+        "author": "security", "timestamp": "2026-11-01T00:00:00Z", "version": 1,
+        "statements": [{"vulnerability": {"name": "CVE-2026-1111"}, "products": [{"@id": "shop@1.0"}],
+          "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}]}"#;
+    let vex_url = format!("{}/api/v1/vex", s.base);
+    assert_eq!(post(&vex_url, &shop_ci, vex, None).0, 403);
+    assert_eq!(post(&vex_url, &admin, b"not vex", None).0, 400);
+    let (status, _, body) = post(&vex_url, &admin, vex, None);
+    assert_eq!(status, 201, "{body}");
+    let shop10 = format!("{all}?product=shop&version=1.0");
+    assert_eq!(count(&shop10, &reader), 0);
+    assert_eq!(count(&format!("{shop10}&all=true"), &reader), 1);
+    let why = format!(
+        "{}/api/v1/query/why?product=shop@1.0&purl=pkg:pypi/urllib3",
+        s.base
+    );
+    let (status, _, body) = get(&why, Some(&reader));
+    assert_eq!(status, 200, "{body}");
+    let paths: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(paths[0]["path"].as_array().unwrap().len(), 3, "{body}");
+    assert_eq!(
+        get(
+            &format!(
+                "{}/api/v1/query/why?product=payments&purl=pkg:pypi/urllib3",
+                s.base
+            ),
+            Some(&shop_ci)
+        )
+        .0,
+        403
     );
 
     // The OpenAPI document and metrics.

@@ -59,6 +59,9 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    // The store's last reference is dropped here, outside the runtime: the synchronous
+    // PostgreSQL client cannot close its connections inside one.
+    let keep = store.clone();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
@@ -76,6 +79,8 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
         chainwatch_server::serve(listener, app).await?;
         Ok::<(), anyhow::Error>(())
     })?;
+    drop(runtime);
+    drop(keep);
     Ok(Status::Success)
 }
 
