@@ -222,9 +222,15 @@ async fn upload_sbom(
                 let outcome = store.ingest_prepared(&prepared)?;
                 // Uploads are matched at once, never behind scheduled work.
                 let report = store.rematch()?;
-                Ok((outcome, report.new.len()))
+                Ok((outcome, report))
             })
-            .await?
+            .await
+            .map(|(outcome, report)| {
+                if let Some(n) = &state.config.notifier {
+                    n.findings("upload", &report);
+                }
+                (outcome, report.new.len())
+            })?
         }
     };
     if outcome.stored {
@@ -682,6 +688,9 @@ async fn upload_advisories(
         Ok((import, report))
     })
     .await?;
+    if let Some(n) = &state.config.notifier {
+        n.findings("upload", &report);
+    }
     let body = AdvisoriesImported {
         records: n,
         added: import.added,

@@ -14,6 +14,7 @@
 mod api;
 mod auth;
 mod metrics;
+pub mod notify;
 mod problem;
 
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Requests per token and minute.
     pub rate_limit: u32,
+    /// Where new and resolved findings of uploads are announced.
+    pub notifier: Option<Arc<notify::Notifier>>,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             max_upload: 512 * 1024 * 1024,
             request_timeout: Duration::from_mins(5),
             rate_limit: 600,
+            notifier: None,
         }
     }
 }

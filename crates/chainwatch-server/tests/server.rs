@@ -473,3 +473,131 @@ fn tokens_are_rate_limited() {
     let other = s.token("other", Role::Read, None, None);
     assert_eq!(get(&url, Some(&other)).0, 200);
 }
+
+/// What a receiver got: (signature header, body) of each request.
+type Received = Arc<std::sync::Mutex<Vec<(Option<String>, Vec<u8>)>>>;
+
+/// A webhook receiver on loopback: answers with `statuses` in turn (then 200) and keeps
+/// what it received (signature header, body).
+fn receiver(statuses: Vec<u16>) -> (String, Received) {
+    use std::io::{BufRead as _, Read as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = got.clone();
+    std::thread::spawn(move || {
+        let mut statuses = statuses.into_iter();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let (mut length, mut signature) = (0usize, None);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("x-chainwatch-signature:") {
+                    signature = Some(line.split_once(':').unwrap().1.trim().to_owned());
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            seen.lock().unwrap().push((signature, body));
+            let status = statuses.next().unwrap_or(200);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    (url, got)
+}
+
+/// New findings of uploads are announced to webhooks: signed JSON, retried until
+/// delivered, every delivery recorded.
+#[test]
+fn webhooks_announce_new_findings() {
+    let (url, got) = receiver(vec![500, 503]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("cw.db").display().to_string()).unwrap());
+    let notifier = Arc::new(chainwatch_server::notify::Notifier::start_with(
+        store.clone(),
+        vec![chainwatch_server::notify::Webhook {
+            url: url.clone(),
+            secret: Some(b"s3cret".to_vec()),
+            slack: false,
+        }],
+        Arc::new(|_: &str| {}),
+        vec![std::time::Duration::ZERO; 3],
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = chainwatch_server::app(
+        store.clone(),
+        chainwatch_server::Config {
+            notifier: Some(notifier),
+            ..chainwatch_server::Config::default()
+        },
+        Arc::new(|_: &str| {}),
+    );
+    runtime.spawn(async move {
+        let _ = chainwatch_server::serve(listener, app).await;
+    });
+    let (secret, hash) = chainwatch_server::new_token().unwrap();
+    store
+        .create_token("admin", Role::Admin, None, &hash, None)
+        .unwrap();
+    let osv = br#"{"id": "MAL-2026-9999", "modified": "2026-01-01T00:00:00Z",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "requests"}, "versions": ["2.32.3"]}]}"#;
+    assert_eq!(
+        post(&format!("{base}/api/v1/advisories"), &secret, osv, None).0,
+        200
+    );
+    assert_eq!(
+        post(
+            &format!("{base}/api/v1/sboms"),
+            &secret,
+            &sbom("shop", "1.0"),
+            None
+        )
+        .0,
+        201
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while store.deliveries(10).unwrap().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let deliveries = store.deliveries(10).unwrap();
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    assert!(deliveries[0].delivered);
+    assert_eq!(
+        (deliveries[0].attempts, deliveries[0].response_code),
+        (3, Some(200))
+    );
+    let got = got.lock().unwrap();
+    assert_eq!(got.len(), 3);
+    let (signature, body) = &got[2];
+    assert_eq!(
+        signature.as_deref(),
+        Some(chainwatch_server::notify::signature(b"s3cret", body).as_str())
+    );
+    let event: serde_json::Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(event["event"], "findings");
+    assert_eq!(event["source"], "upload");
+    assert_eq!(event["new"][0]["advisory"], "MAL-2026-9999");
+    assert_eq!(event["new"][0]["malicious"], true);
+    assert_eq!(event["new"][0]["products"][0], "shop@1.0");
+    drop(got);
+    drop(runtime);
+}

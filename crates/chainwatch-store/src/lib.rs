@@ -46,7 +46,7 @@ pub use findings::{FindingChange, FindingQuery, MatchReport, ProductFinding};
 pub use prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use query::{Dependent, WhoHas, WhyPath};
 pub use time::{format_micros, now_micros, parse_instant};
-pub use tokens::{Role, Token};
+pub use tokens::{Delivery, Leadership, Role, Token};
 pub use vex::{Enrichment, VexImport, VexStatements, VexVerdict, statement_time};
 
 /// Why a store operation failed.
@@ -342,6 +342,10 @@ pub(crate) trait Backend: Send + Sync {
     fn tokens(&self) -> Result<Vec<tokens::TokenRow>>;
     fn token_by_name(&self, name: &str) -> Result<Option<tokens::TokenRow>>;
     fn token_by_hash(&self, hash: &str) -> Result<Option<tokens::TokenRow>>;
+    /// Something that holds the leadership of `task` while it lives, or `None`.
+    fn try_lead(&self, task: &str) -> Result<Option<Box<dyn Send>>>;
+    fn record_delivery(&self, d: &tokens::Delivery) -> Result<()>;
+    fn deliveries(&self, limit: u32) -> Result<Vec<tokens::Delivery>>;
     /// The newest document's id (0 without documents).
     fn documents_high_water(&self) -> Result<i64>;
     fn cache_get(&self, key: &str) -> Result<Option<query::Cached>>;

@@ -1426,6 +1426,58 @@ impl Backend for Pg {
             .map(|r| token_row(&r)))
     }
 
+    fn try_lead(&self, task: &str) -> Result<Option<Box<dyn Send>>> {
+        // A connection of its own holds the session lock for as long as it lives.
+        let mut client = self.connect()?;
+        let key = i64::from_str_radix(&crate::digest_hex(task.as_bytes())[7..22], 16).unwrap_or(0);
+        let locked: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])?
+            .get(0);
+        Ok(locked.then(|| Box::new(client) as Box<dyn Send>))
+    }
+
+    fn record_delivery(&self, d: &crate::tokens::Delivery) -> Result<()> {
+        self.conn()?.execute(
+            "INSERT INTO webhook_deliveries (url, event, delivered, attempts, response_code,
+                 error, created_at, finished_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &d.url,
+                &d.event,
+                &i32::from(d.delivered),
+                &i64::from(d.attempts),
+                &d.response_code.map(i64::from),
+                &d.error,
+                &d.created_at,
+                &d.finished_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn deliveries(&self, limit: u32) -> Result<Vec<crate::tokens::Delivery>> {
+        let rows = self.conn()?.query(
+            "SELECT url, event, delivered, attempts, response_code, error, created_at, finished_at
+             FROM webhook_deliveries ORDER BY id DESC LIMIT $1",
+            &[&i64::from(limit)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| crate::tokens::Delivery {
+                url: r.get(0),
+                event: r.get(1),
+                delivered: r.get::<_, i32>(2) != 0,
+                attempts: u32::try_from(r.get::<_, i64>(3)).unwrap_or(u32::MAX),
+                response_code: r
+                    .get::<_, Option<i64>>(4)
+                    .and_then(|c| u16::try_from(c).ok()),
+                error: r.get(5),
+                created_at: r.get(6),
+                finished_at: r.get(7),
+            })
+            .collect())
+    }
+
     fn documents_high_water(&self) -> Result<i64> {
         Ok(self
             .conn()?

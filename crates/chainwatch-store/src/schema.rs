@@ -352,6 +352,24 @@ CREATE TABLE tokens (
 )
 ",
     },
+    Migration {
+        version: 9,
+        name: "webhook_deliveries",
+        sql: "
+-- Every webhook notification the server sent, or gave up sending.
+CREATE TABLE webhook_deliveries (
+    id {id},
+    url TEXT NOT NULL,
+    event TEXT NOT NULL,
+    delivered INTEGER NOT NULL,
+    attempts BIGINT NOT NULL,
+    response_code BIGINT,
+    error TEXT,
+    created_at BIGINT NOT NULL,
+    finished_at BIGINT NOT NULL
+)
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

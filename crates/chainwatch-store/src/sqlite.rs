@@ -1149,6 +1149,52 @@ impl Backend for Sqlite {
             .optional()?)
     }
 
+    fn try_lead(&self, _task: &str) -> Result<Option<Box<dyn Send>>> {
+        Ok(Some(Box::new(())))
+    }
+
+    fn record_delivery(&self, d: &crate::tokens::Delivery) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO webhook_deliveries (url, event, delivered, attempts, response_code,
+                 error, created_at, finished_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                d.url,
+                d.event,
+                i64::from(d.delivered),
+                i64::from(d.attempts),
+                d.response_code.map(i64::from),
+                d.error,
+                d.created_at,
+                d.finished_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn deliveries(&self, limit: u32) -> Result<Vec<crate::tokens::Delivery>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT url, event, delivered, attempts, response_code, error, created_at, finished_at
+             FROM webhook_deliveries ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([i64::from(limit)], |r| {
+            Ok(crate::tokens::Delivery {
+                url: r.get(0)?,
+                event: r.get(1)?,
+                delivered: r.get::<_, i64>(2)? != 0,
+                attempts: u32::try_from(r.get::<_, i64>(3)?).unwrap_or(u32::MAX),
+                response_code: r
+                    .get::<_, Option<i64>>(4)?
+                    .and_then(|c| u16::try_from(c).ok()),
+                error: r.get(5)?,
+                created_at: r.get(6)?,
+                finished_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn documents_high_water(&self) -> Result<i64> {
         Ok(self
             .conn()

@@ -1,5 +1,6 @@
-//! API tokens (migration 8): a name, a role, an optional product glob, an expiry; the
-//! secret itself is never stored, only its SHA-256.
+//! What the server keeps: API tokens (migration 8: a name, a role, an optional product
+//! glob, an expiry; the secret itself is never stored, only its SHA-256), webhook
+//! deliveries (migration 9), and the leadership of the monitoring worker.
 
 use serde::Serialize;
 
@@ -129,5 +130,55 @@ impl Store {
     /// The token whose secret has this SHA-256 (hex), active or not.
     pub fn token_by_hash(&self, hash: &str) -> Result<Option<Token>> {
         self.backend.token_by_hash(hash)?.map(from_row).transpose()
+    }
+}
+
+/// One webhook delivery: sent (`delivered`) or given up after `attempts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub url: String,
+    /// The event's kind (`findings`).
+    pub event: String,
+    pub delivered: bool,
+    pub attempts: u32,
+    pub response_code: Option<u16>,
+    pub error: Option<String>,
+    /// Microseconds since the epoch.
+    pub created_at: i64,
+    pub finished_at: i64,
+}
+
+/// Held while this process leads (see [`Store::try_lead`]); leadership ends when it is
+/// dropped.
+pub struct Leadership {
+    _held: Box<dyn Send>,
+}
+
+impl std::fmt::Debug for Leadership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Leadership")
+    }
+}
+
+impl Store {
+    /// Becomes the one process doing `task` across every process sharing the store, or
+    /// `None` when another one is. PostgreSQL: a session advisory lock on a connection
+    /// of its own, released when the [`Leadership`] is dropped (or the process dies).
+    /// SQLite: always granted (one server process per file). Drop the leadership outside
+    /// any tokio runtime.
+    pub fn try_lead(&self, task: &str) -> Result<Option<Leadership>> {
+        Ok(self
+            .backend
+            .try_lead(task)?
+            .map(|held| Leadership { _held: held }))
+    }
+
+    pub fn record_delivery(&self, d: &Delivery) -> Result<()> {
+        self.backend.record_delivery(d)
+    }
+
+    /// The latest deliveries, newest first.
+    pub fn deliveries(&self, limit: u32) -> Result<Vec<Delivery>> {
+        self.backend.deliveries(limit)
     }
 }

@@ -83,6 +83,7 @@ on_both_backends!(
     vex_and_enrichment_apply_to_findings,
     attestations_are_evidence,
     tokens_are_kept_by_hash,
+    one_leader_at_a_time,
 );
 
 /// A CycloneDX document: `components` as (bom-ref, purl), `deps` as (ref, refs).
@@ -1094,4 +1095,36 @@ fn tokens_are_kept_by_hash(db: &Db) {
         .map(|t| t.name)
         .collect();
     assert_eq!(names, ["ci", "old"]);
+}
+
+/// Leadership of a task: PostgreSQL grants it to one holder at a time across processes
+/// (a session advisory lock); SQLite always (one server per file). Deliveries are kept.
+fn one_leader_at_a_time(db: &Db) {
+    let first = db
+        .store
+        .try_lead("monitor")
+        .expect("lead")
+        .expect("granted");
+    let other = Store::open(&db.location).expect("open again");
+    let second = other.try_lead("monitor").expect("lead");
+    if db.pg_schema.is_some() {
+        assert!(second.is_none());
+        assert!(other.try_lead("another task").expect("lead").is_some());
+        drop(first);
+        assert!(other.try_lead("monitor").expect("lead").is_some());
+    } else {
+        assert!(second.is_some());
+    }
+    let d = chainwatch_store::Delivery {
+        url: "https://hooks.example/x".into(),
+        event: "findings".into(),
+        delivered: false,
+        attempts: 4,
+        response_code: Some(500),
+        error: Some("HTTP 500".into()),
+        created_at: 1,
+        finished_at: 2,
+    };
+    db.store.record_delivery(&d).expect("record");
+    assert_eq!(db.store.deliveries(10).expect("list"), [d]);
 }

@@ -721,6 +721,37 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "N", env = "CHAINWATCH_RATE_LIMIT")]
     pub(crate) rate_limit: Option<u32>,
 
+    /// Update advisories from OSV this often (`6h`, `30m`) and match what changed, in one
+    /// process across the replicas sharing the store; off unless given
+    #[arg(long, value_name = "INTERVAL", env = "CHAINWATCH_UPDATE_EVERY")]
+    pub(crate) update_every: Option<String>,
+
+    /// The OSV mirror the scheduled update downloads from
+    #[arg(long, value_name = "URL", env = "CHAINWATCH_OSV_MIRROR")]
+    pub(crate) mirror: Option<String>,
+
+    /// Ecosystems the scheduled update fetches (default: those of the portfolio)
+    #[arg(long, value_name = "ECOSYSTEM")]
+    pub(crate) ecosystem: Vec<String>,
+
+    /// Announce new and resolved findings to this URL (JSON, signed with
+    /// --webhook-secret); repeatable
+    #[arg(long, value_name = "URL")]
+    pub(crate) webhook: Vec<String>,
+
+    /// Announce them to this Slack-compatible incoming webhook (`{"text": …}`); repeatable
+    #[arg(long, value_name = "URL")]
+    pub(crate) slack_webhook: Vec<String>,
+
+    /// The HMAC-SHA256 key of the `X-Chainwatch-Signature` header
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "CHAINWATCH_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    pub(crate) webhook_secret: Option<String>,
+
     /// A TOML file with defaults for these settings
     #[arg(long, value_name = "FILE", env = "CHAINWATCH_CONFIG")]
     pub(crate) config: Option<PathBuf>,

@@ -313,3 +313,109 @@ fn full_then_incremental_with_a_resumed_download() {
     );
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// `serve --update-every` updates from the mirror right away (then on schedule), matches
+/// the portfolio and announces the new findings to the webhook, signed.
+#[test]
+fn serve_updates_on_a_schedule_and_notifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let cache = dir.path().join("cache").display().to_string();
+    let mirror = Arc::new(Mutex::new(Mirror::default()));
+    mirror.lock().unwrap().files.insert(
+        "/PyPI/all.zip".into(),
+        zip_of(&[(
+            "PYSEC-2099-0001",
+            record("PYSEC-2099-0001", "2099-01-01T00:00:00Z", "2.0"),
+        )]),
+    );
+    let base = serve(mirror);
+    let sbom = dir.path().join("app.cdx.json");
+    std::fs::write(
+        &sbom,
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+            "metadata":{"component":{"type":"application","bom-ref":"app","name":"app","version":"1.0"}},
+            "components":[{"type":"library","bom-ref":"m","name":"mirrored","version":"1.0","purl":"pkg:pypi/mirrored@1.0"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        chainwatch(
+            &db,
+            &cache,
+            &["ingest", sbom.to_str().unwrap(), "--no-typosquat"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    // The webhook receiver.
+    let hook = TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook_url = format!("http://{}/hook", hook.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel::<(Option<String>, Vec<u8>)>();
+    std::thread::spawn(move || {
+        for stream in hook.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let (mut length, mut signature) = (0usize, None);
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                    break;
+                }
+                let lower = h.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("x-chainwatch-signature:") {
+                    signature = Some(h.split_once(':').unwrap().1.trim().to_owned());
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+            let _ = tx.send((signature, body));
+        }
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args([
+            "--db",
+            &db,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--update-every",
+            "1h",
+        ])
+        .args([
+            "--mirror",
+            &base,
+            "--ecosystem",
+            "PyPI",
+            "--webhook",
+            &hook_url,
+        ])
+        .env("CHAINWATCH_CACHE", &cache)
+        .env("CHAINWATCH_WEBHOOK_SECRET", "k")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let got = rx.recv_timeout(std::time::Duration::from_mins(1));
+    let _ = child.kill();
+    let _ = child.wait();
+    let (signature, body) = got.expect("a notification");
+    let event: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(event["event"], "findings");
+    assert_eq!(event["source"], "update");
+    assert_eq!(event["new"][0]["advisory"], "PYSEC-2099-0001");
+    assert_eq!(event["new"][0]["products"][0], "app@1.0");
+    assert!(signature.unwrap().starts_with("sha256="));
+    // The delivery and the findings are in the store.
+    let o = chainwatch(&db, &cache, &["findings", "--format", "json"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("PYSEC-2099-0001"));
+}

@@ -19,6 +19,28 @@ struct FileConfig {
     max_upload: Option<usize>,
     timeout: Option<u64>,
     rate_limit: Option<u32>,
+    update_every: Option<String>,
+    mirror: Option<String>,
+    #[serde(default)]
+    ecosystems: Vec<String>,
+    #[serde(default)]
+    webhooks: Vec<String>,
+    #[serde(default)]
+    slack_webhooks: Vec<String>,
+}
+
+/// `6h`, `30m`, `45s`, `2d`.
+fn interval(text: &str) -> Option<Duration> {
+    let (n, unit) = text.split_at(text.len().saturating_sub(1));
+    let n: u64 = n.parse().ok().filter(|n| *n > 0)?;
+    let per = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return None,
+    };
+    n.checked_mul(per).map(Duration::from_secs)
 }
 
 pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
@@ -49,13 +71,79 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
             .rate_limit
             .or(file.rate_limit)
             .unwrap_or(defaults.rate_limit),
+        notifier: None,
     };
+    let update_every = args
+        .update_every
+        .clone()
+        .or(file.update_every)
+        .map(|t| {
+            interval(&t).ok_or_else(|| {
+                InputError(format!(
+                    "invalid `--update-every` `{t}`: expected `6h`, `30m`, `2d` or `45s`"
+                ))
+            })
+        })
+        .transpose()?;
+    let secret = args.webhook_secret.as_ref().map(|s| s.as_bytes().to_vec());
+    let mut hooks = Vec::new();
+    for (url, slack) in args
+        .webhook
+        .iter()
+        .chain(&file.webhooks)
+        .map(|u| (u, false))
+        .chain(
+            args.slack_webhook
+                .iter()
+                .chain(&file.slack_webhooks)
+                .map(|u| (u, true)),
+        )
+    {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(InputError(format!("webhook `{url}`: expected an http(s) URL")).into());
+        }
+        hooks.push(chainwatch_server::notify::Webhook {
+            url: url.clone(),
+            secret: secret.clone(),
+            slack,
+        });
+    }
     let store = Arc::new(open(ctx)?);
     store.migrate().map_err(store_error)?;
     let log: chainwatch_server::LogSink = Arc::new(|line: &str| {
         let mut err = io::stderr().lock();
         let _ = writeln!(err, "{line}");
     });
+    let notifier = (!hooks.is_empty()).then(|| {
+        Arc::new(chainwatch_server::notify::Notifier::start(
+            store.clone(),
+            hooks,
+            log.clone(),
+        ))
+    });
+    let config = chainwatch_server::Config {
+        notifier: notifier.clone(),
+        ..config
+    };
+    if let Some(every) = update_every {
+        let mirror = args
+            .mirror
+            .clone()
+            .or(file.mirror)
+            .unwrap_or_else(|| chainwatch_advisory::feed::DEFAULT_BASE.to_owned());
+        let ecosystems = if args.ecosystem.is_empty() {
+            file.ecosystems
+        } else {
+            args.ecosystem.clone()
+        };
+        chainwatch_server::notify::monitor(
+            store.clone(),
+            every,
+            crate::commands::update::monitor_job(ctx.db.clone(), mirror, ecosystems),
+            notifier,
+            log.clone(),
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

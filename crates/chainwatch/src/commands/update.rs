@@ -153,16 +153,25 @@ fn incremental(
     Ok(())
 }
 
-pub(crate) fn update(ctx: &Context, args: &AdvisoriesUpdateArgs) -> anyhow::Result<Status> {
-    let store = open(ctx)?;
-    let feed = Feed::new(&args.mirror).map_err(|e| InputError(e.to_string()))?;
-    let ecosystems = if args.ecosystem.is_empty() {
+/// Updates the advisories of `ecosystems` (by default those of the portfolio's packages)
+/// from the OSV mirror: what `advisories update` and the server's monitoring worker run.
+/// Matching is left to the caller.
+fn run(
+    ctx: &Context,
+    store: &Store,
+    mirror: &str,
+    ecosystems: &[String],
+    cache: &Path,
+    force_full: bool,
+) -> anyhow::Result<Vec<EcosystemReport>> {
+    let feed = Feed::new(mirror).map_err(|e| InputError(e.to_string()))?;
+    let ecosystems = if ecosystems.is_empty() {
         // Packages ingested before any advisory existed are not matched yet: matching
         // (against nothing, so cheap) records their ecosystems.
         store.rematch().map_err(store_error)?;
         store.package_ecosystems().map_err(store_error)?
     } else {
-        args.ecosystem.clone()
+        ecosystems.to_vec()
     };
     if ecosystems.is_empty() {
         return Err(InputError(
@@ -170,25 +179,20 @@ pub(crate) fn update(ctx: &Context, args: &AdvisoriesUpdateArgs) -> anyhow::Resu
         )
         .into());
     }
-    let cache = args
-        .cache
-        .clone()
-        .unwrap_or_else(crate::cli::cache_dir)
-        .join("osv");
     let mut reports = Vec::new();
     for ecosystem in &ecosystems {
         let source = format!("osv:{ecosystem}");
         let state = store.source_state(&source).map_err(store_error)?;
         let since = state.as_ref().and_then(|(m, _)| m.clone());
         let mut importer = Importer {
-            store: &store,
+            store,
             total: AdvisoryImport::default(),
             records: 0,
             newest: None,
         };
         let mut mode = "full";
         let result = (|| -> anyhow::Result<()> {
-            let plan = match (&since, args.full) {
+            let plan = match (&since, force_full) {
                 (Some(since), false) => feed.modified_since(ecosystem, Some(since))?,
                 _ => None,
             };
@@ -197,7 +201,7 @@ pub(crate) fn update(ctx: &Context, args: &AdvisoriesUpdateArgs) -> anyhow::Resu
                     mode = "incremental";
                     incremental(&feed, ecosystem, &changed, &mut importer)
                 }
-                _ => full(ctx, &feed, ecosystem, &cache, &mut importer),
+                _ => full(ctx, &feed, ecosystem, cache, &mut importer),
             }
         })();
         // Where this update got to is kept even after a failure: what was imported is
@@ -226,6 +230,55 @@ pub(crate) fn update(ctx: &Context, args: &AdvisoriesUpdateArgs) -> anyhow::Resu
             error: result.err().map(|e| format!("{e:#}")),
         });
     }
+    Ok(reports)
+}
+
+/// The server's monitoring job: update the portfolio's ecosystems (or `ecosystems`),
+/// then match what changed.
+pub(crate) fn monitor_job(
+    db: String,
+    mirror: String,
+    ecosystems: Vec<String>,
+) -> chainwatch_server::notify::UpdateJob {
+    Box::new(move |store: &Store| {
+        let ctx = Context {
+            quiet: true,
+            verbose: 0,
+            db: db.clone(),
+        };
+        let cache = std::env::var_os("CHAINWATCH_CACHE")
+            .map_or_else(crate::cli::cache_dir, std::path::PathBuf::from)
+            .join("osv");
+        let reports =
+            run(&ctx, store, &mirror, &ecosystems, &cache, false).map_err(|e| format!("{e:#}"))?;
+        let errors: Vec<String> = reports
+            .iter()
+            .filter_map(|r| r.error.as_ref().map(|e| format!("{}: {e}", r.ecosystem)))
+            .collect();
+        let report = store.rematch().map_err(|e| e.to_string())?;
+        if errors.is_empty() || !report.new.is_empty() || !report.resolved.is_empty() {
+            Ok(report)
+        } else {
+            Err(errors.join("; "))
+        }
+    })
+}
+
+pub(crate) fn update(ctx: &Context, args: &AdvisoriesUpdateArgs) -> anyhow::Result<Status> {
+    let store = open(ctx)?;
+    let cache = args
+        .cache
+        .clone()
+        .unwrap_or_else(crate::cli::cache_dir)
+        .join("osv");
+    let reports = run(
+        ctx,
+        &store,
+        &args.mirror,
+        &args.ecosystem,
+        &cache,
+        args.full,
+    )?;
     let changed: u64 = reports.iter().map(|r| r.added + r.updated).sum();
     if changed > 0 && !args.no_match {
         crate::commands::findings::after_change(ctx, &store, args.output.format == Format::Human)?;
