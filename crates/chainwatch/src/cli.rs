@@ -35,6 +35,22 @@ pub(crate) struct Cli {
     )]
     pub(crate) db: Option<String>,
 
+    /// Work against a chainwatch server instead of a store (`https://chainwatch.internal`):
+    /// `ingest`, `products`, `query who-has|why|affected`, `findings`, `vex import` and
+    /// `advisories import` go through its API; commands that need no store run locally
+    #[arg(long, global = true, env = "CHAINWATCH_SERVER", value_name = "URL")]
+    pub(crate) server: Option<String>,
+
+    /// The API token for --server
+    #[arg(
+        long,
+        global = true,
+        env = "CHAINWATCH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) token: Option<String>,
+
     /// More detail on stderr (repeat for more)
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub(crate) verbose: u8,

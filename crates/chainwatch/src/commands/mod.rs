@@ -5,6 +5,7 @@ pub(crate) mod completions;
 pub(crate) mod findings;
 pub(crate) mod generate;
 pub(crate) mod inspect;
+pub(crate) mod remote;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 pub(crate) mod serve;

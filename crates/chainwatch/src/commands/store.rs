@@ -67,7 +67,7 @@ fn render<W: Write, T: Serialize + ?Sized>(
 
 /// Files named by the arguments: directories are walked (sorted, hidden entries
 /// skipped, symbolic links to directories not followed).
-fn collect_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, String)>> {
+pub(crate) fn collect_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, String)>> {
     fn walk(dir: &Path, out: &mut Vec<Result<PathBuf, (PathBuf, String)>>) {
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
@@ -104,7 +104,7 @@ fn collect_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, String)>> {
     out
 }
 
-fn read_path(path: &Path) -> Result<Vec<u8>, String> {
+pub(crate) fn read_path(path: &Path) -> Result<Vec<u8>, String> {
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
         io::stdin()

@@ -1,0 +1,445 @@
+//! `--server URL`: the store commands that CI jobs need, through a chainwatch server's
+//! API, with the same JSON shapes as against a store. Commands that need no store run
+//! locally; the others say they need one.
+
+use std::io::{self, Write};
+
+use serde_json::Value;
+
+use crate::cli::{Advisories, Command, Format, IngestArgs, Query, ReportFormat, Vex};
+use crate::output::{BOLD, DIM, ERROR, InputError, Status};
+
+/// What `run` did with a command.
+pub(crate) enum Outcome {
+    Done(anyhow::Result<Status>),
+    /// A command that needs no store: run it locally.
+    Local(Box<Command>),
+}
+
+struct Remote {
+    base: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+impl Remote {
+    fn new(server: &str, token: Option<&str>) -> anyhow::Result<Remote> {
+        let base = server.trim_end_matches('/').to_owned();
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err(InputError(format!("`--server {server}`: expected an http(s) URL")).into());
+        }
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                InputError("`--server` needs a token: `--token` or `CHAINWATCH_TOKEN`".into())
+            })?
+            .to_owned();
+        let agent = ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build(),
+        );
+        Ok(Remote { base, token, agent })
+    }
+
+    /// The JSON answer of a request; problems become errors (4xx: the caller's, exit 2).
+    fn answer(
+        &self,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut r = response
+            .map_err(|e| anyhow::anyhow!("cannot reach the server `{}`: {e}", self.base))?;
+        let status = r.status().as_u16();
+        let text = r.body_mut().with_config().limit(1 << 30).read_to_string()?;
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if status >= 400 {
+            let detail = value
+                .get("detail")
+                .and_then(Value::as_str)
+                .map_or_else(|| value.to_string(), str::to_owned);
+            let message = format!("the server answered {status}: {detail}");
+            return Err(if status < 500 {
+                InputError(message).into()
+            } else {
+                anyhow::anyhow!(message)
+            });
+        }
+        Ok((status, value))
+    }
+
+    fn get(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<Value> {
+        let mut req = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token));
+        for (k, v) in query {
+            req = req.query(*k, v);
+        }
+        Ok(self.answer(req.call())?.1)
+    }
+
+    fn post(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        body: &[u8],
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut req = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Content-Type", "application/octet-stream");
+        for (k, v) in query {
+            req = req.query(*k, v);
+        }
+        self.answer(req.send(body))
+    }
+}
+
+/// Runs `command` against the server at `server`, or hands it back to run locally.
+pub(crate) fn run(server: &str, token: Option<&str>, command: Command) -> Outcome {
+    let remote = match &command {
+        Command::Inspect(_) | Command::Verify(_) | Command::Completions(_) | Command::Sbom(_) => {
+            return Outcome::Local(Box::new(command));
+        }
+        _ => match Remote::new(server, token) {
+            Ok(r) => r,
+            Err(e) => return Outcome::Done(Err(e)),
+        },
+    };
+    Outcome::Done(match command {
+        Command::Ingest(args) => ingest(&remote, &args),
+        Command::Products(args) if args.product.is_none() => products(&remote, args.output.format),
+        Command::Query(Query::WhoHas(args)) => {
+            let mut q = vec![("purl", args.purl)];
+            q.extend(args.range.map(|r| ("range", r)));
+            rows(
+                &remote,
+                "/api/v1/query/who-has",
+                &q,
+                args.output.format,
+                |r| {
+                    format!(
+                        "{BOLD}{}@{}{BOLD:#}  {}",
+                        s(r, "product"),
+                        s(r, "version"),
+                        s(r, "package")
+                    )
+                },
+            )
+        }
+        Command::Query(Query::Why(args)) => {
+            let q = vec![
+                ("product", args.product),
+                ("purl", args.purl),
+                ("max_paths", args.max_paths.to_string()),
+            ];
+            rows(&remote, "/api/v1/query/why", &q, args.output.format, |r| {
+                let path: Vec<&str> = r["path"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                format!(
+                    "{BOLD}{}@{}{BOLD:#}: {}",
+                    s(r, "product"),
+                    s(r, "version"),
+                    path.join(" -> ")
+                )
+            })
+        }
+        Command::Query(Query::Affected(args)) => rows(
+            &remote,
+            &format!("/api/v1/query/affected/{}", args.id),
+            &[],
+            args.output.format,
+            |r| {
+                format!(
+                    "{BOLD}{}@{}{BOLD:#}  {}  {}",
+                    s(r, "product"),
+                    s(r, "version"),
+                    s(r, "package"),
+                    s(r, "advisory")
+                )
+            },
+        ),
+        Command::Findings(args) => {
+            if args.format == ReportFormat::Sarif {
+                return Outcome::Done(Err(InputError(
+                    "`findings --format sarif` does not work with --server yet: use `json`".into(),
+                )
+                .into()));
+            }
+            let mut q = Vec::new();
+            if let Some(spec) = &args.product {
+                let (p, v) = crate::commands::findings::product_version(spec);
+                q.push(("product", p));
+                q.extend(v.map(|v| ("version", v)));
+            }
+            if let Some(m) = args.min_severity {
+                q.push(("min_severity", format!("{m:?}").to_ascii_lowercase()));
+            }
+            if args.all {
+                q.push(("all", "true".to_owned()));
+            }
+            let format = if args.format == ReportFormat::Json {
+                Format::Json
+            } else {
+                Format::Human
+            };
+            rows(&remote, "/api/v1/findings", &q, format, |r| {
+                format!(
+                    "{BOLD}{}@{}{BOLD:#}  {}  {} {DIM}({}){DIM:#}",
+                    s(r, "product"),
+                    s(r, "version"),
+                    s(r, "package"),
+                    s(r, "advisory"),
+                    r["severity"].as_str().unwrap_or("unknown severity")
+                )
+            })
+        }
+        Command::Vex(Vex::Import(args)) => {
+            uploads(&remote, "/api/v1/vex", &args.paths, args.output.format)
+        }
+        Command::Advisories(Advisories::Import(args)) => uploads(
+            &remote,
+            "/api/v1/advisories",
+            &args.paths,
+            args.output.format,
+        ),
+        other => Err(InputError(format!(
+            "`{}` does not work with --server yet: run it where the store is",
+            name_of(&other)
+        ))
+        .into()),
+    })
+}
+
+fn name_of(command: &Command) -> &'static str {
+    match command {
+        Command::Scan(_) => "scan",
+        Command::Products(_) => "products PRODUCT",
+        Command::Query(_) => "query",
+        Command::Db(_) => "db",
+        Command::Advisories(_) => "advisories",
+        Command::Vex(_) => "vex",
+        Command::Serve(_) => "serve",
+        Command::Token(_) => "token",
+        Command::Typosquat(_) => "typosquat",
+        _ => "this command",
+    }
+}
+
+fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// A JSON array from the server, printed as is (JSON) or a line each (human).
+fn rows(
+    remote: &Remote,
+    path: &str,
+    query: &[(&str, String)],
+    format: Format,
+    line: impl Fn(&Value) -> String,
+) -> anyhow::Result<Status> {
+    let value = remote.get(path, query)?;
+    let list = value.as_array().cloned().unwrap_or_default();
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &list)?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            for r in &list {
+                writeln!(out, "{}", line(r))?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if list.is_empty() {
+        Status::Findings
+    } else {
+        Status::Success
+    })
+}
+
+fn products(remote: &Remote, format: Format) -> anyhow::Result<Status> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut q = vec![("limit", "500".to_owned())];
+        q.extend(cursor.take().map(|c| ("cursor", c)));
+        let page = remote.get("/api/v1/products", &q)?;
+        all.extend(page["items"].as_array().cloned().unwrap_or_default());
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &all)?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            for p in &all {
+                writeln!(
+                    out,
+                    "{BOLD}{}@{}{BOLD:#}  {} components, {} documents {DIM}(updated {}){DIM:#}",
+                    s(p, "name"),
+                    s(p, "version"),
+                    p["components"],
+                    p["documents"],
+                    s(p, "updated")
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(Status::Success)
+}
+
+/// Uploads each file; one JSON line (or human line) per file; exit 2 if any failed.
+fn uploads(
+    remote: &Remote,
+    path: &str,
+    files: &[std::path::PathBuf],
+    format: Format,
+) -> anyhow::Result<Status> {
+    let mut failed = 0;
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for file in crate::commands::store::collect_files(files) {
+        let (shown, result) = match file {
+            Err((p, message)) => (p.display().to_string(), Err(anyhow::anyhow!(message))),
+            Ok(p) => {
+                let shown = p.display().to_string();
+                let result = crate::commands::store::read_path(&p)
+                    .map_err(|m| anyhow::anyhow!(m))
+                    .and_then(|bytes| remote.post(path, &[], &bytes).map(|(_, v)| v));
+                (shown, result)
+            }
+        };
+        let value = match result {
+            Ok(Value::Object(mut m)) => {
+                m.insert("path".into(), Value::String(shown.clone()));
+                Value::Object(m)
+            }
+            Ok(other) => serde_json::json!({"path": shown, "result": other}),
+            Err(e) => {
+                if e.downcast_ref::<InputError>().is_none()
+                    && e.to_string().starts_with("cannot reach")
+                {
+                    return Err(e);
+                }
+                failed += 1;
+                serde_json::json!({"path": shown, "status": "error", "error": e.to_string()})
+            }
+        };
+        match format {
+            Format::Json => {
+                serde_json::to_writer(&mut out, &value)?;
+                writeln!(out)?;
+            }
+            Format::Human => match value.get("error").and_then(Value::as_str) {
+                Some(e) => writeln!(out, "{shown}: {ERROR}error{ERROR:#}: {e}")?,
+                None => writeln!(
+                    out,
+                    "{shown}: {}",
+                    Value::Object(value.as_object().cloned().unwrap_or_default())
+                )?,
+            },
+        }
+    }
+    out.flush()?;
+    Ok(if failed > 0 {
+        Status::BadInput
+    } else {
+        Status::Success
+    })
+}
+
+fn ingest(remote: &Remote, args: &IngestArgs) -> anyhow::Result<Status> {
+    let mut query = Vec::new();
+    query.extend(args.product.clone().map(|p| ("product", p)));
+    query.extend(args.product_version.clone().map(|v| ("version", v)));
+    let mut failed = 0;
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for file in crate::commands::store::collect_files(&args.paths) {
+        let (shown, result) = match file {
+            Err((p, message)) => (p.display().to_string(), Err(anyhow::anyhow!(message))),
+            Ok(p) => {
+                let shown = if p.as_os_str() == "-" {
+                    "<stdin>".to_owned()
+                } else {
+                    p.display().to_string()
+                };
+                let result = crate::commands::store::read_path(&p)
+                    .map_err(|m| anyhow::anyhow!(m))
+                    .and_then(|bytes| {
+                        if chainwatch_attest::sniff(&bytes) {
+                            return Err(InputError("attestations are not uploaded through --server yet: ingest them where the store is".into()).into());
+                        }
+                        remote.post("/api/v1/sboms", &query, &bytes).map(|(_, v)| v)
+                    });
+                (shown, result)
+            }
+        };
+        // The same shape as `ingest --format json` against a store.
+        let line = match result {
+            Ok(v) => serde_json::json!({
+                "path": shown,
+                "status": if v["stored"] == true { "stored" } else { "unchanged" },
+                "stored": v["stored"],
+                "document": v["document"],
+                "product": v["product"],
+                "version": v["version"],
+                "format": v["format"],
+                "digest": v["digest"],
+                "components": v["components"],
+                "edges": v["edges"],
+            }),
+            Err(e) => {
+                if e.downcast_ref::<InputError>().is_none()
+                    && e.to_string().starts_with("cannot reach")
+                {
+                    return Err(e);
+                }
+                failed += 1;
+                serde_json::json!({"path": shown, "status": "error", "error": e.to_string()})
+            }
+        };
+        match args.format {
+            Format::Json => {
+                serde_json::to_writer(&mut out, &line)?;
+                writeln!(out)?;
+            }
+            Format::Human => match line.get("error").and_then(Value::as_str) {
+                Some(e) => writeln!(out, "{shown}: {ERROR}error{ERROR:#}: {e}")?,
+                None => writeln!(
+                    out,
+                    "{shown}: {} {BOLD}{}@{}{BOLD:#} (document {}, {} components)",
+                    if line["stored"] == true {
+                        "stored as"
+                    } else {
+                        "already stored as"
+                    },
+                    s(&line, "product"),
+                    s(&line, "version"),
+                    line["document"],
+                    line["components"]
+                )?,
+            },
+        }
+    }
+    out.flush()?;
+    Ok(if failed > 0 {
+        Status::BadInput
+    } else {
+        Status::Success
+    })
+}

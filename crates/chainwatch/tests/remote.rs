@@ -1,0 +1,155 @@
+//! `--server URL --token T`: the store commands CI jobs use, through a running
+//! `chainwatch serve`, with the same JSON shapes; wrong tokens and unsupported commands
+//! are input errors.
+
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn local(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["--db", db])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("CHAINWATCH_SERVER")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn remote(base: &str, token: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["--server", base, "--token", token])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("CHAINWATCH_DB", "/nonexistent/never-used.db")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn store_commands_through_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let o = local(
+        &db,
+        &[
+            "token", "create", "--name", "ci", "--role", "ingest", "--format", "json",
+        ],
+    );
+    let token = serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _server = Server(child);
+    let listening: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let base = format!("http://{}", listening["address"].as_str().unwrap());
+
+    let sbom = dir.path().join("app.cdx.json");
+    std::fs::write(
+        &sbom,
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+            "metadata":{"component":{"type":"application","bom-ref":"app","name":"app","version":"1.0"}},
+            "components":[{"type":"library","bom-ref":"d","name":"debug","version":"2.6.8","purl":"pkg:npm/debug@2.6.8"}],
+            "dependencies":[{"ref":"app","dependsOn":["d"]}]}"#,
+    )
+    .unwrap();
+    let o = remote(
+        &base,
+        &token,
+        &["ingest", sbom.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (line["status"].as_str(), line["product"].as_str()),
+        (Some("stored"), Some("app"))
+    );
+    let osv = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/osv/GHSA-scan-0001.json"
+    );
+    let o = remote(
+        &base,
+        &token,
+        &["advisories", "import", osv, "--format", "json"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = remote(&base, &token, &["products", "--format", "json"]);
+    let products: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(products[0]["name"], "app");
+    let o = remote(
+        &base,
+        &token,
+        &["query", "who-has", "pkg:npm/debug", "--format", "json"],
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows[0]["package"], "pkg:npm/debug@2.6.8");
+    let o = remote(&base, &token, &["findings", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows[0]["advisory"], "GHSA-scan-0001");
+    let o = remote(
+        &base,
+        &token,
+        &["query", "why", "app", "pkg:npm/debug", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    // The same answers as the store gives directly.
+    let direct = local(
+        &db,
+        &["query", "who-has", "pkg:npm/debug", "--format", "json"],
+    );
+    let via = remote(
+        &base,
+        &token,
+        &["query", "who-has", "pkg:npm/debug", "--format", "json"],
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&direct.stdout).unwrap(),
+        serde_json::from_slice::<serde_json::Value>(&via.stdout).unwrap()
+    );
+    // A wrong token, a command that needs the store, a command that needs none.
+    let o = remote(&base, "cw_wrong", &["products"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("401"));
+    let o = remote(&base, &token, &["db", "stats"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = remote(&base, &token, &["inspect", "purl", "pkg:npm/debug@2.6.8"]);
+    assert_eq!(o.status.code(), Some(0));
+}
