@@ -53,6 +53,7 @@ fn api() -> OpenApiRouter<Arc<State>> {
         .routes(routes!(product_version))
         .routes(routes!(who_has))
         .routes(routes!(affected))
+        .routes(routes!(get_sbom))
         .routes(routes!(why))
         .routes(routes!(findings))
         .routes(routes!(upload_vex))
@@ -482,6 +483,105 @@ async fn affected(
         .map(|r| serde_json::to_value(r).unwrap_or_default())
         .collect();
     Ok(answered_for(&caller, Json(rows)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct SbomParams {
+    /// `original` (the bytes as uploaded), `cyclonedx-json`, `cyclonedx-xml`, `spdx-json`
+    /// or `spdx-tv`; without it, from `Accept` (`application/vnd.cyclonedx+json`,
+    /// `application/vnd.cyclonedx+xml`, `application/spdx+json`, `text/spdx`), else
+    /// `original`
+    format: Option<String>,
+}
+
+fn media_type(format: chainwatch_sbom::Format) -> &'static str {
+    use chainwatch_sbom::Format;
+    match format {
+        Format::CycloneDxJson => "application/vnd.cyclonedx+json",
+        Format::CycloneDxXml => "application/vnd.cyclonedx+xml",
+        Format::SpdxJson => "application/spdx+json",
+        Format::SpdxTagValue => "text/spdx",
+        Format::SpdxYaml => "application/yaml",
+        Format::Spdx3JsonLd => "application/ld+json",
+    }
+}
+
+/// A stored SBOM by id, as uploaded or converted
+#[utoipa::path(
+    get,
+    path = "/api/v1/sboms/{id}",
+    params(("id" = i64, Path, description = "The document id an upload answered"), SbomParams),
+    responses(
+        (status = 200, description = "The document", body = String),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 406, body = Problem)
+    )
+)]
+async fn get_sbom(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    Query(params): Query<SbomParams>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, Problem> {
+    use chainwatch_sbom::Format;
+    caller.require(Role::Read)?;
+    let wanted = params.format.or_else(|| {
+        let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+        [
+            ("application/vnd.cyclonedx+json", "cyclonedx-json"),
+            ("application/vnd.cyclonedx+xml", "cyclonedx-xml"),
+            ("application/spdx+json", "spdx-json"),
+            ("text/spdx", "spdx-tv"),
+        ]
+        .iter()
+        .find(|(m, _)| accept.contains(m))
+        .map(|(_, f)| (*f).to_owned())
+    });
+    let target = match wanted.as_deref() {
+        None | Some("original") => None,
+        Some("cyclonedx-json") => Some(Format::CycloneDxJson),
+        Some("cyclonedx-xml") => Some(Format::CycloneDxXml),
+        Some("spdx-json") => Some(Format::SpdxJson),
+        Some("spdx-tv") => Some(Format::SpdxTagValue),
+        Some(other) => {
+            return Err(Problem::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "unknown-format",
+                format!(
+                    "format `{other}`: expected original, cyclonedx-json, cyclonedx-xml, spdx-json or spdx-tv"
+                ),
+            ));
+        }
+    };
+    let (info, raw) = blocking(&state, move |store| store.document(id)).await?;
+    caller.require_product(&info.product)?;
+    let (body, media) = match target {
+        None => {
+            let media = [
+                Format::CycloneDxJson,
+                Format::CycloneDxXml,
+                Format::SpdxJson,
+                Format::SpdxYaml,
+                Format::SpdxTagValue,
+                Format::Spdx3JsonLd,
+            ]
+            .into_iter()
+            .find(|f| f.as_str() == info.format)
+            .map_or("application/octet-stream", media_type);
+            (raw, media)
+        }
+        Some(format) => {
+            let sbom = chainwatch_sbom::parse(&raw, &chainwatch_sbom::ReadOptions::default())
+                .map_err(|e| Problem::internal(format!("stored document {id}: {e}")))?;
+            let text = chainwatch_sbom::write(&sbom, format)
+                .ok_or_else(|| Problem::internal("the format cannot be written"))?;
+            (text.into_bytes(), media_type(format))
+        }
+    };
+    Ok(answered_for(
+        &caller,
+        ([(header::CONTENT_TYPE, media)], body),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -220,6 +220,7 @@ fn end_to_end(s: &Server) {
     let (status, _, body) = post(&upload, &shop_ci, &sbom("shop", "1.0"), None);
     assert_eq!(status, 201, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let shop_doc = v["document"].as_i64().unwrap();
     assert_eq!(
         (v["product"].as_str(), v["components"].as_u64()),
         (Some("shop"), Some(3))
@@ -403,6 +404,25 @@ fn end_to_end(s: &Server) {
         .0,
         403
     );
+
+    // Stored documents by id: as uploaded, or converted; scoped.
+    let doc = format!("{}/api/v1/sboms/{shop_doc}", s.base);
+    let (status, ct, body) = get(&doc, Some(&reader));
+    assert_eq!(
+        (status, ct.as_str()),
+        (200, "application/vnd.cyclonedx+json")
+    );
+    assert_eq!(body.as_bytes(), sbom("shop", "1.0"));
+    let (status, ct, body) = get(&format!("{doc}?format=spdx-json"), Some(&reader));
+    assert_eq!((status, ct.as_str()), (200, "application/spdx+json"));
+    assert!(body.contains("pkg:pypi/urllib3@1.26.5"));
+    assert_eq!(get(&format!("{doc}?format=pdf"), Some(&reader)).0, 406);
+    assert_eq!(
+        get(&format!("{}/api/v1/sboms/999999", s.base), Some(&reader)).0,
+        404
+    );
+    let scoped = s.token("payments-only", Role::Read, Some("payments"), None);
+    assert_eq!(get(&doc, Some(&scoped)).0, 403);
 
     // The OpenAPI document and metrics.
     let (status, _, body) = get(&format!("{}/api/v1/openapi.json", s.base), Some(&reader));
@@ -600,4 +620,106 @@ fn webhooks_announce_new_findings() {
     assert_eq!(event["new"][0]["products"][0], "shop@1.0");
     drop(got);
     drop(runtime);
+}
+
+/// The corpus's real SBOMs and its broken and hostile files through the API: each is
+/// stored (201) or refused (400 problem+json) and a refusal changes nothing; the store
+/// passes its integrity check; the decompression bomb is refused within its limits.
+#[test]
+fn real_and_hostile_documents() {
+    let Some(guac) = chainwatch_testkit::corpus_path("real-sboms/guac") else {
+        return;
+    };
+    let s = sqlite(chainwatch_server::Config::default());
+    let admin = s.token("admin", Role::Admin, None, None);
+    let upload = format!("{}/api/v1/sboms", s.base);
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&guac)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e != "md"))
+        .collect();
+    files.push(guac.join("../trustify/adversarial/bomb.bz2"));
+    files.sort();
+    let (mut stored, mut refused) = (0u64, 0);
+    for file in &files {
+        let before = documents(&s);
+        let bytes = std::fs::read(file).unwrap();
+        let (status, ct, body) = post(&upload, &admin, &bytes, None);
+        match status {
+            201 => stored += 1,
+            200 => {}
+            400 => {
+                refused += 1;
+                assert_eq!(ct, "application/problem+json", "{}", file.display());
+                let p: serde_json::Value = serde_json::from_str(&body).unwrap();
+                assert!(!p["detail"].as_str().unwrap().is_empty());
+                assert_eq!(documents(&s), before, "{}", file.display());
+            }
+            other => panic!("{}: {other} {body}", file.display()),
+        }
+    }
+    assert!(stored >= 20, "{stored} stored of {}", files.len());
+    assert!(refused >= 3, "{refused} refused");
+    assert_eq!(documents(&s), stored);
+    assert!(s.store.check().unwrap().ok);
+}
+
+/// No endpoint fetches what a document names: URLs in an SBOM, a VEX document and an
+/// OSV record point at a listener that must see no connection.
+#[test]
+fn documents_never_make_the_server_fetch() {
+    let trap = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", trap.local_addr().unwrap());
+    trap.set_nonblocking(true).unwrap();
+    let s = sqlite(chainwatch_server::Config::default());
+    let admin = s.token("admin", Role::Admin, None, None);
+    let sbom = serde_json::to_vec(&serde_json::json!({
+        "$schema": format!("{url}/schema.json"),
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "application", "bom-ref": "root", "name": "app", "version": "1",
+            "externalReferences": [{"type": "bom", "url": format!("{url}/other-bom.json")}]}},
+        "components": [{"type": "library", "bom-ref": "a", "name": "a", "version": "1", "purl": "pkg:npm/a@1",
+            "externalReferences": [{"type": "distribution", "url": format!("{url}/a.tgz")}]}],
+    }))
+    .unwrap();
+    assert_eq!(
+        post(&format!("{}/api/v1/sboms", s.base), &admin, &sbom, None).0,
+        201
+    );
+    let vex = format!(
+        r#"{{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "{url}/vex", "author": "x",
+            "timestamp": "2026-11-01T00:00:00Z", "version": 1,
+            "statements": [{{"vulnerability": {{"name": "CVE-2026-1", "@id": "{url}/cve"}},
+              "products": [{{"@id": "{url}/product"}}], "status": "fixed"}}]}}"#
+    );
+    assert_eq!(
+        post(
+            &format!("{}/api/v1/vex", s.base),
+            &admin,
+            vex.as_bytes(),
+            None
+        )
+        .0,
+        201
+    );
+    let osv = format!(
+        r#"{{"id": "GHSA-trap-0001", "modified": "2026-01-01T00:00:00Z",
+            "references": [{{"type": "WEB", "url": "{url}/advisory"}}],
+            "affected": [{{"package": {{"ecosystem": "npm", "name": "a"}}, "versions": ["1"]}}]}}"#
+    );
+    assert_eq!(
+        post(
+            &format!("{}/api/v1/advisories", s.base),
+            &admin,
+            osv.as_bytes(),
+            None
+        )
+        .0,
+        200
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        trap.accept().is_err(),
+        "the server connected to a URL a document named"
+    );
 }

@@ -346,6 +346,7 @@ pub(crate) trait Backend: Send + Sync {
     fn try_lead(&self, task: &str) -> Result<Option<Box<dyn Send>>>;
     fn record_delivery(&self, d: &tokens::Delivery) -> Result<()>;
     fn deliveries(&self, limit: u32) -> Result<Vec<tokens::Delivery>>;
+    fn document_info(&self, id: i64) -> Result<Option<DocumentInfo>>;
     /// The newest document's id (0 without documents).
     fn documents_high_water(&self) -> Result<i64>;
     fn cache_get(&self, key: &str) -> Result<Option<query::Cached>>;
@@ -542,6 +543,15 @@ impl Store {
     /// The stored bytes of a document (decompressed), by id.
     pub fn raw_document(&self, id: i64) -> Result<Vec<u8>> {
         self.backend.raw(id)
+    }
+
+    /// A stored document by id: what it is, and its bytes as ingested.
+    pub fn document(&self, id: i64) -> Result<(DocumentInfo, Vec<u8>)> {
+        let info = self
+            .backend
+            .document_info(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("no stored document {id}")))?;
+        Ok((info, self.backend.raw(id)?))
     }
 
     pub fn stats(&self) -> Result<Stats> {

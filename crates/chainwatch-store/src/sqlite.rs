@@ -1195,6 +1195,34 @@ impl Backend for Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn document_info(&self, id: i64) -> Result<Option<DocumentInfo>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT d.id, p.name, pv.version, d.format, d.spec_version, d.digest,
+                     d.components, d.edges, d.ingested_at
+                 FROM documents d
+                 JOIN product_versions pv ON pv.id = d.product_version_id
+                 JOIN products p ON p.id = pv.product_id
+                 WHERE d.id = ?1",
+                [id],
+                |r| {
+                    Ok(DocumentInfo {
+                        id: r.get(0)?,
+                        product: r.get(1)?,
+                        version: r.get(2)?,
+                        format: r.get(3)?,
+                        spec_version: r.get(4)?,
+                        digest: r.get(5)?,
+                        components: to_u64(r.get(6)?),
+                        edges: to_u64(r.get(7)?),
+                        ingested: time::format_micros(r.get(8)?),
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     fn documents_high_water(&self) -> Result<i64> {
         Ok(self
             .conn()
