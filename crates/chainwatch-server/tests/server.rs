@@ -723,3 +723,60 @@ fn documents_never_make_the_server_fetch() {
         "the server connected to a URL a document named"
     );
 }
+
+/// With a certificate and key the server speaks TLS only: a client that trusts the
+/// certificate gets answers, plain HTTP gets none.
+#[test]
+fn tls() {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let config = chainwatch_server::tls::config(
+        cert.cert.pem().as_bytes(),
+        cert.signing_key.serialize_pem().as_bytes(),
+    )
+    .unwrap();
+    assert!(chainwatch_server::tls::config(b"", b"").is_err());
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("cw.db").display().to_string()).unwrap());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = chainwatch_server::app(
+        store.clone(),
+        chainwatch_server::Config::default(),
+        Arc::new(|_: &str| {}),
+    );
+    runtime.spawn(async move {
+        let _ = chainwatch_server::serve_tls(listener, config, app).await;
+    });
+    let trusting = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![
+                        ureq::tls::Certificate::from_der(cert.cert.der()).to_owned(),
+                    ])))
+                    .build(),
+            )
+            .build(),
+    );
+    let mut r = trusting
+        .get(&format!("https://localhost:{port}/healthz"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.body_mut().read_to_string().unwrap(), "ok\n");
+    assert!(
+        agent()
+            .get(&format!("http://localhost:{port}/healthz"))
+            .call()
+            .is_err()
+    );
+    drop(runtime);
+}

@@ -768,6 +768,24 @@ pub(crate) struct ServeArgs {
     )]
     pub(crate) webhook_secret: Option<String>,
 
+    /// Serve HTTPS with this certificate chain (PEM; with --tls-key)
+    #[arg(
+        long,
+        value_name = "PEM",
+        env = "CHAINWATCH_TLS_CERT",
+        requires = "tls_key"
+    )]
+    pub(crate) tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)
+    #[arg(
+        long,
+        value_name = "PEM",
+        env = "CHAINWATCH_TLS_KEY",
+        requires = "tls_cert"
+    )]
+    pub(crate) tls_key: Option<PathBuf>,
+
     /// A TOML file with defaults for these settings
     #[arg(long, value_name = "FILE", env = "CHAINWATCH_CONFIG")]
     pub(crate) config: Option<PathBuf>,

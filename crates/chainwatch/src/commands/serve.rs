@@ -27,6 +27,8 @@ struct FileConfig {
     webhooks: Vec<String>,
     #[serde(default)]
     slack_webhooks: Vec<String>,
+    tls_cert: Option<std::path::PathBuf>,
+    tls_key: Option<std::path::PathBuf>,
 }
 
 /// `6h`, `30m`, `45s`, `2d`.
@@ -108,6 +110,22 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
             slack,
         });
     }
+    let tls = match (
+        args.tls_cert.clone().or(file.tls_cert),
+        args.tls_key.clone().or(file.tls_key),
+    ) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &std::path::Path| {
+                std::fs::read(p)
+                    .map_err(|e| InputError(format!("cannot read `{}`: {e}", p.display())))
+            };
+            Some(chainwatch_server::tls::config(&read(&cert)?, &read(&key)?).map_err(InputError)?)
+        }
+        (None, None) => None,
+        _ => {
+            return Err(InputError("TLS needs both a certificate and a key".into()).into());
+        }
+    };
     let store = Arc::new(open(ctx)?);
     store.migrate().map_err(store_error)?;
     let log: chainwatch_server::LogSink = Arc::new(|line: &str| {
@@ -159,12 +177,16 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
             let mut err = io::stderr().lock();
             let _ = writeln!(
                 err,
-                "{{\"event\":\"listening\",\"address\":\"{address}\",\"store\":\"{}\"}}",
+                "{{\"event\":\"listening\",\"address\":\"{address}\",\"tls\":{},\"store\":\"{}\"}}",
+                tls.is_some(),
                 store.backend()
             );
         }
         let app = chainwatch_server::app(store, config, log);
-        chainwatch_server::serve(listener, app).await?;
+        match tls {
+            Some(tls) => chainwatch_server::serve_tls(listener, tls, app).await?,
+            None => chainwatch_server::serve(listener, app).await?,
+        }
         Ok::<(), anyhow::Error>(())
     })?;
     drop(runtime);
