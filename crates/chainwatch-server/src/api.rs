@@ -54,6 +54,9 @@ fn api() -> OpenApiRouter<Arc<State>> {
         .routes(routes!(who_has))
         .routes(routes!(affected))
         .routes(routes!(get_sbom))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(upload_attestation))
         .routes(routes!(why))
         .routes(routes!(findings))
         .routes(routes!(upload_vex))
@@ -88,8 +91,45 @@ pub(crate) fn router(state: Arc<State>) -> axum::Router {
             StatusCode::SERVICE_UNAVAILABLE,
             state.config.request_timeout,
         ))
+        .layer(middleware::from_fn(problems))
         .layer(middleware::from_fn_with_state(state.clone(), access_log))
         .with_state(state)
+}
+
+/// Errors that axum or tower-http answered themselves (a query that does not parse, a
+/// body over the limit, a timeout) as problem documents too.
+async fn problems(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if status.as_u16() < 400 || is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "too-large",
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => "timeout",
+        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+        _ => "invalid-request",
+    };
+    let detail = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let mut problem = Problem::new(status, code, detail).into_response();
+    if let Some(token) = parts.extensions.get::<TokenName>() {
+        problem.extensions_mut().insert(token.clone());
+    }
+    problem
 }
 
 /// One JSON line per request: time, method, path, status, duration, token name (never
@@ -183,6 +223,8 @@ struct Uploaded {
     edges: u64,
     /// Findings that appeared with this document (it is matched at once).
     new_findings: usize,
+    /// Dependencies whose names imitate popular packages.
+    suspects: Vec<crate::squats::Suspect>,
 }
 
 /// Upload an SBOM (any supported format; `Content-Encoding: gzip` or `zstd` accepted)
@@ -211,27 +253,28 @@ async fn upload_sbom(
         ..IngestOptions::default()
     };
     let prepared = blocking(&state, move |store| store.prepare(&body, &options)).await?;
-    let (outcome, new_findings) = match prepared {
+    let (outcome, new_findings, suspects) = match prepared {
         Prepare::Known(outcome) => {
             caller.require_product(&outcome.product)?;
-            (outcome, 0)
+            (outcome, 0, Vec::new())
         }
         Prepare::Ready(prepared) => {
             // The scope is checked before anything is written.
             caller.require_product(&prepared.product)?;
-            blocking(&state, move |store| {
+            let st = state.clone();
+            let (outcome, report, suspects) = blocking(&state, move |store| {
                 let outcome = store.ingest_prepared(&prepared)?;
                 // Uploads are matched at once, never behind scheduled work.
                 let report = store.rematch()?;
-                Ok((outcome, report))
+                let suspects = st.squats.check(store, &prepared);
+                Ok((outcome, report, suspects))
             })
-            .await
-            .map(|(outcome, report)| {
-                if let Some(n) = &state.config.notifier {
-                    n.findings("upload", &report);
-                }
-                (outcome, report.new.len())
-            })?
+            .await?;
+            if let Some(n) = &state.config.notifier {
+                n.findings("upload", &report);
+                n.suspects(&outcome.product, &outcome.version, &suspects);
+            }
+            (outcome, report.new.len(), suspects)
         }
     };
     if outcome.stored {
@@ -259,6 +302,7 @@ async fn upload_sbom(
         components: outcome.components,
         edges: outcome.edges,
         new_findings,
+        suspects,
     };
     Ok(answered_for(&caller, (status, Json(body))))
 }
@@ -800,6 +844,261 @@ async fn upload_advisories(
         resolved_findings: report.resolved.len(),
     };
     Ok(answered_for(&caller, Json(body)))
+}
+
+/// A token as listed (never its secret).
+#[derive(Debug, Serialize, ToSchema)]
+struct TokenInfo {
+    name: String,
+    /// `read`, `ingest` or `admin`.
+    role: String,
+    /// The product glob it is limited to.
+    products: Option<String>,
+    created: String,
+    expires: Option<String>,
+    revoked: Option<String>,
+}
+
+impl From<&chainwatch_store::Token> for TokenInfo {
+    fn from(t: &chainwatch_store::Token) -> TokenInfo {
+        TokenInfo {
+            name: t.name.clone(),
+            role: t.role.as_str().to_owned(),
+            products: t.products.clone(),
+            created: chainwatch_store::format_micros(t.created_at),
+            expires: t.expires_at.map(chainwatch_store::format_micros),
+            revoked: t.revoked_at.map(chainwatch_store::format_micros),
+        }
+    }
+}
+
+/// The API tokens
+#[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200, body = Vec<TokenInfo>), (status = 403, body = Problem)))]
+async fn list_tokens(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Admin)?;
+    let tokens = blocking(&state, chainwatch_store::Store::tokens).await?;
+    let rows: Vec<TokenInfo> = tokens.iter().map(TokenInfo::from).collect();
+    Ok(answered_for(&caller, Json(rows)))
+}
+
+/// A token to create.
+#[derive(Debug, Deserialize, ToSchema)]
+struct NewToken {
+    name: String,
+    /// `read`, `ingest` or `admin`.
+    role: String,
+    /// Limit it to products matching this glob.
+    products: Option<String>,
+    /// Seconds until it expires.
+    expires_in: Option<u64>,
+}
+
+/// The created token: its secret is shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+struct CreatedToken {
+    name: String,
+    role: String,
+    products: Option<String>,
+    expires: Option<String>,
+    token: String,
+}
+
+/// Create a token
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 400, body = Problem), (status = 403, body = Problem))
+)]
+async fn create_token(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Json(new): Json<NewToken>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Admin)?;
+    let role = Role::parse(&new.role).ok_or_else(|| {
+        Problem::bad_request(
+            "invalid-role",
+            format!("role `{}`: expected read, ingest or admin", new.role),
+        )
+    })?;
+    let expires_at = new
+        .expires_in
+        .map(|s| {
+            i64::try_from(s)
+                .ok()
+                .and_then(|s| s.checked_mul(1_000_000))
+                .and_then(|us| chainwatch_store::now_micros().checked_add(us))
+                .ok_or_else(|| Problem::bad_request("invalid-expiry", "`expires_in` is too large"))
+        })
+        .transpose()?;
+    let (secret, hash) = crate::auth::new_token()?;
+    let token = blocking(&state, move |store| {
+        store.create_token(&new.name, role, new.products.as_deref(), &hash, expires_at)
+    })
+    .await?;
+    let body = CreatedToken {
+        name: token.name,
+        role: role.as_str().to_owned(),
+        products: token.products,
+        expires: token.expires_at.map(chainwatch_store::format_micros),
+        token: secret,
+    };
+    Ok(answered_for(&caller, (StatusCode::CREATED, Json(body))))
+}
+
+/// Revoke a token (it stops working at once)
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{name}",
+    params(("name" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem))
+)]
+async fn revoke_token(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Admin)?;
+    let n = name.clone();
+    let revoked = blocking(&state, move |store| store.revoke_token(&n)).await?;
+    if !revoked {
+        return Err(Problem::not_found(format!(
+            "no active token named `{name}`"
+        )));
+    }
+    Ok(answered_for(&caller, StatusCode::NO_CONTENT))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct AttestationParams {
+    /// The product version it is evidence of (with `version`; it must be stored)
+    product: Option<String>,
+    version: Option<String>,
+    /// Allowed builder ids (`*` globs), comma-separated
+    builder: Option<String>,
+    /// The source repository the provenance must name
+    source: Option<String>,
+    /// The signing certificate's identity (SAN), exactly
+    identity: Option<String>,
+    /// The signing certificate's identity, as a regular expression
+    identity_regexp: Option<String>,
+    /// The OIDC issuer, exactly
+    issuer: Option<String>,
+}
+
+/// What storing the attestations of a document did.
+#[derive(Debug, Serialize, ToSchema)]
+struct AttestationsStored {
+    /// One per attestation: `stored`, `unchanged` or `rejected`, with the id or the
+    /// failed check.
+    #[schema(value_type = Vec<Object>)]
+    attestations: Vec<serde_json::Value>,
+}
+
+/// Upload attestations (DSSE envelopes, Sigstore bundles, in-toto metadata, JSON lines):
+/// verified against the public-good Sigstore root and the given identity or builders,
+/// stored as evidence when they verify
+#[utoipa::path(
+    post,
+    path = "/api/v1/attestations",
+    params(AttestationParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = AttestationsStored), (status = 422, description = "None verified; nothing stored", body = AttestationsStored), (status = 400, body = Problem), (status = 403, body = Problem))
+)]
+async fn upload_attestation(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Query(params): Query<AttestationParams>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    caller.require(Role::Ingest)?;
+    let product = match (&params.product, &params.version) {
+        (Some(p), Some(v)) => {
+            caller.require_product(p)?;
+            Some((p.clone(), v.clone()))
+        }
+        (None, None) => {
+            // Evidence linked by digest only may concern any product.
+            if caller.token.products.is_some() {
+                return Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden-product",
+                    "a token limited to products must name the product version (`product`, `version`)",
+                ));
+            }
+            None
+        }
+        _ => {
+            return Err(Problem::bad_request(
+                "invalid-input",
+                "`product` and `version` go together",
+            ));
+        }
+    };
+    let identity = match (params.identity, params.identity_regexp) {
+        (Some(s), _) => Some(chainwatch_attest::Matcher::Exact(s)),
+        (None, Some(r)) => Some(
+            chainwatch_attest::Matcher::regex(&r)
+                .map_err(|e| Problem::bad_request("invalid-input", e.to_string()))?,
+        ),
+        (None, None) => None,
+    };
+    let policy = chainwatch_attest::Policy {
+        threshold: 1,
+        identity,
+        issuer: params.issuer.map(chainwatch_attest::Matcher::Exact),
+        builders: params
+            .builder
+            .map(|b| {
+                b.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        source: params.source,
+        ..chainwatch_attest::Policy::default()
+    };
+    let verified = chainwatch_attest::verify(&body, &policy)
+        .map_err(|e| Problem::bad_request("invalid-attestation", e.to_string()))?;
+    let (rows, any) = blocking(&state, move |store| {
+        let mut rows = Vec::new();
+        let mut any = false;
+        for v in &verified {
+            if v.verified {
+                let link = product.as_ref().map(|(p, v)| (p.as_str(), v.as_str()));
+                let o = store.store_attestation(v, link)?;
+                any = true;
+                rows.push(serde_json::json!({
+                    "status": if o.stored { "stored" } else { "unchanged" },
+                    "id": o.id,
+                    "format": v.format,
+                    "builder": v.provenance.as_ref().and_then(|p| p.builder_id.clone()),
+                }));
+            } else {
+                rows.push(serde_json::json!({
+                    "status": "rejected",
+                    "format": v.format,
+                    "failed": v.failure().map(|c| format!("{}: {}", c.check, c.detail)),
+                }));
+            }
+        }
+        Ok((rows, any))
+    })
+    .await?;
+    let status = if any {
+        StatusCode::CREATED
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(answered_for(
+        &caller,
+        (status, Json(AttestationsStored { attestations: rows })),
+    ))
 }
 
 /// Prometheus metrics of this process

@@ -16,6 +16,7 @@ mod auth;
 mod metrics;
 pub mod notify;
 mod problem;
+mod squats;
 pub mod tls;
 
 use std::sync::{Arc, Mutex};
@@ -61,6 +62,7 @@ pub(crate) struct State {
     pub log: LogSink,
     /// Per token id: the minute window's start and the requests in it.
     pub windows: Mutex<std::collections::HashMap<i64, (std::time::Instant, u32)>>,
+    pub squats: squats::Detectors,
 }
 
 /// The whole application: the API, health and metrics, with its limits and logging.
@@ -74,6 +76,7 @@ pub fn app(store: Arc<Store>, config: Config, log: LogSink) -> Router {
         metrics: metrics::Metrics::default(),
         log,
         windows: Mutex::new(std::collections::HashMap::new()),
+        squats: squats::Detectors::default(),
     });
     api::router(state)
 }

@@ -54,9 +54,74 @@ const BACKOFF: [Duration; 3] = [
 /// Most changes listed in one notification.
 const MAX_CHANGES: usize = 1_000;
 
+/// What a notification is about.
+enum Event {
+    Findings(String, MatchReport),
+    /// Typo-squatting suspects in a product version just uploaded.
+    Suspects {
+        product: String,
+        version: String,
+        suspects: Vec<crate::squats::Suspect>,
+    },
+}
+
+/// The JSON body of a `typosquat` notification.
+#[derive(Debug, Clone, Serialize)]
+struct SuspectsEvent {
+    event: &'static str,
+    time: String,
+    product: String,
+    version: String,
+    suspects: Vec<crate::squats::Suspect>,
+}
+
+/// A notification ready to send.
+enum Payload {
+    Findings(FindingsEvent),
+    Suspects(SuspectsEvent),
+}
+
+impl Payload {
+    fn event(&self) -> &'static str {
+        match self {
+            Payload::Findings(e) => e.event,
+            Payload::Suspects(e) => e.event,
+        }
+    }
+
+    fn json(&self) -> Vec<u8> {
+        match self {
+            Payload::Findings(e) => serde_json::to_vec(e),
+            Payload::Suspects(e) => serde_json::to_vec(e),
+        }
+        .unwrap_or_default()
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Payload::Findings(e) => slack_text(e),
+            Payload::Suspects(e) => {
+                let mut lines = vec![format!(
+                    "chainwatch: {} typo-squatting suspects in {}@{}",
+                    e.suspects.len(),
+                    e.product,
+                    e.version
+                )];
+                for s in e.suspects.iter().take(20) {
+                    lines.push(format!(
+                        "• {} imitates {} ({})",
+                        s.package, s.imitates, s.technique
+                    ));
+                }
+                lines.join("\n")
+            }
+        }
+    }
+}
+
 /// Sends notifications from a thread of its own, so that no request waits for them.
 pub struct Notifier {
-    tx: Mutex<mpsc::Sender<(String, MatchReport)>>,
+    tx: Mutex<mpsc::Sender<Event>>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -78,7 +143,7 @@ impl Notifier {
         log: LogSink,
         backoff: Vec<Duration>,
     ) -> Notifier {
-        let (tx, rx) = mpsc::channel::<(String, MatchReport)>();
+        let (tx, rx) = mpsc::channel::<Event>();
         std::thread::spawn(move || {
             let agent = ureq::Agent::new_with_config(
                 ureq::Agent::config_builder()
@@ -86,8 +151,23 @@ impl Notifier {
                     .timeout_global(Some(Duration::from_secs(10)))
                     .build(),
             );
-            for (source, report) in rx {
-                let event = describe(&store, &source, &report);
+            for event in rx {
+                let event = match event {
+                    Event::Findings(source, report) => {
+                        Payload::Findings(describe(&store, &source, &report))
+                    }
+                    Event::Suspects {
+                        product,
+                        version,
+                        suspects,
+                    } => Payload::Suspects(SuspectsEvent {
+                        event: "typosquat",
+                        time: chainwatch_store::format_micros(chainwatch_store::now_micros()),
+                        product,
+                        version,
+                        suspects,
+                    }),
+                };
                 for hook in &hooks {
                     let delivery = deliver(&agent, hook, &event, &backoff);
                     log(&serde_json::json!({
@@ -116,7 +196,26 @@ impl Notifier {
             return;
         }
         if let Ok(tx) = self.tx.lock() {
-            let _ = tx.send((source.to_owned(), report.clone()));
+            let _ = tx.send(Event::Findings(source.to_owned(), report.clone()));
+        }
+    }
+
+    /// Queues a notification of typo-squatting suspects in an upload (none: nothing).
+    pub(crate) fn suspects(
+        &self,
+        product: &str,
+        version: &str,
+        suspects: &[crate::squats::Suspect],
+    ) {
+        if suspects.is_empty() {
+            return;
+        }
+        if let Ok(tx) = self.tx.lock() {
+            let _ = tx.send(Event::Suspects {
+                product: product.to_owned(),
+                version: version.to_owned(),
+                suspects: suspects.to_vec(),
+            });
         }
     }
 }
@@ -213,18 +312,12 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     s
 }
 
-fn deliver(
-    agent: &ureq::Agent,
-    hook: &Webhook,
-    event: &FindingsEvent,
-    backoff: &[Duration],
-) -> Delivery {
+fn deliver(agent: &ureq::Agent, hook: &Webhook, event: &Payload, backoff: &[Duration]) -> Delivery {
     let body = if hook.slack {
-        serde_json::to_vec(&serde_json::json!({ "text": slack_text(event) }))
+        serde_json::to_vec(&serde_json::json!({ "text": event.text() })).unwrap_or_default()
     } else {
-        serde_json::to_vec(event)
-    }
-    .unwrap_or_default();
+        event.json()
+    };
     let created_at = chainwatch_store::now_micros();
     let mut attempts = 0u32;
     let mut last: (Option<u16>, Option<String>) = (None, None);
@@ -235,7 +328,7 @@ fn deliver(
             .post(&hook.url)
             .header("Content-Type", "application/json")
             .header("User-Agent", "chainwatch")
-            .header("X-Chainwatch-Event", event.event);
+            .header("X-Chainwatch-Event", event.event());
         if let Some(secret) = &hook.secret {
             req = req.header("X-Chainwatch-Signature", &signature(secret, &body));
         }
@@ -243,7 +336,7 @@ fn deliver(
             Ok(r) if r.status().is_success() => {
                 return Delivery {
                     url: hook.url.clone(),
-                    event: event.event.to_owned(),
+                    event: event.event().to_owned(),
                     delivered: true,
                     attempts,
                     response_code: Some(r.status().as_u16()),
@@ -263,7 +356,7 @@ fn deliver(
     }
     Delivery {
         url: hook.url.clone(),
-        event: event.event.to_owned(),
+        event: event.event().to_owned(),
         delivered: false,
         attempts,
         response_code: last.0,

@@ -424,6 +424,47 @@ fn end_to_end(s: &Server) {
     let scoped = s.token("payments-only", Role::Read, Some("payments"), None);
     assert_eq!(get(&doc, Some(&scoped)).0, 403);
 
+    // Tokens through the API: admin only; the secret is shown once; revocation is
+    // immediate.
+    let tokens = format!("{}/api/v1/tokens", s.base);
+    let new = br#"{"name": "api-made", "role": "read", "products": "shop*", "expires_in": 3600}"#;
+    let post_json = |url: &str, token: &str, body: &[u8]| {
+        let mut r = agent()
+            .post(url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .send(body)
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    assert_eq!(post_json(&tokens, &reader, new).0, 403);
+    let (status, body) = post_json(&tokens, &admin, new);
+    assert_eq!(status, 201, "{body}");
+    let made = serde_json::from_str::<serde_json::Value>(&body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(get(&products, Some(&made)).0, 200);
+    let (status, ct, body) = get(&tokens, Some(&admin));
+    assert_eq!(status, 200);
+    assert!(body.contains("api-made") && !body.contains(&made) && ct == "application/json");
+    let (status, ct, _) = {
+        let (s, b) = post_json(&tokens, &admin, b"{\"name\": 5}");
+        (s, String::new(), b)
+    };
+    assert_eq!(status, 422, "{ct}");
+    let mut r = agent()
+        .delete(&format!("{tokens}/api-made"))
+        .header("Authorization", &format!("Bearer {admin}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let _ = r.body_mut().read_to_string();
+    assert_eq!(get(&products, Some(&made)).0, 401);
+    // Errors axum answers itself are problem documents too.
+    let (status, ct, _) = get(&format!("{products}?limit=x"), Some(&reader));
+    assert_eq!((status, ct.as_str()), (400, "application/problem+json"));
+
     // The OpenAPI document and metrics.
     let (status, _, body) = get(&format!("{}/api/v1/openapi.json", s.base), Some(&reader));
     assert_eq!(status, 200);
@@ -779,4 +820,72 @@ fn tls() {
             .is_err()
     );
     drop(runtime);
+}
+
+/// Attestations uploaded through the API are verified and stored as evidence; those
+/// that do not verify are rejected (422) and nothing is stored.
+#[test]
+fn attestation_uploads() {
+    let Some(testdata) =
+        chainwatch_testkit::corpus_path("attestations/slsa-verifier/cli/slsa-verifier/testdata")
+    else {
+        return;
+    };
+    let s = sqlite(chainwatch_server::Config::default());
+    let admin = s.token("admin", Role::Admin, None, None);
+    let scoped = s.token("scoped", Role::Ingest, Some("shop"), None);
+    let url = format!("{}/api/v1/attestations", s.base);
+    let bundle =
+        std::fs::read(testdata.join("gha_go/v2.1.0/binary-linux-amd64-push-v14.intoto.jsonl"))
+            .unwrap();
+    let legacy =
+        std::fs::read(testdata.join("binary-linux-amd64-expired-cert.intoto.jsonl")).unwrap();
+    let builder = "builder=https://github.com/slsa-framework/slsa-github-generator/*";
+    assert_eq!(
+        post(&format!("{url}?{builder}"), &scoped, &bundle, None).0,
+        403
+    );
+    let (status, _, body) = post(&format!("{url}?{builder}"), &admin, &bundle, None);
+    assert_eq!(status, 201, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["attestations"][0]["status"], "stored");
+    let (status, _, body) = post(&format!("{url}?{builder}"), &admin, &legacy, None);
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(post(&url, &admin, b"not json", None).0, 400);
+    // For a product version that is not stored: nothing.
+    let (status, _, _) = post(
+        &format!("{url}?{builder}&product=x&version=1"),
+        &admin,
+        &bundle,
+        None,
+    );
+    assert_eq!(status, 404);
+}
+
+/// Dependencies that imitate popular packages come back with the upload.
+#[test]
+fn uploads_report_typosquats() {
+    let s = sqlite(chainwatch_server::Config::default());
+    let admin = s.token("admin", Role::Admin, None, None);
+    let upload = format!("{}/api/v1/sboms", s.base);
+    // Dependencies that imitate popular packages come back with the upload.
+    let squatting = serde_json::to_vec(&serde_json::json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "application", "bom-ref": "root", "name": "lab", "version": "0.1"}},
+        "components": [{"type": "library", "bom-ref": "c", "name": "colourama", "version": "0.1", "purl": "pkg:pypi/colourama@0.1"}],
+    }))
+    .unwrap();
+    let (status, _, body) = post(&upload, &admin, &squatting, None);
+    assert_eq!(status, 201, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["suspects"][0]["imitates"], "colorama", "{body}");
+    assert!(
+        v["suspects"][0]["package"]
+            .as_str()
+            .unwrap()
+            .contains("colourama")
+    );
+    let (_, _, body) = post(&upload, &admin, &sbom("shop", "1.0"), None);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(v["suspects"].as_array().unwrap().is_empty());
 }

@@ -39,6 +39,24 @@ impl Popular {
         Popular::default()
     }
 
+    /// Adds the names a portfolio uses a lot (name identities as purls, most used
+    /// first), except those that look like a squat of a name already listed: a squat
+    /// that made it into several products must not become popular itself.
+    pub fn merge_portfolio<'a>(
+        &mut self,
+        ecosystem: Ecosystem,
+        identities: impl IntoIterator<Item = &'a str>,
+    ) {
+        let lists = crate::Detector::new(ecosystem, self);
+        let names: Vec<String> = identities
+            .into_iter()
+            .filter_map(|identity| chainwatch_purl::Purl::parse(identity).ok())
+            .map(|p| ecosystem.name_of(&p))
+            .filter(|name| !lists.check(name).suspect)
+            .collect();
+        self.extend(names.iter().map(String::as_str));
+    }
+
     /// The list that ships in the binary.
     pub fn builtin(ecosystem: Ecosystem) -> Popular {
         let mut p = Popular::new();

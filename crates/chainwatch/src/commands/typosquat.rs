@@ -51,20 +51,10 @@ pub(crate) fn detector(
             .portfolio_names(ecosystem.purl_type(), args.portfolio_min(), PORTFOLIO_NAMES)
             .map_err(crate::commands::store::store_error)?;
         if !used.is_empty() {
-            // A squat that made it into several products must not become popular itself:
-            // only names that do not look like one of the lists' names are added.
-            let lists = Detector::new(ecosystem, &popular);
-            let mut portfolio = Popular::new();
-            portfolio.extend(
-                used.iter()
-                    .filter_map(|(identity, _)| Purl::parse(identity).ok())
-                    .map(|p| ecosystem.name_of(&p))
-                    .filter(|name| !lists.check(name).suspect)
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .map(String::as_str),
+            popular.merge_portfolio(
+                ecosystem,
+                used.iter().map(|(identity, _)| identity.as_str()),
             );
-            popular.merge(&portfolio);
         }
     }
     let mut detector = Detector::new(ecosystem, &popular);
