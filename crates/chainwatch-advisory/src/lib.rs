@@ -21,6 +21,7 @@ pub mod enrich;
 pub mod feed;
 pub mod load;
 pub mod osv;
+pub mod sarif;
 mod severity;
 pub mod vex;
 

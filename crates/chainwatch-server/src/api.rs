@@ -678,6 +678,8 @@ struct FindingParams {
     min_severity: Option<String>,
     /// Also findings a VEX statement suppresses
     all: Option<bool>,
+    /// `json` (default) or `sarif` (a SARIF 2.1.0 log)
+    format: Option<String>,
 }
 
 /// The findings of the current inventories (of the products the token may see)
@@ -715,10 +717,26 @@ async fn findings(
         include_suppressed: params.all.unwrap_or(false),
         ..chainwatch_store::FindingQuery::default()
     };
-    let rows = blocking(&state, move |store| store.findings(&query)).await?;
+    let sarif = match params.format.as_deref() {
+        None | Some("json") => false,
+        Some("sarif") => true,
+        Some(other) => {
+            return Err(Problem::bad_request(
+                "invalid-format",
+                format!("`format` `{other}`: expected json or sarif"),
+            ));
+        }
+    };
+    let mut rows = blocking(&state, move |store| store.findings(&query)).await?;
+    rows.retain(|f| caller.may(&f.product));
+    if sarif {
+        return Ok(answered_for(
+            &caller,
+            Json(chainwatch_store::findings_sarif(&rows)),
+        ));
+    }
     let rows: Vec<serde_json::Value> = rows
         .iter()
-        .filter(|f| caller.may(&f.product))
         .map(|f| serde_json::to_value(f).unwrap_or_default())
         .collect();
     Ok(answered_for(&caller, Json(rows)))

@@ -445,3 +445,27 @@ pub(crate) fn findings_sql(query: &FindingQuery, dialect: crate::schema::Dialect
         crate::query::current("$1")
     )
 }
+
+/// The findings as a SARIF 2.1.0 log: one rule per advisory, one result per product
+/// version and package.
+pub fn findings_sarif(rows: &[ProductFinding]) -> serde_json::Value {
+    use chainwatch_advisory::sarif;
+    let mut rules = sarif::AdvisoryRules::default();
+    let mut results = Vec::new();
+    for f in rows {
+        let idx = rules.index(&f.advisory, f.summary.as_deref(), &f.aliases, f.score);
+        let level = f
+            .severity
+            .as_deref()
+            .and_then(chainwatch_advisory::Level::from_name);
+        results.push(serde_json::json!({
+            "ruleId": f.advisory,
+            "ruleIndex": idx,
+            "level": sarif::level(f.malicious, level),
+            "message": {"text": format!("{}@{} contains {}, affected by {}", f.product, f.version, f.package, f.advisory)},
+            "locations": [{"logicalLocations": [{"name": format!("{}@{}", f.product, f.version), "fullyQualifiedName": format!("{}@{}/{}", f.product, f.version, f.package), "kind": "module"}]}],
+            "properties": {"firstSeen": f.first_seen, "lastSeen": f.last_seen, "fixedIn": f.fixed_in},
+        }));
+    }
+    sarif::log(&rules.rules, &results)
+}

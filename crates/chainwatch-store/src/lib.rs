@@ -42,7 +42,7 @@ use serde::Serialize;
 
 pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepare_advisory};
 pub use attest::{AttestationImport, Evidence};
-pub use findings::{FindingChange, FindingQuery, MatchReport, ProductFinding};
+pub use findings::{FindingChange, FindingQuery, MatchReport, ProductFinding, findings_sarif};
 pub use prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use query::{Dependent, WhoHas, WhyPath};
 pub use time::{format_micros, now_micros, parse_instant};

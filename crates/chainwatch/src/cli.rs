@@ -36,8 +36,9 @@ pub(crate) struct Cli {
     pub(crate) db: Option<String>,
 
     /// Work against a chainwatch server instead of a store (`https://chainwatch.internal`):
-    /// `ingest`, `products`, `query who-has|why|affected`, `findings`, `vex import` and
-    /// `advisories import` go through its API; commands that need no store run locally
+    /// `ingest`, `products`, `query who-has|why|affected`, `findings`, `sbom export`,
+    /// `vex import` and `advisories import` go through its API; commands that need no
+    /// store run locally
     #[arg(long, global = true, env = "CHAINWATCH_SERVER", value_name = "URL")]
     pub(crate) server: Option<String>,
 

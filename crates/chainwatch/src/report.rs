@@ -206,66 +206,11 @@ pub(crate) fn write_sarif_log(
     rules: &[serde_json::Value],
     results: &[serde_json::Value],
 ) -> io::Result<()> {
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "chainwatch",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    });
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    serde_json::to_writer_pretty(&mut *out, &chainwatch_advisory::sarif::log(rules, results))?;
     writeln!(out)
 }
 
-/// SARIF rules for advisories, one per advisory id, in order of first use.
-#[derive(Default)]
-pub(crate) struct AdvisoryRules {
-    pub(crate) rules: Vec<serde_json::Value>,
-    index: std::collections::HashMap<String, usize>,
-}
-
-impl AdvisoryRules {
-    /// The index of the advisory's rule, added on first use.
-    pub(crate) fn index(
-        &mut self,
-        id: &str,
-        summary: Option<&str>,
-        aliases: &[String],
-        score: Option<f64>,
-    ) -> usize {
-        if let Some(&i) = self.index.get(id) {
-            return i;
-        }
-        self.rules.push(json!({
-            "id": id,
-            "shortDescription": {"text": summary.unwrap_or(id)},
-            "properties": {"aliases": aliases, "security-severity": score.map(|s| format!("{s:.1}"))},
-        }));
-        self.index.insert(id.to_owned(), self.rules.len() - 1);
-        self.rules.len() - 1
-    }
-}
-
-/// The SARIF level of an advisory finding: malicious and high or critical are errors,
-/// medium and unknown warnings, the rest notes.
-pub(crate) fn advisory_level(
-    malicious: bool,
-    level: Option<chainwatch_advisory::Level>,
-) -> &'static str {
-    use chainwatch_advisory::Level;
-    if malicious || level >= Some(Level::High) {
-        "error"
-    } else if level >= Some(Level::Medium) || level.is_none() {
-        "warning"
-    } else {
-        "note"
-    }
-}
+pub(crate) use chainwatch_advisory::sarif::{AdvisoryRules, level as advisory_level};
 
 /// A relative path as a SARIF URI reference (`/` separators, percent-encoded spaces).
 fn uri(path: &str) -> String {

@@ -130,6 +130,23 @@ fn store_commands_through_a_server() {
         &["query", "why", "app", "pkg:npm/debug", "--format", "json"],
     );
     assert_eq!(o.status.code(), Some(0));
+    let o = remote(&base, &token, &["findings", "--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(0));
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    assert_eq!(log["runs"][0]["results"][0]["ruleId"], "GHSA-scan-0001");
+    let o = remote(
+        &base,
+        &token,
+        &["sbom", "export", "app", "--to", "spdx-json"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("pkg:npm/debug@2.6.8"));
     // The same answers as the store gives directly.
     let direct = local(
         &db,

@@ -7,12 +7,10 @@ use std::io::{self, Write};
 use anyhow::Context as _;
 use chainwatch_advisory::Level;
 use chainwatch_store::{FindingQuery, MatchReport, ProductFinding, Store};
-use serde_json::json;
 
 use crate::cli::{AdvisoriesMatchArgs, FindingsArgs, Format, MinSeverity, ReportFormat};
 use crate::commands::store::{as_of, open, store_error};
 use crate::output::{BOLD, Context, DIM, ERROR, Status};
-use crate::report::{AdvisoryRules, advisory_level, write_sarif_log};
 
 /// Splits `NAME@VERSION` (the last `@`, so scoped names such as `@acme/web` work).
 pub(crate) fn product_version(spec: &str) -> (String, Option<String>) {
@@ -133,21 +131,10 @@ fn human(out: &mut dyn Write, rows: &[ProductFinding]) -> anyhow::Result<()> {
 }
 
 fn sarif(out: &mut dyn Write, rows: &[ProductFinding]) -> anyhow::Result<()> {
-    let mut rules = AdvisoryRules::default();
-    let mut results = Vec::new();
-    for f in rows {
-        let idx = rules.index(&f.advisory, f.summary.as_deref(), &f.aliases, f.score);
-        let level = f.severity.as_deref().and_then(Level::from_name);
-        results.push(json!({
-            "ruleId": f.advisory,
-            "ruleIndex": idx,
-            "level": advisory_level(f.malicious, level),
-            "message": {"text": format!("{}@{} contains {}, affected by {}", f.product, f.version, f.package, f.advisory)},
-            "locations": [{"logicalLocations": [{"name": format!("{}@{}", f.product, f.version), "fullyQualifiedName": format!("{}@{}/{}", f.product, f.version, f.package), "kind": "module"}]}],
-            "properties": {"firstSeen": f.first_seen, "lastSeen": f.last_seen, "fixedIn": f.fixed_in},
-        }));
-    }
-    write_sarif_log(out, &rules.rules, &results).context("writing SARIF")
+    serde_json::to_writer_pretty(&mut *out, &chainwatch_store::findings_sarif(rows))
+        .context("writing SARIF")?;
+    writeln!(out)?;
+    Ok(())
 }
 
 /// `advisories match [--full]`.

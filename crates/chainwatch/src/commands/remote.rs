@@ -99,6 +99,10 @@ impl Remote {
 /// Runs `command` against the server at `server`, or hands it back to run locally.
 pub(crate) fn run(server: &str, token: Option<&str>, command: Command) -> Outcome {
     let remote = match &command {
+        Command::Sbom(crate::cli::Sbom::Export(_)) => match Remote::new(server, token) {
+            Ok(r) => r,
+            Err(e) => return Outcome::Done(Err(e)),
+        },
         Command::Inspect(_) | Command::Verify(_) | Command::Completions(_) | Command::Sbom(_) => {
             return Outcome::Local(Box::new(command));
         }
@@ -163,12 +167,6 @@ pub(crate) fn run(server: &str, token: Option<&str>, command: Command) -> Outcom
             },
         ),
         Command::Findings(args) => {
-            if args.format == ReportFormat::Sarif {
-                return Outcome::Done(Err(InputError(
-                    "`findings --format sarif` does not work with --server yet: use `json`".into(),
-                )
-                .into()));
-            }
             let mut q = Vec::new();
             if let Some(spec) = &args.product {
                 let (p, v) = crate::commands::findings::product_version(spec);
@@ -180,6 +178,10 @@ pub(crate) fn run(server: &str, token: Option<&str>, command: Command) -> Outcom
             }
             if args.all {
                 q.push(("all", "true".to_owned()));
+            }
+            if args.format == ReportFormat::Sarif {
+                q.push(("format", "sarif".to_owned()));
+                return Outcome::Done(sarif(&remote, &q));
             }
             let format = if args.format == ReportFormat::Json {
                 Format::Json
@@ -197,6 +199,7 @@ pub(crate) fn run(server: &str, token: Option<&str>, command: Command) -> Outcom
                 )
             })
         }
+        Command::Sbom(crate::cli::Sbom::Export(args)) => export(&remote, &args),
         Command::Vex(Vex::Import(args)) => {
             uploads(&remote, "/api/v1/vex", &args.paths, args.output.format)
         }
@@ -262,6 +265,108 @@ fn rows(
     } else {
         Status::Success
     })
+}
+
+/// The server's SARIF log, as is.
+fn sarif(remote: &Remote, query: &[(&str, String)]) -> anyhow::Result<Status> {
+    let log = remote.get("/api/v1/findings", query)?;
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    serde_json::to_writer_pretty(&mut out, &log)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(Status::Success)
+}
+
+/// The most recently updated version of a product on the server.
+fn newest_version(remote: &Remote, product: &str) -> anyhow::Result<String> {
+    let mut newest: Option<(String, String)> = None;
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut q = vec![("limit", "500".to_owned())];
+        q.extend(cursor.take().map(|c| ("cursor", c)));
+        let page = remote.get("/api/v1/products", &q)?;
+        for p in page["items"].as_array().into_iter().flatten() {
+            if s(p, "name") == product
+                && newest
+                    .as_ref()
+                    .is_none_or(|(u, _)| s(p, "updated") > u.as_str())
+            {
+                newest = Some((s(p, "updated").to_owned(), s(p, "version").to_owned()));
+            }
+        }
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    newest
+        .map(|(_, v)| v)
+        .ok_or_else(|| InputError(format!("no product `{product}` on the server")).into())
+}
+
+/// `sbom export PRODUCT[@VERSION] --to FORMAT` through the server: the version's current
+/// document, converted by the server.
+fn export(remote: &Remote, args: &crate::cli::ExportArgs) -> anyhow::Result<Status> {
+    let (product, version) = crate::commands::findings::product_version(&args.product);
+    let version = match version {
+        Some(v) => v,
+        None => newest_version(remote, &product)?,
+    };
+    let detail = remote.get(
+        &format!(
+            "/api/v1/products/{}/versions/{}",
+            percent(&product),
+            percent(&version)
+        ),
+        &[],
+    )?;
+    let id = detail["history"]
+        .as_array()
+        .and_then(|h| h.last())
+        .and_then(|d| d["id"].as_i64())
+        .ok_or_else(|| InputError(format!("no document for `{product}@{version}`")))?;
+    let format = match crate::commands::sbom::target(args.to) {
+        chainwatch_sbom::Format::CycloneDxJson => "cyclonedx-json",
+        chainwatch_sbom::Format::CycloneDxXml => "cyclonedx-xml",
+        chainwatch_sbom::Format::SpdxJson => "spdx-json",
+        _ => "spdx-tv",
+    };
+    let mut r = remote
+        .agent
+        .get(format!("{}/api/v1/sboms/{id}", remote.base))
+        .header("Authorization", &format!("Bearer {}", remote.token))
+        .query("format", format)
+        .call()
+        .map_err(|e| anyhow::anyhow!("cannot reach the server `{}`: {e}", remote.base))?;
+    let status = r.status().as_u16();
+    let text = r.body_mut().with_config().limit(1 << 31).read_to_string()?;
+    if status >= 400 {
+        return Err(InputError(format!("the server answered {status}: {text}")).into());
+    }
+    match &args.output {
+        None => {
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+        Some(path) => crate::commands::sbom::write_atomically(path, text.as_bytes())?,
+    }
+    Ok(Status::Success)
+}
+
+/// A path segment, percent-encoded.
+fn percent(segment: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 fn products(remote: &Remote, format: Format) -> anyhow::Result<Status> {
