@@ -133,6 +133,18 @@ fn broken_lockfiles_are_reported_and_the_rest_is_written() {
     ]);
     let log: serde_json::Value = serde_json::from_str(&stderr(&sarif)).unwrap();
     assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 5);
+    // Writing to a device writes into it: `/dev/null` is still the device, not a file
+    // renamed over it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
 }
 
 #[test]

@@ -188,8 +188,18 @@ pub(crate) fn target(to: TargetFormat) -> SbomFormat {
 }
 
 /// Writes to a temporary file beside `path`, then renames it over `path`: readers never see
-/// a half-written file, and a failure leaves the old one.
+/// a half-written file, and a failure leaves the old one. A `path` that exists and is not
+/// a regular file (`/dev/null`, `/dev/stdout`, a pipe) is written in place: renaming over
+/// it would replace the device with a file.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        use std::io::Write as _;
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .with_context(|| format!("cannot write `{}`", path.display()));
+    }
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
