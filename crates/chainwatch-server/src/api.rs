@@ -355,6 +355,59 @@ fn parse_cursor(cursor: &str) -> Result<(String, String), Problem> {
         .ok_or_else(|| Problem::bad_request("invalid-cursor", "`cursor` is not one this API gave"))
 }
 
+/// A page of any list: `{"items": [...], "next": cursor}`.
+#[derive(Debug, Serialize, ToSchema)]
+struct ItemPage {
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<serde_json::Value>,
+    /// The cursor of the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+}
+
+/// One page of `rows`, each with its sort key (unique, stable): the rows after the
+/// cursor's key, at most `limit` (1–500, default 100). Cursors are keys, not offsets, so
+/// they stay valid as rows are added.
+fn paginate(mut rows: Vec<(String, serde_json::Value)>, page: &Page) -> Result<ItemPage, Problem> {
+    use base64::Engine as _;
+    let limit = page.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::bad_request(
+            "invalid-limit",
+            "`limit` must be 1 to 500",
+        ));
+    }
+    let after = page
+        .cursor
+        .as_deref()
+        .map(|c| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    Problem::bad_request("invalid-cursor", "`cursor` is not one this API gave")
+                })
+        })
+        .transpose()?;
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let start = after.map_or(0, |k| rows.partition_point(|(key, _)| *key <= k));
+    let more = rows.len() > start + limit;
+    let items: Vec<(String, serde_json::Value)> =
+        rows.into_iter().skip(start).take(limit).collect();
+    let next = if more {
+        items
+            .last()
+            .map(|(k, _)| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(k))
+    } else {
+        None
+    };
+    Ok(ItemPage {
+        items: items.into_iter().map(|(_, v)| v).collect(),
+        next,
+    })
+}
+
 /// The product versions the token may see, by name then version, a page at a time
 #[utoipa::path(
     get,
@@ -411,6 +464,9 @@ struct ProductVersionDetail {
     /// The findings of its current inventory.
     #[schema(value_type = Vec<Object>)]
     findings: Vec<serde_json::Value>,
+    /// The components of its current inventory: `{"name", "version", "purl"}`.
+    #[schema(value_type = Vec<Object>)]
+    components: Vec<serde_json::Value>,
 }
 
 /// A product version's history and findings
@@ -428,7 +484,7 @@ async fn product_version(
     caller.require(Role::Read)?;
     caller.require_product(&name)?;
     let (n, v) = (name.clone(), version.clone());
-    let (history, findings) = blocking(&state, move |store| {
+    let (history, findings, components) = blocking(&state, move |store| {
         let history = store.documents(&n, Some(&v), None)?;
         if history.is_empty() {
             return Err(chainwatch_store::StoreError::NotFound(format!(
@@ -440,7 +496,20 @@ async fn product_version(
             version: Some(v.clone()),
             ..chainwatch_store::FindingQuery::default()
         })?;
-        Ok((history, findings))
+        let (_, sbom) = store.export(&n, Some(&v), None)?;
+        let components: Vec<serde_json::Value> = sbom
+            .components
+            .iter()
+            .filter(|c| sbom.subject.as_deref() != Some(c.id.as_str()))
+            .map(|c| {
+                serde_json::json!({
+                    "name": c.name,
+                    "version": c.version,
+                    "purl": c.purl().map(|p| p.canonical().to_owned()),
+                })
+            })
+            .collect();
+        Ok((history, findings, components))
     })
     .await?;
     let to_values = |v: Vec<serde_json::Value>| v;
@@ -457,6 +526,7 @@ async fn product_version(
             .iter()
             .map(|f| serde_json::to_value(f).unwrap_or_default())
             .collect(),
+        components,
     };
     Ok(answered_for(&caller, Json(detail)))
 }
@@ -467,6 +537,10 @@ struct WhoHasParams {
     purl: String,
     /// A vers range (`vers:pypi/>=1.0|<2.0`)
     range: Option<String>,
+    /// At most this many items (1–500, default 100)
+    limit: Option<usize>,
+    /// The `next` cursor of the previous page
+    cursor: Option<String>,
 }
 
 /// A product version that has the package.
@@ -483,7 +557,7 @@ struct Holder {
     get,
     path = "/api/v1/query/who-has",
     params(WhoHasParams),
-    responses((status = 200, body = Vec<Holder>), (status = 400, body = Problem))
+    responses((status = 200, description = "`{\"items\": [Holder], \"next\"}`", body = ItemPage), (status = 400, body = Problem))
 )]
 async fn who_has(
     AxumState(state): AxumState<Arc<State>>,
@@ -491,42 +565,61 @@ async fn who_has(
     Query(params): Query<WhoHasParams>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Read)?;
+    let page = Page {
+        limit: params.limit,
+        cursor: params.cursor,
+    };
     let rows = blocking(&state, move |store| {
         store.who_has(&params.purl, params.range.as_deref(), None)
     })
     .await?;
-    let rows: Vec<Holder> = rows
+    let rows: Vec<(String, serde_json::Value)> = rows
         .into_iter()
         .filter(|r| caller.may(&r.product))
-        .map(|r| Holder {
-            product: r.product,
-            version: r.version,
-            package: r.package,
+        .map(|r| {
+            let key = format!("{}\u{0}{}\u{0}{}", r.product, r.version, r.package);
+            let holder = Holder {
+                product: r.product,
+                version: r.version,
+                package: r.package,
+            };
+            (key, serde_json::to_value(holder).unwrap_or_default())
         })
         .collect();
-    Ok(answered_for(&caller, Json(rows)))
+    Ok(answered_for(&caller, Json(paginate(rows, &page)?)))
 }
 
 /// Every product version (of those the token may see) affected by an advisory, by any of its identifiers
 #[utoipa::path(
     get,
     path = "/api/v1/query/affected/{id}",
-    params(("id" = String, Path, description = "An advisory id or alias (CVE, GHSA, …)")),
-    responses((status = 200, body = Vec<Object>), (status = 404, body = Problem))
+    params(("id" = String, Path, description = "An advisory id or alias (CVE, GHSA, …)"), Page),
+    responses((status = 200, body = ItemPage), (status = 404, body = Problem))
 )]
 async fn affected(
     AxumState(state): AxumState<Arc<State>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    Query(page): Query<Page>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Read)?;
     let rows = blocking(&state, move |store| store.affected(&id, None)).await?;
-    let rows: Vec<serde_json::Value> = rows
+    let rows: Vec<(String, serde_json::Value)> = rows
         .iter()
         .filter(|r| caller.may(&r.product))
-        .map(|r| serde_json::to_value(r).unwrap_or_default())
+        .map(|r| {
+            let v = serde_json::to_value(r).unwrap_or_default();
+            let key = format!(
+                "{}\u{0}{}\u{0}{}\u{0}{}",
+                r.product,
+                r.version,
+                r.package,
+                v["advisory"].as_str().unwrap_or_default()
+            );
+            (key, v)
+        })
         .collect();
-    Ok(answered_for(&caller, Json(rows)))
+    Ok(answered_for(&caller, Json(paginate(rows, &page)?)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -678,8 +771,12 @@ struct FindingParams {
     min_severity: Option<String>,
     /// Also findings a VEX statement suppresses
     all: Option<bool>,
-    /// `json` (default) or `sarif` (a SARIF 2.1.0 log)
+    /// `json` (default: a page of findings) or `sarif` (a SARIF 2.1.0 log of all)
     format: Option<String>,
+    /// At most this many items (1–500, default 100)
+    limit: Option<usize>,
+    /// The `next` cursor of the previous page
+    cursor: Option<String>,
 }
 
 /// The findings of the current inventories (of the products the token may see)
@@ -687,7 +784,7 @@ struct FindingParams {
     get,
     path = "/api/v1/findings",
     params(FindingParams),
-    responses((status = 200, body = Vec<Object>), (status = 400, body = Problem))
+    responses((status = 200, body = ItemPage, description = "A page of findings, or with `format=sarif` a SARIF log"), (status = 400, body = Problem))
 )]
 async fn findings(
     AxumState(state): AxumState<Arc<State>>,
@@ -735,11 +832,21 @@ async fn findings(
             Json(chainwatch_store::findings_sarif(&rows)),
         ));
     }
-    let rows: Vec<serde_json::Value> = rows
+    let page = Page {
+        limit: params.limit,
+        cursor: params.cursor,
+    };
+    let rows: Vec<(String, serde_json::Value)> = rows
         .iter()
-        .map(|f| serde_json::to_value(f).unwrap_or_default())
+        .map(|f| {
+            let key = format!(
+                "{}\u{0}{}\u{0}{}\u{0}{}",
+                f.product, f.version, f.package, f.advisory
+            );
+            (key, serde_json::to_value(f).unwrap_or_default())
+        })
         .collect();
-    Ok(answered_for(&caller, Json(rows)))
+    Ok(answered_for(&caller, Json(paginate(rows, &page)?)))
 }
 
 /// VEX and advisories apply to every product: only tokens without a product limit may

@@ -281,8 +281,7 @@ fn end_to_end(s: &Server) {
     let (status, _, body) = get(&who, Some(&reader));
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&body)
-            .unwrap()
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["items"]
             .as_array()
             .unwrap()
             .len(),
@@ -290,16 +289,29 @@ fn end_to_end(s: &Server) {
     );
     let (_, _, body) = get(&who, Some(&shop_ci));
     assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&body)
-            .unwrap()
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["items"]
             .as_array()
             .unwrap()
             .len(),
         2
     );
+    // Pages with stable cursors.
+    let (_, _, body) = get(&format!("{who}&limit=2"), Some(&reader));
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let (_, _, body) = get(
+        &format!("{who}&limit=2&cursor={}", page["next"].as_str().unwrap()),
+        Some(&reader),
+    );
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert!(page["next"].is_null());
     let detail = format!("{}/api/v1/products/shop/versions/1.0", s.base);
     let (status, _, body) = get(&detail, Some(&reader));
     assert_eq!(status, 200, "{body}");
+    let components =
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["components"].clone();
+    assert_eq!(components.as_array().unwrap().len(), 2, "{body}");
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&body).unwrap()["history"]
             .as_array()
@@ -354,8 +366,7 @@ fn end_to_end(s: &Server) {
     let count = |url: &str, token: &str| {
         let (status, _, body) = get(url, Some(token));
         assert_eq!(status, 200, "{url}: {body}");
-        serde_json::from_str::<serde_json::Value>(&body)
-            .unwrap()
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["items"]
             .as_array()
             .unwrap()
             .len()

@@ -244,8 +244,28 @@ fn rows(
     format: Format,
     line: impl Fn(&Value) -> String,
 ) -> anyhow::Result<Status> {
-    let value = remote.get(path, query)?;
-    let list = value.as_array().cloned().unwrap_or_default();
+    // Lists come a page at a time: follow `next` to the end.
+    let mut list = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut q = query.to_vec();
+        q.push(("limit", "500".to_owned()));
+        q.extend(cursor.take().map(|c| ("cursor", c)));
+        let value = remote.get(path, &q)?;
+        match value {
+            Value::Array(items) => {
+                list.extend(items);
+                break;
+            }
+            page => {
+                list.extend(page["items"].as_array().cloned().unwrap_or_default());
+                match page["next"].as_str() {
+                    Some(next) => cursor = Some(next.to_owned()),
+                    None => break,
+                }
+            }
+        }
+    }
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match format {
