@@ -402,15 +402,19 @@ fn signature_check(
         )
     };
     out.check("signature", ok, detail);
-    out.signers = verified
-        .iter()
+    out.signers = signers_of(verified);
+    out.trust_root = Some(format!("keys {}", ids.join(", ")));
+}
+
+/// The signers whose keys verified.
+fn signers_of(keys: &[&PublicKey]) -> Vec<Signer> {
+    keys.iter()
         .map(|k| Signer {
             key: Some(k.id.clone()),
             identity: k.certificate_identities.first().cloned(),
             issuer: None,
         })
-        .collect();
-    out.trust_root = Some(format!("keys {}", ids.join(", ")));
+        .collect()
 }
 
 fn verify_envelope(env: &Envelope, policy: &Policy) -> Verification {
@@ -436,14 +440,7 @@ fn verify_envelope(env: &Envelope, policy: &Policy) -> Verification {
                         "verified with the envelope's own certificate".to_owned()
                     },
                 );
-                out.signers = verified
-                    .iter()
-                    .map(|k| Signer {
-                        key: Some(k.id.clone()),
-                        identity: k.certificate_identities.first().cloned(),
-                        issuer: None,
-                    })
-                    .collect();
+                out.signers = signers_of(&verified);
             }
             Err(e) => out.check("certificate", false, e.to_string()),
         }

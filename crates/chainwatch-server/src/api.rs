@@ -328,33 +328,6 @@ struct ProductVersion {
     updated: String,
 }
 
-/// A page of product versions.
-#[derive(Debug, Serialize, ToSchema)]
-struct Products {
-    items: Vec<ProductVersion>,
-    /// The cursor of the next page; absent on the last.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next: Option<String>,
-}
-
-fn cursor_of(name: &str, version: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{name}\u{0}{version}"))
-}
-
-fn parse_cursor(cursor: &str) -> Result<(String, String), Problem> {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| {
-            s.split_once('\u{0}')
-                .map(|(a, b)| (a.to_owned(), b.to_owned()))
-        })
-        .ok_or_else(|| Problem::bad_request("invalid-cursor", "`cursor` is not one this API gave"))
-}
-
 /// A page of any list: `{"items": [...], "next": cursor}`.
 #[derive(Debug, Serialize, ToSchema)]
 struct ItemPage {
@@ -413,7 +386,7 @@ fn paginate(mut rows: Vec<(String, serde_json::Value)>, page: &Page) -> Result<I
     get,
     path = "/api/v1/products",
     params(Page),
-    responses((status = 200, body = Products), (status = 400, body = Problem), (status = 401, body = Problem))
+    responses((status = 200, description = "`{\"items\": [ProductVersion], \"next\"}`", body = ItemPage), (status = 400, body = Problem), (status = 401, body = Problem))
 )]
 async fn list_products(
     AxumState(state): AxumState<Arc<State>>,
@@ -421,36 +394,23 @@ async fn list_products(
     Query(page): Query<Page>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Read)?;
-    let limit = page.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(Problem::bad_request(
-            "invalid-limit",
-            "`limit` must be 1 to 500",
-        ));
-    }
-    let after = page.cursor.as_deref().map(parse_cursor).transpose()?;
-    let mut all = blocking(&state, |store| store.products(None)).await?;
-    all.retain(|p| caller.may(&p.name));
-    all.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
-    let start = after.map_or(0, |(n, v)| {
-        all.partition_point(|p| (p.name.as_str(), p.version.as_str()) <= (n.as_str(), v.as_str()))
-    });
-    let items: Vec<ProductVersion> = all
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|p| ProductVersion {
-            name: p.name.clone(),
-            version: p.version.clone(),
-            documents: p.documents,
-            components: p.components,
-            updated: p.updated.clone(),
+    let all = blocking(&state, |store| store.products(None)).await?;
+    let rows: Vec<(String, serde_json::Value)> = all
+        .into_iter()
+        .filter(|p| caller.may(&p.name))
+        .map(|p| {
+            let key = format!("{}\u{0}{}", p.name, p.version);
+            let item = ProductVersion {
+                name: p.name,
+                version: p.version,
+                documents: p.documents,
+                components: p.components,
+                updated: p.updated,
+            };
+            (key, serde_json::to_value(item).unwrap_or_default())
         })
         .collect();
-    let next = (start + items.len() < all.len())
-        .then(|| items.last().map(|l| cursor_of(&l.name, &l.version)))
-        .flatten();
-    Ok(answered_for(&caller, Json(Products { items, next })))
+    Ok(answered_for(&caller, Json(paginate(rows, &page)?)))
 }
 
 /// One product version: its document history and its current findings.

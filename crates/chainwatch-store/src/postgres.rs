@@ -545,20 +545,7 @@ impl Backend for Pg {
              ORDER BY pv.version, d.ingested_at, d.id",
             &[&product, &version, &as_of],
         )?;
-        Ok(rows
-            .iter()
-            .map(|r| DocumentInfo {
-                id: r.get(0),
-                product: r.get(1),
-                version: r.get(2),
-                format: r.get(3),
-                spec_version: r.get(4),
-                digest: r.get(5),
-                components: to_u64(r.get(6)),
-                edges: to_u64(r.get(7)),
-                ingested: time::format_micros(r.get(8)),
-            })
-            .collect())
+        Ok(rows.iter().map(document_row).collect())
     }
 
     fn candidates(&self, name_identity: &str, as_of: i64) -> Result<Vec<Candidate>> {
@@ -1490,17 +1477,7 @@ impl Backend for Pg {
                  WHERE d.id = $1",
                 &[&id],
             )?
-            .map(|r| DocumentInfo {
-                id: r.get(0),
-                product: r.get(1),
-                version: r.get(2),
-                format: r.get(3),
-                spec_version: r.get(4),
-                digest: r.get(5),
-                components: to_u64(r.get(6)),
-                edges: to_u64(r.get(7)),
-                ingested: time::format_micros(r.get(8)),
-            }))
+            .map(|r| document_row(&r)))
     }
 
     fn documents_high_water(&self) -> Result<i64> {
@@ -1630,6 +1607,22 @@ fn token_row(r: &::postgres::Row) -> crate::tokens::TokenRow {
         r.get(5),
         r.get(6),
     )
+}
+
+/// A `DocumentInfo` from `d.id, p.name, pv.version, d.format, d.spec_version, d.digest,
+/// d.components, d.edges, d.ingested_at`.
+fn document_row(r: &::postgres::Row) -> DocumentInfo {
+    DocumentInfo {
+        id: r.get(0),
+        product: r.get(1),
+        version: r.get(2),
+        format: r.get(3),
+        spec_version: r.get(4),
+        digest: r.get(5),
+        components: to_u64(r.get(6)),
+        edges: to_u64(r.get(7)),
+        ingested: time::format_micros(r.get(8)),
+    }
 }
 
 #[cfg(test)]

@@ -263,19 +263,7 @@ impl Backend for Sqlite {
              WHERE p.name = ?1 AND (?2 IS NULL OR pv.version = ?2) AND d.ingested_at <= ?3
              ORDER BY pv.version, d.ingested_at, d.id",
         )?;
-        let rows = stmt.query_map(params![product, version, as_of], |r| {
-            Ok(DocumentInfo {
-                id: r.get(0)?,
-                product: r.get(1)?,
-                version: r.get(2)?,
-                format: r.get(3)?,
-                spec_version: r.get(4)?,
-                digest: r.get(5)?,
-                components: to_u64(r.get(6)?),
-                edges: to_u64(r.get(7)?),
-                ingested: time::format_micros(r.get(8)?),
-            })
-        })?;
+        let rows = stmt.query_map(params![product, version, as_of], document_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -1206,19 +1194,7 @@ impl Backend for Sqlite {
                  JOIN products p ON p.id = pv.product_id
                  WHERE d.id = ?1",
                 [id],
-                |r| {
-                    Ok(DocumentInfo {
-                        id: r.get(0)?,
-                        product: r.get(1)?,
-                        version: r.get(2)?,
-                        format: r.get(3)?,
-                        spec_version: r.get(4)?,
-                        digest: r.get(5)?,
-                        components: to_u64(r.get(6)?),
-                        edges: to_u64(r.get(7)?),
-                        ingested: time::format_micros(r.get(8)?),
-                    })
-                },
+                document_row,
             )
             .optional()?)
     }
@@ -1518,4 +1494,20 @@ fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::tokens::TokenRow>
         r.get(5)?,
         r.get(6)?,
     ))
+}
+
+/// A `DocumentInfo` from `d.id, p.name, pv.version, d.format, d.spec_version, d.digest,
+/// d.components, d.edges, d.ingested_at`.
+fn document_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentInfo> {
+    Ok(DocumentInfo {
+        id: r.get(0)?,
+        product: r.get(1)?,
+        version: r.get(2)?,
+        format: r.get(3)?,
+        spec_version: r.get(4)?,
+        digest: r.get(5)?,
+        components: to_u64(r.get(6)?),
+        edges: to_u64(r.get(7)?),
+        ingested: time::format_micros(r.get(8)?),
+    })
 }

@@ -236,7 +236,49 @@ fn s<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
-/// A JSON array from the server, printed as is (JSON) or a line each (human).
+/// Every item of a list endpoint: pages followed to the end (a bare array is one page).
+fn all_items(remote: &Remote, path: &str, query: &[(&str, String)]) -> anyhow::Result<Vec<Value>> {
+    let mut list = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut q = query.to_vec();
+        q.push(("limit", "500".to_owned()));
+        q.extend(cursor.take().map(|c| ("cursor", c)));
+        match remote.get(path, &q)? {
+            Value::Array(items) => {
+                list.extend(items);
+                return Ok(list);
+            }
+            page => {
+                list.extend(page["items"].as_array().cloned().unwrap_or_default());
+                match page["next"].as_str() {
+                    Some(next) => cursor = Some(next.to_owned()),
+                    None => return Ok(list),
+                }
+            }
+        }
+    }
+}
+
+/// A list printed as a JSON array, or a line each.
+fn print_list(list: &[Value], format: Format, line: impl Fn(&Value) -> String) -> io::Result<()> {
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, list)?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            for r in list {
+                writeln!(out, "{}", line(r))?;
+            }
+        }
+    }
+    out.flush()
+}
+
+/// A list from the server, printed; exit 1 when it is empty.
 fn rows(
     remote: &Remote,
     path: &str,
@@ -244,42 +286,8 @@ fn rows(
     format: Format,
     line: impl Fn(&Value) -> String,
 ) -> anyhow::Result<Status> {
-    // Lists come a page at a time: follow `next` to the end.
-    let mut list = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut q = query.to_vec();
-        q.push(("limit", "500".to_owned()));
-        q.extend(cursor.take().map(|c| ("cursor", c)));
-        let value = remote.get(path, &q)?;
-        match value {
-            Value::Array(items) => {
-                list.extend(items);
-                break;
-            }
-            page => {
-                list.extend(page["items"].as_array().cloned().unwrap_or_default());
-                match page["next"].as_str() {
-                    Some(next) => cursor = Some(next.to_owned()),
-                    None => break,
-                }
-            }
-        }
-    }
-    let stdout = anstream::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    match format {
-        Format::Json => {
-            serde_json::to_writer(&mut out, &list)?;
-            writeln!(out)?;
-        }
-        Format::Human => {
-            for r in &list {
-                writeln!(out, "{}", line(r))?;
-            }
-        }
-    }
-    out.flush()?;
+    let list = all_items(remote, path, query)?;
+    print_list(&list, format, line)?;
     Ok(if list.is_empty() {
         Status::Findings
     } else {
@@ -300,28 +308,11 @@ fn sarif(remote: &Remote, query: &[(&str, String)]) -> anyhow::Result<Status> {
 
 /// The most recently updated version of a product on the server.
 fn newest_version(remote: &Remote, product: &str) -> anyhow::Result<String> {
-    let mut newest: Option<(String, String)> = None;
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut q = vec![("limit", "500".to_owned())];
-        q.extend(cursor.take().map(|c| ("cursor", c)));
-        let page = remote.get("/api/v1/products", &q)?;
-        for p in page["items"].as_array().into_iter().flatten() {
-            if s(p, "name") == product
-                && newest
-                    .as_ref()
-                    .is_none_or(|(u, _)| s(p, "updated") > u.as_str())
-            {
-                newest = Some((s(p, "updated").to_owned(), s(p, "version").to_owned()));
-            }
-        }
-        match page["next"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-    }
-    newest
-        .map(|(_, v)| v)
+    all_items(remote, "/api/v1/products", &[])?
+        .iter()
+        .filter(|p| s(p, "name") == product)
+        .max_by(|a, b| s(a, "updated").cmp(s(b, "updated")))
+        .map(|p| s(p, "version").to_owned())
         .ok_or_else(|| InputError(format!("no product `{product}` on the server")).into())
 }
 
@@ -390,40 +381,17 @@ fn percent(segment: &str) -> String {
 }
 
 fn products(remote: &Remote, format: Format) -> anyhow::Result<Status> {
-    let mut all = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut q = vec![("limit", "500".to_owned())];
-        q.extend(cursor.take().map(|c| ("cursor", c)));
-        let page = remote.get("/api/v1/products", &q)?;
-        all.extend(page["items"].as_array().cloned().unwrap_or_default());
-        match page["next"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-    }
-    let stdout = anstream::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    match format {
-        Format::Json => {
-            serde_json::to_writer(&mut out, &all)?;
-            writeln!(out)?;
-        }
-        Format::Human => {
-            for p in &all {
-                writeln!(
-                    out,
-                    "{BOLD}{}@{}{BOLD:#}  {} components, {} documents {DIM}(updated {}){DIM:#}",
-                    s(p, "name"),
-                    s(p, "version"),
-                    p["components"],
-                    p["documents"],
-                    s(p, "updated")
-                )?;
-            }
-        }
-    }
-    out.flush()?;
+    let all = all_items(remote, "/api/v1/products", &[])?;
+    print_list(&all, format, |p| {
+        format!(
+            "{BOLD}{}@{}{BOLD:#}  {} components, {} documents {DIM}(updated {}){DIM:#}",
+            s(p, "name"),
+            s(p, "version"),
+            p["components"],
+            p["documents"],
+            s(p, "updated")
+        )
+    })?;
     Ok(Status::Success)
 }
 
