@@ -1420,7 +1420,7 @@ impl Backend for Pg {
         let locked: bool = client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&key])?
             .get(0);
-        Ok(locked.then(|| Box::new(client) as Box<dyn Send>))
+        Ok(locked.then(|| Box::new(Lead { client, key }) as Box<dyn Send>))
     }
 
     fn record_delivery(&self, d: &crate::tokens::Delivery) -> Result<()> {
@@ -1622,6 +1622,21 @@ fn document_row(r: &::postgres::Row) -> DocumentInfo {
         components: to_u64(r.get(6)),
         edges: to_u64(r.get(7)),
         ingested: time::format_micros(r.get(8)),
+    }
+}
+
+/// A session advisory lock, released when dropped: explicitly, so that it is free when
+/// the drop returns (closing the connection releases it only once the server notices).
+struct Lead {
+    client: Client,
+    key: i64,
+}
+
+impl Drop for Lead {
+    fn drop(&mut self) {
+        let _ = self
+            .client
+            .execute("SELECT pg_advisory_unlock($1)", &[&self.key]);
     }
 }
 
