@@ -37,7 +37,13 @@ pub(crate) struct Pg {
     schema: Option<String>,
     location: String,
     idle: Mutex<Vec<Client>>,
+    /// Package ids by purl, as committed (see the SQLite backend: packages are never
+    /// deleted or renumbered, so a committed id stays right for every process).
+    package_ids: Mutex<HashMap<Box<str>, i64>>,
 }
+
+/// Most package ids kept in memory (about 100 MiB at most).
+const PACKAGE_CACHE: usize = 1_000_000;
 
 /// A pooled connection, returned to the pool when dropped (unless broken).
 struct Conn<'a> {
@@ -124,6 +130,19 @@ fn is_transient(e: &postgres::Error) -> bool {
     )
 }
 
+/// Package ids from `(id, purl)` rows, keyed by the document's own purls.
+fn record_ids<'d>(
+    rows: Vec<postgres::Row>,
+    wanted: &BTreeMap<&'d str, (&'d str, Option<&'d str>)>,
+    ids: &mut HashMap<&'d str, i64>,
+) {
+    for row in rows {
+        if let Some((purl, _)) = wanted.get_key_value(row.get::<_, &str>(1)) {
+            ids.insert(purl, row.get(0));
+        }
+    }
+}
+
 fn outcome(row: &postgres::Row) -> IngestOutcome {
     IngestOutcome {
         stored: false,
@@ -150,6 +169,7 @@ impl Pg {
             schema,
             location,
             idle: Mutex::new(Vec::new()),
+            package_ids: Mutex::new(HashMap::new()),
         };
         // Connect once now, so a wrong URL fails here with a clear message.
         drop(pg.conn()?);
@@ -213,7 +233,15 @@ impl Pg {
         }
     }
 
-    fn ingest_once(tx: &mut Transaction<'_>, doc: &Prepared) -> Result<IngestOutcome> {
+    /// Stores one document. `known` are package ids committed earlier; the ids this call
+    /// reads or inserts are pushed to `added`, for the caller to remember once they are
+    /// committed.
+    fn ingest_once(
+        tx: &mut Transaction<'_>,
+        doc: &Prepared,
+        known: &HashMap<Box<str>, i64>,
+        added: &mut Vec<(Box<str>, i64)>,
+    ) -> Result<IngestOutcome> {
         let now = time::now_micros();
         tx.execute(
             "INSERT INTO products (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
@@ -275,25 +303,34 @@ impl Pg {
         let document: i64 = inserted.get(0);
 
         // Packages: deduplicated, sorted (so concurrent ingesters queue instead of
-        // deadlocking), inserted in bulk.
-        let mut packages: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::new();
+        // deadlocking), inserted in bulk. Those this process saw committed are known.
+        let mut wanted: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::new();
         for r in &doc.components {
             if let (Some(purl), Some(name)) = (&r.purl, &r.name_identity) {
-                packages
+                wanted
                     .entry(purl.as_str())
                     .or_insert((name.as_str(), r.package_version.as_deref()));
             }
         }
-        let mut package_ids: HashMap<String, i64> = HashMap::with_capacity(packages.len());
-        if !packages.is_empty() {
-            // Known packages first (an index probe each), then only the new ones are
-            // inserted; any that another process inserted meanwhile are read again.
-            let purls: Vec<&str> = packages.keys().copied().collect();
-            let find = "SELECT id, purl FROM packages WHERE purl = ANY($1::text[])";
-            for row in tx.query(find, &[&purls])? {
-                package_ids.insert(row.get(1), row.get(0));
+        let mut package_ids: HashMap<&str, i64> = HashMap::with_capacity(wanted.len());
+        wanted.retain(|purl, _| match known.get(*purl) {
+            Some(&id) => {
+                package_ids.insert(purl, id);
+                false
             }
-            let missing: Vec<(&str, &(&str, Option<&str>))> = packages
+            None => true,
+        });
+        if !wanted.is_empty() {
+            // The others are looked up (an index probe each; `LIMIT 1` keeps the planner
+            // from making a join of it: without statistics, on a new store or a server
+            // whose autovacuum is off, it prices hundreds of purls as most of the table
+            // and would scan all of it for every document), then only the new ones are
+            // inserted; any that another process inserted meanwhile are read again.
+            let find = "SELECT p.id, t.purl FROM unnest($1::text[]) AS t(purl),
+                        LATERAL (SELECT id FROM packages WHERE purl = t.purl LIMIT 1) p";
+            let purls: Vec<&str> = wanted.keys().copied().collect();
+            record_ids(tx.query(find, &[&purls])?, &wanted, &mut package_ids);
+            let missing: Vec<(&str, &(&str, Option<&str>))> = wanted
                 .iter()
                 .filter(|(purl, _)| !package_ids.contains_key(**purl))
                 .map(|(purl, v)| (*purl, v))
@@ -302,27 +339,32 @@ impl Pg {
                 let purl_col: Vec<&str> = missing.iter().map(|m| m.0).collect();
                 let name_col: Vec<&str> = missing.iter().map(|m| m.1.0).collect();
                 let version_col: Vec<Option<&str>> = missing.iter().map(|m| m.1.1).collect();
-                for row in tx.query(
-                    "INSERT INTO packages (purl, name, version)
-                     SELECT t.purl, t.name, t.version
-                     FROM unnest($1::text[], $2::text[], $3::text[]) AS t(purl, name, version)
-                     ORDER BY t.purl ON CONFLICT (purl) DO NOTHING RETURNING id, purl",
-                    &[&purl_col, &name_col, &version_col],
-                )? {
-                    package_ids.insert(row.get(1), row.get(0));
+                record_ids(
+                    tx.query(
+                        "INSERT INTO packages (purl, name, version)
+                         SELECT t.purl, t.name, t.version
+                         FROM unnest($1::text[], $2::text[], $3::text[])
+                             AS t(purl, name, version)
+                         ORDER BY t.purl ON CONFLICT (purl) DO NOTHING RETURNING id, purl",
+                        &[&purl_col, &name_col, &version_col],
+                    )?,
+                    &wanted,
+                    &mut package_ids,
+                );
+                let again: Vec<&str> = purl_col
+                    .into_iter()
+                    .filter(|p| !package_ids.contains_key(*p))
+                    .collect();
+                if !again.is_empty() {
+                    record_ids(tx.query(find, &[&again])?, &wanted, &mut package_ids);
                 }
-                if package_ids.len() < packages.len() {
-                    let again: Vec<&str> = purl_col
-                        .into_iter()
-                        .filter(|p| !package_ids.contains_key(*p))
-                        .collect();
-                    for row in tx.query(find, &[&again])? {
-                        package_ids.insert(row.get(1), row.get(0));
-                    }
+            }
+            for purl in wanted.keys() {
+                if let Some(&id) = package_ids.get(purl) {
+                    added.push(((*purl).into(), id));
                 }
             }
         }
-
         let sink = tx.copy_in(
             "COPY occurrences (document_id, ordinal, package_id, bom_ref, name, version, kind,
                  scope, license, hashes, source_file) FROM STDIN (FORMAT binary)",
@@ -345,7 +387,7 @@ impl Pg {
         );
         for (ordinal, r) in doc.components.iter().enumerate() {
             let ordinal = i64::try_from(ordinal).unwrap_or(i64::MAX);
-            let package: Option<i64> = r.purl.as_ref().and_then(|p| package_ids.get(p).copied());
+            let package: Option<i64> = r.purl.as_deref().and_then(|p| package_ids.get(p).copied());
             let values: [&(dyn ToSql + Sync); 11] = [
                 &document,
                 &ordinal,
@@ -475,13 +517,23 @@ impl Backend for Pg {
     }
 
     fn ingest_batch(&self, docs: &[&Prepared]) -> Result<Vec<Result<IngestOutcome>>> {
-        self.with_tx(|tx| {
+        let mut known = self
+            .package_ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if known.len() > PACKAGE_CACHE {
+            known.clear();
+        }
+        let mut added = Vec::new();
+        let outcomes = self.with_tx(|tx| {
+            added.clear();
             let mut outcomes = Vec::with_capacity(docs.len());
             for doc in docs {
                 // Each document in its own savepoint: one that fails (or is already
                 // stored) leaves no trace, the others commit together.
+                let mark = added.len();
                 let mut sp = tx.transaction()?;
-                match Self::ingest_once(&mut sp, doc) {
+                match Self::ingest_once(&mut sp, doc, &known, &mut added) {
                     Ok(o) if o.stored => {
                         sp.commit()?;
                         outcomes.push(Ok(o));
@@ -492,13 +544,17 @@ impl Backend for Pg {
                         return Err(StoreError::Postgres(e));
                     }
                     other => {
+                        // Rolled back: ids this document inserted do not exist.
+                        added.truncate(mark);
                         sp.rollback()?;
                         outcomes.push(other);
                     }
                 }
             }
             Ok(outcomes)
-        })
+        })?;
+        known.extend(added);
+        Ok(outcomes)
     }
 
     fn products(&self, as_of: i64) -> Result<Vec<ProductSummary>> {
@@ -842,7 +898,9 @@ impl Backend for Pg {
 
     fn advisory_records(&self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>> {
         let rows = self.conn()?.query(
-            "SELECT id, record FROM advisories WHERE id = ANY($1)",
+            // `unnest` joins, not `= ANY`: see `ingest_once`.
+            "SELECT a.id, a.record FROM (SELECT DISTINCT unnest($1::bigint[]) AS id) t
+             JOIN advisories a ON a.id = t.id",
             &[&ids],
         )?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
@@ -884,8 +942,10 @@ impl Backend for Pg {
     fn active_findings(&self, packages: &[i64]) -> Result<Vec<(i64, i64, String)>> {
         let rows = self.conn()?.query(
             "SELECT f.package_id, f.advisory_id, a.osv_id
-             FROM findings f JOIN advisories a ON a.id = f.advisory_id
-             WHERE f.package_id = ANY($1) AND f.resolved_at IS NULL",
+             FROM (SELECT DISTINCT unnest($1::bigint[]) AS id) t
+             JOIN findings f ON f.package_id = t.id
+             JOIN advisories a ON a.id = f.advisory_id
+             WHERE f.resolved_at IS NULL",
             &[&packages],
         )?;
         Ok(rows

@@ -31,7 +31,23 @@ pub(crate) struct Sqlite {
     /// is already stored): WAL lets it read while the writer's transaction is open.
     reader: Option<Mutex<Connection>>,
     location: String,
+    /// Package ids by purl, as committed: packages are never deleted or renumbered, so
+    /// an id once committed stays right, and ingesting skips an index probe per
+    /// component. Filled only after a commit (ids of a rolled-back transaction never
+    /// enter); cleared when it grows past `PACKAGE_CACHE`.
+    package_ids: Mutex<HashMap<Box<str>, i64>>,
 }
+
+/// Most package ids kept in memory by a writing connection (about 100 MiB at most).
+const PACKAGE_CACHE: usize = 1_000_000;
+
+/// WAL pages after which a commit checkpoints (256 MiB): bulk ingests modify the same
+/// index pages commit after commit, and a larger WAL lets one checkpoint write each of
+/// them once instead of once per commit.
+const WAL_AUTOCHECKPOINT: i64 = 65_536;
+/// What the WAL is truncated to after a checkpoint, so a quiet store does not keep a
+/// large file.
+const WAL_SIZE_LIMIT: i64 = 64 << 20;
 
 impl Sqlite {
     pub(crate) fn open(path: &Path) -> Result<Sqlite> {
@@ -59,6 +75,7 @@ impl Sqlite {
         )?;
         reader.busy_timeout(BUSY_TIMEOUT)?;
         reader.pragma_update(None, "foreign_keys", "ON")?;
+        reader.pragma_update(None, "cache_size", -32_768)?;
         store.reader = Some(Mutex::new(reader));
         Ok(store)
     }
@@ -75,16 +92,21 @@ impl Sqlite {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "cache_size", -65_536)?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Sqlite {
             conn: Mutex::new(conn),
             reader: None,
             location,
+            package_ids: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The reading connection (the main one for in-memory stores).
+    /// The reading connection (the main one for in-memory stores): queries and the
+    /// reads of other tasks (typo-squatting checks beside an ingest, the server's
+    /// requests) never wait for a write transaction; each sees what was committed.
     fn reader(&self) -> MutexGuard<'_, Connection> {
         self.reader.as_ref().map_or_else(
             || self.conn(),
@@ -195,25 +217,38 @@ impl Backend for Sqlite {
 
     fn ingest_batch(&self, docs: &[&Prepared]) -> Result<Vec<Result<IngestOutcome>>> {
         let mut conn = self.conn();
+        let mut known = self
+            .package_ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if known.len() > PACKAGE_CACHE {
+            known.clear();
+        }
         // All documents in one transaction. Should one fail, the batch is rolled back
         // and each document is tried alone, so one bad document costs only itself.
+        let mut added = Vec::new();
         let batch = (|| -> Result<Vec<IngestOutcome>> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let outcomes = docs
                 .iter()
-                .map(|doc| ingest_one(&tx, doc))
+                .map(|doc| ingest_one(&tx, doc, &known, &mut added))
                 .collect::<Result<Vec<_>>>()?;
             tx.commit()?;
             Ok(outcomes)
         })();
         match batch {
-            Ok(outcomes) => Ok(outcomes.into_iter().map(Ok).collect()),
+            Ok(outcomes) => {
+                known.extend(added);
+                Ok(outcomes.into_iter().map(Ok).collect())
+            }
             Err(_) if docs.len() > 1 => Ok(docs
                 .iter()
                 .map(|doc| {
+                    let mut added = Vec::new();
                     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                    let outcome = ingest_one(&tx, doc)?;
+                    let outcome = ingest_one(&tx, doc, &known, &mut added)?;
                     tx.commit()?;
+                    known.extend(added);
                     Ok(outcome)
                 })
                 .collect()),
@@ -222,7 +257,7 @@ impl Backend for Sqlite {
     }
 
     fn products(&self, as_of: i64) -> Result<Vec<ProductSummary>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT p.name, pv.version,
                  (SELECT COUNT(*) FROM documents d3 WHERE d3.product_version_id = pv.id
@@ -253,7 +288,7 @@ impl Backend for Sqlite {
         version: Option<&str>,
         as_of: i64,
     ) -> Result<Vec<DocumentInfo>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT d.id, p.name, pv.version, d.format, d.spec_version, d.digest,
                  d.components, d.edges, d.ingested_at
@@ -268,7 +303,7 @@ impl Backend for Sqlite {
     }
 
     fn candidates(&self, name_identity: &str, as_of: i64) -> Result<Vec<Candidate>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT p.name, pv.version, o.document_id, o.ordinal, pk.purl, pk.version
              FROM packages pk
@@ -294,7 +329,7 @@ impl Backend for Sqlite {
     }
 
     fn resolve(&self, product: &str, version: Option<&str>, as_of: i64) -> Result<Option<DocRef>> {
-        let conn = self.conn();
+        let conn = self.reader();
         Ok(conn
             .query_row(
                 "SELECT d.id, p.name, pv.version
@@ -316,7 +351,7 @@ impl Backend for Sqlite {
     }
 
     fn graph(&self, document: i64) -> Result<Graph> {
-        let conn = self.conn();
+        let conn = self.reader();
         let subject: Option<i64> = conn.query_row(
             "SELECT subject FROM documents WHERE id = ?",
             [document],
@@ -356,7 +391,7 @@ impl Backend for Sqlite {
     }
 
     fn edges(&self, document: i64) -> Result<Vec<(u32, u32, String)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let data: Option<Vec<u8>> = conn
             .query_row(
                 "SELECT data FROM graphs WHERE document_id = ?",
@@ -368,7 +403,7 @@ impl Backend for Sqlite {
     }
 
     fn nodes(&self, document: i64, ordinals: &[u32]) -> Result<Vec<(u32, Node)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT pk.purl, pk.name, o.name, o.version
              FROM occurrences o
@@ -395,7 +430,7 @@ impl Backend for Sqlite {
     }
 
     fn raw(&self, document: i64) -> Result<Vec<u8>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let (codec, data): (String, Vec<u8>) = conn
             .query_row(
                 "SELECT b.codec, b.data FROM documents d JOIN blobs b ON b.digest = d.digest
@@ -409,7 +444,7 @@ impl Backend for Sqlite {
     }
 
     fn stats(&self) -> Result<Stats> {
-        let conn = self.conn();
+        let conn = self.reader();
         let sizes: (i64, i64) = conn.query_row(
             "SELECT COALESCE(SUM(size), 0), COALESCE(SUM(LENGTH(data)), 0) FROM blobs",
             [],
@@ -540,7 +575,7 @@ impl Backend for Sqlite {
     }
 
     fn advisories_by_identifiers(&self, identifiers: &[String]) -> Result<Vec<Vec<u8>>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT a.record FROM advisory_ids i JOIN advisories a ON a.id = i.advisory_id
              WHERE i.identifier = ?",
@@ -724,7 +759,7 @@ impl Backend for Sqlite {
     }
 
     fn findings(&self, query: &FindingQuery, as_of: i64) -> Result<Vec<RawFinding>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt =
             conn.prepare_cached(&findings_sql(query, Dialect::Sqlite).replace('$', "?"))?;
         let advisories = query
@@ -813,7 +848,7 @@ impl Backend for Sqlite {
     }
 
     fn vex_statements(&self, identifiers: &[String]) -> Result<Vec<(String, i64)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT s.vex_document_id, s.ordinal, s.statement, s.issued_at
              FROM vex_ids i
@@ -889,7 +924,7 @@ impl Backend for Sqlite {
     }
 
     fn enrichment(&self, cves: &[String]) -> Result<HashMap<String, Enrichment>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut kev = conn.prepare_cached("SELECT date_added FROM kev WHERE cve = ?")?;
         let mut epss = conn.prepare_cached("SELECT score, percentile FROM epss WHERE cve = ?")?;
         let mut out = HashMap::new();
@@ -916,7 +951,7 @@ impl Backend for Sqlite {
 
     fn source_state(&self, source: &str) -> Result<Option<(Option<String>, i64)>> {
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT last_modified, synced_at FROM advisory_sources WHERE source = ?",
                 params![source],
@@ -936,7 +971,7 @@ impl Backend for Sqlite {
     }
 
     fn package_ecosystems(&self) -> Result<Vec<String>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt =
             conn.prepare_cached("SELECT DISTINCT ecosystem FROM package_keys ORDER BY 1")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
@@ -949,7 +984,7 @@ impl Backend for Sqlite {
         min_products: i64,
         limit: i64,
     ) -> Result<Vec<(String, i64)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt =
             conn.prepare_cached(&crate::query::portfolio_names_sql(["?1", "?2", "?3"]))?;
         let pattern = format!("{}%", crate::query::like_escape(prefix));
@@ -1035,7 +1070,7 @@ impl Backend for Sqlite {
     }
 
     fn evidence_for_document(&self, document: i64) -> Result<Vec<crate::attest::EvidenceRaw>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {} FROM attestations a
              JOIN attestation_products ap ON ap.attestation_id = a.id
@@ -1051,7 +1086,7 @@ impl Backend for Sqlite {
         &self,
         digests: &[(String, String)],
     ) -> Result<Vec<(crate::attest::EvidenceRaw, String, String)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {}, s.algorithm, s.digest FROM attestation_subjects s
              JOIN attestations a ON a.id = s.attestation_id
@@ -1071,7 +1106,7 @@ impl Backend for Sqlite {
     }
 
     fn document_hashes(&self, document: i64) -> Result<Vec<(String, Option<String>, String)>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT o.hashes, pk.purl, o.name FROM occurrences o
              LEFT JOIN packages pk ON pk.id = o.package_id
@@ -1107,7 +1142,7 @@ impl Backend for Sqlite {
     }
 
     fn tokens(&self) -> Result<Vec<crate::tokens::TokenRow>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, name, role, products, created_at, expires_at, revoked_at FROM tokens ORDER BY id",
         )?;
@@ -1117,7 +1152,7 @@ impl Backend for Sqlite {
 
     fn token_by_name(&self, name: &str) -> Result<Option<crate::tokens::TokenRow>> {
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT id, name, role, products, created_at, expires_at, revoked_at FROM tokens WHERE name = ?1",
                 [name],
@@ -1128,7 +1163,7 @@ impl Backend for Sqlite {
 
     fn token_by_hash(&self, hash: &str) -> Result<Option<crate::tokens::TokenRow>> {
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT id, name, role, products, created_at, expires_at, revoked_at FROM tokens WHERE hash = ?1",
                 [hash],
@@ -1161,7 +1196,7 @@ impl Backend for Sqlite {
     }
 
     fn deliveries(&self, limit: u32) -> Result<Vec<crate::tokens::Delivery>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT url, event, delivered, attempts, response_code, error, created_at, finished_at
              FROM webhook_deliveries ORDER BY id DESC LIMIT ?1",
@@ -1185,7 +1220,7 @@ impl Backend for Sqlite {
 
     fn document_info(&self, id: i64) -> Result<Option<DocumentInfo>> {
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT d.id, p.name, pv.version, d.format, d.spec_version, d.digest,
                      d.components, d.edges, d.ingested_at
@@ -1201,7 +1236,7 @@ impl Backend for Sqlite {
 
     fn documents_high_water(&self) -> Result<i64> {
         Ok(self
-            .conn()
+            .reader()
             .query_row("SELECT COALESCE(MAX(id), 0) FROM documents", [], |r| {
                 r.get(0)
             })?)
@@ -1209,7 +1244,7 @@ impl Backend for Sqlite {
 
     fn cache_get(&self, key: &str) -> Result<Option<crate::query::Cached>> {
         Ok(self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT documents, computed_at, took, data FROM caches WHERE key = ?1",
                 [key],
@@ -1226,7 +1261,14 @@ impl Backend for Sqlite {
     }
 
     fn cache_put(&self, key: &str, entry: &crate::query::Cached) -> Result<()> {
-        self.conn().execute(
+        // Only a cache: when this process is writing (a reader computed the entry beside
+        // an ingest), it is not worth waiting for; the next computation stores it.
+        let conn = match self.conn.try_lock() {
+            Ok(conn) => conn,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(()),
+        };
+        conn.execute(
             &crate::query::cache_put_sql(["?1", "?2", "?3", "?4", "?5"]),
             params![
                 key,
@@ -1241,12 +1283,12 @@ impl Backend for Sqlite {
 
     fn advisories_last_import(&self) -> Result<Option<i64>> {
         Ok(self
-            .conn()
+            .reader()
             .query_row("SELECT MAX(imported_at) FROM advisories", [], |r| r.get(0))?)
     }
 
     fn advisory_stats(&self) -> Result<AdvisoryStats> {
-        let conn = self.conn();
+        let conn = self.reader();
         Ok(conn.query_row(
             "SELECT COUNT(*), COALESCE(SUM(withdrawn), 0), COALESCE(SUM(malicious), 0),
                     MAX(imported_at)
@@ -1335,7 +1377,7 @@ const OCCURRENCES_PER_STATEMENT: usize = 64;
 /// `INSERT INTO occurrences … VALUES (…), (…)…` for `n` rows.
 fn occurrence_insert(n: usize) -> String {
     let mut sql = String::from(
-        "INSERT INTO occurrences (document_id, ordinal, package_id, bom_ref, name, version, \
+        "INSERT OR FAIL INTO occurrences (document_id, ordinal, package_id, bom_ref, name, version, \
          kind, scope, license, hashes, source_file) VALUES ",
     );
     for i in 0..n {
@@ -1347,8 +1389,15 @@ fn occurrence_insert(n: usize) -> String {
     sql
 }
 
-/// Stores one document with `tx` (a savepoint of the batch's transaction).
-fn ingest_one(tx: &Connection, doc: &Prepared) -> Result<IngestOutcome> {
+/// Stores one document with `tx` (the batch's transaction). `known` are package ids
+/// committed earlier; the ids of packages this call looks up or inserts are pushed to
+/// `added`, for the caller to remember once the transaction commits.
+fn ingest_one(
+    tx: &Connection,
+    doc: &Prepared,
+    known: &HashMap<Box<str>, i64>,
+    added: &mut Vec<(Box<str>, i64)>,
+) -> Result<IngestOutcome> {
     let now = time::now_micros();
     // Already stored for this product version: nothing to write.
     if let Some(existing) = stored_outcome(
@@ -1421,9 +1470,14 @@ fn ingest_one(tx: &Connection, doc: &Prepared) -> Result<IngestOutcome> {
         // Within the write transaction a missing package cannot appear concurrently:
         // look up, insert when missing.
         let mut find_package = tx.prepare_cached("SELECT id FROM packages WHERE purl = ?")?;
-        let mut add_package =
-            tx.prepare_cached("INSERT INTO packages (purl, name, version) VALUES (?, ?, ?)")?;
+        let mut add_package = tx.prepare_cached(
+            "INSERT OR FAIL INTO packages (purl, name, version) VALUES (?, ?, ?)",
+        )?;
         for (purl, name, version) in wanted {
+            if let Some(&id) = known.get(purl) {
+                packages.insert(purl, id);
+                continue;
+            }
             let found = find_package
                 .query_row([purl], |r| r.get::<_, i64>(0))
                 .optional()?;
@@ -1434,6 +1488,7 @@ fn ingest_one(tx: &Connection, doc: &Prepared) -> Result<IngestOutcome> {
                 tx.last_insert_rowid()
             };
             packages.insert(purl, id);
+            added.push((purl.into(), id));
         }
         // Many rows per statement: the per-statement work (binding aside) is shared.
         let ids: Vec<Option<i64>> = doc
