@@ -203,6 +203,9 @@ pub(crate) struct DocRef {
     pub version: String,
 }
 
+/// A product version holding a package: product, version, purl, package version.
+pub(crate) type Holder = (String, String, String, Option<String>);
+
 /// A package occurrence found by name identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Candidate {
@@ -250,6 +253,9 @@ pub(crate) trait Backend: Send + Sync {
         as_of: i64,
     ) -> Result<Vec<DocumentInfo>>;
     fn candidates(&self, name_identity: &str, as_of: i64) -> Result<Vec<Candidate>>;
+    /// `(product, version, purl, package version)` of every current inventory (at
+    /// `as_of`) holding a package with the name identity, each once, in no order.
+    fn holders(&self, name_identity: &str, as_of: i64) -> Result<Vec<Holder>>;
     fn resolve(&self, product: &str, version: Option<&str>, as_of: i64) -> Result<Option<DocRef>>;
     /// A document's components and edges.
     fn graph(&self, document: i64) -> Result<Graph>;

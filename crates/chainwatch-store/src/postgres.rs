@@ -408,6 +408,10 @@ impl Pg {
             "INSERT INTO graphs (document_id, data) VALUES ($1, $2)",
             &[&document, &doc.graph],
         )?;
+        tx.execute(
+            &crate::query::set_current_sql(["$1", "$2", "$3"]),
+            &[&document, &now, &pv],
+        )?;
         Ok(doc.stored_as(document))
     }
 }
@@ -634,6 +638,36 @@ impl Backend for Pg {
             .collect()
     }
 
+    fn holders(&self, name_identity: &str, as_of: i64) -> Result<Vec<crate::Holder>> {
+        let mut conn = self.conn()?;
+        let rows = if as_of == i64::MAX {
+            conn.query(
+                &crate::query::holders_sql(["$1", "$2"], true),
+                &[&name_identity],
+            )?
+        } else {
+            conn.query(
+                &crate::query::holders_sql(["$1", "$2"], false),
+                &[&name_identity, &as_of],
+            )?
+        };
+        let rows = rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+        crate::query::name_holders(rows, |ids| {
+            Ok(conn
+                .query(
+                    "SELECT p.id, p.name FROM unnest($1::bigint[]) AS t(id),
+                     LATERAL (SELECT id, name FROM products WHERE id = t.id) p",
+                    &[&ids],
+                )?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect())
+        })
+    }
+
     fn resolve(&self, product: &str, version: Option<&str>, as_of: i64) -> Result<Option<DocRef>> {
         let row = self.conn()?.query_opt(
             "SELECT d.id, p.name, pv.version
@@ -768,7 +802,10 @@ impl Backend for Pg {
 
     fn optimize(&self) -> Result<()> {
         self.conn()?.batch_execute(
-            "ANALYZE products, product_versions, documents, packages, occurrences",
+            // VACUUM too: it marks the new pages all-visible, which lets who-has read
+            // occurrences from their index alone (a server with autovacuum would do
+            // it later; until then every row costs a random heap read).
+            "VACUUM (ANALYZE) products, product_versions, documents, packages, occurrences",
         )?;
         Ok(())
     }

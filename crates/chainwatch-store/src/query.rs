@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::{Node, Result, Store, StoreError};
 
 /// A product version whose current inventory has the package.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct WhoHas {
     pub product: String,
     pub version: String,
@@ -276,7 +276,82 @@ pub(crate) const INVARIANTS: &[(&str, &str)] = &[
              AND (d.subject < 0 OR d.subject >= d.components)",
         "the subject is not one of its components",
     ),
+    (
+        "SELECT d.id FROM documents d
+             JOIN product_versions pv ON pv.id = d.product_version_id
+             WHERE d.id = (SELECT d2.id FROM documents d2
+                 WHERE d2.product_version_id = d.product_version_id
+                 ORDER BY d2.ingested_at DESC, d2.id DESC LIMIT 1)
+             AND (pv.current_document_id IS NULL OR pv.current_document_id <> d.id
+                 OR pv.current_ingested_at IS NULL OR pv.current_ingested_at <> d.ingested_at)",
+        "the newest document of its product version is not recorded as current",
+    ),
 ];
+
+/// The rows of `Backend::holders` for the name identity `?1`/`$1` at `?2`/`$2`, as
+/// `(product id, version, purl, package version)`: joined on the recorded current
+/// documents when `as_of` is now (index-only, no per-row search for the newest document),
+/// else on the newest document ingested by then. Neither `DISTINCT` nor the product
+/// names: sorting thousands of rows by collation and a join per row cost more than the
+/// rest (PostgreSQL, a package in all 10,000 inventories: 22 ms with them, 8.5 ms
+/// without); the caller deduplicates and names the few products.
+pub(crate) fn holders_sql(p: [&str; 2], now: bool) -> String {
+    let [name, as_of] = p;
+    if now {
+        format!(
+            "SELECT pv.product_id, pv.version, pk.purl, pk.version
+             FROM packages pk
+             JOIN occurrences o ON o.package_id = pk.id
+             JOIN product_versions pv ON pv.current_document_id = o.document_id
+             WHERE pk.name = {name}"
+        )
+    } else {
+        format!(
+            "SELECT pv.product_id, pv.version, pk.purl, pk.version
+             FROM packages pk
+             JOIN occurrences o ON o.package_id = pk.id
+             JOIN documents d ON d.id = o.document_id
+             JOIN product_versions pv ON pv.id = d.product_version_id
+             WHERE pk.name = {name} AND {}",
+            current(as_of)
+        )
+    }
+}
+
+/// `holders_sql` rows deduplicated, with product names from `name_of` (called once with
+/// the distinct product ids).
+pub(crate) fn name_holders(
+    rows: Vec<(i64, String, String, Option<String>)>,
+    name_of: impl FnOnce(&[i64]) -> crate::Result<HashMap<i64, String>>,
+) -> crate::Result<Vec<crate::Holder>> {
+    let mut rows = rows;
+    rows.sort_unstable();
+    rows.dedup();
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    ids.dedup();
+    let names = name_of(&ids)?;
+    rows.into_iter()
+        .map(|(id, version, purl, package_version)| {
+            let product = names
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| crate::StoreError::Corrupt(format!("product {id} is missing")))?;
+            Ok((product, version, purl, package_version))
+        })
+        .collect()
+}
+
+/// Records document `?1`/`$1`, ingested at `?2`/`$2`, as its product version's (`?3`/`$3`)
+/// current document unless a newer one is recorded. Under PostgreSQL's row lock a
+/// concurrent ingester re-reads the row after the other commits, so the newest wins.
+pub(crate) fn set_current_sql(p: [&str; 3]) -> String {
+    let [doc, at, pv] = p;
+    format!(
+        "UPDATE product_versions SET current_document_id = {doc}, current_ingested_at = {at}
+         WHERE id = {pv} AND (current_document_id IS NULL OR current_ingested_at < {at}
+             OR (current_ingested_at = {at} AND current_document_id < {doc}))"
+    )
+}
 
 /// A problem with a document's stored graph, if any.
 pub(crate) fn check_graph(
@@ -385,20 +460,20 @@ impl Store {
         as_of: Option<i64>,
     ) -> Result<Vec<WhoHas>> {
         let (name, filter) = package_query(purl, range)?;
-        let mut out: Vec<WhoHas> = Vec::new();
-        for c in self
+        let mut out: Vec<WhoHas> = self
             .backend
-            .candidates(&name.canonical(), as_of.unwrap_or(i64::MAX))?
-        {
-            if !filter.accepts(c.package_version.as_deref()) {
-                continue;
-            }
-            out.push(WhoHas {
-                product: c.product,
-                version: c.version,
-                package: c.purl,
-            });
-        }
+            .holders(&name.canonical(), as_of.unwrap_or(i64::MAX))?
+            .into_iter()
+            .filter(|(_, _, _, v)| filter.accepts(v.as_deref()))
+            .map(|(product, version, package, _)| WhoHas {
+                product,
+                version,
+                package,
+            })
+            .collect();
+        // Sorted here, bytewise, so both backends answer in the same order whatever
+        // the database's collation.
+        out.sort_unstable();
         out.dedup();
         Ok(out)
     }

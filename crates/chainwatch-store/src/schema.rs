@@ -370,6 +370,25 @@ CREATE TABLE webhook_deliveries (
 )
 ",
     },
+    Migration {
+        version: 10,
+        name: "current_documents",
+        sql: "
+-- Each product version's current document (its newest: greatest ingested_at, then id),
+-- kept by ingestion, so that questions about current inventories join on it instead of
+-- finding the newest document once per row. Queries with --as-of still use documents.
+ALTER TABLE product_versions ADD COLUMN current_document_id BIGINT;
+ALTER TABLE product_versions ADD COLUMN current_ingested_at BIGINT;
+UPDATE product_versions SET current_document_id = (
+    SELECT d.id FROM documents d WHERE d.product_version_id = product_versions.id
+    ORDER BY d.ingested_at DESC, d.id DESC LIMIT 1);
+UPDATE product_versions SET current_ingested_at = (
+    SELECT d.ingested_at FROM documents d WHERE d.id = product_versions.current_document_id);
+-- Covering: who-has reads product and version from the index alone.
+CREATE INDEX product_versions_current
+    ON product_versions (current_document_id, product_id, version)
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

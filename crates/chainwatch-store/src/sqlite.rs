@@ -328,6 +328,26 @@ impl Backend for Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn holders(&self, name_identity: &str, as_of: i64) -> Result<Vec<crate::Holder>> {
+        let conn = self.reader();
+        let now = as_of == i64::MAX;
+        let mut stmt = conn.prepare_cached(&crate::query::holders_sql(["?1", "?2"], now))?;
+        let rows = if now {
+            stmt.query_map(params![name_identity], holder_row)?
+        } else {
+            stmt.query_map(params![name_identity, as_of], holder_row)?
+        };
+        let rows = rows.collect::<Result<Vec<_>, _>>()?;
+        crate::query::name_holders(rows, |ids| {
+            let mut stmt = conn.prepare_cached("SELECT name FROM products WHERE id = ?1")?;
+            let mut names = HashMap::with_capacity(ids.len());
+            for &id in ids {
+                names.insert(id, stmt.query_row([id], |r| r.get(0))?);
+            }
+            Ok(names)
+        })
+    }
+
     fn resolve(&self, product: &str, version: Option<&str>, as_of: i64) -> Result<Option<DocRef>> {
         let conn = self.reader();
         Ok(conn
@@ -1523,7 +1543,15 @@ fn ingest_one(
         "INSERT INTO graphs (document_id, data) VALUES (?, ?)",
         params![document, doc.graph],
     )?;
+    tx.execute(
+        &crate::query::set_current_sql(["?1", "?2", "?3"]),
+        params![document, now, pv],
+    )?;
     Ok(doc.stored_as(document))
+}
+
+fn holder_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, Option<String>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
 
 /// An evidence row: the columns of `attest::EVIDENCE_COLUMNS`.

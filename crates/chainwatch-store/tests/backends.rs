@@ -75,6 +75,7 @@ on_both_backends!(
     export_and_diff_read_the_stored_copy,
     unusable_documents_change_nothing,
     check_finds_broken_documents,
+    current_documents_are_recorded_and_migrated,
     concurrent_ingest_stores_each_document_once,
     migrations_are_recorded_and_newer_schemas_refused,
     real_sboms_ingest_and_export,
@@ -516,17 +517,10 @@ fn unusable_documents_change_nothing(db: &Db) {
 fn check_finds_broken_documents(db: &Db) {
     ingest(db, &shop("1.0", "1.26.5"));
     assert!(db.store.check().expect("check").ok);
-    // Break the store behind chainwatch's back: remove one component of the document.
-    let sql = "DELETE FROM occurrences WHERE ordinal = 3";
-    if let Some((url, schema)) = &db.pg_schema {
-        let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
-        client
-            .batch_execute(&format!("SET search_path TO {schema}; {sql}"))
-            .expect("delete");
-    } else {
-        let conn = rusqlite::Connection::open(&db.location).expect("open");
-        conn.execute_batch(sql).expect("delete");
-    }
+    // Break the store behind chainwatch's back: remove one component of the document,
+    // forget which document is current.
+    behind_the_back(db, "DELETE FROM occurrences WHERE ordinal = 3");
+    behind_the_back(db, "UPDATE product_versions SET current_document_id = NULL");
     let report = db.store.check().expect("check");
     assert!(!report.ok);
     assert!(
@@ -537,6 +531,71 @@ fn check_finds_broken_documents(db: &Db) {
         "{:?}",
         report.problems
     );
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("not recorded as current")),
+        "{:?}",
+        report.problems
+    );
+}
+
+/// Runs `sql` on the store's database directly.
+fn behind_the_back(db: &Db, sql: &str) {
+    if let Some((url, schema)) = &db.pg_schema {
+        let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+        client
+            .batch_execute(&format!("SET search_path TO {schema}; {sql}"))
+            .expect("SQL");
+    } else {
+        rusqlite::Connection::open(&db.location)
+            .expect("open")
+            .execute_batch(sql)
+            .expect("SQL");
+    }
+}
+
+/// Migration 10 records each product version's newest document; ingestion keeps it.
+fn current_documents_are_recorded_and_migrated(db: &Db) {
+    ingest(db, &shop("1.0", "1.26.5"));
+    ingest(db, &shop("1.0", "1.26.18"));
+    ingest(db, &shop("2.0", "2.2.1"));
+    let current = || {
+        db.store
+            .who_has("pkg:pypi/urllib3", None, None)
+            .expect("who-has")
+            .into_iter()
+            .map(|w| format!("{}@{} {}", w.product, w.version, w.package))
+            .collect::<Vec<_>>()
+    };
+    let expected = [
+        "shop@1.0 pkg:pypi/urllib3@1.26.18",
+        "shop@2.0 pkg:pypi/urllib3@2.2.1",
+    ];
+    assert_eq!(current(), expected);
+    // A store from before migration 10: the migration fills the column in.
+    behind_the_back(
+        db,
+        "DROP INDEX product_versions_current;
+         ALTER TABLE product_versions DROP COLUMN current_ingested_at;
+         ALTER TABLE product_versions DROP COLUMN current_document_id;
+         DELETE FROM schema_migrations WHERE version = 10",
+    );
+    // Opening migrates.
+    let store = Store::open(&db.location).expect("open");
+    assert_eq!(
+        store.schema_version().expect("version"),
+        chainwatch_store::schema::latest()
+    );
+    assert!(store.check().expect("check").ok);
+    assert_eq!(current(), expected);
+    drop(store);
+    // Ingestion keeps it: a newer document becomes current, an old one stored again
+    // for another version does not displace anything.
+    ingest(db, &shop("1.0", "1.26.19"));
+    assert_eq!(current()[0], "shop@1.0 pkg:pypi/urllib3@1.26.19");
+    assert!(db.store.check().expect("check").ok);
 }
 
 fn concurrent_ingest_stores_each_document_once(db: &Db) {
