@@ -60,6 +60,14 @@ fn main() -> anyhow::Result<()> {
         println!("{dir}: {n} lockfile entries and a dpkg database");
         return Ok(());
     }
+    // `chainwatch-bench store-queries`: the store's query table alone, on the stores
+    // the last `store` run filled.
+    if let [cmd] = &args[..]
+        && cmd == "store-queries"
+    {
+        println!("{}", store::queries_only()?);
+        return Ok(());
+    }
     let write = args.iter().any(|a| a == "--write");
     let names: Vec<&str> = args
         .iter()

@@ -295,6 +295,31 @@ pub(crate) fn run() -> anyhow::Result<String> {
     let m = time_v(bin, &["--db", &big_pg, "--quiet", "ingest", big], timeout)?;
     row(&mut s, "one 269 MB SBOM", "PostgreSQL", 500_001.0, &m);
 
+    s.push_str(&query_table(&pool, &sqlite_db, &pg_db)?);
+    let _ = writeln!(
+        s,
+        "\nPeers, as published (not installable here): Trustify needed about a minute and 8 GiB \
+         for one 256 MB SBOM; Dependency-Track asks for 4.5–16 GB of RAM."
+    );
+    Ok(s)
+}
+
+/// `chainwatch-bench store-queries`: the query table alone, on the stores the last
+/// `store` run filled (for working on queries; not written to docs/benchmarks.md).
+pub(crate) fn queries_only() -> anyhow::Result<String> {
+    let data = chainwatch_testkit::workspace_root().join("target/bench-data");
+    let pool = generate_portfolio(&data.join("portfolio"))?;
+    let url = std::env::var("CHAINWATCH_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    query_table(
+        &pool,
+        &data.join("portfolio.db").display().to_string(),
+        &format!("{url}?schema=bench_portfolio"),
+    )
+}
+
+fn query_table(pool: &[String], sqlite_db: &str, pg_db: &str) -> anyhow::Result<String> {
+    let mut s = String::new();
     let _ = writeln!(
         s,
         "\nQueries on the full portfolio (in process, 500 questions each, popular packages \
@@ -303,10 +328,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
     );
     let _ = writeln!(s, "| query | store | p50 | p95 | p99 | max |");
     let _ = writeln!(s, "|---|---|---:|---:|---:|---:|");
-    for (label, url) in [
-        ("SQLite", sqlite_db.as_str()),
-        ("PostgreSQL", pg_db.as_str()),
-    ] {
+    for (label, url) in [("SQLite", sqlite_db), ("PostgreSQL", pg_db)] {
         let store = Store::open(url)?;
         let stats = store.stats()?;
         if stats.documents != SBOMS as u64 {
@@ -315,7 +337,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
                 stats.documents
             );
         }
-        let l = query_latencies(&store, &pool)?;
+        let l = query_latencies(&store, pool)?;
         for (q, v) in [
             ("who-has", &l.who_has),
             ("who-has --range", &l.who_has_range),
@@ -332,10 +354,5 @@ pub(crate) fn run() -> anyhow::Result<String> {
         }
         eprintln!("{label}: {} who-has hits over 500 questions", l.hits);
     }
-    let _ = writeln!(
-        s,
-        "\nPeers, as published (not installable here): Trustify needed about a minute and 8 GiB \
-         for one 256 MB SBOM; Dependency-Track asks for 4.5–16 GB of RAM."
-    );
     Ok(s)
 }

@@ -203,8 +203,8 @@ pub(crate) struct DocRef {
     pub version: String,
 }
 
-/// A product version holding a package: product, version, purl, package version.
-pub(crate) type Holder = (String, String, String, Option<String>);
+/// A package: id, canonical purl, version.
+pub(crate) type PackageRow = (i64, String, Option<String>);
 
 /// A package occurrence found by name identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,9 +253,13 @@ pub(crate) trait Backend: Send + Sync {
         as_of: i64,
     ) -> Result<Vec<DocumentInfo>>;
     fn candidates(&self, name_identity: &str, as_of: i64) -> Result<Vec<Candidate>>;
-    /// `(product, version, purl, package version)` of every current inventory (at
-    /// `as_of`) holding a package with the name identity, each once, in no order.
-    fn holders(&self, name_identity: &str, as_of: i64) -> Result<Vec<Holder>>;
+    /// `(id, purl, version)` of the packages with the name identity.
+    fn packages_named(&self, name_identity: &str) -> Result<Vec<PackageRow>>;
+    /// `(product id, version)` of the product versions whose current inventory (at
+    /// `as_of`) holds the package, in no order, possibly repeated.
+    fn holders(&self, package: i64, as_of: i64) -> Result<Vec<(i64, String)>>;
+    /// Product names by id.
+    fn product_names(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>>;
     fn resolve(&self, product: &str, version: Option<&str>, as_of: i64) -> Result<Option<DocRef>>;
     /// A document's components and edges.
     fn graph(&self, document: i64) -> Result<Graph>;

@@ -638,34 +638,38 @@ impl Backend for Pg {
             .collect()
     }
 
-    fn holders(&self, name_identity: &str, as_of: i64) -> Result<Vec<crate::Holder>> {
+    fn packages_named(&self, name_identity: &str) -> Result<Vec<crate::PackageRow>> {
+        let rows = self.conn()?.query(
+            "SELECT id, purl, version FROM packages WHERE name = $1",
+            &[&name_identity],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    fn holders(&self, package: i64, as_of: i64) -> Result<Vec<(i64, String)>> {
         let mut conn = self.conn()?;
         let rows = if as_of == i64::MAX {
-            conn.query(
-                &crate::query::holders_sql(["$1", "$2"], true),
-                &[&name_identity],
-            )?
+            conn.query(&crate::query::holders_sql(["$1", "$2"], true), &[&package])?
         } else {
             conn.query(
                 &crate::query::holders_sql(["$1", "$2"], false),
-                &[&name_identity, &as_of],
+                &[&package, &as_of],
             )?
         };
-        let rows = rows
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-            .collect();
-        crate::query::name_holders(rows, |ids| {
-            Ok(conn
-                .query(
-                    "SELECT p.id, p.name FROM unnest($1::bigint[]) AS t(id),
-                     LATERAL (SELECT id, name FROM products WHERE id = t.id) p",
-                    &[&ids],
-                )?
-                .iter()
-                .map(|r| (r.get(0), r.get(1)))
-                .collect())
-        })
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn product_names(&self, ids: &[i64]) -> Result<HashMap<i64, String>> {
+        // One probe of the primary key each (see `ingest_once` on `= ANY`).
+        let rows = self.conn()?.query(
+            "SELECT p.id, p.name FROM unnest($1::bigint[]) AS t(id),
+             LATERAL (SELECT id, name FROM products WHERE id = t.id) p",
+            &[&ids],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     fn resolve(&self, product: &str, version: Option<&str>, as_of: i64) -> Result<Option<DocRef>> {

@@ -288,57 +288,30 @@ pub(crate) const INVARIANTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The rows of `Backend::holders` for the name identity `?1`/`$1` at `?2`/`$2`, as
-/// `(product id, version, purl, package version)`: joined on the recorded current
-/// documents when `as_of` is now (index-only, no per-row search for the newest document),
-/// else on the newest document ingested by then. Neither `DISTINCT` nor the product
-/// names: sorting thousands of rows by collation and a join per row cost more than the
-/// rest (PostgreSQL, a package in all 10,000 inventories: 22 ms with them, 8.5 ms
-/// without); the caller deduplicates and names the few products.
+/// `Backend::holders` for package `?1`/`$1` at `?2`/`$2`: joined on the recorded current
+/// documents when `as_of` is now (index-only on PostgreSQL after `VACUUM`: no heap read
+/// and no search for the newest document per row), else on the newest document ingested
+/// by then. Product ids, not names: a join per row costs more than the rest (PostgreSQL,
+/// a package in all 10,000 inventories: 22 ms with names and `DISTINCT`, 8.5 ms without).
 pub(crate) fn holders_sql(p: [&str; 2], now: bool) -> String {
-    let [name, as_of] = p;
+    let [package, as_of] = p;
     if now {
         format!(
-            "SELECT pv.product_id, pv.version, pk.purl, pk.version
-             FROM packages pk
-             JOIN occurrences o ON o.package_id = pk.id
+            "SELECT pv.product_id, pv.version
+             FROM occurrences o
              JOIN product_versions pv ON pv.current_document_id = o.document_id
-             WHERE pk.name = {name}"
+             WHERE o.package_id = {package}"
         )
     } else {
         format!(
-            "SELECT pv.product_id, pv.version, pk.purl, pk.version
-             FROM packages pk
-             JOIN occurrences o ON o.package_id = pk.id
+            "SELECT pv.product_id, pv.version
+             FROM occurrences o
              JOIN documents d ON d.id = o.document_id
              JOIN product_versions pv ON pv.id = d.product_version_id
-             WHERE pk.name = {name} AND {}",
+             WHERE o.package_id = {package} AND {}",
             current(as_of)
         )
     }
-}
-
-/// `holders_sql` rows deduplicated, with product names from `name_of` (called once with
-/// the distinct product ids).
-pub(crate) fn name_holders(
-    rows: Vec<(i64, String, String, Option<String>)>,
-    name_of: impl FnOnce(&[i64]) -> crate::Result<HashMap<i64, String>>,
-) -> crate::Result<Vec<crate::Holder>> {
-    let mut rows = rows;
-    rows.sort_unstable();
-    rows.dedup();
-    let mut ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    ids.dedup();
-    let names = name_of(&ids)?;
-    rows.into_iter()
-        .map(|(id, version, purl, package_version)| {
-            let product = names
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| crate::StoreError::Corrupt(format!("product {id} is missing")))?;
-            Ok((product, version, purl, package_version))
-        })
-        .collect()
 }
 
 /// Records document `?1`/`$1`, ingested at `?2`/`$2`, as its product version's (`?3`/`$3`)
@@ -460,17 +433,41 @@ impl Store {
         as_of: Option<i64>,
     ) -> Result<Vec<WhoHas>> {
         let (name, filter) = package_query(purl, range)?;
-        let mut out: Vec<WhoHas> = self
+        let as_of = as_of.unwrap_or(i64::MAX);
+        // Versions are decided per package, before any occurrence is read: a range
+        // reads only the inventories of the versions in it.
+        let mut rows: Vec<(i64, String, usize)> = Vec::new();
+        let packages: Vec<(i64, String, Option<String>)> = self
             .backend
-            .holders(&name.canonical(), as_of.unwrap_or(i64::MAX))?
+            .packages_named(&name.canonical())?
             .into_iter()
-            .filter(|(_, _, _, v)| filter.accepts(v.as_deref()))
-            .map(|(product, version, package, _)| WhoHas {
-                product,
-                version,
-                package,
-            })
+            .filter(|(_, _, v)| filter.accepts(v.as_deref()))
             .collect();
+        for (k, (id, _, _)) in packages.iter().enumerate() {
+            rows.extend(
+                self.backend
+                    .holders(*id, as_of)?
+                    .into_iter()
+                    .map(|(product, version)| (product, version, k)),
+            );
+        }
+        rows.sort_unstable();
+        rows.dedup();
+        let mut ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        ids.dedup();
+        let names = self.backend.product_names(&ids)?;
+        let mut out = rows
+            .into_iter()
+            .map(|(product, version, k)| {
+                Ok(WhoHas {
+                    product: names.get(&product).cloned().ok_or_else(|| {
+                        StoreError::Corrupt(format!("product {product} is missing"))
+                    })?,
+                    version,
+                    package: packages[k].1.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         // Sorted here, bytewise, so both backends answer in the same order whatever
         // the database's collation.
         out.sort_unstable();

@@ -328,24 +328,37 @@ impl Backend for Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn holders(&self, name_identity: &str, as_of: i64) -> Result<Vec<crate::Holder>> {
+    fn packages_named(&self, name_identity: &str) -> Result<Vec<crate::PackageRow>> {
+        let conn = self.reader();
+        let mut stmt =
+            conn.prepare_cached("SELECT id, purl, version FROM packages WHERE name = ?1")?;
+        let rows = stmt.query_map([name_identity], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn holders(&self, package: i64, as_of: i64) -> Result<Vec<(i64, String)>> {
         let conn = self.reader();
         let now = as_of == i64::MAX;
         let mut stmt = conn.prepare_cached(&crate::query::holders_sql(["?1", "?2"], now))?;
+        let pair = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
         let rows = if now {
-            stmt.query_map(params![name_identity], holder_row)?
+            stmt.query_map(params![package], pair)?
         } else {
-            stmt.query_map(params![name_identity, as_of], holder_row)?
+            stmt.query_map(params![package, as_of], pair)?
         };
-        let rows = rows.collect::<Result<Vec<_>, _>>()?;
-        crate::query::name_holders(rows, |ids| {
-            let mut stmt = conn.prepare_cached("SELECT name FROM products WHERE id = ?1")?;
-            let mut names = HashMap::with_capacity(ids.len());
-            for &id in ids {
-                names.insert(id, stmt.query_row([id], |r| r.get(0))?);
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn product_names(&self, ids: &[i64]) -> Result<HashMap<i64, String>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT name FROM products WHERE id = ?1")?;
+        let mut names = HashMap::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(name) = stmt.query_row([id], |r| r.get(0)).optional()? {
+                names.insert(id, name);
             }
-            Ok(names)
-        })
+        }
+        Ok(names)
     }
 
     fn resolve(&self, product: &str, version: Option<&str>, as_of: i64) -> Result<Option<DocRef>> {
@@ -1548,10 +1561,6 @@ fn ingest_one(
         params![document, now, pv],
     )?;
     Ok(doc.stored_as(document))
-}
-
-fn holder_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, Option<String>)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
 
 /// An evidence row: the columns of `attest::EVIDENCE_COLUMNS`.
