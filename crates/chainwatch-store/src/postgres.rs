@@ -42,9 +42,6 @@ pub(crate) struct Pg {
     package_ids: Mutex<HashMap<Box<str>, i64>>,
 }
 
-/// Most package ids kept in memory (about 100 MiB at most).
-const PACKAGE_CACHE: usize = 1_000_000;
-
 /// A pooled connection, returned to the pool when dropped (unless broken).
 struct Conn<'a> {
     pool: &'a Pg,
@@ -130,17 +127,20 @@ fn is_transient(e: &postgres::Error) -> bool {
     )
 }
 
-/// Package ids from `(id, purl)` rows, keyed by the document's own purls.
+/// Package ids from `(id, purl)` rows, keyed by the document's own purls; read as they
+/// arrive (a document of 500,000 new packages would otherwise hold as many rows).
 fn record_ids<'d>(
-    rows: Vec<postgres::Row>,
+    mut rows: postgres::RowIter<'_>,
     wanted: &BTreeMap<&'d str, (&'d str, Option<&'d str>)>,
     ids: &mut HashMap<&'d str, i64>,
-) {
-    for row in rows {
+) -> Result<()> {
+    use postgres::fallible_iterator::FallibleIterator as _;
+    while let Some(row) = rows.next()? {
         if let Some((purl, _)) = wanted.get_key_value(row.get::<_, &str>(1)) {
             ids.insert(purl, row.get(0));
         }
     }
+    Ok(())
 }
 
 fn outcome(row: &postgres::Row) -> IngestOutcome {
@@ -329,7 +329,7 @@ impl Pg {
             let find = "SELECT p.id, t.purl FROM unnest($1::text[]) AS t(purl),
                         LATERAL (SELECT id FROM packages WHERE purl = t.purl LIMIT 1) p";
             let purls: Vec<&str> = wanted.keys().copied().collect();
-            record_ids(tx.query(find, &[&purls])?, &wanted, &mut package_ids);
+            record_ids(tx.query_raw(find, [&purls])?, &wanted, &mut package_ids)?;
             let missing: Vec<(&str, &(&str, Option<&str>))> = wanted
                 .iter()
                 .filter(|(purl, _)| !package_ids.contains_key(**purl))
@@ -339,29 +339,32 @@ impl Pg {
                 let purl_col: Vec<&str> = missing.iter().map(|m| m.0).collect();
                 let name_col: Vec<&str> = missing.iter().map(|m| m.1.0).collect();
                 let version_col: Vec<Option<&str>> = missing.iter().map(|m| m.1.1).collect();
+                let columns: [&(dyn ToSql + Sync); 3] = [&purl_col, &name_col, &version_col];
                 record_ids(
-                    tx.query(
+                    tx.query_raw(
                         "INSERT INTO packages (purl, name, version)
                          SELECT t.purl, t.name, t.version
                          FROM unnest($1::text[], $2::text[], $3::text[])
                              AS t(purl, name, version)
                          ORDER BY t.purl ON CONFLICT (purl) DO NOTHING RETURNING id, purl",
-                        &[&purl_col, &name_col, &version_col],
+                        columns,
                     )?,
                     &wanted,
                     &mut package_ids,
-                );
+                )?;
                 let again: Vec<&str> = purl_col
                     .into_iter()
                     .filter(|p| !package_ids.contains_key(*p))
                     .collect();
                 if !again.is_empty() {
-                    record_ids(tx.query(find, &[&again])?, &wanted, &mut package_ids);
+                    record_ids(tx.query_raw(find, [&again])?, &wanted, &mut package_ids)?;
                 }
             }
-            for purl in wanted.keys() {
-                if let Some(&id) = package_ids.get(purl) {
-                    added.push(((*purl).into(), id));
+            if wanted.len() <= crate::PACKAGE_CACHE_PER_DOCUMENT {
+                for purl in wanted.keys() {
+                    if let Some(&id) = package_ids.get(purl) {
+                        added.push(((*purl).into(), id));
+                    }
                 }
             }
         }
@@ -525,7 +528,7 @@ impl Backend for Pg {
             .package_ids
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if known.len() > PACKAGE_CACHE {
+        if known.len() > crate::PACKAGE_CACHE {
             known.clear();
         }
         let mut added = Vec::new();

@@ -38,9 +38,6 @@ pub(crate) struct Sqlite {
     package_ids: Mutex<HashMap<Box<str>, i64>>,
 }
 
-/// Most package ids kept in memory by a writing connection (about 100 MiB at most).
-const PACKAGE_CACHE: usize = 1_000_000;
-
 /// WAL pages after which a commit checkpoints (256 MiB): bulk ingests modify the same
 /// index pages commit after commit, and a larger WAL lets one checkpoint write each of
 /// them once instead of once per commit.
@@ -221,7 +218,7 @@ impl Backend for Sqlite {
             .package_ids
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if known.len() > PACKAGE_CACHE {
+        if known.len() > crate::PACKAGE_CACHE {
             known.clear();
         }
         // All documents in one transaction. Should one fail, the batch is rolled back
@@ -1506,6 +1503,7 @@ fn ingest_one(
         let mut add_package = tx.prepare_cached(
             "INSERT OR FAIL INTO packages (purl, name, version) VALUES (?, ?, ?)",
         )?;
+        let remember = wanted.len() <= crate::PACKAGE_CACHE_PER_DOCUMENT;
         for (purl, name, version) in wanted {
             if let Some(&id) = known.get(purl) {
                 packages.insert(purl, id);
@@ -1521,7 +1519,9 @@ fn ingest_one(
                 tx.last_insert_rowid()
             };
             packages.insert(purl, id);
-            added.push((purl.into(), id));
+            if remember {
+                added.push((purl.into(), id));
+            }
         }
         // Many rows per statement: the per-statement work (binding aside) is shared.
         let ids: Vec<Option<i64>> = doc
