@@ -204,6 +204,16 @@ fn query_latencies(store: &Store, pool: &[String]) -> anyhow::Result<Latencies> 
     Ok(l)
 }
 
+/// Waits for the PostgreSQL server to write out what the last run left in its buffers
+/// and WAL, so that its background writing does not slow the next measurement.
+fn pg_settle() -> anyhow::Result<()> {
+    let url = std::env::var("CHAINWATCH_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let mut client = postgres::Client::connect(&url, postgres::NoTls)?;
+    client.batch_execute("CHECKPOINT")?;
+    Ok(())
+}
+
 fn pg_url(schema: &str) -> anyhow::Result<String> {
     let url = std::env::var("CHAINWATCH_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
@@ -280,6 +290,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
         timeout,
     )?;
     row(&mut s, "portfolio", "PostgreSQL", total, &m);
+    pg_settle()?;
 
     let big_sqlite = data.join("big.db").display().to_string();
     for suffix in ["", "-wal", "-shm"] {
@@ -294,6 +305,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
     let big_pg = pg_url("bench_big")?;
     let m = time_v(bin, &["--db", &big_pg, "--quiet", "ingest", big], timeout)?;
     row(&mut s, "one 269 MB SBOM", "PostgreSQL", 500_001.0, &m);
+    pg_settle()?;
 
     s.push_str(&query_table(&pool, &sqlite_db, &pg_db)?);
     let _ = writeln!(
