@@ -239,7 +239,7 @@ impl Pg {
     fn ingest_once(
         tx: &mut Transaction<'_>,
         doc: &Prepared,
-        known: &HashMap<Box<str>, i64>,
+        known: &Mutex<HashMap<Box<str>, i64>>,
         added: &mut Vec<(Box<str>, i64)>,
     ) -> Result<IngestOutcome> {
         let now = time::now_micros();
@@ -313,13 +313,18 @@ impl Pg {
             }
         }
         let mut package_ids: HashMap<&str, i64> = HashMap::with_capacity(wanted.len());
-        wanted.retain(|purl, _| match known.get(*purl) {
-            Some(&id) => {
-                package_ids.insert(purl, id);
-                false
-            }
-            None => true,
-        });
+        {
+            // Held for the lookups only: other uploads of this process (the server's)
+            // write their own transactions meanwhile.
+            let known = known.lock().unwrap_or_else(PoisonError::into_inner);
+            wanted.retain(|purl, _| match known.get(*purl) {
+                Some(&id) => {
+                    package_ids.insert(purl, id);
+                    false
+                }
+                None => true,
+            });
+        }
         if !wanted.is_empty() {
             // The others are looked up (an index probe each; `LIMIT 1` keeps the planner
             // from making a join of it: without statistics, on a new store or a server
@@ -524,13 +529,6 @@ impl Backend for Pg {
     }
 
     fn ingest_batch(&self, docs: &[&Prepared]) -> Result<Vec<Result<IngestOutcome>>> {
-        let mut known = self
-            .package_ids
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if known.len() > crate::PACKAGE_CACHE {
-            known.clear();
-        }
         let mut added = Vec::new();
         let outcomes = self.with_tx(|tx| {
             added.clear();
@@ -540,7 +538,7 @@ impl Backend for Pg {
                 // stored) leaves no trace, the others commit together.
                 let mark = added.len();
                 let mut sp = tx.transaction()?;
-                match Self::ingest_once(&mut sp, doc, &known, &mut added) {
+                match Self::ingest_once(&mut sp, doc, &self.package_ids, &mut added) {
                     Ok(o) if o.stored => {
                         sp.commit()?;
                         outcomes.push(Ok(o));
@@ -560,6 +558,13 @@ impl Backend for Pg {
             }
             Ok(outcomes)
         })?;
+        let mut known = self
+            .package_ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if known.len() > crate::PACKAGE_CACHE {
+            known.clear();
+        }
         known.extend(added);
         Ok(outcomes)
     }

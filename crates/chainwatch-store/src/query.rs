@@ -451,9 +451,8 @@ impl Store {
                     .map(|(product, version)| (product, version, k)),
             );
         }
-        rows.sort_unstable();
-        rows.dedup();
         let mut ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        ids.sort_unstable();
         ids.dedup();
         let names = self.backend.product_names(&ids)?;
         let mut out = rows
