@@ -2,6 +2,81 @@
 //! type names that differ filled in per dialect. Only SQL that PostgreSQL-compatible
 //! distributed databases also accept (no advisory locks, no `LOCK TABLE`, no triggers).
 
+use serde::Serialize;
+
+use crate::db::{Db, args};
+use crate::{Result, Store, StoreError};
+
+/// The result of `migrate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MigrateReport {
+    pub from: i64,
+    pub to: i64,
+    pub applied: Vec<String>,
+}
+
+/// The schema version a store has (0 before any migration).
+pub(crate) fn version(db: &mut Db<'_>) -> Result<i64> {
+    db.value(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        &[],
+    )
+}
+
+/// Attempts at migrating while other processes migrate the same store.
+const ATTEMPTS: u32 = 8;
+
+impl Store {
+    /// Applies the migrations this build has and the store lacks, each in one
+    /// transaction with its `schema_migrations` row. Safe to run from many processes at
+    /// once: the row is written first, so a concurrent migrator fails before any schema
+    /// change and tries again.
+    pub fn migrate(&self) -> Result<MigrateReport> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.write(|db| {
+                db.batch(MIGRATIONS_TABLE)?;
+                let from = version(db)?;
+                if from > latest() {
+                    return Err(StoreError::SchemaTooNew {
+                        location: self.location(),
+                        found: from,
+                        supported: latest(),
+                    });
+                }
+                let mut applied = Vec::new();
+                for m in MIGRATIONS.iter().filter(|m| m.version > from) {
+                    db.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at)
+                         VALUES ($1, $2, $3)",
+                        &args![m.version, m.name, crate::time::now_micros()],
+                    )?;
+                    for statement in m.statements(db.dialect()) {
+                        db.batch(&statement)?;
+                    }
+                    applied.push(format!("{:04} {}", m.version, m.name));
+                }
+                Ok(MigrateReport {
+                    from,
+                    to: latest().max(from),
+                    applied,
+                })
+            });
+            match result {
+                Err(e) if attempt < ATTEMPTS && crate::db::postgres::concurrent_migration(&e) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10 << attempt));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        self.read(version)
+    }
+}
+
 /// SQL dialect differences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {

@@ -6,30 +6,31 @@
 use chainwatch_attest::Verification;
 use serde::Serialize;
 
+use crate::db::{Db, Row, Table, args};
 use crate::{Result, Store, StoreError};
 
 /// An attestation as stored.
 #[derive(Debug, Clone)]
-pub(crate) struct AttestationRow {
-    pub digest: String,
-    pub format: &'static str,
-    pub predicate_type: Option<String>,
-    pub builder_id: Option<String>,
-    pub build_type: Option<String>,
-    pub source_repo: Option<String>,
-    pub source_revision: Option<String>,
-    pub signer_identity: Option<String>,
-    pub signer_issuer: Option<String>,
-    pub signer_key: Option<String>,
-    pub signed_at: Option<String>,
-    pub trust_root: Option<String>,
-    pub checks: String,
-    pub verified_at: i64,
-    pub data: Vec<u8>,
+struct AttestationRow {
+    digest: String,
+    format: &'static str,
+    predicate_type: Option<String>,
+    builder_id: Option<String>,
+    build_type: Option<String>,
+    source_repo: Option<String>,
+    source_revision: Option<String>,
+    signer_identity: Option<String>,
+    signer_issuer: Option<String>,
+    signer_key: Option<String>,
+    signed_at: Option<String>,
+    trust_root: Option<String>,
+    checks: String,
+    verified_at: i64,
+    data: Vec<u8>,
     /// (algorithm, digest, name).
-    pub subjects: Vec<(String, String, String)>,
+    subjects: Vec<(String, String, String)>,
     /// The product version it was ingested for.
-    pub product: Option<(String, String)>,
+    product: Option<(String, String)>,
 }
 
 /// The outcome of storing an attestation.
@@ -63,17 +64,31 @@ pub struct Evidence {
 }
 
 /// The columns evidence is read from, in [`Evidence`] order (after the id).
-pub(crate) const EVIDENCE_COLUMNS: &str = "a.id, a.format, a.predicate_type, a.builder_id, a.build_type, a.source_repo, a.source_revision, a.signer_identity, a.signer_issuer, a.signer_key, a.signed_at, a.trust_root, a.verified_at";
+const EVIDENCE_COLUMNS: &str = "a.id, a.format, a.predicate_type, a.builder_id, a.build_type, \
+    a.source_repo, a.source_revision, a.signer_identity, a.signer_issuer, a.signer_key, \
+    a.signed_at, a.trust_root, a.verified_at";
 
 /// An evidence row before `about` is known: the columns of [`EVIDENCE_COLUMNS`].
 #[derive(Debug, Clone)]
-pub(crate) struct EvidenceRaw {
-    pub id: i64,
-    pub texts: [Option<String>; 11],
-    pub verified_at: i64,
+struct EvidenceRaw {
+    id: i64,
+    texts: [Option<String>; 11],
+    verified_at: i64,
 }
 
 impl EvidenceRaw {
+    fn read(r: &Row<'_>) -> Result<EvidenceRaw> {
+        let mut texts: [Option<String>; 11] = Default::default();
+        for (i, t) in texts.iter_mut().enumerate() {
+            *t = r.get(i + 1)?;
+        }
+        Ok(EvidenceRaw {
+            id: r.get(0)?,
+            texts,
+            verified_at: r.get(12)?,
+        })
+    }
+
     fn into_evidence(self, about: String) -> Evidence {
         let [
             format,
@@ -176,7 +191,7 @@ impl Store {
             subjects,
             product: product.map(|(p, v)| (p.to_owned(), v.to_owned())),
         };
-        let (id, stored) = self.backend.store_attestation(&row)?;
+        let (id, stored) = self.write(|db| store(db, &row))?;
         Ok(AttestationImport { id, stored })
     }
 
@@ -190,24 +205,26 @@ impl Store {
         version: Option<&str>,
         as_of: Option<i64>,
     ) -> Result<Vec<Evidence>> {
-        let doc = self
-            .backend
-            .resolve(product, version, as_of.unwrap_or(i64::MAX))?
-            .ok_or_else(|| {
-                StoreError::NotFound(match version {
-                    Some(v) => format!("no product version `{product}@{v}` in the store"),
-                    None => format!("no product `{product}` in the store"),
-                })
-            })?;
-        let mut out: Vec<Evidence> = self
-            .backend
-            .evidence_for_document(doc.id)?
+        let doc = self.resolve(product, version, as_of).map_err(|e| match e {
+            StoreError::NotFound(_) => StoreError::NotFound(match version {
+                Some(v) => format!("no product version `{product}@{v}` in the store"),
+                None => format!("no product `{product}` in the store"),
+            }),
+            other => other,
+        })?;
+        let (for_document, hashes) = self.read(|db| {
+            Ok((
+                evidence_for_document(db, doc.id)?,
+                document_hashes(db, doc.id)?,
+            ))
+        })?;
+        let mut out: Vec<Evidence> = for_document
             .into_iter()
             .map(|r| r.into_evidence("product version".into()))
             .collect();
         // Component digests (sha256/384/512) and what each belongs to.
         let mut digests: Vec<(String, String, String)> = Vec::new();
-        for (hashes, purl, name) in self.backend.document_hashes(doc.id)? {
+        for (hashes, purl, name) in hashes {
             for h in hashes.split_whitespace() {
                 let Some((alg, hex)) = h.split_once(':') else {
                     continue;
@@ -223,7 +240,7 @@ impl Store {
                 .iter()
                 .map(|(a, h, _)| (a.clone(), h.clone()))
                 .collect();
-            for (raw, alg, hex) in self.backend.evidence_for_digests(&keys)? {
+            for (raw, alg, hex) in self.read(|db| evidence_for_digests(db, &keys))? {
                 let about = digests
                     .iter()
                     .find(|(a, h, _)| *a == alg && *h == hex)
@@ -238,4 +255,136 @@ impl Store {
         out.dedup_by(|a, b| a.attestation == b.attestation && a.about == b.about);
         Ok(out)
     }
+}
+
+/// Stores a verified attestation (and its product link); (id, whether it was new).
+/// Concurrent writers of the same attestation: the unique digest decides, the loser
+/// reads the winner's row.
+fn store(db: &mut Db<'_>, row: &AttestationRow) -> Result<(i64, bool)> {
+    let product_version: Option<i64> = match &row.product {
+        None => None,
+        Some((product, version)) => Some(
+            db.query_opt(
+                "SELECT pv.id FROM product_versions pv JOIN products p ON p.id = pv.product_id
+                 WHERE p.name = $1 AND pv.version = $2",
+                &args![product, version],
+                |r| r.get(0),
+            )?
+            .ok_or_else(|| {
+                StoreError::NotFound(format!(
+                    "no product version `{product}@{version}` in the store: ingest its SBOM first"
+                ))
+            })?,
+        ),
+    };
+    let inserted: Option<i64> = db.query_opt(
+        "INSERT INTO attestations (digest, format, predicate_type, builder_id, build_type,
+             source_repo, source_revision, signer_identity, signer_issuer, signer_key,
+             signed_at, trust_root, checks, verified_at, data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         ON CONFLICT (digest) DO NOTHING RETURNING id",
+        &args![
+            &row.digest,
+            row.format,
+            &row.predicate_type,
+            &row.builder_id,
+            &row.build_type,
+            &row.source_repo,
+            &row.source_revision,
+            &row.signer_identity,
+            &row.signer_issuer,
+            &row.signer_key,
+            &row.signed_at,
+            &row.trust_root,
+            &row.checks,
+            row.verified_at,
+            &row.data,
+        ],
+        |r| r.get(0),
+    )?;
+    let (id, stored) = match inserted {
+        Some(id) => {
+            let table = Table::new()
+                .text(
+                    "algorithm",
+                    row.subjects.iter().map(|s| s.0.as_str()).collect(),
+                )
+                .text(
+                    "digest",
+                    row.subjects.iter().map(|s| s.1.as_str()).collect(),
+                )
+                .text("name", row.subjects.iter().map(|s| s.2.as_str()).collect());
+            let sql = format!(
+                "INSERT INTO attestation_subjects (attestation_id, algorithm, digest, name)
+                 SELECT $1, t.algorithm, t.digest, t.name FROM {} WHERE true
+                 ON CONFLICT DO NOTHING",
+                db.dialect().table(2, "t", &table)
+            );
+            db.execute(&sql, &[id.into(), table.into()])?;
+            (id, true)
+        }
+        None => (
+            db.value(
+                "SELECT id FROM attestations WHERE digest = $1",
+                &args![&row.digest],
+            )?,
+            false,
+        ),
+    };
+    if let Some(pv) = product_version {
+        db.execute(
+            "INSERT INTO attestation_products (attestation_id, product_version_id)
+             VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &args![id, pv],
+        )?;
+    }
+    Ok((id, stored))
+}
+
+/// Attestations ingested for the product version of a document.
+fn evidence_for_document(db: &mut Db<'_>, document: i64) -> Result<Vec<EvidenceRaw>> {
+    db.query(
+        &format!(
+            "SELECT {EVIDENCE_COLUMNS} FROM attestations a
+             JOIN attestation_products ap ON ap.attestation_id = a.id
+             JOIN documents d ON d.product_version_id = ap.product_version_id
+             WHERE d.id = $1 ORDER BY a.id"
+        ),
+        &args![document],
+        |r| EvidenceRaw::read(&r),
+    )
+}
+
+/// Attestations with a subject of one of these (algorithm, digest) pairs, with the pair.
+fn evidence_for_digests(
+    db: &mut Db<'_>,
+    digests: &[(String, String)],
+) -> Result<Vec<(EvidenceRaw, String, String)>> {
+    let table = Table::new()
+        .text("algorithm", digests.iter().map(|d| d.0.as_str()).collect())
+        .text("digest", digests.iter().map(|d| d.1.as_str()).collect());
+    let sql = format!(
+        "SELECT {EVIDENCE_COLUMNS}, s.algorithm, s.digest
+         FROM {}
+         JOIN attestation_subjects s ON s.algorithm = w.algorithm AND s.digest = w.digest
+         JOIN attestations a ON a.id = s.attestation_id",
+        db.dialect().table(1, "w", &table)
+    );
+    db.query(&sql, &[table.into()], |r| {
+        Ok((EvidenceRaw::read(&r)?, r.get(13)?, r.get(14)?))
+    })
+}
+
+/// (hashes, purl, name) of a document's components that have hashes.
+fn document_hashes(
+    db: &mut Db<'_>,
+    document: i64,
+) -> Result<Vec<(String, Option<String>, String)>> {
+    db.query(
+        "SELECT o.hashes, pk.purl, o.name FROM occurrences o
+         LEFT JOIN packages pk ON pk.id = o.package_id
+         WHERE o.document_id = $1 AND o.hashes IS NOT NULL ORDER BY o.ordinal",
+        &args![document],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
 }

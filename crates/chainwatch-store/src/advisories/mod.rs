@@ -1,12 +1,17 @@
 //! Advisories in the store: OSV records imported (the newest `modified` of each id wins, the
 //! same content twice is a no-op), found by any identifier, and loaded for exactly the
-//! packages a match needs.
+//! packages a match needs (migration 2). Findings (`findings.rs`) are what they match in
+//! the portfolio; VEX, KEV and EPSS (`vex.rs`) are applied to findings when read.
+
+pub(crate) mod findings;
+pub(crate) mod vex;
 
 use chainwatch_advisory::Record;
 use chainwatch_match::{AdvisoryIndex, record_keys};
 use chainwatch_purl::Purl;
 use serde::Serialize;
 
+use crate::db::{Db, Table, args};
 use crate::{Result, Store, StoreError};
 
 /// One record ready to write: computed outside the write transaction.
@@ -91,7 +96,7 @@ pub(crate) fn decode(compressed: &[u8]) -> Result<Record> {
 }
 
 /// Whether a row with `modified` should replace a stored one with `stored_modified`.
-pub(crate) fn newer(row: &AdvisoryRow, stored_modified: Option<&str>) -> bool {
+fn newer(row: &AdvisoryRow, stored_modified: Option<&str>) -> bool {
     let stored = stored_modified.and_then(crate::parse_instant);
     match (row.modified_micros, stored) {
         (Some(new), Some(old)) => new > old,
@@ -132,7 +137,7 @@ impl Store {
                 "no stored advisory has the identifier `{id}`"
             )));
         }
-        if self.backend.has_pending_matches()? {
+        if self.read(findings::has_pending_matches)? {
             self.rematch()?;
         }
         let found = self.findings(&crate::FindingQuery {
@@ -165,7 +170,7 @@ impl Store {
             .iter()
             .map(prepare_advisory)
             .collect::<Result<Vec<_>>>()?;
-        self.backend.import_advisories(&rows)
+        self.write(|db| import(db, &rows))
     }
 
     /// The stored records carrying an identifier (id, alias or upstream id, any case), and
@@ -175,7 +180,7 @@ impl Store {
         let mut records: Vec<Record> = Vec::new();
         let mut frontier = vec![identifier.trim().to_ascii_uppercase()];
         while !frontier.is_empty() {
-            let found = self.backend.advisories_by_identifiers(&frontier)?;
+            let found = self.read(|db| by_identifiers(db, &frontier))?;
             frontier.clear();
             for blob in found {
                 let r = decode(&blob)?;
@@ -195,7 +200,7 @@ impl Store {
     pub fn malicious_records(&self, purl: &Purl) -> Result<Vec<String>> {
         let keys = chainwatch_match::purl_keys(purl);
         let mut ids = Vec::new();
-        for (_, blob) in self.backend.advisories_for_packages(&keys)? {
+        for (_, blob) in self.read(|db| for_packages(db, &keys))? {
             let record = decode(&blob)?;
             if record.is_malicious() {
                 ids.push(record.id);
@@ -212,7 +217,7 @@ impl Store {
             purls.iter().flat_map(chainwatch_match::purl_keys).collect();
         keys.sort();
         keys.dedup();
-        let blobs = self.backend.advisories_for_packages(&keys)?;
+        let blobs = self.read(|db| for_packages(db, &keys))?;
         let records = blobs
             .iter()
             .map(|(_, b)| decode(b))
@@ -223,26 +228,200 @@ impl Store {
     /// Where `advisories update` of `source` left off: the newest `modified` imported
     /// and when (microseconds since the epoch).
     pub fn source_state(&self, source: &str) -> Result<Option<(Option<String>, i64)>> {
-        self.backend.source_state(source)
+        self.read(|db| {
+            db.query_opt(
+                "SELECT last_modified, synced_at FROM advisory_sources WHERE source = $1",
+                &args![source],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
     }
 
     pub fn set_source_state(&self, source: &str, last_modified: Option<&str>) -> Result<()> {
-        self.backend.set_source_state(source, last_modified)
+        let now = crate::now_micros();
+        self.write(|db| {
+            db.execute(
+                "INSERT INTO advisory_sources (source, last_modified, synced_at)
+                 VALUES ($1, $2, $3)
+                 ON CONFLICT (source) DO UPDATE SET last_modified = excluded.last_modified,
+                     synced_at = excluded.synced_at",
+                &args![source, last_modified, now],
+            )?;
+            Ok(())
+        })
     }
 
     /// The OSV ecosystems (base names: `PyPI`, `Debian`) of the portfolio's matched
     /// packages: what an update needs by default.
     pub fn package_ecosystems(&self) -> Result<Vec<String>> {
-        self.backend.package_ecosystems()
+        self.read(|db| {
+            db.query(
+                "SELECT DISTINCT ecosystem FROM package_keys ORDER BY 1",
+                &[],
+                |r| r.get(0),
+            )
+        })
     }
 
     /// When advisories were last imported (microseconds since the epoch), `None` when the
     /// store has none; cheap (an index lookup), unlike [`Store::advisory_stats`].
     pub fn advisories_last_import(&self) -> Result<Option<i64>> {
-        self.backend.advisories_last_import()
+        self.read(|db| db.value("SELECT MAX(imported_at) FROM advisories", &[]))
     }
 
     pub fn advisory_stats(&self) -> Result<AdvisoryStats> {
-        self.backend.advisory_stats()
+        self.read(|db| {
+            db.query_one(
+                "SELECT COUNT(*), CAST(COALESCE(SUM(withdrawn), 0) AS BIGINT),
+                        CAST(COALESCE(SUM(malicious), 0) AS BIGINT), MAX(imported_at)
+                 FROM advisories",
+                &[],
+                |r| {
+                    Ok(AdvisoryStats {
+                        records: r.get(0)?,
+                        withdrawn: r.get(1)?,
+                        malicious: r.get(2)?,
+                        last_import: r.get(3)?,
+                    })
+                },
+            )
+        })
     }
+}
+
+/// Writes advisory rows (in the caller's transaction): new records inserted, newer
+/// versions replacing older ones, and every change queued for `rematch`.
+fn import(db: &mut Db<'_>, rows: &[AdvisoryRow]) -> Result<AdvisoryImport> {
+    let mut report = AdvisoryImport::default();
+    let now = crate::now_micros();
+    for row in rows {
+        let stored: Option<(i64, String, Option<String>)> = db.query_opt(
+            "SELECT id, digest, modified FROM advisories WHERE osv_id = $1",
+            &args![&row.osv_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let columns = args![
+            &row.modified,
+            row.withdrawn,
+            row.malicious,
+            &row.severity,
+            row.score,
+            &row.summary,
+            &row.digest,
+            &row.record,
+            now,
+            &row.osv_id,
+        ];
+        let id: i64 = match stored {
+            Some((_, digest, _)) if digest == row.digest => {
+                report.unchanged += 1;
+                continue;
+            }
+            Some((_, _, modified)) if !newer(row, modified.as_deref()) => {
+                report.unchanged += 1;
+                continue;
+            }
+            Some((id, _, _)) => {
+                db.execute(
+                    "DELETE FROM advisory_ids WHERE advisory_id = $1",
+                    &args![id],
+                )?;
+                db.execute(
+                    "DELETE FROM advisory_packages WHERE advisory_id = $1",
+                    &args![id],
+                )?;
+                db.execute(
+                    "UPDATE advisories SET modified = $1, withdrawn = $2, malicious = $3,
+                         severity = $4, score = $5, summary = $6, digest = $7, record = $8,
+                         imported_at = $9
+                     WHERE osv_id = $10",
+                    &columns,
+                )?;
+                report.updated += 1;
+                id
+            }
+            None => {
+                report.added += 1;
+                db.value(
+                    "INSERT INTO advisories (modified, withdrawn, malicious, severity, score,
+                         summary, digest, record, imported_at, osv_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    &columns,
+                )?
+            }
+        };
+        db.execute(
+            "INSERT INTO advisory_changes (advisory_id, changed_at) VALUES ($1, $2)
+             ON CONFLICT (advisory_id) DO UPDATE SET changed_at = excluded.changed_at",
+            &args![id, now],
+        )?;
+        let identifiers = Table::new().text(
+            "identifier",
+            row.identifiers.iter().map(String::as_str).collect(),
+        );
+        let sql = format!(
+            "INSERT INTO advisory_ids (identifier, advisory_id)
+             SELECT t.identifier, $1 FROM {} WHERE true ON CONFLICT DO NOTHING",
+            db.dialect().table(2, "t", &identifiers)
+        );
+        db.execute(&sql, &[id.into(), identifiers.into()])?;
+        let packages = Table::new()
+            .text(
+                "ecosystem",
+                row.packages.iter().map(|p| p.0.as_str()).collect(),
+            )
+            .text("name", row.packages.iter().map(|p| p.1.as_str()).collect());
+        let sql = format!(
+            "INSERT INTO advisory_packages (ecosystem, name, advisory_id)
+             SELECT t.ecosystem, t.name, $1 FROM {} WHERE true ON CONFLICT DO NOTHING",
+            db.dialect().table(2, "t", &packages)
+        );
+        db.execute(&sql, &[id.into(), packages.into()])?;
+    }
+    Ok(report)
+}
+
+/// The compressed records carrying any of these (upper-cased) identifiers.
+fn by_identifiers(db: &mut Db<'_>, identifiers: &[String]) -> Result<Vec<Vec<u8>>> {
+    let table = Table::new().text(
+        "identifier",
+        identifiers.iter().map(String::as_str).collect(),
+    );
+    let sql = format!(
+        "SELECT DISTINCT a.id, a.record FROM {}
+         JOIN advisory_ids i ON i.identifier = t.identifier
+         JOIN advisories a ON a.id = i.advisory_id",
+        db.dialect().table(1, "t", &table)
+    );
+    db.query(&sql, &[table.into()], |r| r.get(1))
+}
+
+/// The compressed records (with their row ids) affecting any of these (ecosystem, name)
+/// packages; withdrawn records left out.
+pub(crate) fn for_packages(
+    db: &mut Db<'_>,
+    keys: &[(String, String)],
+) -> Result<Vec<(i64, Vec<u8>)>> {
+    let table = Table::new()
+        .text("ecosystem", keys.iter().map(|k| k.0.as_str()).collect())
+        .text("name", keys.iter().map(|k| k.1.as_str()).collect());
+    let sql = format!(
+        "SELECT DISTINCT a.id, a.record FROM {}
+         JOIN advisory_packages p ON p.ecosystem = k.ecosystem AND p.name = k.name
+         JOIN advisories a ON a.id = p.advisory_id
+         WHERE a.withdrawn = 0",
+        db.dialect().table(1, "k", &table)
+    );
+    db.query(&sql, &[table.into()], |r| Ok((r.get(0)?, r.get(1)?)))
+}
+
+/// Compressed records by row id.
+pub(crate) fn records(db: &mut Db<'_>, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>> {
+    let table = Table::new().int("id", ids.to_vec());
+    let sql = format!(
+        "SELECT a.id, a.record FROM (SELECT DISTINCT t.id FROM {}) u
+         JOIN advisories a ON a.id = u.id",
+        db.dialect().table(1, "t", &table)
+    );
+    db.query(&sql, &[table.into()], |r| Ok((r.get(0)?, r.get(1)?)))
 }

@@ -13,8 +13,9 @@ use chainwatch_match::{AdvisoryIndex, Via, purl_keys};
 use chainwatch_purl::Purl;
 use serde::Serialize;
 
-use crate::advisories::decode;
-use crate::vex::{Enrichment, VexVerdict};
+use crate::advisories::vex::{Enrichment, VexVerdict};
+use crate::advisories::{decode, for_packages, records};
+use crate::db::{Db, Table};
 use crate::{Result, Store, StoreError, time};
 
 /// Packages matched per transaction: bounds memory (the records they need are loaded
@@ -22,29 +23,29 @@ use crate::{Result, Store, StoreError, time};
 const CHUNK: usize = 20_000;
 
 /// A package to match: id, canonical purl.
-pub(crate) type PackageRef = (i64, String);
+type PackageRef = (i64, String);
 
 /// One finding as the matcher writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FindingRow {
-    pub package_id: i64,
-    pub advisory_id: i64,
-    pub via: &'static str,
+struct FindingRow {
+    package_id: i64,
+    advisory_id: i64,
+    via: &'static str,
     /// JSON array.
-    pub fixed_in: String,
-    pub informational: Option<String>,
+    fixed_in: String,
+    informational: Option<String>,
 }
 
 /// What one chunk of matching writes, in one transaction.
 #[derive(Debug, Default)]
-pub(crate) struct MatchWrite {
-    pub now: i64,
+struct MatchWrite {
+    now: i64,
     /// Packages matched for the first time, with their advisory keys.
-    pub first_matched: Vec<(i64, Vec<(String, String)>)>,
+    first_matched: Vec<(i64, Vec<(String, String)>)>,
     /// Every finding of the chunk's packages (inserted, refreshed or reopened).
-    pub current: Vec<FindingRow>,
+    current: Vec<FindingRow>,
     /// (package, advisory) findings that no longer match.
-    pub resolved: Vec<(i64, i64)>,
+    resolved: Vec<(i64, i64)>,
 }
 
 /// A finding that appeared or went away.
@@ -84,23 +85,23 @@ pub struct FindingQuery {
     pub advisories: Option<Vec<String>>,
 }
 
-/// A stored finding as the backends read it.
+/// A stored finding as read.
 #[derive(Debug, Clone)]
-pub(crate) struct RawFinding {
-    pub product: String,
-    pub version: String,
-    pub package: String,
-    pub advisory_id: i64,
-    pub advisory: String,
-    pub severity: Option<String>,
-    pub score: Option<f64>,
-    pub malicious: bool,
-    pub summary: Option<String>,
-    pub via: String,
-    pub fixed_in: String,
-    pub informational: Option<String>,
-    pub first_seen: i64,
-    pub last_seen: i64,
+struct RawFinding {
+    product: String,
+    version: String,
+    package: String,
+    advisory_id: i64,
+    advisory: String,
+    severity: Option<String>,
+    score: Option<f64>,
+    malicious: bool,
+    summary: Option<String>,
+    via: String,
+    fixed_in: String,
+    informational: Option<String>,
+    first_seen: i64,
+    last_seen: i64,
 }
 
 /// A finding in a product version's current inventory.
@@ -187,12 +188,18 @@ impl Store {
     /// queued advisory changes concern. Safe to run at any time and repeatedly; an
     /// interrupted run is completed by the next.
     pub fn rematch(&self) -> Result<MatchReport> {
-        let changes = self.backend.queued_changes()?;
+        let (changes, concerned, unmatched) = self.read(|db| {
+            Ok((
+                queued_changes(db)?,
+                packages_concerned(db)?,
+                unmatched_packages(db)?,
+            ))
+        })?;
         let mut todo: BTreeMap<i64, (String, bool)> = BTreeMap::new();
-        for (id, purl) in self.backend.packages_concerned()? {
+        for (id, purl) in concerned {
             todo.insert(id, (purl, false));
         }
-        for (id, purl) in self.backend.unmatched_packages()? {
+        for (id, purl) in unmatched {
             todo.insert(id, (purl, true));
         }
         // Packages of one name together: the records they need are loaded once.
@@ -209,7 +216,7 @@ impl Store {
         for chunk in todo.chunks(CHUNK) {
             self.match_chunk(chunk, &mut report)?;
         }
-        self.backend.clear_changes(&changes)?;
+        self.write(|db| clear_changes(db, &changes))?;
         report.new.sort();
         report.resolved.sort();
         Ok(report)
@@ -218,7 +225,10 @@ impl Store {
     /// Forgets which packages were matched, so that the next `rematch` matches the whole
     /// portfolio again (findings keep their first-seen times).
     pub fn reset_matches(&self) -> Result<()> {
-        self.backend.reset_matches()
+        self.write(|db| {
+            db.execute("DELETE FROM matched_packages", &[])?;
+            Ok(())
+        })
     }
 
     fn match_chunk(&self, chunk: &[(i64, String, bool)], report: &mut MatchReport) -> Result<()> {
@@ -234,7 +244,8 @@ impl Store {
             .collect();
         keys.sort();
         keys.dedup();
-        let blobs = self.backend.advisories_for_packages(&keys)?;
+        let ids: Vec<i64> = parsed.iter().map(|(id, _, _)| *id).collect();
+        let (blobs, before) = self.read(|db| Ok((for_packages(db, &keys)?, active(db, &ids)?)))?;
         let mut row_of: HashMap<String, i64> = HashMap::with_capacity(blobs.len());
         let mut records = Vec::with_capacity(blobs.len());
         for (id, blob) in &blobs {
@@ -243,10 +254,7 @@ impl Store {
             records.push(record);
         }
         let index = AdvisoryIndex::from_records(records);
-        let ids: Vec<i64> = parsed.iter().map(|(id, _, _)| *id).collect();
-        let before: BTreeMap<(i64, i64), String> = self
-            .backend
-            .active_findings(&ids)?
+        let before: BTreeMap<(i64, i64), String> = before
             .into_iter()
             .map(|(p, a, osv)| ((p, a), osv))
             .collect();
@@ -298,19 +306,20 @@ impl Store {
                 });
             }
         }
-        self.backend.write_matches(&write)
+        self.write(|db| write_matches(db, &write))
     }
 
     /// The findings in the current inventories of the portfolio's product versions.
     pub fn findings(&self, query: &FindingQuery) -> Result<Vec<ProductFinding>> {
-        let raw = self
-            .backend
-            .findings(query, query.as_of.unwrap_or(i64::MAX))?;
-        let mut advisory_ids: Vec<i64> = raw.iter().map(|r| r.advisory_id).collect();
-        advisory_ids.sort_unstable();
-        advisory_ids.dedup();
+        let (raw, blobs) = self.read(|db| {
+            let raw = read_findings(db, query, query.as_of.unwrap_or(i64::MAX))?;
+            let mut advisory_ids: Vec<i64> = raw.iter().map(|r| r.advisory_id).collect();
+            advisory_ids.sort_unstable();
+            advisory_ids.dedup();
+            Ok((raw, records(db, &advisory_ids)?))
+        })?;
         let mut aliases: HashMap<i64, Vec<String>> = HashMap::new();
-        for (id, blob) in self.backend.advisory_records(&advisory_ids)? {
+        for (id, blob) in blobs {
             let record = decode(&blob)?;
             let mut a: Vec<String> = record
                 .aliases
@@ -401,35 +410,31 @@ impl Store {
     }
 }
 
-/// The query behind [`Store::findings`], written once: `$1` the `as_of` time, then the
-/// product name and version when the query names them (conditions are left out rather
-/// than written `$2 IS NULL OR …`, which would keep the planner from the indexes). SQLite
-/// reads `$N` as `?N`.
-pub(crate) fn findings_sql(query: &FindingQuery, dialect: crate::schema::Dialect) -> String {
+/// The stored findings in current inventories: `$1` the `as_of` time, then the product
+/// name and version when the query names them (conditions are left out rather than
+/// written `$2 IS NULL OR …`, which would keep the planner from the indexes), and the
+/// advisories as a table.
+fn read_findings(db: &mut Db<'_>, query: &FindingQuery, as_of: i64) -> Result<Vec<RawFinding>> {
     let mut conditions = String::new();
-    let mut n = 1;
-    if query.product.is_some() {
-        n += 1;
-        let _ = write!(conditions, " AND p.name = ${n}");
+    let mut params = vec![as_of.into()];
+    if let Some(p) = &query.product {
+        params.push(p.into());
+        let _ = write!(conditions, " AND p.name = ${}", params.len());
     }
-    if query.version.is_some() {
-        n += 1;
-        let _ = write!(conditions, " AND pv.version = ${n}");
+    if let Some(v) = &query.version {
+        params.push(v.into());
+        let _ = write!(conditions, " AND pv.version = ${}", params.len());
     }
-    if query.advisories.is_some() {
-        n += 1;
-        // Bound as one value: a JSON array for SQLite, a text array for PostgreSQL.
-        let _ = match dialect {
-            crate::schema::Dialect::Sqlite => write!(
-                conditions,
-                " AND a.osv_id IN (SELECT value FROM json_each(${n}))"
-            ),
-            crate::schema::Dialect::Postgres => {
-                write!(conditions, " AND a.osv_id = ANY(${n})")
-            }
-        };
+    if let Some(a) = &query.advisories {
+        let table = Table::new().text("osv_id", a.iter().map(String::as_str).collect());
+        let _ = write!(
+            conditions,
+            " AND a.osv_id IN (SELECT w.osv_id FROM {})",
+            db.dialect().table(params.len() + 1, "w", &table)
+        );
+        params.push(table.into());
     }
-    format!(
+    let sql = format!(
         "SELECT DISTINCT p.name, pv.version, pk.purl, a.id, a.osv_id, a.severity, a.score,
                 a.malicious, a.summary, f.via, f.fixed_in, f.informational, f.first_seen,
                 f.last_seen
@@ -442,8 +447,179 @@ pub(crate) fn findings_sql(query: &FindingQuery, dialect: crate::schema::Dialect
          JOIN products p ON p.id = pv.product_id
          WHERE f.resolved_at IS NULL AND a.withdrawn = 0{conditions}
            AND {}",
-        crate::query::current("$1")
+        crate::portfolio::current("$1")
+    );
+    db.query(&sql, &params, |r| {
+        Ok(RawFinding {
+            product: r.get(0)?,
+            version: r.get(1)?,
+            package: r.get(2)?,
+            advisory_id: r.get(3)?,
+            advisory: r.get(4)?,
+            severity: r.get(5)?,
+            score: r.get(6)?,
+            malicious: r.get(7)?,
+            summary: r.get(8)?,
+            via: r.get(9)?,
+            fixed_in: r.get(10)?,
+            informational: r.get(11)?,
+            first_seen: r.get(12)?,
+            last_seen: r.get(13)?,
+        })
+    })
+}
+
+/// Queued advisory changes: (advisory row id, changed at).
+fn queued_changes(db: &mut Db<'_>) -> Result<Vec<(i64, i64)>> {
+    db.query(
+        "SELECT advisory_id, changed_at FROM advisory_changes",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )
+}
+
+/// Matched packages that queued advisory changes concern: by their advisory keys, or
+/// through an active finding for a changed advisory.
+fn packages_concerned(db: &mut Db<'_>) -> Result<Vec<PackageRef>> {
+    db.query(
+        "SELECT pk.package_id, p.purl
+         FROM advisory_changes c
+         JOIN advisory_packages ap ON ap.advisory_id = c.advisory_id
+         JOIN package_keys pk ON pk.ecosystem = ap.ecosystem AND pk.name = ap.name
+         JOIN packages p ON p.id = pk.package_id
+         UNION
+         SELECT f.package_id, p.purl
+         FROM advisory_changes c
+         JOIN findings f ON f.advisory_id = c.advisory_id AND f.resolved_at IS NULL
+         JOIN packages p ON p.id = f.package_id",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// Packages never matched.
+fn unmatched_packages(db: &mut Db<'_>) -> Result<Vec<PackageRef>> {
+    db.query(
+        "SELECT p.id, p.purl FROM packages p
+         WHERE NOT EXISTS (SELECT 1 FROM matched_packages m WHERE m.package_id = p.id)",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// Whether `rematch` has work: queued advisory changes or packages never matched.
+pub(crate) fn has_pending_matches(db: &mut Db<'_>) -> Result<bool> {
+    db.value(
+        "SELECT EXISTS (SELECT 1 FROM advisory_changes)
+             OR EXISTS (SELECT 1 FROM packages p WHERE NOT EXISTS
+                 (SELECT 1 FROM matched_packages m WHERE m.package_id = p.id))",
+        &[],
+    )
+}
+
+/// (package, advisory row id, OSV id) of the active findings of these packages.
+fn active(db: &mut Db<'_>, packages: &[i64]) -> Result<Vec<(i64, i64, String)>> {
+    let table = Table::new().int("id", packages.to_vec());
+    let sql = format!(
+        "SELECT f.package_id, f.advisory_id, a.osv_id
+         FROM (SELECT DISTINCT t.id FROM {}) u
+         JOIN findings f ON f.package_id = u.id
+         JOIN advisories a ON a.id = f.advisory_id
+         WHERE f.resolved_at IS NULL",
+        db.dialect().table(1, "t", &table)
+    );
+    db.query(&sql, &[table.into()], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })
+}
+
+/// Writes one chunk of matching. Rows go in key order, so that concurrent matchers wait
+/// for each other instead of deadlocking.
+fn write_matches(db: &mut Db<'_>, write: &MatchWrite) -> Result<()> {
+    let mut keys: Vec<(&str, &str, i64)> = write
+        .first_matched
+        .iter()
+        .flat_map(|(p, keys)| keys.iter().map(move |(e, n)| (e.as_str(), n.as_str(), *p)))
+        .collect();
+    keys.sort_unstable();
+    let table = Table::new()
+        .text("ecosystem", keys.iter().map(|k| k.0).collect())
+        .text("name", keys.iter().map(|k| k.1).collect())
+        .int("package_id", keys.iter().map(|k| k.2).collect());
+    let sql = format!(
+        "INSERT INTO package_keys (ecosystem, name, package_id)
+         SELECT t.ecosystem, t.name, t.package_id FROM {} WHERE true ON CONFLICT DO NOTHING",
+        db.dialect().table(1, "t", &table)
+    );
+    db.execute(&sql, &[table.into()])?;
+
+    let mut matched: Vec<i64> = write.first_matched.iter().map(|(p, _)| *p).collect();
+    matched.sort_unstable();
+    let table = Table::new().int("package_id", matched);
+    let sql = format!(
+        "INSERT INTO matched_packages (package_id, matched_at)
+         SELECT t.package_id, $1 FROM {} WHERE true
+         ON CONFLICT (package_id) DO UPDATE SET matched_at = excluded.matched_at",
+        db.dialect().table(2, "t", &table)
+    );
+    db.execute(&sql, &[write.now.into(), table.into()])?;
+
+    let mut current: Vec<&FindingRow> = write.current.iter().collect();
+    current.sort_by_key(|f| (f.package_id, f.advisory_id));
+    let table = Table::new()
+        .int("package_id", current.iter().map(|f| f.package_id).collect())
+        .int(
+            "advisory_id",
+            current.iter().map(|f| f.advisory_id).collect(),
+        )
+        .text("via", current.iter().map(|f| f.via).collect())
+        .text(
+            "fixed_in",
+            current.iter().map(|f| f.fixed_in.as_str()).collect(),
+        )
+        .opt_text(
+            "informational",
+            current.iter().map(|f| f.informational.as_deref()).collect(),
+        );
+    let sql = format!(
+        "INSERT INTO findings (package_id, advisory_id, via, fixed_in, informational,
+             first_seen, last_seen, resolved_at)
+         SELECT t.package_id, t.advisory_id, t.via, t.fixed_in, t.informational, $1, $1, NULL
+         FROM {} WHERE true
+         ON CONFLICT (package_id, advisory_id) DO UPDATE SET via = excluded.via,
+             fixed_in = excluded.fixed_in, informational = excluded.informational,
+             last_seen = excluded.last_seen, resolved_at = NULL",
+        db.dialect().table(2, "t", &table)
+    );
+    db.execute(&sql, &[write.now.into(), table.into()])?;
+
+    let mut resolved = write.resolved.clone();
+    resolved.sort_unstable();
+    let table = Table::new()
+        .int("package_id", resolved.iter().map(|r| r.0).collect())
+        .int("advisory_id", resolved.iter().map(|r| r.1).collect());
+    let sql = format!(
+        "UPDATE findings SET resolved_at = $1
+         WHERE resolved_at IS NULL
+           AND (package_id, advisory_id) IN (SELECT t.package_id, t.advisory_id FROM {})",
+        db.dialect().table(2, "t", &table)
+    );
+    db.execute(&sql, &[write.now.into(), table.into()])?;
+    Ok(())
+}
+
+/// Removes handled changes; a change queued again since (a newer `changed_at`) stays.
+fn clear_changes(db: &mut Db<'_>, changes: &[(i64, i64)]) -> Result<()> {
+    let table = Table::new()
+        .int("advisory_id", changes.iter().map(|c| c.0).collect())
+        .int("changed_at", changes.iter().map(|c| c.1).collect());
+    let sql = format!(
+        "DELETE FROM advisory_changes
+         WHERE (advisory_id, changed_at) IN (SELECT t.advisory_id, t.changed_at FROM {})",
+        db.dialect().table(1, "t", &table)
+    );
+    db.execute(&sql, &[table.into()])?;
+    Ok(())
 }
 
 /// The findings as a SARIF 2.1.0 log: one rule per advisory, one result per product

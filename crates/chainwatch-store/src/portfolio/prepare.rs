@@ -255,7 +255,7 @@ pub(crate) fn from_sbom(
         edges.push((from, to, r.kind.as_str().to_owned()));
     }
     drop(ordinals);
-    let graph = crate::graph::encode(&mut edges);
+    let graph = crate::portfolio::graph::encode(&mut edges);
     Ok(Prepared {
         digest,
         raw,

@@ -1,8 +1,102 @@
 //! A document's dependency graph, stored as one compact value per document: the edge
 //! kinds used, then every edge as varints `(from, to, kind)`, sorted. Loading one
-//! document's graph is one read; storing 1.5 million edges is one write.
+//! document's graph is one read; storing 1.5 million edges is one write. The graph
+//! queries read it here together with the components it connects.
 
+use crate::db::{Db, Row, Table, args};
 use crate::{Result, StoreError};
+
+/// A component of a stored document, as the graph queries see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Node {
+    pub label: String,
+    pub name_identity: Option<String>,
+    pub version: Option<String>,
+}
+
+/// A document's components and edges.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Graph {
+    pub nodes: Vec<Node>,
+    pub edges: Vec<(u32, u32, String)>,
+    pub subject: Option<u32>,
+}
+
+/// A node from `pk.purl, pk.name, o.name, o.version` at `offset`: labelled by its purl,
+/// else its name and version.
+fn node(r: &Row<'_>, offset: usize) -> Result<Node> {
+    let purl: Option<String> = r.get(offset)?;
+    let name_identity: Option<String> = r.get(offset + 1)?;
+    let name: String = r.get(offset + 2)?;
+    let version: Option<String> = r.get(offset + 3)?;
+    let label = match (&purl, &version) {
+        (Some(p), _) => p.clone(),
+        (None, Some(v)) => format!("{name}@{v}"),
+        (None, None) => name,
+    };
+    Ok(Node {
+        label,
+        name_identity,
+        version: version
+            .or_else(|| purl.and_then(|p| p.rsplit_once('@').map(|(_, v)| v.to_owned()))),
+    })
+}
+
+/// A document's components (in order) and edges.
+pub(crate) fn graph(db: &mut Db<'_>, document: i64) -> Result<Graph> {
+    let subject: Option<u32> = db.value(
+        "SELECT subject FROM documents WHERE id = $1",
+        &args![document],
+    )?;
+    let mut graph = Graph {
+        subject,
+        ..Graph::default()
+    };
+    db.for_each(
+        "SELECT o.ordinal, pk.purl, pk.name, o.name, o.version
+         FROM occurrences o
+         LEFT JOIN packages pk ON pk.id = o.package_id
+         WHERE o.document_id = $1 ORDER BY o.ordinal",
+        &args![document],
+        &mut |r| {
+            if r.get::<i64>(0)? != crate::int(graph.nodes.len()) {
+                return Err(StoreError::Corrupt(format!(
+                    "document {document} misses component {}",
+                    graph.nodes.len()
+                )));
+            }
+            graph.nodes.push(node(&r, 1)?);
+            Ok(())
+        },
+    )?;
+    graph.edges = edges(db, document)?;
+    Ok(graph)
+}
+
+/// A document's edges only.
+pub(crate) fn edges(db: &mut Db<'_>, document: i64) -> Result<Vec<(u32, u32, String)>> {
+    let data: Option<Vec<u8>> = db.query_opt(
+        "SELECT data FROM graphs WHERE document_id = $1",
+        &args![document],
+        |r| r.get(0),
+    )?;
+    data.map_or_else(|| Ok(Vec::new()), |d| decode(&d))
+}
+
+/// Some components of a document, by ordinal.
+pub(crate) fn nodes(db: &mut Db<'_>, document: i64, ordinals: &[u32]) -> Result<Vec<(u32, Node)>> {
+    let table = Table::new().int("ordinal", ordinals.iter().map(|o| i64::from(*o)).collect());
+    let sql = format!(
+        "SELECT o.ordinal, pk.purl, pk.name, o.name, o.version
+         FROM {}
+         JOIN occurrences o ON o.document_id = $1 AND o.ordinal = t.ordinal
+         LEFT JOIN packages pk ON pk.id = o.package_id",
+        db.dialect().table(2, "t", &table)
+    );
+    db.query(&sql, &[document.into(), table.into()], |r| {
+        Ok((r.get(0)?, node(&r, 1)?))
+    })
+}
 
 /// Format version of the encoding.
 const VERSION: u8 = 1;

@@ -1,0 +1,555 @@
+//! The shared backend: a PostgreSQL server, for many chainwatch processes and server
+//! replicas at once. Connections come from a small pool and keep their prepared
+//! statements; occurrences are loaded with binary `COPY`; write transactions that fail
+//! with a serialization failure or a deadlock run again (writers insert keys in sorted
+//! order, so that concurrent ones queue rather than deadlock).
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
+
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator as _;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, Config, CopyInWriter, GenericClient, NoTls, RowIter, Statement};
+
+use super::{Backend, Cell, Column, Db, Row, Value};
+use crate::portfolio::prepare::Row as ComponentRow;
+use crate::schema::Dialect;
+use crate::{Result, StoreError};
+
+/// Connections kept open for reuse.
+const POOL_SIZE: usize = 8;
+/// Attempts for a transaction that fails with a serialization failure or deadlock.
+const ATTEMPTS: usize = 8;
+/// Prepared statements a connection keeps (past it, it forgets them all).
+const STATEMENTS: usize = 256;
+
+pub(crate) struct Pg {
+    config: Config,
+    schema: Option<String>,
+    location: String,
+    idle: Mutex<Vec<Pooled>>,
+}
+
+/// A connection and the statements prepared on it.
+struct Pooled {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+/// A pooled connection, returned to the pool when dropped (unless broken).
+struct Conn<'a> {
+    pool: &'a Pg,
+    conn: Option<Pooled>,
+}
+
+impl Conn<'_> {
+    fn get(&mut self) -> Result<&mut Pooled> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| StoreError::Corrupt("a pooled connection was taken".into()))
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take()
+            && !conn.client.is_closed()
+        {
+            let mut idle = self
+                .pool
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < POOL_SIZE {
+                idle.push(conn);
+            }
+        }
+    }
+}
+
+/// What the store needs of a connection or a transaction on it.
+trait Client_ {
+    fn prepare(&mut self, sql: &str) -> std::result::Result<Statement, postgres::Error>;
+    fn query_raw(
+        &mut self,
+        stmt: &Statement,
+        params: Vec<&(dyn ToSql + Sync)>,
+    ) -> std::result::Result<RowIter<'_>, postgres::Error>;
+    fn execute(
+        &mut self,
+        stmt: &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<u64, postgres::Error>;
+    fn batch_execute(&mut self, sql: &str) -> std::result::Result<(), postgres::Error>;
+    fn copy_in(&mut self, sql: &str) -> std::result::Result<CopyInWriter<'_>, postgres::Error>;
+}
+
+impl<C: GenericClient> Client_ for C {
+    fn prepare(&mut self, sql: &str) -> std::result::Result<Statement, postgres::Error> {
+        GenericClient::prepare(self, sql)
+    }
+
+    fn query_raw(
+        &mut self,
+        stmt: &Statement,
+        params: Vec<&(dyn ToSql + Sync)>,
+    ) -> std::result::Result<RowIter<'_>, postgres::Error> {
+        GenericClient::query_raw(self, stmt, params)
+    }
+
+    fn execute(
+        &mut self,
+        stmt: &Statement,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> std::result::Result<u64, postgres::Error> {
+        GenericClient::execute(self, stmt, params)
+    }
+
+    fn batch_execute(&mut self, sql: &str) -> std::result::Result<(), postgres::Error> {
+        GenericClient::batch_execute(self, sql)
+    }
+
+    fn copy_in(&mut self, sql: &str) -> std::result::Result<CopyInWriter<'_>, postgres::Error> {
+        GenericClient::copy_in(self, sql)
+    }
+}
+
+/// A connection (or a transaction on it) as a [`Db`] sees it.
+pub(crate) struct Session<'c> {
+    client: &'c mut dyn Client_,
+    statements: &'c mut HashMap<String, Statement>,
+}
+
+impl Session<'_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql)?;
+        if self.statements.len() >= STATEMENTS {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+
+    pub(super) fn for_each(
+        &mut self,
+        sql: &str,
+        params: &[Value<'_>],
+        f: &mut dyn FnMut(Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let stmt = self.statement(sql)?;
+        let bound = bind(&stmt, params)?;
+        let mut rows = self
+            .client
+            .query_raw(&stmt, bound.iter().map(|b| &**b as _).collect())?;
+        while let Some(row) = rows.next()? {
+            f(Row::Postgres(&row))?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64> {
+        let stmt = self.statement(sql)?;
+        let bound = bind(&stmt, params)?;
+        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| &**b as _).collect();
+        Ok(self.client.execute(&stmt, &refs)?)
+    }
+
+    pub(super) fn batch(&mut self, sql: &str) -> Result<()> {
+        Ok(self.client.batch_execute(sql)?)
+    }
+
+    pub(super) fn insert_occurrences(
+        &mut self,
+        document: i64,
+        rows: &[ComponentRow],
+        ids: &[Option<i64>],
+    ) -> Result<()> {
+        let sink = self.client.copy_in(
+            "COPY occurrences (document_id, ordinal, package_id, bom_ref, name, version, kind,
+                 scope, license, hashes, source_file) FROM STDIN (FORMAT binary)",
+        )?;
+        let mut writer = BinaryCopyInWriter::new(
+            sink,
+            &[
+                Type::INT8,
+                Type::INT8,
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+            ],
+        );
+        for (ordinal, r) in rows.iter().enumerate() {
+            let ordinal = crate::int(ordinal);
+            let package = ids.get(r_index(ordinal)).copied().flatten();
+            let values: [&(dyn ToSql + Sync); 11] = [
+                &document,
+                &ordinal,
+                &package,
+                &r.bom_ref,
+                &r.name,
+                &r.version,
+                &r.kind,
+                &r.scope,
+                &r.license,
+                &r.hashes,
+                &r.source_file,
+            ];
+            writer.write(&values)?;
+        }
+        writer.finish()?;
+        Ok(())
+    }
+}
+
+fn r_index(ordinal: i64) -> usize {
+    usize::try_from(ordinal).unwrap_or(usize::MAX)
+}
+
+type Bound<'a> = Box<dyn ToSql + Sync + 'a>;
+
+/// `params` as the types the server inferred for the statement's parameters: integers
+/// narrowed to `integer` columns, `NULL` typed as its parameter, a table one array per
+/// column.
+fn bind<'a>(stmt: &Statement, params: &'a [Value<'a>]) -> Result<Vec<Bound<'a>>> {
+    let types = stmt.params();
+    let mut out: Vec<Bound<'a>> = Vec::with_capacity(types.len());
+    for value in params {
+        if let Value::Table(table) = value {
+            for (_, column) in table.columns() {
+                out.push(match column {
+                    Column::Int(v) => Box::new(v),
+                    Column::Real(v) => Box::new(v),
+                    Column::Text(v) => Box::new(v),
+                });
+            }
+            continue;
+        }
+        let ty = types.get(out.len()).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "a statement has {} parameters, more given",
+                types.len()
+            ))
+        })?;
+        out.push(scalar(value, ty)?);
+    }
+    if out.len() != types.len() {
+        return Err(StoreError::Corrupt(format!(
+            "a statement has {} parameters, {} given",
+            types.len(),
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+fn scalar<'a>(value: &'a Value<'a>, ty: &Type) -> Result<Bound<'a>> {
+    let narrow =
+        |v: i64| StoreError::Corrupt(format!("{v} does not fit a parameter of type `{ty}`"));
+    Ok(match value {
+        Value::Null => match *ty {
+            Type::INT2 => Box::new(None::<i16>),
+            Type::INT4 => Box::new(None::<i32>),
+            Type::INT8 => Box::new(None::<i64>),
+            Type::FLOAT4 => Box::new(None::<f32>),
+            Type::FLOAT8 => Box::new(None::<f64>),
+            Type::BOOL => Box::new(None::<bool>),
+            Type::BYTEA => Box::new(None::<&[u8]>),
+            _ => Box::new(None::<&str>),
+        },
+        Value::Int(v) => match *ty {
+            Type::INT2 => Box::new(i16::try_from(*v).map_err(|_| narrow(*v))?),
+            Type::INT4 => Box::new(i32::try_from(*v).map_err(|_| narrow(*v))?),
+            Type::BOOL => Box::new(*v != 0),
+            #[allow(clippy::cast_precision_loss)]
+            Type::FLOAT8 => Box::new(*v as f64),
+            _ => Box::new(*v),
+        },
+        Value::Real(v) => match *ty {
+            #[allow(clippy::cast_possible_truncation)]
+            Type::FLOAT4 => Box::new(*v as f32),
+            _ => Box::new(*v),
+        },
+        Value::Text(v) => Box::new(*v),
+        Value::Blob(v) => Box::new(*v),
+        Value::Table(_) => {
+            return Err(StoreError::Corrupt(
+                "a table is bound as the last parameter only".into(),
+            ));
+        }
+    })
+}
+
+pub(super) fn cell(row: &postgres::Row, i: usize) -> Result<Cell<'_>> {
+    let ty = row
+        .columns()
+        .get(i)
+        .ok_or_else(|| StoreError::Corrupt(format!("no column {i}")))?
+        .type_();
+    let int = |v: Option<i64>| v.map_or(Cell::Null, Cell::Int);
+    Ok(match *ty {
+        Type::INT2 => int(row.try_get::<_, Option<i16>>(i)?.map(i64::from)),
+        Type::INT4 => int(row.try_get::<_, Option<i32>>(i)?.map(i64::from)),
+        Type::INT8 => int(row.try_get::<_, Option<i64>>(i)?),
+        Type::BOOL => int(row.try_get::<_, Option<bool>>(i)?.map(i64::from)),
+        Type::FLOAT4 => row
+            .try_get::<_, Option<f32>>(i)?
+            .map_or(Cell::Null, |v| Cell::Real(f64::from(v))),
+        Type::FLOAT8 => row
+            .try_get::<_, Option<f64>>(i)?
+            .map_or(Cell::Null, Cell::Real),
+        Type::BYTEA => row
+            .try_get::<_, Option<&[u8]>>(i)?
+            .map_or(Cell::Null, Cell::Blob),
+        _ => match row.try_get::<_, Option<&str>>(i) {
+            Ok(v) => v.map_or(Cell::Null, Cell::Text),
+            Err(_) => {
+                return Err(StoreError::Corrupt(format!(
+                    "column {i} has type `{ty}`, which the store does not read"
+                )));
+            }
+        },
+    })
+}
+
+/// `"name"` with embedded quotes doubled.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The URL without the `schema` parameter (which the driver does not know), and the
+/// schema.
+fn split_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|kv| match kv.strip_prefix("schema=") {
+            Some(s) => {
+                schema = Some(s.to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    (url, schema)
+}
+
+/// The URL with any password replaced, for messages.
+fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
+}
+
+fn is_transient(e: &postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE
+            || *c == SqlState::T_R_DEADLOCK_DETECTED
+    )
+}
+
+/// Whether a migration failed because another process ran it at the same moment (it
+/// created the table, or applied the migration, first): worth running again.
+pub(crate) fn concurrent_migration(e: &StoreError) -> bool {
+    match e {
+        StoreError::Postgres(e) => {
+            is_transient(e)
+                || matches!(e.code(), Some(c) if *c == SqlState::UNIQUE_VIOLATION
+                    || *c == SqlState::DUPLICATE_TABLE
+                    || *c == SqlState::DUPLICATE_OBJECT)
+        }
+        _ => false,
+    }
+}
+
+impl Pg {
+    pub(crate) fn open(url: &str) -> Result<Pg> {
+        let (driver_url, schema) = split_schema(url);
+        let location = redact(url);
+        let config = Config::from_str(&driver_url).map_err(|e| StoreError::Open {
+            location: location.clone(),
+            message: e.to_string(),
+        })?;
+        let pg = Pg {
+            config,
+            schema,
+            location,
+            idle: Mutex::new(Vec::new()),
+        };
+        // Connect once now, so a wrong URL fails here with a clear message.
+        drop(pg.conn()?);
+        Ok(pg)
+    }
+
+    fn connect(&self) -> Result<Client> {
+        let mut client = self.config.connect(NoTls).map_err(|e| StoreError::Open {
+            location: self.location.clone(),
+            message: e.to_string(),
+        })?;
+        // Queries here are short: compiling them (JIT) costs more than it saves. Servers
+        // without the setting (PostgreSQL-compatible ones) are fine without it.
+        let _ = client.batch_execute("SET jit = off");
+        if let Some(schema) = &self.schema {
+            let q = quote_ident(schema);
+            if let Err(e) = client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {q}")) {
+                // Another process creating it at the same moment is fine.
+                if e.code() != Some(&SqlState::UNIQUE_VIOLATION) {
+                    return Err(e.into());
+                }
+            }
+            client.batch_execute(&format!("SET search_path TO {q}"))?;
+        }
+        Ok(client)
+    }
+
+    fn conn(&self) -> Result<Conn<'_>> {
+        let pooled = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match pooled {
+            Some(c) if !c.client.is_closed() => c,
+            _ => Pooled {
+                client: self.connect()?,
+                statements: HashMap::new(),
+            },
+        };
+        Ok(Conn {
+            pool: self,
+            conn: Some(conn),
+        })
+    }
+}
+
+impl Backend for Pg {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn location(&self) -> String {
+        match &self.schema {
+            Some(s) if !self.location.contains("schema=") => {
+                format!("{} (schema {s})", self.location)
+            }
+            _ => self.location.clone(),
+        }
+    }
+
+    fn read(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()> {
+        let mut conn = self.conn()?;
+        let Pooled { client, statements } = conn.get()?;
+        f(&mut Db::Postgres(Session { client, statements }))
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()> {
+        let mut conn = self.conn()?;
+        let Pooled { client, statements } = conn.get()?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut tx = client.transaction()?;
+            let result = f(&mut Db::Postgres(Session {
+                client: &mut tx,
+                statements,
+            }))
+            .and_then(|()| Ok(tx.commit()?));
+            match result {
+                Err(StoreError::Postgres(e)) if is_transient(&e) && attempt < ATTEMPTS => {
+                    std::thread::sleep(std::time::Duration::from_millis(5 << attempt));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn write_if_idle(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()> {
+        self.write(f)
+    }
+
+    fn try_lead(&self, task: &str) -> Result<Option<Box<dyn Send>>> {
+        // A connection of its own holds the session lock for as long as it lives.
+        let mut client = self.connect()?;
+        let key = i64::from_str_radix(&crate::digest_hex(task.as_bytes())[7..22], 16).unwrap_or(0);
+        let locked: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])?
+            .get(0);
+        Ok(locked.then(|| Box::new(Lead { client, key }) as Box<dyn Send>))
+    }
+
+    fn optimize(&self) -> Result<()> {
+        // VACUUM too: it marks the new pages all-visible, which lets who-has read
+        // occurrences from their index alone (a server with autovacuum would do it
+        // later; until then every row costs a random heap read).
+        self.conn()?.get()?.client.batch_execute(
+            "VACUUM (ANALYZE) products, product_versions, documents, packages, occurrences",
+        )?;
+        Ok(())
+    }
+
+    fn engine_problems(&self) -> Result<Vec<String>> {
+        // PostgreSQL enforces the declared foreign keys and its pages itself.
+        Ok(Vec::new())
+    }
+}
+
+/// A session advisory lock, released when dropped: explicitly, so that it is free when
+/// the drop returns (closing the connection releases it only once the server notices).
+struct Lead {
+    client: Client,
+    key: i64,
+}
+
+impl Drop for Lead {
+    fn drop(&mut self) {
+        let _ = self
+            .client
+            .execute("SELECT pg_advisory_unlock($1)", &[&self.key]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            split_schema("postgres://u@h/db?schema=t1&sslmode=disable"),
+            (
+                "postgres://u@h/db?sslmode=disable".into(),
+                Some("t1".into())
+            )
+        );
+        assert_eq!(
+            split_schema("postgres://u@h/db"),
+            ("postgres://u@h/db".into(), None)
+        );
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}

@@ -1,0 +1,289 @@
+//! The embedded backend: one SQLite file (WAL, foreign keys, busy timeout). Writers
+//! take the write lock up front (`BEGIN IMMEDIATE`), so concurrent processes queue
+//! instead of failing, and a killed process leaves only a rolled-back transaction. A
+//! second connection reads beside the writer (WAL lets it see what is committed while a
+//! write transaction is open).
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
+use std::time::Duration;
+
+use rusqlite::types::{Null, ValueRef};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use super::{Backend, Cell, Db, Row, Value};
+use crate::portfolio::prepare::Row as ComponentRow;
+use crate::schema::Dialect;
+use crate::{Result, StoreError};
+
+/// How long a writer waits for another process's transaction.
+const BUSY_TIMEOUT: Duration = Duration::from_mins(2);
+
+/// WAL pages after which a commit checkpoints (256 MiB): bulk ingests modify the same
+/// index pages commit after commit, and a larger WAL lets one checkpoint write each of
+/// them once instead of once per commit.
+const WAL_AUTOCHECKPOINT: i64 = 65_536;
+/// What the WAL is truncated to after a checkpoint, so a quiet store does not keep a
+/// large file.
+const WAL_SIZE_LIMIT: i64 = 64 << 20;
+
+pub(crate) struct Sqlite {
+    conn: Mutex<Connection>,
+    /// The reading connection (none for an in-memory store, which has one connection).
+    reader: Option<Mutex<Connection>>,
+    location: String,
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Sqlite {
+    pub(crate) fn open(path: &Path) -> Result<Sqlite> {
+        let location = path.display().to_string();
+        let open_error = |e: &dyn std::fmt::Display| StoreError::Open {
+            location: location.clone(),
+            message: e.to_string(),
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| open_error(&e))?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_error(&e))?;
+        let mut store = Self::configure(conn, location.clone())?;
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(BUSY_TIMEOUT)?;
+        reader.pragma_update(None, "foreign_keys", "ON")?;
+        reader.pragma_update(None, "cache_size", -32_768)?;
+        reader.set_prepared_statement_cache_capacity(64);
+        store.reader = Some(Mutex::new(reader));
+        Ok(store)
+    }
+
+    pub(crate) fn open_in_memory() -> Result<Sqlite> {
+        Self::configure(Connection::open_in_memory()?, ":memory:".into())
+    }
+
+    fn configure(conn: Connection, location: String) -> Result<Sqlite> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL: readers never block the writer; NORMAL sync is durable across process
+        // crashes (only an OS crash can lose the last commits, never corrupt).
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Sqlite {
+            conn: Mutex::new(conn),
+            reader: None,
+            location,
+        })
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.reader.as_ref().map_or_else(|| lock(&self.conn), lock)
+    }
+}
+
+fn in_transaction(
+    conn: &mut Connection,
+    f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>,
+) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    f(&mut Db::Sqlite(&tx))?;
+    tx.commit()?;
+    Ok(())
+}
+
+impl Backend for Sqlite {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+
+    fn read(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()> {
+        f(&mut Db::Sqlite(&self.reader()))
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()> {
+        in_transaction(&mut lock(&self.conn), f)
+    }
+
+    fn write_if_idle(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()> {
+        let mut conn = match self.conn.try_lock() {
+            Ok(conn) => conn,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => return Ok(()),
+        };
+        in_transaction(&mut conn, f)
+    }
+
+    fn try_lead(&self, _task: &str) -> Result<Option<Box<dyn Send>>> {
+        Ok(Some(Box::new(())))
+    }
+
+    fn optimize(&self) -> Result<()> {
+        lock(&self.conn)
+            .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002")?;
+        Ok(())
+    }
+
+    fn engine_problems(&self) -> Result<Vec<String>> {
+        let conn = self.reader();
+        let mut problems = Vec::new();
+        let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+        for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            let row = row?;
+            if row != "ok" {
+                problems.push(format!("sqlite integrity: {row}"));
+            }
+        }
+        let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
+        for row in stmt.query_map([], |r| {
+            Ok(format!(
+                "foreign key: a row of `{}` refers to a missing `{}`",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(2)?
+            ))
+        })? {
+            problems.push(row?);
+        }
+        Ok(problems)
+    }
+}
+
+/// Parameter names as the SQL writes them (`$1` is parameter 1).
+const NAMES: [&str; 16] = [
+    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15",
+    "$16",
+];
+
+/// Binds `params` to `$1`, `$2`, … by name: SQLite reads `$1` as a named parameter and
+/// numbers names in order of appearance, which need not be theirs.
+fn bind(stmt: &mut rusqlite::Statement<'_>, params: &[Value<'_>]) -> Result<()> {
+    if stmt.parameter_count() != params.len() {
+        return Err(StoreError::Corrupt(format!(
+            "a statement has {} parameters, {} given",
+            stmt.parameter_count(),
+            params.len()
+        )));
+    }
+    for (k, value) in params.iter().enumerate() {
+        let owned;
+        let name = if let Some(n) = NAMES.get(k) {
+            *n
+        } else {
+            owned = format!("${}", k + 1);
+            owned.as_str()
+        };
+        let index = stmt.parameter_index(name)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("a statement does not use parameter `{name}`"))
+        })?;
+        match value {
+            Value::Null => stmt.raw_bind_parameter(index, Null)?,
+            Value::Int(v) => stmt.raw_bind_parameter(index, v)?,
+            Value::Real(v) => stmt.raw_bind_parameter(index, v)?,
+            Value::Text(v) => stmt.raw_bind_parameter(index, v)?,
+            Value::Blob(v) => stmt.raw_bind_parameter(index, v)?,
+            Value::Table(t) => stmt.raw_bind_parameter(index, t.to_json())?,
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn cell<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<Cell<'r>> {
+    Ok(match row.get_ref(i)? {
+        ValueRef::Null => Cell::Null,
+        ValueRef::Integer(v) => Cell::Int(v),
+        ValueRef::Real(v) => Cell::Real(v),
+        ValueRef::Text(v) => Cell::Text(
+            std::str::from_utf8(v).map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))?,
+        ),
+        ValueRef::Blob(v) => Cell::Blob(v),
+    })
+}
+
+pub(super) fn for_each(
+    conn: &Connection,
+    sql: &str,
+    params: &[Value<'_>],
+    f: &mut dyn FnMut(Row<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        f(Row::Sqlite(row))?;
+    }
+    Ok(())
+}
+
+pub(super) fn execute(conn: &Connection, sql: &str, params: &[Value<'_>]) -> Result<u64> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    Ok(crate::to_u64(crate::int(stmt.raw_execute()?)))
+}
+
+/// Occurrence rows per `INSERT` (11 parameters each, well below SQLite's limit).
+const OCCURRENCES_PER_STATEMENT: usize = 64;
+
+/// `INSERT INTO occurrences … VALUES (…), (…)…` for `n` rows.
+fn occurrence_insert(n: usize) -> String {
+    let mut sql = String::from(
+        "INSERT OR FAIL INTO occurrences (document_id, ordinal, package_id, bom_ref, name, \
+         version, kind, scope, license, hashes, source_file) VALUES ",
+    );
+    for i in 0..n {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?)");
+    }
+    sql
+}
+
+/// Many rows per statement: the per-statement work (binding aside) is shared.
+pub(super) fn insert_occurrences(
+    conn: &Connection,
+    document: i64,
+    rows: &[ComponentRow],
+    ids: &[Option<i64>],
+) -> Result<()> {
+    let mut start = 0;
+    while start < rows.len() {
+        let n = (rows.len() - start).min(OCCURRENCES_PER_STATEMENT);
+        let mut stmt = conn.prepare_cached(&occurrence_insert(n))?;
+        let mut i = 1;
+        for (ordinal, row) in rows.iter().enumerate().skip(start).take(n) {
+            stmt.raw_bind_parameter(i, document)?;
+            stmt.raw_bind_parameter(i + 1, crate::int(ordinal))?;
+            stmt.raw_bind_parameter(i + 2, ids.get(ordinal).copied().flatten())?;
+            stmt.raw_bind_parameter(i + 3, &row.bom_ref)?;
+            stmt.raw_bind_parameter(i + 4, &row.name)?;
+            stmt.raw_bind_parameter(i + 5, &row.version)?;
+            stmt.raw_bind_parameter(i + 6, &row.kind)?;
+            stmt.raw_bind_parameter(i + 7, row.scope)?;
+            stmt.raw_bind_parameter(i + 8, &row.license)?;
+            stmt.raw_bind_parameter(i + 9, &row.hashes)?;
+            stmt.raw_bind_parameter(i + 10, &row.source_file)?;
+            i += 11;
+        }
+        stmt.raw_execute()?;
+        start += n;
+    }
+    Ok(())
+}

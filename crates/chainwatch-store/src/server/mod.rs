@@ -1,0 +1,95 @@
+//! What the server keeps besides the portfolio: API tokens (`tokens.rs`), webhook
+//! deliveries (migration 9) and the leadership of the monitoring worker.
+
+pub(crate) mod tokens;
+
+use serde::Serialize;
+
+use crate::db::args;
+use crate::{Result, Store};
+
+/// One webhook delivery: sent (`delivered`) or given up after `attempts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub url: String,
+    /// The event's kind (`findings`).
+    pub event: String,
+    pub delivered: bool,
+    pub attempts: u32,
+    pub response_code: Option<u16>,
+    pub error: Option<String>,
+    /// Microseconds since the epoch.
+    pub created_at: i64,
+    pub finished_at: i64,
+}
+
+/// Held while this process leads (see [`Store::try_lead`]); leadership ends when it is
+/// dropped.
+pub struct Leadership {
+    _held: Box<dyn Send>,
+}
+
+impl std::fmt::Debug for Leadership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Leadership")
+    }
+}
+
+impl Store {
+    /// Becomes the one process doing `task` across every process sharing the store, or
+    /// `None` when another one is. PostgreSQL: a session advisory lock on a connection
+    /// of its own, released when the [`Leadership`] is dropped (or the process dies).
+    /// SQLite: always granted (one server process per file). Drop the leadership outside
+    /// any tokio runtime.
+    pub fn try_lead(&self, task: &str) -> Result<Option<Leadership>> {
+        Ok(self
+            .backend
+            .try_lead(task)?
+            .map(|held| Leadership { _held: held }))
+    }
+
+    pub fn record_delivery(&self, d: &Delivery) -> Result<()> {
+        self.write(|db| {
+            db.execute(
+                "INSERT INTO webhook_deliveries (url, event, delivered, attempts,
+                     response_code, error, created_at, finished_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &args![
+                    &d.url,
+                    &d.event,
+                    d.delivered,
+                    i64::from(d.attempts),
+                    d.response_code.map(i64::from),
+                    &d.error,
+                    d.created_at,
+                    d.finished_at
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The latest deliveries, newest first.
+    pub fn deliveries(&self, limit: u32) -> Result<Vec<Delivery>> {
+        self.read(|db| {
+            db.query(
+                "SELECT url, event, delivered, attempts, response_code, error, created_at,
+                     finished_at
+                 FROM webhook_deliveries ORDER BY id DESC LIMIT $1",
+                &args![i64::from(limit)],
+                |r| {
+                    Ok(Delivery {
+                        url: r.get(0)?,
+                        event: r.get(1)?,
+                        delivered: r.get(2)?,
+                        attempts: r.get(3)?,
+                        response_code: r.get::<Option<i64>>(4)?.and_then(|c| u16::try_from(c).ok()),
+                        error: r.get(5)?,
+                        created_at: r.get(6)?,
+                        finished_at: r.get(7)?,
+                    })
+                },
+            )
+        })
+    }
+}
