@@ -266,7 +266,7 @@ async fn upload_sbom(
                 let outcome = store.ingest_prepared(&prepared)?;
                 // Uploads are matched at once, never behind scheduled work.
                 let report = store.rematch()?;
-                let suspects = st.squats.check(store, &prepared);
+                let suspects = st.squats.check(store, &st.config.corpus, &prepared);
                 Ok((outcome, report, suspects))
             })
             .await?;
@@ -704,14 +704,14 @@ async fn why(
     Query(params): Query<WhyParams>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Read)?;
-    let (product, version) = match params.product.rsplit_once('@') {
-        Some((p, v)) if !p.is_empty() => (p.to_owned(), Some(v.to_owned())),
-        _ => (params.product.clone(), None),
-    };
-    caller.require_product(&product)?;
+    let product: chainwatch_store::ProductRef = params
+        .product
+        .parse()
+        .map_err(|e| Problem::from_store(&e))?;
+    caller.require_product(&product.name)?;
     let max = params.max_paths.unwrap_or(10).clamp(1, 100);
     let paths = blocking(&state, move |store| {
-        store.why(&product, version.as_deref(), &params.purl, max, None)
+        store.why(&product.name, product.version(), &params.purl, max, None)
     })
     .await?;
     let rows: Vec<serde_json::Value> = paths

@@ -39,6 +39,9 @@ pub struct Config {
     pub rate_limit: u32,
     /// Where new and resolved findings of uploads are announced.
     pub notifier: Option<Arc<notify::Notifier>>,
+    /// What uploads are checked for typo-squats against, besides the built-in lists and
+    /// the portfolio's names (the CLI's sources: lists `typosquat refresh` keeps).
+    pub corpus: chainwatch_typosquat::CorpusSources,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             request_timeout: Duration::from_mins(5),
             rate_limit: 600,
             notifier: None,
+            corpus: chainwatch_typosquat::CorpusSources::default(),
         }
     }
 }

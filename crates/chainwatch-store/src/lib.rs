@@ -46,7 +46,7 @@ pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepa
 pub use attestations::{AttestationImport, Evidence};
 pub use portfolio::prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use portfolio::queries::{Dependent, WhoHas, WhyPath};
-pub use portfolio::{CheckReport, DocumentInfo, ProductSummary, Stats};
+pub use portfolio::{CheckReport, DocumentInfo, ProductRef, ProductSummary, Stats};
 pub use schema::MigrateReport;
 pub use server::tokens::{Role, Token};
 pub use server::{Delivery, Leadership};

@@ -26,6 +26,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod checks;
+mod corpus;
 mod names;
 mod popular;
 
@@ -34,6 +35,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use corpus::{Checker, CorpusSources, PORTFOLIO_MIN, PORTFOLIO_NAMES};
 pub use names::{Ecosystem, normalize};
 pub use popular::{Popular, PopularError};
 

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use chainwatch_store::ProductRef;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
@@ -257,7 +258,7 @@ pub(crate) enum Sbom {
 pub(crate) struct ExportArgs {
     /// `PRODUCT` (its most recently updated version) or `PRODUCT@VERSION`
     #[arg(value_name = "PRODUCT[@VERSION]")]
-    pub(crate) product: String,
+    pub(crate) product: ProductRef,
 
     /// The format to write
     #[arg(long, value_enum)]
@@ -317,7 +318,7 @@ pub(crate) struct IngestArgs {
 pub(crate) struct ProductsArgs {
     /// Show this product's (or `PRODUCT@VERSION`'s) documents, oldest first
     #[arg(value_name = "PRODUCT[@VERSION]")]
-    pub(crate) product: Option<String>,
+    pub(crate) product: Option<ProductRef>,
 
     #[command(flatten)]
     pub(crate) as_of: AsOfArgs,
@@ -397,7 +398,7 @@ pub(crate) struct WhoHasArgs {
 pub(crate) struct WhyArgs {
     /// `PRODUCT` (its most recently updated version) or `PRODUCT@VERSION`
     #[arg(value_name = "PRODUCT[@VERSION]")]
-    pub(crate) product: String,
+    pub(crate) product: ProductRef,
 
     /// The package: a purl, with or without a version
     #[arg(value_name = "PURL")]
@@ -418,7 +419,7 @@ pub(crate) struct WhyArgs {
 pub(crate) struct ProvenanceArgs {
     /// `PRODUCT` (its most recently updated version) or `PRODUCT@VERSION`
     #[arg(value_name = "PRODUCT[@VERSION]")]
-    pub(crate) product: String,
+    pub(crate) product: ProductRef,
 
     #[command(flatten)]
     pub(crate) as_of: AsOfArgs,
@@ -716,7 +717,8 @@ pub(crate) struct TyposquatCorpusArgs {
 
 impl TyposquatCorpusArgs {
     pub(crate) fn portfolio_min(&self) -> u64 {
-        self.portfolio_min.unwrap_or(3)
+        self.portfolio_min
+            .unwrap_or(chainwatch_typosquat::PORTFOLIO_MIN)
     }
 }
 
@@ -917,7 +919,7 @@ pub(crate) struct VexImportArgs {
 pub(crate) struct VexExportArgs {
     /// The product, or one version of it (`NAME@VERSION`; the newest without one)
     #[arg(value_name = "PRODUCT[@VERSION]")]
-    pub(crate) product: String,
+    pub(crate) product: ProductRef,
 
     /// The VEX format to write
     #[arg(long, value_enum, default_value_t = VexTarget::Openvex)]
@@ -948,7 +950,7 @@ pub(crate) struct AdvisoriesMatchArgs {
 pub(crate) struct FindingsArgs {
     /// Only this product, or one version of it (`NAME@VERSION`)
     #[arg(long, value_name = "PRODUCT[@VERSION]")]
-    pub(crate) product: Option<String>,
+    pub(crate) product: Option<ProductRef>,
 
     /// Only findings at or above this severity (malicious packages are always listed)
     #[arg(long, value_enum, value_name = "SEVERITY")]

@@ -47,6 +47,58 @@ pub struct DocumentInfo {
     pub ingested: String,
 }
 
+/// A product, or one version of it, as people write it: `NAME` or `NAME@VERSION`, split
+/// at the last `@` (so that scoped names such as `@acme/web` work).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProductRef {
+    pub name: String,
+    pub version: Option<String>,
+}
+
+impl ProductRef {
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+}
+
+impl std::str::FromStr for ProductRef {
+    type Err = StoreError;
+
+    fn from_str(spec: &str) -> Result<ProductRef> {
+        let invalid =
+            |why: &str| StoreError::InvalidQuery(format!("invalid product `{spec}`: {why}"));
+        if spec.trim().is_empty() {
+            return Err(invalid("a product needs a name"));
+        }
+        match spec.rsplit_once('@') {
+            Some((name, _)) if name.trim().is_empty() => Ok(ProductRef {
+                name: spec.to_owned(),
+                version: None,
+            }),
+            Some((_, version)) if version.trim().is_empty() => Err(invalid(
+                "a version is expected after `@` (write `NAME` for the newest version)",
+            )),
+            Some((name, version)) => Ok(ProductRef {
+                name: name.to_owned(),
+                version: Some(version.to_owned()),
+            }),
+            None => Ok(ProductRef {
+                name: spec.to_owned(),
+                version: None,
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for ProductRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.version {
+            Some(v) => write!(f, "{}@{v}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
 /// A document by id, with where it is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DocRef {
@@ -257,5 +309,28 @@ impl Store {
             )
         })?
         .ok_or_else(|| StoreError::NotFound(not_found(product, version)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProductRef;
+
+    #[test]
+    fn product_references() {
+        let r = |s: &str| s.parse::<ProductRef>().map(|p| (p.name, p.version));
+        assert_eq!(r("shop").unwrap(), ("shop".into(), None));
+        assert_eq!(r("shop@1.0").unwrap(), ("shop".into(), Some("1.0".into())));
+        assert_eq!(r("@acme/web").unwrap(), ("@acme/web".into(), None));
+        assert_eq!(
+            r("@acme/web@2.0@rc").unwrap(),
+            ("@acme/web@2.0".into(), Some("rc".into()))
+        );
+        assert!(r("").is_err());
+        assert!(r("shop@").is_err());
+        assert_eq!(
+            "shop@1.0".parse::<ProductRef>().unwrap().to_string(),
+            "shop@1.0"
+        );
     }
 }

@@ -12,16 +12,6 @@ use crate::cli::{AdvisoriesMatchArgs, FindingsArgs, Format, MinSeverity, ReportF
 use crate::commands::store::{as_of, open, store_error};
 use crate::output::{BOLD, Context, DIM, ERROR, Status};
 
-/// Splits `NAME@VERSION` (the last `@`, so scoped names such as `@acme/web` work).
-pub(crate) fn product_version(spec: &str) -> (String, Option<String>) {
-    match spec.rsplit_once('@') {
-        Some((name, version)) if !name.is_empty() && !version.is_empty() => {
-            (name.to_owned(), Some(version.to_owned()))
-        }
-        _ => (spec.to_owned(), None),
-    }
-}
-
 fn level(s: MinSeverity) -> Level {
     match s {
         MinSeverity::Low => Level::Low,
@@ -33,14 +23,9 @@ fn level(s: MinSeverity) -> Level {
 
 pub(crate) fn findings(ctx: &Context, args: &FindingsArgs) -> anyhow::Result<Status> {
     let store = open(ctx)?;
-    let (product, version) = args
-        .product
-        .as_deref()
-        .map(product_version)
-        .map_or((None, None), |(p, v)| (Some(p), v));
     let query = FindingQuery {
-        product,
-        version,
+        product: args.product.as_ref().map(|p| p.name.clone()),
+        version: args.product.as_ref().and_then(|p| p.version.clone()),
         min_severity: args.min_severity.map(level),
         as_of: as_of(&args.as_of)?,
         include_suppressed: args.all,

@@ -134,7 +134,7 @@ pub(crate) fn run(server: &str, token: Option<&str>, command: Command) -> Outcom
         }
         Command::Query(Query::Why(args)) => {
             let q = vec![
-                ("product", args.product),
+                ("product", args.product.to_string()),
                 ("purl", args.purl),
                 ("max_paths", args.max_paths.to_string()),
             ];
@@ -169,9 +169,8 @@ pub(crate) fn run(server: &str, token: Option<&str>, command: Command) -> Outcom
         Command::Findings(args) => {
             let mut q = Vec::new();
             if let Some(spec) = &args.product {
-                let (p, v) = crate::commands::findings::product_version(spec);
-                q.push(("product", p));
-                q.extend(v.map(|v| ("version", v)));
+                q.push(("product", spec.name.clone()));
+                q.extend(spec.version.clone().map(|v| ("version", v)));
             }
             if let Some(m) = args.min_severity {
                 q.push(("min_severity", format!("{m:?}").to_ascii_lowercase()));
@@ -319,15 +318,15 @@ fn newest_version(remote: &Remote, product: &str) -> anyhow::Result<String> {
 /// `sbom export PRODUCT[@VERSION] --to FORMAT` through the server: the version's current
 /// document, converted by the server.
 fn export(remote: &Remote, args: &crate::cli::ExportArgs) -> anyhow::Result<Status> {
-    let (product, version) = crate::commands::findings::product_version(&args.product);
-    let version = match version {
+    let product = &args.product.name;
+    let version = match args.product.version.clone() {
         Some(v) => v,
-        None => newest_version(remote, &product)?,
+        None => newest_version(remote, product)?,
     };
     let detail = remote.get(
         &format!(
             "/api/v1/products/{}/versions/{}",
-            percent(&product),
+            percent(product),
             percent(&version)
         ),
         &[],

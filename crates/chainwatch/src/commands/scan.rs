@@ -82,9 +82,8 @@ fn provenance(
             subject.and_then(|c| c.version.clone()),
         )
     } else {
-        let spec = args.target.to_string_lossy();
-        let (p, v) = crate::commands::findings::product_version(&spec);
-        (p, v)
+        let spec = product_ref(args)?;
+        (spec.name, spec.version)
     };
     let subject_about = subject.map(|c| {
         format!(
@@ -144,33 +143,23 @@ fn suspects<'a>(
     args: &ScanArgs,
     store: Option<&chainwatch_store::Store>,
 ) -> anyhow::Result<Vec<Suspect<'a>>> {
-    use chainwatch_typosquat::Ecosystem;
-    let mut detectors: HashMap<Ecosystem, chainwatch_typosquat::Detector> = HashMap::new();
+    let sources = crate::commands::typosquat::sources(&args.typosquat)?;
+    let mut checker = crate::commands::typosquat::checker(&sources, &args.typosquat, store);
     let mut out = Vec::new();
     for c in sbom.packages() {
         if sbom.subject.as_deref() == Some(c.id.as_str()) {
             continue;
         }
         let Some(purl) = c.purl() else { continue };
-        let Some(eco) = Ecosystem::from_purl_type(purl.ty()) else {
+        let Some(v) = checker.suspect(&purl).cloned() else {
             continue;
         };
-        let detector = match detectors.entry(eco) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(
-                crate::commands::typosquat::detector(eco, &args.typosquat, store)?,
-            ),
-        };
-        let v = detector.check(&eco.name_of(&purl));
-        if !v.suspect {
-            continue;
-        }
         out.push(Suspect {
             kind: "typosquat",
             package: purl.canonical().to_owned(),
             name: v.name,
             version: c.version.as_deref(),
-            ecosystem: eco.as_str(),
+            ecosystem: v.ecosystem.as_str(),
             imitates: v.imitates,
             technique: v.technique.map(chainwatch_typosquat::Technique::as_str),
             score: v.score,
@@ -254,12 +243,23 @@ fn counts(f: &Finding, extra: &Extra, fail_on: FailOn) -> bool {
 
 /// The document to scan: a tree or lockfile inventoried, an SBOM read, or a product
 /// version's current document from the store (when no such path exists).
+/// The target as a product in the store (it is no file).
+fn product_ref(args: &ScanArgs) -> anyhow::Result<chainwatch_store::ProductRef> {
+    let spec = args.target.to_string_lossy();
+    spec.parse().map_err(|e: chainwatch_store::StoreError| {
+        InputError(format!(
+            "`{spec}` is neither a file, a directory nor a product ({e})"
+        ))
+        .into()
+    })
+}
+
 fn target(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Sbom> {
     if !args.target.exists() {
         let spec = args.target.to_string_lossy();
-        let (product, version) = crate::commands::findings::product_version(&spec);
+        let product = product_ref(args)?;
         let store = crate::commands::store::open(ctx)?;
-        return match store.export(&product, version.as_deref(), None) {
+        return match store.export(&product.name, product.version(), None) {
             Ok((_, sbom)) => Ok(sbom),
             Err(chainwatch_store::StoreError::NotFound(m)) => Err(InputError(format!(
                 "`{spec}` is neither a file, a directory nor a product in the store ({m})"

@@ -74,6 +74,10 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
             .or(file.rate_limit)
             .unwrap_or(defaults.rate_limit),
         notifier: None,
+        corpus: chainwatch_typosquat::CorpusSources {
+            refreshed: Some(crate::commands::typosquat::refreshed_dir()),
+            ..Default::default()
+        },
     };
     let update_every = args
         .update_every

@@ -1,6 +1,6 @@
 //! The portfolio commands: `ingest`, `products`, `query …`, `db …` and `sbom export`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{self, Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chainwatch_store::{IngestOptions, IngestOutcome, Prepare, Store, StoreError};
+use chainwatch_typosquat::Checker;
 use serde::Serialize;
 
 use crate::cli::{AsOfArgs, Db, ExportArgs, Format, IngestArgs, ProductsArgs, Query};
@@ -38,14 +39,6 @@ pub(crate) fn as_of(args: &AsOfArgs) -> anyhow::Result<Option<i64>> {
             })
         })
         .transpose()
-}
-
-/// `PRODUCT@VERSION` split at the last `@` (product names may start with `@`).
-fn product_version(spec: &str) -> (&str, Option<&str>) {
-    match spec.rsplit_once('@') {
-        Some((p, v)) if !p.is_empty() && !v.is_empty() => (p, Some(v)),
-        _ => (spec, None),
-    }
 }
 
 /// Writes `value` as one line of JSON, or has `human` write it for people.
@@ -161,67 +154,20 @@ struct SquatJson {
     score: f64,
 }
 
-/// Typo-squatting verdicts of one ingest run, by name identity (each name checked once).
-#[derive(Default)]
-struct Squats {
-    detectors: HashMap<chainwatch_typosquat::Ecosystem, chainwatch_typosquat::Detector>,
-    verdicts: HashMap<String, Option<(String, &'static str, f64)>>,
-}
-
-impl Squats {
-    fn of(&mut self, doc: &chainwatch_store::Prepared, store: &Store) -> Vec<SquatJson> {
-        let mut out = Vec::new();
-        for row in &doc.components {
-            let (Some(purl), Some(identity)) = (&row.purl, &row.name_identity) else {
-                continue;
-            };
-            let verdict = if let Some(v) = self.verdicts.get(identity) {
-                v.clone()
-            } else {
-                {
-                    let v = chainwatch_purl::Purl::parse(purl).ok().and_then(|p| {
-                        let eco = chainwatch_typosquat::Ecosystem::from_purl_type(p.ty())?;
-                        let d = self.detectors.entry(eco).or_insert_with(|| {
-                            // The built-in list, a refreshed one and the portfolio's.
-                            crate::commands::typosquat::detector(
-                                eco,
-                                &crate::cli::TyposquatCorpusArgs::default(),
-                                Some(store),
-                            )
-                            .unwrap_or_else(|_| {
-                                chainwatch_typosquat::Detector::new(
-                                    eco,
-                                    &chainwatch_typosquat::Popular::builtin(eco),
-                                )
-                            })
-                        });
-                        let v = d.check(&eco.name_of(&p));
-                        v.suspect.then(|| {
-                            (
-                                v.imitates.unwrap_or_default(),
-                                v.technique
-                                    .map_or("", chainwatch_typosquat::Technique::as_str),
-                                v.score,
-                            )
-                        })
-                    });
-                    self.verdicts.insert(identity.clone(), v.clone());
-                    v
-                }
-            };
-            if let Some((imitates, technique, score)) = verdict {
-                out.push(SquatJson {
-                    package: purl.clone(),
-                    imitates,
-                    technique,
-                    score,
-                });
-            }
-        }
-        out.sort_by(|a, b| a.package.cmp(&b.package));
-        out.dedup_by(|a, b| a.package == b.package);
-        out
-    }
+/// The typo-squatting suspects among a document's packages.
+fn squats_of(checker: &mut Checker<'_>, doc: &chainwatch_store::Prepared) -> Vec<SquatJson> {
+    checker
+        .suspects(doc.components.iter().filter_map(|r| r.purl.as_deref()))
+        .into_iter()
+        .map(|(purl, v)| SquatJson {
+            package: purl.to_owned(),
+            imitates: v.imitates.unwrap_or_default(),
+            technique: v
+                .technique
+                .map_or("", chainwatch_typosquat::Technique::as_str),
+            score: v.score,
+        })
+        .collect()
 }
 
 /// Components stored by one run after which the planner statistics are refreshed.
@@ -264,7 +210,15 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
         .min(files.len().max(1));
     let next = AtomicUsize::new(0);
     let mut summary = Summary::default();
-    let mut squats = Squats::default();
+    let corpus = chainwatch_typosquat::CorpusSources {
+        refreshed: Some(crate::commands::typosquat::refreshed_dir()),
+        ..Default::default()
+    };
+    let mut squats = crate::commands::typosquat::checker(
+        &corpus,
+        &crate::cli::TyposquatCorpusArgs::default(),
+        Some(&store),
+    );
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut write_error: Option<io::Error> = None;
@@ -351,11 +305,11 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
             // the database.
             let (written, mut found) = std::thread::scope(|scope| {
                 let checking = (!args.no_typosquat).then(|| {
-                    let (squats, store, ready) = (&mut squats, &store, &ready);
+                    let (squats, ready) = (&mut squats, &ready);
                     scope.spawn(move || {
                         ready
                             .iter()
-                            .map(|p| squats.of(p, store))
+                            .map(|p| squats_of(squats, p))
                             .collect::<Vec<_>>()
                     })
                 });
@@ -672,9 +626,8 @@ pub(crate) fn products(ctx: &Context, args: &ProductsArgs) -> anyhow::Result<Sta
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     if let Some(spec) = &args.product {
-        let (product, version) = product_version(spec);
         let docs = store
-            .documents(product, version, as_of)
+            .documents(&spec.name, spec.version(), as_of)
             .map_err(store_error)?;
         render(&mut out, args.output.format, &docs, |out| {
             for d in &docs {
@@ -763,11 +716,10 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
             !rows.is_empty()
         }
         Query::Why(args) => {
-            let (product, version) = product_version(&args.product);
             let paths = store
                 .why(
-                    product,
-                    version,
+                    &args.product.name,
+                    args.product.version(),
                     &args.purl,
                     args.max_paths,
                     as_of(&args.as_of)?,
@@ -804,9 +756,12 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
             !rows.is_empty()
         }
         Query::Provenance(args) => {
-            let (product, version) = product_version(&args.product);
             let rows = store
-                .provenance(product, version, as_of(&args.as_of)?)
+                .provenance(
+                    &args.product.name,
+                    args.product.version(),
+                    as_of(&args.as_of)?,
+                )
                 .map_err(store_error)?;
             render(&mut out, args.output.format, &rows, |out| {
                 if rows.is_empty() {
@@ -941,9 +896,12 @@ pub(crate) fn db(ctx: &Context, command: &Db) -> anyhow::Result<Status> {
 
 pub(crate) fn export(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Status> {
     let store = open(ctx)?;
-    let (product, version) = product_version(&args.product);
     let (_, sbom) = store
-        .export(product, version, as_of(&args.as_of)?)
+        .export(
+            &args.product.name,
+            args.product.version(),
+            as_of(&args.as_of)?,
+        )
         .map_err(store_error)?;
     let text = chainwatch_sbom::write(&sbom, super::sbom::target(args.to))
         .context("the format cannot be written")?;

@@ -5,7 +5,11 @@ use std::io::{self, BufRead as _, Write};
 use std::path::Path;
 
 use chainwatch_purl::Purl;
-use chainwatch_typosquat::{Detector, Ecosystem, Popular, Verdict};
+use std::sync::Arc;
+
+use chainwatch_typosquat::{
+    Checker, CorpusSources, Detector, Ecosystem, PORTFOLIO_NAMES, Popular, Verdict,
+};
 use serde::Serialize;
 
 use crate::cli::{
@@ -20,50 +24,66 @@ pub(crate) fn run(ctx: &Context, command: Typosquat) -> anyhow::Result<Status> {
     }
 }
 
-/// The most names the portfolio adds to a corpus.
-const PORTFOLIO_NAMES: u64 = 5_000;
+/// The corpus sources the arguments name besides the built-in lists: the lists
+/// `typosquat refresh` keeps, `--popular` files and the allowlist.
+pub(crate) fn sources(args: &TyposquatCorpusArgs) -> anyhow::Result<CorpusSources> {
+    let mut sources = CorpusSources {
+        refreshed: Some(refreshed_dir()),
+        ..CorpusSources::default()
+    };
+    for path in &args.popular {
+        let bytes = std::fs::read(path)
+            .map_err(|e| InputError(format!("cannot read `{}`: {e}", path.display())))?;
+        sources.lists.push(
+            Popular::parse(&bytes).map_err(|e| InputError(format!("`{}`: {e}", path.display())))?,
+        );
+    }
+    if let Some(path) = &args.allowlist {
+        sources.allow = allowlist(path)?;
+    }
+    Ok(sources)
+}
 
-/// The detector for an ecosystem: the built-in list, a refreshed list, `--popular` files
-/// and, with a store, the names many of its products use; with the allowlist.
+/// The names at least `min` products of the store use (none with 0 or without a store).
+pub(crate) fn portfolio(
+    store: Option<&chainwatch_store::Store>,
+    ecosystem: Ecosystem,
+    min: u64,
+) -> anyhow::Result<Vec<String>> {
+    match store {
+        Some(store) if min > 0 => Ok(store
+            .portfolio_names(ecosystem.purl_type(), min, PORTFOLIO_NAMES)
+            .map_err(crate::commands::store::store_error)?
+            .into_iter()
+            .map(|(identity, _)| identity)
+            .collect()),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The detector for an ecosystem: the corpus the arguments name and, with a store, the
+/// names many of its products use.
 pub(crate) fn detector(
     ecosystem: Ecosystem,
     args: &TyposquatCorpusArgs,
     store: Option<&chainwatch_store::Store>,
 ) -> anyhow::Result<Detector> {
-    let mut popular = Popular::builtin(ecosystem);
-    // A list `typosquat refresh` downloaded (a broken one is ignored: it is a cache).
-    if let Ok(bytes) = std::fs::read(refreshed(ecosystem))
-        && let Ok(list) = Popular::parse(&bytes)
-    {
-        popular.merge(&list);
-    }
-    for path in &args.popular {
-        let bytes = std::fs::read(path)
-            .map_err(|e| InputError(format!("cannot read `{}`: {e}", path.display())))?;
-        let list =
-            Popular::parse(&bytes).map_err(|e| InputError(format!("`{}`: {e}", path.display())))?;
-        popular.merge(&list);
-    }
-    if let Some(store) = store
-        && args.portfolio_min() > 0
-    {
-        let used = store
-            .portfolio_names(ecosystem.purl_type(), args.portfolio_min(), PORTFOLIO_NAMES)
-            .map_err(crate::commands::store::store_error)?;
-        if !used.is_empty() {
-            popular.merge_portfolio(
-                ecosystem,
-                used.iter().map(|(identity, _)| identity.as_str()),
-            );
-        }
-    }
-    let mut detector = Detector::new(ecosystem, &popular);
-    if let Some(path) = &args.allowlist {
-        for (name, reason) in allowlist(path)? {
-            detector.allow(&name, &reason);
-        }
-    }
-    Ok(detector)
+    let used = portfolio(store, ecosystem, args.portfolio_min())?;
+    Ok(sources(args)?.detector(ecosystem, used.iter().map(String::as_str)))
+}
+
+/// A checker of many packages over the corpus the arguments name and the store's
+/// portfolio (a portfolio that cannot be read is left out).
+pub(crate) fn checker<'a>(
+    sources: &'a CorpusSources,
+    args: &TyposquatCorpusArgs,
+    store: Option<&'a chainwatch_store::Store>,
+) -> Checker<'a> {
+    let min = args.portfolio_min();
+    Checker::new(move |eco| {
+        let used = portfolio(store, eco, min).unwrap_or_default();
+        Arc::new(sources.detector(eco, used.iter().map(String::as_str)))
+    })
 }
 
 /// `NAME reason…` per line; `#` starts a comment.
@@ -215,11 +235,9 @@ fn check(ctx: &Context, args: &TyposquatCheckArgs) -> anyhow::Result<Status> {
     )
 }
 
-/// Where `typosquat refresh` keeps an ecosystem's list.
-pub(crate) fn refreshed(ecosystem: Ecosystem) -> std::path::PathBuf {
-    crate::cli::cache_dir()
-        .join("popular")
-        .join(format!("{}.json", ecosystem.as_str().to_ascii_lowercase()))
+/// Where `typosquat refresh` keeps its lists.
+pub(crate) fn refreshed_dir() -> std::path::PathBuf {
+    crate::cli::cache_dir().join("popular")
 }
 
 /// Popularity lists are a few megabytes.
@@ -283,20 +301,13 @@ fn refresh(args: &TyposquatRefreshArgs) -> anyhow::Result<Status> {
         })();
         match result {
             Ok(()) if !list.is_empty() => {
-                let path = refreshed(eco);
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                let doc = serde_json::json!({
-                    "ecosystem": eco.as_str(),
-                    "fetched": chainwatch_store::format_micros(chainwatch_store::now_micros()),
-                    "sources": report.sources,
-                    "packages": list.names(),
-                });
-                // Written beside, then renamed: a reader never sees half a list.
-                let tmp = path.with_extension("json.part");
-                std::fs::write(&tmp, serde_json::to_vec(&doc)?)?;
-                std::fs::rename(&tmp, &path)?;
+                CorpusSources::save_refreshed(
+                    &refreshed_dir(),
+                    eco,
+                    &list,
+                    &report.sources,
+                    &chainwatch_store::format_micros(chainwatch_store::now_micros()),
+                )?;
                 report.names = list.len();
             }
             Ok(()) => report.error = Some("the sources listed no names".into()),

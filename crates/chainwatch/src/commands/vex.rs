@@ -9,7 +9,6 @@ use chainwatch_store::{FindingQuery, ProductFinding};
 use serde_json::{Value, json};
 
 use crate::cli::{EnrichArgs, Format, Vex, VexExportArgs, VexImportArgs, VexTarget};
-use crate::commands::findings::product_version;
 use crate::commands::store::{open, store_error};
 use crate::output::{Context, DIM, InputError, Status};
 
@@ -182,9 +181,9 @@ fn action_of(f: &ProductFinding) -> Option<String> {
 
 fn export(ctx: &Context, args: &VexExportArgs) -> anyhow::Result<Status> {
     let store = open(ctx)?;
-    let (product, version) = product_version(&args.product);
+    let product = &args.product.name;
     let (info, _) = store
-        .export(&product, version.as_deref(), None)
+        .export(product, args.product.version(), None)
         .map_err(store_error)?;
     let version = info.version.clone();
     let rows = store
@@ -199,7 +198,7 @@ fn export(ctx: &Context, args: &VexExportArgs) -> anyhow::Result<Status> {
     let now = timestamp();
     let doc = match args.to {
         VexTarget::Openvex => openvex(&rows, &product_id, &now),
-        VexTarget::Cyclonedx => cyclonedx(&rows, &product, &version, &now),
+        VexTarget::Cyclonedx => cyclonedx(&rows, product, &version, &now),
     };
     let text = serde_json::to_string_pretty(&doc)?;
     if let Some(path) = &args.output {
