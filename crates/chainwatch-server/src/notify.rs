@@ -366,9 +366,17 @@ fn deliver(agent: &ureq::Agent, hook: &Webhook, event: &Payload, backoff: &[Dura
     }
 }
 
-/// What the monitoring worker runs each time: the advisory update, returning what the
-/// match afterwards changed.
-pub type UpdateJob = Box<dyn Fn(&Store) -> Result<MatchReport, String> + Send>;
+/// What the monitoring worker updates each time ([`Store::monitor`]): the advisory
+/// update from the mirror, then the match of what changed.
+#[derive(Debug, Clone)]
+pub struct MonitorJob {
+    /// The OSV mirror's base URL.
+    pub mirror: String,
+    /// OSV ecosystems; empty: those of the portfolio's packages.
+    pub ecosystems: Vec<String>,
+    /// Where downloaded archives wait until imported.
+    pub cache: std::path::PathBuf,
+}
 
 /// Starts the monitoring worker: right away and then every `every`, if this process
 /// leads (one across the replicas sharing a PostgreSQL store), runs `job` and notifies
@@ -376,7 +384,7 @@ pub type UpdateJob = Box<dyn Fn(&Store) -> Result<MatchReport, String> + Send>;
 pub fn monitor(
     store: Arc<Store>,
     every: Duration,
-    job: UpdateJob,
+    job: MonitorJob,
     notifier: Option<Arc<Notifier>>,
     log: LogSink,
 ) {
@@ -385,7 +393,13 @@ pub fn monitor(
             match store.try_lead("chainwatch-monitor") {
                 Ok(Some(lead)) => {
                     log(&serde_json::json!({"event": "update", "state": "started"}).to_string());
-                    match job(&store) {
+                    let options = chainwatch_store::UpdateOptions {
+                        mirror: &job.mirror,
+                        ecosystems: &job.ecosystems,
+                        cache: &job.cache,
+                        force_full: false,
+                    };
+                    match store.monitor(&options) {
                         Ok(report) => {
                             log(&serde_json::json!({
                                 "event": "update",
@@ -399,7 +413,7 @@ pub fn monitor(
                             }
                         }
                         Err(e) => log(
-                            &serde_json::json!({"event": "update", "state": "failed", "error": e})
+                            &serde_json::json!({"event": "update", "state": "failed", "error": e.to_string()})
                                 .to_string(),
                         ),
                     }

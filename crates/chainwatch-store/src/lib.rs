@@ -41,7 +41,10 @@ use serde::Serialize;
 pub use advisories::findings::{
     FindingChange, FindingQuery, MatchReport, ProductFinding, findings_sarif,
 };
-pub use advisories::vex::{Enrichment, VexImport, VexStatements, VexVerdict, statement_time};
+pub use advisories::update::{EcosystemReport, UpdateError, UpdateOptions, UpdateProgress};
+pub use advisories::vex::{
+    Enrichment, Enrichments, Exploitation, VexImport, VexStatements, VexVerdict, statement_time,
+};
 pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepare_advisory};
 pub use attestations::{AttestationImport, Evidence};
 pub use portfolio::prepare::{Naming, Prepared, UNVERSIONED, digest_hex};

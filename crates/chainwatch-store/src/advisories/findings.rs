@@ -13,7 +13,7 @@ use chainwatch_match::{AdvisoryIndex, Via, purl_keys};
 use chainwatch_purl::Purl;
 use serde::Serialize;
 
-use crate::advisories::vex::{Enrichment, VexVerdict};
+use crate::advisories::vex::VexVerdict;
 use crate::advisories::{decode, for_packages, records};
 use crate::db::{Db, Table};
 use crate::{Result, Store, StoreError, time};
@@ -145,34 +145,6 @@ impl ProductFinding {
     /// Whether a VEX statement says the product is not affected or the finding fixed.
     pub fn suppressed(&self) -> bool {
         self.vex.as_ref().is_some_and(|v| v.status.suppresses())
-    }
-}
-
-/// Sets `known_exploited` and the EPSS score of findings from the enrichment tables.
-pub(crate) fn enrich<'a>(
-    found: impl Iterator<
-        Item = (
-            &'a [String],
-            &'a mut bool,
-            &'a mut Option<f64>,
-            &'a mut Option<f64>,
-        ),
-    >,
-    data: &HashMap<String, Enrichment>,
-) {
-    for (ids, kev, epss, pct) in found {
-        for id in ids {
-            let Some(e) = data.get(&id.to_ascii_uppercase()) else {
-                continue;
-            };
-            *kev |= e.kev_added.is_some();
-            if let Some(score) = e.epss
-                && epss.is_none_or(|s| score > s)
-            {
-                *epss = Some(score);
-                *pct = e.epss_percentile;
-            }
-        }
     }
 }
 
@@ -379,18 +351,12 @@ impl Store {
             }
         }
         let data = self.enrichment(&identifiers)?;
-        let ids: Vec<Vec<String>> = out.iter().map(ProductFinding::identifiers).collect();
-        enrich(
-            out.iter_mut().zip(&ids).map(|(f, ids)| {
-                (
-                    ids.as_slice(),
-                    &mut f.known_exploited,
-                    &mut f.epss,
-                    &mut f.epss_percentile,
-                )
-            }),
-            &data,
-        );
+        for f in &mut out {
+            let e = data.of(&f.identifiers());
+            f.known_exploited = e.known_exploited;
+            f.epss = e.epss;
+            f.epss_percentile = e.epss_percentile;
+        }
         if !query.include_suppressed {
             out.retain(|f| !f.suppressed());
         }

@@ -4,6 +4,7 @@
 //! the portfolio; VEX, KEV and EPSS (`vex.rs`) are applied to findings when read.
 
 pub(crate) mod findings;
+pub(crate) mod update;
 pub(crate) mod vex;
 
 use chainwatch_advisory::Record;

@@ -46,6 +46,46 @@ pub struct Enrichment {
     pub epss_percentile: Option<f64>,
 }
 
+/// KEV and EPSS data by (upper-cased) CVE id.
+#[derive(Debug, Clone, Default)]
+pub struct Enrichments(HashMap<String, Enrichment>);
+
+/// What is known of a vulnerability's exploitation, under any of its identifiers.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Exploitation {
+    /// In CISA's Known Exploited Vulnerabilities catalog under any CVE alias.
+    pub known_exploited: bool,
+    /// The highest EPSS score of its CVE aliases, and that score's percentile.
+    pub epss: Option<f64>,
+    pub epss_percentile: Option<f64>,
+}
+
+impl Enrichments {
+    /// The exploitation data of a vulnerability known by these identifiers (its id and
+    /// aliases, any case).
+    pub fn of(&self, identifiers: &[String]) -> Exploitation {
+        let mut out = Exploitation::default();
+        for id in identifiers {
+            let Some(e) = self.0.get(&id.to_ascii_uppercase()) else {
+                continue;
+            };
+            out.known_exploited |= e.kev_added.is_some();
+            if let Some(score) = e.epss
+                && out.epss.is_none_or(|s| score > s)
+            {
+                out.epss = Some(score);
+                out.epss_percentile = e.epss_percentile;
+            }
+        }
+        out
+    }
+
+    /// The data of one CVE id (upper case).
+    pub fn get(&self, cve: &str) -> Option<&Enrichment> {
+        self.0.get(cve)
+    }
+}
+
 /// The VEX verdict on a finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VexVerdict {
@@ -232,8 +272,8 @@ impl Store {
         Ok(crate::to_u64(crate::int(sorted.len())))
     }
 
-    /// KEV and EPSS data of these identifiers (those that are CVE ids), upper-cased keys.
-    pub fn enrichment(&self, identifiers: &[String]) -> Result<HashMap<String, Enrichment>> {
+    /// KEV and EPSS data of these identifiers (those that are CVE ids).
+    pub fn enrichment(&self, identifiers: &[String]) -> Result<Enrichments> {
         let mut cves: Vec<String> = identifiers
             .iter()
             .map(|i| i.to_ascii_uppercase())
@@ -251,7 +291,7 @@ impl Store {
                  WHERE k.cve IS NOT NULL OR e.cve IS NOT NULL",
                 db.dialect().table(1, "c", &table)
             );
-            db.query(&sql, &[table.clone().into()], |r| {
+            db.query(&sql, &[table.into()], |r| {
                 let in_kev: bool = r.get(1)?;
                 let added: Option<String> = r.get(2)?;
                 Ok((
@@ -264,7 +304,7 @@ impl Store {
                 ))
             })
         })
-        .map(|rows| rows.into_iter().collect())
+        .map(|rows| Enrichments(rows.into_iter().collect()))
     }
 }
 

@@ -473,19 +473,12 @@ fn annotate(
                 let ids: Vec<String> = std::iter::once(f.advisory.clone())
                     .chain(f.aliases.iter().cloned())
                     .collect();
-                let mut extra = Extra {
+                let exploitation = enrichment.of(&ids);
+                Extra {
                     vex: statements.verdict(product, version, h.purl.canonical(), &ids),
-                    ..Extra::default()
-                };
-                for id in &ids {
-                    if let Some(e) = enrichment.get(&id.to_ascii_uppercase()) {
-                        extra.known_exploited |= e.kev_added.is_some();
-                        if e.epss.is_some_and(|s| extra.epss.is_none_or(|x| s > x)) {
-                            extra.epss = e.epss;
-                        }
-                    }
+                    known_exploited: exploitation.known_exploited,
+                    epss: exploitation.epss,
                 }
-                extra
             })
             .collect();
     }

@@ -161,7 +161,11 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
         chainwatch_server::notify::monitor(
             store.clone(),
             every,
-            crate::commands::update::monitor_job(ctx.db.clone(), mirror, ecosystems),
+            chainwatch_server::notify::MonitorJob {
+                mirror,
+                ecosystems,
+                cache: crate::commands::update::cache_dir(None),
+            },
             notifier,
             log.clone(),
         );
