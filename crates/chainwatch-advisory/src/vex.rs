@@ -408,3 +408,22 @@ fn cyclonedx(bytes: &[u8]) -> Result<VexDocument, VexError> {
     }
     Ok(out)
 }
+
+/// An OpenVEX (or CSAF) justification in CycloneDX's vocabulary (`analysis.justification`);
+/// `None` for one CycloneDX has no counterpart for.
+pub fn cyclonedx_justification(justification: &str) -> Option<&'static str> {
+    Some(match justification {
+        "component_not_present" | "requires_dependency" => "requires_dependency",
+        "vulnerable_code_not_present" | "code_not_present" => "code_not_present",
+        "vulnerable_code_not_in_execute_path" | "code_not_reachable" => "code_not_reachable",
+        "vulnerable_code_cannot_be_controlled_by_adversary"
+        | "inline_mitigations_already_exist"
+        | "protected_by_mitigating_control" => "protected_by_mitigating_control",
+        "requires_configuration" => "requires_configuration",
+        "requires_environment" => "requires_environment",
+        "protected_by_compiler" => "protected_by_compiler",
+        "protected_at_runtime" => "protected_at_runtime",
+        "protected_at_perimeter" => "protected_at_perimeter",
+        _ => return None,
+    })
+}

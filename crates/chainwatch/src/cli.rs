@@ -1119,6 +1119,18 @@ pub(crate) enum TargetFormat {
     SpdxTv,
 }
 
+impl TargetFormat {
+    /// The format this names.
+    pub(crate) fn format(self) -> chainwatch_sbom::Format {
+        match self {
+            TargetFormat::CyclonedxJson => chainwatch_sbom::Format::CycloneDxJson,
+            TargetFormat::CyclonedxXml => chainwatch_sbom::Format::CycloneDxXml,
+            TargetFormat::SpdxJson => chainwatch_sbom::Format::SpdxJson,
+            TargetFormat::SpdxTv => chainwatch_sbom::Format::SpdxTagValue,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct StatsArgs {
     /// The SBOM (`-` for standard input)

@@ -5,12 +5,13 @@ mod cli;
 mod commands;
 mod output;
 mod report;
+mod shared;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::Cli;
 use crate::output::Status;
 
 fn main() -> ExitCode {
@@ -31,28 +32,7 @@ fn main() -> ExitCode {
         },
         None => cli.command,
     };
-    finish(dispatch(&ctx, command))
-}
-
-/// Runs a command against the store (or with none).
-fn dispatch(ctx: &output::Context, command: Command) -> anyhow::Result<Status> {
-    match command {
-        Command::Inspect(args) => commands::inspect::run(ctx, args),
-        Command::Sbom(args) => commands::sbom::run(ctx, args),
-        Command::Scan(args) => commands::scan::scan(ctx, &args),
-        Command::Ingest(args) => commands::store::ingest(ctx, &args),
-        Command::Products(args) => commands::store::products(ctx, &args),
-        Command::Query(args) => commands::store::query(ctx, args),
-        Command::Db(args) => commands::store::db(ctx, &args),
-        Command::Advisories(args) => commands::advisories::run(ctx, args),
-        Command::Findings(args) => commands::findings::findings(ctx, &args),
-        Command::Vex(args) => commands::vex::run(ctx, args),
-        Command::Verify(args) => commands::verify::run(&args),
-        Command::Serve(args) => commands::serve::serve(ctx, &args),
-        Command::Token(command) => commands::serve::token(ctx, &command),
-        Command::Typosquat(args) => commands::typosquat::run(ctx, args),
-        Command::Completions(args) => commands::completions::run(&args),
-    }
+    finish(commands::run(&ctx, command))
 }
 
 fn finish(result: anyhow::Result<Status>) -> ExitCode {

@@ -1,78 +1,81 @@
 //! RFC 3339 timestamps (`2024-01-01T00:00:00Z`, `2023-12-31T19:00:00-05:00`), ordered by
-//! the instant they denote.
+//! the instant they denote. The shape is checked here (a full date and time with seconds,
+//! `T` or a space between them, `Z` or a `±hh:mm` offset); the calendar is `jiff`'s.
 
 /// Nanoseconds since 1970-01-01T00:00:00Z.
 pub(crate) fn parse(input: &str) -> Result<i128, &'static str> {
-    let s = input.trim().as_bytes();
+    let s = input.trim();
+    let b = s.as_bytes();
     let err = "expected an RFC 3339 date-time such as `2024-01-01T00:00:00Z`";
-    let num = |r: std::ops::Range<usize>| -> Result<i64, &'static str> {
-        let part = s.get(r).ok_or(err)?;
-        if part.iter().all(u8::is_ascii_digit) {
-            std::str::from_utf8(part)
-                .ok()
-                .and_then(|p| p.parse().ok())
-                .ok_or(err)
-        } else {
-            Err(err)
-        }
-    };
-    if s.len() < 20
-        || s[4] != b'-'
-        || s[7] != b'-'
-        || !matches!(s[10], b'T' | b't' | b' ')
-        || s[13] != b':'
-        || s[16] != b':'
-    {
-        return Err(err);
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|p| p.iter().all(u8::is_ascii_digit));
+    if b.len() < 20
+        || !(digits(0..4) && digits(5..7) && digits(8..10))
+        || !(digits(11..13) && digits(14..16) && digits(17..19))
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
     {
         return Err(err);
     }
     let mut i = 19;
-    let mut nanos: i128 = 0;
-    if s.get(i) == Some(&b'.') {
+    if b.get(i) == Some(&b'.') {
         i += 1;
         let start = i;
-        while i < s.len() && s[i].is_ascii_digit() {
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
             i += 1;
         }
         if i == start {
             return Err(err);
         }
-        let frac = &s[start..i.min(start + 9)];
-        let mut value: i128 = 0;
-        for &d in frac {
-            value = value * 10 + i128::from(d - b'0');
-        }
-        nanos = value * 10_i128.pow(u32::try_from(9 - frac.len()).unwrap_or(0));
     }
-    let offset_minutes: i64 = match s.get(i) {
-        Some(b'Z' | b'z') if i + 1 == s.len() => 0,
-        Some(sign @ (b'+' | b'-')) if s.len() == i + 6 && s[i + 3] == b':' => {
-            let m = num(i + 1..i + 3)? * 60 + num(i + 4..i + 6)?;
-            if *sign == b'+' { m } else { -m }
+    let zone_ok = match b.get(i) {
+        Some(b'Z' | b'z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            b.len() == i + 6 && b[i + 3] == b':' && digits(i + 1..i + 3) && digits(i + 4..i + 6)
         }
-        _ => return Err(err),
+        _ => false,
     };
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-    Ok(i128::from(seconds) * 1_000_000_000 + nanos)
+    if !zone_ok {
+        return Err(err);
+    }
+    // Fractions beyond nanoseconds are cut, as they cannot change the order.
+    let normalized;
+    let text = if i > 29 {
+        normalized = format!("{}{}", &s[..29], &s[i..]);
+        normalized.as_str()
+    } else {
+        s
+    };
+    text.parse::<jiff::Timestamp>()
+        .map(jiff::Timestamp::as_nanosecond)
+        .map_err(|_| err)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn instants() {
+        assert_eq!(parse("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(
+            parse("2023-12-31T19:00:00-05:00"),
+            parse("2024-01-01T00:00:00Z")
+        );
+        assert_eq!(parse("1970-01-01 00:00:01.5z"), Ok(1_500_000_000));
+        assert_eq!(parse("1970-01-01T00:00:00.1234567891234Z"), Ok(123_456_789));
+        for bad in [
+            "2024-01-01",
+            "2024-01-01T00:00Z",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01T00:00:00",
+            "2024-01-01T00:00:00+0100",
+            "2024-02-30T00:00:00Z",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -6,11 +6,11 @@ use std::io::{self, Write};
 
 use anyhow::Context as _;
 use chainwatch_advisory::Level;
-use chainwatch_store::{FindingQuery, MatchReport, ProductFinding, Store};
+use chainwatch_store::{FindingQuery, ProductFinding};
 
-use crate::cli::{AdvisoriesMatchArgs, FindingsArgs, Format, MinSeverity, ReportFormat};
-use crate::commands::store::{as_of, open, store_error};
+use crate::cli::{FindingsArgs, MinSeverity, ReportFormat};
 use crate::output::{BOLD, Context, DIM, ERROR, Status};
+use crate::shared::store::{as_of, open, store_error};
 
 fn level(s: MinSeverity) -> Level {
     match s {
@@ -119,80 +119,5 @@ fn sarif(out: &mut dyn Write, rows: &[ProductFinding]) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &chainwatch_store::findings_sarif(rows))
         .context("writing SARIF")?;
     writeln!(out)?;
-    Ok(())
-}
-
-/// `advisories match [--full]`.
-pub(crate) fn rematch(ctx: &Context, args: &AdvisoriesMatchArgs) -> anyhow::Result<Status> {
-    let store = open(ctx)?;
-    if args.full {
-        store.reset_matches().map_err(store_error)?;
-    }
-    let started = std::time::Instant::now();
-    let report = store.rematch().map_err(store_error)?;
-    let stdout = anstream::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    match args.output.format {
-        Format::Json => {
-            serde_json::to_writer(&mut out, &report)?;
-            writeln!(out)?;
-        }
-        Format::Human => {
-            write_delta(&mut out, &report)?;
-            writeln!(
-                out,
-                "{DIM}{} packages matched for {} advisory changes in {:.2} s: {} new, {} resolved{DIM:#}",
-                report.packages,
-                report.advisory_changes,
-                started.elapsed().as_secs_f64(),
-                report.new.len(),
-                report.resolved.len()
-            )?;
-        }
-    }
-    out.flush()?;
-    Ok(Status::Success)
-}
-
-/// The new and resolved findings, one line each (at most `LIMIT` of each kind).
-pub(crate) fn write_delta(out: &mut dyn Write, report: &MatchReport) -> io::Result<()> {
-    const LIMIT: usize = 50;
-    for (sign, list) in [("new", &report.new), ("resolved", &report.resolved)] {
-        for c in list.iter().take(LIMIT) {
-            writeln!(out, "{sign:>8}  {}  {}", c.advisory, c.package)?;
-        }
-        if list.len() > LIMIT {
-            writeln!(
-                out,
-                "{DIM}{sign:>8}  … and {} more{DIM:#}",
-                list.len() - LIMIT
-            )?;
-        }
-    }
-    Ok(())
-}
-
-/// Matches after an ingest or import when there is anything to match against; says what
-/// changed on standard error (humans) unless quiet.
-pub(crate) fn after_change(ctx: &Context, store: &Store, human: bool) -> anyhow::Result<()> {
-    if store
-        .advisories_last_import()
-        .map_err(store_error)?
-        .is_none()
-    {
-        // Nothing to match against: the packages are matched when advisories arrive.
-        return Ok(());
-    }
-    let report = store.rematch().map_err(store_error)?;
-    if human && !ctx.quiet && (!report.new.is_empty() || !report.resolved.is_empty()) {
-        let mut err = anstream::stderr().lock();
-        write_delta(&mut err, &report)?;
-        writeln!(
-            err,
-            "{DIM}findings: {} new, {} resolved (`chainwatch findings` lists them){DIM:#}",
-            report.new.len(),
-            report.resolved.len()
-        )?;
-    }
     Ok(())
 }

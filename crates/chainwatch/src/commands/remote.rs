@@ -336,7 +336,7 @@ fn export(remote: &Remote, args: &crate::cli::ExportArgs) -> anyhow::Result<Stat
         .and_then(|h| h.last())
         .and_then(|d| d["id"].as_i64())
         .ok_or_else(|| InputError(format!("no document for `{product}@{version}`")))?;
-    let format = match crate::commands::sbom::target(args.to) {
+    let format = match args.to.format() {
         chainwatch_sbom::Format::CycloneDxJson => "cyclonedx-json",
         chainwatch_sbom::Format::CycloneDxXml => "cyclonedx-xml",
         chainwatch_sbom::Format::SpdxJson => "spdx-json",
@@ -360,7 +360,7 @@ fn export(remote: &Remote, args: &crate::cli::ExportArgs) -> anyhow::Result<Stat
             out.write_all(text.as_bytes())?;
             out.flush()?;
         }
-        Some(path) => crate::commands::sbom::write_atomically(path, text.as_bytes())?,
+        Some(path) => crate::shared::files::write_atomically(path, text.as_bytes())?,
     }
     Ok(Status::Success)
 }
@@ -404,12 +404,12 @@ fn uploads(
     let mut failed = 0;
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    for file in crate::commands::store::collect_files(files) {
+    for file in crate::shared::files::collect_files(files) {
         let (shown, result) = match file {
             Err((p, message)) => (p.display().to_string(), Err(anyhow::anyhow!(message))),
             Ok(p) => {
                 let shown = p.display().to_string();
-                let result = crate::commands::store::read_path(&p)
+                let result = crate::shared::files::read_path(&p)
                     .map_err(|m| anyhow::anyhow!(m))
                     .and_then(|bytes| remote.post(path, &[], &bytes).map(|(_, v)| v));
                 (shown, result)
@@ -461,7 +461,7 @@ fn ingest(remote: &Remote, args: &IngestArgs) -> anyhow::Result<Status> {
     let mut failed = 0;
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    for file in crate::commands::store::collect_files(&args.paths) {
+    for file in crate::shared::files::collect_files(&args.paths) {
         let (shown, result) = match file {
             Err((p, message)) => (p.display().to_string(), Err(anyhow::anyhow!(message))),
             Ok(p) => {
@@ -470,7 +470,7 @@ fn ingest(remote: &Remote, args: &IngestArgs) -> anyhow::Result<Status> {
                 } else {
                     p.display().to_string()
                 };
-                let result = crate::commands::store::read_path(&p)
+                let result = crate::shared::files::read_path(&p)
                     .map_err(|m| anyhow::anyhow!(m))
                     .and_then(|bytes| {
                         if chainwatch_attest::sniff(&bytes) {

@@ -68,7 +68,7 @@ fn provenance(
     let store = if let Some(s) = store {
         s
     } else {
-        opened = crate::commands::store::open(ctx)?;
+        opened = crate::shared::store::open(ctx)?;
         &opened
     };
     // The product version: the store target's, else the SBOM subject's name and version.
@@ -95,7 +95,7 @@ fn provenance(
     let evidence = match store.provenance(&product, version.as_deref(), None) {
         Ok(e) => e,
         Err(chainwatch_store::StoreError::NotFound(_)) => Vec::new(),
-        Err(e) => return Err(crate::commands::store::store_error(e)),
+        Err(e) => return Err(crate::shared::store::store_error(e)),
     };
     let good: Vec<&chainwatch_store::Evidence> = evidence
         .iter()
@@ -143,8 +143,8 @@ fn suspects<'a>(
     args: &ScanArgs,
     store: Option<&chainwatch_store::Store>,
 ) -> anyhow::Result<Vec<Suspect<'a>>> {
-    let sources = crate::commands::typosquat::sources(&args.typosquat)?;
-    let mut checker = crate::commands::typosquat::checker(&sources, &args.typosquat, store);
+    let sources = crate::shared::typosquat::sources(&args.typosquat)?;
+    let mut checker = crate::shared::typosquat::checker(&sources, &args.typosquat, store);
     let mut out = Vec::new();
     for c in sbom.packages() {
         if sbom.subject.as_deref() == Some(c.id.as_str()) {
@@ -258,14 +258,14 @@ fn target(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Sbom> {
     if !args.target.exists() {
         let spec = args.target.to_string_lossy();
         let product = product_ref(args)?;
-        let store = crate::commands::store::open(ctx)?;
+        let store = crate::shared::store::open(ctx)?;
         return match store.export(&product.name, product.version(), None) {
             Ok((_, sbom)) => Ok(sbom),
             Err(chainwatch_store::StoreError::NotFound(m)) => Err(InputError(format!(
                 "`{spec}` is neither a file, a directory nor a product in the store ({m})"
             ))
             .into()),
-            Err(e) => Err(crate::commands::store::store_error(e)),
+            Err(e) => Err(crate::shared::store::store_error(e)),
         };
     }
     let options = Options {
@@ -395,10 +395,10 @@ fn index_from_store(
     ctx: &Context,
     purls: &[Purl],
 ) -> anyhow::Result<(AdvisoryIndex, u64, chainwatch_store::Store)> {
-    let store = crate::commands::store::open(ctx)?;
+    let store = crate::shared::store::open(ctx)?;
     let last_import = store
         .advisories_last_import()
-        .map_err(crate::commands::store::store_error)?;
+        .map_err(crate::shared::store::store_error)?;
     let Some(last) = last_import else {
         return Err(InputError(format!(
             "the advisory database in `{}` is empty: import OSV records with `chainwatch advisories import PATH`, or pass `--advisories PATH`",
@@ -415,7 +415,7 @@ fn index_from_store(
     }
     let index = store
         .advisory_index_for(purls)
-        .map_err(crate::commands::store::store_error)?;
+        .map_err(crate::shared::store::store_error)?;
     let n = index.len() as u64;
     Ok((index, n, store))
 }
@@ -457,10 +457,10 @@ fn annotate(
         Some(store) => (
             store
                 .vex_statements(&identifiers)
-                .map_err(crate::commands::store::store_error)?,
+                .map_err(crate::shared::store::store_error)?,
             store
                 .enrichment(&identifiers)
-                .map_err(crate::commands::store::store_error)?,
+                .map_err(crate::shared::store::store_error)?,
         ),
         None => Default::default(),
     };
@@ -838,7 +838,7 @@ fn cyclonedx(out: &mut dyn Write, sbom: &Sbom, hits: &[Hit<'_>]) -> anyhow::Resu
                     justification: v
                         .justification
                         .as_deref()
-                        .and_then(crate::commands::vex::cdx_justification)
+                        .and_then(chainwatch_advisory::vex::cyclonedx_justification)
                         .map(str::to_owned),
                     responses: Vec::new(),
                     detail: v.impact.clone(),

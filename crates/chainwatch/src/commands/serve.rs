@@ -4,12 +4,11 @@ use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chainwatch_store::Role;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::cli::{Format, ServeArgs, TokenCommand, TokenCreateArgs};
-use crate::commands::store::{open, store_error};
-use crate::output::{BOLD, Context, DIM, InputError, Status};
+use crate::cli::ServeArgs;
+use crate::output::{Context, InputError, Status};
+use crate::shared::store::{open, store_error};
 
 /// `chainwatch.toml`: defaults for `serve`'s flags.
 #[derive(Debug, Default, Deserialize)]
@@ -29,20 +28,6 @@ struct FileConfig {
     slack_webhooks: Vec<String>,
     tls_cert: Option<std::path::PathBuf>,
     tls_key: Option<std::path::PathBuf>,
-}
-
-/// `6h`, `30m`, `45s`, `2d`.
-fn interval(text: &str) -> Option<Duration> {
-    let (n, unit) = text.split_at(text.len().saturating_sub(1));
-    let n: u64 = n.parse().ok().filter(|n| *n > 0)?;
-    let per = match unit {
-        "d" => 86_400,
-        "h" => 3_600,
-        "m" => 60,
-        "s" => 1,
-        _ => return None,
-    };
-    n.checked_mul(per).map(Duration::from_secs)
 }
 
 pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
@@ -75,7 +60,7 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
             .unwrap_or(defaults.rate_limit),
         notifier: None,
         corpus: chainwatch_typosquat::CorpusSources {
-            refreshed: Some(crate::commands::typosquat::refreshed_dir()),
+            refreshed: Some(crate::shared::typosquat::refreshed_dir()),
             ..Default::default()
         },
     };
@@ -84,7 +69,7 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
         .clone()
         .or(file.update_every)
         .map(|t| {
-            interval(&t).ok_or_else(|| {
+            crate::shared::time::interval(&t).ok_or_else(|| {
                 InputError(format!(
                     "invalid `--update-every` `{t}`: expected `6h`, `30m`, `2d` or `45s`"
                 ))
@@ -164,7 +149,7 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
             chainwatch_server::notify::MonitorJob {
                 mirror,
                 ecosystems,
-                cache: crate::commands::update::cache_dir(None),
+                cache: crate::shared::files::osv_cache_dir(None),
             },
             notifier,
             log.clone(),
@@ -200,150 +185,4 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
     drop(runtime);
     drop(keep);
     Ok(Status::Success)
-}
-
-/// `90d`, `12h`, `30m`, `45s` from now, or an RFC 3339 time or date.
-fn expiry(text: &str) -> Option<i64> {
-    let now = chainwatch_store::now_micros();
-    let (n, unit) = text.split_at(text.len().saturating_sub(1));
-    let seconds: Option<i64> = n.parse::<i64>().ok().and_then(|n| {
-        let per = match unit {
-            "d" => 86_400,
-            "h" => 3_600,
-            "m" => 60,
-            "s" => 1,
-            _ => return None,
-        };
-        n.checked_mul(per).filter(|s| *s > 0)
-    });
-    match seconds {
-        Some(s) => s.checked_mul(1_000_000).and_then(|us| now.checked_add(us)),
-        None => chainwatch_store::parse_instant(text),
-    }
-}
-
-#[derive(Serialize)]
-struct Created<'a> {
-    name: &'a str,
-    role: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    products: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expires: Option<String>,
-    token: &'a str,
-}
-
-pub(crate) fn token(ctx: &Context, command: &TokenCommand) -> anyhow::Result<Status> {
-    let store = open(ctx)?;
-    let stdout = anstream::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    match command {
-        TokenCommand::Create(args) => create(&store, args, &mut out)?,
-        TokenCommand::Revoke(args) => {
-            let revoked = store.revoke_token(&args.name).map_err(store_error)?;
-            if !revoked {
-                return Err(InputError(format!("no active token named `{}`", args.name)).into());
-            }
-            match args.output.format {
-                Format::Json => writeln!(
-                    out,
-                    "{}",
-                    serde_json::json!({"name": args.name, "revoked": true})
-                )?,
-                Format::Human => writeln!(out, "revoked `{}`", args.name)?,
-            }
-        }
-        TokenCommand::List(o) => {
-            let tokens = store.tokens().map_err(store_error)?;
-            match o.format {
-                Format::Json => {
-                    serde_json::to_writer(&mut out, &tokens)?;
-                    writeln!(out)?;
-                }
-                Format::Human => {
-                    let now = chainwatch_store::now_micros();
-                    for t in &tokens {
-                        let state = if t.revoked_at.is_some() {
-                            "revoked"
-                        } else if t.is_active(now) {
-                            "active"
-                        } else {
-                            "expired"
-                        };
-                        writeln!(
-                            out,
-                            "{BOLD}{}{BOLD:#}  {}  {state}{}{}",
-                            t.name,
-                            t.role.as_str(),
-                            t.products
-                                .as_deref()
-                                .map(|p| format!("  products {p}"))
-                                .unwrap_or_default(),
-                            t.expires_at
-                                .map(|e| format!(
-                                    "  {DIM}expires {}{DIM:#}",
-                                    chainwatch_store::format_micros(e)
-                                ))
-                                .unwrap_or_default()
-                        )?;
-                    }
-                }
-            }
-        }
-    }
-    out.flush()?;
-    Ok(Status::Success)
-}
-
-fn create(
-    store: &chainwatch_store::Store,
-    args: &TokenCreateArgs,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    let role = Role::parse(&args.role).ok_or_else(|| {
-        InputError(format!(
-            "unknown role `{}`: expected `read`, `ingest` or `admin`",
-            args.role
-        ))
-    })?;
-    let expires = args
-        .expires
-        .as_deref()
-        .map(|e| {
-            expiry(e).ok_or_else(|| {
-                InputError(format!(
-                    "invalid `--expires` `{e}`: expected `90d`, `12h`, `30m` or an RFC 3339 time"
-                ))
-            })
-        })
-        .transpose()?;
-    let (secret, hash) =
-        chainwatch_server::new_token().map_err(|p| anyhow::anyhow!("{}", p.detail))?;
-    let token = store
-        .create_token(&args.name, role, args.products.as_deref(), &hash, expires)
-        .map_err(store_error)?;
-    let created = Created {
-        name: &token.name,
-        role: role.as_str(),
-        products: token.products.as_deref(),
-        expires: token.expires_at.map(chainwatch_store::format_micros),
-        token: &secret,
-    };
-    match args.output.format {
-        Format::Json => {
-            serde_json::to_writer(&mut *out, &created)?;
-            writeln!(out)?;
-        }
-        Format::Human => {
-            writeln!(out, "{secret}")?;
-            let mut err = io::stderr().lock();
-            let _ = writeln!(
-                err,
-                "{DIM}token `{}` ({}): shown once, only its hash is stored{DIM:#}",
-                token.name,
-                role.as_str()
-            );
-        }
-    }
-    Ok(())
 }

@@ -2,103 +2,21 @@
 //! and against the known-malicious packages of the store.
 
 use std::io::{self, BufRead as _, Write};
-use std::path::Path;
 
 use chainwatch_purl::Purl;
-use std::sync::Arc;
 
-use chainwatch_typosquat::{
-    Checker, CorpusSources, Detector, Ecosystem, PORTFOLIO_NAMES, Popular, Verdict,
-};
+use chainwatch_typosquat::{CorpusSources, Ecosystem, Popular, Verdict};
 use serde::Serialize;
 
-use crate::cli::{
-    Format, Typosquat, TyposquatCheckArgs, TyposquatCorpusArgs, TyposquatRefreshArgs,
-};
+use crate::cli::{Format, Typosquat, TyposquatCheckArgs, TyposquatRefreshArgs};
 use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status};
+use crate::shared::typosquat::{detector, refreshed_dir};
 
 pub(crate) fn run(ctx: &Context, command: Typosquat) -> anyhow::Result<Status> {
     match command {
         Typosquat::Check(args) => check(ctx, &args),
         Typosquat::Refresh(args) => refresh(&args),
     }
-}
-
-/// The corpus sources the arguments name besides the built-in lists: the lists
-/// `typosquat refresh` keeps, `--popular` files and the allowlist.
-pub(crate) fn sources(args: &TyposquatCorpusArgs) -> anyhow::Result<CorpusSources> {
-    let mut sources = CorpusSources {
-        refreshed: Some(refreshed_dir()),
-        ..CorpusSources::default()
-    };
-    for path in &args.popular {
-        let bytes = std::fs::read(path)
-            .map_err(|e| InputError(format!("cannot read `{}`: {e}", path.display())))?;
-        sources.lists.push(
-            Popular::parse(&bytes).map_err(|e| InputError(format!("`{}`: {e}", path.display())))?,
-        );
-    }
-    if let Some(path) = &args.allowlist {
-        sources.allow = allowlist(path)?;
-    }
-    Ok(sources)
-}
-
-/// The names at least `min` products of the store use (none with 0 or without a store).
-pub(crate) fn portfolio(
-    store: Option<&chainwatch_store::Store>,
-    ecosystem: Ecosystem,
-    min: u64,
-) -> anyhow::Result<Vec<String>> {
-    match store {
-        Some(store) if min > 0 => Ok(store
-            .portfolio_names(ecosystem.purl_type(), min, PORTFOLIO_NAMES)
-            .map_err(crate::commands::store::store_error)?
-            .into_iter()
-            .map(|(identity, _)| identity)
-            .collect()),
-        _ => Ok(Vec::new()),
-    }
-}
-
-/// The detector for an ecosystem: the corpus the arguments name and, with a store, the
-/// names many of its products use.
-pub(crate) fn detector(
-    ecosystem: Ecosystem,
-    args: &TyposquatCorpusArgs,
-    store: Option<&chainwatch_store::Store>,
-) -> anyhow::Result<Detector> {
-    let used = portfolio(store, ecosystem, args.portfolio_min())?;
-    Ok(sources(args)?.detector(ecosystem, used.iter().map(String::as_str)))
-}
-
-/// A checker of many packages over the corpus the arguments name and the store's
-/// portfolio (a portfolio that cannot be read is left out).
-pub(crate) fn checker<'a>(
-    sources: &'a CorpusSources,
-    args: &TyposquatCorpusArgs,
-    store: Option<&'a chainwatch_store::Store>,
-) -> Checker<'a> {
-    let min = args.portfolio_min();
-    Checker::new(move |eco| {
-        let used = portfolio(store, eco, min).unwrap_or_default();
-        Arc::new(sources.detector(eco, used.iter().map(String::as_str)))
-    })
-}
-
-/// `NAME reason…` per line; `#` starts a comment.
-fn allowlist(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError(format!("cannot read `{}`: {e}", path.display())))?;
-    Ok(text
-        .lines()
-        .map(|l| l.split_once('#').map_or(l, |(code, _)| code).trim())
-        .filter(|l| !l.is_empty())
-        .map(|l| match l.split_once(char::is_whitespace) {
-            Some((name, reason)) => (name.to_owned(), reason.trim().to_owned()),
-            None => (l.to_owned(), "allowlisted".to_owned()),
-        })
-        .collect())
 }
 
 /// The purl of a name in an ecosystem (no version), for advisory lookups.
@@ -142,7 +60,7 @@ struct Row {
 
 fn check(ctx: &Context, args: &TyposquatCheckArgs) -> anyhow::Result<Status> {
     let ecosystem: Ecosystem = args.ecosystem.parse().map_err(InputError)?;
-    let store = crate::commands::store::open(ctx)?;
+    let store = crate::shared::store::open(ctx)?;
     let detector = detector(ecosystem, &args.corpus, Some(&store))?;
     let mut names = args.names.clone();
     if names.is_empty() {
@@ -157,7 +75,7 @@ fn check(ctx: &Context, args: &TyposquatCheckArgs) -> anyhow::Result<Status> {
     // Known-malicious packages from the store, when it has advisories.
     let has_advisories = store
         .advisories_last_import()
-        .map_err(crate::commands::store::store_error)?
+        .map_err(crate::shared::store::store_error)?
         .is_some();
     let mut rows = Vec::with_capacity(names.len());
     for name in &names {
@@ -166,7 +84,7 @@ fn check(ctx: &Context, args: &TyposquatCheckArgs) -> anyhow::Result<Status> {
         if has_advisories && let Some(purl) = purl_of(ecosystem, name) {
             malicious = store
                 .malicious_records(&purl)
-                .map_err(crate::commands::store::store_error)?;
+                .map_err(crate::shared::store::store_error)?;
         }
         rows.push(Row { verdict, malicious });
     }
@@ -233,11 +151,6 @@ fn check(ctx: &Context, args: &TyposquatCheckArgs) -> anyhow::Result<Status> {
             Status::Success
         },
     )
-}
-
-/// Where `typosquat refresh` keeps its lists.
-pub(crate) fn refreshed_dir() -> std::path::PathBuf {
-    crate::cli::cache_dir().join("popular")
 }
 
 /// Popularity lists are a few megabytes.

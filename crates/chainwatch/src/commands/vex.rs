@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use chainwatch_store::{FindingQuery, ProductFinding};
 use serde_json::{Value, json};
 
-use crate::cli::{EnrichArgs, Format, Vex, VexExportArgs, VexImportArgs, VexTarget};
-use crate::commands::store::{open, store_error};
+use crate::cli::{Format, Vex, VexExportArgs, VexImportArgs, VexTarget};
 use crate::output::{Context, DIM, InputError, Status};
+use crate::shared::store::{open, store_error};
 
 pub(crate) fn run(ctx: &Context, command: Vex) -> anyhow::Result<Status> {
     match command {
@@ -129,17 +129,6 @@ fn import(ctx: &Context, args: &VexImportArgs) -> anyhow::Result<Status> {
     })
 }
 
-/// `SOURCE_DATE_EPOCH` when set, else now; whole seconds.
-fn timestamp() -> String {
-    let micros = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .map_or_else(chainwatch_store::now_micros, |s| {
-            s.saturating_mul(1_000_000)
-        });
-    chainwatch_store::format_micros(micros - micros.rem_euclid(1_000_000)).replace(".000000Z", "Z")
-}
-
 /// A UUID (version 4 layout) derived from content, so the same state exports the same id.
 fn uuid_of(content: &str) -> String {
     let h = chainwatch_store::digest_hex(content.as_bytes());
@@ -195,7 +184,7 @@ fn export(ctx: &Context, args: &VexExportArgs) -> anyhow::Result<Status> {
         })
         .map_err(store_error)?;
     let product_id = format!("pkg:generic/{product}@{version}");
-    let now = timestamp();
+    let now = crate::shared::time::timestamp();
     let doc = match args.to {
         VexTarget::Openvex => openvex(&rows, &product_id, &now),
         VexTarget::Cyclonedx => cyclonedx(&rows, product, &version, &now),
@@ -258,24 +247,6 @@ fn openvex(rows: &[ProductFinding], product_id: &str, now: &str) -> Value {
     })
 }
 
-/// OpenVEX justifications in CycloneDX's vocabulary.
-pub(crate) fn cdx_justification(j: &str) -> Option<&'static str> {
-    Some(match j {
-        "component_not_present" | "requires_dependency" => "requires_dependency",
-        "vulnerable_code_not_present" | "code_not_present" => "code_not_present",
-        "vulnerable_code_not_in_execute_path" | "code_not_reachable" => "code_not_reachable",
-        "vulnerable_code_cannot_be_controlled_by_adversary"
-        | "inline_mitigations_already_exist"
-        | "protected_by_mitigating_control" => "protected_by_mitigating_control",
-        "requires_configuration" => "requires_configuration",
-        "requires_environment" => "requires_environment",
-        "protected_by_compiler" => "protected_by_compiler",
-        "protected_at_runtime" => "protected_at_runtime",
-        "protected_at_perimeter" => "protected_at_perimeter",
-        _ => return None,
-    })
-}
-
 fn cyclonedx(rows: &[ProductFinding], product: &str, version: &str, now: &str) -> Value {
     let mut components: Vec<Value> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
@@ -305,7 +276,7 @@ fn cyclonedx(rows: &[ProductFinding], product: &str, version: &str, now: &str) -
             let mut analysis = json!({"state": state});
             let mut detail = f.vex.as_ref().and_then(|v| v.impact.clone());
             if let Some(j) = f.vex.as_ref().and_then(|v| v.justification.as_deref()) {
-                match cdx_justification(j) {
+                match chainwatch_advisory::vex::cyclonedx_justification(j) {
                     Some(c) => analysis["justification"] = c.into(),
                     None => {
                         detail = Some(match detail {
@@ -361,40 +332,4 @@ fn cyclonedx(rows: &[ProductFinding], product: &str, version: &str, now: &str) -
         "components": components,
         "vulnerabilities": vulnerabilities,
     })
-}
-
-/// `advisories enrich --kev FILE --epss FILE`.
-pub(crate) fn enrich(ctx: &Context, args: &EnrichArgs) -> anyhow::Result<Status> {
-    if args.kev.is_none() && args.epss.is_none() {
-        return Err(InputError("give `--kev FILE`, `--epss FILE` or both".into()).into());
-    }
-    let store = open(ctx)?;
-    let read = |p: &PathBuf| {
-        std::fs::read(p).map_err(|e| InputError(format!("cannot read `{}`: {e}", p.display())))
-    };
-    let mut report = json!({});
-    if let Some(path) = &args.kev {
-        let entries = chainwatch_advisory::enrich::parse_kev(&read(path)?)
-            .map_err(|e| InputError(format!("{}: {e}", path.display())))?;
-        report["kev"] = store.import_kev(&entries).map_err(store_error)?.into();
-    }
-    if let Some(path) = &args.epss {
-        let entries = chainwatch_advisory::enrich::parse_epss(&read(path)?)
-            .map_err(|e| InputError(format!("{}: {e}", path.display())))?;
-        report["epss"] = store.import_epss(&entries).map_err(store_error)?.into();
-    }
-    let stdout = anstream::stdout();
-    let mut out = stdout.lock();
-    match args.output.format {
-        Format::Json => writeln!(out, "{report}")?,
-        Format::Human => {
-            if let Some(n) = report.get("kev") {
-                writeln!(out, "{n} known exploited vulnerabilities stored")?;
-            }
-            if let Some(n) = report.get("epss") {
-                writeln!(out, "{n} EPSS scores stored")?;
-            }
-        }
-    }
-    Ok(Status::Success)
 }

@@ -3,22 +3,12 @@
 //! here only the progress and the reports are shown.
 
 use std::io::{self, IsTerminal as _, Write};
-use std::path::PathBuf;
 
 use chainwatch_store::{UpdateError, UpdateOptions};
 
 use crate::cli::{AdvisoriesUpdateArgs, Format};
-use crate::commands::store::{open, store_error};
 use crate::output::{Context, DIM, InputError, Status};
-
-/// Where downloaded archives wait: `--cache`, `CHAINWATCH_CACHE`, else the user's cache
-/// directory; then `osv`.
-pub(crate) fn cache_dir(given: Option<PathBuf>) -> PathBuf {
-    given
-        .or_else(|| std::env::var_os("CHAINWATCH_CACHE").map(PathBuf::from))
-        .unwrap_or_else(crate::cli::cache_dir)
-        .join("osv")
-}
+use crate::shared::store::{open, store_error};
 
 /// A progress line on standard error, when it is a terminal.
 fn progress(ctx: &Context) -> impl FnMut(&str, u64, Option<u64>) + use<> {
@@ -42,7 +32,7 @@ fn progress(ctx: &Context) -> impl FnMut(&str, u64, Option<u64>) + use<> {
 
 pub(crate) fn update(ctx: &Context, args: &AdvisoriesUpdateArgs) -> anyhow::Result<Status> {
     let store = open(ctx)?;
-    let cache = cache_dir(args.cache.clone());
+    let cache = crate::shared::files::osv_cache_dir(args.cache.clone());
     let options = UpdateOptions {
         mirror: &args.mirror,
         ecosystems: &args.ecosystem,
@@ -68,7 +58,7 @@ pub(crate) fn update(ctx: &Context, args: &AdvisoriesUpdateArgs) -> anyhow::Resu
     }
     let changed: u64 = reports.iter().map(|r| r.added + r.updated).sum();
     if changed > 0 && !args.no_match {
-        crate::commands::findings::after_change(ctx, &store, args.output.format == Format::Human)?;
+        crate::shared::findings::after_change(ctx, &store, args.output.format == Format::Human)?;
     }
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -1,6 +1,10 @@
 //! `chainwatch advisories import|show`: OSV records into the store (then matched against
 //! the portfolio), and out by any identifier.
 
+mod enrich;
+mod matching;
+mod update;
+
 use std::io::{self, Write};
 
 use chainwatch_advisory::Record;
@@ -8,8 +12,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::{Advisories, AdvisoriesImportArgs, AdvisoriesShowArgs, Format};
-use crate::commands::store::{open, store_error};
 use crate::output::{BOLD, Context, DIM, InputError, Status};
+use crate::shared::store::{open, store_error};
 
 /// Records written per transaction.
 const BATCH: usize = 2000;
@@ -18,9 +22,9 @@ pub(crate) fn run(ctx: &Context, command: Advisories) -> anyhow::Result<Status> 
     match command {
         Advisories::Import(args) => import(ctx, &args),
         Advisories::Show(args) => show(ctx, &args),
-        Advisories::Match(args) => crate::commands::findings::rematch(ctx, &args),
-        Advisories::Enrich(args) => crate::commands::vex::enrich(ctx, &args),
-        Advisories::Update(args) => crate::commands::update::update(ctx, &args),
+        Advisories::Match(args) => matching::rematch(ctx, &args),
+        Advisories::Enrich(args) => enrich::enrich(ctx, &args),
+        Advisories::Update(args) => update::update(ctx, &args),
     }
 }
 
@@ -68,7 +72,7 @@ fn import(ctx: &Context, args: &AdvisoriesImportArgs) -> anyhow::Result<Status> 
         return Err(store_error(e));
     }
     if total.added + total.updated > 0 && !args.no_match {
-        crate::commands::findings::after_change(ctx, &store, args.output.format == Format::Human)?;
+        crate::shared::findings::after_change(ctx, &store, args.output.format == Format::Human)?;
     }
     let report = ImportJson {
         files: loaded.files,

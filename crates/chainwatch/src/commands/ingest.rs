@@ -1,113 +1,20 @@
-//! The portfolio commands: `ingest`, `products`, `query …`, `db …` and `sbom export`.
+//! `chainwatch ingest`: SBOMs and attestation files into the store, parsed on all cores
+//! and written in batches by one writer.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read as _, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use chainwatch_store::{IngestOptions, IngestOutcome, Prepare, Store, StoreError};
 use chainwatch_typosquat::Checker;
 use serde::Serialize;
 
-use crate::cli::{AsOfArgs, Db, ExportArgs, Format, IngestArgs, ProductsArgs, Query};
-use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status};
-
-/// A store error, marked as the user's when their input is at fault (exit status 2).
-pub(crate) fn store_error(e: StoreError) -> anyhow::Error {
-    if e.is_input() {
-        anyhow::Error::new(InputError(e.to_string()))
-    } else {
-        anyhow::Error::new(e)
-    }
-}
-
-pub(crate) fn open(ctx: &Context) -> anyhow::Result<Store> {
-    Store::open(&ctx.db).map_err(store_error)
-}
-
-pub(crate) fn as_of(args: &AsOfArgs) -> anyhow::Result<Option<i64>> {
-    args.as_of
-        .as_deref()
-        .map(|t| {
-            chainwatch_store::parse_instant(t).ok_or_else(|| {
-                anyhow::Error::new(InputError(format!(
-                    "invalid `--as-of` time `{t}`: expected RFC 3339 (`2026-03-01T12:00:00Z`) or a date (`2026-03-01`)"
-                )))
-            })
-        })
-        .transpose()
-}
-
-/// Writes `value` as one line of JSON, or has `human` write it for people.
-fn render<W: Write, T: Serialize + ?Sized>(
-    out: &mut W,
-    format: Format,
-    value: &T,
-    human: impl FnOnce(&mut W) -> io::Result<()>,
-) -> anyhow::Result<()> {
-    match format {
-        Format::Json => {
-            serde_json::to_writer(&mut *out, value)?;
-            writeln!(out)?;
-        }
-        Format::Human => human(out)?,
-    }
-    Ok(())
-}
-
-/// Files named by the arguments: directories are walked (sorted, hidden entries
-/// skipped, symbolic links to directories not followed).
-pub(crate) fn collect_files(paths: &[PathBuf]) -> Vec<Result<PathBuf, (PathBuf, String)>> {
-    fn walk(dir: &Path, out: &mut Vec<Result<PathBuf, (PathBuf, String)>>) {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(e) => e,
-            Err(e) => {
-                out.push(Err((
-                    dir.to_path_buf(),
-                    format!("cannot read directory: {e}"),
-                )));
-                return;
-            }
-        };
-        let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-        entries.sort_by_key(std::fs::DirEntry::file_name);
-        for entry in entries {
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            match entry.file_type() {
-                Ok(t) if t.is_dir() => walk(&path, out),
-                Ok(t) if t.is_file() || t.is_symlink() && path.is_file() => out.push(Ok(path)),
-                _ => {}
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for p in paths {
-        if p.as_os_str() != "-" && p.is_dir() {
-            walk(p, &mut out);
-        } else {
-            out.push(Ok(p.clone()));
-        }
-    }
-    out
-}
-
-pub(crate) fn read_path(path: &Path) -> Result<Vec<u8>, String> {
-    if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        io::stdin()
-            .lock()
-            .read_to_end(&mut buf)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        return Ok(buf);
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
-}
+use crate::cli::{Format, IngestArgs};
+use crate::output::{BOLD, Context, DIM, ERROR, Status};
+use crate::shared::files::{collect_files, read_path};
+use crate::shared::store::{open, store_error};
 
 /// One line of `ingest --format json`. The field order is part of the interface.
 #[derive(Debug, Serialize)]
@@ -199,7 +106,7 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
         version: args.product_version.clone(),
         ..IngestOptions::default()
     };
-    let trust = crate::commands::verify::policy(&args.trust)?;
+    let trust = crate::shared::trust::policy(&args.trust)?;
     let for_product = args.product.as_deref().zip(args.product_version.as_deref());
     let jobs = args
         .jobs
@@ -211,10 +118,10 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
     let next = AtomicUsize::new(0);
     let mut summary = Summary::default();
     let corpus = chainwatch_typosquat::CorpusSources {
-        refreshed: Some(crate::commands::typosquat::refreshed_dir()),
+        refreshed: Some(crate::shared::typosquat::refreshed_dir()),
         ..Default::default()
     };
-    let mut squats = crate::commands::typosquat::checker(
+    let mut squats = crate::shared::typosquat::checker(
         &corpus,
         &crate::cli::TyposquatCorpusArgs::default(),
         Some(&store),
@@ -390,7 +297,7 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
         store.optimize().map_err(store_error)?;
     }
     if summary.stored > 0 {
-        crate::commands::findings::after_change(ctx, &store, args.format == Format::Human)?;
+        crate::shared::findings::after_change(ctx, &store, args.format == Format::Human)?;
     }
     if args.format == Format::Human && !ctx.quiet {
         writeln!(
@@ -618,300 +525,4 @@ fn write_ingest_line(out: &mut impl Write, line: &IngestLine, format: Format) ->
             ),
         },
     }
-}
-
-pub(crate) fn products(ctx: &Context, args: &ProductsArgs) -> anyhow::Result<Status> {
-    let store = open(ctx)?;
-    let as_of = as_of(&args.as_of)?;
-    let stdout = anstream::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    if let Some(spec) = &args.product {
-        let docs = store
-            .documents(&spec.name, spec.version(), as_of)
-            .map_err(store_error)?;
-        render(&mut out, args.output.format, &docs, |out| {
-            for d in &docs {
-                writeln!(
-                    out,
-                    "{BOLD}{}@{}{BOLD:#} document {}  {}  {} {}  {} components  {}",
-                    d.product,
-                    d.version,
-                    d.id,
-                    d.ingested,
-                    d.format,
-                    d.spec_version,
-                    d.components,
-                    d.digest
-                )?;
-            }
-            Ok(())
-        })?;
-    } else {
-        let list = store.products(as_of).map_err(store_error)?;
-        render(&mut out, args.output.format, &list, |out| {
-            for p in &list {
-                writeln!(
-                    out,
-                    "{BOLD}{}@{}{BOLD:#}  {} components  {} documents  {DIM}updated {}{DIM:#}",
-                    p.name, p.version, p.components, p.documents, p.updated
-                )?;
-            }
-            if list.is_empty() && !ctx.quiet {
-                writeln!(
-                    out,
-                    "{DIM}no products: store SBOMs with `chainwatch ingest`{DIM:#}"
-                )?;
-            }
-            Ok(())
-        })?;
-    }
-    out.flush()?;
-    Ok(Status::Success)
-}
-
-pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
-    let store = open(ctx)?;
-    let stdout = anstream::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let found = match command {
-        Query::WhoHas(args) => {
-            let rows = store
-                .who_has(&args.purl, args.range.as_deref(), as_of(&args.as_of)?)
-                .map_err(store_error)?;
-            render(&mut out, args.output.format, &rows, |out| {
-                for r in &rows {
-                    writeln!(
-                        out,
-                        "{BOLD}{}@{}{BOLD:#}  {}",
-                        r.product, r.version, r.package
-                    )?;
-                }
-                Ok(())
-            })?;
-            !rows.is_empty()
-        }
-        Query::Affected(args) => {
-            let rows = store
-                .affected(&args.id, as_of(&args.as_of)?)
-                .map_err(store_error)?;
-            render(&mut out, args.output.format, &rows, |out| {
-                for r in &rows {
-                    let fixed = if r.fixed_in.is_empty() {
-                        "no fixed version".to_owned()
-                    } else {
-                        format!("fixed in {}", r.fixed_in.join(", "))
-                    };
-                    writeln!(
-                        out,
-                        "{BOLD}{}@{}{BOLD:#}  {}  {} {DIM}({}; {fixed}){DIM:#}",
-                        r.product,
-                        r.version,
-                        r.package,
-                        r.advisory,
-                        r.severity.as_deref().unwrap_or("unknown severity")
-                    )?;
-                }
-                Ok(())
-            })?;
-            !rows.is_empty()
-        }
-        Query::Why(args) => {
-            let paths = store
-                .why(
-                    &args.product.name,
-                    args.product.version(),
-                    &args.purl,
-                    args.max_paths,
-                    as_of(&args.as_of)?,
-                )
-                .map_err(store_error)?;
-            render(&mut out, args.output.format, &paths, |out| {
-                for p in &paths {
-                    writeln!(
-                        out,
-                        "{BOLD}{}@{}{BOLD:#}: {}",
-                        p.product,
-                        p.version,
-                        p.path.join(" -> ")
-                    )?;
-                }
-                Ok(())
-            })?;
-            !paths.is_empty()
-        }
-        Query::Dependents(args) => {
-            let rows = store
-                .dependents(&args.purl, args.range.as_deref(), as_of(&args.as_of)?)
-                .map_err(store_error)?;
-            render(&mut out, args.output.format, &rows, |out| {
-                for r in &rows {
-                    writeln!(
-                        out,
-                        "{BOLD}{}@{}{BOLD:#}  {} -[{}]-> {}",
-                        r.product, r.version, r.dependent, r.kind, r.package
-                    )?;
-                }
-                Ok(())
-            })?;
-            !rows.is_empty()
-        }
-        Query::Provenance(args) => {
-            let rows = store
-                .provenance(
-                    &args.product.name,
-                    args.product.version(),
-                    as_of(&args.as_of)?,
-                )
-                .map_err(store_error)?;
-            render(&mut out, args.output.format, &rows, |out| {
-                if rows.is_empty() {
-                    writeln!(out, "no verified attestations about {}", args.product)?;
-                }
-                for e in &rows {
-                    writeln!(
-                        out,
-                        "{BOLD}attestation {}{BOLD:#} ({}, {}) about {}",
-                        e.attestation,
-                        e.format,
-                        e.predicate_type.as_deref().unwrap_or("signature"),
-                        e.about
-                    )?;
-                    if let Some(b) = &e.builder {
-                        writeln!(out, "  built by {b}")?;
-                    }
-                    if let Some(src) = &e.source {
-                        writeln!(
-                            out,
-                            "  built from {src}{}",
-                            e.revision
-                                .as_deref()
-                                .map(|r| format!(" at {r}"))
-                                .unwrap_or_default()
-                        )?;
-                    }
-                    if let Some(signer) = e.signer.as_ref().or(e.key.as_ref()) {
-                        writeln!(
-                            out,
-                            "  signed by {signer}{}",
-                            e.issuer
-                                .as_deref()
-                                .map(|i| format!(" (issuer {i})"))
-                                .unwrap_or_default()
-                        )?;
-                    }
-                    writeln!(
-                        out,
-                        "  {DIM}verified {} against {}{DIM:#}",
-                        e.verified_at,
-                        e.trust_root.as_deref().unwrap_or("the given keys")
-                    )?;
-                }
-                Ok(())
-            })?;
-            !rows.is_empty()
-        }
-        Query::Diff(args) => {
-            let d = store
-                .diff(&args.product, &args.from, &args.to, as_of(&args.as_of)?)
-                .map_err(store_error)?;
-            drop(out);
-            return super::sbom::render_diff(&d, args.output.format);
-        }
-    };
-    out.flush()?;
-    Ok(if found {
-        Status::Success
-    } else {
-        Status::Findings
-    })
-}
-
-pub(crate) fn db(ctx: &Context, command: &Db) -> anyhow::Result<Status> {
-    let store = open(ctx)?;
-    let stdout = anstream::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let status = match command {
-        Db::Migrate(o) => {
-            let report = store.migrate().map_err(store_error)?;
-            render(&mut out, o.format, &report, |out| {
-                writeln!(
-                    out,
-                    "schema version {} ({} {})",
-                    report.to,
-                    store.backend(),
-                    store.location()
-                )
-            })?;
-            Status::Success
-        }
-        Db::Check(o) => {
-            let report = store.check().map_err(store_error)?;
-            render(&mut out, o.format, &report, |out| {
-                for p in &report.problems {
-                    writeln!(out, "{ERROR}problem{ERROR:#}: {p}")?;
-                }
-                writeln!(
-                    out,
-                    "{}: {}",
-                    if report.ok { "ok" } else { "FAILED" },
-                    report.checked.join(", ")
-                )?;
-                Ok(())
-            })?;
-            if report.ok {
-                Status::Success
-            } else {
-                Status::Findings
-            }
-        }
-        Db::Stats(o) => {
-            let stats = store.stats().map_err(store_error)?;
-            render(&mut out, o.format, &stats, |out| {
-                writeln!(out, "{BOLD}{}{BOLD:#} {}", stats.backend, stats.location)?;
-                for (k, v) in [
-                    (
-                        "schema version",
-                        u64::try_from(stats.schema_version).unwrap_or(0),
-                    ),
-                    ("products", stats.products),
-                    ("product versions", stats.product_versions),
-                    ("documents", stats.documents),
-                    ("package names", stats.names),
-                    ("packages", stats.packages),
-                    ("occurrences", stats.occurrences),
-                    ("edges", stats.edges),
-                    ("document bytes", stats.document_bytes),
-                    ("stored bytes", stats.stored_bytes),
-                ] {
-                    writeln!(out, "{k:>16}  {v}")?;
-                }
-                Ok(())
-            })?;
-            Status::Success
-        }
-    };
-    out.flush()?;
-    Ok(status)
-}
-
-pub(crate) fn export(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Status> {
-    let store = open(ctx)?;
-    let (_, sbom) = store
-        .export(
-            &args.product.name,
-            args.product.version(),
-            as_of(&args.as_of)?,
-        )
-        .map_err(store_error)?;
-    let text = chainwatch_sbom::write(&sbom, super::sbom::target(args.to))
-        .context("the format cannot be written")?;
-    match &args.output {
-        None => {
-            let mut out = io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
-        Some(path) => super::sbom::write_atomically(path, text.as_bytes())?,
-    }
-    Ok(Status::Success)
 }

@@ -1,49 +1,32 @@
-//! `chainwatch sbom …`: validate, convert, count and compare SBOMs.
+//! `chainwatch sbom …`: validate, convert, count and compare SBOMs; `generate.rs` makes
+//! them from trees, `export.rs` writes stored ones.
 
-use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+mod export;
+mod generate;
+
+use std::io::{self, Write};
+use std::path::Path;
 
 use anyhow::Context as _;
-use chainwatch_sbom::{Format as SbomFormat, ReadOptions, Sbom, Severity, ValidateOptions};
+use chainwatch_sbom::{ReadOptions, Sbom, Severity, ValidateOptions};
 use serde::Serialize;
 
 use crate::cli::{
-    ConvertArgs, DiffArgs, Format, ReportFormat, Sbom as SbomCommand, StatsArgs, TargetFormat,
-    ValidateArgs,
+    ConvertArgs, DiffArgs, Format, ReportFormat, Sbom as SbomCommand, StatsArgs, ValidateArgs,
 };
-use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status};
+use crate::output::{BOLD, Context, DIM, InputError, Status};
 use crate::report::{self, FileReport, Summary};
+use crate::shared::files::{display, read_input, write_atomically};
+use crate::shared::render::render_diff;
 
 pub(crate) fn run(ctx: &Context, command: SbomCommand) -> anyhow::Result<Status> {
     match command {
-        SbomCommand::Generate(args) => super::generate::generate(ctx, &args),
+        SbomCommand::Generate(args) => generate::generate(ctx, &args),
         SbomCommand::Validate(args) => validate(ctx, &args),
         SbomCommand::Convert(args) => convert(ctx, &args),
         SbomCommand::Stats(args) => stats(&args),
         SbomCommand::Diff(args) => diff(&args),
-        SbomCommand::Export(args) => super::store::export(ctx, &args),
-    }
-}
-
-/// The bytes of a file, or of standard input for `-`. A file that cannot be read is the
-/// user's input problem (exit status 2).
-pub(crate) fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let result = if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
-    } else {
-        std::fs::read(path)
-    };
-    result.map_err(|e| {
-        anyhow::Error::new(InputError(format!("cannot read `{}`: {e}", display(path))))
-    })
-}
-
-fn display(path: &Path) -> String {
-    if path.as_os_str() == "-" {
-        "<stdin>".to_owned()
-    } else {
-        path.display().to_string()
+        SbomCommand::Export(args) => export::export(ctx, &args),
     }
 }
 
@@ -164,7 +147,7 @@ fn convert(ctx: &Context, args: &ConvertArgs) -> anyhow::Result<Status> {
             )?;
         }
     }
-    let format = target(args.to);
+    let format = args.to.format();
     let text =
         chainwatch_sbom::write(&parsed.sbom, format).context("the format cannot be written")?;
     match &args.output {
@@ -176,44 +159,6 @@ fn convert(ctx: &Context, args: &ConvertArgs) -> anyhow::Result<Status> {
         Some(path) => write_atomically(path, text.as_bytes())?,
     }
     Ok(Status::Success)
-}
-
-pub(crate) fn target(to: TargetFormat) -> SbomFormat {
-    match to {
-        TargetFormat::CyclonedxJson => SbomFormat::CycloneDxJson,
-        TargetFormat::CyclonedxXml => SbomFormat::CycloneDxXml,
-        TargetFormat::SpdxJson => SbomFormat::SpdxJson,
-        TargetFormat::SpdxTv => SbomFormat::SpdxTagValue,
-    }
-}
-
-/// Writes to a temporary file beside `path`, then renames it over `path`: readers never see
-/// a half-written file, and a failure leaves the old one. A `path` that exists and is not
-/// a regular file (`/dev/null`, `/dev/stdout`, a pipe) is written in place: renaming over
-/// it would replace the device with a file.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        use std::io::Write as _;
-        return std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(bytes))
-            .with_context(|| format!("cannot write `{}`", path.display()));
-    }
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write `{}`", path.display()))
 }
 
 /// `sbom stats --format json`. The field order is part of the interface.
@@ -280,10 +225,6 @@ fn stats(args: &StatsArgs) -> anyhow::Result<Status> {
     Ok(Status::Success)
 }
 
-fn version(v: Option<&String>) -> &str {
-    v.map_or("(none)", String::as_str)
-}
-
 fn diff(args: &DiffArgs) -> anyhow::Result<Status> {
     let a: Sbom = parse(&args.a)?;
     let b: Sbom = parse(&args.b)?;
@@ -291,66 +232,4 @@ fn diff(args: &DiffArgs) -> anyhow::Result<Status> {
     discard(a);
     discard(b);
     render_diff(&d, args.output.format)
-}
-
-/// Prints a diff; exit status 1 when something differs.
-pub(crate) fn render_diff(d: &chainwatch_sbom::SbomDiff, format: Format) -> anyhow::Result<Status> {
-    let stdout = anstream::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    match format {
-        Format::Json => {
-            serde_json::to_writer(&mut out, d)?;
-            writeln!(out)?;
-        }
-        Format::Human => {
-            const ADDED: anstyle::Style = anstyle::AnsiColor::Green.on_default();
-            const CHANGED: anstyle::Style = anstyle::AnsiColor::Yellow.on_default();
-            for c in &d.added {
-                writeln!(
-                    out,
-                    "{ADDED}+ {} {}{ADDED:#}",
-                    c.identity,
-                    version(c.version.as_ref())
-                )?;
-            }
-            for c in &d.removed {
-                writeln!(
-                    out,
-                    "{ERROR}- {} {}{ERROR:#}",
-                    c.identity,
-                    version(c.version.as_ref())
-                )?;
-            }
-            for c in &d.changed {
-                writeln!(
-                    out,
-                    "{CHANGED}~ {} {} -> {}{CHANGED:#}",
-                    c.identity,
-                    version(c.from.as_ref()),
-                    version(c.to.as_ref())
-                )?;
-            }
-            for e in &d.edges_added {
-                writeln!(out, "{ADDED}+ {} -[{}]-> {}{ADDED:#}", e.from, e.kind, e.to)?;
-            }
-            for e in &d.edges_removed {
-                writeln!(out, "{ERROR}- {} -[{}]-> {}{ERROR:#}", e.from, e.kind, e.to)?;
-            }
-            writeln!(
-                out,
-                "{DIM}components: {} added, {} removed, {} changed; edges: {} added, {} removed{DIM:#}",
-                d.added.len(),
-                d.removed.len(),
-                d.changed.len(),
-                d.edges_added.len(),
-                d.edges_removed.len()
-            )?;
-        }
-    }
-    out.flush()?;
-    Ok(if d.is_empty() {
-        Status::Success
-    } else {
-        Status::Findings
-    })
 }

@@ -10,9 +10,9 @@ use chainwatch_sbom::Severity;
 use serde::Serialize;
 
 use crate::cli::{GenerateArgs, ReportFormat};
-use crate::commands::sbom::{target, write_atomically};
 use crate::output::{BOLD, Context, DIM, InputError, Status};
 use crate::report::{self, DiagnosticJson, FileReport, Summary};
+use crate::shared::files::write_atomically;
 
 pub(crate) fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<Status> {
     let started = Instant::now();
@@ -28,13 +28,13 @@ pub(crate) fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<Sta
         other => anyhow::Error::new(other),
     })?;
     let sbom = inventory.to_sbom(&SbomOptions {
-        created: Some(created()),
+        created: Some(crate::shared::time::timestamp()),
         serial: Some(random_serial()),
         // The writers name chainwatch as the tool themselves.
         tool: None,
     });
     let text =
-        chainwatch_sbom::write(&sbom, target(args.to)).context("the format cannot be written")?;
+        chainwatch_sbom::write(&sbom, args.to.format()).context("the format cannot be written")?;
     match &args.output {
         None => {
             let mut out = io::stdout().lock();
@@ -64,19 +64,6 @@ pub(crate) fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<Sta
     } else {
         Status::Success
     })
-}
-
-/// The document's timestamp: `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
-fn created() -> String {
-    let micros = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .map_or_else(chainwatch_store::now_micros, |s| {
-            s.saturating_mul(1_000_000)
-        });
-    // Whole seconds: what most consumers expect of `metadata.timestamp`.
-    let s = chainwatch_store::format_micros(micros - micros.rem_euclid(1_000_000));
-    s.replace(".000000Z", "Z")
 }
 
 /// A version 4 UUID URN from the standard library's randomly seeded hasher.

@@ -1,0 +1,52 @@
+//! Matching after something changed (an ingest, an advisory import or update), and
+//! showing what it changed.
+
+use std::io::{self, Write};
+
+use chainwatch_store::{MatchReport, Store};
+
+use crate::output::{Context, DIM};
+use crate::shared::store::store_error;
+
+/// The new and resolved findings, one line each (at most `LIMIT` of each kind).
+pub(crate) fn write_delta(out: &mut dyn Write, report: &MatchReport) -> io::Result<()> {
+    const LIMIT: usize = 50;
+    for (sign, list) in [("new", &report.new), ("resolved", &report.resolved)] {
+        for c in list.iter().take(LIMIT) {
+            writeln!(out, "{sign:>8}  {}  {}", c.advisory, c.package)?;
+        }
+        if list.len() > LIMIT {
+            writeln!(
+                out,
+                "{DIM}{sign:>8}  … and {} more{DIM:#}",
+                list.len() - LIMIT
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Matches after an ingest or import when there is anything to match against; says what
+/// changed on standard error (humans) unless quiet.
+pub(crate) fn after_change(ctx: &Context, store: &Store, human: bool) -> anyhow::Result<()> {
+    if store
+        .advisories_last_import()
+        .map_err(store_error)?
+        .is_none()
+    {
+        // Nothing to match against: the packages are matched when advisories arrive.
+        return Ok(());
+    }
+    let report = store.rematch().map_err(store_error)?;
+    if human && !ctx.quiet && (!report.new.is_empty() || !report.resolved.is_empty()) {
+        let mut err = anstream::stderr().lock();
+        write_delta(&mut err, &report)?;
+        writeln!(
+            err,
+            "{DIM}findings: {} new, {} resolved (`chainwatch findings` lists them){DIM:#}",
+            report.new.len(),
+            report.resolved.len()
+        )?;
+    }
+    Ok(())
+}
