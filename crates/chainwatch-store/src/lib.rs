@@ -56,6 +56,7 @@ pub use server::{Delivery, Leadership};
 pub use time::{format_micros, now_micros, parse_instant};
 
 use db::Backend;
+pub use db::Trace;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +150,7 @@ pub struct Store {
     /// per component. Filled only after a commit (ids of a rolled-back transaction
     /// never enter); cleared when it grows past [`PACKAGE_CACHE`].
     package_ids: Mutex<HashMap<Box<str>, i64>>,
+    trace: Option<db::Trace>,
 }
 
 impl std::fmt::Debug for Store {
@@ -192,6 +194,7 @@ impl Store {
         let store = Store {
             backend,
             package_ids: Mutex::new(HashMap::new()),
+            trace: None,
         };
         store.migrate()?;
         Ok(store)
@@ -210,15 +213,28 @@ impl Store {
         self.backend.location()
     }
 
+    /// Has `trace` told of every statement the store runs and how long it took.
+    #[must_use]
+    pub fn with_trace(mut self, trace: Trace) -> Store {
+        self.trace = Some(trace);
+        self
+    }
+
     /// Runs `f` on a connection that sees what is committed.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&mut db::Db<'_>) -> Result<T>) -> Result<T> {
-        db::read(&*self.backend, f)
+        db::read(&*self.backend, |db| {
+            db.trace.clone_from(&self.trace);
+            f(db)
+        })
     }
 
     /// Runs `f` in one write transaction (again, from scratch, when PostgreSQL reports a
     /// serialization failure or deadlock).
-    pub(crate) fn write<T>(&self, f: impl FnMut(&mut db::Db<'_>) -> Result<T>) -> Result<T> {
-        db::write(&*self.backend, f)
+    pub(crate) fn write<T>(&self, mut f: impl FnMut(&mut db::Db<'_>) -> Result<T>) -> Result<T> {
+        db::write(&*self.backend, |db| {
+            db.trace.clone_from(&self.trace);
+            f(db)
+        })
     }
 }
 

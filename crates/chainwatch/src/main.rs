@@ -23,7 +23,6 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    cli.color.apply();
     let ctx = output::Context::new(&cli);
     let command = match cli.server.as_deref() {
         Some(server) => match commands::remote::run(server, cli.token.as_deref(), cli.command) {

@@ -429,27 +429,62 @@ impl<'r> Row<'r> {
     }
 }
 
+/// Called with each statement the store runs and how long it took (`chainwatch -vv`).
+pub type Trace = std::sync::Arc<dyn Fn(&str, std::time::Duration) + Send + Sync>;
+
 /// A connection of either backend, inside a read or a write transaction.
-pub(crate) enum Db<'c> {
+pub(crate) struct Db<'c> {
+    conn: Conn<'c>,
+    pub(crate) trace: Option<Trace>,
+}
+
+enum Conn<'c> {
     Sqlite(&'c rusqlite::Connection),
     Postgres(postgres::Session<'c>),
 }
 
 impl std::fmt::Debug for Db<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Db::Sqlite(_) => "Db::Sqlite",
-            Db::Postgres(_) => "Db::Postgres",
+        f.write_str(match self.conn {
+            Conn::Sqlite(_) => "Db::Sqlite",
+            Conn::Postgres(_) => "Db::Postgres",
         })
+    }
+}
+
+impl<'c> Db<'c> {
+    pub(crate) fn sqlite(conn: &'c rusqlite::Connection) -> Db<'c> {
+        Db {
+            conn: Conn::Sqlite(conn),
+            trace: None,
+        }
+    }
+
+    pub(crate) fn postgres(session: postgres::Session<'c>) -> Db<'c> {
+        Db {
+            conn: Conn::Postgres(session),
+            trace: None,
+        }
     }
 }
 
 impl Db<'_> {
     pub(crate) fn dialect(&self) -> Dialect {
-        match self {
-            Db::Sqlite(_) => Dialect::Sqlite,
-            Db::Postgres(_) => Dialect::Postgres,
+        match self.conn {
+            Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Postgres(_) => Dialect::Postgres,
         }
+    }
+
+    /// Runs `run`, telling the trace (if any) how long `sql` took.
+    fn traced<T>(&mut self, sql: &str, run: impl FnOnce(&mut Conn<'_>) -> Result<T>) -> Result<T> {
+        let Some(trace) = self.trace.clone() else {
+            return run(&mut self.conn);
+        };
+        let started = std::time::Instant::now();
+        let result = run(&mut self.conn);
+        trace(sql, started.elapsed());
+        result
     }
 
     /// Runs `sql` and hands each row to `f` as it arrives.
@@ -459,10 +494,10 @@ impl Db<'_> {
         params: &[Value<'_>],
         f: &mut dyn FnMut(Row<'_>) -> Result<()>,
     ) -> Result<()> {
-        match self {
-            Db::Sqlite(conn) => sqlite::for_each(conn, sql, params, f),
-            Db::Postgres(session) => session.for_each(sql, params, f),
-        }
+        self.traced(sql, |conn| match conn {
+            Conn::Sqlite(conn) => sqlite::for_each(conn, sql, params, f),
+            Conn::Postgres(session) => session.for_each(sql, params, f),
+        })
     }
 
     /// Every row of `sql`, each made by `f`.
@@ -519,18 +554,18 @@ impl Db<'_> {
 
     /// Runs a statement that returns no rows; the number of rows it changed.
     pub(crate) fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64> {
-        match self {
-            Db::Sqlite(conn) => sqlite::execute(conn, sql, params),
-            Db::Postgres(session) => session.execute(sql, params),
-        }
+        self.traced(sql, |conn| match conn {
+            Conn::Sqlite(conn) => sqlite::execute(conn, sql, params),
+            Conn::Postgres(session) => session.execute(sql, params),
+        })
     }
 
     /// Runs statements separated by `;`, without parameters (schema changes).
     pub(crate) fn batch(&mut self, sql: &str) -> Result<()> {
-        match self {
-            Db::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
-            Db::Postgres(session) => session.batch(sql),
-        }
+        self.traced(sql, |conn| match conn {
+            Conn::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            Conn::Postgres(session) => session.batch(sql),
+        })
     }
 
     /// Writes a document's components (`ids`: each one's package id) in bulk: the
@@ -542,10 +577,10 @@ impl Db<'_> {
         rows: &[ComponentRow],
         ids: &[Option<i64>],
     ) -> Result<()> {
-        match self {
-            Db::Sqlite(conn) => sqlite::insert_occurrences(conn, document, rows, ids),
-            Db::Postgres(session) => session.insert_occurrences(document, rows, ids),
-        }
+        self.traced("COPY occurrences", |conn| match conn {
+            Conn::Sqlite(conn) => sqlite::insert_occurrences(conn, document, rows, ids),
+            Conn::Postgres(session) => session.insert_occurrences(document, rows, ids),
+        })
     }
 }
 

@@ -463,7 +463,7 @@ impl Backend for Pg {
     fn read(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()> {
         let mut conn = self.conn()?;
         let Pooled { client, statements } = conn.get()?;
-        f(&mut Db::Postgres(Session { client, statements }))
+        f(&mut Db::postgres(Session { client, statements }))
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()> {
@@ -473,7 +473,7 @@ impl Backend for Pg {
         loop {
             attempt += 1;
             let mut tx = client.transaction()?;
-            let result = f(&mut Db::Postgres(Session {
+            let result = f(&mut Db::postgres(Session {
                 client: &mut tx,
                 statements,
             }))

@@ -101,7 +101,7 @@ fn in_transaction(
     f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>,
 ) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    f(&mut Db::Sqlite(&tx))?;
+    f(&mut Db::sqlite(&tx))?;
     tx.commit()?;
     Ok(())
 }
@@ -116,7 +116,7 @@ impl Backend for Sqlite {
     }
 
     fn read(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()> {
-        f(&mut Db::Sqlite(&self.reader()))
+        f(&mut Db::sqlite(&self.reader()))
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()> {

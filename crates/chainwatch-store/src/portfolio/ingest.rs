@@ -109,7 +109,7 @@ impl Store {
 
     /// The second half of [`Store::ingest`]: one transaction.
     pub fn ingest_prepared(&self, prepared: &Prepared) -> Result<IngestOutcome> {
-        self.ingest_prepared_batch(&[prepared])?
+        self.ingest_prepared_batch(&[prepared])
             .pop()
             .unwrap_or_else(|| Err(StoreError::Corrupt("no outcome".into())))
     }
@@ -119,14 +119,10 @@ impl Store {
     /// completely or not at all: should one fail, the batch is rolled back and each
     /// document is stored alone, so one bad document costs only itself (its error is
     /// its entry in the result). Savepoints per document would do the same, but cost
-    /// SQLite a copy of every page each document touches. The outer error means that
-    /// none was stored.
-    pub fn ingest_prepared_batch(
-        &self,
-        prepared: &[&Prepared],
-    ) -> Result<Vec<Result<IngestOutcome>>> {
+    /// SQLite a copy of every page each document touches.
+    pub fn ingest_prepared_batch(&self, prepared: &[&Prepared]) -> Vec<Result<IngestOutcome>> {
         if prepared.is_empty() {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         let mut added = Vec::new();
         let batch = self.write(|db| {
@@ -139,9 +135,9 @@ impl Store {
         match batch {
             Ok(outcomes) => {
                 self.remember(added);
-                Ok(outcomes.into_iter().map(Ok).collect())
+                outcomes.into_iter().map(Ok).collect()
             }
-            Err(_) if prepared.len() > 1 => Ok(prepared
+            Err(_) if prepared.len() > 1 => prepared
                 .iter()
                 .map(|doc| {
                     let mut added = Vec::new();
@@ -152,8 +148,8 @@ impl Store {
                     self.remember(added);
                     Ok(outcome)
                 })
-                .collect()),
-            Err(e) => Ok(vec![Err(e)]),
+                .collect(),
+            Err(e) => vec![Err(e)],
         }
     }
 

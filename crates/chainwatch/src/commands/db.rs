@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use crate::cli::Db;
 use crate::output::{BOLD, Context, ERROR, Status};
 use crate::shared::render::render;
-use crate::shared::store::{open, store_error};
+use crate::shared::store::open;
 
 pub(crate) fn db(ctx: &Context, command: &Db) -> anyhow::Result<Status> {
     let store = open(ctx)?;
@@ -13,7 +13,7 @@ pub(crate) fn db(ctx: &Context, command: &Db) -> anyhow::Result<Status> {
     let mut out = io::BufWriter::new(stdout.lock());
     let status = match command {
         Db::Migrate(o) => {
-            let report = store.migrate().map_err(store_error)?;
+            let report = store.migrate()?;
             render(&mut out, o.format, &report, |out| {
                 writeln!(
                     out,
@@ -26,7 +26,7 @@ pub(crate) fn db(ctx: &Context, command: &Db) -> anyhow::Result<Status> {
             Status::Success
         }
         Db::Check(o) => {
-            let report = store.check().map_err(store_error)?;
+            let report = store.check()?;
             render(&mut out, o.format, &report, |out| {
                 for p in &report.problems {
                     writeln!(out, "{ERROR}problem{ERROR:#}: {p}")?;
@@ -46,7 +46,7 @@ pub(crate) fn db(ctx: &Context, command: &Db) -> anyhow::Result<Status> {
             }
         }
         Db::Stats(o) => {
-            let stats = store.stats().map_err(store_error)?;
+            let stats = store.stats()?;
             render(&mut out, o.format, &stats, |out| {
                 writeln!(out, "{BOLD}{}{BOLD:#} {}", stats.backend, stats.location)?;
                 for (k, v) in [

@@ -10,7 +10,7 @@ use chainwatch_store::{FindingQuery, ProductFinding};
 
 use crate::cli::{FindingsArgs, MinSeverity, ReportFormat};
 use crate::output::{BOLD, Context, DIM, ERROR, Status};
-use crate::shared::store::{as_of, open, store_error};
+use crate::shared::store::{as_of, open};
 
 fn level(s: MinSeverity) -> Level {
     match s {
@@ -31,7 +31,7 @@ pub(crate) fn findings(ctx: &Context, args: &FindingsArgs) -> anyhow::Result<Sta
         include_suppressed: args.all,
         advisories: None,
     };
-    let mut rows = store.findings(&query).map_err(store_error)?;
+    let mut rows = store.findings(&query)?;
     // Malicious first, then the most severe; stable within.
     rows.sort_by_key(|f| {
         (

@@ -7,14 +7,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use chainwatch_store::{IngestOptions, IngestOutcome, Prepare, Store, StoreError};
+use std::path::PathBuf;
+
+use chainwatch_store::{IngestOptions, IngestOutcome, Prepare, Prepared, Store, StoreError};
 use chainwatch_typosquat::Checker;
 use serde::Serialize;
 
 use crate::cli::{Format, IngestArgs};
 use crate::output::{BOLD, Context, DIM, ERROR, Status};
 use crate::shared::files::{collect_files, read_path};
-use crate::shared::store::{open, store_error};
+use crate::shared::store::open;
 
 /// One line of `ingest --format json`. The field order is part of the interface.
 #[derive(Debug, Serialize)]
@@ -62,7 +64,7 @@ struct SquatJson {
 }
 
 /// The typo-squatting suspects among a document's packages.
-fn squats_of(checker: &mut Checker<'_>, doc: &chainwatch_store::Prepared) -> Vec<SquatJson> {
+fn squats_of(checker: &mut Checker<'_>, doc: &Prepared) -> Vec<SquatJson> {
     checker
         .suspects(doc.components.iter().filter_map(|r| r.purl.as_deref()))
         .into_iter()
@@ -90,79 +92,82 @@ const BATCH_COMPONENTS: usize = 250_000;
 /// How long the writer waits for more parsed documents before writing what it has.
 const BATCH_WAIT: Duration = Duration::from_millis(200);
 
+/// A file on its way into the store.
 enum Stage {
-    Ready(Box<chainwatch_store::Prepared>),
+    Ready(Box<Prepared>),
     /// An attestation file: verified and stored by the writer.
     Attestation(Vec<u8>),
-    Done(Result<IngestOutcome, StoreError>),
-    Unreadable(String),
+    Done(Result<IngestOutcome, Failure>),
 }
 
-pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status> {
-    let store = open(ctx)?;
-    let files = collect_files(&args.paths);
-    let options = IngestOptions {
-        product: args.product.clone(),
-        version: args.product_version.clone(),
-        ..IngestOptions::default()
+/// Why a file was not stored.
+#[derive(Debug)]
+struct Failure {
+    message: String,
+    /// The input's fault (exit status 2), not the store's.
+    input: bool,
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        Failure {
+            input: e.is_input(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What a reader makes of a file.
+fn read_file(
+    file: &Result<PathBuf, (PathBuf, String)>,
+    store: &Store,
+    options: &IngestOptions,
+) -> Stage {
+    let unreadable = |message: String| {
+        Stage::Done(Err(Failure {
+            message,
+            input: true,
+        }))
     };
-    let trust = crate::shared::trust::policy(&args.trust)?;
-    let for_product = args.product.as_deref().zip(args.product_version.as_deref());
-    let jobs = args
-        .jobs
-        .map_or_else(
-            || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
-            std::num::NonZeroUsize::get,
-        )
-        .min(files.len().max(1));
+    match file {
+        Err((_, message)) => unreadable(message.clone()),
+        Ok(path) => match read_path(path) {
+            Err(message) => unreadable(message),
+            Ok(bytes) if chainwatch_attest::sniff(&bytes) => Stage::Attestation(bytes),
+            Ok(bytes) => match store.prepare_owned(bytes, options) {
+                Ok(Prepare::Known(o)) => Stage::Done(Ok(o)),
+                Ok(Prepare::Ready(p)) => Stage::Ready(p),
+                Err(e) => Stage::Done(Err(e.into())),
+            },
+        },
+    }
+}
+
+/// Reads the files on `jobs` threads and hands them to `write` in their order, in runs
+/// to store together: up to [`BATCH_DOCUMENTS`] or [`BATCH_COMPONENTS`], or what arrived
+/// within [`BATCH_WAIT`]. The channel is bounded, so parsed documents cannot pile up.
+fn pipeline(
+    files: &[Result<PathBuf, (PathBuf, String)>],
+    jobs: usize,
+    read: impl Fn(&Result<PathBuf, (PathBuf, String)>) -> Stage + Sync,
+    mut write: impl FnMut(Vec<(usize, Stage)>),
+) {
     let next = AtomicUsize::new(0);
-    let mut summary = Summary::default();
-    let corpus = chainwatch_typosquat::CorpusSources {
-        refreshed: Some(crate::shared::typosquat::refreshed_dir()),
-        ..Default::default()
-    };
-    let mut squats = crate::shared::typosquat::checker(
-        &corpus,
-        &crate::cli::TyposquatCorpusArgs::default(),
-        Some(&store),
-    );
-    let stdout = anstream::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut write_error: Option<io::Error> = None;
     std::thread::scope(|scope| {
-        // Readers parse in parallel; this thread writes, in input order, one transaction
-        // per document. The channel is bounded so parsed documents cannot pile up.
         let (tx, rx) = mpsc::sync_channel::<(usize, Stage)>(jobs);
         for _ in 0..jobs {
-            let tx = tx.clone();
-            let (files, next, store, options) = (&files, &next, &store, &options);
+            let (tx, next, read) = (tx.clone(), &next, &read);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
-                    let stage = match file {
-                        Err((_, message)) => Stage::Unreadable(message.clone()),
-                        Ok(path) => match read_path(path) {
-                            Err(message) => Stage::Unreadable(message),
-                            Ok(bytes) if chainwatch_attest::sniff(&bytes) => {
-                                Stage::Attestation(bytes)
-                            }
-                            Ok(bytes) => match store.prepare_owned(bytes, options) {
-                                Ok(Prepare::Known(o)) => Stage::Done(Ok(o)),
-                                Ok(Prepare::Ready(p)) => Stage::Ready(p),
-                                Err(e) => Stage::Done(Err(e)),
-                            },
-                        },
-                    };
-                    if tx.send((i, stage)).is_err() {
+                    if tx.send((i, read(file))).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
-        // Documents are written in batches (one transaction, a savepoint each): up to
-        // BATCH_DOCUMENTS or BATCH_COMPONENTS, or what arrived within BATCH_WAIT.
         let mut pending: BTreeMap<usize, Stage> = BTreeMap::new();
         let mut emit = 0usize;
         let mut open = true;
@@ -183,12 +188,12 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                 if full || !open || (!run.is_empty() && started.elapsed() >= BATCH_WAIT) {
                     break;
                 }
-                let wait = BATCH_WAIT.saturating_sub(started.elapsed());
-                match rx.recv_timeout(if run.is_empty() {
+                let wait = if run.is_empty() {
                     Duration::from_hours(1)
                 } else {
-                    wait
-                }) {
+                    BATCH_WAIT.saturating_sub(started.elapsed())
+                };
+                match rx.recv_timeout(wait) {
                     Ok((i, stage)) => {
                         pending.insert(i, stage);
                     }
@@ -196,110 +201,144 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                     Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
                 }
             }
-            if run.is_empty() {
-                continue;
+            if !run.is_empty() {
+                write(run);
             }
-            let ready: Vec<&chainwatch_store::Prepared> = run
+        }
+    });
+}
+
+/// Stores the documents of a run in one transaction, checking their names for
+/// typo-squats meanwhile (on their own thread, so that a large document's hundreds of
+/// thousands of names neither wait for nor delay the database): each stored document's
+/// outcome and suspects, in the run's order.
+fn store_run(
+    store: &Store,
+    squats: Option<&mut Checker<'_>>,
+    ready: &[&Prepared],
+) -> Vec<(Result<IngestOutcome, StoreError>, Vec<SquatJson>)> {
+    std::thread::scope(|scope| {
+        let checking = squats.map(|squats| {
+            scope.spawn(move || {
+                ready
+                    .iter()
+                    .map(|p| squats_of(squats, p))
+                    .collect::<Vec<_>>()
+            })
+        });
+        let written = store.ingest_prepared_batch(ready);
+        let mut found = checking
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .unwrap_or_default()
+            .into_iter();
+        written
+            .into_iter()
+            .map(|r| {
+                let suspects = found.next().unwrap_or_default();
+                let suspects = if r.as_ref().is_ok_and(|o| o.stored) {
+                    suspects
+                } else {
+                    Vec::new()
+                };
+                (r, suspects)
+            })
+            .collect()
+    })
+}
+
+pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status> {
+    let store = open(ctx)?;
+    let files = collect_files(&args.paths);
+    let options = IngestOptions {
+        product: args.product.clone(),
+        version: args.product_version.clone(),
+        ..IngestOptions::default()
+    };
+    let trust = crate::shared::trust::policy(&args.trust)?;
+    let for_product = args.product.as_deref().zip(args.product_version.as_deref());
+    let jobs = args
+        .jobs
+        .map_or_else(
+            || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            std::num::NonZeroUsize::get,
+        )
+        .min(files.len().max(1));
+    let corpus = chainwatch_typosquat::CorpusSources {
+        refreshed: Some(crate::shared::typosquat::refreshed_dir()),
+        ..Default::default()
+    };
+    let mut squats = crate::shared::typosquat::checker(
+        &corpus,
+        &crate::cli::TyposquatCorpusArgs::default(),
+        Some(&store),
+    );
+    let mut summary = Summary::default();
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut write_error: Option<io::Error> = None;
+    let started = std::time::Instant::now();
+    pipeline(
+        &files,
+        jobs,
+        |file| read_file(file, &store, &options),
+        |run| {
+            let ready: Vec<&Prepared> = run
                 .iter()
                 .filter_map(|(_, s)| match s {
                     Stage::Ready(p) => Some(&**p),
                     _ => None,
                 })
                 .collect();
-            // Typo-squatting checks run beside the write (they matter only for documents
-            // the write stores, which is the common case): on their own thread, so a
-            // large document's hundreds of thousands of names do not wait for, or delay,
-            // the database.
-            let (written, mut found) = std::thread::scope(|scope| {
-                let checking = (!args.no_typosquat).then(|| {
-                    let (squats, ready) = (&mut squats, &ready);
-                    scope.spawn(move || {
-                        ready
-                            .iter()
-                            .map(|p| squats_of(squats, p))
-                            .collect::<Vec<_>>()
-                    })
-                });
-                let written = store.ingest_prepared_batch(&ready);
-                let found = checking.map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                });
-                (written, found.unwrap_or_default().into_iter())
-            });
-            let mut stored = match written {
-                Ok(outcomes) => outcomes.into_iter().map(Some).collect::<Vec<_>>(),
-                Err(e) => {
-                    // Nothing of the batch was stored: say so for each document.
-                    let message = e.to_string();
-                    let input = e.is_input();
-                    ready
-                        .iter()
-                        .map(|_| {
-                            Some(Err(if input {
-                                StoreError::InvalidQuery(message.clone())
-                            } else {
-                                StoreError::Corrupt(message.clone())
-                            }))
-                        })
-                        .collect()
-                }
-            }
-            .into_iter();
+            let checker = (!args.no_typosquat).then_some(&mut squats);
+            let mut stored = store_run(&store, checker, &ready).into_iter();
             drop(ready);
             for (i, stage) in run {
                 let path = match &files[i] {
                     Ok(p) | Err((p, _)) if p.as_os_str() == "-" => "<stdin>".to_owned(),
                     Ok(p) | Err((p, _)) => p.display().to_string(),
                 };
-                let mut line_suspects = Vec::new();
-                if let Stage::Attestation(bytes) = &stage {
-                    let line = summary.attestations(&store, &trust, for_product, path, bytes);
-                    if write_error.is_none()
-                        && let Err(e) = write_ingest_line(&mut out, &line, args.format)
-                    {
-                        write_error = Some(e);
+                let line = match stage {
+                    Stage::Attestation(bytes) => {
+                        summary.attestations(&store, &trust, for_product, path, &bytes)
                     }
-                    continue;
-                }
-                let result = match stage {
                     Stage::Ready(_) => {
-                        let r = stored
-                            .next()
-                            .flatten()
-                            .unwrap_or_else(|| Err(StoreError::Corrupt("no outcome".into())));
-                        let suspects = found.next().unwrap_or_default();
-                        if r.as_ref().is_ok_and(|o| o.stored) {
-                            line_suspects = suspects;
-                        }
-                        r
+                        let (result, suspects) = stored.next().unwrap_or_else(|| {
+                            (Err(StoreError::Corrupt("no outcome".into())), Vec::new())
+                        });
+                        let mut line = summary.add(path, result.map_err(Failure::from));
+                        line.suspects = suspects;
+                        line
                     }
-                    Stage::Done(r) => r,
-                    Stage::Unreadable(message) => Err(StoreError::NotFound(message)),
-                    Stage::Attestation(_) => continue,
+                    Stage::Done(result) => summary.add(path, result),
                 };
-                let mut line = summary.add(path, result);
-                line.suspects = line_suspects;
                 if write_error.is_none()
                     && let Err(e) = write_ingest_line(&mut out, &line, args.format)
                 {
                     write_error = Some(e);
                 }
             }
-        }
-    });
+        },
+    );
     if let Some(e) = write_error {
         return Err(e.into());
     }
+    ctx.printer.detail(format_args!(
+        "read and stored {} files in {:.2} s",
+        files.len(),
+        started.elapsed().as_secs_f64()
+    ));
     // After a large ingest the planner's statistics are stale until the database's own
     // background analysis runs: refresh them now so the next queries use the indexes.
     if summary.components >= OPTIMIZE_AFTER {
-        store.optimize().map_err(store_error)?;
+        store.optimize()?;
     }
     if summary.stored > 0 {
         crate::shared::findings::after_change(ctx, &store, args.format == Format::Human)?;
     }
-    if args.format == Format::Human && !ctx.quiet {
+    if args.format == Format::Human && ctx.printer.summaries() {
         writeln!(
             out,
             "{DIM}{} stored ({} components), {} unchanged, {} failed{DIM:#}",
@@ -414,7 +453,7 @@ impl Summary {
         line
     }
 
-    fn add(&mut self, path: String, result: Result<IngestOutcome, StoreError>) -> IngestLine {
+    fn add(&mut self, path: String, result: Result<IngestOutcome, Failure>) -> IngestLine {
         match result {
             Ok(o) => {
                 if o.stored {
@@ -434,14 +473,14 @@ impl Summary {
             }
             Err(e) => {
                 self.failed += 1;
-                if !e.is_input() {
+                if !e.input {
                     self.internal += 1;
                 }
                 IngestLine {
                     path,
                     status: "error",
                     outcome: None,
-                    error: Some(e.to_string()),
+                    error: Some(e.message),
                     suspects: Vec::new(),
                     attestations: Vec::new(),
                 }

@@ -80,7 +80,7 @@ fn purl(ctx: &Context, args: &PurlArgs) -> anyhow::Result<Status> {
     out.flush()?;
     drop(out);
 
-    if args.output.format == Format::Human && !ctx.quiet && seen > 1 {
+    if args.output.format == Format::Human && ctx.printer.summaries() && seen > 1 {
         let mut err = anstream::stderr().lock();
         writeln!(err, "{DIM}{seen} purls, {failed} invalid{DIM:#}")?;
     }
@@ -136,7 +136,7 @@ fn write_human(
         }
     };
     writeln!(out, "{BOLD}{p}{BOLD:#}")?;
-    if ctx.quiet {
+    if !ctx.printer.summaries() {
         return Ok(());
     }
     let field = |out: &mut dyn Write, label: &str, value: &str| {

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use crate::cli::ProductsArgs;
 use crate::output::{BOLD, Context, DIM, Status};
 use crate::shared::render::render;
-use crate::shared::store::{as_of, open, store_error};
+use crate::shared::store::{as_of, open};
 
 pub(crate) fn products(ctx: &Context, args: &ProductsArgs) -> anyhow::Result<Status> {
     let store = open(ctx)?;
@@ -13,9 +13,7 @@ pub(crate) fn products(ctx: &Context, args: &ProductsArgs) -> anyhow::Result<Sta
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     if let Some(spec) = &args.product {
-        let docs = store
-            .documents(&spec.name, spec.version(), as_of)
-            .map_err(store_error)?;
+        let docs = store.documents(&spec.name, spec.version(), as_of)?;
         render(&mut out, args.output.format, &docs, |out| {
             for d in &docs {
                 writeln!(
@@ -34,7 +32,7 @@ pub(crate) fn products(ctx: &Context, args: &ProductsArgs) -> anyhow::Result<Sta
             Ok(())
         })?;
     } else {
-        let list = store.products(as_of).map_err(store_error)?;
+        let list = store.products(as_of)?;
         render(&mut out, args.output.format, &list, |out| {
             for p in &list {
                 writeln!(
@@ -43,7 +41,7 @@ pub(crate) fn products(ctx: &Context, args: &ProductsArgs) -> anyhow::Result<Sta
                     p.name, p.version, p.components, p.documents, p.updated
                 )?;
             }
-            if list.is_empty() && !ctx.quiet {
+            if list.is_empty() && ctx.printer.summaries() {
                 writeln!(
                     out,
                     "{DIM}no products: store SBOMs with `chainwatch ingest`{DIM:#}"

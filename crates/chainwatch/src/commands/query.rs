@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use crate::cli::Query;
 use crate::output::{BOLD, Context, DIM, Status};
 use crate::shared::render::render;
-use crate::shared::store::{as_of, open, store_error};
+use crate::shared::store::{as_of, open};
 
 pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
     let store = open(ctx)?;
@@ -14,9 +14,7 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
     let mut out = io::BufWriter::new(stdout.lock());
     let found = match command {
         Query::WhoHas(args) => {
-            let rows = store
-                .who_has(&args.purl, args.range.as_deref(), as_of(&args.as_of)?)
-                .map_err(store_error)?;
+            let rows = store.who_has(&args.purl, args.range.as_deref(), as_of(&args.as_of)?)?;
             render(&mut out, args.output.format, &rows, |out| {
                 for r in &rows {
                     writeln!(
@@ -30,9 +28,7 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
             !rows.is_empty()
         }
         Query::Affected(args) => {
-            let rows = store
-                .affected(&args.id, as_of(&args.as_of)?)
-                .map_err(store_error)?;
+            let rows = store.affected(&args.id, as_of(&args.as_of)?)?;
             render(&mut out, args.output.format, &rows, |out| {
                 for r in &rows {
                     let fixed = if r.fixed_in.is_empty() {
@@ -55,15 +51,13 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
             !rows.is_empty()
         }
         Query::Why(args) => {
-            let paths = store
-                .why(
-                    &args.product.name,
-                    args.product.version(),
-                    &args.purl,
-                    args.max_paths,
-                    as_of(&args.as_of)?,
-                )
-                .map_err(store_error)?;
+            let paths = store.why(
+                &args.product.name,
+                args.product.version(),
+                &args.purl,
+                args.max_paths,
+                as_of(&args.as_of)?,
+            )?;
             render(&mut out, args.output.format, &paths, |out| {
                 for p in &paths {
                     writeln!(
@@ -79,9 +73,7 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
             !paths.is_empty()
         }
         Query::Dependents(args) => {
-            let rows = store
-                .dependents(&args.purl, args.range.as_deref(), as_of(&args.as_of)?)
-                .map_err(store_error)?;
+            let rows = store.dependents(&args.purl, args.range.as_deref(), as_of(&args.as_of)?)?;
             render(&mut out, args.output.format, &rows, |out| {
                 for r in &rows {
                     writeln!(
@@ -95,13 +87,11 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
             !rows.is_empty()
         }
         Query::Provenance(args) => {
-            let rows = store
-                .provenance(
-                    &args.product.name,
-                    args.product.version(),
-                    as_of(&args.as_of)?,
-                )
-                .map_err(store_error)?;
+            let rows = store.provenance(
+                &args.product.name,
+                args.product.version(),
+                as_of(&args.as_of)?,
+            )?;
             render(&mut out, args.output.format, &rows, |out| {
                 if rows.is_empty() {
                     writeln!(out, "no verified attestations about {}", args.product)?;
@@ -150,9 +140,7 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
             !rows.is_empty()
         }
         Query::Diff(args) => {
-            let d = store
-                .diff(&args.product, &args.from, &args.to, as_of(&args.as_of)?)
-                .map_err(store_error)?;
+            let d = store.diff(&args.product, &args.from, &args.to, as_of(&args.as_of)?)?;
             drop(out);
             return crate::shared::render::render_diff(&d, args.output.format);
         }

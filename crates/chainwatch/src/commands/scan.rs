@@ -95,7 +95,7 @@ fn provenance(
     let evidence = match store.provenance(&product, version.as_deref(), None) {
         Ok(e) => e,
         Err(chainwatch_store::StoreError::NotFound(_)) => Vec::new(),
-        Err(e) => return Err(crate::shared::store::store_error(e)),
+        Err(e) => return Err(e.into()),
     };
     let good: Vec<&chainwatch_store::Evidence> = evidence
         .iter()
@@ -265,7 +265,7 @@ fn target(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Sbom> {
                 "`{spec}` is neither a file, a directory nor a product in the store ({m})"
             ))
             .into()),
-            Err(e) => Err(crate::shared::store::store_error(e)),
+            Err(e) => Err(e.into()),
         };
     }
     let options = Options {
@@ -356,7 +356,7 @@ const STALE_MICROS: i64 = 7 * 24 * 3600 * 1_000_000;
 /// The advisories from `--advisories` files.
 fn index_from_files(ctx: &Context, args: &ScanArgs) -> anyhow::Result<AdvisoryIndex> {
     let loaded = chainwatch_advisory::load::load_paths(&args.advisories);
-    if !ctx.quiet && !loaded.problems.is_empty() {
+    if ctx.printer.summaries() && !loaded.problems.is_empty() {
         let mut err = anstream::stderr().lock();
         for p in loaded.problems.iter().take(10) {
             let at = p.line.map(|l| format!(":{l}")).unwrap_or_default();
@@ -396,9 +396,7 @@ fn index_from_store(
     purls: &[Purl],
 ) -> anyhow::Result<(AdvisoryIndex, u64, chainwatch_store::Store)> {
     let store = crate::shared::store::open(ctx)?;
-    let last_import = store
-        .advisories_last_import()
-        .map_err(crate::shared::store::store_error)?;
+    let last_import = store.advisories_last_import()?;
     let Some(last) = last_import else {
         return Err(InputError(format!(
             "the advisory database in `{}` is empty: import OSV records with `chainwatch advisories import PATH`, or pass `--advisories PATH`",
@@ -406,16 +404,14 @@ fn index_from_store(
         ))
         .into());
     };
-    if chainwatch_store::now_micros() - last > STALE_MICROS && !ctx.quiet {
+    if chainwatch_store::now_micros() - last > STALE_MICROS && ctx.printer.summaries() {
         writeln!(
             anstream::stderr().lock(),
             "{DIM}warning: the advisory database was last updated {}: import current OSV records with `chainwatch advisories import`{DIM:#}",
             chainwatch_store::format_micros(last)
         )?;
     }
-    let index = store
-        .advisory_index_for(purls)
-        .map_err(crate::shared::store::store_error)?;
+    let index = store.advisory_index_for(purls)?;
     let n = index.len() as u64;
     Ok((index, n, store))
 }
@@ -455,12 +451,8 @@ fn annotate(
     identifiers.dedup();
     let (mut statements, enrichment) = match store {
         Some(store) => (
-            store
-                .vex_statements(&identifiers)
-                .map_err(crate::shared::store::store_error)?,
-            store
-                .enrichment(&identifiers)
-                .map_err(crate::shared::store::store_error)?,
+            store.vex_statements(&identifiers)?,
+            store.enrichment(&identifiers)?,
         ),
         None => Default::default(),
     };
@@ -591,7 +583,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     }
     out.flush()?;
     drop(out);
-    if !ctx.quiet && args.format == ScanFormat::Human {
+    if ctx.printer.summaries() && args.format == ScanFormat::Human {
         let n: usize = hits.iter().map(|h| h.findings.len()).sum();
         let malicious = hits
             .iter()

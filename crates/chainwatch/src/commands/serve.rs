@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::cli::ServeArgs;
 use crate::output::{Context, InputError, Status};
-use crate::shared::store::{open, store_error};
+use crate::shared::store::open;
 
 /// `chainwatch.toml`: defaults for `serve`'s flags.
 #[derive(Debug, Default, Deserialize)]
@@ -116,7 +116,7 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
         }
     };
     let store = Arc::new(open(ctx)?);
-    store.migrate().map_err(store_error)?;
+    store.migrate()?;
     let log: chainwatch_server::LogSink = Arc::new(|line: &str| {
         let mut err = io::stderr().lock();
         let _ = writeln!(err, "{line}");

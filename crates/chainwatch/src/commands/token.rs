@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::cli::{Format, TokenCommand, TokenCreateArgs};
 use crate::output::{BOLD, Context, DIM, InputError, Status};
-use crate::shared::store::{open, store_error};
+use crate::shared::store::open;
 
 /// `90d`, `12h`, `30m`, `45s` from now, or an RFC 3339 time or date.
 fn expiry(text: &str) -> Option<i64> {
@@ -37,7 +37,7 @@ pub(crate) fn token(ctx: &Context, command: &TokenCommand) -> anyhow::Result<Sta
     match command {
         TokenCommand::Create(args) => create(&store, args, &mut out)?,
         TokenCommand::Revoke(args) => {
-            let revoked = store.revoke_token(&args.name).map_err(store_error)?;
+            let revoked = store.revoke_token(&args.name)?;
             if !revoked {
                 return Err(InputError(format!("no active token named `{}`", args.name)).into());
             }
@@ -51,7 +51,7 @@ pub(crate) fn token(ctx: &Context, command: &TokenCommand) -> anyhow::Result<Sta
             }
         }
         TokenCommand::List(o) => {
-            let tokens = store.tokens().map_err(store_error)?;
+            let tokens = store.tokens()?;
             match o.format {
                 Format::Json => {
                     serde_json::to_writer(&mut out, &tokens)?;
@@ -116,9 +116,7 @@ fn create(
         .transpose()?;
     let (secret, hash) =
         chainwatch_server::new_token().map_err(|p| anyhow::anyhow!("{}", p.detail))?;
-    let token = store
-        .create_token(&args.name, role, args.products.as_deref(), &hash, expires)
-        .map_err(store_error)?;
+    let token = store.create_token(&args.name, role, args.products.as_deref(), &hash, expires)?;
     let created = Created {
         name: &token.name,
         role: role.as_str(),

@@ -73,18 +73,13 @@ fn check(ctx: &Context, args: &TyposquatCheckArgs) -> anyhow::Result<Status> {
         }
     }
     // Known-malicious packages from the store, when it has advisories.
-    let has_advisories = store
-        .advisories_last_import()
-        .map_err(crate::shared::store::store_error)?
-        .is_some();
+    let has_advisories = store.advisories_last_import()?.is_some();
     let mut rows = Vec::with_capacity(names.len());
     for name in &names {
         let verdict = detector.check(name);
         let mut malicious = Vec::new();
         if has_advisories && let Some(purl) = purl_of(ecosystem, name) {
-            malicious = store
-                .malicious_records(&purl)
-                .map_err(crate::shared::store::store_error)?;
+            malicious = store.malicious_records(&purl)?;
         }
         rows.push(Row { verdict, malicious });
     }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{Format, Vex, VexExportArgs, VexImportArgs, VexTarget};
 use crate::output::{Context, DIM, InputError, Status};
-use crate::shared::store::{open, store_error};
+use crate::shared::store::open;
 
 pub(crate) fn run(ctx: &Context, command: Vex) -> anyhow::Result<Status> {
     match command {
@@ -90,7 +90,7 @@ fn import(ctx: &Context, args: &VexImportArgs) -> anyhow::Result<Status> {
                 continue;
             }
         };
-        let imported = store.import_vex(&bytes, &doc).map_err(store_error)?;
+        let imported = store.import_vex(&bytes, &doc)?;
         match args.output.format {
             Format::Json => {
                 serde_json::to_writer(
@@ -171,18 +171,14 @@ fn action_of(f: &ProductFinding) -> Option<String> {
 fn export(ctx: &Context, args: &VexExportArgs) -> anyhow::Result<Status> {
     let store = open(ctx)?;
     let product = &args.product.name;
-    let (info, _) = store
-        .export(product, args.product.version(), None)
-        .map_err(store_error)?;
+    let (info, _) = store.export(product, args.product.version(), None)?;
     let version = info.version.clone();
-    let rows = store
-        .findings(&FindingQuery {
-            product: Some(product.clone()),
-            version: Some(version.clone()),
-            include_suppressed: true,
-            ..FindingQuery::default()
-        })
-        .map_err(store_error)?;
+    let rows = store.findings(&FindingQuery {
+        product: Some(product.clone()),
+        version: Some(version.clone()),
+        include_suppressed: true,
+        ..FindingQuery::default()
+    })?;
     let product_id = format!("pkg:generic/{product}@{version}");
     let now = crate::shared::time::timestamp();
     let doc = match args.to {
@@ -198,7 +194,7 @@ fn export(ctx: &Context, args: &VexExportArgs) -> anyhow::Result<Status> {
         let mut out = stdout.lock();
         writeln!(out, "{text}")?;
     }
-    if !ctx.quiet {
+    if ctx.printer.summaries() {
         let suppressed = rows.iter().filter(|f| f.suppressed()).count();
         writeln!(
             anstream::stderr().lock(),

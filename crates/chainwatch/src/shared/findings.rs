@@ -6,7 +6,6 @@ use std::io::{self, Write};
 use chainwatch_store::{MatchReport, Store};
 
 use crate::output::{Context, DIM};
-use crate::shared::store::store_error;
 
 /// The new and resolved findings, one line each (at most `LIMIT` of each kind).
 pub(crate) fn write_delta(out: &mut dyn Write, report: &MatchReport) -> io::Result<()> {
@@ -29,16 +28,12 @@ pub(crate) fn write_delta(out: &mut dyn Write, report: &MatchReport) -> io::Resu
 /// Matches after an ingest or import when there is anything to match against; says what
 /// changed on standard error (humans) unless quiet.
 pub(crate) fn after_change(ctx: &Context, store: &Store, human: bool) -> anyhow::Result<()> {
-    if store
-        .advisories_last_import()
-        .map_err(store_error)?
-        .is_none()
-    {
+    if store.advisories_last_import()?.is_none() {
         // Nothing to match against: the packages are matched when advisories arrive.
         return Ok(());
     }
-    let report = store.rematch().map_err(store_error)?;
-    if human && !ctx.quiet && (!report.new.is_empty() || !report.resolved.is_empty()) {
+    let report = store.rematch()?;
+    if human && ctx.printer.summaries() && (!report.new.is_empty() || !report.resolved.is_empty()) {
         let mut err = anstream::stderr().lock();
         write_delta(&mut err, &report)?;
         writeln!(

@@ -1,21 +1,23 @@
 //! Opening the store and reading the options every store command has.
 
-use chainwatch_store::{Store, StoreError};
+use chainwatch_store::Store;
 
 use crate::cli::AsOfArgs;
 use crate::output::{Context, InputError};
 
-/// A store error, marked as the user's when their input is at fault (exit status 2).
-pub(crate) fn store_error(e: StoreError) -> anyhow::Error {
-    if e.is_input() {
-        anyhow::Error::new(InputError(e.to_string()))
-    } else {
-        anyhow::Error::new(e)
-    }
-}
-
 pub(crate) fn open(ctx: &Context) -> anyhow::Result<Store> {
-    Store::open(&ctx.db).map_err(store_error)
+    let started = std::time::Instant::now();
+    let store = Store::open(&ctx.db)?;
+    ctx.printer.detail(format_args!(
+        "opened the {} store at `{}` in {:.1} ms",
+        store.backend(),
+        store.location(),
+        started.elapsed().as_secs_f64() * 1000.0
+    ));
+    Ok(match ctx.printer.trace() {
+        Some(trace) => store.with_trace(trace),
+        None => store,
+    })
 }
 
 pub(crate) fn as_of(args: &AsOfArgs) -> anyhow::Result<Option<i64>> {

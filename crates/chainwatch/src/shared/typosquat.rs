@@ -8,7 +8,6 @@ use chainwatch_typosquat::{Checker, CorpusSources, Detector, Ecosystem, PORTFOLI
 
 use crate::cli::TyposquatCorpusArgs;
 use crate::output::InputError;
-use crate::shared::store::store_error;
 
 /// Where `typosquat refresh` keeps its lists.
 pub(crate) fn refreshed_dir() -> std::path::PathBuf {
@@ -43,8 +42,7 @@ pub(crate) fn portfolio(
 ) -> anyhow::Result<Vec<String>> {
     match store {
         Some(store) if min > 0 => Ok(store
-            .portfolio_names(ecosystem.purl_type(), min, PORTFOLIO_NAMES)
-            .map_err(store_error)?
+            .portfolio_names(ecosystem.purl_type(), min, PORTFOLIO_NAMES)?
             .into_iter()
             .map(|(identity, _)| identity)
             .collect()),

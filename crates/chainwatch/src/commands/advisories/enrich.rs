@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::cli::{EnrichArgs, Format};
 use crate::output::{Context, InputError, Status};
-use crate::shared::store::{open, store_error};
+use crate::shared::store::open;
 
 /// `advisories enrich --kev FILE --epss FILE`.
 pub(crate) fn enrich(ctx: &Context, args: &EnrichArgs) -> anyhow::Result<Status> {
@@ -23,12 +23,12 @@ pub(crate) fn enrich(ctx: &Context, args: &EnrichArgs) -> anyhow::Result<Status>
     if let Some(path) = &args.kev {
         let entries = chainwatch_advisory::enrich::parse_kev(&read(path)?)
             .map_err(|e| InputError(format!("{}: {e}", path.display())))?;
-        report["kev"] = store.import_kev(&entries).map_err(store_error)?.into();
+        report["kev"] = store.import_kev(&entries)?.into();
     }
     if let Some(path) = &args.epss {
         let entries = chainwatch_advisory::enrich::parse_epss(&read(path)?)
             .map_err(|e| InputError(format!("{}: {e}", path.display())))?;
-        report["epss"] = store.import_epss(&entries).map_err(store_error)?.into();
+        report["epss"] = store.import_epss(&entries)?.into();
     }
     let stdout = anstream::stdout();
     let mut out = stdout.lock();

@@ -6,16 +6,16 @@ use std::io::{self, Write};
 use crate::cli::{AdvisoriesMatchArgs, Format};
 use crate::output::{Context, DIM, Status};
 use crate::shared::findings::write_delta;
-use crate::shared::store::{open, store_error};
+use crate::shared::store::open;
 
 /// `advisories match [--full]`.
 pub(crate) fn rematch(ctx: &Context, args: &AdvisoriesMatchArgs) -> anyhow::Result<Status> {
     let store = open(ctx)?;
     if args.full {
-        store.reset_matches().map_err(store_error)?;
+        store.reset_matches()?;
     }
     let started = std::time::Instant::now();
-    let report = store.rematch().map_err(store_error)?;
+    let report = store.rematch()?;
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.output.format {

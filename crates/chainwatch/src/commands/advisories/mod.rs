@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::cli::{Advisories, AdvisoriesImportArgs, AdvisoriesShowArgs, Format};
 use crate::output::{BOLD, Context, DIM, InputError, Status};
-use crate::shared::store::{open, store_error};
+use crate::shared::store::open;
 
 /// Records written per transaction.
 const BATCH: usize = 2000;
@@ -69,7 +69,7 @@ fn import(ctx: &Context, args: &AdvisoriesImportArgs) -> anyhow::Result<Status> 
         }
     });
     if let Some(e) = failure {
-        return Err(store_error(e));
+        return Err(e.into());
     }
     if total.added + total.updated > 0 && !args.no_match {
         crate::shared::findings::after_change(ctx, &store, args.output.format == Format::Human)?;
@@ -120,7 +120,7 @@ fn import(ctx: &Context, args: &AdvisoriesImportArgs) -> anyhow::Result<Status> 
 
 fn show(ctx: &Context, args: &AdvisoriesShowArgs) -> anyhow::Result<Status> {
     let store = open(ctx)?;
-    let records = store.advisories_by_id(&args.id).map_err(store_error)?;
+    let records = store.advisories_by_id(&args.id)?;
     if records.is_empty() {
         return Err(InputError(format!(
             "no stored advisory has the identifier `{}` (import OSV records with `chainwatch advisories import`)",

@@ -4,15 +4,15 @@
 
 use std::io::{self, IsTerminal as _, Write};
 
-use chainwatch_store::{UpdateError, UpdateOptions};
+use chainwatch_store::UpdateOptions;
 
 use crate::cli::{AdvisoriesUpdateArgs, Format};
-use crate::output::{Context, DIM, InputError, Status};
-use crate::shared::store::{open, store_error};
+use crate::output::{Context, DIM, Status};
+use crate::shared::store::open;
 
 /// A progress line on standard error, when it is a terminal.
 fn progress(ctx: &Context) -> impl FnMut(&str, u64, Option<u64>) + use<> {
-    let show = !ctx.quiet && io::stderr().is_terminal();
+    let show = ctx.printer.progress();
     let mut last = std::time::Instant::now();
     move |label, done, total| {
         if !show || last.elapsed().as_millis() < 200 {
@@ -40,14 +40,8 @@ pub(crate) fn update(ctx: &Context, args: &AdvisoriesUpdateArgs) -> anyhow::Resu
         force_full: args.full,
     };
     let mut report_progress = progress(ctx);
-    let reports = store
-        .update_advisories(&options, &mut report_progress)
-        .map_err(|e| match e {
-            UpdateError::Store(e) => store_error(e),
-            e if e.is_input() => InputError(e.to_string()).into(),
-            e => anyhow::Error::new(e),
-        })?;
-    if !ctx.quiet {
+    let reports = store.update_advisories(&options, &mut report_progress)?;
+    if ctx.printer.summaries() {
         let mut err = anstream::stderr().lock();
         if io::stderr().is_terminal() {
             writeln!(err)?;

@@ -6,17 +6,15 @@ use anyhow::Context as _;
 
 use crate::cli::ExportArgs;
 use crate::output::{Context, Status};
-use crate::shared::store::{as_of, open, store_error};
+use crate::shared::store::{as_of, open};
 
 pub(crate) fn export(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Status> {
     let store = open(ctx)?;
-    let (_, sbom) = store
-        .export(
-            &args.product.name,
-            args.product.version(),
-            as_of(&args.as_of)?,
-        )
-        .map_err(store_error)?;
+    let (_, sbom) = store.export(
+        &args.product.name,
+        args.product.version(),
+        as_of(&args.as_of)?,
+    )?;
     let text =
         chainwatch_sbom::write(&sbom, args.to.format()).context("the format cannot be written")?;
     match &args.output {

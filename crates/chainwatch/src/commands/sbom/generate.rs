@@ -44,7 +44,7 @@ pub(crate) fn generate(ctx: &Context, args: &GenerateArgs) -> anyhow::Result<Sta
         Some(path) => write_atomically(path, text.as_bytes())?,
     }
     let unusable = report_diagnostics(ctx, args, &inventory)?;
-    if !ctx.quiet && args.diagnostics == ReportFormat::Human {
+    if ctx.printer.summaries() && args.diagnostics == ReportFormat::Human {
         let packages = sbom
             .components
             .len()
@@ -113,7 +113,7 @@ fn report_diagnostics(ctx: &Context, args: &GenerateArgs, inv: &Inventory) -> an
     let mut err = io::BufWriter::new(stderr.lock());
     match args.diagnostics {
         ReportFormat::Human => {
-            if ctx.quiet && !unusable {
+            if !ctx.printer.summaries() && !unusable {
                 return Ok(false);
             }
             for (path, d) in &inv.walk_diagnostics {
@@ -128,7 +128,7 @@ fn report_diagnostics(ctx: &Context, args: &GenerateArgs, inv: &Inventory) -> an
                     f.extractor
                 )?;
                 for d in &f.diagnostics {
-                    if ctx.quiet && d.severity < Severity::Error {
+                    if !ctx.printer.summaries() && d.severity < Severity::Error {
                         continue;
                     }
                     report::human_line(&mut err, d)?;

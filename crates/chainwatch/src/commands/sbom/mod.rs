@@ -108,7 +108,7 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Status> {
     }
     out.flush()?;
     drop(out);
-    if args.format == ReportFormat::Human && !ctx.quiet && args.files.len() > 1 {
+    if args.format == ReportFormat::Human && ctx.printer.summaries() && args.files.len() > 1 {
         let valid = args.files.len() - unreadable - invalid;
         writeln!(
             anstream::stderr().lock(),
@@ -127,7 +127,7 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Status> {
 
 fn convert(ctx: &Context, args: &ConvertArgs) -> anyhow::Result<Status> {
     let parsed = load(&args.input)?;
-    if !ctx.quiet {
+    if ctx.printer.summaries() {
         let mut err = anstream::stderr().lock();
         for d in parsed
             .diagnostics
