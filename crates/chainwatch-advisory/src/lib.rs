@@ -16,7 +16,6 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
-mod csaf;
 pub mod enrich;
 pub mod feed;
 pub mod load;

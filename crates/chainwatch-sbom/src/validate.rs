@@ -425,7 +425,7 @@ pub fn ntia(sbom: &Sbom) -> Vec<Diagnostic> {
                 || !c.cpes.is_empty()
                 || c.properties
                     .iter()
-                    .any(|p| p.name == crate::cyclonedx::SWID_PROPERTY)
+                    .any(|p| p.name == crate::cyclonedx::properties::SWID_PROPERTY)
         };
         if !identified {
             missing(

@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Caller, authenticate};
-use crate::{Problem, State};
+use crate::{Code, Problem, State};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -114,18 +114,18 @@ async fn problems(request: Request, next: Next) -> Response {
         .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
         .unwrap_or_default();
     let code = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "too-large",
-        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => "timeout",
-        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
-        _ => "invalid-request",
+        StatusCode::PAYLOAD_TOO_LARGE => Code::TooLarge,
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => Code::Timeout,
+        StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+        _ => Code::InvalidRequest,
     };
     let detail = if text.is_empty() {
         status.canonical_reason().unwrap_or("error").to_owned()
     } else {
         text
     };
-    let mut problem = Problem::new(status, code, detail).into_response();
+    let mut problem = Problem::with_status(status, code, detail).into_response();
     if let Some(token) = parts.extensions.get::<TokenName>() {
         problem.extensions_mut().insert(token.clone());
     }
@@ -177,12 +177,7 @@ async fn readyz(AxumState(state): AxumState<Arc<State>>) -> Response {
     let store = state.store.clone();
     match tokio::task::spawn_blocking(move || store.schema_version()).await {
         Ok(Ok(_)) => "ready\n".into_response(),
-        Ok(Err(e)) => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store-unavailable",
-            e.to_string(),
-        )
-        .into_response(),
+        Ok(Err(e)) => Problem::new(Code::StoreUnavailable, e.to_string()).into_response(),
         Err(_) => Problem::internal("the readiness check failed").into_response(),
     }
 }
@@ -345,10 +340,7 @@ fn paginate(mut rows: Vec<(String, serde_json::Value)>, page: &Page) -> Result<I
     use base64::Engine as _;
     let limit = page.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(Problem::bad_request(
-            "invalid-limit",
-            "`limit` must be 1 to 500",
-        ));
+        return Err(Problem::new(Code::InvalidLimit, "`limit` must be 1 to 500"));
     }
     let after = page
         .cursor
@@ -359,7 +351,7 @@ fn paginate(mut rows: Vec<(String, serde_json::Value)>, page: &Page) -> Result<I
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(|| {
-                    Problem::bad_request("invalid-cursor", "`cursor` is not one this API gave")
+                    Problem::new(Code::InvalidCursor, "`cursor` is not one this API gave")
                 })
         })
         .transpose()?;
@@ -642,8 +634,7 @@ async fn get_sbom(
         Some("spdx-tv") => Some(Format::SpdxTagValue),
         Some(other) => {
             return Err(Problem::new(
-                StatusCode::NOT_ACCEPTABLE,
-                "unknown-format",
+                Code::UnknownFormat,
                 format!(
                     "format `{other}`: expected original, cyclonedx-json, cyclonedx-xml, spdx-json or spdx-tv"
                 ),
@@ -760,8 +751,8 @@ async fn findings(
         .as_deref()
         .map(|s| {
             s.parse::<chainwatch_advisory::Level>().map_err(|_| {
-                Problem::bad_request(
-                    "invalid-severity",
+                Problem::new(
+                    Code::InvalidSeverity,
                     format!("`min_severity` `{s}`: expected low, medium, high or critical"),
                 )
             })
@@ -778,8 +769,8 @@ async fn findings(
         None | Some("json") => false,
         Some("sarif") => true,
         Some(other) => {
-            return Err(Problem::bad_request(
-                "invalid-format",
+            return Err(Problem::new(
+                Code::InvalidFormat,
                 format!("`format` `{other}`: expected json or sarif"),
             ));
         }
@@ -814,8 +805,7 @@ async fn findings(
 fn require_unscoped(caller: &Caller, what: &str) -> Result<(), Problem> {
     if caller.token.products.is_some() {
         return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden-product",
+            Code::ForbiddenProduct,
             format!(
                 "{what} apply to every product: token `{}` is limited to some",
                 caller.token.name
@@ -850,7 +840,7 @@ async fn upload_vex(
     caller.require(Role::Ingest)?;
     require_unscoped(&caller, "VEX statements")?;
     let doc = chainwatch_advisory::vex::parse(&body)
-        .map_err(|e| Problem::bad_request("invalid-vex", e.to_string()))?;
+        .map_err(|e| Problem::new(Code::InvalidVex, e.to_string()))?;
     let import = blocking(&state, move |store| store.import_vex(&body, &doc)).await?;
     let status = if import.stored {
         StatusCode::CREATED
@@ -905,8 +895,8 @@ async fn upload_advisories(
             (Some(l), Some(c)) => format!("line {l}, column {c}: "),
             _ => String::new(),
         };
-        return Err(Problem::bad_request(
-            "invalid-advisory",
+        return Err(Problem::new(
+            Code::InvalidAdvisory,
             format!("{}: {at}{}", p.path.display(), p.message),
         ));
     }
@@ -1005,8 +995,8 @@ async fn create_token(
 ) -> Result<Response, Problem> {
     caller.require(Role::Admin)?;
     let role = Role::parse(&new.role).ok_or_else(|| {
-        Problem::bad_request(
-            "invalid-role",
+        Problem::new(
+            Code::InvalidRole,
             format!("role `{}`: expected read, ingest or admin", new.role),
         )
     })?;
@@ -1017,7 +1007,7 @@ async fn create_token(
                 .ok()
                 .and_then(|s| s.checked_mul(1_000_000))
                 .and_then(|us| chainwatch_store::now_micros().checked_add(us))
-                .ok_or_else(|| Problem::bad_request("invalid-expiry", "`expires_in` is too large"))
+                .ok_or_else(|| Problem::new(Code::InvalidExpiry, "`expires_in` is too large"))
         })
         .transpose()?;
     let (secret, hash) = crate::auth::new_token()?;
@@ -1110,16 +1100,15 @@ async fn upload_attestation(
             // Evidence linked by digest only may concern any product.
             if caller.token.products.is_some() {
                 return Err(Problem::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden-product",
+                    Code::ForbiddenProduct,
                     "a token limited to products must name the product version (`product`, `version`)",
                 ));
             }
             None
         }
         _ => {
-            return Err(Problem::bad_request(
-                "invalid-input",
+            return Err(Problem::new(
+                Code::InvalidInput,
                 "`product` and `version` go together",
             ));
         }
@@ -1128,7 +1117,7 @@ async fn upload_attestation(
         (Some(s), _) => Some(chainwatch_attest::Matcher::Exact(s)),
         (None, Some(r)) => Some(
             chainwatch_attest::Matcher::regex(&r)
-                .map_err(|e| Problem::bad_request("invalid-input", e.to_string()))?,
+                .map_err(|e| Problem::new(Code::InvalidInput, e.to_string()))?,
         ),
         (None, None) => None,
     };
@@ -1149,7 +1138,7 @@ async fn upload_attestation(
         ..chainwatch_attest::Policy::default()
     };
     let verified = chainwatch_attest::verify(&body, &policy)
-        .map_err(|e| Problem::bad_request("invalid-attestation", e.to_string()))?;
+        .map_err(|e| Problem::new(Code::InvalidAttestation, e.to_string()))?;
     let (rows, any) = blocking(&state, move |store| {
         let mut rows = Vec::new();
         let mut any = false;

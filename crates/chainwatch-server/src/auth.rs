@@ -5,14 +5,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State as AxumState};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use chainwatch_store::{Role, Token};
 use sha2::{Digest as _, Sha256};
 
-use crate::{Problem, State};
+use crate::{Code, Problem, State};
 
 /// A new token secret (`cw_` and 43 base64url characters: 256 random bits) and the hash
 /// the store keeps.
@@ -53,8 +53,7 @@ impl Caller {
             Ok(())
         } else {
             Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden-role",
+                Code::ForbiddenRole,
                 format!(
                     "token `{}` has role `{}`; this needs `{}`",
                     self.token.name,
@@ -79,8 +78,7 @@ impl Caller {
             Ok(())
         } else {
             Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "forbidden-product",
+                Code::ForbiddenProduct,
                 format!(
                     "token `{}` is limited to products `{}`",
                     self.token.name,
@@ -92,7 +90,7 @@ impl Caller {
 }
 
 fn unauthorized(detail: &str) -> Response {
-    let mut r = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail).into_response();
+    let mut r = Problem::new(Code::Unauthorized, detail).into_response();
     r.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         header::HeaderValue::from_static("Bearer realm=\"chainwatch\""),
@@ -134,8 +132,7 @@ pub(crate) async fn authenticate(
     }
     if let Some(wait) = over_limit(&state, token.id) {
         let mut r = Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate-limited",
+            Code::RateLimited,
             format!(
                 "more than {} requests in a minute for token `{}`",
                 state.config.rate_limit, token.name

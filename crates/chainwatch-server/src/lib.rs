@@ -26,7 +26,7 @@ use axum::Router;
 use chainwatch_store::Store;
 
 pub use auth::{hash_token, new_token};
-pub use problem::Problem;
+pub use problem::{Code, Problem};
 
 /// Limits and settings of a server.
 #[derive(Debug, Clone)]

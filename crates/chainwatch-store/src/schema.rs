@@ -77,12 +77,7 @@ impl Store {
     }
 }
 
-/// SQL dialect differences.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-}
+pub use crate::db::Dialect;
 
 /// One migration: applied in a transaction together with its `schema_migrations` row.
 #[derive(Debug)]

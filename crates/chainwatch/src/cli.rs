@@ -13,9 +13,23 @@ Exit status:
   3  chainwatch itself failed (I/O, database)
 
 Environment:
-  CHAINWATCH_DB      store URL, as --db
-  CHAINWATCH_CORPUS  shared test corpus (tests only)
-  NO_COLOR           disable colour, as --color never";
+  CHAINWATCH_DB              store URL, as --db
+  CHAINWATCH_SERVER          server URL, as --server
+  CHAINWATCH_TOKEN           API token for --server, as --token
+  CHAINWATCH_CACHE           download cache of `advisories update` (and the server's)
+  CHAINWATCH_OSV_MIRROR      OSV mirror of `advisories update` and `serve --update-every`
+  CHAINWATCH_POPULAR_MIRROR  mirror of the popular-package lists of `typosquat refresh`
+  CHAINWATCH_CONFIG          `serve` configuration file, as --config
+  CHAINWATCH_LISTEN          `serve` address, as --listen
+  CHAINWATCH_MAX_UPLOAD      `serve` upload limit in MiB, as --max-upload
+  CHAINWATCH_TIMEOUT         `serve` request time limit in seconds, as --timeout
+  CHAINWATCH_RATE_LIMIT      `serve` requests per token and minute, as --rate-limit
+  CHAINWATCH_UPDATE_EVERY    `serve` monitoring interval, as --update-every
+  CHAINWATCH_WEBHOOK_SECRET  `serve` webhook signing secret, as --webhook-secret
+  CHAINWATCH_TLS_CERT        `serve` TLS certificate, as --tls-cert
+  CHAINWATCH_TLS_KEY         `serve` TLS private key, as --tls-key
+  CHAINWATCH_CORPUS          shared test corpus (tests only)
+  NO_COLOR                   disable colour, as --color never";
 
 /// Know what you run, what in it is vulnerable or malicious, where it is, and how it got
 /// there.
@@ -1338,6 +1352,47 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every `CHAINWATCH_*` variable the program's crates read is in `--help`.
+    #[test]
+    fn help_names_every_environment_variable() {
+        fn walk(dir: &std::path::Path, out: &mut std::collections::BTreeSet<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    let mut rest = text.as_str();
+                    while let Some(i) = rest.find("CHAINWATCH_") {
+                        rest = &rest[i..];
+                        let name: String = rest
+                            .chars()
+                            .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                            .collect();
+                        rest = &rest[name.len()..];
+                        out.insert(name.trim_end_matches('_').to_owned());
+                    }
+                }
+            }
+        }
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut read = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(&crates).expect("crates/").flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // The test and benchmark tools have variables of their own.
+            if name != "chainwatch-testkit" && name != "chainwatch-bench" {
+                walk(&entry.path().join("src"), &mut read);
+            }
+        }
+        read.remove("CHAINWATCH");
+        assert!(read.contains("CHAINWATCH_DB"), "{read:?}");
+        let missing: Vec<&String> = read
+            .iter()
+            .filter(|v| !AFTER_HELP.contains(&format!("  {v} ")))
+            .collect();
+        assert!(missing.is_empty(), "--help does not name {missing:?}");
     }
 
     #[test]

@@ -1,11 +1,17 @@
 //! CycloneDX 1.0–1.7: JSON and XML readers, and writers of 1.6.
 
 pub(crate) mod json;
+pub(crate) mod properties;
 pub(crate) mod strict;
 pub(crate) mod write;
 pub(crate) mod xml;
 
 use std::collections::HashSet;
+
+use properties::{
+    CONCLUDED_PROPERTY, CPE_PROPERTY, HASH_PROPERTY, RELATIONSHIP_PROPERTY, SCOPE_PROPERTY,
+    SWID_PROPERTY, TYPE_PROPERTY,
+};
 
 use crate::model::{
     Component, ComponentKind, ExternalRef, Format, Hash, HashAlg, License, Property, Relationship,
@@ -76,10 +82,6 @@ impl RawVulnerability {
         }
     }
 }
-
-/// The property that records a SWID tag id (CycloneDX has a `swid` object; the model
-/// keeps its `tagId`).
-pub(crate) const SWID_PROPERTY: &str = "cdx:swid:tagId";
 
 /// Builds the model from raw components, assigning ids and nesting relationships.
 pub(crate) struct Builder {
@@ -162,19 +164,18 @@ impl Builder {
         let mut kept = Vec::with_capacity(c.properties.len());
         for p in std::mem::take(&mut c.properties) {
             match p.name.as_str() {
-                write::SCOPE_PROPERTY => c.scope = Scope::from_name(&p.value).or(c.scope),
-                write::CONCLUDED_PROPERTY => c.license_concluded = Some(p.value),
-                write::CPE_PROPERTY => c.cpes.push(p.value),
-                write::TYPE_PROPERTY => c.kind = ComponentKind::from_name(&p.value),
-                name if name.starts_with(write::HASH_PROPERTY) => {
+                SCOPE_PROPERTY => c.scope = Scope::from_name(&p.value).or(c.scope),
+                CONCLUDED_PROPERTY => c.license_concluded = Some(p.value),
+                CPE_PROPERTY => c.cpes.push(p.value),
+                TYPE_PROPERTY => c.kind = ComponentKind::from_name(&p.value),
+                name if name.starts_with(HASH_PROPERTY) => {
                     c.hashes.push(Hash {
-                        alg: HashAlg::from_name(&name[write::HASH_PROPERTY.len()..]),
+                        alg: HashAlg::from_name(&name[HASH_PROPERTY.len()..]),
                         value: p.value,
                     });
                 }
-                name if name.starts_with(write::RELATIONSHIP_PROPERTY) => {
-                    let kind =
-                        RelationshipKind::from_name(&name[write::RELATIONSHIP_PROPERTY.len()..]);
+                name if name.starts_with(RELATIONSHIP_PROPERTY) => {
+                    let kind = RelationshipKind::from_name(&name[RELATIONSHIP_PROPERTY.len()..]);
                     self.restored.push(Relationship {
                         from: c.id.clone(),
                         to: p.value,

@@ -5,22 +5,11 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 
-use crate::cyclonedx::SWID_PROPERTY;
+use super::properties::{
+    CONCLUDED_PROPERTY, CPE_PROPERTY, HASH_PROPERTY, RELATIONSHIP_PROPERTY, SCOPE_PROPERTY,
+    SWID_PROPERTY, TYPE_PROPERTY,
+};
 use crate::model::{Component, ComponentKind, License, RelationshipKind, Sbom, Scope};
-
-/// Properties that carry what CycloneDX has no field for, so that a round trip through
-/// CycloneDX keeps it.
-pub(crate) const SCOPE_PROPERTY: &str = "chainwatch:scope";
-pub(crate) const CONCLUDED_PROPERTY: &str = "chainwatch:license:concluded";
-pub(crate) const CPE_PROPERTY: &str = "chainwatch:cpe";
-/// `chainwatch:hash:<algorithm>` = digest, for algorithms CycloneDX lacks (MD2, ADLER32).
-pub(crate) const HASH_PROPERTY: &str = "chainwatch:hash:";
-/// The kind of a component CycloneDX has no type for (an SPDX snippet, say).
-pub(crate) const TYPE_PROPERTY: &str = "chainwatch:type";
-/// `chainwatch:relationship:<kind>` = target `bom-ref`: relationships CycloneDX cannot
-/// express (variant-of, generated-from, containment that is not a tree, dependency
-/// scopes), on the component they start from.
-pub(crate) const RELATIONSHIP_PROPERTY: &str = "chainwatch:relationship:";
 
 /// The relationships of each component that only a property can carry, given which
 /// containments nesting expresses.

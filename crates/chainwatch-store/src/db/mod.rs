@@ -15,9 +15,36 @@ pub(crate) mod sqlite;
 
 use std::fmt::Write as _;
 
-use crate::portfolio::prepare::Row as ComponentRow;
-use crate::schema::Dialect;
 use crate::{Result, StoreError};
+
+/// The SQL dialects of the backends; the fragments that differ are methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// One component of a document as stored: its occurrence, and the package it names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentRow {
+    /// The component's id in the document (`bom-ref`, `SPDXID`).
+    pub bom_ref: String,
+    pub name: String,
+    pub version: Option<String>,
+    /// The version of the package: the purl's, else the component's.
+    pub package_version: Option<String>,
+    /// The canonical purl, when the component has a valid one.
+    pub purl: Option<String>,
+    /// The canonical name identity of the purl.
+    pub name_identity: Option<String>,
+    pub kind: String,
+    pub scope: Option<&'static str>,
+    pub license: Option<String>,
+    /// `ALG:hex` pairs separated by spaces.
+    pub hashes: Option<String>,
+    /// The file the component was found in, when the document says.
+    pub source_file: Option<String>,
+}
 
 /// A value bound to a statement parameter.
 #[derive(Debug, Clone)]

@@ -11,9 +11,7 @@ use std::time::Duration;
 use rusqlite::types::{Null, ValueRef};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use super::{Backend, Cell, Db, Row, Value};
-use crate::portfolio::prepare::Row as ComponentRow;
-use crate::schema::Dialect;
+use super::{Backend, Cell, ComponentRow, Db, Dialect, Row, Value};
 use crate::{Result, StoreError};
 
 /// How long a writer waits for another process's transaction.

@@ -7,34 +7,13 @@ use chainwatch_sbom::{Component, Format, Sbom};
 use sha2::{Digest as _, Sha256};
 
 use crate::StoreError;
+use crate::db::ComponentRow as Row;
 
 /// The zstd level raw documents are kept at: fast, and SBOMs compress ~10×.
 const ZSTD_LEVEL: i32 = 3;
 
 /// Documents at least this large are compressed on a second thread while parsed.
 const PARALLEL_PACK: usize = 8 << 20;
-
-/// One component of a document, as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    /// The component's id in the document (`bom-ref`, `SPDXID`).
-    pub bom_ref: String,
-    pub name: String,
-    pub version: Option<String>,
-    /// The version of the package: the purl's, else the component's.
-    pub package_version: Option<String>,
-    /// The canonical purl, when the component has a valid one.
-    pub purl: Option<String>,
-    /// The canonical name identity of the purl.
-    pub name_identity: Option<String>,
-    pub kind: String,
-    pub scope: Option<&'static str>,
-    pub license: Option<String>,
-    /// `ALG:hex` pairs separated by spaces.
-    pub hashes: Option<String>,
-    /// The file the component was found in, when the document says.
-    pub source_file: Option<String>,
-}
 
 /// A document ready to store.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::vex::{Statement, VexDocument, VexFormat, VexProblem, VexStatus};
+use super::model::{Statement, VexDocument, VexFormat, VexProblem, VexStatus};
 
 /// What a product id stands for.
 #[derive(Debug, Clone, Default)]
