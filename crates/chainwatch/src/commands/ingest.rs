@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chainwatch_store::{IngestOptions, IngestOutcome, Prepare, Prepared, Store, StoreError};
 use chainwatch_typosquat::Checker;
@@ -117,8 +117,25 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// Reading and preparing a file that took longer than this is told of with `-v`.
+const SLOW_FILE: Duration = Duration::from_millis(500);
+
+fn timed<T>(printer: crate::output::Printer, path: &Path, f: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = f();
+    if started.elapsed() >= SLOW_FILE {
+        printer.detail(format_args!(
+            "read and prepared `{}` in {:.2} s",
+            path.display(),
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    out
+}
+
 /// What a reader makes of a file.
 fn read_file(
+    printer: crate::output::Printer,
     file: &Result<PathBuf, (PathBuf, String)>,
     store: &Store,
     options: &IngestOptions,
@@ -134,7 +151,7 @@ fn read_file(
         Ok(path) => match read_path(path) {
             Err(message) => unreadable(message),
             Ok(bytes) if chainwatch_attest::sniff(&bytes) => Stage::Attestation(bytes),
-            Ok(bytes) => match store.prepare_owned(bytes, options) {
+            Ok(bytes) => match timed(printer, path, || store.prepare_owned(bytes, options)) {
                 Ok(Prepare::Known(o)) => Stage::Done(Ok(o)),
                 Ok(Prepare::Ready(p)) => Stage::Ready(p),
                 Err(e) => Stage::Done(Err(e.into())),
@@ -213,6 +230,7 @@ fn pipeline(
 /// thousands of names neither wait for nor delay the database): each stored document's
 /// outcome and suspects, in the run's order.
 fn store_run(
+    printer: crate::output::Printer,
     store: &Store,
     squats: Option<&mut Checker<'_>>,
     ready: &[&Prepared],
@@ -220,13 +238,27 @@ fn store_run(
     std::thread::scope(|scope| {
         let checking = squats.map(|squats| {
             scope.spawn(move || {
-                ready
+                let started = std::time::Instant::now();
+                let found = ready
                     .iter()
                     .map(|p| squats_of(squats, p))
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>();
+                printer.detail(format_args!(
+                    "checked the names of {} documents for typo-squats in {:.2} s",
+                    ready.len(),
+                    started.elapsed().as_secs_f64()
+                ));
+                found
             })
         });
+        let started = std::time::Instant::now();
         let written = store.ingest_prepared_batch(ready);
+        printer.detail(format_args!(
+            "wrote {} documents ({} components) in {:.2} s",
+            ready.len(),
+            ready.iter().map(|p| p.components.len()).sum::<usize>(),
+            started.elapsed().as_secs_f64()
+        ));
         let mut found = checking
             .map(|h| {
                 h.join()
@@ -283,7 +315,7 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
     pipeline(
         &files,
         jobs,
-        |file| read_file(file, &store, &options),
+        |file| read_file(ctx.printer, file, &store, &options),
         |run| {
             let ready: Vec<&Prepared> = run
                 .iter()
@@ -293,7 +325,7 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                 })
                 .collect();
             let checker = (!args.no_typosquat).then_some(&mut squats);
-            let mut stored = store_run(&store, checker, &ready).into_iter();
+            let mut stored = store_run(ctx.printer, &store, checker, &ready).into_iter();
             drop(ready);
             for (i, stage) in run {
                 let path = match &files[i] {
@@ -333,7 +365,12 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
     // After a large ingest the planner's statistics are stale until the database's own
     // background analysis runs: refresh them now so the next queries use the indexes.
     if summary.components >= OPTIMIZE_AFTER {
+        let started = std::time::Instant::now();
         store.optimize()?;
+        ctx.printer.detail(format_args!(
+            "refreshed the planner's statistics in {:.2} s",
+            started.elapsed().as_secs_f64()
+        ));
     }
     if summary.stored > 0 {
         crate::shared::findings::after_change(ctx, &store, args.format == Format::Human)?;
