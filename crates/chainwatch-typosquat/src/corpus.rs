@@ -104,7 +104,7 @@ impl CorpusSources {
 pub struct Checker<'a> {
     make: Box<dyn FnMut(Ecosystem) -> Arc<Detector> + Send + 'a>,
     detectors: HashMap<Ecosystem, Arc<Detector>>,
-    verdicts: HashMap<(Ecosystem, String), Option<Verdict>>,
+    verdicts: crate::FnvMap<(Ecosystem, String), Option<Verdict>>,
 }
 
 impl std::fmt::Debug for Checker<'_> {
@@ -122,7 +122,7 @@ impl<'a> Checker<'a> {
         Checker {
             make: Box::new(make),
             detectors: HashMap::new(),
-            verdicts: HashMap::new(),
+            verdicts: crate::FnvMap::default(),
         }
     }
 
@@ -131,17 +131,17 @@ impl<'a> Checker<'a> {
     pub fn suspect(&mut self, purl: &Purl) -> Option<&Verdict> {
         let ecosystem = Ecosystem::from_purl_type(purl.ty())?;
         let name = ecosystem.name_of(purl);
-        let key = (ecosystem, name);
-        if !self.verdicts.contains_key(&key) {
-            let detector = self
-                .detectors
-                .entry(ecosystem)
-                .or_insert_with(|| (self.make)(ecosystem));
-            let verdict = detector.check(&key.1);
-            self.verdicts
-                .insert(key.clone(), verdict.suspect.then_some(verdict));
-        }
-        self.verdicts.get(&key).and_then(Option::as_ref)
+        let (detectors, make) = (&mut self.detectors, &mut self.make);
+        self.verdicts
+            .entry((ecosystem, name))
+            .or_insert_with_key(|(ecosystem, name)| {
+                let detector = detectors
+                    .entry(*ecosystem)
+                    .or_insert_with(|| make(*ecosystem));
+                let verdict = detector.check(name);
+                verdict.suspect.then_some(verdict)
+            })
+            .as_ref()
     }
 
     /// The suspects among packages given as purls (those that do not parse are left
@@ -150,16 +150,16 @@ impl<'a> Checker<'a> {
         &mut self,
         purls: impl IntoIterator<Item = &'p str>,
     ) -> Vec<(&'p str, Verdict)> {
-        let mut purls: Vec<&str> = purls.into_iter().collect();
-        purls.sort_unstable();
-        purls.dedup();
-        purls
+        let mut out: Vec<(&str, Verdict)> = purls
             .into_iter()
             .filter_map(|p| {
                 let purl = Purl::parse(p).ok()?;
                 Some((p, self.suspect(&purl)?.clone()))
             })
-            .collect()
+            .collect();
+        out.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        out.dedup_by(|a, b| a.0 == b.0);
+        out
     }
 }
 

@@ -74,6 +74,10 @@ impl Sqlite {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // WAL: readers never block the writer; NORMAL sync is durable across process
         // crashes (only an OS crash can lose the last commits, never corrupt).
+        // 16 KiB pages for new stores (an existing store keeps its own): a bulk load
+        // writes a quarter as many pages to the WAL (one 500,000-component SBOM: the
+        // write 4.1 → 3.4 s).
+        conn.pragma_update(None, "page_size", 16_384)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;

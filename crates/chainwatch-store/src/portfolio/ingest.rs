@@ -2,7 +2,7 @@
 //! access and runs on many threads; writing runs many documents in one transaction, each
 //! completely or not at all.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::db::{Db, Table, args};
 use crate::portfolio::prepare::{self, Naming, Prepared, digest_hex};
@@ -12,6 +12,9 @@ use crate::{IngestOptions, IngestOutcome, Prepare, Result, Store, StoreError, ti
 /// its packages document after document, a one-off SBOM of hundreds of thousands of
 /// packages would only take memory (measured: 60 MiB and 0.2 s for 500,000).
 const PACKAGE_CACHE_PER_DOCUMENT: usize = 50_000;
+
+/// Packages looked up or inserted per statement.
+const PACKAGES_PER_STATEMENT: usize = 16_384;
 
 /// The columns of an [`IngestOutcome`] for an already stored document; the caller adds
 /// the `WHERE`.
@@ -253,15 +256,22 @@ impl Store {
         doc: &Prepared,
         added: &mut Vec<(Box<str>, i64)>,
     ) -> Result<Vec<Option<i64>>> {
-        let mut wanted: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::new();
-        for r in &doc.components {
-            if let (Some(purl), Some(name)) = (&r.purl, &r.name_identity) {
-                wanted
-                    .entry(purl.as_str())
-                    .or_insert((name.as_str(), r.package_version.as_deref()));
-            }
-        }
-        let mut ids: HashMap<&str, i64> = HashMap::with_capacity(wanted.len());
+        // (purl, name identity, version), sorted by purl, each purl once.
+        let mut wanted: Vec<(&str, &str, Option<&str>)> = doc
+            .components
+            .iter()
+            .filter_map(|r| match (&r.purl, &r.name_identity) {
+                (Some(purl), Some(name)) => {
+                    Some((purl.as_str(), name.as_str(), r.package_version.as_deref()))
+                }
+                _ => None,
+            })
+            .collect();
+        wanted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        wanted.dedup_by(|a, b| a.0 == b.0);
+        let remember = wanted.len() <= PACKAGE_CACHE_PER_DOCUMENT;
+        let mut ids: HashMap<&str, i64, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(wanted.len(), foldhash::fast::RandomState::default());
         {
             // Held for the lookups only: other uploads of this process (the server's)
             // write their own transactions meanwhile.
@@ -269,7 +279,7 @@ impl Store {
                 .package_ids
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            wanted.retain(|purl, _| match known.get(*purl) {
+            wanted.retain(|(purl, _, _)| match known.get(*purl) {
                 Some(&id) => {
                     ids.insert(purl, id);
                     false
@@ -277,50 +287,50 @@ impl Store {
                 None => true,
             });
         }
-        if !wanted.is_empty() {
-            let purls: Vec<&str> = wanted.keys().copied().collect();
+        // In chunks, so that a document of hundreds of thousands of new packages binds
+        // tables of a bounded size.
+        for chunk in wanted.chunks(PACKAGES_PER_STATEMENT) {
+            let purls: Vec<&str> = chunk.iter().map(|w| w.0).collect();
             find_packages(db, &purls, &mut ids)?;
-            let missing: Vec<(&str, &(&str, Option<&str>))> = wanted
+            let missing: Vec<&(&str, &str, Option<&str>)> =
+                chunk.iter().filter(|w| !ids.contains_key(w.0)).collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let table = Table::new()
+                .text("purl", missing.iter().map(|m| m.0).collect())
+                .text("name", missing.iter().map(|m| m.1).collect())
+                .opt_text("version", missing.iter().map(|m| m.2).collect());
+            let sql = format!(
+                "{} packages (purl, name, version)
+                 SELECT t.purl, t.name, t.version FROM {} WHERE true
+                 ORDER BY t.purl ON CONFLICT (purl) DO NOTHING RETURNING id, purl",
+                db.dialect().insert(),
+                db.dialect().table(1, "t", &table)
+            );
+            db.for_each(&sql, &[table.into()], &mut |r| {
+                let purl: &str = r.get(1)?;
+                if let Ok(k) = missing.binary_search_by(|m| m.0.cmp(purl)) {
+                    ids.insert(missing[k].0, r.get(0)?);
+                }
+                Ok(())
+            })?;
+            // Inserted by another process meanwhile (PostgreSQL).
+            let again: Vec<&str> = missing
                 .iter()
-                .filter(|(purl, _)| !ids.contains_key(**purl))
-                .map(|(purl, v)| (*purl, v))
+                .map(|m| m.0)
+                .filter(|p| !ids.contains_key(*p))
                 .collect();
-            if !missing.is_empty() {
-                let table = Table::new()
-                    .text("purl", missing.iter().map(|m| m.0).collect())
-                    .text("name", missing.iter().map(|m| m.1.0).collect())
-                    .opt_text("version", missing.iter().map(|m| m.1.1).collect());
-                let sql = format!(
-                    "{} packages (purl, name, version)
-                     SELECT t.purl, t.name, t.version FROM {} WHERE true
-                     ORDER BY t.purl ON CONFLICT (purl) DO NOTHING RETURNING id, purl",
-                    db.dialect().insert(),
-                    db.dialect().table(1, "t", &table)
-                );
-                db.for_each(&sql, &[table.into()], &mut |r| {
-                    let purl: &str = r.get(1)?;
-                    if let Some((purl, _)) = wanted.get_key_value(purl) {
-                        ids.insert(purl, r.get(0)?);
-                    }
-                    Ok(())
-                })?;
-                // Inserted by another process meanwhile (PostgreSQL).
-                let again: Vec<&str> = missing
+            if !again.is_empty() {
+                find_packages(db, &again, &mut ids)?;
+            }
+        }
+        if remember {
+            added.extend(
+                wanted
                     .iter()
-                    .map(|m| m.0)
-                    .filter(|p| !ids.contains_key(*p))
-                    .collect();
-                if !again.is_empty() {
-                    find_packages(db, &again, &mut ids)?;
-                }
-            }
-            if wanted.len() <= PACKAGE_CACHE_PER_DOCUMENT {
-                for purl in wanted.keys() {
-                    if let Some(&id) = ids.get(purl) {
-                        added.push(((*purl).into(), id));
-                    }
-                }
-            }
+                    .filter_map(|w| ids.get(w.0).map(|&id| (w.0.into(), id))),
+            );
         }
         Ok(doc
             .components
@@ -337,7 +347,7 @@ impl Store {
 fn find_packages<'p>(
     db: &mut Db<'_>,
     purls: &[&'p str],
-    ids: &mut HashMap<&'p str, i64>,
+    ids: &mut HashMap<&'p str, i64, foldhash::fast::RandomState>,
 ) -> Result<()> {
     let table = Table::new().text("purl", purls.to_vec());
     let sql = format!(

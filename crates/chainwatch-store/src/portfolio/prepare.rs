@@ -212,7 +212,8 @@ pub(crate) fn from_sbom(
         return Err(StoreError::TooLarge);
     }
     // The first of duplicated ids wins, as in the readers.
-    let mut ordinals: HashMap<&str, u32> = HashMap::with_capacity(rows.len());
+    let mut ordinals: HashMap<&str, u32, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(rows.len(), foldhash::fast::RandomState::default());
     for (i, row) in rows.iter().enumerate() {
         ordinals
             .entry(row.bom_ref.as_str())
@@ -222,8 +223,8 @@ pub(crate) fn from_sbom(
         .subject
         .as_deref()
         .and_then(|s| ordinals.get(s).copied());
-    let mut edges = Vec::with_capacity(sbom.relationships.len());
-    for r in std::mem::take(&mut sbom.relationships) {
+    let mut edges: Vec<(u32, u32, &str)> = Vec::with_capacity(sbom.relationships.len());
+    for r in &sbom.relationships {
         if r.kind == chainwatch_sbom::RelationshipKind::Describes {
             continue;
         }
@@ -231,10 +232,13 @@ pub(crate) fn from_sbom(
         else {
             continue;
         };
-        edges.push((from, to, r.kind.as_str().to_owned()));
+        edges.push((from, to, r.kind.as_str()));
     }
     drop(ordinals);
     let graph = crate::portfolio::graph::encode(&mut edges);
+    let edge_count = edges.len();
+    drop(edges);
+    drop(std::mem::take(&mut sbom.relationships));
     Ok(Prepared {
         digest,
         raw,
@@ -248,7 +252,7 @@ pub(crate) fn from_sbom(
         version,
         subject,
         components: rows,
-        edge_count: edges.len(),
+        edge_count,
         graph,
     })
 }
