@@ -292,21 +292,54 @@ pub(crate) fn run() -> anyhow::Result<String> {
     row(&mut s, "portfolio", "PostgreSQL", total, &m);
     pg_settle()?;
 
+    // The big document into SQLite, and CPython's `json.load` of the same file (the
+    // yardstick: chainwatch should store it in well under the time Python takes only to
+    // parse it): best of three each, interleaved, as this machine's speed wanders.
     let big_sqlite = data.join("big.db").display().to_string();
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{big_sqlite}{suffix}"));
+    let mut best: Option<Measured> = None;
+    let mut python: Option<Measured> = None;
+    for _ in 0..3 {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{big_sqlite}{suffix}"));
+        }
+        let m = time_v(
+            bin,
+            &["--db", &big_sqlite, "--quiet", "ingest", big],
+            timeout,
+        )?;
+        if best.as_ref().is_none_or(|b| m.wall < b.wall) {
+            best = Some(m);
+        }
+        if let Ok(p) = time_v(
+            "python3",
+            &["-c", "import json, sys; json.load(open(sys.argv[1]))", big],
+            timeout,
+        ) && p.ok
+            && python.as_ref().is_none_or(|b| p.wall < b.wall)
+        {
+            python = Some(p);
+        }
     }
-    let m = time_v(
-        bin,
-        &["--db", &big_sqlite, "--quiet", "ingest", big],
-        timeout,
-    )?;
+    let m = best.context("no run")?;
     row(&mut s, "one 269 MB SBOM", "SQLite", 500_001.0, &m);
+    let yardstick = python.map(|p| {
+        format!(
+            "CPython's `json.load` of the same file only parses it in {:.2} s at {:.0} MiB: \
+             chainwatch stores it in SQLite in {:.2}× that time (best of three each, \
+             interleaved).",
+            p.wall.as_secs_f64(),
+            p.rss_mib,
+            m.wall.as_secs_f64() / p.wall.as_secs_f64()
+        )
+    });
     let big_pg = pg_url("bench_big")?;
     let m = time_v(bin, &["--db", &big_pg, "--quiet", "ingest", big], timeout)?;
     row(&mut s, "one 269 MB SBOM", "PostgreSQL", 500_001.0, &m);
     pg_settle()?;
 
+    if let Some(line) = yardstick {
+        let _ = writeln!(s, "\n{line}");
+    }
     s.push_str(&query_table(&pool, &sqlite_db, &pg_db)?);
     let _ = writeln!(
         s,

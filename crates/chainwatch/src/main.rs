@@ -12,6 +12,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::Cli;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use crate::output::Status;
 
 fn main() -> ExitCode {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chainwatch_sbom::{Component, Format, Sbom};
+use chainwatch_sbom::{Component, ComponentKind, Format, Sbom};
 use sha2::{Digest as _, Sha256};
 
 use crate::StoreError;
@@ -143,9 +143,13 @@ fn hashes(c: &Component) -> Option<String> {
     Some(out)
 }
 
-fn rows_of(components: Vec<Component>) -> Vec<Row> {
-    let mut rows = Vec::with_capacity(components.len());
-    for c in components {
+/// The rows of components, appended to `rows`. Each component is taken out of the slice
+/// (an empty one left in its place) and freed once its row is made, so that the rows
+/// reuse its memory.
+fn rows_of(components: &mut [Component], rows: &mut Vec<Row>) {
+    for slot in components {
+        let empty = Component::new(String::new(), ComponentKind::Library, String::new());
+        let c = std::mem::replace(slot, empty);
         let purl = c.purl();
         let package_version = purl
             .as_ref()
@@ -165,7 +169,6 @@ fn rows_of(components: Vec<Component>) -> Vec<Row> {
             bom_ref: c.id,
         });
     }
-    rows
 }
 
 /// Rows from a parsed document (consumed, so its memory is given back as rows are made).
@@ -193,21 +196,27 @@ pub(crate) fn from_sbom(
         })
         .unwrap_or_else(|| UNVERSIONED.to_owned());
 
-    let components = std::mem::take(&mut sbom.components);
-    // Large documents: the two halves on two threads (purl parsing dominates).
-    let rows: Vec<Row> = if components.len() >= 20_000 {
-        let mut components = components;
-        let second = components.split_off(components.len() / 2);
-        let (mut a, b) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| rows_of(second));
-            let a = rows_of(components);
-            (a, other.join().unwrap_or_default())
+    let mut components = std::mem::take(&mut sbom.components);
+    // Large documents: the two halves on two threads (purl parsing dominates), the rows
+    // in one vector made to size (growing one, or joining two, would hold a copy).
+    let mut rows: Vec<Row> = Vec::with_capacity(components.len());
+    if components.len() >= 20_000 {
+        let mid = components.len() / 2;
+        let (first, second) = components.split_at_mut(mid);
+        let more = std::thread::scope(|scope| {
+            let other = scope.spawn(|| {
+                let mut more = Vec::with_capacity(second.len());
+                rows_of(second, &mut more);
+                more
+            });
+            rows_of(first, &mut rows);
+            other.join().unwrap_or_default()
         });
-        a.extend(b);
-        a
+        rows.extend(more);
     } else {
-        rows_of(components)
-    };
+        rows_of(&mut components, &mut rows);
+    }
+    drop(components);
     if u32::try_from(rows.len()).is_err() {
         return Err(StoreError::TooLarge);
     }
