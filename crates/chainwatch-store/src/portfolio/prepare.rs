@@ -197,6 +197,44 @@ pub(crate) fn from_sbom(
         .unwrap_or_else(|| UNVERSIONED.to_owned());
 
     let mut components = std::mem::take(&mut sbom.components);
+    if u32::try_from(components.len()).is_err() {
+        return Err(StoreError::TooLarge);
+    }
+    // The graph first: its relationships (millions of strings in a large document) are
+    // freed before the rows are made.
+    let (subject, graph, edge_count) = {
+        // The first of duplicated ids wins, as in the readers.
+        let mut ordinals: HashMap<&str, u32, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(
+                components.len(),
+                foldhash::fast::RandomState::default(),
+            );
+        for (i, c) in components.iter().enumerate() {
+            ordinals
+                .entry(c.id.as_str())
+                .or_insert(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        let subject = sbom
+            .subject
+            .as_deref()
+            .and_then(|s| ordinals.get(s).copied());
+        let mut edges: Vec<(u32, u32, &str)> = Vec::with_capacity(sbom.relationships.len());
+        for r in &sbom.relationships {
+            if r.kind == chainwatch_sbom::RelationshipKind::Describes {
+                continue;
+            }
+            let (Some(&from), Some(&to)) =
+                (ordinals.get(r.from.as_str()), ordinals.get(r.to.as_str()))
+            else {
+                continue;
+            };
+            edges.push((from, to, r.kind.as_str()));
+        }
+        drop(ordinals);
+        let graph = crate::portfolio::graph::encode(&mut edges);
+        (subject, graph, edges.len())
+    };
+    drop(std::mem::take(&mut sbom.relationships));
     // Large documents: the two halves on two threads (purl parsing dominates), the rows
     // in one vector made to size (growing one, or joining two, would hold a copy).
     let mut rows: Vec<Row> = Vec::with_capacity(components.len());
@@ -217,37 +255,6 @@ pub(crate) fn from_sbom(
         rows_of(&mut components, &mut rows);
     }
     drop(components);
-    if u32::try_from(rows.len()).is_err() {
-        return Err(StoreError::TooLarge);
-    }
-    // The first of duplicated ids wins, as in the readers.
-    let mut ordinals: HashMap<&str, u32, foldhash::fast::RandomState> =
-        HashMap::with_capacity_and_hasher(rows.len(), foldhash::fast::RandomState::default());
-    for (i, row) in rows.iter().enumerate() {
-        ordinals
-            .entry(row.bom_ref.as_str())
-            .or_insert(u32::try_from(i).unwrap_or(u32::MAX));
-    }
-    let subject = sbom
-        .subject
-        .as_deref()
-        .and_then(|s| ordinals.get(s).copied());
-    let mut edges: Vec<(u32, u32, &str)> = Vec::with_capacity(sbom.relationships.len());
-    for r in &sbom.relationships {
-        if r.kind == chainwatch_sbom::RelationshipKind::Describes {
-            continue;
-        }
-        let (Some(&from), Some(&to)) = (ordinals.get(r.from.as_str()), ordinals.get(r.to.as_str()))
-        else {
-            continue;
-        };
-        edges.push((from, to, r.kind.as_str()));
-    }
-    drop(ordinals);
-    let graph = crate::portfolio::graph::encode(&mut edges);
-    let edge_count = edges.len();
-    drop(edges);
-    drop(std::mem::take(&mut sbom.relationships));
     Ok(Prepared {
         digest,
         raw,
