@@ -26,6 +26,17 @@ pub(crate) struct Suspect {
     pub score: f64,
 }
 
+impl From<chainwatch_typosquat::Suspect> for Suspect {
+    fn from(s: chainwatch_typosquat::Suspect) -> Suspect {
+        Suspect {
+            package: s.package,
+            imitates: s.imitates,
+            technique: s.technique.to_owned(),
+            score: s.score,
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Detectors {
     by_ecosystem: Mutex<HashMap<Ecosystem, (Instant, Arc<Detector>)>>,
@@ -65,15 +76,7 @@ impl Detectors {
         Checker::new(|eco| self.detector(store, corpus, eco))
             .suspects(doc.components.iter().filter_map(|r| r.purl.as_deref()))
             .into_iter()
-            .map(|(purl, v)| Suspect {
-                package: purl.to_owned(),
-                imitates: v.imitates.unwrap_or_default(),
-                technique: v
-                    .technique
-                    .map(|t| t.as_str().to_owned())
-                    .unwrap_or_default(),
-                score: v.score,
-            })
+            .map(Suspect::from)
             .collect()
     }
 }

@@ -99,6 +99,18 @@ impl CorpusSources {
     }
 }
 
+/// A package whose name imitates a popular one (the JSON shape of `ingest` and the
+/// server's upload answers).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Suspect {
+    /// The package's purl.
+    pub package: String,
+    /// The popular package it imitates.
+    pub imitates: String,
+    pub technique: &'static str,
+    pub score: f64,
+}
+
 /// Checks many packages: one detector per ecosystem, made when first needed, and each
 /// package name checked once whatever its version.
 pub struct Checker<'a> {
@@ -146,19 +158,22 @@ impl<'a> Checker<'a> {
 
     /// The suspects among packages given as purls (those that do not parse are left
     /// out): each package once, in purl order.
-    pub fn suspects<'p>(
-        &mut self,
-        purls: impl IntoIterator<Item = &'p str>,
-    ) -> Vec<(&'p str, Verdict)> {
-        let mut out: Vec<(&str, Verdict)> = purls
+    pub fn suspects<'p>(&mut self, purls: impl IntoIterator<Item = &'p str>) -> Vec<Suspect> {
+        let mut out: Vec<Suspect> = purls
             .into_iter()
             .filter_map(|p| {
                 let purl = Purl::parse(p).ok()?;
-                Some((p, self.suspect(&purl)?.clone()))
+                let v = self.suspect(&purl)?;
+                Some(Suspect {
+                    package: p.to_owned(),
+                    imitates: v.imitates.clone().unwrap_or_default(),
+                    technique: v.technique.map_or("", crate::Technique::as_str),
+                    score: v.score,
+                })
             })
             .collect();
-        out.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        out.dedup_by(|a, b| a.0 == b.0);
+        out.sort_unstable_by(|a, b| a.package.cmp(&b.package));
+        out.dedup_by(|a, b| a.package == b.package);
         out
     }
 }

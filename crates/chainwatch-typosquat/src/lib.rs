@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use corpus::{Checker, CorpusSources, PORTFOLIO_MIN, PORTFOLIO_NAMES};
+pub use corpus::{Checker, CorpusSources, PORTFOLIO_MIN, PORTFOLIO_NAMES, Suspect};
 pub use names::{Ecosystem, normalize};
 pub use popular::{Popular, PopularError};
 

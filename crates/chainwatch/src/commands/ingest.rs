@@ -10,7 +10,7 @@ use std::time::Duration;
 use std::path::{Path, PathBuf};
 
 use chainwatch_store::{IngestOptions, IngestOutcome, Prepare, Prepared, Store, StoreError};
-use chainwatch_typosquat::Checker;
+use chainwatch_typosquat::{Checker, Suspect};
 use serde::Serialize;
 
 use crate::cli::{Format, IngestArgs};
@@ -30,7 +30,7 @@ struct IngestLine {
     error: Option<String>,
     /// Dependencies of a stored document whose names imitate popular packages.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    suspects: Vec<SquatJson>,
+    suspects: Vec<Suspect>,
     /// An attestation file: one entry per attestation in it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     attestations: Vec<AttestationJson>,
@@ -55,28 +55,9 @@ struct AttestationJson {
     failed: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct SquatJson {
-    package: String,
-    imitates: String,
-    technique: &'static str,
-    score: f64,
-}
-
 /// The typo-squatting suspects among a document's packages.
-fn squats_of(checker: &mut Checker<'_>, doc: &Prepared) -> Vec<SquatJson> {
-    checker
-        .suspects(doc.components.iter().filter_map(|r| r.purl.as_deref()))
-        .into_iter()
-        .map(|(purl, v)| SquatJson {
-            package: purl.to_owned(),
-            imitates: v.imitates.unwrap_or_default(),
-            technique: v
-                .technique
-                .map_or("", chainwatch_typosquat::Technique::as_str),
-            score: v.score,
-        })
-        .collect()
+fn squats_of(checker: &mut Checker<'_>, doc: &Prepared) -> Vec<Suspect> {
+    checker.suspects(doc.components.iter().filter_map(|r| r.purl.as_deref()))
 }
 
 /// Components stored by one run after which the planner statistics are refreshed.
@@ -234,7 +215,7 @@ fn store_run(
     store: &Store,
     squats: Option<&mut Checker<'_>>,
     ready: &[&Prepared],
-) -> Vec<(Result<IngestOutcome, StoreError>, Vec<SquatJson>)> {
+) -> Vec<(Result<IngestOutcome, StoreError>, Vec<Suspect>)> {
     std::thread::scope(|scope| {
         let checking = squats.map(|squats| {
             scope.spawn(move || {
