@@ -404,12 +404,17 @@ fn holders(db: &mut Db<'_>, package: i64, as_of: i64) -> Result<Vec<(i64, String
 /// than the rest of who-has for a package a thousand products use).
 fn product_names(db: &mut Db<'_>, ids: Vec<i64>) -> Result<HashMap<i64, String>> {
     let table = Table::new().int("id", ids);
+    // A probe of the primary key per id (a scalar subquery): PostgreSQL would price a
+    // join of a long list as a scan of all products.
     let sql = format!(
-        "SELECT p.id, p.name FROM {} JOIN products p ON p.id = t.id",
+        "SELECT t.id, (SELECT p.name FROM products p WHERE p.id = t.id) FROM {}",
         db.dialect().table(1, "t", &table)
     );
     Ok(db
-        .query(&sql, &[table.into()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query(&sql, &[table.into()], |r| {
+            Ok((r.get(0)?, r.get::<Option<String>>(1)?))
+        })?
         .into_iter()
+        .filter_map(|(id, name)| Some((id, name?)))
         .collect())
 }
