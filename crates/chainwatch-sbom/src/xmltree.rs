@@ -225,8 +225,17 @@ pub(crate) fn push_text(
     Ok(())
 }
 
-/// Reads the rest of the element `node` (whose start tag was just read) into a tree.
-pub(crate) fn read_subtree(reader: &mut Reader<&[u8]>, mut node: Node) -> Result<Node, XmlError> {
+/// How deeply elements may nest below the element a subtree starts at. CycloneDX nests
+/// components in components, but real documents stay below 30 levels; a limit keeps a
+/// small hostile document (thousands of nested elements in a few kilobytes) from
+/// exhausting memory or the stack of the code that walks the tree.
+pub(crate) const MAX_DEPTH: usize = 256;
+
+/// Reads the rest of the element `node` (whose start tag was just read) into a tree,
+/// without recursion, refusing elements nested deeper than [`MAX_DEPTH`].
+pub(crate) fn read_subtree(reader: &mut Reader<&[u8]>, node: Node) -> Result<Node, XmlError> {
+    // The open elements, innermost last.
+    let mut open: Vec<Node> = vec![node];
     loop {
         let pos = usize::try_from(reader.buffer_position()).unwrap_or(0);
         let event = reader
@@ -234,18 +243,38 @@ pub(crate) fn read_subtree(reader: &mut Reader<&[u8]>, mut node: Node) -> Result
             .map_err(|e| err(reader, e.to_string()))?;
         match event {
             Event::Start(ref e) => {
+                if open.len() >= MAX_DEPTH {
+                    return Err(err(
+                        reader,
+                        format!("elements are nested more than {MAX_DEPTH} deep"),
+                    ));
+                }
+                open.push(start_node(reader, e, pos)?);
+            }
+            Event::Empty(ref e) => {
                 let child = start_node(reader, e, pos)?;
-                node.children.push(read_subtree(reader, child)?);
+                if let Some(parent) = open.last_mut() {
+                    parent.children.push(child);
+                }
             }
-            Event::Empty(ref e) => node.children.push(start_node(reader, e, pos)?),
-            Event::End(_) => return Ok(node),
+            Event::End(_) => {
+                let Some(done) = open.pop() else {
+                    return Err(err(reader, "an end tag without its start tag"));
+                };
+                match open.last_mut() {
+                    Some(parent) => parent.children.push(done),
+                    None => return Ok(done),
+                }
+            }
             Event::Eof => {
-                return Err(err(
-                    reader,
-                    format!("the document ends inside `<{}>`", node.name),
-                ));
+                let name = open.last().map_or_else(String::new, |n| n.name.to_string());
+                return Err(err(reader, format!("the document ends inside `<{name}>`")));
             }
-            ref other => push_text(reader, &mut node, other)?,
+            ref other => {
+                if let Some(node) = open.last_mut() {
+                    push_text(reader, node, other)?;
+                }
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Caller, authenticate};
+use crate::logging::TokenName;
 use crate::{Code, Problem, State};
 
 #[derive(utoipa::OpenApi)]
@@ -88,7 +89,7 @@ pub(crate) fn router(state: Arc<State>) -> axum::Router {
         .layer(DefaultBodyLimit::max(state.config.max_upload))
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,
         ))
         .layer(middleware::from_fn(problems))
@@ -150,7 +151,7 @@ async fn access_log(
         .extensions()
         .get::<TokenName>()
         .map(|t| t.0.clone());
-    let line = serde_json::json!({
+    let mut line = serde_json::json!({
         "time": chainwatch_store::format_micros(chainwatch_store::now_micros()),
         "method": method,
         "path": path,
@@ -158,13 +159,13 @@ async fn access_log(
         "duration_us": micros,
         "token": token,
     });
+    // A failure of chainwatch's own is logged with its cause.
+    if let Some(cause) = response.extensions().get::<crate::logging::Cause>() {
+        line["error"] = serde_json::Value::String(cause.0.clone());
+    }
     (state.log)(&line.to_string());
     response
 }
-
-/// The token name a handler answered for, for the access log.
-#[derive(Clone)]
-struct TokenName(String);
 
 fn answered_for(caller: &Caller, response: impl IntoResponse) -> Response {
     let mut r = response.into_response();
@@ -222,6 +223,17 @@ struct Uploaded {
     suspects: Vec<crate::squats::Suspect>,
 }
 
+/// How uploads are read: a compressed body, announced or not, may inflate to
+/// `--max-upload` bytes and no more.
+fn read_options(state: &State) -> chainwatch_sbom::ReadOptions {
+    chainwatch_sbom::ReadOptions {
+        limits: chainwatch_sbom::Limits {
+            max_size: u64::try_from(state.config.max_upload).unwrap_or(u64::MAX),
+            ..chainwatch_sbom::Limits::default()
+        },
+    }
+}
+
 /// Upload an SBOM (any supported format; `Content-Encoding: gzip` or `zstd` accepted)
 #[utoipa::path(
     post,
@@ -242,10 +254,14 @@ async fn upload_sbom(
     body: Bytes,
 ) -> Result<Response, Problem> {
     caller.require(Role::Ingest)?;
+    // A product named in the request is checked before the body is read at all.
+    if let Some(product) = &params.product {
+        caller.require_product(product)?;
+    }
     let options = IngestOptions {
         product: params.product,
         version: params.version,
-        ..IngestOptions::default()
+        read: read_options(&state),
     };
     let prepared = blocking(&state, move |store| store.prepare(&body, &options)).await?;
     let (outcome, new_findings, suspects) = match prepared {
@@ -839,8 +855,16 @@ async fn upload_vex(
 ) -> Result<Response, Problem> {
     caller.require(Role::Ingest)?;
     require_unscoped(&caller, "VEX statements")?;
-    let doc = chainwatch_advisory::vex::parse(&body)
+    // Inflated (when compressed) within the upload limit, then read.
+    let text = chainwatch_sbom::text_of(&body, &read_options(&state)).map_err(|e| match e {
+        chainwatch_sbom::ReadError::Input(chainwatch_sbom::InputError::TooLarge { .. }) => {
+            Problem::new(Code::TooLarge, e.to_string())
+        }
+        e => Problem::new(Code::InvalidVex, e.to_string()),
+    })?;
+    let doc = chainwatch_advisory::vex::parse(text.as_bytes())
         .map_err(|e| Problem::new(Code::InvalidVex, e.to_string()))?;
+    drop(text);
     let import = blocking(&state, move |store| store.import_vex(&body, &doc)).await?;
     let status = if import.stored {
         StatusCode::CREATED

@@ -109,8 +109,10 @@ pub(crate) async fn authenticate(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        // The scheme is case-insensitive (RFC 9110): `Bearer`, `bearer`, `BEARER`.
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, secret)| secret.trim())
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
     else {
@@ -130,6 +132,7 @@ pub(crate) async fn authenticate(
     if !token.is_active(chainwatch_store::now_micros()) {
         return unauthorized("the token has expired");
     }
+    let name = crate::logging::TokenName(token.name.clone());
     if let Some(wait) = over_limit(&state, token.id) {
         let mut r = Problem::new(
             Code::RateLimited,
@@ -142,10 +145,20 @@ pub(crate) async fn authenticate(
         if let Ok(v) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
             r.headers_mut().insert(header::RETRY_AFTER, v);
         }
+        r.extensions_mut().insert(name);
         return r;
     }
     request.extensions_mut().insert(Caller { token });
-    next.run(request).await
+    let mut response = next.run(request).await;
+    // Every answer to a known token is logged with its name, refusals too.
+    if response
+        .extensions()
+        .get::<crate::logging::TokenName>()
+        .is_none()
+    {
+        response.extensions_mut().insert(name);
+    }
+    response
 }
 
 /// `Some(time to wait)` when the token used up its requests of the current minute.

@@ -13,6 +13,7 @@
 
 mod api;
 mod auth;
+mod logging;
 mod metrics;
 pub mod notify;
 mod problem;

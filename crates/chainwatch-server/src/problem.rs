@@ -12,6 +12,10 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// What the access log says of a failure of ours, when the detail does not (a store
+    /// that is unavailable is not named to the client).
+    #[serde(skip)]
+    pub cause: Option<String>,
 }
 
 /// The stable codes of problem documents (`urn:chainwatch:problem:CODE`), each with the
@@ -165,6 +169,7 @@ impl Problem {
             title: status.canonical_reason().unwrap_or("error").to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
+            cause: None,
         }
     }
 
@@ -180,7 +185,17 @@ impl Problem {
     pub fn from_store(e: &chainwatch_store::StoreError) -> Problem {
         match e {
             chainwatch_store::StoreError::NotFound(m) => Problem::not_found(m.clone()),
+            chainwatch_store::StoreError::Read(chainwatch_sbom::ReadError::Input(
+                chainwatch_sbom::InputError::TooLarge { .. },
+            )) => Problem::new(Code::TooLarge, e.to_string()),
             e if e.is_input() => Problem::new(Code::InvalidInput, e.to_string()),
+            e if e.is_unavailable() => Problem {
+                cause: Some(e.to_string()),
+                ..Problem::new(
+                    Code::StoreUnavailable,
+                    "the store is unavailable: try again later",
+                )
+            },
             e => Problem::internal(e.to_string()),
         }
     }
@@ -191,6 +206,12 @@ impl IntoResponse for Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut response = (status, body).into_response();
+        if status.is_server_error() {
+            let cause = self.cause.unwrap_or(self.detail);
+            response
+                .extensions_mut()
+                .insert(crate::logging::Cause(cause));
+        }
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),

@@ -35,6 +35,14 @@ fn start(
     store: Store,
     config: chainwatch_server::Config,
 ) -> (String, Arc<Store>, tokio::runtime::Runtime) {
+    start_logging(store, config, Arc::new(|_: &str| {}))
+}
+
+fn start_logging(
+    store: Store,
+    config: chainwatch_server::Config,
+    log: chainwatch_server::LogSink,
+) -> (String, Arc<Store>, tokio::runtime::Runtime) {
     let store = Arc::new(store);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -45,7 +53,7 @@ fn start(
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = chainwatch_server::app(store.clone(), config, Arc::new(|_: &str| {}));
+    let app = chainwatch_server::app(store.clone(), config, log);
     runtime.spawn(async move {
         let _ = chainwatch_server::serve(listener, app).await;
     });
@@ -527,7 +535,24 @@ fn oversize_uploads_are_refused() {
     let bomb = gz.finish().unwrap();
     assert!(bomb.len() < 4096);
     assert_eq!(post(&upload, &admin, &bomb, Some("gzip")).0, 413);
+    // The same bodies without `Content-Encoding`, which the server sniffs: the limit
+    // holds for the inflated bytes however the compression is announced (an SBOM and a
+    // VEX document; zstd too).
+    let (status, _, body) = post(&upload, &admin, &bomb, None);
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("urn:chainwatch:problem:too-large"), "{body}");
+    let zstd_bomb = zstd::bulk::compress(&vec![b' '; 1_000_000], 19).unwrap();
+    assert_eq!(post(&upload, &admin, &zstd_bomb, None).0, 413);
+    assert_eq!(
+        post(&format!("{}/api/v1/vex", s.base), &admin, &bomb, None).0,
+        413
+    );
     assert_eq!(documents(&s), 0);
+    // A scoped token naming a product outside its scope is refused before the body is
+    // read (403, not 413).
+    let ci = s.token("ci", Role::Ingest, Some("shop*"), None);
+    let other = format!("{upload}?product=billing&version=1");
+    assert_eq!(post(&other, &ci, &bomb, None).0, 403);
 }
 
 /// More requests in a minute than the limit: 429 with `Retry-After`.
@@ -675,7 +700,7 @@ fn webhooks_announce_new_findings() {
 }
 
 /// The corpus's real SBOMs and its broken and hostile files through the API: each is
-/// stored (201) or refused (400 problem+json) and a refusal changes nothing; the store
+/// stored (201) or refused (400 or 413 problem+json) and a refusal changes nothing; the store
 /// passes its integrity check; the decompression bomb is refused within its limits.
 #[test]
 fn real_and_hostile_documents() {
@@ -700,7 +725,8 @@ fn real_and_hostile_documents() {
         match status {
             201 => stored += 1,
             200 => {}
-            400 => {
+            // Unusable (400), or a bomb that inflates past the upload limit (413).
+            400 | 413 => {
                 refused += 1;
                 assert_eq!(ct, "application/problem+json", "{}", file.display());
                 let p: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -899,4 +925,68 @@ fn uploads_report_typosquats() {
     let (_, _, body) = post(&upload, &admin, &sbom("shop", "1.0"), None);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(v["suspects"].as_array().unwrap().is_empty());
+}
+
+/// What a hostile client tried gets a clear answer: the bearer scheme in any case, token
+/// names that would forge lines, refusals logged with the token's name, NUL bytes in a
+/// path (404 on both backends, not 500).
+#[test]
+fn hostile_clients_get_clear_answers() {
+    let lines: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let sink = lines.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cw.db").display().to_string()).unwrap();
+    let (base, store, runtime) = start_logging(
+        store,
+        chainwatch_server::Config::default(),
+        Arc::new(move |l: &str| sink.lock().unwrap().push(l.to_owned())),
+    );
+    let s = Server {
+        base,
+        store,
+        _runtime: runtime,
+        _dir: Some(dir),
+        pg: None,
+    };
+    let reader = s.token("reader", Role::Read, None, None);
+    let scoped = s.token("scoped", Role::Read, Some("shop*"), None);
+    let products = format!("{}/api/v1/products", s.base);
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let mut r = agent()
+            .get(&products)
+            .header("Authorization", &format!("{scheme} {reader}"))
+            .call()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{scheme}");
+        let _ = r.body_mut().read_to_string();
+    }
+    let (_, hash) = chainwatch_server::new_token().unwrap();
+    assert!(
+        s.store
+            .create_token("ci\n{\"forged\": true}", Role::Read, None, &hash, None)
+            .is_err()
+    );
+    assert_eq!(
+        get(&format!("{products}/billing/versions/1"), Some(&scoped)).0,
+        403
+    );
+    assert_eq!(
+        get(&format!("{products}/%00/versions/%00"), Some(&reader)).0,
+        404
+    );
+    let log = lines.lock().unwrap().join("\n");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("\"status\":403") && l.contains("\"token\":\"scoped\"")),
+        "{log}"
+    );
+}
+
+#[test]
+fn nul_bytes_in_paths_are_not_found_on_postgres() {
+    if let Some(s) = postgres("nul", chainwatch_server::Config::default()) {
+        let reader = s.token("reader", Role::Read, None, None);
+        let url = format!("{}/api/v1/products/%00/versions/%00", s.base);
+        assert_eq!(get(&url, Some(&reader)).0, 404);
+    }
 }

@@ -82,7 +82,7 @@ pub enum StoreError {
     Open { location: String, message: String },
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", db::postgres::describe(.0))]
     Postgres(#[from] ::postgres::Error),
     #[error("compression: {0}")]
     Compression(String),
@@ -104,6 +104,23 @@ impl StoreError {
                 | StoreError::NotFound(_)
                 | StoreError::TooLarge
         )
+    }
+}
+
+impl StoreError {
+    /// Whether the database could not be reached or refused the work for now (it is down,
+    /// refuses connections, or another writer holds it too long): worth trying again later,
+    /// not a fault of the request or of chainwatch.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Open { .. } => true,
+            StoreError::Postgres(e) => db::postgres::unavailable(e),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            _ => false,
+        }
     }
 }
 
@@ -174,10 +191,21 @@ pub(crate) const PACKAGE_CACHE: usize = 1_000_000;
 impl Store {
     /// Opens (creating and migrating as needed) the store at `location`: a
     /// `postgres://` URL (a `schema=NAME` query parameter selects a schema), a
-    /// `sqlite://` URL or a file path.
+    /// `sqlite://` URL or a file path. A SQLite file is created only in a directory that
+    /// exists; any other URL scheme is an error.
     pub fn open(location: &str) -> Result<Store> {
         let backend: Box<dyn Backend> = if is_postgres_url(location) {
             Box::new(db::postgres::Pg::open(location)?)
+        } else if let Some((scheme, _)) = location.split_once("://")
+            && scheme != "sqlite"
+        {
+            return Err(StoreError::Open {
+                location: location.to_owned(),
+                message: format!(
+                    "`{scheme}://` is not a store chainwatch knows: give a SQLite file path, \
+                     `sqlite://PATH` or a `postgres://` URL"
+                ),
+            });
         } else {
             let path = location.strip_prefix("sqlite://").unwrap_or(location);
             Box::new(db::sqlite::Sqlite::open(Path::new(path))?)

@@ -65,6 +65,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    nul_bytes_give_the_same_answer,
     ingest_is_idempotent_and_keeps_history,
     overrides_name_the_product,
     who_has_uses_each_ecosystems_versions,
@@ -1186,4 +1187,31 @@ fn one_leader_at_a_time(db: &Db) {
     };
     db.store.record_delivery(&d).expect("record");
     assert_eq!(db.store.deliveries(10).expect("list"), [d]);
+}
+
+/// PostgreSQL's text cannot hold NUL: both backends store U+FFFD instead, and a
+/// question with NUL in it finds nothing on both (it used to be an error on PostgreSQL).
+fn nul_bytes_give_the_same_answer(db: &Db) {
+    let doc = serde_json::to_vec(&json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "application", "bom-ref": "root",
+                                   "name": "nul\u{0}app", "version": "1.0"}},
+        "components": [{"type": "library", "bom-ref": "a", "name": "we\u{0}ird",
+                        "version": "1.3.0", "purl": "pkg:npm/left-pad@1.3.0"}],
+    }))
+    .expect("json");
+    let outcome = ingest(db, &doc);
+    assert_eq!(outcome.product, "nul\u{0}app");
+    let products = db.store.products(None).expect("products");
+    assert_eq!(products[0].name, "nul\u{fffd}app");
+    assert!(matches!(
+        db.store.documents("\u{0}", Some("\u{0}"), None),
+        Err(chainwatch_store::StoreError::NotFound(_))
+    ));
+    let (_, sbom) = db
+        .store
+        .export("nul\u{fffd}app", None, None)
+        .expect("export");
+    assert!(sbom.components.iter().any(|c| c.name == "we\u{0}ird"));
+    assert!(db.store.check().expect("check").ok);
 }

@@ -1301,10 +1301,13 @@ pub(crate) fn database_url(db: Option<&str>) -> String {
     if let Some(db) = db {
         return db.to_owned();
     }
-    let dir = data_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("chainwatch");
+    let dir = default_database_dir().unwrap_or_else(|| PathBuf::from("."));
     format!("sqlite://{}", dir.join("chainwatch.db").display())
+}
+
+/// The directory of the default store: `chainwatch` in the user's data directory.
+pub(crate) fn default_database_dir() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("chainwatch"))
 }
 
 /// Where downloads wait: `$XDG_CACHE_HOME` or `~/.cache` on Linux and BSDs,

@@ -404,3 +404,31 @@ fn concurrent_processes_store_each_document_once_postgres() {
         concurrent_processes_store_each_document_once(&db);
     }
 }
+
+/// A store that cannot be opened says why, and nothing is created: no SQLite file in a
+/// directory that does not exist, no SQLite file for an unknown URL scheme, and the
+/// server's own words for a PostgreSQL server that refuses.
+#[test]
+fn unusable_stores_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/dir/x.db");
+    let o = chainwatch(missing.to_str().unwrap(), &["products"]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!dir.path().join("no").exists());
+
+    let o = chainwatch("mysql://root@127.0.0.1/test", &["products"]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("`mysql://` is not a store"), "{err}");
+
+    if let Some(url) = chainwatch_testkit::postgres_url() {
+        let base = url.split('?').next().unwrap();
+        let (server, _) = base.rsplit_once('/').unwrap();
+        let o = chainwatch(&format!("{server}/no_such_database_cw"), &["products"]);
+        assert_eq!(o.status.code(), Some(3));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("no_such_database_cw"), "{err}");
+    }
+}

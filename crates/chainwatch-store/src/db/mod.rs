@@ -224,7 +224,24 @@ impl<'a> Table<'a> {
     }
 }
 
+/// Text as both engines store it: PostgreSQL's text cannot hold NUL, so every text
+/// value has NUL replaced by U+FFFD on both backends (the same input, the same answer;
+/// the stored document keeps its original bytes).
+pub(crate) fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\u{fffd}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// [`clean`] of an optional text.
+pub(crate) fn clean_opt(text: Option<&str>) -> Option<std::borrow::Cow<'_, str>> {
+    text.map(clean)
+}
+
 fn json_string(out: &mut String, s: &str) {
+    let s = clean(s);
     out.push('"');
     for c in s.chars() {
         match c {

@@ -190,18 +190,29 @@ impl Session<'_> {
         for (ordinal, r) in rows.iter().enumerate() {
             let ordinal = crate::int(ordinal);
             let package = ids.get(r_index(ordinal)).copied().flatten();
+            let (bom_ref, name, kind) = (
+                super::clean(&r.bom_ref),
+                super::clean(&r.name),
+                super::clean(&r.kind),
+            );
+            let (version, license, hashes, source_file) = (
+                super::clean_opt(r.version.as_deref()),
+                super::clean_opt(r.license.as_deref()),
+                super::clean_opt(r.hashes.as_deref()),
+                super::clean_opt(r.source_file.as_deref()),
+            );
             let values: [&(dyn ToSql + Sync); 11] = [
                 &document,
                 &ordinal,
                 &package,
-                &r.bom_ref,
-                &r.name,
-                &r.version,
-                &r.kind,
+                &bom_ref,
+                &name,
+                &version,
+                &kind,
                 &r.scope,
-                &r.license,
-                &r.hashes,
-                &r.source_file,
+                &license,
+                &hashes,
+                &source_file,
             ];
             writer.write(&values)?;
         }
@@ -228,6 +239,9 @@ fn bind<'a>(stmt: &Statement, params: &'a [Value<'a>]) -> Result<Vec<Bound<'a>>>
                 out.push(match column {
                     Column::Int(v) => Box::new(v),
                     Column::Real(v) => Box::new(v),
+                    Column::Text(v) if v.iter().flatten().any(|t| t.contains('\0')) => {
+                        Box::new(v.iter().map(|t| t.map(super::clean)).collect::<Vec<_>>())
+                    }
                     Column::Text(v) => Box::new(v),
                 });
             }
@@ -278,7 +292,7 @@ fn scalar<'a>(value: &'a Value<'a>, ty: &Type) -> Result<Bound<'a>> {
             Type::FLOAT4 => Box::new(*v as f32),
             _ => Box::new(*v),
         },
-        Value::Text(v) => Box::new(*v),
+        Value::Text(v) => Box::new(super::clean(v)),
         Value::Blob(v) => Box::new(*v),
         Value::Table(_) => {
             return Err(StoreError::Corrupt(
@@ -361,6 +375,49 @@ fn redact(url: &str) -> String {
     url.to_owned()
 }
 
+/// What the server said, not only "db error": its message, detail and hint.
+pub(crate) fn describe(e: &postgres::Error) -> String {
+    use std::fmt::Write as _;
+    if let Some(db) = e.as_db_error() {
+        let mut out = format!("{}: {}", db.severity(), db.message());
+        if let Some(detail) = db.detail() {
+            let _ = write!(out, " ({detail})");
+        }
+        if let Some(hint) = db.hint() {
+            let _ = write!(out, "; {hint}");
+        }
+        return out;
+    }
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            let _ = write!(out, ": {text}");
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// Whether the server could not be reached or is refusing work: the connection is
+/// closed or failed, or the server says it is shutting down or out of connections.
+pub(crate) fn unavailable(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        None => e.as_db_error().is_none(),
+        Some(c) => {
+            *c == SqlState::TOO_MANY_CONNECTIONS
+                || *c == SqlState::CANNOT_CONNECT_NOW
+                || *c == SqlState::ADMIN_SHUTDOWN
+                || *c == SqlState::CRASH_SHUTDOWN
+                || c.code().starts_with("08")
+        }
+    }
+}
+
 fn is_transient(e: &postgres::Error) -> bool {
     matches!(
         e.code(),
@@ -405,7 +462,7 @@ impl Pg {
     fn connect(&self) -> Result<Client> {
         let mut client = self.config.connect(NoTls).map_err(|e| StoreError::Open {
             location: self.location.clone(),
-            message: e.to_string(),
+            message: describe(&e),
         })?;
         // Queries here are short: compiling them (JIT) costs more than it saves. Prepared
         // statements are kept for their parsing and analysis, but planned for the values

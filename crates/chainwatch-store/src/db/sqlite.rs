@@ -43,8 +43,13 @@ impl Sqlite {
             location: location.clone(),
             message: e.to_string(),
         };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| open_error(&e))?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            return Err(open_error(&format!(
+                "the directory `{}` does not exist",
+                parent.display()
+            )));
         }
         let conn = Connection::open_with_flags(
             path,
@@ -199,7 +204,7 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, params: &[Value<'_>]) -> Result<()> 
             Value::Null => stmt.raw_bind_parameter(index, Null)?,
             Value::Int(v) => stmt.raw_bind_parameter(index, v)?,
             Value::Real(v) => stmt.raw_bind_parameter(index, v)?,
-            Value::Text(v) => stmt.raw_bind_parameter(index, v)?,
+            Value::Text(v) => stmt.raw_bind_parameter(index, super::clean(v))?,
             Value::Blob(v) => stmt.raw_bind_parameter(index, v)?,
             Value::Table(t) => stmt.raw_bind_parameter(index, t.to_json())?,
         }
@@ -274,14 +279,14 @@ pub(super) fn insert_occurrences(
             stmt.raw_bind_parameter(i, document)?;
             stmt.raw_bind_parameter(i + 1, crate::int(ordinal))?;
             stmt.raw_bind_parameter(i + 2, ids.get(ordinal).copied().flatten())?;
-            stmt.raw_bind_parameter(i + 3, &row.bom_ref)?;
-            stmt.raw_bind_parameter(i + 4, &row.name)?;
-            stmt.raw_bind_parameter(i + 5, &row.version)?;
-            stmt.raw_bind_parameter(i + 6, &row.kind)?;
+            stmt.raw_bind_parameter(i + 3, super::clean(&row.bom_ref))?;
+            stmt.raw_bind_parameter(i + 4, super::clean(&row.name))?;
+            stmt.raw_bind_parameter(i + 5, super::clean_opt(row.version.as_deref()))?;
+            stmt.raw_bind_parameter(i + 6, super::clean(&row.kind))?;
             stmt.raw_bind_parameter(i + 7, row.scope)?;
-            stmt.raw_bind_parameter(i + 8, &row.license)?;
-            stmt.raw_bind_parameter(i + 9, &row.hashes)?;
-            stmt.raw_bind_parameter(i + 10, &row.source_file)?;
+            stmt.raw_bind_parameter(i + 8, super::clean_opt(row.license.as_deref()))?;
+            stmt.raw_bind_parameter(i + 9, super::clean_opt(row.hashes.as_deref()))?;
+            stmt.raw_bind_parameter(i + 10, super::clean_opt(row.source_file.as_deref()))?;
             i += 11;
         }
         stmt.raw_execute()?;

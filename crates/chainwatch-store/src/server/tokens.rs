@@ -91,6 +91,12 @@ impl Store {
         if name.trim().is_empty() {
             return Err(StoreError::InvalidQuery("a token needs a name".into()));
         }
+        // Names appear in logs and listings, one per line.
+        if name.chars().any(char::is_control) || name.chars().count() > 128 {
+            return Err(StoreError::InvalidQuery(format!(
+                "a token name is at most 128 characters, none of them control characters: {name:?}"
+            )));
+        }
         let now = crate::now_micros();
         let id = self.write(|db| {
             if db

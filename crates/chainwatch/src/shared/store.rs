@@ -7,6 +7,14 @@ use crate::output::{Context, InputError};
 
 pub(crate) fn open(ctx: &Context) -> anyhow::Result<Store> {
     let started = std::time::Instant::now();
+    // The default store's directory is made on first use; a store named with `--db` must
+    // be in a directory that exists.
+    if ctx.db == crate::cli::database_url(None)
+        && let Some(dir) = crate::cli::default_database_dir()
+    {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", dir.display()))?;
+    }
     let store = Store::open(&ctx.db)?;
     ctx.printer.detail(format_args!(
         "opened the {} store at `{}` in {:.1} ms",
