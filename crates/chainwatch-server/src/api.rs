@@ -1209,7 +1209,8 @@ async fn get_metrics(
     AxumState(state): AxumState<Arc<State>>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Read)?;
+    // The process's counters, for the operators: an admin token's.
+    caller.require(Role::Admin)?;
     let up = blocking(&state, chainwatch_store::Store::schema_version)
         .await
         .is_ok();

@@ -16,7 +16,17 @@ pub(crate) struct Metrics {
 }
 
 impl Metrics {
+    /// Counts a request. Label values are bounded, whatever a client sends: a method
+    /// HTTP defines, else `OTHER` (each distinct made-up method used to add a series).
     pub(crate) fn request(&self, method: &str, status: u16, micros: u64) {
+        const METHODS: &[&str] = &[
+            "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+        ];
+        let method = METHODS
+            .iter()
+            .find(|m| **m == method)
+            .copied()
+            .unwrap_or("OTHER");
         if let Ok(mut map) = self.requests.lock() {
             *map.entry((method.to_owned(), status)).or_default() += 1;
         }

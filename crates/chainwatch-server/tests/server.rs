@@ -492,8 +492,27 @@ fn end_to_end(s: &Server) {
     for path in ["/api/v1/sboms", "/api/v1/products", "/api/v1/query/who-has"] {
         assert!(doc["paths"][path].is_object(), "{path}");
     }
-    let (status, ct, body) = get(&format!("{}/metrics", s.base), Some(&reader));
+    // Metrics are the operators': an admin token's; made-up methods share one series.
+    assert_eq!(get(&format!("{}/metrics", s.base), Some(&reader)).0, 403);
+    for method in ["FOO1", "FOO2"] {
+        use std::io::Read as _;
+        let addr = s.base.trim_start_matches("http://");
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            c,
+            "{method} /api/v1/products HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = c.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    }
+    let (status, ct, body) = get(&format!("{}/metrics", s.base), Some(&admin));
     assert_eq!(status, 200);
+    assert!(
+        !body.contains("FOO1") && body.contains("method=\"OTHER\""),
+        "{body}"
+    );
     assert!(ct.starts_with("text/plain"));
     assert!(
         body.contains("chainwatch_documents_stored_total 3"),
