@@ -93,9 +93,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Serves `app` on `listener` until ctrl-c or SIGTERM, finishing requests in flight.
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
+    serve_on(listener, app, Connections::default(), shutdown()).await
 }
 
 /// Serves `app` over TLS (see [`tls::config`]) as [`serve`] does.
@@ -104,9 +102,81 @@ pub async fn serve_tls(
     config: Arc<rustls::ServerConfig>,
     app: Router,
 ) -> std::io::Result<()> {
-    axum::serve(tls::Listener::new(listener, config), app)
-        .with_graceful_shutdown(shutdown())
-        .await
+    serve_on(
+        tls::Listener::new(listener, config),
+        app,
+        Connections::default(),
+        shutdown(),
+    )
+    .await
+}
+
+/// How the server treats connections, so that idle, slow or too many clients cannot lock
+/// the others out.
+#[derive(Debug, Clone, Copy)]
+pub struct Connections {
+    /// The most connections served at once; more are closed as they arrive.
+    pub max: usize,
+    /// A client must send each request's headers within this, and a kept-alive
+    /// connection waiting for its next request is closed after it.
+    pub header_timeout: Duration,
+    /// How long a stopping server lets the requests in flight finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Connections {
+    fn default() -> Connections {
+        Connections {
+            max: 1024,
+            header_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `stop` resolves, then lets the requests in flight
+/// finish (at most [`Connections::shutdown_grace`]): idle connections are closed at
+/// once.
+pub async fn serve_on<L>(
+    mut listener: L,
+    app: Router,
+    limits: Connections,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+{
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let io = tokio::select! {
+            (io, _) = listener.accept() => io,
+            () = &mut stop => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // Over the cap: closed at once rather than queued.
+            drop(io);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .keep_alive(true);
+        let connection =
+            graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(io), service));
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.shutdown_grace) => {}
+    }
+    Ok(())
 }
 
 /// Resolves on ctrl-c or SIGTERM.

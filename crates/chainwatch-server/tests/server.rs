@@ -1009,3 +1009,67 @@ fn nul_bytes_in_paths_are_not_found_on_postgres() {
         assert_eq!(get(&url, Some(&reader)).0, 404);
     }
 }
+
+/// Idle, slow and too many connections cannot lock clients out, and a stopping server
+/// does not wait for a client that never finishes its request.
+#[test]
+fn idle_and_slow_connections_are_closed() {
+    use std::io::Read as _;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("cw.db").display().to_string()).unwrap());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = chainwatch_server::app(
+        store.clone(),
+        chainwatch_server::Config::default(),
+        Arc::new(|_: &str| {}),
+    );
+    let limits = chainwatch_server::Connections {
+        max: 4,
+        header_timeout: Duration::from_millis(300),
+        shutdown_grace: Duration::from_millis(500),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = runtime.spawn(chainwatch_server::serve_on(listener, app, limits, async {
+        let _ = stopped.await;
+    }));
+    let closed = |s: &mut std::net::TcpStream| {
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut buf = [0u8; 64];
+        matches!(s.read(&mut buf), Ok(0) | Err(_))
+    };
+    // Four idle sockets take every slot; a fifth is closed as it arrives.
+    let mut idle: Vec<std::net::TcpStream> = (0..4)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut fifth = std::net::TcpStream::connect(addr).unwrap();
+    assert!(closed(&mut fifth));
+    // Past the header timeout the idle ones are closed, and clients are served again.
+    for s in &mut idle {
+        assert!(closed(s));
+    }
+    assert_eq!(get(&format!("http://{addr}/healthz"), None).0, 200);
+    // A half-sent request does not keep a stopping server alive.
+    let mut half = std::net::TcpStream::connect(addr).unwrap();
+    write!(half, "GET /healthz HTTP/1.1\r\nHo").unwrap();
+    let started = Instant::now();
+    stop.send(()).unwrap();
+    runtime.block_on(server).unwrap().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(runtime);
+    drop(store);
+}
