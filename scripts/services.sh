@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Starts the local services chainwatch's tests use, if they are down. Idempotent.
 #   PostgreSQL  127.0.0.1:5432, user postgres, trust auth, database `test`
+#   Validators  target/peers: a Python environment with the independent validators the
+#               tests check chainwatch's outputs with (openapi-spec-validator)
 # Exits non-zero when a service cannot be started and CI=true.
 set -uo pipefail
+cd "$(dirname "$0")/.."
 
 ok=true
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
@@ -27,6 +30,29 @@ if command -v pg_isready >/dev/null 2>&1; then
   fi
 else
   echo "services: no PostgreSQL client tools (pg_isready) on this machine"
+  ok=false
+fi
+
+# Independent validators, in a Python environment of their own under target/ (PyPI).
+peers=target/peers
+validators="openapi-spec-validator==0.9.0"
+if [ ! -x "$peers/bin/openapi-spec-validator" ]; then
+  echo "services: installing $validators into $peers"
+  if ! python3 -m venv "$peers" >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      apt-get install -y -q python3-venv >/dev/null 2>&1 || true
+    fi
+    rm -rf "$peers"
+    python3 -m venv "$peers" >/dev/null 2>&1 || true
+  fi
+  if [ -x "$peers/bin/pip" ]; then
+    "$peers/bin/pip" install -q --disable-pip-version-check $validators || true
+  fi
+fi
+if [ -x "$peers/bin/openapi-spec-validator" ]; then
+  echo "services: validators in $peers"
+else
+  echo "services: no openapi-spec-validator (python3 with venv and PyPI are needed)"
   ok=false
 fi
 

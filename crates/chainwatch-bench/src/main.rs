@@ -9,6 +9,7 @@
 //! cargo run --release -p chainwatch-bench -- monorepo DIR    # ≥ 50,000 lockfile entries
 //! cargo run --release -p chainwatch-bench -- advisories --write  # 300,000 OSV records
 //! cargo run --release -p chainwatch-bench -- attest --write      # DSSE and Sigstore bundles
+//! cargo run --release -p chainwatch-bench -- load --write        # the server under load
 //! ```
 //!
 //! Benchmarks run on one thread. Peak RSS is the process's `VmHWM`, the same number
@@ -19,6 +20,7 @@
 mod advisories;
 mod attest;
 mod inventory;
+mod load;
 mod machine;
 mod purl;
 mod sbom;
@@ -75,7 +77,9 @@ fn main() -> anyhow::Result<()> {
         .map(String::as_str)
         .collect();
     if names.is_empty() {
-        bail!("usage: chainwatch-bench <purl|versions|sbom|store|inventory>... [--write]");
+        bail!(
+            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load>... [--write]"
+        );
     }
     for name in names {
         let section = match name {
@@ -87,9 +91,10 @@ fn main() -> anyhow::Result<()> {
             "advisories" => advisories::run()?,
             "typosquat" => typosquat::run()?,
             "attest" => attest::run()?,
+            "load" => load::run()?,
             other => {
                 bail!(
-                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat` or `attest`"
+                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest` or `load`"
                 )
             }
         };

@@ -214,7 +214,7 @@ fn pg_settle() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn pg_url(schema: &str) -> anyhow::Result<String> {
+pub(crate) fn pg_url(schema: &str) -> anyhow::Result<String> {
     let url = std::env::var("CHAINWATCH_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
     let mut client = postgres::Client::connect(&url, postgres::NoTls)

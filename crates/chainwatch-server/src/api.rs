@@ -66,11 +66,91 @@ fn api() -> OpenApiRouter<Arc<State>> {
 }
 
 pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    let mut doc = api().into_openapi();
+    complete(&mut doc);
+    doc
+}
+
+/// What the handlers' annotations leave implicit, made explicit once for every
+/// operation: the answers any authenticated endpoint may give (401, 408, 429, 500, 503),
+/// problem documents under their own media type, and a description for every response
+/// (OpenAPI requires one).
+fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    const PROBLEM: &str = "application/problem+json";
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    PROBLEM,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            for status in ["401", "408", "429", "500", "503"] {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem(describe_status(status)));
+            }
+            for (status, response) in responses.iter_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                if response.description.is_empty() {
+                    response.description = describe_status(status).to_owned();
+                }
+                if status.starts_with(['4', '5'])
+                    && let Some(json) = response.content.shift_remove("application/json")
+                {
+                    response.content.insert(PROBLEM.to_owned(), json);
+                }
+            }
+        }
+    }
+}
+
+/// What an answer with this status means on every endpoint of this API.
+fn describe_status(status: &str) -> &'static str {
+    match status {
+        "200" => "Done",
+        "201" => "Stored",
+        "204" => "Done; no content",
+        "400" => "The request or its body is not usable; nothing changed",
+        "401" => "No `Authorization: Bearer TOKEN`, or an unknown, expired or revoked token",
+        "403" => "The token's role or product scope does not allow this",
+        "404" => "Not found",
+        "406" => "None of the formats asked for (`format`, `Accept`) is one this endpoint gives",
+        "408" => "The request took longer than the server's time limit",
+        "413" => "The body, inflated, is larger than the server's upload limit",
+        "415" => "A `Content-Encoding` the server does not read",
+        "422" => "The input was read but does not hold what is needed",
+        "429" => {
+            "More requests than the token's rate limit in a minute, or too many failed \
+             authentications from the client's address; see `Retry-After`"
+        }
+        "500" => "A fault of the server; its log has the cause",
+        "503" => "The store is unavailable for now; try again later",
+        _ => "See the `detail` of the answer",
+    }
 }
 
 pub(crate) fn router(state: Arc<State>) -> axum::Router {
-    let (api, doc) = api().split_for_parts();
+    let (api, mut doc) = api().split_for_parts();
+    complete(&mut doc);
     let doc = Arc::new(doc);
     let protected = api
         .route(
@@ -197,6 +277,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadParams {
     /// The product (default: the document's subject names it)
     product: Option<String>,
@@ -278,13 +359,14 @@ async fn upload_sbom(
                 // Uploads are matched at once, never behind scheduled work.
                 let report = store.rematch()?;
                 let suspects = st.squats.check(store, &st.config.corpus, &prepared);
+                // In the outbox before the answer goes out.
+                if let Some(n) = &st.config.notifier {
+                    n.findings("upload", &report);
+                    n.suspects(&outcome.product, &outcome.version, &suspects);
+                }
                 Ok((outcome, report, suspects))
             })
             .await?;
-            if let Some(n) = &state.config.notifier {
-                n.findings("upload", &report);
-                n.suspects(&outcome.product, &outcome.version, &suspects);
-            }
             (outcome, report.new.len(), suspects)
         }
     };
@@ -319,6 +401,7 @@ async fn upload_sbom(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Page {
     /// At most this many items (1–500, default 100)
     limit: Option<usize>,
@@ -500,6 +583,7 @@ async fn product_version(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct WhoHasParams {
     /// The package: a purl, with or without a version
     purl: String,
@@ -591,6 +675,7 @@ async fn affected(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SbomParams {
     /// `original` (the bytes as uploaded), `cyclonedx-json`, `cyclonedx-xml`, `spdx-json`
     /// or `spdx-tv`; without it, from `Accept` (`application/vnd.cyclonedx+json`,
@@ -689,6 +774,7 @@ async fn get_sbom(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct WhyParams {
     /// `PRODUCT` (its newest version) or `PRODUCT@VERSION`
     product: String,
@@ -729,6 +815,7 @@ async fn why(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct FindingParams {
     /// Only this product
     product: Option<String>,
@@ -925,15 +1012,16 @@ async fn upload_advisories(
         ));
     }
     let n = records.len();
+    let st = state.clone();
     let (import, report) = blocking(&state, move |store| {
         let import = store.import_advisories(&records)?;
         let report = store.rematch()?;
+        if let Some(n) = &st.config.notifier {
+            n.findings("upload", &report);
+        }
         Ok((import, report))
     })
     .await?;
-    if let Some(n) = &state.config.notifier {
-        n.findings("upload", &report);
-    }
     let body = AdvisoriesImported {
         records: n,
         added: import.added,
@@ -1073,6 +1161,7 @@ async fn revoke_token(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AttestationParams {
     /// The product version it is evidence of (with `version`; it must be stored)
     product: Option<String>,
@@ -1181,7 +1270,10 @@ async fn upload_attestation(
                 rows.push(serde_json::json!({
                     "status": "rejected",
                     "format": v.format,
-                    "failed": v.failure().map(|c| format!("{}: {}", c.check, c.detail)),
+                    "failed": v.checks.iter().filter(|c| !c.ok).map(|c| serde_json::json!({
+                        "check": c.check,
+                        "detail": c.detail,
+                    })).collect::<Vec<_>>(),
                 }));
             }
         }

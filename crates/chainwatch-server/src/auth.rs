@@ -1,10 +1,13 @@
 //! Bearer tokens: generated secrets (only their SHA-256 is stored), the caller a token
-//! makes, its role and product scope, and the per-token rate limit.
+//! makes, its role and product scope, the per-token rate limit, and the limit on failed
+//! authentications per client address.
 
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State as AxumState};
+use axum::extract::{ConnectInfo, Request, State as AxumState};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -89,6 +92,62 @@ impl Caller {
     }
 }
 
+/// Unknown, expired or revoked tokens a client address may present in a minute; past
+/// it, its requests get 429 until the minute is over, before any token is looked up.
+pub(crate) const FAILED_AUTHENTICATIONS: u32 = 30;
+/// Addresses tracked before the ones whose minute is over are forgotten.
+const TRACKED: usize = 4096;
+
+/// Per client address (IPv6 by its /64, which one client usually holds whole): the
+/// minute window's start and the failed authentications in it.
+#[derive(Debug, Default)]
+pub(crate) struct Failures(std::sync::Mutex<HashMap<IpAddr, (Instant, u32)>>);
+
+impl Failures {
+    fn key(peer: SocketAddr) -> IpAddr {
+        match peer.ip() {
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(bits.into())
+            }
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            v4 @ IpAddr::V4(_) => v4,
+        }
+    }
+
+    /// `Some(time to wait)` when `peer` used up its failed authentications of the minute.
+    fn blocked(&self, peer: SocketAddr) -> Option<Duration> {
+        let map = self.0.lock().ok()?;
+        let (start, count) = *map.get(&Self::key(peer))?;
+        let elapsed = start.elapsed();
+        (count >= FAILED_AUTHENTICATIONS && elapsed < Duration::from_mins(1))
+            .then(|| Duration::from_mins(1).saturating_sub(elapsed))
+    }
+
+    fn record(&self, peer: SocketAddr) {
+        let Ok(mut map) = self.0.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        if map.len() >= TRACKED {
+            map.retain(|_, w| now.duration_since(w.0) < Duration::from_mins(1));
+        }
+        let window = map.entry(Self::key(peer)).or_insert((now, 0));
+        if now.duration_since(window.0) >= Duration::from_mins(1) {
+            *window = (now, 0);
+        }
+        window.1 = window.1.saturating_add(1);
+    }
+}
+
+fn too_many(detail: String, wait: Duration) -> Response {
+    let mut r = Problem::new(Code::RateLimited, detail).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
 fn unauthorized(detail: &str) -> Response {
     let mut r = Problem::new(Code::Unauthorized, detail).into_response();
     r.headers_mut().insert(
@@ -118,33 +177,51 @@ pub(crate) async fn authenticate(
     else {
         return unauthorized("an `Authorization: Bearer TOKEN` header is required");
     };
+    // A client guessing tokens is stopped before its guesses cost a lookup.
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    if let Some(peer) = peer
+        && let Some(wait) = state.failures.blocked(peer)
+    {
+        return too_many(
+            format!(
+                "more than {FAILED_AUTHENTICATIONS} unknown, expired or revoked tokens from `{}` in a minute",
+                peer.ip()
+            ),
+            wait,
+        );
+    }
+    let failed = |detail: &str| {
+        if let Some(peer) = peer {
+            state.failures.record(peer);
+        }
+        unauthorized(detail)
+    };
     let hash = hash_token(&secret);
     let store = state.store.clone();
     let token = match tokio::task::spawn_blocking(move || store.token_by_hash(&hash)).await {
         Ok(Ok(Some(t))) => t,
-        Ok(Ok(None)) => return unauthorized("unknown token"),
+        Ok(Ok(None)) => return failed("unknown token"),
         Ok(Err(e)) => return Problem::from_store(&e).into_response(),
         Err(_) => return Problem::internal("the token lookup failed").into_response(),
     };
     if token.revoked_at.is_some() {
-        return unauthorized("the token was revoked");
+        return failed("the token was revoked");
     }
     if !token.is_active(chainwatch_store::now_micros()) {
-        return unauthorized("the token has expired");
+        return failed("the token has expired");
     }
     let name = crate::logging::TokenName(token.name.clone());
     if let Some(wait) = over_limit(&state, token.id) {
-        let mut r = Problem::new(
-            Code::RateLimited,
+        let mut r = too_many(
             format!(
                 "more than {} requests in a minute for token `{}`",
                 state.config.rate_limit, token.name
             ),
-        )
-        .into_response();
-        if let Ok(v) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+            wait,
+        );
         r.extensions_mut().insert(name);
         return r;
     }
@@ -169,7 +246,7 @@ fn over_limit(state: &State, token: i64) -> Option<Duration> {
     if now.duration_since(window.0) >= Duration::from_mins(1) {
         *window = (now, 0);
     }
-    window.1 += 1;
+    window.1 = window.1.saturating_add(1);
     (window.1 > state.config.rate_limit)
         .then(|| Duration::from_mins(1).saturating_sub(now.duration_since(window.0)))
 }

@@ -67,6 +67,8 @@ pub(crate) struct State {
     pub log: LogSink,
     /// Per token id: the minute window's start and the requests in it.
     pub windows: Mutex<std::collections::HashMap<i64, (std::time::Instant, u32)>>,
+    /// Failed authentications per client address.
+    pub failures: auth::Failures,
     pub squats: squats::Detectors,
 }
 
@@ -81,6 +83,7 @@ pub fn app(store: Arc<Store>, config: Config, log: LogSink) -> Router {
         metrics: metrics::Metrics::default(),
         log,
         windows: Mutex::new(std::collections::HashMap::new()),
+        failures: auth::Failures::default(),
         squats: squats::Detectors::default(),
     });
     api::router(state)
@@ -145,13 +148,14 @@ pub async fn serve_on<L>(
 ) -> std::io::Result<()>
 where
     L: axum::serve::Listener,
+    L::Addr: Clone + Send + Sync + 'static,
 {
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut stop = std::pin::pin!(stop);
     loop {
-        let io = tokio::select! {
-            (io, _) = listener.accept() => io,
+        let (io, peer) = tokio::select! {
+            accepted = listener.accept() => accepted,
             () = &mut stop => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
@@ -159,7 +163,14 @@ where
             drop(io);
             continue;
         };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        // Handlers see the client's address (`ConnectInfo`), as with axum's own loop.
+        let inner = hyper_util::service::TowerToHyperService::new(app.clone());
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer.clone()));
+            hyper::service::Service::call(&inner, request)
+        });
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(hyper_util::rt::TokioTimer::new())
             .header_read_timeout(limits.header_timeout)

@@ -1,15 +1,15 @@
-//! Notifications: webhooks told about new and resolved findings (JSON signed with
-//! HMAC-SHA256, or a Slack-compatible `text` payload), delivered from a thread of their
-//! own with retries and backoff, every delivery recorded in the store. The monitoring
+//! Notifications: webhooks told about new and resolved findings and typo-squatting
+//! suspects (JSON signed with HMAC-SHA256, or a Slack-compatible `text` payload), written
+//! to the store's outbox first and delivered from one thread per receiver with retries
+//! and backoff, at least once, every delivery recorded in the store. The monitoring
 //! worker (`monitor`) runs the advisory update on a schedule, in one process across
 //! replicas, and notifies what changed.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use chainwatch_store::{Delivery, FindingQuery, MatchReport, Store};
+use chainwatch_store::{Attempt, FindingQuery, MatchReport, Outgoing, Pending, Store};
 use serde::Serialize;
 
 use crate::LogSink;
@@ -53,17 +53,6 @@ const BACKOFF: [Duration; 3] = [
 ];
 /// Most changes listed in one notification.
 const MAX_CHANGES: usize = 1_000;
-
-/// What a notification is about.
-enum Event {
-    Findings(String, MatchReport),
-    /// Typo-squatting suspects in a product version just uploaded.
-    Suspects {
-        product: String,
-        version: String,
-        suspects: Vec<crate::squats::Suspect>,
-    },
-}
 
 /// The JSON body of a `typosquat` notification.
 #[derive(Debug, Clone, Serialize)]
@@ -119,9 +108,54 @@ impl Payload {
     }
 }
 
-/// Sends notifications from a thread of its own, so that no request waits for them.
+/// How long a sender may hold a claimed notification before another takes it over
+/// (longer than an attempt's 10 s limit).
+const LEASE: Duration = Duration::from_mins(1);
+/// How often an idle sender looks for notifications other processes left (a server
+/// stopped or crashed with some waiting).
+const POLL: Duration = Duration::from_secs(5);
+
+/// Writes notifications to the store's outbox before anything is sent, and delivers
+/// them from one thread per receiver, so that a slow or failing receiver delays no
+/// other. Delivery is at least once: a notification waits in the outbox until its
+/// receiver took it or every retry failed, across restarts and replicas, with the same
+/// idempotency key (`X-Chainwatch-Delivery`, `Idempotency-Key`) on every attempt.
+/// Redirects are not followed (a 3xx is a failed attempt).
 pub struct Notifier {
-    tx: Mutex<mpsc::Sender<Event>>,
+    store: Arc<Store>,
+    hooks: Vec<Webhook>,
+    log: LogSink,
+    wake: Arc<Wake>,
+}
+
+/// Wakes the senders: new notifications, or a stop.
+#[derive(Default)]
+struct Wake {
+    /// (generation, stopped)
+    state: Mutex<(u64, bool)>,
+    cv: Condvar,
+}
+
+impl Wake {
+    fn notify(&self, stop: bool) {
+        if let Ok(mut s) = self.state.lock() {
+            s.0 = s.0.wrapping_add(1);
+            s.1 |= stop;
+        }
+        self.cv.notify_all();
+    }
+
+    /// Waits until woken after `seen`, or `timeout`; the generation, and whether to stop.
+    fn wait(&self, seen: u64, timeout: Duration) -> (u64, bool) {
+        let Ok(guard) = self.state.lock() else {
+            return (seen, true);
+        };
+        let (guard, _) = self
+            .cv
+            .wait_timeout_while(guard, timeout, |s| s.0 == seen && !s.1)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard
+    }
 }
 
 impl std::fmt::Debug for Notifier {
@@ -130,10 +164,18 @@ impl std::fmt::Debug for Notifier {
     }
 }
 
+impl Drop for Notifier {
+    /// Stops the senders (after the attempt each is making); what is waiting stays in
+    /// the outbox for the next server.
+    fn drop(&mut self) {
+        self.wake.notify(true);
+    }
+}
+
 impl Notifier {
-    /// Starts the delivery thread for `hooks` (retries after 1, 5 and 25 seconds).
+    /// Starts a sender for each of `hooks` (retries after 1, 5 and 25 seconds).
     pub fn start(store: Arc<Store>, hooks: Vec<Webhook>, log: LogSink) -> Notifier {
-        Notifier::start_with(store, hooks, log, BACKOFF.to_vec())
+        Notifier::start_with(store, hooks, log, &BACKOFF)
     }
 
     /// As [`Notifier::start`], retrying after each of `backoff`.
@@ -141,66 +183,51 @@ impl Notifier {
         store: Arc<Store>,
         hooks: Vec<Webhook>,
         log: LogSink,
-        backoff: Vec<Duration>,
+        backoff: &[Duration],
     ) -> Notifier {
-        let (tx, rx) = mpsc::channel::<Event>();
-        std::thread::spawn(move || {
-            let agent = ureq::Agent::new_with_config(
-                ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .timeout_global(Some(Duration::from_secs(10)))
-                    .build(),
-            );
-            for event in rx {
-                let event = match event {
-                    Event::Findings(source, report) => {
-                        Payload::Findings(describe(&store, &source, &report))
-                    }
-                    Event::Suspects {
-                        product,
-                        version,
-                        suspects,
-                    } => Payload::Suspects(SuspectsEvent {
-                        event: "typosquat",
-                        time: chainwatch_store::format_micros(chainwatch_store::now_micros()),
-                        product,
-                        version,
-                        suspects,
-                    }),
-                };
-                for hook in &hooks {
-                    let delivery = deliver(&agent, hook, &event, &backoff);
+        let wake = Arc::new(Wake::default());
+        if let Ok(waiting) = store.outbox() {
+            for (url, n) in waiting {
+                if !hooks.iter().any(|h| h.url == url) {
                     log(&serde_json::json!({
                         "event": "webhook",
-                        "url": hook.url,
-                        "delivered": delivery.delivered,
-                        "attempts": delivery.attempts,
-                        "error": delivery.error,
+                        "url": url,
+                        "waiting": n,
+                        "error": "notifications wait for a receiver that is no longer configured",
                     })
                     .to_string());
-                    if let Err(e) = store.record_delivery(&delivery) {
-                        log(
-                            &serde_json::json!({"event": "webhook", "error": e.to_string()})
-                                .to_string(),
-                        );
-                    }
                 }
             }
-        });
-        Notifier { tx: Mutex::new(tx) }
+        }
+        for hook in &hooks {
+            let sender = Sender {
+                store: store.clone(),
+                hook: hook.clone(),
+                log: log.clone(),
+                backoff: backoff.to_vec(),
+                wake: wake.clone(),
+            };
+            std::thread::spawn(move || sender.run());
+        }
+        Notifier {
+            store,
+            hooks,
+            log,
+            wake,
+        }
     }
 
-    /// Queues a notification of what a match changed (nothing when nothing did).
+    /// Writes a notification of what a match changed to the outbox, for each receiver
+    /// (nothing when nothing changed). Reads the store: call it off the async runtime.
     pub fn findings(&self, source: &str, report: &MatchReport) {
         if report.new.is_empty() && report.resolved.is_empty() {
             return;
         }
-        if let Ok(tx) = self.tx.lock() {
-            let _ = tx.send(Event::Findings(source.to_owned(), report.clone()));
-        }
+        self.enqueue(&Payload::Findings(describe(&self.store, source, report)));
     }
 
-    /// Queues a notification of typo-squatting suspects in an upload (none: nothing).
+    /// Writes a notification of typo-squatting suspects in an upload to the outbox (none:
+    /// nothing).
     pub(crate) fn suspects(
         &self,
         product: &str,
@@ -210,12 +237,193 @@ impl Notifier {
         if suspects.is_empty() {
             return;
         }
-        if let Ok(tx) = self.tx.lock() {
-            let _ = tx.send(Event::Suspects {
-                product: product.to_owned(),
-                version: version.to_owned(),
-                suspects: suspects.to_vec(),
-            });
+        self.enqueue(&Payload::Suspects(SuspectsEvent {
+            event: "typosquat",
+            time: chainwatch_store::format_micros(chainwatch_store::now_micros()),
+            product: product.to_owned(),
+            version: version.to_owned(),
+            suspects: suspects.to_vec(),
+        }));
+    }
+
+    fn enqueue(&self, payload: &Payload) {
+        let bodies: Vec<(String, Vec<u8>)> = self
+            .hooks
+            .iter()
+            .map(|hook| {
+                let body = if hook.slack {
+                    serde_json::to_vec(&serde_json::json!({ "text": payload.text() }))
+                        .unwrap_or_default()
+                } else {
+                    payload.json()
+                };
+                (idempotency_key(), body)
+            })
+            .collect();
+        let items: Vec<Outgoing<'_>> = self
+            .hooks
+            .iter()
+            .zip(&bodies)
+            .map(|(hook, (key, body))| Outgoing {
+                key,
+                url: &hook.url,
+                event: payload.event(),
+                body,
+            })
+            .collect();
+        match self.store.enqueue_notifications(&items) {
+            Ok(()) => self.wake.notify(false),
+            Err(e) => (self.log)(
+                &serde_json::json!({
+                    "event": "webhook",
+                    "kind": payload.event(),
+                    "error": format!("the notification could not be queued: {e}"),
+                })
+                .to_string(),
+            ),
+        }
+    }
+}
+
+/// A fresh idempotency key: 128 random bits in hex.
+fn idempotency_key() -> String {
+    let mut bytes = [0u8; 16];
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        // Unique enough without the generator: the time and a counter.
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        bytes[..8].copy_from_slice(&chainwatch_store::now_micros().to_le_bytes());
+        bytes[8..].copy_from_slice(&n.to_le_bytes());
+    }
+    bytes.iter().fold(String::with_capacity(32), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Delivers one receiver's notifications from the outbox.
+struct Sender {
+    store: Arc<Store>,
+    hook: Webhook,
+    log: LogSink,
+    backoff: Vec<Duration>,
+    wake: Arc<Wake>,
+}
+
+impl Sender {
+    fn run(self) {
+        let agent = ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                // A receiver's redirect is its failure, not a reason to send the event
+                // (and its signature) somewhere else.
+                .max_redirects(0)
+                .timeout_global(Some(Duration::from_secs(10)))
+                .build(),
+        );
+        let (mut seen, mut stop) = self.wake.wait(0, Duration::ZERO);
+        while !stop {
+            let pause = match self.store.claim_notification(&self.hook.url, LEASE) {
+                Ok(Some(pending)) => {
+                    self.attempt(&agent, &pending);
+                    continue;
+                }
+                Ok(None) => match self.store.next_notification_due(&self.hook.url) {
+                    Ok(Some(due)) => {
+                        let wait = due.saturating_sub(chainwatch_store::now_micros());
+                        Duration::from_micros(u64::try_from(wait).unwrap_or(0)).min(POLL)
+                    }
+                    Ok(None) => POLL,
+                    Err(e) => {
+                        self.failed_store(&e);
+                        POLL
+                    }
+                },
+                Err(e) => {
+                    self.failed_store(&e);
+                    POLL
+                }
+            };
+            (seen, stop) = self.wake.wait(seen, pause);
+        }
+    }
+
+    fn failed_store(&self, e: &chainwatch_store::StoreError) {
+        (self.log)(
+            &serde_json::json!({"event": "webhook", "url": self.hook.url, "error": e.to_string()})
+                .to_string(),
+        );
+    }
+
+    fn attempt(&self, agent: &ureq::Agent, pending: &Pending) {
+        let mut req = agent
+            .post(&self.hook.url)
+            .header("Content-Type", "application/json")
+            .header("User-Agent", "chainwatch")
+            .header("X-Chainwatch-Event", &pending.event)
+            .header("X-Chainwatch-Delivery", &pending.key)
+            .header("Idempotency-Key", &pending.key);
+        if let Some(secret) = &self.hook.secret {
+            req = req.header("X-Chainwatch-Signature", &signature(secret, &pending.body));
+        }
+        let (code, error) = match req.send(&pending.body[..]) {
+            Ok(r) if r.status().is_success() => (Some(r.status().as_u16()), None),
+            Ok(r) if r.status().is_redirection() => (
+                Some(r.status().as_u16()),
+                Some(format!(
+                    "HTTP {} (redirects are not followed)",
+                    r.status().as_u16()
+                )),
+            ),
+            Ok(r) => (
+                Some(r.status().as_u16()),
+                Some(format!("HTTP {}", r.status().as_u16())),
+            ),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let retry = self
+            .backoff
+            .get(
+                usize::try_from(pending.attempts)
+                    .unwrap_or(usize::MAX)
+                    .saturating_sub(1),
+            )
+            .filter(|_| error.is_some());
+        let attempt = match (&error, code) {
+            (None, Some(response_code)) => Attempt::Delivered { response_code },
+            (error, response_code) => Attempt::Failed {
+                response_code,
+                error: error.as_deref().unwrap_or("no answer"),
+                retry_at: retry.map(|wait| {
+                    chainwatch_store::now_micros()
+                        .saturating_add(i64::try_from(wait.as_micros()).unwrap_or(i64::MAX))
+                }),
+            },
+        };
+        let finished = !matches!(
+            attempt,
+            Attempt::Failed {
+                retry_at: Some(_),
+                ..
+            }
+        );
+        if finished {
+            (self.log)(
+                &serde_json::json!({
+                    "event": "webhook",
+                    "url": self.hook.url,
+                    "kind": pending.event,
+                    "key": pending.key,
+                    "delivered": error.is_none(),
+                    "attempts": pending.attempts,
+                    "error": error,
+                })
+                .to_string(),
+            );
+        }
+        if let Err(e) = self.store.finish_attempt(pending, attempt) {
+            self.failed_store(&e);
         }
     }
 }
@@ -310,60 +518,6 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
     }
     s
-}
-
-fn deliver(agent: &ureq::Agent, hook: &Webhook, event: &Payload, backoff: &[Duration]) -> Delivery {
-    let body = if hook.slack {
-        serde_json::to_vec(&serde_json::json!({ "text": event.text() })).unwrap_or_default()
-    } else {
-        event.json()
-    };
-    let created_at = chainwatch_store::now_micros();
-    let mut attempts = 0u32;
-    let mut last: (Option<u16>, Option<String>) = (None, None);
-    for wait in std::iter::once(Duration::ZERO).chain(backoff.iter().copied()) {
-        std::thread::sleep(wait);
-        attempts += 1;
-        let mut req = agent
-            .post(&hook.url)
-            .header("Content-Type", "application/json")
-            .header("User-Agent", "chainwatch")
-            .header("X-Chainwatch-Event", event.event());
-        if let Some(secret) = &hook.secret {
-            req = req.header("X-Chainwatch-Signature", &signature(secret, &body));
-        }
-        match req.send(&body[..]) {
-            Ok(r) if r.status().is_success() => {
-                return Delivery {
-                    url: hook.url.clone(),
-                    event: event.event().to_owned(),
-                    delivered: true,
-                    attempts,
-                    response_code: Some(r.status().as_u16()),
-                    error: None,
-                    created_at,
-                    finished_at: chainwatch_store::now_micros(),
-                };
-            }
-            Ok(r) => {
-                last = (
-                    Some(r.status().as_u16()),
-                    Some(format!("HTTP {}", r.status().as_u16())),
-                );
-            }
-            Err(e) => last = (None, Some(e.to_string())),
-        }
-    }
-    Delivery {
-        url: hook.url.clone(),
-        event: event.event().to_owned(),
-        delivered: false,
-        attempts,
-        response_code: last.0,
-        error: last.1,
-        created_at,
-        finished_at: chainwatch_store::now_micros(),
-    }
 }
 
 /// What the monitoring worker updates each time ([`Store::monitor`]): the advisory

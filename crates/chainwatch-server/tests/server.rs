@@ -590,12 +590,64 @@ fn tokens_are_rate_limited() {
     assert_eq!(get(&url, Some(&other)).0, 200);
 }
 
-/// What a receiver got: (signature header, body) of each request.
-type Received = Arc<std::sync::Mutex<Vec<(Option<String>, Vec<u8>)>>>;
+/// A client presenting unknown tokens is cut off after 30 in a minute (429 with
+/// `Retry-After`, before any lookup, whatever token it shows next); a client that only
+/// left the header out is not counted.
+#[test]
+fn token_guessing_is_rate_limited() {
+    let s = sqlite(chainwatch_server::Config::default());
+    let reader = s.token("reader", Role::Read, None, None);
+    let url = format!("{}/api/v1/products", s.base);
+    for _ in 0..40 {
+        assert_eq!(get(&url, None).0, 401);
+    }
+    assert_eq!(get(&url, Some(&reader)).0, 200);
+    let statuses: Vec<u16> = (0..31)
+        .map(|i| get(&url, Some(&format!("cw_guess{i}"))).0)
+        .collect();
+    assert!(statuses[..30].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(statuses[30], 429);
+    let mut r = agent()
+        .get(&url)
+        .header("Authorization", &format!("Bearer {reader}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body = r.body_mut().read_to_string().unwrap();
+    assert!(body.contains("127.0.0.1"), "{body}");
+}
+
+/// One request a receiver got.
+#[derive(Debug, Clone)]
+struct Hit {
+    signature: Option<String>,
+    /// `X-Chainwatch-Delivery`, and whether `Idempotency-Key` said the same.
+    key: Option<String>,
+    same_idempotency_key: bool,
+    body: Vec<u8>,
+    at: std::time::Instant,
+}
+
+type Received = Arc<std::sync::Mutex<Vec<Hit>>>;
 
 /// A webhook receiver on loopback: answers with `statuses` in turn (then 200) and keeps
-/// what it received (signature header, body).
+/// what it received.
 fn receiver(statuses: Vec<u16>) -> (String, Received) {
+    receiver_with(statuses, std::time::Duration::ZERO, None)
+}
+
+/// As [`receiver`], answering each request after `delay`, with `Location: location`.
+fn receiver_with(
+    statuses: Vec<u16>,
+    delay: std::time::Duration,
+    location: Option<String>,
+) -> (String, Received) {
     use std::io::{BufRead as _, Read as _};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -606,35 +658,185 @@ fn receiver(statuses: Vec<u16>) -> (String, Received) {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
-            let (mut length, mut signature) = (0usize, None);
+            let (mut length, mut signature, mut key, mut idempotency) = (0usize, None, None, None);
             loop {
                 let mut line = String::new();
                 if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
                     break;
                 }
                 let lower = line.to_ascii_lowercase();
+                let value = || line.split_once(':').unwrap().1.trim().to_owned();
                 if let Some(v) = lower.strip_prefix("content-length:") {
                     length = v.trim().parse().unwrap_or(0);
-                }
-                if lower.starts_with("x-chainwatch-signature:") {
-                    signature = Some(line.split_once(':').unwrap().1.trim().to_owned());
+                } else if lower.starts_with("x-chainwatch-signature:") {
+                    signature = Some(value());
+                } else if lower.starts_with("x-chainwatch-delivery:") {
+                    key = Some(value());
+                } else if lower.starts_with("idempotency-key:") {
+                    idempotency = Some(value());
                 }
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
-            seen.lock().unwrap().push((signature, body));
+            seen.lock().unwrap().push(Hit {
+                signature,
+                same_idempotency_key: key.is_some() && key == idempotency,
+                key,
+                body,
+                at: std::time::Instant::now(),
+            });
+            std::thread::sleep(delay);
             let status = statuses.next().unwrap_or(200);
+            let location = location
+                .as_ref()
+                .map(|l| format!("Location: {l}\r\n"))
+                .unwrap_or_default();
             let _ = write!(
                 stream,
-                "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                "HTTP/1.1 {status} X\r\n{location}Content-Length: 0\r\nConnection: close\r\n\r\n"
             );
         }
     });
     (url, got)
 }
 
+fn hook(url: &str) -> chainwatch_server::notify::Webhook {
+    chainwatch_server::notify::Webhook {
+        url: url.to_owned(),
+        secret: None,
+        slack: false,
+    }
+}
+
+/// A report of one new finding, as a match makes it.
+fn one_new_finding() -> chainwatch_store::MatchReport {
+    chainwatch_store::MatchReport {
+        new: vec![chainwatch_store::FindingChange {
+            package: "pkg:pypi/requests@2.32.3".into(),
+            advisory: "MAL-2026-9999".into(),
+        }],
+        ..chainwatch_store::MatchReport::default()
+    }
+}
+
+/// Waits until `f` holds (at most 20 s).
+fn eventually(mut f: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !f() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    true
+}
+
+/// A failing receiver and a slow one delay nobody else: each receiver has its own
+/// sender, and the healthy one has its event at once.
+#[test]
+fn webhook_receivers_do_not_wait_for_each_other() {
+    let (failing, _) = receiver(vec![500; 10]);
+    let (slow, slow_got) = receiver_with(vec![], std::time::Duration::from_secs(4), None);
+    let (healthy, healthy_got) = receiver(vec![]);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("cw.db").display().to_string()).unwrap());
+    let notifier = chainwatch_server::notify::Notifier::start_with(
+        store.clone(),
+        vec![hook(&failing), hook(&slow), hook(&healthy)],
+        Arc::new(|_: &str| {}),
+        &[std::time::Duration::from_secs(1); 3],
+    );
+    let sent = std::time::Instant::now();
+    notifier.findings("upload", &one_new_finding());
+    notifier.findings("upload", &one_new_finding());
+    // Both events are in the outbox before anything is sent.
+    assert_eq!(
+        store.outbox().unwrap().iter().map(|(_, n)| n).sum::<u64>(),
+        6
+    );
+    assert!(eventually(|| healthy_got.lock().unwrap().len() == 2));
+    let took = healthy_got.lock().unwrap()[1].at - sent;
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    // The slow receiver gets its second event only after answering the first.
+    assert!(eventually(|| slow_got.lock().unwrap().len() == 2));
+    let got = slow_got.lock().unwrap().clone();
+    assert!(got[1].at - got[0].at >= std::time::Duration::from_secs(4));
+    // The failing one is given up after its retries; every outcome is recorded.
+    assert!(eventually(|| store.deliveries(10).unwrap().len() == 6));
+    let deliveries = store.deliveries(10).unwrap();
+    let failed: Vec<_> = deliveries.iter().filter(|d| !d.delivered).collect();
+    assert_eq!(failed.len(), 2, "{deliveries:?}");
+    assert!(failed.iter().all(|d| d.url == failing && d.attempts == 4));
+    assert!(store.outbox().unwrap().is_empty());
+}
+
+/// A redirect is a failed attempt: the event (and its signature) never reach the other
+/// host, and the delivery is recorded as not delivered.
+#[test]
+fn webhook_redirects_are_not_followed() {
+    let (elsewhere, elsewhere_got) = receiver(vec![]);
+    let (redirecting, got) =
+        receiver_with(vec![302; 10], std::time::Duration::ZERO, Some(elsewhere));
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("cw.db").display().to_string()).unwrap());
+    let notifier = chainwatch_server::notify::Notifier::start_with(
+        store.clone(),
+        vec![chainwatch_server::notify::Webhook {
+            secret: Some(b"s3cret".to_vec()),
+            ..hook(&redirecting)
+        }],
+        Arc::new(|_: &str| {}),
+        &[std::time::Duration::ZERO; 2],
+    );
+    notifier.findings("upload", &one_new_finding());
+    assert!(eventually(|| !store.deliveries(10).unwrap().is_empty()));
+    let d = &store.deliveries(10).unwrap()[0];
+    assert!(!d.delivered);
+    assert_eq!((d.attempts, d.response_code), (3, Some(302)));
+    assert!(d.error.as_deref().unwrap().contains("redirect"), "{d:?}");
+    assert_eq!(got.lock().unwrap().len(), 3);
+    assert!(elsewhere_got.lock().unwrap().is_empty());
+}
+
+/// What a stopped server left in the outbox is sent by the next one, with the key it
+/// was given, and recorded once.
+#[test]
+fn webhook_outbox_survives_a_restart() {
+    let (url, got) = receiver(vec![]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cw.db").display().to_string();
+    {
+        // A server that queued an event and stopped before sending it.
+        let store = Store::open(&path).unwrap();
+        store
+            .enqueue_notifications(&[chainwatch_store::Outgoing {
+                key: "k-left-behind",
+                url: &url,
+                event: "findings",
+                body: b"{\"event\": \"findings\"}",
+            }])
+            .unwrap();
+    }
+    let store = Arc::new(Store::open(&path).unwrap());
+    let notifier = chainwatch_server::notify::Notifier::start(
+        store.clone(),
+        vec![hook(&url)],
+        Arc::new(|_: &str| {}),
+    );
+    assert!(eventually(|| store.deliveries(10).unwrap().len() == 1));
+    let hits = got.lock().unwrap().clone();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].key.as_deref(), Some("k-left-behind"));
+    assert!(hits[0].same_idempotency_key);
+    assert_eq!(hits[0].body, b"{\"event\": \"findings\"}");
+    let d = &store.deliveries(10).unwrap()[0];
+    assert!(d.delivered);
+    assert_eq!(d.key.as_deref(), Some("k-left-behind"));
+    drop(notifier);
+}
+
 /// New findings of uploads are announced to webhooks: signed JSON, retried until
-/// delivered, every delivery recorded.
+/// delivered with one idempotency key, every delivery recorded.
 #[test]
 fn webhooks_announce_new_findings() {
     let (url, got) = receiver(vec![500, 503]);
@@ -648,7 +850,7 @@ fn webhooks_announce_new_findings() {
             slack: false,
         }],
         Arc::new(|_: &str| {}),
-        vec![std::time::Duration::ZERO; 3],
+        &[std::time::Duration::ZERO; 3],
     ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -703,7 +905,13 @@ fn webhooks_announce_new_findings() {
     );
     let got = got.lock().unwrap();
     assert_eq!(got.len(), 3);
-    let (signature, body) = &got[2];
+    // One idempotency key for every attempt, as recorded.
+    assert!(
+        got.iter()
+            .all(|h| h.same_idempotency_key && h.key == got[0].key)
+    );
+    assert_eq!(deliveries[0].key, got[0].key);
+    let (signature, body) = (&got[2].signature, &got[2].body);
     assert_eq!(
         signature.as_deref(),
         Some(chainwatch_server::notify::signature(b"s3cret", body).as_str())
@@ -1072,4 +1280,82 @@ fn idle_and_slow_connections_are_closed() {
     );
     drop(runtime);
     drop(store);
+}
+
+/// The OpenAPI document as served passes openapi-spec-validator (an independent
+/// implementation of the specification), and says what clients rely on: every query
+/// parameter in the query, every response described, problem documents as such.
+#[test]
+fn openapi_document_is_valid() {
+    let s = sqlite(chainwatch_server::Config::default());
+    let reader = s.token("openapi", Role::Read, None, None);
+    let (status, _, body) = get(&format!("{}/api/v1/openapi.json", s.base), Some(&reader));
+    assert_eq!(status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    p["in"],
+                    if in_path { "path" } else { "query" },
+                    "{method} {path}: parameter `{name}`"
+                );
+                if in_path {
+                    assert_eq!(p["required"], true, "{method} {path}: `{name}`");
+                }
+            }
+            for (code, r) in op["responses"].as_object().unwrap() {
+                assert!(
+                    r["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{method} {path}: response {code} has no description"
+                );
+                if code.starts_with(['4', '5']) && r.get("content").is_some() {
+                    assert!(
+                        r["content"].get("application/problem+json").is_some(),
+                        "{method} {path}: response {code}: {r}"
+                    );
+                }
+            }
+            for code in ["401", "429", "500", "503"] {
+                assert!(
+                    op["responses"].get(code).is_some(),
+                    "{method} {path}: {code}"
+                );
+            }
+        }
+    }
+    assert!(operations >= 15, "{operations} operations");
+    // Optional query parameters are not required.
+    let who_has = &doc["paths"]["/api/v1/query/who-has"]["get"]["parameters"];
+    let limit = who_has
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(
+        (&limit["in"], &limit["required"]),
+        (&"query".into(), &false.into())
+    );
+
+    let Some(validator) = chainwatch_testkit::peer_tool("openapi-spec-validator") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, &body).unwrap();
+    let out = std::process::Command::new(&validator)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

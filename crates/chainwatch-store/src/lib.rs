@@ -51,6 +51,7 @@ pub use portfolio::prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use portfolio::queries::{Dependent, WhoHas, WhyPath};
 pub use portfolio::{CheckReport, DocumentInfo, ProductRef, ProductSummary, Stats};
 pub use schema::MigrateReport;
+pub use server::outbox::{Attempt, Outgoing, Pending};
 pub use server::tokens::{Role, Token};
 pub use server::{Delivery, Leadership};
 pub use time::{format_micros, now_micros, parse_instant};
@@ -80,6 +81,15 @@ pub enum StoreError {
     },
     #[error("cannot open the store at `{location}`: {message}")]
     Open { location: String, message: String },
+    #[error(
+        "all {connections} connections to `{location}` stayed busy for {} s: raise `pool_size` in the store URL, or the database's capacity",
+        waited.as_secs()
+    )]
+    Busy {
+        location: String,
+        connections: usize,
+        waited: std::time::Duration,
+    },
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("PostgreSQL: {}", db::postgres::describe(.0))]
@@ -113,7 +123,7 @@ impl StoreError {
     /// not a fault of the request or of chainwatch.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            StoreError::Open { .. } => true,
+            StoreError::Open { .. } | StoreError::Busy { .. } => true,
             StoreError::Postgres(e) => db::postgres::unavailable(e),
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
                 e.code,

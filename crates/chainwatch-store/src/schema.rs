@@ -459,6 +459,33 @@ CREATE INDEX product_versions_current
     ON product_versions (current_document_id, product_id, version)
 ",
     },
+    Migration {
+        version: 11,
+        name: "webhook_outbox",
+        sql: "
+-- Webhook notifications written before they are sent (an outbox): one row per receiver
+-- and event, until it is delivered or given up (then it moves to webhook_deliveries).
+-- A stopped or crashed server leaves its rows here, and the next one (any replica) sends
+-- them; `key` is the idempotency key receivers see, the same on every attempt.
+CREATE TABLE webhook_outbox (
+    id {id},
+    key TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    event TEXT NOT NULL,
+    body {blob} NOT NULL,
+    created_at BIGINT NOT NULL,
+    attempts BIGINT NOT NULL,
+    -- Not sent before this (µs since the epoch): the backoff after a failed attempt.
+    next_attempt_at BIGINT NOT NULL,
+    -- A sender's lease: other senders leave the row alone until then.
+    claimed_until BIGINT NOT NULL,
+    response_code BIGINT,
+    error TEXT
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (url, next_attempt_at);
+ALTER TABLE webhook_deliveries ADD COLUMN key TEXT
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

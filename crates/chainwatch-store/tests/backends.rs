@@ -86,6 +86,7 @@ on_both_backends!(
     attestations_are_evidence,
     tokens_are_kept_by_hash,
     one_leader_at_a_time,
+    webhook_outbox_leases_and_moves,
 );
 
 /// A CycloneDX document: `components` as (bom-ref, purl), `deps` as (ref, refs).
@@ -575,10 +576,13 @@ fn current_documents_are_recorded_and_migrated(db: &Db) {
         "shop@2.0 pkg:pypi/urllib3@2.2.1",
     ];
     assert_eq!(current(), expected);
-    // A store from before migration 10: the migration fills the column in.
+    // A store from before migration 10 (and so 11): the migration fills the column in.
     behind_the_back(
         db,
-        "DROP INDEX product_versions_current;
+        "DROP TABLE webhook_outbox;
+         ALTER TABLE webhook_deliveries DROP COLUMN key;
+         DELETE FROM schema_migrations WHERE version = 11;
+         DROP INDEX product_versions_current;
          ALTER TABLE product_versions DROP COLUMN current_ingested_at;
          ALTER TABLE product_versions DROP COLUMN current_document_id;
          DELETE FROM schema_migrations WHERE version = 10",
@@ -1176,6 +1180,7 @@ fn one_leader_at_a_time(db: &Db) {
         assert!(second.is_some());
     }
     let d = chainwatch_store::Delivery {
+        key: Some("k1".into()),
         url: "https://hooks.example/x".into(),
         event: "findings".into(),
         delivered: false,
@@ -1214,4 +1219,135 @@ fn nul_bytes_give_the_same_answer(db: &Db) {
         .expect("export");
     assert!(sbom.components.iter().any(|c| c.name == "we\u{0}ird"));
     assert!(db.store.check().expect("check").ok);
+}
+
+/// The webhook outbox: a claimed notification is nobody else's until its lease runs out
+/// (then another sender takes it over, the attempt counted); a failure to retry waits
+/// for its due time; a delivery moves it to the record of deliveries, once.
+fn webhook_outbox_leases_and_moves(db: &Db) {
+    use chainwatch_store::{Attempt, Outgoing};
+    use std::time::Duration;
+    let url = "https://hooks.example/a";
+    db.store
+        .enqueue_notifications(&[
+            Outgoing {
+                key: "k1",
+                url,
+                event: "findings",
+                body: b"one",
+            },
+            Outgoing {
+                key: "k2",
+                url: "https://hooks.example/b",
+                event: "typosquat",
+                body: b"two",
+            },
+        ])
+        .expect("enqueue");
+    // Keys are unique: a second row with one is refused, and nothing of it is written.
+    assert!(
+        db.store
+            .enqueue_notifications(&[
+                Outgoing {
+                    key: "k3",
+                    url,
+                    event: "findings",
+                    body: b"x",
+                },
+                Outgoing {
+                    key: "k1",
+                    url,
+                    event: "findings",
+                    body: b"x",
+                },
+            ])
+            .is_err()
+    );
+    assert_eq!(
+        db.store.outbox().expect("outbox"),
+        [
+            ("https://hooks.example/a".to_owned(), 1),
+            ("https://hooks.example/b".to_owned(), 1)
+        ]
+    );
+    let other = Store::open(&db.location).expect("open again");
+    let first = db
+        .store
+        .claim_notification(url, Duration::from_mins(1))
+        .expect("claim")
+        .expect("due");
+    assert_eq!(
+        (first.key.as_str(), first.body.as_slice(), first.attempts),
+        ("k1", b"one".as_slice(), 1)
+    );
+    // Leased: another process finds nothing due for this receiver.
+    assert_eq!(
+        other
+            .claim_notification(url, Duration::from_mins(1))
+            .expect("claim"),
+        None
+    );
+    assert!(db.store.next_notification_due(url).expect("due").is_some());
+    // Failed, to retry later: not due before then.
+    let later = chainwatch_store::now_micros() + 3_600_000_000;
+    db.store
+        .finish_attempt(
+            &first,
+            Attempt::Failed {
+                response_code: Some(503),
+                error: "HTTP 503",
+                retry_at: Some(later),
+            },
+        )
+        .expect("retry");
+    assert_eq!(
+        other
+            .claim_notification(url, Duration::from_mins(1))
+            .expect("claim"),
+        None
+    );
+    assert_eq!(
+        db.store.next_notification_due(url).expect("due"),
+        Some(later)
+    );
+    assert!(db.store.deliveries(10).expect("list").is_empty());
+    // A lease that ran out is taken over, the attempt counted.
+    let b = "https://hooks.example/b";
+    let lapsed = db
+        .store
+        .claim_notification(b, Duration::ZERO)
+        .expect("claim")
+        .expect("due");
+    std::thread::sleep(Duration::from_millis(2));
+    let taken = other
+        .claim_notification(b, Duration::from_mins(1))
+        .expect("claim")
+        .expect("taken over");
+    assert_eq!((taken.key.as_str(), taken.attempts), ("k2", 2));
+    db.store
+        .finish_attempt(&taken, Attempt::Delivered { response_code: 204 })
+        .expect("delivered");
+    // The first sender finishing late records nothing more.
+    db.store
+        .finish_attempt(&lapsed, Attempt::Delivered { response_code: 200 })
+        .expect("late");
+    let deliveries = db.store.deliveries(10).expect("list");
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    let d = &deliveries[0];
+    assert_eq!(
+        (
+            d.key.as_deref(),
+            d.url.as_str(),
+            d.event.as_str(),
+            d.delivered,
+            d.attempts,
+            d.response_code
+        ),
+        (Some("k2"), b, "typosquat", true, 2, Some(204))
+    );
+    assert_eq!(
+        db.store.outbox().expect("outbox"),
+        [("https://hooks.example/a".to_owned(), 1)]
+    );
+    assert_eq!(db.store.next_notification_due(b).expect("due"), None);
 }

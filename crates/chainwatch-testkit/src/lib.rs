@@ -85,3 +85,27 @@ pub fn postgres_url() -> Option<String> {
     eprintln!("skipped: PostgreSQL is not reachable at `{host_port}` (set CHAINWATCH_TEST_PG)");
     None
 }
+
+/// An independent validator the tests check chainwatch's outputs with (`scripts/services.sh`
+/// installs them into `target/peers`; `CHAINWATCH_PEERS` names another such directory).
+/// `None` when it is missing (the test skips).
+///
+/// # Panics
+///
+/// When it is missing and `CI=true`.
+pub fn peer_tool(name: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("CHAINWATCH_PEERS")
+        .map_or_else(|| workspace_root().join("target/peers"), PathBuf::from);
+    let tool = dir.join("bin").join(name);
+    if tool.is_file() {
+        return Some(tool);
+    }
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(
+        !in_ci,
+        "`{}` is missing and CI=true: run scripts/services.sh or set CHAINWATCH_PEERS",
+        tool.display()
+    );
+    eprintln!("skipping: `{}` is missing", tool.display());
+    None
+}

@@ -1,12 +1,15 @@
 //! The shared backend: a PostgreSQL server, for many chainwatch processes and server
-//! replicas at once. Connections come from a small pool and keep their prepared
-//! statements; occurrences are loaded with binary `COPY`; write transactions that fail
+//! replicas at once. Connections come from a bounded pool (`pool_size` in the URL, 16 by
+//! default): they are reused and keep their prepared statements, a caller that finds them
+//! all busy waits for one, and a process never holds more than the bound however many
+//! requests arrive at once; occurrences are loaded with binary `COPY`; write transactions that fail
 //! with a serialization failure or a deadlock run again (writers insert keys in sorted
 //! order, so that concurrent ones queue rather than deadlock).
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::error::SqlState;
@@ -16,8 +19,12 @@ use postgres::{Client, Config, CopyInWriter, GenericClient, NoTls, Statement};
 use super::{Backend, Cell, Column, ComponentRow, Db, Dialect, Row, Value};
 use crate::{Result, StoreError};
 
-/// Connections kept open for reuse.
-const POOL_SIZE: usize = 8;
+/// Connections a process opens at most, unless the URL's `pool_size` says otherwise.
+const POOL_SIZE: usize = 16;
+/// The largest `pool_size` accepted (PostgreSQL's own default limit is 100 connections).
+const POOL_SIZE_MAX: usize = 1024;
+/// How long a caller waits for a connection when all of them are busy.
+const POOL_WAIT: Duration = Duration::from_secs(30);
 /// Attempts for a transaction that fails with a serialization failure or deadlock.
 const ATTEMPTS: usize = 8;
 /// Prepared statements a connection keeps (past it, it forgets them all).
@@ -27,7 +34,17 @@ pub(crate) struct Pg {
     config: Config,
     schema: Option<String>,
     location: String,
-    idle: Mutex<Vec<Pooled>>,
+    /// Connections open at most.
+    size: usize,
+    pool: Mutex<Pool>,
+    /// Signalled when a connection returns to the pool or a slot frees.
+    freed: Condvar,
+}
+
+/// The idle connections, and how many are open in all (idle and in use).
+struct Pool {
+    idle: Vec<Pooled>,
+    open: usize,
 }
 
 /// A connection and the statements prepared on it.
@@ -52,18 +69,18 @@ impl Conn<'_> {
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take()
-            && !conn.client.is_closed()
-        {
-            let mut idle = self
-                .pool
-                .idle
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if idle.len() < POOL_SIZE {
-                idle.push(conn);
-            }
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        let mut pool = self.pool.lock();
+        if conn.client.is_closed() {
+            // A broken connection frees its slot for a new one.
+            pool.open -= 1;
+        } else {
+            pool.idle.push(conn);
         }
+        drop(pool);
+        self.pool.freed.notify_one();
     }
 }
 
@@ -339,29 +356,46 @@ fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The URL without the `schema` parameter (which the driver does not know), and the
-/// schema.
-fn split_schema(url: &str) -> (String, Option<String>) {
-    let Some((base, query)) = url.split_once('?') else {
-        return (url.to_owned(), None);
+/// What the URL says beyond what the driver knows: `schema=NAME` (tables in that schema,
+/// created if missing) and `pool_size=N` (connections open at most).
+#[derive(Debug, PartialEq, Eq)]
+struct Params {
+    schema: Option<String>,
+    pool_size: usize,
+}
+
+/// The URL without chainwatch's own parameters (which the driver does not know), and
+/// those parameters.
+fn split_params(url: &str) -> std::result::Result<(String, Params), String> {
+    let mut params = Params {
+        schema: None,
+        pool_size: POOL_SIZE,
     };
-    let mut schema = None;
-    let rest: Vec<&str> = query
-        .split('&')
-        .filter(|kv| match kv.strip_prefix("schema=") {
-            Some(s) => {
-                schema = Some(s.to_owned());
-                false
-            }
-            None => true,
-        })
-        .collect();
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), params));
+    };
+    let mut rest = Vec::new();
+    for kv in query.split('&') {
+        if let Some(s) = kv.strip_prefix("schema=") {
+            params.schema = Some(s.to_owned());
+        } else if let Some(n) = kv.strip_prefix("pool_size=") {
+            params.pool_size = n
+                .parse()
+                .ok()
+                .filter(|n| (1..=POOL_SIZE_MAX).contains(n))
+                .ok_or_else(|| {
+                    format!("`pool_size={n}`: expected a number of connections from 1 to {POOL_SIZE_MAX}")
+                })?;
+        } else {
+            rest.push(kv);
+        }
+    }
     let url = if rest.is_empty() {
         base.to_owned()
     } else {
         format!("{base}?{}", rest.join("&"))
     };
-    (url, schema)
+    Ok((url, params))
 }
 
 /// The URL with any password replaced, for messages.
@@ -442,17 +476,23 @@ pub(crate) fn concurrent_migration(e: &StoreError) -> bool {
 
 impl Pg {
     pub(crate) fn open(url: &str) -> Result<Pg> {
-        let (driver_url, schema) = split_schema(url);
         let location = redact(url);
-        let config = Config::from_str(&driver_url).map_err(|e| StoreError::Open {
+        let open_error = |message: String| StoreError::Open {
             location: location.clone(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let (driver_url, params) = split_params(url).map_err(open_error)?;
+        let config = Config::from_str(&driver_url).map_err(|e| open_error(e.to_string()))?;
         let pg = Pg {
             config,
-            schema,
+            schema: params.schema,
             location,
-            idle: Mutex::new(Vec::new()),
+            size: params.pool_size,
+            pool: Mutex::new(Pool {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            freed: Condvar::new(),
         };
         // Connect once now, so a wrong URL fails here with a clear message.
         drop(pg.conn()?);
@@ -485,23 +525,58 @@ impl Pg {
         Ok(client)
     }
 
+    fn lock(&self) -> MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// An idle connection, else a new one if fewer than `size` are open, else the
+    /// first one returned within [`POOL_WAIT`].
     fn conn(&self) -> Result<Conn<'_>> {
-        let pooled = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let conn = match pooled {
-            Some(c) if !c.client.is_closed() => c,
-            _ => Pooled {
-                client: self.connect()?,
-                statements: HashMap::new(),
-            },
-        };
-        Ok(Conn {
-            pool: self,
-            conn: Some(conn),
-        })
+        let deadline = Instant::now() + POOL_WAIT;
+        let mut pool = self.lock();
+        loop {
+            while let Some(conn) = pool.idle.pop() {
+                if !conn.client.is_closed() {
+                    return Ok(Conn {
+                        pool: self,
+                        conn: Some(conn),
+                    });
+                }
+                pool.open -= 1;
+            }
+            if pool.open < self.size {
+                // Take the slot, and connect without holding the lock.
+                pool.open += 1;
+                drop(pool);
+                return match self.connect() {
+                    Ok(client) => Ok(Conn {
+                        pool: self,
+                        conn: Some(Pooled {
+                            client,
+                            statements: HashMap::new(),
+                        }),
+                    }),
+                    Err(e) => {
+                        self.lock().open -= 1;
+                        self.freed.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(StoreError::Busy {
+                    location: self.location.clone(),
+                    connections: self.size,
+                    waited: POOL_WAIT,
+                });
+            }
+            pool = self
+                .freed
+                .wait_timeout(pool, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
     }
 }
 
@@ -598,16 +673,28 @@ mod tests {
     #[test]
     fn urls() {
         assert_eq!(
-            split_schema("postgres://u@h/db?schema=t1&sslmode=disable"),
-            (
+            split_params("postgres://u@h/db?schema=t1&sslmode=disable&pool_size=4"),
+            Ok((
                 "postgres://u@h/db?sslmode=disable".into(),
-                Some("t1".into())
-            )
+                Params {
+                    schema: Some("t1".into()),
+                    pool_size: 4
+                }
+            ))
         );
         assert_eq!(
-            split_schema("postgres://u@h/db"),
-            ("postgres://u@h/db".into(), None)
+            split_params("postgres://u@h/db"),
+            Ok((
+                "postgres://u@h/db".into(),
+                Params {
+                    schema: None,
+                    pool_size: POOL_SIZE
+                }
+            ))
         );
+        for bad in ["0", "-1", "x", "1025", ""] {
+            assert!(split_params(&format!("postgres://u@h/db?pool_size={bad}")).is_err());
+        }
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
     }

@@ -1,6 +1,8 @@
 //! What the server keeps besides the portfolio: API tokens (`tokens.rs`), webhook
-//! deliveries (migration 9) and the leadership of the monitoring worker.
+//! notifications waiting to be sent (`outbox.rs`, migration 11) and those delivered or
+//! given up (migration 9), and the leadership of the monitoring worker.
 
+pub(crate) mod outbox;
 pub(crate) mod tokens;
 
 use serde::Serialize;
@@ -11,6 +13,8 @@ use crate::{Result, Store};
 /// One webhook delivery: sent (`delivered`) or given up after `attempts`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Delivery {
+    /// The idempotency key the receiver saw (none for deliveries before migration 11).
+    pub key: Option<String>,
     pub url: String,
     /// The event's kind (`findings`).
     pub event: String,
@@ -49,24 +53,7 @@ impl Store {
     }
 
     pub fn record_delivery(&self, d: &Delivery) -> Result<()> {
-        self.write(|db| {
-            db.execute(
-                "INSERT INTO webhook_deliveries (url, event, delivered, attempts,
-                     response_code, error, created_at, finished_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &args![
-                    &d.url,
-                    &d.event,
-                    d.delivered,
-                    i64::from(d.attempts),
-                    d.response_code.map(i64::from),
-                    &d.error,
-                    d.created_at,
-                    d.finished_at
-                ],
-            )?;
-            Ok(())
-        })
+        self.write(|db| record(db, d))
     }
 
     /// The latest deliveries, newest first.
@@ -74,7 +61,7 @@ impl Store {
         self.read(|db| {
             db.query(
                 "SELECT url, event, delivered, attempts, response_code, error, created_at,
-                     finished_at
+                     finished_at, key
                  FROM webhook_deliveries ORDER BY id DESC LIMIT $1",
                 &args![i64::from(limit)],
                 |r| {
@@ -87,9 +74,31 @@ impl Store {
                         error: r.get(5)?,
                         created_at: r.get(6)?,
                         finished_at: r.get(7)?,
+                        key: r.get(8)?,
                     })
                 },
             )
         })
     }
+}
+
+/// Adds a row to the record of deliveries.
+fn record(db: &mut crate::db::Db<'_>, d: &Delivery) -> Result<()> {
+    db.execute(
+        "INSERT INTO webhook_deliveries (url, event, delivered, attempts,
+             response_code, error, created_at, finished_at, key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &args![
+            &d.url,
+            &d.event,
+            d.delivered,
+            i64::from(d.attempts),
+            d.response_code.map(i64::from),
+            &d.error,
+            d.created_at,
+            d.finished_at,
+            &d.key
+        ],
+    )?;
+    Ok(())
 }
