@@ -229,14 +229,15 @@ struct Server {
 }
 
 impl Server {
-    fn start(bin: &str, db: &str) -> anyhow::Result<Server> {
+    /// Starts the server; its log goes to `log`.
+    fn start(bin: &str, db: &str, log: &Path) -> anyhow::Result<Server> {
         let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let child = Command::new(bin)
             .args(["--db", db, "serve", "--listen", &addr.to_string()])
             // The rate limit would be the bottleneck, not the server.
             .args(["--rate-limit", "4000000000"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(log)?)
             .spawn()
             .context("starting chainwatch serve")?;
         let server = Server { child, addr };
@@ -345,6 +346,8 @@ fn scenarios(
 ) -> anyhow::Result<Vec<(String, f64, Duration)>> {
     let mut results = Vec::new();
     let token: Arc<str> = Arc::from(token);
+    // `CHAINWATCH_LOAD_ONLY=upload` (scenario names, comma-separated) for working on one.
+    let only = std::env::var("CHAINWATCH_LOAD_ONLY").ok();
     for (what, clients) in [
         ("who-has", 16),
         ("who-has", 64),
@@ -352,6 +355,12 @@ fn scenarios(
         ("products", 64),
         ("upload", 16),
     ] {
+        if only
+            .as_deref()
+            .is_some_and(|o| !o.split(',').any(|w| w == what))
+        {
+            continue;
+        }
         let next: Next = match what {
             "who-has" => {
                 let (pool, token) = (Arc::clone(pool), Arc::clone(&token));
@@ -458,10 +467,15 @@ pub(crate) fn run() -> anyhow::Result<String> {
     );
     let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|");
     let mut all = Vec::new();
+    let backends = std::env::var("CHAINWATCH_LOAD_BACKENDS").unwrap_or_default();
     for (label, db) in [("SQLite", sqlite.as_str()), ("PostgreSQL", pg.as_str())] {
+        if !backends.is_empty() && !backends.split(',').any(|b| b.eq_ignore_ascii_case(label)) {
+            continue;
+        }
         ingest(bin, db, &stored)?;
         let token = token(bin, db)?;
-        let server = Server::start(bin, db)?;
+        let log = data.join(format!("load-server-{}.log", label.to_lowercase()));
+        let server = Server::start(bin, db, &log)?;
         all.push(scenarios(&mut s, label, &server, &token, &pool, &uploads)?);
     }
     if let [lite, pg] = &all[..] {

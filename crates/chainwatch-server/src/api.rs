@@ -436,6 +436,25 @@ struct ItemPage {
 /// cursor's key, at most `limit` (1–500, default 100). Cursors are keys, not offsets, so
 /// they stay valid as rows are added.
 fn paginate(mut rows: Vec<(String, serde_json::Value)>, page: &Page) -> Result<ItemPage, Problem> {
+    let (limit, after) = page_params(page)?;
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let start = after.map_or(0, |k| rows.partition_point(|(key, _)| *key <= k));
+    let more = rows.len() > start + limit;
+    let items: Vec<(String, serde_json::Value)> =
+        rows.into_iter().skip(start).take(limit).collect();
+    let next = if more {
+        items.last().map(|(k, _)| cursor(k))
+    } else {
+        None
+    };
+    Ok(ItemPage {
+        items: items.into_iter().map(|(_, v)| v).collect(),
+        next,
+    })
+}
+
+/// The page size (1–500, default 100) and the key after which the page starts.
+fn page_params(page: &Page) -> Result<(usize, Option<String>), Problem> {
     use base64::Engine as _;
     let limit = page.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
@@ -454,22 +473,13 @@ fn paginate(mut rows: Vec<(String, serde_json::Value)>, page: &Page) -> Result<I
                 })
         })
         .transpose()?;
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    let start = after.map_or(0, |k| rows.partition_point(|(key, _)| *key <= k));
-    let more = rows.len() > start + limit;
-    let items: Vec<(String, serde_json::Value)> =
-        rows.into_iter().skip(start).take(limit).collect();
-    let next = if more {
-        items
-            .last()
-            .map(|(k, _)| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(k))
-    } else {
-        None
-    };
-    Ok(ItemPage {
-        items: items.into_iter().map(|(_, v)| v).collect(),
-        next,
-    })
+    Ok((limit, after))
+}
+
+/// The opaque cursor of a sort key.
+fn cursor(key: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
 }
 
 /// The product versions the token may see, by name then version, a page at a time
@@ -485,23 +495,60 @@ async fn list_products(
     Query(page): Query<Page>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Read)?;
-    let all = blocking(&state, |store| store.products(None)).await?;
-    let rows: Vec<(String, serde_json::Value)> = all
-        .into_iter()
-        .filter(|p| caller.may(&p.name))
+    let (limit, after) = page_params(&page)?;
+    // The cursor is the last item's `name NUL version`.
+    let after = after
+        .map(|k| {
+            k.split_once('\0')
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .ok_or_else(|| {
+                    Problem::new(Code::InvalidCursor, "`cursor` is not one this API gave")
+                })
+        })
+        .transpose()?;
+    let who = caller.clone();
+    // A page at a time from the store; a token limited to some products reads on
+    // until its page is full.
+    let (mut rows, more) = blocking(&state, move |store| {
+        let mut rows = Vec::new();
+        let mut from = after;
+        loop {
+            let batch = store.products_after(
+                from.as_ref().map(|(n, v)| (n.as_str(), v.as_str())),
+                limit + 1,
+            )?;
+            let exhausted = batch.len() <= limit;
+            from = batch.last().map(|p| (p.name.clone(), p.version.clone()));
+            rows.extend(batch.into_iter().filter(|p| who.may(&p.name)));
+            if rows.len() > limit || exhausted {
+                break;
+            }
+        }
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        Ok((rows, more))
+    })
+    .await?;
+    let next = more
+        .then(|| {
+            rows.last()
+                .map(|p| cursor(&format!("{}\0{}", p.name, p.version)))
+        })
+        .flatten();
+    let items = rows
+        .drain(..)
         .map(|p| {
-            let key = format!("{}\u{0}{}", p.name, p.version);
-            let item = ProductVersion {
+            serde_json::to_value(ProductVersion {
                 name: p.name,
                 version: p.version,
                 documents: p.documents,
                 components: p.components,
                 updated: p.updated,
-            };
-            (key, serde_json::to_value(item).unwrap_or_default())
+            })
+            .unwrap_or_default()
         })
         .collect();
-    Ok(answered_for(&caller, Json(paginate(rows, &page)?)))
+    Ok(answered_for(&caller, Json(ItemPage { items, next })))
 }
 
 /// One product version: its document history and its current findings.

@@ -40,20 +40,42 @@ impl From<chainwatch_typosquat::Suspect> for Suspect {
 #[derive(Default)]
 pub(crate) struct Detectors {
     by_ecosystem: Mutex<HashMap<Ecosystem, (Instant, Arc<Detector>)>>,
+    /// One builder at a time: uploads arriving together wait for it (or use the detector
+    /// it replaces) instead of each counting the portfolio's names.
+    building: Mutex<()>,
 }
 
 impl Detectors {
+    fn current(&self, ecosystem: Ecosystem) -> Option<(bool, Arc<Detector>)> {
+        let map = self.by_ecosystem.lock().ok()?;
+        map.get(&ecosystem)
+            .map(|(built, d)| (built.elapsed() < FRESH, d.clone()))
+    }
+
     fn detector(
         &self,
         store: &Store,
         corpus: &CorpusSources,
         ecosystem: Ecosystem,
     ) -> Arc<Detector> {
-        if let Ok(map) = self.by_ecosystem.lock()
-            && let Some((built, d)) = map.get(&ecosystem)
-            && built.elapsed() < FRESH
-        {
-            return d.clone();
+        let stale = match self.current(ecosystem) {
+            Some((true, d)) => return d,
+            Some((false, d)) => Some(d),
+            None => None,
+        };
+        let _building = match (self.building.try_lock(), stale) {
+            (Ok(guard), _) => guard,
+            // Another upload is rebuilding it: this one uses the previous detector.
+            (Err(std::sync::TryLockError::WouldBlock), Some(d)) => return d,
+            (Err(std::sync::TryLockError::Poisoned(p)), _) => p.into_inner(),
+            // The first: wait for the one building.
+            (Err(std::sync::TryLockError::WouldBlock), None) => self
+                .building
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        };
+        if let Some((true, d)) = self.current(ecosystem) {
+            return d;
         }
         // A portfolio that cannot be read leaves only the lists (the upload goes on).
         let used = store

@@ -177,6 +177,10 @@ pub struct Store {
     /// per component. Filled only after a commit (ids of a rolled-back transaction
     /// never enter); cleared when it grows past [`PACKAGE_CACHE`].
     package_ids: Mutex<HashMap<Box<str>, i64>>,
+    /// Held while this process matches ([`Store::rematch`]): concurrent callers (uploads
+    /// arriving together) would each match every unmatched package, and wait on each
+    /// other's row locks doing it; one after the other, each finds little left to do.
+    matching: Mutex<()>,
     trace: Option<db::Trace>,
 }
 
@@ -231,6 +235,7 @@ impl Store {
     fn with(backend: Box<dyn Backend>) -> Result<Store> {
         let store = Store {
             backend,
+            matching: Mutex::new(()),
             package_ids: Mutex::new(HashMap::new()),
             trace: None,
         };

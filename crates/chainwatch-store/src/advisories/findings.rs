@@ -160,6 +160,10 @@ impl Store {
     /// queued advisory changes concern. Safe to run at any time and repeatedly; an
     /// interrupted run is completed by the next.
     pub fn rematch(&self) -> Result<MatchReport> {
+        let _matching = self
+            .matching
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (changes, concerned, unmatched) = self.read(|db| {
             Ok((
                 queued_changes(db)?,

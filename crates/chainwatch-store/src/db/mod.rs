@@ -305,6 +305,15 @@ impl Dialect {
         }
     }
 
+    /// The collation that compares text bytewise (SQLite's default; PostgreSQL's `"C"`),
+    /// for an order both backends give alike whatever the database's locale.
+    pub(crate) fn bytewise(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " COLLATE \"C\"",
+        }
+    }
+
     /// `INSERT INTO`, or on SQLite `INSERT OR FAIL INTO`: a failing multi-row insert
     /// fails the transaction anyway, and without `ABORT` SQLite keeps no statement
     /// journal (a copy of every index page the statement touches).

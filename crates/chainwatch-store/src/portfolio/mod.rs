@@ -197,7 +197,9 @@ fn not_found(product: &str, version: Option<&str>) -> String {
 impl Store {
     /// Every product version with its document count and current size.
     pub fn products(&self, as_of: Option<i64>) -> Result<Vec<ProductSummary>> {
-        let as_of = as_of.unwrap_or(i64::MAX);
+        let Some(as_of) = as_of else {
+            return self.products_after(None, usize::MAX);
+        };
         self.read(|db| {
             db.query(
                 &format!(
@@ -213,6 +215,46 @@ impl Store {
                     current("$1")
                 ),
                 &args![as_of],
+                |r| {
+                    Ok(ProductSummary {
+                        name: r.get(0)?,
+                        version: r.get(1)?,
+                        documents: r.get(2)?,
+                        components: r.get(3)?,
+                        updated: time::format_micros(r.get(4)?),
+                    })
+                },
+            )
+        })
+    }
+
+    /// The current product versions after `after` (name, version), by name then version
+    /// (bytewise, on both backends), at most `limit`: a page of [`Store::products`]
+    /// read from the recorded current documents and the primary keys, however large the
+    /// portfolio.
+    pub fn products_after(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<ProductSummary>> {
+        let (name, version) = after.unwrap_or_default();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|db| {
+            let c = db.dialect().bytewise();
+            db.query(
+                &format!(
+                    "SELECT p.name, pv.version,
+                         (SELECT COUNT(*) FROM documents d3 WHERE d3.product_version_id = pv.id),
+                         d.components, d.ingested_at
+                     FROM product_versions pv
+                     JOIN products p ON p.id = pv.product_id
+                     JOIN documents d ON d.id = pv.current_document_id
+                     WHERE $4 = 0 OR p.name{c} > $1
+                         OR (p.name = $1 AND pv.version{c} > $2)
+                     ORDER BY p.name{c}, pv.version{c}
+                     LIMIT $3"
+                ),
+                &args![name, version, limit, i64::from(after.is_some())],
                 |r| {
                     Ok(ProductSummary {
                         name: r.get(0)?,

@@ -7,7 +7,7 @@ use crate::{Result, Store};
 
 /// Portfolio name counts are cached for names used by at least this many products…
 const CACHED_MIN_PRODUCTS: i64 = 2;
-/// …at most this many of them.
+/// …at most this many of them per purl type.
 const CACHED_NAMES: i64 = 20_000;
 /// A count that took longer than this to compute is reused while it is younger than
 /// [`RECOUNT_AFTER_MICROS`] and the portfolio has not grown by a tenth; a cheaper one is
@@ -59,19 +59,15 @@ fn count_names(
     limit: i64,
 ) -> Result<Vec<(String, i64)>> {
     db.query(
-        &format!(
-            "SELECT pk.name, COUNT(DISTINCT pv.product_id) AS n
-             FROM documents d
-             JOIN product_versions pv ON pv.id = d.product_version_id
-             JOIN occurrences o ON o.document_id = d.id
-             JOIN packages pk ON pk.id = o.package_id
-             WHERE pk.name LIKE $1 ESCAPE '\\' AND {}
-             GROUP BY pk.name
-             HAVING COUNT(DISTINCT pv.product_id) >= $2
-             ORDER BY n DESC, pk.name
-             LIMIT $3",
-            super::current(&i64::MAX.to_string())
-        ),
+        "SELECT pk.name, COUNT(DISTINCT pv.product_id) AS n
+         FROM product_versions pv
+         JOIN occurrences o ON o.document_id = pv.current_document_id
+         JOIN packages pk ON pk.id = o.package_id
+         WHERE pk.name LIKE $1 ESCAPE '\\'
+         GROUP BY pk.name
+         HAVING COUNT(DISTINCT pv.product_id) >= $2
+         ORDER BY n DESC, pk.name
+         LIMIT $3",
         &args![
             format!("{}%", like_escape(prefix)).as_str(),
             min_products,
@@ -79,6 +75,37 @@ fn count_names(
         ],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
+}
+
+/// Every name identity in the current inventories of at least `min_products` products,
+/// with their product counts, most used first, at most `per_type` of each purl type: one
+/// pass over the occurrences for all ecosystems.
+fn count_all_names(
+    db: &mut Db<'_>,
+    min_products: i64,
+    per_type: usize,
+) -> Result<Vec<(String, i64)>> {
+    let names: Vec<(String, i64)> = db.query(
+        "SELECT pk.name, COUNT(DISTINCT pv.product_id) AS n
+         FROM product_versions pv
+         JOIN occurrences o ON o.document_id = pv.current_document_id
+         JOIN packages pk ON pk.id = o.package_id
+         GROUP BY pk.name
+         HAVING COUNT(DISTINCT pv.product_id) >= $1
+         ORDER BY n DESC, pk.name",
+        &args![min_products],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut kept: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    Ok(names
+        .into_iter()
+        .filter(|(name, _)| {
+            let purl_type = name.split('/').next().unwrap_or_default();
+            let n = kept.entry(purl_type.to_owned()).or_default();
+            *n += 1;
+            *n <= per_type
+        })
+        .collect())
 }
 
 impl Store {
@@ -111,12 +138,19 @@ impl Store {
 
     /// The names under `prefix` that at least [`CACHED_MIN_PRODUCTS`] products use, from
     /// the cache while it is fresh enough: counting reads every component of every
-    /// current inventory (seconds for millions of them).
+    /// current inventory (seconds for millions of them), so it is done once for every
+    /// ecosystem.
     fn counted_names(&self, prefix: &str) -> Result<Vec<(String, i64)>> {
-        let key = format!("portfolio-names:{prefix}");
+        let key = "portfolio-names";
         let now = crate::time::now_micros();
         let (high_water, cached) =
-            self.read(|db| Ok((caches::documents_high_water(db)?, caches::get(db, &key)?)))?;
+            self.read(|db| Ok((caches::documents_high_water(db)?, caches::get(db, key)?)))?;
+        let under = |names: Vec<(String, i64)>| {
+            names
+                .into_iter()
+                .filter(|(name, _)| name.starts_with(prefix))
+                .collect()
+        };
         if let Some(c) = cached
             && (c.documents == high_water
                 || (c.took > CHEAP_COUNT_MICROS
@@ -124,13 +158,14 @@ impl Store {
                     && high_water.saturating_sub(c.documents) < c.documents / 10))
             && let Some(names) = decode_names(&c.data)
         {
-            return Ok(names);
+            return Ok(under(names));
         }
         let start = std::time::Instant::now();
-        let names = self.read(|db| count_names(db, prefix, CACHED_MIN_PRODUCTS, CACHED_NAMES))?;
+        let per_type = usize::try_from(CACHED_NAMES).unwrap_or(usize::MAX);
+        let names = self.read(|db| count_all_names(db, CACHED_MIN_PRODUCTS, per_type))?;
         let took = i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX);
         self.cache_put(
-            &key,
+            key,
             &Cached {
                 documents: high_water,
                 computed_at: now,
@@ -138,6 +173,6 @@ impl Store {
                 data: encode_names(&names),
             },
         )?;
-        Ok(names)
+        Ok(under(names))
     }
 }

@@ -109,7 +109,7 @@ impl Store {
     ) -> Result<Vec<WhoHas>> {
         let (name, filter) = package_query(purl, range)?;
         let as_of = as_of.unwrap_or(i64::MAX);
-        let (packages, rows, names) = self.read(|db| {
+        let (packages, rows) = self.read(|db| {
             // Versions are decided per package, before any occurrence is read: a range
             // reads only the inventories of the versions in it.
             let packages: Vec<(i64, String, Option<String>)> = db
@@ -121,29 +121,23 @@ impl Store {
                 .into_iter()
                 .filter(|(_, _, v)| filter.accepts(v.as_deref()))
                 .collect();
-            let mut rows: Vec<(i64, String, usize)> = Vec::new();
-            for (k, (id, _, _)) in packages.iter().enumerate() {
-                rows.extend(
-                    holders(db, *id, as_of)?
-                        .into_iter()
-                        .map(|(product, version)| (product, version, k)),
-                );
-            }
-            let mut ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let names = product_names(db, ids)?;
-            Ok((packages, rows, names))
+            let rows = holders(db, packages.iter().map(|p| p.0).collect(), as_of)?;
+            Ok((packages, rows))
         })?;
+        let purls: HashMap<i64, &str> = packages
+            .iter()
+            .map(|(id, purl, _)| (*id, purl.as_str()))
+            .collect();
         let mut out = rows
             .into_iter()
-            .map(|(product, version, k)| {
+            .map(|(package, product, version)| {
                 Ok(WhoHas {
-                    product: names.get(&product).cloned().ok_or_else(|| {
-                        StoreError::Corrupt(format!("product {product} is missing"))
-                    })?,
+                    product,
                     version,
-                    package: packages[k].1.clone(),
+                    package: (*purls.get(&package).ok_or_else(|| {
+                        StoreError::Corrupt(format!("package {package} is missing"))
+                    })?)
+                    .to_owned(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -373,48 +367,45 @@ fn candidates(db: &mut Db<'_>, name_identity: &str, as_of: i64) -> Result<Vec<Ca
 /// and no search for the newest document per row), else on the newest document ingested
 /// by then. Product ids, not names: a join per row costs more than the rest (PostgreSQL,
 /// a package in all 10,000 inventories: 22 ms with names and `DISTINCT`, 8.5 ms without).
-fn holders(db: &mut Db<'_>, package: i64, as_of: i64) -> Result<Vec<(i64, String)>> {
-    let pair = |r: crate::db::Row<'_>| Ok((r.get(0)?, r.get(1)?));
+/// (package, product, version) of the product versions whose inventory at `as_of`
+/// holds one of `packages`: one statement for all of them and their product names (a
+/// name's versions are many packages, and a statement each cost a round trip and a plan
+/// each on PostgreSQL).
+fn holders(db: &mut Db<'_>, packages: Vec<i64>, as_of: i64) -> Result<Vec<(i64, String, String)>> {
+    if packages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let triple = |r: crate::db::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
+    let table = Table::new().int("id", packages);
     if as_of == i64::MAX {
-        db.query(
-            "SELECT pv.product_id, pv.version
-             FROM occurrences o
-             JOIN product_versions pv ON pv.current_document_id = o.document_id
-             WHERE o.package_id = $1",
-            &args![package],
-            pair,
-        )
-    } else {
+        let from = db.dialect().table(1, "t", &table);
         db.query(
             &format!(
-                "SELECT pv.product_id, pv.version
-                 FROM occurrences o
+                "SELECT o.package_id, p.name, pv.version
+                 FROM {from}
+                 JOIN occurrences o ON o.package_id = t.id
+                 JOIN product_versions pv ON pv.current_document_id = o.document_id
+                 JOIN products p ON p.id = pv.product_id"
+            ),
+            &[table.into()],
+            triple,
+        )
+    } else {
+        // A table is bound last: the instant is `$1`.
+        let from = db.dialect().table(2, "t", &table);
+        db.query(
+            &format!(
+                "SELECT o.package_id, p.name, pv.version
+                 FROM {from}
+                 JOIN occurrences o ON o.package_id = t.id
                  JOIN documents d ON d.id = o.document_id
                  JOIN product_versions pv ON pv.id = d.product_version_id
-                 WHERE o.package_id = $1 AND {}",
-                super::current("$2")
+                 JOIN products p ON p.id = pv.product_id
+                 WHERE {}",
+                super::current("$1")
             ),
-            &args![package, as_of],
-            pair,
+            &[as_of.into(), table.into()],
+            triple,
         )
     }
-}
-
-/// Product names by id: one statement for the whole list (a statement per id cost more
-/// than the rest of who-has for a package a thousand products use).
-fn product_names(db: &mut Db<'_>, ids: Vec<i64>) -> Result<HashMap<i64, String>> {
-    let table = Table::new().int("id", ids);
-    // A probe of the primary key per id (a scalar subquery): PostgreSQL would price a
-    // join of a long list as a scan of all products.
-    let sql = format!(
-        "SELECT t.id, (SELECT p.name FROM products p WHERE p.id = t.id) FROM {}",
-        db.dialect().table(1, "t", &table)
-    );
-    Ok(db
-        .query(&sql, &[table.into()], |r| {
-            Ok((r.get(0)?, r.get::<Option<String>>(1)?))
-        })?
-        .into_iter()
-        .filter_map(|(id, name)| Some((id, name?)))
-        .collect())
 }
