@@ -664,28 +664,70 @@ async fn who_has(
     Query(params): Query<WhoHasParams>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Read)?;
-    let page = Page {
+    let (limit, after) = page_params(&Page {
         limit: params.limit,
-        cursor: params.cursor,
-    };
-    let rows = blocking(&state, move |store| {
-        store.who_has(&params.purl, params.range.as_deref(), None)
+        cursor: params.cursor.clone(),
+    })?;
+    // The cursor is the last item's `product NUL version NUL package`.
+    let after = after
+        .map(|k| {
+            let mut parts = k.splitn(3, '\0');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(product), Some(version), Some(package)) => Ok(chainwatch_store::WhoHas {
+                    product: product.to_owned(),
+                    version: version.to_owned(),
+                    package: package.to_owned(),
+                }),
+                _ => Err(Problem::new(
+                    Code::InvalidCursor,
+                    "`cursor` is not one this API gave",
+                )),
+            }
+        })
+        .transpose()?;
+    let who = caller.clone();
+    // A page at a time from the store; a token limited to some products reads on
+    // until its page is full.
+    let (rows, more) = blocking(&state, move |store| {
+        let mut rows = Vec::new();
+        let mut from = after;
+        loop {
+            let (batch, more) = store.who_has_page(
+                &params.purl,
+                params.range.as_deref(),
+                from.as_ref(),
+                limit + 1,
+            )?;
+            let exhausted = !more;
+            from = batch.last().cloned();
+            rows.extend(batch.into_iter().filter(|r| who.may(&r.product)));
+            if rows.len() > limit || exhausted {
+                break;
+            }
+        }
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        Ok((rows, more))
     })
     .await?;
-    let rows: Vec<(String, serde_json::Value)> = rows
+    let next = more
+        .then(|| {
+            rows.last()
+                .map(|r| cursor(&format!("{}\0{}\0{}", r.product, r.version, r.package)))
+        })
+        .flatten();
+    let items = rows
         .into_iter()
-        .filter(|r| caller.may(&r.product))
         .map(|r| {
-            let key = format!("{}\u{0}{}\u{0}{}", r.product, r.version, r.package);
-            let holder = Holder {
+            serde_json::to_value(Holder {
                 product: r.product,
                 version: r.version,
                 package: r.package,
-            };
-            (key, serde_json::to_value(holder).unwrap_or_default())
+            })
+            .unwrap_or_default()
         })
         .collect();
-    Ok(answered_for(&caller, Json(paginate(rows, &page)?)))
+    Ok(answered_for(&caller, Json(ItemPage { items, next })))
 }
 
 /// Every product version (of those the token may see) affected by an advisory, by any of its identifiers

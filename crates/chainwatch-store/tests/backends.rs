@@ -267,7 +267,84 @@ fn who_has_uses_each_ecosystems_versions(db: &Db) {
     ] {
         let err = db.store.who_has(purl, range, None).expect_err("invalid");
         assert!(err.is_input(), "{err}");
+        let err = db
+            .store
+            .who_has_page(purl, range, None, 10)
+            .expect_err("invalid");
+        assert!(err.is_input(), "{err}");
     }
+    // Pages, of any size, add up to the whole answer in its order: more products and
+    // versions, several versions of one name, a name a product holds twice.
+    ingest(db, &shop("1.1", "1.26.18"));
+    ingest(
+        db,
+        &cdx(
+            "Zeta",
+            "1",
+            &[
+                ("a", "pkg:pypi/urllib3@1.26.5"),
+                ("b", "pkg:pypi/urllib3@2.0.7"),
+            ],
+            &[],
+        ),
+    );
+    ingest(
+        db,
+        &cdx(
+            "alpha",
+            "9",
+            &[
+                ("a", "pkg:pypi/urllib3@1.26.5"),
+                ("again", "pkg:pypi/urllib3@1.26.5"),
+            ],
+            &[],
+        ),
+    );
+    for range in [None, Some("vers:pypi/>=1.26.6")] {
+        let whole = db
+            .store
+            .who_has("pkg:pypi/urllib3", range, None)
+            .expect("who-has");
+        assert!(whole.len() >= 3, "{whole:?}");
+        for size in [1, 2, 3, 100] {
+            let mut paged = Vec::new();
+            let mut after: Option<chainwatch_store::WhoHas> = None;
+            loop {
+                let (page, more) = db
+                    .store
+                    .who_has_page("pkg:pypi/urllib3", range, after.as_ref(), size)
+                    .expect("page");
+                assert!(page.len() <= size);
+                after = page.last().cloned();
+                paged.extend(page);
+                if !more {
+                    break;
+                }
+            }
+            assert_eq!(paged, whole, "pages of {size}, range {range:?}");
+        }
+    }
+    // Product pages add up to the list, bytewise (`Zeta` before `alpha`).
+    let all = db.store.products(None).expect("products");
+    let mut paged = Vec::new();
+    let mut after: Option<(String, String)> = None;
+    loop {
+        let page = db
+            .store
+            .products_after(after.as_ref().map(|(n, v)| (n.as_str(), v.as_str())), 2)
+            .expect("page");
+        after = page.last().map(|p| (p.name.clone(), p.version.clone()));
+        let last = page.len() < 2;
+        paged.extend(page);
+        if last {
+            break;
+        }
+    }
+    assert_eq!(paged, all);
+    assert_eq!(
+        all.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["Zeta", "alpha", "shop", "shop", "shop"]
+    );
 }
 
 fn why_finds_shortest_paths_first(db: &Db) {

@@ -148,6 +148,101 @@ impl Store {
         Ok(out)
     }
 
+    /// A page of [`Store::who_has`] on the current inventories: the holders after
+    /// `after`, in the same order (bytewise by product, version, package, on both
+    /// backends), at most `limit`, and whether more may follow. The database sorts and
+    /// cuts the page, so a package a whole portfolio holds costs a page, not the
+    /// portfolio, to answer. A page may be shorter than `limit` with more to follow (a
+    /// document that lists a package twice).
+    pub fn who_has_page(
+        &self,
+        purl: &str,
+        range: Option<&str>,
+        after: Option<&WhoHas>,
+        limit: usize,
+    ) -> Result<(Vec<WhoHas>, bool)> {
+        let (name, filter) = package_query(purl, range)?;
+        let rows = self.read(|db| {
+            let mut packages: Vec<(i64, String)> = db
+                .query(
+                    "SELECT id, purl, version FROM packages WHERE name = $1",
+                    &args![name.canonical().as_str()],
+                    |r| {
+                        Ok((
+                            r.get::<i64>(0)?,
+                            r.get::<String>(1)?,
+                            r.get::<Option<String>>(2)?,
+                        ))
+                    },
+                )?
+                .into_iter()
+                .filter(|(_, _, v)| filter.accepts(v.as_deref()))
+                .map(|(id, purl, _)| (id, purl))
+                .collect();
+            if packages.is_empty() {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            // Each package's rank in bytewise purl order stands for its purl in the
+            // statement (no join for the text, and the order is the same).
+            packages.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+            let after_rank = after.map_or(-1, |w| {
+                crate::int(packages.partition_point(|(_, p)| p.as_str() <= w.package.as_str())) - 1
+            });
+            let (product, version) =
+                after.map_or(("", ""), |w| (w.product.as_str(), w.version.as_str()));
+            let c = db.dialect().bytewise();
+            let table = Table::new()
+                .int("id", packages.iter().map(|p| p.0).collect())
+                .int("rank", (0..packages.len()).map(crate::int).collect());
+            let from = db.dialect().table(6, "t", &table);
+            let rows: Vec<(String, String, i64)> = db.query(
+                &format!(
+                    "SELECT p.name, pv.version, t.rank
+                     FROM {from}
+                     JOIN occurrences o ON o.package_id = t.id
+                     JOIN product_versions pv ON pv.current_document_id = o.document_id
+                     JOIN products p ON p.id = pv.product_id
+                     WHERE $1 = 0 OR p.name{c} > $2
+                         OR (p.name = $2 AND (pv.version{c} > $3
+                             OR (pv.version = $3 AND t.rank > $4)))
+                     ORDER BY p.name{c}, pv.version{c}, t.rank
+                     LIMIT $5"
+                ),
+                &[
+                    i64::from(after.is_some()).into(),
+                    product.into(),
+                    version.into(),
+                    after_rank.into(),
+                    crate::int(limit).into(),
+                    table.into(),
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            Ok((packages, rows))
+        })?;
+        let (packages, rows) = rows;
+        let more = rows.len() >= limit && limit > 0;
+        let mut out: Vec<WhoHas> = Vec::with_capacity(rows.len());
+        for (product, version, rank) in rows {
+            let package = usize::try_from(rank)
+                .ok()
+                .and_then(|k| packages.get(k))
+                .ok_or_else(|| StoreError::Corrupt(format!("package rank {rank} is missing")))?
+                .1
+                .clone();
+            let row = WhoHas {
+                product,
+                version,
+                package,
+            };
+            // A document listing a package twice gives the same holder twice, in a row.
+            if out.last() != Some(&row) {
+                out.push(row);
+            }
+        }
+        Ok((out, more))
+    }
+
     /// Dependency paths from `product` (its current version when `version` is `None`) to
     /// the components matching `purl`, shortest first, at most `max_paths`.
     pub fn why(
