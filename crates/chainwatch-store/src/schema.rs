@@ -105,13 +105,22 @@ impl Migration {
             .map(|l| l.split_once("--").map_or(l, |(code, _)| code))
             .collect::<Vec<_>>()
             .join("\n");
+        // `{bytewise}`: PostgreSQL's bytewise collation, SQLite's default. A statement
+        // that starts with `{postgres}` is PostgreSQL's alone (an index SQLite's own
+        // indexes already are).
+        let bytewise = dialect.bytewise();
         sql.split(';')
             .map(str::trim)
             .filter(|s| !s.is_empty())
+            .filter_map(|s| match s.strip_prefix("{postgres}") {
+                Some(rest) => (dialect == Dialect::Postgres).then_some(rest.trim()),
+                None => Some(s),
+            })
             .map(|s| {
                 s.replace("{id}", id)
                     .replace("{blob}", blob)
                     .replace("{without_rowid}", without_rowid)
+                    .replace("{bytewise}", bytewise)
             })
             .collect()
     }
@@ -484,6 +493,18 @@ CREATE TABLE webhook_outbox (
 );
 CREATE INDEX webhook_outbox_due ON webhook_outbox (url, next_attempt_at);
 ALTER TABLE webhook_deliveries ADD COLUMN key TEXT
+",
+    },
+    Migration {
+        version: 12,
+        name: "bytewise_order",
+        sql: "
+-- Product versions listed a page at a time, bytewise by name then version, walk these
+-- indexes and stop at the page's end. SQLite's unique indexes on the same columns are
+-- bytewise already; PostgreSQL's follow the database's locale.
+{postgres} CREATE INDEX products_name_bytewise ON products (name{bytewise});
+{postgres} CREATE INDEX product_versions_bytewise
+    ON product_versions (product_id, version{bytewise})
 ",
     },
 ];
