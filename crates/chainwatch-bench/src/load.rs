@@ -345,6 +345,7 @@ fn scenarios(
     uploads: &Arc<Vec<Arc<Vec<u8>>>>,
 ) -> anyhow::Result<Vec<(String, f64, Duration)>> {
     let mut results = Vec::new();
+    let mut first_upload = None;
     let token: Arc<str> = Arc::from(token);
     // `CHAINWATCH_LOAD_ONLY=upload` (scenario names, comma-separated) for working on one.
     let only = std::env::var("CHAINWATCH_LOAD_ONLY").ok();
@@ -393,6 +394,18 @@ fn scenarios(
                 })
             }
         };
+        if what == "upload" {
+            // The first upload after a start counts the portfolio's names for the
+            // typo-squat check while every other upload waits for it: reported on its
+            // own, so the table shows uploads as they go on afterwards.
+            let t = Instant::now();
+            let (status, _) = Client::connect(server.addr)?.send(&next(0, &mut Rng(1)))?;
+            anyhow::ensure!(
+                (200..300).contains(&status),
+                "priming upload: status {status}"
+            );
+            first_upload = Some(t.elapsed());
+        }
         let o = drive(server.addr, clients, &next)?;
         let rate = o.latencies.len() as f64 / o.elapsed.as_secs_f64();
         let p99 = percentile(&o.latencies, 0.99);
@@ -414,8 +427,12 @@ fn scenarios(
     }
     let _ = writeln!(
         s,
-        "| | {label}: server peak RSS {:.0} MiB | | | | | | |",
-        server.peak_rss_mib()
+        "| | {label}: server peak RSS {:.0} MiB{} | | | | | | |",
+        server.peak_rss_mib(),
+        first_upload.map_or(String::new(), |t| format!(
+            "; the first upload after the start (it counts the portfolio's names) {:.2} s",
+            t.as_secs_f64()
+        ))
     );
     Ok(results)
 }
@@ -456,7 +473,8 @@ pub(crate) fn run() -> anyhow::Result<String> {
          the server; each scenario runs {} s after a warm-up of {} s. `who-has` asks for a \
          package drawn like the store benchmark's questions (popular ones more often, first \
          page of 100); `products` lists the first 100 product versions; `upload` posts \
-         portfolio SBOMs of 500 components that the store does not have yet.\n",
+         portfolio SBOMs of 500 components that the store does not have yet, after one \
+         upload sent alone (timed on its own) that builds the typo-squat check.\n",
         machine::thousands((STORED * 501) as f64),
         RUN.as_secs(),
         WARMUP.as_secs()
