@@ -2,7 +2,8 @@
 # Starts the local services chainwatch's tests use, if they are down. Idempotent.
 #   PostgreSQL  127.0.0.1:5432, user postgres, trust auth, database `test`
 #   Validators  target/peers: a Python environment with the independent validators the
-#               tests check chainwatch's outputs with (openapi-spec-validator)
+#               tests check chainwatch's outputs with (openapi-spec-validator,
+#               spdx-tools, cyclonedx-python-lib)
 # Exits non-zero when a service cannot be started and CI=true.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -35,8 +36,9 @@ fi
 
 # Independent validators, in a Python environment of their own under target/ (PyPI).
 peers=target/peers
-validators="openapi-spec-validator==0.9.0"
-if [ ! -x "$peers/bin/openapi-spec-validator" ]; then
+validators="openapi-spec-validator==0.9.0 spdx-tools==0.8.5 cyclonedx-python-lib[validation]==11.12.0"
+if [ ! -x "$peers/bin/openapi-spec-validator" ] || [ ! -x "$peers/bin/pyspdxtools" ] ||
+  ! "$peers/bin/python" -c "import cyclonedx.validation.json" >/dev/null 2>&1; then
   echo "services: installing $validators into $peers"
   if ! python3 -m venv "$peers" >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -49,10 +51,10 @@ if [ ! -x "$peers/bin/openapi-spec-validator" ]; then
     "$peers/bin/pip" install -q --disable-pip-version-check $validators || true
   fi
 fi
-if [ -x "$peers/bin/openapi-spec-validator" ]; then
+if [ -x "$peers/bin/openapi-spec-validator" ] && [ -x "$peers/bin/pyspdxtools" ]; then
   echo "services: validators in $peers"
 else
-  echo "services: no openapi-spec-validator (python3 with venv and PyPI are needed)"
+  echo "services: no validators (python3 with venv and PyPI are needed)"
   ok=false
 fi
 

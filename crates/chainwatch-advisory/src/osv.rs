@@ -184,6 +184,39 @@ impl Record {
         })
     }
 
+    /// A one-line title: the summary, else the first sentence of the details (PYSEC
+    /// records have no summary; at most 200 characters of it).
+    pub fn title(&self) -> Option<String> {
+        const MAX: usize = 200;
+        let text = match self.summary.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => return Some(s.to_owned()),
+            _ => {
+                let first = self.details.as_deref()?.trim().lines().next()?.trim();
+                // The first `.` followed by white space or the end.
+                let end = first
+                    .char_indices()
+                    .find(|&(i, c)| {
+                        c == '.'
+                            && first[i + 1..]
+                                .chars()
+                                .next()
+                                .is_none_or(char::is_whitespace)
+                    })
+                    .map_or(first.len(), |(i, _)| i + 1);
+                &first[..end]
+            }
+        };
+        if text.is_empty() {
+            return None;
+        }
+        Some(if text.chars().count() > MAX {
+            let cut: String = text.chars().take(MAX).collect();
+            format!("{}…", cut.trim_end())
+        } else {
+            text.to_owned()
+        })
+    }
+
     /// Every identifier of the record: its id, aliases and upstream ids.
     pub fn identifiers(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.id.as_str())

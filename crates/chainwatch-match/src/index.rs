@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 use chainwatch_purl::{Ecosystem, OsvEcosystem, PackageName, Purl};
 use chainwatch_version::{Event, OsvAffected, OsvRange, Scheme, Version};
 
-use chainwatch_advisory::Severity;
 use chainwatch_advisory::osv::{Affected, Record};
+use chainwatch_advisory::{Level, Severity};
 
 /// One compiled `affected` entry.
 #[derive(Debug)]
@@ -38,8 +38,14 @@ pub struct Finding {
     pub advisory: String,
     /// Its other identifiers (aliases and upstream ids), sorted.
     pub aliases: Vec<String>,
+    /// The record's summary, else the first sentence of its details.
     pub summary: Option<String>,
+    /// The record's own severity, else the most severe of the records that share an
+    /// identifier with it (see `severity_from`).
     pub severity: Option<Severity>,
+    /// The record the severity was taken from when the finding's own record has none
+    /// (`GO-2021-0113` has no rating, its alias `GHSA-ppp9-7jff-5vj2` says high).
+    pub severity_from: Option<String>,
     /// Versions that fix it, in the ecosystem's order.
     pub fixed_in: Vec<String>,
     pub malicious: bool,
@@ -337,11 +343,13 @@ impl AdvisoryIndex {
                 let mut fixed_in = entry.fixed.clone();
                 fixed_in.sort_by(|a, b| entry.scheme.compare(a, b).unwrap_or(a.cmp(b)));
                 fixed_in.dedup();
+                let (severity, severity_from) = self.severity_of(entry.record);
                 out.push(Finding {
                     advisory: record.id.clone(),
                     aliases,
-                    summary: record.summary.clone(),
-                    severity: record.severity(),
+                    summary: record.title(),
+                    severity,
+                    severity_from,
                     fixed_in,
                     malicious: record.is_malicious(),
                     informational: record.informational().map(str::to_owned),
@@ -350,8 +358,163 @@ impl AdvisoryIndex {
             }
         }
         out.sort_by(|a, b| a.advisory.cmp(&b.advisory));
-        out
+        merge_aliases(out, Scheme::for_ecosystem(osv.ecosystem))
     }
+
+    /// A record's severity, else the most severe among the records that share one of its
+    /// identifiers (one step: an alias's alias is another vulnerability as often as not),
+    /// with the id of the record it came from.
+    fn severity_of(&self, record: usize) -> (Option<Severity>, Option<String>) {
+        let r = &self.records[record];
+        if let Some(own) = r.severity() {
+            return (Some(own), None);
+        }
+        let mut related: Vec<usize> = r
+            .identifiers()
+            .flat_map(|id| {
+                self.by_id
+                    .get(&id.to_ascii_uppercase())
+                    .into_iter()
+                    .flatten()
+            })
+            .copied()
+            .filter(|&i| i != record && !self.records[i].is_withdrawn())
+            .collect();
+        related.sort_unstable();
+        related.dedup();
+        related
+            .into_iter()
+            .filter_map(|i| Some((self.records[i].severity()?, &self.records[i].id)))
+            .max_by(|(a, ai), (b, bi)| {
+                severity_rank(a)
+                    .partial_cmp(&severity_rank(b))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    // The same rating twice: the smaller id, for a stable answer.
+                    .then_with(|| bi.cmp(ai))
+            })
+            .map_or((None, None), |(s, id)| (Some(s), Some(id.clone())))
+    }
+}
+
+/// Orders severities: level first, then the score.
+fn severity_rank(s: &Severity) -> (Level, f64) {
+    (s.level, s.score.unwrap_or(-1.0))
+}
+
+/// How much an id says about its package: an ecosystem database's own id (`GO-`,
+/// `PYSEC-`, `RUSTSEC-`, distributions) before a GitHub advisory, before a CVE.
+fn id_preference(id: &str) -> u8 {
+    match id.split_once('-').map(|(prefix, _)| prefix) {
+        Some("CVE") => 2,
+        Some("GHSA") => 1,
+        _ => 0,
+    }
+}
+
+/// The representative of `i`'s group (union-find with path halving).
+fn root(group: &mut [usize], mut i: usize) -> usize {
+    while group[i] != i {
+        group[i] = group[group[i]];
+        i = group[i];
+    }
+    i
+}
+
+/// One finding per vulnerability: findings whose records name each other as aliases
+/// (`GO-2021-0113` and `GHSA-ppp9-7jff-5vj2` on the same package) become one, under the
+/// ecosystem database's id, with the other ids among its aliases.
+fn merge_aliases(findings: Vec<Finding>, scheme: Scheme) -> Vec<Finding> {
+    if findings.len() < 2 {
+        return findings;
+    }
+    let names = |f: &Finding| -> Vec<String> {
+        std::iter::once(&f.advisory)
+            .chain(&f.aliases)
+            .map(|s| s.to_ascii_uppercase())
+            .collect()
+    };
+    let related = |a: &Finding, b: &Finding| {
+        let (na, nb) = (names(a), names(b));
+        na.contains(&b.advisory.to_ascii_uppercase())
+            || nb.contains(&a.advisory.to_ascii_uppercase())
+    };
+    // Groups of findings connected by alias links.
+    let mut group: Vec<usize> = (0..findings.len()).collect();
+    for i in 0..findings.len() {
+        for j in i + 1..findings.len() {
+            if related(&findings[i], &findings[j]) {
+                let (a, b) = (root(&mut group, i), root(&mut group, j));
+                group[b.max(a)] = a.min(b);
+            }
+        }
+    }
+    let mut merged: Vec<(usize, Finding)> = Vec::new();
+    for (i, f) in findings.into_iter().enumerate() {
+        let g = root(&mut group, i);
+        match merged.iter_mut().find(|(k, _)| *k == g) {
+            None => merged.push((g, f)),
+            Some((_, m)) => {
+                let (mut keep, other) = if (id_preference(&f.advisory), &f.advisory)
+                    < (id_preference(&m.advisory), &m.advisory)
+                {
+                    (f, std::mem::replace(m, placeholder()))
+                } else {
+                    (std::mem::replace(m, placeholder()), f)
+                };
+                absorb(&mut keep, other, scheme);
+                *m = keep;
+            }
+        }
+    }
+    let mut out: Vec<Finding> = merged.into_iter().map(|(_, f)| f).collect();
+    out.sort_by(|a, b| a.advisory.cmp(&b.advisory));
+    out
+}
+
+fn placeholder() -> Finding {
+    Finding {
+        advisory: String::new(),
+        aliases: Vec::new(),
+        summary: None,
+        severity: None,
+        severity_from: None,
+        fixed_in: Vec::new(),
+        malicious: false,
+        informational: None,
+        via: Via::Name,
+    }
+}
+
+/// `other`'s identifiers, fixes and ratings added to `keep`.
+fn absorb(keep: &mut Finding, other: Finding, scheme: Scheme) {
+    keep.aliases.push(other.advisory.clone());
+    keep.aliases.extend(other.aliases);
+    keep.aliases
+        .retain(|a| !a.eq_ignore_ascii_case(&keep.advisory));
+    keep.aliases.sort();
+    keep.aliases.dedup();
+    if keep.summary.is_none() {
+        keep.summary = other.summary;
+    }
+    let better = match (&keep.severity, &other.severity) {
+        (None, Some(_)) => true,
+        (Some(a), Some(b)) => severity_rank(b) > severity_rank(a),
+        _ => false,
+    };
+    if better {
+        keep.severity = other.severity;
+        keep.severity_from = Some(other.severity_from.unwrap_or(other.advisory));
+    }
+    keep.fixed_in.extend(other.fixed_in);
+    keep.fixed_in
+        .sort_by(|a, b| scheme.compare(a, b).unwrap_or(a.cmp(b)));
+    keep.fixed_in.dedup();
+    keep.malicious |= other.malicious;
+    // A vulnerability is not an informational notice because another record says so.
+    if other.informational.is_none() {
+        keep.informational = None;
+    }
+    keep.via = keep.via.min(other.via);
 }
 
 /// `Ubuntu:22.04:LTS` entries apply to `22.04:LTS` and `22.04`; `Debian:12` to `12`.

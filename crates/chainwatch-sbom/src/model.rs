@@ -119,6 +119,83 @@ impl Sbom {
     pub fn packages(&self) -> impl Iterator<Item = &Component> {
         self.components.iter().filter(|c| c.kind.is_package())
     }
+
+    /// For every component the subject's dependency relationships reach, the shortest
+    /// path of component ids from the subject to it (the subject first; a direct
+    /// dependency's path has two ids). Empty without a subject.
+    pub fn shortest_paths(&self) -> std::collections::HashMap<&str, Vec<&str>> {
+        use std::collections::{HashMap, HashSet, VecDeque};
+        let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+        for r in &self.relationships {
+            if r.kind.is_dependency() {
+                children
+                    .entry(r.from.as_str())
+                    .or_default()
+                    .push(r.to.as_str());
+            }
+        }
+        let mut out = HashMap::new();
+        let Some(root) = self.subject.as_deref() else {
+            return out;
+        };
+        let mut parent: HashMap<&str, &str> = HashMap::new();
+        let mut queue = VecDeque::from([root]);
+        let mut seen = HashSet::from([root]);
+        while let Some(id) = queue.pop_front() {
+            for &c in children.get(id).into_iter().flatten() {
+                if seen.insert(c) {
+                    parent.insert(c, id);
+                    queue.push_back(c);
+                }
+            }
+        }
+        for &id in &seen {
+            let mut path = vec![id];
+            let mut at = id;
+            while let Some(&p) = parent.get(at) {
+                path.push(p);
+                at = p;
+            }
+            path.reverse();
+            out.insert(id, path);
+        }
+        out
+    }
+
+    /// The components someone chose by name: those the subject, or one of the subject's
+    /// own applications reached through it (workspace members), depends on directly.
+    /// `paths` is [`Sbom::shortest_paths`].
+    pub fn is_direct(&self, paths: &std::collections::HashMap<&str, Vec<&str>>, id: &str) -> bool {
+        paths.get(id).is_some_and(|p| {
+            p.len() == 2
+                || (p.len() > 2
+                    && self
+                        .component(p[p.len() - 2])
+                        .is_some_and(|parent| parent.kind == ComponentKind::Application))
+        })
+    }
+}
+
+/// A document time as UTC to the second, `YYYY-MM-DDThh:mm:ssZ` (what SPDX 2 requires
+/// and a valid CycloneDX `date-time`): from RFC 3339 with any offset or fraction, a date
+/// and time without offset (taken as UTC), or a date (midnight UTC). `None` when it is
+/// none of those.
+pub fn utc_seconds(text: &str) -> Option<String> {
+    let text = text.trim();
+    let format = "%Y-%m-%dT%H:%M:%SZ";
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Some(t.strftime(format).to_string());
+    }
+    if let Ok(t) = text.parse::<jiff::civil::DateTime>() {
+        return t
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.strftime(format).to_string());
+    }
+    let d = text.parse::<jiff::civil::Date>().ok()?;
+    d.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.strftime(format).to_string())
 }
 
 /// What a component is.
@@ -408,6 +485,106 @@ impl License {
             License::Name(n) => license_ref(n),
         }
     }
+}
+
+/// Licence ids the SPDX licence list deprecated, as their replacements.
+const DEPRECATED_LICENSES: &[(&str, &str)] = &[
+    ("AGPL-1.0", "AGPL-1.0-only"),
+    ("AGPL-3.0", "AGPL-3.0-only"),
+    ("GFDL-1.1", "GFDL-1.1-only"),
+    ("GFDL-1.2", "GFDL-1.2-only"),
+    ("GFDL-1.3", "GFDL-1.3-only"),
+    ("GPL-1.0", "GPL-1.0-only"),
+    ("GPL-1.0+", "GPL-1.0-or-later"),
+    ("GPL-2.0", "GPL-2.0-only"),
+    ("GPL-2.0+", "GPL-2.0-or-later"),
+    (
+        "GPL-2.0-with-autoconf-exception",
+        "GPL-2.0-only WITH Autoconf-exception-2.0",
+    ),
+    (
+        "GPL-2.0-with-bison-exception",
+        "GPL-2.0-or-later WITH Bison-exception-2.2",
+    ),
+    (
+        "GPL-2.0-with-classpath-exception",
+        "GPL-2.0-only WITH Classpath-exception-2.0",
+    ),
+    (
+        "GPL-2.0-with-font-exception",
+        "GPL-2.0-only WITH Font-exception-2.0",
+    ),
+    (
+        "GPL-2.0-with-GCC-exception",
+        "GPL-2.0-only WITH GCC-exception-2.0",
+    ),
+    ("GPL-3.0", "GPL-3.0-only"),
+    ("GPL-3.0+", "GPL-3.0-or-later"),
+    (
+        "GPL-3.0-with-autoconf-exception",
+        "GPL-3.0-only WITH Autoconf-exception-3.0",
+    ),
+    (
+        "GPL-3.0-with-GCC-exception",
+        "GPL-3.0-only WITH GCC-exception-3.1",
+    ),
+    ("LGPL-2.0", "LGPL-2.0-only"),
+    ("LGPL-2.0+", "LGPL-2.0-or-later"),
+    ("LGPL-2.1", "LGPL-2.1-only"),
+    ("LGPL-2.1+", "LGPL-2.1-or-later"),
+    ("LGPL-3.0", "LGPL-3.0-only"),
+    ("LGPL-3.0+", "LGPL-3.0-or-later"),
+    ("eCos-2.0", "GPL-2.0-or-later WITH eCos-exception-2.0"),
+    (
+        "wxWindows",
+        "LGPL-2.0-or-later WITH WxWindows-exception-3.1",
+    ),
+    ("StandardML-NJ", "SMLNJ"),
+    ("BSD-2-Clause-FreeBSD", "BSD-2-Clause"),
+    ("BSD-2-Clause-NetBSD", "BSD-2-Clause"),
+    ("bzip2-1.0.5", "bzip2-1.0.6"),
+    ("Nunit", "zlib-acknowledgement"),
+];
+
+/// A licence expression with the ids the SPDX licence list deprecated replaced (a replacement that carries an
+/// exception is parenthesized, so the expression's meaning stays).
+pub fn current_license_ids(expr: &str) -> String {
+    if !DEPRECATED_LICENSES
+        .iter()
+        .any(|(old, _)| expr.contains(old))
+    {
+        return expr.to_owned();
+    }
+    let mut out = String::with_capacity(expr.len() + 16);
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        if token.is_empty() {
+            return;
+        }
+        match DEPRECATED_LICENSES
+            .iter()
+            .find(|(old, _)| old.eq_ignore_ascii_case(token))
+        {
+            Some((_, new)) if new.contains(' ') => {
+                out.push('(');
+                out.push_str(new);
+                out.push(')');
+            }
+            Some((_, new)) => out.push_str(new),
+            None => out.push_str(token),
+        }
+        token.clear();
+    };
+    for ch in expr.chars() {
+        if ch.is_whitespace() || ch == '(' || ch == ')' {
+            flush(&mut token, &mut out);
+            out.push(ch);
+        } else {
+            token.push(ch);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
 }
 
 /// `LicenseRef-` plus the name with every character SPDX ids do not allow replaced.

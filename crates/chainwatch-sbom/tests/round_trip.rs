@@ -8,7 +8,30 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use chainwatch_sbom::{Format, Sbom, identity, read, write};
+use chainwatch_sbom::{Component, Format, Sbom, read, write};
+
+/// A component's identity as the test compares it: SPDX names files relative to the
+/// document (`/bin/kubectl` is written `./bin/kubectl`).
+fn identity(c: &Component) -> String {
+    let id = chainwatch_sbom::identity(c);
+    match id.strip_prefix("file:") {
+        Some(name) => format!(
+            "file:{}",
+            name.trim_start_matches("./").trim_start_matches('/')
+        ),
+        None => id,
+    }
+}
+
+/// A purl as the test compares it: canonical when it parses (SPDX writes purls that hold
+/// white space in their canonical encoding).
+fn purl(c: &Component) -> Option<String> {
+    let text = c.purl.as_deref()?;
+    Some(
+        chainwatch_purl::Purl::parse(text)
+            .map_or_else(|_| text.to_owned(), |p| p.canonical().to_owned()),
+    )
+}
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
@@ -42,12 +65,18 @@ fn essence(s: &Sbom) -> Essence {
             hashes.sort();
             hashes.dedup();
             // Several declared licenses are their conjunction in SPDX.
-            let declared = chainwatch_sbom::join_licenses(&c.licenses);
+            // Deprecated licence ids are written as their replacements.
+            let declared = chainwatch_sbom::join_licenses(&c.licenses)
+                .map(|l| chainwatch_sbom::current_license_ids(&l));
+            let concluded = c
+                .license_concluded
+                .as_deref()
+                .map(chainwatch_sbom::current_license_ids);
             format!(
                 "{:?} {:?} {hashes:?} {declared:?} {:?} {}",
-                c.purl,
+                purl(c),
                 c.version,
-                c.license_concluded,
+                concluded,
                 identity(c)
             )
         })

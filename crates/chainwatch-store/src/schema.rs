@@ -507,6 +507,17 @@ ALTER TABLE webhook_deliveries ADD COLUMN key TEXT
     ON product_versions (product_id, version{bytewise})
 ",
     },
+    Migration {
+        version: 13,
+        name: "finding_severity",
+        sql: "
+-- The severity a finding takes from another record sharing an identifier with its own,
+-- when its own record has none (NULL otherwise: the advisory's rating applies).
+ALTER TABLE findings ADD COLUMN severity TEXT;
+ALTER TABLE findings ADD COLUMN score DOUBLE PRECISION;
+ALTER TABLE findings ADD COLUMN severity_from TEXT
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

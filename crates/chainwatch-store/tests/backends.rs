@@ -657,7 +657,11 @@ fn current_documents_are_recorded_and_migrated(db: &Db) {
     // column in.
     behind_the_back(
         db,
-        "DROP INDEX IF EXISTS products_name_bytewise;
+        "ALTER TABLE findings DROP COLUMN severity;
+         ALTER TABLE findings DROP COLUMN score;
+         ALTER TABLE findings DROP COLUMN severity_from;
+         DELETE FROM schema_migrations WHERE version = 13;
+         DROP INDEX IF EXISTS products_name_bytewise;
          DROP INDEX IF EXISTS product_versions_bytewise;
          DELETE FROM schema_migrations WHERE version = 12;
          DROP TABLE webhook_outbox;

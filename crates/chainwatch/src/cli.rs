@@ -101,8 +101,10 @@ pub(crate) enum Command {
     /// source package too. Findings are grouped by package, known-malicious packages first,
     /// with the versions that fix them and the dependency path that pulls them in.
     /// Every dependency name is also checked for typo-squatting (as `typosquat check`);
-    /// suspects are listed with the path that pulls them in and count as failures unless
-    /// --fail-on never. Withdrawn advisories never match. Exit status: 1 when a finding is at or above
+    /// suspects are listed with the path that pulls them in; those among the target's
+    /// direct dependencies count as failures unless --fail-on never (--typosquat-fails). Withdrawn advisories never match. A finding's severity is its record's,
+    /// else the highest of the records that share an identifier with it; one that no record
+    /// rates counts as --unknown-severity (high). Exit status: 1 when a finding is at or above
     /// --fail-on (malicious packages always count), 0 otherwise, 2 on unusable input.
     #[command(
         after_help = "Examples:\n  chainwatch scan .\n  chainwatch scan . --advisories osv/\n  \
@@ -983,11 +985,31 @@ pub(crate) struct FindingsArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TyposquatFails {
+    /// Suspects among the target's direct dependencies
+    Direct,
+    /// Every suspect
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum MinSeverity {
     Low,
     Medium,
     High,
     Critical,
+}
+
+impl MinSeverity {
+    pub(crate) fn level(self) -> chainwatch_advisory::Level {
+        use chainwatch_advisory::Level;
+        match self {
+            MinSeverity::Low => Level::Low,
+            MinSeverity::Medium => Level::Medium,
+            MinSeverity::High => Level::High,
+            MinSeverity::Critical => Level::Critical,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -1033,6 +1055,11 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
     pub(crate) fail_on: FailOn,
 
+    /// What a finding that no record rates (after looking at its aliases' records) counts
+    /// as for --fail-on
+    #[arg(long, value_enum, default_value_t = MinSeverity::High, value_name = "SEVERITY")]
+    pub(crate) unknown_severity: MinSeverity,
+
     /// VEX documents to apply (OpenVEX, CycloneDX, CSAF; repeatable), besides those in
     /// the store
     #[arg(long, value_name = "FILE")]
@@ -1046,6 +1073,11 @@ pub(crate) struct ScanArgs {
     /// Leave out the typo-squatting checks
     #[arg(long)]
     pub(crate) no_typosquat: bool,
+
+    /// Which typo-squatting suspects fail the scan: `direct` dependencies of the target
+    /// (the names someone typed; deeper ones are reported without failing), or `any`
+    #[arg(long, value_enum, default_value_t = TyposquatFails::Direct, value_name = "WHICH")]
+    pub(crate) typosquat_fails: TyposquatFails,
 
     /// Fail unless the target has verified SLSA provenance from a builder matching GLOB
     /// (repeatable: any of them), as stored by `ingest` of attestations: for the product

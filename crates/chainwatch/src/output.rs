@@ -129,6 +129,7 @@ pub(crate) struct InputError(pub(crate) String);
 
 pub(crate) const ERROR: Style = AnsiColor::Red.on_default().bold();
 pub(crate) const BOLD: Style = Style::new().bold();
+pub(crate) const WARNING: Style = AnsiColor::Yellow.on_default().bold();
 pub(crate) const DIM: Style = Style::new().dimmed();
 
 /// Prints `error: …` with the causes, on stderr; a cause whose text the message already

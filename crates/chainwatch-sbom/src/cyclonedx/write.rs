@@ -237,11 +237,11 @@ fn component_json(
             } else {
                 "other"
             };
-            json!({"url": r.url, "type": ty})
+            json!({"url": iri(&r.url), "type": ty})
         })
         .collect();
     if let Some(dl) = &c.download_location {
-        refs.push(json!({"url": dl, "type": "distribution"}));
+        refs.push(json!({"url": iri(dl), "type": "distribution"}));
     }
     if !refs.is_empty() {
         o.insert("externalReferences".into(), refs.into());
@@ -363,8 +363,8 @@ fn dependencies(sbom: &Sbom) -> Vec<(String, Vec<String>)> {
 
 fn metadata_json(sbom: &Sbom, subject: Option<Value>) -> Value {
     let mut m = Map::new();
-    if let Some(t) = &sbom.created {
-        m.insert("timestamp".into(), t.clone().into());
+    if let Some(t) = sbom.created.as_deref().and_then(crate::model::utc_seconds) {
+        m.insert("timestamp".into(), t.into());
     }
     let mut tools: Vec<Value> = sbom
         .tools
@@ -885,5 +885,26 @@ pub(crate) fn to_xml(sbom: &Sbom) -> String {
         out.push_str("  </vulnerabilities>\n");
     }
     out.push_str("</bom>\n");
+    out
+}
+
+/// A reference URL as an IRI reference, as CycloneDX requires: the characters an IRI
+/// cannot hold (spaces, braces of unexpanded `${…}` placeholders…) percent-encoded.
+fn iri(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    for ch in url.chars() {
+        match ch {
+            ' ' | '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}' => {
+                let _ = write!(out, "%{:02X}", u32::from(ch));
+            }
+            c if c.is_control() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    let _ = write!(out, "%{b:02X}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
     out
 }

@@ -126,9 +126,100 @@ pub(crate) fn relationship_type(r: &Relationship) -> (&str, String, &str) {
         K::GeneratedFrom => (&r.from, "GENERATED_FROM".into(), &r.to),
         K::VariantOf => (&r.from, "VARIANT_OF".into(), &r.to),
         K::DescendantOf => (&r.from, "DESCENDANT_OF".into(), &r.to),
-        K::Other(name) => (&r.from, name.to_ascii_uppercase().replace('-', "_"), &r.to),
+        K::Other(name) => {
+            let upper = name.to_ascii_uppercase().replace('-', "_");
+            if SPDX2_RELATIONSHIPS.contains(&upper.as_str()) {
+                return (&r.from, upper, &r.to);
+            }
+            // An SPDX 3 type (read from an SPDX 3 document) as its SPDX 2.3
+            // counterpart, else `OTHER`: SPDX 2.3 knows no other names.
+            let (reverse, name) = match upper.replace('_', "").as_str() {
+                "HASTESTCASE" => (true, "TEST_CASE_OF"),
+                "USESTOOL" => (true, "BUILD_TOOL_OF"),
+                "HASDISTRIBUTIONARTIFACT" => (false, "DISTRIBUTION_ARTIFACT"),
+                "HASDATAFILE" => (true, "DATA_FILE_OF"),
+                "HASDOCUMENTATION" => (true, "DOCUMENTATION_OF"),
+                "HASOPTIONALCOMPONENT" => (true, "OPTIONAL_COMPONENT_OF"),
+                "HASPREREQUISITE" => (false, "HAS_PREREQUISITE"),
+                "HASSTATICLINK" => (false, "STATIC_LINK"),
+                "HASDYNAMICLINK" => (false, "DYNAMIC_LINK"),
+                "HASDEPENDENCYMANIFEST" => (true, "DEPENDENCY_MANIFEST_OF"),
+                "HASEXAMPLE" => (true, "EXAMPLE_OF"),
+                "HASVARIANT" => (true, "VARIANT_OF"),
+                "HASADDEDFILE" => (true, "FILE_ADDED"),
+                "HASDELETEDFILE" => (true, "FILE_DELETED"),
+                "MODIFIEDBY" => (true, "FILE_MODIFIED"),
+                "EXPANDSTO" => (true, "EXPANDED_FROM_ARCHIVE"),
+                "PATCHEDBY" => (true, "PATCH_FOR"),
+                "COPIEDTO" => (true, "COPY_OF"),
+                "AMENDEDBY" => (true, "AMENDS"),
+                "HASSPECIFICATION" => (true, "SPECIFICATION_FOR"),
+                "HASREQUIREMENT" => (true, "REQUIREMENT_DESCRIPTION_FOR"),
+                "DEPENDSON" => (false, "DEPENDS_ON"),
+                "HASPROVIDEDDEPENDENCY" => (true, "PROVIDED_DEPENDENCY_OF"),
+                "HASOPTIONALDEPENDENCY" => (true, "OPTIONAL_DEPENDENCY_OF"),
+                "DESCENDANTOF" => (false, "DESCENDANT_OF"),
+                "ANCESTOROF" => (false, "ANCESTOR_OF"),
+                "GENERATES" => (false, "GENERATES"),
+                _ => (false, "OTHER"),
+            };
+            if reverse {
+                (&r.to, name.to_owned(), &r.from)
+            } else {
+                (&r.from, name.to_owned(), &r.to)
+            }
+        }
     }
 }
+
+/// The relationship types of SPDX 2.3 (§11.1).
+const SPDX2_RELATIONSHIPS: &[&str] = &[
+    "DESCRIBES",
+    "DESCRIBED_BY",
+    "CONTAINS",
+    "CONTAINED_BY",
+    "DEPENDS_ON",
+    "DEPENDENCY_OF",
+    "DEPENDENCY_MANIFEST_OF",
+    "BUILD_DEPENDENCY_OF",
+    "DEV_DEPENDENCY_OF",
+    "OPTIONAL_DEPENDENCY_OF",
+    "PROVIDED_DEPENDENCY_OF",
+    "TEST_DEPENDENCY_OF",
+    "RUNTIME_DEPENDENCY_OF",
+    "EXAMPLE_OF",
+    "GENERATES",
+    "GENERATED_FROM",
+    "ANCESTOR_OF",
+    "DESCENDANT_OF",
+    "VARIANT_OF",
+    "DISTRIBUTION_ARTIFACT",
+    "PATCH_FOR",
+    "PATCH_APPLIED",
+    "COPY_OF",
+    "FILE_ADDED",
+    "FILE_DELETED",
+    "FILE_MODIFIED",
+    "EXPANDED_FROM_ARCHIVE",
+    "DYNAMIC_LINK",
+    "STATIC_LINK",
+    "DATA_FILE_OF",
+    "TEST_CASE_OF",
+    "BUILD_TOOL_OF",
+    "DEV_TOOL_OF",
+    "TEST_OF",
+    "TEST_TOOL_OF",
+    "DOCUMENTATION_OF",
+    "OPTIONAL_COMPONENT_OF",
+    "METAFILE_OF",
+    "PACKAGE_OF",
+    "AMENDS",
+    "PREREQUISITE_FOR",
+    "HAS_PREREQUISITE",
+    "REQUIREMENT_DESCRIPTION_FOR",
+    "SPECIFICATION_FOR",
+    "OTHER",
+];
 
 /// The prefix of identifiers chainwatch gives elements that have no `SPDXID`.
 pub(crate) const GENERATED_ID_PREFIX: &str = "SPDXRef-chainwatch-";
@@ -191,6 +282,9 @@ fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Componen
         let ty_lower = ty.to_ascii_lowercase();
         if ty_lower == "purl" && c.purl.is_none() {
             c.purl = Some(locator);
+        } else if ty_lower == "unparsed-purl" && c.purl.is_none() {
+            // What chainwatch writes for a purl that does not parse (white space encoded).
+            c.purl = Some(locator.replace("%20", " "));
         } else if ty_lower.starts_with("cpe") {
             c.cpes.push(locator);
         } else {

@@ -295,6 +295,21 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
     }
     for (from, to, concluded) in license_links {
         let expr = expressions.get(&to).cloned().unwrap_or(to);
+        // `NOASSERTION` and `NONE` say nothing of a licence.
+        let Some(expr) = super::assertion(Some(expr)).filter(|e| !e.eq_ignore_ascii_case("NONE"))
+        else {
+            continue;
+        };
+        // A custom licence element named by its IRI: a `LicenseRef-` of its last segment.
+        let expr = if expr.contains("://") || expr.starts_with("_:") {
+            let tail = expr
+                .rsplit(['/', '#', ':'])
+                .find(|s| !s.is_empty())
+                .unwrap_or("custom");
+            crate::model::license_ref(tail)
+        } else {
+            expr
+        };
         if let Some(c) = sbom.components.iter_mut().find(|c| c.id == from) {
             if concluded {
                 c.license_concluded = Some(expr);

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 
-use crate::model::{Component, ComponentKind, RelationshipKind, Sbom};
+use crate::model::{Component, ComponentKind, Hash, HashAlg, RelationshipKind, Sbom};
 use crate::spdx::relationship_type;
 
 const DOCUMENT_ID: &str = "SPDXRef-DOCUMENT";
@@ -74,6 +74,13 @@ pub(crate) const TYPE_NOTE: &str = "CycloneDX type: ";
 pub(crate) const GROUP_NOTE: &str = "CycloneDX group: ";
 pub(crate) const HASH_NOTE: &str = "CycloneDX hash: ";
 
+/// Whether a hash is written as an SPDX checksum (the others go into the comment). SPDX
+/// 2.3 names BLAKE3 but spdx-tools, the reference implementation, refuses every 256-bit
+/// value of it: a BLAKE3 checksum would make the document invalid where it is checked.
+fn checksum(h: &Hash) -> bool {
+    h.alg.in_spdx() && h.alg != HashAlg::Blake3
+}
+
 fn notes(c: &Component) -> Option<String> {
     let mut lines = Vec::new();
     if !matches!(purpose(&c.kind), Some(p) if p != "OTHER") && c.kind != ComponentKind::Library {
@@ -82,7 +89,7 @@ fn notes(c: &Component) -> Option<String> {
     if let Some(g) = &c.group {
         lines.push(format!("{GROUP_NOTE}{g}"));
     }
-    for h in c.hashes.iter().filter(|h| !h.alg.in_spdx()) {
+    for h in c.hashes.iter().filter(|h| !checksum(h)) {
         lines.push(format!("{HASH_NOTE}{} {}", h.alg.cyclonedx_name(), h.value));
     }
     (!lines.is_empty()).then(|| lines.join("\n"))
@@ -112,6 +119,8 @@ struct Prepared<'a> {
     ids: HashMap<String, String>,
     packages: Vec<&'a Component>,
     files: Vec<&'a Component>,
+    /// Packages that contain files.
+    with_files: HashSet<&'a str>,
     refs: BTreeSet<String>,
     namespace: String,
     name: String,
@@ -128,6 +137,7 @@ fn prepare(sbom: &Sbom) -> Prepared<'_> {
             license_refs(e, &mut refs);
         }
     }
+
     let namespace = sbom
         .serial
         .clone()
@@ -153,20 +163,19 @@ fn prepare(sbom: &Sbom) -> Prepared<'_> {
         .or_else(|| sbom.subject_component().map(|c| c.name.clone()))
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "SBOM".to_owned());
+    let files: Vec<&Component> = sbom.components.iter().filter(|c| is_spdx_file(c)).collect();
     Prepared {
         ids,
         packages: sbom
             .components
             .iter()
             // Snippets without their file and ranges cannot be SPDX snippets; they are
-            // written as packages noting their kind.
-            .filter(|c| c.kind != ComponentKind::File)
+            // written as packages noting their kind. Files without a SHA-1 are packages
+            // whose purpose is `FILE`.
+            .filter(|c| !is_spdx_file(c))
             .collect(),
-        files: sbom
-            .components
-            .iter()
-            .filter(|c| c.kind == ComponentKind::File)
-            .collect(),
+        with_files: with_files(sbom, &files),
+        files,
         refs,
         namespace,
         name,
@@ -188,10 +197,80 @@ fn creators(sbom: &Sbom) -> Vec<String> {
     out
 }
 
+/// `YYYY-MM-DDThh:mm:ssZ`, as SPDX 2 requires (CycloneDX times have offsets and
+/// fractions).
 fn created(sbom: &Sbom) -> String {
     sbom.created
-        .clone()
+        .as_deref()
+        .and_then(crate::model::utc_seconds)
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+}
+
+/// A reference locator without white space (tag-value splits on it; purls and CPEs
+/// never hold it unencoded).
+fn locator(text: &str) -> String {
+    if text.contains(char::is_whitespace) {
+        text.trim()
+            .chars()
+            .map(|c| {
+                if c.is_whitespace() {
+                    "%20".to_owned()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A purl as an external reference when it parses; otherwise kept as an `OTHER`
+/// reference (SPDX validates `purl` locators against the purl syntax).
+fn purl_ref(text: &str) -> (&'static str, &'static str, String) {
+    match chainwatch_purl::Purl::parse(text.trim()) {
+        // As written, unless it needs the canonical form's encoding.
+        Ok(_) if !text.contains(char::is_whitespace) => {
+            ("PACKAGE-MANAGER", "purl", text.to_owned())
+        }
+        Ok(p) => ("PACKAGE-MANAGER", "purl", p.canonical().to_owned()),
+        Err(_) => ("OTHER", "unparsed-purl", locator(text)),
+    }
+}
+
+/// An SPDX 2.3 file name: relative, starting with `./`.
+fn file_name(name: &str) -> String {
+    if name.starts_with("./") {
+        name.to_owned()
+    } else {
+        format!(
+            "./{}",
+            name.trim_start_matches(['/', '.']).trim_start_matches('/')
+        )
+    }
+}
+
+/// Whether a component is written as an SPDX file: a file with a SHA-1 (SPDX 2.3 requires
+/// one of every file); other files are packages whose purpose is `FILE`.
+fn is_spdx_file(c: &Component) -> bool {
+    c.kind == ComponentKind::File
+        && c.hashes
+            .iter()
+            .any(|h| checksum(h) && h.alg == HashAlg::Sha1)
+}
+
+/// A component's concluded and declared licences as SPDX 2.3 writes them.
+fn licenses(c: &Component) -> (String, String) {
+    (
+        c.license_concluded.as_deref().map_or_else(
+            || "NOASSERTION".to_owned(),
+            crate::model::current_license_ids,
+        ),
+        c.license_expression().map_or_else(
+            || "NOASSERTION".to_owned(),
+            |e| crate::model::current_license_ids(&e),
+        ),
+    )
 }
 
 /// Every relationship with mapped ids; edges to unknown ids are kept only when they name
@@ -206,7 +285,9 @@ fn relationships(sbom: &Sbom, ids: &HashMap<String, String>) -> Vec<(String, Str
             Some(m.clone())
         } else if doc_ids.contains(id) {
             Some(DOCUMENT_ID.to_owned())
-        } else if id.starts_with("DocumentRef-") || id == "NONE" || id == "NOASSERTION" {
+        } else if id == "NONE" || id == "NOASSERTION" {
+            // An element of another document (`DocumentRef-…`) needs that document's
+            // reference, which the model does not keep: such edges are left out.
             Some(id.to_owned())
         } else {
             None
@@ -258,10 +339,35 @@ fn relationships(sbom: &Sbom, ids: &HashMap<String, String>) -> Vec<(String, Str
             .collect();
         out.splice(0..0, described);
     }
+    if !out
+        .iter()
+        .any(|(f, k, _)| f == DOCUMENT_ID && k == "DESCRIBES")
+    {
+        // SPDX 2.3 requires the document to describe something: here, nothing.
+        out.insert(
+            0,
+            (
+                DOCUMENT_ID.to_owned(),
+                "DESCRIBES".to_owned(),
+                "NONE".to_owned(),
+            ),
+        );
+    }
     out
 }
 
-fn package_json(c: &Component, id: &str) -> Value {
+/// Packages that contain files (their files were analyzed: `filesAnalyzed` may not be
+/// false).
+fn with_files<'a>(sbom: &'a Sbom, files: &[&Component]) -> HashSet<&'a str> {
+    let files: HashSet<&str> = files.iter().map(|c| c.id.as_str()).collect();
+    sbom.relationships
+        .iter()
+        .filter(|r| r.kind == RelationshipKind::Contains && files.contains(r.to.as_str()))
+        .map(|r| r.from.as_str())
+        .collect()
+}
+
+fn package_json(c: &Component, id: &str, has_files: bool) -> Value {
     let mut o = Map::new();
     o.insert("SPDXID".into(), id.into());
     o.insert("name".into(), c.name.clone().into());
@@ -284,13 +390,15 @@ fn package_json(c: &Component, id: &str) -> Value {
             .unwrap_or_else(|| "NOASSERTION".to_owned())
             .into(),
     );
-    o.insert("filesAnalyzed".into(), false.into());
+    if !has_files {
+        o.insert("filesAnalyzed".into(), false.into());
+    }
     if !c.hashes.is_empty() {
         o.insert(
             "checksums".into(),
             c.hashes
                 .iter()
-                .filter(|h| h.alg.in_spdx())
+                .filter(|h| checksum(h))
                 .map(|h| json!({"algorithm": h.alg.spdx_name(), "checksumValue": h.value}))
                 .collect(),
         );
@@ -298,19 +406,9 @@ fn package_json(c: &Component, id: &str) -> Value {
     if let Some(home) = c.external_refs.iter().find(|r| r.kind == "website") {
         o.insert("homepage".into(), home.url.clone().into());
     }
-    o.insert(
-        "licenseConcluded".into(),
-        c.license_concluded
-            .clone()
-            .unwrap_or_else(|| "NOASSERTION".to_owned())
-            .into(),
-    );
-    o.insert(
-        "licenseDeclared".into(),
-        c.license_expression()
-            .unwrap_or_else(|| "NOASSERTION".to_owned())
-            .into(),
-    );
+    let (concluded, declared) = licenses(c);
+    o.insert("licenseConcluded".into(), concluded.into());
+    o.insert("licenseDeclared".into(), declared.into());
     o.insert(
         "copyrightText".into(),
         c.copyright
@@ -323,7 +421,8 @@ fn package_json(c: &Component, id: &str) -> Value {
     }
     let mut refs: Vec<Value> = Vec::new();
     if let Some(p) = &c.purl {
-        refs.push(json!({"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": p}));
+        let (category, ty, locator) = purl_ref(p);
+        refs.push(json!({"referenceCategory": category, "referenceType": ty, "referenceLocator": locator}));
     }
     for cpe in &c.cpes {
         let ty = if cpe.starts_with("cpe:2.3:") {
@@ -332,7 +431,7 @@ fn package_json(c: &Component, id: &str) -> Value {
             "cpe22Type"
         };
         refs.push(
-            json!({"referenceCategory": "SECURITY", "referenceType": ty, "referenceLocator": cpe}),
+            json!({"referenceCategory": "SECURITY", "referenceType": ty, "referenceLocator": locator(cpe)}),
         );
     }
     if !refs.is_empty() {
@@ -350,22 +449,16 @@ fn package_json(c: &Component, id: &str) -> Value {
 fn file_json(c: &Component, id: &str) -> Value {
     let mut o = Map::new();
     o.insert("SPDXID".into(), id.into());
-    o.insert("fileName".into(), c.name.clone().into());
+    o.insert("fileName".into(), file_name(&c.name).into());
     o.insert(
         "checksums".into(),
         c.hashes
             .iter()
-            .filter(|h| h.alg.in_spdx())
+            .filter(|h| checksum(h))
             .map(|h| json!({"algorithm": h.alg.spdx_name(), "checksumValue": h.value}))
             .collect(),
     );
-    o.insert(
-        "licenseConcluded".into(),
-        c.license_concluded
-            .clone()
-            .unwrap_or_else(|| "NOASSERTION".to_owned())
-            .into(),
-    );
+    o.insert("licenseConcluded".into(), licenses(c).0.into());
     o.insert(
         "copyrightText".into(),
         c.copyright
@@ -406,7 +499,11 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
     out.push_str("  \"packages\": [");
     for (i, c) in p.packages.iter().enumerate() {
         out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-        let _ = write!(out, "{}", package_json(c, &p.ids[&c.id]));
+        let _ = write!(
+            out,
+            "{}",
+            package_json(c, &p.ids[&c.id], p.with_files.contains(c.id.as_str()))
+        );
     }
     out.push_str(if p.packages.is_empty() {
         "],\n"
@@ -465,6 +562,25 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
         let _ = writeln!(out, "Creator: {}", tv(&c));
     }
     let _ = writeln!(out, "Created: {}", created(sbom));
+    // Files before the packages: a file after a package is that package's in tag-value
+    // (containment is written as relationships).
+    for c in &p.files {
+        let _ = writeln!(
+            out,
+            "\nFileName: {}\nSPDXID: {}",
+            tv(&file_name(&c.name)),
+            p.ids[&c.id]
+        );
+        for h in c.hashes.iter().filter(|h| checksum(h)) {
+            let _ = writeln!(out, "FileChecksum: {}: {}", h.alg.spdx_name(), h.value);
+        }
+        let _ = writeln!(out, "LicenseConcluded: {}", tv(&licenses(c).0));
+        let _ = writeln!(
+            out,
+            "FileCopyrightText: {}",
+            tv(c.copyright.as_deref().unwrap_or("NOASSERTION"))
+        );
+    }
     for c in &p.packages {
         let _ = writeln!(
             out,
@@ -491,25 +607,18 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
             "PackageDownloadLocation: {}",
             tv(c.download_location.as_deref().unwrap_or("NOASSERTION"))
         );
-        let _ = writeln!(out, "FilesAnalyzed: false");
-        for h in c.hashes.iter().filter(|h| h.alg.in_spdx()) {
+        if !p.with_files.contains(c.id.as_str()) {
+            let _ = writeln!(out, "FilesAnalyzed: false");
+        }
+        for h in c.hashes.iter().filter(|h| checksum(h)) {
             let _ = writeln!(out, "PackageChecksum: {}: {}", h.alg.spdx_name(), h.value);
         }
         if let Some(home) = c.external_refs.iter().find(|r| r.kind == "website") {
             let _ = writeln!(out, "PackageHomePage: {}", tv(&home.url));
         }
-        let _ = writeln!(
-            out,
-            "PackageLicenseConcluded: {}",
-            tv(c.license_concluded.as_deref().unwrap_or("NOASSERTION"))
-        );
-        let _ = writeln!(
-            out,
-            "PackageLicenseDeclared: {}",
-            tv(&c
-                .license_expression()
-                .unwrap_or_else(|| "NOASSERTION".to_owned()))
-        );
+        let (concluded, declared) = licenses(c);
+        let _ = writeln!(out, "PackageLicenseConcluded: {}", tv(&concluded));
+        let _ = writeln!(out, "PackageLicenseDeclared: {}", tv(&declared));
         let _ = writeln!(
             out,
             "PackageCopyrightText: {}",
@@ -519,7 +628,8 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
             let _ = writeln!(out, "PackageDescription: {}", tv(d));
         }
         if let Some(purl) = &c.purl {
-            let _ = writeln!(out, "ExternalRef: PACKAGE-MANAGER purl {purl}");
+            let (category, ty, locator) = purl_ref(purl);
+            let _ = writeln!(out, "ExternalRef: {category} {ty} {locator}");
         }
         for cpe in &c.cpes {
             let ty = if cpe.starts_with("cpe:2.3:") {
@@ -527,7 +637,7 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
             } else {
                 "cpe22Type"
             };
-            let _ = writeln!(out, "ExternalRef: SECURITY {ty} {cpe}");
+            let _ = writeln!(out, "ExternalRef: SECURITY {ty} {}", locator(cpe));
         }
         if let Some(pp) = purpose(&c.kind) {
             let _ = writeln!(out, "PrimaryPackagePurpose: {pp}");
@@ -535,22 +645,6 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
         if let Some(n) = notes(c) {
             let _ = writeln!(out, "PackageComment: {}", tv(&n));
         }
-    }
-    for c in &p.files {
-        let _ = writeln!(out, "\nFileName: {}\nSPDXID: {}", tv(&c.name), p.ids[&c.id]);
-        for h in c.hashes.iter().filter(|h| h.alg.in_spdx()) {
-            let _ = writeln!(out, "FileChecksum: {}: {}", h.alg.spdx_name(), h.value);
-        }
-        let _ = writeln!(
-            out,
-            "LicenseConcluded: {}",
-            tv(c.license_concluded.as_deref().unwrap_or("NOASSERTION"))
-        );
-        let _ = writeln!(
-            out,
-            "FileCopyrightText: {}",
-            tv(c.copyright.as_deref().unwrap_or("NOASSERTION"))
-        );
     }
     let rels = relationships(sbom, &p.ids);
     if !rels.is_empty() {

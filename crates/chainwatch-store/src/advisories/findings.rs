@@ -34,7 +34,19 @@ struct FindingRow {
     /// JSON array.
     fixed_in: String,
     informational: Option<String>,
+    /// The severity taken from an alias's record (the finding's own record has none).
+    borrowed: Option<Borrowed>,
 }
+
+/// A severity taken from another record that shares an identifier with the finding's.
+#[derive(Debug, Clone, PartialEq)]
+struct Borrowed {
+    severity: String,
+    score: Option<f64>,
+    from: String,
+}
+
+impl Eq for Borrowed {}
 
 /// What one chunk of matching writes, in one transaction.
 #[derive(Debug, Default)]
@@ -75,7 +87,8 @@ pub struct MatchReport {
 pub struct FindingQuery {
     pub product: Option<String>,
     pub version: Option<String>,
-    /// Only findings at or above this severity (malicious packages always pass).
+    /// Only findings at or above this severity (malicious packages always pass; a finding
+    /// no record rates counts as high).
     pub min_severity: Option<Level>,
     /// Which documents are current (microseconds since the epoch); now when `None`.
     pub as_of: Option<i64>,
@@ -102,6 +115,7 @@ struct RawFinding {
     informational: Option<String>,
     first_seen: i64,
     last_seen: i64,
+    severity_from: Option<String>,
 }
 
 /// A finding in a product version's current inventory.
@@ -114,8 +128,12 @@ pub struct ProductFinding {
     pub advisory: String,
     pub aliases: Vec<String>,
     pub summary: Option<String>,
+    /// The record's severity, else the highest of the records sharing an identifier
+    /// with it (`severity_from` names the one).
     pub severity: Option<String>,
     pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity_from: Option<String>,
     pub fixed_in: Vec<String>,
     pub malicious: bool,
     /// `unmaintained`, `unsound`, … for informational notices (never a vulnerability).
@@ -268,6 +286,11 @@ impl Store {
                         StoreError::Corrupt(format!("fixed versions do not serialize: {e}"))
                     })?,
                     informational: f.informational,
+                    borrowed: f.severity_from.zip(f.severity).map(|(from, s)| Borrowed {
+                        severity: s.level.as_str().to_owned(),
+                        score: s.score,
+                        from,
+                    }),
                 });
             }
         }
@@ -314,11 +337,14 @@ impl Store {
                 let Some(min) = query.min_severity else {
                     return true;
                 };
+                // A finding no record rates is not hidden by a threshold: it counts as
+                // high, as `scan --fail-on` counts it by default.
                 r.malicious
                     || r.severity
                         .as_deref()
                         .and_then(Level::from_name)
-                        .is_some_and(|l| l >= min)
+                        .unwrap_or(Level::High)
+                        >= min
             })
             .map(|r| {
                 let a = aliases.get(&r.advisory_id).cloned().unwrap_or_default();
@@ -331,6 +357,7 @@ impl Store {
                     summary: r.summary,
                     severity: r.severity,
                     score: r.score,
+                    severity_from: r.severity_from,
                     fixed_in: serde_json::from_str(&r.fixed_in).unwrap_or_default(),
                     malicious: r.malicious,
                     informational: r.informational,
@@ -405,9 +432,11 @@ fn read_findings(db: &mut Db<'_>, query: &FindingQuery, as_of: i64) -> Result<Ve
         params.push(table.into());
     }
     let sql = format!(
-        "SELECT DISTINCT p.name, pv.version, pk.purl, a.id, a.osv_id, a.severity, a.score,
+        "SELECT DISTINCT p.name, pv.version, pk.purl, a.id, a.osv_id,
+                COALESCE(f.severity, a.severity),
+                CASE WHEN f.severity IS NULL THEN a.score ELSE f.score END,
                 a.malicious, a.summary, f.via, f.fixed_in, f.informational, f.first_seen,
-                f.last_seen
+                f.last_seen, f.severity_from
          FROM findings f
          JOIN advisories a ON a.id = f.advisory_id
          JOIN packages pk ON pk.id = f.package_id
@@ -435,6 +464,7 @@ fn read_findings(db: &mut Db<'_>, query: &FindingQuery, as_of: i64) -> Result<Ve
             informational: r.get(11)?,
             first_seen: r.get(12)?,
             last_seen: r.get(13)?,
+            severity_from: r.get(14)?,
         })
     })
 }
@@ -550,14 +580,38 @@ fn write_matches(db: &mut Db<'_>, write: &MatchWrite) -> Result<()> {
         .opt_text(
             "informational",
             current.iter().map(|f| f.informational.as_deref()).collect(),
+        )
+        .opt_text(
+            "severity",
+            current
+                .iter()
+                .map(|f| f.borrowed.as_ref().map(|b| b.severity.as_str()))
+                .collect(),
+        )
+        .real(
+            "score",
+            current
+                .iter()
+                .map(|f| f.borrowed.as_ref().and_then(|b| b.score))
+                .collect(),
+        )
+        .opt_text(
+            "severity_from",
+            current
+                .iter()
+                .map(|f| f.borrowed.as_ref().map(|b| b.from.as_str()))
+                .collect(),
         );
     let sql = format!(
         "INSERT INTO findings (package_id, advisory_id, via, fixed_in, informational,
-             first_seen, last_seen, resolved_at)
-         SELECT t.package_id, t.advisory_id, t.via, t.fixed_in, t.informational, $1, $1, NULL
+             severity, score, severity_from, first_seen, last_seen, resolved_at)
+         SELECT t.package_id, t.advisory_id, t.via, t.fixed_in, t.informational,
+             t.severity, t.score, t.severity_from, $1, $1, NULL
          FROM {} WHERE true
          ON CONFLICT (package_id, advisory_id) DO UPDATE SET via = excluded.via,
              fixed_in = excluded.fixed_in, informational = excluded.informational,
+             severity = excluded.severity, score = excluded.score,
+             severity_from = excluded.severity_from,
              last_seen = excluded.last_seen, resolved_at = NULL",
         db.dialect().table(2, "t", &table)
     );

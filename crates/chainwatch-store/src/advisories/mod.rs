@@ -80,7 +80,7 @@ pub fn prepare_advisory(record: &Record) -> Result<AdvisoryRow> {
         malicious: record.is_malicious(),
         severity: severity.as_ref().map(|s| s.level.as_str().to_owned()),
         score: severity.as_ref().and_then(|s| s.score),
-        summary: record.summary.clone(),
+        summary: record.title(),
         digest,
         record: compressed,
         identifiers,

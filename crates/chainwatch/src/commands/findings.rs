@@ -12,21 +12,12 @@ use crate::cli::{FindingsArgs, MinSeverity, ReportFormat};
 use crate::output::{BOLD, Context, DIM, ERROR, Status};
 use crate::shared::store::{as_of, open};
 
-fn level(s: MinSeverity) -> Level {
-    match s {
-        MinSeverity::Low => Level::Low,
-        MinSeverity::Medium => Level::Medium,
-        MinSeverity::High => Level::High,
-        MinSeverity::Critical => Level::Critical,
-    }
-}
-
 pub(crate) fn findings(ctx: &Context, args: &FindingsArgs) -> anyhow::Result<Status> {
     let store = open(ctx)?;
     let query = FindingQuery {
         product: args.product.as_ref().map(|p| p.name.clone()),
         version: args.product.as_ref().and_then(|p| p.version.clone()),
-        min_severity: args.min_severity.map(level),
+        min_severity: args.min_severity.map(MinSeverity::level),
         as_of: as_of(&args.as_of)?,
         include_suppressed: args.all,
         advisories: None,

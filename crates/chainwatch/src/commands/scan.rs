@@ -1,7 +1,7 @@
 //! `chainwatch scan`: the packages of a tree, lockfile or SBOM matched against OSV
 //! advisories; findings grouped by package with fixed versions and dependency paths.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -14,8 +14,8 @@ use chainwatch_sbom::{ReadOptions, Sbom};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::cli::{FailOn, ScanArgs, ScanFormat};
-use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status};
+use crate::cli::{FailOn, ScanArgs, ScanFormat, TyposquatFails};
+use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status, WARNING};
 use crate::report::{AdvisoryRules, advisory_level, write_sarif_log};
 
 /// One package with its findings.
@@ -40,6 +40,14 @@ struct Suspect<'a> {
     imitates: Option<String>,
     technique: Option<&'static str>,
     score: f64,
+    /// Dependency steps from the subject; `None` when the document's dependency graph
+    /// does not reach it.
+    depth: Option<usize>,
+    /// Whether the subject or one of its own applications (a workspace member) depends
+    /// on it: a name someone typed.
+    direct: bool,
+    /// Whether it fails the scan (see `--typosquat-fails`).
+    fails: bool,
     path: Vec<String>,
     locations: Vec<&'a str>,
 }
@@ -145,6 +153,7 @@ fn suspects<'a>(
 ) -> anyhow::Result<Vec<Suspect<'a>>> {
     let sources = crate::shared::typosquat::sources(&args.typosquat)?;
     let mut checker = crate::shared::typosquat::checker(&sources, &args.typosquat, store);
+    let ids = sbom.shortest_paths();
     let mut out = Vec::new();
     for c in sbom.packages() {
         if sbom.subject.as_deref() == Some(c.id.as_str()) {
@@ -153,6 +162,16 @@ fn suspects<'a>(
         let Some(purl) = c.purl() else { continue };
         let Some(v) = checker.suspect(&purl).cloned() else {
             continue;
+        };
+        let path = paths.get(c.id.as_str()).cloned().unwrap_or_default();
+        let depth = path.len().checked_sub(1).filter(|d| *d > 0);
+        let direct = sbom.is_direct(&ids, &c.id);
+        // A squat is installed by someone typing its name: a direct dependency. A
+        // look-alike deeper down was chosen by another package's author, and the
+        // look-alike names among real dependencies are mostly legitimate.
+        let fails = match args.typosquat_fails {
+            TyposquatFails::Any => true,
+            TyposquatFails::Direct => direct,
         };
         out.push(Suspect {
             kind: "typosquat",
@@ -163,7 +182,10 @@ fn suspects<'a>(
             imitates: v.imitates,
             technique: v.technique.map(chainwatch_typosquat::Technique::as_str),
             score: v.score,
-            path: paths.get(c.id.as_str()).cloned().unwrap_or_default(),
+            depth,
+            direct,
+            fails,
+            path,
             locations: c
                 .properties
                 .iter()
@@ -201,6 +223,9 @@ struct FindingJson<'a> {
     aliases: &'a [String],
     summary: Option<&'a str>,
     severity: &'a str,
+    /// The alias record the severity was taken from (the finding's own has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity_from: Option<&'a str>,
     score: Option<f64>,
     fixed_in: &'a [String],
     malicious: bool,
@@ -218,9 +243,9 @@ fn level_of(f: &Finding) -> Option<Level> {
     f.severity.as_ref().map(|s| s.level)
 }
 
-/// The threshold a finding is compared with; an advisory without any severity counts as
-/// medium (unknown is not harmless).
-fn counts(f: &Finding, extra: &Extra, fail_on: FailOn) -> bool {
+/// Whether a finding fails the scan at `fail_on`; a finding without any severity (none of
+/// its records rates it) counts as `unknown` says (high by default: unknown is not harmless).
+fn counts(f: &Finding, extra: &Extra, fail_on: FailOn, unknown: Level) -> bool {
     if extra.suppressed() {
         return false;
     }
@@ -231,7 +256,7 @@ fn counts(f: &Finding, extra: &Extra, fail_on: FailOn) -> bool {
     if f.informational.is_some() {
         return false;
     }
-    let level = level_of(f).unwrap_or(Level::Medium);
+    let level = level_of(f).unwrap_or(unknown);
     match fail_on {
         FailOn::Low => level >= Level::Low,
         FailOn::Medium => level >= Level::Medium,
@@ -298,15 +323,6 @@ fn target(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Sbom> {
 
 /// Shortest dependency path from the subject to every component (by id).
 fn paths(sbom: &Sbom) -> HashMap<&str, Vec<String>> {
-    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
-    for r in &sbom.relationships {
-        if r.kind.is_dependency() {
-            children
-                .entry(r.from.as_str())
-                .or_default()
-                .push(r.to.as_str());
-        }
-    }
     let by_id: HashMap<&str, &chainwatch_sbom::Component> = sbom
         .components
         .iter()
@@ -322,32 +338,10 @@ fn paths(sbom: &Sbom) -> HashMap<&str, Vec<String>> {
             },
         )
     };
-    let mut parent: HashMap<&str, &str> = HashMap::new();
-    let mut out = HashMap::new();
-    let Some(root) = sbom.subject.as_deref() else {
-        return out;
-    };
-    let mut queue = VecDeque::from([root]);
-    let mut seen = std::collections::HashSet::from([root]);
-    while let Some(id) = queue.pop_front() {
-        for &c in children.get(id).into_iter().flatten() {
-            if seen.insert(c) {
-                parent.insert(c, id);
-                queue.push_back(c);
-            }
-        }
-    }
-    for &id in &seen {
-        let mut path = vec![name(id)];
-        let mut at = id;
-        while let Some(&p) = parent.get(at) {
-            path.push(name(p));
-            at = p;
-        }
-        path.reverse();
-        out.insert(id, path);
-    }
-    out
+    sbom.shortest_paths()
+        .into_iter()
+        .map(|(id, path)| (id, path.into_iter().map(name).collect()))
+        .collect()
 }
 
 /// A week: older advisory data is worth a warning.
@@ -539,14 +533,19 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
         h.findings
             .iter()
             .zip(&h.extras)
-            .any(|(f, e)| counts(f, e, args.fail_on))
-    }) || (!squats.is_empty() && args.fail_on != FailOn::Never)
+            .any(|(f, e)| counts(f, e, args.fail_on, args.unknown_severity.level()))
+    }) || (squats.iter().any(|s| s.fails) && args.fail_on != FailOn::Never)
         || provenance.as_ref().is_some_and(|p| !p.satisfied);
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {
         ScanFormat::Human => {
-            human(&mut out, &hits, squats.is_empty())?;
+            human(
+                &mut out,
+                &hits,
+                squats.is_empty(),
+                args.unknown_severity.level(),
+            )?;
             human_suspects(&mut out, &squats)?;
             if let Some(p) = &provenance {
                 if p.satisfied {
@@ -615,6 +614,7 @@ fn row<'a>(h: &'a Hit<'_>, f: &'a Finding, e: &'a Extra) -> FindingJson<'a> {
         aliases: &f.aliases,
         summary: f.summary.as_deref(),
         severity: level_of(f).map_or("unknown", Level::as_str),
+        severity_from: f.severity_from.as_deref(),
         score: f.severity.as_ref().and_then(|s| s.score),
         fixed_in: &f.fixed_in,
         malicious: f.malicious,
@@ -649,18 +649,34 @@ fn human_suspects(out: &mut dyn Write, squats: &[Suspect<'_>]) -> anyhow::Result
         if s.path.len() > 1 {
             writeln!(out, "  {DIM}path: {}{DIM:#}", s.path.join(" → "))?;
         }
-        writeln!(
-            out,
-            "  {ERROR}TYPOSQUAT{ERROR:#}  imitates {} ({}, score {:.2})",
+        let imitates = format!(
+            "imitates {} ({}, score {:.2})",
             s.imitates.as_deref().unwrap_or("?"),
             s.technique.unwrap_or("?"),
             s.score
-        )?;
+        );
+        if s.fails {
+            writeln!(out, "  {ERROR}TYPOSQUAT{ERROR:#}  {imitates}")?;
+        } else {
+            let why = match s.depth {
+                Some(d) => format!("a dependency of a dependency ({d} steps down)"),
+                None => "not reached by the document's dependency graph".to_owned(),
+            };
+            writeln!(
+                out,
+                "  {WARNING}possible typosquat{WARNING:#}  {imitates}; {why}: reported, not failing"
+            )?;
+        }
     }
     Ok(())
 }
 
-fn human(out: &mut dyn Write, hits: &[Hit<'_>], say_none: bool) -> anyhow::Result<()> {
+fn human(
+    out: &mut dyn Write,
+    hits: &[Hit<'_>],
+    say_none: bool,
+    unknown: Level,
+) -> anyhow::Result<()> {
     if hits.is_empty() {
         if say_none {
             writeln!(out, "no known vulnerable or malicious packages")?;
@@ -715,6 +731,11 @@ fn human(out: &mut dyn Write, hits: &[Hit<'_>], say_none: bool) -> anyhow::Resul
                 f.summary.as_deref().unwrap_or("")
             )?;
             let mut notes = vec![fixed];
+            if let Some(from) = &f.severity_from {
+                notes.push(format!("severity from {from}"));
+            } else if f.severity.is_none() && !f.malicious && f.informational.is_none() {
+                notes.push(format!("no record rates it: counts as {unknown}"));
+            }
             if e.known_exploited {
                 notes.insert(0, "KNOWN EXPLOITED".to_owned());
             }
