@@ -3,6 +3,8 @@
 
 CycloneDX JSON and XML: cyclonedx-python-lib[validation] (the schemas of each version).
 SPDX 2.2/2.3: spdx-tools (parse + validate_full_spdx_document). SPDX 3: spdx-python-model.
+CycloneDX and SPDX 2 are validated by `scripts/validate_sboms.py`, as the conformance test
+validates chainwatch's outputs.
 
 Usage: scripts/crosscheck/sbom_validators.py [CORPUS] > report.md
 Needs a Python with those packages (`pip install spdx-tools 'cyclonedx-python-lib[validation]'
@@ -16,6 +18,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import validate_sboms  # noqa: E402 - the validators, as the conformance test runs them
 CORPUS = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CHAINWATCH_CORPUS", ROOT.parent / "shared" / "corpus"))
 CHAINWATCH = ROOT / "target" / "release" / "chainwatch"
 
@@ -34,43 +38,21 @@ def chainwatch_verdicts(files):
     return out
 
 
+def verdict(result):
+    """(valid, first message) from a `validate_sboms` verdict; valid is None when the
+    validators have nothing to say (a version they lack)."""
+    name, messages = result
+    first = messages[0].splitlines()[0][:160] if messages else ""
+    return {"valid": True, "unsupported": None}.get(name, False), first
+
+
 def cyclonedx_verdict(path):
-    from cyclonedx.schema import OutputFormat, SchemaVersion
-    from cyclonedx.validation import make_schemabased_validator
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        try:
-            spec = json.loads(text).get("specVersion", "1.7")
-        except ValueError as e:
-            return False, f"not JSON: {e}"
-        fmt = OutputFormat.JSON
-    else:
-        import re
-        m = re.search(r'cyclonedx.org/schema/bom/(\d\.\d)', text)
-        spec = m.group(1) if m else "1.7"
-        fmt = OutputFormat.XML
-    try:
-        version = SchemaVersion.from_version(spec)
-    except Exception:
-        return False, f"unknown version {spec}"
-    if fmt == OutputFormat.JSON and version < SchemaVersion.V1_2:
-        return None, "no JSON schema before 1.2"
-    try:
-        err = make_schemabased_validator(fmt, version).validate_str(text)
-    except Exception as e:  # noqa: BLE001 - a crash is a verdict too
-        return False, f"validator error: {e}"
-    return err is None, "" if err is None else str(err).splitlines()[0][:160]
+    return verdict(validate_sboms.cyclonedx(
+        "cyclonedx-json" if path.suffix == ".json" else "cyclonedx-xml", str(path)))
 
 
 def spdx2_verdict(path):
-    from spdx_tools.spdx.parser.parse_anything import parse_file
-    from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
-    try:
-        doc = parse_file(str(path))
-    except Exception as e:  # noqa: BLE001
-        return False, f"parse error: {str(e).splitlines()[0][:160]}"
-    messages = validate_full_spdx_document(doc)
-    return not messages, messages[0].validation_message[:160] if messages else ""
+    return verdict(validate_sboms.spdx(str(path)))
 
 
 def spdx3_verdict(path):

@@ -1,7 +1,7 @@
 //! Conversions checked by validators chainwatch did not write: every SBOM of the corpus
 //! (the SPDX and real-world documents, and CycloneDX's own `valid-*` test resources) is
 //! converted to each output format, and the inputs and the outputs are validated by
-//! spdx-tools and cyclonedx-python-lib (`scripts/validate-sboms.py`, in the environment
+//! spdx-tools and cyclonedx-python-lib (`scripts/validate_sboms.py`, in the environment
 //! `scripts/services.sh` makes). Every output of an input the validators call valid must
 //! be valid.
 
@@ -90,7 +90,7 @@ fn outputs_are_valid_for_independent_validators() {
     let Some(python) = chainwatch_testkit::peer_tool("python") else {
         return;
     };
-    let script = chainwatch_testkit::workspace_root().join("scripts/validate-sboms.py");
+    let script = chainwatch_testkit::workspace_root().join("scripts/validate_sboms.py");
     let dir = tempfile::tempdir().unwrap();
     let inputs = inputs(&corpus);
     assert!(inputs.len() > 700, "{}", inputs.len());
