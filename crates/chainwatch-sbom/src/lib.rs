@@ -170,7 +170,50 @@ pub fn read_text(text: &str, format: Format) -> Result<Parsed, ReadError> {
         }
         Format::Spdx3JsonLd => spdx::v3::read(text).map_err(json_err)?,
     };
+    is_sbom(&sbom, text)?;
     Ok(Parsed { sbom, diagnostics })
+}
+
+/// A document that only looks like an SBOM (a JSON schema of one, `"bomFormat": "CDX"`,
+/// `"spdxVersion": 2`) is refused in every mode: its version is not even of the form its
+/// format's versions take. A later version of the form (`1.8`, `SPDX-2.4`) is read, with
+/// a warning.
+fn is_sbom(sbom: &Sbom, text: &str) -> Result<(), ReadError> {
+    let v = sbom.spec_version.as_str();
+    let minor = |rest: Option<&str>| {
+        rest.is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let (ok, expected) = match sbom.format {
+        Format::CycloneDxJson | Format::CycloneDxXml => {
+            (minor(v.strip_prefix("1.")), "`1.0` to `1.7`")
+        }
+        Format::Spdx3JsonLd => (minor(v.strip_prefix("3.")) || v.starts_with("3."), "`3.0`"),
+        _ => (minor(v.strip_prefix("SPDX-2.")), "`SPDX-2.0` to `SPDX-2.3`"),
+    };
+    if !ok {
+        return Err(ReadError::NotAnSbom {
+            hint: format!(
+                "`{v}` is not a {} version ({expected})",
+                sbom.format.family()
+            ),
+        });
+    }
+    if sbom.format == Format::CycloneDxJson {
+        // `bomFormat` is the constant `CycloneDX` (looked up in the text: the document
+        // may be hundreds of megabytes).
+        let declared = text.find("\"bomFormat\"").and_then(|i| {
+            let rest = text[i + "\"bomFormat\"".len()..].trim_start();
+            let rest = rest.strip_prefix(':')?.trim_start();
+            let rest = rest.strip_prefix('"')?;
+            rest.find('"').map(|end| &rest[..end])
+        });
+        if let Some(f) = declared.filter(|f| *f != "CycloneDX") {
+            return Err(ReadError::NotAnSbom {
+                hint: format!("`bomFormat` is `{f}`: a CycloneDX document says `CycloneDX`"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Line and column of a YAML error (serde-saphyr names them in its message).
@@ -255,7 +298,9 @@ pub fn validate(bytes: &[u8], options: &ValidateOptions) -> Result<Validation, R
     )?;
     let format = detect_format(&text)?;
     let (sbom, mut diagnostics) = if options.strict {
-        strict(&text, format)?
+        let (sbom, d) = strict(&text, format)?;
+        is_sbom(&sbom, &text)?;
+        (sbom, d)
     } else {
         let mut parsed = read_text(&text, format)?;
         parsed

@@ -402,13 +402,9 @@ pub fn ntia(sbom: &Sbom) -> Vec<Diagnostic> {
                 at.clone(),
             ));
         };
-        // SPDX 2: the originator satisfies the supplier element too (as the NTIA
-        // conformance checker reads it); SPDX 3 asks for `suppliedBy`.
-        let spdx2 = matches!(
-            sbom.format,
-            Format::SpdxJson | Format::SpdxYaml | Format::SpdxTagValue
-        );
-        if c.supplier.is_none() && !(spdx2 && c.author.is_some()) {
+        // The supplier only: an SPDX 2 originator (who made it) is not who supplies it,
+        // and ntia-conformance-checker 6 does not count it either.
+        if c.supplier.is_none() {
             missing(Code::NtiaMissingSupplier, "supplier");
         }
         if c.name.is_empty() {
@@ -438,10 +434,29 @@ pub fn ntia(sbom: &Sbom) -> Vec<Diagnostic> {
             );
         }
     }
+    let spdx2 = matches!(
+        sbom.format,
+        Format::SpdxJson | Format::SpdxYaml | Format::SpdxTagValue
+    );
     if sbom.relationships.is_empty() {
         out.push(Diagnostic::error(
             Code::NtiaMissingRelationships,
             "the document states no relationships between its elements",
+            Location::default(),
+        ));
+    } else if spdx2
+        && !sbom.relationships.iter().any(|r| {
+            r.kind == crate::model::RelationshipKind::Describes
+                && sbom
+                    .components
+                    .iter()
+                    .any(|c| c.id == r.to && c.kind.is_package())
+        })
+    {
+        // What the document is about is where its dependency relationships start.
+        out.push(Diagnostic::error(
+            Code::NtiaMissingRelationships,
+            "the document describes no package (no `DESCRIBES` relationship to one)",
             Location::default(),
         ));
     }

@@ -28,6 +28,14 @@ const NOT_READ: &[(&str, &str)] = &[
         "SPDX tag-value key names in JSON (`SPDXVersion`): not SPDX JSON",
     ),
     ("invalid-cyclonedx.xml", "deliberately not well-formed XML"),
+    (
+        "invalid-cyclonedx.json",
+        "GUAC's deliberately invalid document: `bomFormat` `CDX`, `specVersion` `1`",
+    ),
+    (
+        "invalid-spdx.json",
+        "GUAC's deliberately invalid document: `spdxVersion` is the number 2",
+    ),
 ];
 
 #[test]

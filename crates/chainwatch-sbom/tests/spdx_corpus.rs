@@ -227,15 +227,32 @@ fn ntia_minimum_elements_cases() {
     };
     let cases: &[(&str, &[Code])] = &[
         ("no_elements_missing", &[]),
-        ("missing_author_name", &[Code::NtiaMissingAuthor]),
+        // In these three cases the package's supplier is NOASSERTION (only the
+        // originator is given): the checker's code (version 6) counts that as a missing
+        // supplier (it cannot parse these cases itself).
+        (
+            "missing_author_name",
+            &[Code::NtiaMissingAuthor, Code::NtiaMissingSupplier],
+        ),
         ("missing_component_version", &[Code::NtiaMissingVersion]),
         (
             "missing_dependency_relationships",
             &[Code::NtiaMissingRelationships],
         ),
         ("missing_supplier_name", &[Code::NtiaMissingSupplier]),
-        ("missing_timestamp", &[Code::NtiaMissingTimestamp]),
-        ("missing_unique_identifiers", &[Code::NtiaMissingIdentifier]),
+        (
+            "missing_timestamp",
+            &[Code::NtiaMissingTimestamp, Code::NtiaMissingSupplier],
+        ),
+        // Its package has no SPDXID, so nothing the document DESCRIBES is a package.
+        (
+            "missing_unique_identifiers",
+            &[
+                Code::NtiaMissingIdentifier,
+                Code::NtiaMissingSupplier,
+                Code::NtiaMissingRelationships,
+            ],
+        ),
         // Not an NTIA element: nothing is missing.
         ("missing_concluded_license", &[]),
     ];

@@ -475,7 +475,8 @@ pub(crate) enum Db {
 
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
-    /// SBOM files (`-` for standard input)
+    /// SBOM files or directories of them (`-` for standard input); in a directory, files
+    /// that are not SBOMs of any format are skipped
     #[arg(value_name = "FILE", required = true)]
     pub(crate) files: Vec<PathBuf>,
 

@@ -432,3 +432,92 @@ fn unusable_stores_are_refused_with_the_reason() {
         assert!(err.contains("no_such_database_cw"), "{err}");
     }
 }
+
+/// A directory's files that are plainly not SBOMs (a README, a checksum list) are skipped
+/// with the reason; named on the command line they fail. Documents that only look like
+/// SBOMs (`"bomFormat": "CDX"`, `"spdxVersion": 2`, the SPDX JSON schema) are refused by
+/// `sbom validate` in every mode.
+#[test]
+fn not_sboms_are_skipped_in_directories_and_refused() {
+    let db = sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixtures().join("shop-1.0.cdx.json"),
+        dir.path().join("app.cdx.json"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("README.md"), "# SBOMs of our releases\n").unwrap();
+    std::fs::write(
+        dir.path().join("SHA256SUMS"),
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  app.cdx.json\n",
+    )
+    .unwrap();
+    let o = chainwatch(
+        &db.url,
+        &["ingest", dir.path().to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let status: Vec<&str> = lines
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(status, ["skipped", "skipped", "stored"], "{lines:?}");
+    assert!(
+        lines[0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("not an SBOM")
+    );
+    let readme = dir.path().join("README.md");
+    let o = chainwatch(&db.url, &["ingest", readme.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    // `sbom validate` takes directories, and skips the same files.
+    let o = chainwatch(
+        &db.url,
+        &[
+            "sbom",
+            "validate",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(stdout(&o).lines().count(), 1, "{}", stdout(&o));
+
+    let cases: Vec<(&str, &str)> = vec![
+        (
+            "cdx.json",
+            r#"{"bomFormat":"CDX","specVersion":"1","version":1,"metadata":{}}"#,
+        ),
+        (
+            "spdx.json",
+            r#"{"spdxVersion":2,"dataLicense":"CC0-1.0","SPDXID":"SPDXRef-DOCUMENT","creationInfo":{"created":"2020-11-24T01:12:27Z","creators":["Person: Harry"]}}"#,
+        ),
+        (
+            "schema.json",
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"spdxVersion":{"type":"string"}}}"#,
+        ),
+    ];
+    for (name, text) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        for strict in [false, true] {
+            let mut args = vec!["sbom", "validate", path.to_str().unwrap()];
+            if strict {
+                args.push("--strict");
+            }
+            let o = chainwatch(&db.url, &args);
+            assert_eq!(
+                o.status.code(),
+                Some(2),
+                "{name} strict={strict}: {}",
+                stdout(&o)
+            );
+        }
+    }
+}

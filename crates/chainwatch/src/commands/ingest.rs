@@ -22,7 +22,8 @@ use crate::shared::store::open;
 #[derive(Debug, Serialize)]
 struct IngestLine {
     path: String,
-    /// `stored`, `unchanged` or `error`.
+    /// `stored`, `unchanged`, `skipped` (a file of a directory that is plainly not an
+    /// SBOM: a README, a checksum list) or `error`.
     status: &'static str,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     outcome: Option<IngestOutcome>,
@@ -87,12 +88,18 @@ struct Failure {
     message: String,
     /// The input's fault (exit status 2), not the store's.
     input: bool,
+    /// The file is no SBOM (nor an attestation) of any format.
+    not_an_sbom: bool,
 }
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Failure {
         Failure {
             input: e.is_input(),
+            not_an_sbom: matches!(
+                e,
+                StoreError::Read(chainwatch_sbom::ReadError::NotAnSbom { .. })
+            ),
             message: e.to_string(),
         }
     }
@@ -125,6 +132,7 @@ fn read_file(
         Stage::Done(Err(Failure {
             message,
             input: true,
+            not_an_sbom: false,
         }))
     };
     match file {
@@ -265,6 +273,9 @@ fn store_run(
 pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status> {
     let store = open(ctx)?;
     let files = collect_files(&args.paths);
+    // Files named on the command line; the others were found in directories, where a
+    // README or a checksum list is skipped rather than failed.
+    let named: std::collections::HashSet<&Path> = args.paths.iter().map(PathBuf::as_path).collect();
     let options = IngestOptions {
         product: args.product.clone(),
         version: args.product_version.clone(),
@@ -325,6 +336,14 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                         line.suspects = suspects;
                         line
                     }
+                    Stage::Done(Err(f))
+                        if f.not_an_sbom
+                            && files[i]
+                                .as_ref()
+                                .is_ok_and(|p| !named.contains(p.as_path())) =>
+                    {
+                        summary.skip(path, f.message)
+                    }
                     Stage::Done(result) => summary.add(path, result),
                 };
                 if write_error.is_none()
@@ -359,8 +378,16 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
     if args.format == Format::Human && ctx.printer.summaries() {
         writeln!(
             out,
-            "{DIM}{} stored ({} components), {} unchanged, {} failed{DIM:#}",
-            summary.stored, summary.components, summary.unchanged, summary.failed
+            "{DIM}{} stored ({} components), {} unchanged, {} failed{}{DIM:#}",
+            summary.stored,
+            summary.components,
+            summary.unchanged,
+            summary.failed,
+            if summary.skipped > 0 {
+                format!(", {} skipped (not SBOMs)", summary.skipped)
+            } else {
+                String::new()
+            }
         )?;
         if summary.attested + summary.rejected > 0 {
             writeln!(
@@ -396,6 +423,8 @@ struct Summary {
     unchanged: usize,
     components: u64,
     failed: usize,
+    /// Files of directories that are not SBOMs.
+    skipped: usize,
     /// Failures that are not the input's fault.
     internal: usize,
 }
@@ -469,6 +498,18 @@ impl Summary {
             self.unchanged += 1;
         }
         line
+    }
+
+    fn skip(&mut self, path: String, why: String) -> IngestLine {
+        self.skipped += 1;
+        IngestLine {
+            path,
+            status: "skipped",
+            outcome: None,
+            error: Some(why),
+            suspects: Vec::new(),
+            attestations: Vec::new(),
+        }
     }
 
     fn add(&mut self, path: String, result: Result<IngestOutcome, Failure>) -> IngestLine {
@@ -574,6 +615,12 @@ fn write_ingest_line(out: &mut impl Write, line: &IngestLine, format: Format) ->
                     o.edges
                 )
             }
+            (None, error) if line.status == "skipped" => writeln!(
+                out,
+                "{}: {DIM}skipped{DIM:#}: {}",
+                line.path,
+                error.as_deref().unwrap_or_default()
+            ),
             (None, error) => writeln!(
                 out,
                 "{}: {ERROR}error{ERROR:#}: {}",

@@ -12,8 +12,13 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
     let store = open(ctx)?;
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
+    // What an empty answer means, said on standard error (the exit status is 1).
+    let mut none = String::new();
+    let mut human = false;
     let found = match command {
         Query::WhoHas(args) => {
+            human = args.output.format == crate::cli::Format::Human;
+            none = format!("no current product version has `{}`", args.purl);
             let rows = store.who_has(&args.purl, args.range.as_deref(), as_of(&args.as_of)?)?;
             render(&mut out, args.output.format, &rows, |out| {
                 for r in &rows {
@@ -28,6 +33,8 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
             !rows.is_empty()
         }
         Query::Affected(args) => {
+            human = args.output.format == crate::cli::Format::Human;
+            none = format!("no current product version is affected by `{}`", args.id);
             let rows = store.affected(&args.id, as_of(&args.as_of)?)?;
             render(&mut out, args.output.format, &rows, |out| {
                 for r in &rows {
@@ -51,6 +58,11 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
             !rows.is_empty()
         }
         Query::Why(args) => {
+            human = args.output.format == crate::cli::Format::Human;
+            none = format!(
+                "no dependency path leads from `{}` to `{}`",
+                args.product, args.purl
+            );
             let paths = store.why(
                 &args.product.name,
                 args.product.version(),
@@ -73,6 +85,11 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
             !paths.is_empty()
         }
         Query::Dependents(args) => {
+            human = args.output.format == crate::cli::Format::Human;
+            none = format!(
+                "nothing in a current product version depends on `{}`",
+                args.purl
+            );
             let rows = store.dependents(&args.purl, args.range.as_deref(), as_of(&args.as_of)?)?;
             render(&mut out, args.output.format, &rows, |out| {
                 for r in &rows {
@@ -146,6 +163,10 @@ pub(crate) fn query(ctx: &Context, command: Query) -> anyhow::Result<Status> {
         }
     };
     out.flush()?;
+    if !found && human && !none.is_empty() && ctx.printer.summaries() {
+        let mut err = anstream::stderr().lock();
+        writeln!(err, "{DIM}{none}{DIM:#}")?;
+    }
     Ok(if found {
         Status::Success
     } else {

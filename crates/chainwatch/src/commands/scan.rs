@@ -699,7 +699,7 @@ fn human(
             } else if let Some(kind) = &f.informational {
                 kind.to_ascii_uppercase()
             } else {
-                match &f.severity {
+                let text = match &f.severity {
                     Some(s) => match s.score {
                         Some(score) => {
                             format!("{} {score:.1}", s.level.as_str().to_ascii_uppercase())
@@ -707,7 +707,14 @@ fn human(
                         None => s.level.as_str().to_ascii_uppercase(),
                     },
                     None => "UNKNOWN".to_owned(),
-                }
+                };
+                // Coloured as the gate counts it (an unknown severity as --unknown-severity).
+                let style = match level_of(f).unwrap_or(unknown) {
+                    Level::Critical | Level::High => ERROR,
+                    Level::Medium => WARNING,
+                    Level::Low | Level::None => DIM,
+                };
+                format!("{style}{text}{style:#}")
             };
             let aliases = if f.aliases.is_empty() {
                 String::new()

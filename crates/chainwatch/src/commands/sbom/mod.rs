@@ -5,7 +5,7 @@ mod export;
 mod generate;
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use chainwatch_sbom::{ReadOptions, Sbom, Severity, ValidateOptions};
@@ -59,8 +59,34 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Status> {
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut reports = Vec::new();
-    let (mut unreadable, mut invalid) = (0usize, 0usize);
-    for path in &args.files {
+    let (mut unreadable, mut invalid, mut skipped) = (0usize, 0usize, 0usize);
+    // Directories are walked; what they hold that is plainly not an SBOM (a README, a
+    // checksum list) is skipped, as `ingest` skips it.
+    let files = crate::shared::files::collect_files(&args.files);
+    let named: std::collections::HashSet<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    for entry in &files {
+        let path = match entry {
+            Ok(p) => p,
+            Err((p, message)) => {
+                unreadable += 1;
+                let report = FileReport {
+                    file: display(p),
+                    summary: None,
+                    diagnostics: vec![chainwatch_sbom::Diagnostic::error(
+                        chainwatch_sbom::Code::Unreadable,
+                        message.clone(),
+                        chainwatch_sbom::Location::default(),
+                    )],
+                    ntia: None,
+                };
+                match args.format {
+                    ReportFormat::Human => report::human(&mut out, &report)?,
+                    ReportFormat::Json => report::json_line(&mut out, &report)?,
+                    ReportFormat::Sarif => reports.push(report),
+                }
+                continue;
+            }
+        };
         let file = display(path);
         let report = match read_input(path) {
             Err(e) => FileReport {
@@ -84,6 +110,12 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Status> {
                     diagnostics: v.diagnostics,
                     ntia: args.ntia.then_some(v.ntia),
                 },
+                Err(chainwatch_sbom::ReadError::NotAnSbom { .. })
+                    if !named.contains(path.as_path()) =>
+                {
+                    skipped += 1;
+                    continue;
+                }
                 Err(e) => FileReport {
                     file,
                     summary: None,
@@ -108,12 +140,17 @@ fn validate(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Status> {
     }
     out.flush()?;
     drop(out);
-    if args.format == ReportFormat::Human && ctx.printer.summaries() && args.files.len() > 1 {
-        let valid = args.files.len() - unreadable - invalid;
+    let checked = files.len() - skipped;
+    if args.format == ReportFormat::Human && ctx.printer.summaries() && files.len() > 1 {
+        let valid = checked - unreadable - invalid;
         writeln!(
             anstream::stderr().lock(),
-            "{DIM}{} files: {valid} valid, {invalid} invalid, {unreadable} unreadable{DIM:#}",
-            args.files.len()
+            "{DIM}{checked} files: {valid} valid, {invalid} invalid, {unreadable} unreadable{}{DIM:#}",
+            if skipped > 0 {
+                format!("; {skipped} files of directories skipped (not SBOMs)")
+            } else {
+                String::new()
+            }
         )?;
     }
     Ok(if unreadable > 0 {
