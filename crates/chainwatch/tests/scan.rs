@@ -24,6 +24,14 @@ fn osv() -> String {
         .to_string()
 }
 
+/// `chainwatch scan TARGET --advisories <the OSV fixtures> EXTRA…`.
+fn scan_with_fixtures(target: &Path, extra: &[&str]) -> Output {
+    let osv = osv();
+    let mut args = vec!["scan", target.to_str().unwrap(), "--advisories", &osv];
+    args.extend_from_slice(extra);
+    chainwatch(&args)
+}
+
 fn inventory_fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../chainwatch-inventory/tests/fixtures")
@@ -776,14 +784,7 @@ fn unrated_findings_fail_and_aliases_rate() {
 #[test]
 fn own_lockfile_passes() {
     let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.lock");
-    let o = chainwatch(&[
-        "scan",
-        lock.to_str().unwrap(),
-        "--advisories",
-        &osv(),
-        "--format",
-        "json",
-    ]);
+    let o = scan_with_fixtures(&lock, &["--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     for r in rows.as_array().unwrap() {
@@ -809,14 +810,7 @@ fn typosquats_among_the_dependencies() {
     )
     .unwrap();
     // Transitive (pulled in by build-tools): reported, not failing.
-    let scan = chainwatch(&[
-        "scan",
-        sbom.to_str().unwrap(),
-        "--advisories",
-        &osv(),
-        "--format",
-        "json",
-    ]);
+    let scan = scan_with_fixtures(&sbom, &["--format", "json"]);
     assert_eq!(scan.status.code(), Some(0), "{}", stdout(&scan));
     let rows: serde_json::Value = serde_json::from_str(&stdout(&scan)).unwrap();
     let squat = rows
@@ -830,20 +824,13 @@ fn typosquats_among_the_dependencies() {
     assert_eq!(squat["path"][1], "build-tools@1.0.0");
     assert_eq!(squat["depth"], 2);
     assert_eq!(squat["fails"], false);
-    let human = chainwatch(&["scan", sbom.to_str().unwrap(), "--advisories", &osv()]);
+    let human = scan_with_fixtures(&sbom, &[]);
     assert!(
         stdout(&human).contains("possible typosquat  imitates cross-env"),
         "{}",
         stdout(&human)
     );
-    let any = chainwatch(&[
-        "scan",
-        sbom.to_str().unwrap(),
-        "--advisories",
-        &osv(),
-        "--typosquat-fails",
-        "any",
-    ]);
+    let any = scan_with_fixtures(&sbom, &["--typosquat-fails", "any"]);
     assert_eq!(any.status.code(), Some(1));
     // A direct dependency: the name someone typed, failing.
     let text = std::fs::read_to_string(&sbom).unwrap().replace(
@@ -851,32 +838,12 @@ fn typosquats_among_the_dependencies() {
         r#"{"ref":"app","dependsOn":["b","c","e"]}"#,
     );
     std::fs::write(&sbom, text).unwrap();
-    let scan = chainwatch(&[
-        "scan",
-        sbom.to_str().unwrap(),
-        "--advisories",
-        &osv(),
-        "--format",
-        "json",
-    ]);
+    let scan = scan_with_fixtures(&sbom, &["--format", "json"]);
     assert_eq!(scan.status.code(), Some(1));
-    let human = chainwatch(&["scan", sbom.to_str().unwrap(), "--advisories", &osv()]);
+    let human = scan_with_fixtures(&sbom, &[]);
     assert!(stdout(&human).contains("TYPOSQUAT  imitates cross-env"));
-    let off = chainwatch(&[
-        "scan",
-        sbom.to_str().unwrap(),
-        "--advisories",
-        &osv(),
-        "--no-typosquat",
-    ]);
+    let off = scan_with_fixtures(&sbom, &["--no-typosquat"]);
     assert_eq!(off.status.code(), Some(0));
-    let never = chainwatch(&[
-        "scan",
-        sbom.to_str().unwrap(),
-        "--advisories",
-        &osv(),
-        "--fail-on",
-        "never",
-    ]);
+    let never = scan_with_fixtures(&sbom, &["--fail-on", "never"]);
     assert_eq!(never.status.code(), Some(0));
 }

@@ -173,7 +173,7 @@ pub(crate) fn relationship_type(r: &Relationship) -> (&str, String, &str) {
 }
 
 /// The relationship types of SPDX 2.3 (§11.1).
-const SPDX2_RELATIONSHIPS: &[&str] = &[
+pub(crate) const SPDX2_RELATIONSHIPS: &[&str] = &[
     "DESCRIBES",
     "DESCRIBED_BY",
     "CONTAINS",

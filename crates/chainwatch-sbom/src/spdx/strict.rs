@@ -7,56 +7,8 @@ use chainwatch_purl::Purl;
 
 use crate::diag::{Code, Diagnostic, Location};
 use crate::model::Format;
-use crate::spdx::{Doc, Element};
+use crate::spdx::{Doc, Element, SPDX2_RELATIONSHIPS};
 use crate::validate::{is_date_time, license_error};
-
-const RELATIONSHIP_TYPES: &[&str] = &[
-    "DESCRIBES",
-    "DESCRIBED_BY",
-    "CONTAINS",
-    "CONTAINED_BY",
-    "DEPENDS_ON",
-    "DEPENDENCY_OF",
-    "DEPENDENCY_MANIFEST_OF",
-    "BUILD_DEPENDENCY_OF",
-    "DEV_DEPENDENCY_OF",
-    "OPTIONAL_DEPENDENCY_OF",
-    "PROVIDED_DEPENDENCY_OF",
-    "TEST_DEPENDENCY_OF",
-    "RUNTIME_DEPENDENCY_OF",
-    "EXAMPLE_OF",
-    "GENERATES",
-    "GENERATED_FROM",
-    "ANCESTOR_OF",
-    "DESCENDANT_OF",
-    "VARIANT_OF",
-    "DISTRIBUTION_ARTIFACT",
-    "PATCH_FOR",
-    "PATCH_APPLIED",
-    "COPY_OF",
-    "FILE_ADDED",
-    "FILE_DELETED",
-    "FILE_MODIFIED",
-    "EXPANDED_FROM_ARCHIVE",
-    "DYNAMIC_LINK",
-    "STATIC_LINK",
-    "DATA_FILE_OF",
-    "TEST_CASE_OF",
-    "BUILD_TOOL_OF",
-    "DEV_TOOL_OF",
-    "TEST_OF",
-    "TEST_TOOL_OF",
-    "DOCUMENTATION_OF",
-    "OPTIONAL_COMPONENT_OF",
-    "METAFILE_OF",
-    "PACKAGE_OF",
-    "AMENDS",
-    "PREREQUISITE_FOR",
-    "HAS_PREREQUISITE",
-    "REQUIREMENT_DESCRIPTION_FOR",
-    "SPECIFICATION_FOR",
-    "OTHER",
-];
 
 const CHECKSUM_ALGORITHMS: &[(&str, Option<usize>)] = &[
     ("SHA1", Some(40)),
@@ -483,7 +435,7 @@ impl Checker<'_> {
                 found.push((Code::MissingField, "a relationship needs `spdxElementId`, `relationshipType` and `relatedSpdxElement`".to_owned(), loc));
                 continue;
             }
-            if !RELATIONSHIP_TYPES.contains(&kind.as_str()) {
+            if !SPDX2_RELATIONSHIPS.contains(&kind.as_str()) {
                 found.push((
                     Code::InvalidValue,
                     format!("`{kind}` is not an SPDX relationship type"),

@@ -638,13 +638,20 @@ fn row<'a>(h: &'a Hit<'_>, f: &'a Finding, e: &'a Extra) -> FindingJson<'a> {
     }
 }
 
+/// Every place a package is recorded, after its name (a pip installed in four places
+/// shows all four, not the first).
+fn locations<'a>(places: impl Iterator<Item = &'a str>) -> String {
+    let all: Vec<&str> = places.collect();
+    if all.is_empty() {
+        String::new()
+    } else {
+        format!(" {DIM}({}){DIM:#}", all.join(", "))
+    }
+}
+
 fn human_suspects(out: &mut dyn Write, squats: &[Suspect<'_>]) -> anyhow::Result<()> {
     for s in squats {
-        let location = s
-            .locations
-            .first()
-            .map(|l| format!(" {DIM}({l}){DIM:#}"))
-            .unwrap_or_default();
+        let location = locations(s.locations.iter().copied());
         writeln!(out, "{BOLD}{}{BOLD:#}{location}", s.package)?;
         if s.path.len() > 1 {
             writeln!(out, "  {DIM}path: {}{DIM:#}", s.path.join(" → "))?;
@@ -684,11 +691,12 @@ fn human(
         return Ok(());
     }
     for h in hits {
-        let location = h
-            .component
-            .property("chainwatch:location")
-            .map(|l| format!(" {DIM}({l}){DIM:#}"))
-            .unwrap_or_default();
+        let location = locations(
+            h.component
+                .properties
+                .iter()
+                .filter_map(|p| (p.name == "chainwatch:location").then_some(p.value.as_str())),
+        );
         writeln!(out, "{BOLD}{}{BOLD:#}{location}", h.purl.canonical())?;
         if h.path.len() > 1 {
             writeln!(out, "  {DIM}path: {}{DIM:#}", h.path.join(" → "))?;
