@@ -9,7 +9,7 @@ use chainwatch_advisory::Level;
 use chainwatch_store::{FindingQuery, ProductFinding};
 
 use crate::cli::{FindingsArgs, MinSeverity, ReportFormat};
-use crate::output::{BOLD, Context, DIM, ERROR, Status};
+use crate::output::{BOLD, Context, DIM, ERROR, Status, WARNING};
 use crate::shared::store::{as_of, open};
 
 pub(crate) fn findings(ctx: &Context, args: &FindingsArgs) -> anyhow::Result<Status> {
@@ -43,6 +43,10 @@ pub(crate) fn findings(ctx: &Context, args: &FindingsArgs) -> anyhow::Result<Sta
         ReportFormat::Sarif => sarif(&mut out, &rows)?,
     }
     out.flush()?;
+    drop(out);
+    if args.format == ReportFormat::Human && ctx.printer.summaries() && !rows.is_empty() {
+        writeln!(anstream::stderr().lock(), "{DIM}{}{DIM:#}", totals(&rows))?;
+    }
     Ok(Status::Success)
 }
 
@@ -52,11 +56,18 @@ fn label(f: &ProductFinding) -> String {
     } else if let Some(kind) = &f.informational {
         kind.to_ascii_uppercase()
     } else {
-        match (&f.severity, f.score) {
+        let text = match (&f.severity, f.score) {
             (Some(s), Some(score)) => format!("{} {score:.1}", s.to_ascii_uppercase()),
             (Some(s), None) => s.to_ascii_uppercase(),
             (None, _) => "UNKNOWN".to_owned(),
-        }
+        };
+        // An unknown severity counts as high, and looks it.
+        let style = match f.severity.as_deref().and_then(Level::from_name) {
+            Some(Level::Critical | Level::High) | None => ERROR,
+            Some(Level::Medium) => WARNING,
+            Some(Level::Low | Level::None) => DIM,
+        };
+        format!("{style}{text}{style:#}")
     }
 }
 
@@ -81,14 +92,22 @@ fn human(out: &mut dyn Write, rows: &[ProductFinding]) -> anyhow::Result<()> {
         } else {
             format!("fixed in {}", f.fixed_in.join(", "))
         };
+        let title = f
+            .summary
+            .as_deref()
+            .map(|t| format!(": {t}"))
+            .unwrap_or_default();
         writeln!(
             out,
-            "  {}  {}{aliases}  {}",
+            "  {}  {}{aliases}  {}{title}",
             label(f),
             f.advisory,
             f.package
         )?;
         let mut notes = vec![fixed, format!("first seen {}", f.first_seen)];
+        if let Some(from) = &f.severity_from {
+            notes.push(format!("severity from {from}"));
+        }
         if f.known_exploited {
             notes.insert(0, "KNOWN EXPLOITED".to_owned());
         }
@@ -104,6 +123,64 @@ fn human(out: &mut dyn Write, rows: &[ProductFinding]) -> anyhow::Result<()> {
         writeln!(out, "    {DIM}{}{DIM:#}", notes.join("; "))?;
     }
     Ok(())
+}
+
+/// `12 findings in 3 product versions: 1 malicious, 2 critical, 5 high, …`.
+fn totals(rows: &[ProductFinding]) -> String {
+    let versions: std::collections::BTreeSet<(&str, &str)> = rows
+        .iter()
+        .map(|f| (f.product.as_str(), f.version.as_str()))
+        .collect();
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    let mut bump = |what: &'static str| match counts.iter_mut().find(|(w, _)| *w == what) {
+        Some((_, n)) => *n += 1,
+        None => counts.push((what, 1)),
+    };
+    for f in rows {
+        if f.malicious {
+            bump("malicious");
+        } else if f.informational.is_some() {
+            bump("informational");
+        } else {
+            bump(match f.severity.as_deref().and_then(Level::from_name) {
+                Some(Level::Critical) => "critical",
+                Some(Level::High) => "high",
+                Some(Level::Medium) => "medium",
+                Some(Level::Low) => "low",
+                Some(Level::None) => "none",
+                None => "unknown",
+            });
+        }
+    }
+    let order = [
+        "malicious",
+        "critical",
+        "high",
+        "unknown",
+        "medium",
+        "low",
+        "none",
+        "informational",
+    ];
+    counts.sort_by_key(|(w, _)| order.iter().position(|o| o == w));
+    let known_exploited = rows.iter().filter(|f| f.known_exploited).count();
+    format!(
+        "{} finding{} in {} product version{}: {}{}",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" },
+        versions.len(),
+        if versions.len() == 1 { "" } else { "s" },
+        counts
+            .iter()
+            .map(|(w, n)| format!("{n} {w}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        if known_exploited > 0 {
+            format!("; {known_exploited} known exploited")
+        } else {
+            String::new()
+        }
+    )
 }
 
 fn sarif(out: &mut dyn Write, rows: &[ProductFinding]) -> anyhow::Result<()> {
