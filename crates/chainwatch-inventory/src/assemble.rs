@@ -51,39 +51,56 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
     sbom.tools.extend(options.tool.clone());
 
     let project = &inv.project;
-    let subject_id = project.purl.as_ref().map_or_else(
-        || format!("project:{}", project.name),
-        |p| p.canonical().to_owned(),
-    );
-    let mut subject = Component::new(
-        subject_id.clone(),
-        ComponentKind::Application,
-        &project.name,
-    );
-    subject.version.clone_from(&project.version);
-    subject.purl = project.purl.as_ref().map(|p| p.canonical().to_owned());
-    if let Some(m) = project.manifest {
-        subject.properties.push(Property {
-            name: "chainwatch:manifest".to_owned(),
-            value: m.to_owned(),
-        });
-    }
-    sbom.subject = Some(subject_id.clone());
-    sbom.components.push(subject);
-
-    let os_id = inv.distro.as_ref().map(|d| {
+    // A root filesystem (an operating system and no project of its own) is about the
+    // operating system: its os-release names the subject.
+    let rootfs = inv.distro.is_some() && project.manifest.is_none() && project.purl.is_none();
+    let os_component = |d: &crate::Distro| {
         let id = format!("os:{}", d.qualifier());
         let mut c = Component::new(id.clone(), ComponentKind::OperatingSystem, &d.id);
         c.version.clone_from(&d.version_id);
         c.description.clone_from(&d.pretty_name);
-        sbom.components.push(c);
-        sbom.relationships.push(Relationship {
-            from: subject_id.clone(),
-            to: id.clone(),
-            kind: RelationshipKind::DependsOn,
-        });
-        id
-    });
+        (id, c)
+    };
+    let subject_id = match (&inv.distro, rootfs) {
+        (Some(d), true) => {
+            let (id, c) = os_component(d);
+            sbom.components.push(c);
+            id
+        }
+        _ => {
+            let id = project.purl.as_ref().map_or_else(
+                || format!("project:{}", project.name),
+                |p| p.canonical().to_owned(),
+            );
+            let mut subject = Component::new(id.clone(), ComponentKind::Application, &project.name);
+            subject.version.clone_from(&project.version);
+            subject.purl = project.purl.as_ref().map(|p| p.canonical().to_owned());
+            if let Some(m) = project.manifest {
+                subject.properties.push(Property {
+                    name: "chainwatch:manifest".to_owned(),
+                    value: m.to_owned(),
+                });
+            }
+            sbom.components.push(subject);
+            id
+        }
+    };
+    sbom.subject = Some(subject_id.clone());
+
+    let os_id = match &inv.distro {
+        Some(_) if rootfs => Some(subject_id.clone()),
+        Some(d) => {
+            let (id, c) = os_component(d);
+            sbom.components.push(c);
+            sbom.relationships.push(Relationship {
+                from: subject_id.clone(),
+                to: id.clone(),
+                kind: RelationshipKind::DependsOn,
+            });
+            Some(id)
+        }
+        None => None,
+    };
 
     // The subject's own package, matched by type and name (lockfiles list the root
     // project, sometimes with a version its manifest leaves to the workspace).
@@ -96,9 +113,10 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
         })
     };
 
-    // Component indices: 0 is the subject, then the operating system, then packages.
+    // Component indices: 0 is the subject, then the operating system (unless it is the
+    // subject), then packages.
     let subject_index = 0;
-    let os_index = os_id.as_ref().map(|_| 1);
+    let os_index = os_id.as_ref().map(|_| usize::from(!rootfs));
     let mut by_purl: HashMap<&str, usize> = HashMap::new();
     let mut edges: Vec<(usize, usize)> = Vec::new();
     let mut ids: Vec<usize> = Vec::new();
