@@ -515,7 +515,11 @@ ALTER TABLE webhook_deliveries ADD COLUMN key TEXT
 -- when its own record has none (NULL otherwise: the advisory's rating applies).
 ALTER TABLE findings ADD COLUMN severity TEXT;
 ALTER TABLE findings ADD COLUMN score DOUBLE PRECISION;
-ALTER TABLE findings ADD COLUMN severity_from TEXT
+ALTER TABLE findings ADD COLUMN severity_from TEXT;
+-- Matching now rates findings from their aliases' records and makes one finding of
+-- records that alias each other: the next match goes over every package again (first
+-- seen times are kept; the twins it merges are resolved).
+DELETE FROM matched_packages
 ",
     },
 ];
