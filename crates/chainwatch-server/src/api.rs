@@ -510,23 +510,18 @@ async fn list_products(
     // A page at a time from the store; a token limited to some products reads on
     // until its page is full.
     let (mut rows, more) = blocking(&state, move |store| {
-        let mut rows = Vec::new();
-        let mut from = after;
-        loop {
-            let batch = store.products_after(
-                from.as_ref().map(|(n, v)| (n.as_str(), v.as_str())),
-                limit + 1,
-            )?;
-            let exhausted = batch.len() <= limit;
-            from = batch.last().map(|p| (p.name.clone(), p.version.clone()));
-            rows.extend(batch.into_iter().filter(|p| who.may(&p.name)));
-            if rows.len() > limit || exhausted {
-                break;
-            }
-        }
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        Ok((rows, more))
+        filtered_page(
+            limit,
+            after,
+            |from: Option<&(String, String)>| {
+                let batch =
+                    store.products_after(from.map(|(n, v)| (n.as_str(), v.as_str())), limit + 1)?;
+                let more = batch.len() > limit;
+                Ok((batch, more))
+            },
+            |p| (p.name.clone(), p.version.clone()),
+            |p| who.may(&p.name),
+        )
     })
     .await?;
     let next = more
@@ -689,25 +684,13 @@ async fn who_has(
     // A page at a time from the store; a token limited to some products reads on
     // until its page is full.
     let (rows, more) = blocking(&state, move |store| {
-        let mut rows = Vec::new();
-        let mut from = after;
-        loop {
-            let (batch, more) = store.who_has_page(
-                &params.purl,
-                params.range.as_deref(),
-                from.as_ref(),
-                limit + 1,
-            )?;
-            let exhausted = !more;
-            from = batch.last().cloned();
-            rows.extend(batch.into_iter().filter(|r| who.may(&r.product)));
-            if rows.len() > limit || exhausted {
-                break;
-            }
-        }
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        Ok((rows, more))
+        filtered_page(
+            limit,
+            after,
+            |from| store.who_has_page(&params.purl, params.range.as_deref(), from, limit + 1),
+            Clone::clone,
+            |r| who.may(&r.product),
+        )
     })
     .await?;
     let next = more
@@ -1400,4 +1383,28 @@ async fn get_metrics(
         &caller,
         ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text),
     ))
+}
+
+/// One page of `limit` rows that the caller may see, and whether more follow: pages of
+/// the store (`fetch` after a key, with whether it has more) read on until the filtered
+/// page is full, for a token limited to some products.
+fn filtered_page<T, K>(
+    limit: usize,
+    mut from: Option<K>,
+    mut fetch: impl FnMut(Option<&K>) -> Result<(Vec<T>, bool), chainwatch_store::StoreError>,
+    key: impl Fn(&T) -> K,
+    allowed: impl Fn(&T) -> bool,
+) -> Result<(Vec<T>, bool), chainwatch_store::StoreError> {
+    let mut rows = Vec::new();
+    loop {
+        let (batch, more) = fetch(from.as_ref())?;
+        from = batch.last().map(&key);
+        rows.extend(batch.into_iter().filter(|r| allowed(r)));
+        if rows.len() > limit || !more {
+            break;
+        }
+    }
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    Ok((rows, more))
 }
