@@ -215,15 +215,7 @@ impl Store {
                     current("$1")
                 ),
                 &args![as_of],
-                |r| {
-                    Ok(ProductSummary {
-                        name: r.get(0)?,
-                        version: r.get(1)?,
-                        documents: r.get(2)?,
-                        components: r.get(3)?,
-                        updated: time::format_micros(r.get(4)?),
-                    })
-                },
+                ProductSummary::read,
             )
         })
     }
@@ -255,15 +247,7 @@ impl Store {
                      LIMIT $3"
                 ),
                 &args![name, version, limit, i64::from(after.is_some())],
-                |r| {
-                    Ok(ProductSummary {
-                        name: r.get(0)?,
-                        version: r.get(1)?,
-                        documents: r.get(2)?,
-                        components: r.get(3)?,
-                        updated: time::format_micros(r.get(4)?),
-                    })
-                },
+                ProductSummary::read,
             )
         })
     }
@@ -351,6 +335,19 @@ impl Store {
             )
         })?
         .ok_or_else(|| StoreError::NotFound(not_found(product, version)))
+    }
+}
+
+impl ProductSummary {
+    /// A row of (name, version, documents, components, ingested at).
+    fn read(r: crate::db::Row<'_>) -> Result<ProductSummary> {
+        Ok(ProductSummary {
+            name: r.get(0)?,
+            version: r.get(1)?,
+            documents: r.get(2)?,
+            components: r.get(3)?,
+            updated: time::format_micros(r.get(4)?),
+        })
     }
 }
 
