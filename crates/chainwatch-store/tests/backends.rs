@@ -1436,3 +1436,33 @@ fn webhook_outbox_leases_and_moves(db: &Db) {
     );
     assert_eq!(db.store.next_notification_due(b).expect("due"), None);
 }
+
+/// Many openers race to create the same SQLite file and put it in WAL mode: SQLite
+/// refuses that change at once (no busy wait) to all but one of them, and each must wait
+/// and see the store, not fail with `database is locked`.
+#[test]
+fn openers_racing_on_a_new_sqlite_file_all_succeed() {
+    const OPENERS: usize = 12;
+    for round in 0..20 {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let location = dir.path().join("store.db").display().to_string();
+        let start = std::sync::Barrier::new(OPENERS);
+        std::thread::scope(|scope| {
+            let openers: Vec<_> = (0..OPENERS)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        Store::open(&location).and_then(|s| s.schema_version())
+                    })
+                })
+                .collect();
+            for opener in openers {
+                let version = opener.join().expect("no panic");
+                assert!(
+                    version.as_ref().is_ok_and(|v| *v > 0),
+                    "round {round}: {version:?}"
+                );
+            }
+        });
+    }
+}

@@ -83,7 +83,7 @@ impl Sqlite {
         // writes a quarter as many pages to the WAL (one 500,000-component SBOM: the
         // write 4.1 → 3.4 s).
         conn.pragma_update(None, "page_size", 16_384)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        set_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "cache_size", -65_536)?;
@@ -100,6 +100,41 @@ impl Sqlite {
 
     fn reader(&self) -> MutexGuard<'_, Connection> {
         self.reader.as_ref().map_or_else(|| lock(&self.conn), lock)
+    }
+}
+
+/// Puts the database in WAL mode and reads its schema once. A connection's first touch
+/// of the file is where SQLite answers `database is locked` at once, without a busy
+/// wait: the WAL change reads the header before it takes the write lock (refused while
+/// another process creates or converts the same file), and a first read can meet the
+/// last connection of another process cleaning up its WAL. So it is retried here, for
+/// as long as a writer would wait; afterwards the connection holds its shared lock and
+/// the busy timeout covers the rest.
+fn set_wal(conn: &Connection) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        let mode = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+            .and_then(|mode| {
+                conn.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map(|_| mode)
+            });
+        match mode {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => {
+                other?;
+                return Ok(());
+            }
+        }
     }
 }
 
@@ -144,8 +179,13 @@ impl Backend for Sqlite {
     }
 
     fn optimize(&self) -> Result<()> {
-        lock(&self.conn)
-            .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002")?;
+        // In a transaction that holds the write lock from its start: run alone, the
+        // pragma reads before its ANALYZE writes, and SQLite refuses that upgrade at
+        // once (no busy wait) while another process writes.
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002")?;
+        tx.commit()?;
         Ok(())
     }
 
