@@ -128,9 +128,10 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
                 continue;
             }
             let key = p.purl.canonical();
+            let path = p.file.as_deref().unwrap_or(&file.path);
             let location = match p.line {
-                Some(l) => format!("{}:{l}", file.path),
-                None => file.path.clone(),
+                Some(l) => format!("{path}:{l}"),
+                None => path.to_owned(),
             };
             if let Some(&i) = by_purl.get(key) {
                 let c = &mut sbom.components[i];

@@ -34,7 +34,7 @@ use chainwatch_sbom::{Diagnostic, Hash, Scope};
 
 pub use assemble::SbomOptions;
 pub use context::Context;
-pub use extract::{Candidate, EXTRACTORS, Extractor};
+pub use extract::{Candidate, DIRECTORY_EXTRACTORS, EXTRACTORS, Extractor};
 pub use glob::Glob;
 pub use project::Project;
 pub use walk::{Options, SKIPPED_DIRS};
@@ -60,6 +60,9 @@ pub struct Package {
     pub license: Option<String>,
     /// The line of the file that records it.
     pub line: Option<u32>,
+    /// The file that records it, relative to the inventoried root, when that is not the
+    /// file read (an installed tree is read whole: each package has its own manifest).
+    pub file: Option<String>,
 }
 
 impl Package {
@@ -73,6 +76,7 @@ impl Package {
             source: None,
             license: None,
             line: None,
+            file: None,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chainwatch_sbom::{Code, Diagnostic, Location};
 
 use crate::context::Context;
-use crate::extract::{Candidate, EXTRACTORS, Extractor};
+use crate::extract::{Candidate, DIRECTORY_EXTRACTORS, EXTRACTORS, Extractor};
 use crate::{Distro, FileInventory, Glob, Inventory, InventoryError, project};
 
 /// Directories that hold installed or cached copies of dependencies, not the project's own
@@ -59,6 +59,8 @@ struct Job {
     path: PathBuf,
     rel: String,
     extractor: &'static Extractor,
+    /// A directory read whole by one of the [`DIRECTORY_EXTRACTORS`].
+    directory: bool,
 }
 
 pub(crate) fn run(root: &Path, options: &Options) -> Result<Inventory, InventoryError> {
@@ -79,7 +81,34 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<Inventory, Inventory
     let mut jobs = Vec::new();
     let mut walk_diagnostics = Vec::new();
     let (distro, project) = if meta.is_dir() {
-        walk(root, &globs, options, &mut jobs, &mut walk_diagnostics);
+        // The root may itself be an installed tree (`sbom generate node_modules`); then
+        // what is inside it is part of that job.
+        let mut claimed = None;
+        if let Some(name) = root.file_name().and_then(|n| n.to_str()) {
+            let parent = root.parent().unwrap_or(Path::new("."));
+            let candidate = Candidate {
+                rel: name,
+                name,
+                dir: parent,
+            };
+            if let Some(extractor) = DIRECTORY_EXTRACTORS.iter().find(|e| (e.wants)(&candidate)) {
+                jobs.push(Job {
+                    path: root.to_owned(),
+                    rel: name.to_owned(),
+                    extractor,
+                    directory: true,
+                });
+                claimed = Some(extractor.name);
+            }
+        }
+        walk(
+            root,
+            &globs,
+            options,
+            claimed,
+            &mut jobs,
+            &mut walk_diagnostics,
+        );
         let distro = Distro::of_root(root);
         let project = project::of_dir(root);
         (distro, project)
@@ -89,9 +118,11 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<Inventory, Inventory
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let rel = candidate_rel(root, &name);
+        let dir = root.parent().unwrap_or(Path::new("."));
         let candidate = Candidate {
             rel: &rel,
             name: &name,
+            dir,
         };
         let extractor = EXTRACTORS
             .iter()
@@ -99,11 +130,11 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<Inventory, Inventory
             .ok_or_else(|| InventoryError::UnknownFile {
                 path: root.to_owned(),
             })?;
-        let dir = root.parent().unwrap_or(Path::new("."));
         jobs.push(Job {
             path: root.to_owned(),
             rel: name,
             extractor,
+            directory: false,
         });
         (None, project::of_dir(dir))
     };
@@ -140,6 +171,7 @@ fn walk(
     root: &Path,
     globs: &[Glob],
     options: &Options,
+    claimed: Option<&str>,
     jobs: &mut Vec<Job>,
     diags: &mut Vec<(String, Diagnostic)>,
 ) {
@@ -186,6 +218,23 @@ fn walk(
             };
             if ty.is_dir() {
                 let path = entry.path();
+                let candidate = Candidate {
+                    rel: &rel,
+                    name,
+                    dir: &dir,
+                };
+                if let Some(extractor) = DIRECTORY_EXTRACTORS
+                    .iter()
+                    .find(|e| (e.wants)(&candidate))
+                    .filter(|e| claimed != Some(e.name))
+                {
+                    jobs.push(Job {
+                        path: path.clone(),
+                        rel: rel.clone(),
+                        extractor,
+                        directory: true,
+                    });
+                }
                 if !options.all_dirs
                     && (SKIPPED_DIRS.contains(&name) || path.join("CACHEDIR.TAG").is_file())
                 {
@@ -193,12 +242,17 @@ fn walk(
                 }
                 subdirs.push((path, rel));
             } else if ty.is_file() {
-                let candidate = Candidate { rel: &rel, name };
+                let candidate = Candidate {
+                    rel: &rel,
+                    name,
+                    dir: &dir,
+                };
                 if let Some(extractor) = EXTRACTORS.iter().find(|e| (e.wants)(&candidate)) {
                     jobs.push(Job {
                         path: entry.path(),
                         rel,
                         extractor,
+                        directory: false,
                     });
                 }
             }
@@ -251,6 +305,11 @@ fn extract_all(jobs: &[Job], options: &Options) -> Vec<FileInventory> {
 }
 
 fn extract_one(job: &Job, options: &Options) -> FileInventory {
+    if job.directory {
+        let mut cx = Context::new(&job.path, &job.rel, &[], job.extractor.name);
+        (job.extractor.extract)(&mut cx);
+        return cx.out;
+    }
     let bytes = read_capped(&job.path, options.max_file_size);
     match bytes {
         Ok(bytes) => {

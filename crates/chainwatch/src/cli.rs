@@ -211,9 +211,12 @@ pub(crate) enum Sbom {
     /// installed Python metadata, go.mod (+ go.sum), Gemfile.lock, composer.lock,
     /// packages.lock.json, pom.xml, gradle.lockfile, pubspec.lock, mix.lock,
     /// Package.resolved, conan.lock, var/lib/dpkg/status, lib/apk/db/installed and
-    /// rpmdb.sqlite (with the distribution from etc/os-release). Directories of installed
-    /// dependencies (`node_modules`, `.git`, caches with a `CACHEDIR.TAG`…) are skipped
-    /// unless --all-dirs is given; symbolic links are not followed. Nothing is fetched from the
+    /// rpmdb.sqlite (with the distribution from etc/os-release). Installed trees are read
+    /// whole, with their graph: a `node_modules` without a lockfile beside it (each
+    /// package's package.json, nested `node_modules`; a global prefix too) and a Python
+    /// `site-packages` or `dist-packages` (Requires-Dist). Other directories of installed
+    /// dependencies and caches (`.git`, `CACHEDIR.TAG`…) are skipped unless --all-dirs is
+    /// given; symbolic links are not followed. Nothing is fetched from the
     /// network. Problems go to stderr and do not stop the other files. Exit status: 0 when
     /// every file was read, 2 when any could not be (the SBOM is still written).
     /// `SOURCE_DATE_EPOCH` sets the document's timestamp, for reproducible output.

@@ -166,7 +166,9 @@ pub(crate) fn npm_lock(cx: &mut Context<'_>) {
         );
     }
     match (lock.packages, lock.dependencies) {
-        (Some(packages), _) => npm_v2(cx, &packages),
+        (Some(packages), _) => {
+            npm_v2(cx, &packages);
+        }
         (None, Some(deps)) => npm_v1(cx, &deps),
         (None, None) => {}
     }
@@ -185,7 +187,12 @@ fn name_from_path(path: &str) -> &str {
     path.rsplit_once("node_modules/").map_or(path, |(_, n)| n)
 }
 
-fn npm_v2(cx: &mut Context<'_>, packages: &BTreeMap<String, NpmPackage>) {
+/// Reads the packages of a lockfile's `packages` map (or the same map made from an
+/// installed tree); returns the package index of each path.
+fn npm_v2<'p>(
+    cx: &mut Context<'_>,
+    packages: &'p BTreeMap<String, NpmPackage>,
+) -> HashMap<&'p str, usize> {
     let mut at_path: HashMap<&str, usize> = HashMap::new();
     let mut links: Vec<(&str, &str)> = Vec::new();
     for (path, p) in packages {
@@ -289,6 +296,198 @@ fn npm_v2(cx: &mut Context<'_>, packages: &BTreeMap<String, NpmPackage>) {
             cx.get(d).direct = true;
         }
     }
+    at_path
+}
+
+/// Most packages one `node_modules` tree is read for.
+const INSTALLED_LIMIT: usize = 200_000;
+
+/// An installed `node_modules` tree without a lockfile: each package's `package.json`,
+/// nested `node_modules` for the graph (Node's resolution), the `package.json` beside the
+/// tree (when there is one) for the direct dependencies and their scopes. Symbolic links
+/// are not followed.
+pub(crate) fn installed(cx: &mut Context<'_>) {
+    let root = cx.path.to_path_buf();
+    let owner = root.parent().map(|p| p.join("package.json"));
+    // Where each package's manifest is, relative to the inventoried root.
+    let prefix = cx
+        .rel
+        .rsplit_once('/')
+        .map_or(String::new(), |(dir, _)| format!("{dir}/"));
+    let mut packages: BTreeMap<String, NpmPackage> = BTreeMap::new();
+    let manifest = |cx: &mut Context<'_>, path: &std::path::Path, key: &str| {
+        let text = crate::text::read_small(path).ok()?;
+        match serde_json::from_str::<InstalledManifest>(&text) {
+            Ok(m) => Some(m.into_package()),
+            Err(e) => {
+                cx.entry(
+                    format!("`{prefix}{key}/package.json` is not a package manifest: {e}"),
+                    Location::line(
+                        u32::try_from(e.line()).unwrap_or(u32::MAX),
+                        u32::try_from(e.column()).unwrap_or(u32::MAX),
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let has_owner = owner.as_deref().is_some_and(std::path::Path::is_file);
+    let mut owner_deps = None;
+    if let Some(owner) = owner.as_deref().filter(|_| has_owner)
+        && let Some(p) = manifest(cx, owner, "")
+    {
+        owner_deps = Some((
+            p.dependencies
+                .keys()
+                .chain(p.peer_dependencies.keys())
+                .cloned()
+                .collect::<Vec<_>>(),
+            p.optional_dependencies.keys().cloned().collect::<Vec<_>>(),
+            p.dev_dependencies.keys().cloned().collect::<Vec<_>>(),
+        ));
+        packages.insert(String::new(), p);
+    }
+    // (directory on disk, its key: `node_modules/a/node_modules`)
+    let mut stack = vec![(root, "node_modules".to_owned())];
+    let mut truncated = false;
+    while let Some((dir, key)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut found = Vec::new();
+        for entry in entries.filter_map(Result::ok) {
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            if name.starts_with('.') || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            if name.starts_with('@') {
+                // A scope: its packages are one level down.
+                let Ok(scoped) = std::fs::read_dir(entry.path()) else {
+                    continue;
+                };
+                for s in scoped.filter_map(Result::ok) {
+                    if let Some(n) = s.file_name().to_str()
+                        && s.file_type().is_ok_and(|t| t.is_dir())
+                    {
+                        found.push((s.path(), format!("{name}/{n}")));
+                    }
+                }
+            } else {
+                found.push((entry.path(), name));
+            }
+        }
+        for (path, name) in found {
+            if packages.len() >= INSTALLED_LIMIT {
+                truncated = true;
+                break;
+            }
+            let key = format!("{key}/{name}");
+            let Some(p) = manifest(cx, &path.join("package.json"), &key) else {
+                continue;
+            };
+            packages.insert(key.clone(), p);
+            let nested = path.join("node_modules");
+            if std::fs::symlink_metadata(&nested).is_ok_and(|m| m.is_dir()) {
+                stack.push((nested, format!("{key}/node_modules")));
+            }
+        }
+    }
+    if truncated {
+        cx.unsupported(
+            format!("more than {INSTALLED_LIMIT} installed packages: the rest are not read"),
+            Location::default(),
+        );
+    }
+    let at_path = npm_v2(cx, &packages);
+    for (key, &i) in &at_path {
+        let file = if key.is_empty() {
+            format!("{prefix}package.json")
+        } else {
+            format!("{prefix}{key}/package.json")
+        };
+        cx.get(i).file = Some(file);
+    }
+    match owner_deps {
+        Some((runtime, optional, dev)) => {
+            let roots = |names: &[String]| -> Vec<usize> {
+                names
+                    .iter()
+                    .filter_map(|n| at_path.get(format!("node_modules/{n}").as_str()).copied())
+                    .collect()
+            };
+            let (runtime, optional, dev) = (roots(&runtime), roots(&optional), roots(&dev));
+            cx.scopes_from_roots(&runtime, &optional, &dev);
+            // Installed without being asked for by anything (extraneous, or by hand):
+            // still installed, so it hangs from the project.
+            let mut required = vec![false; cx.packages().len()];
+            for &(_, to) in &cx.out.edges {
+                required[to] = true;
+            }
+            for (i, required) in required.into_iter().enumerate() {
+                if !required && !cx.packages()[i].member {
+                    cx.get(i).direct = true;
+                }
+            }
+        }
+        // A global prefix: what is installed there is what was asked for.
+        None => cx.direct_unknown(),
+    }
+    cx.dedup_edges();
+}
+
+/// An installed package's `package.json`, leniently: fields of the wrong type are
+/// ignored rather than losing the package.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct InstalledManifest {
+    name: Option<String>,
+    version: Option<String>,
+    #[serde(default, deserialize_with = "lenient_deps")]
+    dependencies: Deps,
+    #[serde(default, deserialize_with = "lenient_deps")]
+    optional_dependencies: Deps,
+    #[serde(default, deserialize_with = "lenient_deps")]
+    peer_dependencies: Deps,
+    #[serde(default, deserialize_with = "lenient_deps")]
+    dev_dependencies: Deps,
+    license: Option<Value>,
+    /// What npm before 7 recorded in the installed copy.
+    #[serde(rename = "_integrity")]
+    integrity: Option<String>,
+    #[serde(rename = "_resolved")]
+    resolved: Option<String>,
+}
+
+impl InstalledManifest {
+    fn into_package(self) -> NpmPackage {
+        NpmPackage {
+            name: self.name,
+            version: self.version,
+            resolved: self.resolved,
+            integrity: self.integrity,
+            dependencies: self.dependencies,
+            optional_dependencies: self.optional_dependencies,
+            peer_dependencies: self.peer_dependencies,
+            dev_dependencies: self.dev_dependencies,
+            license: self.license,
+            ..NpmPackage::default()
+        }
+    }
+}
+
+/// A dependency map whose values are strings; anything else (an array, a number) is
+/// taken as no dependencies.
+fn lenient_deps<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Deps, D::Error> {
+    let v = Value::deserialize(d)?;
+    Ok(match v {
+        Value::Object(o) => o
+            .into_iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
+            .collect(),
+        _ => Deps::new(),
+    })
 }
 
 fn npm_v1(cx: &mut Context<'_>, deps: &BTreeMap<String, V1Dep>) {

@@ -1,5 +1,7 @@
 //! The extractors: one per kind of file, each a name, a test for the files it wants and a
 //! function that reads one of them into a [`crate::FileInventory`] through a [`Context`].
+//! Installed trees without a lockfile (`node_modules`, a Python `site-packages`) are read
+//! whole by the [`DIRECTORY_EXTRACTORS`], since their graph spans many small files.
 
 pub(crate) mod cargo;
 pub(crate) mod dotnet;
@@ -12,15 +14,19 @@ pub(crate) mod python;
 pub(crate) mod ruby;
 pub(crate) mod yarn;
 
+use std::path::Path;
+
 use crate::context::Context;
 
-/// A file found in the tree.
+/// A file (or, for the directory extractors, a directory) found in the tree.
 #[derive(Debug, Clone, Copy)]
 pub struct Candidate<'a> {
     /// Relative to the inventoried root, `/`-separated.
     pub rel: &'a str,
     /// The file name.
     pub name: &'a str,
+    /// The directory holding it, on disk.
+    pub dir: &'a Path,
 }
 
 impl Candidate<'_> {
@@ -47,11 +53,48 @@ pub struct Extractor {
     pub name: &'static str,
     /// The ecosystem or package manager, for people.
     pub ecosystem: &'static str,
-    /// Whether the file is one this extractor reads.
+    /// Whether the file (or directory) is one this extractor reads.
     pub wants: fn(&Candidate<'_>) -> bool,
-    /// Reads one file.
+    /// Reads one file (or directory: its [`Context::path`], with no bytes).
     pub extract: fn(&mut Context<'_>),
 }
+
+/// The lockfiles that record a `node_modules` beside them better than the installed
+/// tree does (scopes, hashes, sources).
+const JS_LOCKFILES: &[&str] = &[
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lock",
+];
+
+/// Whether `name` is a Python environment's directory of installed distributions.
+pub(crate) fn is_site_packages(name: &str) -> bool {
+    name == "site-packages" || name == "dist-packages"
+}
+
+/// The extractors of directories, asked before a directory is entered (or skipped).
+pub static DIRECTORY_EXTRACTORS: &[Extractor] = &[
+    Extractor {
+        name: "npm-installed",
+        ecosystem: "npm (installed node_modules)",
+        // The outermost `node_modules` (it is read with its nested ones) of a project
+        // that has no lockfile, or of a global prefix (`/usr/lib/node_modules`).
+        wants: |c| {
+            c.name == "node_modules"
+                && !c.rel.contains("node_modules/")
+                && !JS_LOCKFILES.iter().any(|l| c.dir.join(l).is_file())
+        },
+        extract: javascript::installed,
+    },
+    Extractor {
+        name: "python-environment",
+        ecosystem: "Python (installed, site-packages)",
+        wants: |c| is_site_packages(c.name),
+        extract: python::environment,
+    },
+];
 
 /// Every extractor, in the order they are asked (the first that wants a file reads it).
 pub static EXTRACTORS: &[Extractor] = &[
@@ -118,10 +161,17 @@ pub static EXTRACTORS: &[Extractor] = &[
     Extractor {
         name: "python-installed",
         ecosystem: "Python (installed)",
+        // A distribution outside an environment's `site-packages` (which is read whole).
         wants: |c| {
-            (c.name == "METADATA" && c.parent_name().is_some_and(|p| p.ends_with(".dist-info")))
+            ((c.name == "METADATA" && c.parent_name().is_some_and(|p| p.ends_with(".dist-info")))
                 || (c.name == "PKG-INFO"
-                    && c.parent_name().is_some_and(|p| p.ends_with(".egg-info")))
+                    && c.parent_name().is_some_and(|p| p.ends_with(".egg-info"))))
+                && !c
+                    .dir
+                    .parent()
+                    .and_then(Path::file_name)
+                    .and_then(|n| n.to_str())
+                    .is_some_and(is_site_packages)
         },
         extract: python::installed,
     },

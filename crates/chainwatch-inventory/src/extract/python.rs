@@ -2,7 +2,7 @@
 //! `# via` annotations), `poetry.lock`, `uv.lock`, `Pipfile.lock`, `pdm.lock`, and installed
 //! distributions (`*.dist-info/METADATA`, `*.egg-info/PKG-INFO`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chainwatch_purl::pep503_normalize;
@@ -363,6 +363,7 @@ fn include(
     if wants_requirements(&Candidate {
         rel: &format!("{}/{name}", parent.unwrap_or("")),
         name,
+        dir: path.parent().unwrap_or(Path::new(".")),
     }) {
         return;
     }
@@ -849,10 +850,20 @@ pub(crate) fn pdm_lock(cx: &mut Context<'_>) {
     }
 }
 
-/// An installed distribution's core metadata (RFC 822 headers).
-pub(crate) fn installed(cx: &mut Context<'_>) {
-    let Some(text) = cx.text() else { return };
-    let (mut name, mut version, mut license, mut expression) = (None, None, None, None);
+/// What an installed distribution's core metadata (RFC 822 headers) says.
+#[derive(Debug, Default)]
+struct CoreMetadata<'a> {
+    name: Option<&'a str>,
+    version: Option<&'a str>,
+    license: Option<&'a str>,
+    /// `Requires-Dist` lines.
+    requires: Vec<&'a str>,
+}
+
+fn core_metadata(text: &str) -> CoreMetadata<'_> {
+    let mut m = CoreMetadata::default();
+    let mut license = None;
+    let mut expression = None;
     for line in text.lines() {
         if line.is_empty() {
             break; // the description body follows
@@ -862,27 +873,149 @@ pub(crate) fn installed(cx: &mut Context<'_>) {
         };
         let v = v.trim();
         match k {
-            "Name" => name = Some(v),
-            "Version" => version = Some(v),
+            "Name" => m.name = Some(v),
+            "Version" => m.version = Some(v),
             "License" if !v.is_empty() && v.len() < 100 && v != "UNKNOWN" => license = Some(v),
             "License-Expression" => expression = Some(v),
+            "Requires-Dist" => m.requires.push(v),
             _ => {}
         }
     }
-    let (Some(name), Some(version)) = (name, version) else {
+    m.license = expression.or(license);
+    m
+}
+
+/// Adds the distribution `m` describes; `file` is where it was read, when that is not
+/// the context's own file.
+fn add_distribution(
+    cx: &mut Context<'_>,
+    m: &CoreMetadata<'_>,
+    file: Option<String>,
+) -> Option<usize> {
+    let (Some(name), Some(version)) = (m.name, m.version) else {
+        let what = file
+            .as_deref()
+            .map_or(String::new(), |f| format!("`{f}`: "));
         cx.entry(
-            "the metadata has no `Name` or `Version`",
+            format!("{what}the metadata has no `Name` or `Version`"),
             Location::line(1, 1),
         );
+        return None;
+    };
+    let i = cx.package(purl("pypi", None, name, Some(version)), || {
+        Location::line(1, 1)
+    })?;
+    let p = cx.get(i);
+    p.license = m.license.map(str::to_owned);
+    p.line = Some(1);
+    p.file = file;
+    Some(i)
+}
+
+/// An installed distribution's core metadata, outside an environment.
+pub(crate) fn installed(cx: &mut Context<'_>) {
+    let Some(text) = cx.text() else { return };
+    add_distribution(cx, &core_metadata(text), None);
+    cx.direct_unknown();
+}
+
+/// The distribution a requirement names, unless it applies only with an extra (which
+/// the environment does not record as asked for):
+/// `requests[socks] (>=2.0) ; python_version >= "3.8"` → `requests`.
+fn required_name(requirement: &str) -> Option<&str> {
+    let (spec, marker) = requirement
+        .split_once(';')
+        .map_or((requirement, ""), |(s, m)| (s, m));
+    if marker.contains("extra") {
+        return None;
+    }
+    let end = spec
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(spec.len());
+    let name = spec[..end].trim();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Most distributions one environment is read for.
+const ENVIRONMENT_LIMIT: usize = 100_000;
+
+/// A Python environment's `site-packages` (or Debian's `dist-packages`): every installed
+/// distribution (`*.dist-info/METADATA`, `*.egg-info/PKG-INFO` or an `*.egg-info` file)
+/// and the graph its `Requires-Dist` (or `requires.txt`) draws among them. A requirement
+/// that applies only with an extra draws no edge; what nothing installed requires hangs
+/// from the project.
+pub(crate) fn environment(cx: &mut Context<'_>) {
+    let dir = cx.path.to_path_buf();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
         return;
     };
-    if let Some(i) = cx.package(purl("pypi", None, name, Some(version)), || {
-        Location::line(1, 1)
-    }) {
-        let p = cx.get(i);
-        p.license = expression.or(license).map(str::to_owned);
-        p.line = Some(1);
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .filter(|n| {
+            std::path::Path::new(n)
+                .extension()
+                .is_some_and(|x| x == "dist-info" || x == "egg-info")
+        })
+        .collect();
+    names.sort();
+    if names.len() > ENVIRONMENT_LIMIT {
+        cx.unsupported(
+            format!("more than {ENVIRONMENT_LIMIT} distributions: the rest are not read"),
+            Location::default(),
+        );
+        names.truncate(ENVIRONMENT_LIMIT);
     }
+    let rel = cx.rel.to_owned();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut requires: Vec<(usize, Vec<String>)> = Vec::new();
+    for name in names {
+        let path = dir.join(&name);
+        // `X.dist-info/METADATA`, `X.egg-info/PKG-INFO`, or `X.egg-info` as a file.
+        let (file, extra_requires) = if name.ends_with(".dist-info") {
+            (format!("{name}/METADATA"), None)
+        } else if path.is_dir() {
+            (format!("{name}/PKG-INFO"), Some(path.join("requires.txt")))
+        } else {
+            (name.clone(), None)
+        };
+        let Ok(text) = read_small(&dir.join(&file)) else {
+            continue;
+        };
+        let m = core_metadata(&text);
+        let Some(i) = add_distribution(cx, &m, Some(format!("{rel}/{file}"))) else {
+            continue;
+        };
+        if let Some(n) = m.name {
+            by_name.insert(pep503_normalize(n), i);
+        }
+        let mut deps: Vec<String> = m
+            .requires
+            .iter()
+            .filter_map(|r| required_name(r))
+            .map(pep503_normalize)
+            .collect();
+        // An egg's `requires.txt`: its lines up to the first `[extra]` section.
+        if let Some(text) = extra_requires.and_then(|p| read_small(&p).ok()) {
+            deps.extend(
+                text.lines()
+                    .map(str::trim)
+                    .take_while(|l| !l.starts_with('['))
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .filter_map(required_name)
+                    .map(pep503_normalize),
+            );
+        }
+        requires.push((i, deps));
+    }
+    for (from, deps) in requires {
+        for dep in deps {
+            if let Some(&to) = by_name.get(&dep) {
+                cx.edge(from, to);
+            }
+        }
+    }
+    cx.dedup_edges();
     cx.direct_unknown();
 }
 
