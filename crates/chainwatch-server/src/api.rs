@@ -342,6 +342,7 @@ async fn upload_sbom(
     let options = IngestOptions {
         product: params.product,
         version: params.version,
+        fallback_product: None,
         read: read_options(&state),
     };
     let prepared = blocking(&state, move |store| store.prepare(&body, &options)).await?;

@@ -143,6 +143,9 @@ pub struct IngestOptions {
     pub product: Option<String>,
     /// Store under this product version instead of the subject's version.
     pub version: Option<String>,
+    /// The product of a document that names none (no subject component, no name),
+    /// instead of refusing it with [`StoreError::NoProduct`].
+    pub fallback_product: Option<String>,
     pub read: ReadOptions,
 }
 

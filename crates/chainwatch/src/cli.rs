@@ -314,6 +314,12 @@ pub(crate) struct IngestArgs {
     #[arg(long, value_name = "VERSION")]
     pub(crate) product_version: Option<String>,
 
+    /// A document that names no product (no subject component, no name) is stored under
+    /// its file's name without the SBOM extensions (`payments-api.cdx.json` →
+    /// `payments-api`) instead of failing
+    #[arg(long, conflicts_with = "product")]
+    pub(crate) product_from_filename: bool,
+
     /// Documents read in parallel (the default is the number of CPUs)
     #[arg(long, short = 'j', value_name = "N")]
     pub(crate) jobs: Option<std::num::NonZeroUsize>,

@@ -521,3 +521,51 @@ fn not_sboms_are_skipped_in_directories_and_refused() {
         }
     }
 }
+
+/// A document that names no product takes its file's name with `--product-from-filename`;
+/// a document that names one keeps it.
+#[test]
+fn documents_without_a_subject_are_named_from_their_file() {
+    let db = sqlite();
+    let dir = fixtures();
+    let run = || {
+        chainwatch(
+            &db.url,
+            &[
+                "ingest",
+                dir.join("broken.cdx.json").to_str().unwrap(),
+                dir.join("shop-1.0.cdx.json").to_str().unwrap(),
+                "--product-from-filename",
+                "--format",
+                "json",
+                "-j",
+                "1",
+            ],
+        )
+    };
+    let o = run();
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains(r#""status":"stored","stored":true,"document":1,"product":"broken","version":"unversioned""#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#""product":"shop","version":"1.0.0""#),
+        "{out}"
+    );
+    // Once more: both are known, the named-from-file one under the same name.
+    let again = stdout(&run());
+    assert_eq!(again.matches(r#""stored":false"#).count(), 2, "{again}");
+    let conflict = chainwatch(
+        &db.url,
+        &[
+            "ingest",
+            dir.to_str().unwrap(),
+            "--product",
+            "x",
+            "--product-from-filename",
+        ],
+    );
+    assert_eq!(conflict.status.code(), Some(2));
+}

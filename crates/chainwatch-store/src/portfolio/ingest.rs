@@ -82,6 +82,7 @@ impl Store {
         let naming = Naming {
             product: options.product.clone(),
             version: options.version.clone(),
+            fallback_product: options.fallback_product.clone(),
         };
         let (sbom, raw, size, digest) = {
             let text = chainwatch_sbom::text_of(bytes.as_ref(), &options.read)?;

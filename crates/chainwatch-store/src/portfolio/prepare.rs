@@ -61,6 +61,9 @@ impl Prepared {
 pub struct Naming {
     pub product: Option<String>,
     pub version: Option<String>,
+    /// The product of a document that names none (no subject, no name), instead of
+    /// refusing it: a name from outside, such as its file's.
+    pub fallback_product: Option<String>,
 }
 
 /// The version a product version gets when neither the document nor the caller gives one.
@@ -184,8 +187,13 @@ pub(crate) fn from_sbom(
         .product
         .clone()
         .or_else(|| subject.map(|c| c.name.clone()).filter(|n| !n.is_empty()))
-        .or_else(|| sbom.name.clone().filter(|n| !n.trim().is_empty()))
-        .ok_or(StoreError::NoProduct)?;
+        .or_else(|| sbom.name.clone().filter(|n| !n.trim().is_empty()));
+    let named_from_outside = naming.product.is_some() || naming.version.is_some();
+    let (product, named_from_outside) = match (product, &naming.fallback_product) {
+        (Some(p), _) => (p, named_from_outside),
+        (None, Some(fallback)) if !fallback.trim().is_empty() => (fallback.clone(), true),
+        (None, _) => return Err(StoreError::NoProduct),
+    };
     let version = naming
         .version
         .clone()
@@ -263,7 +271,7 @@ pub(crate) fn from_sbom(
         spec_version: sbom.spec_version,
         serial: sbom.serial,
         created: sbom.created,
-        self_named: naming.product.is_none() && naming.version.is_none(),
+        self_named: !named_from_outside,
         product,
         version,
         subject,

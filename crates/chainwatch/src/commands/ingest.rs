@@ -127,6 +127,7 @@ fn read_file(
     file: &Result<PathBuf, (PathBuf, String)>,
     store: &Store,
     options: &IngestOptions,
+    from_filename: bool,
 ) -> Stage {
     let unreadable = |message: String| {
         Stage::Done(Err(Failure {
@@ -140,13 +141,61 @@ fn read_file(
         Ok(path) => match read_path(path) {
             Err(message) => unreadable(message),
             Ok(bytes) if chainwatch_attest::sniff(&bytes) => Stage::Attestation(bytes),
-            Ok(bytes) => match timed(printer, path, || store.prepare_owned(bytes, options)) {
+            Ok(bytes) => match timed(printer, path, || {
+                if from_filename && let Some(name) = product_from_filename(path) {
+                    let options = IngestOptions {
+                        fallback_product: Some(name),
+                        ..options.clone()
+                    };
+                    store.prepare_owned(bytes, &options)
+                } else {
+                    store.prepare_owned(bytes, options)
+                }
+            }) {
                 Ok(Prepare::Known(o)) => Stage::Done(Ok(o)),
                 Ok(Prepare::Ready(p)) => Stage::Ready(p),
                 Err(e) => Stage::Done(Err(e.into())),
             },
         },
     }
+}
+
+/// The product a file's name gives: the name without compression and SBOM extensions
+/// (`payments-api.cdx.json.gz` → `payments-api`, `bom.spdx` → `bom`).
+fn product_from_filename(path: &Path) -> Option<String> {
+    const SUFFIXES: &[&str] = &[
+        ".gz",
+        ".zst",
+        ".bz2",
+        ".xz",
+        ".json",
+        ".jsonld",
+        ".xml",
+        ".rdf",
+        ".yaml",
+        ".yml",
+        ".txt",
+        ".spdx",
+        ".cdx",
+        ".cyclonedx",
+        ".bom",
+        ".sbom",
+        "-sbom",
+        "_sbom",
+    ];
+    let mut name = path.file_name()?.to_str()?;
+    loop {
+        let lower = name.to_ascii_lowercase();
+        match SUFFIXES
+            .iter()
+            .find(|s| lower.ends_with(*s) && lower.len() > s.len())
+        {
+            Some(s) => name = &name[..name.len() - s.len()],
+            None => break,
+        }
+    }
+    let name = name.trim();
+    (!name.is_empty() && name != "-").then(|| name.to_owned())
 }
 
 /// Reads the files on `jobs` threads and hands them to `write` in their order, in runs
@@ -307,7 +356,15 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
     pipeline(
         &files,
         jobs,
-        |file| read_file(ctx.printer, file, &store, &options),
+        |file| {
+            read_file(
+                ctx.printer,
+                file,
+                &store,
+                &options,
+                args.product_from_filename,
+            )
+        },
         |run| {
             let ready: Vec<&Prepared> = run
                 .iter()
@@ -628,5 +685,26 @@ fn write_ingest_line(out: &mut impl Write, line: &IngestLine, format: Format) ->
                 error.as_deref().unwrap_or_default()
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::product_from_filename;
+    use std::path::Path;
+
+    #[test]
+    fn products_from_file_names() {
+        let name = |p: &str| product_from_filename(Path::new(p));
+        assert_eq!(
+            name("sboms/payments-api.cdx.json").as_deref(),
+            Some("payments-api")
+        );
+        assert_eq!(name("web-2.1.spdx.json.gz").as_deref(), Some("web-2.1"));
+        assert_eq!(name("bom.spdx").as_deref(), Some("bom"));
+        assert_eq!(name("gateway_sbom.xml").as_deref(), Some("gateway"));
+        assert_eq!(name("Image.CDX.JSON").as_deref(), Some("Image"));
+        assert_eq!(name("x.json").as_deref(), Some("x"));
+        assert_eq!(name("-"), None);
     }
 }
