@@ -92,11 +92,23 @@ pub(crate) fn read_doc(text: &str) -> Result<(Doc, Vec<Diagnostic>), TvError> {
     let mut doc = Doc::default();
     let mut section = Section::Document;
     let mut current = Element::default();
-    let flush = |doc: &mut Doc, section: Section, current: &mut Element| {
+    // A file that follows a package belongs to it (the tag-value counterpart of JSON's
+    // `hasFiles`): (package, file, the file's line).
+    let mut last_package: Option<String> = None;
+    let mut contained: Vec<(String, String, u32)> = Vec::new();
+    let mut flush = |doc: &mut Doc, section: Section, current: &mut Element| {
         let e = std::mem::take(current);
         match section {
-            Section::Package => doc.packages.push(e),
-            Section::File => doc.files.push(e),
+            Section::Package => {
+                last_package.clone_from(&e.spdx_id);
+                doc.packages.push(e);
+            }
+            Section::File => {
+                if let (Some(package), Some(file)) = (&last_package, &e.spdx_id) {
+                    contained.push((package.clone(), file.clone(), e.line));
+                }
+                doc.files.push(e);
+            }
             Section::Snippet => doc.snippets.push(e),
             Section::Document | Section::Other => {}
         }
@@ -239,5 +251,56 @@ pub(crate) fn read_doc(text: &str) -> Result<(Doc, Vec<Diagnostic>), TvError> {
         }
     }
     flush(&mut doc, section, &mut current);
+    // Stated relationships win: a package that states what it contains, or a file that
+    // says where it belongs, is not given an implicit edge twice.
+    let stated: std::collections::HashSet<(&str, &str)> = doc
+        .relationships
+        .iter()
+        .filter_map(|(from, kind, to)| match kind.as_str() {
+            "CONTAINS" => Some((from.as_str(), to.as_str())),
+            "CONTAINED_BY" => Some((to.as_str(), from.as_str())),
+            _ => None,
+        })
+        .collect();
+    let implicit: Vec<(String, String, u32)> = contained
+        .into_iter()
+        .filter(|(p, f, _)| !stated.contains(&(p.as_str(), f.as_str())))
+        .collect();
+    for (package, file, line) in implicit {
+        doc.relationships
+            .push((package, "CONTAINS".to_owned(), file));
+        doc.relationship_lines.push(line);
+    }
     Ok((doc, diags))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_doc;
+
+    #[test]
+    fn files_after_a_package_are_contained_by_it() {
+        let text = "SPDXVersion: SPDX-2.3\nSPDXID: SPDXRef-DOCUMENT\n\
+            FileName: ./loose.c\nSPDXID: SPDXRef-loose\n\
+            PackageName: a\nSPDXID: SPDXRef-a\n\
+            FileName: ./a.c\nSPDXID: SPDXRef-a-c\n\
+            FileName: ./b.c\nSPDXID: SPDXRef-b-c\n\
+            Relationship: SPDXRef-a CONTAINS SPDXRef-b-c\n\
+            PackageName: b\nSPDXID: SPDXRef-b\n\
+            FileName: ./c.c\nSPDXID: SPDXRef-c-c\n\
+            Relationship: SPDXRef-c-c CONTAINED_BY SPDXRef-b\n";
+        let (doc, _) = read_doc(text).expect("read");
+        let contains: Vec<(&str, &str)> = doc
+            .relationships
+            .iter()
+            .filter(|(_, kind, _)| kind == "CONTAINS")
+            .map(|(from, _, to)| (from.as_str(), to.as_str()))
+            .collect();
+        // The file before any package belongs to none; stated edges are not repeated.
+        assert_eq!(
+            contains,
+            [("SPDXRef-a", "SPDXRef-b-c"), ("SPDXRef-a", "SPDXRef-a-c")]
+        );
+        assert_eq!(doc.relationships.len(), doc.relationship_lines.len());
+    }
 }
