@@ -847,3 +847,46 @@ fn typosquats_among_the_dependencies() {
     let never = scan_with_fixtures(&sbom, &["--fail-on", "never"]);
     assert_eq!(never.status.code(), Some(0));
 }
+
+/// `advisories show` keeps commits apart from versions: a GIT range's `fixed` is a commit
+/// of a repository, not a version of the package. A record without a summary shows the
+/// first sentence of its details.
+#[test]
+fn commits_are_shown_apart_from_versions() {
+    let Some(record) = chainwatch_testkit::corpus_path("osv/pypa-pysec/lxml/PYSEC-2022-230.yaml")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let import = chainwatch(&[
+        "--db",
+        &db,
+        "advisories",
+        "import",
+        record.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        import.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let show = chainwatch(&["--db", &db, "advisories", "show", "PYSEC-2022-230"]);
+    assert_eq!(show.status.code(), Some(0));
+    let text = stdout(&show);
+    assert!(
+        text.contains("  NULL Pointer Dereference allows attackers to cause a denial of service"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  PyPI lxml: introduced 0, fixed 4.9.1, "),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  commits of https://github.com/lxml/lxml: introduced 0, fixed 86368e9cf70a0ad23cccd5ee32de847149af0c6f"
+        ),
+        "{text}"
+    );
+}

@@ -177,7 +177,7 @@ fn human(out: &mut dyn Write, r: &Record) -> io::Result<()> {
         format!(" ({})", ids.join(", "))
     };
     writeln!(out, "{BOLD}{}{BOLD:#}{aliases}", r.id)?;
-    if let Some(s) = &r.summary {
+    if let Some(s) = r.title() {
         writeln!(out, "  {s}")?;
     }
     let mut flags = Vec::new();
@@ -198,25 +198,49 @@ fn human(out: &mut dyn Write, r: &Record) -> io::Result<()> {
     }
     writeln!(out, "  {DIM}{}{DIM:#}", flags.join(", "))?;
     for a in &r.affected {
-        let Some(p) = &a.package else { continue };
-        let mut spans = Vec::new();
+        // Version ranges (ECOSYSTEM, SEMVER) are what matching uses; GIT ranges name
+        // commits of a repository, shown apart so a commit is never read as a version.
+        let mut versions = Vec::new();
+        let mut commits = Vec::new();
         for range in &a.ranges {
-            for e in &range.events {
-                if let Some(v) = &e.introduced {
-                    spans.push(format!("introduced {v}"));
-                }
-                if let Some(v) = &e.fixed {
-                    spans.push(format!("fixed {v}"));
-                }
-                if let Some(v) = &e.last_affected {
-                    spans.push(format!("last affected {v}"));
-                }
+            if range.kind.eq_ignore_ascii_case("GIT") {
+                commits.push((range.repo.as_deref(), events(range)));
+            } else {
+                versions.extend(events(range));
             }
         }
         if !a.versions.is_empty() {
-            spans.push(format!("{} listed versions", a.versions.len()));
+            versions.push(format!("{} listed versions", a.versions.len()));
         }
-        writeln!(out, "  {} {}: {}", p.ecosystem, p.name, spans.join(", "))?;
+        if let Some(p) = &a.package {
+            writeln!(out, "  {} {}: {}", p.ecosystem, p.name, versions.join(", "))?;
+        }
+        for (repo, spans) in commits {
+            writeln!(
+                out,
+                "  {DIM}commits of{DIM:#} {}: {}",
+                repo.unwrap_or("an unnamed repository"),
+                spans.join(", ")
+            )?;
+        }
     }
     Ok(())
+}
+
+/// A range's events as `introduced X`, `fixed Y`, `last affected Z`, `limit W`.
+fn events(range: &chainwatch_advisory::osv::Range) -> Vec<String> {
+    let mut spans = Vec::new();
+    for e in &range.events {
+        for (what, v) in [
+            ("introduced", &e.introduced),
+            ("fixed", &e.fixed),
+            ("last affected", &e.last_affected),
+            ("limit", &e.limit),
+        ] {
+            if let Some(v) = v {
+                spans.push(format!("{what} {v}"));
+            }
+        }
+    }
+    spans
 }
