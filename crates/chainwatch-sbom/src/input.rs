@@ -198,9 +198,8 @@ pub(crate) fn detect(text: &str) -> Detected {
             return Detected::Sbom(Format::Spdx3JsonLd);
         }
         if head[1..].trim_start().starts_with("\"Document\"") && head.contains("\"spdxVersion\"") {
-            return Detected::UnsupportedSpdx(
-                "SPDX 2.1 JSON with a `Document` root (the spdx-tools 0.7 layout)",
-            );
+            // The spdx-tools 0.7 layout, read as SPDX JSON.
+            return Detected::Sbom(Format::SpdxJson);
         }
         // The keys may come after a large first member: look at the whole document.
         if text.contains("\"bomFormat\"") {
@@ -222,7 +221,7 @@ pub(crate) fn detect(text: &str) -> Detected {
             || head.contains("<SpdxDocument")
             || head.contains("<Document")
         {
-            return Detected::UnsupportedSpdx("SPDX XML");
+            return Detected::Sbom(Format::SpdxXml);
         }
         return Detected::Unknown;
     }
@@ -252,9 +251,8 @@ pub(crate) fn detect(text: &str) -> Detected {
             return Detected::Sbom(Format::SpdxTagValue);
         }
         if head.lines().any(|l| l == "Document:") && text.contains("spdxVersion:") {
-            return Detected::UnsupportedSpdx(
-                "SPDX 2.1 YAML with a `Document:` root (the spdx-tools 0.7 layout)",
-            );
+            // The spdx-tools 0.7 layout, read as SPDX YAML.
+            return Detected::Sbom(Format::SpdxYaml);
         }
     }
     Detected::Unknown

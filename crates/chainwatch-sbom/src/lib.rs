@@ -158,6 +158,9 @@ pub fn read_text(text: &str, format: Format) -> Result<Parsed, ReadError> {
                 message: e.to_string().lines().next().unwrap_or_default().to_owned(),
             }
         })?,
+        Format::SpdxXml => spdx::xml::read_doc(text)
+            .map_err(|e| syntax(format, text, e.offset, e.message))?
+            .into_sbom(Format::SpdxXml),
         Format::SpdxTagValue => {
             let (sbom, d) = spdx::tagvalue::read(text).map_err(|e| ReadError::Syntax {
                 format,
@@ -378,8 +381,13 @@ fn strict(text: &str, format: Format) -> Result<(Sbom, Vec<Diagnostic>), ReadErr
             ));
             (sbom, d)
         }
-        Format::SpdxJson | Format::SpdxYaml | Format::SpdxTagValue => {
+        Format::SpdxJson | Format::SpdxYaml | Format::SpdxXml | Format::SpdxTagValue => {
             let (doc, mut d) = match format {
+                Format::SpdxXml => (
+                    spdx::xml::read_doc(text)
+                        .map_err(|e| syntax(format, text, e.offset, e.message))?,
+                    Vec::new(),
+                ),
                 Format::SpdxJson => (
                     spdx::json::read_json_doc(text).map_err(json_err)?,
                     Vec::new(),
@@ -443,7 +451,7 @@ pub fn write(sbom: &Sbom, format: Format) -> Option<String> {
         Format::CycloneDxXml => cyclonedx::write::to_xml(sbom),
         Format::SpdxJson => spdx::write::to_json(sbom),
         Format::SpdxTagValue => spdx::write::to_tag_value(sbom),
-        Format::SpdxYaml | Format::Spdx3JsonLd => return None,
+        Format::SpdxYaml | Format::SpdxXml | Format::Spdx3JsonLd => return None,
     })
 }
 

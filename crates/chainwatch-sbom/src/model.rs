@@ -25,6 +25,8 @@ pub enum Format {
     CycloneDxXml,
     SpdxJson,
     SpdxYaml,
+    /// SPDX 2 XML (the SPDX tools' `<Document>` layout).
+    SpdxXml,
     SpdxTagValue,
     Spdx3JsonLd,
 }
@@ -36,6 +38,7 @@ impl Format {
             Format::CycloneDxXml => "cyclonedx-xml",
             Format::SpdxJson => "spdx-json",
             Format::SpdxYaml => "spdx-yaml",
+            Format::SpdxXml => "spdx-xml",
             Format::SpdxTagValue => "spdx-tv",
             Format::Spdx3JsonLd => "spdx3-jsonld",
         }

@@ -133,7 +133,7 @@ fn component_pointer(sbom: &Sbom, index: usize) -> Option<String> {
         .take_while(|c| c.kind.is_package())
         .count();
     match sbom.format {
-        Format::SpdxJson | Format::SpdxYaml if index < packages => {
+        Format::SpdxJson | Format::SpdxYaml | Format::SpdxXml if index < packages => {
             Some(format!("/packages/{index}"))
         }
         _ => None,
@@ -436,7 +436,7 @@ pub fn ntia(sbom: &Sbom) -> Vec<Diagnostic> {
     }
     let spdx2 = matches!(
         sbom.format,
-        Format::SpdxJson | Format::SpdxYaml | Format::SpdxTagValue
+        Format::SpdxJson | Format::SpdxYaml | Format::SpdxXml | Format::SpdxTagValue
     );
     if sbom.relationships.is_empty() {
         out.push(Diagnostic::error(

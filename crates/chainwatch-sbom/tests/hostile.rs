@@ -65,6 +65,22 @@ fn deep_cyclonedx_xml_is_refused() {
 }
 
 #[test]
+fn deep_spdx_xml_is_refused() {
+    let nested = |depth: usize| {
+        let mut s = String::from("<Document><spdxVersion>SPDX-2.3</spdxVersion><packages>");
+        s.push_str(&"<annotations>".repeat(depth));
+        s.push_str(&"</annotations>".repeat(depth));
+        s.push_str("</packages></Document>");
+        s
+    };
+    for depth in [2_560, 1_000_000] {
+        refused(nested(depth), &format!("SPDX XML, {depth} nested elements"));
+    }
+    // Just under the limit: read or refused, never a crash.
+    survives(nested(250));
+}
+
+#[test]
 fn shallow_nesting_still_reads() {
     let bytes = cyclonedx_xml(40).into_bytes();
     let parsed = on_small_stack(move || read(&bytes, &ReadOptions::default()).map(|p| p.sbom));

@@ -765,6 +765,7 @@ fn media_type(format: chainwatch_sbom::Format) -> &'static str {
         Format::SpdxJson => "application/spdx+json",
         Format::SpdxTagValue => "text/spdx",
         Format::SpdxYaml => "application/yaml",
+        Format::SpdxXml => "application/spdx+xml",
         Format::Spdx3JsonLd => "application/ld+json",
     }
 }
@@ -824,6 +825,7 @@ async fn get_sbom(
                 Format::CycloneDxXml,
                 Format::SpdxJson,
                 Format::SpdxYaml,
+                Format::SpdxXml,
                 Format::SpdxTagValue,
                 Format::Spdx3JsonLd,
             ]

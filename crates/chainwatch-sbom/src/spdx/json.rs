@@ -230,8 +230,107 @@ pub(crate) fn read_json(text: &str) -> Result<Sbom, serde_json::Error> {
 }
 
 pub(crate) fn read_json_doc(text: &str) -> Result<Doc, serde_json::Error> {
+    if is_legacy_layout(text) {
+        let d: Document<Text> = serde_json::from_str(&from_legacy_layout(text)?)?;
+        return Ok(convert(&d));
+    }
     let d: Document<Text> = serde_json::from_str(text)?;
     Ok(convert(&d))
+}
+
+/// Whether the document has the spdx-tools 0.7 layout: everything under a `Document`
+/// member, packages inside `documentDescribes`, files inside their package.
+pub(crate) fn is_legacy_layout(text: &str) -> bool {
+    text.trim_start()
+        .strip_prefix('{')
+        .is_some_and(|rest| rest.trim_start().starts_with("\"Document\""))
+}
+
+/// The spdx-tools 0.7 layout rewritten as SPDX 2 JSON: the `Document` member is the
+/// document; each `{"Package": …}` of `documentDescribes` becomes a package (and the
+/// list its SPDXIDs); each package's `files` (`{"File": …}`, `name` for `fileName`)
+/// become the document's files and the package's `hasFiles`; checksum algorithms lose
+/// their `checksumAlgorithm_` prefix.
+fn from_legacy_layout(text: &str) -> Result<String, serde_json::Error> {
+    use serde_json::{Map, Value};
+    fn checksums(v: &mut Value) {
+        let mut fix = |c: &mut Value| {
+            if let Some(Value::String(alg)) = c.get_mut("algorithm") {
+                let plain = alg
+                    .strip_prefix("checksumAlgorithm_")
+                    .unwrap_or(alg)
+                    .to_ascii_uppercase();
+                *alg = plain;
+            }
+        };
+        if let Some(Value::Array(list)) = v.get_mut("checksums") {
+            list.iter_mut().for_each(&mut fix);
+        }
+        if let Some(c) = v.get_mut("checksum") {
+            fix(c);
+        }
+    }
+    let mut root: Value = serde_json::from_str(text)?;
+    let Some(Value::Object(mut doc)) = root.get_mut("Document").map(Value::take) else {
+        return Ok(text.to_owned());
+    };
+    let mut packages = Vec::new();
+    let mut files = Vec::new();
+    let mut describes = Vec::new();
+    if let Some(Value::Array(items)) = doc.remove("documentDescribes") {
+        for item in items {
+            match item {
+                Value::Object(mut o) if o.contains_key("Package") => {
+                    let Some(Value::Object(mut p)) = o.remove("Package") else {
+                        continue;
+                    };
+                    let mut has_files = Vec::new();
+                    if let Some(Value::Array(fs)) = p.remove("files") {
+                        for f in fs {
+                            let Some(Value::Object(mut f)) = f.get("File").cloned() else {
+                                continue;
+                            };
+                            if let Some(name) = f.remove("name") {
+                                f.entry("fileName").or_insert(name);
+                            }
+                            let mut f = Value::Object(f);
+                            checksums(&mut f);
+                            if let Some(id) = f.get("SPDXID").cloned() {
+                                has_files.push(id);
+                            }
+                            files.push(f);
+                        }
+                    }
+                    if !has_files.is_empty() {
+                        p.insert("hasFiles".to_owned(), Value::Array(has_files));
+                    }
+                    let mut p = Value::Object(p);
+                    checksums(&mut p);
+                    if let Some(id) = p.get("SPDXID").cloned() {
+                        describes.push(id);
+                    }
+                    packages.push(p);
+                }
+                Value::String(id) => describes.push(Value::String(id)),
+                _ => {}
+            }
+        }
+    }
+    if let Some(Value::Array(refs)) = doc.get_mut("externalDocumentRefs") {
+        refs.iter_mut().for_each(checksums);
+    }
+    let add =
+        |key: &str, mut items: Vec<Value>, doc: &mut Map<String, Value>| match doc.get_mut(key) {
+            Some(Value::Array(existing)) => existing.append(&mut items),
+            _ if !items.is_empty() => {
+                doc.insert(key.to_owned(), Value::Array(items));
+            }
+            _ => {}
+        };
+    add("packages", packages, &mut doc);
+    add("files", files, &mut doc);
+    add("documentDescribes", describes, &mut doc);
+    Ok(Value::Object(doc).to_string())
 }
 
 pub(crate) fn read_yaml(text: &str) -> Result<Sbom, serde_saphyr::Error> {
@@ -239,6 +338,14 @@ pub(crate) fn read_yaml(text: &str) -> Result<Sbom, serde_saphyr::Error> {
 }
 
 pub(crate) fn read_yaml_doc(text: &str) -> Result<Doc, serde_saphyr::Error> {
+    if text.lines().any(|l| l == "Document:") {
+        // The spdx-tools 0.7 layout: through JSON, where it is rewritten.
+        let v: serde_json::Value = serde_saphyr::from_str(text)?;
+        if v.get("Document").is_some() {
+            return read_json_doc(&v.to_string())
+                .map_err(|e| <serde_saphyr::Error as serde::de::Error>::custom(e.to_string()));
+        }
+    }
     let d: Document<YText> = serde_saphyr::from_str(text)?;
     Ok(convert(&d))
 }

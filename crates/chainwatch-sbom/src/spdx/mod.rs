@@ -6,6 +6,7 @@ pub(crate) mod strict;
 pub(crate) mod tagvalue;
 pub(crate) mod v3;
 pub(crate) mod write;
+pub(crate) mod xml;
 
 use crate::model::{
     Component, ComponentKind, ExternalRef, Format, Hash, HashAlg, License, Relationship,
