@@ -73,6 +73,7 @@ codes! {
     InvalidCpe => "invalid-cpe", "a CPE is not a valid CPE 2.2 URI or 2.3 formatted string";
     LicenseChoice => "license-choice", "a license entry mixes an expression with a license, or several expressions";
     InvalidNamespace => "invalid-namespace", "the XML namespace is not a CycloneDX schema namespace";
+    ConversionLoss => "conversion-loss", "a conversion cannot carry something the document says into the target format";
     NtiaMissingSupplier => "ntia-missing-supplier", "NTIA minimum elements: a component has no supplier";
     NtiaMissingName => "ntia-missing-name", "NTIA minimum elements: a component has no name";
     NtiaMissingVersion => "ntia-missing-version", "NTIA minimum elements: a component has no version";

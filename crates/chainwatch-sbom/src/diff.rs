@@ -1,5 +1,6 @@
 //! What changed between two SBOMs of the same product: components added, removed or at a
-//! new version, and dependency edges added or removed. Components are matched by
+//! new version, what is said about a component present in both (supplier, licences,
+//! hashes, external references…), and dependency edges added or removed. Components are matched by
 //! identity (the package URL without its version, else type, group and name), never by
 //! the document-local `bom-ref`/SPDXID, so documents from different tools compare.
 
@@ -28,6 +29,19 @@ pub struct VersionChange {
     pub to: Option<String>,
 }
 
+/// A field of a component in both documents (same identity and version) that differs:
+/// `supplier`, `author`, `licenses`, `license_concluded`, `hashes`, `external_refs` (the
+/// download location among them, as a `distribution` reference), `cpes`, `copyright`. Lists are compared as sets, shown sorted
+/// and joined with `, `.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct FieldChange {
+    pub identity: String,
+    pub name: String,
+    pub field: &'static str,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
 /// A dependency edge between identities.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Edge {
@@ -44,6 +58,8 @@ pub struct SbomDiff {
     pub changed: Vec<VersionChange>,
     pub edges_added: Vec<Edge>,
     pub edges_removed: Vec<Edge>,
+    /// What is said about components in both documents, where it differs.
+    pub modified: Vec<FieldChange>,
 }
 
 impl SbomDiff {
@@ -53,7 +69,55 @@ impl SbomDiff {
             && self.changed.is_empty()
             && self.edges_added.is_empty()
             && self.edges_removed.is_empty()
+            && self.modified.is_empty()
     }
+}
+
+/// The fields [`FieldChange`] compares, each as text (lists sorted and joined).
+fn fields(c: &Component) -> [(&'static str, Option<String>); 8] {
+    let list = |mut items: Vec<String>| {
+        items.sort();
+        items.dedup();
+        (!items.is_empty()).then(|| items.join(", "))
+    };
+    [
+        ("supplier", c.supplier.clone()),
+        ("author", c.author.clone()),
+        ("licenses", c.license_expression()),
+        ("license_concluded", c.license_concluded.clone()),
+        (
+            "hashes",
+            list(
+                c.hashes
+                    .iter()
+                    .map(|h| {
+                        format!(
+                            "{}:{}",
+                            h.alg.cyclonedx_name(),
+                            h.value.to_ascii_lowercase()
+                        )
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "external_refs",
+            list(
+                // SPDX's `downloadLocation` is CycloneDX's `distribution` reference.
+                c.external_refs
+                    .iter()
+                    .map(|r| format!("{} {}", r.kind, r.url))
+                    .chain(
+                        c.download_location
+                            .iter()
+                            .map(|url| format!("distribution {url}")),
+                    )
+                    .collect(),
+            ),
+        ),
+        ("cpes", list(c.cpes.clone())),
+        ("copyright", c.copyright.clone()),
+    ]
 }
 
 /// The identity of a component across documents: its purl without version (qualifiers
@@ -115,6 +179,20 @@ pub fn diff(a: &Sbom, b: &Sbom) -> SbomDiff {
         };
         let (va, vb) = (versions(left), versions(right));
         if va == vb {
+            // The same component on both sides: what each says about it.
+            if let ([l], [r]) = (left, right) {
+                for ((field, from), (_, to)) in fields(l).into_iter().zip(fields(r)) {
+                    if from != to {
+                        out.modified.push(FieldChange {
+                            identity: key.clone(),
+                            name: r.name.clone(),
+                            field,
+                            from,
+                            to,
+                        });
+                    }
+                }
+            }
             continue;
         }
         // One version on each side: an upgrade or downgrade.
@@ -140,6 +218,73 @@ pub fn diff(a: &Sbom, b: &Sbom) -> SbomDiff {
     out.removed.dedup();
     out.edges_added = eb.difference(&ea).cloned().collect();
     out.edges_removed = ea.difference(&eb).cloned().collect();
+    out
+}
+
+/// What a conversion loses: `written` (the model written in `format`) is read back and
+/// compared with `sbom`, the model it was written from. One diagnostic
+/// ([`crate::Code::ConversionLoss`], a warning) per kind of loss, with its count: a
+/// component field, components, versions, relationships of a type, the creators.
+pub fn conversion_losses(
+    sbom: &Sbom,
+    format: crate::Format,
+    written: &str,
+) -> Vec<crate::Diagnostic> {
+    use crate::{Code, Diagnostic, Location};
+    let warn =
+        |message: String| Diagnostic::warning(Code::ConversionLoss, message, Location::default());
+    let again = match crate::read_text(written, format) {
+        Ok(p) => p.sbom,
+        Err(e) => {
+            return vec![warn(format!(
+                "the {format} written cannot be read back ({e}): nothing could be checked"
+            ))];
+        }
+    };
+    let d = diff(sbom, &again);
+    let mut out = Vec::new();
+    if !d.removed.is_empty() {
+        out.push(warn(format!(
+            "{} components are not in the {format} written",
+            d.removed.len()
+        )));
+    }
+    if !d.changed.is_empty() {
+        out.push(warn(format!(
+            "{} components have another version in the {format} written",
+            d.changed.len()
+        )));
+    }
+    let mut fields: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in &d.modified {
+        *fields.entry(m.field).or_default() += 1;
+    }
+    for (field, n) in fields {
+        out.push(warn(format!(
+            "`{field}` of {n} components is not carried (or not the same) in {format}"
+        )));
+    }
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in &d.edges_removed {
+        *kinds.entry(e.kind.as_str()).or_default() += 1;
+    }
+    for (kind, n) in kinds {
+        out.push(warn(format!(
+            "{n} `{kind}` relationships are not carried in {format}"
+        )));
+    }
+    let creators = |s: &Sbom| -> BTreeSet<(String, bool)> {
+        s.authors
+            .iter()
+            .map(|a| (a.clone(), s.persons.contains(a)))
+            .collect()
+    };
+    let lost = creators(sbom).difference(&creators(&again)).count();
+    if lost > 0 {
+        out.push(warn(format!(
+            "{lost} of the document's creators are not carried (or not as person or organization) in {format}"
+        )));
+    }
     out
 }
 
@@ -242,5 +387,30 @@ mod tests {
         assert_eq!(d.removed.len(), 1);
         assert_eq!(d.added[0].version.as_deref(), Some("4.17.21"));
         assert_eq!(d.removed[0].version.as_deref(), Some("3.0.0"));
+    }
+
+    #[test]
+    fn fields_of_the_same_component_are_compared() {
+        let a = sbom(&[("1", "pkg:npm/app", "1.0.0")], &[]);
+        let mut b = sbom(&[("x", "pkg:npm/app", "1.0.0")], &[]);
+        let mut a = a;
+        a.components[0].supplier = Some("Acme".into());
+        a.components[0].download_location = Some("https://example.com/app.tgz".into());
+        // The download location is a distribution reference in CycloneDX: the same thing.
+        b.components[0]
+            .external_refs
+            .push(crate::model::ExternalRef {
+                kind: "distribution".into(),
+                url: "https://example.com/app.tgz".into(),
+            });
+        let d = diff(&a, &b);
+        assert_eq!(
+            d.modified
+                .iter()
+                .map(|m| (m.field, m.from.as_deref(), m.to.as_deref()))
+                .collect::<Vec<_>>(),
+            [("supplier", Some("Acme"), None)]
+        );
+        assert!(!d.is_empty());
     }
 }

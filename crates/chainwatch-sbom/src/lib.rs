@@ -26,7 +26,9 @@ mod validate;
 mod xmltree;
 
 pub use diag::{Code, Diagnostic, Location, Severity, pointer_token};
-pub use diff::{DiffComponent, Edge, SbomDiff, VersionChange, diff, identity};
+pub use diff::{
+    DiffComponent, Edge, FieldChange, SbomDiff, VersionChange, conversion_losses, diff, identity,
+};
 pub use input::{InputError, Limits};
 pub use model::*;
 pub use validate::{is_cpe, is_date_time, is_uuid_urn, license_error, ntia};

@@ -75,6 +75,9 @@ pub struct Sbom {
     pub created: Option<String>,
     /// People and organizations who made the document.
     pub authors: Vec<String>,
+    /// The parties (creators, suppliers, originators) the document says are people, not
+    /// organizations: SPDX writes them `Person:`, the rest `Organization:`.
+    pub persons: std::collections::BTreeSet<String>,
     /// Tools that made it, as `name` or `name version`.
     pub tools: Vec<String>,
     /// SPDX `dataLicense`.
@@ -99,6 +102,7 @@ impl Sbom {
             name: None,
             created: None,
             authors: Vec::new(),
+            persons: std::collections::BTreeSet::new(),
             tools: Vec::new(),
             data_license: None,
             subject: None,
@@ -839,3 +843,50 @@ pub struct Analysis {
     pub responses: Vec<String>,
     pub detail: Option<String>,
 }
+
+/// The external reference types CycloneDX defines (its `externalReferences` `type`).
+pub(crate) const REFERENCE_TYPES: &[&str] = &[
+    "vcs",
+    "issue-tracker",
+    "website",
+    "advisories",
+    "bom",
+    "mailing-list",
+    "social",
+    "chat",
+    "documentation",
+    "support",
+    "source-distribution",
+    "distribution",
+    "distribution-intake",
+    "license",
+    "build-meta",
+    "build-system",
+    "release-notes",
+    "security-contact",
+    "model-card",
+    "log",
+    "configuration",
+    "evidence",
+    "formulation",
+    "attestation",
+    "threat-model",
+    "adversary-model",
+    "risk-assessment",
+    "vulnerability-assertion",
+    "exploitability-statement",
+    "pentest-report",
+    "static-analysis-report",
+    "dynamic-analysis-report",
+    "runtime-analysis-report",
+    "component-analysis-report",
+    "maturity-report",
+    "certification-report",
+    "codified-infrastructure",
+    "quality-metrics",
+    "poam",
+    "electronic-signature",
+    "digital-signature",
+    "rfc-9116",
+    "other",
+];

@@ -252,8 +252,9 @@ pub(crate) enum Sbom {
     /// Count what an SBOM holds
     #[command(after_help = "Examples:\n  chainwatch sbom stats bom.cdx.json --format json")]
     Stats(StatsArgs),
-    /// Compare two SBOMs: components added, removed and at a new version, and dependency
-    /// edges added and removed
+    /// Compare two SBOMs: components added, removed and at a new version, what they say
+    /// about the same component (supplier, licences, hashes, external references…), and
+    /// dependency edges added and removed
     ///
     /// Components are matched by package URL (without version), else by type, group and
     /// name, so documents from different tools and formats compare. Exit status: 0 when
@@ -1165,6 +1166,11 @@ pub(crate) struct ConvertArgs {
     /// Where to write (standard output by default); written completely or not at all
     #[arg(short, long, value_name = "OUT")]
     pub(crate) output: Option<PathBuf>,
+
+    /// Fail (exit status 1, nothing written) when the target format cannot carry
+    /// something the document says; without it, each kind of loss is a warning
+    #[arg(long)]
+    pub(crate) strict_conversion: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

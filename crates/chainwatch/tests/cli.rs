@@ -373,8 +373,101 @@ fn sbom_diff_between_releases() {
     - pkg:pypi/certifi 2023.7.22
     ~ pkg:pypi/requests 2.31.0 -> 2.32.3
     ~ pkg:pypi/shop 1.0.0 -> 1.1.0
+    ~ pkg:pypi/urllib3 supplier: Python Software Foundation -> (none)
+    ~ pkg:pypi/urllib3 licenses: MIT -> (none)
     + pkg:pypi/requests -[depends-on]-> pkg:pypi/idna
     - pkg:pypi/requests -[depends-on]-> pkg:pypi/certifi
-    components: 1 added, 1 removed, 2 changed; edges: 1 added, 1 removed
+    components: 1 added, 1 removed, 2 changed, 2 fields differ; edges: 1 added, 1 removed
     ");
+}
+
+/// SPDX to SPDX keeps people as people and external references; what a target format
+/// cannot carry is said, one warning per kind, and `--strict-conversion` then writes
+/// nothing and exits 1. `sbom diff` sees the fields that differ.
+#[test]
+fn conversions_say_what_they_lose() {
+    let doc = "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\n\
+        DocumentName: people\nDocumentNamespace: https://example.com/people\n\
+        Creator: Person: Jane Doe\nCreator: Tool: hand\nCreated: 2026-01-01T00:00:00Z\n\
+        PackageName: app\nSPDXID: SPDXRef-app\nPackageVersion: 1.0\n\
+        PackageSupplier: Person: Jane Doe\nPackageDownloadLocation: https://example.com/app-1.0.tgz\n\
+        FilesAnalyzed: false\n\
+        ExternalRef: OTHER vcs https://example.com/app.git\n\
+        ExternalRef: OTHER acmeforge acmecorp/acmenator/4.1.3-alpha\n\
+        PackageName: lib\nSPDXID: SPDXRef-lib\nPackageVersion: 2.0\n\
+        PackageSupplier: Organization: Lib Inc\nPackageDownloadLocation: NOASSERTION\n\
+        FilesAnalyzed: false\n\
+        Relationship: SPDXRef-DOCUMENT DESCRIBES SPDXRef-app\n\
+        Relationship: SPDXRef-app DYNAMIC_LINK SPDXRef-lib\n";
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("people.spdx");
+    std::fs::write(&input, doc).unwrap();
+    let input = input.to_str().unwrap();
+    let out = chainwatch(&["sbom", "convert", input, "--to", "spdx-json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(
+        json["creationInfo"]["creators"]
+            .as_array()
+            .unwrap()
+            .contains(&"Person: Jane Doe".into()),
+        "{json}"
+    );
+    assert_eq!(json["packages"][0]["supplier"], "Person: Jane Doe");
+    assert_eq!(json["packages"][1]["supplier"], "Organization: Lib Inc");
+    assert_eq!(
+        json["packages"][0]["externalRefs"][0]["referenceLocator"],
+        "https://example.com/app.git"
+    );
+    assert!(
+        !stderr(&out).contains("conversion-loss"),
+        "{}",
+        stderr(&out)
+    );
+
+    let cdx = dir.path().join("people.cdx.json");
+    let lossy = chainwatch(
+        &[
+            "sbom",
+            "convert",
+            input,
+            "--to",
+            "cyclonedx-json",
+            "-o",
+            cdx.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(lossy.status.code(), Some(0));
+    assert!(
+        stderr(&lossy).contains(
+            "warning[conversion-loss]: `external_refs` of 1 components is not carried (or not the same) in cyclonedx-json"
+        ),
+        "{}",
+        stderr(&lossy)
+    );
+    let diff = chainwatch(&["sbom", "diff", input, cdx.to_str().unwrap()], None);
+    assert!(
+        stdout(&diff).contains("1 fields differ"),
+        "{}",
+        stdout(&diff)
+    );
+
+    let strict = dir.path().join("strict.cdx.json");
+    let refused = chainwatch(
+        &[
+            "sbom",
+            "convert",
+            input,
+            "--to",
+            "cyclonedx-json",
+            "--strict-conversion",
+            "-o",
+            strict.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("nothing written (--strict-conversion)"));
+    assert!(!strict.exists());
 }

@@ -161,9 +161,11 @@ fn ingest_products_and_queries() {
     - pkg:pypi/certifi 2023.7.22
     ~ pkg:pypi/requests 2.31.0 -> 2.32.3
     ~ pkg:pypi/shop 1.0.0 -> 1.1.0
+    ~ pkg:pypi/urllib3 supplier: Python Software Foundation -> (none)
+    ~ pkg:pypi/urllib3 licenses: MIT -> (none)
     + pkg:pypi/requests -[depends-on]-> pkg:pypi/idna
     - pkg:pypi/requests -[depends-on]-> pkg:pypi/certifi
-    components: 1 added, 1 removed, 2 changed; edges: 1 added, 1 removed
+    components: 1 added, 1 removed, 2 changed, 2 fields differ; edges: 1 added, 1 removed
     ");
     let o = chainwatch(
         &db.url,

@@ -453,6 +453,8 @@ fn metadata(b: &mut Builder, m: Metadata) {
         .into_iter()
         .filter_map(|a| a.name.take().or_else(|| a.email.take()))
         .collect();
+    // Metadata authors are contacts: people.
+    b.sbom.persons.extend(b.sbom.authors.iter().cloned());
     let manufacturer = m
         .manufacturer
         .0

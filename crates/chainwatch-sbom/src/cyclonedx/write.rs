@@ -41,51 +41,6 @@ fn relationship_properties<'a>(
     out
 }
 
-const REFERENCE_TYPES: &[&str] = &[
-    "vcs",
-    "issue-tracker",
-    "website",
-    "advisories",
-    "bom",
-    "mailing-list",
-    "social",
-    "chat",
-    "documentation",
-    "support",
-    "source-distribution",
-    "distribution",
-    "distribution-intake",
-    "license",
-    "build-meta",
-    "build-system",
-    "release-notes",
-    "security-contact",
-    "model-card",
-    "log",
-    "configuration",
-    "evidence",
-    "formulation",
-    "attestation",
-    "threat-model",
-    "adversary-model",
-    "risk-assessment",
-    "vulnerability-assertion",
-    "exploitability-statement",
-    "pentest-report",
-    "static-analysis-report",
-    "dynamic-analysis-report",
-    "runtime-analysis-report",
-    "component-analysis-report",
-    "maturity-report",
-    "certification-report",
-    "codified-infrastructure",
-    "quality-metrics",
-    "poam",
-    "electronic-signature",
-    "digital-signature",
-    "rfc-9116",
-    "other",
-];
 
 fn component_type(kind: &ComponentKind) -> &'static str {
     match kind {
@@ -232,7 +187,7 @@ fn component_json(
         .external_refs
         .iter()
         .map(|r| {
-            let ty = if REFERENCE_TYPES.contains(&r.kind.as_str()) {
+            let ty = if crate::model::REFERENCE_TYPES.contains(&r.kind.as_str()) {
                 r.kind.as_str()
             } else {
                 "other"

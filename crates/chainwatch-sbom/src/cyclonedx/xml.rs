@@ -338,6 +338,8 @@ fn metadata(b: &mut Builder, m: &Node) {
             .children_named("author")
             .filter_map(|a| a.child_text("name").or_else(|| a.child_text("email")))
             .collect();
+        // Metadata authors are contacts: people.
+        b.sbom.persons.extend(b.sbom.authors.iter().cloned());
     }
     let manufacturer = m
         .child("manufacturer")

@@ -288,6 +288,14 @@ fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Componen
             c.purl = Some(locator.replace("%20", " "));
         } else if ty_lower.starts_with("cpe") {
             c.cpes.push(locator);
+        } else if category.eq_ignore_ascii_case("other")
+            && crate::model::REFERENCE_TYPES.contains(&ty_lower.as_str())
+        {
+            // `OTHER vcs …`: a CycloneDX reference type (as chainwatch writes them).
+            c.external_refs.push(ExternalRef {
+                kind: ty_lower,
+                url: locator,
+            });
         } else {
             c.external_refs.push(ExternalRef {
                 kind: format!("{}/{ty}", category.to_ascii_lowercase().replace('_', "-")),
@@ -308,8 +316,24 @@ impl Doc {
         for creator in &self.creators {
             match creator.split_once(':') {
                 Some(("Tool", t)) => sbom.tools.push(t.trim().to_owned()),
-                Some((_, who)) => sbom.authors.push(who.trim().to_owned()),
+                Some((kind, who)) => {
+                    if kind.trim() == "Person" {
+                        sbom.persons.insert(who.trim().to_owned());
+                    }
+                    sbom.authors.push(who.trim().to_owned());
+                }
                 None => sbom.authors.push(creator.clone()),
+            }
+        }
+        // Suppliers and originators that are people (the model keeps the name only).
+        for e in self.packages.iter().chain(&self.files) {
+            for party in [&e.supplier, &e.originator].into_iter().flatten() {
+                if let Some((kind, who)) = party.split_once(':')
+                    && kind.trim() == "Person"
+                    && !who.trim().is_empty()
+                {
+                    sbom.persons.insert(who.trim().to_owned());
+                }
             }
         }
         let doc_id = self

@@ -182,11 +182,69 @@ fn prepare(sbom: &Sbom) -> Prepared<'_> {
     }
 }
 
+/// Where the package is downloaded from: its SPDX `downloadLocation`, else the first
+/// CycloneDX `distribution` reference.
+fn download_location(c: &Component) -> Option<&str> {
+    c.download_location.as_deref().or_else(|| {
+        c.external_refs
+            .iter()
+            .find(|r| r.kind == "distribution")
+            .map(|r| r.url.as_str())
+    })
+}
+
+/// The external references written as SPDX `externalRefs` besides the purl and CPEs:
+/// (category, type, locator). SPDX ones (`package-manager/npm`) keep their category and
+/// type; CycloneDX ones (`vcs`, `issue-tracker`…) are `OTHER` with their type. The first
+/// `website` is the homepage and the download location is written as such; a locator
+/// or type with white space (which SPDX forbids) is left out.
+fn other_refs(c: &Component) -> Vec<(String, &str, &str)> {
+    let homepage = c.external_refs.iter().position(|r| r.kind == "website");
+    let download = download_location(c);
+    c.external_refs
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| {
+            let written_apart = Some(*i) == homepage
+                || (r.kind == "distribution" && Some(r.url.as_str()) == download);
+            let unwritable = r.url.is_empty() || r.url.contains(char::is_whitespace);
+            !(written_apart || unwritable)
+        })
+        .filter_map(|(_, r)| {
+            let (category, ty) = match r.kind.split_once('/') {
+                Some((cat, ty))
+                    if matches!(
+                        cat,
+                        "security" | "package-manager" | "persistent-id" | "other"
+                    ) =>
+                {
+                    (cat.to_ascii_uppercase().replace('-', "_"), ty)
+                }
+                _ => ("OTHER".to_owned(), r.kind.as_str()),
+            };
+            (!ty.is_empty() && !ty.contains(char::is_whitespace)).then_some((
+                category,
+                ty,
+                r.url.as_str(),
+            ))
+        })
+        .collect()
+}
+
+/// `Person` for the parties the model knows are people, else `Organization`.
+fn party_kind(sbom: &Sbom, who: &str) -> &'static str {
+    if sbom.persons.contains(who) {
+        "Person"
+    } else {
+        "Organization"
+    }
+}
+
 fn creators(sbom: &Sbom) -> Vec<String> {
     let mut out: Vec<String> = sbom
         .authors
         .iter()
-        .map(|a| format!("Organization: {a}"))
+        .map(|a| format!("{}: {a}", party_kind(sbom, a)))
         .collect();
     out.extend(
         sbom.tools
@@ -367,7 +425,7 @@ fn with_files<'a>(sbom: &'a Sbom, files: &[&Component]) -> HashSet<&'a str> {
         .collect()
 }
 
-fn package_json(c: &Component, id: &str, has_files: bool) -> Value {
+fn package_json(sbom: &Sbom, c: &Component, id: &str, has_files: bool) -> Value {
     let mut o = Map::new();
     o.insert("SPDXID".into(), id.into());
     o.insert("name".into(), c.name.clone().into());
@@ -377,18 +435,20 @@ fn package_json(c: &Component, id: &str, has_files: bool) -> Value {
     o.insert(
         "supplier".into(),
         party(c.supplier.as_ref())
-            .map_or("NOASSERTION".to_owned(), |s| format!("Organization: {s}"))
+            .map_or("NOASSERTION".to_owned(), |s| {
+                format!("{}: {s}", party_kind(sbom, s))
+            })
             .into(),
     );
     if let Some(a) = party(c.author.as_ref()) {
-        o.insert("originator".into(), format!("Organization: {a}").into());
+        o.insert(
+            "originator".into(),
+            format!("{}: {a}", party_kind(sbom, a)).into(),
+        );
     }
     o.insert(
         "downloadLocation".into(),
-        c.download_location
-            .clone()
-            .unwrap_or_else(|| "NOASSERTION".to_owned())
-            .into(),
+        download_location(c).unwrap_or("NOASSERTION").into(),
     );
     if !has_files {
         o.insert("filesAnalyzed".into(), false.into());
@@ -433,6 +493,9 @@ fn package_json(c: &Component, id: &str, has_files: bool) -> Value {
         refs.push(
             json!({"referenceCategory": "SECURITY", "referenceType": ty, "referenceLocator": locator(cpe)}),
         );
+    }
+    for (category, ty, locator) in other_refs(c) {
+        refs.push(json!({"referenceCategory": category, "referenceType": ty, "referenceLocator": locator}));
     }
     if !refs.is_empty() {
         o.insert("externalRefs".into(), refs.into());
@@ -502,7 +565,7 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
         let _ = write!(
             out,
             "{}",
-            package_json(c, &p.ids[&c.id], p.with_files.contains(c.id.as_str()))
+            package_json(sbom, c, &p.ids[&c.id], p.with_files.contains(c.id.as_str()))
         );
     }
     out.push_str(if p.packages.is_empty() {
@@ -595,17 +658,18 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
             out,
             "PackageSupplier: {}",
             party(c.supplier.as_ref()).map_or("NOASSERTION".to_owned(), |s| format!(
-                "Organization: {}",
+                "{}: {}",
+                party_kind(sbom, s),
                 tv(s)
             ))
         );
         if let Some(a) = party(c.author.as_ref()) {
-            let _ = writeln!(out, "PackageOriginator: Organization: {}", tv(a));
+            let _ = writeln!(out, "PackageOriginator: {}: {}", party_kind(sbom, a), tv(a));
         }
         let _ = writeln!(
             out,
             "PackageDownloadLocation: {}",
-            tv(c.download_location.as_deref().unwrap_or("NOASSERTION"))
+            tv(download_location(c).unwrap_or("NOASSERTION"))
         );
         if !p.with_files.contains(c.id.as_str()) {
             let _ = writeln!(out, "FilesAnalyzed: false");
@@ -638,6 +702,9 @@ pub(crate) fn to_tag_value(sbom: &Sbom) -> String {
                 "cpe22Type"
             };
             let _ = writeln!(out, "ExternalRef: SECURITY {ty} {}", locator(cpe));
+        }
+        for (category, ty, locator) in other_refs(c) {
+            let _ = writeln!(out, "ExternalRef: {category} {ty} {locator}");
         }
         if let Some(pp) = purpose(&c.kind) {
             let _ = writeln!(out, "PrimaryPackagePurpose: {pp}");

@@ -64,6 +64,16 @@ pub(crate) fn render_diff(d: &chainwatch_sbom::SbomDiff, format: Format) -> anyh
                     version(c.to.as_ref())
                 )?;
             }
+            for m in &d.modified {
+                writeln!(
+                    out,
+                    "{CHANGED}~ {} {}: {} -> {}{CHANGED:#}",
+                    m.identity,
+                    m.field,
+                    m.from.as_deref().unwrap_or("(none)"),
+                    m.to.as_deref().unwrap_or("(none)")
+                )?;
+            }
             for e in &d.edges_added {
                 writeln!(out, "{ADDED}+ {} -[{}]-> {}{ADDED:#}", e.from, e.kind, e.to)?;
             }
@@ -72,10 +82,11 @@ pub(crate) fn render_diff(d: &chainwatch_sbom::SbomDiff, format: Format) -> anyh
             }
             writeln!(
                 out,
-                "{DIM}components: {} added, {} removed, {} changed; edges: {} added, {} removed{DIM:#}",
+                "{DIM}components: {} added, {} removed, {} changed, {} fields differ; edges: {} added, {} removed{DIM:#}",
                 d.added.len(),
                 d.removed.len(),
                 d.changed.len(),
+                d.modified.len(),
                 d.edges_added.len(),
                 d.edges_removed.len()
             )?;

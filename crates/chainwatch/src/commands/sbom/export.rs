@@ -17,6 +17,13 @@ pub(crate) fn export(ctx: &Context, args: &ExportArgs) -> anyhow::Result<Status>
     )?;
     let text =
         chainwatch_sbom::write(&sbom, args.to.format()).context("the format cannot be written")?;
+    if ctx.printer.summaries() {
+        super::warn_losses(&chainwatch_sbom::conversion_losses(
+            &sbom,
+            args.to.format(),
+            &text,
+        ))?;
+    }
     match &args.output {
         None => {
             let mut out = io::stdout().lock();

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::cli::{
     ConvertArgs, DiffArgs, Format, ReportFormat, Sbom as SbomCommand, StatsArgs, ValidateArgs,
 };
-use crate::output::{BOLD, Context, DIM, InputError, Status};
+use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status, WARNING};
 use crate::report::{self, FileReport, Summary};
 use crate::shared::files::{display, read_input, write_atomically};
 use crate::shared::render::render_diff;
@@ -187,6 +187,18 @@ fn convert(ctx: &Context, args: &ConvertArgs) -> anyhow::Result<Status> {
     let format = args.to.format();
     let text =
         chainwatch_sbom::write(&parsed.sbom, format).context("the format cannot be written")?;
+    let losses = chainwatch_sbom::conversion_losses(&parsed.sbom, format, &text);
+    if ctx.printer.summaries() || args.strict_conversion {
+        warn_losses(&losses)?;
+        if args.strict_conversion && !losses.is_empty() {
+            writeln!(
+                anstream::stderr().lock(),
+                "{ERROR}error{ERROR:#}: {} kinds of loss converting to {format}: nothing written (--strict-conversion)",
+                losses.len()
+            )?;
+            return Ok(Status::Findings);
+        }
+    }
     match &args.output {
         None => {
             let mut out = io::stdout().lock();
@@ -196,6 +208,20 @@ fn convert(ctx: &Context, args: &ConvertArgs) -> anyhow::Result<Status> {
         Some(path) => write_atomically(path, text.as_bytes())?,
     }
     Ok(Status::Success)
+}
+
+/// Prints what a conversion loses, one warning per kind, on stderr.
+fn warn_losses(losses: &[chainwatch_sbom::Diagnostic]) -> io::Result<()> {
+    let mut err = anstream::stderr().lock();
+    for d in losses {
+        writeln!(
+            err,
+            "{WARNING}warning[{}]{WARNING:#}: {}",
+            d.code.as_str(),
+            d.message
+        )?;
+    }
+    Ok(())
 }
 
 /// `sbom stats --format json`. The field order is part of the interface.
