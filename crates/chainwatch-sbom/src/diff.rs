@@ -256,7 +256,14 @@ pub fn conversion_losses(
         )));
     }
     let mut fields: BTreeMap<&str, usize> = BTreeMap::new();
-    for m in &d.modified {
+    // A deprecated licence id written as its current one (`GPL-2.0` as `GPL-2.0-only`,
+    // which validators require) is the same licence.
+    let same_licence = |m: &FieldChange| {
+        matches!(m.field, "licenses" | "license_concluded")
+            && m.from.as_deref().map(crate::model::current_license_ids)
+                == m.to.as_deref().map(crate::model::current_license_ids)
+    };
+    for m in d.modified.iter().filter(|m| !same_licence(m)) {
         *fields.entry(m.field).or_default() += 1;
     }
     for (field, n) in fields {

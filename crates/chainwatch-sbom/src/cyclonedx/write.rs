@@ -41,7 +41,6 @@ fn relationship_properties<'a>(
     out
 }
 
-
 fn component_type(kind: &ComponentKind) -> &'static str {
     match kind {
         ComponentKind::Application => "application",
