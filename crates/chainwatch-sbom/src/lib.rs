@@ -313,7 +313,21 @@ pub fn validate(bytes: &[u8], options: &ValidateOptions) -> Result<Validation, R
             .extend(validate::check_model(&parsed.sbom, false));
         (parsed.sbom, parsed.diagnostics)
     };
-    diagnostics.sort_by(|a, b| {
+    let mut ntia = if options.ntia {
+        validate::ntia(&sbom)
+    } else {
+        Vec::new()
+    };
+    // JSON documents: a diagnostic found on the parsed value has a pointer; give it the
+    // line and column the pointer has in the text too.
+    if matches!(
+        format,
+        Format::SpdxJson | Format::Spdx3JsonLd | Format::CycloneDxJson
+    ) {
+        locate_pointers(&text, diagnostics.iter_mut().chain(ntia.iter_mut()));
+    }
+    // In document order: what concerns the whole document first, then by line and column.
+    let by_place = |a: &Diagnostic, b: &Diagnostic| {
         (
             a.location.line,
             a.location.column,
@@ -324,17 +338,39 @@ pub fn validate(bytes: &[u8], options: &ValidateOptions) -> Result<Validation, R
                 b.location.column,
                 b.location.pointer.as_deref(),
             ))
-    });
-    let ntia = if options.ntia {
-        validate::ntia(&sbom)
-    } else {
-        Vec::new()
     };
+    diagnostics.sort_by(by_place);
+    ntia.sort_by(by_place);
     Ok(Validation {
         sbom,
         diagnostics,
         ntia,
     })
+}
+
+/// Fills in line and column for diagnostics located by JSON pointer only (one pass over the
+/// text finds them all).
+fn locate_pointers<'a>(text: &str, diagnostics: impl Iterator<Item = &'a mut Diagnostic>) {
+    let mut pending: Vec<&mut Diagnostic> = diagnostics
+        .filter(|d| d.location.line.is_none() && d.location.pointer.is_some())
+        .collect();
+    if pending.is_empty() {
+        return;
+    }
+    let wanted: std::collections::HashSet<&str> = pending
+        .iter()
+        .filter_map(|d| d.location.pointer.as_deref())
+        .collect();
+    let offsets = jsonpos::locate(text, &wanted);
+    drop(wanted);
+    let index = input::LineIndex::new(text);
+    for d in &mut pending {
+        if let Some(&offset) = d.location.pointer.as_ref().and_then(|p| offsets.get(p)) {
+            let (line, column) = index.line_col(offset);
+            d.location.line = Some(line);
+            d.location.column = Some(column);
+        }
+    }
 }
 
 /// Strict validation: the format's own rules, then the model checks they do not cover.

@@ -306,3 +306,35 @@ fn ntia_minimum_elements_cases() {
         );
     }
 }
+
+/// SPDX JSON diagnostics found on the parsed document carry the line and column of their
+/// pointer, and come in document order.
+#[test]
+fn spdx_json_diagnostics_have_line_and_column() {
+    let doc = r#"{"spdxVersion":"SPDX-2.3","dataLicense":"CC0-1.0","SPDXID":"SPDXRef-DOCUMENT",
+"name":"x","documentNamespace":"https://example.com/x",
+"creationInfo":{"created":"2026-01-01T00:00:00Z","creators":["Tool: t"]},
+"packages":[
+  {"SPDXID":"SPDXRef-a","name":"a","downloadLocation":"NOASSERTION"},
+  {"SPDXID":"SPDXRef-b","name":"b","versionInfo":"1","downloadLocation":"NOASSERTION"}
+],
+"relationships":[{"spdxElementId":"SPDXRef-DOCUMENT","relationshipType":"DESCRIBES","relatedSpdxElement":"SPDXRef-a"}]}"#;
+    let options = ValidateOptions {
+        ntia: true,
+        ..ValidateOptions::default()
+    };
+    let v = validate(doc.as_bytes(), &options).expect("read");
+    let places: Vec<(Option<u32>, Option<&str>)> = v
+        .ntia
+        .iter()
+        .map(|d| (d.location.line, d.location.pointer.as_deref()))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            (Some(5), Some("/packages/0")),
+            (Some(5), Some("/packages/0")),
+            (Some(6), Some("/packages/1")),
+        ]
+    );
+}

@@ -54,7 +54,13 @@ pub(crate) struct Cli {
     /// `ingest`, `products`, `query who-has|why|affected`, `findings`, `sbom export`,
     /// `vex import` and `advisories import` go through its API; commands that need no
     /// store run locally
-    #[arg(long, global = true, env = "CHAINWATCH_SERVER", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "CHAINWATCH_SERVER",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub(crate) server: Option<String>,
 
     /// The API token for --server
@@ -591,14 +597,19 @@ pub(crate) struct AdvisoriesUpdateArgs {
     /// The OSV mirror to download from
     #[arg(
         long,
-        env = "CHAINWATCH_OSV_MIRROR",
+        env = "CHAINWATCH_OSV_MIRROR", hide_env_values = true,
         value_name = "URL",
         default_value = chainwatch_advisory::feed::DEFAULT_BASE
     )]
     pub(crate) mirror: String,
 
     /// Where downloads are kept while they run (default: the user's cache directory)
-    #[arg(long, env = "CHAINWATCH_CACHE", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "CHAINWATCH_CACHE",
+        hide_env_values = true,
+        value_name = "DIR"
+    )]
     pub(crate) cache: Option<PathBuf>,
 
     /// Download whole archives even where an incremental update is possible
@@ -700,7 +711,12 @@ pub(crate) struct TyposquatRefreshArgs {
     pub(crate) ecosystem: Vec<String>,
 
     /// Fetch every source through this mirror instead: `URL/HOST/PATH`
-    #[arg(long, env = "CHAINWATCH_POPULAR_MIRROR", value_name = "URL")]
+    #[arg(
+        long,
+        env = "CHAINWATCH_POPULAR_MIRROR",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub(crate) mirror: Option<String>,
 
     #[command(flatten)]
@@ -752,28 +768,58 @@ impl TyposquatCorpusArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     /// Address and port to listen on [default: 127.0.0.1:8080]
-    #[arg(long, value_name = "ADDR", env = "CHAINWATCH_LISTEN")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "CHAINWATCH_LISTEN",
+        hide_env_values = true
+    )]
     pub(crate) listen: Option<String>,
 
     /// Largest request body after decompression, in MiB [default: 512]
-    #[arg(long, value_name = "MIB", env = "CHAINWATCH_MAX_UPLOAD")]
+    #[arg(
+        long,
+        value_name = "MIB",
+        env = "CHAINWATCH_MAX_UPLOAD",
+        hide_env_values = true
+    )]
     pub(crate) max_upload: Option<usize>,
 
     /// Longest a request may take, in seconds [default: 300]
-    #[arg(long, value_name = "SECONDS", env = "CHAINWATCH_TIMEOUT")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "CHAINWATCH_TIMEOUT",
+        hide_env_values = true
+    )]
     pub(crate) timeout: Option<u64>,
 
     /// Requests per token and minute [default: 600]
-    #[arg(long, value_name = "N", env = "CHAINWATCH_RATE_LIMIT")]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "CHAINWATCH_RATE_LIMIT",
+        hide_env_values = true
+    )]
     pub(crate) rate_limit: Option<u32>,
 
     /// Update advisories from OSV this often (`6h`, `30m`) and match what changed, in one
     /// process across the replicas sharing the store; off unless given
-    #[arg(long, value_name = "INTERVAL", env = "CHAINWATCH_UPDATE_EVERY")]
+    #[arg(
+        long,
+        value_name = "INTERVAL",
+        env = "CHAINWATCH_UPDATE_EVERY",
+        hide_env_values = true
+    )]
     pub(crate) update_every: Option<String>,
 
     /// The OSV mirror the scheduled update downloads from
-    #[arg(long, value_name = "URL", env = "CHAINWATCH_OSV_MIRROR")]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CHAINWATCH_OSV_MIRROR",
+        hide_env_values = true
+    )]
     pub(crate) mirror: Option<String>,
 
     /// Ecosystems the scheduled update fetches (default: those of the portfolio)
@@ -803,6 +849,7 @@ pub(crate) struct ServeArgs {
         long,
         value_name = "PEM",
         env = "CHAINWATCH_TLS_CERT",
+        hide_env_values = true,
         requires = "tls_key"
     )]
     pub(crate) tls_cert: Option<PathBuf>,
@@ -812,12 +859,18 @@ pub(crate) struct ServeArgs {
         long,
         value_name = "PEM",
         env = "CHAINWATCH_TLS_KEY",
+        hide_env_values = true,
         requires = "tls_cert"
     )]
     pub(crate) tls_key: Option<PathBuf>,
 
     /// A TOML file with defaults for these settings
-    #[arg(long, value_name = "FILE", env = "CHAINWATCH_CONFIG")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "CHAINWATCH_CONFIG",
+        hide_env_values = true
+    )]
     pub(crate) config: Option<PathBuf>,
 }
 
