@@ -119,10 +119,12 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<Inventory, Inventory
             .unwrap_or_default();
         let rel = candidate_rel(root, &name);
         let dir = root.parent().unwrap_or(Path::new("."));
+        // A file named on its own is read on its own, even where a walk would read the
+        // directory holding it whole (a `METADATA` inside a `site-packages`).
         let candidate = Candidate {
             rel: &rel,
             name: &name,
-            dir,
+            dir: Path::new(""),
         };
         let extractor = EXTRACTORS
             .iter()

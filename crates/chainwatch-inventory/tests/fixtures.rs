@@ -86,3 +86,38 @@ fn fixtures() {
         insta::assert_json_snapshot!(dir.clone(), summary);
     }
 }
+
+/// An installed tree is read whole from its directory, and each of its manifests can still
+/// be read on its own.
+#[test]
+fn installed_trees_whole_and_one_manifest_alone() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let env = root.join("python-venv/.venv/lib/python3.11/site-packages");
+    let whole = inventory(&env, &Options::default()).expect("environment");
+    assert_eq!(
+        whole
+            .files
+            .iter()
+            .map(|f| (f.extractor, f.packages.len()))
+            .collect::<Vec<_>>(),
+        [("python-environment", 8)]
+    );
+    let alone = inventory(
+        &env.join("requests-2.31.0.dist-info/METADATA"),
+        &Options::default(),
+    )
+    .expect("one METADATA");
+    assert_eq!(alone.files.len(), 1);
+    assert_eq!(alone.files[0].extractor, "python-installed");
+    assert_eq!(
+        alone.files[0].packages[0].purl.canonical(),
+        "pkg:pypi/requests@2.31.0"
+    );
+    let modules = inventory(
+        &root.join("npm-installed/node_modules"),
+        &Options::default(),
+    )
+    .expect("node_modules");
+    assert_eq!(modules.files.len(), 1, "read once, as one tree");
+    assert_eq!(modules.files[0].extractor, "npm-installed");
+}

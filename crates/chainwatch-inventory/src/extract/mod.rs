@@ -25,7 +25,7 @@ pub struct Candidate<'a> {
     pub rel: &'a str,
     /// The file name.
     pub name: &'a str,
-    /// The directory holding it, on disk.
+    /// The directory holding it, on disk (empty for a file inventoried on its own).
     pub dir: &'a Path,
 }
 
