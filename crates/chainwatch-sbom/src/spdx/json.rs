@@ -287,7 +287,8 @@ fn from_legacy_layout(text: &str) -> Result<String, serde_json::Error> {
                     let mut has_files = Vec::new();
                     if let Some(Value::Array(fs)) = p.remove("files") {
                         for f in fs {
-                            let Some(Value::Object(mut f)) = f.get("File").cloned() else {
+                            let Value::Object(mut f) = f else { continue };
+                            let Some(Value::Object(mut f)) = f.remove("File") else {
                                 continue;
                             };
                             if let Some(name) = f.remove("name") {
