@@ -182,7 +182,14 @@ pub fn diff(a: &Sbom, b: &Sbom) -> SbomDiff {
             // The same component on both sides: what each says about it.
             if let ([l], [r]) = (left, right) {
                 for ((field, from), (_, to)) in fields(l).into_iter().zip(fields(r)) {
-                    if from != to {
+                    // One licence expression written in another order is the same.
+                    let same = if matches!(field, "licenses" | "license_concluded") {
+                        from.as_deref().map(crate::model::canonical_license)
+                            == to.as_deref().map(crate::model::canonical_license)
+                    } else {
+                        from == to
+                    };
+                    if !same {
                         out.modified.push(FieldChange {
                             identity: key.clone(),
                             name: r.name.clone(),
@@ -260,8 +267,12 @@ pub fn conversion_losses(
     // which validators require) is the same licence.
     let same_licence = |m: &FieldChange| {
         matches!(m.field, "licenses" | "license_concluded")
-            && m.from.as_deref().map(crate::model::current_license_ids)
-                == m.to.as_deref().map(crate::model::current_license_ids)
+            && m.from
+                .as_deref()
+                .map(|l| crate::model::canonical_license(&crate::model::current_license_ids(l)))
+                == m.to
+                    .as_deref()
+                    .map(|l| crate::model::canonical_license(&crate::model::current_license_ids(l)))
     };
     for m in d.modified.iter().filter(|m| !same_licence(m)) {
         *fields.entry(m.field).or_default() += 1;

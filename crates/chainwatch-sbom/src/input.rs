@@ -177,8 +177,6 @@ pub(crate) fn decode_text(bytes: Cow<'_, [u8]>) -> Result<Cow<'_, str>, InputErr
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Detected {
     Sbom(Format),
-    /// SPDX RDF/XML or SPDX XML: recognized, not read.
-    UnsupportedSpdx(&'static str),
     Unknown,
 }
 
@@ -214,8 +212,10 @@ pub(crate) fn detect(text: &str) -> Detected {
         if head.contains("cyclonedx.org/schema/bom") {
             return Detected::Sbom(Format::CycloneDxXml);
         }
-        if head.contains("spdx.org/rdf") {
-            return Detected::UnsupportedSpdx("SPDX RDF/XML");
+        if head.contains("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+            && head.contains("http://spdx.org/rdf/terms")
+        {
+            return Detected::Sbom(Format::SpdxRdfXml);
         }
         if head.contains("<spdxVersion>")
             || head.contains("<SpdxDocument")

@@ -54,8 +54,6 @@ pub enum ReadError {
     Input(#[from] InputError),
     #[error("not an SBOM: {hint}")]
     NotAnSbom { hint: String },
-    #[error("{what} is not supported: convert it to SPDX 2.3 JSON, YAML or tag-value")]
-    Unsupported { what: &'static str },
     #[error("invalid {format} at {line}:{column}: {message}")]
     Syntax {
         format: Format,
@@ -97,7 +95,6 @@ pub fn text_of<'a>(
 pub fn detect_format(text: &str) -> Result<Format, ReadError> {
     match input::detect(text) {
         input::Detected::Sbom(f) => Ok(f),
-        input::Detected::UnsupportedSpdx(what) => Err(ReadError::Unsupported { what }),
         input::Detected::Unknown => Err(ReadError::NotAnSbom {
             hint: not_an_sbom_hint(text),
         }),
@@ -163,6 +160,9 @@ pub fn read_text(text: &str, format: Format) -> Result<Parsed, ReadError> {
         Format::SpdxXml => spdx::xml::read_doc(text)
             .map_err(|e| syntax(format, text, e.offset, e.message))?
             .into_sbom(Format::SpdxXml),
+        Format::SpdxRdfXml => spdx::rdf::read_doc(text)
+            .map_err(|e| syntax(format, text, e.offset, e.message))?
+            .into_sbom(Format::SpdxRdfXml),
         Format::SpdxTagValue => {
             let (sbom, d) = spdx::tagvalue::read(text).map_err(|e| ReadError::Syntax {
                 format,
@@ -419,10 +419,19 @@ fn strict(text: &str, format: Format) -> Result<(Sbom, Vec<Diagnostic>), ReadErr
             ));
             (sbom, d)
         }
-        Format::SpdxJson | Format::SpdxYaml | Format::SpdxXml | Format::SpdxTagValue => {
+        Format::SpdxJson
+        | Format::SpdxYaml
+        | Format::SpdxXml
+        | Format::SpdxRdfXml
+        | Format::SpdxTagValue => {
             let (doc, mut d) = match format {
                 Format::SpdxXml => (
                     spdx::xml::read_doc(text)
+                        .map_err(|e| syntax(format, text, e.offset, e.message))?,
+                    Vec::new(),
+                ),
+                Format::SpdxRdfXml => (
+                    spdx::rdf::read_doc(text)
                         .map_err(|e| syntax(format, text, e.offset, e.message))?,
                     Vec::new(),
                 ),
@@ -489,7 +498,9 @@ pub fn write(sbom: &Sbom, format: Format) -> Option<String> {
         Format::CycloneDxXml => cyclonedx::write::to_xml(sbom),
         Format::SpdxJson => spdx::write::to_json(sbom),
         Format::SpdxTagValue => spdx::write::to_tag_value(sbom),
-        Format::SpdxYaml | Format::SpdxXml | Format::Spdx3JsonLd => return None,
+        Format::SpdxYaml | Format::SpdxXml | Format::SpdxRdfXml | Format::Spdx3JsonLd => {
+            return None;
+        }
     })
 }
 

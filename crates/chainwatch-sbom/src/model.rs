@@ -27,6 +27,8 @@ pub enum Format {
     SpdxYaml,
     /// SPDX 2 XML (the SPDX tools' `<Document>` layout).
     SpdxXml,
+    /// SPDX 2 RDF/XML.
+    SpdxRdfXml,
     SpdxTagValue,
     Spdx3JsonLd,
 }
@@ -39,6 +41,7 @@ impl Format {
             Format::SpdxJson => "spdx-json",
             Format::SpdxYaml => "spdx-yaml",
             Format::SpdxXml => "spdx-xml",
+            Format::SpdxRdfXml => "spdx-rdf",
             Format::SpdxTagValue => "spdx-tv",
             Format::Spdx3JsonLd => "spdx3-jsonld",
         }
@@ -553,6 +556,134 @@ const DEPRECATED_LICENSES: &[(&str, &str)] = &[
     ("Nunit", "zlib-acknowledgement"),
 ];
 
+/// A licence expression in a canonical form, for comparing two writings of one
+/// expression: operators upper-cased, operands of `AND` and `OR` flattened, sorted and
+/// deduplicated (`(b OR a) OR a` is `a OR b`), compound operands parenthesized. An
+/// expression that does not parse is returned trimmed, as written.
+pub fn canonical_license(expr: &str) -> String {
+    let tokens = license_tokens(expr);
+    let mut pos = 0;
+    match parse_license_or(&tokens, &mut pos, 0) {
+        Some(tree) if pos == tokens.len() => tree.render(false),
+        _ => expr.trim().to_owned(),
+    }
+}
+
+#[derive(Debug)]
+enum LicenseTree {
+    Leaf(String),
+    /// `AND` (true) or `OR` (false) of the operands.
+    Op(bool, Vec<LicenseTree>),
+}
+
+impl LicenseTree {
+    fn render(&self, nested: bool) -> String {
+        match self {
+            LicenseTree::Leaf(s) => s.clone(),
+            LicenseTree::Op(and, items) => {
+                let mut parts: Vec<String> = items.iter().map(|i| i.render(true)).collect();
+                parts.sort();
+                parts.dedup();
+                if parts.len() == 1 {
+                    return parts.swap_remove(0);
+                }
+                let joined = parts.join(if *and { " AND " } else { " OR " });
+                if nested {
+                    format!("({joined})")
+                } else {
+                    joined
+                }
+            }
+        }
+    }
+
+    fn join(and: bool, left: LicenseTree, right: LicenseTree) -> LicenseTree {
+        let mut items = Vec::new();
+        for side in [left, right] {
+            match side {
+                LicenseTree::Op(a, inner) if a == and => items.extend(inner),
+                other => items.push(other),
+            }
+        }
+        LicenseTree::Op(and, items)
+    }
+}
+
+fn license_tokens(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut token = String::new();
+    for ch in expr.chars() {
+        if ch.is_whitespace() || ch == '(' || ch == ')' {
+            if !token.is_empty() {
+                out.push(std::mem::take(&mut token));
+            }
+            if !ch.is_whitespace() {
+                out.push(ch.to_string());
+            }
+        } else {
+            token.push(ch);
+        }
+    }
+    if !token.is_empty() {
+        out.push(token);
+    }
+    out
+}
+
+/// How deeply parentheses may nest in an expression that is compared.
+const MAX_LICENSE_DEPTH: usize = 64;
+
+fn parse_license_or(t: &[String], pos: &mut usize, depth: usize) -> Option<LicenseTree> {
+    let mut left = parse_license_and(t, pos, depth)?;
+    while t.get(*pos).is_some_and(|x| x.eq_ignore_ascii_case("OR")) {
+        *pos += 1;
+        let right = parse_license_and(t, pos, depth)?;
+        left = LicenseTree::join(false, left, right);
+    }
+    Some(left)
+}
+
+fn parse_license_and(t: &[String], pos: &mut usize, depth: usize) -> Option<LicenseTree> {
+    let mut left = parse_license_atom(t, pos, depth)?;
+    while t.get(*pos).is_some_and(|x| x.eq_ignore_ascii_case("AND")) {
+        *pos += 1;
+        let right = parse_license_atom(t, pos, depth)?;
+        left = LicenseTree::join(true, left, right);
+    }
+    Some(left)
+}
+
+fn parse_license_atom(t: &[String], pos: &mut usize, depth: usize) -> Option<LicenseTree> {
+    let token = t.get(*pos)?;
+    *pos += 1;
+    if token == "(" {
+        if depth >= MAX_LICENSE_DEPTH {
+            return None;
+        }
+        let inner = parse_license_or(t, pos, depth + 1)?;
+        (t.get(*pos)? == ")").then_some(())?;
+        *pos += 1;
+        return Some(inner);
+    }
+    if token == ")"
+        || ["AND", "OR", "WITH"]
+            .iter()
+            .any(|op| token.eq_ignore_ascii_case(op))
+    {
+        return None;
+    }
+    let mut leaf = token.clone();
+    if t.get(*pos).is_some_and(|x| x.eq_ignore_ascii_case("WITH")) {
+        let exception = t.get(*pos + 1)?;
+        if exception == "(" || exception == ")" {
+            return None;
+        }
+        leaf = format!("{leaf} WITH {exception}");
+        *pos += 2;
+    }
+    Some(LicenseTree::Leaf(leaf))
+}
+
 /// A licence expression with the ids the SPDX licence list deprecated replaced (a replacement that carries an
 /// exception is parenthesized, so the expression's meaning stays).
 pub fn current_license_ids(expr: &str) -> String {
@@ -890,3 +1021,35 @@ pub(crate) const REFERENCE_TYPES: &[&str] = &[
     "rfc-9116",
     "other",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_license;
+
+    #[test]
+    fn one_expression_written_two_ways_is_one_canonical_form() {
+        for (a, b) in [
+            ("MIT OR Apache-2.0", "Apache-2.0 or MIT"),
+            (
+                "(LGPL-2.0-only OR LicenseRef-2)",
+                "LicenseRef-2 OR LGPL-2.0-only",
+            ),
+            (
+                "MIT AND (GPL-2.0-only WITH Classpath-exception-2.0 OR BSD-3-Clause)",
+                "(BSD-3-Clause OR GPL-2.0-only with Classpath-exception-2.0) AND MIT",
+            ),
+            ("a AND (b AND c)", "(c AND a) AND b AND a"),
+        ] {
+            assert_eq!(canonical_license(a), canonical_license(b), "{a} vs {b}");
+        }
+        assert_ne!(
+            canonical_license("a AND b OR c"),
+            canonical_license("a AND (b OR c)")
+        );
+        assert_eq!(canonical_license("a AND (b OR c)"), "(b OR c) AND a");
+        // Unparseable text stays as written.
+        assert_eq!(canonical_license(" MIT AND "), "MIT AND");
+        let deep = format!("{}MIT{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert_eq!(canonical_license(&deep), deep);
+    }
+}

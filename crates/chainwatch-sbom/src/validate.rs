@@ -436,7 +436,11 @@ pub fn ntia(sbom: &Sbom) -> Vec<Diagnostic> {
     }
     let spdx2 = matches!(
         sbom.format,
-        Format::SpdxJson | Format::SpdxYaml | Format::SpdxXml | Format::SpdxTagValue
+        Format::SpdxJson
+            | Format::SpdxYaml
+            | Format::SpdxXml
+            | Format::SpdxRdfXml
+            | Format::SpdxTagValue
     );
     if sbom.relationships.is_empty() {
         out.push(Diagnostic::error(

@@ -81,6 +81,27 @@ fn deep_spdx_xml_is_refused() {
 }
 
 #[test]
+fn deep_spdx_rdf_is_refused() {
+    let nested = |depth: usize| {
+        let mut s = String::from(
+            r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:spdx="http://spdx.org/rdf/terms#"><spdx:SpdxDocument rdf:about="https://x.example/d#SPDXRef-DOCUMENT"><spdx:specVersion>SPDX-2.3</spdx:specVersion>"#,
+        );
+        // Alternating property and node elements, as sets of sets of licences would.
+        s.push_str(&"<spdx:licenseConcluded><spdx:ConjunctiveLicenseSet>".repeat(depth / 2));
+        s.push_str(&"</spdx:ConjunctiveLicenseSet></spdx:licenseConcluded>".repeat(depth / 2));
+        s.push_str("</spdx:SpdxDocument></rdf:RDF>");
+        s
+    };
+    for depth in [2_560, 1_000_000] {
+        refused(
+            nested(depth),
+            &format!("SPDX RDF/XML, {depth} nested elements"),
+        );
+    }
+    survives(nested(250));
+}
+
+#[test]
 fn shallow_nesting_still_reads() {
     let bytes = cyclonedx_xml(40).into_bytes();
     let parsed = on_small_stack(move || read(&bytes, &ReadOptions::default()).map(|p| p.sbom));

@@ -766,6 +766,7 @@ fn media_type(format: chainwatch_sbom::Format) -> &'static str {
         Format::SpdxTagValue => "text/spdx",
         Format::SpdxYaml => "application/yaml",
         Format::SpdxXml => "application/spdx+xml",
+        Format::SpdxRdfXml => "application/rdf+xml",
         Format::Spdx3JsonLd => "application/ld+json",
     }
 }
@@ -826,6 +827,7 @@ async fn get_sbom(
                 Format::SpdxJson,
                 Format::SpdxYaml,
                 Format::SpdxXml,
+                Format::SpdxRdfXml,
                 Format::SpdxTagValue,
                 Format::Spdx3JsonLd,
             ]

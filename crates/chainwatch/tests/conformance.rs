@@ -39,7 +39,10 @@ fn inputs(corpus: &Path) -> Vec<PathBuf> {
             }
             let name = p.file_name().unwrap().to_string_lossy().to_string();
             let ext = name.rsplit('.').next().unwrap_or_default();
-            if !matches!(ext, "json" | "xml" | "spdx" | "yaml" | "yml" | "jsonld") {
+            if !matches!(
+                ext,
+                "json" | "xml" | "rdf" | "spdx" | "yaml" | "yml" | "jsonld"
+            ) {
                 continue;
             }
             // CycloneDX's invalid test resources are invalid on purpose.
@@ -59,6 +62,15 @@ fn inputs(corpus: &Path) -> Vec<PathBuf> {
 fn kind(path: &Path) -> Option<&'static str> {
     let bytes = std::fs::read(path).ok()?;
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(8192)]);
+    if head.contains("spdx.org/rdf/terms") && head.contains("22-rdf-syntax-ns") {
+        // SPDX RDF/XML; spdx-tools reads it by its `.rdf`/`.rdf.xml` extension.
+        let name = path.to_string_lossy();
+        let rdf = name.ends_with(".rdf") || name.ends_with(".rdf.xml");
+        // The version may come after pages of licence text.
+        let all = String::from_utf8_lossy(&bytes);
+        return (rdf && (all.contains(">SPDX-2.2<") || all.contains(">SPDX-2.3<")))
+            .then_some("spdx");
+    }
     if head.contains("spdxVersion") || head.contains("SPDXVersion") {
         if head.contains("SPDX-2.2") || head.contains("SPDX-2.3") {
             return Some("spdx");

@@ -2,6 +2,7 @@
 //! writers.
 
 pub(crate) mod json;
+pub(crate) mod rdf;
 pub(crate) mod strict;
 pub(crate) mod tagvalue;
 pub(crate) mod v3;
