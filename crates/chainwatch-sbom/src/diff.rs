@@ -31,7 +31,7 @@ pub struct VersionChange {
 
 /// A field of a component in both documents (same identity and version) that differs:
 /// `supplier`, `author`, `licenses`, `license_concluded`, `hashes`, `external_refs` (the
-/// download location among them, as a `distribution` reference), `cpes`, `copyright`. Lists are compared as sets, shown sorted
+/// download location among them, as a `distribution` reference), `cpes`, `copyright`, `properties`. Lists are compared as sets, shown sorted
 /// and joined with `, `.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct FieldChange {
@@ -74,7 +74,7 @@ impl SbomDiff {
 }
 
 /// The fields [`FieldChange`] compares, each as text (lists sorted and joined).
-fn fields(c: &Component) -> [(&'static str, Option<String>); 8] {
+fn fields(c: &Component) -> [(&'static str, Option<String>); 9] {
     let list = |mut items: Vec<String>| {
         items.sort();
         items.dedup();
@@ -117,6 +117,15 @@ fn fields(c: &Component) -> [(&'static str, Option<String>); 8] {
         ),
         ("cpes", list(c.cpes.clone())),
         ("copyright", c.copyright.clone()),
+        (
+            "properties",
+            list(
+                c.properties
+                    .iter()
+                    .map(|p| format!("{}={}", p.name, p.value))
+                    .collect(),
+            ),
+        ),
     ]
 }
 
@@ -250,6 +259,12 @@ pub fn conversion_losses(
     };
     let d = diff(sbom, &again);
     let mut out = Vec::new();
+    // What the reader saw and the model has no place for: lost in every format.
+    for (field, n) in &sbom.not_kept {
+        out.push(warn(format!(
+            "`{field}` ({n}) is not carried in {format}: chainwatch does not keep it"
+        )));
+    }
     if !d.removed.is_empty() {
         out.push(warn(format!(
             "{} components are not in the {format} written",

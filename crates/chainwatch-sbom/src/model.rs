@@ -93,6 +93,10 @@ pub struct Sbom {
     pub relationships: Vec<Relationship>,
     /// Vulnerability and VEX data embedded in the document (CycloneDX `vulnerabilities`).
     pub vulnerabilities: Vec<Vulnerability>,
+    /// What the document holds that the model does not keep (so no format chainwatch
+    /// writes carries it), by field, with counts: SPDX annotations, `licenseInfoInFiles`,
+    /// verification codes, snippet ranges, comments… A conversion reports each.
+    pub not_kept: std::collections::BTreeMap<&'static str, usize>,
 }
 
 impl Sbom {
@@ -112,6 +116,7 @@ impl Sbom {
             components: Vec::new(),
             relationships: Vec::new(),
             vulnerabilities: Vec::new(),
+            not_kept: std::collections::BTreeMap::new(),
         }
     }
 

@@ -125,12 +125,18 @@ fn spec_examples_give_one_model_in_every_serialization() {
         // file follows the package it belongs to): the same edges either way.
         assert_eq!(ej.0, et.0, "{json} vs {tv}");
         assert_eq!(ej.1, et.1, "{json} vs {tv}");
+        // What the model does not keep is counted alike in every serialization, so that
+        // every conversion says the same about what it leaves out.
+        assert!(!j.not_kept.is_empty(), "{json}");
+        assert_eq!(j.not_kept, y.not_kept, "{json} vs {yaml}");
+        assert_eq!(j.not_kept, t.not_kept, "{json} vs {tv}");
         // The XML serialization beside it, where there is one.
         let xml = json.replace("JSON", "XML").replace(".json", ".xml");
         if dir.join(&xml).is_file() {
             let x = load(&dir.join(&xml));
             assert_eq!(x.format, Format::SpdxXml);
             assert_eq!(ej, essence(&x), "{json} vs {xml}");
+            assert_eq!(j.not_kept, x.not_kept, "{json} vs {xml}");
         }
         // And the RDF/XML one: the same graph, whatever order its sets come in.
         let rdf = json.replace("JSON", "Rdf").replace(".json", ".rdf.xml");
@@ -138,6 +144,7 @@ fn spec_examples_give_one_model_in_every_serialization() {
             let r = load(&dir.join(&rdf));
             assert_eq!(r.format, Format::SpdxRdfXml);
             assert_eq!(ej, essence(&r), "{json} vs {rdf}");
+            assert_eq!(j.not_kept, r.not_kept, "{json} vs {rdf}");
             rdf_checked += 1;
         }
         assert_eq!(

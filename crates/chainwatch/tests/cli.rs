@@ -470,4 +470,84 @@ fn conversions_say_what_they_lose() {
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
     assert!(stderr(&refused).contains("nothing written (--strict-conversion)"));
     assert!(!strict.exists());
+
+    // What chainwatch does not keep (here an annotation and the licences found in a
+    // file) is said for every target, SPDX too.
+    let json = dir.path().join("kept.spdx.json");
+    std::fs::write(
+        &json,
+        r#"{"spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT",
+            "name": "kept", "documentNamespace": "https://example.com/kept",
+            "creationInfo": {"created": "2026-01-01T00:00:00Z", "creators": ["Tool: hand"]},
+            "documentDescribes": ["SPDXRef-f"],
+            "files": [{"SPDXID": "SPDXRef-f", "fileName": "./a.c",
+                "checksums": [{"algorithm": "SHA1", "checksumValue": "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12"}],
+                "licenseInfoInFiles": ["MIT", "Apache-2.0"],
+                "annotations": [{"annotationType": "REVIEW", "annotator": "Person: Jane",
+                    "annotationDate": "2026-01-01T00:00:00Z", "comment": "looked at it"}]}]}"#,
+    )
+    .unwrap();
+    let out = chainwatch(
+        &[
+            "sbom",
+            "convert",
+            json.to_str().unwrap(),
+            "--to",
+            "spdx-json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for line in [
+        "warning[conversion-loss]: `annotations` (1) is not carried in spdx-json: chainwatch does not keep it",
+        "warning[conversion-loss]: `licenseInfoInFiles` (2) is not carried in spdx-json: chainwatch does not keep it",
+    ] {
+        assert!(stderr(&out).contains(line), "{}", stderr(&out));
+    }
+}
+
+/// CycloneDX properties travel through SPDX (as notes in the package comment) and come
+/// back; `sbom diff` compares them.
+#[test]
+fn properties_survive_spdx() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("props.cdx.json");
+    std::fs::write(
+        &input,
+        r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+            "components": [{"type": "library", "bom-ref": "a", "name": "a", "version": "1",
+                "purl": "pkg:npm/a@1",
+                "properties": [{"name": "cdx:npm:package:development", "value": "true"},
+                               {"name": "note", "value": "two\nlines, \"quoted\""}]}]}"#,
+    )
+    .unwrap();
+    let spdx = dir.path().join("props.spdx.json");
+    let out = chainwatch(
+        &[
+            "sbom",
+            "convert",
+            input.to_str().unwrap(),
+            "--to",
+            "spdx-json",
+            "-o",
+            spdx.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("properties"), "{}", stderr(&out));
+    let diff = chainwatch(
+        &[
+            "sbom",
+            "diff",
+            input.to_str().unwrap(),
+            spdx.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        stdout(&diff).contains("0 fields differ"),
+        "{}",
+        stdout(&diff)
+    );
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use crate::cyclonedx::{Builder, RawComponent, RawLicense, RawVulnerability};
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 
-use crate::lenient::{Each, Obj, Seq, Text};
+use crate::lenient::{Count, Each, Obj, Seq, Text};
 use crate::model::{Format, HashAlg, Sbom};
 
 #[derive(Deserialize, Default)]
@@ -18,6 +18,10 @@ struct Metadata {
     supplier: Obj<Org>,
     manufacture: Obj<Org>,
     manufacturer: Obj<Org>,
+    // Read only to count what the model does not keep.
+    lifecycles: Count,
+    licenses: Count,
+    properties: Count,
 }
 
 /// 1.0–1.4: a list of tools; 1.5+: `{components, services}` (or still the legacy list).
@@ -193,6 +197,46 @@ struct Component {
     external_references: Seq<ExtRef>,
     properties: Seq<Property>,
     components: Seq<Component>,
+    // Read only to count what the model does not keep.
+    evidence: Count,
+    pedigree: Count,
+    #[serde(rename = "releaseNotes")]
+    release_notes: Count,
+    #[serde(rename = "modelCard")]
+    model_card: Count,
+    data: Count,
+    #[serde(rename = "cryptoProperties")]
+    crypto_properties: Count,
+    #[serde(rename = "omniborId")]
+    omnibor_id: Count,
+    swhid: Count,
+    tags: Count,
+}
+
+impl Component {
+    /// Adds what the model has no place for, in this component and the ones it nests, to
+    /// the counts of what is not kept.
+    fn unkept(&self, into: &mut std::collections::BTreeMap<&'static str, usize>) {
+        // Nesting is bounded by the reader (serde_json's recursion limit).
+        for (field, n) in [
+            ("component evidence", self.evidence),
+            ("component pedigree", self.pedigree),
+            ("component releaseNotes", self.release_notes),
+            ("component modelCard", self.model_card),
+            ("component data", self.data),
+            ("component cryptoProperties", self.crypto_properties),
+            ("component omniborId", self.omnibor_id),
+            ("component swhid", self.swhid),
+            ("component tags", self.tags),
+        ] {
+            if n.0 > 0 {
+                *into.entry(field).or_default() += n.0;
+            }
+        }
+        for c in self.components.iter() {
+            c.unkept(into);
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -446,6 +490,15 @@ fn vulnerability(v: Vulnerability) -> crate::model::Vulnerability {
 }
 
 fn metadata(b: &mut Builder, m: Metadata) {
+    for (field, n) in [
+        ("metadata lifecycles", m.lifecycles),
+        ("metadata licenses", m.licenses),
+        ("metadata properties", m.properties),
+    ] {
+        if n.0 > 0 {
+            *b.sbom.not_kept.entry(field).or_default() += n.0;
+        }
+    }
     b.sbom.created = m.timestamp.take();
     b.sbom.tools = m.tools.0;
     b.sbom.authors = m
@@ -467,6 +520,7 @@ fn metadata(b: &mut Builder, m: Metadata) {
         b.sbom.authors.push(org);
     }
     if let Some(subject) = m.component.0 {
+        subject.unkept(&mut b.sbom.not_kept);
         let mut raw = raw_component(subject);
         if raw.supplier.is_none() {
             raw.supplier = supplier.or(manufacturer);
@@ -506,6 +560,7 @@ impl<'de> Visitor<'de> for &mut Root<'_> {
                     }
                 }
                 "components" => map.next_value_seed(Each::new(|c: Component| {
+                    c.unkept(&mut b.sbom.not_kept);
                     b.add(raw_component(c), None);
                 }))?,
                 "services" => map.next_value_seed(Each::new(|s: Service| {
@@ -521,8 +576,27 @@ impl<'de> Visitor<'de> for &mut Root<'_> {
                 "vulnerabilities" => map.next_value_seed(Each::new(|v: Vulnerability| {
                     b.sbom.vulnerabilities.push(vulnerability(v));
                 }))?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
+                other => {
+                    // What the model has no place for, counted so that a conversion can
+                    // say what it leaves out.
+                    let field = match other {
+                        "compositions" => "compositions",
+                        "annotations" => "annotations",
+                        "formulation" => "formulation",
+                        "definitions" => "definitions",
+                        "declarations" => "declarations",
+                        "externalReferences" => "BOM externalReferences",
+                        "properties" => "BOM properties",
+                        "signature" => "signature",
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    let n = map.next_value::<Count>()?.0;
+                    if n > 0 {
+                        *b.sbom.not_kept.entry(field).or_default() += n;
+                    }
                 }
             }
         }

@@ -266,6 +266,7 @@ pub(crate) fn read(text: &str, visit: &mut dyn FnMut(&Node)) -> Result<(Sbom, Ro
                 for_each_child(&mut reader, |n| {
                     visit(&n);
                     if n.name == "component" || n.name == "service" {
+                        unkept(&n, &mut b.sbom.not_kept, 0);
                         b.add(raw_component(&n), None);
                     }
                 })?;
@@ -286,7 +287,22 @@ pub(crate) fn read(text: &str, visit: &mut dyn FnMut(&Node)) -> Result<(Sbom, Ro
                             b.sbom.vulnerabilities.push(vulnerability(v).into_model());
                         }
                     }
-                    _ => {}
+                    // What the model has no place for, counted so that a conversion can
+                    // say what it leaves out.
+                    other => {
+                        let field = match other {
+                            "compositions" => "compositions",
+                            "annotations" => "annotations",
+                            "formulation" => "formulation",
+                            "definitions" => "definitions",
+                            "declarations" => "declarations",
+                            "externalReferences" => "BOM externalReferences",
+                            "properties" => "BOM properties",
+                            "signature" => "signature",
+                            _ => continue,
+                        };
+                        *b.sbom.not_kept.entry(field).or_default() += node.children.len().max(1);
+                    }
                 }
             }
         }
@@ -309,7 +325,46 @@ fn dependency(b: &mut Builder, d: &Node) {
     }
 }
 
+/// Adds what the model has no place for, in a component and the ones it nests, to the
+/// counts of what is not kept (the names are JSON's, which XML shares).
+fn unkept(n: &Node, into: &mut std::collections::BTreeMap<&'static str, usize>, depth: usize) {
+    for child in &n.children {
+        let field = match child.name.as_ref() {
+            "evidence" => "component evidence",
+            "pedigree" => "component pedigree",
+            "releaseNotes" => "component releaseNotes",
+            "modelCard" => "component modelCard",
+            "data" => "component data",
+            "cryptoProperties" => "component cryptoProperties",
+            "omniborId" => "component omniborId",
+            "swhid" => "component swhid",
+            "tags" => "component tags",
+            // The tree is bounded by `xmltree::MAX_DEPTH`.
+            "components" if depth < crate::xmltree::MAX_DEPTH => {
+                for c in child.children_named("component") {
+                    unkept(c, into, depth + 1);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        *into.entry(field).or_default() += 1;
+    }
+}
+
 fn metadata(b: &mut Builder, m: &Node) {
+    for (name, field) in [
+        ("lifecycles", "metadata lifecycles"),
+        ("licenses", "metadata licenses"),
+        ("properties", "metadata properties"),
+    ] {
+        if let Some(n) = m.child(name).map(|c| c.children.len()).filter(|&n| n > 0) {
+            *b.sbom.not_kept.entry(field).or_default() += n;
+        }
+    }
+    if let Some(c) = m.child("component") {
+        unkept(c, &mut b.sbom.not_kept, 0);
+    }
     b.sbom.created = m.child_text("timestamp");
     if let Some(tools) = m.child("tools") {
         let mut names = Vec::new();

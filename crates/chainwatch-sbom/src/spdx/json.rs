@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::lenient::{Obj, Seq, Text, TextField, YText};
+use crate::lenient::{Count, Obj, Seq, Text, TextField, YText};
 use crate::model::{Format, Sbom};
 use crate::spdx::{Doc, Element};
 
@@ -31,6 +31,8 @@ struct Document<S> {
     external_document_refs: Seq<ExternalDocumentRef<S>>,
     #[serde(rename = "hasExtractedLicensingInfos")]
     extracted: Seq<Extracted<S>>,
+    annotations: Count,
+    comment: Count,
 }
 
 #[derive(Deserialize, Default)]
@@ -45,6 +47,8 @@ struct ExternalDocumentRef<S> {
 struct Extracted<S> {
     #[serde(rename = "licenseId")]
     id: S,
+    #[serde(rename = "extractedText")]
+    text: Count,
 }
 
 #[derive(Deserialize, Default)]
@@ -52,6 +56,7 @@ struct Extracted<S> {
 struct CreationInfo<S> {
     created: S,
     creators: Seq<S>,
+    comment: Count,
 }
 
 #[derive(Deserialize, Default)]
@@ -108,6 +113,66 @@ struct Item<S> {
     #[serde(rename = "hasFiles")]
     has_files: Seq<S>,
     comment: S,
+    // Read only to count what the model does not keep.
+    annotations: Count,
+    #[serde(rename = "attributionTexts")]
+    attribution_texts: Count,
+    #[serde(rename = "licenseInfoInFiles")]
+    license_info_in_files: Count,
+    #[serde(rename = "licenseInfoFromFiles")]
+    license_info_from_files: Count,
+    #[serde(rename = "licenseInfoInSnippets")]
+    license_info_in_snippets: Count,
+    #[serde(rename = "licenseComments")]
+    license_comments: Count,
+    #[serde(rename = "packageVerificationCode")]
+    verification_code: Count,
+    #[serde(rename = "fileTypes")]
+    file_types: Count,
+    #[serde(rename = "fileContributors")]
+    file_contributors: Count,
+    #[serde(rename = "noticeText")]
+    notice_text: Count,
+    #[serde(rename = "sourceInfo")]
+    source_info: Count,
+    #[serde(rename = "packageFileName")]
+    package_file_name: Count,
+    #[serde(rename = "releaseDate")]
+    release_date: Count,
+    #[serde(rename = "builtDate")]
+    built_date: Count,
+    #[serde(rename = "validUntilDate")]
+    valid_until_date: Count,
+    ranges: Count,
+}
+
+impl<S> Item<S> {
+    /// Adds the fields of a package, file or snippet the model has no place for to the
+    /// counts of what it does not keep, so that a conversion can say what it leaves out.
+    fn unkept(&self, into: &mut std::collections::BTreeMap<&'static str, usize>) {
+        for (name, n) in [
+            ("annotations", self.annotations),
+            ("attributionTexts", self.attribution_texts),
+            ("licenseInfoInFiles", self.license_info_in_files),
+            ("licenseInfoFromFiles", self.license_info_from_files),
+            ("licenseInfoInSnippets", self.license_info_in_snippets),
+            ("licenseComments", self.license_comments),
+            ("packageVerificationCode", self.verification_code),
+            ("fileTypes", self.file_types),
+            ("fileContributors", self.file_contributors),
+            ("noticeText", self.notice_text),
+            ("sourceInfo", self.source_info),
+            ("packageFileName", self.package_file_name),
+            ("releaseDate", self.release_date),
+            ("builtDate", self.built_date),
+            ("validUntilDate", self.valid_until_date),
+            ("snippet ranges", self.ranges),
+        ] {
+            if n.0 > 0 {
+                *into.entry(name).or_default() += n.0;
+            }
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -222,7 +287,61 @@ fn convert<S: TextField>(d: &Document<S>) -> Doc {
             .filter_map(|r| r.id.owned())
             .collect(),
         license_refs: d.extracted.iter().filter_map(|r| r.id.owned()).collect(),
+        not_kept: not_kept(d),
     }
+}
+
+/// What the model does not keep of a document, by SPDX field, with counts.
+fn not_kept<S: TextField>(d: &Document<S>) -> std::collections::BTreeMap<&'static str, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut add = |name: &'static str, n: usize| {
+        if n > 0 {
+            *out.entry(name).or_default() += n;
+        }
+    };
+    add("document annotations", d.annotations.0);
+    add("document comment", d.comment.0);
+    add(
+        "creation comment",
+        d.creation_info.0.as_ref().map_or(0, |i| i.comment.0),
+    );
+    add(
+        "extracted licence texts",
+        d.extracted.iter().map(|e| e.text.0).sum(),
+    );
+    // chainwatch's own notes (`CycloneDX type: …`) are kept; any other comment is not.
+    let notes = [
+        super::write::TYPE_NOTE,
+        super::write::GROUP_NOTE,
+        super::write::HASH_NOTE,
+        super::write::PROPERTY_NOTE,
+    ];
+    let mut comments = 0;
+    let mut summaries = 0;
+    let mut elements = std::collections::BTreeMap::new();
+    for i in d
+        .packages
+        .iter()
+        .chain(d.files.iter())
+        .chain(d.snippets.iter())
+    {
+        i.unkept(&mut elements);
+        if i.comment
+            .get()
+            .is_some_and(|c| c.lines().any(|l| !notes.iter().any(|n| l.starts_with(n))))
+        {
+            comments += 1;
+        }
+        if i.description.get().is_some() && i.summary.get().is_some() {
+            summaries += 1;
+        }
+    }
+    add("comments", comments);
+    add("summaries beside a description", summaries);
+    for (k, v) in elements {
+        add(k, v);
+    }
+    out
 }
 
 pub(crate) fn read_json(text: &str) -> Result<Sbom, serde_json::Error> {

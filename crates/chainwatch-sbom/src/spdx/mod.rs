@@ -38,6 +38,8 @@ pub(crate) struct Doc {
     pub(crate) external_documents: Vec<String>,
     /// Extracted licensing info identifiers (`LicenseRef-…`).
     pub(crate) license_refs: Vec<String>,
+    /// What the document holds that the model does not keep, by SPDX field, with counts.
+    pub(crate) not_kept: std::collections::BTreeMap<&'static str, usize>,
 }
 
 /// A package, file or snippet.
@@ -237,6 +239,7 @@ fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Componen
         .map_or(default_kind, ComponentKind::from_name);
     let mut group = None;
     let mut noted_hashes = Vec::new();
+    let mut properties = Vec::new();
     for line in e.comment.as_deref().unwrap_or_default().lines() {
         if let Some(t) = line.strip_prefix(write::TYPE_NOTE) {
             kind = ComponentKind::from_name(t.trim());
@@ -250,10 +253,16 @@ fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Componen
                 alg: HashAlg::from_name(alg),
                 value: value.trim().to_owned(),
             });
+        } else if let Some(Ok((name, value))) = line
+            .strip_prefix(write::PROPERTY_NOTE)
+            .map(serde_json::from_str::<(String, String)>)
+        {
+            properties.push(crate::model::Property { name, value });
         }
     }
     let mut c = Component::new(id, kind, e.name.unwrap_or_default());
     c.group = group;
+    c.properties = properties;
     c.version = assertion(e.version);
     c.supplier = party(e.supplier);
     c.author = party(e.originator);
@@ -310,6 +319,7 @@ fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Componen
 impl Doc {
     pub(crate) fn into_sbom(self, format: Format) -> Sbom {
         let mut sbom = Sbom::new(format, self.spdx_version.unwrap_or_default());
+        sbom.not_kept = self.not_kept;
         sbom.name = self.name;
         sbom.serial = self.namespace;
         sbom.data_license = self.data_license;

@@ -207,7 +207,24 @@ pub(crate) fn read_doc(text: &str) -> Result<(Doc, Vec<Diagnostic>), TvError> {
             "PackageCopyrightText" | "FileCopyrightText" | "SnippetCopyrightText" => {
                 current.copyright = v;
             }
-            "PackageDescription" => current.description = v,
+            "PackageDescription" => {
+                // A summary read before it was the description; now it is not kept.
+                if current.description.is_some() {
+                    *doc.not_kept
+                        .entry("summaries beside a description")
+                        .or_default() += 1;
+                }
+                current.description = v;
+            }
+            // An annotation names what it is about: the document or an element.
+            "SPDXREF" => {
+                let about = if doc.spdx_id.as_deref() == Some(value.trim()) {
+                    "document annotations"
+                } else {
+                    "annotations"
+                };
+                *doc.not_kept.entry(about).or_default() += 1;
+            }
             "PackageComment" => current.comment = v,
             "PackageSummary" if current.description.is_none() => current.description = v,
             "PrimaryPackagePurpose" => current.purpose = v,
@@ -247,7 +264,14 @@ pub(crate) fn read_doc(text: &str) -> Result<(Doc, Vec<Diagnostic>), TvError> {
                     )),
                 }
             }
-            _ => {}
+            other => {
+                if let Some(field) = not_kept(other)
+                    && !value.trim().is_empty()
+                    && !value.trim().eq_ignore_ascii_case("NOASSERTION")
+                {
+                    *doc.not_kept.entry(field).or_default() += 1;
+                }
+            }
         }
     }
     flush(&mut doc, section, &mut current);
@@ -272,6 +296,38 @@ pub(crate) fn read_doc(text: &str) -> Result<(Doc, Vec<Diagnostic>), TvError> {
         doc.relationship_lines.push(line);
     }
     Ok((doc, diags))
+}
+
+/// The field a tag the model does not keep stands for (named as the JSON readers count
+/// them), so that a conversion can say what it leaves out.
+fn not_kept(tag: &str) -> Option<&'static str> {
+    Some(match tag {
+        "PackageAttributionText" | "FileAttributionText" | "SnippetAttributionText" => {
+            "attributionTexts"
+        }
+        "LicenseInfoInFile" => "licenseInfoInFiles",
+        "PackageLicenseInfoFromFiles" => "licenseInfoFromFiles",
+        "LicenseInfoInSnippet" => "licenseInfoInSnippets",
+        "PackageLicenseComments" | "LicenseComments" | "SnippetLicenseComments" => {
+            "licenseComments"
+        }
+        "PackageVerificationCode" => "packageVerificationCode",
+        "FileType" => "fileTypes",
+        "FileContributor" => "fileContributors",
+        "FileNotice" => "noticeText",
+        "PackageSourceInfo" => "sourceInfo",
+        "PackageFileName" => "packageFileName",
+        "ReleaseDate" => "releaseDate",
+        "BuiltDate" => "builtDate",
+        "ValidUntilDate" => "validUntilDate",
+        "SnippetByteRange" | "SnippetLineRange" => "snippet ranges",
+        "DocumentComment" => "document comment",
+        "CreatorComment" => "creation comment",
+        "ExtractedText" => "extracted licence texts",
+        "FileComment" | "SnippetComment" => "comments",
+        "PackageSummary" => "summaries beside a description",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -73,6 +73,8 @@ fn license_refs(expr: &str, into: &mut BTreeSet<String>) {
 pub(crate) const TYPE_NOTE: &str = "CycloneDX type: ";
 pub(crate) const GROUP_NOTE: &str = "CycloneDX group: ";
 pub(crate) const HASH_NOTE: &str = "CycloneDX hash: ";
+/// A CycloneDX property, as the JSON array `["name","value"]` (either may hold any text).
+pub(crate) const PROPERTY_NOTE: &str = "CycloneDX property: ";
 
 /// Whether a hash is written as an SPDX checksum (the others go into the comment). SPDX
 /// 2.3 names BLAKE3 but spdx-tools, the reference implementation, refuses every 256-bit
@@ -91,6 +93,12 @@ fn notes(c: &Component) -> Option<String> {
     }
     for h in c.hashes.iter().filter(|h| !checksum(h)) {
         lines.push(format!("{HASH_NOTE}{} {}", h.alg.cyclonedx_name(), h.value));
+    }
+    for p in &c.properties {
+        lines.push(format!(
+            "{PROPERTY_NOTE}{}",
+            serde_json::json!([p.name, p.value])
+        ));
     }
     (!lines.is_empty()).then(|| lines.join("\n"))
 }
