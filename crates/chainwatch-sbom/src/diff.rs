@@ -289,7 +289,13 @@ pub fn conversion_losses(
                     .as_deref()
                     .map(|l| crate::model::canonical_license(&crate::model::current_license_ids(l)))
     };
-    for m in d.modified.iter().filter(|m| !same_licence(m)) {
+    // A field the target gained (the subject's supplier taken from the manufacturer of
+    // a CycloneDX BOM) is not a loss.
+    for m in d
+        .modified
+        .iter()
+        .filter(|m| m.from.is_some() && !same_licence(m))
+    {
         *fields.entry(m.field).or_default() += 1;
     }
     for (field, n) in fields {

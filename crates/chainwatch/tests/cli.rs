@@ -506,6 +506,48 @@ fn conversions_say_what_they_lose() {
     }
 }
 
+/// An organization that made an SPDX document is the CycloneDX BOM's manufacturer (1.6),
+/// people its authors, and both come back as they were.
+#[test]
+fn organization_creators_are_manufacturers() {
+    let doc = "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\n\
+        DocumentName: orgs\nDocumentNamespace: https://example.com/orgs\n\
+        Creator: Organization: Acme Corp\nCreator: Person: Jane Doe\nCreator: Tool: hand\n\
+        Created: 2026-01-01T00:00:00Z\nPackageName: app\nSPDXID: SPDXRef-app\n\
+        PackageVersion: 1.0\nPackageDownloadLocation: NOASSERTION\nFilesAnalyzed: false\n\
+        Relationship: SPDXRef-DOCUMENT DESCRIBES SPDXRef-app\n";
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("orgs.spdx");
+    std::fs::write(&input, doc).unwrap();
+    for target in ["cyclonedx-json", "cyclonedx-xml"] {
+        let out = chainwatch(
+            &["sbom", "convert", input.to_str().unwrap(), "--to", target],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("conversion-loss"),
+            "{target}: {}",
+            stderr(&out)
+        );
+        let text = stdout(&out);
+        if target == "cyclonedx-json" {
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(json["metadata"]["manufacturer"]["name"], "Acme Corp");
+            assert_eq!(
+                json["metadata"]["authors"],
+                serde_json::json!([{"name": "Jane Doe"}])
+            );
+            assert!(text.contains("\"hand\""), "{text}");
+        } else {
+            assert!(
+                text.contains("<manufacturer><name>Acme Corp</name></manufacturer>"),
+                "{text}"
+            );
+        }
+    }
+}
+
 /// CycloneDX properties travel through SPDX (as notes in the package comment) and come
 /// back; `sbom diff` compares them.
 #[test]

@@ -30,24 +30,15 @@ struct Tools(Vec<String>);
 
 impl<'de> Deserialize<'de> for Tools {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// A legacy tool, or the 1.5+ object of tool components and services (a lenient
+        /// list reads one object as a list of one).
         #[derive(Deserialize, Default)]
         #[serde(default)]
         struct Tool {
-            vendor: Text,
             name: Text,
             version: Text,
-        }
-        #[derive(Deserialize, Default)]
-        #[serde(default)]
-        struct Object {
             components: Seq<Tool>,
             services: Seq<Tool>,
-        }
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Either {
-            List(Seq<Tool>),
-            Object(Object),
         }
         let name = |t: &Tool| {
             let name = t.name.get()?;
@@ -56,16 +47,17 @@ impl<'de> Deserialize<'de> for Tools {
                 None => name.to_owned(),
             })
         };
-        Ok(match Either::deserialize(d)? {
-            Either::List(list) => Tools(list.iter().filter_map(name).collect()),
-            Either::Object(o) => Tools(
-                o.components
-                    .iter()
-                    .chain(o.services.iter())
-                    .filter_map(name)
-                    .collect(),
-            ),
-        })
+        let list = Seq::<Tool>::deserialize(d)?;
+        Ok(Tools(
+            list.iter()
+                .flat_map(|t| {
+                    std::iter::once(t)
+                        .chain(t.components.iter())
+                        .chain(t.services.iter())
+                })
+                .filter_map(name)
+                .collect(),
+        ))
     }
 }
 
@@ -514,8 +506,9 @@ fn metadata(b: &mut Builder, m: Metadata) {
         .or(m.manufacture.0)
         .and_then(|o| o.name.take());
     let supplier = m.supplier.0.and_then(|o| o.name.take());
-    if b.sbom.authors.is_empty()
-        && let Some(org) = manufacturer.clone()
+    // The organization that made the BOM (1.6): a creator that is not a person.
+    if let Some(org) = manufacturer.clone()
+        && !b.sbom.authors.contains(&org)
     {
         b.sbom.authors.push(org);
     }

@@ -328,18 +328,29 @@ fn metadata_json(sbom: &Sbom, subject: Option<Value>) -> Value {
             None => json!({"type": "application", "name": t}),
         })
         .collect();
-    tools.push(
-        json!({"type": "application", "name": "chainwatch", "version": env!("CARGO_PKG_VERSION")}),
-    );
+    let this =
+        json!({"type": "application", "name": "chainwatch", "version": env!("CARGO_PKG_VERSION")});
+    if !tools.contains(&this) {
+        tools.push(this);
+    }
     m.insert("tools".into(), json!({"components": tools}));
-    if !sbom.authors.is_empty() {
-        m.insert(
-            "authors".into(),
-            sbom.authors.iter().map(|a| json!({"name": a})).collect(),
-        );
+    // People are the BOM's authors (contacts); the first organization that made it is its
+    // manufacturer (1.6). Further organizations have no place but among the authors.
+    let manufacturer = sbom.authors.iter().find(|a| !sbom.persons.contains(*a));
+    let authors: Vec<Value> = sbom
+        .authors
+        .iter()
+        .filter(|a| Some(*a) != manufacturer)
+        .map(|a| json!({"name": a}))
+        .collect();
+    if !authors.is_empty() {
+        m.insert("authors".into(), authors.into());
     }
     if let Some(s) = subject {
         m.insert("component".into(), s);
+    }
+    if let Some(org) = manufacturer {
+        m.insert("manufacturer".into(), json!({"name": org}));
     }
     Value::Object(m)
 }
@@ -716,6 +727,13 @@ pub(crate) fn to_xml(sbom: &Sbom) -> String {
     }
     if m.get("component").is_some() {
         xml_component(&mut out, &m["component"], 2);
+    }
+    if let Some(org) = m["manufacturer"]["name"].as_str() {
+        let _ = writeln!(
+            out,
+            "    <manufacturer><name>{}</name></manufacturer>",
+            esc(org)
+        );
     }
     out.push_str("  </metadata>\n  <components>\n");
     for c in json["components"].as_array().into_iter().flatten() {

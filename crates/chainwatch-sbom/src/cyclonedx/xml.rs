@@ -401,8 +401,9 @@ fn metadata(b: &mut Builder, m: &Node) {
         .or_else(|| m.child("manufacture"))
         .and_then(|o| o.child_text("name"));
     let supplier = m.child("supplier").and_then(|o| o.child_text("name"));
-    if b.sbom.authors.is_empty()
-        && let Some(org) = manufacturer.clone()
+    // The organization that made the BOM (1.6): a creator that is not a person.
+    if let Some(org) = manufacturer.clone()
+        && !b.sbom.authors.contains(&org)
     {
         b.sbom.authors.push(org);
     }

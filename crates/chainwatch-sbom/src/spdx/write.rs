@@ -259,7 +259,10 @@ fn creators(sbom: &Sbom) -> Vec<String> {
             .iter()
             .map(|t| format!("Tool: {}", t.replace(' ', "-"))),
     );
-    out.push(format!("Tool: chainwatch-{}", env!("CARGO_PKG_VERSION")));
+    let this = format!("Tool: chainwatch-{}", env!("CARGO_PKG_VERSION"));
+    if !out.contains(&this) {
+        out.push(this);
+    }
     out
 }
 
