@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::lenient::{Seq, Text};
+use crate::lenient::{Count, Seq, Text};
 use crate::model::{
     Component, ComponentKind, ExternalRef, Format, Hash, HashAlg, License, Relationship,
     RelationshipKind, Sbom,
@@ -103,6 +103,47 @@ struct Element {
     // License expressions.
     #[serde(rename = "simplelicensing_licenseExpression")]
     license_expression: Text,
+    // Read only to count what the model does not keep.
+    comment: Count,
+    #[serde(rename = "software_attributionText")]
+    attribution_text: Count,
+    #[serde(rename = "software_sourceInfo")]
+    source_info: Count,
+    #[serde(rename = "releaseTime")]
+    release_time: Count,
+    #[serde(rename = "builtTime")]
+    built_time: Count,
+    #[serde(rename = "validUntilTime")]
+    valid_until_time: Count,
+}
+
+impl Element {
+    /// Adds what the model has no place for in this element to the counts of what is not
+    /// kept (named as the SPDX 2 readers name them, where SPDX 2 has the field).
+    fn unkept(&self, into: &mut std::collections::BTreeMap<&'static str, usize>) {
+        for (field, n) in [
+            ("comments", self.comment),
+            ("attributionTexts", self.attribution_text),
+            ("sourceInfo", self.source_info),
+            ("releaseDate", self.release_time),
+            ("builtDate", self.built_time),
+            ("validUntilDate", self.valid_until_time),
+        ] {
+            if n.0 > 0 {
+                *into.entry(field).or_default() += n.0;
+            }
+        }
+    }
+}
+
+/// Element types the reader uses for something other than a component.
+fn supporting(ty: &str) -> bool {
+    matches!(
+        ty,
+        "Person" | "Organization" | "Agent" | "SoftwareAgent" | "Tool" | "CreationInfo"
+    ) || ty.ends_with("LicenseExpression")
+        || ty.ends_with("ListedLicense")
+        || ty.ends_with("CustomLicense")
 }
 
 fn kind_of(ty: &str, purpose: Option<&str>) -> Option<ComponentKind> {
@@ -234,8 +275,20 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
             }
             _ => {
                 let Some(kind) = kind_of(ty, e.purpose.get()) else {
+                    if !supporting(ty) {
+                        let field = match ty {
+                            "Annotation" => "annotations",
+                            t if t.starts_with("security_") => {
+                                "security elements (vulnerabilities, assessments)"
+                            }
+                            "build_Build" => "builds",
+                            _ => "other elements",
+                        };
+                        *sbom.not_kept.entry(field).or_default() += 1;
+                    }
                     continue;
                 };
+                e.unkept(&mut sbom.not_kept);
                 // An element without `spdxId` (a blank node) is still a component.
                 let id = e.id.owned().unwrap_or_else(|| {
                     generated += 1;
