@@ -4,7 +4,7 @@
 //! identity (the package URL without its version, else type, group and name), never by
 //! the document-local `bom-ref`/SPDXID, so documents from different tools compare.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chainwatch_purl::Purl;
 
@@ -143,26 +143,54 @@ pub fn identity(c: &Component) -> String {
     }
 }
 
-fn side(s: &Sbom) -> (BTreeMap<String, Vec<&Component>>, BTreeSet<Edge>) {
-    let mut by_identity: BTreeMap<String, Vec<&Component>> = BTreeMap::new();
-    let mut id_to_identity: HashMap<&str, String> = HashMap::new();
+/// Each component's identity, by component id.
+fn identities(s: &Sbom) -> HashMap<&str, String> {
+    s.components
+        .iter()
+        .map(|c| (c.id.as_str(), identity(c)))
+        .collect()
+}
+
+/// Components by identity.
+fn by_identity<'a>(
+    s: &'a Sbom,
+    ids: &'a HashMap<&str, String>,
+) -> BTreeMap<&'a str, Vec<&'a Component>> {
+    let mut out: BTreeMap<&str, Vec<&Component>> = BTreeMap::new();
     for c in &s.components {
-        let key = identity(c);
-        id_to_identity.insert(c.id.as_str(), key.clone());
-        by_identity.entry(key).or_default().push(c);
+        if let Some(key) = ids.get(c.id.as_str()) {
+            out.entry(key.as_str()).or_default().push(c);
+        }
     }
-    let edges = s
-        .relationships
+    out
+}
+
+/// Edges between identities, borrowed (a document has hundreds of thousands).
+fn edges<'a>(s: &'a Sbom, ids: &'a HashMap<&str, String>) -> HashSet<(&'a str, &'a str, &'a str)> {
+    s.relationships
         .iter()
         .filter_map(|r| {
-            Some(Edge {
-                from: id_to_identity.get(r.from.as_str())?.clone(),
-                kind: r.kind.as_str().to_owned(),
-                to: id_to_identity.get(r.to.as_str())?.clone(),
-            })
+            Some((
+                ids.get(r.from.as_str())?.as_str(),
+                r.kind.as_str(),
+                ids.get(r.to.as_str())?.as_str(),
+            ))
+        })
+        .collect()
+}
+
+/// The edges of `a` that `b` lacks, sorted.
+fn missing(a: &HashSet<(&str, &str, &str)>, b: &HashSet<(&str, &str, &str)>) -> Vec<Edge> {
+    let mut out: Vec<Edge> = a
+        .difference(b)
+        .map(|(from, kind, to)| Edge {
+            from: (*from).to_owned(),
+            kind: (*kind).to_owned(),
+            to: (*to).to_owned(),
         })
         .collect();
-    (by_identity, edges)
+    out.sort();
+    out
 }
 
 fn entry(identity: &str, c: &Component) -> DiffComponent {
@@ -176,10 +204,10 @@ fn entry(identity: &str, c: &Component) -> DiffComponent {
 
 /// Compares two documents.
 pub fn diff(a: &Sbom, b: &Sbom) -> SbomDiff {
-    let (ca, ea) = side(a);
-    let (cb, eb) = side(b);
+    let (ia, ib) = (identities(a), identities(b));
+    let (ca, cb) = (by_identity(a, &ia), by_identity(b, &ib));
     let mut out = SbomDiff::default();
-    let keys: BTreeSet<&String> = ca.keys().chain(cb.keys()).collect();
+    let keys: BTreeSet<&str> = ca.keys().chain(cb.keys()).copied().collect();
     for key in keys {
         let left = ca.get(key).map(Vec::as_slice).unwrap_or_default();
         let right = cb.get(key).map(Vec::as_slice).unwrap_or_default();
@@ -192,15 +220,13 @@ pub fn diff(a: &Sbom, b: &Sbom) -> SbomDiff {
             if let ([l], [r]) = (left, right) {
                 for ((field, from), (_, to)) in fields(l).into_iter().zip(fields(r)) {
                     // One licence expression written in another order is the same.
-                    let same = if matches!(field, "licenses" | "license_concluded") {
-                        from.as_deref().map(crate::model::canonical_license)
-                            == to.as_deref().map(crate::model::canonical_license)
-                    } else {
-                        from == to
-                    };
+                    let same = from == to
+                        || (matches!(field, "licenses" | "license_concluded")
+                            && from.as_deref().map(crate::model::canonical_license)
+                                == to.as_deref().map(crate::model::canonical_license));
                     if !same {
                         out.modified.push(FieldChange {
-                            identity: key.clone(),
+                            identity: key.to_owned(),
                             name: r.name.clone(),
                             field,
                             from,
@@ -214,7 +240,7 @@ pub fn diff(a: &Sbom, b: &Sbom) -> SbomDiff {
         // One version on each side: an upgrade or downgrade.
         if let (1, 1, Some(l), Some(r)) = (va.len(), vb.len(), left.first(), right.first()) {
             out.changed.push(VersionChange {
-                identity: key.clone(),
+                identity: key.to_owned(),
                 name: r.name.clone(),
                 from: l.version.clone(),
                 to: r.version.clone(),
@@ -232,8 +258,9 @@ pub fn diff(a: &Sbom, b: &Sbom) -> SbomDiff {
     out.added.dedup();
     out.removed.sort();
     out.removed.dedup();
-    out.edges_added = eb.difference(&ea).cloned().collect();
-    out.edges_removed = ea.difference(&eb).cloned().collect();
+    let (ea, eb) = (edges(a, &ia), edges(b, &ib));
+    out.edges_added = missing(&eb, &ea);
+    out.edges_removed = missing(&ea, &eb);
     out
 }
 

@@ -572,19 +572,9 @@ impl<'de> Visitor<'de> for &mut Root<'_> {
                 other => {
                     // What the model has no place for, counted so that a conversion can
                     // say what it leaves out.
-                    let field = match other {
-                        "compositions" => "compositions",
-                        "annotations" => "annotations",
-                        "formulation" => "formulation",
-                        "definitions" => "definitions",
-                        "declarations" => "declarations",
-                        "externalReferences" => "BOM externalReferences",
-                        "properties" => "BOM properties",
-                        "signature" => "signature",
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                            continue;
-                        }
+                    let Some(field) = super::unkept_top_level(other) else {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
                     };
                     let n = map.next_value::<Count>()?.0;
                     if n > 0 {

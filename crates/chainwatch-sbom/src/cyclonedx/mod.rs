@@ -261,3 +261,18 @@ impl Builder {
         self.sbom
     }
 }
+/// A BOM's top-level field the model has no place for, as named in `Sbom::not_kept` (the
+/// JSON and XML readers count it so that a conversion can say what it leaves out).
+pub(crate) fn unkept_top_level(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "compositions" => "compositions",
+        "annotations" => "annotations",
+        "formulation" => "formulation",
+        "definitions" => "definitions",
+        "declarations" => "declarations",
+        "externalReferences" => "BOM externalReferences",
+        "properties" => "BOM properties",
+        "signature" => "signature",
+        _ => return None,
+    })
+}

@@ -290,16 +290,8 @@ pub(crate) fn read(text: &str, visit: &mut dyn FnMut(&Node)) -> Result<(Sbom, Ro
                     // What the model has no place for, counted so that a conversion can
                     // say what it leaves out.
                     other => {
-                        let field = match other {
-                            "compositions" => "compositions",
-                            "annotations" => "annotations",
-                            "formulation" => "formulation",
-                            "definitions" => "definitions",
-                            "declarations" => "declarations",
-                            "externalReferences" => "BOM externalReferences",
-                            "properties" => "BOM properties",
-                            "signature" => "signature",
-                            _ => continue,
+                        let Some(field) = super::unkept_top_level(other) else {
+                            continue;
                         };
                         *b.sbom.not_kept.entry(field).or_default() += node.children.len().max(1);
                     }
