@@ -606,3 +606,42 @@ fn read_with<'de, R: serde_json::de::Read<'de>>(
     b.sbom.spec_version = spec_version;
     Ok(b.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::read;
+
+    #[test]
+    fn tools_in_every_shape_are_read() {
+        for (tools, want) in [
+            // 1.5+: an object of tool components and services.
+            (
+                r#"{"components": [{"type": "application", "name": "syft", "version": "1.0"}],
+                    "services": [{"name": "scanner"}]}"#,
+                vec!["syft 1.0", "scanner"],
+            ),
+            // 1.0–1.4: a list of tools.
+            (
+                r#"[{"vendor": "anchore", "name": "syft", "version": "0.9"}, {"name": "x"}]"#,
+                vec!["syft 0.9", "x"],
+            ),
+            // One legacy tool where a list belongs.
+            (r#"{"name": "hand"}"#, vec!["hand"]),
+        ] {
+            let doc = format!(
+                r#"{{"bomFormat": "CycloneDX", "specVersion": "1.6", "metadata": {{"tools": {tools}}}}}"#
+            );
+            assert_eq!(read(&doc).expect("read").tools, want, "{tools}");
+        }
+    }
+
+    #[test]
+    fn a_manufacturer_is_a_creator_that_is_not_a_person() {
+        let doc = r#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "metadata": {
+            "authors": [{"name": "Jane Doe"}], "manufacturer": {"name": "Acme Corp"}}}"#;
+        let sbom = read(doc).expect("read");
+        assert_eq!(sbom.authors, ["Jane Doe", "Acme Corp"]);
+        assert!(sbom.persons.contains("Jane Doe"));
+        assert!(!sbom.persons.contains("Acme Corp"));
+    }
+}
