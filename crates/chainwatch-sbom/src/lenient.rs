@@ -318,6 +318,20 @@ impl TextField for YText {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Count(pub(crate) usize);
 
+impl Count {
+    /// Adds the count under `field` to the counts of what the model does not keep
+    /// (`Sbom::not_kept`), when there is anything to count.
+    pub(crate) fn add_to(
+        self,
+        into: &mut std::collections::BTreeMap<&'static str, usize>,
+        field: &'static str,
+    ) {
+        if self.0 > 0 {
+            *into.entry(field).or_default() += self.0;
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;

@@ -221,9 +221,7 @@ impl Component {
             ("component swhid", self.swhid),
             ("component tags", self.tags),
         ] {
-            if n.0 > 0 {
-                *into.entry(field).or_default() += n.0;
-            }
+            n.add_to(into, field);
         }
         for c in self.components.iter() {
             c.unkept(into);
@@ -487,9 +485,7 @@ fn metadata(b: &mut Builder, m: Metadata) {
         ("metadata licenses", m.licenses),
         ("metadata properties", m.properties),
     ] {
-        if n.0 > 0 {
-            *b.sbom.not_kept.entry(field).or_default() += n.0;
-        }
+        n.add_to(&mut b.sbom.not_kept, field);
     }
     b.sbom.created = m.timestamp.take();
     b.sbom.tools = m.tools.0;
@@ -576,10 +572,8 @@ impl<'de> Visitor<'de> for &mut Root<'_> {
                         map.next_value::<IgnoredAny>()?;
                         continue;
                     };
-                    let n = map.next_value::<Count>()?.0;
-                    if n > 0 {
-                        *b.sbom.not_kept.entry(field).or_default() += n;
-                    }
+                    map.next_value::<Count>()?
+                        .add_to(&mut b.sbom.not_kept, field);
                 }
             }
         }

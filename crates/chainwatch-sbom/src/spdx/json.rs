@@ -168,9 +168,7 @@ impl<S> Item<S> {
             ("validUntilDate", self.valid_until_date),
             ("snippet ranges", self.ranges),
         ] {
-            if n.0 > 0 {
-                *into.entry(name).or_default() += n.0;
-            }
+            n.add_to(into, name);
         }
     }
 }
@@ -294,11 +292,7 @@ fn convert<S: TextField>(d: &Document<S>) -> Doc {
 /// What the model does not keep of a document, by SPDX field, with counts.
 fn not_kept<S: TextField>(d: &Document<S>) -> std::collections::BTreeMap<&'static str, usize> {
     let mut out = std::collections::BTreeMap::new();
-    let mut add = |name: &'static str, n: usize| {
-        if n > 0 {
-            *out.entry(name).or_default() += n;
-        }
-    };
+    let mut add = |name: &'static str, n: usize| Count(n).add_to(&mut out, name);
     add("document annotations", d.annotations.0);
     add("document comment", d.comment.0);
     add(
@@ -310,12 +304,7 @@ fn not_kept<S: TextField>(d: &Document<S>) -> std::collections::BTreeMap<&'stati
         d.extracted.iter().map(|e| e.text.0).sum(),
     );
     // chainwatch's own notes (`CycloneDX type: …`) are kept; any other comment is not.
-    let notes = [
-        super::write::TYPE_NOTE,
-        super::write::GROUP_NOTE,
-        super::write::HASH_NOTE,
-        super::write::PROPERTY_NOTE,
-    ];
+    let notes = super::write::NOTES;
     let mut comments = 0;
     let mut summaries = 0;
     let mut elements = std::collections::BTreeMap::new();

@@ -129,9 +129,7 @@ impl Element {
             ("builtDate", self.built_time),
             ("validUntilDate", self.valid_until_time),
         ] {
-            if n.0 > 0 {
-                *into.entry(field).or_default() += n.0;
-            }
+            n.add_to(into, field);
         }
     }
 }

@@ -75,6 +75,8 @@ pub(crate) const GROUP_NOTE: &str = "CycloneDX group: ";
 pub(crate) const HASH_NOTE: &str = "CycloneDX hash: ";
 /// A CycloneDX property, as the JSON array `["name","value"]` (either may hold any text).
 pub(crate) const PROPERTY_NOTE: &str = "CycloneDX property: ";
+/// Every note chainwatch writes in a package comment.
+pub(crate) const NOTES: [&str; 4] = [TYPE_NOTE, GROUP_NOTE, HASH_NOTE, PROPERTY_NOTE];
 
 /// Whether a hash is written as an SPDX checksum (the others go into the comment). SPDX
 /// 2.3 names BLAKE3 but spdx-tools, the reference implementation, refuses every 256-bit
