@@ -58,6 +58,21 @@ else
   ok=false
 fi
 
+# A real browser for the console's tests (Debian's packages; root installs them).
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "services: installing chromium and chromium-driver"
+    apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 ||
+      { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; } || true
+  fi
+fi
+if command -v chromedriver >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then
+  echo "services: chromium and chromedriver are installed"
+else
+  echo "services: no chromium/chromedriver (apt-get install chromium chromium-driver)"
+  ok=false
+fi
+
 if [ "$ok" != true ] && [ "${CI:-}" = true ]; then
   exit 1
 fi

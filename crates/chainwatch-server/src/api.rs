@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{Caller, authenticate};
 use crate::logging::TokenName;
+use crate::query::{self, Page, blocking};
 use crate::{Code, Problem, State};
 
 #[derive(utoipa::OpenApi)]
@@ -165,6 +166,7 @@ pub(crate) fn router(state: Arc<State>) -> axum::Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .merge(protected)
+        .merge(crate::console::router(&state))
         .fallback(|| async { Problem::not_found("no such endpoint") })
         .layer(DefaultBodyLimit::max(state.config.max_upload))
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
@@ -182,10 +184,14 @@ pub(crate) fn router(state: Arc<State>) -> axum::Router {
 async fn problems(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
+    // Problem documents, and the console's own error pages, stay as they are.
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/problem+json")
+                || v.as_bytes().starts_with(b"text/html")
+        });
     if status.as_u16() < 400 || is_problem {
         return response;
     }
@@ -260,19 +266,6 @@ async fn readyz(AxumState(state): AxumState<Arc<State>>) -> Response {
         Ok(Ok(_)) => "ready\n".into_response(),
         Ok(Err(e)) => Problem::new(Code::StoreUnavailable, e.to_string()).into_response(),
         Err(_) => Problem::internal("the readiness check failed").into_response(),
-    }
-}
-
-/// Runs a blocking store call on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    state: &Arc<State>,
-    f: impl FnOnce(&chainwatch_store::Store) -> Result<T, chainwatch_store::StoreError> + Send + 'static,
-) -> Result<T, Problem> {
-    let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || f(&store)).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(Problem::from_store(&e)),
-        Err(_) => Err(Problem::internal("a store call failed")),
     }
 }
 
@@ -401,15 +394,6 @@ async fn upload_sbom(
     Ok(answered_for(&caller, (status, Json(body))))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct Page {
-    /// At most this many items (1–500, default 100)
-    limit: Option<usize>,
-    /// The `next` cursor of the previous page
-    cursor: Option<String>,
-}
-
 /// A product version of the portfolio.
 #[derive(Debug, Serialize, ToSchema)]
 struct ProductVersion {
@@ -433,54 +417,10 @@ struct ItemPage {
     next: Option<String>,
 }
 
-/// One page of `rows`, each with its sort key (unique, stable): the rows after the
-/// cursor's key, at most `limit` (1–500, default 100). Cursors are keys, not offsets, so
-/// they stay valid as rows are added.
-fn paginate(mut rows: Vec<(String, serde_json::Value)>, page: &Page) -> Result<ItemPage, Problem> {
-    let (limit, after) = page_params(page)?;
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    let start = after.map_or(0, |k| rows.partition_point(|(key, _)| *key <= k));
-    let more = rows.len() > start + limit;
-    let items: Vec<(String, serde_json::Value)> =
-        rows.into_iter().skip(start).take(limit).collect();
-    let next = if more {
-        items.last().map(|(k, _)| cursor(k))
-    } else {
-        None
-    };
-    Ok(ItemPage {
-        items: items.into_iter().map(|(_, v)| v).collect(),
-        next,
-    })
-}
-
-/// The page size (1–500, default 100) and the key after which the page starts.
-fn page_params(page: &Page) -> Result<(usize, Option<String>), Problem> {
-    use base64::Engine as _;
-    let limit = page.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(Problem::new(Code::InvalidLimit, "`limit` must be 1 to 500"));
-    }
-    let after = page
-        .cursor
-        .as_deref()
-        .map(|c| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| {
-                    Problem::new(Code::InvalidCursor, "`cursor` is not one this API gave")
-                })
-        })
-        .transpose()?;
-    Ok((limit, after))
-}
-
-/// The opaque cursor of a sort key.
-fn cursor(key: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+/// One page of JSON rows keyed for sorting (see [`query::paginate`]).
+fn item_page(rows: Vec<(String, serde_json::Value)>, page: &Page) -> Result<ItemPage, Problem> {
+    let (items, next) = query::paginate(rows, page)?;
+    Ok(ItemPage { items, next })
 }
 
 /// The product versions the token may see, by name then version, a page at a time
@@ -495,44 +435,9 @@ async fn list_products(
     Extension(caller): Extension<Caller>,
     Query(page): Query<Page>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Read)?;
-    let (limit, after) = page_params(&page)?;
-    // The cursor is the last item's `name NUL version`.
-    let after = after
-        .map(|k| {
-            k.split_once('\0')
-                .map(|(n, v)| (n.to_owned(), v.to_owned()))
-                .ok_or_else(|| {
-                    Problem::new(Code::InvalidCursor, "`cursor` is not one this API gave")
-                })
-        })
-        .transpose()?;
-    let who = caller.clone();
-    // A page at a time from the store; a token limited to some products reads on
-    // until its page is full.
-    let (mut rows, more) = blocking(&state, move |store| {
-        filtered_page(
-            limit,
-            after,
-            |from: Option<&(String, String)>| {
-                let batch =
-                    store.products_after(from.map(|(n, v)| (n.as_str(), v.as_str())), limit + 1)?;
-                let more = batch.len() > limit;
-                Ok((batch, more))
-            },
-            |p| (p.name.clone(), p.version.clone()),
-            |p| who.may(&p.name),
-        )
-    })
-    .await?;
-    let next = more
-        .then(|| {
-            rows.last()
-                .map(|p| cursor(&format!("{}\0{}", p.name, p.version)))
-        })
-        .flatten();
+    let (rows, next) = query::products_page(&state, &caller, &page).await?;
     let items = rows
-        .drain(..)
+        .into_iter()
         .map(|p| {
             serde_json::to_value(ProductVersion {
                 name: p.name,
@@ -575,52 +480,31 @@ async fn product_version(
     Extension(caller): Extension<Caller>,
     Path((name, version)): Path<(String, String)>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Read)?;
-    caller.require_product(&name)?;
-    let (n, v) = (name.clone(), version.clone());
-    let (history, findings, components) = blocking(&state, move |store| {
-        let history = store.documents(&n, Some(&v), None)?;
-        if history.is_empty() {
-            return Err(chainwatch_store::StoreError::NotFound(format!(
-                "no product version `{n}@{v}`"
-            )));
-        }
-        let findings = store.findings(&chainwatch_store::FindingQuery {
-            product: Some(n.clone()),
-            version: Some(v.clone()),
-            ..chainwatch_store::FindingQuery::default()
-        })?;
-        let (_, sbom) = store.export(&n, Some(&v), None)?;
-        let components: Vec<serde_json::Value> = sbom
-            .components
+    let detail = query::product_version(&state, &caller, &name, &version, false).await?;
+    let detail = ProductVersionDetail {
+        name,
+        version,
+        history: detail
+            .history
             .iter()
-            .filter(|c| sbom.subject.as_deref() != Some(c.id.as_str()))
+            .map(|d| serde_json::to_value(d).unwrap_or_default())
+            .collect(),
+        findings: detail
+            .findings
+            .iter()
+            .map(|f| serde_json::to_value(f).unwrap_or_default())
+            .collect(),
+        components: detail
+            .components
+            .into_iter()
             .map(|c| {
                 serde_json::json!({
                     "name": c.name,
                     "version": c.version,
-                    "purl": c.purl().map(|p| p.canonical().to_owned()),
+                    "purl": c.purl,
                 })
             })
-            .collect();
-        Ok((history, findings, components))
-    })
-    .await?;
-    let to_values = |v: Vec<serde_json::Value>| v;
-    let detail = ProductVersionDetail {
-        name,
-        version,
-        history: to_values(
-            history
-                .iter()
-                .map(|d| serde_json::to_value(d).unwrap_or_default())
-                .collect(),
-        ),
-        findings: findings
-            .iter()
-            .map(|f| serde_json::to_value(f).unwrap_or_default())
             .collect(),
-        components,
     };
     Ok(answered_for(&caller, Json(detail)))
 }
@@ -659,47 +543,12 @@ async fn who_has(
     Extension(caller): Extension<Caller>,
     Query(params): Query<WhoHasParams>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Read)?;
-    let (limit, after) = page_params(&Page {
+    let page = Page {
         limit: params.limit,
-        cursor: params.cursor.clone(),
-    })?;
-    // The cursor is the last item's `product NUL version NUL package`.
-    let after = after
-        .map(|k| {
-            let mut parts = k.splitn(3, '\0');
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some(product), Some(version), Some(package)) => Ok(chainwatch_store::WhoHas {
-                    product: product.to_owned(),
-                    version: version.to_owned(),
-                    package: package.to_owned(),
-                }),
-                _ => Err(Problem::new(
-                    Code::InvalidCursor,
-                    "`cursor` is not one this API gave",
-                )),
-            }
-        })
-        .transpose()?;
-    let who = caller.clone();
-    // A page at a time from the store; a token limited to some products reads on
-    // until its page is full.
-    let (rows, more) = blocking(&state, move |store| {
-        filtered_page(
-            limit,
-            after,
-            |from| store.who_has_page(&params.purl, params.range.as_deref(), from, limit + 1),
-            Clone::clone,
-            |r| who.may(&r.product),
-        )
-    })
-    .await?;
-    let next = more
-        .then(|| {
-            rows.last()
-                .map(|r| cursor(&format!("{}\0{}\0{}", r.product, r.version, r.package)))
-        })
-        .flatten();
+        cursor: params.cursor,
+    };
+    let (rows, next) =
+        query::who_has_page(&state, &caller, params.purl, params.range, &page).await?;
     let items = rows
         .into_iter()
         .map(|r| {
@@ -727,11 +576,9 @@ async fn affected(
     Path(id): Path<String>,
     Query(page): Query<Page>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Read)?;
-    let rows = blocking(&state, move |store| store.affected(&id, None)).await?;
+    let rows = query::affected(&state, &caller, id).await?;
     let rows: Vec<(String, serde_json::Value)> = rows
         .iter()
-        .filter(|r| caller.may(&r.product))
         .map(|r| {
             let v = serde_json::to_value(r).unwrap_or_default();
             let key = format!(
@@ -744,7 +591,7 @@ async fn affected(
             (key, v)
         })
         .collect();
-    Ok(answered_for(&caller, Json(paginate(rows, &page)?)))
+    Ok(answered_for(&caller, Json(item_page(rows, &page)?)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -755,20 +602,6 @@ struct SbomParams {
     /// `application/vnd.cyclonedx+xml`, `application/spdx+json`, `text/spdx`), else
     /// `original`
     format: Option<String>,
-}
-
-fn media_type(format: chainwatch_sbom::Format) -> &'static str {
-    use chainwatch_sbom::Format;
-    match format {
-        Format::CycloneDxJson => "application/vnd.cyclonedx+json",
-        Format::CycloneDxXml => "application/vnd.cyclonedx+xml",
-        Format::SpdxJson => "application/spdx+json",
-        Format::SpdxTagValue => "text/spdx",
-        Format::SpdxYaml => "application/yaml",
-        Format::SpdxXml => "application/spdx+xml",
-        Format::SpdxRdfXml => "application/rdf+xml",
-        Format::Spdx3JsonLd => "application/ld+json",
-    }
 }
 
 /// A stored SBOM by id, as uploaded or converted
@@ -788,62 +621,9 @@ async fn get_sbom(
     Query(params): Query<SbomParams>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, Problem> {
-    use chainwatch_sbom::Format;
     caller.require(Role::Read)?;
-    let wanted = params.format.or_else(|| {
-        let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
-        [
-            ("application/vnd.cyclonedx+json", "cyclonedx-json"),
-            ("application/vnd.cyclonedx+xml", "cyclonedx-xml"),
-            ("application/spdx+json", "spdx-json"),
-            ("text/spdx", "spdx-tv"),
-        ]
-        .iter()
-        .find(|(m, _)| accept.contains(m))
-        .map(|(_, f)| (*f).to_owned())
-    });
-    let target = match wanted.as_deref() {
-        None | Some("original") => None,
-        Some("cyclonedx-json") => Some(Format::CycloneDxJson),
-        Some("cyclonedx-xml") => Some(Format::CycloneDxXml),
-        Some("spdx-json") => Some(Format::SpdxJson),
-        Some("spdx-tv") => Some(Format::SpdxTagValue),
-        Some(other) => {
-            return Err(Problem::new(
-                Code::UnknownFormat,
-                format!(
-                    "format `{other}`: expected original, cyclonedx-json, cyclonedx-xml, spdx-json or spdx-tv"
-                ),
-            ));
-        }
-    };
-    let (info, raw) = blocking(&state, move |store| store.document(id)).await?;
-    caller.require_product(&info.product)?;
-    let (body, media) = match target {
-        None => {
-            let media = [
-                Format::CycloneDxJson,
-                Format::CycloneDxXml,
-                Format::SpdxJson,
-                Format::SpdxYaml,
-                Format::SpdxXml,
-                Format::SpdxRdfXml,
-                Format::SpdxTagValue,
-                Format::Spdx3JsonLd,
-            ]
-            .into_iter()
-            .find(|f| f.as_str() == info.format)
-            .map_or("application/octet-stream", media_type);
-            (raw, media)
-        }
-        Some(format) => {
-            let sbom = chainwatch_sbom::parse(&raw, &chainwatch_sbom::ReadOptions::default())
-                .map_err(|e| Problem::internal(format!("stored document {id}: {e}")))?;
-            let text = chainwatch_sbom::write(&sbom, format)
-                .ok_or_else(|| Problem::internal("the format cannot be written"))?;
-            (text.into_bytes(), media_type(format))
-        }
-    };
+    let target = query::export_format(params.format.as_deref(), &headers)?;
+    let (body, media, _) = query::sbom(&state, &caller, id, target).await?;
     Ok(answered_for(
         &caller,
         ([(header::CONTENT_TYPE, media)], body),
@@ -878,12 +658,8 @@ async fn why(
         .product
         .parse()
         .map_err(|e| Problem::from_store(&e))?;
-    caller.require_product(&product.name)?;
     let max = params.max_paths.unwrap_or(10).clamp(1, 100);
-    let paths = blocking(&state, move |store| {
-        store.why(&product.name, product.version(), &params.purl, max, None)
-    })
-    .await?;
+    let paths = query::why(&state, &caller, product, params.purl, max).await?;
     let rows: Vec<serde_json::Value> = paths
         .iter()
         .map(|p| serde_json::to_value(p).unwrap_or_default())
@@ -923,9 +699,6 @@ async fn findings(
     Query(params): Query<FindingParams>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Read)?;
-    if let Some(p) = &params.product {
-        caller.require_product(p)?;
-    }
     let min_severity = params
         .min_severity
         .as_deref()
@@ -955,8 +728,7 @@ async fn findings(
             ));
         }
     };
-    let mut rows = blocking(&state, move |store| store.findings(&query)).await?;
-    rows.retain(|f| caller.may(&f.product));
+    let rows = query::findings(&state, &caller, query).await?;
     if sarif {
         return Ok(answered_for(
             &caller,
@@ -977,7 +749,7 @@ async fn findings(
             (key, serde_json::to_value(f).unwrap_or_default())
         })
         .collect();
-    Ok(answered_for(&caller, Json(paginate(rows, &page)?)))
+    Ok(answered_for(&caller, Json(item_page(rows, &page)?)))
 }
 
 /// VEX and advisories apply to every product: only tokens without a product limit may
@@ -1388,28 +1160,4 @@ async fn get_metrics(
         &caller,
         ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text),
     ))
-}
-
-/// One page of `limit` rows that the caller may see, and whether more follow: pages of
-/// the store (`fetch` after a key, with whether it has more) read on until the filtered
-/// page is full, for a token limited to some products.
-fn filtered_page<T, K>(
-    limit: usize,
-    mut from: Option<K>,
-    mut fetch: impl FnMut(Option<&K>) -> Result<(Vec<T>, bool), chainwatch_store::StoreError>,
-    key: impl Fn(&T) -> K,
-    allowed: impl Fn(&T) -> bool,
-) -> Result<(Vec<T>, bool), chainwatch_store::StoreError> {
-    let mut rows = Vec::new();
-    loop {
-        let (batch, more) = fetch(from.as_ref())?;
-        from = batch.last().map(&key);
-        rows.extend(batch.into_iter().filter(|r| allowed(r)));
-        if rows.len() > limit || !more {
-            break;
-        }
-    }
-    let more = rows.len() > limit;
-    rows.truncate(limit);
-    Ok((rows, more))
 }

@@ -177,54 +177,15 @@ pub(crate) async fn authenticate(
     else {
         return unauthorized("an `Authorization: Bearer TOKEN` header is required");
     };
-    // A client guessing tokens is stopped before its guesses cost a lookup.
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    if let Some(peer) = peer
-        && let Some(wait) = state.failures.blocked(peer)
-    {
-        return too_many(
-            format!(
-                "more than {FAILED_AUTHENTICATIONS} unknown, expired or revoked tokens from `{}` in a minute",
-                peer.ip()
-            ),
-            wait,
-        );
-    }
-    let failed = |detail: &str| {
-        if let Some(peer) = peer {
-            state.failures.record(peer);
-        }
-        unauthorized(detail)
+    let token = match resolve(&state, &secret, peer).await {
+        Ok(token) => token,
+        Err(refusal) => return refusal.into_response(),
     };
-    let hash = hash_token(&secret);
-    let store = state.store.clone();
-    let token = match tokio::task::spawn_blocking(move || store.token_by_hash(&hash)).await {
-        Ok(Ok(Some(t))) => t,
-        Ok(Ok(None)) => return failed("unknown token"),
-        Ok(Err(e)) => return Problem::from_store(&e).into_response(),
-        Err(_) => return Problem::internal("the token lookup failed").into_response(),
-    };
-    if token.revoked_at.is_some() {
-        return failed("the token was revoked");
-    }
-    if !token.is_active(chainwatch_store::now_micros()) {
-        return failed("the token has expired");
-    }
     let name = crate::logging::TokenName(token.name.clone());
-    if let Some(wait) = over_limit(&state, token.id) {
-        let mut r = too_many(
-            format!(
-                "more than {} requests in a minute for token `{}`",
-                state.config.rate_limit, token.name
-            ),
-            wait,
-        );
-        r.extensions_mut().insert(name);
-        return r;
-    }
     request.extensions_mut().insert(Caller { token });
     let mut response = next.run(request).await;
     // Every answer to a known token is logged with its name, refusals too.
@@ -236,6 +197,90 @@ pub(crate) async fn authenticate(
         response.extensions_mut().insert(name);
     }
     response
+}
+
+/// Why a token secret was not accepted.
+pub(crate) enum Refusal {
+    /// Unknown, revoked or expired (401); the detail says which.
+    Unauthorized(&'static str),
+    /// Rate limited (429), with the time to wait; the token's name when it was known.
+    TooMany(String, Duration, Option<String>),
+    /// The store could not be asked.
+    Failed(Problem),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Unauthorized(detail) => unauthorized(detail),
+            Refusal::TooMany(detail, wait, name) => {
+                let mut r = too_many(detail, wait);
+                if let Some(name) = name {
+                    r.extensions_mut().insert(crate::logging::TokenName(name));
+                }
+                r
+            }
+            Refusal::Failed(problem) => problem.into_response(),
+        }
+    }
+}
+
+/// The active token a secret names, with the failed-authentication limit of the client
+/// address and the token's rate limit applied: the one check behind the API's bearer
+/// header and the console's cookie.
+pub(crate) async fn resolve(
+    state: &Arc<State>,
+    secret: &str,
+    peer: Option<SocketAddr>,
+) -> Result<Token, Refusal> {
+    // A client guessing tokens is stopped before its guesses cost a lookup.
+    if let Some(peer) = peer
+        && let Some(wait) = state.failures.blocked(peer)
+    {
+        return Err(Refusal::TooMany(
+            format!(
+                "more than {FAILED_AUTHENTICATIONS} unknown, expired or revoked tokens from `{}` in a minute",
+                peer.ip()
+            ),
+            wait,
+            None,
+        ));
+    }
+    let failed = |detail: &'static str| {
+        if let Some(peer) = peer {
+            state.failures.record(peer);
+        }
+        Refusal::Unauthorized(detail)
+    };
+    let hash = hash_token(secret);
+    let store = state.store.clone();
+    let token = match tokio::task::spawn_blocking(move || store.token_by_hash(&hash)).await {
+        Ok(Ok(Some(t))) => t,
+        Ok(Ok(None)) => return Err(failed("unknown token")),
+        Ok(Err(e)) => return Err(Refusal::Failed(Problem::from_store(&e))),
+        Err(_) => {
+            return Err(Refusal::Failed(Problem::internal(
+                "the token lookup failed",
+            )));
+        }
+    };
+    if token.revoked_at.is_some() {
+        return Err(failed("the token was revoked"));
+    }
+    if !token.is_active(chainwatch_store::now_micros()) {
+        return Err(failed("the token has expired"));
+    }
+    if let Some(wait) = over_limit(state, token.id) {
+        return Err(Refusal::TooMany(
+            format!(
+                "more than {} requests in a minute for token `{}`",
+                state.config.rate_limit, token.name
+            ),
+            wait,
+            Some(token.name),
+        ));
+    }
+    Ok(token)
 }
 
 /// `Some(time to wait)` when the token used up its requests of the current minute.

@@ -13,10 +13,12 @@
 
 mod api;
 mod auth;
+mod console;
 mod logging;
 mod metrics;
 pub mod notify;
 mod problem;
+mod query;
 mod squats;
 pub mod tls;
 
@@ -43,6 +45,9 @@ pub struct Config {
     /// What uploads are checked for typo-squats against, besides the built-in lists and
     /// the portfolio's names (the CLI's sources: lists `typosquat refresh` keeps).
     pub corpus: chainwatch_typosquat::CorpusSources,
+    /// The console's session cookie is `Secure` (and `__Host-`): set when the server is
+    /// reached over TLS, its own or a proxy's.
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -53,6 +58,7 @@ impl Default for Config {
             rate_limit: 600,
             notifier: None,
             corpus: chainwatch_typosquat::CorpusSources::default(),
+            secure_cookies: false,
         }
     }
 }

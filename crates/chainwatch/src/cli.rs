@@ -864,6 +864,11 @@ pub(crate) struct ServeArgs {
     )]
     pub(crate) tls_key: Option<PathBuf>,
 
+    /// Mark the console's session cookie `Secure` although chainwatch itself serves plain
+    /// HTTP (TLS ends at a proxy in front of it); implied by --tls-cert
+    #[arg(long)]
+    pub(crate) cookie_secure: bool,
+
     /// A TOML file with defaults for these settings
     #[arg(
         long,

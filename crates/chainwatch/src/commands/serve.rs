@@ -63,6 +63,7 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
             refreshed: Some(crate::shared::typosquat::refreshed_dir()),
             ..Default::default()
         },
+        secure_cookies: false,
     };
     let update_every = args
         .update_every
@@ -130,6 +131,7 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
     });
     let config = chainwatch_server::Config {
         notifier: notifier.clone(),
+        secure_cookies: tls.is_some() || args.cookie_secure,
         ..config
     };
     if let Some(every) = update_every {

@@ -1,0 +1,834 @@
+//! The console's pages. Each reads through `query.rs` (the API's own reads, with the
+//! caller's role and product scope applied) and renders HTML; none talks to the store in
+//! a way the API does not.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, Query, State as AxumState};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chainwatch_store::{FindingQuery, ProductFinding, Role};
+use maud::{Markup, PreEscaped, html};
+use serde::Deserialize;
+
+use super::Nav;
+use super::layout::{self, Session, advisory_url, enc, page, pager, severity, version_url};
+use crate::auth::Caller;
+use crate::query::{self, Page, blocking};
+use crate::{Problem, State};
+
+/// A problem as a console page.
+pub(crate) struct Failure(Problem);
+
+impl From<Problem> for Failure {
+    fn from(p: Problem) -> Failure {
+        Failure(p)
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut r = layout::error_page(status, &self.0.detail);
+        if let Some(cause) = &self.0.cause {
+            r.extensions_mut()
+                .insert(crate::logging::Cause(cause.clone()));
+        }
+        r
+    }
+}
+
+type Answer = Result<Response, Failure>;
+
+/// Severity order, most severe first, for counting and sorting.
+const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "unknown"];
+
+fn level_of(f: &ProductFinding) -> &'static str {
+    match f.severity.as_deref() {
+        Some("critical") => "critical",
+        Some("high") => "high",
+        Some("medium") => "medium",
+        Some("low") => "low",
+        _ => "unknown",
+    }
+}
+
+/// Most urgent first: malicious, known-exploited, then by severity, then by EPSS.
+fn urgency(a: &ProductFinding, b: &ProductFinding) -> std::cmp::Ordering {
+    urgency_key(a)
+        .cmp(&urgency_key(b))
+        .then_with(|| b.epss.unwrap_or(0.0).total_cmp(&a.epss.unwrap_or(0.0)))
+}
+
+fn urgency_key(f: &ProductFinding) -> (bool, bool, usize) {
+    let rank = LEVELS.iter().position(|l| *l == level_of(f)).unwrap_or(4);
+    (!f.malicious, !f.known_exploited, rank)
+}
+
+fn epss(f: &ProductFinding) -> String {
+    f.epss
+        .map(|e| format!("{:.1} %", e * 100.0))
+        .unwrap_or_default()
+}
+
+fn vex_state(f: &ProductFinding) -> Markup {
+    if let Some(v) = &f.vex {
+        html! {
+            span.vex title=(v.justification.clone().unwrap_or_default()) { (v.status.as_str().replace('_', " ")) }
+        }
+    } else {
+        html! { span.muted { "—" } }
+    }
+}
+
+fn findings_table(rows: &[&ProductFinding], with_product: bool) -> Markup {
+    html! {
+        div.table-wrap {
+            table.data {
+                thead { tr {
+                    th scope="col" { "Severity" }
+                    th scope="col" { "Advisory" }
+                    @if with_product { th scope="col" { "Product" } }
+                    th scope="col" { "Package" }
+                    th scope="col" { "EPSS" }
+                    th scope="col" { "KEV" }
+                    th scope="col" { "Fixed in" }
+                    th scope="col" { "VEX" }
+                    th scope="col" { "First seen" }
+                } }
+                tbody {
+                    @for f in rows {
+                        tr {
+                            td { (severity(f.severity.as_deref(), f.malicious)) }
+                            td {
+                                a href=(advisory_url(&f.advisory)) { (f.advisory) }
+                                @if let Some(s) = &f.summary { div.summary { (s) } }
+                            }
+                            @if with_product {
+                                td { a href=(version_url(&f.product, &f.version)) { (f.product) "@" (f.version) } }
+                            }
+                            td.mono { (f.package) }
+                            td.num { (epss(f)) }
+                            td { @if f.known_exploited { span.kev title="In CISA's Known Exploited Vulnerabilities catalog" { "KEV" } } }
+                            td.mono { (f.fixed_in.join(", ")) }
+                            td { (vex_state(f)) }
+                            td.nowrap { (f.first_seen.get(..10).unwrap_or(&f.first_seen)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Findings first seen per day over the last `days` days, as an SVG bar chart with a
+/// table of the same numbers for screen readers.
+fn trend_chart(findings: &[ProductFinding], days: usize) -> Markup {
+    let now = chainwatch_store::now_micros();
+    let day = 86_400_000_000i64;
+    let mut opened = vec![0usize; days];
+    for f in findings {
+        if let Some(t) = chainwatch_store::parse_instant(&f.first_seen) {
+            let age = (now - t).div_euclid(day);
+            if let Ok(age) = usize::try_from(age)
+                && age < days
+            {
+                opened[days - 1 - age] += 1;
+            }
+        }
+    }
+    let max = opened.iter().copied().max().unwrap_or(0).max(1);
+    let (width, height) = (days * 8, 80usize);
+    let mut bars = String::new();
+    for (i, n) in opened.iter().enumerate() {
+        if *n == 0 {
+            continue;
+        }
+        let h = (n * (height - 4)).div_ceil(max);
+        let ago = days - 1 - i;
+        // Only numbers we computed go into this markup.
+        let _ = write!(
+            bars,
+            r#"<rect class="bar" x="{}" y="{}" width="6" height="{h}"><title>{n} opened {ago} days ago</title></rect>"#,
+            i * 8 + 1,
+            height - h,
+        );
+    }
+    let total: usize = opened.iter().sum();
+    html! {
+        figure.chart {
+            svg viewBox={ "0 0 " (width) " " (height + 2) } role="img"
+                aria-label={ (total) " findings first seen in the last " (days) " days" } preserveAspectRatio="none" {
+                line.axis x1="0" y1=(height) x2=(width) y2=(height) {}
+                (PreEscaped(bars))
+            }
+            figcaption.muted { (total) " open findings first seen in the last " (days) " days (one bar per day, today on the right)" }
+        }
+    }
+}
+
+pub(crate) async fn dashboard(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+) -> Answer {
+    let portfolio = query::portfolio(&state, &caller).await?;
+    let findings = query::findings(&state, &caller, FindingQuery::default()).await?;
+    let last_import = blocking(&state, chainwatch_store::Store::advisories_last_import).await?;
+    let products: std::collections::BTreeSet<&str> =
+        portfolio.iter().map(|p| p.name.as_str()).collect();
+    let components: u64 = portfolio.iter().map(|p| p.components).sum();
+    let mut by_level: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.informational.is_none() && !f.malicious)
+    {
+        *by_level.entry(level_of(f)).or_default() += 1;
+    }
+    let kev = findings.iter().filter(|f| f.known_exploited).count();
+    let malicious = findings.iter().filter(|f| f.malicious).count();
+    let mut urgent: Vec<&ProductFinding> = findings
+        .iter()
+        .filter(|f| f.malicious || f.known_exploited)
+        .collect();
+    urgent.sort_by(|a, b| urgency(a, b));
+    urgent.truncate(20);
+    let mut newest: Vec<&ProductFinding> = findings.iter().collect();
+    newest.sort_by(|a, b| b.first_seen.cmp(&a.first_seen).then_with(|| urgency(a, b)));
+    newest.truncate(20);
+    let now = chainwatch_store::now_micros();
+    let data_warning = match last_import {
+        None => Some("No advisories have been imported: findings cannot be trusted until `chainwatch advisories update` runs".to_owned()),
+        Some(t) if now - t > 2 * 86_400_000_000 => Some(format!(
+            "Advisory data was last imported {} days ago: run `chainwatch advisories update` or `serve --update-every`",
+            (now - t) / 86_400_000_000
+        )),
+        Some(_) => None,
+    };
+    let body = html! {
+        h1 { "Dashboard" }
+        @if let Some(warning) = &data_warning {
+            p.warning role="alert" { (warning) }
+        }
+        section.cards aria-label="Portfolio" {
+            a.card href="/products" { span.n { (products.len()) } span.l { "products" } }
+            a.card href="/products" { span.n { (portfolio.len()) } span.l { "versions" } }
+            div.card { span.n { (components) } span.l { "components" } }
+            a.card.danger href="/findings?only=malicious" { span.n { (malicious) } span.l { "malicious" } }
+            a.card.danger href="/findings?only=kev" { span.n { (kev) } span.l { "known exploited" } }
+            @for level in LEVELS {
+                a class={ "card lvl-" (level) } href={ "/findings?severity=" (level) } {
+                    span.n { (by_level.get(level).copied().unwrap_or(0)) }
+                    span.l { (level) }
+                }
+            }
+        }
+        section {
+            h2 { "Findings over time" }
+            (trend_chart(&findings, 90))
+        }
+        section {
+            h2 { "Malicious and known-exploited" }
+            @if urgent.is_empty() {
+                p.muted { "None in the products you can see." }
+            } @else {
+                (findings_table(&urgent, true))
+            }
+        }
+        section {
+            h2 { "Newest findings" }
+            @if newest.is_empty() {
+                p.muted { "No open findings." }
+            } @else {
+                (findings_table(&newest, true))
+                p { a href="/findings" { "All findings →" } }
+            }
+        }
+    };
+    Ok(page(
+        &caller,
+        &session,
+        Nav::Dashboard,
+        "Dashboard",
+        "",
+        &body,
+    ))
+}
+
+pub(crate) async fn products(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+    Query(page_q): Query<Page>,
+) -> Answer {
+    let page_q = Page {
+        limit: Some(page_q.limit.unwrap_or(50)),
+        cursor: page_q.cursor,
+    };
+    let (rows, next) = query::products_page(&state, &caller, &page_q).await?;
+    let body = html! {
+        h1 { "Products" }
+        div.table-wrap {
+            table.data {
+                thead { tr {
+                    th scope="col" { "Product" }
+                    th scope="col" { "Version" }
+                    th scope="col" { "Components" }
+                    th scope="col" { "Documents" }
+                    th scope="col" { "Last upload" }
+                } }
+                tbody {
+                    @for p in &rows {
+                        tr {
+                            td { a href=(version_url(&p.name, &p.version)) { (p.name) } }
+                            td.mono { a href=(version_url(&p.name, &p.version)) { (p.version) } }
+                            td.num { (p.components) }
+                            td.num { (p.documents) }
+                            td.nowrap { (p.updated) }
+                        }
+                    }
+                }
+            }
+        }
+        @if rows.is_empty() { p.muted { "No products yet: upload an SBOM with `chainwatch store ingest` or `POST /api/v1/sboms`." } }
+        (pager(&format!("/products?limit={}", page_q.limit.unwrap_or(50)), next.as_deref()))
+    };
+    Ok(page(
+        &caller,
+        &session,
+        Nav::Products,
+        "Products",
+        "",
+        &body,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct VersionParams {
+    tab: Option<String>,
+    /// Filter of the components tab: a substring of name, purl, type or licence.
+    filter: Option<String>,
+    cursor: Option<String>,
+}
+
+pub(crate) async fn version(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+    Path((name, version)): Path<(String, String)>,
+    Query(params): Query<VersionParams>,
+) -> Answer {
+    let detail = query::product_version(&state, &caller, &name, &version, true).await?;
+    let tab = match params.tab.as_deref() {
+        Some("components") => "components",
+        Some("documents") => "documents",
+        _ => "findings",
+    };
+    let base = version_url(&name, &version);
+    let open: Vec<&ProductFinding> = {
+        let mut v: Vec<&ProductFinding> = detail.findings.iter().collect();
+        v.sort_by(|a, b| urgency(a, b));
+        v
+    };
+    let tabs = [
+        ("findings", format!("Findings ({})", detail.findings.len())),
+        (
+            "components",
+            format!("Components ({})", detail.components.len()),
+        ),
+        ("documents", format!("Documents ({})", detail.history.len())),
+    ];
+    let content = match tab {
+        "components" => {
+            let filter = params.filter.clone().unwrap_or_default();
+            let needle = filter.to_lowercase();
+            let rows: Vec<(String, &query::ComponentRow)> = detail
+                .components
+                .iter()
+                .filter(|c| {
+                    needle.is_empty()
+                        || c.name.to_lowercase().contains(&needle)
+                        || c.purl
+                            .as_deref()
+                            .is_some_and(|p| p.to_lowercase().contains(&needle))
+                        || c.kind.contains(&needle)
+                        || c.license
+                            .as_deref()
+                            .is_some_and(|l| l.to_lowercase().contains(&needle))
+                })
+                .map(|c| {
+                    let key = format!(
+                        "{}\0{}\0{}",
+                        c.name,
+                        c.version.as_deref().unwrap_or_default(),
+                        c.purl.as_deref().unwrap_or_default()
+                    );
+                    (key, c)
+                })
+                .collect();
+            let shown = rows.len();
+            let (rows, next) = query::paginate(
+                rows,
+                &Page {
+                    limit: Some(100),
+                    cursor: params.cursor.clone(),
+                },
+            )?;
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for f in &detail.findings {
+                *counts.entry(f.package.as_str()).or_default() += 1;
+            }
+            html! {
+                form.filter method="get" action=(base) {
+                    input type="hidden" name="tab" value="components";
+                    label for="filter" { "Filter" }
+                    input #filter type="search" name="filter" value=(filter) placeholder="name, purl, type or licence";
+                    button type="submit" { "Filter" }
+                    span.muted { (shown) " of " (detail.components.len()) }
+                }
+                div.table-wrap {
+                    table.data {
+                        thead { tr {
+                            th scope="col" { "Name" }
+                            th scope="col" { "Version" }
+                            th scope="col" { "Type" }
+                            th scope="col" { "Licence" }
+                            th scope="col" { "purl" }
+                            th scope="col" { "Findings" }
+                        } }
+                        tbody {
+                            @for c in &rows {
+                                tr {
+                                    td.name { (c.name) }
+                                    td.mono { (c.version.as_deref().unwrap_or("")) }
+                                    td { (c.kind) }
+                                    td.mono { (c.license.as_deref().unwrap_or("")) }
+                                    td.mono.purl { (c.purl.as_deref().unwrap_or("")) }
+                                    td.num {
+                                        @if let Some(n) = c.purl.as_deref().and_then(|p| counts.get(p)) {
+                                            a href={ (base) "?tab=findings#" (enc(c.purl.as_deref().unwrap_or(""))) } { (n) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                (pager(&format!("{base}?tab=components&filter={}", enc(&filter)), next.as_deref()))
+            }
+        }
+        "documents" => html! {
+            div.table-wrap {
+                table.data {
+                    thead { tr {
+                        th scope="col" { "Id" }
+                        th scope="col" { "Uploaded" }
+                        th scope="col" { "Format" }
+                        th scope="col" { "Components" }
+                        th scope="col" { "Edges" }
+                        th scope="col" { "Download" }
+                    } }
+                    tbody {
+                        @for d in detail.history.iter().rev() {
+                            tr {
+                                td.num { (d.id) }
+                                td.nowrap { (d.ingested) }
+                                td { (d.format) " " (d.spec_version) }
+                                td.num { (d.components) }
+                                td.num { (d.edges) }
+                                td {
+                                    a href={ "/documents/" (d.id) } download { "original" }
+                                    @for (format, _) in query::EXPORT_FORMATS {
+                                        " · " a href={ "/documents/" (d.id) "?format=" (format) } download { (format) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        _ => html! {
+            @if open.is_empty() {
+                p.muted { "No findings." }
+            } @else {
+                (findings_table(&open, false))
+            }
+        },
+    };
+    let title = format!("{name}@{version}");
+    let body = html! {
+        p.crumbs { a href="/products" { "Products" } " / " (name) }
+        h1 { (name) " " span.mono.version { (version) } }
+        nav.tabs aria-label="Views of this version" {
+            @for (id, label) in &tabs {
+                @if *id == tab {
+                    a href={ (base) "?tab=" (id) } aria-current="page" { (label) }
+                } @else {
+                    a href={ (base) "?tab=" (id) } { (label) }
+                }
+            }
+        }
+        (content)
+    };
+    Ok(page(&caller, &session, Nav::Products, &title, "", &body))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct FindingFilter {
+    product: Option<String>,
+    severity: Option<String>,
+    only: Option<String>,
+    cursor: Option<String>,
+}
+
+pub(crate) async fn findings(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+    Query(filter): Query<FindingFilter>,
+) -> Answer {
+    let rows = query::findings(
+        &state,
+        &caller,
+        FindingQuery {
+            product: filter.product.clone().filter(|p| !p.is_empty()),
+            ..FindingQuery::default()
+        },
+    )
+    .await?;
+    let severity_filter = filter.severity.clone().unwrap_or_default();
+    let only = filter.only.clone().unwrap_or_default();
+    let keyed: Vec<(String, &ProductFinding)> = rows
+        .iter()
+        .filter(|f| severity_filter.is_empty() || level_of(f) == severity_filter)
+        .filter(|f| match only.as_str() {
+            "kev" => f.known_exploited,
+            "malicious" => f.malicious,
+            _ => true,
+        })
+        .map(|f| {
+            let (a, b, c) = urgency_key(f);
+            (
+                format!(
+                    "{}{}{c}{:.6}\0{}\0{}\0{}\0{}",
+                    u8::from(a),
+                    u8::from(b),
+                    1.0 - f.epss.unwrap_or(0.0).clamp(0.0, 1.0),
+                    f.product,
+                    f.version,
+                    f.package,
+                    f.advisory
+                ),
+                f,
+            )
+        })
+        .collect();
+    let total = keyed.len();
+    let (shown, next) = query::paginate(
+        keyed,
+        &Page {
+            limit: Some(100),
+            cursor: filter.cursor.clone(),
+        },
+    )?;
+    let base = format!(
+        "/findings?product={}&severity={}&only={}",
+        enc(filter.product.as_deref().unwrap_or("")),
+        enc(&severity_filter),
+        enc(&only)
+    );
+    let body = html! {
+        h1 { "Findings" }
+        form.filter method="get" action="/findings" {
+            label for="product" { "Product" }
+            input #product type="text" name="product" value=(filter.product.as_deref().unwrap_or(""));
+            label for="severity" { "Severity" }
+            select #severity name="severity" {
+                option value="" { "any" }
+                @for l in LEVELS {
+                    option value=(l) selected[severity_filter == l] { (l) }
+                }
+            }
+            label for="only" { "Only" }
+            select #only name="only" {
+                option value="" { "all" }
+                option value="kev" selected[only == "kev"] { "known exploited" }
+                option value="malicious" selected[only == "malicious"] { "malicious" }
+            }
+            button type="submit" { "Apply" }
+            span.muted { (total) " findings" }
+        }
+        @if shown.is_empty() { p.muted { "No findings match." } } @else { (findings_table(&shown, true)) }
+        (pager(&base, next.as_deref()))
+    };
+    Ok(page(
+        &caller,
+        &session,
+        Nav::Findings,
+        "Findings",
+        "",
+        &body,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SearchParams {
+    #[serde(default)]
+    q: String,
+}
+
+/// Whether text looks like an advisory identifier (`CVE-2021-44228`, `GHSA-…`, `MAL-…`).
+fn advisory_like(q: &str) -> bool {
+    let upper = q.to_ascii_uppercase();
+    [
+        "CVE-",
+        "GHSA-",
+        "RUSTSEC-",
+        "MAL-",
+        "PYSEC-",
+        "GO-",
+        "OSV-",
+        "DSA-",
+        "DLA-",
+        "USN-",
+        "RHSA-",
+        "ALSA-",
+        "ALBA-",
+        "GSD-",
+        "BIT-",
+        "CGA-",
+        "MGASA-",
+        "OESA-",
+        "RLSA-",
+        "SUSE-",
+        "OPENSUSE-",
+        "UBUNTU-",
+        "DEBIAN-",
+        "ELA-",
+        "LBSEC-",
+        "HSEC-",
+        "PSF-",
+        "R-",
+        "RXSA-",
+    ]
+    .iter()
+    .any(|p| upper.starts_with(p))
+}
+
+pub(crate) async fn search(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+    Query(params): Query<SearchParams>,
+) -> Answer {
+    let q = params.q.trim().to_owned();
+    let mut sections: Vec<Markup> = Vec::new();
+    if q.is_empty() {
+        sections.push(html! { p.muted { "Type a purl (" code { "pkg:npm/lodash" } "), a purl with a range (" code { "pkg:pypi/django vers:pypi/<4.2" } "), an advisory id (" code { "CVE-2021-44228" } ") or a product name." } });
+    } else if q.starts_with("pkg:") {
+        let mut terms = q.split_whitespace();
+        let purl = terms.next().unwrap_or_default().to_owned();
+        let range = terms.find(|t| t.starts_with("vers:")).map(str::to_owned);
+        let (rows, next) = query::who_has_page(
+            &state,
+            &caller,
+            purl.clone(),
+            range.clone(),
+            &Page {
+                limit: Some(200),
+                cursor: None,
+            },
+        )
+        .await?;
+        sections.push(html! {
+            h2 { "Who has " span.mono { (purl) } @if let Some(r) = &range { " " span.mono { (r) } } }
+            @if rows.is_empty() { p.muted { "No product version you can see has it." } } @else {
+                div.table-wrap { table.data {
+                    thead { tr { th scope="col" { "Product" } th scope="col" { "Version" } th scope="col" { "Package" } } }
+                    tbody { @for r in &rows { tr {
+                        td { a href=(version_url(&r.product, &r.version)) { (r.product) } }
+                        td.mono { (r.version) }
+                        td.mono { (r.package) }
+                    } } }
+                } }
+                @if next.is_some() { p.muted { "The first 200 are shown; the API (" code { "/api/v1/query/who-has" } ") pages through all." } }
+            }
+        });
+    } else {
+        if !q.contains(char::is_whitespace) && (advisory_like(&q) || q.len() >= 6) {
+            caller.require(Role::Read)?;
+            let id = q.clone();
+            let records = blocking(&state, move |store| store.advisories_by_id(&id)).await?;
+            if !records.is_empty() {
+                sections.push(html! {
+                    h2 { "Advisories" }
+                    ul.hits { @for r in &records {
+                        li { a href=(advisory_url(&r.id)) { (r.id) } @if let Some(s) = &r.summary { " — " (s) } }
+                    } }
+                });
+            } else if advisory_like(&q) {
+                sections.push(html! { h2 { "Advisories" } p.muted { "No stored advisory carries " span.mono { (q) } "." } });
+            }
+        }
+        let needle = q.to_lowercase();
+        let matching: Vec<chainwatch_store::ProductSummary> = query::portfolio(&state, &caller)
+            .await?
+            .into_iter()
+            .filter(|p| p.name.to_lowercase().contains(&needle))
+            .take(200)
+            .collect();
+        if !matching.is_empty() || sections.is_empty() {
+            sections.push(html! {
+                h2 { "Products" }
+                @if matching.is_empty() { p.muted { "No product name contains " span.mono { (q) } "." } } @else {
+                    ul.hits { @for p in &matching {
+                        li { a href=(version_url(&p.name, &p.version)) { (p.name) " " span.mono { (p.version) } } }
+                    } }
+                }
+            });
+        }
+    }
+    let body = html! {
+        h1 { "Search" }
+        @for s in &sections { section { (s) } }
+    };
+    Ok(page(&caller, &session, Nav::Search, "Search", &q, &body))
+}
+
+pub(crate) async fn advisory(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> Answer {
+    caller.require(Role::Read)?;
+    let lookup = id.clone();
+    let records = blocking(&state, move |store| store.advisories_by_id(&lookup)).await?;
+    if records.is_empty() {
+        return Err(Problem::not_found(format!("no stored advisory carries `{id}`")).into());
+    }
+    let affected = query::affected(&state, &caller, id.clone()).await?;
+    let kev = affected.iter().any(|a| a.known_exploited);
+    let epss = affected
+        .iter()
+        .filter_map(|a| a.epss)
+        .fold(None, |m: Option<f64>, e| Some(m.map_or(e, |m| m.max(e))));
+    let body = html! {
+        p.crumbs { "Advisory" }
+        h1.mono { (id) }
+        @if kev { p.warning { "Known exploited: in CISA's Known Exploited Vulnerabilities catalog" } }
+        @if let Some(e) = epss { p { "EPSS " strong { (format!("{:.1} %", e * 100.0)) } " (probability of exploitation in the next 30 days)" } }
+        @for r in &records {
+            section.record {
+                h2 { (r.id) @if r.withdrawn.is_some() { " " span.sev.sev-unknown { "withdrawn" } } }
+                @if let Some(s) = &r.summary { p.lead { (s) } }
+                @if !r.aliases.is_empty() { p { "Aliases: " span.mono { (r.aliases.join(", ")) } } }
+                @if !r.severity.is_empty() {
+                    p { "Severity: " @for s in &r.severity { span.mono.vector { (s.kind) " " (s.score) } " " } }
+                }
+                @if let Some(d) = &r.details { details { summary { "Details" } pre.details { (d) } } }
+                @if !r.affected.is_empty() {
+                    div.table-wrap { table.data {
+                        thead { tr { th scope="col" { "Ecosystem" } th scope="col" { "Package" } th scope="col" { "Ranges" } } }
+                        tbody { @for a in &r.affected { tr {
+                            td { (a.package.as_ref().map_or("", |p| p.ecosystem.as_str())) }
+                            td.mono { (a.package.as_ref().map_or("", |p| p.name.as_str())) }
+                            td.mono { (ranges(a)) }
+                        } } }
+                    } }
+                }
+            }
+        }
+        section {
+            h2 { "Affected product versions (" (affected.len()) ")" }
+            @if affected.is_empty() { p.muted { "None of the products you can see." } } @else {
+                div.table-wrap { table.data {
+                    thead { tr {
+                        th scope="col" { "Product" } th scope="col" { "Package" } th scope="col" { "Severity" }
+                        th scope="col" { "Fixed in" } th scope="col" { "VEX" }
+                    } }
+                    tbody { @for a in &affected { tr {
+                        td { a href=(version_url(&a.product, &a.version)) { (a.product) "@" (a.version) } }
+                        td.mono { (a.package) }
+                        td { (severity(a.severity.as_deref(), false)) }
+                        td.mono { (a.fixed_in.join(", ")) }
+                        td { (a.vex_status.as_deref().map(|s| s.replace('_', " ")).unwrap_or_default()) }
+                    } } }
+                } }
+            }
+        }
+    };
+    Ok(page(&caller, &session, Nav::Search, &id, "", &body))
+}
+
+/// An OSV `affected` entry's ranges as text: `>=1.0 <1.2.3` per range, `|` between them.
+fn ranges(a: &chainwatch_advisory::osv::Affected) -> String {
+    let mut out = Vec::new();
+    for r in &a.ranges {
+        let mut parts = Vec::new();
+        for e in &r.events {
+            if let Some(v) = &e.introduced {
+                parts.push(format!(">={v}"));
+            }
+            if let Some(v) = &e.fixed {
+                parts.push(format!("<{v}"));
+            }
+            if let Some(v) = &e.last_affected {
+                parts.push(format!("<={v}"));
+            }
+        }
+        out.push(parts.join(" "));
+    }
+    if !a.versions.is_empty() {
+        out.push(format!("{} listed versions", a.versions.len()));
+    }
+    out.join(" | ")
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct DownloadParams {
+    format: Option<String>,
+}
+
+/// A stored document as a download, as uploaded or converted.
+pub(crate) async fn download(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<i64>,
+    Query(params): Query<DownloadParams>,
+) -> Answer {
+    let target = query::export_format(
+        Some(params.format.as_deref().unwrap_or("original")),
+        &axum::http::HeaderMap::new(),
+    )?;
+    let (body, media, info) = query::sbom(&state, &caller, id, target).await?;
+    let extension = if media.contains("json") {
+        "json"
+    } else if media.contains("xml") {
+        "xml"
+    } else if media == "application/yaml" {
+        "yaml"
+    } else {
+        "spdx"
+    };
+    let file: String = format!("{}-{}-{id}.{extension}", info.product, info.version)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut r = ([(header::CONTENT_TYPE, media)], body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}

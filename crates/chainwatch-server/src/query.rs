@@ -1,0 +1,445 @@
+//! What the API and the console both show, read once: each function checks the caller's
+//! rights, reads the store on the blocking pool and returns typed rows. `api.rs` renders
+//! them as JSON, `console/` as HTML; neither has a second implementation.
+
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use chainwatch_store::{
+    DocumentInfo, FindingQuery, ProductFinding, ProductRef, ProductSummary, Role, WhoHas, WhyPath,
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::Caller;
+use crate::{Code, Problem, State};
+
+/// Runs a blocking store call on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    state: &Arc<State>,
+    f: impl FnOnce(&chainwatch_store::Store) -> Result<T, chainwatch_store::StoreError> + Send + 'static,
+) -> Result<T, Problem> {
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || f(&store)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Problem::from_store(&e)),
+        Err(_) => Err(Problem::internal("a store call failed")),
+    }
+}
+
+/// A page of a list: its size and the cursor it starts after.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct Page {
+    /// At most this many items (1–500, default 100)
+    pub(crate) limit: Option<usize>,
+    /// The `next` cursor of the previous page
+    pub(crate) cursor: Option<String>,
+}
+
+/// The page size (1–500, default 100) and the key after which the page starts.
+pub(crate) fn page_params(page: &Page) -> Result<(usize, Option<String>), Problem> {
+    use base64::Engine as _;
+    let limit = page.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::new(Code::InvalidLimit, "`limit` must be 1 to 500"));
+    }
+    let after = page
+        .cursor
+        .as_deref()
+        .map(|c| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(bad_cursor)
+        })
+        .transpose()?;
+    Ok((limit, after))
+}
+
+fn bad_cursor() -> Problem {
+    Problem::new(Code::InvalidCursor, "`cursor` is not one this API gave")
+}
+
+/// The opaque cursor of a sort key.
+pub(crate) fn cursor(key: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+}
+
+/// One page of `rows`, each with its sort key (unique, stable): the rows after the
+/// cursor's key, at most `limit`, and the cursor of the next page. Cursors are keys, not
+/// offsets, so they stay valid as rows are added.
+pub(crate) fn paginate<T>(
+    mut rows: Vec<(String, T)>,
+    page: &Page,
+) -> Result<(Vec<T>, Option<String>), Problem> {
+    let (limit, after) = page_params(page)?;
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let start = after.map_or(0, |k| rows.partition_point(|(key, _)| *key <= k));
+    let more = rows.len() > start + limit;
+    let items: Vec<(String, T)> = rows.into_iter().skip(start).take(limit).collect();
+    let next = if more {
+        items.last().map(|(k, _)| cursor(k))
+    } else {
+        None
+    };
+    Ok((items.into_iter().map(|(_, v)| v).collect(), next))
+}
+
+/// One page of `limit` rows that the caller may see, and whether more follow: pages of
+/// the store (`fetch` after a key, with whether it has more) read on until the filtered
+/// page is full, for a token limited to some products.
+pub(crate) fn filtered_page<T, K>(
+    limit: usize,
+    mut from: Option<K>,
+    mut fetch: impl FnMut(Option<&K>) -> Result<(Vec<T>, bool), chainwatch_store::StoreError>,
+    key: impl Fn(&T) -> K,
+    allowed: impl Fn(&T) -> bool,
+) -> Result<(Vec<T>, bool), chainwatch_store::StoreError> {
+    let mut rows = Vec::new();
+    loop {
+        let (batch, more) = fetch(from.as_ref())?;
+        from = batch.last().map(&key);
+        rows.extend(batch.into_iter().filter(|r| allowed(r)));
+        if rows.len() > limit || !more {
+            break;
+        }
+    }
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    Ok((rows, more))
+}
+
+/// The product versions the caller may see, by name then version, a page at a time.
+pub(crate) async fn products_page(
+    state: &Arc<State>,
+    caller: &Caller,
+    page: &Page,
+) -> Result<(Vec<ProductSummary>, Option<String>), Problem> {
+    caller.require(Role::Read)?;
+    let (limit, after) = page_params(page)?;
+    // The cursor is the last item's `name NUL version`.
+    let after = after
+        .map(|k| {
+            k.split_once('\0')
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .ok_or_else(bad_cursor)
+        })
+        .transpose()?;
+    let who = caller.clone();
+    // A page at a time from the store; a token limited to some products reads on
+    // until its page is full.
+    let (rows, more) = blocking(state, move |store| {
+        filtered_page(
+            limit,
+            after,
+            |from: Option<&(String, String)>| {
+                let batch =
+                    store.products_after(from.map(|(n, v)| (n.as_str(), v.as_str())), limit + 1)?;
+                let more = batch.len() > limit;
+                Ok((batch, more))
+            },
+            |p| (p.name.clone(), p.version.clone()),
+            |p| who.may(&p.name),
+        )
+    })
+    .await?;
+    let next = more
+        .then(|| {
+            rows.last()
+                .map(|p| cursor(&format!("{}\0{}", p.name, p.version)))
+        })
+        .flatten();
+    Ok((rows, next))
+}
+
+/// Every product version the caller may see (for counts and name search).
+pub(crate) async fn portfolio(
+    state: &Arc<State>,
+    caller: &Caller,
+) -> Result<Vec<ProductSummary>, Problem> {
+    caller.require(Role::Read)?;
+    let who = caller.clone();
+    blocking(state, move |store| {
+        let mut all = Vec::new();
+        let mut after: Option<(String, String)> = None;
+        loop {
+            let batch = store
+                .products_after(after.as_ref().map(|(n, v)| (n.as_str(), v.as_str())), 1000)?;
+            let full = batch.len() == 1000;
+            after = batch.last().map(|p| (p.name.clone(), p.version.clone()));
+            all.extend(batch.into_iter().filter(|p| who.may(&p.name)));
+            if !full {
+                break;
+            }
+        }
+        Ok(all)
+    })
+    .await
+}
+
+/// A component of a stored inventory, as lists show it.
+#[derive(Debug, Clone)]
+pub(crate) struct ComponentRow {
+    pub(crate) name: String,
+    pub(crate) version: Option<String>,
+    /// Canonical purl.
+    pub(crate) purl: Option<String>,
+    pub(crate) kind: String,
+    /// Declared licences as one SPDX expression.
+    pub(crate) license: Option<String>,
+}
+
+/// One product version: its document history (oldest first), its current findings
+/// (suppressed ones too, with their VEX verdict) and its components.
+#[derive(Debug)]
+pub(crate) struct VersionDetail {
+    pub(crate) history: Vec<DocumentInfo>,
+    pub(crate) findings: Vec<ProductFinding>,
+    pub(crate) components: Vec<ComponentRow>,
+}
+
+/// A product version's history, findings and components.
+pub(crate) async fn product_version(
+    state: &Arc<State>,
+    caller: &Caller,
+    name: &str,
+    version: &str,
+    include_suppressed: bool,
+) -> Result<VersionDetail, Problem> {
+    caller.require(Role::Read)?;
+    caller.require_product(name)?;
+    let (n, v) = (name.to_owned(), version.to_owned());
+    blocking(state, move |store| {
+        let history = store.documents(&n, Some(&v), None)?;
+        if history.is_empty() {
+            return Err(chainwatch_store::StoreError::NotFound(format!(
+                "no product version `{n}@{v}`"
+            )));
+        }
+        let findings = store.findings(&FindingQuery {
+            product: Some(n.clone()),
+            version: Some(v.clone()),
+            include_suppressed,
+            ..FindingQuery::default()
+        })?;
+        let (_, sbom) = store.export(&n, Some(&v), None)?;
+        let components = sbom
+            .components
+            .iter()
+            .filter(|c| sbom.subject.as_deref() != Some(c.id.as_str()))
+            .map(|c| ComponentRow {
+                name: c.name.clone(),
+                version: c.version.clone(),
+                purl: c.purl().map(|p| p.canonical().to_owned()),
+                kind: c.kind.as_str().to_owned(),
+                license: (!c.licenses.is_empty()).then(|| {
+                    let terms: Vec<String> = c
+                        .licenses
+                        .iter()
+                        .map(chainwatch_sbom::License::to_expression)
+                        .collect();
+                    if terms.len() == 1 {
+                        terms.into_iter().next().unwrap_or_default()
+                    } else {
+                        terms
+                            .iter()
+                            .map(|t| format!("({t})"))
+                            .collect::<Vec<_>>()
+                            .join(" AND ")
+                    }
+                }),
+            })
+            .collect::<Vec<_>>();
+        Ok(VersionDetail {
+            history,
+            findings,
+            components,
+        })
+    })
+    .await
+}
+
+/// Every product version (of those the caller may see) whose current inventory has the
+/// package, a page at a time.
+pub(crate) async fn who_has_page(
+    state: &Arc<State>,
+    caller: &Caller,
+    purl: String,
+    range: Option<String>,
+    page: &Page,
+) -> Result<(Vec<WhoHas>, Option<String>), Problem> {
+    caller.require(Role::Read)?;
+    let (limit, after) = page_params(page)?;
+    // The cursor is the last item's `product NUL version NUL package`.
+    let after = after
+        .map(|k| {
+            let mut parts = k.splitn(3, '\0');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(product), Some(version), Some(package)) => Ok(WhoHas {
+                    product: product.to_owned(),
+                    version: version.to_owned(),
+                    package: package.to_owned(),
+                }),
+                _ => Err(bad_cursor()),
+            }
+        })
+        .transpose()?;
+    let who = caller.clone();
+    let (rows, more) = blocking(state, move |store| {
+        filtered_page(
+            limit,
+            after,
+            |from| store.who_has_page(&purl, range.as_deref(), from, limit + 1),
+            Clone::clone,
+            |r| who.may(&r.product),
+        )
+    })
+    .await?;
+    let next = more
+        .then(|| {
+            rows.last()
+                .map(|r| cursor(&format!("{}\0{}\0{}", r.product, r.version, r.package)))
+        })
+        .flatten();
+    Ok((rows, next))
+}
+
+/// Every product version (of those the caller may see) affected by an advisory, by any
+/// of its identifiers.
+pub(crate) async fn affected(
+    state: &Arc<State>,
+    caller: &Caller,
+    id: String,
+) -> Result<Vec<chainwatch_store::Affected>, Problem> {
+    caller.require(Role::Read)?;
+    let mut rows = blocking(state, move |store| store.affected(&id, None)).await?;
+    rows.retain(|r| caller.may(&r.product));
+    Ok(rows)
+}
+
+/// The findings of the current inventories of the products the caller may see.
+pub(crate) async fn findings(
+    state: &Arc<State>,
+    caller: &Caller,
+    query: FindingQuery,
+) -> Result<Vec<ProductFinding>, Problem> {
+    caller.require(Role::Read)?;
+    if let Some(p) = &query.product {
+        caller.require_product(p)?;
+    }
+    let mut rows = blocking(state, move |store| store.findings(&query)).await?;
+    rows.retain(|f| caller.may(&f.product));
+    Ok(rows)
+}
+
+/// Dependency paths from a product to a package, shortest first.
+pub(crate) async fn why(
+    state: &Arc<State>,
+    caller: &Caller,
+    product: ProductRef,
+    purl: String,
+    max_paths: usize,
+) -> Result<Vec<WhyPath>, Problem> {
+    caller.require(Role::Read)?;
+    caller.require_product(&product.name)?;
+    blocking(state, move |store| {
+        store.why(&product.name, product.version(), &purl, max_paths, None)
+    })
+    .await
+}
+
+/// The formats a stored document can be had in besides `original`.
+pub(crate) const EXPORT_FORMATS: [(&str, chainwatch_sbom::Format); 4] = [
+    ("cyclonedx-json", chainwatch_sbom::Format::CycloneDxJson),
+    ("cyclonedx-xml", chainwatch_sbom::Format::CycloneDxXml),
+    ("spdx-json", chainwatch_sbom::Format::SpdxJson),
+    ("spdx-tv", chainwatch_sbom::Format::SpdxTagValue),
+];
+
+/// The format asked for by name (`original` or one of [`EXPORT_FORMATS`]), else by the
+/// `Accept` header; `None` is the document as uploaded.
+pub(crate) fn export_format(
+    name: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Option<chainwatch_sbom::Format>, Problem> {
+    let wanted = name.map(str::to_owned).or_else(|| {
+        let accept = headers.get(axum::http::header::ACCEPT)?.to_str().ok()?;
+        EXPORT_FORMATS
+            .iter()
+            .find(|(_, f)| accept.contains(media_type(*f)))
+            .map(|(n, _)| (*n).to_owned())
+    });
+    match wanted.as_deref() {
+        None | Some("original") => Ok(None),
+        Some(other) => EXPORT_FORMATS
+            .iter()
+            .find(|(n, _)| *n == other)
+            .map(|(_, f)| Some(*f))
+            .ok_or_else(|| {
+                Problem::new(
+                    Code::UnknownFormat,
+                    format!(
+                        "format `{other}`: expected original, cyclonedx-json, cyclonedx-xml, spdx-json or spdx-tv"
+                    ),
+                )
+            }),
+    }
+}
+
+/// The media type of a format.
+pub(crate) fn media_type(format: chainwatch_sbom::Format) -> &'static str {
+    use chainwatch_sbom::Format;
+    match format {
+        Format::CycloneDxJson => "application/vnd.cyclonedx+json",
+        Format::CycloneDxXml => "application/vnd.cyclonedx+xml",
+        Format::SpdxJson => "application/spdx+json",
+        Format::SpdxTagValue => "text/spdx",
+        Format::SpdxYaml => "application/yaml",
+        Format::SpdxXml => "application/spdx+xml",
+        Format::SpdxRdfXml => "application/rdf+xml",
+        Format::Spdx3JsonLd => "application/ld+json",
+    }
+}
+
+/// A stored document by id, as uploaded (`target` `None`) or converted: its bytes, media
+/// type and what the store knows of it.
+pub(crate) async fn sbom(
+    state: &Arc<State>,
+    caller: &Caller,
+    id: i64,
+    target: Option<chainwatch_sbom::Format>,
+) -> Result<(Vec<u8>, &'static str, DocumentInfo), Problem> {
+    use chainwatch_sbom::Format;
+    caller.require(Role::Read)?;
+    let (info, raw) = blocking(state, move |store| store.document(id)).await?;
+    caller.require_product(&info.product)?;
+    let (body, media) = match target {
+        None => {
+            let media = [
+                Format::CycloneDxJson,
+                Format::CycloneDxXml,
+                Format::SpdxJson,
+                Format::SpdxYaml,
+                Format::SpdxXml,
+                Format::SpdxRdfXml,
+                Format::SpdxTagValue,
+                Format::Spdx3JsonLd,
+            ]
+            .into_iter()
+            .find(|f| f.as_str() == info.format)
+            .map_or("application/octet-stream", media_type);
+            (raw, media)
+        }
+        Some(format) => {
+            let sbom = chainwatch_sbom::parse(&raw, &chainwatch_sbom::ReadOptions::default())
+                .map_err(|e| Problem::internal(format!("stored document {id}: {e}")))?;
+            let text = chainwatch_sbom::write(&sbom, format)
+                .ok_or_else(|| Problem::internal("the format cannot be written"))?;
+            (text.into_bytes(), media_type(format))
+        }
+    };
+    Ok((body, media, info))
+}

@@ -1,0 +1,349 @@
+//! The console over real HTTP on loopback, without a browser: the sign-in flow and its
+//! cookie, the security headers, CSRF and cross-site form refusals, redirects that stay
+//! on the site, product scopes, the API refusing the cookie, and attacker-controlled
+//! names rendered as text. The browser test (crates/chainwatch/tests/console.rs) drives
+//! the same pages in Chromium.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+
+use std::sync::Arc;
+
+use chainwatch_store::{Role, Store};
+
+struct Server {
+    base: String,
+    _runtime: tokio::runtime::Runtime,
+    store: Arc<Store>,
+    _dir: tempfile::TempDir,
+}
+
+fn start(config: chainwatch_server::Config) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("cw.db").display().to_string()).unwrap());
+    store.migrate().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = chainwatch_server::app(store.clone(), config, Arc::new(|_: &str| {}));
+    runtime.spawn(async move {
+        let _ = chainwatch_server::serve(listener, app).await;
+    });
+    Server {
+        base,
+        _runtime: runtime,
+        store,
+        _dir: dir,
+    }
+}
+
+fn token(s: &Server, name: &str, role: Role, products: Option<&str>) -> String {
+    let (secret, hash) = chainwatch_server::new_token().unwrap();
+    s.store
+        .create_token(name, role, products, &hash, None)
+        .unwrap();
+    secret
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build(),
+    )
+}
+
+struct Answer {
+    status: u16,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn answer(mut r: ureq::http::Response<ureq::Body>) -> Answer {
+    let status = r.status().as_u16();
+    let mut headers = axum::http::HeaderMap::new();
+    for (k, v) in r.headers() {
+        if let (Ok(k), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(k.as_str().as_bytes()),
+            axum::http::HeaderValue::from_bytes(v.as_bytes()),
+        ) {
+            headers.append(k, v);
+        }
+    }
+    let body = r.body_mut().read_to_string().unwrap_or_default();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn get(s: &Server, path: &str, cookie: Option<&str>) -> Answer {
+    let mut req = agent().get(format!("{}{path}", s.base));
+    if let Some(c) = cookie {
+        req = req.header("Cookie", c);
+    }
+    answer(req.call().unwrap())
+}
+
+fn post_form(
+    s: &Server,
+    path: &str,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+    form: &str,
+) -> Answer {
+    let mut req = agent()
+        .post(format!("{}{path}", s.base))
+        .header("Content-Type", "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        req = req.header("Cookie", c);
+    }
+    if let Some(o) = origin {
+        req = req.header("Origin", o);
+    }
+    answer(req.send(form.as_bytes()).unwrap())
+}
+
+/// Signs in and returns the cookie pair to send back.
+fn sign_in(s: &Server, secret: &str) -> String {
+    let a = post_form(
+        s,
+        "/login",
+        None,
+        Some(&s.base),
+        &format!("token={secret}&next=%2F"),
+    );
+    assert_eq!(a.status, 303, "{}", a.body);
+    let set = a.header("set-cookie");
+    set.split(';').next().unwrap().to_owned()
+}
+
+fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    page[at..at + 64].to_owned()
+}
+
+fn upload(s: &Server, secret: &str, body: &[u8]) {
+    let r = agent()
+        .post(format!("{}/api/v1/sboms", s.base))
+        .header("Authorization", &format!("Bearer {secret}"))
+        .send(body)
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+}
+
+const HOSTILE: [&str; 3] = [
+    "<script>window.__xss=1</script>",
+    "<img src=x onerror=\"window.__xss=1\">",
+    "\"onmouseover=\"window.__xss=1",
+];
+
+fn hostile_sbom(product: &str) -> Vec<u8> {
+    let mut components = vec![serde_json::json!({
+        "type": "library", "bom-ref": "d", "name": "debug", "version": "2.6.8",
+        "purl": "pkg:npm/debug@2.6.8"
+    })];
+    for (i, name) in HOSTILE.iter().enumerate() {
+        components.push(serde_json::json!({
+            "type": "library", "bom-ref": format!("h{i}"), "name": name, "version": "1.0",
+            "licenses": [{"license": {"name": name}}]
+        }));
+    }
+    serde_json::to_vec(&serde_json::json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "application", "bom-ref": "root", "name": product, "version": "1.0"}},
+        "components": components,
+    }))
+    .unwrap()
+}
+
+#[test]
+fn sign_in_session_and_security_headers() {
+    let s = start(chainwatch_server::Config::default());
+    let admin = token(&s, "alice", Role::Admin, None);
+
+    // Without a session: to the sign-in page, with where to come back.
+    let a = get(&s, "/products?limit=5", None);
+    assert_eq!(a.status, 303);
+    assert_eq!(a.header("location"), "/login?next=%2Fproducts%3Flimit%3D5");
+    assert!(
+        a.header("content-security-policy")
+            .contains("script-src 'self'")
+    );
+    assert!(
+        a.header("content-security-policy")
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(a.header("x-content-type-options"), "nosniff");
+    assert_eq!(a.header("x-frame-options"), "DENY");
+    let a = get(&s, "/login", None);
+    assert_eq!(a.status, 200);
+    assert!(a.header("content-type").starts_with("text/html"));
+    assert!(!a.body.contains("<script>"), "no inline script");
+    assert!(!a.body.contains("style="), "no inline style");
+
+    // A wrong token is refused on the page, not with a problem document.
+    let a = post_form(&s, "/login", None, Some(&s.base), "token=cw_nope&next=%2F");
+    assert_eq!(a.status, 401);
+    assert!(a.header("content-type").starts_with("text/html"));
+    assert!(a.body.contains("unknown token"));
+    assert!(a.header("set-cookie").is_empty());
+    // A sign-in form posted from another site is refused (login CSRF).
+    let a = post_form(
+        &s,
+        "/login",
+        None,
+        Some("http://evil.example"),
+        &format!("token={admin}"),
+    );
+    assert_eq!(a.status, 403);
+    assert!(a.header("set-cookie").is_empty());
+    // `next` never leaves the site.
+    let a = post_form(
+        &s,
+        "/login",
+        None,
+        Some(&s.base),
+        &format!("token={admin}&next=%2F%2Fevil.example%2F"),
+    );
+    assert_eq!((a.status, a.header("location").as_str()), (303, "/"));
+    let set = a.header("set-cookie");
+    assert!(set.starts_with("cw_session=cw_"), "{set}");
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"));
+    assert!(!set.contains("Secure"), "plain HTTP: {set}");
+
+    let cookie = sign_in(&s, &admin);
+    let a = get(&s, "/", Some(&cookie));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body.contains("Dashboard"));
+    assert_eq!(a.header("cache-control"), "no-store");
+    assert!(a.body.contains("No advisories have been imported"));
+    // Assets come from the binary, cacheable for good.
+    let a = get(&s, "/assets/console.css", None);
+    assert_eq!(a.status, 200);
+    assert!(a.header("cache-control").contains("immutable"));
+    // The API takes bearer tokens only: the cookie opens nothing there.
+    let a = get(&s, "/api/v1/products", Some(&cookie));
+    assert_eq!(a.status, 401);
+
+    // Sign-out needs the session's CSRF field and a same-site form.
+    let page = get(&s, "/", Some(&cookie)).body;
+    let csrf = csrf_of(&page);
+    let a = post_form(&s, "/logout", Some(&cookie), Some(&s.base), "csrf=0000");
+    assert_eq!(a.status, 403);
+    let a = post_form(
+        &s,
+        "/logout",
+        Some(&cookie),
+        Some("http://evil.example"),
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(a.status, 403);
+    let a = post_form(
+        &s,
+        "/logout",
+        Some(&cookie),
+        Some(&s.base),
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!(a.status, 303);
+    assert!(a.header("set-cookie").contains("Max-Age=0"));
+
+    // A revoked token's session ends at once.
+    assert!(s.store.revoke_token("alice").unwrap());
+    let a = get(&s, "/", Some(&cookie));
+    assert_eq!(a.status, 303);
+    assert!(a.header("location").starts_with("/login"));
+}
+
+#[test]
+fn secure_cookie_over_tls() {
+    let s = start(chainwatch_server::Config {
+        secure_cookies: true,
+        ..chainwatch_server::Config::default()
+    });
+    let admin = token(&s, "alice", Role::Admin, None);
+    let a = post_form(&s, "/login", None, Some(&s.base), &format!("token={admin}"));
+    let set = a.header("set-cookie");
+    assert!(set.starts_with("__Host-cw_session="), "{set}");
+    assert!(set.contains("; Secure"), "{set}");
+}
+
+#[test]
+fn scopes_and_hostile_names() {
+    let s = start(chainwatch_server::Config::default());
+    let admin = token(&s, "alice", Role::Admin, None);
+    let reader = token(&s, "bob", Role::Read, Some("shop*"));
+    upload(&s, &admin, &hostile_sbom("shop-web"));
+    upload(&s, &admin, &hostile_sbom("internal-api"));
+
+    let cookie = sign_in(&s, &admin);
+    let page = get(
+        &s,
+        "/products/shop-web/versions/1.0?tab=components",
+        Some(&cookie),
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    for name in HOSTILE {
+        assert!(!page.body.contains(name), "`{name}` must be escaped");
+    }
+    assert!(
+        page.body
+            .contains("&lt;script&gt;window.__xss=1&lt;/script&gt;")
+    );
+    assert!(
+        page.body
+            .contains("&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;")
+    );
+    // Every format of the stored document can be downloaded.
+    let a = get(
+        &s,
+        "/products/shop-web/versions/1.0?tab=documents",
+        Some(&cookie),
+    );
+    let id = {
+        let at = a.body.find("href=\"/documents/").unwrap() + "href=\"/documents/".len();
+        a.body[at..].split('"').next().unwrap().to_owned()
+    };
+    for format in ["cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tv"] {
+        let d = get(
+            &s,
+            &format!("/documents/{id}?format={format}"),
+            Some(&cookie),
+        );
+        assert_eq!(d.status, 200, "{format}");
+        assert!(d.header("content-disposition").starts_with("attachment"));
+    }
+
+    // A token limited to `shop*` sees shop-web only, in lists, pages and searches.
+    let cookie = sign_in(&s, &reader);
+    let list = get(&s, "/products", Some(&cookie)).body;
+    assert!(list.contains("shop-web") && !list.contains("internal-api"));
+    let a = get(&s, "/products/internal-api/versions/1.0", Some(&cookie));
+    assert_eq!(a.status, 403);
+    assert!(a.header("content-type").starts_with("text/html"));
+    let found = get(&s, "/search?q=pkg%3Anpm%2Fdebug", Some(&cookie)).body;
+    assert!(found.contains("shop-web") && !found.contains("internal-api"));
+    let found = get(&s, "/search?q=api", Some(&cookie)).body;
+    assert!(!found.contains("internal-api"));
+    let d = get(&s, &format!("/documents/{id}"), Some(&cookie));
+    assert_eq!(d.status, 200, "shop-web's own document");
+}
