@@ -76,7 +76,12 @@ fn corpus_documents_read() {
             .unwrap();
     assert_eq!(doc.format, VexFormat::CycloneDx);
     assert_eq!(doc.statements[0].status, VexStatus::NotAffected);
-    assert_eq!(doc.statements[0].products, ["test-app-2"]);
+    // The subject has a version: the statement is about that release only.
+    assert_eq!(doc.statements[0].products, ["test-app-2@1.0.0"]);
+    assert_eq!(
+        doc.statements[0].analysis.as_deref(),
+        Some("false_positive")
+    );
     assert!(doc.statements[0].components.is_empty());
     // CSAF (Red Hat): components of products through relationships.
     let doc =

@@ -98,7 +98,8 @@ pub fn decide<'a>(
             best = Some((at, s));
         }
     }
-    best.map(|(_, s)| s)
+    // The newest statement decides; a reset (`not_set`) leaves no decision.
+    best.map(|(_, s)| s).filter(|s| !s.is_reset())
 }
 
 #[cfg(test)]
@@ -118,7 +119,59 @@ mod tests {
             impact: None,
             action: None,
             timestamp: Some(at.into()),
+            analysis: None,
         }
+    }
+
+    #[test]
+    fn a_reset_withdraws_the_decision() {
+        let subject = Subject {
+            product: "app",
+            version: "1.0",
+            package: "pkg:npm/x@1",
+            identifiers: &["CVE-2024-1".to_owned()],
+        };
+        let decided = statement(
+            &["app@1.0"],
+            &["pkg:npm/x@1"],
+            VexStatus::NotAffected,
+            "2024-01-01T00:00:00Z",
+        );
+        let mut reset = statement(
+            &["app@1.0"],
+            &["pkg:npm/x@1"],
+            VexStatus::UnderInvestigation,
+            "2024-02-01T00:00:00Z",
+        );
+        reset.analysis = Some("not_set".into());
+        let t = |s: &Statement| month(s);
+        assert!(decide([(&decided, t(&decided))], &subject).is_some());
+        assert!(decide([(&decided, t(&decided)), (&reset, t(&reset))], &subject).is_none());
+        // A decision after the reset counts again.
+        let again = statement(
+            &["app@1.0"],
+            &["pkg:npm/x@1"],
+            VexStatus::Fixed,
+            "2024-03-01T00:00:00Z",
+        );
+        let v = decide(
+            [
+                (&decided, t(&decided)),
+                (&reset, t(&reset)),
+                (&again, t(&again)),
+            ],
+            &subject,
+        );
+        assert_eq!(v.map(|s| s.status), Some(VexStatus::Fixed));
+    }
+
+    fn month(s: &Statement) -> i64 {
+        // Months of 2024 are enough to order these statements.
+        s.timestamp
+            .as_deref()
+            .and_then(|t| t.get(5..7))
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
     }
 
     #[test]

@@ -61,6 +61,7 @@ fn api() -> OpenApiRouter<Arc<State>> {
         .routes(routes!(upload_attestation))
         .routes(routes!(why))
         .routes(routes!(findings))
+        .routes(routes!(analyse_findings))
         .routes(routes!(upload_vex))
         .routes(routes!(upload_advisories))
         .routes(routes!(get_metrics))
@@ -750,6 +751,74 @@ async fn findings(
         })
         .collect();
     Ok(answered_for(&caller, Json(item_page(rows, &page)?)))
+}
+
+/// A finding a decision is about.
+#[derive(Debug, Deserialize, ToSchema)]
+struct FindingRef {
+    product: String,
+    version: String,
+    /// The package's canonical purl, as findings give it.
+    package: String,
+    /// The advisory id, as findings give it.
+    advisory: String,
+}
+
+/// A triage decision (CycloneDX analysis) on findings.
+#[derive(Debug, Deserialize, ToSchema)]
+struct Analysis {
+    /// `not_set`, `in_triage`, `exploitable`, `false_positive`, `not_affected` or `resolved`.
+    state: String,
+    /// A CycloneDX justification (`code_not_reachable`, …).
+    justification: Option<String>,
+    /// CycloneDX responses (`will_not_fix`, `update`, …).
+    #[serde(default)]
+    response: Vec<String>,
+    /// A comment.
+    detail: Option<String>,
+    findings: Vec<FindingRef>,
+}
+
+/// What a decision recorded.
+#[derive(Debug, Serialize, ToSchema)]
+struct AnalysisRecorded {
+    /// Findings the decision was recorded for.
+    recorded: usize,
+}
+
+/// Record a triage decision on findings, as a VEX document per product version (author: the token's name; newest decides; `not_set` withdraws)
+#[utoipa::path(
+    post,
+    path = "/api/v1/findings/analysis",
+    request_body = Analysis,
+    responses((status = 201, body = AnalysisRecorded), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem))
+)]
+async fn analyse_findings(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<Analysis>,
+) -> Result<Response, Problem> {
+    let decision = query::Decision {
+        state: body.state,
+        justification: body.justification.filter(|j| !j.is_empty()),
+        responses: body.response,
+        detail: body.detail.filter(|d| !d.is_empty()),
+    };
+    let targets = body
+        .findings
+        .into_iter()
+        .map(|f| query::Target {
+            product: f.product,
+            version: f.version,
+            package: f.package,
+            advisory: f.advisory,
+        })
+        .collect();
+    let recorded = query::triage(&state, &caller, &decision, targets).await?;
+    Ok(answered_for(
+        &caller,
+        (StatusCode::CREATED, Json(AnalysisRecorded { recorded })),
+    ))
 }
 
 /// VEX and advisories apply to every product: only tokens without a product limit may

@@ -443,3 +443,244 @@ pub(crate) async fn sbom(
     };
     Ok((body, media, info))
 }
+
+/// CycloneDX analysis states a triage decision may set.
+pub(crate) const ANALYSIS_STATES: [&str; 6] = [
+    "not_set",
+    "in_triage",
+    "exploitable",
+    "false_positive",
+    "not_affected",
+    "resolved",
+];
+
+/// CycloneDX analysis justifications.
+pub(crate) const JUSTIFICATIONS: [&str; 9] = [
+    "code_not_present",
+    "code_not_reachable",
+    "requires_configuration",
+    "requires_dependency",
+    "requires_environment",
+    "protected_by_compiler",
+    "protected_at_runtime",
+    "protected_at_perimeter",
+    "protected_by_mitigating_control",
+];
+
+/// CycloneDX analysis responses.
+pub(crate) const RESPONSES: [&str; 5] = [
+    "can_not_fix",
+    "will_not_fix",
+    "update",
+    "rollback",
+    "workaround_available",
+];
+
+/// A triage decision: a CycloneDX analysis.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Decision {
+    pub(crate) state: String,
+    pub(crate) justification: Option<String>,
+    pub(crate) responses: Vec<String>,
+    pub(crate) detail: Option<String>,
+}
+
+/// A finding a decision is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+pub(crate) struct Target {
+    pub(crate) product: String,
+    pub(crate) version: String,
+    /// The package's canonical purl.
+    pub(crate) package: String,
+    pub(crate) advisory: String,
+}
+
+fn uuid_v4() -> Result<String, Problem> {
+    let mut b = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut b)
+        .map_err(|_| Problem::internal("the system random number generator failed"))?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = b.iter().fold(String::with_capacity(32), |mut h, x| {
+        use std::fmt::Write as _;
+        let _ = write!(h, "{x:02x}");
+        h
+    });
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    ))
+}
+
+/// Records a decision on findings as VEX: one CycloneDX VEX document per product version
+/// (its author the caller's token name, its time now), read back by the VEX reader and
+/// stored as any imported VEX is, so `findings`, `vex export` and `scan` see it. Nothing
+/// is deleted: a later decision (or `not_set`) supersedes. Each target must be a current
+/// finding of a product the caller may touch; the caller needs role `ingest`. Returns
+/// the decisions recorded.
+pub(crate) async fn triage(
+    state: &Arc<State>,
+    caller: &Caller,
+    decision: &Decision,
+    targets: Vec<Target>,
+) -> Result<usize, Problem> {
+    caller.require(Role::Ingest)?;
+    let invalid = |detail: String| Problem::new(Code::InvalidRequest, detail);
+    if !ANALYSIS_STATES.contains(&decision.state.as_str()) {
+        return Err(invalid(format!(
+            "analysis state `{}`: expected one of {}",
+            decision.state,
+            ANALYSIS_STATES.join(", ")
+        )));
+    }
+    if let Some(j) = &decision.justification
+        && !JUSTIFICATIONS.contains(&j.as_str())
+    {
+        return Err(invalid(format!(
+            "justification `{j}`: expected one of {}",
+            JUSTIFICATIONS.join(", ")
+        )));
+    }
+    if let Some(r) = decision
+        .responses
+        .iter()
+        .find(|r| !RESPONSES.contains(&r.as_str()))
+    {
+        return Err(invalid(format!(
+            "response `{r}`: expected one of {}",
+            RESPONSES.join(", ")
+        )));
+    }
+    if decision.detail.as_ref().is_some_and(|d| d.len() > 8192) {
+        return Err(invalid("the detail is longer than 8 KiB".into()));
+    }
+    if targets.is_empty() {
+        return Err(invalid("no finding was chosen".into()));
+    }
+    if targets.len() > 10_000 {
+        return Err(invalid("more than 10,000 findings at once".into()));
+    }
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<Target>> =
+        std::collections::BTreeMap::new();
+    for t in targets {
+        caller.require_product(&t.product)?;
+        groups
+            .entry((t.product.clone(), t.version.clone()))
+            .or_default()
+            .push(t);
+    }
+    let author = caller.token.name.clone();
+    let decision = decision.clone();
+    let mut serials = Vec::with_capacity(groups.len());
+    for _ in 0..groups.len() {
+        serials.push(uuid_v4()?);
+    }
+    blocking(state, move |store| {
+        let mut recorded = 0;
+        let now = chainwatch_store::format_micros(chainwatch_store::now_micros());
+        for (((product, version), mut wanted), serial) in groups.into_iter().zip(serials) {
+            wanted.sort();
+            wanted.dedup();
+            let findings = store.findings(&FindingQuery {
+                product: Some(product.clone()),
+                version: Some(version.clone()),
+                include_suppressed: true,
+                ..FindingQuery::default()
+            })?;
+            let mut vulnerabilities = Vec::with_capacity(wanted.len());
+            for t in &wanted {
+                let Some(f) = findings
+                    .iter()
+                    .find(|f| f.advisory == t.advisory && f.package == t.package)
+                else {
+                    return Err(chainwatch_store::StoreError::NotFound(format!(
+                        "`{product}@{version}` has no finding of `{}` in `{}`",
+                        t.advisory, t.package
+                    )));
+                };
+                let mut analysis = serde_json::json!({ "state": decision.state });
+                if let Some(j) = &decision.justification {
+                    analysis["justification"] = j.clone().into();
+                }
+                if !decision.responses.is_empty() {
+                    analysis["response"] = decision.responses.clone().into();
+                }
+                if let Some(d) = &decision.detail {
+                    analysis["detail"] = d.clone().into();
+                }
+                vulnerabilities.push(serde_json::json!({
+                    "id": f.advisory,
+                    "references": f.aliases.iter().map(|a| serde_json::json!({"id": a, "source": {"name": "chainwatch"}})).collect::<Vec<_>>(),
+                    "updated": now,
+                    "analysis": analysis,
+                    "affects": [{"ref": f.package}],
+                }));
+            }
+            let doc = serde_json::json!({
+                "bomFormat": "CycloneDX",
+                "specVersion": "1.6",
+                "serialNumber": format!("urn:uuid:{serial}"),
+                "version": 1,
+                "metadata": {
+                    "timestamp": now,
+                    "authors": [{"name": author}],
+                    "tools": {"components": [{"type": "application", "name": "chainwatch", "version": env!("CARGO_PKG_VERSION")}]},
+                    "component": {"type": "application", "bom-ref": "product", "name": product, "version": version},
+                },
+                "vulnerabilities": vulnerabilities,
+            });
+            let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| {
+                chainwatch_store::StoreError::Corrupt(format!("a triage document: {e}"))
+            })?;
+            let read = chainwatch_advisory::vex::parse(&bytes).map_err(|e| {
+                chainwatch_store::StoreError::Corrupt(format!("a triage document does not read back: {e}"))
+            })?;
+            if read.statements.len() != wanted.len() || !read.problems.is_empty() {
+                return Err(chainwatch_store::StoreError::Corrupt(format!(
+                    "a triage document reads back as {} statements ({} problems), not {}",
+                    read.statements.len(),
+                    read.problems.len(),
+                    wanted.len()
+                )));
+            }
+            store.import_vex(&bytes, &read)?;
+            recorded += wanted.len();
+        }
+        Ok(recorded)
+    })
+    .await
+}
+
+/// A finding's audit trail (see `Store::vex_history`).
+pub(crate) async fn finding_history(
+    state: &Arc<State>,
+    caller: &Caller,
+    target: Target,
+) -> Result<(ProductFinding, Vec<chainwatch_store::VexEntry>), Problem> {
+    caller.require(Role::Read)?;
+    caller.require_product(&target.product)?;
+    blocking(state, move |store| {
+        let findings = store.findings(&FindingQuery {
+            product: Some(target.product.clone()),
+            version: Some(target.version.clone()),
+            include_suppressed: true,
+            ..FindingQuery::default()
+        })?;
+        let Some(f) = findings
+            .into_iter()
+            .find(|f| f.advisory == target.advisory && f.package == target.package)
+        else {
+            return Err(chainwatch_store::StoreError::NotFound(format!(
+                "`{}@{}` has no finding of `{}` in `{}`",
+                target.product, target.version, target.advisory, target.package
+            )));
+        };
+        let history = store.vex_history(&f.product, &f.version, &f.package, &f.identifiers())?;
+        Ok((f, history))
+    })
+    .await
+}

@@ -347,3 +347,163 @@ fn scopes_and_hostile_names() {
     let d = get(&s, &format!("/documents/{id}"), Some(&cookie));
     assert_eq!(d.status, 200, "shop-web's own document");
 }
+
+fn post_json(s: &Server, path: &str, secret: &str, body: &serde_json::Value) -> Answer {
+    answer(
+        agent()
+            .post(format!("{}{path}", s.base))
+            .header("Authorization", &format!("Bearer {secret}"))
+            .header("Content-Type", "application/json")
+            .send(body.to_string().as_bytes())
+            .unwrap(),
+    )
+}
+
+#[test]
+fn triage_records_vex_and_respects_roles() {
+    let s = start(chainwatch_server::Config::default());
+    let admin = token(&s, "alice", Role::Admin, None);
+    let ci = token(&s, "ci", Role::Ingest, Some("shop*"));
+    let reader = token(&s, "bob", Role::Read, None);
+    upload(&s, &admin, &hostile_sbom("shop-web"));
+    upload(&s, &admin, &hostile_sbom("internal-api"));
+    let osv = br#"{"id": "GHSA-tri-0001", "modified": "2026-01-01T00:00:00Z", "aliases": ["CVE-2026-1111"],
+        "affected": [{"package": {"ecosystem": "npm", "name": "debug"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "2.6.10"}]}]}]}"#;
+    let r = agent()
+        .post(format!("{}/api/v1/advisories", s.base))
+        .header("Authorization", &format!("Bearer {admin}"))
+        .send(&osv[..])
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let finding = |product: &str| serde_json::json!({"product": product, "version": "1.0", "package": "pkg:npm/debug@2.6.8", "advisory": "GHSA-tri-0001"});
+    let decision = |state: &str, findings: Vec<serde_json::Value>| serde_json::json!({"state": state, "justification": "code_not_reachable", "detail": "checked", "findings": findings});
+    // A read token cannot triage; a scoped one only its products; unknown findings and
+    // states are refused; nothing is stored by a refusal.
+    let a = post_json(
+        &s,
+        "/api/v1/findings/analysis",
+        &reader,
+        &decision("not_affected", vec![finding("shop-web")]),
+    );
+    assert_eq!(a.status, 403, "{}", a.body);
+    let a = post_json(
+        &s,
+        "/api/v1/findings/analysis",
+        &ci,
+        &decision(
+            "not_affected",
+            vec![finding("shop-web"), finding("internal-api")],
+        ),
+    );
+    assert_eq!(a.status, 403, "{}", a.body);
+    let a = post_json(
+        &s,
+        "/api/v1/findings/analysis",
+        &ci,
+        &decision("maybe", vec![finding("shop-web")]),
+    );
+    assert_eq!(a.status, 400, "{}", a.body);
+    let mut gone = finding("shop-web");
+    gone["advisory"] = "GHSA-none".into();
+    let a = post_json(
+        &s,
+        "/api/v1/findings/analysis",
+        &ci,
+        &decision("not_affected", vec![gone]),
+    );
+    assert_eq!(a.status, 404, "{}", a.body);
+    let open = |who: &str| {
+        let r = agent()
+            .get(format!("{}/api/v1/findings?product=shop-web", s.base))
+            .header("Authorization", &format!("Bearer {who}"))
+            .call()
+            .unwrap();
+        answer(r).body
+    };
+    assert!(open(&admin).contains("GHSA-tri-0001"));
+
+    let a = post_json(
+        &s,
+        "/api/v1/findings/analysis",
+        &ci,
+        &decision("not_affected", vec![finding("shop-web")]),
+    );
+    assert_eq!((a.status, a.body.as_str()), (201, "{\"recorded\":1}"));
+    assert!(
+        !open(&admin).contains("GHSA-tri-0001"),
+        "suppressed by the decision"
+    );
+    // Only that release: the other product keeps its finding.
+    let other = agent()
+        .get(format!("{}/api/v1/findings?product=internal-api", s.base))
+        .header("Authorization", &format!("Bearer {admin}"))
+        .call()
+        .unwrap();
+    assert!(answer(other).body.contains("GHSA-tri-0001"));
+    let history = s
+        .store
+        .vex_history(
+            "shop-web",
+            "1.0",
+            "pkg:npm/debug@2.6.8",
+            &["GHSA-tri-0001".to_owned()],
+        )
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].author.as_deref(), Some("ci"));
+    assert_eq!(
+        history[0].statement.analysis.as_deref(),
+        Some("not_affected")
+    );
+    // Undone by a new decision, never by deletion.
+    let a = post_json(
+        &s,
+        "/api/v1/findings/analysis",
+        &ci,
+        &decision("not_set", vec![finding("shop-web")]),
+    );
+    assert_eq!(a.status, 201);
+    assert!(open(&admin).contains("GHSA-tri-0001"));
+    assert_eq!(
+        s.store
+            .vex_history(
+                "shop-web",
+                "1.0",
+                "pkg:npm/debug@2.6.8",
+                &["CVE-2026-1111".to_owned()]
+            )
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The console's form: CSRF checked, read tokens refused.
+    let cookie = sign_in(&s, &reader);
+    let page = get(&s, "/", Some(&cookie)).body;
+    let csrf = csrf_of(&page);
+    let f = finding("shop-web").to_string();
+    let form = |csrf: &str| format!("csrf={csrf}&state=not_affected&f={}", percent(&f));
+    let a = post_form(&s, "/triage", Some(&cookie), Some(&s.base), &form(&csrf));
+    assert_eq!(a.status, 403, "{}", a.body);
+    let cookie = sign_in(&s, &admin);
+    let csrf = csrf_of(&get(&s, "/", Some(&cookie)).body);
+    let a = post_form(&s, "/triage", Some(&cookie), Some(&s.base), &form("nope"));
+    assert_eq!(a.status, 403);
+    let a = post_form(&s, "/triage", Some(&cookie), Some(&s.base), &form(&csrf));
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert_eq!(a.header("location"), "/?triaged=1");
+    assert!(!open(&admin).contains("GHSA-tri-0001"));
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

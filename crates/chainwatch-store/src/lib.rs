@@ -43,7 +43,8 @@ pub use advisories::findings::{
 };
 pub use advisories::update::{EcosystemReport, UpdateError, UpdateOptions, UpdateProgress};
 pub use advisories::vex::{
-    Enrichment, Enrichments, Exploitation, VexImport, VexStatements, VexVerdict, statement_time,
+    Enrichment, Enrichments, Exploitation, VexEntry, VexImport, VexStatements, VexVerdict,
+    statement_time,
 };
 pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepare_advisory};
 pub use attestations::{AttestationImport, Evidence};

@@ -236,6 +236,73 @@ fn console_in_a_browser() {
     assert!(page.contains("GHSA-scan-0001") && page.contains("Affected product versions (2)"));
     shot(&s, "advisory");
 
+    // Bulk triage: every affected product version of the advisory at once.
+    s.click(&s.find("input.select-all").unwrap()).unwrap();
+    assert_eq!(
+        s.execute(
+            "return document.querySelectorAll('tbody input[name=f]:checked').length;",
+            &[]
+        )
+        .unwrap(),
+        2
+    );
+    s.execute(
+        "document.querySelector('select[name=state]').value = 'not_affected';
+         document.querySelector('select[name=justification]').value = 'code_not_reachable';",
+        &[],
+    )
+    .unwrap();
+    let comment = s.find("textarea[name=detail]").unwrap();
+    s.send_keys(&comment, "the parser is never called <b>really</b>")
+        .unwrap();
+    s.click_to_navigate(&s.find("fieldset.triage button[type=submit]").unwrap())
+        .unwrap();
+    assert!(
+        s.text_of("p.notice")
+            .unwrap()
+            .starts_with("2 decisions recorded"),
+        "{}",
+        s.text_of("main").unwrap()
+    );
+    let vex_cells = s.text_of("form.triage table.data tbody").unwrap();
+    assert_eq!(vex_cells.matches("not affected").count(), 2, "{vex_cells}");
+    shot(&s, "advisory-triaged");
+    // The CLI sees the decision: findings hides it, `vex export` carries it.
+    let o = chainwatch(&db, &["findings", "--format", "json"]);
+    let open = String::from_utf8_lossy(&o.stdout);
+    assert!(!open.contains("GHSA-scan-0001"), "{open}");
+    let o = chainwatch(&db, &["vex", "export", "shop-web@1.0"]);
+    let vex = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        vex.contains("GHSA-scan-0001") && vex.contains("not_affected"),
+        "{vex}"
+    );
+    // The finding's page shows who decided, and undoing is a new decision.
+    s.goto(&format!(
+        "{base}/products/shop-web/versions/1.0/findings/GHSA-scan-0001?package=pkg%3Anpm%2Fdebug%402.6.8"
+    ))
+    .unwrap();
+    let trail = s.text_of("table.data tbody").unwrap();
+    assert!(
+        trail.contains("alice") && trail.contains("not affected"),
+        "{trail}"
+    );
+    assert!(trail.contains("the parser is never called <b>really</b>"));
+    s.execute(
+        "document.querySelector('select[name=state]').value = 'not_set';",
+        &[],
+    )
+    .unwrap();
+    s.click_to_navigate(&s.find("fieldset.triage button[type=submit]").unwrap())
+        .unwrap();
+    assert_eq!(s.find_all("table.data tbody tr").unwrap().len(), 2);
+    shot(&s, "finding");
+    let o = chainwatch(
+        &db,
+        &["findings", "--format", "json", "--product", "shop-web"],
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("GHSA-scan-0001"));
+
     s.goto(&format!("{base}/findings?severity=high")).unwrap();
     shot(&s, "findings");
 
@@ -271,4 +338,9 @@ fn console_in_a_browser() {
     s.goto(&format!("{base}/search?q=pkg:npm/debug")).unwrap();
     let holders = s.text_of("table.data").unwrap();
     assert!(holders.contains("shop-web") && !holders.contains("internal-api"));
+    // A read token sees findings but no triage form.
+    s.goto(&format!("{base}/products/shop-web/versions/1.0"))
+        .unwrap();
+    assert!(s.find_all("form.triage").unwrap().is_empty());
+    assert!(s.find_all("input[name=f]").unwrap().is_empty());
 }

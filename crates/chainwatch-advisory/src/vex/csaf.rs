@@ -603,6 +603,7 @@ pub(crate) fn read(doc: &Value) -> VexDocument {
                     timestamp: doc
                         .pointer("/document/tracking/current_release_date")
                         .and_then(text),
+                    analysis: None,
                 });
             }
         }

@@ -170,6 +170,7 @@ fn openvex(doc: &Value) -> VexDocument {
                 .get("timestamp")
                 .and_then(text)
                 .or_else(|| out.timestamp.clone()),
+            analysis: None,
         });
     }
     out
@@ -180,7 +181,9 @@ fn cdx_status(state: &str) -> Option<VexStatus> {
     Some(match state {
         "resolved" | "resolved_with_pedigree" => VexStatus::Fixed,
         "exploitable" => VexStatus::Affected,
-        "in_triage" => VexStatus::UnderInvestigation,
+        // `not_set` is no decision (a reset): its status is never used,
+        // `Statement::is_reset` is.
+        "in_triage" | "not_set" => VexStatus::UnderInvestigation,
         "false_positive" | "not_affected" => VexStatus::NotAffected,
         _ => return None,
     })
@@ -190,12 +193,18 @@ fn cyclonedx(bytes: &[u8]) -> Result<VexDocument, VexError> {
     let sbom = chainwatch_sbom::parse(bytes, &chainwatch_sbom::ReadOptions::default())
         .map_err(|e| VexError::NotVex(e.to_string()))?;
     let subject = sbom.subject.as_deref().and_then(|s| sbom.component(s));
+    // The product is the subject: by purl, and by name (`name@version` when it has a
+    // version, so that a statement about one release does not cover every release).
     let product: Vec<String> = subject
         .map(|c| {
+            let name = match &c.version {
+                Some(v) if !v.is_empty() => format!("{}@{v}", c.name),
+                _ => c.name.clone(),
+            };
             c.purl()
                 .map(|p| p.canonical().to_owned())
                 .into_iter()
-                .chain(std::iter::once(c.name.clone()))
+                .chain(std::iter::once(name))
                 .collect()
         })
         .unwrap_or_default();
@@ -261,6 +270,7 @@ fn cyclonedx(bytes: &[u8]) -> Result<VexDocument, VexError> {
             impact: analysis.detail.clone(),
             action: (!analysis.responses.is_empty()).then(|| analysis.responses.join(", ")),
             timestamp: v.updated.clone().or_else(|| sbom.created.clone()),
+            analysis: analysis.state.clone(),
         };
         if about_product {
             out.statements.push(statement(product.clone(), Vec::new()));

@@ -95,9 +95,19 @@ pub struct Statement {
     pub action: Option<String>,
     /// When the statement was made (RFC 3339), else the document's time.
     pub timestamp: Option<String>,
+    /// The CycloneDX analysis state as written (`false_positive`, `in_triage`, `resolved`,
+    /// `exploitable`, `not_affected`, `not_set`), which the status folds; `not_set`
+    /// withdraws earlier decisions: no verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<String>,
 }
 
 impl Statement {
+    /// Whether this statement withdraws the decisions before it (CycloneDX `not_set`).
+    pub fn is_reset(&self) -> bool {
+        self.analysis.as_deref() == Some("not_set")
+    }
+
     /// Every identifier of the vulnerability.
     pub fn identifiers(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.vulnerability.as_str()).chain(self.aliases.iter().map(String::as_str))

@@ -57,6 +57,11 @@ pub(crate) fn router(state: &Arc<State>) -> Router<Arc<State>> {
         .route("/products", get(views::products))
         .route("/products/{name}/versions/{version}", get(views::version))
         .route("/findings", get(views::findings))
+        .route(
+            "/products/{name}/versions/{version}/findings/{advisory}",
+            get(views::finding),
+        )
+        .route("/triage", post(views::triage))
         .route("/search", get(views::search))
         .route("/advisories/{id}", get(views::advisory))
         .route("/documents/{id}", get(views::download))

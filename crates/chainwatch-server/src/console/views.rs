@@ -75,21 +75,99 @@ fn epss(f: &ProductFinding) -> String {
         .unwrap_or_default()
 }
 
+/// The URL of a finding's page (its details, audit trail and triage form).
+pub(crate) fn finding_url(f: &ProductFinding) -> String {
+    format!(
+        "{}/findings/{}?package={}",
+        version_url(&f.product, &f.version),
+        enc(&f.advisory),
+        enc(&f.package)
+    )
+}
+
 fn vex_state(f: &ProductFinding) -> Markup {
-    if let Some(v) = &f.vex {
-        html! {
-            span.vex title=(v.justification.clone().unwrap_or_default()) { (v.status.as_str().replace('_', " ")) }
+    let label = f.vex.as_ref().map(|v| {
+        v.analysis
+            .as_deref()
+            .unwrap_or(v.status.as_str())
+            .replace('_', " ")
+    });
+    html! {
+        a.vex href=(finding_url(f)) title="Details, audit trail and triage" {
+            @if let Some(label) = label { (label) } @else { span.muted { "not set" } }
         }
-    } else {
-        html! { span.muted { "—" } }
     }
 }
 
-fn findings_table(rows: &[&ProductFinding], with_product: bool) -> Markup {
+/// The value of a finding's checkbox in a triage form.
+fn target_value(f: &ProductFinding) -> String {
+    serde_json::to_string(&query::Target {
+        product: f.product.clone(),
+        version: f.version.clone(),
+        package: f.package.clone(),
+        advisory: f.advisory.clone(),
+    })
+    .unwrap_or_default()
+}
+
+/// The decision fields of a triage form (its findings are the checked boxes, or all
+/// those in `scope` with the second button).
+fn triage_fields(
+    session: &Session,
+    return_to: &str,
+    scope: &[(&str, &str)],
+    all_label: Option<String>,
+) -> Markup {
+    html! {
+        fieldset.triage {
+            legend { "Triage the chosen findings" }
+            input type="hidden" name="csrf" value=(session.csrf);
+            input type="hidden" name="return" value=(return_to);
+            @for (k, v) in scope { input type="hidden" name=(k) value=(v); }
+            div.fields {
+                label { "Analysis"
+                    select name="state" required {
+                        @for st in query::ANALYSIS_STATES {
+                            option value=(st) selected[st == "not_affected"] { (st.replace('_', " ")) }
+                        }
+                    }
+                }
+                label { "Justification"
+                    select name="justification" {
+                        option value="" { "—" }
+                        @for j in query::JUSTIFICATIONS { option value=(j) { (j.replace('_', " ")) } }
+                    }
+                }
+                label { "Response"
+                    select name="response" {
+                        option value="" { "—" }
+                        @for r in query::RESPONSES { option value=(r) { (r.replace('_', " ")) } }
+                    }
+                }
+                label.wide { "Comment"
+                    textarea name="detail" rows="2" maxlength="8192" placeholder="Why; what was checked" {}
+                }
+            }
+            div.buttons {
+                button type="submit" { "Record for the checked findings" }
+                @if let Some(label) = all_label {
+                    button.secondary type="submit" name="all" value="1" { (label) }
+                }
+            }
+        }
+    }
+}
+
+fn findings_table(rows: &[&ProductFinding], with_product: bool, select: bool) -> Markup {
     html! {
         div.table-wrap {
             table.data {
                 thead { tr {
+                    @if select {
+                        th scope="col" {
+                            input.select-all type="checkbox" aria-label="Check all findings" hidden;
+                        }
+                    }
                     th scope="col" { "Severity" }
                     th scope="col" { "Advisory" }
                     @if with_product { th scope="col" { "Product" } }
@@ -103,6 +181,9 @@ fn findings_table(rows: &[&ProductFinding], with_product: bool) -> Markup {
                 tbody {
                     @for f in rows {
                         tr {
+                            @if select {
+                                td { input type="checkbox" name="f" value=(target_value(f)) aria-label={ "Choose " (f.advisory) " in " (f.package) }; }
+                            }
                             td { (severity(f.severity.as_deref(), f.malicious)) }
                             td {
                                 a href=(advisory_url(&f.advisory)) { (f.advisory) }
@@ -236,7 +317,7 @@ pub(crate) async fn dashboard(
             @if urgent.is_empty() {
                 p.muted { "None in the products you can see." }
             } @else {
-                (findings_table(&urgent, true))
+                (findings_table(&urgent, true, false))
             }
         }
         section {
@@ -244,7 +325,7 @@ pub(crate) async fn dashboard(
             @if newest.is_empty() {
                 p.muted { "No open findings." }
             } @else {
-                (findings_table(&newest, true))
+                (findings_table(&newest, true, false))
                 p { a href="/findings" { "All findings →" } }
             }
         }
@@ -310,6 +391,8 @@ pub(crate) async fn products(
 #[derive(Debug, Deserialize)]
 pub(crate) struct VersionParams {
     tab: Option<String>,
+    /// Decisions just recorded (after a triage form).
+    triaged: Option<usize>,
     /// Filter of the components tab: a substring of name, purl, type or licence.
     filter: Option<String>,
     cursor: Option<String>,
@@ -452,13 +535,29 @@ pub(crate) async fn version(
                 }
             }
         },
-        _ => html! {
-            @if open.is_empty() {
-                p.muted { "No findings." }
-            } @else {
-                (findings_table(&open, false))
+        _ => {
+            let can_triage = caller.token.role >= Role::Ingest;
+            html! {
+                @if let Some(n) = params.triaged {
+                    p.notice role="status" { (n) " decisions recorded as VEX." }
+                }
+                @if open.is_empty() {
+                    p.muted { "No findings." }
+                } @else if can_triage {
+                    form.triage method="post" action="/triage" {
+                        (findings_table(&open, false, true))
+                        (triage_fields(
+                            &session,
+                            &format!("{base}?tab=findings"),
+                            &[("scope_product", name.as_str()), ("scope_version", version.as_str())],
+                            Some(format!("Record for all {} findings of this version", open.len())),
+                        ))
+                    }
+                } @else {
+                    (findings_table(&open, false, false))
+                }
             }
-        },
+        }
     };
     let title = format!("{name}@{version}");
     let body = html! {
@@ -563,7 +662,7 @@ pub(crate) async fn findings(
             button type="submit" { "Apply" }
             span.muted { (total) " findings" }
         }
-        @if shown.is_empty() { p.muted { "No findings match." } } @else { (findings_table(&shown, true)) }
+        @if shown.is_empty() { p.muted { "No findings match." } } @else { (findings_table(&shown, true, false)) }
         (pager(&base, next.as_deref()))
     };
     Ok(page(
@@ -700,13 +799,30 @@ pub(crate) async fn search(
     Ok(page(&caller, &session, Nav::Search, "Search", &q, &body))
 }
 
+#[derive(Debug, Deserialize)]
+pub(crate) struct TriagedParam {
+    triaged: Option<usize>,
+}
+
+fn affected_value(a: &chainwatch_store::Affected) -> String {
+    serde_json::to_string(&query::Target {
+        product: a.product.clone(),
+        version: a.version.clone(),
+        package: a.package.clone(),
+        advisory: a.advisory.clone(),
+    })
+    .unwrap_or_default()
+}
+
 pub(crate) async fn advisory(
     AxumState(state): AxumState<Arc<State>>,
     Extension(caller): Extension<Caller>,
     Extension(session): Extension<Session>,
     Path(id): Path<String>,
+    Query(params): Query<TriagedParam>,
 ) -> Answer {
     caller.require(Role::Read)?;
+    let can_triage = caller.token.role >= Role::Ingest;
     let lookup = id.clone();
     let records = blocking(&state, move |store| store.advisories_by_id(&lookup)).await?;
     if records.is_empty() {
@@ -746,20 +862,41 @@ pub(crate) async fn advisory(
         }
         section {
             h2 { "Affected product versions (" (affected.len()) ")" }
+            @if let Some(n) = params.triaged {
+                p.notice role="status" { (n) " decisions recorded as VEX." }
+            }
             @if affected.is_empty() { p.muted { "None of the products you can see." } } @else {
-                div.table-wrap { table.data {
-                    thead { tr {
-                        th scope="col" { "Product" } th scope="col" { "Package" } th scope="col" { "Severity" }
-                        th scope="col" { "Fixed in" } th scope="col" { "VEX" }
+                form.triage method="post" action="/triage" {
+                    div.table-wrap { table.data {
+                        thead { tr {
+                            @if can_triage { th scope="col" { input.select-all type="checkbox" aria-label="Check all findings" hidden; } }
+                            th scope="col" { "Product" } th scope="col" { "Package" } th scope="col" { "Severity" }
+                            th scope="col" { "Fixed in" } th scope="col" { "VEX" }
+                        } }
+                        tbody { @for a in &affected { tr {
+                            @if can_triage {
+                                td { input type="checkbox" name="f" value=(affected_value(a)) aria-label={ "Choose " (a.product) "@" (a.version) }; }
+                            }
+                            td { a href=(version_url(&a.product, &a.version)) { (a.product) "@" (a.version) } }
+                            td.mono { (a.package) }
+                            td { (severity(a.severity.as_deref(), false)) }
+                            td.mono { (a.fixed_in.join(", ")) }
+                            td {
+                                a.vex href={ (version_url(&a.product, &a.version)) "/findings/" (enc(&a.advisory)) "?package=" (enc(&a.package)) } {
+                                    (a.vex_status.as_deref().map_or_else(|| "not set".to_owned(), |s| s.replace('_', " ")))
+                                }
+                            }
+                        } } }
                     } }
-                    tbody { @for a in &affected { tr {
-                        td { a href=(version_url(&a.product, &a.version)) { (a.product) "@" (a.version) } }
-                        td.mono { (a.package) }
-                        td { (severity(a.severity.as_deref(), false)) }
-                        td.mono { (a.fixed_in.join(", ")) }
-                        td { (a.vex_status.as_deref().map(|s| s.replace('_', " ")).unwrap_or_default()) }
-                    } } }
-                } }
+                    @if can_triage {
+                        (triage_fields(
+                            &session,
+                            &advisory_url(&id),
+                            &[("scope_advisory", id.as_str())],
+                            Some(format!("Record for all {} affected", affected.len())),
+                        ))
+                    }
+                }
             }
         }
     };
@@ -831,4 +968,165 @@ pub(crate) async fn download(
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct FindingParams {
+    package: String,
+    triaged: Option<usize>,
+}
+
+/// One finding: what it is, its VEX audit trail, and a form to decide it.
+pub(crate) async fn finding(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+    Path((name, version, advisory)): Path<(String, String, String)>,
+    Query(params): Query<FindingParams>,
+) -> Answer {
+    let (f, history) = query::finding_history(
+        &state,
+        &caller,
+        query::Target {
+            product: name.clone(),
+            version: version.clone(),
+            package: params.package.clone(),
+            advisory: advisory.clone(),
+        },
+    )
+    .await?;
+    let here = finding_url(&f);
+    let body = html! {
+        p.crumbs {
+            a href="/products" { "Products" } " / "
+            a href=(version_url(&name, &version)) { (name) "@" (version) } " / finding"
+        }
+        h1 { a href=(advisory_url(&f.advisory)) { (f.advisory) } " in " span.mono { (f.package) } }
+        @if let Some(n) = params.triaged { p.notice role="status" { (n) " decision recorded as VEX." } }
+        dl.facts {
+            dt { "Severity" } dd { (severity(f.severity.as_deref(), f.malicious)) @if let Some(s) = f.score { " " (format!("{s:.1}")) } }
+            @if let Some(s) = &f.summary { dt { "Summary" } dd { (s) } }
+            @if !f.aliases.is_empty() { dt { "Aliases" } dd.mono { (f.aliases.join(", ")) } }
+            dt { "EPSS" } dd { (epss(&f)) }
+            dt { "Known exploited" } dd { (if f.known_exploited { "yes" } else { "no" }) }
+            dt { "Fixed in" } dd.mono { (f.fixed_in.join(", ")) }
+            dt { "First seen" } dd { (f.first_seen) }
+            dt { "VEX" } dd { (vex_state(&f)) }
+        }
+        h2 { "Audit trail" }
+        @if history.is_empty() { p.muted { "No VEX statement is about this finding." } } @else {
+            div.table-wrap { table.data {
+                thead { tr {
+                    th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "Analysis" }
+                    th scope="col" { "Justification" } th scope="col" { "Response" } th scope="col" { "Comment" } th scope="col" { "Source" }
+                } }
+                tbody { @for e in history.iter().rev() { tr {
+                    td.nowrap { (e.at) }
+                    td { (e.author.as_deref().unwrap_or("")) }
+                    td { (e.statement.analysis.as_deref().unwrap_or(e.statement.status.as_str()).replace('_', " ")) }
+                    td { (e.statement.justification.as_deref().unwrap_or("").replace('_', " ")) }
+                    td { (e.statement.action.as_deref().unwrap_or("")) }
+                    td { (e.statement.impact.as_deref().unwrap_or("")) }
+                    td { (e.format) }
+                } } }
+            } }
+            p.muted { "The newest statement decides; nothing is ever deleted." }
+        }
+        @if caller.token.role >= Role::Ingest {
+            form.triage method="post" action="/triage" {
+                input type="hidden" name="f" value=(target_value(&f));
+                (triage_fields(&session, &here, &[], None))
+            }
+        }
+    };
+    let title = format!("{} in {}@{}", f.advisory, name, version);
+    Ok(page(&caller, &session, Nav::Findings, &title, "", &body))
+}
+
+/// Records a triage decision posted by a form, then goes back to the page it came from.
+pub(crate) async fn triage(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Answer {
+    let field = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    if !super::session::csrf_ok(&session, field("csrf").unwrap_or_default()) {
+        return Ok(layout::error_page(
+            StatusCode::FORBIDDEN,
+            "the form's CSRF field is not this session's",
+        ));
+    }
+    let bad = |detail: String| Failure(Problem::new(crate::Code::InvalidRequest, detail));
+    let decision = query::Decision {
+        state: field("state").unwrap_or_default().to_owned(),
+        justification: field("justification").map(str::to_owned),
+        responses: field("response").map(str::to_owned).into_iter().collect(),
+        detail: field("detail").map(str::to_owned),
+    };
+    let targets: Vec<query::Target> = if field("all").is_some() {
+        if let (Some(product), Some(version)) = (field("scope_product"), field("scope_version")) {
+            query::findings(
+                &state,
+                &caller,
+                FindingQuery {
+                    product: Some(product.to_owned()),
+                    version: Some(version.to_owned()),
+                    include_suppressed: true,
+                    ..FindingQuery::default()
+                },
+            )
+            .await?
+            .into_iter()
+            .map(|f| query::Target {
+                product: f.product,
+                version: f.version,
+                package: f.package,
+                advisory: f.advisory,
+            })
+            .collect()
+        } else if let Some(id) = field("scope_advisory") {
+            query::affected(&state, &caller, id.to_owned())
+                .await?
+                .into_iter()
+                .map(|a| query::Target {
+                    product: a.product,
+                    version: a.version,
+                    package: a.package,
+                    advisory: a.advisory,
+                })
+                .collect()
+        } else {
+            return Err(bad("`all` needs a product version or an advisory".into()));
+        }
+    } else {
+        fields
+            .iter()
+            .filter(|(k, _)| k == "f")
+            .map(|(_, v)| {
+                serde_json::from_str::<query::Target>(v)
+                    .map_err(|_| bad(format!("`{v}` is not a finding of this console")))
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let recorded = query::triage(&state, &caller, &decision, targets).await?;
+    // Back where the form was, with the count to show (replacing an earlier one).
+    let back = super::session::safe_next(field("return"));
+    let (path, query_string) = back.split_once('?').unwrap_or((back.as_str(), ""));
+    let mut params: Vec<&str> = query_string
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("triaged="))
+        .collect();
+    let count = format!("triaged={recorded}");
+    params.push(&count);
+    Ok(super::session::see_other(&format!(
+        "{path}?{}",
+        params.join("&")
+    )))
 }

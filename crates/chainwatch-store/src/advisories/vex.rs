@@ -90,6 +90,10 @@ impl Enrichments {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VexVerdict {
     pub status: VexStatus,
+    /// The CycloneDX analysis state when the statement gave one (`false_positive`,
+    /// `resolved`, `exploitable`, `in_triage`, `not_affected`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<String>,
     pub justification: Option<String>,
     pub impact: Option<String>,
     pub action: Option<String>,
@@ -100,12 +104,27 @@ impl From<&Statement> for VexVerdict {
     fn from(s: &Statement) -> VexVerdict {
         VexVerdict {
             status: s.status,
+            analysis: s.analysis.clone(),
             justification: s.justification.clone(),
             impact: s.impact.clone(),
             action: s.action.clone(),
             timestamp: s.timestamp.clone(),
         }
     }
+}
+
+/// One statement of a finding's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VexEntry {
+    pub statement: Statement,
+    /// When it was made (RFC 3339): its own time, else its document's.
+    pub at: String,
+    /// Its document's author (the token name, for decisions made in the console).
+    pub author: Option<String>,
+    /// When its document was stored (RFC 3339).
+    pub imported: String,
+    /// Its document's format.
+    pub format: String,
 }
 
 /// Statements loaded for a set of identifiers, ready to decide findings.
@@ -203,6 +222,45 @@ impl Store {
             statements.push((s, at));
         }
         Ok(VexStatements { statements })
+    }
+
+    /// The audit trail of one finding: every stored statement about the advisory (by any
+    /// of its identifiers) that applies to the product version's package, oldest first,
+    /// with who made it (the document's author) and when it was stored. The last one
+    /// decides (a `not_set` one leaves no decision).
+    pub fn vex_history(
+        &self,
+        product: &str,
+        version: &str,
+        package: &str,
+        identifiers: &[String],
+    ) -> Result<Vec<VexEntry>> {
+        let mut ids: Vec<String> = identifiers.iter().map(|i| i.to_ascii_uppercase()).collect();
+        ids.sort();
+        ids.dedup();
+        let subject = Subject {
+            product,
+            version,
+            package,
+            identifiers,
+        };
+        let mut entries = Vec::new();
+        for (json, at, author, imported_at, format) in self.read(|db| statement_trail(db, &ids))? {
+            let statement: Statement = serde_json::from_str(&json).map_err(|e| {
+                StoreError::Corrupt(format!("a stored VEX statement does not decode: {e}"))
+            })?;
+            if chainwatch_match::vex::applies(&statement, &subject) {
+                entries.push(VexEntry {
+                    statement,
+                    at: crate::format_micros(at),
+                    author,
+                    imported: crate::format_micros(imported_at),
+                    format,
+                });
+            }
+        }
+        entries.sort_by(|a, b| a.at.cmp(&b.at));
+        Ok(entries)
     }
 
     /// Stores the KEV catalog's entries (replacing those of the same CVE); returns how
@@ -378,6 +436,29 @@ fn import(db: &mut Db<'_>, row: &VexRow) -> Result<(i64, bool)> {
 
 /// (statement JSON, time) of the statements about any of these identifiers, each once,
 /// in the order they were stored.
+type TrailRow = (String, i64, Option<String>, i64, String);
+
+fn statement_trail(db: &mut Db<'_>, identifiers: &[String]) -> Result<Vec<TrailRow>> {
+    let table = Table::new().text(
+        "identifier",
+        identifiers.iter().map(String::as_str).collect(),
+    );
+    let sql = format!(
+        "SELECT DISTINCT s.vex_document_id, s.ordinal, s.statement, s.issued_at, d.author,
+             d.imported_at, d.format
+         FROM {}
+         JOIN vex_ids i ON i.identifier = t.identifier
+         JOIN vex_statements s ON s.vex_document_id = i.vex_document_id
+             AND s.ordinal = i.ordinal
+         JOIN vex_documents d ON d.id = s.vex_document_id
+         ORDER BY s.vex_document_id, s.ordinal",
+        db.dialect().table(1, "t", &table)
+    );
+    db.query(&sql, &[table.into()], |r| {
+        Ok((r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+    })
+}
+
 fn stored_statements(db: &mut Db<'_>, identifiers: &[String]) -> Result<Vec<(String, i64)>> {
     let table = Table::new().text(
         "identifier",

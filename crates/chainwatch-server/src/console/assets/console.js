@@ -20,3 +20,13 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+// "Check all" boxes of triage tables: shown only when this script runs.
+for (const all of document.querySelectorAll("input.select-all")) {
+  all.hidden = false;
+  const table = all.closest("table");
+  all.addEventListener("change", () => {
+    for (const box of table.querySelectorAll("tbody input[type=checkbox]")) {
+      box.checked = all.checked;
+    }
+  });
+}
