@@ -76,6 +76,8 @@ pub(crate) struct State {
     /// Failed authentications per client address.
     pub failures: auth::Failures,
     pub squats: squats::Detectors,
+    /// The last dependency trees the console unfolded, by document and package.
+    pub why: query::WhyCache,
 }
 
 /// The whole application: the API, health and metrics, with its limits and logging.
@@ -91,6 +93,7 @@ pub fn app(store: Arc<Store>, config: Config, log: LogSink) -> Router {
         windows: Mutex::new(std::collections::HashMap::new()),
         failures: auth::Failures::default(),
         squats: squats::Detectors::default(),
+        why: query::WhyCache::default(),
     });
     api::router(state)
 }

@@ -684,3 +684,52 @@ pub(crate) async fn finding_history(
     })
     .await
 }
+
+/// The dependency trees the console unfolded last (a few, each a document's): unfolding
+/// one level is then a lookup, not a graph read. Keyed by document, so a new upload is
+/// a new entry.
+#[derive(Debug, Default)]
+pub(crate) struct WhyCache(std::sync::Mutex<Vec<(i64, String, Arc<chainwatch_store::WhyIndex>)>>);
+
+/// Trees kept.
+const WHY_CACHED: usize = 8;
+
+/// Why a package is in a product version: the tree of its dependency paths.
+pub(crate) async fn why_index(
+    state: &Arc<State>,
+    caller: &Caller,
+    product: String,
+    version: String,
+    purl: String,
+) -> Result<Arc<chainwatch_store::WhyIndex>, Problem> {
+    caller.require(Role::Read)?;
+    caller.require_product(&product)?;
+    let st = state.clone();
+    blocking(state, move |store| {
+        let history = store.documents(&product, Some(&version), None)?;
+        let Some(current) = history.last() else {
+            return Err(chainwatch_store::StoreError::NotFound(format!(
+                "no product version `{product}@{version}`"
+            )));
+        };
+        if let Ok(mut cache) = st.why.0.lock()
+            && let Some(at) = cache
+                .iter()
+                .position(|(doc, p, _)| *doc == current.id && *p == purl)
+        {
+            let hit = cache.remove(at);
+            let index = hit.2.clone();
+            cache.push(hit);
+            return Ok(index);
+        }
+        let index = Arc::new(store.why_index(&product, &version, &purl)?);
+        if let Ok(mut cache) = st.why.0.lock() {
+            if cache.len() >= WHY_CACHED {
+                cache.remove(0);
+            }
+            cache.push((index.document, purl, index.clone()));
+        }
+        Ok(index)
+    })
+    .await
+}

@@ -333,6 +333,31 @@ fn scopes_and_hostile_names() {
         assert!(d.header("content-disposition").starts_with("attachment"));
     }
 
+    // Why is debug here: the tree, one level as a fragment, and a component's own page.
+    let why = get(
+        &s,
+        "/products/shop-web/versions/1.0/why?purl=pkg%3Anpm%2Fdebug",
+        Some(&cookie),
+    );
+    assert_eq!(why.status, 200, "{}", why.body);
+    assert!(why.body.contains("this package"));
+    let fragment = get(
+        &s,
+        "/products/shop-web/versions/1.0/why?purl=pkg%3Anpm%2Fdebug&node=0&fragment=1",
+        Some(&cookie),
+    );
+    assert!(
+        fragment.body.starts_with("<ul class=\"tree\">"),
+        "{}",
+        fragment.body
+    );
+    let missing = get(
+        &s,
+        "/products/shop-web/versions/1.0/why?purl=pkg%3Anpm%2Fdebug&node=999",
+        Some(&cookie),
+    );
+    assert_eq!(missing.status, 404);
+
     // A token limited to `shop*` sees shop-web only, in lists, pages and searches.
     let cookie = sign_in(&s, &reader);
     let list = get(&s, "/products", Some(&cookie)).body;
@@ -346,6 +371,12 @@ fn scopes_and_hostile_names() {
     assert!(!found.contains("internal-api"));
     let d = get(&s, &format!("/documents/{id}"), Some(&cookie));
     assert_eq!(d.status, 200, "shop-web's own document");
+    let a = get(
+        &s,
+        "/products/internal-api/versions/1.0/why?purl=pkg%3Anpm%2Fdebug",
+        Some(&cookie),
+    );
+    assert_eq!(a.status, 403);
 }
 
 fn post_json(s: &Server, path: &str, secret: &str, body: &serde_json::Value) -> Answer {

@@ -49,7 +49,7 @@ pub use advisories::vex::{
 pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepare_advisory};
 pub use attestations::{AttestationImport, Evidence};
 pub use portfolio::prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
-pub use portfolio::queries::{Dependent, WhoHas, WhyPath};
+pub use portfolio::queries::{Dependent, WhoHas, WhyIndex, WhyNode, WhyPath};
 pub use portfolio::{CheckReport, DocumentInfo, ProductRef, ProductSummary, Stats};
 pub use schema::MigrateReport;
 pub use server::outbox::{Attempt, Outgoing, Pending};

@@ -389,6 +389,33 @@ fn why_finds_shortest_paths_first(db: &Db) {
             "app@1 > b > c > a > target@2.0.0",
         ]
     );
+    // The same paths as a tree to unfold: only components that lead to the target.
+    let tree = db
+        .store
+        .why_index("app", "1", "pkg:npm/target")
+        .expect("why_index");
+    let label = |o: u32| tree.node(o).expect("node").label.replace("pkg:npm/", "");
+    assert_eq!(tree.roots.len(), 1);
+    let root = tree.node(tree.roots[0]).expect("root");
+    let level: Vec<String> = root.children.iter().map(|c| label(*c)).collect();
+    assert_eq!(level, ["a@1.0.0", "b@1.0.0"], "`loose` leads nowhere");
+    assert_eq!(tree.targets(), 1);
+    let a = root.children[0];
+    let under_a: Vec<String> = tree
+        .node(a)
+        .expect("a")
+        .children
+        .iter()
+        .map(|c| label(*c))
+        .collect();
+    assert_eq!(under_a, ["c@1.0.0", "target@2.0.0"]);
+    assert!(
+        db.store
+            .why_index("app", "1", "pkg:npm/absent")
+            .expect("why_index")
+            .roots
+            .is_empty()
+    );
     let one = db
         .store
         .why("app", Some("1"), "pkg:npm/target@2.0.0", 1, None)

@@ -82,6 +82,12 @@ fn write_sbom(dir: &Path, product: &str) -> PathBuf {
         serde_json::json!({"type": "library", "bom-ref": "m", "name": "ms", "version": "2.0.0",
             "purl": "pkg:npm/ms@2.0.0"}),
     ];
+    for i in 1..=3 {
+        components.push(
+            serde_json::json!({"type": "library", "bom-ref": format!("a{i}"),
+            "name": format!("a{i}"), "version": "1.0.0", "purl": format!("pkg:npm/a{i}@1.0.0")}),
+        );
+    }
     for (i, name) in HOSTILE.iter().enumerate() {
         components.push(serde_json::json!({
             "type": "library", "bom-ref": format!("h{i}"), "name": name, "version": "1.0",
@@ -92,7 +98,8 @@ fn write_sbom(dir: &Path, product: &str) -> PathBuf {
         "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
         "metadata": {"component": {"type": "application", "bom-ref": "root", "name": product, "version": "1.0"}},
         "components": components,
-        "dependencies": [{"ref": "root", "dependsOn": ["d", "l", "h0"]}, {"ref": "d", "dependsOn": ["m"]}],
+        "dependencies": [{"ref": "root", "dependsOn": ["d", "l", "h0", "a1"]}, {"ref": "d", "dependsOn": ["m"]},
+            {"ref": "a1", "dependsOn": ["a2"]}, {"ref": "a2", "dependsOn": ["a3"]}, {"ref": "a3", "dependsOn": ["m"]}],
     });
     let path = dir.join(format!("{product}.cdx.json"));
     std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
@@ -220,6 +227,45 @@ fn console_in_a_browser() {
         .unwrap();
     assert_eq!(s.find_all("a[download]").unwrap().len(), 5);
     shot(&s, "version-documents");
+
+    // Why is ms here: two paths, the deeper one unfolded on demand.
+    s.goto(&format!(
+        "{base}/products/shop-web/versions/1.0?tab=components&filter=ms"
+    ))
+    .unwrap();
+    s.click_to_navigate(&s.find("td.purl a").unwrap()).unwrap();
+    let summaries = |s: &Session| -> String {
+        s.execute(
+            "return [...document.querySelectorAll('ul.tree summary, ul.tree .leaf')].map(e => e.textContent).join('|');",
+            &[],
+        )
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
+    };
+    let before = summaries(&s);
+    assert!(
+        before.contains("pkg:npm/debug@2.6.8") && before.contains("pkg:npm/a2@1.0.0"),
+        "{before}"
+    );
+    assert!(!before.contains("pkg:npm/a3@1.0.0"), "{before}");
+    s.click(&s.find("details[data-loaded='0'] > summary").unwrap())
+        .unwrap();
+    s.wait_for("details[data-loaded='0'] > summary").unwrap();
+    assert!(
+        summaries(&s).contains("pkg:npm/a3@1.0.0"),
+        "{}",
+        summaries(&s)
+    );
+    s.click(&s.find("details[data-loaded='0'] > summary").unwrap())
+        .unwrap();
+    let start = std::time::Instant::now();
+    while summaries(&s).matches("this package").count() < 2 {
+        assert!(start.elapsed().as_secs() < 10, "{}", summaries(&s));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    shot(&s, "why");
 
     // One search box: a purl, then a CVE alias.
     let q = s.find("#q").unwrap();

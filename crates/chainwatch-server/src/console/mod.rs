@@ -62,6 +62,7 @@ pub(crate) fn router(state: &Arc<State>) -> Router<Arc<State>> {
             get(views::finding),
         )
         .route("/triage", post(views::triage))
+        .route("/products/{name}/versions/{version}/why", get(views::why))
         .route("/search", get(views::search))
         .route("/advisories/{id}", get(views::advisory))
         .route("/documents/{id}", get(views::download))

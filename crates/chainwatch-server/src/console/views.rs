@@ -192,7 +192,7 @@ fn findings_table(rows: &[&ProductFinding], with_product: bool, select: bool) ->
                             @if with_product {
                                 td { a href=(version_url(&f.product, &f.version)) { (f.product) "@" (f.version) } }
                             }
-                            td.mono { (f.package) }
+                            td.mono { a href=(why_url(&f.product, &f.version, &f.package)) title="Why is it here?" { (f.package) } }
                             td.num { (epss(f)) }
                             td { @if f.known_exploited { span.kev title="In CISA's Known Exploited Vulnerabilities catalog" { "KEV" } } }
                             td.mono { (f.fixed_in.join(", ")) }
@@ -490,7 +490,11 @@ pub(crate) async fn version(
                                     td.mono { (c.version.as_deref().unwrap_or("")) }
                                     td { (c.kind) }
                                     td.mono { (c.license.as_deref().unwrap_or("")) }
-                                    td.mono.purl { (c.purl.as_deref().unwrap_or("")) }
+                                    td.mono.purl {
+                                        @if let Some(p) = c.purl.as_deref() {
+                                            a href=(why_url(&name, &version, p)) title="Why is it here?" { (p) }
+                                        }
+                                    }
                                     td.num {
                                         @if let Some(n) = c.purl.as_deref().and_then(|p| counts.get(p)) {
                                             a href={ (base) "?tab=findings#" (enc(c.purl.as_deref().unwrap_or(""))) } { (n) }
@@ -1129,4 +1133,140 @@ pub(crate) async fn triage(
         "{path}?{}",
         params.join("&")
     )))
+}
+
+/// Children shown per component; the rest are one link away.
+const TREE_CHILDREN: usize = 200;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WhyParams {
+    purl: String,
+    /// Start the tree at this component (by ordinal) instead of the root.
+    node: Option<u32>,
+}
+
+fn why_url(product: &str, version: &str, purl: &str) -> String {
+    format!("{}/why?purl={}", version_url(product, version), enc(purl))
+}
+
+/// One level of the tree under `node`: its children that lead to the package, each
+/// unfolded `depth` more levels (beyond that, loaded when opened).
+fn tree_level(
+    index: &chainwatch_store::WhyIndex,
+    purl: &str,
+    children: &[u32],
+    depth: usize,
+    path: &[u32],
+) -> Markup {
+    let base = why_url(&index.product, &index.version, purl);
+    html! {
+        ul.tree {
+            @for &child in children.iter().take(TREE_CHILDREN) {
+                @if let Some(node) = index.node(child) {
+                    li {
+                        @if node.children.is_empty() || path.contains(&child) {
+                            span class={ "leaf" @if node.target { " target" } } {
+                                span.mono { (node.label) }
+                                @if node.target { " " span.match { "this package" } }
+                                @if path.contains(&child) { " " span.muted { "(cycle)" } }
+                            }
+                        } @else {
+                            details open[depth > 0]
+                                data-children={ (base) "&node=" (child) "&fragment=1" }
+                                data-loaded=(if depth > 0 { "1" } else { "0" }) {
+                                summary class=[node.target.then_some("target")] {
+                                    span.mono { (node.label) }
+                                    @if node.target { " " span.match { "this package" } }
+                                    " " span.muted { "(" (node.children.len()) ")" }
+                                }
+                                @if depth > 0 {
+                                    (tree_level(index, purl, &node.children, depth - 1, &[path, &[child]].concat()))
+                                } @else {
+                                    a.unfold href={ (base) "&node=" (child) } { "Show what it pulls in" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if children.len() > TREE_CHILDREN {
+                li.muted { "and " (children.len() - TREE_CHILDREN) " more" }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct FragmentParam {
+    fragment: Option<u8>,
+}
+
+/// Why a package is in a product version: every dependency path from the root, as a
+/// tree unfolded a level at a time (`?fragment=1`: one level as an HTML fragment for the
+/// script; without the script, each component has a page of its own).
+pub(crate) async fn why(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+    Path((name, version)): Path<(String, String)>,
+    Query(params): Query<WhyParams>,
+    Query(fragment): Query<FragmentParam>,
+) -> Answer {
+    let index = query::why_index(
+        &state,
+        &caller,
+        name.clone(),
+        version.clone(),
+        params.purl.clone(),
+    )
+    .await?;
+    let start: Vec<u32> = match params.node {
+        Some(n) => {
+            let Some(node) = index.node(n) else {
+                return Err(Problem::not_found(format!(
+                    "component {n} does not lead to `{}`",
+                    params.purl
+                ))
+                .into());
+            };
+            node.children.clone()
+        }
+        None => index.roots.clone(),
+    };
+    if fragment.fragment == Some(1) {
+        let mut r = tree_level(&index, &params.purl, &start, 0, &[])
+            .into_string()
+            .into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Ok(r);
+    }
+    let matches = index.targets();
+    let body = html! {
+        p.crumbs {
+            a href="/products" { "Products" } " / "
+            a href=(version_url(&name, &version)) { (name) "@" (version) } " / why"
+        }
+        h1 { "Why is " span.mono { (params.purl) } " here?" }
+        @if matches == 0 {
+            p.muted { "No component of " (name) "@" (version) " matches " span.mono { (params.purl) } "." }
+        } @else {
+            p.muted {
+                (matches) " matching component(s). Every path from the product to them, a level at a time: "
+                "open a component to see what it pulls in."
+            }
+            @if let Some(n) = params.node.and_then(|n| index.node(n)) {
+                p { "Below " span.mono { (n.label) } " · " a href=(why_url(&name, &version, &params.purl)) { "from the root" } }
+            }
+            div.tree-wrap {
+                (tree_level(&index, &params.purl, &start, if params.node.is_some() { 0 } else { 2 }, &[]))
+            }
+        }
+    };
+    let title = format!("Why {} in {name}@{version}", params.purl);
+    Ok(page(&caller, &session, Nav::Products, &title, "", &body))
 }

@@ -97,6 +97,114 @@ fn followed(kind: &str) -> bool {
 /// Caps on the path search, so a dense graph cannot make one query unbounded.
 const MAX_PATH_STATES: usize = 1_000_000;
 
+/// What leads to the components a package query names in one document's graph.
+struct Reach {
+    /// The matching components.
+    targets: Vec<u32>,
+    /// Followed edges, children sorted.
+    forward: HashMap<u32, Vec<u32>>,
+    /// Whether a component can reach a target (targets included).
+    useful: Vec<bool>,
+    /// Where paths start: the subject, else the parentless components that lead to a
+    /// target.
+    roots: Vec<u32>,
+}
+
+/// `None` when nothing in the graph matches.
+fn reach(graph: &graph::Graph, name: &str, filter: &VersionFilter) -> Option<Reach> {
+    let n = graph.nodes.len();
+    let targets: Vec<u32> = (0..n)
+        .filter(|&i| {
+            let node = &graph.nodes[i];
+            node.name_identity.as_deref() == Some(name) && filter.accepts(node.version.as_deref())
+        })
+        .filter_map(|i| u32::try_from(i).ok())
+        .collect();
+    if targets.is_empty() {
+        return None;
+    }
+    let mut forward: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut backward: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut has_parent = vec![false; n];
+    for (from, to, kind) in &graph.edges {
+        if followed(kind) && from != to {
+            forward.entry(*from).or_default().push(*to);
+            backward.entry(*to).or_default().push(*from);
+            if let Some(p) = has_parent.get_mut(*to as usize) {
+                *p = true;
+            }
+        }
+    }
+    for list in forward.values_mut() {
+        list.sort_unstable();
+        list.dedup();
+    }
+    // Only nodes that can reach a target are worth walking through.
+    let mut useful = vec![false; n];
+    let mut queue: VecDeque<u32> = targets.iter().copied().collect();
+    for &t in &targets {
+        useful[t as usize] = true;
+    }
+    while let Some(x) = queue.pop_front() {
+        for &p in backward.get(&x).map_or(&[][..], Vec::as_slice) {
+            if !useful[p as usize] {
+                useful[p as usize] = true;
+                queue.push_back(p);
+            }
+        }
+    }
+    let roots: Vec<u32> = match graph.subject {
+        Some(s) if (s as usize) < n => vec![s],
+        _ => (0..n)
+            .filter(|&i| !has_parent[i] && useful[i])
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect(),
+    };
+    Some(Reach {
+        targets,
+        forward,
+        useful,
+        roots,
+    })
+}
+
+/// Why a package is in a product version, as a tree to unfold: from the roots, each
+/// component's children that lead to the package (see [`Store::why_index`]).
+#[derive(Debug, Clone, Default)]
+pub struct WhyIndex {
+    pub product: String,
+    pub version: String,
+    /// The document it was computed on.
+    pub document: i64,
+    /// Where the tree starts (the subject, else the parentless components that lead to
+    /// the package).
+    pub roots: Vec<u32>,
+    nodes: HashMap<u32, WhyNode>,
+}
+
+/// A component of a [`WhyIndex`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhyNode {
+    /// Its purl, else its name and version.
+    pub label: String,
+    /// Whether it is the package asked about.
+    pub target: bool,
+    /// Its children that lead to the package, by ordinal.
+    pub children: Vec<u32>,
+}
+
+impl WhyIndex {
+    /// A component of the tree by ordinal (`None` when it does not lead to the package).
+    pub fn node(&self, ordinal: u32) -> Option<&WhyNode> {
+        self.nodes.get(&ordinal)
+    }
+
+    /// The components that are the package asked about.
+    pub fn targets(&self) -> usize {
+        self.nodes.values().filter(|n| n.target).count()
+    }
+}
+
 impl Store {
     /// Every product version whose current inventory (at `as_of`) holds a package with
     /// the purl's name identity and, when the purl has a version or a vers `range` is
@@ -257,55 +365,18 @@ impl Store {
         let name = name.canonical();
         let doc = self.resolve(product, version, as_of)?;
         let graph = self.read(|db| graph::graph(db, doc.id))?;
-        let n = graph.nodes.len();
-        let targets: Vec<u32> = (0..n)
-            .filter(|&i| {
-                let node = &graph.nodes[i];
-                node.name_identity.as_deref() == Some(name.as_str())
-                    && filter.accepts(node.version.as_deref())
-            })
-            .filter_map(|i| u32::try_from(i).ok())
-            .collect();
-        if targets.is_empty() || max_paths == 0 {
+        let Some(Reach {
+            targets,
+            forward,
+            useful,
+            roots,
+        }) = reach(&graph, &name, &filter)
+        else {
+            return Ok(Vec::new());
+        };
+        if max_paths == 0 {
             return Ok(Vec::new());
         }
-        let mut forward: HashMap<u32, Vec<u32>> = HashMap::new();
-        let mut backward: HashMap<u32, Vec<u32>> = HashMap::new();
-        let mut has_parent = vec![false; n];
-        for (from, to, kind) in &graph.edges {
-            if followed(kind) && from != to {
-                forward.entry(*from).or_default().push(*to);
-                backward.entry(*to).or_default().push(*from);
-                if let Some(p) = has_parent.get_mut(*to as usize) {
-                    *p = true;
-                }
-            }
-        }
-        for list in forward.values_mut() {
-            list.sort_unstable();
-            list.dedup();
-        }
-        // Only nodes that can reach a target are worth walking through.
-        let mut useful = vec![false; n];
-        let mut queue: VecDeque<u32> = targets.iter().copied().collect();
-        for &t in &targets {
-            useful[t as usize] = true;
-        }
-        while let Some(x) = queue.pop_front() {
-            for &p in backward.get(&x).map_or(&[][..], Vec::as_slice) {
-                if !useful[p as usize] {
-                    useful[p as usize] = true;
-                    queue.push_back(p);
-                }
-            }
-        }
-        let roots: Vec<u32> = match graph.subject {
-            Some(s) if (s as usize) < n => vec![s],
-            _ => (0..n)
-                .filter(|&i| !has_parent[i] && useful[i])
-                .filter_map(|i| u32::try_from(i).ok())
-                .collect(),
-        };
         let is_target: HashSet<u32> = targets.iter().copied().collect();
         let label = |i: u32| graph.nodes[i as usize].label.clone();
         let mut paths: Vec<Vec<u32>> = Vec::new();
@@ -357,6 +428,62 @@ impl Store {
                 path: p.into_iter().map(label).collect(),
             })
             .collect())
+    }
+
+    /// The tree of dependency paths from a product version to the components matching
+    /// `purl`: only components that lead to one, each with such children, for a client
+    /// that unfolds it a level at a time. Empty when nothing matches.
+    pub fn why_index(&self, product: &str, version: &str, purl: &str) -> Result<WhyIndex> {
+        let (name, filter) = package_query(purl, None)?;
+        let name = name.canonical();
+        let doc = self.resolve(product, Some(version), None)?;
+        let graph = self.read(|db| graph::graph(db, doc.id))?;
+        let mut index = WhyIndex {
+            product: doc.product.clone(),
+            version: doc.version.clone(),
+            document: doc.id,
+            ..WhyIndex::default()
+        };
+        let Some(reach) = reach(&graph, &name, &filter) else {
+            return Ok(index);
+        };
+        let targets: HashSet<u32> = reach.targets.iter().copied().collect();
+        for (i, node) in graph.nodes.iter().enumerate() {
+            let Ok(ordinal) = u32::try_from(i) else {
+                continue;
+            };
+            if !reach.useful[i] && !reach.roots.contains(&ordinal) {
+                continue;
+            }
+            let children = reach
+                .forward
+                .get(&ordinal)
+                .map(|c| {
+                    c.iter()
+                        .copied()
+                        .filter(|c| reach.useful[*c as usize])
+                        .collect()
+                })
+                .unwrap_or_default();
+            index.nodes.insert(
+                ordinal,
+                WhyNode {
+                    label: node.label.clone(),
+                    target: targets.contains(&ordinal),
+                    children,
+                },
+            );
+        }
+        index.roots = reach.roots;
+        // A package the graph does not connect hangs from the subject.
+        if let [root] = index.roots[..]
+            && let Some(r) = index.nodes.get_mut(&root)
+            && r.children.is_empty()
+            && !r.target
+        {
+            r.children.clone_from(&reach.targets);
+        }
+        Ok(index)
     }
 
     /// Components across the portfolio's current inventories that depend on (or contain)

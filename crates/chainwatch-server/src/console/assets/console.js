@@ -30,3 +30,32 @@ for (const all of document.querySelectorAll("input.select-all")) {
     }
   });
 }
+// Dependency trees: a component's children are loaded when it is opened (without the
+// script, its "Show what it pulls in" link opens a page of its own).
+document.addEventListener("toggle", async (event) => {
+  const node = event.target;
+  if (!(node instanceof HTMLDetailsElement) || !node.open || node.dataset.loaded !== "0") {
+    return;
+  }
+  node.dataset.loaded = "1";
+  const link = node.querySelector(":scope > a.unfold");
+  try {
+    const response = await fetch(node.dataset.children, { credentials: "same-origin" });
+    if (!response.ok) {
+      throw new Error(String(response.status));
+    }
+    const html = await response.text();
+    const template = document.createElement("template");
+    template.innerHTML = html; // our own server-rendered, escaped markup
+    if (link) {
+      link.replaceWith(template.content);
+    } else {
+      node.append(template.content);
+    }
+  } catch (error) {
+    node.dataset.loaded = "0";
+    if (link) {
+      link.textContent = "Could not load (" + error.message + "): open on its own page";
+    }
+  }
+}, true);
