@@ -103,7 +103,7 @@ fn record(i: usize, rng: &mut Rng, modified: &str, shift: usize) -> (String, Str
 }
 
 /// Writes the database as one zip archive per ecosystem (skipped when present).
-fn generate_osv(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn generate_osv(dir: &Path) -> anyhow::Result<()> {
     let done = dir.join(".complete");
     if done.exists() {
         return Ok(());
@@ -145,7 +145,7 @@ fn generate_osv(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// A CycloneDX SBOM of `n` distinct pool packages.
-fn generate_sbom(path: &Path, n: usize) -> anyhow::Result<()> {
+pub(crate) fn generate_sbom(path: &Path, n: usize) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     write!(
         out,

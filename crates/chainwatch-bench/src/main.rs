@@ -19,6 +19,7 @@
 
 mod advisories;
 mod attest;
+mod console;
 mod inventory;
 mod load;
 mod machine;
@@ -78,7 +79,7 @@ fn main() -> anyhow::Result<()> {
         .collect();
     if names.is_empty() {
         bail!(
-            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load>... [--write]"
+            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load|console>... [--write]"
         );
     }
     for name in names {
@@ -92,9 +93,10 @@ fn main() -> anyhow::Result<()> {
             "typosquat" => typosquat::run()?,
             "attest" => attest::run()?,
             "load" => load::run()?,
+            "console" => console::run()?,
             other => {
                 bail!(
-                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest` or `load`"
+                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest`, `load` or `console`"
                 )
             }
         };
