@@ -271,37 +271,39 @@ pub(crate) fn run() -> anyhow::Result<String> {
             out,
             "| page | input | server (first load, then the median) | first paint | loaded | transferred | target |\n|---|---|---|---|---|---|---|"
         );
-        // The dashboard reads every current finding of the portfolio, as `findings`
-        // without `--product` does: on this portfolio that read does not finish in the
-        // five minutes a request may take, so it is timed once through the CLI, bounded.
-        let findings = time_v(
-            "timeout",
-            &[
-                "--signal=KILL",
-                "300",
-                &bin,
-                "--db",
-                &db,
-                "findings",
-                "--format",
-                "json",
-                "--quiet",
-            ],
-            Duration::from_mins(6),
-        )?;
+        // The dashboard's summary reads every current finding of the portfolio; it is
+        // computed in the background on the first visit (the page says so and reloads)
+        // and kept until the store changes.
+        let started = std::time::Instant::now();
+        s.goto(&format!("{base}/"))?;
+        let first_visit = server_ms(&log, "/");
+        while s.find_all("section.cards")?.is_empty() {
+            if started.elapsed() > Duration::from_mins(10) {
+                bail!("the dashboard's summary was not ready in 10 minutes");
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            s.goto(&format!("{base}/"))?;
+        }
+        let took = s.text_of("p.small")?;
+        let l = measure(&s, &base, "/", &log)?;
+        row(
+            &mut out,
+            "dashboard (summary cached)",
+            "10,002 product versions",
+            &l,
+            "first paint ≤ 500 ms",
+        );
         let _ = writeln!(
             out,
-            "| dashboard | 10,002 product versions | {} (the whole-portfolio findings read, `findings` without `--product`) | | | | first paint ≤ 500 ms{} |",
-            if findings.ok && findings.wall < Duration::from_mins(5) {
-                crate::sbom::secs(findings.wall)
-            } else {
-                "≥ 300 s: stopped".to_owned()
-            },
-            if findings.wall > Duration::from_millis(500) {
-                ": not met"
-            } else {
-                ""
-            }
+            "| dashboard, first visit (summary being computed) | 10,002 product versions | {first_visit:.0} ms | | | | |"
+        );
+        let _ = writeln!(
+            out,
+            "| dashboard summary, in the background | 10,002 product versions | {} | | | | |",
+            took.replace("Summary computed in ", "")
+                .split(" at ")
+                .next()
+                .unwrap_or_default()
         );
         let l = measure(&s, &base, "/products", &log)?;
         row(

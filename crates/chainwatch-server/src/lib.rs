@@ -5,8 +5,9 @@
 //! problem documents for every error. The OpenAPI 3.1 document is generated from the
 //! handlers (utoipa) and served at `/api/v1/openapi.json`.
 //!
-//! The server keeps no state but the store (and per-process counters), so replicas can
-//! share one PostgreSQL database. Store calls are blocking and run on tokio's blocking
+//! The server keeps no state but the store (and per-process counters and caches derived
+//! from the store, keyed so that a change of the store is a miss), so replicas can share
+//! one PostgreSQL database. Store calls are blocking and run on tokio's blocking
 //! pool.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -78,6 +79,8 @@ pub(crate) struct State {
     pub squats: squats::Detectors,
     /// The last dependency trees the console unfolded, by document and package.
     pub why: query::WhyCache,
+    /// The dashboards computed last, per product scope.
+    pub overviews: query::OverviewCache,
 }
 
 /// The whole application: the API, health and metrics, with its limits and logging.
@@ -94,6 +97,7 @@ pub fn app(store: Arc<Store>, config: Config, log: LogSink) -> Router {
         failures: auth::Failures::default(),
         squats: squats::Detectors::default(),
         why: query::WhyCache::default(),
+        overviews: query::OverviewCache::default(),
     });
     api::router(state)
 }

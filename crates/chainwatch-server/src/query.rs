@@ -733,3 +733,179 @@ pub(crate) async fn why_index(
     })
     .await
 }
+
+/// Days of the dashboard's chart.
+pub(crate) const TREND_DAYS: usize = 90;
+
+/// What the dashboard shows of the portfolio a token may see.
+#[derive(Debug)]
+pub(crate) struct Overview {
+    pub(crate) products: usize,
+    pub(crate) versions: usize,
+    pub(crate) components: u64,
+    /// Open findings that are not malicious-package ones nor notices, by severity
+    /// (`critical` … `unknown`).
+    pub(crate) by_level: std::collections::BTreeMap<&'static str, usize>,
+    pub(crate) known_exploited: usize,
+    pub(crate) malicious: usize,
+    /// Findings first seen per day, oldest first, today last.
+    pub(crate) opened: Vec<usize>,
+    /// Malicious and known-exploited findings, most urgent first (at most 20).
+    pub(crate) urgent: Vec<ProductFinding>,
+    /// The newest findings (at most 20).
+    pub(crate) newest: Vec<ProductFinding>,
+    /// When it was computed (microseconds since the epoch) and how long it took.
+    pub(crate) computed_at: i64,
+    pub(crate) took: std::time::Duration,
+    pub(crate) last_import: Option<i64>,
+}
+
+/// The severity of a finding as the console counts it.
+pub(crate) fn level_of(f: &ProductFinding) -> &'static str {
+    match f.severity.as_deref() {
+        Some("critical") => "critical",
+        Some("high") => "high",
+        Some("medium") => "medium",
+        Some("low") => "low",
+        _ => "unknown",
+    }
+}
+
+/// Severity order, most severe first.
+pub(crate) const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "unknown"];
+
+/// Most urgent first: malicious, known-exploited, then by severity, then by EPSS.
+pub(crate) fn urgency(a: &ProductFinding, b: &ProductFinding) -> std::cmp::Ordering {
+    let key = |f: &ProductFinding| {
+        let rank = LEVELS.iter().position(|l| *l == level_of(f)).unwrap_or(4);
+        (!f.malicious, !f.known_exploited, rank)
+    };
+    key(a)
+        .cmp(&key(b))
+        .then_with(|| b.epss.unwrap_or(0.0).total_cmp(&a.epss.unwrap_or(0.0)))
+}
+
+async fn compute_overview(state: &Arc<State>, caller: &Caller) -> Result<Overview, Problem> {
+    let started = std::time::Instant::now();
+    let portfolio = portfolio(state, caller).await?;
+    let findings = findings(state, caller, FindingQuery::default()).await?;
+    let last_import = blocking(state, chainwatch_store::Store::advisories_last_import).await?;
+    let products: std::collections::BTreeSet<&str> =
+        portfolio.iter().map(|p| p.name.as_str()).collect();
+    let mut by_level = std::collections::BTreeMap::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.informational.is_none() && !f.malicious)
+    {
+        *by_level.entry(level_of(f)).or_default() += 1;
+    }
+    let now = chainwatch_store::now_micros();
+    let day = 86_400_000_000i64;
+    let mut opened = vec![0usize; TREND_DAYS];
+    for f in &findings {
+        if let Some(t) = chainwatch_store::parse_instant(&f.first_seen)
+            && let Ok(age) = usize::try_from((now - t).div_euclid(day))
+            && age < TREND_DAYS
+        {
+            opened[TREND_DAYS - 1 - age] += 1;
+        }
+    }
+    let mut urgent: Vec<&ProductFinding> = findings
+        .iter()
+        .filter(|f| f.malicious || f.known_exploited)
+        .collect();
+    urgent.sort_by(|a, b| urgency(a, b));
+    let mut newest: Vec<&ProductFinding> = findings.iter().collect();
+    newest.sort_by(|a, b| b.first_seen.cmp(&a.first_seen).then_with(|| urgency(a, b)));
+    Ok(Overview {
+        products: products.len(),
+        versions: portfolio.len(),
+        components: portfolio.iter().map(|p| p.components).sum(),
+        known_exploited: findings.iter().filter(|f| f.known_exploited).count(),
+        malicious: findings.iter().filter(|f| f.malicious).count(),
+        by_level,
+        opened,
+        urgent: urgent.into_iter().take(20).cloned().collect(),
+        newest: newest.into_iter().take(20).cloned().collect(),
+        computed_at: now,
+        took: started.elapsed(),
+        last_import,
+    })
+}
+
+/// The dashboards computed, per product scope (a token's glob, or none), with the
+/// store's findings marker they were computed at.
+#[derive(Debug, Default)]
+pub(crate) struct OverviewCache(
+    std::sync::Mutex<std::collections::HashMap<Option<String>, OverviewEntry>>,
+);
+
+#[derive(Debug, Default)]
+struct OverviewEntry {
+    marker: String,
+    overview: Option<Arc<Overview>>,
+    /// Set while a computation runs (one per scope at a time).
+    computing: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+/// How long a dashboard request waits for a computation before it answers that one is
+/// under way.
+const OVERVIEW_WAIT: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// The dashboard of what the caller may see: from the cache when nothing changed since,
+/// else computed anew; a summary that takes longer than a moment is computed in the
+/// background while the last one (marked as such) or a notice is shown. `None`: being
+/// computed for the first time. The `bool` says whether the overview is current.
+pub(crate) async fn overview(
+    state: &Arc<State>,
+    caller: &Caller,
+) -> Result<(Option<Arc<Overview>>, bool), Problem> {
+    caller.require(Role::Read)?;
+    let marker = blocking(state, chainwatch_store::Store::findings_marker).await?;
+    let scope = caller.token.products.clone();
+    let mut wait = {
+        let mut cache = state
+            .overviews
+            .0
+            .lock()
+            .map_err(|_| Problem::internal("the dashboard cache is poisoned"))?;
+        let entry = cache.entry(scope.clone()).or_default();
+        if entry.marker == marker
+            && let Some(o) = &entry.overview
+        {
+            return Ok((Some(o.clone()), true));
+        }
+        if let Some(rx) = &entry.computing {
+            rx.clone()
+        } else {
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            entry.computing = Some(rx.clone());
+            let (st, who, m) = (state.clone(), caller.clone(), marker.clone());
+            tokio::spawn(async move {
+                let result = compute_overview(&st, &who).await;
+                if let Ok(mut cache) = st.overviews.0.lock() {
+                    let entry = cache.entry(who.token.products.clone()).or_default();
+                    entry.computing = None;
+                    if let Ok(o) = result {
+                        entry.overview = Some(Arc::new(o));
+                        entry.marker = m;
+                    }
+                }
+                let _ = tx.send(true);
+            });
+            rx
+        }
+    };
+    let _ = tokio::time::timeout(OVERVIEW_WAIT, wait.wait_for(|done| *done)).await;
+    let cache = state
+        .overviews
+        .0
+        .lock()
+        .map_err(|_| Problem::internal("the dashboard cache is poisoned"))?;
+    Ok(cache.get(&scope).map_or((None, false), |e| {
+        (
+            e.overview.clone(),
+            e.marker == marker && e.overview.is_some(),
+        )
+    }))
+}

@@ -296,6 +296,13 @@ fn scopes_and_hostile_names() {
     upload(&s, &admin, &hostile_sbom("internal-api"));
 
     let cookie = sign_in(&s, &admin);
+    // The dashboard's summary is cached until the store changes.
+    let products =
+        |n: usize| format!("<span class=\"n\">{n}</span><span class=\"l\">products</span>");
+    assert!(get(&s, "/", Some(&cookie)).body.contains(&products(2)));
+    assert!(get(&s, "/", Some(&cookie)).body.contains(&products(2)));
+    upload(&s, &admin, &hostile_sbom("shop-admin"));
+    assert!(get(&s, "/", Some(&cookie)).body.contains(&products(3)));
     let page = get(
         &s,
         "/products/shop-web/versions/1.0?tab=components",

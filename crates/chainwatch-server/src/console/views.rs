@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::Nav;
 use super::layout::{self, Session, advisory_url, enc, page, pager, severity, version_url};
 use crate::auth::Caller;
-use crate::query::{self, Page, blocking};
+use crate::query::{self, LEVELS, Page, blocking, level_of, urgency};
 use crate::{Problem, State};
 
 /// A problem as a console page.
@@ -43,26 +43,6 @@ impl IntoResponse for Failure {
 }
 
 type Answer = Result<Response, Failure>;
-
-/// Severity order, most severe first, for counting and sorting.
-const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "unknown"];
-
-fn level_of(f: &ProductFinding) -> &'static str {
-    match f.severity.as_deref() {
-        Some("critical") => "critical",
-        Some("high") => "high",
-        Some("medium") => "medium",
-        Some("low") => "low",
-        _ => "unknown",
-    }
-}
-
-/// Most urgent first: malicious, known-exploited, then by severity, then by EPSS.
-fn urgency(a: &ProductFinding, b: &ProductFinding) -> std::cmp::Ordering {
-    urgency_key(a)
-        .cmp(&urgency_key(b))
-        .then_with(|| b.epss.unwrap_or(0.0).total_cmp(&a.epss.unwrap_or(0.0)))
-}
 
 fn urgency_key(f: &ProductFinding) -> (bool, bool, usize) {
     let rank = LEVELS.iter().position(|l| *l == level_of(f)).unwrap_or(4);
@@ -206,22 +186,9 @@ fn findings_table(rows: &[&ProductFinding], with_product: bool, select: bool) ->
     }
 }
 
-/// Findings first seen per day over the last `days` days, as an SVG bar chart with a
-/// table of the same numbers for screen readers.
-fn trend_chart(findings: &[ProductFinding], days: usize) -> Markup {
-    let now = chainwatch_store::now_micros();
-    let day = 86_400_000_000i64;
-    let mut opened = vec![0usize; days];
-    for f in findings {
-        if let Some(t) = chainwatch_store::parse_instant(&f.first_seen) {
-            let age = (now - t).div_euclid(day);
-            if let Ok(age) = usize::try_from(age)
-                && age < days
-            {
-                opened[days - 1 - age] += 1;
-            }
-        }
-    }
+/// Findings first seen per day (oldest first), as an SVG bar chart.
+fn trend_chart(opened: &[usize]) -> Markup {
+    let days = opened.len();
     let max = opened.iter().copied().max().unwrap_or(0).max(1);
     let (width, height) = (days * 8, 80usize);
     let mut bars = String::new();
@@ -257,32 +224,27 @@ pub(crate) async fn dashboard(
     Extension(caller): Extension<Caller>,
     Extension(session): Extension<Session>,
 ) -> Answer {
-    let portfolio = query::portfolio(&state, &caller).await?;
-    let findings = query::findings(&state, &caller, FindingQuery::default()).await?;
-    let last_import = blocking(&state, chainwatch_store::Store::advisories_last_import).await?;
-    let products: std::collections::BTreeSet<&str> =
-        portfolio.iter().map(|p| p.name.as_str()).collect();
-    let components: u64 = portfolio.iter().map(|p| p.components).sum();
-    let mut by_level: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in findings
-        .iter()
-        .filter(|f| f.informational.is_none() && !f.malicious)
-    {
-        *by_level.entry(level_of(f)).or_default() += 1;
-    }
-    let kev = findings.iter().filter(|f| f.known_exploited).count();
-    let malicious = findings.iter().filter(|f| f.malicious).count();
-    let mut urgent: Vec<&ProductFinding> = findings
-        .iter()
-        .filter(|f| f.malicious || f.known_exploited)
-        .collect();
-    urgent.sort_by(|a, b| urgency(a, b));
-    urgent.truncate(20);
-    let mut newest: Vec<&ProductFinding> = findings.iter().collect();
-    newest.sort_by(|a, b| b.first_seen.cmp(&a.first_seen).then_with(|| urgency(a, b)));
-    newest.truncate(20);
+    let (overview, current) = query::overview(&state, &caller).await?;
+    let Some(o) = overview else {
+        let body = html! {
+            meta http-equiv="refresh" content="3";
+            h1 { "Dashboard" }
+            p.notice role="status" {
+                "Computing the summary of your portfolio (every current finding, with VEX, KEV and EPSS). "
+                "This page reloads itself; the other pages work meanwhile."
+            }
+        };
+        return Ok(page(
+            &caller,
+            &session,
+            Nav::Dashboard,
+            "Dashboard",
+            "",
+            &body,
+        ));
+    };
     let now = chainwatch_store::now_micros();
-    let data_warning = match last_import {
+    let data_warning = match o.last_import {
         None => Some("No advisories have been imported: findings cannot be trusted until `chainwatch advisories update` runs".to_owned()),
         Some(t) if now - t > 2 * 86_400_000_000 => Some(format!(
             "Advisory data was last imported {} days ago: run `chainwatch advisories update` or `serve --update-every`",
@@ -290,27 +252,37 @@ pub(crate) async fn dashboard(
         )),
         Some(_) => None,
     };
+    let urgent: Vec<&ProductFinding> = o.urgent.iter().collect();
+    let newest: Vec<&ProductFinding> = o.newest.iter().collect();
     let body = html! {
+        @if !current {
+            meta http-equiv="refresh" content="5";
+        }
         h1 { "Dashboard" }
         @if let Some(warning) = &data_warning {
             p.warning role="alert" { (warning) }
         }
+        @if !current {
+            p.notice role="status" {
+                "As of " (chainwatch_store::format_micros(o.computed_at)) "; the portfolio has changed since and a new summary is being computed."
+            }
+        }
         section.cards aria-label="Portfolio" {
-            a.card href="/products" { span.n { (products.len()) } span.l { "products" } }
-            a.card href="/products" { span.n { (portfolio.len()) } span.l { "versions" } }
-            div.card { span.n { (components) } span.l { "components" } }
-            a.card.danger href="/findings?only=malicious" { span.n { (malicious) } span.l { "malicious" } }
-            a.card.danger href="/findings?only=kev" { span.n { (kev) } span.l { "known exploited" } }
+            a.card href="/products" { span.n { (o.products) } span.l { "products" } }
+            a.card href="/products" { span.n { (o.versions) } span.l { "versions" } }
+            div.card { span.n { (o.components) } span.l { "components" } }
+            a.card.danger href="/findings?only=malicious" { span.n { (o.malicious) } span.l { "malicious" } }
+            a.card.danger href="/findings?only=kev" { span.n { (o.known_exploited) } span.l { "known exploited" } }
             @for level in LEVELS {
                 a class={ "card lvl-" (level) } href={ "/findings?severity=" (level) } {
-                    span.n { (by_level.get(level).copied().unwrap_or(0)) }
+                    span.n { (o.by_level.get(level).copied().unwrap_or(0)) }
                     span.l { (level) }
                 }
             }
         }
         section {
             h2 { "Findings over time" }
-            (trend_chart(&findings, 90))
+            (trend_chart(&o.opened))
         }
         section {
             h2 { "Malicious and known-exploited" }
@@ -329,6 +301,7 @@ pub(crate) async fn dashboard(
                 p { a href="/findings" { "All findings →" } }
             }
         }
+        p.muted.small { "Summary computed in " (format!("{:.1} s", o.took.as_secs_f64())) " at " (chainwatch_store::format_micros(o.computed_at)) "." }
     };
     Ok(page(
         &caller,

@@ -308,6 +308,29 @@ impl Store {
         self.write(|db| write_matches(db, &write))
     }
 
+    /// A value that changes whenever what [`Store::findings`] returns may have changed:
+    /// a document stored, a finding opened or resolved, VEX, KEV or EPSS imported. Cheap
+    /// (aggregates over keys and small tables), for caches of summaries of findings.
+    pub fn findings_marker(&self) -> Result<String> {
+        self.read(|db| {
+            db.query_one(
+                "SELECT (SELECT MAX(id) FROM documents), (SELECT MAX(id) FROM vex_documents),
+                     (SELECT COUNT(*) FROM findings), (SELECT MAX(first_seen) FROM findings),
+                     (SELECT MAX(resolved_at) FROM findings),
+                     (SELECT MAX(imported_at) FROM kev), (SELECT MAX(imported_at) FROM epss)",
+                &[],
+                |r| {
+                    let mut parts = Vec::with_capacity(7);
+                    for i in 0..7 {
+                        let v: Option<i64> = r.get(i)?;
+                        parts.push(v.map_or_else(|| "-".to_owned(), |v| v.to_string()));
+                    }
+                    Ok(parts.join(":"))
+                },
+            )
+        })
+    }
+
     /// The findings in the current inventories of the portfolio's product versions.
     pub fn findings(&self, query: &FindingQuery) -> Result<Vec<ProductFinding>> {
         let (raw, blobs) = self.read(|db| {
@@ -431,8 +454,37 @@ fn read_findings(db: &mut Db<'_>, query: &FindingQuery, as_of: i64) -> Result<Ve
         );
         params.push(table.into());
     }
-    let sql = format!(
-        "SELECT DISTINCT p.name, pv.version, pk.purl, a.id, a.osv_id,
+    let sql = if query.product.is_none() && query.advisories.is_none() {
+        // The whole portfolio: the open findings first (a few per package), then where
+        // their packages occur. Left to itself the planner starts from the documents and
+        // reads every advisory for each (minutes on 10,000 documents and 300,000
+        // advisories, against seconds this way).
+        format!(
+            "WITH open AS MATERIALIZED (
+                 SELECT f.package_id, f.advisory_id, f.severity, f.score, f.via, f.fixed_in,
+                     f.informational, f.first_seen, f.last_seen, f.severity_from, a.osv_id,
+                     a.severity AS advisory_severity, a.score AS advisory_score, a.malicious,
+                     a.summary
+                 FROM findings f
+                 JOIN advisories a ON a.id = f.advisory_id
+                 WHERE f.resolved_at IS NULL AND a.withdrawn = 0)
+             SELECT DISTINCT p.name, pv.version, pk.purl, f.advisory_id, f.osv_id,
+                 COALESCE(f.severity, f.advisory_severity),
+                 CASE WHEN f.severity IS NULL THEN f.advisory_score ELSE f.score END,
+                 f.malicious, f.summary, f.via, f.fixed_in, f.informational, f.first_seen,
+                 f.last_seen, f.severity_from
+             FROM open f
+             JOIN packages pk ON pk.id = f.package_id
+             JOIN occurrences o ON o.package_id = f.package_id
+             JOIN documents d ON d.id = o.document_id
+             JOIN product_versions pv ON pv.id = d.product_version_id
+             JOIN products p ON p.id = pv.product_id
+             WHERE true{conditions} AND {}",
+            crate::portfolio::current("$1")
+        )
+    } else {
+        format!(
+            "SELECT DISTINCT p.name, pv.version, pk.purl, a.id, a.osv_id,
                 COALESCE(f.severity, a.severity),
                 CASE WHEN f.severity IS NULL THEN a.score ELSE f.score END,
                 a.malicious, a.summary, f.via, f.fixed_in, f.informational, f.first_seen,
@@ -446,8 +498,9 @@ fn read_findings(db: &mut Db<'_>, query: &FindingQuery, as_of: i64) -> Result<Ve
          JOIN products p ON p.id = pv.product_id
          WHERE f.resolved_at IS NULL AND a.withdrawn = 0{conditions}
            AND {}",
-        crate::portfolio::current("$1")
-    );
+            crate::portfolio::current("$1")
+        )
+    };
     db.query(&sql, &params, |r| {
         Ok(RawFinding {
             product: r.get(0)?,
