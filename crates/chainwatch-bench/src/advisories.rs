@@ -144,6 +144,21 @@ pub(crate) fn generate_osv(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The generated database's per-ecosystem archives (not the changed records), sorted.
+pub(crate) fn osv_archives(osv: &Path) -> anyhow::Result<Vec<String>> {
+    let mut zips: Vec<String> = std::fs::read_dir(osv)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "zip")
+                && p.file_name().is_some_and(|n| n != "changed.zip")
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    zips.sort();
+    Ok(zips)
+}
+
 /// A CycloneDX SBOM of `n` distinct pool packages.
 pub(crate) fn generate_sbom(path: &Path, n: usize) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
@@ -197,16 +212,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
     let long = Duration::from_mins(30);
     let portfolio_s = portfolio.display().to_string();
     let ingest = time_v(bin, &["--db", &db, "ingest", &portfolio_s, "--quiet"], long)?;
-    let mut zips: Vec<String> = std::fs::read_dir(&osv)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "zip")
-                && p.file_name().is_some_and(|n| n != "changed.zip")
-        })
-        .map(|p| p.display().to_string())
-        .collect();
-    zips.sort();
+    let zips = osv_archives(&osv)?;
     let mut args = vec!["--db", &db, "advisories", "import", "--no-match"];
     args.extend(zips.iter().map(String::as_str));
     eprintln!("ingest: {}", secs(ingest.wall));

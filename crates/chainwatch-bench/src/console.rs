@@ -22,7 +22,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use chainwatch_testkit::webdriver::{Driver, Session};
 
-use crate::advisories::{generate_osv, generate_sbom};
+use crate::advisories::{generate_osv, generate_sbom, osv_archives};
 use crate::machine;
 use crate::sbom::{chainwatch_binary, time_v};
 use crate::store::{generate_portfolio, pool_package};
@@ -63,16 +63,7 @@ fn prepare(bin: &str, data: &Path) -> anyhow::Result<String> {
     let long = Duration::from_mins(30);
     let p = portfolio.display().to_string();
     time_v(bin, &["--db", &db, "ingest", &p, "--quiet"], long)?;
-    let mut zips: Vec<String> = std::fs::read_dir(&osv)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "zip")
-                && p.file_name().is_some_and(|n| n != "changed.zip")
-        })
-        .map(|p| p.display().to_string())
-        .collect();
-    zips.sort();
+    let zips = osv_archives(&osv)?;
     let mut args = vec!["--db", &db, "advisories", "import", "--quiet"];
     args.extend(zips.iter().map(String::as_str));
     time_v(bin, &args, long)?;

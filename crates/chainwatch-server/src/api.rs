@@ -753,17 +753,6 @@ async fn findings(
     Ok(answered_for(&caller, Json(item_page(rows, &page)?)))
 }
 
-/// A finding a decision is about.
-#[derive(Debug, Deserialize, ToSchema)]
-struct FindingRef {
-    product: String,
-    version: String,
-    /// The package's canonical purl, as findings give it.
-    package: String,
-    /// The advisory id, as findings give it.
-    advisory: String,
-}
-
 /// A triage decision (CycloneDX analysis) on findings.
 #[derive(Debug, Deserialize, ToSchema)]
 struct Analysis {
@@ -776,7 +765,7 @@ struct Analysis {
     response: Vec<String>,
     /// A comment.
     detail: Option<String>,
-    findings: Vec<FindingRef>,
+    findings: Vec<query::Target>,
 }
 
 /// What a decision recorded.
@@ -804,17 +793,7 @@ async fn analyse_findings(
         responses: body.response,
         detail: body.detail.filter(|d| !d.is_empty()),
     };
-    let targets = body
-        .findings
-        .into_iter()
-        .map(|f| query::Target {
-            product: f.product,
-            version: f.version,
-            package: f.package,
-            advisory: f.advisory,
-        })
-        .collect();
-    let recorded = query::triage(&state, &caller, &decision, targets).await?;
+    let recorded = query::triage(&state, &caller, &decision, body.findings).await?;
     Ok(answered_for(
         &caller,
         (StatusCode::CREATED, Json(AnalysisRecorded { recorded })),

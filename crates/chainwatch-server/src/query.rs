@@ -486,13 +486,47 @@ pub(crate) struct Decision {
 }
 
 /// A finding a decision is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    serde::Serialize,
+    utoipa::ToSchema,
+)]
 pub(crate) struct Target {
     pub(crate) product: String,
     pub(crate) version: String,
-    /// The package's canonical purl.
+    /// The package's canonical purl, as findings give it.
     pub(crate) package: String,
+    /// The advisory id, as findings give it.
     pub(crate) advisory: String,
+}
+
+impl From<&ProductFinding> for Target {
+    fn from(f: &ProductFinding) -> Target {
+        Target {
+            product: f.product.clone(),
+            version: f.version.clone(),
+            package: f.package.clone(),
+            advisory: f.advisory.clone(),
+        }
+    }
+}
+
+impl From<&chainwatch_store::Affected> for Target {
+    fn from(a: &chainwatch_store::Affected) -> Target {
+        Target {
+            product: a.product.clone(),
+            version: a.version.clone(),
+            package: a.package.clone(),
+            advisory: a.advisory.clone(),
+        }
+    }
 }
 
 fn uuid_v4() -> Result<String, Problem> {

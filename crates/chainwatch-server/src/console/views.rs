@@ -81,13 +81,7 @@ fn vex_state(f: &ProductFinding) -> Markup {
 
 /// The value of a finding's checkbox in a triage form.
 fn target_value(f: &ProductFinding) -> String {
-    serde_json::to_string(&query::Target {
-        product: f.product.clone(),
-        version: f.version.clone(),
-        package: f.package.clone(),
-        advisory: f.advisory.clone(),
-    })
-    .unwrap_or_default()
+    serde_json::to_string(&query::Target::from(f)).unwrap_or_default()
 }
 
 /// The decision fields of a triage form (its findings are the checked boxes, or all
@@ -782,13 +776,7 @@ pub(crate) struct TriagedParam {
 }
 
 fn affected_value(a: &chainwatch_store::Affected) -> String {
-    serde_json::to_string(&query::Target {
-        product: a.product.clone(),
-        version: a.version.clone(),
-        package: a.package.clone(),
-        advisory: a.advisory.clone(),
-    })
-    .unwrap_or_default()
+    serde_json::to_string(&query::Target::from(a)).unwrap_or_default()
 }
 
 pub(crate) async fn advisory(
@@ -1060,24 +1048,14 @@ pub(crate) async fn triage(
                 },
             )
             .await?
-            .into_iter()
-            .map(|f| query::Target {
-                product: f.product,
-                version: f.version,
-                package: f.package,
-                advisory: f.advisory,
-            })
+            .iter()
+            .map(query::Target::from)
             .collect()
         } else if let Some(id) = field("scope_advisory") {
             query::affected(&state, &caller, id.to_owned())
                 .await?
-                .into_iter()
-                .map(|a| query::Target {
-                    product: a.product,
-                    version: a.version,
-                    package: a.package,
-                    advisory: a.advisory,
-                })
+                .iter()
+                .map(query::Target::from)
                 .collect()
         } else {
             return Err(bad("`all` needs a product version or an advisory".into()));
