@@ -943,3 +943,95 @@ pub(crate) async fn overview(
         )
     }))
 }
+
+/// The verified attestations about a product version.
+pub(crate) async fn provenance(
+    state: &Arc<State>,
+    caller: &Caller,
+    product: String,
+    version: String,
+) -> Result<Vec<chainwatch_store::Evidence>, Problem> {
+    caller.require(Role::Read)?;
+    caller.require_product(&product)?;
+    blocking(state, move |store| {
+        store.provenance(&product, Some(&version), None)
+    })
+    .await
+}
+
+/// The versions of a product (distinct, as stored).
+pub(crate) async fn product_versions(
+    state: &Arc<State>,
+    caller: &Caller,
+    product: String,
+) -> Result<Vec<String>, Problem> {
+    caller.require(Role::Read)?;
+    caller.require_product(&product)?;
+    blocking(state, move |store| {
+        let mut versions: Vec<String> = store
+            .documents(&product, None, None)?
+            .into_iter()
+            .map(|d| d.version)
+            .collect();
+        versions.sort();
+        versions.dedup();
+        Ok(versions)
+    })
+    .await
+}
+
+/// What changed from one version of a product to another: components added, removed
+/// and upgraded, and the findings that appeared and went away (an advisory on a package,
+/// whatever its version).
+#[derive(Debug)]
+pub(crate) struct VersionDiff {
+    pub(crate) components: chainwatch_sbom::SbomDiff,
+    pub(crate) new_findings: Vec<ProductFinding>,
+    pub(crate) resolved_findings: Vec<ProductFinding>,
+}
+
+pub(crate) async fn version_diff(
+    state: &Arc<State>,
+    caller: &Caller,
+    product: String,
+    from: String,
+    to: String,
+) -> Result<VersionDiff, Problem> {
+    caller.require(Role::Read)?;
+    caller.require_product(&product)?;
+    blocking(state, move |store| {
+        let components = store.diff(&product, &from, &to, None)?;
+        let read = |version: &str| {
+            store.findings(&FindingQuery {
+                product: Some(product.clone()),
+                version: Some(version.to_owned()),
+                ..FindingQuery::default()
+            })
+        };
+        let (old, new) = (read(&from)?, read(&to)?);
+        let key = |f: &ProductFinding| {
+            let package = f
+                .package
+                .rsplit_once('@')
+                .map_or(f.package.as_str(), |(p, _)| p)
+                .to_owned();
+            (f.advisory.clone(), package)
+        };
+        let old_keys: std::collections::HashSet<_> = old.iter().map(key).collect();
+        let new_keys: std::collections::HashSet<_> = new.iter().map(key).collect();
+        Ok(VersionDiff {
+            new_findings: new
+                .iter()
+                .filter(|f| !old_keys.contains(&key(f)))
+                .cloned()
+                .collect(),
+            resolved_findings: old
+                .iter()
+                .filter(|f| !new_keys.contains(&key(f)))
+                .cloned()
+                .collect(),
+            components,
+        })
+    })
+    .await
+}

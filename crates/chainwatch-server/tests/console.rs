@@ -365,6 +365,41 @@ fn scopes_and_hostile_names() {
     );
     assert_eq!(missing.status, 404);
 
+    // Provenance and diff tabs.
+    let a = get(
+        &s,
+        "/products/shop-web/versions/1.0?tab=provenance",
+        Some(&cookie),
+    );
+    assert!(a.body.contains("No verified attestation"), "{}", a.body);
+    let next = serde_json::json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "application", "bom-ref": "root", "name": "shop-web", "version": "1.1"}},
+        "components": [{"type": "library", "bom-ref": "d", "name": "debug", "version": "2.6.10", "purl": "pkg:npm/debug@2.6.10"},
+                       {"type": "library", "bom-ref": "n", "name": "nanoid", "version": "5.0.0", "purl": "pkg:npm/nanoid@5.0.0"}],
+    });
+    upload(&s, &admin, next.to_string().as_bytes());
+    let a = get(
+        &s,
+        "/products/shop-web/versions/1.1?tab=diff&against=1.0",
+        Some(&cookie),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(
+        a.body
+            .contains("1 added, 3 removed, 2 upgraded or downgraded"),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("pkg:npm/nanoid@5.0.0"));
+    // A version that is not the product's is not compared.
+    let a = get(
+        &s,
+        "/products/shop-web/versions/1.1?tab=diff&against=9.9",
+        Some(&cookie),
+    );
+    assert!(!a.body.contains("upgraded or downgraded"));
+
     // A token limited to `shop*` sees shop-web only, in lists, pages and searches.
     let cookie = sign_in(&s, &reader);
     let list = get(&s, "/products", Some(&cookie)).body;

@@ -365,6 +365,29 @@ fn console_in_a_browser() {
     shot(&s, "dashboard-narrow");
     s.resize(1280, 800).unwrap();
 
+    // The next release: debug upgraded past the fix, left-pad gone.
+    let next = dir.path().join("shop-web-1.1.cdx.json");
+    std::fs::write(
+        &next,
+        serde_json::to_vec(&serde_json::json!({
+            "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+            "metadata": {"component": {"type": "application", "bom-ref": "root", "name": "shop-web", "version": "1.1"}},
+            "components": [{"type": "library", "bom-ref": "d", "name": "debug", "version": "2.6.10", "purl": "pkg:npm/debug@2.6.10"}],
+            "dependencies": [{"ref": "root", "dependsOn": ["d"]}],
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    remote(&base, &admin, &["ingest", next.to_str().unwrap()]);
+    s.goto(&format!(
+        "{base}/products/shop-web/versions/1.1?tab=diff&against=1.0"
+    ))
+    .unwrap();
+    let diff = s.text_of("main").unwrap();
+    assert!(diff.contains("Resolved findings (2)"), "{diff}");
+    assert!(diff.contains("GHSA-scan-0001") && diff.contains("MAL-2026-0001"));
+    shot(&s, "version-diff");
+
     // Sign out; the console asks for a token again.
     s.click_to_navigate(&s.find("header .who button").unwrap())
         .unwrap();

@@ -360,6 +360,8 @@ pub(crate) struct VersionParams {
     tab: Option<String>,
     /// Decisions just recorded (after a triage form).
     triaged: Option<usize>,
+    /// The version the diff tab compares with.
+    against: Option<String>,
     /// Filter of the components tab: a substring of name, purl, type or licence.
     filter: Option<String>,
     cursor: Option<String>,
@@ -376,8 +378,11 @@ pub(crate) async fn version(
     let tab = match params.tab.as_deref() {
         Some("components") => "components",
         Some("documents") => "documents",
+        Some("provenance") => "provenance",
+        Some("diff") => "diff",
         _ => "findings",
     };
+    let evidence = query::provenance(&state, &caller, name.clone(), version.clone()).await?;
     let base = version_url(&name, &version);
     let open: Vec<&ProductFinding> = {
         let mut v: Vec<&ProductFinding> = detail.findings.iter().collect();
@@ -391,6 +396,8 @@ pub(crate) async fn version(
             format!("Components ({})", detail.components.len()),
         ),
         ("documents", format!("Documents ({})", detail.history.len())),
+        ("provenance", format!("Provenance ({})", evidence.len())),
+        ("diff", "Diff".to_owned()),
     ];
     let content = match tab {
         "components" => {
@@ -473,6 +480,83 @@ pub(crate) async fn version(
                     }
                 }
                 (pager(&format!("{base}?tab=components&filter={}", enc(&filter)), next.as_deref()))
+            }
+        }
+        "provenance" => html! {
+            @if evidence.is_empty() {
+                p.muted { "No verified attestation is about this version or its components (" code { "chainwatch verify … --product" } " or " code { "POST /api/v1/attestations" } " store them)." }
+            } @else {
+                div.table-wrap { table.data {
+                    thead { tr {
+                        th scope="col" { "About" } th scope="col" { "Format" } th scope="col" { "Builder" }
+                        th scope="col" { "Source" } th scope="col" { "Signer" } th scope="col" { "Signed" } th scope="col" { "Verified" }
+                    } }
+                    tbody { @for e in &evidence { tr {
+                        td.mono { (e.about) }
+                        td { (e.format) @if let Some(p) = &e.predicate_type { div.summary.mono { (p) } } }
+                        td.mono { (e.builder.as_deref().unwrap_or("")) }
+                        td.mono { (e.source.as_deref().unwrap_or("")) @if let Some(r) = &e.revision { div.summary { (r) } } }
+                        td.mono { (e.signer.as_deref().or(e.key.as_deref()).unwrap_or("")) @if let Some(i) = &e.issuer { div.summary { (i) } } }
+                        td.nowrap { (e.signed_at.as_deref().unwrap_or("")) }
+                        td.nowrap { (e.verified_at) }
+                    } } }
+                } }
+            }
+        },
+        "diff" => {
+            let versions = query::product_versions(&state, &caller, name.clone()).await?;
+            let others: Vec<&String> = versions.iter().filter(|v| **v != version).collect();
+            let against = params
+                .against
+                .clone()
+                .filter(|a| others.contains(&a));
+            let diff = match &against {
+                Some(a) => Some(
+                    query::version_diff(&state, &caller, name.clone(), a.clone(), version.clone())
+                        .await?,
+                ),
+                None => None,
+            };
+            html! {
+                @if others.is_empty() {
+                    p.muted { "This product has no other version to compare with." }
+                } @else {
+                    form.filter method="get" action=(base) {
+                        input type="hidden" name="tab" value="diff";
+                        label for="against" { "Compare with" }
+                        select #against name="against" {
+                            @for o in &others { option value=(o) selected[against.as_deref() == Some(o.as_str())] { (o) } }
+                        }
+                        button type="submit" { "Compare" }
+                    }
+                }
+                @if let (Some(d), Some(a)) = (&diff, &against) {
+                    p.muted { "From " span.mono { (a) } " to " span.mono { (version) } ": "
+                        (d.components.added.len()) " added, " (d.components.removed.len()) " removed, "
+                        (d.components.changed.len()) " upgraded or downgraded; "
+                        (d.new_findings.len()) " new findings, " (d.resolved_findings.len()) " resolved." }
+                    h2 { "New findings (" (d.new_findings.len()) ")" }
+                    @if !d.new_findings.is_empty() { (findings_table(&d.new_findings.iter().collect::<Vec<_>>(), false, false)) }
+                    h2 { "Resolved findings (" (d.resolved_findings.len()) ")" }
+                    @if !d.resolved_findings.is_empty() { (findings_table(&d.resolved_findings.iter().collect::<Vec<_>>(), true, false)) }
+                    h2 { "Versions changed (" (d.components.changed.len()) ")" }
+                    @if !d.components.changed.is_empty() {
+                        div.table-wrap { table.data {
+                            thead { tr { th scope="col" { "Component" } th scope="col" { "From" } th scope="col" { "To" } } }
+                            tbody { @for c in d.components.changed.iter().take(1000) { tr {
+                                td.mono { (c.identity) } td.mono { (c.from.as_deref().unwrap_or("")) } td.mono { (c.to.as_deref().unwrap_or("")) }
+                            } } }
+                        } }
+                    }
+                    h2 { "Added (" (d.components.added.len()) ")" }
+                    @if !d.components.added.is_empty() {
+                        ul.hits { @for c in d.components.added.iter().take(1000) { li.mono { (c.purl.as_deref().unwrap_or(&c.identity)) } } }
+                    }
+                    h2 { "Removed (" (d.components.removed.len()) ")" }
+                    @if !d.components.removed.is_empty() {
+                        ul.hits { @for c in d.components.removed.iter().take(1000) { li.mono { (c.purl.as_deref().unwrap_or(&c.identity)) } } }
+                    }
+                }
             }
         }
         "documents" => html! {
