@@ -962,8 +962,7 @@ async fn list_tokens(
     AxumState(state): AxumState<Arc<State>>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Admin)?;
-    let tokens = blocking(&state, chainwatch_store::Store::tokens).await?;
+    let tokens = query::tokens(&state, &caller).await?;
     let rows: Vec<TokenInfo> = tokens.iter().map(TokenInfo::from).collect();
     Ok(answered_for(&caller, Json(rows)))
 }
@@ -1002,31 +1001,18 @@ async fn create_token(
     Extension(caller): Extension<Caller>,
     Json(new): Json<NewToken>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Admin)?;
-    let role = Role::parse(&new.role).ok_or_else(|| {
-        Problem::new(
-            Code::InvalidRole,
-            format!("role `{}`: expected read, ingest or admin", new.role),
-        )
-    })?;
-    let expires_at = new
-        .expires_in
-        .map(|s| {
-            i64::try_from(s)
-                .ok()
-                .and_then(|s| s.checked_mul(1_000_000))
-                .and_then(|us| chainwatch_store::now_micros().checked_add(us))
-                .ok_or_else(|| Problem::new(Code::InvalidExpiry, "`expires_in` is too large"))
-        })
-        .transpose()?;
-    let (secret, hash) = crate::auth::new_token()?;
-    let token = blocking(&state, move |store| {
-        store.create_token(&new.name, role, new.products.as_deref(), &hash, expires_at)
-    })
+    let (token, secret) = query::create_token(
+        &state,
+        &caller,
+        new.name,
+        &new.role,
+        new.products,
+        new.expires_in,
+    )
     .await?;
     let body = CreatedToken {
         name: token.name,
-        role: role.as_str().to_owned(),
+        role: token.role.as_str().to_owned(),
         products: token.products,
         expires: token.expires_at.map(chainwatch_store::format_micros),
         token: secret,
@@ -1046,14 +1032,7 @@ async fn revoke_token(
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Admin)?;
-    let n = name.clone();
-    let revoked = blocking(&state, move |store| store.revoke_token(&n)).await?;
-    if !revoked {
-        return Err(Problem::not_found(format!(
-            "no active token named `{name}`"
-        )));
-    }
+    query::revoke_token(&state, &caller, name).await?;
     Ok(answered_for(&caller, StatusCode::NO_CONTENT))
 }
 

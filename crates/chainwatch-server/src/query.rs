@@ -1035,3 +1035,85 @@ pub(crate) async fn version_diff(
     })
     .await
 }
+
+/// The API tokens (admin only; never their secrets).
+pub(crate) async fn tokens(
+    state: &Arc<State>,
+    caller: &Caller,
+) -> Result<Vec<chainwatch_store::Token>, Problem> {
+    caller.require(Role::Admin)?;
+    blocking(state, chainwatch_store::Store::tokens).await
+}
+
+/// Creates a token (admin only): its row and its secret, which is shown this once.
+pub(crate) async fn create_token(
+    state: &Arc<State>,
+    caller: &Caller,
+    name: String,
+    role: &str,
+    products: Option<String>,
+    expires_in_secs: Option<u64>,
+) -> Result<(chainwatch_store::Token, String), Problem> {
+    caller.require(Role::Admin)?;
+    let role = Role::parse(role).ok_or_else(|| {
+        Problem::new(
+            Code::InvalidRole,
+            format!("role `{role}`: expected read, ingest or admin"),
+        )
+    })?;
+    let expires_at = expires_in_secs
+        .map(|s| {
+            i64::try_from(s)
+                .ok()
+                .and_then(|s| s.checked_mul(1_000_000))
+                .and_then(|us| chainwatch_store::now_micros().checked_add(us))
+                .ok_or_else(|| Problem::new(Code::InvalidExpiry, "`expires_in` is too large"))
+        })
+        .transpose()?;
+    let (secret, hash) = crate::auth::new_token()?;
+    let token = blocking(state, move |store| {
+        store.create_token(&name, role, products.as_deref(), &hash, expires_at)
+    })
+    .await?;
+    Ok((token, secret))
+}
+
+/// Revokes an active token (admin only); it stops working at once.
+pub(crate) async fn revoke_token(
+    state: &Arc<State>,
+    caller: &Caller,
+    name: String,
+) -> Result<(), Problem> {
+    caller.require(Role::Admin)?;
+    let n = name.clone();
+    if blocking(state, move |store| store.revoke_token(&n)).await? {
+        Ok(())
+    } else {
+        Err(Problem::not_found(format!(
+            "no active token named `{name}`"
+        )))
+    }
+}
+
+/// What the operations page shows: advisory data, webhook deliveries and the outbox.
+pub(crate) async fn operations(
+    state: &Arc<State>,
+    caller: &Caller,
+) -> Result<
+    (
+        chainwatch_store::AdvisoryStats,
+        Vec<chainwatch_store::Delivery>,
+        Vec<(String, u64)>,
+    ),
+    Problem,
+> {
+    caller.require(Role::Admin)?;
+    blocking(state, |store| {
+        Ok((
+            store.advisory_stats()?,
+            store.deliveries(50)?,
+            store.outbox()?,
+        ))
+    })
+    .await
+}

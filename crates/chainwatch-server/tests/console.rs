@@ -580,3 +580,77 @@ fn percent(s: &str) -> String {
         })
         .collect()
 }
+
+#[test]
+fn operations_for_admins_only() {
+    let s = start(chainwatch_server::Config::default());
+    let admin = token(&s, "alice", Role::Admin, None);
+    let reader = token(&s, "bob", Role::Read, None);
+    let cookie = sign_in(&s, &reader);
+    let a = get(&s, "/operations", Some(&cookie));
+    assert_eq!(a.status, 403);
+    assert!(
+        !get(&s, "/", Some(&cookie))
+            .body
+            .contains("href=\"/operations\"")
+    );
+    let csrf = csrf_of(&get(&s, "/", Some(&cookie)).body);
+    let a = post_form(
+        &s,
+        "/operations/tokens",
+        Some(&cookie),
+        Some(&s.base),
+        &format!("csrf={csrf}&name=x&role=admin"),
+    );
+    assert_eq!(a.status, 403, "a read token cannot create tokens");
+
+    let cookie = sign_in(&s, &admin);
+    let a = get(&s, "/operations", Some(&cookie));
+    assert_eq!(a.status, 200);
+    assert!(a.body.contains("Advisory data") && a.body.contains("bob"));
+    let csrf = csrf_of(&a.body);
+    let a = post_form(
+        &s,
+        "/operations/tokens",
+        Some(&cookie),
+        Some(&s.base),
+        &format!("csrf={csrf}&name=ci-shop&role=ingest&products=shop*&expires_days=30"),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body.contains("shown this once"));
+    let at = a.body.find("<code class=\"secret\">").unwrap() + "<code class=\"secret\">".len();
+    let secret = a.body[at..].split('<').next().unwrap().to_owned();
+    assert!(secret.starts_with("cw_"));
+    let t = s
+        .store
+        .tokens()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "ci-shop")
+        .unwrap();
+    assert_eq!(t.products.as_deref(), Some("shop*"));
+    assert!(t.expires_at.is_some());
+    // Revoked from the page: the secret stops working at once.
+    let a = post_form(
+        &s,
+        "/operations/tokens/revoke",
+        Some(&cookie),
+        Some(&s.base),
+        &format!("csrf={csrf}&name=ci-shop"),
+    );
+    assert_eq!(a.status, 303);
+    let r = agent()
+        .get(format!("{}/api/v1/products", s.base))
+        .header("Authorization", &format!("Bearer {secret}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let a = post_form(
+        &s,
+        "/operations/tokens/revoke",
+        Some(&cookie),
+        Some(&s.base),
+        "csrf=bad&name=bob",
+    );
+    assert_eq!(a.status, 403);
+}

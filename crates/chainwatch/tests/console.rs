@@ -388,6 +388,11 @@ fn console_in_a_browser() {
     assert!(diff.contains("GHSA-scan-0001") && diff.contains("MAL-2026-0001"));
     shot(&s, "version-diff");
 
+    s.click_to_navigate(&s.find("header nav a[href='/operations']").unwrap())
+        .unwrap();
+    assert!(s.text_of("main").unwrap().contains("bob"));
+    shot(&s, "operations");
+
     // Sign out; the console asks for a token again.
     s.click_to_navigate(&s.find("header .who button").unwrap())
         .unwrap();

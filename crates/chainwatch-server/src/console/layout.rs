@@ -106,6 +106,9 @@ pub(crate) fn page(
                             (item(Nav::Dashboard, "/", "Dashboard"))
                             (item(Nav::Products, "/products", "Products"))
                             (item(Nav::Findings, "/findings", "Findings"))
+                            @if caller.token.role >= chainwatch_store::Role::Admin {
+                                (item(Nav::Operations, "/operations", "Operations"))
+                            }
                         }
                     }
                     form.search role="search" method="get" action="/search" {

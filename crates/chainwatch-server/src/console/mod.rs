@@ -27,6 +27,7 @@ pub(crate) enum Nav {
     Products,
     Findings,
     Search,
+    Operations,
 }
 
 const CSS: &str = include_str!("assets/console.css");
@@ -63,6 +64,9 @@ pub(crate) fn router(state: &Arc<State>) -> Router<Arc<State>> {
         )
         .route("/triage", post(views::triage))
         .route("/products/{name}/versions/{version}/why", get(views::why))
+        .route("/operations", get(views::operations))
+        .route("/operations/tokens", post(views::create_token))
+        .route("/operations/tokens/revoke", post(views::revoke_token))
         .route("/search", get(views::search))
         .route("/advisories/{id}", get(views::advisory))
         .route("/documents/{id}", get(views::download))

@@ -506,10 +506,7 @@ pub(crate) async fn version(
         "diff" => {
             let versions = query::product_versions(&state, &caller, name.clone()).await?;
             let others: Vec<&String> = versions.iter().filter(|v| **v != version).collect();
-            let against = params
-                .against
-                .clone()
-                .filter(|a| others.contains(&a));
+            let against = params.against.clone().filter(|a| others.contains(&a));
             let diff = match &against {
                 Some(a) => Some(
                     query::version_diff(&state, &caller, name.clone(), a.clone(), version.clone())
@@ -1304,4 +1301,184 @@ pub(crate) async fn why(
     };
     let title = format!("Why {} in {name}@{version}", params.purl);
     Ok(page(&caller, &session, Nav::Products, &title, "", &body))
+}
+
+/// Operations (admin): advisory data, tokens (create, revoke), webhook deliveries.
+pub(crate) async fn operations(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+) -> Answer {
+    operations_page(&state, &caller, &session, None).await
+}
+
+async fn operations_page(
+    state: &Arc<State>,
+    caller: &Caller,
+    session: &Session,
+    created: Option<(chainwatch_store::Token, String)>,
+) -> Answer {
+    let (advisory_data, deliveries, outbox) = query::operations(state, caller).await?;
+    let tokens = query::tokens(state, caller).await?;
+    let now = chainwatch_store::now_micros();
+    let body = html! {
+        h1 { "Operations" }
+        @if let Some((token, secret)) = &created {
+            div.notice role="status" {
+                p { "Token " strong { (token.name) } " (" (token.role.as_str()) ") created. Its secret is shown this once:" }
+                p { code.secret { (secret) } }
+            }
+        }
+        section {
+            h2 { "Advisory data" }
+            dl.facts {
+                dt { "Records" } dd { (advisory_data.records) }
+                dt { "Withdrawn" } dd { (advisory_data.withdrawn) }
+                dt { "Malicious-package records" } dd { (advisory_data.malicious) }
+                dt { "Last import" } dd { (advisory_data.last_import.map_or_else(|| "never".to_owned(), chainwatch_store::format_micros)) }
+            }
+        }
+        section {
+            h2 { "Tokens" }
+            div.table-wrap { table.data {
+                thead { tr {
+                    th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Products" }
+                    th scope="col" { "Created" } th scope="col" { "Expires" } th scope="col" { "State" } th scope="col" { "" }
+                } }
+                tbody { @for t in &tokens { tr {
+                    td { (t.name) }
+                    td { (t.role.as_str()) }
+                    td.mono { (t.products.as_deref().unwrap_or("all")) }
+                    td.nowrap { (chainwatch_store::format_micros(t.created_at)) }
+                    td.nowrap { (t.expires_at.map(chainwatch_store::format_micros).unwrap_or_default()) }
+                    td { @if t.revoked_at.is_some() { "revoked" } @else if t.is_active(now) { "active" } @else { "expired" } }
+                    td {
+                        @if t.revoked_at.is_none() && t.is_active(now) {
+                            form method="post" action="/operations/tokens/revoke" data-confirm={ "Revoke token " (t.name) "? It stops working at once." } {
+                                input type="hidden" name="csrf" value=(session.csrf);
+                                input type="hidden" name="name" value=(t.name);
+                                button.secondary type="submit" { "Revoke" }
+                            }
+                        }
+                    }
+                } } }
+            } }
+            form.triage method="post" action="/operations/tokens" {
+                fieldset.triage {
+                    legend { "New token" }
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    div.fields {
+                        label { "Name" input type="text" name="name" required maxlength="128"; }
+                        label { "Role"
+                            select name="role" {
+                                option value="read" { "read" }
+                                option value="ingest" { "ingest" }
+                                option value="admin" { "admin" }
+                            }
+                        }
+                        label { "Products (glob, empty: all)" input type="text" name="products" placeholder="payments-*"; }
+                        label { "Expires in days (empty: never)" input type="number" name="expires_days" min="1" max="3650"; }
+                    }
+                    div.buttons { button type="submit" { "Create" } }
+                }
+            }
+        }
+        section {
+            h2 { "Webhooks" }
+            @if outbox.is_empty() { p.muted { "No notification is waiting." } } @else {
+                ul.hits { @for (url, n) in &outbox { li { span.mono { (url) } ": " (n) " waiting" } } }
+            }
+            @if deliveries.is_empty() { p.muted { "No delivery yet." } } @else {
+                div.table-wrap { table.data {
+                    thead { tr {
+                        th scope="col" { "Finished" } th scope="col" { "Receiver" } th scope="col" { "Event" }
+                        th scope="col" { "Result" } th scope="col" { "Attempts" }
+                    } }
+                    tbody { @for d in &deliveries { tr {
+                        td.nowrap { (chainwatch_store::format_micros(d.finished_at)) }
+                        td.mono { (d.url) }
+                        td { (d.event) }
+                        td { @if d.delivered { "delivered" } @else { "given up" }
+                             @if let Some(c) = d.response_code { " (" (c) ")" }
+                             @if let Some(e) = &d.error { div.summary { (e) } } }
+                        td.num { (d.attempts) }
+                    } } }
+                } }
+            }
+            p.muted { "The monitor (" code { "serve --update-every" } ") runs in one replica at a time; its runs are in the server's log." }
+        }
+    };
+    Ok(page(
+        caller,
+        session,
+        Nav::Operations,
+        "Operations",
+        "",
+        &body,
+    ))
+}
+
+/// Creates a token from the operations page; the page shows its secret once.
+pub(crate) async fn create_token(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Answer {
+    let field = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    if !super::session::csrf_ok(&session, field("csrf").unwrap_or_default()) {
+        return Ok(layout::error_page(
+            StatusCode::FORBIDDEN,
+            "the form's CSRF field is not this session's",
+        ));
+    }
+    let days = field("expires_days")
+        .map(|d| {
+            d.parse::<u64>().map_err(|_| {
+                Failure(Problem::new(
+                    crate::Code::InvalidExpiry,
+                    format!("expiry `{d}`: expected a number of days"),
+                ))
+            })
+        })
+        .transpose()?;
+    let created = query::create_token(
+        &state,
+        &caller,
+        field("name").unwrap_or_default().to_owned(),
+        field("role").unwrap_or("read"),
+        field("products").map(str::to_owned),
+        days.map(|d| d.saturating_mul(86_400)),
+    )
+    .await?;
+    operations_page(&state, &caller, &session, Some(created)).await
+}
+
+/// Revokes a token from the operations page.
+pub(crate) async fn revoke_token(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Answer {
+    let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    if !super::session::csrf_ok(&session, field("csrf").unwrap_or_default()) {
+        return Ok(layout::error_page(
+            StatusCode::FORBIDDEN,
+            "the form's CSRF field is not this session's",
+        ));
+    }
+    query::revoke_token(
+        &state,
+        &caller,
+        field("name").unwrap_or_default().to_owned(),
+    )
+    .await?;
+    Ok(super::session::see_other("/operations"))
 }
