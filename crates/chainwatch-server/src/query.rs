@@ -784,6 +784,8 @@ pub(crate) struct Overview {
     pub(crate) malicious: usize,
     /// Findings first seen per day, oldest first, today last.
     pub(crate) opened: Vec<usize>,
+    /// Per product: open findings by severity (in `LEVELS` order), then malicious ones.
+    pub(crate) by_product: std::collections::HashMap<String, [usize; 6]>,
     /// Malicious and known-exploited findings, most urgent first (at most 20).
     pub(crate) urgent: Vec<ProductFinding>,
     /// The newest findings (at most 20).
@@ -844,6 +846,16 @@ async fn compute_overview(state: &Arc<State>, caller: &Caller) -> Result<Overvie
             opened[TREND_DAYS - 1 - age] += 1;
         }
     }
+    let mut by_product: std::collections::HashMap<String, [usize; 6]> =
+        std::collections::HashMap::new();
+    for f in findings.iter().filter(|f| f.informational.is_none()) {
+        let slot = if f.malicious {
+            5
+        } else {
+            LEVELS.iter().position(|l| *l == level_of(f)).unwrap_or(4)
+        };
+        by_product.entry(f.product.clone()).or_default()[slot] += 1;
+    }
     let mut urgent: Vec<&ProductFinding> = findings
         .iter()
         .filter(|f| f.malicious || f.known_exploited)
@@ -858,6 +870,7 @@ async fn compute_overview(state: &Arc<State>, caller: &Caller) -> Result<Overvie
         known_exploited: findings.iter().filter(|f| f.known_exploited).count(),
         malicious: findings.iter().filter(|f| f.malicious).count(),
         by_level,
+        by_product,
         opened,
         urgent: urgent.into_iter().take(20).cloned().collect(),
         newest: newest.into_iter().take(20).cloned().collect(),
@@ -893,6 +906,7 @@ const OVERVIEW_WAIT: std::time::Duration = std::time::Duration::from_millis(400)
 pub(crate) async fn overview(
     state: &Arc<State>,
     caller: &Caller,
+    wait_for_it: bool,
 ) -> Result<(Option<Arc<Overview>>, bool), Problem> {
     caller.require(Role::Read)?;
     let marker = blocking(state, chainwatch_store::Store::findings_marker).await?;
@@ -930,7 +944,9 @@ pub(crate) async fn overview(
             rx
         }
     };
-    let _ = tokio::time::timeout(OVERVIEW_WAIT, wait.wait_for(|done| *done)).await;
+    if wait_for_it {
+        let _ = tokio::time::timeout(OVERVIEW_WAIT, wait.wait_for(|done| *done)).await;
+    }
     let cache = state
         .overviews
         .0

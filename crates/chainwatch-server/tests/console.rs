@@ -365,6 +365,24 @@ fn scopes_and_hostile_names() {
     );
     assert_eq!(missing.status, 404);
 
+    // The product list: one row per product, filtered and sorted.
+    let list = get(&s, "/products?q=shop&sort=findings", Some(&cookie)).body;
+    assert!(
+        list.contains("shop-web") && list.contains("shop-admin") && !list.contains("internal-api")
+    );
+    for sort in ["name", "updated", "components", "bogus"] {
+        assert_eq!(
+            get(&s, &format!("/products?sort={sort}"), Some(&cookie)).status,
+            200
+        );
+    }
+    assert!(
+        get(&s, "/products/shop-web", Some(&cookie))
+            .body
+            .contains("/products/shop%2Dweb/versions/1%2E0")
+    );
+    assert_eq!(get(&s, "/products/nothing-here", Some(&cookie)).status, 404);
+
     // Provenance and diff tabs.
     let a = get(
         &s,

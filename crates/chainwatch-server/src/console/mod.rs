@@ -56,6 +56,7 @@ pub(crate) fn router(state: &Arc<State>) -> Router<Arc<State>> {
     let pages = Router::new()
         .route("/", get(views::dashboard))
         .route("/products", get(views::products))
+        .route("/products/{name}", get(views::product))
         .route("/products/{name}/versions/{version}", get(views::version))
         .route("/findings", get(views::findings))
         .route(

@@ -218,7 +218,7 @@ pub(crate) async fn dashboard(
     Extension(caller): Extension<Caller>,
     Extension(session): Extension<Session>,
 ) -> Answer {
-    let (overview, current) = query::overview(&state, &caller).await?;
+    let (overview, current) = query::overview(&state, &caller, true).await?;
     let Some(o) = overview else {
         let body = html! {
             meta http-equiv="refresh" content="3";
@@ -307,43 +307,157 @@ pub(crate) async fn dashboard(
     ))
 }
 
+#[derive(Debug, Deserialize)]
+pub(crate) struct ProductsParams {
+    /// A part of the name.
+    q: Option<String>,
+    /// `name` (default), `updated`, `findings` or `components`.
+    sort: Option<String>,
+    cursor: Option<String>,
+}
+
+/// One product of the list.
+struct ProductRow {
+    name: String,
+    latest: chainwatch_store::ProductSummary,
+    versions: usize,
+}
+
+/// Products: one row each, with its newest version, its open findings by severity (from
+/// the dashboard's summary), searchable and sortable, a page at a time.
 pub(crate) async fn products(
     AxumState(state): AxumState<Arc<State>>,
     Extension(caller): Extension<Caller>,
     Extension(session): Extension<Session>,
-    Query(page_q): Query<Page>,
+    Query(params): Query<ProductsParams>,
 ) -> Answer {
-    let page_q = Page {
-        limit: Some(page_q.limit.unwrap_or(50)),
-        cursor: page_q.cursor,
+    let portfolio = query::portfolio(&state, &caller).await?;
+    // The counts come from the dashboard's summary when it is at hand; the list does
+    // not wait for it.
+    let (overview, _) = query::overview(&state, &caller, false).await?;
+    let q = params.q.clone().unwrap_or_default();
+    let needle = q.to_lowercase();
+    let mut rows: BTreeMap<String, ProductRow> = BTreeMap::new();
+    for p in portfolio {
+        if !needle.is_empty() && !p.name.to_lowercase().contains(&needle) {
+            continue;
+        }
+        match rows.get_mut(&p.name) {
+            Some(row) => {
+                row.versions += 1;
+                if p.updated > row.latest.updated {
+                    row.latest = p;
+                }
+            }
+            None => {
+                rows.insert(
+                    p.name.clone(),
+                    ProductRow {
+                        name: p.name.clone(),
+                        latest: p,
+                        versions: 1,
+                    },
+                );
+            }
+        }
+    }
+    let counts = |name: &str| {
+        overview
+            .as_ref()
+            .and_then(|o| o.by_product.get(name).copied())
     };
-    let (rows, next) = query::products_page(&state, &caller, &page_q).await?;
+    let sort = params
+        .sort
+        .as_deref()
+        .filter(|s| matches!(*s, "updated" | "findings" | "components"))
+        .unwrap_or("name");
+    let total = rows.len();
+    // Keys sort ascending: descending orders are encoded as complements.
+    let keyed: Vec<(String, ProductRow)> = rows
+        .into_values()
+        .map(|r| {
+            let weight = |c: Option<[usize; 6]>| {
+                c.map_or(0, |c| {
+                    c[5] * 1_000_000_000 + c[0] * 1_000_000 + c[1] * 1_000 + c[2]
+                })
+            };
+            let key = match sort {
+                "updated" => format!(
+                    "{:020}\0{}",
+                    i64::MAX
+                        - chainwatch_store::parse_instant(&r.latest.updated)
+                            .unwrap_or(0)
+                            .max(0),
+                    r.name
+                ),
+                "findings" => format!("{:020}\0{}", usize::MAX - weight(counts(&r.name)), r.name),
+                "components" => format!("{:020}\0{}", u64::MAX - r.latest.components, r.name),
+                _ => r.name.clone(),
+            };
+            (key, r)
+        })
+        .collect();
+    let (shown, next) = query::paginate(
+        keyed,
+        &Page {
+            limit: Some(50),
+            cursor: params.cursor.clone(),
+        },
+    )?;
+    let base = format!("/products?q={}&sort={sort}", enc(&q));
+    let header = |key: &str, label: &str| {
+        html! {
+            th scope="col" {
+                @if sort == key { (label) " ↓" } @else { a href={ "/products?q=" (enc(&q)) "&sort=" (key) } { (label) } }
+            }
+        }
+    };
     let body = html! {
         h1 { "Products" }
+        form.filter method="get" action="/products" {
+            label for="pq" { "Name" }
+            input #pq type="search" name="q" value=(q) placeholder="part of a product name";
+            input type="hidden" name="sort" value=(sort);
+            button type="submit" { "Filter" }
+            span.muted { (total) " products" }
+        }
         div.table-wrap {
             table.data {
                 thead { tr {
-                    th scope="col" { "Product" }
-                    th scope="col" { "Version" }
-                    th scope="col" { "Components" }
-                    th scope="col" { "Documents" }
-                    th scope="col" { "Last upload" }
+                    (header("name", "Product"))
+                    th scope="col" { "Latest version" }
+                    th scope="col" { "Versions" }
+                    (header("components", "Components"))
+                    (header("findings", "Open findings"))
+                    (header("updated", "Last upload"))
                 } }
                 tbody {
-                    @for p in &rows {
+                    @for r in &shown {
                         tr {
-                            td { a href=(version_url(&p.name, &p.version)) { (p.name) } }
-                            td.mono { a href=(version_url(&p.name, &p.version)) { (p.version) } }
-                            td.num { (p.components) }
-                            td.num { (p.documents) }
-                            td.nowrap { (p.updated) }
+                            td { a href={ "/products/" (enc(&r.name)) } { (r.name) } }
+                            td.mono { a href=(version_url(&r.name, &r.latest.version)) { (r.latest.version) } }
+                            td.num { (r.versions) }
+                            td.num { (r.latest.components) }
+                            td {
+                                @match counts(&r.name) {
+                                    Some(c) => {
+                                        @if c[5] > 0 { span.sev.sev-malicious { (c[5]) " malicious" } " " }
+                                        @for (i, level) in LEVELS.iter().enumerate() {
+                                            @if c[i] > 0 { span class={ "sev sev-" (level) } title=(level) { (c[i]) " " (level) } " " }
+                                        }
+                                        @if c.iter().all(|n| *n == 0) { span.muted { "none" } }
+                                    }
+                                    None => { @if overview.is_some() { span.muted { "none" } } @else { span.muted { "…" } } }
+                                }
+                            }
+                            td.nowrap { (r.latest.updated) }
                         }
                     }
                 }
             }
         }
-        @if rows.is_empty() { p.muted { "No products yet: upload an SBOM with `chainwatch store ingest` or `POST /api/v1/sboms`." } }
-        (pager(&format!("/products?limit={}", page_q.limit.unwrap_or(50)), next.as_deref()))
+        @if total == 0 { p.muted { "No products" @if !q.is_empty() { " match" } ": upload an SBOM with `chainwatch ingest` or `POST /api/v1/sboms`." } }
+        (pager(&base, next.as_deref()))
     };
     Ok(page(
         &caller,
@@ -353,6 +467,41 @@ pub(crate) async fn products(
         "",
         &body,
     ))
+}
+
+/// One product: its versions, newest upload first.
+pub(crate) async fn product(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+    Path(name): Path<String>,
+) -> Answer {
+    caller.require_product(&name)?;
+    let mut versions: Vec<chainwatch_store::ProductSummary> = query::portfolio(&state, &caller)
+        .await?
+        .into_iter()
+        .filter(|p| p.name == name)
+        .collect();
+    if versions.is_empty() {
+        return Err(Problem::not_found(format!("no product `{name}`")).into());
+    }
+    versions.sort_by(|a, b| b.updated.cmp(&a.updated));
+    let body = html! {
+        p.crumbs { a href="/products" { "Products" } " / " (name) }
+        h1 { (name) }
+        div.table-wrap { table.data {
+            thead { tr {
+                th scope="col" { "Version" } th scope="col" { "Components" } th scope="col" { "Documents" } th scope="col" { "Last upload" }
+            } }
+            tbody { @for v in &versions { tr {
+                td.mono { a href=(version_url(&v.name, &v.version)) { (v.version) } }
+                td.num { (v.components) }
+                td.num { (v.documents) }
+                td.nowrap { (v.updated) }
+            } } }
+        } }
+    };
+    Ok(page(&caller, &session, Nav::Products, &name, "", &body))
 }
 
 #[derive(Debug, Deserialize)]
