@@ -299,7 +299,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
         let l = measure(&s, &base, "/products", &log)?;
         row(
             &mut out,
-            "products (first page of 50)",
+            "products (one row per product, first page of 50)",
             "10,002 product versions",
             &l,
             "first paint ≤ 500 ms",

@@ -27,10 +27,17 @@ const WAL_SIZE_LIMIT: i64 = 64 << 20;
 
 pub(crate) struct Sqlite {
     conn: Mutex<Connection>,
-    /// The reading connection (none for an in-memory store, which has one connection).
-    reader: Option<Mutex<Connection>>,
+    /// The reading connections (none for an in-memory store, which has one connection):
+    /// WAL lets them read at once, so one long read (a whole-portfolio summary) does not
+    /// hold up the others.
+    readers: Vec<Mutex<Connection>>,
+    /// The next reader to wait for when all are busy.
+    next_reader: std::sync::atomic::AtomicUsize,
     location: String,
 }
+
+/// Reading connections of a file store.
+const READERS: usize = 4;
 
 fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -59,15 +66,17 @@ impl Sqlite {
         )
         .map_err(|e| open_error(&e))?;
         let mut store = Self::configure(conn, location.clone())?;
-        let reader = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        reader.busy_timeout(BUSY_TIMEOUT)?;
-        reader.pragma_update(None, "foreign_keys", "ON")?;
-        reader.pragma_update(None, "cache_size", -32_768)?;
-        reader.set_prepared_statement_cache_capacity(64);
-        store.reader = Some(Mutex::new(reader));
+        for _ in 0..READERS {
+            let reader = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            reader.busy_timeout(BUSY_TIMEOUT)?;
+            reader.pragma_update(None, "foreign_keys", "ON")?;
+            reader.pragma_update(None, "cache_size", -32_768)?;
+            reader.set_prepared_statement_cache_capacity(64);
+            store.readers.push(Mutex::new(reader));
+        }
         Ok(store)
     }
 
@@ -93,13 +102,29 @@ impl Sqlite {
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Sqlite {
             conn: Mutex::new(conn),
-            reader: None,
+            readers: Vec::new(),
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
             location,
         })
     }
 
+    /// A free reading connection, else (all busy) one of them in turn.
     fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.reader.as_ref().map_or_else(|| lock(&self.conn), lock)
+        if self.readers.is_empty() {
+            return lock(&self.conn);
+        }
+        for r in &self.readers {
+            match r.try_lock() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        let i = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % self.readers.len();
+        lock(&self.readers[i])
     }
 }
 
