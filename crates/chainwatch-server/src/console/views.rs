@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::Nav;
 use super::layout::{self, Session, advisory_url, enc, page, pager, severity, version_url};
 use crate::auth::Caller;
-use crate::query::{self, LEVELS, Page, blocking, level_of, urgency};
+use crate::query::{self, LEVELS, Page, blocking, level_of};
 use crate::{Problem, State};
 
 /// A problem as a console page.
@@ -43,6 +43,21 @@ impl IntoResponse for Failure {
 }
 
 type Answer = Result<Response, Failure>;
+
+/// A finding's sort key for keyset pages, most urgent first (unique, stable).
+fn finding_key(f: &ProductFinding) -> String {
+    let (a, b, c) = urgency_key(f);
+    format!(
+        "{}{}{c}{:.6}\0{}\0{}\0{}\0{}",
+        u8::from(a),
+        u8::from(b),
+        1.0 - f.epss.unwrap_or(0.0).clamp(0.0, 1.0),
+        f.product,
+        f.version,
+        f.package,
+        f.advisory
+    )
+}
 
 fn urgency_key(f: &ProductFinding) -> (bool, bool, usize) {
     let rank = LEVELS.iter().position(|l| *l == level_of(f)).unwrap_or(4);
@@ -533,11 +548,18 @@ pub(crate) async fn version(
     };
     let evidence = query::provenance(&state, &caller, name.clone(), version.clone()).await?;
     let base = version_url(&name, &version);
-    let open: Vec<&ProductFinding> = {
-        let mut v: Vec<&ProductFinding> = detail.findings.iter().collect();
-        v.sort_by(|a, b| urgency(a, b));
-        v
-    };
+    // The findings tab a page at a time (200), most urgent first.
+    let (open, open_next) = query::paginate(
+        detail
+            .findings
+            .iter()
+            .map(|f| (finding_key(f), f))
+            .collect(),
+        &Page {
+            limit: Some(200),
+            cursor: params.cursor.clone().filter(|_| tab == "findings"),
+        },
+    )?;
     let tabs = [
         ("findings", format!("Findings ({})", detail.findings.len())),
         (
@@ -747,15 +769,17 @@ pub(crate) async fn version(
                 } @else if can_triage {
                     form.triage method="post" action="/triage" {
                         (findings_table(&open, false, true))
+                        (pager(&format!("{base}?tab=findings"), open_next.as_deref()))
                         (triage_fields(
                             &session,
                             &format!("{base}?tab=findings"),
                             &[("scope_product", name.as_str()), ("scope_version", version.as_str())],
-                            Some(format!("Record for all {} findings of this version", open.len())),
+                            Some(format!("Record for all {} findings of this version", detail.findings.len())),
                         ))
                     }
                 } @else {
                     (findings_table(&open, false, false))
+                    (pager(&format!("{base}?tab=findings"), open_next.as_deref()))
                 }
             }
         }
@@ -811,22 +835,7 @@ pub(crate) async fn findings(
             "malicious" => f.malicious,
             _ => true,
         })
-        .map(|f| {
-            let (a, b, c) = urgency_key(f);
-            (
-                format!(
-                    "{}{}{c}{:.6}\0{}\0{}\0{}\0{}",
-                    u8::from(a),
-                    u8::from(b),
-                    1.0 - f.epss.unwrap_or(0.0).clamp(0.0, 1.0),
-                    f.product,
-                    f.version,
-                    f.package,
-                    f.advisory
-                ),
-                f,
-            )
-        })
+        .map(|f| (finding_key(f), f))
         .collect();
     let total = keyed.len();
     let (shown, next) = query::paginate(
