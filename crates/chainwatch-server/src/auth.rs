@@ -177,11 +177,7 @@ pub(crate) async fn authenticate(
     else {
         return unauthorized("an `Authorization: Bearer TOKEN` header is required");
     };
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
-    let token = match resolve(&state, &secret, peer).await {
+    let token = match resolve(&state, &secret, peer(&request)).await {
         Ok(token) => token,
         Err(refusal) => return refusal.into_response(),
     };
@@ -197,6 +193,14 @@ pub(crate) async fn authenticate(
         response.extensions_mut().insert(name);
     }
     response
+}
+
+/// The client's address, when the connection loop recorded it.
+pub(crate) fn peer(request: &Request) -> Option<SocketAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
 }
 
 /// Why a token secret was not accepted.

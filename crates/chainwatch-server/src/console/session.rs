@@ -112,11 +112,7 @@ pub(crate) async fn require(
     let Some(secret) = session_secret(&state, request.headers()) else {
         return to_login(&path);
     };
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
-    let token = match resolve(&state, &secret, peer).await {
+    let token = match resolve(&state, &secret, crate::auth::peer(&request)).await {
         Ok(token) => token,
         Err(Refusal::Unauthorized(_)) => {
             let mut r = to_login(&path);
@@ -149,8 +145,40 @@ pub(crate) async fn require(
     response
 }
 
+/// A posted form's fields, in order (a name may repeat).
+pub(crate) struct Posted(pub(crate) Vec<(String, String)>);
+
+impl Posted {
+    /// The first value of a field, trimmed; `None` when absent or empty.
+    pub(crate) fn field(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Every value of a field.
+    pub(crate) fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The 403 page when the form's CSRF field is not the session's.
+    pub(crate) fn refused(&self, session: &Session) -> Option<Response> {
+        (!csrf_ok(session, self.field("csrf").unwrap_or_default())).then(|| {
+            layout::error_page(
+                StatusCode::FORBIDDEN,
+                "the form's CSRF field is not this session's",
+            )
+        })
+    }
+}
+
 /// Whether a form's CSRF field is the session's.
-pub(crate) fn csrf_ok(session: &Session, field: &str) -> bool {
+fn csrf_ok(session: &Session, field: &str) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(session.csrf.as_bytes(), field.as_bytes())
         .is_ok()
 }

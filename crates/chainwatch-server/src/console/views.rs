@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::Nav;
 use super::layout::{self, Session, advisory_url, enc, page, pager, severity, version_url};
+use super::session::Posted;
 use crate::auth::Caller;
 use crate::query::{self, LEVELS, Page, blocking, level_of};
 use crate::{Problem, State};
@@ -1254,19 +1255,11 @@ pub(crate) async fn triage(
     Extension(session): Extension<Session>,
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Answer {
-    let field = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    };
-    if !super::session::csrf_ok(&session, field("csrf").unwrap_or_default()) {
-        return Ok(layout::error_page(
-            StatusCode::FORBIDDEN,
-            "the form's CSRF field is not this session's",
-        ));
+    let form = Posted(fields);
+    if let Some(refused) = form.refused(&session) {
+        return Ok(refused);
     }
+    let field = |k: &str| form.field(k);
     let bad = |detail: String| Failure(Problem::new(crate::Code::InvalidRequest, detail));
     let decision = query::Decision {
         state: field("state").unwrap_or_default().to_owned(),
@@ -1300,10 +1293,8 @@ pub(crate) async fn triage(
             return Err(bad("`all` needs a product version or an advisory".into()));
         }
     } else {
-        fields
-            .iter()
-            .filter(|(k, _)| k == "f")
-            .map(|(_, v)| {
+        form.values("f")
+            .map(|v| {
                 serde_json::from_str::<query::Target>(v)
                     .map_err(|_| bad(format!("`{v}` is not a finding of this console")))
             })
@@ -1583,19 +1574,11 @@ pub(crate) async fn create_token(
     Extension(session): Extension<Session>,
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Answer {
-    let field = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    };
-    if !super::session::csrf_ok(&session, field("csrf").unwrap_or_default()) {
-        return Ok(layout::error_page(
-            StatusCode::FORBIDDEN,
-            "the form's CSRF field is not this session's",
-        ));
+    let form = Posted(fields);
+    if let Some(refused) = form.refused(&session) {
+        return Ok(refused);
     }
+    let field = |k: &str| form.field(k);
     let days = field("expires_days")
         .map(|d| {
             d.parse::<u64>().map_err(|_| {
@@ -1625,17 +1608,14 @@ pub(crate) async fn revoke_token(
     Extension(session): Extension<Session>,
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Answer {
-    let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    if !super::session::csrf_ok(&session, field("csrf").unwrap_or_default()) {
-        return Ok(layout::error_page(
-            StatusCode::FORBIDDEN,
-            "the form's CSRF field is not this session's",
-        ));
+    let form = Posted(fields);
+    if let Some(refused) = form.refused(&session) {
+        return Ok(refused);
     }
     query::revoke_token(
         &state,
         &caller,
-        field("name").unwrap_or_default().to_owned(),
+        form.values("name").next().unwrap_or_default().to_owned(),
     )
     .await?;
     Ok(super::session::see_other("/operations"))
