@@ -25,4 +25,4 @@ mod severity;
 pub mod vex;
 
 pub use osv::Record;
-pub use severity::{Level, Severity, cvss2_score, cvss3_score, cvss4_score};
+pub use severity::{Level, Severity, cvss2_score, cvss3_score, cvss4_score, vector_score};

@@ -83,6 +83,17 @@ pub struct Severity {
     pub vector: Option<String>,
 }
 
+/// The score of an OSV severity entry (`CVSS_V2`, `CVSS_V3`, `CVSS_V4` and its vector);
+/// `None` for other kinds and vectors that do not parse.
+pub fn vector_score(kind: &str, vector: &str) -> Option<f64> {
+    match kind {
+        "CVSS_V3" => cvss3_score(vector),
+        "CVSS_V2" => cvss2_score(vector),
+        "CVSS_V4" => cvss4_score(vector),
+        _ => None,
+    }
+}
+
 /// CVSS v3.x base score (the specification's formula, with its rounding).
 pub fn cvss3_score(vector: &str) -> Option<f64> {
     let base = cvss::v3::Base::from_str(vector).ok()?;
@@ -169,13 +180,7 @@ impl Record {
             .iter()
             .chain(self.affected.iter().flat_map(|a| a.severity.iter()));
         for s in entries {
-            let score = match s.kind.as_str() {
-                "CVSS_V3" => cvss3_score(&s.score),
-                "CVSS_V2" => cvss2_score(&s.score),
-                "CVSS_V4" => cvss4_score(&s.score),
-                _ => None,
-            };
-            if let Some(score) = score
+            if let Some(score) = vector_score(&s.kind, &s.score)
                 && best.as_ref().is_none_or(|(b, _)| score > *b)
             {
                 best = Some((score, s.score.clone()));

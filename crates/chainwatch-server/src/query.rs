@@ -768,6 +768,9 @@ pub(crate) async fn why_index(
     .await
 }
 
+/// Typo-squat suspects the dashboard lists at most.
+const SUSPECTS_SHOWN: usize = 20;
+
 /// Days of the dashboard's chart.
 pub(crate) const TREND_DAYS: usize = 90;
 
@@ -777,19 +780,20 @@ pub(crate) struct Overview {
     pub(crate) products: usize,
     pub(crate) versions: usize,
     pub(crate) components: u64,
-    /// Open findings that are not malicious-package ones nor notices, by severity
-    /// (`critical` … `unknown`).
-    pub(crate) by_level: std::collections::BTreeMap<&'static str, usize>,
-    pub(crate) known_exploited: usize,
-    pub(crate) malicious: usize,
-    /// Findings first seen per day, oldest first, today last.
+    /// Open findings of every product the caller may see, and per product.
+    pub(crate) counts: chainwatch_store::FindingCounts,
+    pub(crate) by_product: std::collections::HashMap<String, chainwatch_store::FindingCounts>,
+    /// Findings first seen and resolved per day, oldest first, today last.
     pub(crate) opened: Vec<usize>,
-    /// Per product: open findings by severity (in `LEVELS` order), then malicious ones.
-    pub(crate) by_product: std::collections::HashMap<String, [usize; 6]>,
+    pub(crate) resolved: Vec<usize>,
     /// Malicious and known-exploited findings, most urgent first (at most 20).
     pub(crate) urgent: Vec<ProductFinding>,
     /// The newest findings (at most 20).
     pub(crate) newest: Vec<ProductFinding>,
+    /// Typo-squat suspects in current inventories, best scored first (at most
+    /// `SUSPECTS_SHOWN`), with the product versions that have them, and how many there are.
+    pub(crate) suspects: Vec<(crate::squats::Suspect, Vec<chainwatch_store::WhoHas>)>,
+    pub(crate) suspect_count: usize,
     /// When it was computed (microseconds since the epoch) and how long it took.
     pub(crate) computed_at: i64,
     pub(crate) took: std::time::Duration,
@@ -808,72 +812,60 @@ pub(crate) fn level_of(f: &ProductFinding) -> &'static str {
 }
 
 /// Severity order, most severe first.
-pub(crate) const LEVELS: [&str; 5] = ["critical", "high", "medium", "low", "unknown"];
-
-/// Most urgent first: malicious, known-exploited, then by severity, then by EPSS.
-pub(crate) fn urgency(a: &ProductFinding, b: &ProductFinding) -> std::cmp::Ordering {
-    let key = |f: &ProductFinding| {
-        let rank = LEVELS.iter().position(|l| *l == level_of(f)).unwrap_or(4);
-        (!f.malicious, !f.known_exploited, rank)
-    };
-    key(a)
-        .cmp(&key(b))
-        .then_with(|| b.epss.unwrap_or(0.0).total_cmp(&a.epss.unwrap_or(0.0)))
-}
+pub(crate) use chainwatch_store::LEVELS;
 
 async fn compute_overview(state: &Arc<State>, caller: &Caller) -> Result<Overview, Problem> {
     let started = std::time::Instant::now();
     let portfolio = portfolio(state, caller).await?;
-    let findings = findings(state, caller, FindingQuery::default()).await?;
-    let last_import = blocking(state, chainwatch_store::Store::advisories_last_import).await?;
+    let who = caller.clone();
+    let now = chainwatch_store::now_micros();
+    let (summary, last_import) = blocking(state, move |store| {
+        let include = |product: &str| who.may(product);
+        let summary = store.findings_summary(&chainwatch_store::SummaryQuery {
+            include: &include,
+            days: TREND_DAYS,
+            top: 20,
+            now,
+        })?;
+        Ok((summary, store.advisories_last_import()?))
+    })
+    .await?;
+    // Typo-squat suspects: every stored package name checked (once per name), then
+    // kept where a current inventory the caller may see has it.
+    let names = blocking(state, chainwatch_store::Store::package_names).await?;
+    let mut found = suspects(state, names).await?;
+    found.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let who = caller.clone();
+    let (suspects, suspect_count) = blocking(state, move |store| {
+        let mut kept = Vec::new();
+        let mut count = 0;
+        for s in found {
+            let mut holders = store.who_has(&s.package, None, None)?;
+            holders.retain(|h| who.may(&h.product));
+            if !holders.is_empty() {
+                count += 1;
+                if kept.len() < SUSPECTS_SHOWN {
+                    kept.push((s, holders));
+                }
+            }
+        }
+        Ok((kept, count))
+    })
+    .await?;
     let products: std::collections::BTreeSet<&str> =
         portfolio.iter().map(|p| p.name.as_str()).collect();
-    let mut by_level = std::collections::BTreeMap::new();
-    for f in findings
-        .iter()
-        .filter(|f| f.informational.is_none() && !f.malicious)
-    {
-        *by_level.entry(level_of(f)).or_default() += 1;
-    }
-    let now = chainwatch_store::now_micros();
-    let day = 86_400_000_000i64;
-    let mut opened = vec![0usize; TREND_DAYS];
-    for f in &findings {
-        if let Some(t) = chainwatch_store::parse_instant(&f.first_seen)
-            && let Ok(age) = usize::try_from((now - t).div_euclid(day))
-            && age < TREND_DAYS
-        {
-            opened[TREND_DAYS - 1 - age] += 1;
-        }
-    }
-    let mut by_product: std::collections::HashMap<String, [usize; 6]> =
-        std::collections::HashMap::new();
-    for f in findings.iter().filter(|f| f.informational.is_none()) {
-        let slot = if f.malicious {
-            5
-        } else {
-            LEVELS.iter().position(|l| *l == level_of(f)).unwrap_or(4)
-        };
-        by_product.entry(f.product.clone()).or_default()[slot] += 1;
-    }
-    let mut urgent: Vec<&ProductFinding> = findings
-        .iter()
-        .filter(|f| f.malicious || f.known_exploited)
-        .collect();
-    urgent.sort_by(|a, b| urgency(a, b));
-    let mut newest: Vec<&ProductFinding> = findings.iter().collect();
-    newest.sort_by(|a, b| b.first_seen.cmp(&a.first_seen).then_with(|| urgency(a, b)));
     Ok(Overview {
         products: products.len(),
         versions: portfolio.len(),
         components: portfolio.iter().map(|p| p.components).sum(),
-        known_exploited: findings.iter().filter(|f| f.known_exploited).count(),
-        malicious: findings.iter().filter(|f| f.malicious).count(),
-        by_level,
-        by_product,
-        opened,
-        urgent: urgent.into_iter().take(20).cloned().collect(),
-        newest: newest.into_iter().take(20).cloned().collect(),
+        counts: summary.total,
+        by_product: summary.by_product,
+        opened: summary.opened,
+        resolved: summary.resolved,
+        urgent: summary.urgent,
+        newest: summary.newest,
+        suspects,
+        suspect_count,
         computed_at: now,
         took: started.elapsed(),
         last_import,
@@ -893,6 +885,19 @@ struct OverviewEntry {
     overview: Option<Arc<Overview>>,
     /// Set while a computation runs (one per scope at a time).
     computing: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Why the last computation failed, if it did.
+    error: Option<String>,
+}
+
+/// The dashboard as [`overview`] has it.
+#[derive(Debug)]
+pub(crate) struct OverviewState {
+    /// The last summary computed, if any.
+    pub(crate) overview: Option<Arc<Overview>>,
+    /// Whether it is current.
+    pub(crate) current: bool,
+    /// Why the last computation failed, if it did.
+    pub(crate) error: Option<String>,
 }
 
 /// How long a dashboard request waits for a computation before it answers that one is
@@ -901,13 +906,12 @@ const OVERVIEW_WAIT: std::time::Duration = std::time::Duration::from_millis(400)
 
 /// The dashboard of what the caller may see: from the cache when nothing changed since,
 /// else computed anew; a summary that takes longer than a moment is computed in the
-/// background while the last one (marked as such) or a notice is shown. `None`: being
-/// computed for the first time. The `bool` says whether the overview is current.
+/// background while the last one (marked as such) or a notice is shown.
 pub(crate) async fn overview(
     state: &Arc<State>,
     caller: &Caller,
     wait_for_it: bool,
-) -> Result<(Option<Arc<Overview>>, bool), Problem> {
+) -> Result<OverviewState, Problem> {
     caller.require(Role::Read)?;
     let marker = blocking(state, chainwatch_store::Store::findings_marker).await?;
     let scope = caller.token.products.clone();
@@ -921,7 +925,11 @@ pub(crate) async fn overview(
         if entry.marker == marker
             && let Some(o) = &entry.overview
         {
-            return Ok((Some(o.clone()), true));
+            return Ok(OverviewState {
+                overview: Some(o.clone()),
+                current: true,
+                error: None,
+            });
         }
         if let Some(rx) = &entry.computing {
             rx.clone()
@@ -934,9 +942,13 @@ pub(crate) async fn overview(
                 if let Ok(mut cache) = st.overviews.0.lock() {
                     let entry = cache.entry(who.token.products.clone()).or_default();
                     entry.computing = None;
-                    if let Ok(o) = result {
-                        entry.overview = Some(Arc::new(o));
-                        entry.marker = m;
+                    match result {
+                        Ok(o) => {
+                            entry.overview = Some(Arc::new(o));
+                            entry.marker = m;
+                            entry.error = None;
+                        }
+                        Err(p) => entry.error = Some(p.detail),
                     }
                 }
                 let _ = tx.send(true);
@@ -952,12 +964,18 @@ pub(crate) async fn overview(
         .0
         .lock()
         .map_err(|_| Problem::internal("the dashboard cache is poisoned"))?;
-    Ok(cache.get(&scope).map_or((None, false), |e| {
-        (
-            e.overview.clone(),
-            e.marker == marker && e.overview.is_some(),
-        )
-    }))
+    Ok(cache.get(&scope).map_or(
+        OverviewState {
+            overview: None,
+            current: false,
+            error: None,
+        },
+        |e| OverviewState {
+            overview: e.overview.clone(),
+            current: e.marker == marker && e.overview.is_some(),
+            error: e.error.clone(),
+        },
+    ))
 }
 
 /// The verified attestations about a product version.
@@ -1111,25 +1129,43 @@ pub(crate) async fn revoke_token(
     }
 }
 
-/// What the operations page shows: advisory data, webhook deliveries and the outbox.
-pub(crate) async fn operations(
-    state: &Arc<State>,
-    caller: &Caller,
-) -> Result<
-    (
-        chainwatch_store::AdvisoryStats,
-        Vec<chainwatch_store::Delivery>,
-        Vec<(String, u64)>,
-    ),
-    Problem,
-> {
+/// What the operations page shows.
+#[derive(Debug)]
+pub(crate) struct Operations {
+    pub(crate) advisories: chainwatch_store::AdvisoryStats,
+    /// Advisory sources: name, the newest `modified` imported, when synced.
+    pub(crate) sources: Vec<(String, Option<String>, i64)>,
+    pub(crate) runs: Vec<chainwatch_store::MonitorRun>,
+    pub(crate) deliveries: Vec<chainwatch_store::Delivery>,
+    pub(crate) outbox: Vec<(String, u64)>,
+}
+
+/// What the operations page shows: advisory data and sources, the monitoring job's
+/// runs, webhook deliveries and the outbox.
+pub(crate) async fn operations(state: &Arc<State>, caller: &Caller) -> Result<Operations, Problem> {
     caller.require(Role::Admin)?;
     blocking(state, |store| {
-        Ok((
-            store.advisory_stats()?,
-            store.deliveries(50)?,
-            store.outbox()?,
-        ))
+        Ok(Operations {
+            advisories: store.advisory_stats()?,
+            sources: store.source_states()?,
+            runs: store.monitor_runs(20)?,
+            deliveries: store.deliveries(50)?,
+            outbox: store.outbox()?,
+        })
+    })
+    .await
+}
+
+/// The typo-squat suspects among packages (purls), with the same detectors as uploads.
+pub(crate) async fn suspects(
+    state: &Arc<State>,
+    purls: Vec<String>,
+) -> Result<Vec<crate::squats::Suspect>, Problem> {
+    let st = state.clone();
+    blocking(state, move |store| {
+        Ok(st
+            .squats
+            .among(store, &st.config.corpus, purls.iter().map(String::as_str)))
     })
     .await
 }

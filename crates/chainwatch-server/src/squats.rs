@@ -95,8 +95,22 @@ impl Detectors {
         corpus: &CorpusSources,
         doc: &chainwatch_store::Prepared,
     ) -> Vec<Suspect> {
+        self.among(
+            store,
+            corpus,
+            doc.components.iter().filter_map(|r| r.purl.as_deref()),
+        )
+    }
+
+    /// The suspects among packages named by purl.
+    pub(crate) fn among<'p>(
+        &self,
+        store: &Store,
+        corpus: &CorpusSources,
+        purls: impl IntoIterator<Item = &'p str>,
+    ) -> Vec<Suspect> {
         Checker::new(|eco| self.detector(store, corpus, eco))
-            .suspects(doc.components.iter().filter_map(|r| r.purl.as_deref()))
+            .suspects(purls)
             .into_iter()
             .map(Suspect::from)
             .collect()

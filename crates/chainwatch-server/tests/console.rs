@@ -585,6 +585,57 @@ fn triage_records_vex_and_respects_roles() {
     assert_eq!(a.status, 303, "{}", a.body);
     assert_eq!(a.header("location"), "/?triaged=1");
     assert!(!open(&admin).contains("GHSA-tri-0001"));
+
+    // The dashboard counts what is still open (internal-api's finding, unrated) and
+    // charts the decision as a resolution of today.
+    let dashboard = get(&s, "/", Some(&cookie)).body;
+    assert!(
+        dashboard.contains("1 opened (first seen, still open)")
+            && dashboard.contains("1 resolved (no longer matched"),
+        "{dashboard}"
+    );
+    assert!(dashboard.contains("1 resolved 0 days ago"), "{dashboard}");
+    let unrated = dashboard
+        .split("card lvl-unknown")
+        .nth(1)
+        .and_then(|rest| rest.split("<span class=\"n\">").nth(1))
+        .and_then(|rest| rest.split('<').next())
+        .unwrap();
+    assert_eq!(unrated, "1", "{dashboard}");
+    let products = get(&s, "/products?sort=findings", Some(&cookie)).body;
+    let web = products.find("internal-api").unwrap();
+    assert!(products[web..].contains("1 unknown"), "{products}");
+}
+
+#[test]
+fn suspects_on_the_dashboard_and_the_version() {
+    let s = start(chainwatch_server::Config::default());
+    let admin = token(&s, "alice", Role::Admin, None);
+    let scoped = token(&s, "carol", Role::Read, Some("other*"));
+    let sbom = serde_json::json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "application", "bom-ref": "root", "name": "shop-web", "version": "1.0"}},
+        "components": [{"type": "library", "bom-ref": "a", "name": "lodahs", "version": "4.17.21", "purl": "pkg:npm/lodahs@4.17.21"},
+                       {"type": "library", "bom-ref": "b", "name": "react", "version": "18.0.0", "purl": "pkg:npm/react@18.0.0"}],
+    });
+    upload(&s, &admin, sbom.to_string().as_bytes());
+    let cookie = sign_in(&s, &admin);
+    let tab = get(
+        &s,
+        "/products/shop-web/versions/1.0?tab=suspects",
+        Some(&cookie),
+    );
+    assert_eq!(tab.status, 200, "{}", tab.body);
+    assert!(tab.body.contains("Suspects (1)"), "{}", tab.body);
+    assert!(tab.body.contains("pkg:npm/lodahs@4.17.21") && tab.body.contains("lodash"));
+    assert!(!tab.body.contains(">pkg:npm/react@18.0.0<"));
+    let dashboard = get(&s, "/", Some(&cookie)).body;
+    assert!(dashboard.contains("pkg:npm/lodahs"), "{dashboard}");
+    assert!(dashboard.contains("shop-web@1.0") || dashboard.contains(">shop-web<"));
+    // A token that cannot see shop-web does not see its suspects either.
+    let cookie = sign_in(&s, &scoped);
+    let dashboard = get(&s, "/", Some(&cookie)).body;
+    assert!(!dashboard.contains("lodahs"), "{dashboard}");
 }
 
 fn percent(s: &str) -> String {
@@ -626,6 +677,31 @@ fn operations_for_admins_only() {
     let a = get(&s, "/operations", Some(&cookie));
     assert_eq!(a.status, 200);
     assert!(a.body.contains("Advisory data") && a.body.contains("bob"));
+    assert!(a.body.contains("The monitoring job has not run"));
+    assert!(a.body.contains("No source has been synced"));
+    // The monitoring job's runs and the sources' states, as the store records them.
+    s.store
+        .set_source_state("osv:npm", Some("2026-11-30T10:00:00Z"))
+        .unwrap();
+    let run = s.store.monitor_started().unwrap();
+    s.store
+        .monitor_finished(run, Err("the mirror `<b>` is unreachable"))
+        .unwrap();
+    let run = s.store.monitor_started().unwrap();
+    s.store.monitor_finished(run, Ok((3, 1))).unwrap();
+    let a = get(&s, "/operations", Some(&cookie));
+    assert!(a.body.contains("osv:npm") && a.body.contains("2026-11-30T10:00:00Z"));
+    assert!(a.body.contains("failed") && a.body.contains("the mirror `&lt;b&gt;` is unreachable"));
+    let runs = s.store.monitor_runs(10).unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        (
+            runs[0].outcome.as_str(),
+            runs[0].new_findings,
+            runs[0].resolved_findings
+        ),
+        ("done", 3, 1)
+    );
     let csrf = csrf_of(&a.body);
     let a = post_form(
         &s,

@@ -41,6 +41,7 @@ use serde::Serialize;
 pub use advisories::findings::{
     FindingChange, FindingQuery, MatchReport, ProductFinding, findings_sarif,
 };
+pub use advisories::summary::{FindingCounts, FindingsSummary, LEVELS, SummaryQuery};
 pub use advisories::update::{EcosystemReport, UpdateError, UpdateOptions, UpdateProgress};
 pub use advisories::vex::{
     Enrichment, Enrichments, Exploitation, VexEntry, VexImport, VexStatements, VexVerdict,
@@ -54,7 +55,7 @@ pub use portfolio::{CheckReport, DocumentInfo, ProductRef, ProductSummary, Stats
 pub use schema::MigrateReport;
 pub use server::outbox::{Attempt, Outgoing, Pending};
 pub use server::tokens::{Role, Token};
-pub use server::{Delivery, Leadership};
+pub use server::{Delivery, Leadership, MonitorRun};
 pub use time::{format_micros, now_micros, parse_instant};
 
 use db::Backend;

@@ -522,6 +522,25 @@ ALTER TABLE findings ADD COLUMN severity_from TEXT;
 DELETE FROM matched_packages
 ",
     },
+    Migration {
+        version: 14,
+        name: "monitor_runs",
+        sql: "
+-- Each run of the monitoring job (`serve --update-every`), whichever replica ran it:
+-- when, how it ended (`running`, `done`, `failed`) and what it changed. A run whose
+-- process died stays `running` with no end.
+CREATE TABLE monitor_runs (
+    id {id},
+    started_at BIGINT NOT NULL,
+    finished_at BIGINT,
+    outcome TEXT NOT NULL,
+    new_findings BIGINT NOT NULL,
+    resolved_findings BIGINT NOT NULL,
+    error TEXT
+);
+CREATE INDEX monitor_runs_started ON monitor_runs (started_at)
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

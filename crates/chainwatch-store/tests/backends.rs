@@ -684,7 +684,9 @@ fn current_documents_are_recorded_and_migrated(db: &Db) {
     // column in.
     behind_the_back(
         db,
-        "ALTER TABLE findings DROP COLUMN severity;
+        "DROP TABLE monitor_runs;
+         DELETE FROM schema_migrations WHERE version = 14;
+         ALTER TABLE findings DROP COLUMN severity;
          ALTER TABLE findings DROP COLUMN score;
          ALTER TABLE findings DROP COLUMN severity_from;
          DELETE FROM schema_migrations WHERE version = 13;
@@ -1014,6 +1016,11 @@ fn findings_are_matched_incrementally(db: &Db) {
     let left = finding_pairs(db);
     assert_eq!(left.len(), 2, "{left:?}");
     assert!(left.iter().all(|(_, _, a)| a == "DEBIAN-CVE-2024-3094"));
+    // The dashboard's summary: the two resolutions today (one per product version
+    // that has each package).
+    let summary = summary_agrees_with_findings(db, &|_| true);
+    assert_eq!(summary.resolved.iter().sum::<usize>(), 2);
+    assert_eq!(summary.resolved.last(), Some(&2));
     // Reinstated: the old finding reopens with its first-seen time.
     let back = osv("PYSEC-0001", "2024-04-01T00:00:00Z", "2.0.7", json!({}));
     db.store.import_advisories(&[back]).expect("import");
@@ -1127,7 +1134,71 @@ fn vex_and_enrichment_apply_to_findings(db: &Db) {
             .all(|f| f.known_exploited && f.epss == Some(0.97))
     );
     assert_eq!(found[0].epss_percentile, Some(0.999));
+    let summary = summary_agrees_with_findings(db, &|_| true);
+    assert_eq!(summary.total.known_exploited, 2);
+    assert_eq!(summary.urgent.len(), 2);
+    let none = summary_agrees_with_findings(db, &|p| p != "shop");
+    assert_eq!(none.total, chainwatch_store::FindingCounts::default());
     assert!(db.store.affected("CVE-0001", None).expect("affected")[0].known_exploited);
+}
+
+/// Checks the dashboard's summary against the findings it sums up; the summary.
+fn summary_agrees_with_findings(
+    db: &Db,
+    include: &dyn Fn(&str) -> bool,
+) -> chainwatch_store::FindingsSummary {
+    let found: Vec<chainwatch_store::ProductFinding> = db
+        .store
+        .findings(&chainwatch_store::FindingQuery::default())
+        .expect("findings")
+        .into_iter()
+        .filter(|f| include(&f.product))
+        .collect();
+    let summary = db
+        .store
+        .findings_summary(&chainwatch_store::SummaryQuery {
+            include,
+            days: 90,
+            top: 20,
+            now: chainwatch_store::now_micros(),
+        })
+        .expect("summary");
+    let mut total = chainwatch_store::FindingCounts::default();
+    let mut by_product: std::collections::HashMap<String, chainwatch_store::FindingCounts> =
+        std::collections::HashMap::new();
+    for f in &found {
+        for c in [&mut total, by_product.entry(f.product.clone()).or_default()] {
+            if f.informational.is_some() {
+                c.informational += 1;
+                continue;
+            }
+            if f.malicious {
+                c.malicious += 1;
+            } else {
+                let level = chainwatch_store::LEVELS
+                    .iter()
+                    .position(|l| Some(*l) == f.severity.as_deref())
+                    .unwrap_or(4);
+                c.by_level[level] += 1;
+            }
+            if f.known_exploited {
+                c.known_exploited += 1;
+            }
+        }
+    }
+    assert_eq!(summary.total, total);
+    assert_eq!(summary.by_product, by_product);
+    // Every finding of the store was first seen within the last 90 days (today).
+    assert_eq!(summary.opened.iter().sum::<usize>(), found.len());
+    assert_eq!(summary.newest.len(), found.len().min(20));
+    assert!(summary.newest.iter().all(|f| found.contains(f)));
+    assert!(
+        summary
+            .urgent
+            .iter()
+            .all(|f| found.contains(f) && (f.malicious || f.known_exploited))
+    );
+    summary
 }
 
 /// A verified SLSA provenance bundle (slsa-verifier's, from the corpus) becomes evidence

@@ -81,6 +81,8 @@ fn write_sbom(dir: &Path, product: &str) -> PathBuf {
             "purl": "pkg:npm/left-pad@1.3.0"}),
         serde_json::json!({"type": "library", "bom-ref": "m", "name": "ms", "version": "2.0.0",
             "purl": "pkg:npm/ms@2.0.0"}),
+        serde_json::json!({"type": "library", "bom-ref": "s", "name": "lodahs", "version": "4.17.21",
+            "purl": "pkg:npm/lodahs@4.17.21"}),
     ];
     for i in 1..=3 {
         components.push(
@@ -227,6 +229,16 @@ fn console_in_a_browser() {
         .unwrap();
     assert_eq!(s.find_all("a[download]").unwrap().len(), 5);
     shot(&s, "version-documents");
+    s.click_to_navigate(&s.find("nav.tabs a[href$='tab=suspects']").unwrap())
+        .unwrap();
+    let suspects = s.text_of("main").unwrap();
+    assert!(
+        suspects.contains("pkg:npm/lodahs@4.17.21")
+            && suspects.contains("lodash")
+            && suspects.contains("MAL-2026-0001"),
+        "{suspects}"
+    );
+    shot(&s, "version-suspects");
 
     // Why is ms here: two paths, the deeper one unfolded on demand.
     s.goto(&format!(

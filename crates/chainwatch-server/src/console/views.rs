@@ -196,35 +196,60 @@ fn findings_table(rows: &[&ProductFinding], with_product: bool, select: bool) ->
     }
 }
 
-/// Findings first seen per day (oldest first), as an SVG bar chart.
-fn trend_chart(opened: &[usize]) -> Markup {
+/// Findings opened and resolved per day (oldest first), as an SVG bar chart: opened
+/// above the axis, resolved below.
+fn trend_chart(opened: &[usize], resolved: &[usize]) -> Markup {
     let days = opened.len();
-    let max = opened.iter().copied().max().unwrap_or(0).max(1);
-    let (width, height) = (days * 8, 80usize);
+    let max = opened
+        .iter()
+        .chain(resolved)
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (width, half) = (days * 8, 60usize);
     let mut bars = String::new();
     for (i, n) in opened.iter().enumerate() {
         if *n == 0 {
             continue;
         }
-        let h = (n * (height - 4)).div_ceil(max);
+        let h = (n * (half - 2)).div_ceil(max);
         let ago = days - 1 - i;
         // Only numbers we computed go into this markup.
         let _ = write!(
             bars,
             r#"<rect class="bar" x="{}" y="{}" width="6" height="{h}"><title>{n} opened {ago} days ago</title></rect>"#,
             i * 8 + 1,
-            height - h,
+            half - h,
+        );
+    }
+    for (i, n) in resolved.iter().enumerate() {
+        if *n == 0 {
+            continue;
+        }
+        let h = (n * (half - 2)).div_ceil(max);
+        let ago = days - 1 - i;
+        let _ = write!(
+            bars,
+            r#"<rect class="bar resolved" x="{}" y="{}" width="6" height="{h}"><title>{n} resolved {ago} days ago</title></rect>"#,
+            i * 8 + 1,
+            half + 1,
         );
     }
     let total: usize = opened.iter().sum();
+    let closed: usize = resolved.iter().sum();
     html! {
         figure.chart {
-            svg viewBox={ "0 0 " (width) " " (height + 2) } role="img"
-                aria-label={ (total) " findings first seen in the last " (days) " days" } preserveAspectRatio="none" {
-                line.axis x1="0" y1=(height) x2=(width) y2=(height) {}
+            svg viewBox={ "0 0 " (width) " " (2 * half + 2) } role="img"
+                aria-label={ (total) " findings opened and " (closed) " resolved in the last " (days) " days" } preserveAspectRatio="none" {
+                line.axis x1="0" y1=(half) x2=(width) y2=(half) {}
                 (PreEscaped(bars))
             }
-            figcaption.muted { (total) " open findings first seen in the last " (days) " days (one bar per day, today on the right)" }
+            figcaption.muted {
+                "In the last " (days) " days: "
+                span.key.opened {} (total) " opened (first seen, still open) "
+                span.key.resolved {} (closed) " resolved (no longer matched, or decided not affected or fixed); one bar per day, today on the right"
+            }
         }
     }
 }
@@ -234,14 +259,26 @@ pub(crate) async fn dashboard(
     Extension(caller): Extension<Caller>,
     Extension(session): Extension<Session>,
 ) -> Answer {
-    let (overview, current) = query::overview(&state, &caller, true).await?;
+    let query::OverviewState {
+        overview,
+        current,
+        error,
+    } = query::overview(&state, &caller, true).await?;
+    let failed = html! {
+        @if let Some(e) = &error {
+            p.warning role="alert" { "The last summary could not be computed: " (e) ". It is tried again on the next visit." }
+        }
+    };
     let Some(o) = overview else {
         let body = html! {
-            meta http-equiv="refresh" content="3";
+            @if error.is_none() { meta http-equiv="refresh" content="3"; }
             h1 { "Dashboard" }
-            p.notice role="status" {
-                "Computing the summary of your portfolio (every current finding, with VEX, KEV and EPSS). "
-                "This page reloads itself; the other pages work meanwhile."
+            (failed)
+            @if error.is_none() {
+                p.notice role="status" {
+                    "Computing the summary of your portfolio (every current finding, with VEX, KEV and EPSS). "
+                    "This page reloads itself; the other pages work meanwhile."
+                }
             }
         };
         return Ok(page(
@@ -269,6 +306,7 @@ pub(crate) async fn dashboard(
             meta http-equiv="refresh" content="5";
         }
         h1 { "Dashboard" }
+        (failed)
         @if let Some(warning) = &data_warning {
             p.warning role="alert" { (warning) }
         }
@@ -281,18 +319,19 @@ pub(crate) async fn dashboard(
             a.card href="/products" { span.n { (o.products) } span.l { "products" } }
             a.card href="/products" { span.n { (o.versions) } span.l { "versions" } }
             div.card { span.n { (o.components) } span.l { "components" } }
-            a.card.danger href="/findings?only=malicious" { span.n { (o.malicious) } span.l { "malicious" } }
-            a.card.danger href="/findings?only=kev" { span.n { (o.known_exploited) } span.l { "known exploited" } }
-            @for level in LEVELS {
+            a.card.danger href="/findings?only=malicious" { span.n { (o.counts.malicious) } span.l { "malicious" } }
+            a.card.danger href="/findings?only=kev" { span.n { (o.counts.known_exploited) } span.l { "known exploited" } }
+            div.card.danger { span.n { (o.suspect_count) } span.l { "typo-squat suspects" } }
+            @for (i, level) in LEVELS.iter().enumerate() {
                 a class={ "card lvl-" (level) } href={ "/findings?severity=" (level) } {
-                    span.n { (o.by_level.get(level).copied().unwrap_or(0)) }
+                    span.n { (o.counts.by_level[i]) }
                     span.l { (level) }
                 }
             }
         }
         section {
             h2 { "Findings over time" }
-            (trend_chart(&o.opened))
+            (trend_chart(&o.opened, &o.resolved))
         }
         section {
             h2 { "Malicious and known-exploited" }
@@ -300,6 +339,32 @@ pub(crate) async fn dashboard(
                 p.muted { "None in the products you can see." }
             } @else {
                 (findings_table(&urgent, true, false))
+            }
+        }
+        section {
+            h2 { "Typo-squat suspects" }
+            @if o.suspects.is_empty() {
+                p.muted { "No package of the products you can see imitates a popular name." }
+            } @else {
+                p.muted { (o.suspect_count) " package name(s) imitate popular packages" @if o.suspect_count > o.suspects.len() { " (the " (o.suspects.len()) " best scored shown)" } "." }
+                div.table-wrap { table.data {
+                    thead { tr {
+                        th scope="col" { "Package" } th scope="col" { "Imitates" } th scope="col" { "Technique" }
+                        th scope="col" { "Score" } th scope="col" { "In" }
+                    } }
+                    tbody { @for (s, holders) in &o.suspects { tr {
+                        td.mono.purl { a href={ "/search?q=" (enc(&s.package)) } { (s.package) } }
+                        td.mono { (s.imitates) }
+                        td { (s.technique) }
+                        td.num { (format!("{:.2}", s.score)) }
+                        td {
+                            @for h in holders.iter().take(3) {
+                                a.mono href=(version_url(&h.product, &h.version)) { (h.product) "@" (h.version) } " "
+                            }
+                            @if holders.len() > 3 { span.muted { "and " (holders.len() - 3) " more" } }
+                        }
+                    } } }
+                } }
             }
         }
         section {
@@ -350,7 +415,7 @@ pub(crate) async fn products(
     let portfolio = query::portfolio(&state, &caller).await?;
     // The counts come from the dashboard's summary when it is at hand; the list does
     // not wait for it.
-    let (overview, _) = query::overview(&state, &caller, false).await?;
+    let overview = query::overview(&state, &caller, false).await?.overview;
     let q = params.q.clone().unwrap_or_default();
     let needle = q.to_lowercase();
     let mut rows: BTreeMap<String, ProductRow> = BTreeMap::new();
@@ -392,9 +457,12 @@ pub(crate) async fn products(
     let keyed: Vec<(String, ProductRow)> = rows
         .into_values()
         .map(|r| {
-            let weight = |c: Option<[usize; 6]>| {
+            let weight = |c: Option<chainwatch_store::FindingCounts>| {
                 c.map_or(0, |c| {
-                    c[5] * 1_000_000_000 + c[0] * 1_000_000 + c[1] * 1_000 + c[2]
+                    c.malicious * 1_000_000_000
+                        + c.by_level[0] * 1_000_000
+                        + c.by_level[1] * 1_000
+                        + c.by_level[2]
                 })
             };
             let key = match sort {
@@ -457,11 +525,11 @@ pub(crate) async fn products(
                             td {
                                 @match counts(&r.name) {
                                     Some(c) => {
-                                        @if c[5] > 0 { span.sev.sev-malicious { (c[5]) " malicious" } " " }
+                                        @if c.malicious > 0 { span.sev.sev-malicious { (c.malicious) " malicious" } " " }
                                         @for (i, level) in LEVELS.iter().enumerate() {
-                                            @if c[i] > 0 { span class={ "sev sev-" (level) } title=(level) { (c[i]) " " (level) } " " }
+                                            @if c.by_level[i] > 0 { span class={ "sev sev-" (level) } title=(level) { (c.by_level[i]) " " (level) } " " }
                                         }
-                                        @if c.iter().all(|n| *n == 0) { span.muted { "none" } }
+                                        @if c.open() == 0 { span.muted { "none" } }
                                     }
                                     None => { @if overview.is_some() { span.muted { "none" } } @else { span.muted { "…" } } }
                                 }
@@ -529,6 +597,8 @@ pub(crate) struct VersionParams {
     against: Option<String>,
     /// Filter of the components tab: a substring of name, purl, type or licence.
     filter: Option<String>,
+    /// Order of the components tab: `name` (default), `type`, `license` or `findings`.
+    sort: Option<String>,
     cursor: Option<String>,
 }
 
@@ -545,9 +615,20 @@ pub(crate) async fn version(
         Some("documents") => "documents",
         Some("provenance") => "provenance",
         Some("diff") => "diff",
+        Some("suspects") => "suspects",
         _ => "findings",
     };
     let evidence = query::provenance(&state, &caller, name.clone(), version.clone()).await?;
+    let suspects = query::suspects(
+        &state,
+        detail
+            .components
+            .iter()
+            .filter_map(|c| c.purl.clone())
+            .collect(),
+    )
+    .await?;
+    let malicious: Vec<&ProductFinding> = detail.findings.iter().filter(|f| f.malicious).collect();
     let base = version_url(&name, &version);
     // The findings tab a page at a time (200), most urgent first.
     let (open, open_next) = query::paginate(
@@ -569,11 +650,24 @@ pub(crate) async fn version(
         ),
         ("documents", format!("Documents ({})", detail.history.len())),
         ("provenance", format!("Provenance ({})", evidence.len())),
+        (
+            "suspects",
+            format!("Suspects ({})", suspects.len() + malicious.len()),
+        ),
         ("diff", "Diff".to_owned()),
     ];
     let content = match tab {
         "components" => {
             let filter = params.filter.clone().unwrap_or_default();
+            let sort = params
+                .sort
+                .as_deref()
+                .filter(|s| matches!(*s, "type" | "license" | "findings"))
+                .unwrap_or("name");
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for f in &detail.findings {
+                *counts.entry(f.package.as_str()).or_default() += 1;
+            }
             let needle = filter.to_lowercase();
             let rows: Vec<(String, &query::ComponentRow)> = detail
                 .components
@@ -590,12 +684,30 @@ pub(crate) async fn version(
                             .is_some_and(|l| l.to_lowercase().contains(&needle))
                 })
                 .map(|c| {
-                    let key = format!(
+                    let identity = format!(
                         "{}\0{}\0{}",
                         c.name,
                         c.version.as_deref().unwrap_or_default(),
                         c.purl.as_deref().unwrap_or_default()
                     );
+                    // Keys sort ascending: the findings order is a complement.
+                    let key = match sort {
+                        "type" => format!("{}\0{identity}", c.kind),
+                        "license" => format!(
+                            "{}\0{}\0{identity}",
+                            u8::from(c.license.is_some()),
+                            c.license.as_deref().unwrap_or_default()
+                        ),
+                        "findings" => format!(
+                            "{:010}\0{identity}",
+                            u32::MAX
+                                - c.purl
+                                    .as_deref()
+                                    .and_then(|p| counts.get(p))
+                                    .map_or(0, |n| u32::try_from(*n).unwrap_or(u32::MAX))
+                        ),
+                        _ => identity,
+                    };
                     (key, c)
                 })
                 .collect();
@@ -607,13 +719,19 @@ pub(crate) async fn version(
                     cursor: params.cursor.clone(),
                 },
             )?;
-            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-            for f in &detail.findings {
-                *counts.entry(f.package.as_str()).or_default() += 1;
-            }
+            let header = |key: &str, label: &str| {
+                html! {
+                    th scope="col" {
+                        @if sort == key { (label) " ↓" } @else {
+                            a href={ (base) "?tab=components&filter=" (enc(&filter)) "&sort=" (key) } { (label) }
+                        }
+                    }
+                }
+            };
             html! {
                 form.filter method="get" action=(base) {
                     input type="hidden" name="tab" value="components";
+                    input type="hidden" name="sort" value=(sort);
                     label for="filter" { "Filter" }
                     input #filter type="search" name="filter" value=(filter) placeholder="name, purl, type or licence";
                     button type="submit" { "Filter" }
@@ -622,12 +740,12 @@ pub(crate) async fn version(
                 div.table-wrap {
                     table.data {
                         thead { tr {
-                            th scope="col" { "Name" }
+                            (header("name", "Name"))
                             th scope="col" { "Version" }
-                            th scope="col" { "Type" }
-                            th scope="col" { "Licence" }
+                            (header("type", "Type"))
+                            (header("license", "Licence"))
                             th scope="col" { "purl" }
-                            th scope="col" { "Findings" }
+                            (header("findings", "Findings"))
                         } }
                         tbody {
                             @for c in &rows {
@@ -651,9 +769,38 @@ pub(crate) async fn version(
                         }
                     }
                 }
-                (pager(&format!("{base}?tab=components&filter={}", enc(&filter)), next.as_deref()))
+                (pager(&format!("{base}?tab=components&filter={}&sort={sort}", enc(&filter)), next.as_deref()))
             }
         }
+        "suspects" => html! {
+            h2 { "Typo-squat suspects" }
+            @if suspects.is_empty() {
+                p.muted { "No component's name imitates a popular package of its ecosystem (built-in lists, " code { "typosquat refresh" } " lists and the names many products of this store use)." }
+            } @else {
+                div.table-wrap { table.data {
+                    thead { tr {
+                        th scope="col" { "Package" } th scope="col" { "Imitates" }
+                        th scope="col" { "Technique" } th scope="col" { "Score" }
+                    } }
+                    tbody {
+                        @for s in &suspects {
+                            tr {
+                                td.mono.purl { a href=(why_url(&name, &version, &s.package)) title="Why is it here?" { (s.package) } }
+                                td.mono { (s.imitates) }
+                                td { (s.technique) }
+                                td.num { (format!("{:.2}", s.score)) }
+                            }
+                        }
+                    }
+                } }
+            }
+            h2 { "Known-malicious packages" }
+            @if malicious.is_empty() {
+                p.muted { "No component is named by a malicious-package record (" code { "MAL-" } " advisories)." }
+            } @else {
+                (findings_table(&malicious, false, false))
+            }
+        },
         "provenance" => html! {
             @if evidence.is_empty() {
                 p.muted { "No verified attestation is about this version or its components (" code { "chainwatch verify … --product" } " or " code { "POST /api/v1/attestations" } " store them)." }
@@ -1050,7 +1197,13 @@ pub(crate) async fn advisory(
                 @if let Some(s) = &r.summary { p.lead { (s) } }
                 @if !r.aliases.is_empty() { p { "Aliases: " span.mono { (r.aliases.join(", ")) } } }
                 @if !r.severity.is_empty() {
-                    p { "Severity: " @for s in &r.severity { span.mono.vector { (s.kind) " " (s.score) } " " } }
+                    p { "Severity: " @for s in &r.severity {
+                        @if let Some(score) = chainwatch_advisory::vector_score(&s.kind, &s.score) {
+                            (severity(Some(chainwatch_advisory::Level::of_score(score).as_str()), false)) " "
+                            strong { (format!("{score:.1}")) } " "
+                        }
+                        span.mono.vector { (s.kind) " " (s.score) } " "
+                    } }
                 }
                 @if let Some(d) = &r.details { details { summary { "Details" } pre.details { (d) } } }
                 @if !r.affected.is_empty() {
@@ -1452,7 +1605,8 @@ pub(crate) async fn why(
     Ok(page(&caller, &session, Nav::Products, &title, "", &body))
 }
 
-/// Operations (admin): advisory data, tokens (create, revoke), webhook deliveries.
+/// Operations (admin): advisory data and sources, the monitoring job, tokens (create,
+/// revoke), webhook deliveries.
 pub(crate) async fn operations(
     AxumState(state): AxumState<Arc<State>>,
     Extension(caller): Extension<Caller>,
@@ -1467,7 +1621,13 @@ async fn operations_page(
     session: &Session,
     created: Option<(chainwatch_store::Token, String)>,
 ) -> Answer {
-    let (advisory_data, deliveries, outbox) = query::operations(state, caller).await?;
+    let query::Operations {
+        advisories: advisory_data,
+        sources,
+        runs,
+        deliveries,
+        outbox,
+    } = query::operations(state, caller).await?;
     let tokens = query::tokens(state, caller).await?;
     let now = chainwatch_store::now_micros();
     let body = html! {
@@ -1485,6 +1645,40 @@ async fn operations_page(
                 dt { "Withdrawn" } dd { (advisory_data.withdrawn) }
                 dt { "Malicious-package records" } dd { (advisory_data.malicious) }
                 dt { "Last import" } dd { (advisory_data.last_import.map_or_else(|| "never".to_owned(), chainwatch_store::format_micros)) }
+            }
+            @if sources.is_empty() {
+                p.muted { "No source has been synced: " code { "chainwatch advisories update" } " or " code { "serve --update-every" } " fetch them." }
+            } @else {
+                div.table-wrap { table.data {
+                    caption { "Sources" }
+                    thead { tr { th scope="col" { "Source" } th scope="col" { "Newest record" } th scope="col" { "Synced" } } }
+                    tbody { @for (source, modified, synced) in &sources { tr {
+                        td.mono { (source) }
+                        td.nowrap { (modified.as_deref().unwrap_or("")) }
+                        td.nowrap { (chainwatch_store::format_micros(*synced)) }
+                    } } }
+                } }
+            }
+        }
+        section {
+            h2 { "Monitoring" }
+            @if runs.is_empty() {
+                p.muted { "The monitoring job has not run: " code { "serve --update-every 6h" } " updates advisories and matches the portfolio on a schedule." }
+            } @else {
+                div.table-wrap { table.data {
+                    thead { tr {
+                        th scope="col" { "Started" } th scope="col" { "Finished" } th scope="col" { "Outcome" }
+                        th scope="col" { "New findings" } th scope="col" { "Resolved" } th scope="col" { "Error" }
+                    } }
+                    tbody { @for r in &runs { tr {
+                        td.nowrap { (chainwatch_store::format_micros(r.started_at)) }
+                        td.nowrap { (r.finished_at.map(chainwatch_store::format_micros).unwrap_or_default()) }
+                        td { @if r.outcome == "failed" { span.sev.sev-high { "failed" } } @else { (r.outcome) } }
+                        td.num { (r.new_findings) }
+                        td.num { (r.resolved_findings) }
+                        td { (r.error.as_deref().unwrap_or("")) }
+                    } } }
+                } }
             }
         }
         section {

@@ -4,6 +4,7 @@
 //! the portfolio; VEX, KEV and EPSS (`vex.rs`) are applied to findings when read.
 
 pub(crate) mod findings;
+pub(crate) mod summary;
 pub(crate) mod update;
 pub(crate) mod vex;
 
@@ -234,6 +235,18 @@ impl Store {
                 "SELECT last_modified, synced_at FROM advisory_sources WHERE source = $1",
                 &args![source],
                 |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+    }
+
+    /// Every advisory source with where its update left off (the newest `modified`
+    /// imported) and when it last synced (microseconds since the epoch), by name.
+    pub fn source_states(&self) -> Result<Vec<(String, Option<String>, i64)>> {
+        self.read(|db| {
+            db.query(
+                "SELECT source, last_modified, synced_at FROM advisory_sources ORDER BY source",
+                &[],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
         })
     }

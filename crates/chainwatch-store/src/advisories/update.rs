@@ -277,7 +277,20 @@ impl Store {
 
     /// The monitoring job: the advisory update, then a match of what changed. An error
     /// when the update could not run, or an ecosystem failed and nothing changed.
+    /// Each run is recorded ([`Store::monitor_runs`]).
     pub fn monitor(&self, options: &UpdateOptions<'_>) -> Result<MatchReport, UpdateError> {
+        let run = self.monitor_started()?;
+        let result = self.monitor_once(options);
+        let error = result.as_ref().err().map(ToString::to_string);
+        let changed = match (&result, error.as_deref()) {
+            (Ok(r), _) => Ok((r.new.len(), r.resolved.len())),
+            (Err(_), e) => Err(e.unwrap_or_default()),
+        };
+        self.monitor_finished(run, changed)?;
+        result
+    }
+
+    fn monitor_once(&self, options: &UpdateOptions<'_>) -> Result<MatchReport, UpdateError> {
         let reports = self.update_advisories(options, &mut |_, _, _| {})?;
         let errors: Vec<String> = reports
             .iter()

@@ -160,6 +160,38 @@ impl VexStatements {
         };
         decide(self.statements.iter().map(|(s, t)| (s, *t)), &subject).map(VexVerdict::from)
     }
+
+    /// The verdict on a finding with the time of the statement that made it
+    /// (microseconds since the epoch).
+    pub fn verdict_at(
+        &self,
+        product: &str,
+        version: &str,
+        package: &str,
+        identifiers: &[String],
+    ) -> Option<(VexVerdict, i64)> {
+        let subject = Subject {
+            product,
+            version,
+            package,
+            identifiers,
+        };
+        let chosen = decide(self.statements.iter().map(|(s, t)| (s, *t)), &subject)?;
+        let at = self
+            .statements
+            .iter()
+            .find(|(s, _)| std::ptr::eq(s, chosen))
+            .map_or(0, |(_, t)| *t);
+        Some((VexVerdict::from(chosen), at))
+    }
+
+    /// Every vulnerability identifier the statements name, upper-cased.
+    pub fn vulnerabilities(&self) -> std::collections::HashSet<String> {
+        self.statements
+            .iter()
+            .flat_map(|(s, _)| s.identifiers().map(str::to_ascii_uppercase))
+            .collect()
+    }
 }
 
 /// When a statement was made (microseconds since the epoch): its own timestamp, else its

@@ -209,6 +209,11 @@ impl Store {
     /// Every product version whose current inventory (at `as_of`) holds a package with
     /// the purl's name identity and, when the purl has a version or a vers `range` is
     /// given, a matching version under the ecosystem's own ordering.
+    /// The name identity (a purl without version) of every stored package, each once.
+    pub fn package_names(&self) -> Result<Vec<String>> {
+        self.read(|db| db.query("SELECT DISTINCT name FROM packages", &[], |r| r.get(0)))
+    }
+
     pub fn who_has(
         &self,
         purl: &str,

@@ -1,6 +1,7 @@
 //! What the server keeps besides the portfolio: API tokens (`tokens.rs`), webhook
 //! notifications waiting to be sent (`outbox.rs`, migration 11) and those delivered or
-//! given up (migration 9), and the leadership of the monitoring worker.
+//! given up (migration 9), the leadership of the monitoring worker and its runs
+//! (migration 14).
 
 pub(crate) mod outbox;
 pub(crate) mod tokens;
@@ -26,6 +27,22 @@ pub struct Delivery {
     pub created_at: i64,
     pub finished_at: i64,
 }
+
+/// One run of the monitoring job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonitorRun {
+    /// Microseconds since the epoch; no end while it runs (or when its process died).
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    /// `running`, `done` or `failed`.
+    pub outcome: String,
+    pub new_findings: u64,
+    pub resolved_findings: u64,
+    pub error: Option<String>,
+}
+
+/// How many runs of the monitoring job are kept.
+const MONITOR_RUNS_KEPT: i64 = 1000;
 
 /// Held while this process leads (see [`Store::try_lead`]); leadership ends when it is
 /// dropped.
@@ -54,6 +71,74 @@ impl Store {
 
     pub fn record_delivery(&self, d: &Delivery) -> Result<()> {
         self.write(|db| record(db, d))
+    }
+
+    /// Records that a run of the monitoring job starts; its id.
+    pub fn monitor_started(&self) -> Result<i64> {
+        let now = crate::now_micros();
+        self.write(|db| {
+            let id: i64 = db.value(
+                "INSERT INTO monitor_runs (started_at, outcome, new_findings, resolved_findings)
+                 VALUES ($1, 'running', 0, 0) RETURNING id",
+                &args![now],
+            )?;
+            db.execute(
+                "DELETE FROM monitor_runs WHERE id <= $1",
+                &args![id - MONITOR_RUNS_KEPT],
+            )?;
+            Ok(id)
+        })
+    }
+
+    /// Records how a run of the monitoring job ended: the findings it opened and
+    /// resolved, or its error.
+    pub fn monitor_finished(
+        &self,
+        run: i64,
+        changed: std::result::Result<(usize, usize), &str>,
+    ) -> Result<()> {
+        let now = crate::now_micros();
+        let (outcome, new, resolved, error) = match changed {
+            Ok((n, r)) => ("done", n, r, None),
+            Err(e) => ("failed", 0, 0, Some(e)),
+        };
+        self.write(|db| {
+            db.execute(
+                "UPDATE monitor_runs SET finished_at = $1, outcome = $2, new_findings = $3,
+                     resolved_findings = $4, error = $5
+                 WHERE id = $6",
+                &args![
+                    now,
+                    outcome,
+                    i64::try_from(new).unwrap_or(i64::MAX),
+                    i64::try_from(resolved).unwrap_or(i64::MAX),
+                    error,
+                    run
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The latest runs of the monitoring job, newest first.
+    pub fn monitor_runs(&self, limit: u32) -> Result<Vec<MonitorRun>> {
+        self.read(|db| {
+            db.query(
+                "SELECT started_at, finished_at, outcome, new_findings, resolved_findings, error
+                 FROM monitor_runs ORDER BY id DESC LIMIT $1",
+                &args![i64::from(limit)],
+                |r| {
+                    Ok(MonitorRun {
+                        started_at: r.get(0)?,
+                        finished_at: r.get(1)?,
+                        outcome: r.get(2)?,
+                        new_findings: r.get(3)?,
+                        resolved_findings: r.get(4)?,
+                        error: r.get(5)?,
+                    })
+                },
+            )
+        })
     }
 
     /// The latest deliveries, newest first.
