@@ -290,11 +290,15 @@ pub(crate) fn run() -> anyhow::Result<String> {
         );
         let _ = writeln!(
             out,
-            "| dashboard summary, in the background | 10,002 product versions | {} | | | | |",
+            "| dashboard summary, in the background | 10,002 product versions, 719,243 findings | {} ({}) | | | | |",
             took.replace("Summary computed in ", "")
                 .split(" at ")
                 .next()
+                .unwrap_or_default(),
+            took.split(" (")
+                .nth(1)
                 .unwrap_or_default()
+                .trim_end_matches(").")
         );
         let l = measure(&s, &base, "/products", &log)?;
         row(

@@ -797,6 +797,9 @@ pub(crate) struct Overview {
     /// When it was computed (microseconds since the epoch) and how long it took.
     pub(crate) computed_at: i64,
     pub(crate) took: std::time::Duration,
+    /// Of which the findings' summary, and the typo-squat check of how many names.
+    pub(crate) took_findings: std::time::Duration,
+    pub(crate) names_checked: usize,
     pub(crate) last_import: Option<i64>,
 }
 
@@ -832,7 +835,9 @@ async fn compute_overview(state: &Arc<State>, caller: &Caller) -> Result<Overvie
     .await?;
     // Typo-squat suspects: every stored package name checked (once per name), then
     // kept where a current inventory the caller may see has it.
+    let took_findings = started.elapsed();
     let names = blocking(state, chainwatch_store::Store::package_names).await?;
+    let names_checked = names.len();
     let mut found = suspects(state, names).await?;
     found.sort_by(|a, b| b.score.total_cmp(&a.score));
     let who = caller.clone();
@@ -868,6 +873,8 @@ async fn compute_overview(state: &Arc<State>, caller: &Caller) -> Result<Overvie
         suspect_count,
         computed_at: now,
         took: started.elapsed(),
+        took_findings,
+        names_checked,
         last_import,
     })
 }
@@ -1152,6 +1159,21 @@ pub(crate) async fn operations(state: &Arc<State>, caller: &Caller) -> Result<Op
             deliveries: store.deliveries(50)?,
             outbox: store.outbox()?,
         })
+    })
+    .await
+}
+
+/// The typo-squat suspects of a stored document, whose packages `purls` lists.
+pub(crate) async fn document_suspects(
+    state: &Arc<State>,
+    document: i64,
+    purls: Vec<String>,
+) -> Result<Arc<Vec<crate::squats::Suspect>>, Problem> {
+    let st = state.clone();
+    blocking(state, move |store| {
+        Ok(st
+            .squats
+            .of_document(store, &st.config.corpus, document, &purls))
     })
     .await
 }

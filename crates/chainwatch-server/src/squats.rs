@@ -43,7 +43,16 @@ pub(crate) struct Detectors {
     /// One builder at a time: uploads arriving together wait for it (or use the detector
     /// it replaces) instead of each counting the portfolio's names.
     building: Mutex<()>,
+    /// The suspects of the documents the console showed last (a stored document never
+    /// changes; the detectors do, so entries are as fresh as they are).
+    documents: Mutex<Vec<Checked>>,
 }
+
+/// A document's suspects: its id, when they were found, the suspects.
+type Checked = (i64, Instant, Arc<Vec<Suspect>>);
+
+/// Documents whose suspects are kept.
+const DOCUMENTS_KEPT: usize = 16;
 
 impl Detectors {
     fn current(&self, ecosystem: Ecosystem) -> Option<(bool, Arc<Detector>)> {
@@ -100,6 +109,33 @@ impl Detectors {
             corpus,
             doc.components.iter().filter_map(|r| r.purl.as_deref()),
         )
+    }
+
+    /// The suspects of a stored document (by id), whose packages `purls` lists: checked
+    /// once while the detectors are fresh.
+    pub(crate) fn of_document(
+        &self,
+        store: &Store,
+        corpus: &CorpusSources,
+        document: i64,
+        purls: &[String],
+    ) -> Arc<Vec<Suspect>> {
+        if let Ok(kept) = self.documents.lock()
+            && let Some((_, _, found)) = kept
+                .iter()
+                .find(|(id, at, _)| *id == document && at.elapsed() < FRESH)
+        {
+            return found.clone();
+        }
+        let found = Arc::new(self.among(store, corpus, purls.iter().map(String::as_str)));
+        if let Ok(mut kept) = self.documents.lock() {
+            kept.retain(|(id, at, _)| *id != document && at.elapsed() < FRESH);
+            if kept.len() >= DOCUMENTS_KEPT {
+                kept.remove(0);
+            }
+            kept.push((document, Instant::now(), found.clone()));
+        }
+        found
     }
 
     /// The suspects among packages named by purl.

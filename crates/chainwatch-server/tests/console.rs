@@ -747,4 +747,31 @@ fn operations_for_admins_only() {
         "csrf=bad&name=bob",
     );
     assert_eq!(a.status, 403);
+    // Hostile forms: a body over the forms' 64 KiB and a NUL byte in a field are refused
+    // with a page, and change nothing.
+    let huge = format!("csrf={csrf}&name={}&role=read", "x".repeat(70 * 1024));
+    let a = post_form(
+        &s,
+        "/operations/tokens",
+        Some(&cookie),
+        Some(&s.base),
+        &huge,
+    );
+    assert_eq!(a.status, 413, "{}", a.body);
+    let a = post_form(
+        &s,
+        "/operations/tokens",
+        Some(&cookie),
+        Some(&s.base),
+        &format!("csrf={csrf}&name=nul%00name&role=read"),
+    );
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.header("content-type").starts_with("text/html"));
+    assert!(
+        s.store
+            .tokens()
+            .unwrap()
+            .iter()
+            .all(|t| !t.name.contains('\0') && !t.name.starts_with("xxx"))
+    );
 }

@@ -376,7 +376,11 @@ pub(crate) async fn dashboard(
                 p { a href="/findings" { "All findings →" } }
             }
         }
-        p.muted.small { "Summary computed in " (format!("{:.1} s", o.took.as_secs_f64())) " at " (chainwatch_store::format_micros(o.computed_at)) "." }
+        p.muted.small {
+            "Summary computed in " (format!("{:.1} s", o.took.as_secs_f64())) " at " (chainwatch_store::format_micros(o.computed_at))
+            " (findings " (format!("{:.1} s", o.took_findings.as_secs_f64())) "; typo-squat check of " (o.names_checked) " package names "
+            (format!("{:.1} s", o.took.saturating_sub(o.took_findings).as_secs_f64())) ")."
+        }
     };
     Ok(page(
         &caller,
@@ -619,8 +623,10 @@ pub(crate) async fn version(
         _ => "findings",
     };
     let evidence = query::provenance(&state, &caller, name.clone(), version.clone()).await?;
-    let suspects = query::suspects(
+    let current = detail.history.last().map_or(0, |d| d.id);
+    let suspects = query::document_suspects(
         &state,
+        current,
         detail
             .components
             .iter()
@@ -783,7 +789,7 @@ pub(crate) async fn version(
                         th scope="col" { "Technique" } th scope="col" { "Score" }
                     } }
                     tbody {
-                        @for s in &suspects {
+                        @for s in suspects.iter() {
                             tr {
                                 td.mono.purl { a href=(why_url(&name, &version, &s.package)) title="Why is it here?" { (s.package) } }
                                 td.mono { (s.imitates) }
