@@ -200,6 +200,24 @@ pub(crate) enum Command {
     /// Look for typo-squats: names that imitate popular packages
     #[command(subcommand)]
     Typosquat(Typosquat),
+    /// List the licences of a source tree, lockfile, SBOM or stored product version
+    ///
+    /// TARGET is read as `scan` reads it. Every component's declared licences become one
+    /// SPDX expression: valid expressions as they are; deprecated ids, `+`, `/` and
+    /// lower-case ids corrected; names mapped where they name one licence (`Apache
+    /// License, Version 2.0`, `MIT License`, `GPLv2+`, PyPI classifiers); the rest kept as
+    /// `LicenseRef-…` and reported as unknown. Each licence is sorted into a category
+    /// (public-domain, permissive, weak-copyleft, copyleft, network-copyleft, non-free,
+    /// unknown). --allow and --deny take licence ids and category names and are evaluated
+    /// on the expression: `MIT OR GPL-3.0-only` is allowed by `MIT` and not denied by
+    /// `copyleft`. Exit status: 1 when a component's licence is denied or not allowed, 0
+    /// otherwise, 2 on unusable input.
+    #[command(after_help = "Examples:
+  chainwatch licenses .
+          chainwatch licenses bom.cdx.json --deny copyleft --deny unknown
+          chainwatch licenses payments-api@2.4.1 --allow permissive --allow public-domain --allow MPL-2.0
+          chainwatch licenses . --format csv > licences.csv")]
+    Licenses(LicensesArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -1162,6 +1180,39 @@ pub(crate) struct ScanArgs {
     /// scanned SBOM with its vulnerabilities, CycloneDX 1.6 JSON)
     #[arg(long, value_enum, default_value_t = ScanFormat::Human)]
     pub(crate) format: ScanFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LicensesArgs {
+    /// A directory, a lockfile, an SBOM file, or `PRODUCT[@VERSION]` in the store
+    #[arg(value_name = "TARGET")]
+    pub(crate) target: PathBuf,
+
+    /// Only these licences may be used: SPDX ids or categories (repeatable, or
+    /// comma-separated); a component passes when some choice of its expression's `OR`s
+    /// takes only allowed licences
+    #[arg(long, value_name = "LICENSE", value_delimiter = ',')]
+    pub(crate) allow: Vec<String>,
+
+    /// These licences may not be used: SPDX ids or categories (repeatable, or
+    /// comma-separated); a component fails when every choice needs one
+    #[arg(long, value_name = "LICENSE", value_delimiter = ',')]
+    pub(crate) deny: Vec<String>,
+
+    /// Leave out paths matching GLOB when TARGET is a directory (as `sbom generate`)
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
+
+    /// Output: `human`, `json` (one object), or `csv` (one row per component)
+    #[arg(long, value_enum, default_value_t = LicensesFormat::Human)]
+    pub(crate) format: LicensesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LicensesFormat {
+    Human,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ pub(crate) mod db;
 pub(crate) mod findings;
 pub(crate) mod ingest;
 pub(crate) mod inspect;
+pub(crate) mod licenses;
 pub(crate) mod products;
 pub(crate) mod query;
 pub(crate) mod remote;
@@ -39,6 +40,7 @@ pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<Status> {
         Command::Serve(args) => serve::serve(ctx, &args),
         Command::Token(command) => token::token(ctx, &command),
         Command::Typosquat(args) => typosquat::run(ctx, args),
+        Command::Licenses(args) => licenses::licenses(ctx, &args),
         Command::Completions(args) => completions::run(&args),
     }
 }

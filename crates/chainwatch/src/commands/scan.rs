@@ -7,10 +7,9 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use chainwatch_advisory::Level;
-use chainwatch_inventory::{InventoryError, Options, SbomOptions};
 use chainwatch_match::{AdvisoryIndex, Finding, Via};
 use chainwatch_purl::Purl;
-use chainwatch_sbom::{ReadOptions, Sbom};
+use chainwatch_sbom::Sbom;
 use serde::Serialize;
 use serde_json::json;
 
@@ -90,7 +89,7 @@ fn provenance(
             subject.and_then(|c| c.version.clone()),
         )
     } else {
-        let spec = product_ref(args)?;
+        let spec = crate::shared::target::product_ref(&args.target)?;
         (spec.name, spec.version)
     };
     let subject_about = subject.map(|c| {
@@ -269,58 +268,6 @@ fn counts(f: &Finding, extra: &Extra, fail_on: FailOn, unknown: Level) -> bool {
 /// The document to scan: a tree or lockfile inventoried, an SBOM read, or a product
 /// version's current document from the store (when no such path exists).
 /// The target as a product in the store (it is no file).
-fn product_ref(args: &ScanArgs) -> anyhow::Result<chainwatch_store::ProductRef> {
-    let spec = args.target.to_string_lossy();
-    spec.parse().map_err(|e: chainwatch_store::StoreError| {
-        InputError(format!(
-            "`{spec}` is neither a file, a directory nor a product ({e})"
-        ))
-        .into()
-    })
-}
-
-fn target(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Sbom> {
-    if !args.target.exists() {
-        let spec = args.target.to_string_lossy();
-        let product = product_ref(args)?;
-        let store = crate::shared::store::open(ctx)?;
-        return match store.export(&product.name, product.version(), None) {
-            Ok((_, sbom)) => Ok(sbom),
-            Err(chainwatch_store::StoreError::NotFound(m)) => Err(InputError(format!(
-                "`{spec}` is neither a file, a directory nor a product in the store ({m})"
-            ))
-            .into()),
-            Err(e) => Err(e.into()),
-        };
-    }
-    let options = Options {
-        exclude: args.exclude.clone(),
-        ..Options::default()
-    };
-    match chainwatch_inventory::inventory(&args.target, &options) {
-        Ok(inv) => {
-            for (path, d) in inv.diagnostics() {
-                if d.severity == chainwatch_sbom::Severity::Error {
-                    let mut err = anstream::stderr().lock();
-                    let _ = writeln!(err, "{DIM}warning: {path}: {}{DIM:#}", d.message);
-                }
-            }
-            Ok(inv.to_sbom(&SbomOptions::default()))
-        }
-        Err(InventoryError::UnknownFile { .. }) => {
-            let bytes = std::fs::read(&args.target)
-                .map_err(|e| InputError(format!("cannot read `{}`: {e}", args.target.display())))?;
-            chainwatch_sbom::parse(&bytes, &ReadOptions::default()).map_err(|e| {
-                anyhow::Error::new(InputError(format!(
-                    "`{}` is neither a lockfile chainwatch reads nor an SBOM: {e}",
-                    args.target.display()
-                )))
-            })
-        }
-        Err(e) => Err(anyhow::Error::new(InputError(e.to_string()))),
-    }
-}
-
 /// Shortest dependency path from the subject to every component (by id).
 fn paths(sbom: &Sbom) -> HashMap<&str, Vec<String>> {
     let by_id: HashMap<&str, &chainwatch_sbom::Component> = sbom
@@ -472,7 +419,7 @@ fn annotate(
 }
 
 pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
-    let sbom = target(ctx, args)?;
+    let sbom = crate::shared::target::load(ctx, &args.target, &args.exclude)?;
     let purls: Vec<Purl> = sbom
         .packages()
         .filter_map(chainwatch_sbom::Component::purl)

@@ -99,3 +99,22 @@ pub(crate) fn render_diff(d: &chainwatch_sbom::SbomDiff, format: Format) -> anyh
         Status::Findings
     })
 }
+
+/// Text from a document as a terminal may show it: control characters (an escape
+/// sequence in a component name could rewrite the screen) written as `\u{…}` escapes.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
