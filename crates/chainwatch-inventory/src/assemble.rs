@@ -4,10 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chainwatch_license::How;
 use chainwatch_purl::Purl;
 use chainwatch_sbom::{
     Component, ComponentKind, Format, License, Property, Relationship, RelationshipKind, Sbom,
-    Scope, license_error,
+    Scope,
 };
 
 use crate::{FileInventory, Inventory};
@@ -167,10 +168,16 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
             c.hashes.clone_from(&p.hashes);
             c.scope = Some(p.scope);
             if let Some(l) = &p.license {
-                c.licenses.push(if license_error(l).is_none() {
-                    License::Expression(l.clone())
-                } else {
-                    License::Name(l.clone())
+                // As an SPDX expression when it is one or names one (`Apache License
+                // 2.0`, Debian's `GPL-3+ AND (GPL-2+ or Artistic)`, an unknown term kept
+                // as a `LicenseRef-`); a name that is no licence as stated.
+                let n = chainwatch_license::normalize(l);
+                let whole_ref =
+                    n.expression.starts_with("LicenseRef-") && !n.expression.contains(' ');
+                c.licenses.push(match n.how {
+                    How::Unknown if !whole_ref => License::Expression(n.expression),
+                    How::Spdx | How::Corrected | How::Named => License::Expression(n.expression),
+                    How::Unknown | How::NoAssertion => License::Name(l.clone()),
                 });
             }
             c.properties.push(Property {

@@ -90,7 +90,8 @@ pub fn normalize(stated: &str) -> Normalized {
         // Valid as written; written again with upper-case operators (SPDX allows
         // lower-case ones) and single spaces.
         let expression = fix_up(text)
-            .map(|(e, _)| e)
+            .filter(|f| !f.unknown)
+            .map(|f| f.expression)
             .filter(|e| spdx::Expression::parse(e).is_ok())
             .unwrap_or_else(|| text.to_owned());
         return made(expression, How::Spdx);
@@ -98,10 +99,17 @@ pub fn normalize(stated: &str) -> Normalized {
     if let Some(id) = names::whole(text) {
         return made(id.to_owned(), How::Named);
     }
-    if let Some((expression, named)) = fix_up(text)
-        && parse(&expression).is_some()
+    if let Some(fixed) = fix_up(text)
+        && parse(&fixed.expression).is_some()
     {
-        return made(expression, if named { How::Named } else { How::Corrected });
+        let how = if fixed.unknown {
+            How::Unknown
+        } else if fixed.named {
+            How::Named
+        } else {
+            How::Corrected
+        };
+        return made(fixed.expression, how);
     }
     made(license_ref(text), How::Unknown)
 }
@@ -194,11 +202,22 @@ fn tokens(text: &str) -> Vec<&str> {
     out
 }
 
-/// The expression with every term made an SPDX id, if each can be; whether a name was
-/// mapped.
-fn fix_up(text: &str) -> Option<(String, bool)> {
+/// An expression with its terms made SPDX ids.
+struct Fixed {
+    expression: String,
+    /// A name was mapped to an id.
+    named: bool,
+    /// A term was not recognized and became a `LicenseRef-` (`GPL-2+ or Artistic`:
+    /// `GPL-2.0-or-later OR LicenseRef-Artistic`).
+    unknown: bool,
+}
+
+/// The expression with every term made an SPDX id, or a `LicenseRef-` for a term that is
+/// none; `None` when an exception is not one.
+fn fix_up(text: &str) -> Option<Fixed> {
     let mut out = String::with_capacity(text.len() + 8);
     let mut named = false;
+    let mut unknown = false;
     let mut after_with = false;
     for token in tokens(text) {
         let piece = match token {
@@ -218,9 +237,12 @@ fn fix_up(text: &str) -> Option<(String, bool)> {
             t => {
                 if let Some(id) = license_term(t) {
                     id
-                } else {
+                } else if let Some(id) = names::whole(t) {
                     named = true;
-                    names::whole(t)?.to_owned()
+                    id.to_owned()
+                } else {
+                    unknown = true;
+                    license_ref(t)
                 }
             }
         };
@@ -229,7 +251,11 @@ fn fix_up(text: &str) -> Option<(String, bool)> {
         }
         out.push_str(&piece);
     }
-    Some((out, named))
+    Some(Fixed {
+        expression: out,
+        named,
+        unknown,
+    })
 }
 
 /// An SPDX exception id, whatever its case.

@@ -132,6 +132,11 @@ const NAMES: &[(&str, &str)] = &[
         "GPL-2.0-only WITH Classpath-exception-2.0",
     ),
     // LGPL
+    ("lgpl-2", "LGPL-2.0-only"),
+    ("lgpl-2+", "LGPL-2.0-or-later"),
+    ("lgplv2+", "LGPL-2.0-or-later"),
+    ("gpl-1", "GPL-1.0-only"),
+    ("gpl-1+", "GPL-1.0-or-later"),
     ("lgplv2.1", "LGPL-2.1-only"),
     ("lgpl v2.1", "LGPL-2.1-only"),
     ("lgpl2.1", "LGPL-2.1-only"),

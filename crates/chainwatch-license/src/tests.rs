@@ -88,6 +88,15 @@ fn stated_licences_become_spdx_expressions() {
         ("gnu gpl", "LicenseRef-gnu-gpl", "unknown"),
         ("see LICENSE.txt", "LicenseRef-see-LICENSE.txt", "unknown"),
         ("MIT AND (", "LicenseRef-MIT-AND", "unknown"),
+        // Debian's short names (DEP-5 copyright files), an unknown one kept as a term.
+        (
+            "GPL-2+ or Artistic",
+            "GPL-2.0-or-later OR LicenseRef-Artistic",
+            "unknown",
+        ),
+        ("LGPL-2+", "LGPL-2.0-or-later", "named"),
+        ("Expat", "MIT", "named"),
+        ("BSD-3-clause", "BSD-3-Clause", "corrected"),
         ("", "NOASSERTION", "no-assertion"),
         ("NOASSERTION", "NOASSERTION", "no-assertion"),
         ("NONE", "NONE", "no-assertion"),

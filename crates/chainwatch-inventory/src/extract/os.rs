@@ -147,6 +147,9 @@ pub(crate) fn dpkg(cx: &mut Context<'_>) {
         let b = qualify(b, distro.as_ref(), name, source, version);
         let Some(i) = cx.package(b, at) else { continue };
         cx.get(i).line = Some(s.line);
+        if let Some(root) = root_of(cx.path, depth) {
+            cx.get(i).license = dep5_licenses(root, name);
+        }
         names.insert(name, i);
         if let Some(a) = arch {
             names.insert(format!("{name}:{a}"), i);
@@ -175,6 +178,57 @@ pub(crate) fn dpkg(cx: &mut Context<'_>) {
     }
     cx.dedup_edges();
     cx.direct_unknown();
+}
+
+/// The licences a Debian package's machine-readable copyright file (DEP-5,
+/// `usr/share/doc/PACKAGE/copyright` under the root) names, each once, joined with
+/// `AND` (every one applies to some of its files). `None` without such a file, for a
+/// free-form one, or when a directory on the way is a symbolic link (it could lead out
+/// of the root).
+fn dep5_licenses(root: &Path, package: &str) -> Option<String> {
+    if package.is_empty() || package.contains(['/', '\\']) || package.starts_with('.') {
+        return None;
+    }
+    let mut path = root.to_path_buf();
+    for part in ["usr", "share", "doc", package, "copyright"] {
+        path.push(part);
+        if std::fs::symlink_metadata(&path)
+            .ok()?
+            .file_type()
+            .is_symlink()
+        {
+            return None;
+        }
+    }
+    let text = crate::text::read_small(&path).ok()?;
+    if !text.starts_with("Format:") {
+        return None;
+    }
+    let mut found: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("License:") {
+            let v = v.trim();
+            if !v.is_empty() && !found.contains(&v) {
+                found.push(v);
+            }
+        }
+    }
+    match found.as_slice() {
+        [] => None,
+        [one] => Some((*one).to_owned()),
+        many => Some(
+            many.iter()
+                .map(|l| {
+                    if l.contains(' ') {
+                        format!("({l})")
+                    } else {
+                        (*l).to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" AND "),
+        ),
+    }
 }
 
 pub(crate) fn apk(cx: &mut Context<'_>) {

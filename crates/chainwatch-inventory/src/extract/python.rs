@@ -855,7 +855,7 @@ pub(crate) fn pdm_lock(cx: &mut Context<'_>) {
 struct CoreMetadata<'a> {
     name: Option<&'a str>,
     version: Option<&'a str>,
-    license: Option<&'a str>,
+    license: Option<String>,
     /// `Requires-Dist` lines.
     requires: Vec<&'a str>,
 }
@@ -864,6 +864,7 @@ fn core_metadata(text: &str) -> CoreMetadata<'_> {
     let mut m = CoreMetadata::default();
     let mut license = None;
     let mut expression = None;
+    let mut classifiers: Vec<&str> = Vec::new();
     for line in text.lines() {
         if line.is_empty() {
             break; // the description body follows
@@ -878,11 +879,58 @@ fn core_metadata(text: &str) -> CoreMetadata<'_> {
             "License" if !v.is_empty() && v.len() < 100 && v != "UNKNOWN" => license = Some(v),
             "License-Expression" => expression = Some(v),
             "Requires-Dist" => m.requires.push(v),
+            "Classifier" => {
+                if let Some(c) = v
+                    .strip_prefix("License :: OSI Approved :: ")
+                    .or_else(|| v.strip_prefix("License :: "))
+                {
+                    classifiers.push(c);
+                }
+            }
             _ => {}
         }
     }
-    m.license = expression.or(license);
+    m.license = license_of(expression, license, &classifiers);
     m
+}
+
+/// A distribution's licence: its `License-Expression` (PEP 639), else its `License`
+/// field when that names a licence, else its licence classifiers (several are a choice,
+/// as dual-licensed projects list them), else the `License` field as written.
+fn license_of(
+    expression: Option<&str>,
+    field: Option<&str>,
+    classifiers: &[&str],
+) -> Option<String> {
+    use chainwatch_license::{How, normalize};
+    if let Some(e) = expression {
+        return Some(e.to_owned());
+    }
+    let known = |n: &chainwatch_license::Normalized| {
+        matches!(n.how, How::Spdx | How::Corrected | How::Named)
+    };
+    if let Some(f) = field {
+        let n = normalize(f);
+        if known(&n) {
+            return Some(n.expression);
+        }
+    }
+    if classifiers.is_empty() {
+        return field.map(str::to_owned);
+    }
+    // Each classifier as an expression (one that names no licence as a `LicenseRef-`).
+    let choices: Vec<String> = classifiers
+        .iter()
+        .map(|c| {
+            let n = normalize(c);
+            if n.expression.contains(' ') {
+                format!("({})", n.expression)
+            } else {
+                n.expression
+            }
+        })
+        .collect();
+    Some(choices.join(" OR "))
 }
 
 /// Adds the distribution `m` describes; `file` is where it was read, when that is not
@@ -906,7 +954,7 @@ fn add_distribution(
         Location::line(1, 1)
     })?;
     let p = cx.get(i);
-    p.license = m.license.map(str::to_owned);
+    p.license.clone_from(&m.license);
     p.line = Some(1);
     p.file = file;
     Some(i)
@@ -1030,6 +1078,29 @@ mod tests {
         assert_eq!(pinned(">=1.2"), None);
         assert_eq!(pinned("==1.*"), None);
         assert_eq!(pinned("==1.2,<2"), None);
+    }
+
+    #[test]
+    fn licences_from_core_metadata() {
+        let m = core_metadata(
+            "Name: x\nVersion: 1\nLicense: UNKNOWN\nClassifier: License :: OSI Approved :: MIT License\nClassifier: License :: OSI Approved :: Apache Software License\n",
+        );
+        // A classifier that names no one licence stays a choice, as a `LicenseRef-`.
+        assert_eq!(
+            m.license.as_deref(),
+            Some("MIT OR LicenseRef-Apache-Software-License")
+        );
+        let m = core_metadata(
+            "Name: x\nVersion: 1\nClassifier: License :: OSI Approved :: MIT License\nClassifier: License :: OSI Approved :: GNU General Public License v2 or later (GPLv2+)\n",
+        );
+        assert_eq!(m.license.as_deref(), Some("MIT OR GPL-2.0-or-later"));
+        let m =
+            core_metadata("Name: x\nVersion: 1\nLicense: Apache 2.0\nLicense-Expression: MIT\n");
+        assert_eq!(m.license.as_deref(), Some("MIT"));
+        let m = core_metadata(
+            "Name: x\nVersion: 1\nLicense: Apache 2.0\nClassifier: License :: OSI Approved :: MIT License\n",
+        );
+        assert_eq!(m.license.as_deref(), Some("Apache-2.0"));
     }
 
     #[test]
