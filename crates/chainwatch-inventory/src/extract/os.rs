@@ -148,7 +148,7 @@ pub(crate) fn dpkg(cx: &mut Context<'_>) {
         let Some(i) = cx.package(b, at) else { continue };
         cx.get(i).line = Some(s.line);
         if let Some(root) = root_of(cx.path, depth) {
-            cx.get(i).license = dep5_licenses(root, name);
+            cx.get(i).license = debian_licenses(root, name);
         }
         names.insert(name, i);
         if let Some(a) = arch {
@@ -180,12 +180,15 @@ pub(crate) fn dpkg(cx: &mut Context<'_>) {
     cx.direct_unknown();
 }
 
-/// The licences a Debian package's machine-readable copyright file (DEP-5,
-/// `usr/share/doc/PACKAGE/copyright` under the root) names, each once, joined with
-/// `AND` (every one applies to some of its files). `None` without such a file, for a
-/// free-form one, or when a directory on the way is a symbolic link (it could lead out
+/// The licences a Debian package's copyright file (`usr/share/doc/PACKAGE/copyright`
+/// under the root) names, as one SPDX expression (each applies to some of its files, so
+/// they are joined with `AND`). A machine-readable file (DEP-5) names them in its
+/// `License:` fields, each normalized on its own (Debian's short names: `GPL-2+`,
+/// `Expat`; one that is no SPDX licence becomes a `LicenseRef-` term); a free-form file
+/// by the texts it points to in `/usr/share/common-licenses/`. `None` without a file,
+/// without either, or when a directory on the way is a symbolic link (it could lead out
 /// of the root).
-fn dep5_licenses(root: &Path, package: &str) -> Option<String> {
+fn debian_licenses(root: &Path, package: &str) -> Option<String> {
     if package.is_empty() || package.contains(['/', '\\']) || package.starts_with('.') {
         return None;
     }
@@ -201,34 +204,109 @@ fn dep5_licenses(root: &Path, package: &str) -> Option<String> {
         }
     }
     let text = crate::text::read_small(&path).ok()?;
-    if !text.starts_with("Format:") {
-        return None;
-    }
-    let mut found: Vec<&str> = Vec::new();
-    for line in text.lines() {
-        if let Some(v) = line.strip_prefix("License:") {
-            let v = v.trim();
-            if !v.is_empty() && !found.contains(&v) {
-                found.push(v);
+    let mut found: Vec<String> = Vec::new();
+    // Machine-readable: a `Format:` header, or `Files:` and `License:` fields (some
+    // files lack the header).
+    let fields = |key: &str| text.lines().any(|l| l.starts_with(key));
+    if text.trim_start().starts_with("Format:") || (fields("Files:") && fields("License:")) {
+        for line in text.lines() {
+            if let Some(v) = line.strip_prefix("License:") {
+                let v = v.trim();
+                if !v.is_empty() {
+                    found.push(chainwatch_license::normalize(v).expression);
+                }
             }
         }
     }
-    match found.as_slice() {
-        [] => None,
-        [one] => Some((*one).to_owned()),
-        many => Some(
-            many.iter()
-                .map(|l| {
-                    if l.contains(' ') {
-                        format!("({l})")
-                    } else {
-                        (*l).to_owned()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" AND "),
-        ),
+    // A free-form file (or one whose `License:` fields are empty).
+    if found.is_empty() {
+        found = common_licenses(&text);
     }
+    let mut terms: Vec<String> = Vec::new();
+    for f in found {
+        let f = if f.contains(' ') { format!("({f})") } else { f };
+        if !terms.contains(&f) {
+            terms.push(f);
+        }
+    }
+    (!terms.is_empty()).then(|| terms.join(" AND "))
+}
+
+/// The licences a free-form Debian copyright file points to (`/usr/share/common-licenses/
+/// GPL-2`), as SPDX ids. Debian keeps one text per GNU licence version, so the file's
+/// own words decide between `-only` and `-or-later` (`any later version`).
+fn common_licenses(text: &str) -> Vec<String> {
+    const COMMON: &[(&str, &str)] = &[
+        ("GPL-1", "GPL-1.0"),
+        ("GPL-2", "GPL-2.0"),
+        ("GPL-3", "GPL-3.0"),
+        ("LGPL-2.1", "LGPL-2.1"),
+        ("LGPL-2", "LGPL-2.0"),
+        ("LGPL-3", "LGPL-3.0"),
+        ("GFDL-1.2", "GFDL-1.2"),
+        ("GFDL-1.3", "GFDL-1.3"),
+        ("Apache-2.0", "Apache-2.0"),
+        ("Artistic", "Artistic-1.0-Perl"),
+        ("BSD", "BSD-3-Clause"),
+        ("MPL-1.1", "MPL-1.1"),
+        ("MPL-2.0", "MPL-2.0"),
+        ("CC0-1.0", "CC0-1.0"),
+    ];
+    let later = text.contains("any later version");
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("/usr/share/common-licenses/") {
+        let rest = &text[at + "/usr/share/common-licenses/".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+            .collect();
+        let name = name.trim_end_matches('.');
+        let id = match COMMON.iter().find(|(n, _)| *n == name) {
+            Some((_, id)) if id.contains("GPL") || id.starts_with("GFDL") => {
+                format!("{id}-{}", if later { "or-later" } else { "only" })
+            }
+            Some((_, id)) => (*id).to_owned(),
+            // `GPL` and `LGPL` name the newest version: the paragraph that points to them
+            // says which it means (`either version 2 of the License, or …`), or nothing
+            // is read.
+            None if matches!(name, "GPL" | "LGPL") => {
+                let before = &text[..at];
+                let paragraph = before.rsplit("\n\n").next().unwrap_or_default();
+                // The paragraph's own words; for `GPL`, else the last `either version N`
+                // or `version N of the License` before it (the GPL's notice, quoted above
+                // the pointer).
+                let (version, or_later) = if let Some(v) = stated_version(paragraph) {
+                    (v, paragraph.contains("any later version"))
+                } else if name == "GPL" {
+                    let flat = before.split_whitespace().collect::<Vec<_>>().join(" ");
+                    let Some(from) = flat.rfind("either version ").or_else(|| {
+                        let i = flat.rfind("of the License")?;
+                        flat[..i].rfind("version ")
+                    }) else {
+                        continue;
+                    };
+                    let Some(v) = stated_version(&flat[from..]) else {
+                        continue;
+                    };
+                    (v, flat[from..].contains("any later version"))
+                } else {
+                    continue;
+                };
+                format!(
+                    "{name}-{version}-{}",
+                    if or_later { "or-later" } else { "only" }
+                )
+            }
+            None => continue,
+        };
+        if chainwatch_license::normalize(&id).how != chainwatch_license::How::Spdx {
+            continue;
+        }
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
 }
 
 pub(crate) fn apk(cx: &mut Context<'_>) {
@@ -448,9 +526,55 @@ pub(crate) fn rpm(cx: &mut Context<'_>) {
     cx.direct_unknown();
 }
 
+/// The GNU licence version a paragraph states (`version 2 of the License`, `version
+/// 2.1`), as an SPDX version (`2.0`, `2.1`).
+fn stated_version(paragraph: &str) -> Option<&'static str> {
+    let flat = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
+    flat.match_indices("version ").find_map(|(at, _)| {
+        let number: String = flat[at + "version ".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        match number.trim_end_matches('.') {
+            "1" | "1.0" => Some("1.0"),
+            "2" | "2.0" => Some("2.0"),
+            "2.1" => Some("2.1"),
+            "3" | "3.0" => Some("3.0"),
+            _ => None,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_licenses_of_free_form_files() {
+        let text = "Licensed under the GNU GPL, version 2 or (at your option) any later version.\n\
+            See /usr/share/common-licenses/GPL-2.\nParts: /usr/share/common-licenses/BSD and \
+            /usr/share/common-licenses/Artistic, /usr/share/common-licenses/Nonesuch.";
+        assert_eq!(
+            common_licenses(text),
+            ["GPL-2.0-or-later", "BSD-3-Clause", "Artistic-1.0-Perl"]
+        );
+        assert_eq!(
+            common_licenses("see `/usr/share/common-licenses/LGPL-2.1'"),
+            ["LGPL-2.1-only"]
+        );
+        // The unversioned texts: the version from the paragraph, or nothing.
+        let text = "under the terms of the GNU General Public License; either version 2 of\n\
+            the License, or (at your option) any later version. The full text is in\n\
+            /usr/share/common-licenses/GPL.\n\nThe library is under the GNU Lesser General\n\
+            Public License, see /usr/share/common-licenses/LGPL.";
+        assert_eq!(common_licenses(text), ["GPL-2.0-or-later"]);
+        // binutils: the GPL's notice (version 3) above the paragraph that points to it.
+        let text = "it under the terms of the GNU General Public License as published by\n\
+            the Free Software Foundation; either version 3 of the License, or\n\
+            (at your option) any later version.\n\nOn Debian systems, the GNU General\n\
+            Public License can be found in `/usr/share/common-licenses/GPL'.";
+        assert_eq!(common_licenses(text), ["GPL-3.0-or-later"]);
+    }
 
     #[test]
     fn source_rpm_names() {
