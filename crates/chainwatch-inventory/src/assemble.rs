@@ -76,6 +76,9 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
             let mut subject = Component::new(id.clone(), ComponentKind::Application, &project.name);
             subject.version.clone_from(&project.version);
             subject.purl = project.purl.as_ref().map(|p| p.canonical().to_owned());
+            subject
+                .licenses
+                .extend(project.license.as_deref().map(declared));
             if let Some(m) = project.manifest {
                 subject.properties.push(Property {
                     name: "chainwatch:manifest".to_owned(),
@@ -168,17 +171,7 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
             c.hashes.clone_from(&p.hashes);
             c.scope = Some(p.scope);
             if let Some(l) = &p.license {
-                // As an SPDX expression when it is one or names one (`Apache License
-                // 2.0`, Debian's `GPL-3+ AND (GPL-2+ or Artistic)`, an unknown term kept
-                // as a `LicenseRef-`); a name that is no licence as stated.
-                let n = chainwatch_license::normalize(l);
-                let whole_ref =
-                    n.expression.starts_with("LicenseRef-") && !n.expression.contains(' ');
-                c.licenses.push(match n.how {
-                    How::Unknown if !whole_ref => License::Expression(n.expression),
-                    How::Spdx | How::Corrected | How::Named => License::Expression(n.expression),
-                    How::Unknown | How::NoAssertion => License::Name(l.clone()),
-                });
+                c.licenses.push(declared(l));
             }
             c.properties.push(Property {
                 name: "chainwatch:location".to_owned(),
@@ -232,4 +225,17 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
         }
     }
     sbom
+}
+
+/// A declared licence as the SBOM states it: an SPDX expression when it is one or names
+/// one (`Apache License 2.0`, Debian's `GPL-3+ AND (GPL-2+ or Artistic)`, an unknown term
+/// kept as a `LicenseRef-`); a name that is no licence as stated.
+fn declared(stated: &str) -> License {
+    let n = chainwatch_license::normalize(stated);
+    let whole_ref = n.expression.starts_with("LicenseRef-") && !n.expression.contains(' ');
+    match n.how {
+        How::Unknown if !whole_ref => License::Expression(n.expression),
+        How::Spdx | How::Corrected | How::Named => License::Expression(n.expression),
+        How::Unknown | How::NoAssertion => License::Name(stated.to_owned()),
+    }
 }

@@ -17,6 +17,9 @@ pub struct Project {
     pub purl: Option<Purl>,
     /// The manifest the name came from (`Cargo.toml`), or `None` for the directory name.
     pub manifest: Option<&'static str>,
+    /// The licence the manifest declares, as written (`license` in Cargo.toml,
+    /// package.json, pyproject.toml, composer.json; a POM's `<licenses>`).
+    pub license: Option<String>,
 }
 
 impl Project {
@@ -26,13 +29,17 @@ impl Project {
             version: None,
             purl: None,
             manifest: None,
+            license: None,
         }
     }
 }
 
+/// What a manifest says of its project: name, version, package URL, licence.
+type Read = (String, Option<String>, Option<Purl>, Option<String>);
+
 /// The project of a directory: its top-level manifest, else the directory's name.
 pub(crate) fn of_dir(dir: &Path) -> Project {
-    type Reader = fn(&str) -> Option<(String, Option<String>, Option<Purl>)>;
+    type Reader = fn(&str) -> Option<Read>;
     const MANIFESTS: &[(&str, Reader)] = &[
         ("Cargo.toml", cargo),
         ("package.json", npm),
@@ -43,7 +50,7 @@ pub(crate) fn of_dir(dir: &Path) -> Project {
     ];
     for (file, read) in MANIFESTS {
         if let Ok(text) = read_small(&dir.join(file))
-            && let Some((name, version, purl)) = read(&text)
+            && let Some((name, version, purl, license)) = read(&text)
             && !name.trim().is_empty()
         {
             return Project {
@@ -51,6 +58,7 @@ pub(crate) fn of_dir(dir: &Path) -> Project {
                 version,
                 purl,
                 manifest: Some(file),
+                license,
             };
         }
     }
@@ -62,7 +70,7 @@ pub(crate) fn of_dir(dir: &Path) -> Project {
     Project::named(name)
 }
 
-fn cargo(text: &str) -> Option<(String, Option<String>, Option<Purl>)> {
+fn cargo(text: &str) -> Option<Read> {
     #[derive(Deserialize)]
     struct Manifest {
         package: Option<Package>,
@@ -72,6 +80,7 @@ fn cargo(text: &str) -> Option<(String, Option<String>, Option<Purl>)> {
     struct Package {
         name: String,
         version: Option<toml::Value>,
+        license: Option<toml::Value>,
     }
     #[derive(Deserialize)]
     struct Workspace {
@@ -80,34 +89,51 @@ fn cargo(text: &str) -> Option<(String, Option<String>, Option<Purl>)> {
     #[derive(Deserialize)]
     struct WorkspacePackage {
         version: Option<String>,
+        license: Option<String>,
     }
     let m: Manifest = toml::from_str(text).ok()?;
     let package = m.package?;
+    let inherited = m.workspace.and_then(|w| w.package);
     let version = match package.version {
         Some(toml::Value::String(v)) => Some(v),
         // `version.workspace = true`
-        Some(_) => m.workspace.and_then(|w| w.package).and_then(|p| p.version),
+        Some(_) => inherited.as_ref().and_then(|p| p.version.clone()),
+        None => None,
+    };
+    let license = match package.license {
+        Some(toml::Value::String(l)) => Some(l),
+        Some(_) => inherited.and_then(|p| p.license),
         None => None,
     };
     let purl = purl("cargo", None, &package.name, version.as_deref())
         .build()
         .ok();
-    Some((package.name, version, purl))
+    Some((package.name, version, purl, license))
 }
 
-fn npm(text: &str) -> Option<(String, Option<String>, Option<Purl>)> {
+fn npm(text: &str) -> Option<Read> {
     #[derive(Deserialize)]
     struct Manifest {
         name: Option<String>,
         version: Option<String>,
+        license: Option<serde_json::Value>,
     }
     let m: Manifest = serde_json::from_str(text).ok()?;
     let name = m.name?;
     let purl = npm_purl(&name, m.version.as_deref()).build().ok();
-    Some((name, m.version, purl))
+    // A string, or the old `{"type": "MIT"}` form.
+    let license = match m.license {
+        Some(serde_json::Value::String(l)) => Some(l),
+        Some(serde_json::Value::Object(o)) => o
+            .get("type")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
+        _ => None,
+    };
+    Some((name, m.version, purl, license))
 }
 
-fn python(text: &str) -> Option<(String, Option<String>, Option<Purl>)> {
+fn python(text: &str) -> Option<Read> {
     #[derive(Deserialize)]
     struct Manifest {
         project: Option<Meta>,
@@ -121,32 +147,59 @@ fn python(text: &str) -> Option<(String, Option<String>, Option<Purl>)> {
     struct Meta {
         name: Option<String>,
         version: Option<String>,
+        /// PEP 639 (a string), PEP 621 (`{text = "…"}`, or `{file = "…"}`, not read) or
+        /// Poetry's string.
+        license: Option<toml::Value>,
     }
     let m: Manifest = toml::from_str(text).ok()?;
-    let (name, version) = [m.project, m.tool.and_then(|t| t.poetry)]
+    let (name, version, license) = [m.project, m.tool.and_then(|t| t.poetry)]
         .into_iter()
         .flatten()
-        .find_map(|meta| Some((meta.name?, meta.version)))?;
+        .find_map(|meta| Some((meta.name?, meta.version, meta.license)))?;
+    let license = match license {
+        Some(toml::Value::String(l)) => Some(l),
+        Some(toml::Value::Table(t)) => t
+            .get("text")
+            .and_then(toml::Value::as_str)
+            .map(str::to_owned),
+        _ => None,
+    };
     let purl = purl("pypi", None, &name, version.as_deref()).build().ok();
-    Some((name, version, purl))
+    Some((name, version, purl, license))
 }
 
-fn composer(text: &str) -> Option<(String, Option<String>, Option<Purl>)> {
+fn composer(text: &str) -> Option<Read> {
     #[derive(Deserialize)]
     struct Manifest {
         name: Option<String>,
         version: Option<String>,
+        license: Option<serde_json::Value>,
     }
     let m: Manifest = serde_json::from_str(text).ok()?;
     let name = m.name?;
+    // A string, or a list the user chooses from (Composer's documentation).
+    let license = match &m.license {
+        Some(serde_json::Value::String(l)) => Some(l.clone()),
+        Some(serde_json::Value::Array(list)) => {
+            let names: Vec<&str> = list.iter().filter_map(serde_json::Value::as_str).collect();
+            (!names.is_empty()).then(|| {
+                names
+                    .iter()
+                    .map(|n| chainwatch_license::normalize(n).expression)
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            })
+        }
+        _ => None,
+    };
     let (ns, n) = name
         .split_once('/')
         .map_or((None, name.as_str()), |(a, b)| (Some(a), b));
     let purl = purl("composer", ns, n, m.version.as_deref()).build().ok();
-    Some((name, m.version, purl))
+    Some((name, m.version, purl, license))
 }
 
-fn go(text: &str) -> Option<(String, Option<String>, Option<Purl>)> {
+fn go(text: &str) -> Option<Read> {
     let module = text.lines().find_map(|l| {
         let l = crate::text::strip_comment(l).trim();
         l.strip_prefix("module")
@@ -156,15 +209,87 @@ fn go(text: &str) -> Option<(String, Option<String>, Option<Purl>)> {
     let purl = crate::extract::golang::module_purl(&module, None)
         .build()
         .ok();
-    Some((module, None, purl))
+    Some((module, None, purl, None))
 }
 
-fn maven(text: &str) -> Option<(String, Option<String>, Option<Purl>)> {
+fn maven(text: &str) -> Option<Read> {
     let pom = crate::extract::maven::Pom::parse(text).ok()?;
     let (group, artifact, version) = pom.coordinates();
     let artifact = artifact?;
     let purl = purl("maven", group.as_deref(), &artifact, version.as_deref())
         .build()
         .ok();
-    Some((artifact, version, purl))
+    // Several `<license>` elements: Maven's convention is a choice.
+    let license = (!pom.licenses.is_empty()).then(|| {
+        pom.licenses
+            .iter()
+            .map(|n| {
+                let e = chainwatch_license::normalize(n).expression;
+                if e.contains(' ') { format!("({e})") } else { e }
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    });
+    Some((artifact, version, purl, license))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn license(read: fn(&str) -> Option<Read>, text: &str) -> Option<String> {
+        read(text).and_then(|r| r.3)
+    }
+
+    #[test]
+    fn manifests_declare_licences() {
+        assert_eq!(
+            license(
+                cargo,
+                "[package]\nname = \"a\"\nlicense = \"MIT OR Apache-2.0\"\n"
+            )
+            .as_deref(),
+            Some("MIT OR Apache-2.0")
+        );
+        assert_eq!(
+            license(
+                cargo,
+                "[package]\nname = \"a\"\nlicense.workspace = true\n[workspace.package]\nlicense = \"MIT\"\n"
+            )
+            .as_deref(),
+            Some("MIT")
+        );
+        assert_eq!(
+            license(npm, r#"{"name": "a", "license": {"type": "ISC"}}"#).as_deref(),
+            Some("ISC")
+        );
+        assert_eq!(
+            license(
+                python,
+                "[project]\nname = \"a\"\nlicense = {text = \"BSD-3-Clause\"}\n"
+            )
+            .as_deref(),
+            Some("BSD-3-Clause")
+        );
+        assert_eq!(
+            license(python, "[project]\nname = \"a\"\nlicense = \"MIT\"\n").as_deref(),
+            Some("MIT")
+        );
+        assert_eq!(
+            license(
+                composer,
+                r#"{"name": "v/a", "license": ["LGPL-2.1-only", "GPL-3.0-or-later"]}"#
+            )
+            .as_deref(),
+            Some("LGPL-2.1-only OR GPL-3.0-or-later")
+        );
+        let pom = "<project><groupId>g</groupId><artifactId>a</artifactId><version>1</version>\
+            <licenses><license><name>The Apache Software License, Version 2.0</name></license>\
+            <license><name>GNU Lesser General Public License, Version 2.1</name></license></licenses></project>";
+        assert_eq!(
+            license(maven, pom).as_deref(),
+            Some("Apache-2.0 OR LGPL-2.1-only")
+        );
+        assert_eq!(license(go, "module example.com/a\n"), None);
+    }
 }

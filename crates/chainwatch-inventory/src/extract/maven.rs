@@ -31,6 +31,8 @@ pub(crate) struct Pom {
     properties: HashMap<String, String>,
     pub(crate) dependencies: Vec<Dependency>,
     managed: Vec<Dependency>,
+    /// `<licenses><license><name>`, in order.
+    pub(crate) licenses: Vec<String>,
 }
 
 impl Pom {
@@ -83,6 +85,9 @@ impl Pom {
                         ["project", "version"] => pom.version = Some(value),
                         ["project", "parent", "groupId"] => pom.parent_group = Some(value),
                         ["project", "parent", "version"] => pom.parent_version = Some(value),
+                        ["project", "licenses", "license", "name"] if !value.is_empty() => {
+                            pom.licenses.push(value);
+                        }
                         ["project", "properties", key] => {
                             pom.properties.insert((*key).to_owned(), value);
                         }

@@ -123,6 +123,13 @@ pub(crate) fn licenses(ctx: &Context, args: &LicensesArgs) -> anyhow::Result<Sta
         })
         .collect();
     let violations = rows.iter().filter(|r| r.violation.is_some()).count();
+    // The product's own licence, when the document (or the project's manifest) states it.
+    let own = sbom.subject_component().and_then(|c| {
+        let (stated, _) = statements(c);
+        let refs: Vec<&str> = stated.iter().map(String::as_str).collect();
+        let n = chainwatch_license::normalize_all(&refs);
+        (n.how != How::NoAssertion).then_some(n)
+    });
     let target = args.target.to_string_lossy();
     let mut out = anstream::stdout().lock();
     match args.format {
@@ -139,6 +146,7 @@ pub(crate) fn licenses(ctx: &Context, args: &LicensesArgs) -> anyhow::Result<Sta
                 &mut out,
                 &serde_json::json!({
                     "target": target,
+                    "subject": own,
                     "components": rows,
                     "licenses": tallies,
                     "unknown": unknown,
@@ -149,7 +157,9 @@ pub(crate) fn licenses(ctx: &Context, args: &LicensesArgs) -> anyhow::Result<Sta
             writeln!(out)?;
         }
         LicensesFormat::Csv => csv(&mut out, &rows)?,
-        LicensesFormat::Human => human(&mut out, &target, &rows, &tallies, violations)?,
+        LicensesFormat::Human => {
+            human(&mut out, &target, own.as_ref(), &rows, &tallies, violations)?;
+        }
     }
     Ok(if violations > 0 {
         Status::Findings
@@ -222,6 +232,7 @@ fn label(r: &Row<'_>) -> String {
 fn human(
     out: &mut dyn Write,
     target: &str,
+    own: Option<&Normalized>,
     rows: &[Row<'_>],
     tallies: &[Tally],
     violations: usize,
@@ -233,6 +244,9 @@ fn human(
         rows.len(),
         tallies.len()
     )?;
+    if let Some(n) = own {
+        writeln!(out, "Its own licence: {}", n.expression)?;
+    }
     if !tallies.is_empty() {
         let width = tallies
             .iter()
