@@ -218,6 +218,9 @@ pub(crate) enum Command {
           chainwatch licenses payments-api@2.4.1 --allow permissive --allow public-domain --allow MPL-2.0
           chainwatch licenses . --format csv > licences.csv")]
     Licenses(LicensesArgs),
+    /// Check a target against a policy file, or run a policy's own examples
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -1176,6 +1179,11 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "GLOB")]
     pub(crate) exclude: Vec<String>,
 
+    /// A policy file (TOML, docs/policies.md): its rules are evaluated on every
+    /// component, its licence and its findings; a `fail` violation fails the scan
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: Option<PathBuf>,
+
     /// Output: `human`, `json` (one array of findings), `sarif`, or `cyclonedx` (the
     /// scanned SBOM with its vulnerabilities, CycloneDX 1.6 JSON)
     #[arg(long, value_enum, default_value_t = ScanFormat::Human)]
@@ -1206,6 +1214,39 @@ pub(crate) struct LicensesArgs {
     /// Output: `human`, `json` (one object), or `csv` (one row per component)
     #[arg(long, value_enum, default_value_t = LicensesFormat::Human)]
     pub(crate) format: LicensesFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// Evaluate a policy on a tree, lockfile, SBOM or stored product version
+    ///
+    /// Runs `scan` with --policy: every component, its licence and its findings are
+    /// checked against the policy's rules; violations are listed with rule, level,
+    /// component, path and reason. Exit status: 1 on a `fail` violation (or a finding at
+    /// or above --fail-on), 0 otherwise, 2 on unusable input (a policy error names its
+    /// line and column).
+    #[command(
+        after_help = "Examples:\n  chainwatch policy check . --policy policy.toml\n  \
+        chainwatch policy check payments-api@2.4.1 --policy policy.toml --format sarif > policy.sarif"
+    )]
+    Check(ScanArgs),
+    /// Run the examples a policy file carries (`[[example]]`: a component, its findings
+    /// and the rules it must violate)
+    ///
+    /// Exit status: 1 when an example does not violate exactly the rules it names, 0
+    /// otherwise, 2 when the file is unusable.
+    #[command(after_help = "Examples:\n  chainwatch policy test policy.toml")]
+    Test(PolicyTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PolicyTestArgs {
+    /// The policy file
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

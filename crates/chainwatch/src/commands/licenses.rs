@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use chainwatch_license::{Category, Entry, How, Licensing, Normalized, Term};
-use chainwatch_sbom::{Component, License};
 use serde::Serialize;
 
 use crate::cli::{LicensesArgs, LicensesFormat};
 use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status, WARNING};
+use crate::shared::license::statements;
 use crate::shared::render::printable;
 
 /// Why a component's licence is refused.
@@ -45,27 +45,6 @@ struct Tally {
     license: String,
     category: Category,
     components: usize,
-}
-
-/// What a component states: the concluded licence when the document gives one, else
-/// the declared statements as written (names too, so that they can be recognized).
-fn statements(c: &Component) -> (Vec<String>, bool) {
-    if let Some(concluded) = c
-        .license_concluded
-        .as_deref()
-        .filter(|l| !l.trim().is_empty() && !l.trim().eq_ignore_ascii_case("NOASSERTION"))
-    {
-        return (vec![concluded.to_owned()], true);
-    }
-    let declared = c
-        .licenses
-        .iter()
-        .map(|l| match l {
-            License::Expression(e) | License::Id(e) => e.clone(),
-            License::Name(n) => n.clone(),
-        })
-        .collect();
-    (declared, false)
 }
 
 fn entries(list: &[String]) -> anyhow::Result<Vec<Entry>> {

@@ -9,6 +9,7 @@ pub(crate) mod findings;
 pub(crate) mod ingest;
 pub(crate) mod inspect;
 pub(crate) mod licenses;
+pub(crate) mod policy;
 pub(crate) mod products;
 pub(crate) mod query;
 pub(crate) mod remote;
@@ -41,6 +42,7 @@ pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<Status> {
         Command::Token(command) => token::token(ctx, &command),
         Command::Typosquat(args) => typosquat::run(ctx, args),
         Command::Licenses(args) => licenses::licenses(ctx, &args),
+        Command::Policy(args) => policy::run(ctx, args),
         Command::Completions(args) => completions::run(&args),
     }
 }

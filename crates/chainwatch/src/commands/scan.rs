@@ -418,7 +418,75 @@ fn annotate(
     Ok(())
 }
 
+/// Evaluates a policy on every component of the target: its licence, whether it is
+/// direct and a typo-squat suspect, and its open findings (VEX-suppressed ones left out).
+fn violations(
+    policy: &chainwatch_policy::Policy,
+    sbom: &Sbom,
+    hits: &[Hit<'_>],
+    squats: &[Suspect<'_>],
+    paths: &HashMap<&str, Vec<String>>,
+) -> Vec<(chainwatch_policy::Violation, Vec<String>)> {
+    let ids = sbom.shortest_paths();
+    let product = sbom
+        .subject_component()
+        .map_or_else(|| sbom.name.clone().unwrap_or_default(), |c| c.name.clone());
+    let mut out = Vec::new();
+    for c in sbom.packages() {
+        if sbom.subject.as_deref() == Some(c.id.as_str()) {
+            continue;
+        }
+        let purl = c.purl();
+        let canonical = purl.as_ref().map(|p| p.canonical().to_owned());
+        let findings = hits
+            .iter()
+            .filter(|h| h.component.id == c.id)
+            .flat_map(|h| h.findings.iter().zip(&h.extras))
+            .filter(|(f, e)| !e.suppressed() && f.informational.is_none())
+            .map(|(f, e)| chainwatch_policy::Finding {
+                advisory: f.advisory.clone(),
+                aliases: f.aliases.clone(),
+                severity: level_of(f),
+                score: f.severity.as_ref().and_then(|s| s.score),
+                epss: e.epss,
+                known_exploited: e.known_exploited,
+                malicious: f.malicious,
+            })
+            .collect();
+        let facts = chainwatch_policy::Component {
+            name: c.name.clone(),
+            version: c.version.clone(),
+            license: Some(crate::shared::license::licensing(c)),
+            direct: sbom.is_direct(&ids, &c.id),
+            typosquat: canonical
+                .as_deref()
+                .is_some_and(|p| squats.iter().any(|s| s.package == p)),
+            findings,
+            purl,
+        };
+        let path = paths.get(c.id.as_str()).cloned().unwrap_or_default();
+        out.extend(
+            policy
+                .evaluate(&product, &facts)
+                .into_iter()
+                .map(|v| (v, path.clone())),
+        );
+    }
+    out.sort_by(|a, b| {
+        (std::cmp::Reverse(a.0.level), &a.0.rule, &a.0.component).cmp(&(
+            std::cmp::Reverse(b.0.level),
+            &b.0.rule,
+            &b.0.component,
+        ))
+    });
+    out
+}
+
 pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
+    let policy = match &args.policy {
+        Some(p) => Some(crate::shared::policy::load(p)?),
+        None => None,
+    };
     let sbom = crate::shared::target::load(ctx, &args.target, &args.exclude)?;
     let purls: Vec<Purl> = sbom
         .packages()
@@ -476,12 +544,20 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     } else {
         Some(provenance(ctx, args, &sbom, store.as_ref())?)
     };
-    let failing = hits.iter().any(|h| {
-        h.findings
-            .iter()
-            .zip(&h.extras)
-            .any(|(f, e)| counts(f, e, args.fail_on, args.unknown_severity.level()))
-    }) || (squats.iter().any(|s| s.fails) && args.fail_on != FailOn::Never)
+    let violated = policy
+        .as_ref()
+        .map(|p| violations(p, &sbom, &hits, &squats, &paths))
+        .unwrap_or_default();
+    let failing = violated
+        .iter()
+        .any(|(v, _)| v.level == chainwatch_policy::RuleLevel::Fail)
+        || hits.iter().any(|h| {
+            h.findings
+                .iter()
+                .zip(&h.extras)
+                .any(|(f, e)| counts(f, e, args.fail_on, args.unknown_severity.level()))
+        })
+        || (squats.iter().any(|s| s.fails) && args.fail_on != FailOn::Never)
         || provenance.as_ref().is_some_and(|p| !p.satisfied);
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -494,6 +570,9 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
                 args.unknown_severity.level(),
             )?;
             human_suspects(&mut out, &squats)?;
+            if policy.is_some() {
+                human_violations(&mut out, &violated)?;
+            }
             if let Some(p) = &provenance {
                 if p.satisfied {
                     writeln!(out, "{BOLD}provenance{BOLD:#}: {}", p.reason)?;
@@ -521,10 +600,16 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
             if let Some(p) = &provenance {
                 rows.push(serde_json::to_value(p).unwrap_or_default());
             }
+            for (v, path) in &violated {
+                let mut row = serde_json::to_value(v).unwrap_or_default();
+                row["kind"] = "policy".into();
+                row["path"] = serde_json::to_value(path).unwrap_or_default();
+                rows.push(row);
+            }
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
-        ScanFormat::Sarif => sarif(&mut out, &hits, &args.target)?,
+        ScanFormat::Sarif => sarif(&mut out, &hits, &violated, &args.target)?,
         ScanFormat::Cyclonedx => cyclonedx(&mut out, &sbom, &hits)?,
     }
     out.flush()?;
@@ -594,6 +679,39 @@ fn locations<'a>(places: impl Iterator<Item = &'a str>) -> String {
     } else {
         format!(" {DIM}({}){DIM:#}", all.join(", "))
     }
+}
+
+fn human_violations(
+    out: &mut dyn Write,
+    violated: &[(chainwatch_policy::Violation, Vec<String>)],
+) -> anyhow::Result<()> {
+    if violated.is_empty() {
+        writeln!(out, "{BOLD}policy{BOLD:#}: no rule is violated")?;
+        return Ok(());
+    }
+    writeln!(out, "{BOLD}Policy violations{BOLD:#} ({}):", violated.len())?;
+    for (v, path) in violated {
+        let level = match v.level {
+            chainwatch_policy::RuleLevel::Fail => format!("{ERROR}FAIL{ERROR:#}"),
+            chainwatch_policy::RuleLevel::Warn => format!("{WARNING}WARN{WARNING:#}"),
+            chainwatch_policy::RuleLevel::Info => "INFO".to_owned(),
+        };
+        writeln!(
+            out,
+            "  {level}  {}  {}: {}",
+            v.rule,
+            crate::shared::render::printable(&v.component),
+            crate::shared::render::printable(&v.reason)
+        )?;
+        if path.len() > 2 {
+            writeln!(
+                out,
+                "        {DIM}via {}{DIM:#}",
+                crate::shared::render::printable(&path.join(" → "))
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn human_suspects(out: &mut dyn Write, squats: &[Suspect<'_>]) -> anyhow::Result<()> {
@@ -718,9 +836,38 @@ fn human(
     Ok(())
 }
 
-fn sarif(out: &mut dyn Write, hits: &[Hit<'_>], target: &Path) -> anyhow::Result<()> {
+fn sarif(
+    out: &mut dyn Write,
+    hits: &[Hit<'_>],
+    violated: &[(chainwatch_policy::Violation, Vec<String>)],
+    target: &Path,
+) -> anyhow::Result<()> {
     let mut rules = AdvisoryRules::default();
     let mut results = Vec::new();
+    // One SARIF rule per policy rule (`policy/NAME`), its level the rule's.
+    let mut policy_rules: HashMap<&str, usize> = HashMap::new();
+    for (v, path) in violated {
+        let idx = *policy_rules.entry(v.rule.as_str()).or_insert_with(|| {
+            rules.rules.push(json!({
+                "id": format!("policy/{}", v.rule),
+                "shortDescription": {"text": format!("policy rule `{}` ({})", v.rule, v.level)},
+            }));
+            rules.rules.len() - 1
+        });
+        let level = match v.level {
+            chainwatch_policy::RuleLevel::Fail => "error",
+            chainwatch_policy::RuleLevel::Warn => "warning",
+            chainwatch_policy::RuleLevel::Info => "note",
+        };
+        results.push(json!({
+            "ruleId": format!("policy/{}", v.rule),
+            "ruleIndex": idx,
+            "level": level,
+            "message": {"text": format!("{} violates `{}`: {}{}", v.component, v.rule, v.reason,
+                if path.len() > 2 { format!(" (via {})", path.join(" → ")) } else { String::new() })},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": target.display().to_string().replace(' ', "%20")}}}],
+        }));
+    }
     for h in hits {
         for (f, e) in h.findings.iter().zip(&h.extras) {
             let idx = rules.index(

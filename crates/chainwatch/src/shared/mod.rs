@@ -2,10 +2,13 @@
 //! store (`store.rs`), reading and writing files (`files.rs`), rendering (`render.rs`),
 //! matching after a change (`findings.rs`), the typo-squatting corpus (`typosquat.rs`),
 //! the trust policy of attestations (`trust.rs`), times (`time.rs`) and what a command's
-//! TARGET names: a tree, a lockfile, an SBOM or a stored product version (`target.rs`).
+//! TARGET names: a tree, a lockfile, an SBOM or a stored product version (`target.rs`),
+//! a component's licence (`license.rs`) and a policy file (`policy.rs`).
 
 pub(crate) mod files;
 pub(crate) mod findings;
+pub(crate) mod license;
+pub(crate) mod policy;
 pub(crate) mod render;
 pub(crate) mod store;
 pub(crate) mod target;

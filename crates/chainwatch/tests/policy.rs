@@ -1,0 +1,197 @@
+//! `chainwatch policy` and `scan --policy`: a policy file's rules evaluated on a real
+//! SBOM (licences, malicious packages, ranges, product scopes), its examples run, and its
+//! errors located by line.
+
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
+
+use std::process::{Command, Output, Stdio};
+
+fn chainwatch(args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["--db", &db])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", "/nonexistent/chainwatch-test-cache")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn fixture(path: &str) -> String {
+    chainwatch_testkit::workspace_root()
+        .join("crates/chainwatch/tests/fixtures")
+        .join(path)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn policy_examples_run() {
+    let o = chainwatch(&["policy", "test", &fixture("policy/policy.toml")]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("2 examples, 0 failed (4 rules)"));
+    // An example that expects the wrong rules fails the run.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("policy/policy.toml"))
+        .unwrap()
+        .replace("violates = [\"no-copyleft-in-shop\"]", "violates = []");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, text).unwrap();
+    let o = chainwatch(&["policy", "test", bad.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows[0]["passed"], false);
+    assert_eq!(rows[0]["violated"][0], "no-copyleft-in-shop");
+}
+
+#[test]
+fn scan_with_a_policy() {
+    let sbom = fixture("licenses/shop.cdx.json");
+    let policy = fixture("policy/policy.toml");
+    let osv = fixture("policy/osv");
+    let o = chainwatch(&[
+        "scan",
+        &sbom,
+        "--advisories",
+        &osv,
+        "--policy",
+        &policy,
+        "--no-typosquat",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let violations: Vec<(String, String, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "policy")
+        .map(|r| {
+            (
+                r["level"].as_str().unwrap().to_owned(),
+                r["rule"].as_str().unwrap().to_owned(),
+                r["component"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expect = |l: &str, r: &str, c: &str| (l.to_owned(), r.to_owned(), c.to_owned());
+    assert_eq!(
+        violations,
+        [
+            expect("fail", "malicious", "pkg:npm/oddball@0.1.0"),
+            expect("fail", "no-copyleft-in-shop", "pkg:generic/readline@8.2"),
+            expect("fail", "no-copyleft-in-shop", "pkg:npm/hyperlink@1.0"),
+            expect("fail", "no-copyleft-in-shop", "pkg:npm/mongo-driver@1.0.0"),
+            expect("warn", "licence-known", "pkg:npm/oddball@0.1.0"),
+            expect("warn", "licence-known", "pkg:npm/unlabelled@2.0.0"),
+            expect("info", "old-serde", "pkg:cargo/serde@1.0.200"),
+        ]
+    );
+    // SARIF: one rule per policy rule.
+    let o = chainwatch(&[
+        "scan",
+        &sbom,
+        "--advisories",
+        &osv,
+        "--policy",
+        &policy,
+        "--no-typosquat",
+        "--format",
+        "sarif",
+    ]);
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules: Vec<&str> = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"policy/no-copyleft-in-shop") && rules.contains(&"MAL-2026-0042"),
+        "{rules:?}"
+    );
+    // `policy check` is the same evaluation; a warn-only policy passes.
+    let dir = tempfile::tempdir().unwrap();
+    let warn = dir.path().join("warn.toml");
+    std::fs::write(
+        &warn,
+        "[[rule]]\nname = \"licence-known\"\nlevel = \"warn\"\nwhen.license.deny = [\"unknown\"]\n",
+    )
+    .unwrap();
+    let o = chainwatch(&[
+        "policy",
+        "check",
+        &sbom,
+        "--policy",
+        warn.to_str().unwrap(),
+        "--advisories",
+        &fixture("osv"),
+        "--no-typosquat",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "WARN  licence-known  pkg:npm/unlabelled@2.0.0: licence needs NOASSERTION (unknown)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn policy_errors_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[rule]]\nname = \"x\"\nlevel = \"fail\"\nwhen.severity = \"dire\"\n",
+    )
+    .unwrap();
+    let o = chainwatch(&["policy", "test", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.toml: line 4, column 17: severity `dire`"),
+        "{err}"
+    );
+    let o = chainwatch(&["policy", "check", &fixture("licenses/shop.cdx.json")]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// The example policy of docs/policies.md parses and its examples pass.
+#[test]
+fn the_documented_policy_works() {
+    let doc =
+        std::fs::read_to_string(chainwatch_testkit::workspace_root().join("docs/policies.md"))
+            .unwrap();
+    let block = doc
+        .split("```toml\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, block).unwrap();
+    let o = chainwatch(&["policy", "test", file.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
