@@ -46,7 +46,7 @@ fn run_cli(bin: &str, args: &[&str]) -> anyhow::Result<String> {
 }
 
 /// The store: built once (the portfolio, the advisories, two large product versions).
-fn prepare(bin: &str, data: &Path) -> anyhow::Result<String> {
+pub(crate) fn prepare(bin: &str, data: &Path) -> anyhow::Result<String> {
     let db_path = data.join("console.db");
     let db = db_path.display().to_string();
     let done = data.join("console.db.complete");

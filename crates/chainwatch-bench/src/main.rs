@@ -10,6 +10,7 @@
 //! cargo run --release -p chainwatch-bench -- advisories --write  # 300,000 OSV records
 //! cargo run --release -p chainwatch-bench -- attest --write      # DSSE and Sigstore bundles
 //! cargo run --release -p chainwatch-bench -- load --write        # the server under load
+//! cargo run --release -p chainwatch-bench -- policy --write      # what a policy adds to scan
 //! ```
 //!
 //! Benchmarks run on one thread. Peak RSS is the process's `VmHWM`, the same number
@@ -23,6 +24,7 @@ mod console;
 mod inventory;
 mod load;
 mod machine;
+mod policy;
 mod purl;
 mod sbom;
 mod store;
@@ -79,7 +81,7 @@ fn main() -> anyhow::Result<()> {
         .collect();
     if names.is_empty() {
         bail!(
-            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load|console>... [--write]"
+            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load|console|policy>... [--write]"
         );
     }
     for name in names {
@@ -94,9 +96,10 @@ fn main() -> anyhow::Result<()> {
             "attest" => attest::run()?,
             "load" => load::run()?,
             "console" => console::run()?,
+            "policy" => policy::run()?,
             other => {
                 bail!(
-                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest`, `load` or `console`"
+                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest`, `load`, `console` or `policy`"
                 )
             }
         };

@@ -420,27 +420,33 @@ fn annotate(
 
 /// Evaluates a policy on every component of the target: its licence, whether it is
 /// direct and a typo-squat suspect, and its open findings (VEX-suppressed ones left out).
-fn violations(
+fn violations<'p>(
     policy: &chainwatch_policy::Policy,
     sbom: &Sbom,
     hits: &[Hit<'_>],
     squats: &[Suspect<'_>],
-    paths: &HashMap<&str, Vec<String>>,
-) -> Vec<(chainwatch_policy::Violation, Vec<String>)> {
+    paths: &'p HashMap<&str, Vec<String>>,
+) -> Vec<(chainwatch_policy::Violation, &'p [String])> {
     let ids = sbom.shortest_paths();
     let product = sbom
         .subject_component()
         .map_or_else(|| sbom.name.clone().unwrap_or_default(), |c| c.name.clone());
+    let mut hit_of: HashMap<&str, Vec<&Hit<'_>>> = HashMap::new();
+    for h in hits {
+        hit_of.entry(h.component.id.as_str()).or_default().push(h);
+    }
+    let squatted: std::collections::HashSet<&str> =
+        squats.iter().map(|s| s.package.as_str()).collect();
     let mut out = Vec::new();
     for c in sbom.packages() {
         if sbom.subject.as_deref() == Some(c.id.as_str()) {
             continue;
         }
         let purl = c.purl();
-        let canonical = purl.as_ref().map(|p| p.canonical().to_owned());
-        let findings = hits
-            .iter()
-            .filter(|h| h.component.id == c.id)
+        let findings = hit_of
+            .get(c.id.as_str())
+            .into_iter()
+            .flatten()
             .flat_map(|h| h.findings.iter().zip(&h.extras))
             .filter(|(f, e)| !e.suppressed() && f.informational.is_none())
             .map(|(f, e)| chainwatch_policy::Finding {
@@ -458,18 +464,18 @@ fn violations(
             version: c.version.clone(),
             license: Some(crate::shared::license::licensing(c)),
             direct: sbom.is_direct(&ids, &c.id),
-            typosquat: canonical
-                .as_deref()
-                .is_some_and(|p| squats.iter().any(|s| s.package == p)),
+            typosquat: purl
+                .as_ref()
+                .is_some_and(|p| squatted.contains(p.canonical())),
             findings,
             purl,
         };
-        let path = paths.get(c.id.as_str()).cloned().unwrap_or_default();
+        let path = paths.get(c.id.as_str()).map_or(&[][..], Vec::as_slice);
         out.extend(
             policy
                 .evaluate(&product, &facts)
                 .into_iter()
-                .map(|v| (v, path.clone())),
+                .map(|v| (v, path)),
         );
     }
     out.sort_by(|a, b| {
@@ -683,7 +689,7 @@ fn locations<'a>(places: impl Iterator<Item = &'a str>) -> String {
 
 fn human_violations(
     out: &mut dyn Write,
-    violated: &[(chainwatch_policy::Violation, Vec<String>)],
+    violated: &[(chainwatch_policy::Violation, &[String])],
 ) -> anyhow::Result<()> {
     if violated.is_empty() {
         writeln!(out, "{BOLD}policy{BOLD:#}: no rule is violated")?;
@@ -839,7 +845,7 @@ fn human(
 fn sarif(
     out: &mut dyn Write,
     hits: &[Hit<'_>],
-    violated: &[(chainwatch_policy::Violation, Vec<String>)],
+    violated: &[(chainwatch_policy::Violation, &[String])],
     target: &Path,
 ) -> anyhow::Result<()> {
     let mut rules = AdvisoryRules::default();

@@ -1,0 +1,209 @@
+//! `chainwatch-bench policy`: what a 20-rule policy adds to `scan` of a 10,000-component
+//! SBOM against the console benchmark's store (300,000 advisories), and what `policy
+//! test` costs. Each run is a separate process under `/usr/bin/time -v`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::machine;
+use crate::sbom::{Measured, chainwatch_binary, time_v};
+
+/// The policy measured: 20 rules of every kind, two examples.
+const POLICY: &str = r#"
+[[rule]]
+name = "no-copyleft"
+level = "fail"
+when.license.deny = ["copyleft"]
+[[rule]]
+name = "no-network-copyleft"
+level = "fail"
+when.license.deny = ["network-copyleft"]
+[[rule]]
+name = "permissive-only"
+level = "warn"
+when.license.allow = ["permissive", "public-domain", "MPL-2.0"]
+[[rule]]
+name = "licence-known"
+level = "info"
+when.license.deny = ["unknown"]
+[[rule]]
+name = "critical"
+level = "fail"
+when.severity = "critical"
+[[rule]]
+name = "high-and-likely"
+level = "fail"
+when = { severity = "high", epss = 0.2 }
+[[rule]]
+name = "cvss-9"
+level = "warn"
+when.cvss = 9.0
+[[rule]]
+name = "exploited"
+level = "fail"
+when.known_exploited = true
+[[rule]]
+name = "malicious"
+level = "fail"
+when.malicious = true
+[[rule]]
+name = "squats"
+level = "fail"
+when = { typosquat = true, direct = true }
+[[rule]]
+name = "unpinned"
+level = "warn"
+when.unpinned = true
+[[rule]]
+name = "log4shell"
+level = "fail"
+when.advisories = ["CVE-2021-44228", "CVE-2021-45046"]
+[[rule]]
+name = "banned-npm"
+level = "fail"
+when.packages = ["pkg:npm/event-stream", "pkg:npm/flatmap-stream", "pkg:npm/ua-parser-js@0.7.29"]
+[[rule]]
+name = "old-log4j"
+level = "fail"
+when = { packages = ["pkg:maven/org.apache.logging.log4j/*"], range = "vers:maven/>=2.0.0|<2.17.1" }
+[[rule]]
+name = "old-openssl"
+level = "warn"
+when = { packages = ["pkg:deb/*/openssl*", "pkg:deb/*/libssl*"], range = "vers:deb/<3.0.0" }
+[[rule]]
+name = "direct-medium"
+level = "info"
+when = { direct = true, severity = "medium" }
+[[rule]]
+name = "any-of"
+level = "warn"
+when.any = [{ malicious = true }, { known_exploited = true }, { severity = "critical", direct = true }]
+[[rule]]
+name = "all-of"
+level = "warn"
+when.all = [{ severity = "high" }, { license.deny = ["copyleft"] }]
+[[rule]]
+name = "payments-only"
+level = "fail"
+products = ["payments-*"]
+when.license.deny = ["copyleft"]
+[[rule]]
+name = "epss-high"
+level = "info"
+when.epss = 0.9
+
+[[example]]
+name = "AGPL"
+component = { purl = "pkg:npm/x@1.0.0", license = "AGPL-3.0-only" }
+violates = ["all-of", "licence-known", "no-copyleft", "no-network-copyleft", "permissive-only"]
+[[example]]
+name = "MIT"
+component = { purl = "pkg:npm/y@1.0.0", license = "MIT" }
+violates = []
+"#;
+
+fn median(mut runs: Vec<Measured>) -> Measured {
+    runs.sort_by_key(|r| r.wall);
+    runs.swap_remove(runs.len() / 2)
+}
+
+pub(crate) fn run() -> anyhow::Result<String> {
+    let data = chainwatch_testkit::workspace_root().join("target/bench-data");
+    std::fs::create_dir_all(&data)?;
+    let bin = chainwatch_binary()?;
+    let bin = bin.to_str().unwrap_or("chainwatch").to_owned();
+    let db = crate::console::prepare(&bin, &data)?;
+    let policy = data.join("policy-20.toml");
+    std::fs::write(&policy, POLICY)?;
+    let policy = policy.display().to_string();
+    let target = data.join("scan-10k.cdx.json").display().to_string();
+    let long = Duration::from_mins(10);
+    let scan = |with: bool| -> anyhow::Result<Measured> {
+        let mut args = vec![
+            "--db",
+            &db,
+            "scan",
+            &target,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ];
+        if with {
+            args.extend(["--policy", &policy]);
+        }
+        // A warm-up, then the median of three.
+        time_v(&bin, &args, long)?;
+        let runs = (0..3)
+            .map(|_| time_v(&bin, &args, long))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(median(runs))
+    };
+    let without = scan(false)?;
+    let with = scan(true)?;
+    let test = median(
+        (0..3)
+            .map(|_| time_v(&bin, &["policy", "test", &policy], long))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+    );
+    let violations = {
+        let out = std::process::Command::new(&bin)
+            .args([
+                "--db",
+                &db,
+                "scan",
+                &target,
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                "--policy",
+                &policy,
+            ])
+            .output()
+            .context("running scan --policy")?;
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        rows.as_array()
+            .map_or(0, |r| r.iter().filter(|x| x["kind"] == "policy").count())
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "{}\n", machine::describe());
+    let _ = writeln!(
+        out,
+        "`chainwatch scan` (release) of the console benchmark's 10,000-component SBOM (`scan-10k.cdx.json`) against its store (300,000 advisories, SQLite), JSON output, without and with a 20-rule policy (every condition kind: licence deny/allow lists and categories, severity, CVSS, EPSS, KEV, malicious, typo-squat, unpinned, advisory ids, package globs with vers ranges, `any`/`all`, a product scope). Each a separate process under `/usr/bin/time -v`, the median of three after a warm-up.\n"
+    );
+    let _ = writeln!(out, "| run | wall | peak RSS | target |\n|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| scan | {:.0} ms | {:.0} MiB | |",
+        without.wall.as_secs_f64() * 1000.0,
+        without.rss_mib
+    );
+    let _ = writeln!(
+        out,
+        "| scan --policy (20 rules, {violations} violations) | {:.0} ms | {:.0} MiB | |",
+        with.wall.as_secs_f64() * 1000.0,
+        with.rss_mib
+    );
+    let _ = writeln!(
+        out,
+        "| what the policy adds | {:+.0} ms | {:+.0} MiB | ≤ 100 ms |",
+        (with.wall.as_secs_f64() - without.wall.as_secs_f64()) * 1000.0,
+        with.rss_mib - without.rss_mib
+    );
+    // `/usr/bin/time` counts in hundredths of a second.
+    let test_ms = test.wall.as_secs_f64() * 1000.0;
+    let _ = writeln!(
+        out,
+        "| policy test (20 rules, 2 examples) | {} | {:.0} MiB | |",
+        if test_ms < 10.0 {
+            "< 10 ms".to_owned()
+        } else {
+            format!("{test_ms:.0} ms")
+        },
+        test.rss_mib
+    );
+    Ok(out)
+}
