@@ -183,11 +183,11 @@ fn composer(text: &str) -> Option<Read> {
         Some(serde_json::Value::Array(list)) => {
             let names: Vec<&str> = list.iter().filter_map(serde_json::Value::as_str).collect();
             (!names.is_empty()).then(|| {
-                names
+                let expressions: Vec<String> = names
                     .iter()
                     .map(|n| chainwatch_license::normalize(n).expression)
-                    .collect::<Vec<_>>()
-                    .join(" OR ")
+                    .collect();
+                chainwatch_license::join(&expressions, false)
             })
         }
         _ => None,
@@ -221,14 +221,12 @@ fn maven(text: &str) -> Option<Read> {
         .ok();
     // Several `<license>` elements: Maven's convention is a choice.
     let license = (!pom.licenses.is_empty()).then(|| {
-        pom.licenses
+        let expressions: Vec<String> = pom
+            .licenses
             .iter()
-            .map(|n| {
-                let e = chainwatch_license::normalize(n).expression;
-                if e.contains(' ') { format!("({e})") } else { e }
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ")
+            .map(|n| chainwatch_license::normalize(n).expression)
+            .collect();
+        chainwatch_license::join(&expressions, false)
     });
     Some((artifact, version, purl, license))
 }

@@ -114,6 +114,24 @@ pub fn normalize(stated: &str) -> Normalized {
     made(license_ref(text), How::Unknown)
 }
 
+/// Expressions joined with `AND` (all apply) or `OR` (a choice), each compound one in
+/// parentheses, each once.
+pub fn join<S: AsRef<str>>(expressions: &[S], all: bool) -> String {
+    let mut parts: Vec<String> = Vec::with_capacity(expressions.len());
+    for e in expressions {
+        let e = e.as_ref().trim();
+        let part = if e.contains(' ') && expressions.len() > 1 {
+            format!("({e})")
+        } else {
+            e.to_owned()
+        };
+        if !part.is_empty() && !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join(if all { " AND " } else { " OR " })
+}
+
 /// Several statements about one component (CycloneDX lists several `licenses`): all
 /// apply, as one expression joined with `AND`; `how` is the least sure of them.
 pub fn normalize_all(statements: &[&str]) -> Normalized {
@@ -138,17 +156,8 @@ pub fn normalize_all(statements: &[&str]) -> Normalized {
                 .map(|n| n.how.clone())
                 .max_by_key(rank)
                 .unwrap_or(How::Spdx);
-            let expression = many
-                .iter()
-                .map(|n| {
-                    if n.expression.contains(' ') {
-                        format!("({})", n.expression)
-                    } else {
-                        n.expression.clone()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" AND ");
+            let expressions: Vec<&str> = many.iter().map(|n| n.expression.as_str()).collect();
+            let expression = join(&expressions, true);
             Normalized {
                 stated: Some(statements.join("; ")),
                 expression,

@@ -217,3 +217,14 @@ fn several_statements_all_apply() {
     assert_eq!(l.normalized.expression, "GFDL-1.2-only AND GPL-2.0-only");
     assert_eq!(l.terms().len(), 2);
 }
+
+#[test]
+fn expressions_join() {
+    assert_eq!(join(&["MIT", "Apache-2.0"], false), "MIT OR Apache-2.0");
+    assert_eq!(
+        join(&["MIT OR Apache-2.0", "Zlib", "Zlib"], true),
+        "(MIT OR Apache-2.0) AND Zlib"
+    );
+    assert_eq!(join(&["MIT OR Apache-2.0"], true), "MIT OR Apache-2.0");
+    assert_eq!(join::<&str>(&[], true), "");
+}

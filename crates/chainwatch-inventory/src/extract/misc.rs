@@ -92,7 +92,14 @@ pub(crate) fn composer_lock(cx: &mut Context<'_>) {
             pkg.license = match p.license.as_slice() {
                 [] => None,
                 [one] => Some(one.clone()),
-                many => Some(many.join(" OR ")),
+                // Composer: several licences are a choice.
+                many => Some(chainwatch_license::join(
+                    &many
+                        .iter()
+                        .map(|n| chainwatch_license::normalize(n).expression)
+                        .collect::<Vec<_>>(),
+                    false,
+                )),
             };
             if let Some(h) = p
                 .dist

@@ -222,14 +222,7 @@ fn debian_licenses(root: &Path, package: &str) -> Option<String> {
     if found.is_empty() {
         found = common_licenses(&text);
     }
-    let mut terms: Vec<String> = Vec::new();
-    for f in found {
-        let f = if f.contains(' ') { format!("({f})") } else { f };
-        if !terms.contains(&f) {
-            terms.push(f);
-        }
-    }
-    (!terms.is_empty()).then(|| terms.join(" AND "))
+    (!found.is_empty()).then(|| chainwatch_license::join(&found, true))
 }
 
 /// The licences a free-form Debian copyright file points to (`/usr/share/common-licenses/

@@ -921,16 +921,9 @@ fn license_of(
     // Each classifier as an expression (one that names no licence as a `LicenseRef-`).
     let choices: Vec<String> = classifiers
         .iter()
-        .map(|c| {
-            let n = normalize(c);
-            if n.expression.contains(' ') {
-                format!("({})", n.expression)
-            } else {
-                n.expression
-            }
-        })
+        .map(|c| normalize(c).expression)
         .collect();
-    Some(choices.join(" OR "))
+    Some(chainwatch_license::join(&choices, false))
 }
 
 /// Adds the distribution `m` describes; `file` is where it was read, when that is not
