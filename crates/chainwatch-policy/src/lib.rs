@@ -348,14 +348,9 @@ fn nesting(text: &str) -> usize {
     max
 }
 
+/// A severity a policy names: a rating as advisories write it (`moderate` too), not `none`.
 fn level_of(name: &str) -> Option<Level> {
-    match name.to_ascii_lowercase().as_str() {
-        "low" => Some(Level::Low),
-        "medium" | "moderate" => Some(Level::Medium),
-        "high" => Some(Level::High),
-        "critical" => Some(Level::Critical),
-        _ => None,
-    }
+    Level::from_name(name).filter(|l| *l != Level::None)
 }
 
 impl Policy {

@@ -805,13 +805,7 @@ pub(crate) struct Overview {
 
 /// The severity of a finding as the console counts it.
 pub(crate) fn level_of(f: &ProductFinding) -> &'static str {
-    match f.severity.as_deref() {
-        Some("critical") => "critical",
-        Some("high") => "high",
-        Some("medium") => "medium",
-        Some("low") => "low",
-        _ => "unknown",
-    }
+    LEVELS[usize::from(chainwatch_store::level_index(f.severity.as_deref()))]
 }
 
 /// Severity order, most severe first.

@@ -41,7 +41,7 @@ use serde::Serialize;
 pub use advisories::findings::{
     FindingChange, FindingQuery, MatchReport, ProductFinding, findings_sarif,
 };
-pub use advisories::summary::{FindingCounts, FindingsSummary, LEVELS, SummaryQuery};
+pub use advisories::summary::{FindingCounts, FindingsSummary, LEVELS, SummaryQuery, level_index};
 pub use advisories::update::{EcosystemReport, UpdateError, UpdateOptions, UpdateProgress};
 pub use advisories::vex::{
     Enrichment, Enrichments, Exploitation, VexEntry, VexImport, VexStatements, VexVerdict,

@@ -209,32 +209,22 @@ fn trend_chart(opened: &[usize], resolved: &[usize]) -> Markup {
         .max(1);
     let (width, half) = (days * 8, 60usize);
     let mut bars = String::new();
-    for (i, n) in opened.iter().enumerate() {
-        if *n == 0 {
-            continue;
+    // Opened bars stand on the axis, resolved ones hang below it.
+    for (series, class, verb) in [
+        (opened, "bar", "opened"),
+        (resolved, "bar resolved", "resolved"),
+    ] {
+        for (i, n) in series.iter().enumerate().filter(|(_, n)| **n > 0) {
+            let h = (n * (half - 2)).div_ceil(max);
+            let y = if verb == "opened" { half - h } else { half + 1 };
+            let ago = days - 1 - i;
+            // Only numbers we computed go into this markup.
+            let _ = write!(
+                bars,
+                r#"<rect class="{class}" x="{}" y="{y}" width="6" height="{h}"><title>{n} {verb} {ago} days ago</title></rect>"#,
+                i * 8 + 1,
+            );
         }
-        let h = (n * (half - 2)).div_ceil(max);
-        let ago = days - 1 - i;
-        // Only numbers we computed go into this markup.
-        let _ = write!(
-            bars,
-            r#"<rect class="bar" x="{}" y="{}" width="6" height="{h}"><title>{n} opened {ago} days ago</title></rect>"#,
-            i * 8 + 1,
-            half - h,
-        );
-    }
-    for (i, n) in resolved.iter().enumerate() {
-        if *n == 0 {
-            continue;
-        }
-        let h = (n * (half - 2)).div_ceil(max);
-        let ago = days - 1 - i;
-        let _ = write!(
-            bars,
-            r#"<rect class="bar resolved" x="{}" y="{}" width="6" height="{h}"><title>{n} resolved {ago} days ago</title></rect>"#,
-            i * 8 + 1,
-            half + 1,
-        );
     }
     let total: usize = opened.iter().sum();
     let closed: usize = resolved.iter().sum();

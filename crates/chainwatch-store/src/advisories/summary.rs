@@ -90,7 +90,8 @@ struct Key {
     first_seen: i64,
 }
 
-fn level_index(severity: Option<&str>) -> u8 {
+/// A finding's severity as an index into [`LEVELS`] (anything unrated or unknown: the last).
+pub fn level_index(severity: Option<&str>) -> u8 {
     match severity {
         Some("critical") => 0,
         Some("high") => 1,

@@ -147,12 +147,12 @@ fn provenance(
 fn suspects<'a>(
     sbom: &'a Sbom,
     paths: &HashMap<&str, Vec<String>>,
+    ids: &HashMap<&str, Vec<&str>>,
     args: &ScanArgs,
     store: Option<&chainwatch_store::Store>,
 ) -> anyhow::Result<Vec<Suspect<'a>>> {
     let sources = crate::shared::typosquat::sources(&args.typosquat)?;
     let mut checker = crate::shared::typosquat::checker(&sources, &args.typosquat, store);
-    let ids = sbom.shortest_paths();
     let mut out = Vec::new();
     for c in sbom.packages() {
         if sbom.subject.as_deref() == Some(c.id.as_str()) {
@@ -164,7 +164,7 @@ fn suspects<'a>(
         };
         let path = paths.get(c.id.as_str()).cloned().unwrap_or_default();
         let depth = path.len().checked_sub(1).filter(|d| *d > 0);
-        let direct = sbom.is_direct(&ids, &c.id);
+        let direct = sbom.is_direct(ids, &c.id);
         // A squat is installed by someone typing its name: a direct dependency. A
         // look-alike deeper down was chosen by another package's author, and the
         // look-alike names among real dependencies are mostly legitimate.
@@ -426,8 +426,8 @@ fn violations<'p>(
     hits: &[Hit<'_>],
     squats: &[Suspect<'_>],
     paths: &'p HashMap<&str, Vec<String>>,
+    ids: &HashMap<&str, Vec<&str>>,
 ) -> Vec<(chainwatch_policy::Violation, &'p [String])> {
-    let ids = sbom.shortest_paths();
     let product = sbom
         .subject_component()
         .map_or_else(|| sbom.name.clone().unwrap_or_default(), |c| c.name.clone());
@@ -463,7 +463,7 @@ fn violations<'p>(
             name: c.name.clone(),
             version: c.version.clone(),
             license: Some(crate::shared::license::licensing(c)),
-            direct: sbom.is_direct(&ids, &c.id),
+            direct: sbom.is_direct(ids, &c.id),
             typosquat: purl
                 .as_ref()
                 .is_some_and(|p| squatted.contains(p.canonical())),
@@ -508,6 +508,8 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     };
     let files = vex_files(args)?;
     let paths = paths(&sbom);
+    // Who depends on whom, once: for typo-squats and policies (direct dependencies).
+    let ids = sbom.shortest_paths();
     let mut hits: Vec<Hit<'_>> = Vec::new();
     let mut scanned = 0usize;
     for c in sbom.packages() {
@@ -532,7 +534,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     let squats = if args.no_typosquat {
         Vec::new()
     } else {
-        suspects(&sbom, &paths, args, store.as_ref())?
+        suspects(&sbom, &paths, &ids, args, store.as_ref())?
     };
     // Malicious first, then the most severe, then by package.
     let rank = |h: &Hit<'_>| {
@@ -552,7 +554,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     };
     let violated = policy
         .as_ref()
-        .map(|p| violations(p, &sbom, &hits, &squats, &paths))
+        .map(|p| violations(p, &sbom, &hits, &squats, &paths, &ids))
         .unwrap_or_default();
     let failing = violated
         .iter()
