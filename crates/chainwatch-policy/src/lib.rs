@@ -98,6 +98,10 @@ struct RuleSpec {
     /// Product names (globs) the rule applies to; every product when empty.
     #[serde(default)]
     products: Vec<String>,
+    /// Product tags (teams, environments): the rule applies to a product holding one of
+    /// them; every product when empty.
+    #[serde(default)]
+    tags: Vec<String>,
     when: Spanned<ConditionSpec>,
 }
 
@@ -139,6 +143,8 @@ struct ExampleSpec {
     name: Spanned<String>,
     #[serde(default)]
     product: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
     component: ComponentSpec,
     #[serde(default)]
     findings: Vec<FindingSpec>,
@@ -183,18 +189,33 @@ pub struct Rule {
     pub level: RuleLevel,
     pub description: Option<String>,
     products: Vec<String>,
+    tags: Vec<String>,
     when: Condition,
 }
 
 impl Rule {
-    /// Whether the rule applies to a product (its scope).
-    pub fn applies_to(&self, product: &str) -> bool {
-        self.products.is_empty()
+    /// Whether the rule applies to a product with these tags (its scope: a product glob
+    /// and a tag, each when given).
+    pub fn applies_to(&self, product: &str, tags: &[String]) -> bool {
+        (self.products.is_empty()
             || self
                 .products
                 .iter()
-                .any(|g| chainwatch_attest::slsa::glob_matches(g, product))
+                .any(|g| chainwatch_attest::slsa::glob_matches(g, product)))
+            && (self.tags.is_empty() || self.tags.iter().any(|t| tags.contains(t)))
     }
+}
+
+/// What evaluating a policy needs to know of components beyond their identity and
+/// licence (so that a caller computes no more than that).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// Their findings.
+    pub findings: bool,
+    /// Whether they are direct dependencies.
+    pub direct: bool,
+    /// Whether their names imitate popular packages.
+    pub typosquat: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -218,6 +239,15 @@ struct Condition {
 }
 
 impl Condition {
+    fn needs(&self, needs: &mut Needs) {
+        needs.findings |= self.about_findings();
+        needs.direct |= self.direct.is_some();
+        needs.typosquat |= self.typosquat.is_some();
+        for c in self.all.iter().chain(&self.any) {
+            c.needs(needs);
+        }
+    }
+
     fn about_findings(&self) -> bool {
         self.severity.is_some()
             || self.cvss.is_some()
@@ -233,6 +263,7 @@ impl Condition {
 pub struct Example {
     pub name: String,
     pub product: String,
+    pub tags: Vec<String>,
     pub component: Component,
     pub violates: Vec<String>,
 }
@@ -409,6 +440,7 @@ impl Policy {
                 level,
                 description: r.description,
                 products: r.products,
+                tags: r.tags,
                 when,
             });
         }
@@ -471,6 +503,7 @@ impl Policy {
             examples.push(Example {
                 name: e.name.into_inner(),
                 product: e.product.unwrap_or_default(),
+                tags: e.tags,
                 component: Component {
                     name,
                     version,
@@ -486,11 +519,24 @@ impl Policy {
         Ok(Policy { rules, examples })
     }
 
-    /// Every rule in scope for `product` that `component` violates.
-    pub fn evaluate(&self, product: &str, component: &Component) -> Vec<Violation> {
-        self.rules
+    /// Every rule in scope for `product` (with `tags`) that `component` violates.
+    pub fn evaluate(&self, product: &str, tags: &[String], component: &Component) -> Vec<Violation> {
+        self.evaluate_rules(&self.in_scope(product, tags), component)
+    }
+
+    /// The indexes of the rules in scope for `product` with `tags`.
+    pub fn in_scope(&self, product: &str, tags: &[String]) -> Vec<usize> {
+        (0..self.rules.len())
+            .filter(|&i| self.rules[i].applies_to(product, tags))
+            .collect()
+    }
+
+    /// The rules (by index, from [`Policy::in_scope`]) that `component` violates: what
+    /// [`Policy::evaluate`] answers for every product with the same rules in scope.
+    pub fn evaluate_rules(&self, rules: &[usize], component: &Component) -> Vec<Violation> {
+        rules
             .iter()
-            .filter(|r| r.applies_to(product))
+            .filter_map(|&i| self.rules.get(i))
             .filter_map(|r| {
                 let m = matches(&r.when, component)?;
                 Some(Violation {
@@ -504,13 +550,22 @@ impl Policy {
             .collect()
     }
 
+    /// What its rules look at.
+    pub fn needs(&self) -> Needs {
+        let mut needs = Needs::default();
+        for r in &self.rules {
+            r.when.needs(&mut needs);
+        }
+        needs
+    }
+
     /// Runs the file's examples.
     pub fn test(&self) -> Vec<ExampleResult> {
         self.examples
             .iter()
             .map(|e| {
                 let mut violated: Vec<String> = self
-                    .evaluate(&e.product, &e.component)
+                    .evaluate(&e.product, &e.tags, &e.component)
                     .into_iter()
                     .map(|v| v.rule)
                     .collect();

@@ -76,19 +76,19 @@ fn rules_and_scopes() {
     assert_eq!(p.rules.len(), 6);
     let gpl = component("pkg:npm/readline@1.0.0", Some("GPL-3.0-or-later"));
     assert_eq!(
-        rules(&p.evaluate("payments-api", &gpl)),
+        rules(&p.evaluate("payments-api", &[], &gpl)),
         ["no-copyleft-in-proprietary"]
     );
-    assert!(p.evaluate("docs-site", &gpl).is_empty());
-    let v = &p.evaluate("payments-api", &gpl)[0];
+    assert!(p.evaluate("docs-site", &[], &gpl).is_empty());
+    let v = &p.evaluate("payments-api", &[], &gpl)[0];
     assert_eq!(v.level, RuleLevel::Fail);
     assert_eq!(v.component, "pkg:npm/readline@1.0.0");
     assert_eq!(v.reason, "licence needs GPL-3.0-or-later (copyleft)");
     // AGPL is copyleft too; an unstated licence is not denied by `copyleft`.
     let agpl = component("pkg:npm/x@1.0.0", Some("AGPL-3.0-only"));
-    assert_eq!(p.evaluate("payments-api", &agpl).len(), 1);
+    assert_eq!(p.evaluate("payments-api", &[], &agpl).len(), 1);
     assert!(
-        p.evaluate("payments-api", &component("pkg:npm/x@1.0.0", None))
+        p.evaluate("payments-api", &[], &component("pkg:npm/x@1.0.0", None))
             .is_empty()
     );
 }
@@ -106,7 +106,7 @@ fn findings_conditions() {
         known_exploited: true,
         malicious: false,
     });
-    let v = p.evaluate("shop", &c);
+    let v = p.evaluate("shop", &[], &c);
     assert_eq!(
         rules(&v),
         ["exploited", "critical-and-likely", "banned", "log4shell"]
@@ -124,7 +124,7 @@ fn findings_conditions() {
     assert_eq!(v[3].reason, "GHSA-jfh8-c2jp-5v3q: advisory CVE-2021-44228");
     // Fixed version: out of the range; no finding: no finding rule.
     let fixed = component("pkg:maven/org.apache.logging.log4j/log4j-core@2.17.1", None);
-    assert!(p.evaluate("shop", &fixed).is_empty());
+    assert!(p.evaluate("shop", &[], &fixed).is_empty());
     // An unrated finding counts as high: not critical.
     let mut unrated = component("pkg:npm/a@1.0.0", None);
     unrated.findings.push(Finding {
@@ -132,13 +132,13 @@ fn findings_conditions() {
         epss: Some(0.9),
         ..Finding::default()
     });
-    assert!(p.evaluate("shop", &unrated).is_empty());
+    assert!(p.evaluate("shop", &[], &unrated).is_empty());
     // Typo-squats fail only as direct dependencies.
     let mut squat = component("pkg:npm/lodahs@1.0.0", None);
     squat.typosquat = true;
-    assert!(p.evaluate("shop", &squat).is_empty());
+    assert!(p.evaluate("shop", &[], &squat).is_empty());
     squat.direct = true;
-    assert_eq!(rules(&p.evaluate("shop", &squat)), ["squats"]);
+    assert_eq!(rules(&p.evaluate("shop", &[], &squat)), ["squats"]);
 }
 
 #[test]
@@ -228,4 +228,39 @@ fn hostile_policies_are_refused() {
         "{".repeat(100)
     );
     assert!(Policy::parse(&quoted).is_ok());
+}
+
+#[test]
+fn tag_scopes_and_needs() {
+    let p = Policy::parse(
+        "[[rule]]\nname = \"prod-only\"\nlevel = \"fail\"\nproducts = [\"shop-*\"]\ntags = [\"prod\", \"pci\"]\nwhen.unpinned = true\n\
+         [[rule]]\nname = \"everywhere\"\nlevel = \"info\"\nwhen.license.deny = [\"unknown\"]\n\
+         [[example]]\nname = \"tagged\"\nproduct = \"shop-web\"\ntags = [\"pci\"]\ncomponent = { name = \"x\", license = \"MIT\" }\nviolates = [\"prod-only\"]\n",
+    )
+    .unwrap();
+    let unpinned = Component {
+        name: "x".into(),
+        license: Some(Licensing::new("MIT")),
+        ..Component::default()
+    };
+    // Both the glob and a tag must hold.
+    assert_eq!(rules(&p.evaluate("shop-web", &["prod".into()], &unpinned)), ["prod-only"]);
+    assert!(p.evaluate("shop-web", &["dev".into()], &unpinned).is_empty());
+    assert!(p.evaluate("blog", &["prod".into()], &unpinned).is_empty());
+    assert_eq!(p.in_scope("shop-web", &[]), [1]);
+    assert!(p.test().iter().all(ExampleResult::passed));
+    let needs = p.needs();
+    assert!(!needs.findings && !needs.direct && !needs.typosquat);
+    let q = Policy::parse(
+        "[[rule]]\nname = \"a\"\nlevel = \"warn\"\nwhen.any = [{ direct = true, severity = \"high\" }]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        q.needs(),
+        Needs {
+            findings: true,
+            direct: true,
+            typosquat: false
+        }
+    );
 }

@@ -26,6 +26,7 @@ mod advisories;
 mod attestations;
 mod caches;
 mod db;
+mod policies;
 mod portfolio;
 pub mod schema;
 mod server;
@@ -49,6 +50,10 @@ pub use advisories::vex::{
 };
 pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepare_advisory};
 pub use attestations::{AttestationImport, Evidence};
+pub use policies::{
+    PolicyOutcome, PolicyRun, PolicySet, StoredViolation, ViolationQuery, ViolationState,
+    clean_tags,
+};
 pub use portfolio::prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use portfolio::queries::{Dependent, WhoHas, WhyIndex, WhyNode, WhyPath};
 pub use portfolio::{CheckReport, DocumentInfo, ProductRef, ProductSummary, Stats};
@@ -73,6 +78,8 @@ pub enum StoreError {
     InvalidQuery(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("the policy: {0}")]
+    InvalidPolicy(chainwatch_policy::PolicyError),
     #[error(
         "the store at `{location}` has schema version {found}, newer than this chainwatch supports ({supported}): upgrade chainwatch"
     )]
@@ -114,6 +121,7 @@ impl StoreError {
                 | StoreError::NoProduct
                 | StoreError::InvalidQuery(_)
                 | StoreError::NotFound(_)
+                | StoreError::InvalidPolicy(_)
                 | StoreError::TooLarge
         )
     }
@@ -186,6 +194,9 @@ pub struct Store {
     /// arriving together) would each match every unmatched package, and wait on each
     /// other's row locks doing it; one after the other, each finds little left to do.
     matching: Mutex<()>,
+    /// Held while this process evaluates the policy ([`Store::evaluate_policy`]): two
+    /// evaluations at once would record the same changes twice.
+    evaluating: Mutex<()>,
     trace: Option<db::Trace>,
 }
 
@@ -241,6 +252,7 @@ impl Store {
         let store = Store {
             backend,
             matching: Mutex::new(()),
+            evaluating: Mutex::new(()),
             package_ids: Mutex::new(HashMap::new()),
             trace: None,
         };

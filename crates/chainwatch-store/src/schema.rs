@@ -541,6 +541,50 @@ CREATE TABLE monitor_runs (
 CREATE INDEX monitor_runs_started ON monitor_runs (started_at)
 ",
     },
+    Migration {
+        version: 15,
+        name: "policies",
+        sql: "
+-- The policy file the server enforces (docs/policies.md), every applied version kept:
+-- the newest is active; an empty text means none.
+CREATE TABLE policy_sets (
+    id {id},
+    text TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    applied_at BIGINT NOT NULL,
+    applied_by TEXT
+);
+-- Violations of the active policy by each product version's current inventory, one per
+-- rule and component. Kept when they stop holding (resolved_at set), so that first_seen
+-- survives and the change can be reported.
+CREATE TABLE policy_violations (
+    id {id},
+    product_version_id BIGINT NOT NULL REFERENCES product_versions (id),
+    rule TEXT NOT NULL,
+    component TEXT NOT NULL,
+    level TEXT NOT NULL,
+    -- The finding that made it, for rules on findings.
+    advisory TEXT,
+    reason TEXT NOT NULL,
+    first_seen BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL,
+    resolved_at BIGINT,
+    UNIQUE (product_version_id, rule, component)
+);
+-- When each product version was last evaluated: the last time its open violations were
+-- seen (written once per evaluation, not once per violation).
+CREATE TABLE policy_evaluations (
+    product_version_id BIGINT PRIMARY KEY REFERENCES product_versions (id),
+    evaluated_at BIGINT NOT NULL
+);
+-- Product tags (teams, environments) that policy scopes name.
+CREATE TABLE product_tags (
+    product_id BIGINT NOT NULL REFERENCES products (id),
+    tag TEXT NOT NULL,
+    PRIMARY KEY (product_id, tag)
+){without_rowid}
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

@@ -87,6 +87,7 @@ on_both_backends!(
     tokens_are_kept_by_hash,
     one_leader_at_a_time,
     webhook_outbox_leases_and_moves,
+    policies_are_evaluated_and_recorded,
 );
 
 /// A CycloneDX document: `components` as (bom-ref, purl), `deps` as (ref, refs).
@@ -1563,4 +1564,189 @@ fn openers_racing_on_a_new_sqlite_file_all_succeed() {
             }
         });
     }
+}
+
+/// The open violations as (version, rule, component, advisory).
+fn open_violations(db: &Db) -> Vec<(String, String, String, Option<String>)> {
+    let mut v: Vec<_> = db
+        .store
+        .violations(&chainwatch_store::ViolationQuery::default())
+        .expect("violations")
+        .into_iter()
+        .map(|v| (v.version, v.rule, v.component, v.advisory))
+        .collect();
+    v.sort();
+    v
+}
+
+fn evaluate(db: &Db) -> chainwatch_store::PolicyOutcome {
+    db.store
+        .evaluate_policy(&chainwatch_store::PolicyRun {
+            only: None,
+            typosquats: &|purls| {
+                purls
+                    .iter()
+                    .filter(|p| p.contains("/reqeusts@"))
+                    .map(|p| (*p).to_owned())
+                    .collect()
+            },
+        })
+        .expect("evaluate")
+}
+
+fn policies_are_evaluated_and_recorded(db: &Db) {
+    // shop 1.1 adds a GPL component and a typo-squat; blog is another product.
+    let mut doc: serde_json::Value = serde_json::from_slice(&shop("1.1", "1.26.4")).expect("json");
+    doc["components"].as_array_mut().expect("components").extend([
+        json!({"type": "library", "bom-ref": "readline", "name": "readline", "version": "8.2",
+               "purl": "pkg:pypi/readline@8.2", "licenses": [{"license": {"id": "GPL-3.0-or-later"}}]}),
+        json!({"type": "library", "bom-ref": "squat", "name": "reqeusts", "version": "1.0",
+               "purl": "pkg:pypi/reqeusts@1.0", "licenses": [{"expression": "MIT OR GPL-3.0-only"}]}),
+    ]);
+    ingest(db, &shop("1.0", "1.26.5"));
+    ingest(db, &serde_json::to_vec(&doc).expect("json"));
+    ingest(
+        db,
+        &cdx("blog", "2.0", &[("idna", "pkg:pypi/idna@3.7")], &[("root", &["idna"])]),
+    );
+    // No policy: nothing to record.
+    let none = evaluate(db);
+    assert_eq!((none.versions, none.open), (0, 0));
+
+    let policy = r#"
+[[rule]]
+name = "no-copyleft-in-shop"
+level = "fail"
+products = ["shop"]
+when.license.deny = ["copyleft"]
+
+[[rule]]
+name = "vulnerable"
+level = "warn"
+when.severity = "medium"
+
+[[rule]]
+name = "squats"
+level = "fail"
+when.typosquat = true
+
+[[rule]]
+name = "direct-idna-in-pci"
+level = "info"
+tags = ["pci"]
+when = { direct = true, packages = ["pkg:pypi/idna"] }
+"#;
+    let bad = db.store.set_policy("[[rule]]\nname = 1", Some("test"));
+    assert!(matches!(bad, Err(chainwatch_store::StoreError::InvalidPolicy(_))));
+    assert!(db.store.policy().expect("policy").is_none(), "a bad policy changes nothing");
+    let set = db.store.set_policy(policy, Some("test")).expect("apply").expect("active");
+    assert_eq!(set.applied_by.as_deref(), Some("test"));
+
+    let first = evaluate(db);
+    assert_eq!(first.versions, 3);
+    let expected_first = vec![
+        ("1.1".to_owned(), "no-copyleft-in-shop".to_owned(), "pkg:pypi/readline@8.2".to_owned(), None),
+        ("1.1".to_owned(), "squats".to_owned(), "pkg:pypi/reqeusts@1.0".to_owned(), None),
+    ];
+    assert_eq!(open_violations(db), expected_first);
+    assert_eq!(first.opened.len(), 2);
+    assert_eq!(first.opened[0].level, "fail");
+    // Evaluated again, nothing changes.
+    let again = evaluate(db);
+    assert!(again.opened.is_empty() && again.resolved == 0 && again.open == 2);
+
+    // An advisory import: exactly the new violations (unrated counts as high).
+    let a = osv("PYSEC-0001", "2024-01-01T00:00:00Z", "2.0.7", json!({}));
+    db.store.import_advisories(&[a]).expect("import");
+    db.store.rematch().expect("rematch");
+    let after = evaluate(db);
+    let opened: Vec<(String, String, Option<String>)> = after
+        .opened
+        .iter()
+        .map(|v| (v.version.clone(), v.component.clone(), v.advisory.clone()))
+        .collect();
+    assert_eq!(
+        opened,
+        [
+            ("1.0".to_owned(), "pkg:pypi/urllib3@1.26.5".to_owned(), Some("PYSEC-0001".to_owned())),
+            ("1.1".to_owned(), "pkg:pypi/urllib3@1.26.4".to_owned(), Some("PYSEC-0001".to_owned())),
+        ]
+    );
+    assert!(after.opened.iter().all(|v| v.rule == "vulnerable" && v.id > 0));
+    assert_eq!(after.open, 4);
+
+    // A VEX statement: shop 1.0 is not affected, its violation resolves.
+    let openvex = json!({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://example.invalid/vex-policy",
+        "timestamp": "2024-05-01T00:00:00Z",
+        "statements": [{
+            "vulnerability": {"name": "CVE-0001"},
+            "products": [{"@id": "shop@1.0", "subcomponents": [{"@id": "pkg:pypi/urllib3"}]}],
+            "status": "not_affected",
+            "justification": "vulnerable_code_not_in_execute_path"
+        }]
+    });
+    let bytes = serde_json::to_vec(&openvex).expect("json");
+    let vex = chainwatch_advisory::vex::parse(&bytes).expect("vex");
+    db.store.import_vex(&bytes, &vex).expect("import vex");
+    let vexed = evaluate(db);
+    assert_eq!((vexed.resolved, vexed.opened.len()), (1, 0));
+    let resolved = db
+        .store
+        .violations(&chainwatch_store::ViolationQuery {
+            state: chainwatch_store::ViolationState::Resolved,
+            ..Default::default()
+        })
+        .expect("resolved");
+    assert_eq!(resolved.len(), 1);
+    assert!(resolved[0].resolved_at.is_some());
+    assert!(resolved[0].last_seen >= resolved[0].first_seen);
+
+    // Tags bring a rule into scope: idna is direct in blog, transitive in shop.
+    db.store.set_product_tags("blog", &[" pci ".to_owned(), "web".to_owned()]).expect("tags");
+    db.store.add_product_tags("shop", &["pci".to_owned()]).expect("tags");
+    assert!(db.store.set_product_tags("nope", &["x".to_owned()]).is_err());
+    let tags = db.store.product_tags().expect("tags");
+    assert_eq!(tags["blog"], ["pci", "web"]);
+    let tagged = evaluate(db);
+    assert_eq!(tagged.opened.len(), 1);
+    assert_eq!(
+        (tagged.opened[0].product.as_str(), tagged.opened[0].rule.as_str()),
+        ("blog", "direct-idna-in-pci")
+    );
+    // Filters.
+    let shop_fail = db
+        .store
+        .violations(&chainwatch_store::ViolationQuery {
+            product: Some("shop".into()),
+            level: Some(chainwatch_policy::RuleLevel::Fail),
+            ..Default::default()
+        })
+        .expect("filtered");
+    assert_eq!(shop_fail.len(), 2);
+
+    // One version alone: its violations only are touched.
+    let one = db
+        .store
+        .evaluate_policy(&chainwatch_store::PolicyRun {
+            only: Some(("blog", "2.0")),
+            typosquats: &|_| std::collections::HashSet::new(),
+        })
+        .expect("one");
+    assert_eq!((one.versions, one.open, one.resolved), (1, 1, 0));
+    assert!(
+        db.store
+            .evaluate_policy(&chainwatch_store::PolicyRun {
+                only: Some(("blog", "9")),
+                typosquats: &|_| std::collections::HashSet::new(),
+            })
+            .is_err()
+    );
+
+    // No policy: everything resolves.
+    db.store.set_policy("", Some("test")).expect("clear");
+    let cleared = evaluate(db);
+    assert_eq!((cleared.open, cleared.resolved), (0, 4));
+    assert!(open_violations(db).is_empty());
 }

@@ -80,14 +80,30 @@ pub struct FindingsSummary {
 
 /// A finding as the summary reads it: keys and what is counted.
 #[derive(Debug, Clone, Copy)]
-struct Key {
-    version: i64,
-    package: i64,
-    advisory: i64,
-    level: u8,
-    malicious: bool,
-    informational: bool,
-    first_seen: i64,
+pub(crate) struct Key {
+    pub version: i64,
+    pub package: i64,
+    pub advisory: i64,
+    /// An index into [`LEVELS`].
+    pub level: u8,
+    /// The rating as read (`None`: unrated or a name no scale knows).
+    pub severity: Option<chainwatch_advisory::Level>,
+    /// The CVSS score (of the finding's own rating, else its advisory's).
+    pub score: Option<f64>,
+    pub malicious: bool,
+    pub informational: bool,
+    pub first_seen: i64,
+}
+
+/// Open findings of current inventories, VEX applied ([`Store::open_findings`]).
+pub(crate) struct Open {
+    /// Sorted by (product version, package, advisory), each once.
+    pub keys: Vec<Key>,
+    /// Every identifier (upper-cased) of their advisories.
+    pub identifiers: HashMap<i64, Vec<String>>,
+    pub exploitation: HashMap<i64, crate::Exploitation>,
+    /// When VEX statements suppressed findings: their times (one per finding).
+    pub suppressed_at: Vec<i64>,
 }
 
 /// A finding's severity as an index into [`LEVELS`] (anything unrated or unknown: the last).
@@ -114,75 +130,29 @@ impl Store {
         let since = query
             .now
             .saturating_sub(DAY.saturating_mul(i64::try_from(query.days).unwrap_or(i64::MAX)));
-        let (versions, mut keys, identifiers, resolved) = self.read(|db| {
-            let versions = product_versions(db)?;
-            let allowed: HashSet<i64> = versions
-                .iter()
-                .filter(|(_, (product, _))| (query.include)(product))
-                .map(|(id, _)| *id)
-                .collect();
-            let keys = open_keys(db, &allowed)?;
-            let mut advisories: Vec<i64> = keys.iter().map(|k| k.advisory).collect();
-            advisories.sort_unstable();
-            advisories.dedup();
-            let identifiers = advisory_identifiers(db, &advisories)?;
-            let resolved = resolved_since(db, since, &allowed)?;
-            Ok((versions, keys, identifiers, resolved))
-        })?;
-        let mut all_ids: Vec<String> = identifiers.values().flatten().cloned().collect();
-        all_ids.sort();
-        all_ids.dedup();
-        let enrichment = self.enrichment(&all_ids)?;
-        let exploitation: HashMap<i64, crate::Exploitation> = identifiers
+        let versions = self.read(|db| product_versions(db))?;
+        let allowed: HashSet<i64> = versions
             .iter()
-            .map(|(a, ids)| (*a, enrichment.of(ids)))
+            .filter(|(_, (product, _))| (query.include)(product))
+            .map(|(id, _)| *id)
             .collect();
-
+        let resolved = self.read(|db| resolved_since(db, since, &allowed))?;
         let mut series_resolved = vec![0usize; query.days];
         for t in resolved {
             if let Some(slot) = day_slot(query.now, t, query.days) {
                 series_resolved[slot] += 1;
             }
         }
-
-        // VEX: only the findings of advisories some statement names are looked at.
-        let statements = self.vex_statements(&all_ids)?;
-        if !statements.is_empty() {
-            let named = statements.vulnerabilities();
-            let concerned: HashSet<i64> = identifiers
-                .iter()
-                .filter(|(_, ids)| ids.iter().any(|i| named.contains(i)))
-                .map(|(a, _)| *a)
-                .collect();
-            let mut packages: Vec<i64> = keys
-                .iter()
-                .filter(|k| concerned.contains(&k.advisory))
-                .map(|k| k.package)
-                .collect();
-            packages.sort_unstable();
-            packages.dedup();
-            let purls = self.read(|db| package_purls(db, &packages))?;
-            let empty = Vec::new();
-            keys.retain(|k| {
-                if !concerned.contains(&k.advisory) {
-                    return true;
-                }
-                let (Some((product, version)), Some(purl)) =
-                    (versions.get(&k.version), purls.get(&k.package))
-                else {
-                    return true;
-                };
-                let ids = identifiers.get(&k.advisory).unwrap_or(&empty);
-                match statements.verdict_at(product, version, purl, ids) {
-                    Some((verdict, at)) if verdict.status.suppresses() => {
-                        if let Some(slot) = day_slot(query.now, at, query.days) {
-                            series_resolved[slot] += 1;
-                        }
-                        false
-                    }
-                    _ => true,
-                }
-            });
+        let Open {
+            keys,
+            exploitation,
+            suppressed_at,
+            ..
+        } = self.open_findings(&versions, &allowed)?;
+        for at in suppressed_at {
+            if let Some(slot) = day_slot(query.now, at, query.days) {
+                series_resolved[slot] += 1;
+            }
         }
 
         let mut summary = FindingsSummary {
@@ -262,6 +232,76 @@ impl Store {
         Ok(summary)
     }
 
+    /// The open findings of the current inventories of the `allowed` product versions
+    /// (`versions`: every product version, id → (product, version)), less those a VEX
+    /// statement says are not affected or fixed, with their advisories' identifiers and
+    /// exploitation.
+    pub(crate) fn open_findings(
+        &self,
+        versions: &HashMap<i64, (String, String)>,
+        allowed: &HashSet<i64>,
+    ) -> Result<Open> {
+        let (mut keys, identifiers) = self.read(|db| {
+            let keys = open_keys(db, allowed)?;
+            let mut advisories: Vec<i64> = keys.iter().map(|k| k.advisory).collect();
+            advisories.sort_unstable();
+            advisories.dedup();
+            Ok((keys, advisory_identifiers(db, &advisories)?))
+        })?;
+        let mut all_ids: Vec<String> = identifiers.values().flatten().cloned().collect();
+        all_ids.sort();
+        all_ids.dedup();
+        let enrichment = self.enrichment(&all_ids)?;
+        let exploitation: HashMap<i64, crate::Exploitation> = identifiers
+            .iter()
+            .map(|(a, ids)| (*a, enrichment.of(ids)))
+            .collect();
+        let mut suppressed_at = Vec::new();
+        // VEX: only the findings of advisories some statement names are looked at.
+        let statements = self.vex_statements(&all_ids)?;
+        if !statements.is_empty() {
+            let named = statements.vulnerabilities();
+            let concerned: HashSet<i64> = identifiers
+                .iter()
+                .filter(|(_, ids)| ids.iter().any(|i| named.contains(i)))
+                .map(|(a, _)| *a)
+                .collect();
+            let mut packages: Vec<i64> = keys
+                .iter()
+                .filter(|k| concerned.contains(&k.advisory))
+                .map(|k| k.package)
+                .collect();
+            packages.sort_unstable();
+            packages.dedup();
+            let purls = self.read(|db| package_purls(db, &packages))?;
+            let empty = Vec::new();
+            keys.retain(|k| {
+                if !concerned.contains(&k.advisory) {
+                    return true;
+                }
+                let (Some((product, version)), Some(purl)) =
+                    (versions.get(&k.version), purls.get(&k.package))
+                else {
+                    return true;
+                };
+                let ids = identifiers.get(&k.advisory).unwrap_or(&empty);
+                match statements.verdict_at(product, version, purl, ids) {
+                    Some((verdict, at)) if verdict.status.suppresses() => {
+                        suppressed_at.push(at);
+                        false
+                    }
+                    _ => true,
+                }
+            });
+        }
+        Ok(Open {
+            keys,
+            identifiers,
+            exploitation,
+            suppressed_at,
+        })
+    }
+
     /// The findings these keys name, built whole, by key.
     fn whole_findings<'k>(
         &self,
@@ -336,7 +376,7 @@ fn first<'k>(
 }
 
 /// Every product version: id → (product name, version).
-fn product_versions(db: &mut Db<'_>) -> Result<HashMap<i64, (String, String)>> {
+pub(crate) fn product_versions(db: &mut Db<'_>) -> Result<HashMap<i64, (String, String)>> {
     let rows = db.query(
         "SELECT pv.id, p.name, pv.version FROM product_versions pv
          JOIN products p ON p.id = pv.product_id",
@@ -352,13 +392,14 @@ fn product_versions(db: &mut Db<'_>) -> Result<HashMap<i64, (String, String)>> {
 fn open_keys(db: &mut Db<'_>, allowed: &HashSet<i64>) -> Result<Vec<Key>> {
     let sql = "WITH open AS MATERIALIZED (
              SELECT f.package_id, f.advisory_id, COALESCE(f.severity, a.severity) AS severity,
+                 CASE WHEN f.severity IS NULL THEN a.score ELSE f.score END AS score,
                  a.malicious, CASE WHEN f.informational IS NULL THEN 0 ELSE 1 END AS notice,
                  f.first_seen
              FROM findings f
              JOIN advisories a ON a.id = f.advisory_id
              WHERE f.resolved_at IS NULL AND a.withdrawn = 0)
          SELECT pv.id, f.package_id, f.advisory_id, f.severity, f.malicious, f.notice,
-             f.first_seen
+             f.first_seen, f.score
          FROM open f
          JOIN occurrences o ON o.package_id = f.package_id
          JOIN product_versions pv ON pv.current_document_id = o.document_id";
@@ -373,9 +414,11 @@ fn open_keys(db: &mut Db<'_>, allowed: &HashSet<i64>) -> Result<Vec<Key>> {
                 package: r.get(1)?,
                 advisory: r.get(2)?,
                 level: level_index(severity.as_deref()),
+                severity: severity.as_deref().and_then(chainwatch_advisory::Level::from_name),
                 malicious: r.get(4)?,
                 informational: notice != 0,
                 first_seen: r.get(6)?,
+                score: r.get(7)?,
             });
         }
         Ok(())
@@ -436,7 +479,7 @@ fn package_purls(db: &mut Db<'_>, ids: &[i64]) -> Result<HashMap<i64, String>> {
 }
 
 /// The OSV ids of these advisories, by row id.
-fn advisory_osv_ids(db: &mut Db<'_>, ids: &[i64]) -> Result<HashMap<i64, String>> {
+pub(crate) fn advisory_osv_ids(db: &mut Db<'_>, ids: &[i64]) -> Result<HashMap<i64, String>> {
     let table = Table::new().int("id", ids.to_vec());
     let sql = format!(
         "SELECT a.id, a.osv_id FROM {} JOIN advisories a ON a.id = t.id",

@@ -1,0 +1,714 @@
+//! Evaluating the active policy over current inventories and recording what changed.
+//!
+//! One pass: the open findings of the product versions in scope (VEX applied, as
+//! [`Store::findings`] has them), then every component of their current documents,
+//! streamed in document order. A component is evaluated once per distinct combination
+//! of rules in scope, package, licence, directness and findings: across a portfolio most
+//! components repeat, and parsed purls and licences are kept per package and per text.
+//! The violations found are compared with the stored ones in one write transaction: new
+//! ones inserted (first seen now), changed ones updated, those that no longer hold
+//! resolved.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
+use std::rc::Rc;
+
+use chainwatch_license::Licensing;
+use chainwatch_policy::{Component, Finding, Policy, Violation};
+use chainwatch_purl::Purl;
+
+use super::StoredViolation;
+use crate::advisories::summary::{Key, Open, advisory_osv_ids, product_versions};
+use crate::db::{Db, Table, args};
+use crate::{Result, Store, StoreError};
+
+/// What to evaluate.
+pub struct PolicyRun<'a> {
+    /// Only this product version (`(product, version)`); every one when `None`.
+    pub only: Option<(&'a str, &'a str)>,
+    /// Which of these purls are typo-squat suspects: called once, with the packages of
+    /// the inventories evaluated, when a rule asks.
+    pub typosquats: &'a dyn Fn(&[&str]) -> HashSet<String>,
+}
+
+impl std::fmt::Debug for PolicyRun<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyRun")
+            .field("only", &self.only)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an evaluation found and changed.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyOutcome {
+    /// Product versions evaluated (with at least one rule in scope).
+    pub versions: usize,
+    /// Components evaluated, and how many distinct evaluations that took.
+    pub components: usize,
+    pub evaluations: usize,
+    /// Violations that hold now and did not before (new, or holding again).
+    pub opened: Vec<StoredViolation>,
+    /// Violations that no longer hold.
+    pub resolved: usize,
+    /// Violations that hold, in the versions evaluated.
+    pub open: usize,
+}
+
+/// A violation found: by (product version, rule, component).
+type Found = HashMap<(i64, String, String), Violation>;
+
+/// A component row of a current document.
+struct Occurrence {
+    ordinal: u32,
+    package: Option<i64>,
+    name: String,
+    version: Option<String>,
+    license: Option<String>,
+    kind: String,
+}
+
+/// What makes two components evaluate alike.
+#[derive(PartialEq, Eq, Hash)]
+struct Memo {
+    scope: usize,
+    package: Option<i64>,
+    /// Name and version, for components without a package.
+    name: Option<(String, Option<String>)>,
+    license: Option<String>,
+    direct: bool,
+    findings: Vec<i64>,
+}
+
+/// Interns values, giving each distinct one a small id.
+#[derive(Default)]
+struct Interner<T: Hash + Eq> {
+    ids: HashMap<T, usize>,
+}
+
+impl<T: Hash + Eq> Interner<T> {
+    fn id(&mut self, value: T) -> usize {
+        let next = self.ids.len();
+        *self.ids.entry(value).or_insert(next)
+    }
+}
+
+/// Everything the component pass reads besides the components.
+struct Context<'a> {
+    policy: &'a Policy,
+    /// Rules in scope by scope id.
+    scopes: Vec<Vec<usize>>,
+    /// Product version → scope id, for the versions evaluated.
+    scope_of: HashMap<i64, usize>,
+    /// Current document → (product version, subject ordinal).
+    documents: HashMap<i64, (i64, Option<u32>)>,
+    /// Open findings, sorted by (version, package, advisory).
+    keys: &'a [Key],
+    open: Option<&'a Open>,
+    osv: HashMap<i64, String>,
+    /// Dependency edges by document, when a rule asks whether components are direct.
+    edges: Option<HashMap<i64, Vec<(u32, u32)>>>,
+    suspects: HashSet<String>,
+    purls: HashMap<i64, Option<Purl>>,
+    licences: HashMap<String, Licensing>,
+    memo: HashMap<Memo, Rc<Vec<Violation>>>,
+    found: Found,
+    components: usize,
+}
+
+impl Store {
+    /// Evaluates the active policy (none: every stored violation resolves) over the
+    /// current inventories `run` names, and records the violations: new ones with first
+    /// seen now, those that no longer hold resolved.
+    pub fn evaluate_policy(&self, run: &PolicyRun<'_>) -> Result<PolicyOutcome> {
+        let _one = self
+            .evaluating
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = crate::now_micros();
+        let (set, versions, tags, documents) = self.read(|db| {
+            let set = super::active(db)?;
+            let versions = product_versions(db)?;
+            let tags = super::tags(db)?;
+            let documents = db.query(
+                "SELECT pv.id, pv.current_document_id, d.subject FROM product_versions pv
+                 JOIN documents d ON d.id = pv.current_document_id",
+                &[],
+                |r| Ok((r.get::<i64>(0)?, r.get::<i64>(1)?, r.get::<Option<i64>>(2)?)),
+            )?;
+            Ok((set, versions, tags, documents))
+        })?;
+        let policy = match &set {
+            Some(s) => Policy::parse(&s.text).map_err(StoreError::InvalidPolicy)?,
+            None => Policy::default(),
+        };
+        let selected: Vec<i64> = versions
+            .iter()
+            .filter(|(_, (p, v))| run.only.is_none_or(|(op, ov)| op == p && ov == v))
+            .map(|(id, _)| *id)
+            .collect();
+        if let (Some((p, v)), true) = (run.only, selected.is_empty()) {
+            return Err(StoreError::NotFound(format!(
+                "no product version `{p}@{v}` in the store"
+            )));
+        }
+
+        // The rules in scope of each version, interned: products alike share evaluations.
+        let mut scopes: Interner<Vec<usize>> = Interner::default();
+        let mut scope_of = HashMap::new();
+        let no_tags = Vec::new();
+        for id in &selected {
+            let (product, _) = &versions[id];
+            let rules = policy.in_scope(product, tags.get(product).unwrap_or(&no_tags));
+            if !rules.is_empty() {
+                scope_of.insert(*id, scopes.id(rules));
+            }
+        }
+        let mut scopes_by_id: Vec<(usize, Vec<usize>)> =
+            scopes.ids.into_iter().map(|(r, i)| (i, r)).collect();
+        scopes_by_id.sort_unstable_by_key(|(i, _)| *i);
+        let evaluated: HashSet<i64> = scope_of.keys().copied().collect();
+        let documents: HashMap<i64, (i64, Option<u32>)> = documents
+            .into_iter()
+            .filter(|(pv, _, _)| evaluated.contains(pv))
+            .map(|(pv, doc, subject)| (doc, (pv, subject.and_then(|s| u32::try_from(s).ok()))))
+            .collect();
+
+        let needs = policy.needs();
+        let open = if needs.findings && !evaluated.is_empty() {
+            Some(self.open_findings(&versions, &evaluated)?)
+        } else {
+            None
+        };
+        let keys: &[Key] = open.as_ref().map_or(&[], |o| o.keys.as_slice());
+        let osv = {
+            let mut ids: Vec<i64> = keys.iter().map(|k| k.advisory).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            self.read(|db| advisory_osv_ids(db, &ids))?
+        };
+        let edges = if needs.direct && !documents.is_empty() {
+            Some(self.read(|db| dependency_edges(db, &documents))?)
+        } else {
+            None
+        };
+        let purls = if documents.is_empty() {
+            HashMap::new()
+        } else {
+            self.read(|db| load_purls(db, &documents))?
+        };
+        let suspects = if needs.typosquat {
+            let refs: Vec<&str> = purls
+                .values()
+                .flatten()
+                .map(Purl::canonical)
+                .collect();
+            (run.typosquats)(&refs)
+        } else {
+            HashSet::new()
+        };
+
+        let mut cx = Context {
+            policy: &policy,
+            scopes: scopes_by_id.into_iter().map(|(_, r)| r).collect(),
+            scope_of,
+            documents,
+            keys,
+            open: open.as_ref(),
+            osv,
+            edges,
+            suspects,
+            purls,
+            licences: HashMap::new(),
+            memo: HashMap::new(),
+            found: HashMap::new(),
+            components: 0,
+        };
+        if !cx.documents.is_empty() {
+            self.read(|db| components(db, run.only.is_some(), &mut cx))?;
+        }
+        let versions_evaluated = evaluated.len();
+        let components_evaluated = cx.components;
+        let evaluations = cx.memo.len();
+        let found = std::mem::take(&mut cx.found);
+        drop(cx);
+
+        let (opened, resolved, open_now) =
+            self.write(|db| record(db, &selected, &found, &versions, now))?;
+        Ok(PolicyOutcome {
+            versions: versions_evaluated,
+            components: components_evaluated,
+            evaluations,
+            opened,
+            resolved,
+            open: open_now,
+        })
+    }
+}
+
+/// The dependency edges of these documents (the graph's dependency kinds only).
+fn dependency_edges(
+    db: &mut Db<'_>,
+    documents: &HashMap<i64, (i64, Option<u32>)>,
+) -> Result<HashMap<i64, Vec<(u32, u32)>>> {
+    let ids: Vec<i64> = documents.keys().copied().collect();
+    let table = Table::new().int("id", ids);
+    let sql = format!(
+        "SELECT g.document_id, g.data FROM {} JOIN graphs g ON g.document_id = t.id",
+        db.dialect().table(1, "t", &table)
+    );
+    let mut out = HashMap::new();
+    db.for_each(&sql, &[table.into()], &mut |r| {
+        let data: Vec<u8> = r.get(1)?;
+        let edges = crate::portfolio::graph::decode(&data)?
+            .into_iter()
+            .filter(|(_, _, kind)| chainwatch_sbom::RelationshipKind::from_name(kind).is_dependency())
+            .map(|(from, to, _)| (from, to))
+            .collect();
+        out.insert(r.get(0)?, edges);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Streams the components of the documents evaluated, in document order, evaluating
+/// each document's when it is complete.
+fn components(db: &mut Db<'_>, one: bool, cx: &mut Context<'_>) -> Result<()> {
+    let select = "SELECT o.document_id, o.ordinal, o.package_id, o.name, o.version, o.license,
+             o.kind";
+    let (sql, params): (String, Vec<crate::db::Value<'_>>) = if one {
+        let doc = cx.documents.keys().next().copied().unwrap_or_default();
+        (
+            format!("{select} FROM occurrences o WHERE o.document_id = $1 ORDER BY o.ordinal"),
+            vec![doc.into()],
+        )
+    } else {
+        (
+            format!(
+                "{select} FROM product_versions pv
+                 JOIN occurrences o ON o.document_id = pv.current_document_id
+                 ORDER BY o.document_id, o.ordinal"
+            ),
+            Vec::new(),
+        )
+    };
+    let mut current: Option<i64> = None;
+    let mut rows: Vec<Occurrence> = Vec::new();
+    db.for_each(&sql, &params, &mut |r| {
+        let doc: i64 = r.get(0)?;
+        if current != Some(doc) {
+            if let Some(prev) = current {
+                document(cx, prev, &rows);
+            }
+            rows.clear();
+            current = Some(doc);
+        }
+        if !cx.documents.contains_key(&doc) {
+            return Ok(());
+        }
+        rows.push(Occurrence {
+            ordinal: u32::try_from(r.get::<i64>(1)?).unwrap_or(u32::MAX),
+            package: r.get(2)?,
+            name: r.get(3)?,
+            version: r.get(4)?,
+            license: r.get(5)?,
+            kind: r.get(6)?,
+        });
+        Ok(())
+    })?;
+    if let Some(prev) = current {
+        document(cx, prev, &rows);
+    }
+    Ok(())
+}
+
+/// The purls of the packages in the documents evaluated, parsed once.
+fn load_purls(
+    db: &mut Db<'_>,
+    documents: &HashMap<i64, (i64, Option<u32>)>,
+) -> Result<HashMap<i64, Option<Purl>>> {
+    let ids: Vec<i64> = documents.keys().copied().collect();
+    let table = Table::new().int("id", ids);
+    let sql = format!(
+        "SELECT DISTINCT p.id, p.purl FROM {}
+         JOIN occurrences o ON o.document_id = t.id
+         JOIN packages p ON p.id = o.package_id",
+        db.dialect().table(1, "t", &table)
+    );
+    let mut out = HashMap::new();
+    db.for_each(&sql, &[table.into()], &mut |r| {
+        let purl: String = r.get(1)?;
+        out.insert(r.get(0)?, Purl::parse(&purl).ok());
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Which components of a document are direct dependencies of its subject: reached from
+/// it by one dependency edge, or first reached through an application (as
+/// `Sbom::is_direct` decides for a document in hand).
+fn direct_of(edges: &[(u32, u32)], subject: Option<u32>, rows: &[Occurrence]) -> HashSet<u32> {
+    let mut out = HashSet::new();
+    let Some(root) = subject else {
+        return out;
+    };
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (from, to) in edges {
+        children.entry(*from).or_default().push(*to);
+    }
+    let application: HashSet<u32> = rows
+        .iter()
+        .filter(|o| o.kind == "application")
+        .map(|o| o.ordinal)
+        .collect();
+    let mut seen = HashSet::from([root]);
+    let mut queue = std::collections::VecDeque::from([root]);
+    while let Some(id) = queue.pop_front() {
+        for &c in children.get(&id).into_iter().flatten() {
+            if seen.insert(c) {
+                if id == root || application.contains(&id) {
+                    out.insert(c);
+                }
+                queue.push_back(c);
+            }
+        }
+    }
+    out
+}
+
+/// Evaluates one document's components.
+fn document(cx: &mut Context<'_>, doc: i64, rows: &[Occurrence]) {
+    let Some(&(version, subject)) = cx.documents.get(&doc) else {
+        return;
+    };
+    let Some(&scope) = cx.scope_of.get(&version) else {
+        return;
+    };
+    let direct = cx
+        .edges
+        .as_ref()
+        .map(|e| direct_of(e.get(&doc).map_or(&[], Vec::as_slice), subject, rows));
+    // This version's findings, by package.
+    let start = cx.keys.partition_point(|k| k.version < version);
+    let end = cx.keys.partition_point(|k| k.version <= version);
+    let mine = &cx.keys[start..end];
+    let mut seen: HashSet<String> = HashSet::new();
+    for o in rows {
+        if Some(o.ordinal) == subject {
+            continue;
+        }
+        cx.components += 1;
+        let findings: Vec<&Key> = match o.package {
+            Some(p) => {
+                let s = mine.partition_point(|k| k.package < p);
+                let e = mine.partition_point(|k| k.package <= p);
+                mine[s..e].iter().filter(|k| !k.informational).collect()
+            }
+            None => Vec::new(),
+        };
+        let is_direct = direct.as_ref().is_some_and(|d| d.contains(&o.ordinal));
+        let memo = Memo {
+            scope,
+            package: o.package,
+            name: o
+                .package
+                .is_none()
+                .then(|| (o.name.clone(), o.version.clone())),
+            license: o.license.clone(),
+            direct: is_direct,
+            findings: findings.iter().map(|k| k.advisory).collect(),
+        };
+        let violations = match cx.memo.get(&memo).cloned() {
+            Some(v) => v,
+            None => {
+                let component = facts(cx, o, is_direct, &findings);
+                let v = Rc::new(cx.policy.evaluate_rules(&cx.scopes[scope], &component));
+                cx.memo.insert(memo, v.clone());
+                v
+            }
+        };
+        for v in violations.iter() {
+            // A component listed twice in a document violates a rule once.
+            if seen.insert(format!("{}\u{0}{}", v.rule, v.component)) {
+                cx.found
+                    .insert((version, v.rule.clone(), v.component.clone()), v.clone());
+            }
+        }
+    }
+}
+
+/// What the rules see of a component.
+fn facts(cx: &mut Context<'_>, o: &Occurrence, direct: bool, findings: &[&Key]) -> Component {
+    let purl = o
+        .package
+        .and_then(|p| cx.purls.get(&p).cloned().flatten());
+    let license = o.license.as_deref().map(|text| {
+        cx.licences
+            .entry(text.to_owned())
+            .or_insert_with(|| Licensing::new(text))
+            .clone()
+    });
+    let typosquat = purl
+        .as_ref()
+        .is_some_and(|p| cx.suspects.contains(p.canonical()));
+    let empty = Vec::new();
+    let findings = findings
+        .iter()
+        .map(|k| {
+            let identifiers = cx
+                .open
+                .and_then(|o| o.identifiers.get(&k.advisory))
+                .unwrap_or(&empty);
+            let advisory = cx.osv.get(&k.advisory).cloned().unwrap_or_default();
+            let exploitation = cx
+                .open
+                .and_then(|o| o.exploitation.get(&k.advisory))
+                .copied()
+                .unwrap_or_default();
+            Finding {
+                aliases: identifiers
+                    .iter()
+                    .filter(|i| !i.eq_ignore_ascii_case(&advisory))
+                    .cloned()
+                    .collect(),
+                advisory,
+                severity: k.severity,
+                score: k.score,
+                epss: exploitation.epss,
+                known_exploited: exploitation.known_exploited,
+                malicious: k.malicious,
+            }
+        })
+        .collect();
+    Component {
+        name: o.name.clone(),
+        version: o
+            .version
+            .clone()
+            .or_else(|| purl.as_ref().and_then(|p| p.version().map(str::to_owned))),
+        purl,
+        license: Some(license.unwrap_or_else(|| Licensing::new("NOASSERTION"))),
+        direct,
+        typosquat,
+        findings,
+    }
+}
+
+/// A stored violation row, as compared.
+struct Row {
+    id: i64,
+    version: i64,
+    rule: String,
+    component: String,
+    level: String,
+    advisory: Option<String>,
+    reason: String,
+    first_seen: i64,
+    resolved: bool,
+}
+
+/// Records what an evaluation found for the product versions `selected`: returns the
+/// violations opened, how many resolved and how many hold.
+fn record(
+    db: &mut Db<'_>,
+    selected: &[i64],
+    found: &Found,
+    versions: &HashMap<i64, (String, String)>,
+    now: i64,
+) -> Result<(Vec<StoredViolation>, usize, usize)> {
+    let one = match selected {
+        [one] => Some(*one),
+        _ => None,
+    };
+    let mut sql = String::from(
+        "SELECT id, product_version_id, rule, component, level, advisory, reason, first_seen,
+             resolved_at FROM policy_violations",
+    );
+    let mut params: Vec<crate::db::Value<'_>> = Vec::new();
+    if let Some(v) = one {
+        sql.push_str(" WHERE product_version_id = $1");
+        params.push(v.into());
+    }
+    let existing = db.query(&sql, &params, |r| {
+        Ok(Row {
+            id: r.get(0)?,
+            version: r.get(1)?,
+            rule: r.get(2)?,
+            component: r.get(3)?,
+            level: r.get(4)?,
+            advisory: r.get(5)?,
+            reason: r.get(6)?,
+            first_seen: r.get(7)?,
+            resolved: r.get::<Option<i64>>(8)?.is_some(),
+        })
+    })?;
+    let selected: HashSet<i64> = selected.iter().copied().collect();
+    // The last evaluation of each version: when what resolves now was last seen.
+    let mut previous: HashMap<i64, i64> = HashMap::new();
+    db.for_each(
+        "SELECT product_version_id, evaluated_at FROM policy_evaluations",
+        &[],
+        &mut |r| {
+            previous.insert(r.get(0)?, r.get(1)?);
+            Ok(())
+        },
+    )?;
+
+    let mut by_key: HashMap<(i64, &str, &str), &Row> = HashMap::new();
+    for row in &existing {
+        by_key.insert((row.version, &row.rule, &row.component), row);
+    }
+    let mut opened = Vec::new();
+    let (mut insert, mut update): (Vec<&Violation>, Vec<(i64, &Violation)>) = (Vec::new(), Vec::new());
+    let mut insert_versions = Vec::new();
+    for ((version, rule, component), v) in found {
+        let row = by_key.get(&(*version, rule.as_str(), component.as_str()));
+        let first_seen = match row {
+            None => {
+                insert.push(v);
+                insert_versions.push(*version);
+                now
+            }
+            Some(r) => {
+                let changed = r.level != v.level.as_str()
+                    || r.advisory != v.advisory
+                    || r.reason != v.reason;
+                if changed || r.resolved {
+                    update.push((r.id, v));
+                }
+                if !r.resolved {
+                    continue;
+                }
+                r.first_seen
+            }
+        };
+        let (product, name) = versions.get(version).cloned().unwrap_or_default();
+        opened.push(StoredViolation {
+            id: row.map_or(0, |r| r.id),
+            product,
+            version: name,
+            rule: v.rule.clone(),
+            level: v.level.as_str().to_owned(),
+            component: v.component.clone(),
+            advisory: v.advisory.clone(),
+            reason: v.reason.clone(),
+            first_seen,
+            last_seen: now,
+            resolved_at: None,
+        });
+    }
+    let gone: Vec<&Row> = existing
+        .iter()
+        .filter(|r| {
+            !r.resolved
+                && selected.contains(&r.version)
+                && !found.contains_key(&(r.version, r.rule.clone(), r.component.clone()))
+        })
+        .collect();
+
+    let dialect = db.dialect();
+    if !insert.is_empty() {
+        let table = Table::new()
+            .int("pv", insert_versions)
+            .text("rule", insert.iter().map(|v| v.rule.as_str()).collect())
+            .text("component", insert.iter().map(|v| v.component.as_str()).collect())
+            .text("level", insert.iter().map(|v| v.level.as_str()).collect())
+            .opt_text("advisory", insert.iter().map(|v| v.advisory.as_deref()).collect())
+            .text("reason", insert.iter().map(|v| v.reason.as_str()).collect());
+        let sql = format!(
+            "INSERT INTO policy_violations
+                 (product_version_id, rule, component, level, advisory, reason, first_seen,
+                  last_seen)
+             SELECT t.pv, t.rule, t.component, t.level, t.advisory, t.reason, $1, $1
+             FROM {} WHERE true ON CONFLICT DO NOTHING",
+            dialect.table(2, "t", &table)
+        );
+        db.execute(&sql, &[now.into(), table.into()])?;
+    }
+    if !update.is_empty() {
+        let table = Table::new()
+            .int("id", update.iter().map(|(id, _)| *id).collect())
+            .text("level", update.iter().map(|(_, v)| v.level.as_str()).collect())
+            .opt_text("advisory", update.iter().map(|(_, v)| v.advisory.as_deref()).collect())
+            .text("reason", update.iter().map(|(_, v)| v.reason.as_str()).collect());
+        let sql = format!(
+            "UPDATE policy_violations SET level = t.level, advisory = t.advisory,
+                 reason = t.reason, resolved_at = NULL, last_seen = $1
+             FROM {} WHERE policy_violations.id = t.id",
+            dialect.table(2, "t", &table)
+        );
+        db.execute(&sql, &[now.into(), table.into()])?;
+    }
+    if !gone.is_empty() {
+        // Last seen at the version's previous evaluation (before this one).
+        let table = Table::new()
+            .int("id", gone.iter().map(|r| r.id).collect())
+            .int(
+                "seen",
+                gone.iter()
+                    .map(|r| previous.get(&r.version).copied().unwrap_or(now))
+                    .collect(),
+            );
+        let sql = format!(
+            "UPDATE policy_violations SET resolved_at = $1,
+                 last_seen = CASE WHEN t.seen > last_seen THEN t.seen ELSE last_seen END
+             FROM {} WHERE policy_violations.id = t.id",
+            dialect.table(2, "t", &table)
+        );
+        db.execute(&sql, &[now.into(), table.into()])?;
+    }
+    let evaluated: Vec<i64> = selected.iter().copied().collect();
+    let table = Table::new().int("pv", evaluated);
+    let sql = format!(
+        "INSERT INTO policy_evaluations (product_version_id, evaluated_at)
+         SELECT t.pv, $1 FROM {} WHERE true
+         ON CONFLICT (product_version_id) DO UPDATE SET evaluated_at = excluded.evaluated_at",
+        dialect.table(2, "t", &table)
+    );
+    db.execute(&sql, &[now.into(), table.into()])?;
+    // Ids of the inserted violations, for the caller's links.
+    if opened.iter().any(|o| o.id == 0) {
+        let ids: HashMap<(String, String, String, String), i64> = db
+            .query(
+                "SELECT v.id, p.name, pv.version, v.rule, v.component FROM policy_violations v
+                 JOIN product_versions pv ON pv.id = v.product_version_id
+                 JOIN products p ON p.id = pv.product_id WHERE v.first_seen = $1",
+                &args![now],
+                |r| Ok(((r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?), r.get(0)?)),
+            )?
+            .into_iter()
+            .collect();
+        for o in &mut opened {
+            if o.id == 0 {
+                o.id = ids
+                    .get(&(
+                        o.product.clone(),
+                        o.version.clone(),
+                        o.rule.clone(),
+                        o.component.clone(),
+                    ))
+                    .copied()
+                    .unwrap_or_default();
+            }
+        }
+    }
+    opened.sort_by(|a, b| {
+        (std::cmp::Reverse(level_rank(&a.level)), &a.product, &a.version, &a.rule, &a.component)
+            .cmp(&(
+                std::cmp::Reverse(level_rank(&b.level)),
+                &b.product,
+                &b.version,
+                &b.rule,
+                &b.component,
+            ))
+    });
+    Ok((opened, gone.len(), found.len()))
+}
+
+fn level_rank(level: &str) -> u8 {
+    match level {
+        "fail" => 2,
+        "warn" => 1,
+        _ => 0,
+    }
+}

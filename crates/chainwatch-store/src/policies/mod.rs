@@ -1,0 +1,276 @@
+//! Policies in the store: the active policy file (every applied version kept), product
+//! tags that rule scopes name, and the violations of each product version's current
+//! inventory with first and last seen (`evaluate.rs` computes and records them).
+
+mod evaluate;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::db::{Db, args};
+use crate::{Result, Store, StoreError};
+
+pub use evaluate::{PolicyOutcome, PolicyRun};
+
+/// An applied policy file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicySet {
+    pub id: i64,
+    pub text: String,
+    /// SHA-256 of the text, hex.
+    pub digest: String,
+    /// µs since the epoch.
+    pub applied_at: i64,
+    /// Who applied it (a token's name, or `cli`).
+    pub applied_by: Option<String>,
+}
+
+/// A violation as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredViolation {
+    pub id: i64,
+    pub product: String,
+    pub version: String,
+    pub rule: String,
+    /// `info`, `warn` or `fail`.
+    pub level: String,
+    pub component: String,
+    pub advisory: Option<String>,
+    pub reason: String,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub resolved_at: Option<i64>,
+}
+
+/// Which violations to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ViolationState {
+    /// Those that hold now.
+    #[default]
+    Open,
+    /// Those that no longer hold.
+    Resolved,
+    All,
+}
+
+/// What [`Store::violations`] lists.
+#[derive(Debug, Clone, Default)]
+pub struct ViolationQuery {
+    pub product: Option<String>,
+    pub version: Option<String>,
+    pub rule: Option<String>,
+    /// At or above this level.
+    pub level: Option<chainwatch_policy::RuleLevel>,
+    pub state: ViolationState,
+}
+
+fn level_name(level: chainwatch_policy::RuleLevel) -> &'static str {
+    level.as_str()
+}
+
+/// Product tags as stored: trimmed, without empty ones, each once, sorted; a tag over
+/// 100 characters or with control characters is refused.
+pub fn clean_tags(tags: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for t in tags {
+        let t = t.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if t.len() > 100 || t.chars().any(char::is_control) {
+            return Err(StoreError::InvalidQuery(format!(
+                "tag `{}`: expected at most 100 characters, no control characters",
+                t.escape_debug()
+            )));
+        }
+        out.push(t.to_owned());
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The active policy set, if any.
+pub(crate) fn active(db: &mut Db<'_>) -> Result<Option<PolicySet>> {
+    let row = db.query_opt(
+        "SELECT id, text, digest, applied_at, applied_by FROM policy_sets
+         ORDER BY id DESC LIMIT 1",
+        &[],
+        |r| {
+            Ok(PolicySet {
+                id: r.get(0)?,
+                text: r.get(1)?,
+                digest: r.get(2)?,
+                applied_at: r.get(3)?,
+                applied_by: r.get(4)?,
+            })
+        },
+    )?;
+    Ok(row.filter(|p| !p.text.is_empty()))
+}
+
+/// Every product's tags, by product name.
+pub(crate) fn tags(db: &mut Db<'_>) -> Result<HashMap<String, Vec<String>>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    db.for_each(
+        "SELECT p.name, t.tag FROM product_tags t JOIN products p ON p.id = t.product_id
+         ORDER BY p.name, t.tag",
+        &[],
+        &mut |r| {
+            out.entry(r.get(0)?).or_default().push(r.get(1)?);
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+impl Store {
+    /// The active policy file, if one is applied.
+    pub fn policy(&self) -> Result<Option<PolicySet>> {
+        self.read(active)
+    }
+
+    /// Applies a policy file (checked first: an unusable one changes nothing); an empty
+    /// text removes the active policy. Violations are recorded by the next
+    /// [`Store::evaluate_policy`].
+    pub fn set_policy(&self, text: &str, by: Option<&str>) -> Result<Option<PolicySet>> {
+        if !text.trim().is_empty() {
+            chainwatch_policy::Policy::parse(text).map_err(StoreError::InvalidPolicy)?;
+        }
+        let text = if text.trim().is_empty() { "" } else { text };
+        let digest = crate::digest_hex(text.as_bytes());
+        let now = crate::now_micros();
+        let text = crate::db::clean(text);
+        self.write(|db| {
+            db.execute(
+                "INSERT INTO policy_sets (text, digest, applied_at, applied_by)
+                 VALUES ($1, $2, $3, $4)",
+                &args![text.as_ref(), digest.as_str(), now, by],
+            )?;
+            active(db)
+        })
+    }
+
+    /// Every product's tags, by product name.
+    pub fn product_tags(&self) -> Result<HashMap<String, Vec<String>>> {
+        self.read(tags)
+    }
+
+    /// Sets a product's tags (replacing those it had); the product must exist.
+    pub fn set_product_tags(&self, product: &str, tags: &[String]) -> Result<Vec<String>> {
+        let tags = clean_tags(tags)?;
+        self.write(|db| {
+            let id = product_id(db, product)?;
+            db.execute("DELETE FROM product_tags WHERE product_id = $1", &args![id])?;
+            for t in &tags {
+                db.execute(
+                    "INSERT INTO product_tags (product_id, tag) VALUES ($1, $2)",
+                    &args![id, t.as_str()],
+                )?;
+            }
+            Ok(tags.clone())
+        })
+    }
+
+    /// Adds tags to a product (those it has stay); the product must exist.
+    pub fn add_product_tags(&self, product: &str, tags: &[String]) -> Result<()> {
+        let tags = clean_tags(tags)?;
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.write(|db| {
+            let id = product_id(db, product)?;
+            for t in &tags {
+                db.execute(
+                    "INSERT INTO product_tags (product_id, tag) VALUES ($1, $2)
+                     ON CONFLICT DO NOTHING",
+                    &args![id, t.as_str()],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The violations `query` asks for, most severe first, then by product, version,
+    /// rule and component.
+    pub fn violations(&self, query: &ViolationQuery) -> Result<Vec<StoredViolation>> {
+        let mut sql = String::from(
+            "SELECT v.id, p.name, pv.version, v.rule, v.level, v.component, v.advisory,
+                 v.reason, v.first_seen, v.last_seen, v.resolved_at
+             FROM policy_violations v
+             JOIN product_versions pv ON pv.id = v.product_version_id
+             JOIN products p ON p.id = pv.product_id WHERE ",
+        );
+        sql.push_str(match query.state {
+            ViolationState::Open => "v.resolved_at IS NULL",
+            ViolationState::Resolved => "v.resolved_at IS NOT NULL",
+            ViolationState::All => "1 = 1",
+        });
+        let mut params: Vec<crate::db::Value<'_>> = Vec::new();
+        for (column, value) in [
+            ("p.name", &query.product),
+            ("pv.version", &query.version),
+            ("v.rule", &query.rule),
+        ] {
+            if let Some(v) = value {
+                params.push(v.as_str().into());
+                sql.push_str(&format!(" AND {column} = ${}", params.len()));
+            }
+        }
+        if let Some(min) = query.level {
+            let levels: Vec<&str> = [
+                chainwatch_policy::RuleLevel::Info,
+                chainwatch_policy::RuleLevel::Warn,
+                chainwatch_policy::RuleLevel::Fail,
+            ]
+            .into_iter()
+            .filter(|l| *l >= min)
+            .map(level_name)
+            .collect();
+            let quoted: Vec<String> = levels.iter().map(|l| format!("'{l}'")).collect();
+            sql.push_str(&format!(" AND v.level IN ({})", quoted.join(", ")));
+        }
+        let mut rows = self.read(|db| {
+            db.query(&sql, &params, |r| {
+                Ok(StoredViolation {
+                    id: r.get(0)?,
+                    product: r.get(1)?,
+                    version: r.get(2)?,
+                    rule: r.get(3)?,
+                    level: r.get(4)?,
+                    component: r.get(5)?,
+                    advisory: r.get(6)?,
+                    reason: r.get(7)?,
+                    first_seen: r.get(8)?,
+                    last_seen: r.get(9)?,
+                    resolved_at: r.get(10)?,
+                })
+            })
+        })?;
+        let rank = |l: &str| match l {
+            "fail" => 0,
+            "warn" => 1,
+            _ => 2,
+        };
+        rows.sort_by(|a, b| {
+            (rank(&a.level), &a.product, &a.version, &a.rule, &a.component).cmp(&(
+                rank(&b.level),
+                &b.product,
+                &b.version,
+                &b.rule,
+                &b.component,
+            ))
+        });
+        Ok(rows)
+    }
+}
+
+fn product_id(db: &mut Db<'_>, product: &str) -> Result<i64> {
+    db.query_opt(
+        "SELECT id FROM products WHERE name = $1",
+        &args![product],
+        |r| r.get(0),
+    )?
+    .ok_or_else(|| StoreError::NotFound(format!("no product `{product}` in the store")))
+}
