@@ -69,6 +69,33 @@ impl RuleLevel {
             RuleLevel::Fail => "fail",
         }
     }
+
+    /// A level by name (`info`, `warn`, `fail`).
+    pub fn from_name(name: &str) -> Option<RuleLevel> {
+        match name {
+            "info" => Some(RuleLevel::Info),
+            "warn" => Some(RuleLevel::Warn),
+            "fail" => Some(RuleLevel::Fail),
+            _ => None,
+        }
+    }
+
+    /// The SARIF level of its violations: `error`, `warning` or `note`.
+    pub fn sarif_level(self) -> &'static str {
+        match self {
+            RuleLevel::Fail => "error",
+            RuleLevel::Warn => "warning",
+            RuleLevel::Info => "note",
+        }
+    }
+}
+
+/// The SARIF rule id of a policy rule (`policy/NAME`), and its short description.
+pub fn sarif_rule(name: &str, level: RuleLevel) -> (String, String) {
+    (
+        format!("policy/{name}"),
+        format!("policy rule `{name}` ({level})"),
+    )
 }
 
 impl fmt::Display for RuleLevel {
@@ -421,17 +448,15 @@ impl Policy {
                     format!("a second rule named `{name}`"),
                 ));
             }
-            let level = match r.level.get_ref().as_str() {
-                "info" => RuleLevel::Info,
-                "warn" => RuleLevel::Warn,
-                "fail" => RuleLevel::Fail,
-                other => {
-                    return Err(PolicyError::at(
-                        text,
-                        Some(r.level.span()),
-                        format!("level `{other}`: expected `info`, `warn` or `fail`"),
-                    ));
-                }
+            let Some(level) = RuleLevel::from_name(r.level.get_ref()) else {
+                return Err(PolicyError::at(
+                    text,
+                    Some(r.level.span()),
+                    format!(
+                        "level `{}`: expected `info`, `warn` or `fail`",
+                        r.level.get_ref()
+                    ),
+                ));
             };
             let span = r.when.span();
             let when = compile(text, r.when.into_inner(), span, 0)?;
@@ -520,7 +545,12 @@ impl Policy {
     }
 
     /// Every rule in scope for `product` (with `tags`) that `component` violates.
-    pub fn evaluate(&self, product: &str, tags: &[String], component: &Component) -> Vec<Violation> {
+    pub fn evaluate(
+        &self,
+        product: &str,
+        tags: &[String],
+        component: &Component,
+    ) -> Vec<Violation> {
         self.evaluate_rules(&self.in_scope(product, tags), component)
     }
 

@@ -244,8 +244,14 @@ fn tag_scopes_and_needs() {
         ..Component::default()
     };
     // Both the glob and a tag must hold.
-    assert_eq!(rules(&p.evaluate("shop-web", &["prod".into()], &unpinned)), ["prod-only"]);
-    assert!(p.evaluate("shop-web", &["dev".into()], &unpinned).is_empty());
+    assert_eq!(
+        rules(&p.evaluate("shop-web", &["prod".into()], &unpinned)),
+        ["prod-only"]
+    );
+    assert!(
+        p.evaluate("shop-web", &["dev".into()], &unpinned)
+            .is_empty()
+    );
     assert!(p.evaluate("blog", &["prod".into()], &unpinned).is_empty());
     assert_eq!(p.in_scope("shop-web", &[]), [1]);
     assert!(p.test().iter().all(ExampleResult::passed));

@@ -842,6 +842,29 @@ impl Component {
         join_licenses(&self.licenses)
     }
 
+    /// What the component states of its licence, and whether it is the document's
+    /// conclusion: the concluded licence when the document gives one (not
+    /// `NOASSERTION`), else every declared statement as written (names too, so that they
+    /// can be recognized).
+    pub fn license_statements(&self) -> (Vec<String>, bool) {
+        if let Some(concluded) = self
+            .license_concluded
+            .as_deref()
+            .filter(|l| !l.trim().is_empty() && !l.trim().eq_ignore_ascii_case("NOASSERTION"))
+        {
+            return (vec![concluded.to_owned()], true);
+        }
+        let declared = self
+            .licenses
+            .iter()
+            .map(|l| match l {
+                License::Expression(e) | License::Id(e) => e.clone(),
+                License::Name(n) => n.clone(),
+            })
+            .collect();
+        (declared, false)
+    }
+
     /// The license that applies: concluded if known, else declared.
     pub fn effective_license(&self) -> Option<String> {
         self.license_concluded

@@ -65,6 +65,13 @@ fn api() -> OpenApiRouter<Arc<State>> {
         .routes(routes!(upload_vex))
         .routes(routes!(upload_advisories))
         .routes(routes!(get_metrics))
+        .routes(routes!(
+            crate::policy::get_policy,
+            crate::policy::put_policy,
+            crate::policy::delete_policy
+        ))
+        .routes(routes!(crate::policy::list_violations))
+        .routes(routes!(set_tags))
 }
 
 pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
@@ -254,7 +261,7 @@ async fn access_log(
     response
 }
 
-fn answered_for(caller: &Caller, response: impl IntoResponse) -> Response {
+pub(crate) fn answered_for(caller: &Caller, response: impl IntoResponse) -> Response {
     let mut r = response.into_response();
     r.extensions_mut()
         .insert(TokenName(caller.token.name.clone()));
@@ -277,6 +284,9 @@ struct UploadParams {
     product: Option<String>,
     /// The product version (default: the document's subject)
     version: Option<String>,
+    /// Tags added to the product (comma-separated: a team, an environment), which policy
+    /// rules can be scoped by
+    tags: Option<String>,
 }
 
 /// What storing an SBOM did.
@@ -296,6 +306,8 @@ struct Uploaded {
     new_findings: usize,
     /// Dependencies whose names imitate popular packages.
     suspects: Vec<crate::squats::Suspect>,
+    /// Policy violations that appeared with the document (the active policy's).
+    new_violations: usize,
 }
 
 /// How uploads are read: a compressed body, announced or not, may inflate to
@@ -333,6 +345,12 @@ async fn upload_sbom(
     if let Some(product) = &params.product {
         caller.require_product(product)?;
     }
+    let tags: Vec<String> = params
+        .tags
+        .as_deref()
+        .map(|t| t.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    let tags = chainwatch_store::clean_tags(&tags).map_err(|e| Problem::from_store(&e))?;
     let options = IngestOptions {
         product: params.product,
         version: params.version,
@@ -340,17 +358,36 @@ async fn upload_sbom(
         read: read_options(&state),
     };
     let prepared = blocking(&state, move |store| store.prepare(&body, &options)).await?;
-    let (outcome, new_findings, suspects) = match prepared {
+    let (outcome, new_findings, suspects, new_violations) = match prepared {
         Prepare::Known(outcome) => {
             caller.require_product(&outcome.product)?;
-            (outcome, 0, Vec::new())
+            let new_violations = if tags.is_empty() {
+                0
+            } else {
+                let st = state.clone();
+                let (product, version) = (outcome.product.clone(), outcome.version.clone());
+                blocking(&state, move |store| {
+                    store.add_product_tags(&product, &tags)?;
+                    let v = crate::policy::evaluate(
+                        &st,
+                        store,
+                        Some((&product, &version)),
+                        "upload",
+                        false,
+                    )?;
+                    Ok(v.opened.len())
+                })
+                .await?
+            };
+            (outcome, 0, Vec::new(), new_violations)
         }
         Prepare::Ready(prepared) => {
             // The scope is checked before anything is written.
             caller.require_product(&prepared.product)?;
             let st = state.clone();
-            let (outcome, report, suspects) = blocking(&state, move |store| {
+            let (outcome, report, suspects, violations) = blocking(&state, move |store| {
                 let outcome = store.ingest_prepared(&prepared)?;
+                store.add_product_tags(&outcome.product, &tags)?;
                 // Uploads are matched at once, never behind scheduled work.
                 let report = store.rematch()?;
                 let suspects = st.squats.check(store, &st.config.corpus, &prepared);
@@ -359,10 +396,14 @@ async fn upload_sbom(
                     n.findings("upload", &report);
                     n.suspects(&outcome.product, &outcome.version, &suspects);
                 }
-                Ok((outcome, report, suspects))
+                // Advisory changes the match took up concern every product version.
+                let only = (report.advisory_changes == 0)
+                    .then_some((outcome.product.as_str(), outcome.version.as_str()));
+                let violations = crate::policy::evaluate(&st, store, only, "upload", false)?;
+                Ok((outcome, report, suspects, violations.opened.len()))
             })
             .await?;
-            (outcome, report.new.len(), suspects)
+            (outcome, report.new.len(), suspects, violations)
         }
     };
     if outcome.stored {
@@ -391,6 +432,7 @@ async fn upload_sbom(
         edges: outcome.edges,
         new_findings,
         suspects,
+        new_violations,
     };
     Ok(answered_for(&caller, (status, Json(body))))
 }
@@ -410,7 +452,7 @@ struct ProductVersion {
 
 /// A page of any list: `{"items": [...], "next": cursor}`.
 #[derive(Debug, Serialize, ToSchema)]
-struct ItemPage {
+pub(crate) struct ItemPage {
     #[schema(value_type = Vec<Object>)]
     items: Vec<serde_json::Value>,
     /// The cursor of the next page; absent on the last.
@@ -419,7 +461,10 @@ struct ItemPage {
 }
 
 /// One page of JSON rows keyed for sorting (see [`query::paginate`]).
-fn item_page(rows: Vec<(String, serde_json::Value)>, page: &Page) -> Result<ItemPage, Problem> {
+pub(crate) fn item_page(
+    rows: Vec<(String, serde_json::Value)>,
+    page: &Page,
+) -> Result<ItemPage, Problem> {
     let (items, next) = query::paginate(rows, page)?;
     Ok(ItemPage { items, next })
 }
@@ -802,7 +847,7 @@ async fn analyse_findings(
 
 /// VEX and advisories apply to every product: only tokens without a product limit may
 /// upload them.
-fn require_unscoped(caller: &Caller, what: &str) -> Result<(), Problem> {
+pub(crate) fn require_unscoped(caller: &Caller, what: &str) -> Result<(), Problem> {
     if caller.token.products.is_some() {
         return Err(Problem::new(
             Code::ForbiddenProduct,
@@ -849,7 +894,15 @@ async fn upload_vex(
     let doc = chainwatch_advisory::vex::parse(text.as_bytes())
         .map_err(|e| Problem::new(Code::InvalidVex, e.to_string()))?;
     drop(text);
-    let import = blocking(&state, move |store| store.import_vex(&body, &doc)).await?;
+    let st = state.clone();
+    let import = blocking(&state, move |store| {
+        let import = store.import_vex(&body, &doc)?;
+        if import.stored {
+            crate::policy::evaluate(&st, store, None, "vex", false)?;
+        }
+        Ok(import)
+    })
+    .await?;
     let status = if import.stored {
         StatusCode::CREATED
     } else {
@@ -916,6 +969,7 @@ async fn upload_advisories(
         if let Some(n) = &st.config.notifier {
             n.findings("upload", &report);
         }
+        crate::policy::evaluate(&st, store, None, "advisories", false)?;
         Ok((import, report))
     })
     .await?;
@@ -1186,5 +1240,45 @@ async fn get_metrics(
     Ok(answered_for(
         &caller,
         ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text),
+    ))
+}
+
+/// A product's tags.
+#[derive(Debug, Serialize, ToSchema)]
+struct Tags {
+    product: String,
+    tags: Vec<String>,
+}
+
+/// Set a product's tags (replacing those it had: a JSON array of strings), which policy rules can be scoped by
+#[utoipa::path(
+    put,
+    path = "/api/v1/products/{name}/tags",
+    params(("name" = String, Path, description = "The product")),
+    request_body(content = Vec<String>, content_type = "application/json"),
+    responses((status = 200, body = Tags), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem))
+)]
+async fn set_tags(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    Json(tags): Json<Vec<String>>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Ingest)?;
+    caller.require_product(&name)?;
+    let st = state.clone();
+    let product = name.clone();
+    let tags = blocking(&state, move |store| {
+        let tags = store.set_product_tags(&product, &tags)?;
+        crate::policy::evaluate(&st, store, None, "tags", false)?;
+        Ok(tags)
+    })
+    .await?;
+    Ok(answered_for(
+        &caller,
+        Json(Tags {
+            product: name,
+            tags,
+        }),
     ))
 }

@@ -18,6 +18,7 @@ mod console;
 mod logging;
 mod metrics;
 pub mod notify;
+mod policy;
 mod problem;
 mod query;
 mod squats;

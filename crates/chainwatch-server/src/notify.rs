@@ -64,10 +64,21 @@ struct SuspectsEvent {
     suspects: Vec<crate::squats::Suspect>,
 }
 
+/// The JSON body of a `policy` notification: `fail` violations that appeared.
+#[derive(Debug, Clone, Serialize)]
+struct PolicyEvent {
+    event: &'static str,
+    time: String,
+    /// `upload`, `update`, `advisories`, `vex`, `triage` or `policy`.
+    source: String,
+    new: Vec<serde_json::Value>,
+}
+
 /// A notification ready to send.
 enum Payload {
     Findings(FindingsEvent),
     Suspects(SuspectsEvent),
+    Policy(PolicyEvent),
 }
 
 impl Payload {
@@ -75,6 +86,7 @@ impl Payload {
         match self {
             Payload::Findings(e) => e.event,
             Payload::Suspects(e) => e.event,
+            Payload::Policy(e) => e.event,
         }
     }
 
@@ -82,6 +94,7 @@ impl Payload {
         match self {
             Payload::Findings(e) => serde_json::to_vec(e),
             Payload::Suspects(e) => serde_json::to_vec(e),
+            Payload::Policy(e) => serde_json::to_vec(e),
         }
         .unwrap_or_default()
     }
@@ -89,6 +102,23 @@ impl Payload {
     fn text(&self) -> String {
         match self {
             Payload::Findings(e) => slack_text(e),
+            Payload::Policy(e) => {
+                let mut lines = vec![format!(
+                    "chainwatch: {} new policy violations at level fail",
+                    e.new.len()
+                )];
+                for v in e.new.iter().take(20) {
+                    lines.push(format!(
+                        "• {}@{}: {} violates `{}`: {}",
+                        v["product"].as_str().unwrap_or_default(),
+                        v["version"].as_str().unwrap_or_default(),
+                        v["component"].as_str().unwrap_or_default(),
+                        v["rule"].as_str().unwrap_or_default(),
+                        v["reason"].as_str().unwrap_or_default(),
+                    ));
+                }
+                lines.join("\n")
+            }
             Payload::Suspects(e) => {
                 let mut lines = vec![format!(
                     "chainwatch: {} typo-squatting suspects in {}@{}",
@@ -243,6 +273,25 @@ impl Notifier {
             product: product.to_owned(),
             version: version.to_owned(),
             suspects: suspects.to_vec(),
+        }));
+    }
+
+    /// Writes a notification of new `fail` violations to the outbox (none: nothing).
+    pub(crate) fn violations(&self, source: &str, opened: &[chainwatch_store::StoredViolation]) {
+        let failing: Vec<serde_json::Value> = opened
+            .iter()
+            .filter(|v| v.level == "fail")
+            .take(MAX_CHANGES)
+            .map(chainwatch_store::StoredViolation::json)
+            .collect();
+        if failing.is_empty() {
+            return;
+        }
+        self.enqueue(&Payload::Policy(PolicyEvent {
+            event: "policy",
+            time: chainwatch_store::format_micros(chainwatch_store::now_micros()),
+            source: source.to_owned(),
+            new: failing,
         }));
     }
 
@@ -530,6 +579,8 @@ pub struct MonitorJob {
     pub ecosystems: Vec<String>,
     /// Where downloaded archives wait until imported.
     pub cache: std::path::PathBuf,
+    /// What the policy's typo-squat conditions check names against (as uploads).
+    pub corpus: chainwatch_typosquat::CorpusSources,
 }
 
 /// Starts the monitoring worker: right away and then every `every`, if this process
@@ -543,6 +594,7 @@ pub fn monitor(
     log: LogSink,
 ) {
     std::thread::spawn(move || {
+        let squats = crate::squats::Detectors::default();
         loop {
             match store.try_lead("chainwatch-monitor") {
                 Ok(Some(lead)) => {
@@ -564,6 +616,19 @@ pub fn monitor(
                             .to_string());
                             if let Some(n) = &notifier {
                                 n.findings("update", &report);
+                            }
+                            // Findings changed: so may the policy's violations.
+                            if let Err(e) = crate::policy::evaluate_with(
+                                &store,
+                                &squats,
+                                &job.corpus,
+                                notifier.as_deref(),
+                                None,
+                                "update",
+                                false,
+                            ) {
+                                log(&serde_json::json!({"event": "policy", "state": "failed", "error": e.to_string()})
+                                    .to_string());
                             }
                         }
                         Err(e) => log(

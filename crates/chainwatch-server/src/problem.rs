@@ -39,6 +39,8 @@ pub enum Code {
     InvalidAdvisory,
     /// An uploaded attestation file that cannot be read.
     InvalidAttestation,
+    /// A policy file that cannot be used (its line and column), or whose examples fail.
+    InvalidPolicy,
     /// A `cursor` this API did not give.
     InvalidCursor,
     /// A `limit` outside 1–500.
@@ -81,6 +83,7 @@ impl Code {
         Code::InvalidVex,
         Code::InvalidAdvisory,
         Code::InvalidAttestation,
+        Code::InvalidPolicy,
         Code::InvalidCursor,
         Code::InvalidLimit,
         Code::InvalidSeverity,
@@ -108,6 +111,7 @@ impl Code {
             Code::InvalidVex => "invalid-vex",
             Code::InvalidAdvisory => "invalid-advisory",
             Code::InvalidAttestation => "invalid-attestation",
+            Code::InvalidPolicy => "invalid-policy",
             Code::InvalidCursor => "invalid-cursor",
             Code::InvalidLimit => "invalid-limit",
             Code::InvalidSeverity => "invalid-severity",
@@ -137,6 +141,7 @@ impl Code {
             | Code::InvalidVex
             | Code::InvalidAdvisory
             | Code::InvalidAttestation
+            | Code::InvalidPolicy
             | Code::InvalidCursor
             | Code::InvalidLimit
             | Code::InvalidSeverity

@@ -613,9 +613,11 @@ pub(crate) async fn triage(
     for _ in 0..groups.len() {
         serials.push(uuid_v4()?);
     }
+    let st = state.clone();
     blocking(state, move |store| {
         let mut recorded = 0;
         let now = chainwatch_store::format_micros(chainwatch_store::now_micros());
+        let decided: Vec<(String, String)> = groups.keys().cloned().collect();
         for (((product, version), mut wanted), serial) in groups.into_iter().zip(serials) {
             wanted.sort();
             wanted.dedup();
@@ -683,6 +685,10 @@ pub(crate) async fn triage(
             }
             store.import_vex(&bytes, &read)?;
             recorded += wanted.len();
+        }
+        // Decisions change which findings count: the policy's violations with them.
+        for (product, version) in &decided {
+            crate::policy::evaluate(&st, store, Some((product, version)), "triage", false)?;
         }
         Ok(recorded)
     })

@@ -1359,3 +1359,235 @@ fn openapi_document_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// (status, body) of a request with a method and a body.
+fn send(method: &str, url: &str, token: &str, body: &[u8]) -> (u16, String) {
+    let req = ureq::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Content-Type", "application/toml")
+        .body(body.to_vec())
+        .unwrap();
+    let mut r = agent().run(req).unwrap();
+    (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// The active policy over the API: applied by admins only (located errors, failing
+/// examples refused), evaluated on upload, after an advisory import and when tags change;
+/// violations listed with filters, scopes and SARIF; new `fail` violations notified.
+fn policies_over_the_api(s: &Server, got: &Received) {
+    let admin = s.token("admin", Role::Admin, None, None);
+    let reader = s.token("reader", Role::Read, None, None);
+    let blog_reader = s.token("blog-reader", Role::Read, Some("blog*"), None);
+    let ingest = s.token("ci", Role::Ingest, Some("shop*"), None);
+    let policy_url = format!("{}/api/v1/policy", s.base);
+    let (status, _, body) = get(&policy_url, Some(&reader));
+    assert_eq!(status, 200);
+    assert_eq!(json(&body)["active"], false);
+
+    let bad = send(
+        "PUT",
+        &policy_url,
+        &admin,
+        b"[[rule]]\nname = \"x\"\nlevel = \"dire\"\nwhen.malicious = true\n",
+    );
+    assert_eq!(bad.0, 400, "{}", bad.1);
+    assert_eq!(
+        json(&bad.1)["type"],
+        "urn:chainwatch:problem:invalid-policy"
+    );
+    assert!(bad.1.contains("line 3"), "{}", bad.1);
+    let policy = br#"
+[[rule]]
+name = "no-malicious"
+level = "fail"
+when.malicious = true
+
+[[rule]]
+name = "requests-in-prod"
+level = "warn"
+tags = ["prod"]
+when.packages = ["pkg:pypi/requests"]
+
+[[example]]
+name = "a malicious package fails"
+component = { purl = "pkg:pypi/x@1" }
+findings = [{ advisory = "MAL-1", malicious = true }]
+violates = ["no-malicious"]
+"#;
+    let failing =
+        String::from_utf8_lossy(policy).replace("violates = [\"no-malicious\"]", "violates = []");
+    let refused = send("PUT", &policy_url, &admin, failing.as_bytes());
+    assert_eq!(refused.0, 400, "{}", refused.1);
+    assert!(refused.1.contains("examples"), "{}", refused.1);
+    assert_eq!(send("PUT", &policy_url, &reader, policy).0, 403);
+    let applied = send("PUT", &policy_url, &admin, policy);
+    assert_eq!(applied.0, 200, "{}", applied.1);
+    let applied = json(&applied.1);
+    assert_eq!(
+        (applied["active"].clone(), applied["rules"].clone()),
+        (true.into(), 2.into())
+    );
+    let (_, _, shown) = get(&policy_url, Some(&reader));
+    assert_eq!(json(&shown)["rules"][1]["name"], "requests-in-prod");
+
+    // An upload with a tag: the tagged rule holds at once.
+    let (status, _, body) = post(
+        &format!("{}/api/v1/sboms?tags=prod,team-a", s.base),
+        &ingest,
+        &sbom("shop", "1.0"),
+        None,
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(json(&body)["new_violations"], 1);
+    assert_eq!(s.store.product_tags().unwrap()["shop"], ["prod", "team-a"]);
+    // A malicious-package advisory: exactly one new `fail` violation, notified.
+    let osv = br#"{"id": "MAL-2026-7777", "modified": "2026-01-01T00:00:00Z",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "urllib3"}, "versions": ["1.26.5"]}]}"#;
+    assert_eq!(
+        post(&format!("{}/api/v1/advisories", s.base), &admin, osv, None).0,
+        200
+    );
+    let violations_url = format!("{}/api/v1/violations", s.base);
+    let (status, _, body) = get(&violations_url, Some(&reader));
+    assert_eq!(status, 200, "{body}");
+    let items = json(&body)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2, "{body}");
+    assert_eq!(items[0]["rule"], "no-malicious");
+    assert_eq!(items[0]["level"], "fail");
+    assert_eq!(items[0]["component"], "pkg:pypi/urllib3@1.26.5");
+    assert_eq!(items[0]["advisory"], "MAL-2026-7777");
+    assert!(items[0]["first_seen"].as_str().unwrap().ends_with('Z'));
+    let (_, _, body) = get(
+        &format!("{violations_url}?level=fail&limit=1"),
+        Some(&reader),
+    );
+    assert_eq!(json(&body)["items"].as_array().unwrap().len(), 1);
+    assert!(json(&body).get("next").is_none());
+    let (_, _, body) = get(&format!("{violations_url}?format=sarif"), Some(&reader));
+    let sarif = json(&body);
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["ruleId"],
+        "policy/no-malicious"
+    );
+    assert_eq!(sarif["runs"][0]["results"][0]["level"], "error");
+    // A token limited to other products sees none of them, and may not ask for shop.
+    let (_, _, body) = get(&violations_url, Some(&blog_reader));
+    assert_eq!(json(&body)["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        get(
+            &format!("{violations_url}?product=shop"),
+            Some(&blog_reader)
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        get(&format!("{violations_url}?level=dire"), Some(&reader)).0,
+        400
+    );
+    assert!(eventually(|| got.lock().unwrap().iter().any(|h| {
+        serde_json::from_slice::<serde_json::Value>(&h.body).is_ok_and(|e| {
+            e["event"] == "policy"
+                && e["source"] == "advisories"
+                && e["new"]
+                    .as_array()
+                    .is_some_and(|n| n.len() == 1 && n[0]["rule"] == "no-malicious")
+        })
+    })));
+
+    // Tags removed: the tagged rule's violation resolves.
+    let tagged = agent()
+        .put(format!("{}/api/v1/products/shop/tags", s.base))
+        .header("Authorization", &format!("Bearer {ingest}"))
+        .header("Content-Type", "application/json")
+        .send(b"[]".as_slice())
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(tagged, 200);
+    let (_, _, body) = get(&format!("{violations_url}?state=resolved"), Some(&reader));
+    let resolved = json(&body)["items"].as_array().unwrap().clone();
+    assert_eq!(resolved.len(), 1, "{body}");
+    assert_eq!(resolved[0]["rule"], "requests-in-prod");
+    assert!(resolved[0]["resolved"].is_string());
+
+    // Removed: every violation resolves.
+    let (status, body) = send("DELETE", &policy_url, &admin, b"");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["resolved"], 1);
+    let (_, _, body) = get(&violations_url, Some(&reader));
+    assert!(json(&body)["items"].as_array().unwrap().is_empty());
+}
+
+fn with_receiver(store: Store) -> (Server, Received) {
+    let (url, got) = receiver(Vec::new());
+    let store = Arc::new(store);
+    let notifier = Arc::new(chainwatch_server::notify::Notifier::start(
+        store.clone(),
+        vec![hook(&url)],
+        Arc::new(|_: &str| {}),
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = chainwatch_server::app(
+        store.clone(),
+        chainwatch_server::Config {
+            notifier: Some(notifier),
+            ..chainwatch_server::Config::default()
+        },
+        Arc::new(|_: &str| {}),
+    );
+    runtime.spawn(async move {
+        let _ = chainwatch_server::serve(listener, app).await;
+    });
+    (
+        Server {
+            base,
+            store,
+            _runtime: runtime,
+            _dir: None,
+            pg: None,
+        },
+        got,
+    )
+}
+
+#[test]
+fn policies_over_the_api_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cw.db").display().to_string()).unwrap();
+    let (s, got) = with_receiver(store);
+    policies_over_the_api(&s, &got);
+    drop(s);
+    drop(dir);
+}
+
+#[test]
+fn policies_over_the_api_postgres() {
+    let Some(url) = chainwatch_testkit::postgres_url() else {
+        return;
+    };
+    let schema = format!("cw_server_policies_{}", std::process::id());
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let store = Store::open(&format!("{url}{sep}schema={schema}")).unwrap();
+    let (mut s, got) = with_receiver(store);
+    s.pg = Some((url, schema));
+    policies_over_the_api(&s, &got);
+}

@@ -52,7 +52,7 @@ pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepa
 pub use attestations::{AttestationImport, Evidence};
 pub use policies::{
     PolicyOutcome, PolicyRun, PolicySet, StoredViolation, ViolationQuery, ViolationState,
-    clean_tags,
+    clean_tags, violations_sarif,
 };
 pub use portfolio::prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use portfolio::queries::{Dependent, WhoHas, WhyIndex, WhyNode, WhyPath};

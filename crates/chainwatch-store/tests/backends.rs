@@ -1607,7 +1607,12 @@ fn policies_are_evaluated_and_recorded(db: &Db) {
     ingest(db, &serde_json::to_vec(&doc).expect("json"));
     ingest(
         db,
-        &cdx("blog", "2.0", &[("idna", "pkg:pypi/idna@3.7")], &[("root", &["idna"])]),
+        &cdx(
+            "blog",
+            "2.0",
+            &[("idna", "pkg:pypi/idna@3.7")],
+            &[("root", &["idna"])],
+        ),
     );
     // No policy: nothing to record.
     let none = evaluate(db);
@@ -1637,16 +1642,36 @@ tags = ["pci"]
 when = { direct = true, packages = ["pkg:pypi/idna"] }
 "#;
     let bad = db.store.set_policy("[[rule]]\nname = 1", Some("test"));
-    assert!(matches!(bad, Err(chainwatch_store::StoreError::InvalidPolicy(_))));
-    assert!(db.store.policy().expect("policy").is_none(), "a bad policy changes nothing");
-    let set = db.store.set_policy(policy, Some("test")).expect("apply").expect("active");
+    assert!(matches!(
+        bad,
+        Err(chainwatch_store::StoreError::InvalidPolicy(_))
+    ));
+    assert!(
+        db.store.policy().expect("policy").is_none(),
+        "a bad policy changes nothing"
+    );
+    let set = db
+        .store
+        .set_policy(policy, Some("test"))
+        .expect("apply")
+        .expect("active");
     assert_eq!(set.applied_by.as_deref(), Some("test"));
 
     let first = evaluate(db);
     assert_eq!(first.versions, 3);
     let expected_first = vec![
-        ("1.1".to_owned(), "no-copyleft-in-shop".to_owned(), "pkg:pypi/readline@8.2".to_owned(), None),
-        ("1.1".to_owned(), "squats".to_owned(), "pkg:pypi/reqeusts@1.0".to_owned(), None),
+        (
+            "1.1".to_owned(),
+            "no-copyleft-in-shop".to_owned(),
+            "pkg:pypi/readline@8.2".to_owned(),
+            None,
+        ),
+        (
+            "1.1".to_owned(),
+            "squats".to_owned(),
+            "pkg:pypi/reqeusts@1.0".to_owned(),
+            None,
+        ),
     ];
     assert_eq!(open_violations(db), expected_first);
     assert_eq!(first.opened.len(), 2);
@@ -1668,11 +1693,24 @@ when = { direct = true, packages = ["pkg:pypi/idna"] }
     assert_eq!(
         opened,
         [
-            ("1.0".to_owned(), "pkg:pypi/urllib3@1.26.5".to_owned(), Some("PYSEC-0001".to_owned())),
-            ("1.1".to_owned(), "pkg:pypi/urllib3@1.26.4".to_owned(), Some("PYSEC-0001".to_owned())),
+            (
+                "1.0".to_owned(),
+                "pkg:pypi/urllib3@1.26.5".to_owned(),
+                Some("PYSEC-0001".to_owned())
+            ),
+            (
+                "1.1".to_owned(),
+                "pkg:pypi/urllib3@1.26.4".to_owned(),
+                Some("PYSEC-0001".to_owned())
+            ),
         ]
     );
-    assert!(after.opened.iter().all(|v| v.rule == "vulnerable" && v.id > 0));
+    assert!(
+        after
+            .opened
+            .iter()
+            .all(|v| v.rule == "vulnerable" && v.id > 0)
+    );
     assert_eq!(after.open, 4);
 
     // A VEX statement: shop 1.0 is not affected, its violation resolves.
@@ -1704,15 +1742,26 @@ when = { direct = true, packages = ["pkg:pypi/idna"] }
     assert!(resolved[0].last_seen >= resolved[0].first_seen);
 
     // Tags bring a rule into scope: idna is direct in blog, transitive in shop.
-    db.store.set_product_tags("blog", &[" pci ".to_owned(), "web".to_owned()]).expect("tags");
-    db.store.add_product_tags("shop", &["pci".to_owned()]).expect("tags");
-    assert!(db.store.set_product_tags("nope", &["x".to_owned()]).is_err());
+    db.store
+        .set_product_tags("blog", &[" pci ".to_owned(), "web".to_owned()])
+        .expect("tags");
+    db.store
+        .add_product_tags("shop", &["pci".to_owned()])
+        .expect("tags");
+    assert!(
+        db.store
+            .set_product_tags("nope", &["x".to_owned()])
+            .is_err()
+    );
     let tags = db.store.product_tags().expect("tags");
     assert_eq!(tags["blog"], ["pci", "web"]);
     let tagged = evaluate(db);
     assert_eq!(tagged.opened.len(), 1);
     assert_eq!(
-        (tagged.opened[0].product.as_str(), tagged.opened[0].rule.as_str()),
+        (
+            tagged.opened[0].product.as_str(),
+            tagged.opened[0].rule.as_str()
+        ),
         ("blog", "direct-idna-in-pci")
     );
     // Filters.

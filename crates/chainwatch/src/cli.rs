@@ -356,6 +356,11 @@ pub(crate) struct IngestArgs {
     #[arg(long)]
     pub(crate) no_typosquat: bool,
 
+    /// Tag the products stored (a team, an environment: policy rules can be scoped by
+    /// tag); repeatable or comma-separated, added to the tags a product has
+    #[arg(long, value_name = "TAG", value_delimiter = ',')]
+    pub(crate) tag: Vec<String>,
+
     /// Attestations among the files (DSSE envelopes, Sigstore bundles, in-toto metadata,
     /// `.intoto.jsonl`) are verified against these and stored as evidence of the product
     /// version (--product and --product-version); those that do not verify are rejected
@@ -1184,6 +1189,11 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: Option<PathBuf>,
 
+    /// Tags of the target's product, for the policy's tag scopes (repeatable or
+    /// comma-separated; a stored product's own tags count too)
+    #[arg(long, value_name = "TAG", value_delimiter = ',')]
+    pub(crate) tag: Vec<String>,
+
     /// Output: `human`, `json` (one array of findings), `sarif`, or `cyclonedx` (the
     /// scanned SBOM with its vulnerabilities, CycloneDX 1.6 JSON)
     #[arg(long, value_enum, default_value_t = ScanFormat::Human)]
@@ -1237,6 +1247,86 @@ pub(crate) enum PolicyCommand {
     /// otherwise, 2 when the file is unusable.
     #[command(after_help = "Examples:\n  chainwatch policy test policy.toml")]
     Test(PolicyTestArgs),
+    /// Make a policy file the store's (or, with --server, the server's) active policy
+    ///
+    /// The file is checked and its examples run first: an unusable policy or a failing
+    /// example changes nothing. Every current inventory is then evaluated and the
+    /// violations recorded (first and last seen); they are evaluated again after every
+    /// ingest, advisory import or update and VEX import. `--remove` leaves no active
+    /// policy (every violation resolves).
+    #[command(after_help = "Examples:\n  chainwatch policy apply policy.toml\n  \
+        chainwatch policy apply policy.toml --server https://chainwatch.example --token $TOKEN\n  \
+        chainwatch policy apply --remove")]
+    Apply(PolicyApplyArgs),
+    /// Print the active policy file
+    Show(OutputArgs),
+    /// List the active policy's violations in the store (or on the server)
+    ///
+    /// Exit status: 1 when a listed violation is at level `fail`, 0 otherwise.
+    #[command(after_help = "Examples:\n  chainwatch policy violations\n  \
+        chainwatch policy violations payments-api --level fail --format sarif")]
+    Violations(ViolationsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PolicyApplyArgs {
+    /// The policy file (TOML, docs/policies.md)
+    #[arg(value_name = "FILE", required_unless_present = "remove")]
+    pub(crate) file: Option<PathBuf>,
+
+    /// Leave no active policy
+    #[arg(long, conflicts_with = "file")]
+    pub(crate) remove: bool,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ViolationsArgs {
+    /// Only this product (and version)
+    #[arg(value_name = "PRODUCT[@VERSION]")]
+    pub(crate) product: Option<ProductRef>,
+
+    /// Only violations at or above this level
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub(crate) level: Option<PolicyLevel>,
+
+    /// Only this rule's
+    #[arg(long, value_name = "NAME")]
+    pub(crate) rule: Option<String>,
+
+    /// Which: those that hold (`open`), those that no longer do (`resolved`), or `all`
+    #[arg(long, value_enum, default_value_t = ViolationStateArg::Open, value_name = "STATE")]
+    pub(crate) state: ViolationStateArg,
+
+    /// Output: `human`, `json` (one array), or `sarif` (one rule per policy rule)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PolicyLevel {
+    Info,
+    Warn,
+    Fail,
+}
+
+impl PolicyLevel {
+    pub(crate) fn level(self) -> chainwatch_policy::RuleLevel {
+        match self {
+            PolicyLevel::Info => chainwatch_policy::RuleLevel::Info,
+            PolicyLevel::Warn => chainwatch_policy::RuleLevel::Warn,
+            PolicyLevel::Fail => chainwatch_policy::RuleLevel::Fail,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ViolationStateArg {
+    Open,
+    Resolved,
+    All,
 }
 
 #[derive(Debug, Args)]

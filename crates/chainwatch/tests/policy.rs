@@ -195,3 +195,200 @@ fn the_documented_policy_works() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+fn in_store(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["--db", db])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", "/nonexistent/chainwatch-test-cache")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// (level, rule, component) of JSON violation rows.
+fn triples(rows: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut v: Vec<(String, String, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["level"].as_str().unwrap().to_owned(),
+                r["rule"].as_str().unwrap().to_owned(),
+                r["component"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A policy applied to the store: the violations it records for a stored product are the
+/// ones `policy check` finds in the same document; advisories and tags re-evaluate it;
+/// removing it resolves everything.
+#[test]
+fn the_stored_policy_agrees_with_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let sbom = fixture("licenses/shop.cdx.json");
+    let policy = fixture("policy/policy.toml");
+    let o = in_store(&db, &["policy", "violations"]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = in_store(&db, &["ingest", &sbom, "--tag", "prod,team-a"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = in_store(&db, &["policy", "apply", &policy]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("applied a policy of 4 rules"), "{text}");
+    // The malicious package's advisory arrives after the policy: re-evaluated.
+    let o = in_store(&db, &["advisories", "import", &fixture("policy/osv")]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("policy: 1 new violations (1 fail)"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = in_store(&db, &["policy", "violations", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "fail violations hold");
+    let stored = triples(&serde_json::from_slice(&o.stdout).unwrap());
+    let o = in_store(
+        &db,
+        &[
+            "policy",
+            "check",
+            "shop@1.0",
+            "--policy",
+            &policy,
+            "--no-typosquat",
+            "--format",
+            "json",
+        ],
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let checked: Vec<serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "policy")
+        .cloned()
+        .collect();
+    assert_eq!(stored, triples(&serde_json::Value::Array(checked)));
+    assert_eq!(stored.len(), 7, "{stored:?}");
+    // Filters, SARIF, the human listing.
+    let o = in_store(
+        &db,
+        &[
+            "policy",
+            "violations",
+            "shop",
+            "--level",
+            "fail",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        triples(&serde_json::from_slice(&o.stdout).unwrap()).len(),
+        4
+    );
+    let o = in_store(&db, &["policy", "violations", "--rule", "old-serde"]);
+    assert_eq!(o.status.code(), Some(0), "an info violation does not fail");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.starts_with("INFO  shop@1.0  old-serde  pkg:cargo/serde@1.0.200: matches `pkg:cargo/serde`; version 1.0.200 in"),
+        "{text}"
+    );
+    let o = in_store(&db, &["policy", "violations", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let o = in_store(&db, &["policy", "show"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        std::fs::read_to_string(&policy).unwrap()
+    );
+    // A tag-scoped rule follows the product's tags.
+    let scoped = dir.path().join("scoped.toml");
+    std::fs::write(
+        &scoped,
+        "[[rule]]\nname = \"no-npm-in-prod\"\nlevel = \"warn\"\ntags = [\"prod\"]\nwhen.packages = [\"pkg:npm/*\"]\n",
+    )
+    .unwrap();
+    let o = in_store(
+        &db,
+        &[
+            "policy",
+            "apply",
+            scoped.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let applied: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (applied["open"].clone(), applied["resolved"].clone()),
+        (4.into(), 7.into()),
+        "{applied}"
+    );
+    // An unusable policy changes nothing.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[rule]]\nname = \"x\"\nlevel = \"fail\"\nwhen.severity = \"dire\"\n",
+    )
+    .unwrap();
+    let o = in_store(&db, &["policy", "apply", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("line 4"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = in_store(&db, &["policy", "show"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("no-npm-in-prod"));
+    // Removed: everything resolves.
+    let o = in_store(&db, &["policy", "apply", "--remove", "--format", "json"]);
+    let applied: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (applied["active"].clone(), applied["resolved"].clone()),
+        (false.into(), 4.into())
+    );
+    let o = in_store(
+        &db,
+        &[
+            "policy",
+            "violations",
+            "--state",
+            "resolved",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        triples(&serde_json::from_slice(&o.stdout).unwrap()).len(),
+        11
+    );
+}

@@ -130,7 +130,7 @@ impl Store {
         let since = query
             .now
             .saturating_sub(DAY.saturating_mul(i64::try_from(query.days).unwrap_or(i64::MAX)));
-        let versions = self.read(|db| product_versions(db))?;
+        let versions = self.read(product_versions)?;
         let allowed: HashSet<i64> = versions
             .iter()
             .filter(|(_, (product, _))| (query.include)(product))
@@ -414,7 +414,9 @@ fn open_keys(db: &mut Db<'_>, allowed: &HashSet<i64>) -> Result<Vec<Key>> {
                 package: r.get(1)?,
                 advisory: r.get(2)?,
                 level: level_index(severity.as_deref()),
-                severity: severity.as_deref().and_then(chainwatch_advisory::Level::from_name),
+                severity: severity
+                    .as_deref()
+                    .and_then(chainwatch_advisory::Level::from_name),
                 malicious: r.get(4)?,
                 informational: notice != 0,
                 first_seen: r.get(6)?,

@@ -198,11 +198,7 @@ impl Store {
             self.read(|db| load_purls(db, &documents))?
         };
         let suspects = if needs.typosquat {
-            let refs: Vec<&str> = purls
-                .values()
-                .flatten()
-                .map(Purl::canonical)
-                .collect();
+            let refs: Vec<&str> = purls.values().flatten().map(Purl::canonical).collect();
             (run.typosquats)(&refs)
         } else {
             HashSet::new()
@@ -262,7 +258,9 @@ fn dependency_edges(
         let data: Vec<u8> = r.get(1)?;
         let edges = crate::portfolio::graph::decode(&data)?
             .into_iter()
-            .filter(|(_, _, kind)| chainwatch_sbom::RelationshipKind::from_name(kind).is_dependency())
+            .filter(|(_, _, kind)| {
+                chainwatch_sbom::RelationshipKind::from_name(kind).is_dependency()
+            })
             .map(|(from, to, _)| (from, to))
             .collect();
         out.insert(r.get(0)?, edges);
@@ -418,14 +416,13 @@ fn document(cx: &mut Context<'_>, doc: i64, rows: &[Occurrence]) {
             direct: is_direct,
             findings: findings.iter().map(|k| k.advisory).collect(),
         };
-        let violations = match cx.memo.get(&memo).cloned() {
-            Some(v) => v,
-            None => {
-                let component = facts(cx, o, is_direct, &findings);
-                let v = Rc::new(cx.policy.evaluate_rules(&cx.scopes[scope], &component));
-                cx.memo.insert(memo, v.clone());
-                v
-            }
+        let violations = if let Some(v) = cx.memo.get(&memo) {
+            v.clone()
+        } else {
+            let component = facts(cx, o, is_direct, &findings);
+            let v = Rc::new(cx.policy.evaluate_rules(&cx.scopes[scope], &component));
+            cx.memo.insert(memo, v.clone());
+            v
         };
         for v in violations.iter() {
             // A component listed twice in a document violates a rule once.
@@ -439,9 +436,7 @@ fn document(cx: &mut Context<'_>, doc: i64, rows: &[Occurrence]) {
 
 /// What the rules see of a component.
 fn facts(cx: &mut Context<'_>, o: &Occurrence, direct: bool, findings: &[&Key]) -> Component {
-    let purl = o
-        .package
-        .and_then(|p| cx.purls.get(&p).cloned().flatten());
+    let purl = o.package.and_then(|p| cx.purls.get(&p).cloned().flatten());
     let license = o.license.as_deref().map(|text| {
         cx.licences
             .entry(text.to_owned())
@@ -559,7 +554,8 @@ fn record(
         by_key.insert((row.version, &row.rule, &row.component), row);
     }
     let mut opened = Vec::new();
-    let (mut insert, mut update): (Vec<&Violation>, Vec<(i64, &Violation)>) = (Vec::new(), Vec::new());
+    let (mut insert, mut update): (Vec<&Violation>, Vec<(i64, &Violation)>) =
+        (Vec::new(), Vec::new());
     let mut insert_versions = Vec::new();
     for ((version, rule, component), v) in found {
         let row = by_key.get(&(*version, rule.as_str(), component.as_str()));
@@ -570,9 +566,8 @@ fn record(
                 now
             }
             Some(r) => {
-                let changed = r.level != v.level.as_str()
-                    || r.advisory != v.advisory
-                    || r.reason != v.reason;
+                let changed =
+                    r.level != v.level.as_str() || r.advisory != v.advisory || r.reason != v.reason;
                 if changed || r.resolved {
                     update.push((r.id, v));
                 }
@@ -611,9 +606,15 @@ fn record(
         let table = Table::new()
             .int("pv", insert_versions)
             .text("rule", insert.iter().map(|v| v.rule.as_str()).collect())
-            .text("component", insert.iter().map(|v| v.component.as_str()).collect())
+            .text(
+                "component",
+                insert.iter().map(|v| v.component.as_str()).collect(),
+            )
             .text("level", insert.iter().map(|v| v.level.as_str()).collect())
-            .opt_text("advisory", insert.iter().map(|v| v.advisory.as_deref()).collect())
+            .opt_text(
+                "advisory",
+                insert.iter().map(|v| v.advisory.as_deref()).collect(),
+            )
             .text("reason", insert.iter().map(|v| v.reason.as_str()).collect());
         let sql = format!(
             "INSERT INTO policy_violations
@@ -628,9 +629,18 @@ fn record(
     if !update.is_empty() {
         let table = Table::new()
             .int("id", update.iter().map(|(id, _)| *id).collect())
-            .text("level", update.iter().map(|(_, v)| v.level.as_str()).collect())
-            .opt_text("advisory", update.iter().map(|(_, v)| v.advisory.as_deref()).collect())
-            .text("reason", update.iter().map(|(_, v)| v.reason.as_str()).collect());
+            .text(
+                "level",
+                update.iter().map(|(_, v)| v.level.as_str()).collect(),
+            )
+            .opt_text(
+                "advisory",
+                update.iter().map(|(_, v)| v.advisory.as_deref()).collect(),
+            )
+            .text(
+                "reason",
+                update.iter().map(|(_, v)| v.reason.as_str()).collect(),
+            );
         let sql = format!(
             "UPDATE policy_violations SET level = t.level, advisory = t.advisory,
                  reason = t.reason, resolved_at = NULL, last_seen = $1
@@ -693,7 +703,13 @@ fn record(
         }
     }
     opened.sort_by(|a, b| {
-        (std::cmp::Reverse(level_rank(&a.level)), &a.product, &a.version, &a.rule, &a.component)
+        (
+            std::cmp::Reverse(level_rank(&a.level)),
+            &a.product,
+            &a.version,
+            &a.rule,
+            &a.component,
+        )
             .cmp(&(
                 std::cmp::Reverse(level_rank(&b.level)),
                 &b.product,

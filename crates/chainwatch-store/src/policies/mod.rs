@@ -5,6 +5,7 @@
 mod evaluate;
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -215,7 +216,7 @@ impl Store {
         ] {
             if let Some(v) = value {
                 params.push(v.as_str().into());
-                sql.push_str(&format!(" AND {column} = ${}", params.len()));
+                let _ = write!(sql, " AND {column} = ${}", params.len());
             }
         }
         if let Some(min) = query.level {
@@ -229,7 +230,7 @@ impl Store {
             .map(level_name)
             .collect();
             let quoted: Vec<String> = levels.iter().map(|l| format!("'{l}'")).collect();
-            sql.push_str(&format!(" AND v.level IN ({})", quoted.join(", ")));
+            let _ = write!(sql, " AND v.level IN ({})", quoted.join(", "));
         }
         let mut rows = self.read(|db| {
             db.query(&sql, &params, |r| {
@@ -254,13 +255,20 @@ impl Store {
             _ => 2,
         };
         rows.sort_by(|a, b| {
-            (rank(&a.level), &a.product, &a.version, &a.rule, &a.component).cmp(&(
-                rank(&b.level),
-                &b.product,
-                &b.version,
-                &b.rule,
-                &b.component,
-            ))
+            (
+                rank(&a.level),
+                &a.product,
+                &a.version,
+                &a.rule,
+                &a.component,
+            )
+                .cmp(&(
+                    rank(&b.level),
+                    &b.product,
+                    &b.version,
+                    &b.rule,
+                    &b.component,
+                ))
         });
         Ok(rows)
     }
@@ -273,4 +281,57 @@ fn product_id(db: &mut Db<'_>, product: &str) -> Result<i64> {
         |r| r.get(0),
     )?
     .ok_or_else(|| StoreError::NotFound(format!("no product `{product}` in the store")))
+}
+
+/// Violations as a SARIF 2.1.0 log: one rule per policy rule (`policy/NAME`), one result
+/// per product version, rule and component.
+pub fn violations_sarif(rows: &[StoredViolation]) -> serde_json::Value {
+    use chainwatch_policy::RuleLevel;
+    let mut rules: Vec<serde_json::Value> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut results = Vec::with_capacity(rows.len());
+    for v in rows {
+        let level = RuleLevel::from_name(&v.level).unwrap_or(RuleLevel::Info);
+        let (id, description) = chainwatch_policy::sarif_rule(&v.rule, level);
+        let idx = *index.entry(v.rule.as_str()).or_insert_with(|| {
+            rules.push(serde_json::json!({"id": id, "shortDescription": {"text": description}}));
+            rules.len() - 1
+        });
+        let at = format!("{}@{}", v.product, v.version);
+        results.push(serde_json::json!({
+            "ruleId": id,
+            "ruleIndex": idx,
+            "level": level.sarif_level(),
+            "message": {"text": format!("{at}: {} violates `{}`: {}", v.component, v.rule, v.reason)},
+            "locations": [{"logicalLocations": [{"name": at, "fullyQualifiedName": format!("{at}/{}", v.component), "kind": "module"}]}],
+            "properties": {
+                "firstSeen": crate::format_micros(v.first_seen),
+                "lastSeen": crate::format_micros(v.last_seen),
+                "advisory": v.advisory,
+            },
+        }));
+    }
+    chainwatch_advisory::sarif::log(&rules, &results)
+}
+
+impl StoredViolation {
+    /// As the CLI and the API show it: times in RFC 3339, `resolved` only when it is.
+    pub fn json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({
+            "id": self.id,
+            "product": self.product,
+            "version": self.version,
+            "rule": self.rule,
+            "level": self.level,
+            "component": self.component,
+            "advisory": self.advisory,
+            "reason": self.reason,
+            "first_seen": crate::format_micros(self.first_seen),
+            "last_seen": crate::format_micros(self.last_seen),
+        });
+        if let Some(at) = self.resolved_at {
+            v["resolved"] = crate::format_micros(at).into();
+        }
+        v
+    }
 }

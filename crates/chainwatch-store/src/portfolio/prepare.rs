@@ -149,7 +149,27 @@ fn hashes(c: &Component) -> Option<String> {
 /// The rows of components, appended to `rows`. Each component is taken out of the slice
 /// (an empty one left in its place) and freed once its row is made, so that the rows
 /// reuse its memory.
+/// A component's licence as stored: its statements ([`Component::license_statements`])
+/// as one normalized SPDX expression, the way policies and `chainwatch licenses` read
+/// them; none when nothing is stated.
+fn licence(c: &Component, known: &mut HashMap<Vec<String>, Option<String>>) -> Option<String> {
+    let (stated, _) = c.license_statements();
+    if stated.is_empty() {
+        return None;
+    }
+    known
+        .entry(stated)
+        .or_insert_with_key(|stated| {
+            let refs: Vec<&str> = stated.iter().map(String::as_str).collect();
+            let n = chainwatch_license::normalize_all(&refs);
+            (n.how != chainwatch_license::How::NoAssertion).then_some(n.expression)
+        })
+        .clone()
+}
+
 fn rows_of(components: &mut [Component], rows: &mut Vec<Row>) {
+    // Licences repeat across a document: each distinct statement normalized once.
+    let mut licences: HashMap<Vec<String>, Option<String>> = HashMap::new();
     for slot in components {
         let empty = Component::new(String::new(), ComponentKind::Library, String::new());
         let c = std::mem::replace(slot, empty);
@@ -164,7 +184,7 @@ fn rows_of(components: &mut [Component], rows: &mut Vec<Row>) {
             purl: purl.map(|p| p.canonical().to_owned()),
             kind: c.kind.as_str().to_owned(),
             scope: c.scope.map(chainwatch_sbom::Scope::as_str),
-            license: c.effective_license(),
+            license: licence(&c, &mut licences),
             hashes: hashes(&c),
             source_file: source_file(&c),
             name: c.name,

@@ -14,7 +14,7 @@ use chainwatch_typosquat::{Checker, Suspect};
 use serde::Serialize;
 
 use crate::cli::{Format, IngestArgs};
-use crate::output::{BOLD, Context, DIM, ERROR, Status};
+use crate::output::{BOLD, Context, DIM, ERROR, InputError, Status};
 use crate::shared::files::{collect_files, read_path};
 use crate::shared::store::open;
 
@@ -320,6 +320,7 @@ fn store_run(
 }
 
 pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status> {
+    let tags = chainwatch_store::clean_tags(&args.tag).map_err(|e| InputError(e.to_string()))?;
     let store = open(ctx)?;
     let files = collect_files(&args.paths);
     // Files named on the command line; the others were found in directories, where a
@@ -429,8 +430,29 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
             started.elapsed().as_secs_f64()
         ));
     }
+    summary.versions.sort();
+    summary.versions.dedup();
+    if !tags.is_empty() {
+        let mut products: Vec<&str> = summary.versions.iter().map(|(p, _)| p.as_str()).collect();
+        products.dedup();
+        for p in products {
+            store.add_product_tags(p, &tags)?;
+        }
+    }
     if summary.stored > 0 {
-        crate::shared::findings::after_change(ctx, &store, args.format == Format::Human)?;
+        crate::shared::findings::after_change(
+            ctx,
+            &store,
+            args.format == Format::Human,
+            Some(&summary.versions),
+        )?;
+    } else if !tags.is_empty() {
+        crate::shared::policy::evaluate(
+            ctx,
+            &store,
+            Some(&summary.versions),
+            args.format == Format::Human,
+        )?;
     }
     if args.format == Format::Human && ctx.printer.summaries() {
         writeln!(
@@ -484,6 +506,8 @@ struct Summary {
     skipped: usize,
     /// Failures that are not the input's fault.
     internal: usize,
+    /// The product versions of the documents stored or found stored.
+    versions: Vec<(String, String)>,
 }
 
 impl Summary {
@@ -572,6 +596,7 @@ impl Summary {
     fn add(&mut self, path: String, result: Result<IngestOutcome, Failure>) -> IngestLine {
         match result {
             Ok(o) => {
+                self.versions.push((o.product.clone(), o.version.clone()));
                 if o.stored {
                     self.stored += 1;
                     self.components += o.components;

@@ -6,7 +6,9 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use crate::cli::{Advisories, Command, Format, IngestArgs, Query, ReportFormat, Vex};
+use crate::cli::{
+    Advisories, Command, Format, IngestArgs, PolicyCommand, Query, ReportFormat, Vex,
+};
 use crate::output::{BOLD, DIM, ERROR, InputError, Status};
 
 /// What `run` did with a command.
@@ -103,7 +105,11 @@ pub(crate) fn run(server: &str, token: Option<&str>, command: Command) -> Outcom
             Ok(r) => r,
             Err(e) => return Outcome::Done(Err(e)),
         },
-        Command::Inspect(_) | Command::Verify(_) | Command::Completions(_) | Command::Sbom(_) => {
+        Command::Inspect(_)
+        | Command::Verify(_)
+        | Command::Completions(_)
+        | Command::Sbom(_)
+        | Command::Policy(PolicyCommand::Test(_)) => {
             return Outcome::Local(Box::new(command));
         }
         _ => match Remote::new(server, token) {
@@ -199,6 +205,9 @@ pub(crate) fn run(server: &str, token: Option<&str>, command: Command) -> Outcom
             })
         }
         Command::Sbom(crate::cli::Sbom::Export(args)) => export(&remote, &args),
+        Command::Policy(PolicyCommand::Apply(args)) => policy_apply(&remote, &args),
+        Command::Policy(PolicyCommand::Show(args)) => policy_show(&remote, args.format),
+        Command::Policy(PolicyCommand::Violations(args)) => violations(&remote, &args),
         Command::Vex(Vex::Import(args)) => {
             uploads(&remote, "/api/v1/vex", &args.paths, args.output.format)
         }
@@ -227,6 +236,7 @@ fn name_of(command: &Command) -> &'static str {
         Command::Serve(_) => "serve",
         Command::Token(_) => "token",
         Command::Typosquat(_) => "typosquat",
+        Command::Policy(_) => "policy check",
         _ => "this command",
     }
 }
@@ -458,6 +468,9 @@ fn ingest(remote: &Remote, args: &IngestArgs) -> anyhow::Result<Status> {
     let mut query = Vec::new();
     query.extend(args.product.clone().map(|p| ("product", p)));
     query.extend(args.product_version.clone().map(|v| ("version", v)));
+    if !args.tag.is_empty() {
+        query.push(("tags", args.tag.join(",")));
+    }
     let mut failed = 0;
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -534,4 +547,86 @@ fn ingest(remote: &Remote, args: &IngestArgs) -> anyhow::Result<Status> {
     } else {
         Status::Success
     })
+}
+
+/// `policy apply FILE --server`: checked here (errors located, examples run), then made
+/// the server's active policy (an admin token), which evaluates it.
+fn policy_apply(remote: &Remote, args: &crate::cli::PolicyApplyArgs) -> anyhow::Result<Status> {
+    let text = match &args.file {
+        Some(path) if !args.remove => super::policy::checked_text(path)?,
+        _ => String::new(),
+    };
+    let req = remote
+        .agent
+        .put(format!("{}/api/v1/policy", remote.base))
+        .header("Authorization", &format!("Bearer {}", remote.token))
+        .header("Content-Type", "application/toml");
+    let (_, v) = remote.answer(req.send(text.as_bytes()))?;
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.output.format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &v)?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            if v["active"] == true {
+                writeln!(
+                    out,
+                    "applied a policy of {} rules ({})",
+                    v["rules"],
+                    s(&v, "digest")
+                )?;
+            } else {
+                writeln!(out, "no active policy")?;
+            }
+            writeln!(
+                out,
+                "{DIM}{} product versions evaluated: {} violations hold, {} new, {} resolved{DIM:#}",
+                v["versions"], v["open"], v["new"], v["resolved"]
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(Status::Success)
+}
+
+/// `policy show --server`.
+fn policy_show(remote: &Remote, format: Format) -> anyhow::Result<Status> {
+    let v = remote.get("/api/v1/policy", &[])?;
+    let stdout = anstream::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut out, &v)?;
+            writeln!(out)?;
+        }
+        Format::Human => match v["text"].as_str() {
+            Some(text) => write!(out, "{text}")?,
+            None => writeln!(out, "{DIM}no active policy{DIM:#}")?,
+        },
+    }
+    out.flush()?;
+    Ok(Status::Success)
+}
+
+/// `policy violations --server`: every page, printed as against a store.
+fn violations(remote: &Remote, args: &crate::cli::ViolationsArgs) -> anyhow::Result<Status> {
+    let query = super::policy::query_of(args);
+    let mut q: Vec<(&str, String)> = Vec::new();
+    q.extend(query.product.map(|p| ("product", p)));
+    q.extend(query.version.map(|v| ("version", v)));
+    q.extend(query.rule.map(|r| ("rule", r)));
+    q.extend(query.level.map(|l| ("level", l.as_str().to_owned())));
+    q.push((
+        "state",
+        match query.state {
+            chainwatch_store::ViolationState::Open => "open",
+            chainwatch_store::ViolationState::Resolved => "resolved",
+            chainwatch_store::ViolationState::All => "all",
+        }
+        .to_owned(),
+    ));
+    let rows = all_items(remote, "/api/v1/violations", &q)?;
+    super::policy::print_violations(&rows, args.format)
 }

@@ -422,6 +422,7 @@ fn annotate(
 /// direct and a typo-squat suspect, and its open findings (VEX-suppressed ones left out).
 fn violations<'p>(
     policy: &chainwatch_policy::Policy,
+    tags: &[String],
     sbom: &Sbom,
     hits: &[Hit<'_>],
     squats: &[Suspect<'_>],
@@ -473,7 +474,7 @@ fn violations<'p>(
         let path = paths.get(c.id.as_str()).map_or(&[][..], Vec::as_slice);
         out.extend(
             policy
-                .evaluate(&product, &facts)
+                .evaluate(&product, tags, &facts)
                 .into_iter()
                 .map(|v| (v, path)),
         );
@@ -494,6 +495,11 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
         None => None,
     };
     let sbom = crate::shared::target::load(ctx, &args.target, &args.exclude)?;
+    let tags = if policy.is_some() {
+        crate::shared::policy::tags_of(ctx, &args.target, &args.tag)?
+    } else {
+        Vec::new()
+    };
     let purls: Vec<Purl> = sbom
         .packages()
         .filter_map(chainwatch_sbom::Component::purl)
@@ -554,7 +560,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     };
     let violated = policy
         .as_ref()
-        .map(|p| violations(p, &sbom, &hits, &squats, &paths, &ids))
+        .map(|p| violations(p, &tags, &sbom, &hits, &squats, &paths, &ids))
         .unwrap_or_default();
     let failing = violated
         .iter()
@@ -855,22 +861,18 @@ fn sarif(
     // One SARIF rule per policy rule (`policy/NAME`), its level the rule's.
     let mut policy_rules: HashMap<&str, usize> = HashMap::new();
     for (v, path) in violated {
+        let (id, description) = chainwatch_policy::sarif_rule(&v.rule, v.level);
         let idx = *policy_rules.entry(v.rule.as_str()).or_insert_with(|| {
             rules.rules.push(json!({
-                "id": format!("policy/{}", v.rule),
-                "shortDescription": {"text": format!("policy rule `{}` ({})", v.rule, v.level)},
+                "id": id,
+                "shortDescription": {"text": description},
             }));
             rules.rules.len() - 1
         });
-        let level = match v.level {
-            chainwatch_policy::RuleLevel::Fail => "error",
-            chainwatch_policy::RuleLevel::Warn => "warning",
-            chainwatch_policy::RuleLevel::Info => "note",
-        };
         results.push(json!({
-            "ruleId": format!("policy/{}", v.rule),
+            "ruleId": id,
             "ruleIndex": idx,
-            "level": level,
+            "level": v.level.sarif_level(),
             "message": {"text": format!("{} violates `{}`: {}{}", v.component, v.rule, v.reason,
                 if path.len() > 2 { format!(" (via {})", path.join(" → ")) } else { String::new() })},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": target.display().to_string().replace(' ', "%20")}}}],

@@ -152,6 +152,7 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
                 mirror,
                 ecosystems,
                 cache: crate::shared::files::osv_cache_dir(None),
+                corpus: config.corpus.clone(),
             },
             notifier,
             log.clone(),

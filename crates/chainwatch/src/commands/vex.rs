@@ -122,6 +122,8 @@ fn import(ctx: &Context, args: &VexImportArgs) -> anyhow::Result<Status> {
         }
     }
     out.flush()?;
+    // Statements change which findings count: the policy's violations with them.
+    crate::shared::policy::evaluate(ctx, &store, None, args.output.format == Format::Human)?;
     Ok(if failed > 0 {
         Status::BadInput
     } else {

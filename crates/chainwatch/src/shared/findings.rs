@@ -25,13 +25,24 @@ pub(crate) fn write_delta(out: &mut dyn Write, report: &MatchReport) -> io::Resu
     Ok(())
 }
 
-/// Matches after an ingest or import when there is anything to match against; says what
-/// changed on standard error (humans) unless quiet.
-pub(crate) fn after_change(ctx: &Context, store: &Store, human: bool) -> anyhow::Result<()> {
-    if store.advisories_last_import()?.is_none() {
-        // Nothing to match against: the packages are matched when advisories arrive.
-        return Ok(());
+/// Matches after an ingest or import when there is anything to match against, then
+/// evaluates the active policy over the product versions `changed` names (`None`: every
+/// one); says what changed on standard error (humans) unless quiet.
+pub(crate) fn after_change(
+    ctx: &Context,
+    store: &Store,
+    human: bool,
+    changed: Option<&[(String, String)]>,
+) -> anyhow::Result<()> {
+    // Nothing to match against: the packages are matched when advisories arrive.
+    if store.advisories_last_import()?.is_some() {
+        rematch(ctx, store, human)?;
     }
+    crate::shared::policy::evaluate(ctx, store, changed, human)?;
+    Ok(())
+}
+
+fn rematch(ctx: &Context, store: &Store, human: bool) -> anyhow::Result<()> {
     let report = store.rematch()?;
     if human && ctx.printer.summaries() && (!report.new.is_empty() || !report.resolved.is_empty()) {
         let mut err = anstream::stderr().lock();

@@ -3,26 +3,11 @@
 //! recognized), normalized to one SPDX expression.
 
 use chainwatch_license::{Licensing, normalize_all};
-use chainwatch_sbom::{Component, License};
+use chainwatch_sbom::Component;
 
 /// What a component states, and whether it is the document's conclusion.
 pub(crate) fn statements(c: &Component) -> (Vec<String>, bool) {
-    if let Some(concluded) = c
-        .license_concluded
-        .as_deref()
-        .filter(|l| !l.trim().is_empty() && !l.trim().eq_ignore_ascii_case("NOASSERTION"))
-    {
-        return (vec![concluded.to_owned()], true);
-    }
-    let declared = c
-        .licenses
-        .iter()
-        .map(|l| match l {
-            License::Expression(e) | License::Id(e) => e.clone(),
-            License::Name(n) => n.clone(),
-        })
-        .collect();
-    (declared, false)
+    c.license_statements()
 }
 
 /// A component's licence, normalized and parsed.

@@ -19,3 +19,87 @@ pub(crate) fn load(path: &std::path::Path) -> anyhow::Result<Policy> {
         String::from_utf8(bytes).map_err(|e| InputError(format!("{shown}: not UTF-8 ({e})")))?;
     Policy::parse(&text).map_err(|e| InputError(format!("{shown}: {e}")).into())
 }
+
+/// The tags a target's product has for policy scopes: those given, and a stored product's
+/// own.
+pub(crate) fn tags_of(
+    ctx: &crate::output::Context,
+    target: &std::path::Path,
+    given: &[String],
+) -> anyhow::Result<Vec<String>> {
+    let mut tags = chainwatch_store::clean_tags(given).map_err(|e| InputError(e.to_string()))?;
+    if !target.exists() {
+        let product = crate::shared::target::product_ref(target)?;
+        let store = crate::shared::store::open(ctx)?;
+        tags.extend(
+            store
+                .product_tags()?
+                .remove(&product.name)
+                .unwrap_or_default(),
+        );
+        tags.sort();
+        tags.dedup();
+    }
+    Ok(tags)
+}
+
+/// Evaluates the store's active policy (none: nothing to do) over these product versions
+/// (`None`: every one) and records the violations; says what changed on standard error
+/// (humans) unless quiet. Typo-squat conditions use the built-in and refreshed lists and
+/// the store's portfolio, as `scan` does by default.
+pub(crate) fn evaluate(
+    ctx: &crate::output::Context,
+    store: &chainwatch_store::Store,
+    only: Option<&[(String, String)]>,
+    human: bool,
+) -> anyhow::Result<chainwatch_store::PolicyOutcome> {
+    use std::io::Write as _;
+    let mut total = chainwatch_store::PolicyOutcome::default();
+    if store.policy()?.is_none()
+        && store
+            .violations(&chainwatch_store::ViolationQuery::default())?
+            .is_empty()
+    {
+        return Ok(total);
+    }
+    let args = crate::cli::TyposquatCorpusArgs::default();
+    let sources = crate::shared::typosquat::sources(&args)?;
+    let typosquats = |purls: &[&str]| -> std::collections::HashSet<String> {
+        crate::shared::typosquat::checker(&sources, &args, Some(store))
+            .suspects(purls.iter().copied())
+            .into_iter()
+            .map(|s| s.package)
+            .collect()
+    };
+    let runs: Vec<Option<(&str, &str)>> = match only {
+        None => vec![None],
+        Some(list) => list
+            .iter()
+            .map(|(p, v)| Some((p.as_str(), v.as_str())))
+            .collect(),
+    };
+    for only in runs {
+        let outcome = store.evaluate_policy(&chainwatch_store::PolicyRun {
+            only,
+            typosquats: &typosquats,
+        })?;
+        total.versions += outcome.versions;
+        total.components += outcome.components;
+        total.evaluations += outcome.evaluations;
+        total.opened.extend(outcome.opened);
+        total.resolved += outcome.resolved;
+        total.open += outcome.open;
+    }
+    if human && ctx.printer.summaries() && (!total.opened.is_empty() || total.resolved > 0) {
+        let mut err = anstream::stderr().lock();
+        let fail = total.opened.iter().filter(|v| v.level == "fail").count();
+        let dim = crate::output::DIM;
+        writeln!(
+            err,
+            "{dim}policy: {} new violations ({fail} fail), {} resolved (`chainwatch policy violations` lists them){dim:#}",
+            total.opened.len(),
+            total.resolved,
+        )?;
+    }
+    Ok(total)
+}

@@ -43,5 +43,8 @@ pub(crate) fn enrich(ctx: &Context, args: &EnrichArgs) -> anyhow::Result<Status>
             }
         }
     }
+    drop(out);
+    // Known exploitation and EPSS are conditions of policies.
+    crate::shared::policy::evaluate(ctx, &store, None, args.output.format == Format::Human)?;
     Ok(Status::Success)
 }

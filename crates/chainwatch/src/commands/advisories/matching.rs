@@ -37,5 +37,6 @@ pub(crate) fn rematch(ctx: &Context, args: &AdvisoriesMatchArgs) -> anyhow::Resu
         }
     }
     out.flush()?;
+    crate::shared::policy::evaluate(ctx, &store, None, args.output.format == Format::Human)?;
     Ok(Status::Success)
 }

@@ -72,7 +72,12 @@ fn import(ctx: &Context, args: &AdvisoriesImportArgs) -> anyhow::Result<Status> 
         return Err(e.into());
     }
     if total.added + total.updated > 0 && !args.no_match {
-        crate::shared::findings::after_change(ctx, &store, args.output.format == Format::Human)?;
+        crate::shared::findings::after_change(
+            ctx,
+            &store,
+            args.output.format == Format::Human,
+            None,
+        )?;
     }
     let report = ImportJson {
         files: loaded.files,

@@ -52,7 +52,12 @@ pub(crate) fn update(ctx: &Context, args: &AdvisoriesUpdateArgs) -> anyhow::Resu
     }
     let changed: u64 = reports.iter().map(|r| r.added + r.updated).sum();
     if changed > 0 && !args.no_match {
-        crate::shared::findings::after_change(ctx, &store, args.output.format == Format::Human)?;
+        crate::shared::findings::after_change(
+            ctx,
+            &store,
+            args.output.format == Format::Human,
+            None,
+        )?;
     }
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -1,0 +1,380 @@
+//! The active policy over the API: applied by admins (`PUT /api/v1/policy`), evaluated
+//! on every upload and after every advisory, VEX or triage change, its violations listed
+//! (`GET /api/v1/violations`: JSON pages or SARIF), new `fail` violations notified.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, Query, State as AxumState};
+use axum::response::Response;
+use chainwatch_store::{PolicyOutcome, PolicyRun, Role, Store, StoreError, ViolationState};
+use chainwatch_typosquat::CorpusSources;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::notify::Notifier;
+use crate::query::{Page, blocking};
+use crate::squats::Detectors;
+use crate::{Code, Problem, State};
+
+/// Evaluates the active policy over `only` one product version (or every one) and
+/// notifies the new `fail` violations; with no active policy, nothing (unless `force`:
+/// then the violations left resolve). Call it off the async runtime.
+pub(crate) fn evaluate(
+    state: &State,
+    store: &Store,
+    only: Option<(&str, &str)>,
+    source: &str,
+    force: bool,
+) -> Result<PolicyOutcome, StoreError> {
+    evaluate_with(
+        store,
+        &state.squats,
+        &state.config.corpus,
+        state.config.notifier.as_deref(),
+        only,
+        source,
+        force,
+    )
+}
+
+/// [`evaluate`] with its parts (the monitoring worker has no server state).
+pub(crate) fn evaluate_with(
+    store: &Store,
+    squats: &Detectors,
+    corpus: &CorpusSources,
+    notifier: Option<&Notifier>,
+    only: Option<(&str, &str)>,
+    source: &str,
+    force: bool,
+) -> Result<PolicyOutcome, StoreError> {
+    if !force && store.policy()?.is_none() {
+        return Ok(PolicyOutcome::default());
+    }
+    let typosquats = |purls: &[&str]| {
+        squats
+            .among(store, corpus, purls.iter().copied())
+            .into_iter()
+            .map(|s| s.package)
+            .collect()
+    };
+    let outcome = store.evaluate_policy(&PolicyRun {
+        only,
+        typosquats: &typosquats,
+    })?;
+    if let Some(n) = notifier {
+        n.violations(source, &outcome.opened);
+    }
+    Ok(outcome)
+}
+
+/// A rule of the active policy.
+#[derive(Debug, Serialize, ToSchema)]
+struct RuleInfo {
+    name: String,
+    /// `info`, `warn` or `fail`.
+    level: String,
+    description: Option<String>,
+}
+
+/// The active policy.
+#[derive(Debug, Serialize, ToSchema)]
+struct PolicyInfo {
+    /// False when no policy is applied (the other fields are then absent).
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    /// `sha256:HEX` of the text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applied: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    applied_by: Option<String>,
+    rules: Vec<RuleInfo>,
+}
+
+/// The active policy file and its rules
+#[utoipa::path(
+    get,
+    path = "/api/v1/policy",
+    responses((status = 200, body = PolicyInfo), (status = 403, body = Problem))
+)]
+pub(crate) async fn get_policy(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Read)?;
+    let set = blocking(&state, Store::policy).await?;
+    let info = match set {
+        None => PolicyInfo {
+            active: false,
+            text: None,
+            digest: None,
+            applied: None,
+            applied_by: None,
+            rules: Vec::new(),
+        },
+        Some(s) => {
+            let rules = chainwatch_policy::Policy::parse(&s.text)
+                .map(|p| {
+                    p.rules
+                        .into_iter()
+                        .map(|r| RuleInfo {
+                            name: r.name,
+                            level: r.level.as_str().to_owned(),
+                            description: r.description,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            PolicyInfo {
+                active: true,
+                applied: Some(chainwatch_store::format_micros(s.applied_at)),
+                applied_by: s.applied_by,
+                digest: Some(s.digest),
+                text: Some(s.text),
+                rules,
+            }
+        }
+    };
+    Ok(crate::api::answered_for(&caller, Json(info)))
+}
+
+/// What applying a policy did.
+#[derive(Debug, Serialize, ToSchema)]
+struct PolicyApplied {
+    /// False when the policy was removed.
+    active: bool,
+    digest: Option<String>,
+    rules: usize,
+    /// Product versions evaluated and their components.
+    versions: usize,
+    components: usize,
+    /// Violations that hold, appeared and no longer hold.
+    open: usize,
+    new: usize,
+    resolved: usize,
+}
+
+/// Checks a policy text: usable (errors located by line and column) and its examples pass.
+fn checked(body: &[u8]) -> Result<(String, usize), Problem> {
+    if body.len() > chainwatch_policy::MAX_POLICY_BYTES {
+        return Err(Problem::new(
+            Code::TooLarge,
+            format!(
+                "the policy is larger than {} bytes",
+                chainwatch_policy::MAX_POLICY_BYTES
+            ),
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|e| Problem::new(Code::InvalidPolicy, format!("the policy is not UTF-8: {e}")))?;
+    if text.trim().is_empty() {
+        return Ok((String::new(), 0));
+    }
+    let policy = chainwatch_policy::Policy::parse(text)
+        .map_err(|e| Problem::new(Code::InvalidPolicy, e.to_string()))?;
+    let failed: Vec<String> = policy
+        .test()
+        .into_iter()
+        .filter(|r| !r.passed())
+        .map(|r| format!("`{}`", r.name))
+        .collect();
+    if !failed.is_empty() {
+        return Err(Problem::new(
+            Code::InvalidPolicy,
+            format!(
+                "examples {} fail (`chainwatch policy test` shows why): not applied",
+                failed.join(", ")
+            ),
+        ));
+    }
+    Ok((text.to_owned(), policy.rules.len()))
+}
+
+/// Apply a policy file (TOML, docs/policies.md; empty: none) and evaluate it over every current inventory
+#[utoipa::path(
+    put,
+    path = "/api/v1/policy",
+    request_body(content = String, content_type = "application/toml", description = "The policy file; an empty body removes the active policy"),
+    responses(
+        (status = 200, body = PolicyApplied),
+        (status = 400, description = "An unusable policy (line and column) or one whose examples fail; nothing changed", body = Problem),
+        (status = 403, body = Problem),
+        (status = 413, body = Problem),
+    )
+)]
+pub(crate) async fn put_policy(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    caller.require(Role::Admin)?;
+    crate::api::require_unscoped(&caller, "policies")?;
+    let (text, rules) = checked(&body)?;
+    apply(state, caller, text, rules).await
+}
+
+/// Remove the active policy (every violation resolves)
+#[utoipa::path(
+    delete,
+    path = "/api/v1/policy",
+    responses((status = 200, body = PolicyApplied), (status = 403, body = Problem))
+)]
+pub(crate) async fn delete_policy(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Admin)?;
+    crate::api::require_unscoped(&caller, "policies")?;
+    apply(state, caller, String::new(), 0).await
+}
+
+async fn apply(
+    state: Arc<State>,
+    caller: Caller,
+    text: String,
+    rules: usize,
+) -> Result<Response, Problem> {
+    let by = caller.token.name.clone();
+    let st = state.clone();
+    let (set, outcome) = blocking(&state, move |store| {
+        let set = store.set_policy(&text, Some(&by))?;
+        let outcome = evaluate(&st, store, None, "policy", true)?;
+        Ok((set, outcome))
+    })
+    .await?;
+    let body = PolicyApplied {
+        active: set.is_some(),
+        digest: set.map(|s| s.digest),
+        rules,
+        versions: outcome.versions,
+        components: outcome.components,
+        open: outcome.open,
+        new: outcome.opened.len(),
+        resolved: outcome.resolved,
+    };
+    Ok(crate::api::answered_for(&caller, Json(body)))
+}
+
+/// Which violations to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ViolationParams {
+    /// Only this product's
+    product: Option<String>,
+    /// Only this version's (with `product`)
+    version: Option<String>,
+    /// Only this rule's
+    rule: Option<String>,
+    /// At or above this level: `info`, `warn` or `fail`
+    level: Option<String>,
+    /// `open` (default: those that hold), `resolved` or `all`
+    state: Option<String>,
+    /// `json` (default: a page) or `sarif` (a SARIF 2.1.0 log of all, one rule per policy rule)
+    format: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// Violations of the active policy by current inventories (those the token may see)
+#[utoipa::path(
+    get,
+    path = "/api/v1/violations",
+    params(ViolationParams),
+    responses(
+        (status = 200, description = "`{\"items\": [Violation], \"next\"}`, or a SARIF log", body = crate::api::ItemPage),
+        (status = 400, body = Problem),
+        (status = 403, body = Problem),
+    )
+)]
+pub(crate) async fn list_violations(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Query(params): Query<ViolationParams>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Read)?;
+    let level = params
+        .level
+        .as_deref()
+        .map(|l| {
+            chainwatch_policy::RuleLevel::from_name(l).ok_or_else(|| {
+                Problem::new(
+                    Code::InvalidRequest,
+                    format!("`level` `{l}`: expected info, warn or fail"),
+                )
+            })
+        })
+        .transpose()?;
+    let violation_state = match params.state.as_deref() {
+        None | Some("open") => ViolationState::Open,
+        Some("resolved") => ViolationState::Resolved,
+        Some("all") => ViolationState::All,
+        Some(other) => {
+            return Err(Problem::new(
+                Code::InvalidRequest,
+                format!("`state` `{other}`: expected open, resolved or all"),
+            ));
+        }
+    };
+    let sarif = match params.format.as_deref() {
+        None | Some("json") => false,
+        Some("sarif") => true,
+        Some(other) => {
+            return Err(Problem::new(
+                Code::InvalidFormat,
+                format!("`format` `{other}`: expected json or sarif"),
+            ));
+        }
+    };
+    if let Some(p) = &params.product {
+        caller.require_product(p)?;
+    }
+    let query = chainwatch_store::ViolationQuery {
+        product: params.product,
+        version: params.version,
+        rule: params.rule,
+        level,
+        state: violation_state,
+    };
+    let mut rows = blocking(&state, move |store| store.violations(&query)).await?;
+    rows.retain(|v| caller.may(&v.product));
+    if sarif {
+        return Ok(crate::api::answered_for(
+            &caller,
+            Json(chainwatch_store::violations_sarif(&rows)),
+        ));
+    }
+    let rank = |l: &str| match l {
+        "fail" => 0,
+        "warn" => 1,
+        _ => 2,
+    };
+    let keyed: Vec<(String, serde_json::Value)> = rows
+        .iter()
+        .map(|v| {
+            (
+                format!(
+                    "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+                    rank(&v.level),
+                    v.product,
+                    v.version,
+                    v.rule,
+                    v.component
+                ),
+                v.json(),
+            )
+        })
+        .collect();
+    let page = Page {
+        limit: params.limit,
+        cursor: params.cursor,
+    };
+    Ok(crate::api::answered_for(
+        &caller,
+        Json(crate::api::item_page(keyed, &page)?),
+    ))
+}
