@@ -17,6 +17,7 @@ use utoipa::{IntoParams, OpenApi as _, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::answer::{ItemPage, answered_for, item_page, require_unscoped};
 use crate::auth::{Caller, authenticate};
 use crate::logging::TokenName;
 use crate::query::{self, Page, blocking};
@@ -261,13 +262,6 @@ async fn access_log(
     response
 }
 
-pub(crate) fn answered_for(caller: &Caller, response: impl IntoResponse) -> Response {
-    let mut r = response.into_response();
-    r.extensions_mut()
-        .insert(TokenName(caller.token.name.clone()));
-    r
-}
-
 async fn readyz(AxumState(state): AxumState<Arc<State>>) -> Response {
     let store = state.store.clone();
     match tokio::task::spawn_blocking(move || store.schema_version()).await {
@@ -368,7 +362,7 @@ async fn upload_sbom(
                 let (product, version) = (outcome.product.clone(), outcome.version.clone());
                 blocking(&state, move |store| {
                     store.add_product_tags(&product, &tags)?;
-                    let v = crate::policy::evaluate(
+                    let v = crate::notify::evaluate_policy(
                         &st,
                         store,
                         Some((&product, &version)),
@@ -399,7 +393,7 @@ async fn upload_sbom(
                 // Advisory changes the match took up concern every product version.
                 let only = (report.advisory_changes == 0)
                     .then_some((outcome.product.as_str(), outcome.version.as_str()));
-                let violations = crate::policy::evaluate(&st, store, only, "upload", false)?;
+                let violations = crate::notify::evaluate_policy(&st, store, only, "upload", false)?;
                 Ok((outcome, report, suspects, violations.opened.len()))
             })
             .await?;
@@ -448,25 +442,6 @@ struct ProductVersion {
     components: u64,
     /// When its current document was stored (RFC 3339).
     updated: String,
-}
-
-/// A page of any list: `{"items": [...], "next": cursor}`.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct ItemPage {
-    #[schema(value_type = Vec<Object>)]
-    items: Vec<serde_json::Value>,
-    /// The cursor of the next page; absent on the last.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next: Option<String>,
-}
-
-/// One page of JSON rows keyed for sorting (see [`query::paginate`]).
-pub(crate) fn item_page(
-    rows: Vec<(String, serde_json::Value)>,
-    page: &Page,
-) -> Result<ItemPage, Problem> {
-    let (items, next) = query::paginate(rows, page)?;
-    Ok(ItemPage { items, next })
 }
 
 /// The product versions the token may see, by name then version, a page at a time
@@ -845,21 +820,6 @@ async fn analyse_findings(
     ))
 }
 
-/// VEX and advisories apply to every product: only tokens without a product limit may
-/// upload them.
-pub(crate) fn require_unscoped(caller: &Caller, what: &str) -> Result<(), Problem> {
-    if caller.token.products.is_some() {
-        return Err(Problem::new(
-            Code::ForbiddenProduct,
-            format!(
-                "{what} apply to every product: token `{}` is limited to some",
-                caller.token.name
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// What storing a VEX document did.
 #[derive(Debug, Serialize, ToSchema)]
 struct VexStored {
@@ -898,7 +858,7 @@ async fn upload_vex(
     let import = blocking(&state, move |store| {
         let import = store.import_vex(&body, &doc)?;
         if import.stored {
-            crate::policy::evaluate(&st, store, None, "vex", false)?;
+            crate::notify::evaluate_policy(&st, store, None, "vex", false)?;
         }
         Ok(import)
     })
@@ -969,7 +929,7 @@ async fn upload_advisories(
         if let Some(n) = &st.config.notifier {
             n.findings("upload", &report);
         }
-        crate::policy::evaluate(&st, store, None, "advisories", false)?;
+        crate::notify::evaluate_policy(&st, store, None, "advisories", false)?;
         Ok((import, report))
     })
     .await?;
@@ -1270,7 +1230,7 @@ async fn set_tags(
     let product = name.clone();
     let tags = blocking(&state, move |store| {
         let tags = store.set_product_tags(&product, &tags)?;
-        crate::policy::evaluate(&st, store, None, "tags", false)?;
+        crate::notify::evaluate_policy(&st, store, None, "tags", false)?;
         Ok(tags)
     })
     .await?;

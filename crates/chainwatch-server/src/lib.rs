@@ -12,6 +12,7 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod answer;
 mod api;
 mod auth;
 mod console;

@@ -618,7 +618,7 @@ pub fn monitor(
                                 n.findings("update", &report);
                             }
                             // Findings changed: so may the policy's violations.
-                            if let Err(e) = crate::policy::evaluate_with(
+                            if let Err(e) = evaluate_policy_with(
                                 &store,
                                 &squats,
                                 &job.corpus,
@@ -650,4 +650,55 @@ pub fn monitor(
             std::thread::sleep(every);
         }
     });
+}
+
+/// Evaluates the active policy over `only` one product version (or every one) and
+/// notifies the new `fail` violations; with no active policy, nothing (unless `force`:
+/// then the violations left resolve). Call it off the async runtime.
+pub(crate) fn evaluate_policy(
+    state: &crate::State,
+    store: &Store,
+    only: Option<(&str, &str)>,
+    source: &str,
+    force: bool,
+) -> Result<chainwatch_store::PolicyOutcome, chainwatch_store::StoreError> {
+    evaluate_policy_with(
+        store,
+        &state.squats,
+        &state.config.corpus,
+        state.config.notifier.as_deref(),
+        only,
+        source,
+        force,
+    )
+}
+
+/// [`evaluate_policy`] with its parts (the monitoring worker has no server state).
+pub(crate) fn evaluate_policy_with(
+    store: &Store,
+    squats: &crate::squats::Detectors,
+    corpus: &chainwatch_typosquat::CorpusSources,
+    notifier: Option<&Notifier>,
+    only: Option<(&str, &str)>,
+    source: &str,
+    force: bool,
+) -> Result<chainwatch_store::PolicyOutcome, chainwatch_store::StoreError> {
+    if !force && store.policy()?.is_none() {
+        return Ok(chainwatch_store::PolicyOutcome::default());
+    }
+    let typosquats = |purls: &[&str]| {
+        squats
+            .among(store, corpus, purls.iter().copied())
+            .into_iter()
+            .map(|s| s.package)
+            .collect()
+    };
+    let outcome = store.evaluate_policy(&chainwatch_store::PolicyRun {
+        only,
+        typosquats: &typosquats,
+    })?;
+    if let Some(n) = notifier {
+        n.violations(source, &outcome.opened);
+    }
+    Ok(outcome)
 }

@@ -1,6 +1,6 @@
-//! The active policy over the API: applied by admins (`PUT /api/v1/policy`), evaluated
-//! on every upload and after every advisory, VEX or triage change, its violations listed
-//! (`GET /api/v1/violations`: JSON pages or SARIF), new `fail` violations notified.
+//! The active policy over the API: applied by admins (`PUT /api/v1/policy`), its
+//! violations listed (`GET /api/v1/violations`: JSON pages or SARIF). Evaluation after
+//! changes is `notify::evaluate_policy`.
 
 use std::sync::Arc;
 
@@ -8,67 +8,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, Query, State as AxumState};
 use axum::response::Response;
-use chainwatch_store::{PolicyOutcome, PolicyRun, Role, Store, StoreError, ViolationState};
-use chainwatch_typosquat::CorpusSources;
+use chainwatch_store::{Role, Store, ViolationState};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::answer::{ItemPage, answered_for, item_page, require_unscoped};
 use crate::auth::Caller;
-use crate::notify::Notifier;
 use crate::query::{Page, blocking};
-use crate::squats::Detectors;
 use crate::{Code, Problem, State};
-
-/// Evaluates the active policy over `only` one product version (or every one) and
-/// notifies the new `fail` violations; with no active policy, nothing (unless `force`:
-/// then the violations left resolve). Call it off the async runtime.
-pub(crate) fn evaluate(
-    state: &State,
-    store: &Store,
-    only: Option<(&str, &str)>,
-    source: &str,
-    force: bool,
-) -> Result<PolicyOutcome, StoreError> {
-    evaluate_with(
-        store,
-        &state.squats,
-        &state.config.corpus,
-        state.config.notifier.as_deref(),
-        only,
-        source,
-        force,
-    )
-}
-
-/// [`evaluate`] with its parts (the monitoring worker has no server state).
-pub(crate) fn evaluate_with(
-    store: &Store,
-    squats: &Detectors,
-    corpus: &CorpusSources,
-    notifier: Option<&Notifier>,
-    only: Option<(&str, &str)>,
-    source: &str,
-    force: bool,
-) -> Result<PolicyOutcome, StoreError> {
-    if !force && store.policy()?.is_none() {
-        return Ok(PolicyOutcome::default());
-    }
-    let typosquats = |purls: &[&str]| {
-        squats
-            .among(store, corpus, purls.iter().copied())
-            .into_iter()
-            .map(|s| s.package)
-            .collect()
-    };
-    let outcome = store.evaluate_policy(&PolicyRun {
-        only,
-        typosquats: &typosquats,
-    })?;
-    if let Some(n) = notifier {
-        n.violations(source, &outcome.opened);
-    }
-    Ok(outcome)
-}
 
 /// A rule of the active policy.
 #[derive(Debug, Serialize, ToSchema)]
@@ -140,7 +87,7 @@ pub(crate) async fn get_policy(
             }
         }
     };
-    Ok(crate::api::answered_for(&caller, Json(info)))
+    Ok(answered_for(&caller, Json(info)))
 }
 
 /// What applying a policy did.
@@ -213,7 +160,7 @@ pub(crate) async fn put_policy(
     body: Bytes,
 ) -> Result<Response, Problem> {
     caller.require(Role::Admin)?;
-    crate::api::require_unscoped(&caller, "policies")?;
+    require_unscoped(&caller, "policies")?;
     let (text, rules) = checked(&body)?;
     apply(state, caller, text, rules).await
 }
@@ -229,7 +176,7 @@ pub(crate) async fn delete_policy(
     Extension(caller): Extension<Caller>,
 ) -> Result<Response, Problem> {
     caller.require(Role::Admin)?;
-    crate::api::require_unscoped(&caller, "policies")?;
+    require_unscoped(&caller, "policies")?;
     apply(state, caller, String::new(), 0).await
 }
 
@@ -243,7 +190,7 @@ async fn apply(
     let st = state.clone();
     let (set, outcome) = blocking(&state, move |store| {
         let set = store.set_policy(&text, Some(&by))?;
-        let outcome = evaluate(&st, store, None, "policy", true)?;
+        let outcome = crate::notify::evaluate_policy(&st, store, None, "policy", true)?;
         Ok((set, outcome))
     })
     .await?;
@@ -257,7 +204,7 @@ async fn apply(
         new: outcome.opened.len(),
         resolved: outcome.resolved,
     };
-    Ok(crate::api::answered_for(&caller, Json(body)))
+    Ok(answered_for(&caller, Json(body)))
 }
 
 /// Which violations to list.
@@ -286,7 +233,7 @@ pub(crate) struct ViolationParams {
     path = "/api/v1/violations",
     params(ViolationParams),
     responses(
-        (status = 200, description = "`{\"items\": [Violation], \"next\"}`, or a SARIF log", body = crate::api::ItemPage),
+        (status = 200, description = "`{\"items\": [Violation], \"next\"}`, or a SARIF log", body = ItemPage),
         (status = 400, body = Problem),
         (status = 403, body = Problem),
     )
@@ -343,7 +290,7 @@ pub(crate) async fn list_violations(
     let mut rows = blocking(&state, move |store| store.violations(&query)).await?;
     rows.retain(|v| caller.may(&v.product));
     if sarif {
-        return Ok(crate::api::answered_for(
+        return Ok(answered_for(
             &caller,
             Json(chainwatch_store::violations_sarif(&rows)),
         ));
@@ -373,8 +320,5 @@ pub(crate) async fn list_violations(
         limit: params.limit,
         cursor: params.cursor,
     };
-    Ok(crate::api::answered_for(
-        &caller,
-        Json(crate::api::item_page(keyed, &page)?),
-    ))
+    Ok(answered_for(&caller, Json(item_page(keyed, &page)?)))
 }

@@ -688,7 +688,7 @@ pub(crate) async fn triage(
         }
         // Decisions change which findings count: the policy's violations with them.
         for (product, version) in &decided {
-            crate::policy::evaluate(&st, store, Some((product, version)), "triage", false)?;
+            crate::notify::evaluate_policy(&st, store, Some((product, version)), "triage", false)?;
         }
         Ok(recorded)
     })

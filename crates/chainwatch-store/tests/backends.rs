@@ -685,7 +685,12 @@ fn current_documents_are_recorded_and_migrated(db: &Db) {
     // column in.
     behind_the_back(
         db,
-        "DROP TABLE monitor_runs;
+        "DROP TABLE policy_evaluations;
+         DROP TABLE policy_violations;
+         DROP TABLE product_tags;
+         DROP TABLE policy_sets;
+         DELETE FROM schema_migrations WHERE version = 15;
+         DROP TABLE monitor_runs;
          DELETE FROM schema_migrations WHERE version = 14;
          ALTER TABLE findings DROP COLUMN severity;
          ALTER TABLE findings DROP COLUMN score;
