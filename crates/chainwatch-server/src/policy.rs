@@ -277,9 +277,6 @@ pub(crate) async fn list_violations(
             ));
         }
     };
-    if let Some(p) = &params.product {
-        caller.require_product(p)?;
-    }
     let query = chainwatch_store::ViolationQuery {
         product: params.product,
         version: params.version,
@@ -287,8 +284,7 @@ pub(crate) async fn list_violations(
         level,
         state: violation_state,
     };
-    let mut rows = blocking(&state, move |store| store.violations(&query)).await?;
-    rows.retain(|v| caller.may(&v.product));
+    let rows = crate::query::violations(&state, &caller, query).await?;
     if sarif {
         return Ok(answered_for(
             &caller,

@@ -1191,3 +1191,46 @@ pub(crate) async fn suspects(
     })
     .await
 }
+
+/// The active policy's violations that `query` asks for and the caller may see.
+pub(crate) async fn violations(
+    state: &Arc<State>,
+    caller: &Caller,
+    query: chainwatch_store::ViolationQuery,
+) -> Result<Vec<chainwatch_store::StoredViolation>, Problem> {
+    caller.require(Role::Read)?;
+    if let Some(p) = &query.product {
+        caller.require_product(p)?;
+    }
+    let mut rows = blocking(state, move |store| store.violations(&query)).await?;
+    rows.retain(|v| caller.may(&v.product));
+    Ok(rows)
+}
+
+/// The active policy, with its rules compiled (none: no policy is applied).
+pub(crate) async fn active_policy(
+    state: &Arc<State>,
+    caller: &Caller,
+) -> Result<Option<(chainwatch_store::PolicySet, chainwatch_policy::Policy)>, Problem> {
+    caller.require(Role::Read)?;
+    let set = blocking(state, chainwatch_store::Store::policy).await?;
+    Ok(set.and_then(|s| {
+        chainwatch_policy::Policy::parse(&s.text)
+            .ok()
+            .map(|p| (s, p))
+    }))
+}
+
+/// A product's tags.
+pub(crate) async fn product_tags(
+    state: &Arc<State>,
+    caller: &Caller,
+    product: String,
+) -> Result<Vec<String>, Problem> {
+    caller.require(Role::Read)?;
+    caller.require_product(&product)?;
+    blocking(state, move |store| {
+        Ok(store.product_tags()?.remove(&product).unwrap_or_default())
+    })
+    .await
+}

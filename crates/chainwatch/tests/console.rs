@@ -368,6 +368,57 @@ fn console_in_a_browser() {
     s.goto(&format!("{base}/findings?severity=high")).unwrap();
     shot(&s, "findings");
 
+    // A policy applied through the API: the portfolio view and the version's tab.
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[rule]]\nname = \"no-malicious\"\nlevel = \"fail\"\ndescription = \"Known-malicious packages never ship\"\nwhen.malicious = true\n\n\
+         [[rule]]\nname = \"direct-npm\"\nlevel = \"info\"\nwhen = { direct = true, packages = [\"pkg:npm/*\"] }\n",
+    )
+    .unwrap();
+    remote(
+        &base,
+        &admin,
+        &["policy", "apply", policy.to_str().unwrap()],
+    );
+    // Exit 1: a `fail` violation holds.
+    let o = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["--server", &base, "--token", &admin])
+        .args(["policy", "violations", "--format", "json"])
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(listed.as_array().unwrap().len() >= 2, "{listed}");
+    s.click_to_navigate(&s.find("header nav a[href='/policy']").unwrap())
+        .unwrap();
+    let text = s.text_of("main").unwrap();
+    assert!(
+        text.contains("no-malicious") && text.contains("Known-malicious packages never ship"),
+        "{text}"
+    );
+    assert!(
+        text.contains("shop-web@1.0") && text.contains("internal-api@1.0"),
+        "{text}"
+    );
+    no_script_ran(&s);
+    shot(&s, "policy");
+    s.goto(&format!("{base}/products/shop-web/versions/1.0?tab=policy"))
+        .unwrap();
+    let tab = s.text_of("main").unwrap();
+    assert!(
+        tab.contains("no-malicious") && tab.contains("MAL-2026-0001"),
+        "{tab}"
+    );
+    shot(&s, "version-policy");
+
     // A narrow window still shows the page without sideways scrolling of the frame.
     s.resize(600, 900).unwrap();
     s.goto(&format!("{base}/")).unwrap();
@@ -428,6 +479,12 @@ fn console_in_a_browser() {
     s.goto(&format!("{base}/search?q=pkg:npm/debug")).unwrap();
     let holders = s.text_of("table.data").unwrap();
     assert!(holders.contains("shop-web") && !holders.contains("internal-api"));
+    s.goto(&format!("{base}/policy")).unwrap();
+    let violations = s.text_of("main").unwrap();
+    assert!(
+        violations.contains("shop-web@1.0") && !violations.contains("internal-api"),
+        "{violations}"
+    );
     // A read token sees findings but no triage form.
     s.goto(&format!("{base}/products/shop-web/versions/1.0"))
         .unwrap();

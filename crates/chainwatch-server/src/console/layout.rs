@@ -106,6 +106,7 @@ pub(crate) fn page(
                             (item(Nav::Dashboard, "/", "Dashboard"))
                             (item(Nav::Products, "/products", "Products"))
                             (item(Nav::Findings, "/findings", "Findings"))
+                            (item(Nav::Policy, "/policy", "Policy"))
                             @if caller.token.role >= chainwatch_store::Role::Admin {
                                 (item(Nav::Operations, "/operations", "Operations"))
                             }
@@ -170,6 +171,35 @@ pub(crate) fn version_url(product: &str, version: &str) -> String {
 /// The console URL of an advisory.
 pub(crate) fn advisory_url(id: &str) -> String {
     format!("/advisories/{}", enc(id))
+}
+
+/// A problem as a console page.
+pub(crate) struct Failure(pub(crate) crate::Problem);
+
+impl From<crate::Problem> for Failure {
+    fn from(p: crate::Problem) -> Failure {
+        Failure(p)
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut r = error_page(status, &self.0.detail);
+        if let Some(cause) = &self.0.cause {
+            r.extensions_mut()
+                .insert(crate::logging::Cause(cause.clone()));
+        }
+        r
+    }
+}
+
+pub(crate) type Answer = Result<Response, Failure>;
+
+/// The console URL of a package's dependency paths in a product version.
+pub(crate) fn why_url(product: &str, version: &str, purl: &str) -> String {
+    format!("{}/why?purl={}", version_url(product, version), enc(purl))
 }
 
 #[cfg(test)]

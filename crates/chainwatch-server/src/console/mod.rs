@@ -4,6 +4,7 @@
 //! own. Nothing is fetched from elsewhere: stylesheet, script and icon are in the binary.
 
 mod layout;
+mod policy;
 mod session;
 mod views;
 
@@ -26,6 +27,7 @@ pub(crate) enum Nav {
     Dashboard,
     Products,
     Findings,
+    Policy,
     Search,
     Operations,
 }
@@ -59,6 +61,7 @@ pub(crate) fn router(state: &Arc<State>) -> Router<Arc<State>> {
         .route("/products/{name}", get(views::product))
         .route("/products/{name}/versions/{version}", get(views::version))
         .route("/findings", get(views::findings))
+        .route("/policy", get(policy::portfolio))
         .route(
             "/products/{name}/versions/{version}/findings/{advisory}",
             get(views::finding),

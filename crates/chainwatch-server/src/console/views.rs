@@ -8,42 +8,20 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::{Path, Query, State as AxumState};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
 use chainwatch_store::{FindingQuery, ProductFinding, Role};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use super::Nav;
-use super::layout::{self, Session, advisory_url, enc, page, pager, severity, version_url};
+use super::layout::{
+    Answer, Failure, Session, advisory_url, enc, page, pager, severity, version_url, why_url,
+};
 use super::session::Posted;
 use crate::auth::Caller;
 use crate::query::{self, LEVELS, Page, blocking, level_of};
 use crate::{Problem, State};
-
-/// A problem as a console page.
-pub(crate) struct Failure(Problem);
-
-impl From<Problem> for Failure {
-    fn from(p: Problem) -> Failure {
-        Failure(p)
-    }
-}
-
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut r = layout::error_page(status, &self.0.detail);
-        if let Some(cause) = &self.0.cause {
-            r.extensions_mut()
-                .insert(crate::logging::Cause(cause.clone()));
-        }
-        r
-    }
-}
-
-type Answer = Result<Response, Failure>;
 
 /// A finding's sort key for keyset pages, most urgent first (unique, stable).
 fn finding_key(f: &ProductFinding) -> String {
@@ -564,9 +542,16 @@ pub(crate) async fn product(
         return Err(Problem::not_found(format!("no product `{name}`")).into());
     }
     versions.sort_by(|a, b| b.updated.cmp(&a.updated));
+    let tags = query::product_tags(&state, &caller, name.clone()).await?;
     let body = html! {
         p.crumbs { a href="/products" { "Products" } " / " (name) }
         h1 { (name) }
+        p {
+            "Tags: "
+            @if tags.is_empty() { span.muted { "none (" code { "ingest --tag" } " or " code { "PUT /api/v1/products/{name}/tags" } " set them; policy rules can be scoped by tag)" } }
+            @for t in &tags { span.tag.mono { (t) } " " }
+            " · " a href={ "/policy?product=" (enc(&name)) } { "policy violations" }
+        }
         div.table-wrap { table.data {
             thead { tr {
                 th scope="col" { "Version" } th scope="col" { "Components" } th scope="col" { "Documents" } th scope="col" { "Last upload" }
@@ -610,6 +595,7 @@ pub(crate) async fn version(
         Some("provenance") => "provenance",
         Some("diff") => "diff",
         Some("suspects") => "suspects",
+        Some("policy") => "policy",
         _ => "findings",
     };
     let evidence = query::provenance(&state, &caller, name.clone(), version.clone()).await?;
@@ -625,6 +611,16 @@ pub(crate) async fn version(
     )
     .await?;
     let malicious: Vec<&ProductFinding> = detail.findings.iter().filter(|f| f.malicious).collect();
+    let violations = query::violations(
+        &state,
+        &caller,
+        chainwatch_store::ViolationQuery {
+            product: Some(name.clone()),
+            version: Some(version.clone()),
+            ..chainwatch_store::ViolationQuery::default()
+        },
+    )
+    .await?;
     let base = version_url(&name, &version);
     // The findings tab a page at a time (200), most urgent first.
     let (open, open_next) = query::paginate(
@@ -650,6 +646,7 @@ pub(crate) async fn version(
             "suspects",
             format!("Suspects ({})", suspects.len() + malicious.len()),
         ),
+        ("policy", format!("Policy ({})", violations.len())),
         ("diff", "Diff".to_owned()),
     ];
     let content = match tab {
@@ -795,6 +792,13 @@ pub(crate) async fn version(
                 p.muted { "No component is named by a malicious-package record (" code { "MAL-" } " advisories)." }
             } @else {
                 (findings_table(&malicious, false, false))
+            }
+        },
+        "policy" => html! {
+            @if violations.is_empty() {
+                p.muted { "No rule of the active policy is violated by this version's current inventory (" a href="/policy" { "the policy" } ")." }
+            } @else {
+                (super::policy::violations_table(&violations.iter().collect::<Vec<_>>(), false))
             }
         },
         "provenance" => html! {
@@ -1473,10 +1477,6 @@ pub(crate) struct WhyParams {
     purl: String,
     /// Start the tree at this component (by ordinal) instead of the root.
     node: Option<u32>,
-}
-
-fn why_url(product: &str, version: &str, purl: &str) -> String {
-    format!("{}/why?purl={}", version_url(product, version), enc(purl))
 }
 
 /// One level of the tree under `node`: its children that lead to the package, each
