@@ -52,3 +52,16 @@ pub(crate) fn require_unscoped(caller: &Caller, what: &str) -> Result<(), Proble
     }
     Ok(())
 }
+
+/// Whether a list's `format` asks for SARIF (`sarif`) rather than a page of JSON (`json`,
+/// the default).
+pub(crate) fn sarif_requested(format: Option<&str>) -> Result<bool, Problem> {
+    match format {
+        None | Some("json") => Ok(false),
+        Some("sarif") => Ok(true),
+        Some(other) => Err(Problem::new(
+            Code::InvalidFormat,
+            format!("`format` `{other}`: expected json or sarif"),
+        )),
+    }
+}

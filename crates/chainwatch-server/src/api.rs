@@ -17,7 +17,7 @@ use utoipa::{IntoParams, OpenApi as _, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::answer::{ItemPage, answered_for, item_page, require_unscoped};
+use crate::answer::{ItemPage, answered_for, item_page, require_unscoped, sarif_requested};
 use crate::auth::{Caller, authenticate};
 use crate::logging::TokenName;
 use crate::query::{self, Page, blocking};
@@ -739,16 +739,7 @@ async fn findings(
         include_suppressed: params.all.unwrap_or(false),
         ..chainwatch_store::FindingQuery::default()
     };
-    let sarif = match params.format.as_deref() {
-        None | Some("json") => false,
-        Some("sarif") => true,
-        Some(other) => {
-            return Err(Problem::new(
-                Code::InvalidFormat,
-                format!("`format` `{other}`: expected json or sarif"),
-            ));
-        }
-    };
+    let sarif = sarif_requested(params.format.as_deref())?;
     let rows = query::findings(&state, &caller, query).await?;
     if sarif {
         return Ok(answered_for(

@@ -12,7 +12,7 @@ use chainwatch_store::{Role, Store, ViolationState};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::answer::{ItemPage, answered_for, item_page, require_unscoped};
+use crate::answer::{ItemPage, answered_for, item_page, require_unscoped, sarif_requested};
 use crate::auth::Caller;
 use crate::query::{Page, blocking};
 use crate::{Code, Problem, State};
@@ -267,16 +267,7 @@ pub(crate) async fn list_violations(
             ));
         }
     };
-    let sarif = match params.format.as_deref() {
-        None | Some("json") => false,
-        Some("sarif") => true,
-        Some(other) => {
-            return Err(Problem::new(
-                Code::InvalidFormat,
-                format!("`format` `{other}`: expected json or sarif"),
-            ));
-        }
-    };
+    let sarif = sarif_requested(params.format.as_deref())?;
     let query = chainwatch_store::ViolationQuery {
         product: params.product,
         version: params.version,
@@ -291,27 +282,8 @@ pub(crate) async fn list_violations(
             Json(chainwatch_store::violations_sarif(&rows)),
         ));
     }
-    let rank = |l: &str| match l {
-        "fail" => 0,
-        "warn" => 1,
-        _ => 2,
-    };
-    let keyed: Vec<(String, serde_json::Value)> = rows
-        .iter()
-        .map(|v| {
-            (
-                format!(
-                    "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
-                    rank(&v.level),
-                    v.product,
-                    v.version,
-                    v.rule,
-                    v.component
-                ),
-                v.json(),
-            )
-        })
-        .collect();
+    let keyed: Vec<(String, serde_json::Value)> =
+        rows.iter().map(|v| (v.key(), v.json())).collect();
     let page = Page {
         limit: params.limit,
         cursor: params.cursor,

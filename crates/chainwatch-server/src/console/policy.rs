@@ -36,20 +36,6 @@ fn seconds(micros: i64) -> String {
     }
 }
 
-/// A violation's sort key for keyset pages: fail first, then product, version, rule,
-/// component (unique, stable).
-fn key(v: &StoredViolation) -> String {
-    let rank = match v.level.as_str() {
-        "fail" => 0,
-        "warn" => 1,
-        _ => 2,
-    };
-    format!(
-        "{rank}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
-        v.product, v.version, v.rule, v.component
-    )
-}
-
 /// Violations as a table; `with_product` adds the product version column.
 pub(crate) fn violations_table(rows: &[&StoredViolation], with_product: bool) -> Markup {
     html! {
@@ -137,7 +123,7 @@ pub(crate) async fn portfolio(
         .filter(|v| needle.is_empty() || v.product.to_lowercase().contains(&needle))
         .filter(|v| level.is_empty() || v.level == level)
         .filter(|v| rule.is_empty() || v.rule == rule)
-        .map(|v| (key(v), v))
+        .map(|v| (v.key(), v))
         .collect();
     let total = keyed.len();
     let (shown, next) = query::paginate(

@@ -702,29 +702,6 @@ fn record(
             }
         }
     }
-    opened.sort_by(|a, b| {
-        (
-            std::cmp::Reverse(level_rank(&a.level)),
-            &a.product,
-            &a.version,
-            &a.rule,
-            &a.component,
-        )
-            .cmp(&(
-                std::cmp::Reverse(level_rank(&b.level)),
-                &b.product,
-                &b.version,
-                &b.rule,
-                &b.component,
-            ))
-    });
+    opened.sort_by_cached_key(StoredViolation::key);
     Ok((opened, gone.len(), found.len()))
-}
-
-fn level_rank(level: &str) -> u8 {
-    match level {
-        "fail" => 2,
-        "warn" => 1,
-        _ => 0,
-    }
 }

@@ -249,27 +249,7 @@ impl Store {
                 })
             })
         })?;
-        let rank = |l: &str| match l {
-            "fail" => 0,
-            "warn" => 1,
-            _ => 2,
-        };
-        rows.sort_by(|a, b| {
-            (
-                rank(&a.level),
-                &a.product,
-                &a.version,
-                &a.rule,
-                &a.component,
-            )
-                .cmp(&(
-                    rank(&b.level),
-                    &b.product,
-                    &b.version,
-                    &b.rule,
-                    &b.component,
-                ))
-        });
+        rows.sort_by_cached_key(StoredViolation::key);
         Ok(rows)
     }
 }
@@ -315,6 +295,20 @@ pub fn violations_sarif(rows: &[StoredViolation]) -> serde_json::Value {
 }
 
 impl StoredViolation {
+    /// Its place in lists (unique among the violations of one state): `fail` first,
+    /// then by product, version, rule and component.
+    pub fn key(&self) -> String {
+        let rank = match self.level.as_str() {
+            "fail" => 0,
+            "warn" => 1,
+            _ => 2,
+        };
+        format!(
+            "{rank}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+            self.product, self.version, self.rule, self.component
+        )
+    }
+
     /// As the CLI and the API show it: times in RFC 3339, `resolved` only when it is.
     pub fn json(&self) -> serde_json::Value {
         let mut v = serde_json::json!({
