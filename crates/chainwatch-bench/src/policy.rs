@@ -97,7 +97,7 @@ when.epss = 0.9
 [[example]]
 name = "AGPL"
 component = { purl = "pkg:npm/x@1.0.0", license = "AGPL-3.0-only" }
-violates = ["all-of", "licence-known", "no-copyleft", "no-network-copyleft", "permissive-only"]
+violates = ["no-copyleft", "no-network-copyleft", "permissive-only"]
 [[example]]
 name = "MIT"
 component = { purl = "pkg:npm/y@1.0.0", license = "MIT" }
@@ -255,7 +255,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
     );
     let _ = writeln!(
         out,
-        "\nThe same policy applied to the whole portfolio (`chainwatch policy apply`, release, on a copy of the console benchmark's store: 10,000 product versions, {} components, 719,243 findings; typo-squat checks of every package name included): the first evaluation records every violation; applying it again evaluates everything and changes nothing. One process each under `/usr/bin/time -v` (again: the median of three).\n",
+        "\nThe same policy applied to the whole portfolio (`chainwatch policy apply`, release, on a copy of the console benchmark's store: 10,000 product versions, {} components, 719,243 findings; typo-squat checks of every package name included): the first evaluation records every violation; applying it again evaluates everything and changes nothing. The policy's examples run first (`apply` refuses a policy whose examples fail). One process each under `/usr/bin/time -v` (again: the median of three).\n",
         recorded["components"]
     );
     let _ = writeln!(out, "| run | wall | peak RSS | target |\n|---|---|---|---|");

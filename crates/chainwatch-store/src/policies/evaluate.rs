@@ -56,16 +56,47 @@ pub struct PolicyOutcome {
 }
 
 /// A violation found: by (product version, rule, component).
-type Found = HashMap<(i64, String, String), Violation>;
+type Found = Map<(i64, String, String), Violation>;
 
 /// A component row of a current document.
+#[derive(Clone, Copy)]
 struct Occurrence {
     ordinal: u32,
     package: Option<i64>,
-    name: String,
-    version: Option<String>,
-    license: Option<String>,
-    kind: String,
+    /// Indexes into the evaluation's texts ([`Texts`]): the name only for components
+    /// without a package (the others are named by their purl).
+    name: Option<u32>,
+    version: Option<u32>,
+    license: Option<u32>,
+    application: bool,
+}
+
+/// A map with a fast hash (the keys are the store's own ids and texts).
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Texts that repeat across components (names, versions, licences), each kept once.
+#[derive(Default)]
+struct Texts {
+    ids: Map<String, u32>,
+    texts: Vec<String>,
+}
+
+impl Texts {
+    fn id(&mut self, text: Option<&str>) -> Option<u32> {
+        let text = text?;
+        if let Some(id) = self.ids.get(text) {
+            return Some(*id);
+        }
+        let id = u32::try_from(self.texts.len()).unwrap_or(u32::MAX);
+        self.ids.insert(text.to_owned(), id);
+        self.texts.push(text.to_owned());
+        Some(id)
+    }
+
+    fn get(&self, id: Option<u32>) -> Option<&str> {
+        id.and_then(|i| self.texts.get(i as usize))
+            .map(String::as_str)
+    }
 }
 
 /// What makes two components evaluate alike.
@@ -73,11 +104,23 @@ struct Occurrence {
 struct Memo {
     scope: usize,
     package: Option<i64>,
-    /// Name and version, for components without a package.
-    name: Option<(String, Option<String>)>,
-    license: Option<String>,
+    name: Option<u32>,
+    version: Option<u32>,
+    license: Option<u32>,
     direct: bool,
     findings: Vec<i64>,
+}
+
+/// What a component violates.
+#[derive(Clone)]
+enum Verdict {
+    Known(Rc<Vec<Violation>>),
+    /// `plain` unless the package is a typo-squat suspect, then `squatting`.
+    Squat {
+        package: i64,
+        plain: Rc<Vec<Violation>>,
+        squatting: Rc<Vec<Violation>>,
+    },
 }
 
 /// Interns values, giving each distinct one a small id.
@@ -108,10 +151,16 @@ struct Context<'a> {
     osv: HashMap<i64, String>,
     /// Dependency edges by document, when a rule asks whether components are direct.
     edges: Option<HashMap<i64, Vec<(u32, u32)>>>,
-    suspects: HashSet<String>,
+    /// Which packages are typo-squat suspects, asked only where the answer changes a
+    /// verdict.
     purls: HashMap<i64, Option<Purl>>,
-    licences: HashMap<String, Licensing>,
-    memo: HashMap<Memo, Rc<Vec<Violation>>>,
+    texts: Texts,
+    /// Licences parsed, by text id.
+    licences: Map<u32, Licensing>,
+    memo: Map<Memo, Verdict>,
+    /// Components whose verdict depends on whether their package is a typo-squat
+    /// suspect: decided after the pass, with one question for all of them.
+    pending: Vec<(i64, Verdict)>,
     found: Found,
     components: usize,
 }
@@ -195,13 +244,7 @@ impl Store {
         let purls = if documents.is_empty() {
             HashMap::new()
         } else {
-            self.read(|db| load_purls(db, &documents))?
-        };
-        let suspects = if needs.typosquat {
-            let refs: Vec<&str> = purls.values().flatten().map(Purl::canonical).collect();
-            (run.typosquats)(&refs)
-        } else {
-            HashSet::new()
+            self.read(|db| load_purls(db, run.only.is_some().then_some(&documents)))?
         };
 
         let mut cx = Context {
@@ -213,15 +256,58 @@ impl Store {
             open: open.as_ref(),
             osv,
             edges,
-            suspects,
+            pending: Vec::new(),
             purls,
-            licences: HashMap::new(),
-            memo: HashMap::new(),
-            found: HashMap::new(),
+            texts: Texts::default(),
+            licences: Map::default(),
+            memo: Map::default(),
+            found: Map::default(),
             components: 0,
         };
         if !cx.documents.is_empty() {
             self.read(|db| components(db, run.only.is_some(), &mut cx))?;
+        }
+        // The typo-squat question, once, for the packages whose verdict depends on it.
+        let asked: HashSet<i64> = cx
+            .pending
+            .iter()
+            .filter_map(|(_, v)| match v {
+                Verdict::Squat { package, .. } => Some(*package),
+                Verdict::Known(_) => None,
+            })
+            .collect();
+        let names: HashMap<&str, i64> = asked
+            .iter()
+            .filter_map(|p| {
+                cx.purls
+                    .get(p)
+                    .and_then(Option::as_ref)
+                    .map(|u| (u.canonical(), *p))
+            })
+            .collect();
+        let suspects: HashSet<i64> = if names.is_empty() {
+            HashSet::new()
+        } else {
+            let list: Vec<&str> = names.keys().copied().collect();
+            (run.typosquats)(&list)
+                .iter()
+                .filter_map(|s| names.get(s.as_str()).copied())
+                .collect()
+        };
+        for (version, verdict) in std::mem::take(&mut cx.pending) {
+            if let Verdict::Squat {
+                package,
+                plain,
+                squatting,
+            } = verdict
+            {
+                let chosen = if suspects.contains(&package) {
+                    squatting
+                } else {
+                    plain
+                };
+                record_found(&mut cx.found, version, &chosen);
+            }
         }
         let versions_evaluated = evaluated.len();
         let components_evaluated = cx.components;
@@ -272,8 +358,9 @@ fn dependency_edges(
 /// Streams the components of the documents evaluated, in document order, evaluating
 /// each document's when it is complete.
 fn components(db: &mut Db<'_>, one: bool, cx: &mut Context<'_>) -> Result<()> {
-    let select = "SELECT o.document_id, o.ordinal, o.package_id, o.name, o.version, o.license,
-             o.kind";
+    let select = "SELECT o.document_id, o.ordinal, o.package_id,
+             CASE WHEN o.package_id IS NULL THEN o.name END, o.version, o.license,
+             CASE WHEN o.kind = 'application' THEN 1 ELSE 0 END";
     let (sql, params): (String, Vec<crate::db::Value<'_>>) = if one {
         let doc = cx.documents.keys().next().copied().unwrap_or_default();
         (
@@ -304,13 +391,16 @@ fn components(db: &mut Db<'_>, one: bool, cx: &mut Context<'_>) -> Result<()> {
         if !cx.documents.contains_key(&doc) {
             return Ok(());
         }
+        let name = cx.texts.id(r.get::<Option<&str>>(3)?);
+        let version = cx.texts.id(r.get::<Option<&str>>(4)?);
+        let license = cx.texts.id(r.get::<Option<&str>>(5)?);
         rows.push(Occurrence {
             ordinal: u32::try_from(r.get::<i64>(1)?).unwrap_or(u32::MAX),
             package: r.get(2)?,
-            name: r.get(3)?,
-            version: r.get(4)?,
-            license: r.get(5)?,
-            kind: r.get(6)?,
+            name,
+            version,
+            license,
+            application: r.get::<i64>(6)? != 0,
         });
         Ok(())
     })?;
@@ -320,46 +410,58 @@ fn components(db: &mut Db<'_>, one: bool, cx: &mut Context<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The purls of the packages in the documents evaluated, parsed once.
+/// The purls of the packages in these documents (every package: the whole portfolio is
+/// evaluated, and reading them all is cheaper than finding the distinct ones), parsed once.
 fn load_purls(
     db: &mut Db<'_>,
-    documents: &HashMap<i64, (i64, Option<u32>)>,
+    documents: Option<&HashMap<i64, (i64, Option<u32>)>>,
 ) -> Result<HashMap<i64, Option<Purl>>> {
-    let ids: Vec<i64> = documents.keys().copied().collect();
-    let table = Table::new().int("id", ids);
-    let sql = format!(
-        "SELECT DISTINCT p.id, p.purl FROM {}
-         JOIN occurrences o ON o.document_id = t.id
-         JOIN packages p ON p.id = o.package_id",
-        db.dialect().table(1, "t", &table)
-    );
     let mut out = HashMap::new();
-    db.for_each(&sql, &[table.into()], &mut |r| {
-        let purl: String = r.get(1)?;
-        out.insert(r.get(0)?, Purl::parse(&purl).ok());
+    let mut add = |r: crate::db::Row<'_>| {
+        let purl: &str = r.get(1)?;
+        out.insert(r.get(0)?, Purl::parse(purl).ok());
         Ok(())
-    })?;
+    };
+    match documents {
+        Some(documents) => {
+            let ids: Vec<i64> = documents.keys().copied().collect();
+            let table = Table::new().int("id", ids);
+            let sql = format!(
+                "SELECT DISTINCT p.id, p.purl FROM {}
+                 JOIN occurrences o ON o.document_id = t.id
+                 JOIN packages p ON p.id = o.package_id",
+                db.dialect().table(1, "t", &table)
+            );
+            db.for_each(&sql, &[table.into()], &mut add)?;
+        }
+        None => db.for_each("SELECT id, purl FROM packages", &[], &mut add)?,
+    }
     Ok(out)
 }
 
 /// Which components of a document are direct dependencies of its subject: reached from
 /// it by one dependency edge, or first reached through an application (as
 /// `Sbom::is_direct` decides for a document in hand).
-fn direct_of(edges: &[(u32, u32)], subject: Option<u32>, rows: &[Occurrence]) -> HashSet<u32> {
-    let mut out = HashSet::new();
+fn direct_of(
+    edges: &[(u32, u32)],
+    subject: Option<u32>,
+    rows: &[Occurrence],
+) -> HashSet<u32, foldhash::fast::RandomState> {
+    let mut out = HashSet::default();
     let Some(root) = subject else {
         return out;
     };
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut children: Map<u32, Vec<u32>> = Map::default();
     for (from, to) in edges {
         children.entry(*from).or_default().push(*to);
     }
-    let application: HashSet<u32> = rows
+    let application: HashSet<u32, foldhash::fast::RandomState> = rows
         .iter()
-        .filter(|o| o.kind == "application")
+        .filter(|o| o.application)
         .map(|o| o.ordinal)
         .collect();
-    let mut seen = HashSet::from([root]);
+    let mut seen: HashSet<u32, foldhash::fast::RandomState> = HashSet::default();
+    seen.insert(root);
     let mut queue = std::collections::VecDeque::from([root]);
     while let Some(id) = queue.pop_front() {
         for &c in children.get(&id).into_iter().flatten() {
@@ -390,7 +492,6 @@ fn document(cx: &mut Context<'_>, doc: i64, rows: &[Occurrence]) {
     let start = cx.keys.partition_point(|k| k.version < version);
     let end = cx.keys.partition_point(|k| k.version <= version);
     let mine = &cx.keys[start..end];
-    let mut seen: HashSet<String> = HashSet::new();
     for o in rows {
         if Some(o.ordinal) == subject {
             continue;
@@ -408,44 +509,77 @@ fn document(cx: &mut Context<'_>, doc: i64, rows: &[Occurrence]) {
         let memo = Memo {
             scope,
             package: o.package,
-            name: o
-                .package
-                .is_none()
-                .then(|| (o.name.clone(), o.version.clone())),
-            license: o.license.clone(),
+            name: o.name,
+            version: o.version,
+            license: o.license,
             direct: is_direct,
             findings: findings.iter().map(|k| k.advisory).collect(),
         };
-        let violations = if let Some(v) = cx.memo.get(&memo) {
+        let verdict = if let Some(v) = cx.memo.get(&memo) {
             v.clone()
         } else {
-            let component = facts(cx, o, is_direct, &findings);
-            let v = Rc::new(cx.policy.evaluate_rules(&cx.scopes[scope], &component));
+            let v = evaluate(cx, scope, o, is_direct, &findings);
             cx.memo.insert(memo, v.clone());
             v
         };
-        for v in violations.iter() {
-            // A component listed twice in a document violates a rule once.
-            if seen.insert(format!("{}\u{0}{}", v.rule, v.component)) {
-                cx.found
-                    .insert((version, v.rule.clone(), v.component.clone()), v.clone());
-            }
+        match verdict {
+            Verdict::Known(violations) => record_found(&mut cx.found, version, &violations),
+            pending @ Verdict::Squat { .. } => cx.pending.push((version, pending)),
         }
     }
 }
 
-/// What the rules see of a component.
+/// Adds violations to those found (a component listed twice in a document violates a
+/// rule once).
+fn record_found(found: &mut Found, version: i64, violations: &[Violation]) {
+    for v in violations {
+        found.insert((version, v.rule.clone(), v.component.clone()), v.clone());
+    }
+}
+
+/// What one component violates. Whether its name imitates a popular package is left
+/// open when the answer changes the verdict (most rules that ask also ask something
+/// cheaper, such as whether it is direct): those few are asked about together.
+fn evaluate(
+    cx: &mut Context<'_>,
+    scope: usize,
+    o: &Occurrence,
+    direct: bool,
+    findings: &[&Key],
+) -> Verdict {
+    let mut component = facts(cx, o, direct, findings);
+    let rules = &cx.scopes[scope];
+    let plain = cx.policy.evaluate_rules(rules, &component);
+    let (Some(package), true) = (o.package, component.purl.is_some()) else {
+        return Verdict::Known(Rc::new(plain));
+    };
+    if !cx.policy.needs().typosquat {
+        return Verdict::Known(Rc::new(plain));
+    }
+    component.typosquat = true;
+    let squatting = cx.policy.evaluate_rules(rules, &component);
+    if squatting == plain {
+        return Verdict::Known(Rc::new(plain));
+    }
+    Verdict::Squat {
+        package,
+        plain: Rc::new(plain),
+        squatting: Rc::new(squatting),
+    }
+}
+
+/// What the rules see of a component (not a typo-squat suspect: see [`evaluate`]).
 fn facts(cx: &mut Context<'_>, o: &Occurrence, direct: bool, findings: &[&Key]) -> Component {
     let purl = o.package.and_then(|p| cx.purls.get(&p).cloned().flatten());
-    let license = o.license.as_deref().map(|text| {
-        cx.licences
-            .entry(text.to_owned())
-            .or_insert_with(|| Licensing::new(text))
-            .clone()
-    });
-    let typosquat = purl
-        .as_ref()
-        .is_some_and(|p| cx.suspects.contains(p.canonical()));
+    let license = match (o.license, cx.texts.get(o.license)) {
+        (Some(id), Some(text)) => Some(
+            cx.licences
+                .entry(id)
+                .or_insert_with(|| Licensing::new(text))
+                .clone(),
+        ),
+        _ => None,
+    };
     let empty = Vec::new();
     let findings = findings
         .iter()
@@ -476,15 +610,19 @@ fn facts(cx: &mut Context<'_>, o: &Occurrence, direct: bool, findings: &[&Key]) 
         })
         .collect();
     Component {
-        name: o.name.clone(),
-        version: o
-            .version
-            .clone()
+        name: purl.as_ref().map_or_else(
+            || cx.texts.get(o.name).unwrap_or_default().to_owned(),
+            |p| p.name().to_owned(),
+        ),
+        version: cx
+            .texts
+            .get(o.version)
+            .map(str::to_owned)
             .or_else(|| purl.as_ref().and_then(|p| p.version().map(str::to_owned))),
         purl,
         license: Some(license.unwrap_or_else(|| Licensing::new("NOASSERTION"))),
         direct,
-        typosquat,
+        typosquat: false,
         findings,
     }
 }
