@@ -390,10 +390,12 @@ async fn upload_sbom(
                     n.findings("upload", &report);
                     n.suspects(&outcome.product, &outcome.version, &suspects);
                 }
-                // Advisory changes the match took up concern every product version.
-                let only = (report.advisory_changes == 0)
-                    .then_some((outcome.product.as_str(), outcome.version.as_str()));
+                let only = Some((outcome.product.as_str(), outcome.version.as_str()));
                 let violations = crate::notify::evaluate_policy(&st, store, only, "upload", false)?;
+                // Advisory changes the match took up concern every product version.
+                if report.advisory_changes > 0 {
+                    st.reevaluate("update");
+                }
                 Ok((outcome, report, suspects, violations.opened.len()))
             })
             .await?;
@@ -849,7 +851,7 @@ async fn upload_vex(
     let import = blocking(&state, move |store| {
         let import = store.import_vex(&body, &doc)?;
         if import.stored {
-            crate::notify::evaluate_policy(&st, store, None, "vex", false)?;
+            st.reevaluate("vex");
         }
         Ok(import)
     })
@@ -920,7 +922,7 @@ async fn upload_advisories(
         if let Some(n) = &st.config.notifier {
             n.findings("upload", &report);
         }
-        crate::notify::evaluate_policy(&st, store, None, "advisories", false)?;
+        st.reevaluate("advisories");
         Ok((import, report))
     })
     .await?;
@@ -1221,7 +1223,7 @@ async fn set_tags(
     let product = name.clone();
     let tags = blocking(&state, move |store| {
         let tags = store.set_product_tags(&product, &tags)?;
-        crate::notify::evaluate_policy(&st, store, None, "tags", false)?;
+        st.reevaluate("tags");
         Ok(tags)
     })
     .await?;

@@ -83,6 +83,18 @@ pub(crate) struct State {
     pub why: query::WhyCache,
     /// The dashboards computed last, per product scope.
     pub overviews: query::OverviewCache,
+    /// Evaluates the policy over the whole portfolio in the background.
+    pub policy: std::sync::OnceLock<Arc<notify::PolicyWorker>>,
+}
+
+impl State {
+    /// Asks for the policy to be evaluated again over every product version, in the
+    /// background.
+    pub(crate) fn reevaluate(&self, source: &'static str) {
+        if let Some(w) = self.policy.get() {
+            w.request(source);
+        }
+    }
 }
 
 /// The whole application: the API, health and metrics, with its limits and logging.
@@ -100,7 +112,11 @@ pub fn app(store: Arc<Store>, config: Config, log: LogSink) -> Router {
         squats: squats::Detectors::default(),
         why: query::WhyCache::default(),
         overviews: query::OverviewCache::default(),
+        policy: std::sync::OnceLock::new(),
     });
+    let _ = state
+        .policy
+        .set(notify::PolicyWorker::start(Arc::downgrade(&state)));
     api::router(state)
 }
 

@@ -702,3 +702,64 @@ pub(crate) fn evaluate_policy_with(
     }
     Ok(outcome)
 }
+
+/// Evaluations of the whole portfolio off the request path, after changes that concern
+/// every product (advisories, VEX, triage, tags): one at a time, in a thread of its own,
+/// a burst of changes folded into the next evaluation. On a large portfolio an
+/// evaluation takes seconds; the request that caused it does not wait for it.
+#[derive(Default)]
+pub(crate) struct PolicyWorker {
+    /// The change waiting to be evaluated (the first one's source, for notifications).
+    pending: Mutex<Option<&'static str>>,
+    wake: Condvar,
+}
+
+impl PolicyWorker {
+    /// Starts the worker for the server whose state `state` is; it stops when the state
+    /// is gone.
+    pub(crate) fn start(state: std::sync::Weak<crate::State>) -> Arc<PolicyWorker> {
+        let worker = Arc::new(PolicyWorker::default());
+        let w = worker.clone();
+        std::thread::spawn(move || {
+            loop {
+                let source = {
+                    let mut pending = w
+                        .pending
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    while pending.is_none() {
+                        if state.strong_count() == 0 {
+                            return;
+                        }
+                        pending = w
+                            .wake
+                            .wait_timeout(pending, Duration::from_secs(1))
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .0;
+                    }
+                    pending.take().unwrap_or("update")
+                };
+                let Some(st) = state.upgrade() else {
+                    return;
+                };
+                if let Err(e) = evaluate_policy(&st, &st.store, None, source, false) {
+                    (st.log)(
+                        &serde_json::json!({"event": "policy", "state": "failed", "error": e.to_string()})
+                            .to_string(),
+                    );
+                }
+            }
+        });
+        worker
+    }
+
+    /// Asks for an evaluation of every product version (folded into one already waiting).
+    pub(crate) fn request(&self, source: &'static str) {
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pending.get_or_insert(source);
+        self.wake.notify_one();
+    }
+}
