@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let Ok(input) = std::str::from_utf8(data) else { return };
     if let Ok(policy) = Policy::parse(input) {
-        let _ = policy.evaluate("product", &Component::default());
+        let _ = policy.evaluate("product", &[], &Component::default());
         let _ = policy.test();
     }
 });

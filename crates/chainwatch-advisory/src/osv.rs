@@ -169,6 +169,29 @@ impl Record {
                 .is_some()
     }
 
+    /// The weaknesses (CWE ids, upper-cased, each once) the record names: GitHub's
+    /// `database_specific.cwe_ids`, at the record or an affected package.
+    pub fn cwes(&self) -> Vec<String> {
+        fn of(v: Option<&Value>, out: &mut Vec<String>) {
+            if let Some(ids) = v.and_then(|d| d.get("cwe_ids")).and_then(Value::as_array) {
+                out.extend(
+                    ids.iter()
+                        .filter_map(Value::as_str)
+                        .map(|s| s.trim().to_ascii_uppercase())
+                        .filter(|s| s.starts_with("CWE-") && s.len() <= 16),
+                );
+            }
+        }
+        let mut out = Vec::new();
+        of(self.database_specific.as_ref(), &mut out);
+        for a in &self.affected {
+            of(a.database_specific.as_ref(), &mut out);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// An informational notice rather than a vulnerability: `RustSec`'s `unmaintained`,
     /// `unsound` and `notice` advisories (`database_specific.informational`).
     pub fn informational(&self) -> Option<&str> {

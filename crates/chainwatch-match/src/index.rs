@@ -51,6 +51,8 @@ pub struct Finding {
     pub malicious: bool,
     /// `unmaintained`, `unsound`, `notice`: an informational advisory, not a vulnerability.
     pub informational: Option<String>,
+    /// The weaknesses (CWE ids) the record names.
+    pub cwes: Vec<String>,
     pub via: Via,
 }
 
@@ -353,6 +355,7 @@ impl AdvisoryIndex {
                     fixed_in,
                     malicious: record.is_malicious(),
                     informational: record.informational().map(str::to_owned),
+                    cwes: record.cwes(),
                     via,
                 });
             }
@@ -481,6 +484,7 @@ fn placeholder() -> Finding {
         fixed_in: Vec::new(),
         malicious: false,
         informational: None,
+        cwes: Vec::new(),
         via: Via::Name,
     }
 }
@@ -510,6 +514,9 @@ fn absorb(keep: &mut Finding, other: Finding, scheme: Scheme) {
         .sort_by(|a, b| scheme.compare(a, b).unwrap_or(a.cmp(b)));
     keep.fixed_in.dedup();
     keep.malicious |= other.malicious;
+    keep.cwes.extend(other.cwes);
+    keep.cwes.sort();
+    keep.cwes.dedup();
     // A vulnerability is not an informational notice because another record says so.
     if other.informational.is_none() {
         keep.informational = None;

@@ -144,6 +144,8 @@ struct ConditionSpec {
     #[serde(default)]
     advisories: Vec<String>,
     #[serde(default)]
+    cwes: Vec<Spanned<String>>,
+    #[serde(default)]
     packages: Vec<String>,
     range: Option<Spanned<String>>,
     license: Option<LicenseSpec>,
@@ -205,6 +207,8 @@ struct FindingSpec {
     known_exploited: bool,
     #[serde(default)]
     malicious: bool,
+    #[serde(default)]
+    cwes: Vec<String>,
 }
 
 // ---- The policy, compiled ---------------------------------------------------------
@@ -236,6 +240,10 @@ impl Rule {
 /// What evaluating a policy needs to know of components beyond their identity and
 /// licence (so that a caller computes no more than that).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent facts, each computed or not"
+)]
 pub struct Needs {
     /// Their findings.
     pub findings: bool,
@@ -243,6 +251,8 @@ pub struct Needs {
     pub direct: bool,
     /// Whether their names imitate popular packages.
     pub typosquat: bool,
+    /// The weaknesses (CWE ids) of their findings' records.
+    pub cwes: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -255,6 +265,8 @@ struct Condition {
     typosquat: Option<bool>,
     /// Upper-cased.
     advisories: Vec<String>,
+    /// `CWE-N`, upper-cased.
+    cwes: Vec<String>,
     packages: Vec<String>,
     range: Option<Vers>,
     allow: Vec<Entry>,
@@ -270,6 +282,7 @@ impl Condition {
         needs.findings |= self.about_findings();
         needs.direct |= self.direct.is_some();
         needs.typosquat |= self.typosquat.is_some();
+        needs.cwes |= !self.cwes.is_empty();
         for c in self.all.iter().chain(&self.any) {
             c.needs(needs);
         }
@@ -282,6 +295,7 @@ impl Condition {
             || self.known_exploited.is_some()
             || self.malicious.is_some()
             || !self.advisories.is_empty()
+            || !self.cwes.is_empty()
     }
 }
 
@@ -341,6 +355,8 @@ pub struct Finding {
     pub epss: Option<f64>,
     pub known_exploited: bool,
     pub malicious: bool,
+    /// The weaknesses its records name (`CWE-79`), upper-cased.
+    pub cwes: Vec<String>,
 }
 
 /// A rule a component violates.
@@ -509,6 +525,11 @@ impl Policy {
                     epss: f.epss,
                     known_exploited: f.known_exploited,
                     malicious: f.malicious,
+                    cwes: f
+                        .cwes
+                        .iter()
+                        .map(|c| c.trim().to_ascii_uppercase())
+                        .collect(),
                 });
             }
             let name = e
@@ -666,6 +687,25 @@ fn compile(
             .map(|e| Entry::parse(e.get_ref()).map_err(|err| at(e.span(), err.to_string())))
             .collect()
     };
+    let mut cwes = Vec::with_capacity(spec.cwes.len());
+    for c in &spec.cwes {
+        let id = c.get_ref().trim().to_ascii_uppercase();
+        let id = if id.chars().all(|ch| ch.is_ascii_digit()) && !id.is_empty() {
+            format!("CWE-{id}")
+        } else {
+            id
+        };
+        let valid = id.strip_prefix("CWE-").is_some_and(|n| {
+            !n.is_empty() && n.len() <= 6 && n.chars().all(|ch| ch.is_ascii_digit())
+        });
+        if !valid {
+            return Err(at(
+                c.span(),
+                format!("cwe `{}`: expected `CWE-` and a number", c.get_ref()),
+            ));
+        }
+        cwes.push(id);
+    }
     let (allow, deny) = match &spec.license {
         Some(l) => (entries(&l.allow)?, entries(&l.deny)?),
         None => (Vec::new(), Vec::new()),
@@ -692,6 +732,7 @@ fn compile(
             .iter()
             .map(|a| a.trim().to_ascii_uppercase())
             .collect(),
+        cwes,
         packages: spec.packages,
         range,
         allow,
@@ -847,6 +888,10 @@ fn finding_holds(c: &Condition, f: &Finding) -> Option<String> {
         if want {
             why.push("malicious package".to_owned());
         }
+    }
+    if !c.cwes.is_empty() {
+        let hit = f.cwes.iter().find(|w| c.cwes.contains(w))?;
+        why.push(format!("weakness {hit}"));
     }
     if !c.advisories.is_empty() {
         let hit = std::iter::once(&f.advisory)

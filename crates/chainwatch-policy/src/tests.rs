@@ -105,6 +105,7 @@ fn findings_conditions() {
         epss: Some(0.97),
         known_exploited: true,
         malicious: false,
+        cwes: vec!["CWE-502".into()],
     });
     let v = p.evaluate("shop", &[], &c);
     assert_eq!(
@@ -266,7 +267,34 @@ fn tag_scopes_and_needs() {
         Needs {
             findings: true,
             direct: true,
-            typosquat: false
+            typosquat: false,
+            cwes: false,
         }
+    );
+}
+
+#[test]
+fn weaknesses() {
+    let p = Policy::parse(
+        "[[rule]]\nname = \"xss\"\nlevel = \"warn\"\nwhen.cwes = [\"cwe-79\", \"89\"]\n\
+         [[example]]\nname = \"injection\"\ncomponent = { purl = \"pkg:npm/x@1.0.0\" }\n\
+         findings = [{ advisory = \"GHSA-1\", cwes = [\"CWE-89\"] }]\nviolates = [\"xss\"]\n",
+    )
+    .unwrap();
+    assert!(p.test().iter().all(ExampleResult::passed));
+    assert!(p.needs().cwes && p.needs().findings);
+    let mut c = component("pkg:npm/x@1.0.0", None);
+    c.findings.push(Finding {
+        advisory: "GHSA-2".into(),
+        cwes: vec!["CWE-79".into()],
+        ..Finding::default()
+    });
+    let v = p.evaluate("shop", &[], &c);
+    assert_eq!(v[0].reason, "GHSA-2: weakness CWE-79");
+    c.findings[0].cwes = vec!["CWE-22".into()];
+    assert!(p.evaluate("shop", &[], &c).is_empty());
+    assert!(
+        error("[[rule]]\nname = \"a\"\nlevel = \"warn\"\nwhen.cwes = [\"XSS\"]\n")
+            .contains("expected `CWE-` and a number")
     );
 }

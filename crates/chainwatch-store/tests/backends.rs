@@ -88,6 +88,7 @@ on_both_backends!(
     one_leader_at_a_time,
     webhook_outbox_leases_and_moves,
     policies_are_evaluated_and_recorded,
+    weakness_conditions_read_the_records,
 );
 
 /// A CycloneDX document: `components` as (bom-ref, purl), `deps` as (ref, refs).
@@ -1803,4 +1804,30 @@ when = { direct = true, packages = ["pkg:pypi/idna"] }
     let cleared = evaluate(db);
     assert_eq!((cleared.open, cleared.resolved), (0, 4));
     assert!(open_violations(db).is_empty());
+}
+
+fn weakness_conditions_read_the_records(db: &Db) {
+    ingest(db, &shop("1.0", "1.26.5"));
+    let with_cwe = osv(
+        "GHSA-0002",
+        "2024-01-01T00:00:00Z",
+        "2.0.7",
+        json!({"database_specific": {"cwe_ids": ["CWE-89", "cwe-20"]}}),
+    );
+    let without = osv("PYSEC-0003", "2024-01-01T00:00:00Z", "2.0.7", json!({}));
+    db.store
+        .import_advisories(&[with_cwe, without])
+        .expect("import");
+    db.store.rematch().expect("rematch");
+    db.store
+        .set_policy(
+            "[[rule]]\nname = \"validation\"\nlevel = \"warn\"\nwhen.cwes = [\"CWE-20\"]\n",
+            None,
+        )
+        .expect("apply");
+    let outcome = evaluate(db);
+    assert_eq!(outcome.opened.len(), 1, "{:?}", outcome.opened);
+    let v = &outcome.opened[0];
+    assert_eq!(v.advisory.as_deref(), Some("GHSA-0002"));
+    assert_eq!(v.reason, "GHSA-0002: weakness CWE-20");
 }

@@ -97,6 +97,29 @@ pub(crate) fn decode(compressed: &[u8]) -> Result<Record> {
         .map_err(|e| StoreError::Corrupt(format!("a stored advisory does not decode: {e}")))
 }
 
+/// The weaknesses (CWE ids) of these advisories' records, by row id (those that name
+/// none left out).
+pub(crate) fn advisory_cwes(
+    db: &mut crate::db::Db<'_>,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<String>>> {
+    let table = crate::db::Table::new().int("id", ids.to_vec());
+    let sql = format!(
+        "SELECT a.id, a.record FROM {} JOIN advisories a ON a.id = t.id",
+        db.dialect().table(1, "t", &table)
+    );
+    let mut out = std::collections::HashMap::new();
+    db.for_each(&sql, &[table.into()], &mut |r| {
+        let record = decode(r.get::<&[u8]>(1)?)?;
+        let cwes = record.cwes();
+        if !cwes.is_empty() {
+            out.insert(r.get(0)?, cwes);
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 /// Whether a row with `modified` should replace a stored one with `stored_modified`.
 fn newer(row: &AdvisoryRow, stored_modified: Option<&str>) -> bool {
     let stored = stored_modified.and_then(crate::parse_instant);

@@ -149,6 +149,8 @@ struct Context<'a> {
     keys: &'a [Key],
     open: Option<&'a Open>,
     osv: HashMap<i64, String>,
+    /// The weaknesses of the advisories, when a rule asks.
+    cwes: HashMap<i64, Vec<String>>,
     /// Dependency edges by document, when a rule asks whether components are direct.
     edges: Option<HashMap<i64, Vec<(u32, u32)>>>,
     /// Which packages are typo-squat suspects, asked only where the answer changes a
@@ -236,6 +238,12 @@ impl Store {
             ids.dedup();
             self.read(|db| advisory_osv_ids(db, &ids))?
         };
+        let cwes = if needs.cwes && !keys.is_empty() {
+            let ids: Vec<i64> = osv.keys().copied().collect();
+            self.read(|db| crate::advisories::advisory_cwes(db, &ids))?
+        } else {
+            HashMap::new()
+        };
         let edges = if needs.direct && !documents.is_empty() {
             Some(self.read(|db| dependency_edges(db, &documents))?)
         } else {
@@ -255,6 +263,7 @@ impl Store {
             keys,
             open: open.as_ref(),
             osv,
+            cwes,
             edges,
             pending: Vec::new(),
             purls,
@@ -606,6 +615,7 @@ fn facts(cx: &mut Context<'_>, o: &Occurrence, direct: bool, findings: &[&Key]) 
                 epss: exploitation.epss,
                 known_exploited: exploitation.known_exploited,
                 malicious: k.malicious,
+                cwes: cx.cwes.get(&k.advisory).cloned().unwrap_or_default(),
             }
         })
         .collect();

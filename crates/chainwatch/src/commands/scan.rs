@@ -458,6 +458,7 @@ fn violations<'p>(
                 epss: e.epss,
                 known_exploited: e.known_exploited,
                 malicious: f.malicious,
+                cwes: f.cwes.clone(),
             })
             .collect();
         let facts = chainwatch_policy::Component {
