@@ -12,7 +12,7 @@ use chainwatch_store::{Role, Store, ViolationState};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::answer::{ItemPage, answered_for, item_page, require_unscoped, sarif_requested};
+use crate::answer::{ItemPage, answered_for, require_unscoped, sarif_requested};
 use crate::auth::Caller;
 use crate::query::{Page, blocking};
 use crate::{Code, Problem, State};
@@ -282,11 +282,20 @@ pub(crate) async fn list_violations(
             Json(chainwatch_store::violations_sarif(&rows)),
         ));
     }
-    let keyed: Vec<(String, serde_json::Value)> =
-        rows.iter().map(|v| (v.key(), v.json())).collect();
+    // The page is cut first; only its rows are rendered.
+    let keyed: Vec<(String, &chainwatch_store::StoredViolation)> =
+        rows.iter().map(|v| (v.key(), v)).collect();
     let page = Page {
         limit: params.limit,
         cursor: params.cursor,
     };
-    Ok(answered_for(&caller, Json(item_page(keyed, &page)?)))
+    let (items, next) = crate::query::paginate(keyed, &page)?;
+    let body = ItemPage {
+        items: items
+            .into_iter()
+            .map(chainwatch_store::StoredViolation::json)
+            .collect(),
+        next,
+    };
+    Ok(answered_for(&caller, Json(body)))
 }

@@ -52,8 +52,8 @@ pub(crate) struct Cli {
 
     /// Work against a chainwatch server instead of a store (`https://chainwatch.internal`):
     /// `ingest`, `products`, `query who-has|why|affected`, `findings`, `sbom export`,
-    /// `vex import` and `advisories import` go through its API; commands that need no
-    /// store run locally
+    /// `vex import`, `advisories import` and `policy apply|show|violations` go through its
+    /// API; commands that need no store run locally
     #[arg(
         long,
         global = true,
