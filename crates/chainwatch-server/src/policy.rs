@@ -275,26 +275,49 @@ pub(crate) async fn list_violations(
         level,
         state: violation_state,
     };
-    let rows = crate::query::violations(&state, &caller, query).await?;
     if sarif {
+        let rows = crate::query::violations(&state, &caller, query).await?;
         return Ok(answered_for(
             &caller,
             Json(chainwatch_store::violations_sarif(&rows)),
         ));
     }
-    // The page is cut first; only its rows are rendered.
-    let keyed: Vec<(String, &chainwatch_store::StoredViolation)> =
-        rows.iter().map(|v| (v.key(), v)).collect();
+    // A page read from the store's index, not the whole list cut (a token limited to some
+    // products reads on until its page is full).
+    caller.require(Role::Read)?;
+    if let Some(p) = &query.product {
+        caller.require_product(p)?;
+    }
     let page = Page {
         limit: params.limit,
         cursor: params.cursor,
     };
-    let (items, next) = crate::query::paginate(keyed, &page)?;
+    let (limit, after) = crate::query::page_params(&page)?;
+    let after = after
+        .map(|k| {
+            chainwatch_store::ViolationCursor::decode(&k).ok_or_else(|| {
+                Problem::new(Code::InvalidCursor, "`cursor` is not one this API gave")
+            })
+        })
+        .transpose()?;
+    let who = caller.clone();
+    let (rows, more) = blocking(&state, move |store| {
+        crate::query::filtered_page(
+            limit,
+            after,
+            |from| store.violations_page(&query, from, limit + 1),
+            |(c, _)| c.clone(),
+            |(_, v)| who.may(&v.product),
+        )
+    })
+    .await?;
+    let next = if more {
+        rows.last().map(|(c, _)| crate::query::cursor(&c.encode()))
+    } else {
+        None
+    };
     let body = ItemPage {
-        items: items
-            .into_iter()
-            .map(chainwatch_store::StoredViolation::json)
-            .collect(),
+        items: rows.iter().map(|(_, v)| v.json()).collect(),
         next,
     };
     Ok(answered_for(&caller, Json(body)))

@@ -1476,6 +1476,22 @@ violates = ["no-malicious"]
     );
     assert_eq!(json(&body)["items"].as_array().unwrap().len(), 1);
     assert!(json(&body).get("next").is_none());
+    // Pages: one at a time, each read from the store's index, the cursor followed.
+    let (_, _, first) = get(&format!("{violations_url}?limit=1"), Some(&reader));
+    let first = json(&first);
+    assert_eq!(first["items"][0]["rule"], "no-malicious");
+    let next = first["next"].as_str().expect("a next page");
+    let (_, _, second) = get(
+        &format!("{violations_url}?limit=1&cursor={next}"),
+        Some(&reader),
+    );
+    let second = json(&second);
+    assert_eq!(second["items"][0]["rule"], "requests-in-prod");
+    assert!(second.get("next").is_none());
+    assert_eq!(
+        get(&format!("{violations_url}?cursor=bm9wZQ"), Some(&reader)).0,
+        400
+    );
     let (_, _, body) = get(&format!("{violations_url}?format=sarif"), Some(&reader));
     let sarif = json(&body);
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 2);

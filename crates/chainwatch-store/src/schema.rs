@@ -563,6 +563,8 @@ CREATE TABLE policy_violations (
     rule TEXT NOT NULL,
     component TEXT NOT NULL,
     level TEXT NOT NULL,
+    -- The level's place in lists: fail 0, warn 1, info 2.
+    rank BIGINT NOT NULL,
     -- The finding that made it, for rules on findings.
     advisory TEXT,
     reason TEXT NOT NULL,
@@ -571,6 +573,9 @@ CREATE TABLE policy_violations (
     resolved_at BIGINT,
     UNIQUE (product_version_id, rule, component)
 );
+-- Pages of violations in list order read only their rows.
+CREATE INDEX policy_violations_order
+    ON policy_violations (rank, product_version_id, rule{bytewise}, component{bytewise});
 -- When each product version was last evaluated: the last time its open violations were
 -- seen (written once per evaluation, not once per violation).
 CREATE TABLE policy_evaluations (

@@ -1781,6 +1781,37 @@ when = { direct = true, packages = ["pkg:pypi/idna"] }
         .expect("filtered");
     assert_eq!(shop_fail.len(), 2);
 
+    // Pages from the index, one row at a time, give every violation once.
+    let mut paged = Vec::new();
+    let mut after: Option<chainwatch_store::ViolationCursor> = None;
+    loop {
+        let (rows, more) = db
+            .store
+            .violations_page(
+                &chainwatch_store::ViolationQuery::default(),
+                after.as_ref(),
+                1,
+            )
+            .expect("page");
+        assert_eq!(rows.len(), 1);
+        let (cursor, v) = rows.into_iter().next().expect("row");
+        assert_eq!(
+            chainwatch_store::ViolationCursor::decode(&cursor.encode()).as_ref(),
+            Some(&cursor)
+        );
+        paged.push((v.version, v.rule, v.component, v.advisory));
+        after = Some(cursor);
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(
+        paged.first().map(|p| p.1.as_str()),
+        Some("no-copyleft-in-shop")
+    );
+    paged.sort();
+    assert_eq!(paged, open_violations(db));
+
     // One version alone: its violations only are touched.
     let one = db
         .store

@@ -751,8 +751,10 @@ fn record(
 
     let dialect = db.dialect();
     if !insert.is_empty() {
+        let ranks: Vec<i64> = insert.iter().map(|v| super::rank(v.level)).collect();
         let table = Table::new()
             .int("pv", insert_versions)
+            .int("rank", ranks)
             .text("rule", insert.iter().map(|v| v.rule.as_str()).collect())
             .text(
                 "component",
@@ -766,9 +768,9 @@ fn record(
             .text("reason", insert.iter().map(|v| v.reason.as_str()).collect());
         let sql = format!(
             "INSERT INTO policy_violations
-                 (product_version_id, rule, component, level, advisory, reason, first_seen,
-                  last_seen)
-             SELECT t.pv, t.rule, t.component, t.level, t.advisory, t.reason, $1, $1
+                 (product_version_id, rank, rule, component, level, advisory, reason,
+                  first_seen, last_seen)
+             SELECT t.pv, t.rank, t.rule, t.component, t.level, t.advisory, t.reason, $1, $1
              FROM {} WHERE true ON CONFLICT DO NOTHING",
             dialect.table(2, "t", &table)
         );
@@ -777,6 +779,10 @@ fn record(
     if !update.is_empty() {
         let table = Table::new()
             .int("id", update.iter().map(|(id, _)| *id).collect())
+            .int(
+                "rank",
+                update.iter().map(|(_, v)| super::rank(v.level)).collect(),
+            )
             .text(
                 "level",
                 update.iter().map(|(_, v)| v.level.as_str()).collect(),
@@ -790,7 +796,7 @@ fn record(
                 update.iter().map(|(_, v)| v.reason.as_str()).collect(),
             );
         let sql = format!(
-            "UPDATE policy_violations SET level = t.level, advisory = t.advisory,
+            "UPDATE policy_violations SET rank = t.rank, level = t.level, advisory = t.advisory,
                  reason = t.reason, resolved_at = NULL, last_seen = $1
              FROM {} WHERE policy_violations.id = t.id",
             dialect.table(2, "t", &table)

@@ -66,10 +66,6 @@ pub struct ViolationQuery {
     pub state: ViolationState,
 }
 
-fn level_name(level: chainwatch_policy::RuleLevel) -> &'static str {
-    level.as_str()
-}
-
 /// Product tags as stored: trimmed, without empty ones, each once, sorted; a tag over
 /// 100 characters or with control characters is refused.
 pub fn clean_tags(tags: &[String]) -> Result<Vec<String>> {
@@ -196,61 +192,167 @@ impl Store {
     /// The violations `query` asks for, most severe first, then by product, version,
     /// rule and component.
     pub fn violations(&self, query: &ViolationQuery) -> Result<Vec<StoredViolation>> {
-        let mut sql = String::from(
-            "SELECT v.id, p.name, pv.version, v.rule, v.level, v.component, v.advisory,
-                 v.reason, v.first_seen, v.last_seen, v.resolved_at
-             FROM policy_violations v
-             JOIN product_versions pv ON pv.id = v.product_version_id
-             JOIN products p ON p.id = pv.product_id WHERE ",
-        );
-        sql.push_str(match query.state {
-            ViolationState::Open => "v.resolved_at IS NULL",
-            ViolationState::Resolved => "v.resolved_at IS NOT NULL",
-            ViolationState::All => "1 = 1",
-        });
         let mut params: Vec<crate::db::Value<'_>> = Vec::new();
-        for (column, value) in [
-            ("p.name", &query.product),
-            ("pv.version", &query.version),
-            ("v.rule", &query.rule),
-        ] {
-            if let Some(v) = value {
-                params.push(v.as_str().into());
-                let _ = write!(sql, " AND {column} = ${}", params.len());
-            }
-        }
-        if let Some(min) = query.level {
-            let levels: Vec<&str> = [
-                chainwatch_policy::RuleLevel::Info,
-                chainwatch_policy::RuleLevel::Warn,
-                chainwatch_policy::RuleLevel::Fail,
-            ]
-            .into_iter()
-            .filter(|l| *l >= min)
-            .map(level_name)
-            .collect();
-            let quoted: Vec<String> = levels.iter().map(|l| format!("'{l}'")).collect();
-            let _ = write!(sql, " AND v.level IN ({})", quoted.join(", "));
-        }
-        let mut rows = self.read(|db| {
-            db.query(&sql, &params, |r| {
-                Ok(StoredViolation {
-                    id: r.get(0)?,
-                    product: r.get(1)?,
-                    version: r.get(2)?,
-                    rule: r.get(3)?,
-                    level: r.get(4)?,
-                    component: r.get(5)?,
-                    advisory: r.get(6)?,
-                    reason: r.get(7)?,
-                    first_seen: r.get(8)?,
-                    last_seen: r.get(9)?,
-                    resolved_at: r.get(10)?,
-                })
-            })
-        })?;
+        let sql = format!("{SELECT} WHERE {}", filters(query, &mut params));
+        let mut rows = self.read(|db| db.query(&sql, &params, |r| violation(&r)))?;
         rows.sort_by_cached_key(StoredViolation::key);
         Ok(rows)
+    }
+
+    /// A page of the violations `query` asks for, in the order an index keeps (level, then
+    /// product version, rule and component: [`ViolationCursor`]), after `after`: at most
+    /// `limit`, each with its cursor, and whether more follow. A page costs its own rows,
+    /// however many violations there are.
+    pub fn violations_page(
+        &self,
+        query: &ViolationQuery,
+        after: Option<&ViolationCursor>,
+        limit: usize,
+    ) -> Result<(Vec<(ViolationCursor, StoredViolation)>, bool)> {
+        let mut params: Vec<crate::db::Value<'_>> = Vec::new();
+        let bytewise = self.read(|db| Ok(db.dialect().bytewise()))?;
+        // Without a product, the violations' own index gives the order: SQLite is told to
+        // read them first (`CROSS JOIN` fixes its join order), whatever its statistics
+        // say; PostgreSQL plans an inner join either way.
+        let mut sql = if query.product.is_some() {
+            format!("{SELECT} WHERE {}", filters(query, &mut params))
+        } else {
+            format!(
+                "{COLUMNS} CROSS JOIN product_versions pv CROSS JOIN products p
+                 WHERE pv.id = v.product_version_id AND p.id = pv.product_id AND {}",
+                filters(query, &mut params)
+            )
+        };
+        if let Some(c) = after {
+            let n = params.len();
+            let _ = write!(
+                sql,
+                " AND (v.rank > ${a} OR (v.rank = ${a} AND (v.product_version_id > ${b}
+                     OR (v.product_version_id = ${b} AND (v.rule{bytewise} > ${c}
+                     OR (v.rule = ${c} AND v.component{bytewise} > ${d}))))))",
+                a = n + 1,
+                b = n + 2,
+                c = n + 3,
+                d = n + 4
+            );
+            params.push(c.rank.into());
+            params.push(c.version_id.into());
+            params.push(c.rule.as_str().into());
+            params.push(c.component.as_str().into());
+        }
+        let _ = write!(
+            sql,
+            " ORDER BY v.rank, v.product_version_id, v.rule{bytewise}, v.component{bytewise} LIMIT {}",
+            limit.saturating_add(1)
+        );
+        let mut rows = self.read(|db| {
+            db.query(&sql, &params, |r| {
+                Ok((
+                    ViolationCursor {
+                        rank: r.get(11)?,
+                        version_id: r.get(12)?,
+                        rule: r.get(3)?,
+                        component: r.get(5)?,
+                    },
+                    violation(&r)?,
+                ))
+            })
+        })?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        Ok((rows, more))
+    }
+}
+
+/// What every violation query reads (`violation` makes the rows), from the violations.
+const COLUMNS: &str = "SELECT v.id, p.name, pv.version, v.rule, v.level, v.component,
+         v.advisory, v.reason, v.first_seen, v.last_seen, v.resolved_at, v.rank,
+         v.product_version_id
+     FROM policy_violations v";
+
+/// [`COLUMNS`] with their products.
+const SELECT: &str = "SELECT v.id, p.name, pv.version, v.rule, v.level, v.component,
+         v.advisory, v.reason, v.first_seen, v.last_seen, v.resolved_at, v.rank,
+         v.product_version_id
+     FROM policy_violations v
+     JOIN product_versions pv ON pv.id = v.product_version_id
+     JOIN products p ON p.id = pv.product_id";
+
+fn violation(r: &crate::db::Row<'_>) -> Result<StoredViolation> {
+    Ok(StoredViolation {
+        id: r.get(0)?,
+        product: r.get(1)?,
+        version: r.get(2)?,
+        rule: r.get(3)?,
+        level: r.get(4)?,
+        component: r.get(5)?,
+        advisory: r.get(6)?,
+        reason: r.get(7)?,
+        first_seen: r.get(8)?,
+        last_seen: r.get(9)?,
+        resolved_at: r.get(10)?,
+    })
+}
+
+/// The conditions of `query`, its values added to `params`.
+fn filters<'q>(query: &'q ViolationQuery, params: &mut Vec<crate::db::Value<'q>>) -> String {
+    let mut sql = String::from(match query.state {
+        ViolationState::Open => "v.resolved_at IS NULL",
+        ViolationState::Resolved => "v.resolved_at IS NOT NULL",
+        ViolationState::All => "1 = 1",
+    });
+    for (column, value) in [
+        ("p.name", &query.product),
+        ("pv.version", &query.version),
+        ("v.rule", &query.rule),
+    ] {
+        if let Some(v) = value {
+            params.push(v.as_str().into());
+            let _ = write!(sql, " AND {column} = ${}", params.len());
+        }
+    }
+    if let Some(min) = query.level {
+        let _ = write!(sql, " AND v.rank <= {}", rank(min));
+    }
+    sql
+}
+
+/// A level's place in lists: `fail` 0, `warn` 1, `info` 2.
+pub(crate) fn rank(level: chainwatch_policy::RuleLevel) -> i64 {
+    match level {
+        chainwatch_policy::RuleLevel::Fail => 0,
+        chainwatch_policy::RuleLevel::Warn => 1,
+        chainwatch_policy::RuleLevel::Info => 2,
+    }
+}
+
+/// Where a page of violations ends ([`Store::violations_page`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViolationCursor {
+    pub rank: i64,
+    pub version_id: i64,
+    pub rule: String,
+    pub component: String,
+}
+
+impl ViolationCursor {
+    /// As text (for an opaque API cursor).
+    pub fn encode(&self) -> String {
+        format!(
+            "{}\u{0}{}\u{0}{}\u{0}{}",
+            self.rank, self.version_id, self.rule, self.component
+        )
+    }
+
+    /// From [`ViolationCursor::encode`]'s text.
+    pub fn decode(text: &str) -> Option<ViolationCursor> {
+        let mut parts = text.splitn(4, '\u{0}');
+        Some(ViolationCursor {
+            rank: parts.next()?.parse().ok()?,
+            version_id: parts.next()?.parse().ok()?,
+            rule: parts.next()?.to_owned(),
+            component: parts.next()?.to_owned(),
+        })
     }
 }
 
