@@ -282,42 +282,16 @@ pub(crate) async fn list_violations(
             Json(chainwatch_store::violations_sarif(&rows)),
         ));
     }
-    // A page read from the store's index, not the whole list cut (a token limited to some
-    // products reads on until its page is full).
-    caller.require(Role::Read)?;
-    if let Some(p) = &query.product {
-        caller.require_product(p)?;
-    }
     let page = Page {
         limit: params.limit,
         cursor: params.cursor,
     };
-    let (limit, after) = crate::query::page_params(&page)?;
-    let after = after
-        .map(|k| {
-            chainwatch_store::ViolationCursor::decode(&k).ok_or_else(|| {
-                Problem::new(Code::InvalidCursor, "`cursor` is not one this API gave")
-            })
-        })
-        .transpose()?;
-    let who = caller.clone();
-    let (rows, more) = blocking(&state, move |store| {
-        crate::query::filtered_page(
-            limit,
-            after,
-            |from| store.violations_page(&query, from, limit + 1),
-            |(c, _)| c.clone(),
-            |(_, v)| who.may(&v.product),
-        )
-    })
-    .await?;
-    let next = if more {
-        rows.last().map(|(c, _)| crate::query::cursor(&c.encode()))
-    } else {
-        None
-    };
+    let (rows, next) = crate::query::violations_page(&state, &caller, query, &page).await?;
     let body = ItemPage {
-        items: rows.iter().map(|(_, v)| v.json()).collect(),
+        items: rows
+            .iter()
+            .map(chainwatch_store::StoredViolation::json)
+            .collect(),
         next,
     };
     Ok(answered_for(&caller, Json(body)))

@@ -1234,3 +1234,52 @@ pub(crate) async fn product_tags(
     })
     .await
 }
+
+/// How many violations in `state` each product the caller may see has, by rule and
+/// level: `(product, rule, level, count)`.
+pub(crate) async fn violation_counts(
+    state: &Arc<State>,
+    caller: &Caller,
+    violations: chainwatch_store::ViolationState,
+) -> Result<Vec<(String, String, String, u64)>, Problem> {
+    caller.require(Role::Read)?;
+    let mut rows = blocking(state, move |store| store.violation_counts(violations)).await?;
+    rows.retain(|(product, ..)| caller.may(product));
+    Ok(rows)
+}
+
+/// A page of the violations `query` asks for that the caller may see, from the store's
+/// index (a token limited to some products reads on until its page is full), with the
+/// cursor of the next page.
+pub(crate) async fn violations_page(
+    state: &Arc<State>,
+    caller: &Caller,
+    query: chainwatch_store::ViolationQuery,
+    page: &Page,
+) -> Result<(Vec<chainwatch_store::StoredViolation>, Option<String>), Problem> {
+    caller.require(Role::Read)?;
+    if let Some(p) = &query.product {
+        caller.require_product(p)?;
+    }
+    let (limit, after) = page_params(page)?;
+    let after = after
+        .map(|k| chainwatch_store::ViolationCursor::decode(&k).ok_or_else(bad_cursor))
+        .transpose()?;
+    let who = caller.clone();
+    let (rows, more) = blocking(state, move |store| {
+        filtered_page(
+            limit,
+            after,
+            |from| store.violations_page(&query, from, limit + 1),
+            |(c, _)| c.clone(),
+            |(_, v)| who.may(&v.product),
+        )
+    })
+    .await?;
+    let next = if more {
+        rows.last().map(|(c, _)| cursor(&c.encode()))
+    } else {
+        None
+    };
+    Ok((rows.into_iter().map(|(_, v)| v).collect(), next))
+}

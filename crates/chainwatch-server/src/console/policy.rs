@@ -95,50 +95,62 @@ pub(crate) async fn portfolio(
     let rule = filter.rule.clone().unwrap_or_default();
     let product = filter.product.clone().unwrap_or_default();
     let violation_state = filter.state.clone().unwrap_or_else(|| "open".to_owned());
-    let open = query::violations(&state, &caller, ViolationQuery::default()).await?;
-    let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
-    for v in &open {
-        *per_rule.entry(v.rule.as_str()).or_default() += 1;
-    }
-    let listed = if violation_state == "open" {
+    let chosen = match violation_state.as_str() {
+        "resolved" => ViolationState::Resolved,
+        "all" => ViolationState::All,
+        _ => ViolationState::Open,
+    };
+    let min_level = chainwatch_policy::RuleLevel::from_name(&level);
+    // The figures from counts; the list a page at a time from the store's index.
+    let open = query::violation_counts(&state, &caller, ViolationState::Open).await?;
+    let counted = if chosen == ViolationState::Open {
         open.clone()
     } else {
-        query::violations(
-            &state,
-            &caller,
-            ViolationQuery {
-                state: if violation_state == "resolved" {
-                    ViolationState::Resolved
-                } else {
-                    ViolationState::All
-                },
-                ..ViolationQuery::default()
-            },
-        )
-        .await?
+        query::violation_counts(&state, &caller, chosen).await?
     };
-    let needle = product.to_lowercase();
-    let keyed: Vec<(String, &StoredViolation)> = listed
+    let mut per_rule: BTreeMap<&str, u64> = BTreeMap::new();
+    for (_, r, _, n) in &open {
+        *per_rule.entry(r.as_str()).or_default() += n;
+    }
+    let holding: u64 = open.iter().map(|(.., n)| n).sum();
+    let products = open
         .iter()
-        .filter(|v| needle.is_empty() || v.product.to_lowercase().contains(&needle))
-        .filter(|v| level.is_empty() || v.level == level)
-        .filter(|v| rule.is_empty() || v.rule == rule)
-        .map(|v| (v.key(), v))
-        .collect();
-    let total = keyed.len();
-    let (shown, next) = query::paginate(
-        keyed,
+        .map(|(p, ..)| p.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let failing: u64 = open
+        .iter()
+        .filter(|(_, _, l, _)| l == "fail")
+        .map(|(.., n)| n)
+        .sum();
+    let total: u64 = counted
+        .iter()
+        .filter(|(p, r, l, _)| {
+            (product.is_empty() || *p == product)
+                && (rule.is_empty() || *r == rule)
+                && min_level.is_none_or(|min| {
+                    chainwatch_policy::RuleLevel::from_name(l).is_some_and(|l| l >= min)
+                })
+        })
+        .map(|(.., n)| n)
+        .sum();
+    let (shown, next) = query::violations_page(
+        &state,
+        &caller,
+        ViolationQuery {
+            product: Some(product.clone()).filter(|p| !p.is_empty()),
+            rule: Some(rule.clone()).filter(|r| !r.is_empty()),
+            level: min_level,
+            state: chosen,
+            ..ViolationQuery::default()
+        },
         &Page {
             limit: Some(100),
             cursor: filter.cursor.clone(),
         },
-    )?;
-    let products = open
-        .iter()
-        .map(|v| v.product.as_str())
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    let failing = open.iter().filter(|v| v.level == "fail").count();
+    )
+    .await?;
+    let shown: Vec<&StoredViolation> = shown.iter().collect();
     let base = format!(
         "/policy?product={}&level={}&rule={}&state={}",
         enc(&product),
@@ -158,7 +170,7 @@ pub(crate) async fn portfolio(
                     @if let Some(by) = &set.applied_by { " by " (by) }
                     " · " span.mono.muted { (set.digest) }
                 }
-                p { strong { (open.len()) } " violations hold in " strong { (products) } " products, " strong { (failing) } " at level fail." }
+                p { strong { (holding) } " violations hold in " strong { (products) } " products, " strong { (failing) } " at level fail." }
                 div.table-wrap { table.data {
                     thead { tr { th scope="col" { "Rule" } th scope="col" { "Level" } th scope="col" { "Description" } th scope="col" { "Violations" } } }
                     tbody { @for r in &policy.rules { tr {
@@ -178,7 +190,7 @@ pub(crate) async fn portfolio(
         form.filter method="get" action="/policy" {
             label for="product" { "Product" }
             input #product type="text" name="product" value=(product);
-            label for="level" { "Level" }
+            label for="level" { "Level at least" }
             select #level name="level" {
                 option value="" { "any" }
                 @for l in ["fail", "warn", "info"] { option value=(l) selected[level == l] { (l) } }

@@ -199,6 +199,32 @@ impl Store {
         Ok(rows)
     }
 
+    /// How many violations in `state` each product has, by rule and level:
+    /// `(product, rule, level, count)` (the figures of a portfolio view, without reading
+    /// the violations).
+    pub fn violation_counts(
+        &self,
+        state: ViolationState,
+    ) -> Result<Vec<(String, String, String, u64)>> {
+        let query = ViolationQuery {
+            state,
+            ..ViolationQuery::default()
+        };
+        let mut params: Vec<crate::db::Value<'_>> = Vec::new();
+        let sql = format!(
+            "SELECT p.name, v.rule, v.level, COUNT(*) FROM policy_violations v
+             JOIN product_versions pv ON pv.id = v.product_version_id
+             JOIN products p ON p.id = pv.product_id
+             WHERE {} GROUP BY p.name, v.rule, v.level",
+            filters(&query, &mut params)
+        );
+        self.read(|db| {
+            db.query(&sql, &params, |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, crate::to_u64(r.get(3)?)))
+            })
+        })
+    }
+
     /// A page of the violations `query` asks for, in the order an index keeps (level, then
     /// product version, rule and component: [`ViolationCursor`]), after `after`: at most
     /// `limit`, each with its cursor, and whether more follow. A page costs its own rows,
