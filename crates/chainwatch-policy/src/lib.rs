@@ -610,6 +610,22 @@ impl Policy {
         needs
     }
 
+    /// Why the policy may not be applied as it is: the examples that fail, if any.
+    pub fn failing_examples(&self) -> Option<String> {
+        let failed: Vec<String> = self
+            .test()
+            .into_iter()
+            .filter(|r| !r.passed())
+            .map(|r| format!("`{}`", r.name))
+            .collect();
+        (!failed.is_empty()).then(|| {
+            format!(
+                "examples {} fail (`chainwatch policy test` shows why): not applied",
+                failed.join(", ")
+            )
+        })
+    }
+
     /// Runs the file's examples.
     pub fn test(&self) -> Vec<ExampleResult> {
         self.examples

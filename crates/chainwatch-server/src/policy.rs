@@ -124,20 +124,8 @@ fn checked(body: &[u8]) -> Result<(String, usize), Problem> {
     }
     let policy = chainwatch_policy::Policy::parse(text)
         .map_err(|e| Problem::new(Code::InvalidPolicy, e.to_string()))?;
-    let failed: Vec<String> = policy
-        .test()
-        .into_iter()
-        .filter(|r| !r.passed())
-        .map(|r| format!("`{}`", r.name))
-        .collect();
-    if !failed.is_empty() {
-        return Err(Problem::new(
-            Code::InvalidPolicy,
-            format!(
-                "examples {} fail (`chainwatch policy test` shows why): not applied",
-                failed.join(", ")
-            ),
-        ));
+    if let Some(why) = policy.failing_examples() {
+        return Err(Problem::new(Code::InvalidPolicy, why));
     }
     Ok((text.to_owned(), policy.rules.len()))
 }

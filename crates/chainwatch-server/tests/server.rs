@@ -1426,6 +1426,17 @@ violates = ["no-malicious"]
     assert_eq!(refused.0, 400, "{}", refused.1);
     assert!(refused.1.contains("examples"), "{}", refused.1);
     assert_eq!(send("PUT", &policy_url, &reader, policy).0, 403);
+    // Hostile bodies: over 1 MiB, NUL bytes and markup in names change nothing.
+    let huge = vec![b'#'; chainwatch_policy::MAX_POLICY_BYTES + 1];
+    assert_eq!(send("PUT", &policy_url, &admin, &huge).0, 413);
+    let nul = send(
+        "PUT",
+        &policy_url,
+        &admin,
+        b"[[rule]]\nname = \"a\0\"\nlevel = \"fail\"\nwhen.malicious = true\n",
+    );
+    assert_eq!(nul.0, 400, "{}", nul.1);
+    assert_eq!(json(&get(&policy_url, Some(&reader)).2)["active"], false);
     let applied = send("PUT", &policy_url, &admin, policy);
     assert_eq!(applied.0, 200, "{}", applied.1);
     let applied = json(&applied.1);

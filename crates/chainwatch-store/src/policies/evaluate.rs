@@ -139,6 +139,8 @@ impl<T: Hash + Eq> Interner<T> {
 /// Everything the component pass reads besides the components.
 struct Context<'a> {
     policy: &'a Policy,
+    /// What its rules look at.
+    needs: chainwatch_policy::Needs,
     /// Rules in scope by scope id.
     scopes: Vec<Vec<usize>>,
     /// Product version → scope id, for the versions evaluated.
@@ -257,6 +259,7 @@ impl Store {
 
         let mut cx = Context {
             policy: &policy,
+            needs,
             scopes: scopes_by_id.into_iter().map(|(_, r)| r).collect(),
             scope_of,
             documents,
@@ -562,7 +565,7 @@ fn evaluate(
     let (Some(package), true) = (o.package, component.purl.is_some()) else {
         return Verdict::Known(Rc::new(plain));
     };
-    if !cx.policy.needs().typosquat {
+    if !cx.needs.typosquat {
         return Verdict::Known(Rc::new(plain));
     }
     component.typosquat = true;

@@ -30,19 +30,8 @@ pub(crate) fn run(ctx: &Context, command: PolicyCommand) -> anyhow::Result<Statu
 /// Reads a policy file for applying: usable, and its examples pass.
 pub(crate) fn checked_text(path: &std::path::Path) -> anyhow::Result<String> {
     let policy = crate::shared::policy::load(path)?;
-    let failed: Vec<String> = policy
-        .test()
-        .into_iter()
-        .filter(|r| !r.passed())
-        .map(|r| format!("`{}`", r.name))
-        .collect();
-    if !failed.is_empty() {
-        return Err(InputError(format!(
-            "{}: examples {} fail (`chainwatch policy test` shows why): not applied",
-            crate::shared::files::display(path),
-            failed.join(", ")
-        ))
-        .into());
+    if let Some(why) = policy.failing_examples() {
+        return Err(InputError(format!("{}: {why}", crate::shared::files::display(path))).into());
     }
     let bytes = crate::shared::files::read_input(path)?;
     Ok(String::from_utf8(bytes)?)

@@ -55,9 +55,11 @@ pub(crate) fn evaluate(
 ) -> anyhow::Result<chainwatch_store::PolicyOutcome> {
     use std::io::Write as _;
     let mut total = chainwatch_store::PolicyOutcome::default();
+    // No policy and no violation left holding: nothing to evaluate (one row read, not all).
     if store.policy()?.is_none()
         && store
-            .violations(&chainwatch_store::ViolationQuery::default())?
+            .violations_page(&chainwatch_store::ViolationQuery::default(), None, 1)?
+            .0
             .is_empty()
     {
         return Ok(total);
