@@ -10,7 +10,8 @@ use anyhow::Context as _;
 use crate::machine;
 use crate::sbom::{Measured, chainwatch_binary, time_v};
 
-/// The policy measured: 20 rules of every kind, two examples.
+/// The policy measured: 20 rules of every kind (a CEL expression among them), a
+/// vulnerability policy, two examples.
 const POLICY: &str = r#"
 [[rule]]
 name = "no-copyleft"
@@ -90,9 +91,17 @@ level = "fail"
 products = ["payments-*"]
 when.license.deny = ["copyleft"]
 [[rule]]
-name = "epss-high"
+name = "cel-likely-or-gpl-npm"
 level = "info"
-when.epss = 0.9
+when.cel = 'findings.exists(f, f.epss != null && f.epss > 0.9) || (component.type == "npm" && component.licenses.exists(l, l.startsWith("GPL-")))'
+
+[[analysis]]
+name = "lab-tools-not-affected"
+products = ["lab-*"]
+state = "not_affected"
+justification = "requires_environment"
+until = "2999-12-31"
+when = { severity = "low" }
 
 [[example]]
 name = "AGPL"

@@ -14,6 +14,14 @@
 use std::fmt;
 use std::ops::Range;
 
+mod analysis;
+mod cel;
+mod product;
+
+pub use analysis::{Analysis, MAX_DETAIL_BYTES};
+pub use cel::{MAX_CEL_BYTES, MAX_COMPREHENSIONS, MAX_NODES, MAX_PARSE_DEPTH};
+pub use product::{NTIA_ELEMENTS, Release};
+
 use chainwatch_advisory::Level;
 use chainwatch_license::{Entry, Licensing};
 use chainwatch_purl::Purl;
@@ -111,6 +119,8 @@ impl fmt::Display for RuleLevel {
 struct FileSpec {
     #[serde(default, rename = "rule")]
     rules: Vec<RuleSpec>,
+    #[serde(default, rename = "analysis")]
+    analyses: Vec<analysis::AnalysisSpec>,
     #[serde(default, rename = "example")]
     examples: Vec<ExampleSpec>,
 }
@@ -151,6 +161,13 @@ struct ConditionSpec {
     license: Option<LicenseSpec>,
     unpinned: Option<bool>,
     direct: Option<bool>,
+    /// A CEL expression over `component`, `findings` and `path`.
+    cel: Option<Spanned<String>>,
+    /// Product version conditions: NTIA minimum elements, provenance, builders.
+    ntia: Option<Spanned<product::NtiaSpec>>,
+    provenance: Option<bool>,
+    #[serde(default)]
+    builders: Vec<String>,
     #[serde(default)]
     all: Vec<Spanned<ConditionSpec>>,
     #[serde(default)]
@@ -174,11 +191,23 @@ struct ExampleSpec {
     product: Option<String>,
     #[serde(default)]
     tags: Vec<String>,
-    component: ComponentSpec,
+    #[serde(default)]
+    component: Option<ComponentSpec>,
     #[serde(default)]
     findings: Vec<FindingSpec>,
+    /// The product version, for product rules (NTIA, provenance).
+    #[serde(default)]
+    release: Option<ReleaseSpec>,
     /// The rules the component must violate (and no others).
+    #[serde(default)]
     violates: Vec<String>,
+    /// The analyses that must decide its findings (and no others).
+    #[serde(default)]
+    analyzed: Vec<String>,
+    /// When the example is evaluated (a date or an RFC 3339 time; now when not given),
+    /// for analyses with a window.
+    #[serde(default)]
+    at: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +221,22 @@ struct ComponentSpec {
     direct: bool,
     #[serde(default)]
     typosquat: bool,
+    /// Its dependency path (`name@version` from the product down), for CEL conditions.
+    #[serde(default)]
+    path: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseSpec {
+    #[serde(default)]
+    version: Option<String>,
+    /// The NTIA minimum elements its SBOM misses.
+    #[serde(default)]
+    ntia_missing: Vec<Spanned<String>>,
+    /// The builders of its verified provenance.
+    #[serde(default)]
+    builders: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -219,6 +264,8 @@ pub struct Rule {
     pub name: String,
     pub level: RuleLevel,
     pub description: Option<String>,
+    /// A product rule (NTIA, provenance): evaluated once per product version.
+    pub on_release: bool,
     products: Vec<String>,
     tags: Vec<String>,
     when: Condition,
@@ -228,13 +275,17 @@ impl Rule {
     /// Whether the rule applies to a product with these tags (its scope: a product glob
     /// and a tag, each when given).
     pub fn applies_to(&self, product: &str, tags: &[String]) -> bool {
-        (self.products.is_empty()
-            || self
-                .products
-                .iter()
-                .any(|g| chainwatch_attest::slsa::glob_matches(g, product)))
-            && (self.tags.is_empty() || self.tags.iter().any(|t| tags.contains(t)))
+        in_scope(&self.products, &self.tags, product, tags)
     }
+}
+
+/// Whether a scope (product globs, tags; each list empty: any) holds a product.
+fn in_scope(products: &[String], scope_tags: &[String], product: &str, tags: &[String]) -> bool {
+    (products.is_empty()
+        || products
+            .iter()
+            .any(|g| chainwatch_attest::slsa::glob_matches(g, product)))
+        && (scope_tags.is_empty() || scope_tags.iter().any(|t| tags.contains(t)))
 }
 
 /// What evaluating a policy needs to know of components beyond their identity and
@@ -253,6 +304,12 @@ pub struct Needs {
     pub typosquat: bool,
     /// The weaknesses (CWE ids) of their findings' records.
     pub cwes: bool,
+    /// Their dependency paths.
+    pub path: bool,
+    /// For product rules: the NTIA minimum elements the product version's SBOM misses.
+    pub ntia: bool,
+    /// For product rules: the builders of the product version's verified provenance.
+    pub provenance: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -273,6 +330,8 @@ struct Condition {
     deny: Vec<Entry>,
     unpinned: Option<bool>,
     direct: Option<bool>,
+    cel: Option<cel::Cel>,
+    product: product::ProductCondition,
     all: Vec<Condition>,
     any: Vec<Condition>,
 }
@@ -283,9 +342,47 @@ impl Condition {
         needs.direct |= self.direct.is_some();
         needs.typosquat |= self.typosquat.is_some();
         needs.cwes |= !self.cwes.is_empty();
+        needs.ntia |= !self.product.ntia.is_empty();
+        needs.provenance |= self.product.provenance || !self.product.builders.is_empty();
+        if let Some(cel) = &self.cel {
+            // What the component's value holds (see `cel::component_value`).
+            needs.direct |= cel.reads.component;
+            needs.typosquat |= cel.reads.component;
+            needs.findings |= cel.reads.findings;
+            needs.cwes |= cel.reads.findings;
+            needs.path |= cel.reads.path;
+        }
         for c in self.all.iter().chain(&self.any) {
             c.needs(needs);
         }
+    }
+
+    /// Whether it (or a condition it nests) is about the product version.
+    fn about_release(&self) -> bool {
+        !self.product.is_empty()
+            || self
+                .all
+                .iter()
+                .chain(&self.any)
+                .any(Condition::about_release)
+    }
+
+    /// Whether it (or a condition it nests) is about a component.
+    fn about_components(&self) -> bool {
+        self.about_findings()
+            || self.typosquat.is_some()
+            || !self.packages.is_empty()
+            || self.range.is_some()
+            || !self.allow.is_empty()
+            || !self.deny.is_empty()
+            || self.unpinned.is_some()
+            || self.direct.is_some()
+            || self.cel.is_some()
+            || self
+                .all
+                .iter()
+                .chain(&self.any)
+                .any(Condition::about_components)
     }
 
     fn about_findings(&self) -> bool {
@@ -305,14 +402,21 @@ pub struct Example {
     pub name: String,
     pub product: String,
     pub tags: Vec<String>,
-    pub component: Component,
+    pub component: Option<Component>,
+    pub release: Option<Release>,
     pub violates: Vec<String>,
+    /// The analyses that must decide its findings.
+    pub analyzed: Vec<String>,
+    /// When it is evaluated (microseconds since the epoch); now when `None`.
+    pub at: Option<i64>,
 }
 
 /// A policy file, compiled.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
     pub rules: Vec<Rule>,
+    /// Vulnerability policies: decisions applied to the findings they hold for.
+    pub analyses: Vec<Analysis>,
     pub examples: Vec<Example>,
 }
 
@@ -330,6 +434,9 @@ pub struct Component {
     pub typosquat: bool,
     /// Its open findings (not those a VEX statement says are not affected or fixed).
     pub findings: Vec<Finding>,
+    /// How the product depends on it: `name@version` of each component from the product
+    /// down to it, as `scan` shows paths (only CEL conditions read it).
+    pub path: Vec<String>,
 }
 
 impl Component {
@@ -378,12 +485,24 @@ pub struct ExampleResult {
     pub name: String,
     pub expected: Vec<String>,
     pub violated: Vec<String>,
+    /// The analyses expected to decide its findings, and those that did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expected_analyses: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub analyzed: Vec<String>,
 }
 
 impl ExampleResult {
     pub fn passed(&self) -> bool {
-        self.expected == self.violated
+        self.expected == self.violated && self.expected_analyses == self.analyzed
     }
+}
+
+/// Now, in microseconds since the epoch.
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// Nesting of `[`/`{` outside strings and comments, to refuse a file the TOML parser
@@ -475,15 +594,39 @@ impl Policy {
                 ));
             };
             let span = r.when.span();
-            let when = compile(text, r.when.into_inner(), span, 0)?;
+            let when = compile(text, r.when.into_inner(), span.clone(), 0)?;
+            let on_release = when.about_release();
+            if on_release && when.about_components() {
+                return Err(PolicyError::at(
+                    text,
+                    Some(span),
+                    "`ntia`, `provenance` and `builders` are about the product version: a rule cannot combine them with conditions on components",
+                ));
+            }
             rules.push(Rule {
                 name,
                 level,
                 description: r.description,
+                on_release,
                 products: r.products,
                 tags: r.tags,
                 when,
             });
+        }
+        let mut analyses: Vec<Analysis> = Vec::with_capacity(spec.analyses.len());
+        for a in spec.analyses {
+            let span = a.name.span();
+            let compiled = analysis::compile_analysis(text, a)?;
+            if rules.iter().any(|r| r.name == compiled.name)
+                || analyses.iter().any(|o| o.name == compiled.name)
+            {
+                return Err(PolicyError::at(
+                    text,
+                    Some(span),
+                    format!("a second rule named `{}`", compiled.name),
+                ));
+            }
+            analyses.push(compiled);
         }
         let mut examples = Vec::with_capacity(spec.examples.len());
         for e in spec.examples {
@@ -496,7 +639,68 @@ impl Policy {
                     ));
                 }
             }
-            let purl = match &e.component.purl {
+            for v in &e.analyzed {
+                if !analyses.iter().any(|a| a.name == *v) {
+                    return Err(PolicyError::at(
+                        text,
+                        Some(e.name.span()),
+                        format!("example `{}` names no analysis `{v}`", e.name.get_ref()),
+                    ));
+                }
+            }
+            let at = match &e.at {
+                Some(t) => Some(analysis::parse_time(t.get_ref(), false).ok_or_else(|| {
+                    PolicyError::at(
+                        text,
+                        Some(t.span()),
+                        format!(
+                            "at `{}`: expected a date (2027-01-31) or an RFC 3339 time",
+                            t.get_ref()
+                        ),
+                    )
+                })?),
+                None => None,
+            };
+            let release = match &e.release {
+                Some(r) => {
+                    let mut ntia_missing: Vec<(String, usize)> = Vec::new();
+                    for element in &r.ntia_missing {
+                        let Some(known) = NTIA_ELEMENTS
+                            .iter()
+                            .find(|x| **x == element.get_ref().as_str())
+                        else {
+                            return Err(PolicyError::at(
+                                text,
+                                Some(element.span()),
+                                format!(
+                                    "NTIA element `{}`: expected one of {}",
+                                    element.get_ref(),
+                                    NTIA_ELEMENTS.join(", ")
+                                ),
+                            ));
+                        };
+                        ntia_missing.push(((*known).to_owned(), 1));
+                    }
+                    Some(Release {
+                        product: e.product.clone().unwrap_or_default(),
+                        version: r.version.clone(),
+                        ntia_missing,
+                        builders: r.builders.clone(),
+                    })
+                }
+                None => None,
+            };
+            let spec_component = e.component.unwrap_or(ComponentSpec {
+                purl: None,
+                name: None,
+                version: None,
+                license: None,
+                direct: false,
+                typosquat: false,
+                path: Vec::new(),
+            });
+            let has_component = spec_component.purl.is_some() || spec_component.name.is_some();
+            let purl = match &spec_component.purl {
                 Some(p) => Some(Purl::parse(p.get_ref()).map_err(|err| {
                     PolicyError::at(text, Some(p.span()), format!("`{}`: {err}", p.get_ref()))
                 })?),
@@ -532,37 +736,46 @@ impl Policy {
                         .collect(),
                 });
             }
-            let name = e
-                .component
+            let name = spec_component
                 .name
                 .clone()
                 .or_else(|| purl.as_ref().map(|p| p.name().to_owned()))
                 .unwrap_or_default();
-            let version = e
-                .component
+            let version = spec_component
                 .version
                 .clone()
                 .or_else(|| purl.as_ref().and_then(|p| p.version().map(str::to_owned)));
             let mut violates = e.violates;
             violates.sort();
             violates.dedup();
+            let mut analyzed = e.analyzed;
+            analyzed.sort();
+            analyzed.dedup();
             examples.push(Example {
                 name: e.name.into_inner(),
                 product: e.product.unwrap_or_default(),
                 tags: e.tags,
-                component: Component {
+                release,
+                component: has_component.then(|| Component {
                     name,
                     version,
                     purl,
-                    license: e.component.license.as_deref().map(Licensing::new),
-                    direct: e.component.direct,
-                    typosquat: e.component.typosquat,
+                    license: spec_component.license.as_deref().map(Licensing::new),
+                    direct: spec_component.direct,
+                    typosquat: spec_component.typosquat,
                     findings,
-                },
+                    path: spec_component.path,
+                }),
                 violates,
+                analyzed,
+                at,
             });
         }
-        Ok(Policy { rules, examples })
+        Ok(Policy {
+            rules,
+            analyses,
+            examples,
+        })
     }
 
     /// Every rule in scope for `product` (with `tags`) that `component` violates.
@@ -588,8 +801,9 @@ impl Policy {
         rules
             .iter()
             .filter_map(|&i| self.rules.get(i))
+            .filter(|r| !r.on_release)
             .filter_map(|r| {
-                let m = matches(&r.when, component)?;
+                let m = matches(&r.when, component, &component.findings)?;
                 Some(Violation {
                     rule: r.name.clone(),
                     level: r.level,
@@ -601,13 +815,98 @@ impl Policy {
             .collect()
     }
 
+    /// The product rules (NTIA, provenance) in scope for `release`'s product with `tags`
+    /// that it violates; the violations name the product version.
+    pub fn evaluate_release(&self, tags: &[String], release: &Release) -> Vec<Violation> {
+        self.rules
+            .iter()
+            .filter(|r| r.on_release && r.applies_to(&release.product, tags))
+            .filter_map(|r| {
+                let reasons = matches_release(&r.when, release)?;
+                Some(Violation {
+                    rule: r.name.clone(),
+                    level: r.level,
+                    component: release.label(),
+                    advisory: None,
+                    reason: reasons.join("; "),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether some rule is a product rule.
+    pub fn has_release_rules(&self) -> bool {
+        self.rules.iter().any(|r| r.on_release)
+    }
+
     /// What its rules look at.
     pub fn needs(&self) -> Needs {
         let mut needs = Needs::default();
         for r in &self.rules {
             r.when.needs(&mut needs);
         }
+        for a in &self.analyses {
+            a.needs(&mut needs);
+        }
         needs
+    }
+
+    /// The indexes of the analyses in scope for `product` with `tags`.
+    pub fn analyses_in_scope(&self, product: &str, tags: &[String]) -> Vec<usize> {
+        (0..self.analyses.len())
+            .filter(|&i| self.analyses[i].applies_to(product, tags))
+            .collect()
+    }
+
+    /// The analysis (of `scope`, from [`Policy::analyses_in_scope`]) deciding each of
+    /// `component`'s findings at `at` (microseconds since the epoch): the first in the
+    /// file in force whose condition holds; one entry per finding, in order.
+    pub fn analyze(
+        &self,
+        scope: &[usize],
+        component: &Component,
+        at: i64,
+    ) -> Vec<Option<&Analysis>> {
+        component
+            .findings
+            .iter()
+            .map(|f| {
+                scope
+                    .iter()
+                    .filter_map(|&i| self.analyses.get(i))
+                    .find(|a| a.in_force(at) && a.holds(component, f))
+            })
+            .collect()
+    }
+
+    /// The rules in scope that `component` violates once the analyses in scope at `at`
+    /// have decided its findings (those they take off the open list are left out), with
+    /// the names of the analyses that decided a finding.
+    pub fn evaluate_at(
+        &self,
+        product: &str,
+        tags: &[String],
+        component: &Component,
+        at: i64,
+    ) -> (Vec<Violation>, Vec<String>) {
+        let scope = self.analyses_in_scope(product, tags);
+        let decided = self.analyze(&scope, component, at);
+        let mut names: Vec<String> = decided.iter().flatten().map(|a| a.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        if decided.iter().flatten().any(|a| a.suppresses()) {
+            let mut open = component.clone();
+            open.findings = component
+                .findings
+                .iter()
+                .zip(&decided)
+                .filter(|(_, a)| !a.is_some_and(Analysis::suppresses))
+                .map(|(f, _)| f.clone())
+                .collect();
+            (self.evaluate(product, tags, &open), names)
+        } else {
+            (self.evaluate(product, tags, component), names)
+        }
     }
 
     /// Why the policy may not be applied as it is: the examples that fail, if any.
@@ -631,17 +930,24 @@ impl Policy {
         self.examples
             .iter()
             .map(|e| {
-                let mut violated: Vec<String> = self
-                    .evaluate(&e.product, &e.tags, &e.component)
-                    .into_iter()
-                    .map(|v| v.rule)
-                    .collect();
+                let (mut violations, analyzed) = match &e.component {
+                    Some(c) => {
+                        self.evaluate_at(&e.product, &e.tags, c, e.at.unwrap_or_else(now_micros))
+                    }
+                    None => (Vec::new(), Vec::new()),
+                };
+                if let Some(r) = &e.release {
+                    violations.extend(self.evaluate_release(&e.tags, r));
+                }
+                let mut violated: Vec<String> = violations.into_iter().map(|v| v.rule).collect();
                 violated.sort();
                 violated.dedup();
                 ExampleResult {
                     name: e.name.clone(),
                     expected: e.violates.clone(),
                     violated,
+                    expected_analyses: e.analyzed.clone(),
+                    analyzed,
                 }
             })
             .collect()
@@ -722,6 +1028,44 @@ fn compile(
         }
         cwes.push(id);
     }
+    let mut product = product::ProductCondition {
+        provenance: spec.provenance == Some(true),
+        builders: spec.builders.clone(),
+        ..product::ProductCondition::default()
+    };
+    if spec.provenance == Some(false) {
+        return Err(at(
+            span.clone(),
+            "`provenance = false` says nothing: leave it out".into(),
+        ));
+    }
+    match spec.ntia.as_ref().map(|n| (n.span(), n.get_ref())) {
+        Some((_, product::NtiaSpec::All(true))) => product.ntia = NTIA_ELEMENTS.to_vec(),
+        Some((s, product::NtiaSpec::All(false))) => {
+            return Err(at(s, "`ntia = false` says nothing: leave it out".into()));
+        }
+        Some((s, product::NtiaSpec::Elements(list))) => {
+            for element in list {
+                let Some(known) = NTIA_ELEMENTS.iter().find(|x| **x == element.as_str()) else {
+                    return Err(at(
+                        s,
+                        format!(
+                            "NTIA element `{element}`: expected one of {}",
+                            NTIA_ELEMENTS.join(", ")
+                        ),
+                    ));
+                };
+                product.ntia.push(known);
+            }
+        }
+        None => {}
+    }
+    let cel = match &spec.cel {
+        Some(expr) => Some(
+            cel::Cel::parse(expr.get_ref()).map_err(|e| at(expr.span(), format!("cel: {e}")))?,
+        ),
+        None => None,
+    };
     let (allow, deny) = match &spec.license {
         Some(l) => (entries(&l.allow)?, entries(&l.deny)?),
         None => (Vec::new(), Vec::new()),
@@ -755,6 +1099,8 @@ fn compile(
         deny,
         unpinned: spec.unpinned,
         direct: spec.direct,
+        cel,
+        product,
         all,
         any,
     })
@@ -765,6 +1111,9 @@ fn compile(
 struct Match {
     advisory: Option<String>,
     reasons: Vec<String>,
+    /// A CEL expression could not be evaluated: counted as holding (a gate fails
+    /// closed), said in the reasons.
+    failed: bool,
 }
 
 impl Match {
@@ -773,6 +1122,19 @@ impl Match {
             self.advisory = other.advisory;
         }
         self.reasons.extend(other.reasons);
+        self.failed |= other.failed;
+    }
+}
+
+/// An expression shortened for a reason.
+fn shortened(text: &str) -> String {
+    const MAX: usize = 80;
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= MAX {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(MAX).collect();
+        format!("{cut}…")
     }
 }
 
@@ -784,8 +1146,12 @@ fn purl_matches(pattern: &str, purl: &Purl) -> bool {
         || chainwatch_attest::slsa::glob_matches(pattern, name_only)
 }
 
-/// Whether `c` holds for `component`, and why.
-fn matches(c: &Condition, component: &Component) -> Option<Match> {
+/// Whether `c` holds for `component` with these of its findings, and why.
+fn matches(c: &Condition, component: &Component, findings: &[Finding]) -> Option<Match> {
+    if !c.product.is_empty() {
+        // About the product version, never a component (see `matches_release`).
+        return None;
+    }
     let mut m = Match::default();
     if let Some(want) = c.direct {
         (component.direct == want).then_some(())?;
@@ -856,20 +1222,55 @@ fn matches(c: &Condition, component: &Component) -> Option<Match> {
         ));
     }
     if c.about_findings() {
-        let (f, why) = component
-            .findings
+        let (f, why) = findings
             .iter()
             .find_map(|f| finding_holds(c, f).map(|w| (f, w)))?;
         m.advisory = Some(f.advisory.clone());
         m.reasons.push(format!("{}: {why}", f.advisory));
     }
+    if let Some(expr) = &c.cel {
+        match expr.evaluate(component, findings) {
+            Ok(true) => m
+                .reasons
+                .push(format!("`{}` holds", shortened(&expr.source))),
+            Ok(false) => return None,
+            Err(e) => {
+                m.failed = true;
+                m.reasons.push(format!(
+                    "`{}` could not be evaluated ({}): counted as holding",
+                    shortened(&expr.source),
+                    shortened(&e)
+                ));
+            }
+        }
+    }
     for sub in &c.all {
-        m.absorb(matches(sub, component)?);
+        m.absorb(matches(sub, component, findings)?);
     }
     if !c.any.is_empty() {
-        m.absorb(c.any.iter().find_map(|sub| matches(sub, component))?);
+        m.absorb(
+            c.any
+                .iter()
+                .find_map(|sub| matches(sub, component, findings))?,
+        );
     }
     Some(m)
+}
+
+/// Whether a product condition holds for a product version, and why.
+fn matches_release(c: &Condition, release: &Release) -> Option<Vec<String>> {
+    let mut reasons = if c.product.is_empty() {
+        Vec::new()
+    } else {
+        c.product.holds(release)?
+    };
+    for sub in &c.all {
+        reasons.extend(matches_release(sub, release)?);
+    }
+    if !c.any.is_empty() {
+        reasons.extend(c.any.iter().find_map(|sub| matches_release(sub, release))?);
+    }
+    Some(reasons)
 }
 
 /// Whether one finding meets every finding condition, and why.

@@ -269,6 +269,9 @@ fn tag_scopes_and_needs() {
             direct: true,
             typosquat: false,
             cwes: false,
+            path: false,
+            ntia: false,
+            provenance: false,
         }
     );
 }
@@ -296,5 +299,417 @@ fn weaknesses() {
     assert!(
         error("[[rule]]\nname = \"a\"\nlevel = \"warn\"\nwhen.cwes = [\"XSS\"]\n")
             .contains("expected `CWE-` and a number")
+    );
+}
+
+const ANALYSES: &str = r#"
+[[rule]]
+name = "high"
+level = "fail"
+when.severity = "high"
+
+[[analysis]]
+name = "jackson-unreachable"
+products = ["shop-*"]
+state = "not_affected"
+justification = "code_not_reachable"
+response = ["will_not_fix"]
+detail = "We never bind untrusted polymorphic JSON"
+until = "2027-01-31"
+when = { advisories = ["CVE-2020-36518"], packages = ["pkg:maven/com.fasterxml.jackson.core/*"] }
+
+[[analysis]]
+name = "triage-criticals"
+state = "in_triage"
+from = "2026-01-01T00:00:00Z"
+when.severity = "critical"
+
+[[example]]
+name = "decided until the end of January"
+product = "shop-api"
+at = "2027-01-31"
+component = { purl = "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.13.0" }
+findings = [{ advisory = "GHSA-57j2-w4cx-62h2", aliases = ["CVE-2020-36518"], severity = "high" }]
+analyzed = ["jackson-unreachable"]
+
+[[example]]
+name = "open again in February"
+product = "shop-api"
+at = "2027-02-01"
+component = { purl = "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.13.0" }
+findings = [{ advisory = "GHSA-57j2-w4cx-62h2", aliases = ["CVE-2020-36518"], severity = "high" }]
+violates = ["high"]
+
+[[example]]
+name = "in triage is still open"
+at = "2026-06-01"
+component = { purl = "pkg:npm/x@1.0.0" }
+findings = [{ advisory = "GHSA-2", severity = "critical" }]
+violates = ["high"]
+analyzed = ["triage-criticals"]
+"#;
+
+#[test]
+fn vulnerability_policies_decide_within_their_window() {
+    let p = Policy::parse(ANALYSES).unwrap();
+    assert_eq!(p.analyses.len(), 2);
+    for r in p.test() {
+        assert!(r.passed(), "{r:?}");
+    }
+    let a = &p.analyses[0];
+    // `until` a date: through that day (UTC).
+    assert_eq!(a.until, Some(1_801_440_000_000_000));
+    assert!(a.in_force(1_801_439_999_999_999) && !a.in_force(1_801_440_000_000_000));
+    assert!(a.suppresses() && !p.analyses[1].suppresses());
+    assert_eq!(p.analyses_in_scope("blog", &[]), [1]);
+    let finding = Finding {
+        advisory: "GHSA-57j2-w4cx-62h2".into(),
+        aliases: vec!["CVE-2020-36518".into()],
+        severity: Some(Level::High),
+        ..Finding::default()
+    };
+    let c = component(
+        "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.13.0",
+        None,
+    );
+    assert!(a.holds(&c, &finding));
+    let s = a.statement(
+        &finding,
+        "shop-api",
+        "1.2",
+        c.purl.as_ref().unwrap().canonical(),
+        0,
+    );
+    assert_eq!(s.products, ["shop-api@1.2"]);
+    assert_eq!(
+        s.components,
+        ["pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.13.0"]
+    );
+    assert_eq!(s.status, chainwatch_advisory::vex::VexStatus::NotAffected);
+    assert_eq!(s.justification.as_deref(), Some("code_not_reachable"));
+    assert_eq!(s.action.as_deref(), Some("will_not_fix"));
+    assert_eq!(s.timestamp.as_deref(), Some("1970-01-01T00:00:00Z"));
+    assert_eq!(s.analysis.as_deref(), Some("not_affected"));
+    // A changed decision is told from the same one.
+    let q = Policy::parse(&ANALYSES.replace("2027-01-31\"\nwhen", "2027-02-28\"\nwhen")).unwrap();
+    assert_ne!(q.analyses[0].fingerprint(), a.fingerprint());
+    assert_eq!(q.analyses[1].fingerprint(), p.analyses[1].fingerprint());
+    // An example expecting the wrong analyses fails.
+    let wrong = ANALYSES.replace(
+        "analyzed = [\"jackson-unreachable\"]",
+        "analyzed = [\"triage-criticals\"]",
+    );
+    let failed: Vec<String> = Policy::parse(&wrong)
+        .unwrap()
+        .test()
+        .into_iter()
+        .filter(|r| !r.passed())
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(failed, ["decided until the end of January"]);
+}
+
+#[test]
+fn analyses_are_checked() {
+    let base = "[[analysis]]\nname = \"a\"\n";
+    for (body, message) in [
+        (
+            "state = \"ignored\"\nwhen.severity = \"low\"\n",
+            "state `ignored`: expected one of in_triage",
+        ),
+        (
+            "state = \"not_set\"\nwhen.severity = \"low\"\n",
+            "state `not_set`",
+        ),
+        (
+            "state = \"exploitable\"\njustification = \"code_not_reachable\"\nwhen.severity = \"low\"\n",
+            "a justification explains `not_affected`",
+        ),
+        (
+            "state = \"not_affected\"\njustification = \"because\"\nwhen.severity = \"low\"\n",
+            "justification `because`",
+        ),
+        (
+            "state = \"exploitable\"\nresponse = [\"pray\"]\nwhen.severity = \"low\"\n",
+            "response `pray`",
+        ),
+        (
+            "state = \"in_triage\"\nuntil = \"next week\"\nwhen.severity = \"low\"\n",
+            "until `next week`: expected a date",
+        ),
+        (
+            "state = \"in_triage\"\nfrom = \"2027-01-01\"\nuntil = \"2026-01-01\"\nwhen.severity = \"low\"\n",
+            "the window ends before it starts",
+        ),
+        (
+            "state = \"in_triage\"\nwhen.license.deny = [\"copyleft\"]\n",
+            "`license` is not a condition on a finding",
+        ),
+        (
+            "state = \"in_triage\"\nwhen.any = [{ direct = true }]\n",
+            "`direct` is not a condition on a finding",
+        ),
+        (
+            "state = \"in_triage\"\nwhen = {}\n",
+            "an analysis needs a condition",
+        ),
+    ] {
+        let e = error(&format!("{base}{body}"));
+        assert!(e.contains(message), "{body}: {e}");
+        assert!(e.starts_with("line "), "{e}");
+    }
+    let long = format!(
+        "{base}state = \"in_triage\"\ndetail = \"{}\"\nwhen.severity = \"low\"\n",
+        "x".repeat(MAX_DETAIL_BYTES + 1)
+    );
+    assert!(error(&long).contains("detail is longer"));
+    // One namespace for rules and analyses.
+    let twice = "[[rule]]\nname = \"a\"\nlevel = \"info\"\nwhen.malicious = true\n[[analysis]]\nname = \"a\"\nstate = \"in_triage\"\nwhen.malicious = true\n";
+    assert!(error(twice).contains("a second rule named `a`"));
+    let unknown = "[[analysis]]\nname = \"b\"\nstate = \"in_triage\"\nwhen.malicious = true\n[[example]]\nname = \"e\"\ncomponent = { name = \"x\" }\nanalyzed = [\"c\"]\n";
+    assert!(error(unknown).contains("names no analysis `c`"));
+}
+
+#[test]
+fn cel_conditions() {
+    let p = Policy::parse(
+        r#"
+[[rule]]
+name = "critical-npm"
+level = "fail"
+when.cel = 'component.type == "npm" && findings.exists(f, f.severity == "critical" && f.cvss != null && f.cvss >= 9.0)'
+
+[[rule]]
+name = "through-left-pad"
+level = "warn"
+when = { direct = false, cel = 'path.exists(p, p.startsWith("left-pad@"))' }
+
+[[rule]]
+name = "gpl-by-id"
+level = "info"
+when.cel = 'component.licenses.exists(l, l.matches("^GPL-")) || "network-copyleft" in component.license_categories'
+
+[[example]]
+name = "a critical npm finding"
+component = { purl = "pkg:npm/x@1.0.0", license = "MIT", path = ["app@1", "x@1.0.0"] }
+findings = [{ advisory = "GHSA-1", severity = "critical", cvss = 9.8 }]
+violates = ["critical-npm"]
+
+[[example]]
+name = "under left-pad"
+component = { purl = "pkg:npm/y@2.0.0", license = "AGPL-3.0-only", path = ["app@1", "left-pad@1.3.0", "y@2.0.0"] }
+violates = ["through-left-pad", "gpl-by-id"]
+"#,
+    )
+    .unwrap();
+    for r in p.test() {
+        assert!(r.passed(), "{r:?}");
+    }
+    let needs = p.needs();
+    assert!(needs.path && needs.findings && needs.direct);
+    let mut c = component("pkg:npm/x@1.0.0", Some("GPL-2.0-or-later"));
+    let v = p.evaluate("app", &[], &c);
+    assert_eq!(rules(&v), ["gpl-by-id"]);
+    assert!(
+        v[0].reason.starts_with("`component.licenses.exists("),
+        "{}",
+        v[0].reason
+    );
+    // Unrated findings: `cvss` is null, and the guard keeps the rule from failing.
+    c.findings.push(Finding {
+        advisory: "GHSA-2".into(),
+        severity: Some(Level::Critical),
+        ..Finding::default()
+    });
+    assert_eq!(rules(&p.evaluate("app", &[], &c)), ["gpl-by-id"]);
+}
+
+#[test]
+fn cel_errors_are_located_and_bounded() {
+    let rule =
+        |expr: &str| format!("[[rule]]\nname = \"a\"\nlevel = \"fail\"\nwhen.cel = '''{expr}'''\n");
+    for (expr, message) in [
+        ("component.name ==", "cel: 1:"),
+        ("componnt.name == \"x\"", "unknown variable `componnt`"),
+        ("component.nme == \"x\"", "cel: "),
+        ("component.name", "not a boolean"),
+        ("env.HOME == \"x\"", "unknown variable `env`"),
+        (
+            "component.name.matches(component.version)",
+            "literal pattern",
+        ),
+        (
+            "lowerAscii(component.name) == \"x\"",
+            "function `lowerAscii` is not allowed",
+        ),
+        (
+            "[1].all(a, [1].all(b, [1].all(c, c == 1)))",
+            "comprehensions (`all`, `exists`, `map`, `filter`) nest deeper than 2",
+        ),
+        ("", "the expression is empty"),
+    ] {
+        let e = error(&rule(expr));
+        assert!(e.contains(message), "{expr}: {e}");
+        assert!(e.starts_with("line 4, column 12:"), "{e}");
+    }
+    // Deep nesting, long expressions and many parts are refused, not run.
+    let deep = format!("{}true{}", "(".repeat(200), ")".repeat(200));
+    assert!(
+        error(&rule(&deep)).contains("cel: "),
+        "{}",
+        error(&rule(&deep))
+    );
+    // As deep as the size limit allows, in every nesting form: refused or folded (the
+    // parser folds repeated negations), never a crash.
+    for (open, close) in [
+        ("(", ")"),
+        ("[", "]"),
+        ("{1: ", "}"),
+        ("!", ""),
+        ("-", ""),
+        ("f(", ")"),
+    ] {
+        let n = (MAX_CEL_BYTES - 8) / (open.len() + close.len());
+        let deep = format!("{}1{} == 1", open.repeat(n), close.repeat(n));
+        if let Err(e) = Policy::parse(&rule(&deep)) {
+            assert!(e.message.starts_with("cel: "), "{open}: {e}");
+        }
+    }
+    let long = format!("component.name == \"{}\"", "x".repeat(MAX_CEL_BYTES));
+    assert!(error(&rule(&long)).contains("longer than 4096 bytes"));
+    let wide = (0..600)
+        .map(|i| format!("component.name == \"{i}\""))
+        .collect::<Vec<_>>()
+        .join(" || ");
+    let e = error(&rule(&wide));
+    assert!(
+        e.contains("longer than") || e.contains("parts") || e.contains("cel: "),
+        "{e}"
+    );
+    // The costliest accepted shape (two nested comprehensions over literal lists as
+    // long as the part limit allows) still finishes.
+    let list = format!("[{}]", vec!["1"; 480].join(","));
+    let costly = format!("{list}.all(a, {list}.exists(b, b == 2) || a == 1)");
+    assert!(costly.len() <= MAX_CEL_BYTES);
+    let p = Policy::parse(&rule(&costly)).unwrap();
+    assert_eq!(
+        rules(&p.evaluate("app", &[], &component("pkg:npm/x@1", None))),
+        ["a"]
+    );
+    // Analyses take no CEL: their conditions are about findings.
+    let analysis = "[[analysis]]\nname = \"b\"\nstate = \"in_triage\"\nwhen.cel = 'true'\n";
+    assert!(error(analysis).contains("`cel` is not a condition on a finding"));
+}
+
+#[test]
+fn cel_failures_count_as_holding() {
+    // A division by zero only components with two findings reach: their rule holds (a
+    // gate fails closed), and says why.
+    let p = Policy::parse(
+        "[[rule]]\nname = \"odd\"\nlevel = \"fail\"\nwhen.cel = 'size(findings) < 2 ? false : 10 / (size(findings) - 2) > 100'\n",
+    )
+    .unwrap();
+    let mut c = component("pkg:npm/x@1.0.0", None);
+    assert!(p.evaluate("app", &[], &c).is_empty());
+    for id in ["GHSA-1", "GHSA-2"] {
+        c.findings.push(Finding {
+            advisory: id.into(),
+            ..Finding::default()
+        });
+    }
+    let v = p.evaluate("app", &[], &c);
+    assert_eq!(rules(&v), ["odd"]);
+    assert!(
+        v[0].reason.contains("could not be evaluated"),
+        "{}",
+        v[0].reason
+    );
+}
+
+const RELEASES: &str = r#"
+[[rule]]
+name = "ntia"
+level = "warn"
+when.ntia = ["supplier", "version", "author"]
+
+[[rule]]
+name = "built-in-ci"
+level = "fail"
+products = ["shop*"]
+when.builders = ["https://github.com/actions/runner/*", "https://gitlab.com/*"]
+
+[[rule]]
+name = "attested"
+level = "info"
+when.provenance = true
+
+[[rule]]
+name = "critical"
+level = "fail"
+when.severity = "critical"
+
+[[example]]
+name = "a hand-built release"
+product = "shop"
+release = { version = "1.0", ntia_missing = ["supplier"], builders = [] }
+violates = ["ntia", "built-in-ci", "attested"]
+
+[[example]]
+name = "built in CI"
+product = "shop"
+release = { version = "1.1", builders = ["https://github.com/actions/runner/github-hosted"] }
+violates = []
+"#;
+
+#[test]
+fn product_rules() {
+    let p = Policy::parse(RELEASES).unwrap();
+    for r in p.test() {
+        assert!(r.passed(), "{r:?}");
+    }
+    assert!(p.has_release_rules());
+    let needs = p.needs();
+    assert!(needs.ntia && needs.provenance);
+    let release = Release {
+        product: "shop".into(),
+        version: Some("2.0".into()),
+        ntia_missing: vec![("supplier".into(), 12), ("timestamp".into(), 1)],
+        builders: vec!["https://example.com/laptop".into()],
+    };
+    let v = p.evaluate_release(&[], &release);
+    assert_eq!(rules(&v), ["ntia", "built-in-ci"]);
+    assert_eq!(v[0].component, "shop@2.0");
+    assert_eq!(
+        v[0].reason,
+        "NTIA minimum elements missing: supplier (12 components)"
+    );
+    assert_eq!(
+        v[1].reason,
+        "built by https://example.com/laptop, not by https://github.com/actions/runner/* or https://gitlab.com/*"
+    );
+    // Out of the builder rule's scope; product rules never hold for a component.
+    let other = Release {
+        product: "blog".into(),
+        ..release.clone()
+    };
+    assert_eq!(rules(&p.evaluate_release(&[], &other)), ["ntia"]);
+    let c = component("pkg:npm/x@1.0.0", None);
+    assert!(p.evaluate("shop", &[], &c).is_empty());
+    // A product rule cannot look at components; analyses take none.
+    assert!(
+        error("[[rule]]\nname = \"a\"\nlevel = \"fail\"\nwhen = { ntia = true, severity = \"high\" }\n")
+            .contains("cannot combine them with conditions on components")
+    );
+    assert!(
+        error("[[rule]]\nname = \"a\"\nlevel = \"fail\"\nwhen.any = [{ provenance = true }, { malicious = true }]\n")
+            .contains("cannot combine them")
+    );
+    assert!(
+        error("[[rule]]\nname = \"a\"\nlevel = \"fail\"\nwhen.ntia = [\"suplier\"]\n")
+            .contains("NTIA element `suplier`: expected one of supplier")
+    );
+    assert!(
+        error("[[analysis]]\nname = \"a\"\nstate = \"in_triage\"\nwhen = { provenance = true, severity = \"low\" }\n")
+            .contains("`provenance` is not a condition on a finding")
     );
 }

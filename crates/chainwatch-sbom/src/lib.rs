@@ -31,7 +31,7 @@ pub use diff::{
 };
 pub use input::{InputError, Limits};
 pub use model::*;
-pub use validate::{is_cpe, is_date_time, is_uuid_urn, license_error, ntia};
+pub use validate::{is_cpe, is_date_time, is_uuid_urn, license_error, ntia, ntia_missing};
 
 /// How to read.
 #[derive(Debug, Clone, Copy, Default)]

@@ -364,6 +364,23 @@ pub(crate) fn check_model(sbom: &Sbom, strict: bool) -> Vec<Diagnostic> {
     out
 }
 
+/// The NTIA minimum elements `sbom` misses, each with how many times (components
+/// without it; 1 for a document-level element), in the order of [`ntia`]'s codes:
+/// `supplier`, `name`, `version`, `identifier`, `relationships`, `author`, `timestamp`.
+pub fn ntia_missing(sbom: &Sbom) -> Vec<(&'static str, usize)> {
+    let mut out: Vec<(&'static str, usize)> = Vec::new();
+    for d in ntia(sbom) {
+        let Some(element) = d.code.as_str().strip_prefix("ntia-missing-") else {
+            continue;
+        };
+        match out.iter_mut().find(|(e, _)| *e == element) {
+            Some((_, n)) => *n += 1,
+            None => out.push((element, 1)),
+        }
+    }
+    out
+}
+
 /// The NTIA minimum elements (supplier, name, version, unique identifier for every
 /// package; dependency relationships, author and timestamp for the document), as
 /// diagnostics: one per missing element per component, errors.

@@ -26,6 +26,23 @@ struct RuleInfo {
     description: Option<String>,
 }
 
+/// A vulnerability policy of the active policy: the decision it records on the findings
+/// its condition holds for.
+#[derive(Debug, Serialize, ToSchema)]
+struct AnalysisInfo {
+    name: String,
+    /// The CycloneDX analysis state.
+    state: String,
+    justification: Option<String>,
+    responses: Vec<String>,
+    detail: Option<String>,
+    /// When it starts and stops applying (RFC 3339; `until` is the first instant it no
+    /// longer applies).
+    from: Option<String>,
+    until: Option<String>,
+    description: Option<String>,
+}
+
 /// The active policy.
 #[derive(Debug, Serialize, ToSchema)]
 struct PolicyInfo {
@@ -41,6 +58,7 @@ struct PolicyInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     applied_by: Option<String>,
     rules: Vec<RuleInfo>,
+    analyses: Vec<AnalysisInfo>,
 }
 
 /// The active policy file and its rules
@@ -63,20 +81,33 @@ pub(crate) async fn get_policy(
             applied: None,
             applied_by: None,
             rules: Vec::new(),
+            analyses: Vec::new(),
         },
         Some(s) => {
-            let rules = chainwatch_policy::Policy::parse(&s.text)
-                .map(|p| {
-                    p.rules
-                        .into_iter()
-                        .map(|r| RuleInfo {
-                            name: r.name,
-                            level: r.level.as_str().to_owned(),
-                            description: r.description,
-                        })
-                        .collect()
+            let policy = chainwatch_policy::Policy::parse(&s.text).unwrap_or_default();
+            let rules = policy
+                .rules
+                .into_iter()
+                .map(|r| RuleInfo {
+                    name: r.name,
+                    level: r.level.as_str().to_owned(),
+                    description: r.description,
                 })
-                .unwrap_or_default();
+                .collect();
+            let analyses = policy
+                .analyses
+                .into_iter()
+                .map(|a| AnalysisInfo {
+                    from: a.from.map(chainwatch_store::format_micros),
+                    until: a.until.map(chainwatch_store::format_micros),
+                    name: a.name,
+                    state: a.state,
+                    justification: a.justification,
+                    responses: a.responses,
+                    detail: a.detail,
+                    description: a.description,
+                })
+                .collect();
             PolicyInfo {
                 active: true,
                 applied: Some(chainwatch_store::format_micros(s.applied_at)),
@@ -84,6 +115,7 @@ pub(crate) async fn get_policy(
                 digest: Some(s.digest),
                 text: Some(s.text),
                 rules,
+                analyses,
             }
         }
     };

@@ -444,37 +444,7 @@ pub(crate) async fn sbom(
     Ok((body, media, info))
 }
 
-/// CycloneDX analysis states a triage decision may set.
-pub(crate) const ANALYSIS_STATES: [&str; 6] = [
-    "not_set",
-    "in_triage",
-    "exploitable",
-    "false_positive",
-    "not_affected",
-    "resolved",
-];
-
-/// CycloneDX analysis justifications.
-pub(crate) const JUSTIFICATIONS: [&str; 9] = [
-    "code_not_present",
-    "code_not_reachable",
-    "requires_configuration",
-    "requires_dependency",
-    "requires_environment",
-    "protected_by_compiler",
-    "protected_at_runtime",
-    "protected_at_perimeter",
-    "protected_by_mitigating_control",
-];
-
-/// CycloneDX analysis responses.
-pub(crate) const RESPONSES: [&str; 5] = [
-    "can_not_fix",
-    "will_not_fix",
-    "update",
-    "rollback",
-    "workaround_available",
-];
+pub(crate) use chainwatch_advisory::vex::{ANALYSIS_STATES, JUSTIFICATIONS, RESPONSES};
 
 /// A triage decision: a CycloneDX analysis.
 #[derive(Debug, Clone, Default)]
@@ -1246,6 +1216,23 @@ pub(crate) async fn violation_counts(
     let mut rows = blocking(state, move |store| store.violation_counts(violations)).await?;
     rows.retain(|(product, ..)| caller.may(product));
     Ok(rows)
+}
+
+/// How many findings of the products the caller may see each vulnerability policy
+/// decides, by analysis name.
+pub(crate) async fn decision_counts(
+    state: &Arc<State>,
+    caller: &Caller,
+) -> Result<std::collections::BTreeMap<String, u64>, Problem> {
+    caller.require(Role::Read)?;
+    let rows = blocking(state, chainwatch_store::Store::policy_decision_counts).await?;
+    let mut out = std::collections::BTreeMap::new();
+    for (product, rule, n) in rows {
+        if caller.may(&product) {
+            *out.entry(rule).or_default() += n;
+        }
+    }
+    Ok(out)
 }
 
 /// A page of the violations `query` asks for that the caller may see, from the store's

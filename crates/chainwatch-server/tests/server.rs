@@ -1414,6 +1414,13 @@ level = "warn"
 tags = ["prod"]
 when.packages = ["pkg:pypi/requests"]
 
+[[analysis]]
+name = "lab-only"
+state = "not_affected"
+justification = "requires_environment"
+until = "2999-12-31"
+when.advisories = ["CVE-2099-0001"]
+
 [[example]]
 name = "a malicious package fails"
 component = { purl = "pkg:pypi/x@1" }
@@ -1446,6 +1453,13 @@ violates = ["no-malicious"]
     );
     let (_, _, shown) = get(&policy_url, Some(&reader));
     assert_eq!(json(&shown)["rules"][1]["name"], "requests-in-prod");
+    assert_eq!(
+        (
+            json(&shown)["analyses"][0]["name"].clone(),
+            json(&shown)["analyses"][0]["until"].clone()
+        ),
+        ("lab-only".into(), "3000-01-01T00:00:00.000000Z".into())
+    );
 
     // An upload with a tag: the tagged rule holds at once.
     let (status, _, body) = post(

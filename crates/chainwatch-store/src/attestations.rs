@@ -199,6 +199,38 @@ impl Store {
     /// `None`): attestations ingested for it, and those whose subjects have the digest
     /// of one of its current inventory's components (the product's own subject
     /// component included).
+    /// The builders (`builder.id`) of the verified provenance about a product version
+    /// itself: attestations ingested for it and those about its subject component; what
+    /// policy rules on provenance read. A version not in the store has none.
+    pub fn release_builders(&self, product: &str, version: &str) -> Result<Vec<String>> {
+        let evidence = match self.provenance(product, Some(version), None) {
+            Ok(e) => e,
+            Err(StoreError::NotFound(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let subject: Option<String> = self.read(|db| {
+            db.query_opt(
+                "SELECT COALESCE(pk.purl, o.name) FROM product_versions pv
+                 JOIN products p ON p.id = pv.product_id
+                 JOIN documents d ON d.id = pv.current_document_id
+                 JOIN occurrences o ON o.document_id = d.id AND o.ordinal = d.subject
+                 LEFT JOIN packages pk ON pk.id = o.package_id
+                 WHERE p.name = $1 AND pv.version = $2",
+                &args![product, version],
+                |r| r.get(0),
+            )
+        })?;
+        let subject = subject.map(|s| format!("component {s}"));
+        let mut builders: Vec<String> = evidence
+            .into_iter()
+            .filter(|e| e.about == "product version" || Some(&e.about) == subject.as_ref())
+            .filter_map(|e| e.builder)
+            .collect();
+        builders.sort();
+        builders.dedup();
+        Ok(builders)
+    }
+
     pub fn provenance(
         &self,
         product: &str,

@@ -51,8 +51,8 @@ pub use advisories::vex::{
 pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepare_advisory};
 pub use attestations::{AttestationImport, Evidence};
 pub use policies::{
-    PolicyOutcome, PolicyRun, PolicySet, StoredViolation, ViolationCursor, ViolationQuery,
-    ViolationState, clean_tags, violations_sarif,
+    AnalysesOutcome, PolicyOutcome, PolicyRun, PolicySet, StoredViolation, ViolationCursor,
+    ViolationQuery, ViolationState, clean_tags, violations_sarif,
 };
 pub use portfolio::prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use portfolio::queries::{Dependent, WhoHas, WhyIndex, WhyNode, WhyPath};

@@ -590,6 +590,29 @@ CREATE TABLE product_tags (
 ){without_rowid}
 ",
     },
+    Migration {
+        version: 16,
+        name: "policy_analyses",
+        sql: "
+-- Decisions of the active policy's vulnerability policies (`[[analysis]]`), one per
+-- finding (product version, package, advisory): a VEX statement by the policy, read with
+-- the imported ones. `issued_at` is when the same decision was first made (its place
+-- among statements); `until_at` when it stops applying (the largest integer: never).
+CREATE TABLE policy_analyses (
+    product_version_id BIGINT NOT NULL REFERENCES product_versions (id),
+    package_id BIGINT NOT NULL,
+    advisory_id BIGINT NOT NULL,
+    rule TEXT NOT NULL,
+    -- What the decision says (`Analysis::fingerprint`), to tell a changed one.
+    fingerprint TEXT NOT NULL,
+    statement TEXT NOT NULL,
+    issued_at BIGINT NOT NULL,
+    until_at BIGINT NOT NULL,
+    PRIMARY KEY (product_version_id, package_id, advisory_id)
+);
+CREATE INDEX policy_analyses_advisory ON policy_analyses (advisory_id);
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

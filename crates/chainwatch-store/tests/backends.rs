@@ -51,6 +51,175 @@ fn postgres(test: &str) -> Option<Db> {
 }
 
 /// Runs each named test against SQLite and PostgreSQL.
+fn vulnerability_policies_decide_findings(db: &Db) {
+    ingest(db, &shop("1.0", "1.26.5"));
+    ingest(db, &shop("1.1", "1.26.4"));
+    ingest(
+        db,
+        &cdx(
+            "blog",
+            "2.0",
+            &[("urllib3", "pkg:pypi/urllib3@1.26.5")],
+            &[("root", &["urllib3"])],
+        ),
+    );
+    let a = osv("PYSEC-0004", "2024-01-01T00:00:00Z", "2.0.7", json!({}));
+    db.store.import_advisories(&[a]).expect("import");
+    db.store.rematch().expect("rematch");
+    let policy = r#"
+[[rule]]
+name = "vulnerable"
+level = "fail"
+when.severity = "low"
+
+[[analysis]]
+name = "urllib3-unreachable"
+products = ["shop"]
+state = "not_affected"
+justification = "code_not_reachable"
+detail = "no proxy is configured"
+until = "2999-12-31"
+when = { advisories = ["CVE-0004"], packages = ["pkg:pypi/urllib3"] }
+"#;
+    db.store.set_policy(policy, Some("test")).expect("apply");
+    let first = evaluate(db);
+    // Both shop versions decided (by the CVE alias); blog is out of scope.
+    assert_eq!(
+        (first.analyses.made, first.analyses.holding),
+        (2, 2),
+        "{first:?}"
+    );
+    assert_eq!(
+        open_violations(db),
+        [(
+            "2.0".to_owned(),
+            "vulnerable".to_owned(),
+            "pkg:pypi/urllib3@1.26.5".to_owned(),
+            Some("PYSEC-0004".to_owned())
+        )]
+    );
+    let findings = db
+        .store
+        .findings(&chainwatch_store::FindingQuery {
+            product: Some("shop".into()),
+            version: Some("1.0".into()),
+            include_suppressed: true,
+            ..Default::default()
+        })
+        .expect("findings");
+    let verdict = findings[0].vex.as_ref().expect("decided");
+    assert_eq!(
+        (
+            verdict.status.as_str(),
+            verdict.justification.as_deref(),
+            verdict.analysis.as_deref(),
+            verdict.impact.as_deref()
+        ),
+        (
+            "not_affected",
+            Some("code_not_reachable"),
+            Some("not_affected"),
+            Some("no proxy is configured")
+        )
+    );
+    // The trail names the policy as the author.
+    let ids = vec!["PYSEC-0004".to_owned(), "CVE-0004".to_owned()];
+    let trail = db
+        .store
+        .vex_history("shop", "1.0", "pkg:pypi/urllib3@1.26.5", &ids)
+        .expect("history");
+    assert_eq!(trail.len(), 1);
+    assert_eq!(
+        trail[0].author.as_deref(),
+        Some("policy urllib3-unreachable")
+    );
+    assert_eq!(trail[0].format, "policy");
+    // Evaluated again: the same decisions, first made before.
+    let again = evaluate(db);
+    assert_eq!((again.analyses.made, again.analyses.holding), (0, 2));
+    assert_eq!(again.opened.len(), 0);
+
+    // A later decision by hand overrides the policy's (for shop 1.1 only).
+    let triage = json!({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://example.invalid/vex-triage",
+        "author": "alice",
+        "timestamp": "2999-01-01T00:00:00Z",
+        "statements": [{
+            "vulnerability": {"name": "PYSEC-0004"},
+            "products": [{"@id": "shop@1.1", "subcomponents": [{"@id": "pkg:pypi/urllib3"}]}],
+            "status": "affected",
+            "action_statement": "upgrade"
+        }]
+    });
+    let bytes = serde_json::to_vec(&triage).expect("json");
+    let doc = chainwatch_advisory::vex::parse(&bytes).expect("vex");
+    db.store.import_vex(&bytes, &doc).expect("import vex");
+    let overridden = evaluate(db);
+    assert_eq!(
+        overridden.analyses.made, 0,
+        "the policy's decision stays on record"
+    );
+    assert_eq!(
+        overridden
+            .opened
+            .iter()
+            .map(|v| (v.version.as_str(), v.rule.as_str()))
+            .collect::<Vec<_>>(),
+        [("1.1", "vulnerable")]
+    );
+
+    // A window that has ended: the decisions stop applying and are withdrawn.
+    let ended = policy.replace("2999-12-31", "2020-01-01");
+    db.store.set_policy(&ended, Some("test")).expect("apply");
+    let expired = evaluate(db);
+    assert_eq!((expired.analyses.made, expired.analyses.withdrawn), (0, 2));
+    assert_eq!(open_violations(db).len(), 3);
+    assert!(
+        db.store
+            .vex_history("shop", "1.0", "pkg:pypi/urllib3@1.26.5", &ids)
+            .expect("history")
+            .is_empty()
+    );
+    // No policy: nothing is left held.
+    db.store.set_policy("", Some("test")).expect("remove");
+    evaluate(db);
+    assert!(!db.store.policy_results_held().expect("held"));
+}
+
+fn product_rules_read_documents_and_provenance(db: &Db) {
+    ingest(db, &shop("1.0", "1.26.5"));
+    db.store
+        .set_policy(
+            "[[rule]]\nname = \"ntia\"\nlevel = \"warn\"\nwhen.ntia = [\"supplier\", \"timestamp\"]\n\
+             [[rule]]\nname = \"attested\"\nlevel = \"fail\"\nproducts = [\"shop\"]\nwhen.builders = [\"https://github.com/*\"]\n",
+            None,
+        )
+        .expect("apply");
+    let outcome = evaluate(db);
+    let mut got: Vec<(String, String, String)> = outcome
+        .opened
+        .iter()
+        .map(|v| (v.rule.clone(), v.component.clone(), v.reason.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "attested".to_owned(),
+                "shop@1.0".to_owned(),
+                "no verified provenance attestation".to_owned()
+            ),
+            (
+                "ntia".to_owned(),
+                "shop@1.0".to_owned(),
+                "NTIA minimum elements missing: supplier (7 components), timestamp".to_owned()
+            ),
+        ]
+    );
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite_backend {
@@ -89,6 +258,8 @@ on_both_backends!(
     webhook_outbox_leases_and_moves,
     policies_are_evaluated_and_recorded,
     weakness_conditions_read_the_records,
+    vulnerability_policies_decide_findings,
+    product_rules_read_documents_and_provenance,
 );
 
 /// A CycloneDX document: `components` as (bom-ref, purl), `deps` as (ref, refs).
@@ -686,7 +857,9 @@ fn current_documents_are_recorded_and_migrated(db: &Db) {
     // column in.
     behind_the_back(
         db,
-        "DROP TABLE policy_evaluations;
+        "DROP TABLE policy_analyses;
+         DELETE FROM schema_migrations WHERE version = 16;
+         DROP TABLE policy_evaluations;
          DROP TABLE policy_violations;
          DROP TABLE product_tags;
          DROP TABLE policy_sets;

@@ -177,22 +177,151 @@ fn the_documented_policy_works() {
     let doc =
         std::fs::read_to_string(chainwatch_testkit::workspace_root().join("docs/policies.md"))
             .unwrap();
-    let block = doc
+    let blocks: Vec<&str> = doc
         .split("```toml\n")
-        .nth(1)
-        .unwrap()
-        .split("```")
-        .next()
-        .unwrap();
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 2, "rules and analyses are documented");
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("policy.toml");
-    std::fs::write(&file, block).unwrap();
-    let o = chainwatch(&["policy", "test", file.to_str().unwrap()]);
+    for block in blocks {
+        let file = dir.path().join("policy.toml");
+        std::fs::write(&file, block).unwrap();
+        let o = chainwatch(&["policy", "test", file.to_str().unwrap()]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{block}\n{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+/// Product rules: the scanned SBOM's NTIA gaps and the store's (absent) provenance,
+/// one violation each naming the product version.
+#[test]
+fn product_rules_name_the_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("release.toml");
+    std::fs::write(
+        &file,
+        "[[rule]]\nname = \"ntia\"\nlevel = \"warn\"\nwhen.ntia = true\n\
+         [[rule]]\nname = \"attested\"\nlevel = \"fail\"\nwhen.builders = [\"https://github.com/*\"]\n",
+    )
+    .unwrap();
+    let o = chainwatch(&[
+        "scan",
+        &fixture("licenses/shop.cdx.json"),
+        "--advisories",
+        &fixture("policy/osv"),
+        "--policy",
+        file.to_str().unwrap(),
+        "--no-typosquat",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let policy: Vec<(String, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "policy")
+        .map(|r| {
+            (
+                r["rule"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(policy.len(), 2, "{policy:?}");
+    assert_eq!(
+        policy[0],
+        (
+            "attested".to_owned(),
+            "no verified provenance attestation".to_owned()
+        )
+    );
+    assert_eq!(policy[1].0, "ntia");
+    assert!(
+        policy[1]
+            .1
+            .starts_with("NTIA minimum elements missing: supplier ("),
+        "{policy:?}"
+    );
+}
+
+/// A vulnerability policy decides a finding until a date: the scan passes while the
+/// decision holds and fails after it, and the JSON row shows the decision.
+#[test]
+fn vulnerability_policies_decide_until_a_date() {
+    let sbom = fixture("licenses/shop.cdx.json");
+    let osv = fixture("policy/osv");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = |until: &str| {
+        let file = dir.path().join(format!("policy-{until}.toml"));
+        std::fs::write(
+            &file,
+            format!(
+                "[[rule]]\nname = \"malicious\"\nlevel = \"fail\"\nwhen.malicious = true\n\
+                 [[analysis]]\nname = \"oddball-reviewed\"\nstate = \"false_positive\"\n\
+                 detail = \"our own package, published by us\"\nuntil = \"{until}\"\n\
+                 when = {{ advisories = [\"MAL-2026-0042\"], packages = [\"pkg:npm/oddball\"] }}\n"
+            ),
+        )
+        .unwrap();
+        file.display().to_string()
+    };
+    let scan = |file: &str| {
+        chainwatch(&[
+            "scan",
+            &sbom,
+            "--advisories",
+            &osv,
+            "--policy",
+            file,
+            "--no-typosquat",
+            "--format",
+            "json",
+        ])
+    };
+    let o = scan(&policy("2999-12-31"));
     assert_eq!(
         o.status.code(),
         Some(0),
         "{}",
-        String::from_utf8_lossy(&o.stdout)
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["advisory"] == "MAL-2026-0042")
+        .unwrap();
+    assert_eq!(row["vex_status"], "not_affected");
+    assert_eq!(row["vex_justification"], "false_positive");
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["kind"] != "policy")
+    );
+    // After the window: open again, and the rule fails the scan.
+    let o = scan(&policy("2020-01-01"));
+    assert_eq!(o.status.code(), Some(1));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "policy" && r["rule"] == "malicious")
     );
 }
 

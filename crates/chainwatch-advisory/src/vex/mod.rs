@@ -176,6 +176,43 @@ fn openvex(doc: &Value) -> VexDocument {
     out
 }
 
+/// CycloneDX analysis states a decision may set (triage, vulnerability policies).
+pub const ANALYSIS_STATES: [&str; 6] = [
+    "not_set",
+    "in_triage",
+    "exploitable",
+    "false_positive",
+    "not_affected",
+    "resolved",
+];
+
+/// CycloneDX analysis justifications.
+pub const JUSTIFICATIONS: [&str; 9] = [
+    "code_not_present",
+    "code_not_reachable",
+    "requires_configuration",
+    "requires_dependency",
+    "requires_environment",
+    "protected_by_compiler",
+    "protected_at_runtime",
+    "protected_at_perimeter",
+    "protected_by_mitigating_control",
+];
+
+/// CycloneDX analysis responses.
+pub const RESPONSES: [&str; 5] = [
+    "can_not_fix",
+    "will_not_fix",
+    "update",
+    "rollback",
+    "workaround_available",
+];
+
+/// A CycloneDX analysis state as a VEX status (`None`: not a state CycloneDX defines).
+pub fn analysis_status(state: &str) -> Option<VexStatus> {
+    cdx_status(state)
+}
+
 /// CycloneDX analysis states as VEX statuses.
 fn cdx_status(state: &str) -> Option<VexStatus> {
     Some(match state {

@@ -83,6 +83,21 @@ pub(crate) struct PolicyFilter {
     cursor: Option<String>,
 }
 
+/// An analysis's window, as the console shows it.
+fn window(from: Option<i64>, until: Option<i64>) -> String {
+    let day = |t: i64| {
+        let text = chainwatch_store::format_micros(t);
+        text.get(..10).unwrap_or(&text).to_owned()
+    };
+    match (from, until) {
+        (None, None) => "always".to_owned(),
+        (Some(f), None) => format!("from {}", day(f)),
+        // `until` is the first instant after the last day.
+        (None, Some(u)) => format!("through {}", day(u - 1)),
+        (Some(f), Some(u)) => format!("{} – {}", day(f), day(u - 1)),
+    }
+}
+
 /// `/policy`: the active policy and the violations of the products the token may see.
 pub(crate) async fn portfolio(
     AxumState(state): AxumState<Arc<State>>,
@@ -107,6 +122,11 @@ pub(crate) async fn portfolio(
         open.clone()
     } else {
         query::violation_counts(&state, &caller, chosen).await?
+    };
+    let decided = if active.as_ref().is_some_and(|(_, p)| !p.analyses.is_empty()) {
+        query::decision_counts(&state, &caller).await?
+    } else {
+        BTreeMap::new()
     };
     let mut per_rule: BTreeMap<&str, u64> = BTreeMap::new();
     for (_, r, _, n) in &open {
@@ -180,6 +200,20 @@ pub(crate) async fn portfolio(
                         td.num { (per_rule.get(r.name.as_str()).copied().unwrap_or(0)) }
                     } } }
                 } }
+                @if !policy.analyses.is_empty() {
+                    h2 { "Vulnerability policies" }
+                    p.muted { "Decisions the policy records on the findings they hold for, by " code { "policy NAME" } "; a later triage decision overrides them." }
+                    div.table-wrap { table.data {
+                        thead { tr { th scope="col" { "Analysis" } th scope="col" { "State" } th scope="col" { "Window" } th scope="col" { "Description" } th scope="col" { "Findings decided" } } }
+                        tbody { @for a in &policy.analyses { tr {
+                            td.mono { (a.name) }
+                            td { (a.state.replace('_', " ")) @if let Some(j) = &a.justification { " (" (j.replace('_', " ")) ")" } }
+                            td { (window(a.from, a.until)) }
+                            td { (a.description.as_deref().unwrap_or("")) }
+                            td.num { (decided.get(&a.name).copied().unwrap_or(0)) }
+                        } } }
+                    } }
+                }
                 details {
                     summary { "The policy file" }
                     pre.mono { (set.text) }

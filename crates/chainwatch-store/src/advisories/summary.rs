@@ -241,7 +241,15 @@ impl Store {
         versions: &HashMap<i64, (String, String)>,
         allowed: &HashSet<i64>,
     ) -> Result<Open> {
-        let (mut keys, identifiers) = self.read(|db| {
+        let mut open = self.all_findings(allowed)?;
+        self.apply_vex(&mut open, versions)?;
+        Ok(open)
+    }
+
+    /// The findings of the current inventories of the `allowed` product versions, VEX
+    /// not applied, with their advisories' identifiers and exploitation.
+    pub(crate) fn all_findings(&self, allowed: &HashSet<i64>) -> Result<Open> {
+        let (keys, identifiers) = self.read(|db| {
             let keys = open_keys(db, allowed)?;
             let mut advisories: Vec<i64> = keys.iter().map(|k| k.advisory).collect();
             advisories.sort_unstable();
@@ -256,7 +264,30 @@ impl Store {
             .iter()
             .map(|(a, ids)| (*a, enrichment.of(ids)))
             .collect();
-        let mut suppressed_at = Vec::new();
+        Ok(Open {
+            keys,
+            identifiers,
+            exploitation,
+            suppressed_at: Vec::new(),
+        })
+    }
+
+    /// Leaves out of `open` the findings a VEX statement (imported, a triage decision or
+    /// the policy's) says are not affected or fixed, noting when it said so.
+    pub(crate) fn apply_vex(
+        &self,
+        open: &mut Open,
+        versions: &HashMap<i64, (String, String)>,
+    ) -> Result<()> {
+        let Open {
+            keys,
+            identifiers,
+            suppressed_at,
+            ..
+        } = open;
+        let mut all_ids: Vec<String> = identifiers.values().flatten().cloned().collect();
+        all_ids.sort();
+        all_ids.dedup();
         // VEX: only the findings of advisories some statement names are looked at.
         let statements = self.vex_statements(&all_ids)?;
         if !statements.is_empty() {
@@ -294,12 +325,7 @@ impl Store {
                 }
             });
         }
-        Ok(Open {
-            keys,
-            identifiers,
-            exploitation,
-            suppressed_at,
-        })
+        Ok(())
     }
 
     /// The findings these keys name, built whole, by key.
@@ -470,7 +496,7 @@ fn resolved_since(db: &mut Db<'_>, since: i64, allowed: &HashSet<i64>) -> Result
 }
 
 /// The canonical purls of these packages, by id.
-fn package_purls(db: &mut Db<'_>, ids: &[i64]) -> Result<HashMap<i64, String>> {
+pub(crate) fn package_purls(db: &mut Db<'_>, ids: &[i64]) -> Result<HashMap<i64, String>> {
     let table = Table::new().int("id", ids.to_vec());
     let sql = format!(
         "SELECT p.id, p.purl FROM {} JOIN packages p ON p.id = t.id",

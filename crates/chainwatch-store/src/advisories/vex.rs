@@ -247,7 +247,17 @@ impl Store {
         ids.sort();
         ids.dedup();
         let mut statements = Vec::new();
-        for (json, at) in self.read(|db| stored_statements(db, &ids))? {
+        let now = crate::now_micros();
+        let rows = self.read(|db| {
+            let mut rows = stored_statements(db, &ids)?;
+            rows.extend(
+                policy_decisions(db, &ids, now)?
+                    .into_iter()
+                    .map(|(json, at, _)| (json, at)),
+            );
+            Ok(rows)
+        })?;
+        for (json, at) in rows {
             let s: Statement = serde_json::from_str(&json).map_err(|e| {
                 StoreError::Corrupt(format!("a stored VEX statement does not decode: {e}"))
             })?;
@@ -277,7 +287,25 @@ impl Store {
             identifiers,
         };
         let mut entries = Vec::new();
-        for (json, at, author, imported_at, format) in self.read(|db| statement_trail(db, &ids))? {
+        let now = crate::now_micros();
+        let rows =
+            self.read(|db| {
+                let mut rows = statement_trail(db, &ids)?;
+                // The policy's decisions, by the policy (`policy NAME`), stored when made.
+                rows.extend(policy_decisions(db, &ids, now)?.into_iter().map(
+                    |(json, at, rule)| {
+                        (
+                            json,
+                            at,
+                            Some(format!("policy {rule}")),
+                            at,
+                            "policy".to_owned(),
+                        )
+                    },
+                ));
+                Ok(rows)
+            })?;
+        for (json, at, author, imported_at, format) in rows {
             let statement: Statement = serde_json::from_str(&json).map_err(|e| {
                 StoreError::Corrupt(format!("a stored VEX statement does not decode: {e}"))
             })?;
@@ -488,6 +516,29 @@ fn statement_trail(db: &mut Db<'_>, identifiers: &[String]) -> Result<Vec<TrailR
     );
     db.query(&sql, &[table.into()], |r| {
         Ok((r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+    })
+}
+
+/// (statement JSON, time, rule) of the policy's decisions in force at `now` about
+/// advisories known by any of these identifiers.
+fn policy_decisions(
+    db: &mut Db<'_>,
+    identifiers: &[String],
+    now: i64,
+) -> Result<Vec<(String, i64, String)>> {
+    let table = Table::new().text(
+        "identifier",
+        identifiers.iter().map(String::as_str).collect(),
+    );
+    let sql = format!(
+        "SELECT pa.statement, pa.issued_at, pa.rule FROM policy_analyses pa
+         WHERE pa.until_at > $1 AND pa.advisory_id IN (
+             SELECT i.advisory_id FROM {} JOIN advisory_ids i ON i.identifier = t.identifier)
+         ORDER BY pa.product_version_id, pa.package_id, pa.advisory_id",
+        db.dialect().table(2, "t", &table)
+    );
+    db.query(&sql, &[now.into(), table.into()], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })
 }
 

@@ -14,7 +14,7 @@ use std::hash::Hash;
 use std::rc::Rc;
 
 use chainwatch_license::Licensing;
-use chainwatch_policy::{Component, Finding, Policy, Violation};
+use chainwatch_policy::{Component, Policy, Violation};
 use chainwatch_purl::Purl;
 
 use super::StoredViolation;
@@ -53,6 +53,8 @@ pub struct PolicyOutcome {
     pub resolved: usize,
     /// Violations that hold, in the versions evaluated.
     pub open: usize,
+    /// The decisions of the policy's vulnerability policies (`[[analysis]]`).
+    pub analyses: super::AnalysesOutcome,
 }
 
 /// A violation found: by (product version, rule, component).
@@ -109,6 +111,8 @@ struct Memo {
     license: Option<u32>,
     direct: bool,
     findings: Vec<i64>,
+    /// (name, version) text ids from the subject down, when a rule reads paths.
+    path: Vec<(Option<u32>, Option<u32>)>,
 }
 
 /// What a component violates.
@@ -221,6 +225,24 @@ impl Store {
             scopes.ids.into_iter().map(|(r, i)| (i, r)).collect();
         scopes_by_id.sort_unstable_by_key(|(i, _)| *i);
         let evaluated: HashSet<i64> = scope_of.keys().copied().collect();
+        // The analyses in scope of each version, likewise.
+        let mut analysis_scopes: Interner<Vec<usize>> = Interner::default();
+        let mut analysis_scope_of = HashMap::new();
+        for id in &selected {
+            let (product, _) = &versions[id];
+            let analyses = policy.analyses_in_scope(product, tags.get(product).unwrap_or(&no_tags));
+            if !analyses.is_empty() {
+                analysis_scope_of.insert(*id, analysis_scopes.id(analyses));
+            }
+        }
+        let mut analysis_scopes: Vec<(usize, Vec<usize>)> = analysis_scopes
+            .ids
+            .into_iter()
+            .map(|(r, i)| (i, r))
+            .collect();
+        analysis_scopes.sort_unstable_by_key(|(i, _)| *i);
+        let analysis_scopes: Vec<Vec<usize>> =
+            analysis_scopes.into_iter().map(|(_, r)| r).collect();
         let documents: HashMap<i64, (i64, Option<u32>)> = documents
             .into_iter()
             .filter(|(pv, _, _)| evaluated.contains(pv))
@@ -228,10 +250,16 @@ impl Store {
             .collect();
 
         let needs = policy.needs();
-        let open = if needs.findings && !evaluated.is_empty() {
-            Some(self.open_findings(&versions, &evaluated)?)
-        } else {
+        // Every finding (VEX not applied) of the versions with rules on findings or
+        // analyses in scope: the analyses decide from them, then VEX applies.
+        let mut wanted: HashSet<i64> = analysis_scope_of.keys().copied().collect();
+        if needs.findings {
+            wanted.extend(&evaluated);
+        }
+        let mut open = if wanted.is_empty() {
             None
+        } else {
+            Some(self.all_findings(&wanted)?)
         };
         let keys: &[Key] = open.as_ref().map_or(&[], |o| o.keys.as_slice());
         let osv = {
@@ -246,16 +274,56 @@ impl Store {
         } else {
             HashMap::new()
         };
-        let edges = if needs.direct && !documents.is_empty() {
+        let edges = if (needs.direct || needs.path) && !documents.is_empty() {
             Some(self.read(|db| dependency_edges(db, &documents))?)
         } else {
             None
         };
-        let purls = if documents.is_empty() {
+        let mut purls = if documents.is_empty() {
             HashMap::new()
         } else {
             self.read(|db| load_purls(db, run.only.is_some().then_some(&documents)))?
         };
+        // Packages of findings that the documents evaluated do not name (analyses only).
+        let missing: Vec<i64> = {
+            let mut ids: Vec<i64> = keys
+                .iter()
+                .map(|k| k.package)
+                .filter(|p| !purls.contains_key(p))
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        if !missing.is_empty() {
+            for (id, purl) in
+                self.read(|db| crate::advisories::summary::package_purls(db, &missing))?
+            {
+                purls.insert(id, Purl::parse(&purl).ok());
+            }
+        }
+
+        // The vulnerability policies' decisions, recorded before VEX applies to the
+        // findings the rules see (they are VEX statements too).
+        let facts = super::analyses::Facts {
+            open: open.as_ref(),
+            purls: &purls,
+            osv: &osv,
+            cwes: &cwes,
+        };
+        let decisions =
+            super::analyses::decide(&policy, &analysis_scopes, &analysis_scope_of, &facts, now);
+        let analyses = self.write(|db| {
+            super::analyses::record(db, &policy, &selected, &decisions, &facts, &versions, now)
+        })?;
+        drop((decisions, facts));
+        if !needs.findings || evaluated.is_empty() {
+            open = None;
+        }
+        if let Some(o) = open.as_mut() {
+            self.apply_vex(o, &versions)?;
+        }
+        let keys: &[Key] = open.as_ref().map_or(&[], |o| o.keys.as_slice());
 
         let mut cx = Context {
             policy: &policy,
@@ -321,6 +389,19 @@ impl Store {
                 record_found(&mut cx.found, version, &chosen);
             }
         }
+        // Product rules (NTIA, provenance): once per product version, on its current
+        // document and its verified provenance.
+        if policy.has_release_rules() {
+            let mut ids: Vec<i64> = evaluated.iter().copied().collect();
+            ids.sort_unstable();
+            for id in ids {
+                let (product, version) = &versions[&id];
+                let release = self.release(product, version, needs)?;
+                let found =
+                    policy.evaluate_release(tags.get(product).unwrap_or(&no_tags), &release);
+                record_found(&mut cx.found, id, &found);
+            }
+        }
         let versions_evaluated = evaluated.len();
         let components_evaluated = cx.components;
         let evaluations = cx.memo.len();
@@ -336,6 +417,40 @@ impl Store {
             opened,
             resolved,
             open: open_now,
+            analyses,
+        })
+    }
+}
+
+impl Store {
+    /// What product rules see of a stored product version: the NTIA minimum elements its
+    /// current document misses, and the builders of its verified provenance (each only
+    /// when a rule reads it).
+    pub fn release(
+        &self,
+        product: &str,
+        version: &str,
+        needs: chainwatch_policy::Needs,
+    ) -> Result<chainwatch_policy::Release> {
+        let ntia_missing = if needs.ntia {
+            let (_, sbom) = self.export(product, Some(version), None)?;
+            chainwatch_sbom::ntia_missing(&sbom)
+                .into_iter()
+                .map(|(e, n)| (e.to_owned(), n))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let builders = if needs.provenance {
+            self.release_builders(product, version)?
+        } else {
+            Vec::new()
+        };
+        Ok(chainwatch_policy::Release {
+            product: product.to_owned(),
+            version: Some(version.to_owned()),
+            ntia_missing,
+            builders,
         })
     }
 }
@@ -370,9 +485,16 @@ fn dependency_edges(
 /// Streams the components of the documents evaluated, in document order, evaluating
 /// each document's when it is complete.
 fn components(db: &mut Db<'_>, one: bool, cx: &mut Context<'_>) -> Result<()> {
-    let select = "SELECT o.document_id, o.ordinal, o.package_id,
-             CASE WHEN o.package_id IS NULL THEN o.name END, o.version, o.license,
-             CASE WHEN o.kind = 'application' THEN 1 ELSE 0 END";
+    // Names of packages are read from their purls, unless paths name every component.
+    let name = if cx.needs.path {
+        "o.name"
+    } else {
+        "CASE WHEN o.package_id IS NULL THEN o.name END"
+    };
+    let select = format!(
+        "SELECT o.document_id, o.ordinal, o.package_id, {name}, o.version, o.license,
+             CASE WHEN o.kind = 'application' THEN 1 ELSE 0 END"
+    );
     let (sql, params): (String, Vec<crate::db::Value<'_>>) = if one {
         let doc = cx.documents.keys().next().copied().unwrap_or_default();
         (
@@ -488,6 +610,60 @@ fn direct_of(
     out
 }
 
+/// For every component the subject's dependency edges reach, the one it is first reached
+/// from (breadth first, as `Sbom::shortest_paths` finds paths).
+fn parents_of(edges: &[(u32, u32)], subject: Option<u32>) -> Map<u32, u32> {
+    let mut parents: Map<u32, u32> = Map::default();
+    let Some(root) = subject else {
+        return parents;
+    };
+    let mut children: Map<u32, Vec<u32>> = Map::default();
+    for (from, to) in edges {
+        children.entry(*from).or_default().push(*to);
+    }
+    let mut queue = std::collections::VecDeque::from([root]);
+    while let Some(id) = queue.pop_front() {
+        for &c in children.get(&id).into_iter().flatten() {
+            if c != root && !parents.contains_key(&c) {
+                parents.insert(c, id);
+                queue.push_back(c);
+            }
+        }
+    }
+    parents
+}
+
+/// The (name, version) text ids of the components from the subject down to `ordinal`:
+/// empty when the subject does not reach it.
+fn path_to(
+    parents: &Map<u32, u32>,
+    by_ordinal: &Map<u32, &Occurrence>,
+    subject: Option<u32>,
+    ordinal: u32,
+) -> Vec<(Option<u32>, Option<u32>)> {
+    let mut chain = vec![ordinal];
+    let mut at = ordinal;
+    while let Some(&p) = parents.get(&at) {
+        chain.push(p);
+        at = p;
+        if chain.len() > parents.len() + 1 {
+            break;
+        }
+    }
+    if Some(at) != subject {
+        return Vec::new();
+    }
+    chain
+        .iter()
+        .rev()
+        .map(|o| {
+            by_ordinal
+                .get(o)
+                .map_or((None, None), |r| (r.name, r.version))
+        })
+        .collect()
+}
+
 /// Evaluates one document's components.
 fn document(cx: &mut Context<'_>, doc: i64, rows: &[Occurrence]) {
     let Some(&(version, subject)) = cx.documents.get(&doc) else {
@@ -500,6 +676,20 @@ fn document(cx: &mut Context<'_>, doc: i64, rows: &[Occurrence]) {
         .edges
         .as_ref()
         .map(|e| direct_of(e.get(&doc).map_or(&[], Vec::as_slice), subject, rows));
+    let parents = cx.needs.path.then(|| {
+        parents_of(
+            cx.edges
+                .as_ref()
+                .and_then(|e| e.get(&doc))
+                .map_or(&[], Vec::as_slice),
+            subject,
+        )
+    });
+    let by_ordinal: Map<u32, &Occurrence> = if parents.is_some() {
+        rows.iter().map(|o| (o.ordinal, o)).collect()
+    } else {
+        Map::default()
+    };
     // This version's findings, by package.
     let start = cx.keys.partition_point(|k| k.version < version);
     let end = cx.keys.partition_point(|k| k.version <= version);
@@ -526,11 +716,15 @@ fn document(cx: &mut Context<'_>, doc: i64, rows: &[Occurrence]) {
             license: o.license,
             direct: is_direct,
             findings: findings.iter().map(|k| k.advisory).collect(),
+            path: parents
+                .as_ref()
+                .map(|p| path_to(p, &by_ordinal, subject, o.ordinal))
+                .unwrap_or_default(),
         };
         let verdict = if let Some(v) = cx.memo.get(&memo) {
             v.clone()
         } else {
-            let v = evaluate(cx, scope, o, is_direct, &findings);
+            let v = evaluate(cx, scope, o, is_direct, &findings, &memo.path);
             cx.memo.insert(memo, v.clone());
             v
         };
@@ -558,8 +752,19 @@ fn evaluate(
     o: &Occurrence,
     direct: bool,
     findings: &[&Key],
+    path: &[(Option<u32>, Option<u32>)],
 ) -> Verdict {
     let mut component = facts(cx, o, direct, findings);
+    component.path = path
+        .iter()
+        .map(|(name, version)| {
+            let name = cx.texts.get(*name).unwrap_or_default();
+            match cx.texts.get(*version) {
+                Some(v) => format!("{name}@{v}"),
+                None => name.to_owned(),
+            }
+        })
+        .collect();
     let rules = &cx.scopes[scope];
     let plain = cx.policy.evaluate_rules(rules, &component);
     let (Some(package), true) = (o.package, component.purl.is_some()) else {
@@ -592,35 +797,9 @@ fn facts(cx: &mut Context<'_>, o: &Occurrence, direct: bool, findings: &[&Key]) 
         ),
         _ => None,
     };
-    let empty = Vec::new();
     let findings = findings
         .iter()
-        .map(|k| {
-            let identifiers = cx
-                .open
-                .and_then(|o| o.identifiers.get(&k.advisory))
-                .unwrap_or(&empty);
-            let advisory = cx.osv.get(&k.advisory).cloned().unwrap_or_default();
-            let exploitation = cx
-                .open
-                .and_then(|o| o.exploitation.get(&k.advisory))
-                .copied()
-                .unwrap_or_default();
-            Finding {
-                aliases: identifiers
-                    .iter()
-                    .filter(|i| !i.eq_ignore_ascii_case(&advisory))
-                    .cloned()
-                    .collect(),
-                advisory,
-                severity: k.severity,
-                score: k.score,
-                epss: exploitation.epss,
-                known_exploited: exploitation.known_exploited,
-                malicious: k.malicious,
-                cwes: cx.cwes.get(&k.advisory).cloned().unwrap_or_default(),
-            }
-        })
+        .map(|k| super::analyses::finding_of(k, cx.open, &cx.osv, &cx.cwes))
         .collect();
     Component {
         name: purl.as_ref().map_or_else(
@@ -637,6 +816,7 @@ fn facts(cx: &mut Context<'_>, o: &Occurrence, direct: bool, findings: &[&Key]) 
         direct,
         typosquat: false,
         findings,
+        path: Vec::new(),
     }
 }
 

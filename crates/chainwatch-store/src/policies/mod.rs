@@ -2,6 +2,7 @@
 //! tags that rule scopes name, and the violations of each product version's current
 //! inventory with first and last seen (`evaluate.rs` computes and records them).
 
+mod analyses;
 mod evaluate;
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use serde::Serialize;
 use crate::db::{Db, args};
 use crate::{Result, Store, StoreError};
 
+pub use analyses::AnalysesOutcome;
 pub use evaluate::{PolicyOutcome, PolicyRun};
 
 /// An applied policy file.
@@ -126,6 +128,46 @@ impl Store {
     /// The active policy file, if one is applied.
     pub fn policy(&self) -> Result<Option<PolicySet>> {
         self.read(active)
+    }
+
+    /// Whether an evaluation without a policy would change something: a violation holds
+    /// or a vulnerability policy's decision is recorded.
+    pub fn policy_results_held(&self) -> Result<bool> {
+        self.read(|db| {
+            let violation: Option<i64> = db.query_opt(
+                "SELECT id FROM policy_violations WHERE resolved_at IS NULL LIMIT 1",
+                &[],
+                |r| r.get(0),
+            )?;
+            let decision: Option<i64> = db.query_opt(
+                "SELECT product_version_id FROM policy_analyses LIMIT 1",
+                &[],
+                |r| r.get(0),
+            )?;
+            Ok(violation.is_some() || decision.is_some())
+        })
+    }
+
+    /// How many findings each vulnerability policy (`[[analysis]]`, by name) decides now,
+    /// by product: (product, analysis, findings).
+    pub fn policy_decision_counts(&self) -> Result<Vec<(String, String, u64)>> {
+        let now = crate::now_micros();
+        self.read(|db| {
+            db.query(
+                "SELECT p.name, a.rule, COUNT(*) FROM policy_analyses a
+                 JOIN product_versions pv ON pv.id = a.product_version_id
+                 JOIN products p ON p.id = pv.product_id
+                 WHERE a.until_at > $1 GROUP BY p.name, a.rule",
+                &args![now],
+                |r| {
+                    Ok((
+                        r.get::<String>(0)?,
+                        r.get::<String>(1)?,
+                        u64::try_from(r.get::<i64>(2)?).unwrap_or(0),
+                    ))
+                },
+            )
+        })
     }
 
     /// Applies a policy file (checked first: an unusable one changes nothing); an empty

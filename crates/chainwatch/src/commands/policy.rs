@@ -224,12 +224,17 @@ fn test(args: &PolicyTestArgs) -> anyhow::Result<Status> {
             let rows: Vec<serde_json::Value> = results
                 .iter()
                 .map(|r| {
-                    serde_json::json!({
+                    let mut row = serde_json::json!({
                         "example": r.name,
                         "passed": r.passed(),
                         "expected": r.expected,
                         "violated": r.violated,
-                    })
+                    });
+                    if !r.expected_analyses.is_empty() || !r.analyzed.is_empty() {
+                        row["expected_analyses"] = r.expected_analyses.clone().into();
+                        row["analyzed"] = r.analyzed.clone().into();
+                    }
+                    row
                 })
                 .collect();
             serde_json::to_writer(&mut out, &rows)?;
@@ -239,6 +244,14 @@ fn test(args: &PolicyTestArgs) -> anyhow::Result<Status> {
             for r in &results {
                 if r.passed() {
                     writeln!(out, "ok      {}", printable(&r.name))?;
+                } else if r.expected == r.violated {
+                    writeln!(
+                        out,
+                        "{ERROR}FAILED{ERROR:#}  {}: expected analyses [{}], decided by [{}]",
+                        printable(&r.name),
+                        r.expected_analyses.join(", "),
+                        r.analyzed.join(", ")
+                    )?;
                 } else {
                     writeln!(
                         out,
@@ -251,9 +264,13 @@ fn test(args: &PolicyTestArgs) -> anyhow::Result<Status> {
             }
             writeln!(
                 out,
-                "{BOLD}{} examples, {failed} failed{BOLD:#} ({} rules)",
+                "{BOLD}{} examples, {failed} failed{BOLD:#} ({} rules{})",
                 results.len(),
-                policy.rules.len()
+                policy.rules.len(),
+                match policy.analyses.len() {
+                    0 => String::new(),
+                    n => format!(", {n} analyses"),
+                }
             )?;
         }
     }

@@ -373,12 +373,32 @@ fn vex_files(args: &ScanArgs) -> anyhow::Result<Vec<(chainwatch_advisory::vex::S
     Ok(out)
 }
 
-/// Applies VEX statements and KEV/EPSS data to every finding.
+/// What a policy sees of a finding.
+fn policy_finding(
+    f: &Finding,
+    epss: Option<f64>,
+    known_exploited: bool,
+) -> chainwatch_policy::Finding {
+    chainwatch_policy::Finding {
+        advisory: f.advisory.clone(),
+        aliases: f.aliases.clone(),
+        severity: level_of(f),
+        score: f.severity.as_ref().and_then(|s| s.score),
+        epss,
+        known_exploited,
+        malicious: f.malicious,
+        cwes: f.cwes.clone(),
+    }
+}
+
+/// Applies VEX statements (stored, `--vex` files and the decisions of the policy's
+/// vulnerability policies, made now) and KEV/EPSS data to every finding.
 fn annotate(
     hits: &mut [Hit<'_>],
     sbom: &Sbom,
     store: Option<&chainwatch_store::Store>,
     files: Vec<(chainwatch_advisory::vex::Statement, i64)>,
+    policy: Option<(&chainwatch_policy::Policy, &[String])>,
 ) -> anyhow::Result<()> {
     let subject = sbom.subject.as_deref().and_then(|s| sbom.component(s));
     let product = subject.map_or("", |c| c.name.as_str());
@@ -398,6 +418,45 @@ fn annotate(
         None => Default::default(),
     };
     statements.extend(files);
+    if let Some((policy, tags)) = policy {
+        // Scoped by the product's name as the rules are (the document's name when it
+        // has no subject).
+        let named = sbom
+            .subject_component()
+            .map_or_else(|| sbom.name.clone().unwrap_or_default(), |c| c.name.clone());
+        let scope = policy.analyses_in_scope(&named, tags);
+        if !scope.is_empty() {
+            let now = chainwatch_store::now_micros();
+            let mut decided = Vec::new();
+            for h in hits.iter() {
+                let component = chainwatch_policy::Component {
+                    name: h.purl.name().to_owned(),
+                    version: h.purl.version().map(str::to_owned),
+                    purl: Some(h.purl.clone()),
+                    ..chainwatch_policy::Component::default()
+                };
+                for f in &h.findings {
+                    let ids: Vec<String> = std::iter::once(f.advisory.clone())
+                        .chain(f.aliases.iter().cloned())
+                        .collect();
+                    let exploitation = enrichment.of(&ids);
+                    let finding =
+                        policy_finding(f, exploitation.epss, exploitation.known_exploited);
+                    let analysis = scope
+                        .iter()
+                        .filter_map(|&i| policy.analyses.get(i))
+                        .find(|a| a.in_force(now) && a.holds(&component, &finding));
+                    if let Some(a) = analysis {
+                        decided.push((
+                            a.statement(&finding, product, version, h.purl.canonical(), now),
+                            now,
+                        ));
+                    }
+                }
+            }
+            statements.extend(decided);
+        }
+    }
     for h in hits.iter_mut() {
         h.extras = h
             .findings
@@ -416,6 +475,55 @@ fn annotate(
             .collect();
     }
     Ok(())
+}
+
+/// What product rules see of the target: the NTIA minimum elements its SBOM misses and
+/// the builders of the verified provenance the store holds for its product version (the
+/// stored target's, else the SBOM subject's name and version).
+fn release(
+    ctx: &Context,
+    args: &ScanArgs,
+    sbom: &Sbom,
+    store: Option<&chainwatch_store::Store>,
+    needs: chainwatch_policy::Needs,
+) -> anyhow::Result<chainwatch_policy::Release> {
+    let subject = sbom.subject_component();
+    let (product, version) = if args.target.exists() {
+        (
+            subject.map_or_else(|| sbom.name.clone().unwrap_or_default(), |c| c.name.clone()),
+            subject.and_then(|c| c.version.clone()),
+        )
+    } else {
+        let spec = crate::shared::target::product_ref(&args.target)?;
+        (spec.name, spec.version)
+    };
+    let ntia_missing = if needs.ntia {
+        chainwatch_sbom::ntia_missing(sbom)
+            .into_iter()
+            .map(|(e, n)| (e.to_owned(), n))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let builders = match (&version, needs.provenance) {
+        (Some(v), true) => {
+            let opened;
+            let store = if let Some(s) = store {
+                s
+            } else {
+                opened = crate::shared::store::open(ctx)?;
+                &opened
+            };
+            store.release_builders(&product, v)?
+        }
+        _ => Vec::new(),
+    };
+    Ok(chainwatch_policy::Release {
+        product,
+        version,
+        ntia_missing,
+        builders,
+    })
 }
 
 /// Evaluates a policy on every component of the target: its licence, whether it is
@@ -438,6 +546,7 @@ fn violations<'p>(
     }
     let squatted: std::collections::HashSet<&str> =
         squats.iter().map(|s| s.package.as_str()).collect();
+    let needs_path = policy.needs().path;
     let mut out = Vec::new();
     for c in sbom.packages() {
         if sbom.subject.as_deref() == Some(c.id.as_str()) {
@@ -450,18 +559,9 @@ fn violations<'p>(
             .flatten()
             .flat_map(|h| h.findings.iter().zip(&h.extras))
             .filter(|(f, e)| !e.suppressed() && f.informational.is_none())
-            .map(|(f, e)| chainwatch_policy::Finding {
-                advisory: f.advisory.clone(),
-                aliases: f.aliases.clone(),
-                severity: level_of(f),
-                score: f.severity.as_ref().and_then(|s| s.score),
-                epss: e.epss,
-                known_exploited: e.known_exploited,
-                malicious: f.malicious,
-                cwes: f.cwes.clone(),
-            })
+            .map(|(f, e)| policy_finding(f, e.epss, e.known_exploited))
             .collect();
-        let facts = chainwatch_policy::Component {
+        let mut facts = chainwatch_policy::Component {
             name: c.name.clone(),
             version: c.version.clone(),
             license: Some(crate::shared::license::licensing(c)),
@@ -471,8 +571,12 @@ fn violations<'p>(
                 .is_some_and(|p| squatted.contains(p.canonical())),
             findings,
             purl,
+            path: Vec::new(),
         };
         let path = paths.get(c.id.as_str()).map_or(&[][..], Vec::as_slice);
+        if needs_path {
+            facts.path = path.to_vec();
+        }
         out.extend(
             policy
                 .evaluate(&product, tags, &facts)
@@ -537,7 +641,13 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
             extras: Vec::new(),
         });
     }
-    annotate(&mut hits, &sbom, store.as_ref(), files)?;
+    annotate(
+        &mut hits,
+        &sbom,
+        store.as_ref(),
+        files,
+        policy.as_ref().map(|p| (p, tags.as_slice())),
+    )?;
     let squats = if args.no_typosquat {
         Vec::new()
     } else {
@@ -559,10 +669,25 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     } else {
         Some(provenance(ctx, args, &sbom, store.as_ref())?)
     };
-    let violated = policy
+    let mut violated = policy
         .as_ref()
         .map(|p| violations(p, &tags, &sbom, &hits, &squats, &paths, &ids))
         .unwrap_or_default();
+    if let Some(p) = policy.as_ref().filter(|p| p.has_release_rules()) {
+        let facts = release(ctx, args, &sbom, store.as_ref(), p.needs())?;
+        violated.extend(
+            p.evaluate_release(&tags, &facts)
+                .into_iter()
+                .map(|v| (v, &[][..])),
+        );
+        violated.sort_by(|a, b| {
+            (std::cmp::Reverse(a.0.level), &a.0.rule, &a.0.component).cmp(&(
+                std::cmp::Reverse(b.0.level),
+                &b.0.rule,
+                &b.0.component,
+            ))
+        });
+    }
     let failing = violated
         .iter()
         .any(|(v, _)| v.level == chainwatch_policy::RuleLevel::Fail)

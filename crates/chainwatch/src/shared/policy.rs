@@ -55,13 +55,8 @@ pub(crate) fn evaluate(
 ) -> anyhow::Result<chainwatch_store::PolicyOutcome> {
     use std::io::Write as _;
     let mut total = chainwatch_store::PolicyOutcome::default();
-    // No policy and no violation left holding: nothing to evaluate (one row read, not all).
-    if store.policy()?.is_none()
-        && store
-            .violations_page(&chainwatch_store::ViolationQuery::default(), None, 1)?
-            .0
-            .is_empty()
-    {
+    // No policy and no violation or decision left holding: nothing to evaluate.
+    if store.policy()?.is_none() && !store.policy_results_held()? {
         return Ok(total);
     }
     let args = crate::cli::TyposquatCorpusArgs::default();
@@ -91,6 +86,19 @@ pub(crate) fn evaluate(
         total.opened.extend(outcome.opened);
         total.resolved += outcome.resolved;
         total.open += outcome.open;
+        total.analyses.made += outcome.analyses.made;
+        total.analyses.withdrawn += outcome.analyses.withdrawn;
+        total.analyses.holding += outcome.analyses.holding;
+    }
+    if human && ctx.printer.summaries() && (total.analyses.made > 0 || total.analyses.withdrawn > 0)
+    {
+        writeln!(
+            anstream::stderr().lock(),
+            "{dim}policy: {} findings decided by vulnerability policies, {} decisions withdrawn (`chainwatch findings --all` shows them){dim:#}",
+            total.analyses.made,
+            total.analyses.withdrawn,
+            dim = crate::output::DIM,
+        )?;
     }
     if human && ctx.printer.summaries() && (!total.opened.is_empty() || total.resolved > 0) {
         let mut err = anstream::stderr().lock();
