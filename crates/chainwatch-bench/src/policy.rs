@@ -229,7 +229,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
     let _ = writeln!(out, "{}\n", machine::describe());
     let _ = writeln!(
         out,
-        "`chainwatch scan` (release) of the console benchmark's 10,000-component SBOM (`scan-10k.cdx.json`) against its store (300,000 advisories, SQLite), JSON output, without and with a 20-rule policy (every condition kind: licence deny/allow lists and categories, severity, CVSS, EPSS, KEV, malicious, typo-squat, unpinned, advisory ids, package globs with vers ranges, `any`/`all`, a product scope). Each a separate process under `/usr/bin/time -v`, the median of three after a warm-up.\n"
+        "`chainwatch scan` (release) of the console benchmark's 10,000-component SBOM (`scan-10k.cdx.json`) against its store (300,000 advisories, SQLite), JSON output, without and with a 20-rule policy (every condition kind: licence deny/allow lists and categories, severity, CVSS, EPSS, KEV, malicious, typo-squat, unpinned, advisory ids, package globs with vers ranges, `any`/`all`, a product scope, a CEL expression; and a vulnerability policy out of the products' scope). Each a separate process under `/usr/bin/time -v`, the median of three after a warm-up.\n"
     );
     let _ = writeln!(out, "| run | wall | peak RSS | target |\n|---|---|---|---|");
     let _ = writeln!(

@@ -5,14 +5,18 @@
 //! CEL has no loops of its own, but an expression can still be made costly (nested
 //! comprehensions over long lists, deep nesting, regular expressions built from data), so
 //! every expression is checked before it is used: at most [`MAX_CEL_BYTES`], nesting at
-//! most [`MAX_PARSE_DEPTH`] deep when parsed, at most [`MAX_NODES`] nodes once macros
-//! are expanded, comprehensions nested at most [`MAX_COMPREHENSIONS`] deep, only the
-//! variables and functions listed here, and `matches` only with a literal pattern. The
-//! lists it reads are capped. It is then run once on a sample component, so that a
+//! most [`MAX_PARSE_DEPTH`] deep when parsed and [`MAX_TREE_DEPTH`] once built, at most
+//! [`MAX_NODES`] nodes once macros are expanded, list literals of at most
+//! [`MAX_LIST_LITERAL`] elements, comprehensions nested at most [`MAX_COMPREHENSIONS`]
+//! deep (so at most 4,096 × 4,096 steps per component), only the variables and
+//! functions listed here, and `matches` only with a literal pattern. A component with
+//! more findings or a longer path than an expression may read makes it fail (which
+//! counts as holding) rather than show it a part. It is then run once on a sample component, so that a
 //! misspelled field or a result that is not a boolean is refused with the policy.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue};
 use cel::{Context, Env, Value};
@@ -27,7 +31,18 @@ pub const MAX_PARSE_DEPTH: u16 = 32;
 pub const MAX_NODES: usize = 1024;
 /// The deepest nesting of comprehensions (`all`, `exists`, `map`, `filter`).
 pub const MAX_COMPREHENSIONS: usize = 2;
-/// The most findings and path steps an expression sees of a component.
+/// The deepest tree an expression may be once parsed (chains such as `a + a + …` are
+/// parsed in a loop, so the parser's own limit does not hold them): evaluation recurses
+/// once per level.
+pub const MAX_TREE_DEPTH: usize = 64;
+/// The most elements of a list literal.
+pub const MAX_LIST_LITERAL: usize = 256;
+/// The most findings an expression reads of a component (more: the expression fails,
+/// which counts as holding, rather than see a part).
+const MAX_FINDINGS: usize = 4096;
+/// The most steps of a dependency path it reads (likewise).
+const MAX_PATH: usize = 256;
+/// The most licence terms and other list fields it reads.
 const MAX_LIST: usize = 256;
 
 /// The variables an expression may read.
@@ -53,11 +68,48 @@ static ENV: LazyLock<Arc<Env>> = LazyLock::new(|| Arc::new(Env::stdlib()));
 
 /// Which variables an expression reads.
 #[derive(Debug, Clone, Copy, Default)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent facts, each read or not"
+)]
 pub(crate) struct Reads {
     pub(crate) component: bool,
+    /// `component.direct` (or the whole component).
+    pub(crate) direct: bool,
+    /// `component.typosquat` (or the whole component).
+    pub(crate) typosquat: bool,
+    /// `component.licenses` or `component.license_categories` (or the whole component):
+    /// the licence's terms, worked out only then.
+    pub(crate) terms: bool,
+    /// The fields of `component` it reads (bits of [`COMPONENT_FIELDS`]).
+    fields: u16,
     pub(crate) findings: bool,
+    /// The findings' weaknesses (`cwes`): costly to gather across a portfolio, so only
+    /// when the expression names them.
+    pub(crate) cwes: bool,
     pub(crate) path: bool,
 }
+
+/// The fields of `component`.
+const COMPONENT_FIELDS: [&str; 11] = [
+    "name",
+    "version",
+    "purl",
+    "type",
+    "namespace",
+    "license",
+    "licenses",
+    "license_categories",
+    "direct",
+    "typosquat",
+    "unpinned",
+];
+
+/// How many results an expression remembers before it forgets them all.
+const MAX_REMEMBERED: usize = 1 << 16;
+
+/// Results by what the expression reads of its input (see [`Cel::key`]).
+type Remembered = HashMap<Vec<String>, Result<bool, String>>;
 
 /// A checked CEL expression.
 #[derive(Clone)]
@@ -65,6 +117,9 @@ pub(crate) struct Cel {
     pub(crate) source: String,
     expr: Arc<IdedExpr>,
     pub(crate) reads: Reads,
+    /// Across a portfolio most components look the same to an expression (the same type,
+    /// licence and findings): it runs once for each.
+    remembered: Arc<Mutex<Remembered>>,
 }
 
 impl fmt::Debug for Cel {
@@ -97,11 +152,14 @@ impl Cel {
                     .collect::<Vec<_>>()
                     .join("; ")
             })?;
-        let reads = check(&expr)?;
+        let mut reads = check(&expr)?;
+        // Any way of reading a finding's weaknesses spells `cwes` (`f.cwes`, `f["cwes"]`).
+        reads.cwes = reads.findings && source.contains("cwes");
         let cel = Cel {
             source: source.to_owned(),
             expr: Arc::new(expr),
             reads,
+            remembered: Arc::default(),
         };
         // A dry run on a sample: misspelled fields, wrong types and results that are not
         // booleans show now, not on the first component.
@@ -133,17 +191,94 @@ impl Cel {
         component: &Component,
         findings: &[Finding],
     ) -> Result<bool, String> {
+        let key = self.key(component, findings);
+        let lock = || {
+            self.remembered
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some(known) = lock().get(&key) {
+            return known.clone();
+        }
+        let result = self.run(component, findings);
+        let mut remembered = lock();
+        if remembered.len() >= MAX_REMEMBERED {
+            remembered.clear();
+        }
+        remembered.insert(key, result.clone());
+        result
+    }
+
+    /// Everything of the input the expression reads, each value in its own string (and
+    /// lists with their lengths first), so that equal keys mean equal inputs.
+    fn key(&self, c: &Component, findings: &[Finding]) -> Vec<String> {
+        let mut key = Vec::new();
+        for (i, field) in COMPONENT_FIELDS.iter().enumerate() {
+            if self.reads.fields & (1 << i) == 0 {
+                continue;
+            }
+            key.push(match *field {
+                "name" => c.name.clone(),
+                "version" | "unpinned" => format!("{:?}", c.version),
+                "purl" => c
+                    .purl
+                    .as_ref()
+                    .map_or(String::new(), |p| p.canonical().to_owned()),
+                "type" => c.purl.as_ref().map_or(String::new(), |p| p.ty().to_owned()),
+                "namespace" => c
+                    .purl
+                    .as_ref()
+                    .map_or(String::new(), |p| p.namespace().unwrap_or("").to_owned()),
+                "license" | "licenses" | "license_categories" => c
+                    .license
+                    .as_ref()
+                    .map_or("NOASSERTION", |l| l.normalized.expression.as_str())
+                    .to_owned(),
+                "direct" => c.direct.to_string(),
+                _ => c.typosquat.to_string(),
+            });
+        }
+        if self.reads.findings {
+            key.push(findings.len().to_string());
+            for f in findings {
+                key.push(f.advisory.clone());
+                key.push(f.aliases.len().to_string());
+                key.extend(f.aliases.iter().cloned());
+                key.push(format!(
+                    "{:?} {:?} {:?} {} {}",
+                    f.severity, f.score, f.epss, f.known_exploited, f.malicious
+                ));
+                key.push(f.cwes.len().to_string());
+                key.extend(f.cwes.iter().cloned());
+            }
+        }
+        if self.reads.path {
+            key.push(c.path.len().to_string());
+            key.extend(c.path.iter().cloned());
+        }
+        key
+    }
+
+    /// Runs the expression.
+    fn run(&self, component: &Component, findings: &[Finding]) -> Result<bool, String> {
         // Only the variables it reads are built (the check saw every name it uses).
         let mut context = Context::with_env(Arc::clone(&ENV));
         if self.reads.component {
-            context.add_variable_from_value("component", component_value(component));
+            context
+                .add_variable_from_value("component", component_value(component, self.reads.terms));
+        }
+        if self.reads.findings && findings.len() > MAX_FINDINGS {
+            return Err(format!(
+                "the component has more than {MAX_FINDINGS} findings"
+            ));
+        }
+        if self.reads.path && component.path.len() > MAX_PATH {
+            return Err(format!("the dependency path is longer than {MAX_PATH}"));
         }
         if self.reads.findings {
             context.add_variable_from_value(
                 "findings",
-                Value::List(Arc::new(
-                    findings.iter().take(MAX_LIST).map(finding_value).collect(),
-                )),
+                Value::List(Arc::new(findings.iter().map(finding_value).collect())),
             );
         }
         if self.reads.path {
@@ -153,7 +288,6 @@ impl Cel {
                     component
                         .path
                         .iter()
-                        .take(MAX_LIST)
                         .map(|s| Value::String(Arc::new(s.clone())))
                         .collect(),
                 )),
@@ -187,8 +321,12 @@ fn map(entries: Vec<(&'static str, Value)>) -> Value {
 }
 
 /// `component`: what the rules see of it.
-fn component_value(c: &Component) -> Value {
-    let terms = c.license.as_ref().map(chainwatch_license::Licensing::terms);
+fn component_value(c: &Component, with_terms: bool) -> Value {
+    let terms = c
+        .license
+        .as_ref()
+        .filter(|_| with_terms)
+        .map(chainwatch_license::Licensing::terms);
     let license = c
         .license
         .as_ref()
@@ -243,13 +381,20 @@ fn finding_value(f: &Finding) -> Value {
 fn check(root: &IdedExpr) -> Result<Reads, String> {
     let mut nodes = 0usize;
     let mut reads = Reads::default();
-    // (node, comprehension nesting, variables bound by comprehensions around it)
-    let mut stack: Vec<(&IdedExpr, usize, Vec<&str>)> = vec![(root, 0, Vec::new())];
-    while let Some((e, nesting, bound)) = stack.pop() {
+    // (node, its depth, comprehension nesting, variables bound by comprehensions
+    // around it)
+    let mut stack: Vec<(&IdedExpr, usize, usize, Vec<&str>)> = vec![(root, 1, 0, Vec::new())];
+    while let Some((e, depth, nesting, bound)) = stack.pop() {
         nodes += 1;
         if nodes > MAX_NODES {
             return Err(format!("the expression has more than {MAX_NODES} parts"));
         }
+        if depth > MAX_TREE_DEPTH {
+            return Err(format!(
+                "the expression nests deeper than {MAX_TREE_DEPTH} levels"
+            ));
+        }
+        let below = depth + 1;
         match &e.expr {
             Expr::Ident(name) => {
                 if !bound.contains(&name.as_str()) && !VARIABLES.contains(&name.as_str()) {
@@ -259,7 +404,14 @@ fn check(root: &IdedExpr) -> Result<Reads, String> {
                     ));
                 }
                 if !bound.contains(&name.as_str()) {
-                    reads.component |= name == "component";
+                    // The whole component (its fields are read through `Select` below).
+                    if name == "component" {
+                        reads.component = true;
+                        reads.direct = true;
+                        reads.typosquat = true;
+                        reads.terms = true;
+                        reads.fields = u16::MAX;
+                    }
                     reads.findings |= name == "findings";
                     reads.path |= name == "path";
                 }
@@ -284,7 +436,7 @@ fn check(root: &IdedExpr) -> Result<Reads, String> {
                     }
                 }
                 for a in call.target.iter().map(AsRef::as_ref).chain(&call.args) {
-                    stack.push((a, nesting, bound.clone()));
+                    stack.push((a, below, nesting, bound.clone()));
                 }
             }
             Expr::Comprehension(c) => {
@@ -293,8 +445,8 @@ fn check(root: &IdedExpr) -> Result<Reads, String> {
                         "comprehensions (`all`, `exists`, `map`, `filter`) nest deeper than {MAX_COMPREHENSIONS}"
                     ));
                 }
-                stack.push((&c.iter_range, nesting, bound.clone()));
-                stack.push((&c.accu_init, nesting, bound.clone()));
+                stack.push((&c.iter_range, below, nesting, bound.clone()));
+                stack.push((&c.accu_init, below, nesting, bound.clone()));
                 let mut inner = bound.clone();
                 inner.push(c.iter_var.as_str());
                 if let Some(v) = &c.iter_var2 {
@@ -302,23 +454,41 @@ fn check(root: &IdedExpr) -> Result<Reads, String> {
                 }
                 inner.push(c.accu_var.as_str());
                 for part in [&c.loop_cond, &c.loop_step, &c.result] {
-                    stack.push((part, nesting + 1, inner.clone()));
+                    stack.push((part, below, nesting + 1, inner.clone()));
                 }
             }
             Expr::List(l) => {
+                if l.elements.len() > MAX_LIST_LITERAL {
+                    return Err(format!(
+                        "a list literal has more than {MAX_LIST_LITERAL} elements"
+                    ));
+                }
                 for x in &l.elements {
-                    stack.push((x, nesting, bound.clone()));
+                    stack.push((x, below, nesting, bound.clone()));
                 }
             }
             Expr::Map(m) => {
                 for entry in &m.entries {
                     if let EntryExpr::MapEntry(me) = &entry.expr {
-                        stack.push((&me.key, nesting, bound.clone()));
-                        stack.push((&me.value, nesting, bound.clone()));
+                        stack.push((&me.key, below, nesting, bound.clone()));
+                        stack.push((&me.value, below, nesting, bound.clone()));
                     }
                 }
             }
-            Expr::Select(s) => stack.push((&s.operand, nesting, bound)),
+            Expr::Select(s) => match &s.operand.expr {
+                // `component.FIELD`: which fields decide what must be known.
+                Expr::Ident(name) if name == "component" && !bound.contains(&"component") => {
+                    nodes += 1;
+                    reads.component = true;
+                    reads.direct |= s.field == "direct";
+                    reads.typosquat |= s.field == "typosquat";
+                    reads.terms |= s.field == "licenses" || s.field == "license_categories";
+                    if let Some(i) = COMPONENT_FIELDS.iter().position(|f| *f == s.field) {
+                        reads.fields |= 1 << i;
+                    }
+                }
+                _ => stack.push((&s.operand, below, nesting, bound)),
+            },
             Expr::Literal(_) => {}
             Expr::Struct(_) | Expr::Unspecified => {
                 return Err("message literals are not supported".into());

@@ -19,7 +19,9 @@ mod cel;
 mod product;
 
 pub use analysis::{Analysis, MAX_DETAIL_BYTES};
-pub use cel::{MAX_CEL_BYTES, MAX_COMPREHENSIONS, MAX_NODES, MAX_PARSE_DEPTH};
+pub use cel::{
+    MAX_CEL_BYTES, MAX_COMPREHENSIONS, MAX_LIST_LITERAL, MAX_NODES, MAX_PARSE_DEPTH, MAX_TREE_DEPTH,
+};
 pub use product::{NTIA_ELEMENTS, Release};
 
 use chainwatch_advisory::Level;
@@ -346,10 +348,10 @@ impl Condition {
         needs.provenance |= self.product.provenance || !self.product.builders.is_empty();
         if let Some(cel) = &self.cel {
             // What the component's value holds (see `cel::component_value`).
-            needs.direct |= cel.reads.component;
-            needs.typosquat |= cel.reads.component;
+            needs.direct |= cel.reads.direct;
+            needs.typosquat |= cel.reads.typosquat;
             needs.findings |= cel.reads.findings;
-            needs.cwes |= cel.reads.findings;
+            needs.cwes |= cel.reads.cwes;
             needs.path |= cel.reads.path;
         }
         for c in self.all.iter().chain(&self.any) {
@@ -690,6 +692,7 @@ impl Policy {
                 }
                 None => None,
             };
+            let has_component = e.component.is_some();
             let spec_component = e.component.unwrap_or(ComponentSpec {
                 purl: None,
                 name: None,
@@ -699,7 +702,6 @@ impl Policy {
                 typosquat: false,
                 path: Vec::new(),
             });
-            let has_component = spec_component.purl.is_some() || spec_component.name.is_some();
             let purl = match &spec_component.purl {
                 Some(p) => Some(Purl::parse(p.get_ref()).map_err(|err| {
                     PolicyError::at(text, Some(p.span()), format!("`{}`: {err}", p.get_ref()))
@@ -1045,6 +1047,9 @@ fn compile(
             return Err(at(s, "`ntia = false` says nothing: leave it out".into()));
         }
         Some((s, product::NtiaSpec::Elements(list))) => {
+            if list.is_empty() {
+                return Err(at(s, "`ntia = []` names no element: leave it out".into()));
+            }
             for element in list {
                 let Some(known) = NTIA_ELEMENTS.iter().find(|x| **x == element.as_str()) else {
                     return Err(at(

@@ -588,13 +588,37 @@ fn cel_errors_are_located_and_bounded() {
     );
     // The costliest accepted shape (two nested comprehensions over literal lists as
     // long as the part limit allows) still finishes.
-    let list = format!("[{}]", vec!["1"; 480].join(","));
+    let list = format!("[{}]", vec!["1"; 256].join(","));
     let costly = format!("{list}.all(a, {list}.exists(b, b == 2) || a == 1)");
     assert!(costly.len() <= MAX_CEL_BYTES);
     let p = Policy::parse(&rule(&costly)).unwrap();
     assert_eq!(
         rules(&p.evaluate("app", &[], &component("pkg:npm/x@1", None))),
         ["a"]
+    );
+    // Chains are built in a loop by the parser: their depth is checked after it.
+    let chain = format!("{}1 == 100", "1 + ".repeat(99));
+    assert!(
+        error(&rule(&chain)).contains("nests deeper than 64"),
+        "{}",
+        error(&rule(&chain))
+    );
+    let wide_list = format!("size([{}]) > 0", vec!["1"; 300].join(","));
+    assert!(error(&rule(&wide_list)).contains("more than 256 elements"));
+    // A component with more findings than an expression may read: it fails (holds).
+    let reads = Policy::parse(&rule("findings.exists(f, f.malicious)")).unwrap();
+    let mut many = component("pkg:npm/kernel@1", None);
+    many.findings = (0..4097)
+        .map(|i| Finding {
+            advisory: format!("CVE-{i}"),
+            ..Finding::default()
+        })
+        .collect();
+    let v = reads.evaluate("app", &[], &many);
+    assert!(
+        v[0].reason.contains("more than 4096 findings"),
+        "{}",
+        v[0].reason
     );
     // Analyses take no CEL: their conditions are about findings.
     let analysis = "[[analysis]]\nname = \"b\"\nstate = \"in_triage\"\nwhen.cel = 'true'\n";
@@ -708,6 +732,17 @@ fn product_rules() {
         error("[[rule]]\nname = \"a\"\nlevel = \"fail\"\nwhen.ntia = [\"suplier\"]\n")
             .contains("NTIA element `suplier`: expected one of supplier")
     );
+    assert!(
+        error("[[rule]]\nname = \"a\"\nlevel = \"fail\"\nwhen.ntia = []\n")
+            .contains("names no element")
+    );
+    // An example's component needs neither a name nor a purl.
+    let unnamed = Policy::parse(
+        "[[rule]]\nname = \"gpl\"\nlevel = \"fail\"\nwhen.license.deny = [\"copyleft\"]\n\
+         [[example]]\nname = \"e\"\ncomponent = { license = \"GPL-3.0-only\" }\nviolates = [\"gpl\"]\n",
+    )
+    .unwrap();
+    assert!(unnamed.test().iter().all(ExampleResult::passed));
     assert!(
         error("[[analysis]]\nname = \"a\"\nstate = \"in_triage\"\nwhen = { provenance = true, severity = \"low\" }\n")
             .contains("`provenance` is not a condition on a finding")

@@ -313,6 +313,36 @@ fn vulnerability_policies_decide_until_a_date() {
             .iter()
             .all(|r| r["kind"] != "policy")
     );
+    // A statement given with the scan is the later word: the finding is open again.
+    let vex = dir.path().join("affected.json");
+    std::fs::write(
+        &vex,
+        r#"{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.invalid/vex-oddball",
+            "author": "alice", "timestamp": "2020-01-01T00:00:00Z",
+            "statements": [{"vulnerability": {"name": "MAL-2026-0042"},
+                "products": [{"@id": "pkg:npm/oddball@0.1.0"}], "status": "affected",
+                "action_statement": "remove it"}]}"#,
+    )
+    .unwrap();
+    let o = chainwatch(&[
+        "scan",
+        &sbom,
+        "--advisories",
+        &osv,
+        "--policy",
+        &policy("2999-12-31"),
+        "--vex",
+        vex.to_str().unwrap(),
+        "--no-typosquat",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // After the window: open again, and the rule fails the scan.
     let o = scan(&policy("2020-01-01"));
     assert_eq!(o.status.code(), Some(1));

@@ -131,6 +131,10 @@ pub struct VexEntry {
 #[derive(Debug, Default)]
 pub struct VexStatements {
     statements: Vec<(Statement, i64)>,
+    /// The policy's decisions, each about one package in one product version: by
+    /// (`product@version`, package purl), so that a finding looks up its own instead of
+    /// testing every one.
+    decisions: HashMap<(String, String), Vec<(Statement, i64)>>,
 }
 
 impl VexStatements {
@@ -141,7 +145,40 @@ impl VexStatements {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.statements.is_empty()
+        self.statements.is_empty() && self.decisions.is_empty()
+    }
+
+    /// Adds a decision of the policy (about one package of one product version).
+    fn add_decision(&mut self, statement: Statement, at: i64) {
+        let key = (
+            statement.products.first().cloned().unwrap_or_default(),
+            statement.components.first().cloned().unwrap_or_default(),
+        );
+        self.decisions.entry(key).or_default().push((statement, at));
+    }
+
+    /// The statements that may be about a finding: every general one, and the policy's
+    /// decisions about its package in its product version.
+    fn candidates<'a>(
+        &'a self,
+        product: &str,
+        version: &str,
+        package: &str,
+    ) -> impl Iterator<Item = (&'a Statement, i64)> {
+        let own = if self.decisions.is_empty() {
+            None
+        } else {
+            let product = if version.is_empty() {
+                product.to_owned()
+            } else {
+                format!("{product}@{version}")
+            };
+            self.decisions.get(&(product, package.to_owned()))
+        };
+        self.statements
+            .iter()
+            .chain(own.into_iter().flatten())
+            .map(|(s, t)| (s, *t))
     }
 
     /// The verdict on a finding, if any statement applies.
@@ -158,7 +195,7 @@ impl VexStatements {
             package,
             identifiers,
         };
-        decide(self.statements.iter().map(|(s, t)| (s, *t)), &subject).map(VexVerdict::from)
+        decide(self.candidates(product, version, package), &subject).map(VexVerdict::from)
     }
 
     /// The verdict on a finding with the time of the statement that made it
@@ -176,12 +213,11 @@ impl VexStatements {
             package,
             identifiers,
         };
-        let chosen = decide(self.statements.iter().map(|(s, t)| (s, *t)), &subject)?;
+        let chosen = decide(self.candidates(product, version, package), &subject)?;
         let at = self
-            .statements
-            .iter()
-            .find(|(s, _)| std::ptr::eq(s, chosen))
-            .map_or(0, |(_, t)| *t);
+            .candidates(product, version, package)
+            .find(|(s, _)| std::ptr::eq(*s, chosen))
+            .map_or(0, |(_, t)| t);
         Some((VexVerdict::from(chosen), at))
     }
 
@@ -189,6 +225,7 @@ impl VexStatements {
     pub fn vulnerabilities(&self) -> std::collections::HashSet<String> {
         self.statements
             .iter()
+            .chain(self.decisions.values().flatten())
             .flat_map(|(s, _)| s.identifiers().map(str::to_ascii_uppercase))
             .collect()
     }
@@ -246,24 +283,26 @@ impl Store {
         let mut ids: Vec<String> = identifiers.iter().map(|i| i.to_ascii_uppercase()).collect();
         ids.sort();
         ids.dedup();
-        let mut statements = Vec::new();
+        let mut out = VexStatements::default();
         let now = crate::now_micros();
-        let rows = self.read(|db| {
-            let mut rows = stored_statements(db, &ids)?;
-            rows.extend(
-                policy_decisions(db, &ids, now)?
-                    .into_iter()
-                    .map(|(json, at, _)| (json, at)),
-            );
-            Ok(rows)
+        let (rows, decisions) = self.read(|db| {
+            Ok((
+                stored_statements(db, &ids)?,
+                policy_decisions(db, &ids, now)?,
+            ))
         })?;
-        for (json, at) in rows {
-            let s: Statement = serde_json::from_str(&json).map_err(|e| {
+        let decode = |json: &str| -> Result<Statement> {
+            serde_json::from_str(json).map_err(|e| {
                 StoreError::Corrupt(format!("a stored VEX statement does not decode: {e}"))
-            })?;
-            statements.push((s, at));
+            })
+        };
+        for (json, at) in rows {
+            out.statements.push((decode(&json)?, at));
         }
-        Ok(VexStatements { statements })
+        for (json, at, _) in decisions {
+            out.add_decision(decode(&json)?, at);
+        }
+        Ok(out)
     }
 
     /// The audit trail of one finding: every stored statement about the advisory (by any

@@ -258,10 +258,9 @@ pub(super) fn record(
             .int("package", gone.iter().map(|g| g.1).collect())
             .int("advisory", gone.iter().map(|g| g.2).collect());
         let sql = format!(
-            "DELETE FROM policy_analyses WHERE EXISTS (SELECT 1 FROM {} WHERE
-                 t.pv = policy_analyses.product_version_id
-                 AND t.package = policy_analyses.package_id
-                 AND t.advisory = policy_analyses.advisory_id)",
+            "DELETE FROM policy_analyses
+             WHERE (product_version_id, package_id, advisory_id) IN
+                 (SELECT t.pv, t.package, t.advisory FROM {})",
             dialect.table(1, "t", &table)
         );
         db.execute(&sql, &[table.into()])?;

@@ -396,9 +396,16 @@ impl Store {
             ids.sort_unstable();
             for id in ids {
                 let (product, version) = &versions[&id];
+                let product_tags = tags.get(product).unwrap_or(&no_tags);
+                if !policy
+                    .rules
+                    .iter()
+                    .any(|r| r.on_release && r.applies_to(product, product_tags))
+                {
+                    continue;
+                }
                 let release = self.release(product, version, needs)?;
-                let found =
-                    policy.evaluate_release(tags.get(product).unwrap_or(&no_tags), &release);
+                let found = policy.evaluate_release(product_tags, &release);
                 record_found(&mut cx.found, id, &found);
             }
         }

@@ -392,7 +392,7 @@ fn policy_finding(
 }
 
 /// Applies VEX statements (stored, `--vex` files and the decisions of the policy's
-/// vulnerability policies, made now) and KEV/EPSS data to every finding.
+/// vulnerability policies, which yield to both) and KEV/EPSS data to every finding.
 fn annotate(
     hits: &mut [Hit<'_>],
     sbom: &Sbom,
@@ -446,10 +446,13 @@ fn annotate(
                         .iter()
                         .filter_map(|&i| policy.analyses.get(i))
                         .find(|a| a.in_force(now) && a.holds(&component, &finding));
+                    // Made now, but ordered before every statement given or stored:
+                    // without the store's record of when the policy first decided, a
+                    // triage decision or VEX document is taken to be the later word.
                     if let Some(a) = analysis {
                         decided.push((
                             a.statement(&finding, product, version, h.purl.canonical(), now),
-                            now,
+                            i64::MIN,
                         ));
                     }
                 }
@@ -488,11 +491,11 @@ fn release(
     needs: chainwatch_policy::Needs,
 ) -> anyhow::Result<chainwatch_policy::Release> {
     let subject = sbom.subject_component();
+    // Scoped and named as the component rules are (the subject's name); looked up in the
+    // store as the stored target's product version, else the subject's.
+    let named = subject.map_or_else(|| sbom.name.clone().unwrap_or_default(), |c| c.name.clone());
     let (product, version) = if args.target.exists() {
-        (
-            subject.map_or_else(|| sbom.name.clone().unwrap_or_default(), |c| c.name.clone()),
-            subject.and_then(|c| c.version.clone()),
-        )
+        (named.clone(), subject.and_then(|c| c.version.clone()))
     } else {
         let spec = crate::shared::target::product_ref(&args.target)?;
         (spec.name, spec.version)
@@ -519,7 +522,7 @@ fn release(
         _ => Vec::new(),
     };
     Ok(chainwatch_policy::Release {
-        product,
+        product: named,
         version,
         ntia_missing,
         builders,
