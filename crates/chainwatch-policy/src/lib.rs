@@ -873,12 +873,26 @@ impl Policy {
             .findings
             .iter()
             .map(|f| {
-                scope
-                    .iter()
-                    .filter_map(|&i| self.analyses.get(i))
-                    .find(|a| a.in_force(at) && a.holds(component, f))
+                self.deciding(scope, component, f, at)
+                    .and_then(|i| self.analyses.get(i))
             })
             .collect()
+    }
+
+    /// The analysis (an index, of `scope`) deciding one finding of `component` at `at`:
+    /// the first in the file in force whose condition holds.
+    pub fn deciding(
+        &self,
+        scope: &[usize],
+        component: &Component,
+        finding: &Finding,
+        at: i64,
+    ) -> Option<usize> {
+        scope.iter().copied().find(|&i| {
+            self.analyses
+                .get(i)
+                .is_some_and(|a| a.in_force(at) && a.holds(component, finding))
+        })
     }
 
     /// The rules in scope that `component` violates once the analyses in scope at `at`

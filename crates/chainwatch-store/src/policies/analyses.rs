@@ -107,12 +107,7 @@ pub(super) fn decide(
                     ..Component::default()
                 };
                 let finding = finding_of(k, Some(open), osv, cwes);
-                scopes.get(scope)?.iter().copied().find(|&i| {
-                    policy
-                        .analyses
-                        .get(i)
-                        .is_some_and(|a| a.in_force(now) && a.holds(&component, &finding))
-                })
+                policy.deciding(scopes.get(scope)?, &component, &finding, now)
             });
         if let Some(analysis) = decided {
             out.push(Decision {
@@ -180,8 +175,8 @@ pub(super) fn record(
         .collect();
 
     // New and changed decisions.
-    let keys: Vec<Key> = open.map_or_else(Vec::new, |o| o.keys.clone());
-    let key_of: HashMap<(i64, i64, i64), &Key> = keys
+    let key_of: HashMap<(i64, i64, i64), &Key> = open
+        .map_or(&[][..], |o| o.keys.as_slice())
         .iter()
         .map(|k| ((k.version, k.package, k.advisory), k))
         .collect();

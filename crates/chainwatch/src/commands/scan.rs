@@ -71,13 +71,15 @@ fn provenance(
     sbom: &Sbom,
     store: Option<&chainwatch_store::Store>,
 ) -> anyhow::Result<ProvenanceRow> {
-    let opened;
-    let store = if let Some(s) = store {
-        s
-    } else {
-        opened = crate::shared::store::open(ctx)?;
-        &opened
-    };
+    with_store(ctx, store, |store| provenance_in(args, sbom, store))
+}
+
+/// [`provenance`] with the store.
+fn provenance_in(
+    args: &ScanArgs,
+    sbom: &Sbom,
+    store: &chainwatch_store::Store,
+) -> anyhow::Result<ProvenanceRow> {
     // The product version: the store target's, else the SBOM subject's name and version.
     let subject = sbom
         .subject
@@ -419,12 +421,7 @@ fn annotate(
     };
     statements.extend(files);
     if let Some((policy, tags)) = policy {
-        // Scoped by the product's name as the rules are (the document's name when it
-        // has no subject).
-        let named = sbom
-            .subject_component()
-            .map_or_else(|| sbom.name.clone().unwrap_or_default(), |c| c.name.clone());
-        let scope = policy.analyses_in_scope(&named, tags);
+        let scope = policy.analyses_in_scope(&policy_product(sbom), tags);
         if !scope.is_empty() {
             let now = chainwatch_store::now_micros();
             let mut decided = Vec::new();
@@ -442,10 +439,9 @@ fn annotate(
                     let exploitation = enrichment.of(&ids);
                     let finding =
                         policy_finding(f, exploitation.epss, exploitation.known_exploited);
-                    let analysis = scope
-                        .iter()
-                        .filter_map(|&i| policy.analyses.get(i))
-                        .find(|a| a.in_force(now) && a.holds(&component, &finding));
+                    let analysis = policy
+                        .deciding(&scope, &component, &finding, now)
+                        .and_then(|i| policy.analyses.get(i));
                     // Made now, but ordered before every statement given or stored:
                     // without the store's record of when the policy first decided, a
                     // triage decision or VEX document is taken to be the later word.
@@ -493,7 +489,7 @@ fn release(
     let subject = sbom.subject_component();
     // Scoped and named as the component rules are (the subject's name); looked up in the
     // store as the stored target's product version, else the subject's.
-    let named = subject.map_or_else(|| sbom.name.clone().unwrap_or_default(), |c| c.name.clone());
+    let named = policy_product(sbom);
     let (product, version) = if args.target.exists() {
         (named.clone(), subject.and_then(|c| c.version.clone()))
     } else {
@@ -509,16 +505,7 @@ fn release(
         Vec::new()
     };
     let builders = match (&version, needs.provenance) {
-        (Some(v), true) => {
-            let opened;
-            let store = if let Some(s) = store {
-                s
-            } else {
-                opened = crate::shared::store::open(ctx)?;
-                &opened
-            };
-            store.release_builders(&product, v)?
-        }
+        (Some(v), true) => with_store(ctx, store, |s| Ok(s.release_builders(&product, v)?))?,
         _ => Vec::new(),
     };
     Ok(chainwatch_policy::Release {
@@ -540,9 +527,7 @@ fn violations<'p>(
     paths: &'p HashMap<&str, Vec<String>>,
     ids: &HashMap<&str, Vec<&str>>,
 ) -> Vec<(chainwatch_policy::Violation, &'p [String])> {
-    let product = sbom
-        .subject_component()
-        .map_or_else(|| sbom.name.clone().unwrap_or_default(), |c| c.name.clone());
+    let product = policy_product(sbom);
     let mut hit_of: HashMap<&str, Vec<&Hit<'_>>> = HashMap::new();
     for h in hits {
         hit_of.entry(h.component.id.as_str()).or_default().push(h);
@@ -587,14 +572,37 @@ fn violations<'p>(
                 .map(|v| (v, path)),
         );
     }
-    out.sort_by(|a, b| {
+    sort_violations(&mut out);
+    out
+}
+
+/// Violations in list order: the most serious level first, then by rule and component.
+fn sort_violations(list: &mut [(chainwatch_policy::Violation, &[String])]) {
+    list.sort_by(|a, b| {
         (std::cmp::Reverse(a.0.level), &a.0.rule, &a.0.component).cmp(&(
             std::cmp::Reverse(b.0.level),
             &b.0.rule,
             &b.0.component,
         ))
     });
-    out
+}
+
+/// The product name policy scopes see: the subject's name, else the document's.
+fn policy_product(sbom: &Sbom) -> String {
+    sbom.subject_component()
+        .map_or_else(|| sbom.name.clone().unwrap_or_default(), |c| c.name.clone())
+}
+
+/// Runs `f` with the store: the one in hand, else the configured one, opened.
+fn with_store<T>(
+    ctx: &Context,
+    store: Option<&chainwatch_store::Store>,
+    f: impl FnOnce(&chainwatch_store::Store) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    match store {
+        Some(s) => f(s),
+        None => f(&crate::shared::store::open(ctx)?),
+    }
 }
 
 pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
@@ -683,13 +691,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
                 .into_iter()
                 .map(|v| (v, &[][..])),
         );
-        violated.sort_by(|a, b| {
-            (std::cmp::Reverse(a.0.level), &a.0.rule, &a.0.component).cmp(&(
-                std::cmp::Reverse(b.0.level),
-                &b.0.rule,
-                &b.0.component,
-            ))
-        });
+        sort_violations(&mut violated);
     }
     let failing = violated
         .iter()
