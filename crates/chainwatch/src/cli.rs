@@ -221,6 +221,9 @@ pub(crate) enum Command {
     /// Check a target against a policy file, or run a policy's own examples
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Read what packages contain, without running them, and flag attack code
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -695,6 +698,62 @@ pub(crate) enum Vex {
         chainwatch vex export payments-api --to cyclonedx -o payments.vex.cdx.json"
     )]
     Export(VexExportArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Audit package archives or directories for install-time code, exfiltration,
+    /// obfuscation, reverse shells and other attack code
+    ///
+    /// PATH is an npm `.tgz`, a PyPI sdist (`.tar.gz`, `.zip`) or wheel, a `.crate`, a
+    /// `.gem`, an unpacked package directory, or a directory of installed packages
+    /// (`node_modules`, `site-packages`, a Cargo registry or `vendor/` folder), whose
+    /// packages are each audited. Archives are read in memory within size, entry and
+    /// ratio caps; entries that escape the package are reported, never written; nothing
+    /// is executed, imported or installed, and no URL a package names is fetched. Source
+    /// files (JavaScript, TypeScript, Python, Ruby, Rust, shell) are tokenized and their
+    /// calls resolved through imports; findings in files that run at install or build
+    /// time are raised one severity. Rules and their codes: docs/audit.md. Exit status:
+    /// 1 when a finding at or above --fail-on (default `high`) is reported, 0 otherwise,
+    /// 2 when a PATH cannot be audited (the others still are).
+    #[command(after_help = "Examples:\n  \
+        chainwatch audit package left-pad-1.3.0.tgz\n  \
+        chainwatch audit package node_modules --format json > audit.json\n  \
+        chainwatch audit package requests-2.32.3.tar.gz --previous requests-2.32.2.tar.gz\n  \
+        chainwatch audit package ~/.local/lib/python3.13/site-packages --min-severity medium")]
+    Package(AuditPackageArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditPackageArgs {
+    /// Package archives or directories
+    #[arg(value_name = "PATH", required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// The previous version of the package (archive or directory): report the
+    /// install-time code this one adds
+    #[arg(long, value_name = "PATH")]
+    pub(crate) previous: Option<PathBuf>,
+
+    /// Show findings at or above this severity: low, medium, high or critical
+    #[arg(long, value_name = "SEVERITY", default_value = "low")]
+    pub(crate) min_severity: String,
+
+    /// Exit with status 1 when a finding at or above this severity is reported
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub(crate) fail_on: String,
+
+    /// More popular names for the typo-squat rule (as `typosquat check --popular`)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) popular: Vec<PathBuf>,
+
+    /// Reviewed names that are not squats (as `typosquat check --allowlist`)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) allowlist: Option<PathBuf>,
+
+    /// Output format: `human`, `json` (one array of findings) or `sarif`
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub(crate) format: ReportFormat,
 }
 
 #[derive(Debug, Subcommand)]

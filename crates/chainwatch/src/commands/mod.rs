@@ -3,6 +3,7 @@
 //! never import each other.
 
 pub(crate) mod advisories;
+pub(crate) mod audit;
 pub(crate) mod completions;
 pub(crate) mod db;
 pub(crate) mod findings;
@@ -43,6 +44,7 @@ pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<Status> {
         Command::Typosquat(args) => typosquat::run(ctx, args),
         Command::Licenses(args) => licenses::licenses(ctx, &args),
         Command::Policy(args) => policy::run(ctx, args),
+        Command::Audit(args) => audit::run(ctx, args),
         Command::Completions(args) => completions::run(&args),
     }
 }

@@ -1,0 +1,2 @@
+# More logical way to require 'rest-client'
+require File.dirname(__FILE__) + '/restclient'

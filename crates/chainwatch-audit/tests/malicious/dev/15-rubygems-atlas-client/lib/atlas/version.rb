@@ -1,0 +1,3 @@
+module Atlas
+  VERSION = "0.0.1"
+end

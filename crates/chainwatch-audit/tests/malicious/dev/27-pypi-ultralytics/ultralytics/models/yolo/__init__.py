@@ -1,0 +1,3 @@
+from .model import YOLO
+
+__all__ = ("YOLO",)

@@ -1,0 +1,3 @@
+module Daemons
+  VERSION = '1.2.6'
+end

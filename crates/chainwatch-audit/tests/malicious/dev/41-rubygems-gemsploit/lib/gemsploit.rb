@@ -1,0 +1,7 @@
+require "gemsploit/version"
+
+module Gemsploit
+  def self.chirp
+    "tweet"
+  end
+end

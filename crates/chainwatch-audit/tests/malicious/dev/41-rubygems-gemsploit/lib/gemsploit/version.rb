@@ -1,0 +1,3 @@
+module Gemsploit
+  VERSION = "0.1.1"
+end

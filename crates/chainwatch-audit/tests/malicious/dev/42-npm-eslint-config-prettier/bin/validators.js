@@ -1,0 +1,6 @@
+"use strict";
+module.exports = {
+  "curly": () => true,
+  "quotes": () => true,
+  "no-unexpected-multiline": () => true
+};

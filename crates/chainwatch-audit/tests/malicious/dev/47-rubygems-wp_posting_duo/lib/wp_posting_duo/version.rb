@@ -1,0 +1,3 @@
+module WpPostingDuo
+  VERSION = "0.0.5"
+end

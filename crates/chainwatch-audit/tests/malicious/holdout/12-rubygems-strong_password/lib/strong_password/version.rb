@@ -1,0 +1,3 @@
+module StrongPassword
+  VERSION = "0.0.7"
+end

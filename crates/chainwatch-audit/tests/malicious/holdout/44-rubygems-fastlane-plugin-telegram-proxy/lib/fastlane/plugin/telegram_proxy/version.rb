@@ -1,0 +1,5 @@
+module Fastlane
+  module TelegramProxy
+    VERSION = "0.1.0"
+  end
+end
