@@ -18,6 +18,8 @@ use crate::manifest::{Ecosystem, Manifest};
 struct Chain {
     name: String,
     first: usize,
+    /// The first part was replaced through an import or alias (`cp` → `child_process`).
+    aliased: bool,
     /// Token range of the call's arguments (inside the parentheses).
     args: Option<(usize, usize)>,
 }
@@ -69,15 +71,30 @@ const NETWORK: &[&str] = &[
     "dns.promises.*",
     "fetch",
     "window.fetch",
-    "axios*",
+    "axios",
+    "axios.get",
+    "axios.post",
+    "axios.put",
+    "axios.request",
+    "axios.create",
     "XMLHttpRequest",
     "WebSocket",
-    "node-fetch*",
+    "node-fetch",
+    "node-fetch.default",
     "request",
-    "request.*",
-    "got*",
-    "needle*",
-    "superagent*",
+    "request.get",
+    "request.post",
+    "got",
+    "got.get",
+    "got.post",
+    "got.stream",
+    "needle",
+    "needle.get",
+    "needle.post",
+    "needle.request",
+    "superagent",
+    "superagent.get",
+    "superagent.post",
     "undici.*",
     "navigator.sendBeacon",
     // Python
@@ -131,8 +148,12 @@ const EXEC: &[&str] = &[
     "child_process.fork",
     "child_process.execFile*",
     "shelljs.exec",
-    "execa*",
-    "cross-spawn*",
+    "execa",
+    "execa.command",
+    "execa.sync",
+    "execa.commandSync",
+    "cross-spawn",
+    "cross-spawn.sync",
     "os.system",
     "os.popen*",
     "os.exec*",
@@ -180,6 +201,54 @@ const EVAL: &[&str] = &[
     "Kernel.eval",
     "binding.eval",
 ];
+
+/// npm packages whose names are also common identifiers (`request`, `got`, `needle`).
+const JS_LIBRARIES: &[&str] = &[
+    "axios",
+    "node-fetch",
+    "request",
+    "got",
+    "needle",
+    "superagent",
+    "undici",
+    "execa",
+    "cross-spawn",
+    "shelljs",
+];
+
+/// Which names of [`EVAL`] evaluate code in which language (`compile` is Python's
+/// builtin, any function in JavaScript; `exec` is Python's and Ruby's eval).
+fn eval_for(lang: Lang, name: &str) -> bool {
+    match lang {
+        Lang::Js => matches!(
+            name,
+            "eval"
+                | "window.eval"
+                | "global.eval"
+                | "globalThis.eval"
+                | "Function"
+                | "vm.runInThisContext"
+                | "vm.runInNewContext"
+                | "vm.runInContext"
+                | "vm.Script"
+                | "vm.compileFunction"
+        ),
+        Lang::Python => matches!(
+            name,
+            "eval" | "exec" | "compile" | "builtins.exec" | "builtins.eval" | "__builtins__.exec"
+        ),
+        Lang::Ruby => matches!(
+            name,
+            "eval"
+                | "instance_eval"
+                | "class_eval"
+                | "module_eval"
+                | "Kernel.eval"
+                | "binding.eval"
+        ),
+        Lang::Rust | Lang::Shell => false,
+    }
+}
 
 const WRITE: &[&str] = &[
     "fs.writeFile*",
@@ -310,7 +379,7 @@ static CREDENTIALS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
 
 static ENDPOINT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?i)/api/webhooks/\d{5,}|discord(app)?\.com/api/webhooks|api\.telegram\.[a-z]+/bot|",
+        r"(?i)/api/webhooks/\d{5,}/|",
         r"/bot\d{6,}:[A-Za-z0-9_-]{20,}|\bwebhook\.site\b|\.pipedream\.net|requestbin|\bhookb\.in\b|",
         r"\.ngrok(-free)?\.(io|app|dev)|\boast(ify)?\.(com|fun|live|me|online|pro|site)|",
         r"\binteract\.sh\b|burpcollaborator\.net|canarytokens\.(com|org)|\btransfer\.sh\b|",
@@ -529,16 +598,42 @@ impl<'a> Facts<'a> {
                 None
             };
             if let Some((name, from)) = named {
+                // The body: braces in JavaScript and Ruby blocks, else up to the next
+                // definition (Python), at most 40 tokens.
                 let end = (from + 40).min(n);
-                let body = from..end;
-                let stop = self.tokens[body.clone()]
-                    .iter()
-                    .position(|x| x.is_ident("function") || x.is_ident("def"))
-                    .map_or(end, |p| from + p);
-                if (from..stop).any(|k| {
-                    let x = &self.tokens[k];
-                    x.kind == Kind::Ident && (DECODE.contains(&x.text.as_str()) || self.decodes(k))
-                }) {
+                let brace = (from..(from + 20).min(n)).find(|&k| self.tokens[k].is_punct(b'{'));
+                let (start, stop, small) = match brace {
+                    Some(open) if self.lang == Lang::Js => {
+                        let close = self.close_paren(open);
+                        (open, close.min(n), close - open <= 60)
+                    }
+                    _ => {
+                        let stop = self.tokens[from..end]
+                            .iter()
+                            .position(|x| {
+                                x.is_ident("function") || x.is_ident("def") || x.is_ident("class")
+                            })
+                            .map_or(end, |p| from + p);
+                        (from, stop, true)
+                    }
+                };
+                // A small helper that turns base64 or hex (or char codes) into text.
+                if small
+                    && (start..stop).any(|k| {
+                        let x = &self.tokens[k];
+                        x.kind == Kind::Ident
+                            && (matches!(
+                                x.text.as_str(),
+                                "atob"
+                                    | "b64decode"
+                                    | "unhexlify"
+                                    | "fromhex"
+                                    | "decode64"
+                                    | "strict_decode64"
+                                    | "fromCharCode"
+                            ) || (x.text == "from" && self.decodes(k)))
+                    })
+                {
                     self.decoders.insert(name);
                 }
             }
@@ -597,8 +692,11 @@ impl<'a> Facts<'a> {
                         .push(i);
                 }
             }
+            let renamed = aliases.contains_key(&t.text)
+                || !(name == t.text || name.starts_with(&format!("{}.", t.text)));
             self.chains.push(Chain {
                 name,
+                aliased: renamed,
                 first: i,
                 args,
             });
@@ -903,9 +1001,14 @@ impl<'a> Facts<'a> {
     }
 
     fn calls(&self, patterns: &'static [&'static str]) -> impl Iterator<Item = &Chain> {
-        self.chains
-            .iter()
-            .filter(move |c| c.args.is_some() && any_of(&c.name, patterns))
+        self.chains.iter().filter(move |c| {
+            c.args.is_some()
+                && any_of(&c.name, patterns)
+                // npm client libraries count only when imported under that name.
+                && !(self.lang == Lang::Js
+                    && !c.aliased
+                    && JS_LIBRARIES.iter().any(|l| c.name == *l || c.name.starts_with(&format!("{l}."))))
+        })
     }
 
     fn first_call(&self, patterns: &'static [&'static str]) -> Option<&Chain> {
@@ -967,7 +1070,7 @@ impl<'a> Facts<'a> {
             && self
                 .tainted
                 .get(&self.tokens[k].text)
-                .is_some_and(|at| at.iter().any(|&a| a < k && k - a <= NEAR))
+                .is_some_and(|at| at.iter().any(|&a| a < k && k - a <= NEAR / 3))
     }
 
     /// The argument tokens hold decoded, decompressed or assembled data.
@@ -1243,7 +1346,7 @@ fn writes_file(facts: &Facts<'_>, c: &Chain) -> bool {
 }
 
 fn network(facts: &Facts<'_>) -> Option<usize> {
-    if let Some(c) = facts.first_call(NETWORK) {
+    if let Some(c) = facts.calls(NETWORK).find(|c| !facts.defines(c)) {
         return Some(c.first);
     }
     // Ruby's `open("http://…")` (open-uri) and Python's `urlopen` imported bare.
@@ -1272,10 +1375,20 @@ fn network(facts: &Facts<'_>) -> Option<usize> {
 
 fn strings_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     let nets = network_calls(facts);
+    let execs: Vec<usize> = facts
+        .calls(EXEC)
+        .chain(facts.calls(EVAL))
+        .map(|c| c.first)
+        .chain(
+            facts
+                .strings()
+                .filter(|(_, t)| t.kind == Kind::Command)
+                .map(|(k, _)| k),
+        )
+        .collect();
     let has_network = !nets.is_empty();
     let writes: Vec<usize> = facts
         .calls(WRITE)
-        .chain(facts.calls(EXEC))
         .filter(|c| writes_file(facts, c))
         .map(|c| c.first)
         .collect();
@@ -1289,8 +1402,12 @@ fn strings_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         if s.is_empty() {
             continue;
         }
-        for (rule, message) in shell_rules(s) {
-            out.push(facts.finding(rule, k, message));
+        // A command line in a string matters when the file runs commands nearby (help
+        // texts quote commands too).
+        if near(k, &execs) {
+            for (rule, message) in shell_rules(s) {
+                out.push(facts.finding(rule, k, message));
+            }
         }
         for (category, pattern) in CREDENTIALS.iter() {
             if let Some(m) = pattern.find(s)
@@ -1449,6 +1566,29 @@ pub fn is_test_path(path: &str) -> bool {
 }
 
 /// Is `process.env`, `os.environ` or `ENV` read as a whole, and where.
+/// The environment walked variable by variable (`os.environ.items()`, `for k in
+/// process.env`, `std::env::vars()`), which many tools do to filter it.
+fn iterated_environment(facts: &Facts<'_>) -> Option<usize> {
+    facts
+        .chains
+        .iter()
+        .find(|c| {
+            matches!(
+                c.name.as_str(),
+                "std.env.vars"
+                    | "env.vars"
+                    | "os.environ.items"
+                    | "os.environ.keys"
+                    | "os.environ.values"
+            ) || (c.name == "process.env"
+                && c.first > 0
+                && facts
+                    .tok(c.first - 1)
+                    .is_some_and(|t| t.is_ident("in") || t.is_ident("of")))
+        })
+        .map(|c| c.first)
+}
+
 fn whole_environment(facts: &Facts<'_>) -> Option<usize> {
     let whole = |name: &str| {
         matches!(
@@ -1459,25 +1599,8 @@ fn whole_environment(facts: &Facts<'_>) -> Option<usize> {
     for c in &facts.chains {
         if matches!(
             c.name.as_str(),
-            "ENV.to_h"
-                | "ENV.to_a"
-                | "ENV.to_hash"
-                | "ENV.inspect"
-                | "std.env.vars"
-                | "env.vars"
-                | "os.environ.items"
-                | "os.environ.keys"
-                | "os.environ.values"
+            "ENV.to_h" | "ENV.to_a" | "ENV.to_hash" | "ENV.inspect"
         ) {
-            return Some(c.first);
-        }
-        // for (k in process.env)
-        if c.name == "process.env"
-            && c.first > 0
-            && facts
-                .tok(c.first - 1)
-                .is_some_and(|t| t.is_ident("in") || t.is_ident("of"))
-        {
             return Some(c.first);
         }
         let Some((a, b)) = c.args else { continue };
@@ -1559,19 +1682,50 @@ fn code_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         .map(|(k, _)| k)
         .collect();
     for c in facts.calls(EVAL) {
-        // `exec` is Python's and Ruby's eval but JavaScript's child_process (resolved).
-        if facts.lang == Lang::Js && c.name == "exec" {
+        if !eval_for(facts.lang, &c.name) || facts.literal_args(c) || facts.defines(c) {
             continue;
         }
-        if facts.lang == Lang::Rust || facts.literal_args(c) || facts.defines(c) {
-            continue;
-        }
-        if facts.decoded_args(c) || near(c.first, &decoding) {
+        // `Function` and `compile` build code from templates in many libraries: only
+        // decoded arguments count; `eval` and `exec` also count near decoding.
+        let templating = matches!(
+            c.name.as_str(),
+            "Function" | "compile" | "vm.Script" | "vm.compileFunction"
+        );
+        // (The file's own decoding helpers do not count here: in minified code their
+        // one-letter names are everywhere.)
+        let direct = c.args.is_some_and(|(a, b)| {
+            (a..b.min(facts.tokens.len()))
+                .any(|k| facts.decodes(k) && !facts.decoders.contains(&facts.tokens[k].text))
+        });
+        let decoded = if templating {
+            direct
+        } else {
+            facts.decoded_args(c) || near(c.first, &decoding)
+        };
+        if decoded {
             out.push(facts.finding(
                 "eval-decoded",
                 c.first,
                 format!("`{}` runs decoded or assembled data", c.name),
             ));
+        } else if let Some(inner) = c
+            .args
+            .and_then(|(a, b)| nets.iter().find(|&&n| n >= a && n < b))
+        {
+            // eval(open("https://…").read): what it downloads is what it runs.
+            out.push(
+                facts
+                    .finding(
+                        "eval-remote",
+                        c.first,
+                        format!(
+                            "`{}` runs what it downloads (line {})",
+                            c.name,
+                            line(*inner)
+                        ),
+                    )
+                    .at(crate::Severity::High),
+            );
         } else if near(c.first, &nets) {
             let n = nets
                 .iter()
@@ -1587,7 +1741,9 @@ fn code_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     }
     // Modules loaded by a name decoded at run time.
     for c in facts.calls(&["require", "__import__", "importlib.import_module"]) {
-        if facts.hidden_args(c) {
+        let direct = facts.args(c).first().is_some_and(|t| t.kind == Kind::Ident)
+            && c.args.is_some_and(|(a, _)| facts.decodes(a));
+        if direct {
             out.push(facts.finding(
                 "eval-decoded",
                 c.first,
@@ -1696,14 +1852,22 @@ fn code_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         .collect();
     // One token sent to the API it is for is how tools authenticate; a stealer reads
     // several.
-    let distinct: HashSet<&str> = secrets
+    // Services, not names: AWS signing reads both of its keys.
+    let services: HashSet<&str> = secrets
         .iter()
-        .map(|&k| facts.tokens[k].text.as_str())
+        .map(|&k| {
+            let name = facts.tokens[k].text.as_str();
+            name.split('_').next().unwrap_or(name)
+        })
         .collect();
-    let secret = (distinct.len() >= 2).then(|| secrets[0]);
+    let secret = (services.len() >= 2).then(|| secrets[0]);
+    // Iterating over the environment counts only right next to the send.
+    let iterated =
+        iterated_environment(facts).filter(|&k| nets.iter().any(|&n| n.abs_diff(k) <= NEAR / 3));
     if let Some(k) = whole_environment(facts)
         .or(secret)
         .filter(|&k| near(k, &nets))
+        .or(iterated)
     {
         let n = nets
             .iter()
@@ -1730,28 +1894,30 @@ fn code_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         "TcpStream.*",
     ]);
     if let Some(s) = socket {
-        let dup =
-            facts.first_call(&["os.dup2"]).is_some() || facts.first_call(&["pty.spawn"]).is_some();
-        let shell = facts.strings().any(|(_, t)| {
-            matches!(
-                t.text.as_str(),
-                "/bin/sh"
-                    | "/bin/bash"
-                    | "sh"
-                    | "bash"
-                    | "cmd.exe"
-                    | "cmd"
-                    | "powershell"
-                    | "powershell.exe"
-                    | "/bin/sh -i"
-                    | "/bin/bash -i"
-            )
+        let close = |k: usize| k.abs_diff(s.first) <= NEAR / 2;
+        let dup = facts
+            .calls(&["os.dup2", "pty.spawn"])
+            .any(|c| close(c.first));
+        let shell = facts.strings().any(|(k, t)| {
+            close(k)
+                && matches!(
+                    t.text.as_str(),
+                    "/bin/sh"
+                        | "/bin/bash"
+                        | "sh"
+                        | "bash"
+                        | "cmd.exe"
+                        | "cmd"
+                        | "powershell"
+                        | "powershell.exe"
+                        | "/bin/sh -i"
+                        | "/bin/bash -i"
+                )
         });
-        let piped = facts
-            .tokens
-            .iter()
-            .any(|t| t.is_ident("pipe") || t.is_ident("stdin") || t.is_ident("fileno"));
-        if (dup && shell) || (shell && piped && !execs.is_empty()) {
+        let piped = facts.tokens.iter().enumerate().any(|(k, t)| {
+            close(k) && (t.is_ident("pipe") || t.is_ident("stdin") || t.is_ident("fileno"))
+        });
+        if (dup && shell) || (shell && piped && execs.iter().any(|x| close(x.first))) {
             out.push(facts.finding(
                 "reverse-shell",
                 s.first,
@@ -1887,6 +2053,7 @@ fn obfuscation_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         .filter(|(_, t)| {
             t.escapes >= 2
                 && t.text.bytes().all(|b| (0x20..0x7f).contains(&b))
+                && t.text.bytes().any(|b| b.is_ascii_alphabetic())
                 && (t.escapes as usize) * 2 >= t.text.len()
         })
         .map(|(k, _)| k)
@@ -1976,12 +2143,16 @@ fn obfuscation_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
 
 /// Base64 or hex text (short is fine).
 fn looks_encoded(s: &str) -> bool {
-    let hex = s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let hex = s.len() >= 8 && s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit());
+    // Words such as `Date` fit the base64 alphabet: real encodings hold digits or
+    // padding, and both cases.
     let base64 = s.len().is_multiple_of(4)
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
         && s.bytes()
-            .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+            .any(|b| b.is_ascii_digit() || matches!(b, b'+' | b'/' | b'='))
+        && s.bytes().any(|b| b.is_ascii_uppercase())
+        && s.bytes().any(|b| b.is_ascii_lowercase());
     hex || base64
 }
 

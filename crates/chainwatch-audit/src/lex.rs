@@ -472,7 +472,10 @@ impl Lexer<'_> {
             u32::from_str_radix(std::str::from_utf8(s).ok()?, 16).ok()
         };
         let char_bytes = |c: u32| -> Vec<u8> {
-            char::from_u32(c).map_or_else(|| vec![b'?'], |c| c.to_string().into_bytes())
+            char::from_u32(c)
+                .unwrap_or('\u{FFFD}')
+                .to_string()
+                .into_bytes()
         };
         match next {
             b'n' => (vec![b'\n'], 2, false),

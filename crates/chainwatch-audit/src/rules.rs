@@ -95,7 +95,7 @@ pub const RULES: &[Rule] = &[
     ),
     rule(
         "silent-exec",
-        High,
+        Medium,
         "starts a process detached and with its output discarded, so nothing shows that it ran",
     ),
     rule(
@@ -140,7 +140,7 @@ pub const RULES: &[Rule] = &[
     ),
     rule(
         "persistence",
-        High,
+        Medium,
         "writes to places that run code at login, boot or on a schedule (shell rc files, cron, startup folders, Run keys, launch agents)",
     ),
     rule(

@@ -11,6 +11,7 @@
 //! cargo run --release -p chainwatch-bench -- attest --write      # DSSE and Sigstore bundles
 //! cargo run --release -p chainwatch-bench -- load --write        # the server under load
 //! cargo run --release -p chainwatch-bench -- policy --write      # what a policy adds to scan
+//! cargo run --release -p chainwatch-bench -- audit --write       # package audits vs GuardDog
 //! ```
 //!
 //! Benchmarks run on one thread. Peak RSS is the process's `VmHWM`, the same number
@@ -20,6 +21,7 @@
 
 mod advisories;
 mod attest;
+mod audit;
 mod console;
 mod inventory;
 mod load;
@@ -81,7 +83,7 @@ fn main() -> anyhow::Result<()> {
         .collect();
     if names.is_empty() {
         bail!(
-            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load|console|policy>... [--write]"
+            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load|console|policy|audit>... [--write]"
         );
     }
     for name in names {
@@ -97,9 +99,10 @@ fn main() -> anyhow::Result<()> {
             "load" => load::run()?,
             "console" => console::run()?,
             "policy" => policy::run()?,
+            "audit" => audit::run()?,
             other => {
                 bail!(
-                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest`, `load`, `console` or `policy`"
+                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest`, `load`, `console`, `policy` or `audit`"
                 )
             }
         };
