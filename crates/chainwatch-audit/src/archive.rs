@@ -625,7 +625,8 @@ fn walk(
                 limit: limits.max_total,
             });
         }
-        let mut data = Vec::new();
+        let mut data =
+            Vec::with_capacity(usize::try_from(meta.len().min(limits.max_kept)).unwrap_or(0));
         std::fs::File::open(child.path())
             .and_then(|f| f.take(limits.max_kept).read_to_end(&mut data))
             .map_err(io)?;

@@ -22,6 +22,47 @@ struct Chain {
     aliased: bool,
     /// Token range of the call's arguments (inside the parentheses).
     args: Option<(usize, usize)>,
+    /// Which of the pattern lists the name is in (`K_NETWORK`, …), decided once.
+    kinds: u8,
+}
+
+const K_NETWORK: u8 = 1;
+const K_EXEC: u8 = 2;
+const K_EVAL: u8 = 4;
+const K_WRITE: u8 = 8;
+const K_SERIALIZE: u8 = 16;
+
+/// The first parts of every pattern's names (`child_process`, `eval`, …): a name whose
+/// first part is not one of them is in no list (most names of a file are not).
+static HEADS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    [NETWORK, EXEC, EVAL, WRITE, SERIALIZE]
+        .iter()
+        .flat_map(|list| list.iter())
+        .filter(|p| !p.starts_with('*'))
+        .map(|p| p.trim_end_matches('*').split('.').next().unwrap_or(p))
+        .collect()
+});
+
+/// The pattern lists a name is in.
+fn kinds_of(name: &str) -> u8 {
+    let head = name.split('.').next().unwrap_or(name);
+    let suffix = name.ends_with(".write_bytes") || name.ends_with(".write_text");
+    if !suffix && !HEADS.contains(head) {
+        return 0;
+    }
+    let mut k = 0;
+    for (bit, list) in [
+        (K_NETWORK, NETWORK),
+        (K_EXEC, EXEC),
+        (K_EVAL, EVAL),
+        (K_WRITE, WRITE),
+        (K_SERIALIZE, SERIALIZE),
+    ] {
+        if any_of(name, list) {
+            k |= bit;
+        }
+    }
+    k
 }
 
 /// What one file does, as the rules read it.
@@ -35,6 +76,9 @@ struct Facts<'a> {
     tainted: HashMap<String, Vec<usize>>,
     /// Functions of the file that decode (`function e(r){return Buffer.from(r,"hex")}`).
     decoders: HashSet<String>,
+    /// For each opening bracket, the index of its closing one (`u32::MAX`: none), found
+    /// once for the file so that every lookup is constant time.
+    matching: Vec<u32>,
     /// Arrays of string literals (`var _0x1=['https','child_process']`), for resolving
     /// `require(_0x1[1])`.
     arrays: HashMap<String, Vec<String>>,
@@ -357,20 +401,20 @@ const SECRET_ENV: &[&str] = &[
 /// kinds, a tool reads its own (npm's config reads `.npmrc`, the AWS SDK `.aws/credentials`).
 static CREDENTIALS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     [
-        ("npm", r"(^|[/\\~])\.npmrc\b"),
-        ("pypi", r"(^|[/\\~])\.pypirc\b"),
-        ("git", r"(^|[/\\~])\.git-credentials\b"),
-        ("gnupg", r"(^|[/\\~])\.gnupg\b"),
+        ("npm", r"(^|[/\\~])\.npmrc(?-u:\b)"),
+        ("pypi", r"(^|[/\\~])\.pypirc(?-u:\b)"),
+        ("git", r"(^|[/\\~])\.git-credentials(?-u:\b)"),
+        ("gnupg", r"(^|[/\\~])\.gnupg(?-u:\b)"),
         ("aws", r"\.aws[/\\]credentials"),
-        ("ssh", r"\.ssh[/\\]|\bid_(rsa|dsa|ecdsa|ed25519)$"),
+        ("ssh", r"\.ssh[/\\]|(?-u:\b)id_(rsa|dsa|ecdsa|ed25519)$"),
         ("docker", r"\.docker[/\\]config\.json"),
         ("kube", r"\.kube[/\\]config"),
         ("gcloud", r"\.config[/\\]gcloud"),
         ("browser", r"\bLogin Data\b|\bLocal State\b|Local Storage[/\\]leveldb|\bWeb Data\b|\bCookies$"),
-        ("wallet", r"(?i)\bwallet\.dat\b|exodus\.wallet|electrum[/\\]wallets|nkbihfbeogaeaoehlefnkodbefgpgknn|solana[/\\]id\.json|\.bitcoin[/\\]|\bkeystore[/\\]|atomic[/\\]Local Storage"),
+        ("wallet", r"(?i)(?-u:\b)wallet\.dat(?-u:\b)|exodus\.wallet|electrum[/\\]wallets|nkbihfbeogaeaoehlefnkodbefgpgknn|solana[/\\]id\.json|\.bitcoin[/\\]|(?-u:\b)keystore[/\\]|atomic[/\\]Local Storage"),
         ("discord", r"(?i)discord[/\\]?(Local Storage|leveldb)|discordcanary|discordptb"),
-        ("telegram", r"Telegram Desktop[/\\]tdata|\btdata$"),
-        ("system", r"/etc/shadow\b|\bkeychain-db\b|login\.keychain"),
+        ("telegram", r"Telegram Desktop[/\\]tdata|(?-u:\b)tdata$"),
+        ("system", r"/etc/shadow(?-u:\b)|(?-u:\b)keychain-db(?-u:\b)|login\.keychain"),
     ]
     .into_iter()
     .map(|(category, pattern)| (category, Regex::new(pattern).expect("valid regex")))
@@ -380,34 +424,36 @@ static CREDENTIALS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
 static ENDPOINT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)/api/webhooks/\d{5,}/|",
-        r"/bot\d{6,}:[A-Za-z0-9_-]{20,}|\bwebhook\.site\b|\.pipedream\.net|requestbin|\bhookb\.in\b|",
-        r"\.ngrok(-free)?\.(io|app|dev)|\boast(ify)?\.(com|fun|live|me|online|pro|site)|",
-        r"\binteract\.sh\b|burpcollaborator\.net|canarytokens\.(com|org)|\btransfer\.sh\b|",
-        r"pastebin\.com/raw|paste\.ee/r/|\bhastebin\.com|\b0x0\.st\b|\.trycloudflare\.com|\bserveo\.net\b"
+        r"/bot\d{6,}:[A-Za-z0-9_-]{20,}|(?-u:\b)webhook\.site(?-u:\b)|\.pipedream\.net|requestbin|(?-u:\b)hookb\.in(?-u:\b)|",
+        r"\.ngrok(-free)?\.(io|app|dev)|(?-u:\b)oast(ify)?\.(com|fun|live|me|online|pro|site)|",
+        r"(?-u:\b)interact\.sh(?-u:\b)|burpcollaborator\.net|canarytokens\.(com|org)|(?-u:\b)transfer\.sh(?-u:\b)|",
+        r"pastebin\.com/raw|paste\.ee/r/|(?-u:\b)hastebin\.com|(?-u:\b)0x0\.st(?-u:\b)|\.trycloudflare\.com|(?-u:\b)serveo\.net(?-u:\b)"
     ))
     .expect("valid regex")
 });
 
 static IP_URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(https?|ftp|tcp|wss?)://(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b")
-        .expect("valid regex")
+    Regex::new(
+        r"(?i)(?-u:\b)(https?|ftp|tcp|wss?)://(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?-u:\b)",
+    )
+    .expect("valid regex")
 });
 
 static DOWNLOAD_EXEC: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?i)\b(curl|wget)\b[^|;&\n]*\|\s*(sudo\s+)?(ba|z|da)?sh\b|",
-        r"\b(curl|wget)\b[^\n]*(&&|;)\s*(chmod\s+\+?[0-7x]+|\./|(ba)?sh\s|nohup\s)|",
-        r"\b(iwr|irm|invoke-webrequest|invoke-restmethod)\b[^\n|]*\|\s*(iex|invoke-expression)\b|",
-        r"\b(iex|invoke-expression)\s*\(+\s*(new-object\s+net\.webclient|iwr|irm|invoke-webrequest|invoke-restmethod)|",
-        r"\.downloadstring\s*\([^\n]*\b(iex|invoke-expression)\b|\b(iex|invoke-expression)\b[^\n]*\.downloadstring\s*\("
+        r"(?i)(?-u:\b)(curl|wget)(?-u:\b)[^|;&\n]*\|\s*(sudo\s+)?(ba|z|da)?sh(?-u:\b)|",
+        r"(?-u:\b)(curl|wget)(?-u:\b)[^\n]*(&&|;)\s*(chmod\s+\+?[0-7x]+|\./|(ba)?sh\s|nohup\s)|",
+        r"(?-u:\b)(iwr|irm|invoke-webrequest|invoke-restmethod)(?-u:\b)[^\n|]*\|\s*(iex|invoke-expression)(?-u:\b)|",
+        r"(?-u:\b)(iex|invoke-expression)\s*\(+\s*(new-object\s+net\.webclient|iwr|irm|invoke-webrequest|invoke-restmethod)|",
+        r"\.downloadstring\s*\([^\n]*(?-u:\b)(iex|invoke-expression)(?-u:\b)|(?-u:\b)(iex|invoke-expression)(?-u:\b)[^\n]*\.downloadstring\s*\("
     ))
     .expect("valid regex")
 });
 
 static REVERSE_SHELL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?i)/dev/(tcp|udp)/[^\s/]+/\d+|\bnc(at)?\b[^\n]*\s-e\s*\S*(sh|cmd)|",
-        r"\bmkfifo\b[^\n]*\bnc\b|\bsocat\b[^\n]*\bexec:|\bsh\s+-i\s*[<>]&|",
+        r"(?i)/dev/(tcp|udp)/[^\s/]+/\d+|(?-u:\b)nc(at)?(?-u:\b)[^\n]*\s-e\s*\S*(sh|cmd)|",
+        r"(?-u:\b)mkfifo(?-u:\b)[^\n]*(?-u:\b)nc(?-u:\b)|(?-u:\b)socat(?-u:\b)[^\n]*(?-u:\b)exec:|(?-u:\b)sh\s+-i\s*[<>]&|",
         r"new-object\s+system\.net\.sockets\.tcpclient"
     ))
     .expect("valid regex")
@@ -415,10 +461,10 @@ static REVERSE_SHELL: LazyLock<Regex> = LazyLock::new(|| {
 
 static LOLBIN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(?i)\b(rundll32|regsvr32|mshta)(\.exe)?\b|\bcertutil(\.exe)?\b[^\n]*-(urlcache|decode)|",
-        r"\bbitsadmin(\.exe)?\b[^\n]*/transfer|",
-        r"\bpowershell(\.exe)?\b[^\n]*\s-(e|ec|en|enc|encodedcommand|w\s+hidden|windowstyle\s+hidden|nop\s+-w\s+hidden)\b|",
-        r"\badd-mppreference\b[^\n]*-exclusion|\b[wc]script(\.exe)?\b[^\n]*\.(vbs|js|jse|vbe)\b"
+        r"(?i)(?-u:\b)(rundll32|regsvr32|mshta)(\.exe)?(?-u:\b)|(?-u:\b)certutil(\.exe)?(?-u:\b)[^\n]*-(urlcache|decode)|",
+        r"(?-u:\b)bitsadmin(\.exe)?(?-u:\b)[^\n]*/transfer|",
+        r"(?-u:\b)powershell(\.exe)?(?-u:\b)[^\n]*\s-(e|ec|en|enc|encodedcommand|w\s+hidden|windowstyle\s+hidden|nop\s+-w\s+hidden)(?-u:\b)|",
+        r"(?-u:\b)add-mppreference(?-u:\b)[^\n]*-exclusion|(?-u:\b)[wc]script(\.exe)?(?-u:\b)[^\n]*\.(vbs|js|jse|vbe)(?-u:\b)"
     ))
     .expect("valid regex")
 });
@@ -426,10 +472,10 @@ static LOLBIN: LazyLock<Regex> = LazyLock::new(|| {
 static PERSISTENCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)(^|[/\\~])\.(bashrc|bash_profile|zshrc|zprofile|profile|bash_login)$|",
-        r"(^|[/\\~])\.(bashrc|bash_profile|zshrc|zprofile|bash_login)\b|",
-        r"\bcrontab\b|/etc/cron|/var/spool/cron|Start Menu[/\\]Programs[/\\]Startup|",
-        r"CurrentVersion[/\\]Run(Once)?\b|Library[/\\]Launch(Agents|Daemons)|\.config[/\\]autostart|",
-        r"/etc/systemd/system|\.config[/\\]systemd[/\\]user|\bschtasks\b|/etc/rc\.local|/etc/init\.d/"
+        r"(^|[/\\~])\.(bashrc|bash_profile|zshrc|zprofile|bash_login)(?-u:\b)|",
+        r"(?-u:\b)crontab(?-u:\b)|/etc/cron|/var/spool/cron|Start Menu[/\\]Programs[/\\]Startup|",
+        r"CurrentVersion[/\\]Run(Once)?(?-u:\b)|Library[/\\]Launch(Agents|Daemons)|\.config[/\\]autostart|",
+        r"/etc/systemd/system|\.config[/\\]systemd[/\\]user|(?-u:\b)schtasks(?-u:\b)|/etc/rc\.local|/etc/init\.d/"
     ))
     .expect("valid regex")
 });
@@ -445,7 +491,7 @@ static SECRET_PATTERN: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static MINER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bxmrig\b|stratum\+(tcp|ssl|tls)://|\bcpuminer\b|\bminerd\b|--donate-level|\bmoneroocean\b|\bsupportxmr\b|\bc3pool\b|\bnanopool\.org|\bminexmr\b|\bnicehash\b|\bethminer\b|\bphoenixminer\b|\blolminer\b|\bt-rex\b.*\bminer")
+    Regex::new(r"(?i)(?-u:\b)xmrig(?-u:\b)|stratum\+(tcp|ssl|tls)://|(?-u:\b)cpuminer(?-u:\b)|(?-u:\b)minerd(?-u:\b)|--donate-level|(?-u:\b)moneroocean(?-u:\b)|(?-u:\b)supportxmr(?-u:\b)|(?-u:\b)c3pool(?-u:\b)|(?-u:\b)nanopool\.org|(?-u:\b)minexmr(?-u:\b)|(?-u:\b)nicehash(?-u:\b)|(?-u:\b)ethminer(?-u:\b)|(?-u:\b)phoenixminer(?-u:\b)|(?-u:\b)lolminer(?-u:\b)|(?-u:\b)t-rex(?-u:\b).*(?-u:\b)miner")
         .expect("valid regex")
 });
 
@@ -504,7 +550,9 @@ impl<'a> Facts<'a> {
             tainted: HashMap::new(),
             decoders: HashSet::new(),
             arrays: HashMap::new(),
+            matching: Vec::new(),
         };
+        facts.matching = matching(&facts.tokens);
         facts.literals();
         facts.resolve();
         facts
@@ -520,20 +568,11 @@ impl<'a> Facts<'a> {
 
     /// The index of the `)` matching the `(` at `open`, within a bound.
     fn close_paren(&self, open: usize) -> usize {
-        let mut depth = 0i32;
-        for (k, t) in self.tokens.iter().enumerate().skip(open).take(4096) {
-            match t.kind {
-                Kind::Punct(b'(' | b'[' | b'{') => depth += 1,
-                Kind::Punct(b')' | b']' | b'}') => {
-                    depth -= 1;
-                    if depth <= 0 {
-                        return k;
-                    }
-                }
-                _ => {}
-            }
+        match self.matching.get(open) {
+            Some(&close) if close != u32::MAX => close as usize,
+            // Unclosed (or not a bracket): the rest of the file, at most 4096 tokens.
+            _ => (open + 4096).min(self.tokens.len()),
         }
-        (open + 4096).min(self.tokens.len())
     }
 
     /// Whether the token names something that decodes.
@@ -693,12 +732,16 @@ impl<'a> Facts<'a> {
                 }
             }
             let renamed = aliases.contains_key(&t.text)
-                || !(name == t.text || name.starts_with(&format!("{}.", t.text)));
+                || !(name == t.text
+                    || (name.starts_with(t.text.as_str())
+                        && name[t.text.len()..].starts_with('.')));
+            let kinds = kinds_of(&name);
             self.chains.push(Chain {
                 name,
                 aliased: renamed,
                 first: i,
                 args,
+                kinds,
             });
             i += 1;
         }
@@ -1015,6 +1058,19 @@ impl<'a> Facts<'a> {
         self.calls(patterns).next()
     }
 
+    /// The calls whose names are in a pattern list (`K_NETWORK`, …).
+    fn calls_of(&self, kind: u8) -> impl Iterator<Item = &Chain> {
+        self.chains.iter().filter(move |c| {
+            c.kinds & kind != 0
+                && c.args.is_some()
+                && !(self.lang == Lang::Js
+                    && !c.aliased
+                    && JS_LIBRARIES
+                        .iter()
+                        .any(|l| c.name == *l || c.name.starts_with(&format!("{l}."))))
+        })
+    }
+
     fn args(&self, chain: &Chain) -> &[Token] {
         chain.args.map_or(&[][..], |(a, b)| {
             &self.tokens[a.min(self.tokens.len())..b.min(self.tokens.len())]
@@ -1235,6 +1291,25 @@ impl<'a> Facts<'a> {
     }
 }
 
+/// Pairs every opening bracket with its closing one; a closer of another kind closes
+/// the innermost bracket anyway (the code may be broken; the pairing must not be).
+fn matching(tokens: &[Token]) -> Vec<u32> {
+    let mut out = vec![u32::MAX; tokens.len()];
+    let mut open: Vec<usize> = Vec::new();
+    for (k, t) in tokens.iter().enumerate() {
+        match t.kind {
+            Kind::Punct(b'(' | b'[' | b'{') => open.push(k),
+            Kind::Punct(b')' | b']' | b'}') => {
+                if let Some(o) = open.pop() {
+                    out[o] = u32::try_from(k).unwrap_or(u32::MAX);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Runs the code rules over one source file.
 pub fn check_source(path: &str, lang: Lang, data: &[u8]) -> Vec<Finding> {
     let probe = &data[..data.len().min(8192)];
@@ -1288,14 +1363,16 @@ pub fn shell_rules(command: &str) -> Vec<(&'static str, String)> {
 /// a screenful of code, also in minified files, where lines mean nothing.
 const NEAR: usize = 400;
 
+/// Whether one of `others` (sorted) is within [`NEAR`] tokens of `k`.
 fn near(k: usize, others: &[usize]) -> bool {
-    others.iter().any(|&o| o.abs_diff(k) <= NEAR)
+    let i = others.partition_point(|&o| o < k);
+    others.get(i).is_some_and(|&o| o - k <= NEAR) || (i > 0 && k - others[i - 1] <= NEAR)
 }
 
 /// Every place the file talks to the network.
 fn network_calls(facts: &Facts<'_>) -> Vec<usize> {
     let mut out: Vec<usize> = facts
-        .calls(NETWORK)
+        .calls_of(K_NETWORK)
         .filter(|c| !facts.defines(c))
         .map(|c| c.first)
         .collect();
@@ -1346,7 +1423,7 @@ fn writes_file(facts: &Facts<'_>, c: &Chain) -> bool {
 }
 
 fn network(facts: &Facts<'_>) -> Option<usize> {
-    if let Some(c) = facts.calls(NETWORK).find(|c| !facts.defines(c)) {
+    if let Some(c) = facts.calls_of(K_NETWORK).find(|c| !facts.defines(c)) {
         return Some(c.first);
     }
     // Ruby's `open("http://…")` (open-uri) and Python's `urlopen` imported bare.
@@ -1376,8 +1453,8 @@ fn network(facts: &Facts<'_>) -> Option<usize> {
 fn strings_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     let nets = network_calls(facts);
     let execs: Vec<usize> = facts
-        .calls(EXEC)
-        .chain(facts.calls(EVAL))
+        .calls_of(K_EXEC)
+        .chain(facts.calls_of(K_EVAL))
         .map(|c| c.first)
         .chain(
             facts
@@ -1386,9 +1463,11 @@ fn strings_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
                 .map(|(k, _)| k),
         )
         .collect();
+    let mut execs = execs;
+    execs.sort_unstable();
     let has_network = !nets.is_empty();
     let writes: Vec<usize> = facts
-        .calls(WRITE)
+        .calls_of(K_WRITE)
         .filter(|c| writes_file(facts, c))
         .map(|c| c.first)
         .collect();
@@ -1399,7 +1478,8 @@ fn strings_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     let mut miner: Option<(usize, String)> = None;
     for (k, t) in facts.strings() {
         let s = t.text.as_str();
-        if s.is_empty() {
+        // No pattern below matches fewer than six characters.
+        if s.len() < 6 {
             continue;
         }
         // A command line in a string matters when the file runs commands nearby (help
@@ -1604,7 +1684,7 @@ fn whole_environment(facts: &Facts<'_>) -> Option<usize> {
             return Some(c.first);
         }
         let Some((a, b)) = c.args else { continue };
-        if !(any_of(&c.name, SERIALIZE) || any_of(&c.name, NETWORK)) {
+        if c.kinds & (K_SERIALIZE | K_NETWORK) == 0 {
             continue;
         }
         if let Some(inner) = facts.chains.iter().find(|x| {
@@ -1627,9 +1707,12 @@ fn code_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     } else {
         network_calls(facts)
     };
-    let execs: Vec<&Chain> = facts.calls(EXEC).filter(|c| !facts.defines(c)).collect();
+    let execs: Vec<&Chain> = facts
+        .calls_of(K_EXEC)
+        .filter(|c| !facts.defines(c))
+        .collect();
     let written: Vec<&Chain> = facts
-        .calls(WRITE)
+        .calls_of(K_WRITE)
         .filter(|c| writes_file(facts, c))
         .collect();
     let line = |k: usize| facts.tok(k).map_or(0, |t| t.line);
@@ -1681,7 +1764,7 @@ fn code_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         })
         .map(|(k, _)| k)
         .collect();
-    for c in facts.calls(EVAL) {
+    for c in facts.calls_of(K_EVAL) {
         if !eval_for(facts.lang, &c.name) || facts.literal_args(c) || facts.defines(c) {
             continue;
         }
@@ -1755,7 +1838,7 @@ fn code_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         }
     }
     // Network addresses decoded at run time.
-    for c in facts.calls(NETWORK) {
+    for c in facts.calls_of(K_NETWORK) {
         if !facts.defines(c) && facts.hidden_args(c) {
             out.push(facts.finding(
                 "hidden-endpoint",
@@ -1766,7 +1849,7 @@ fn code_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         }
     }
     // Silent, detached processes.
-    for c in facts.calls(EXEC) {
+    for c in facts.calls_of(K_EXEC) {
         let args = facts.args(c);
         let detached = args.iter().any(|t| {
             matches!(
@@ -2000,14 +2083,15 @@ fn obfuscation_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         ));
     }
     for (k, w) in facts.tokens.windows(12).enumerate() {
+        if !w[0].is_ident("eval") {
+            continue;
+        }
         let names: Vec<&str> = w
             .iter()
             .filter(|t| t.kind == Kind::Ident)
             .map(|t| t.text.as_str())
             .collect();
-        if w[0].is_ident("eval")
-            && names.starts_with(&["eval", "function", "p", "a", "c", "k", "e"])
-        {
+        if names.starts_with(&["eval", "function", "p", "a", "c", "k", "e"]) {
             out.push(
                 facts
                     .finding("obfuscated-code", k, "packed with p,a,c,k,e,d".into())
@@ -2372,7 +2456,7 @@ pub fn check_install_code(path: &str, lang: Lang, data: &[u8]) -> Vec<Finding> {
             format!("`{name}` at install or build time"),
         ));
     }
-    for c in facts.calls(EXEC) {
+    for c in facts.calls_of(K_EXEC) {
         if facts.lang == Lang::Js
             && !c.name.starts_with("child_process")
             && !c.name.starts_with("execa")

@@ -1,6 +1,7 @@
 //! Which packages a path holds: an archive or package directory is one; an installed
 //! tree (`node_modules` with its `@scope` folders, a Python `site-packages`, a Cargo
-//! registry or `vendor/` directory) is every package in it.
+//! registry or `vendor/` directory) is every package in it. [`installed`] finds the
+//! installed trees inside a project or root filesystem (for `scan --audit`).
 
 use std::path::{Path, PathBuf};
 
@@ -88,6 +89,57 @@ fn collect(dir: &Path, depth: usize, out: &mut Vec<Target>) {
         } else if depth < 2 && (name.starts_with('@') || !dir.ends_with("site-packages")) {
             // npm scopes, and registry folders one level down.
             collect(&path, depth + 1, out);
+        }
+    }
+}
+
+/// The packages installed anywhere under `root`: every `node_modules`, `site-packages`,
+/// `dist-packages` and Cargo `vendor` directory (links not followed, `.git` skipped,
+/// at most 12 levels deep), each package once.
+pub fn installed(root: &Path) -> Vec<Target> {
+    let mut out = Vec::new();
+    find_trees(root, 0, &mut out);
+    out.sort_by(|a, b| a.path().cmp(b.path()));
+    out.dedup();
+    out
+}
+
+fn find_trees(dir: &Path, depth: usize, out: &mut Vec<Target>) {
+    if depth > 12 {
+        return;
+    }
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut children: Vec<_> = read.filter_map(Result::ok).collect();
+    children.sort_by_key(std::fs::DirEntry::file_name);
+    for child in children {
+        let Ok(kind) = child.file_type() else {
+            continue;
+        };
+        if !kind.is_dir() {
+            continue;
+        }
+        let name = child.file_name().to_string_lossy().into_owned();
+        let path = child.path();
+        match name.as_str() {
+            ".git" | ".hg" | ".svn" | "proc" | "sys" | "dev" => {}
+            "node_modules" | "site-packages" | "dist-packages" => {
+                let mut found = Vec::new();
+                collect(&path, 0, &mut found);
+                out.extend(found);
+            }
+            "vendor"
+                if std::fs::read_dir(&path).is_ok_and(|rd| {
+                    rd.filter_map(Result::ok)
+                        .any(|e| e.path().join("Cargo.toml").is_file())
+                }) =>
+            {
+                let mut found = Vec::new();
+                collect(&path, 1, &mut found);
+                out.extend(found);
+            }
+            _ => find_trees(&path, depth + 1, out),
         }
     }
 }

@@ -102,7 +102,7 @@ pub fn tokenize(source: &str, lang: Lang) -> Vec<Token> {
         lang,
         i: 0,
         line: 1,
-        out: Vec::new(),
+        out: Vec::with_capacity(source.len() / 6),
         braces: 0,
         templates: Vec::new(),
     };

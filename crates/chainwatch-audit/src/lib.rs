@@ -25,7 +25,7 @@ pub mod meta;
 pub mod rules;
 
 pub use archive::{Contents, Entry, Limits};
-pub use discover::{Target, discover};
+pub use discover::{Target, discover, installed};
 pub use manifest::{Ecosystem, Manifest};
 pub use rules::{RULES, Rule};
 
@@ -222,10 +222,17 @@ pub fn audit_contents(source: &str, contents: &Contents, options: &Options<'_>) 
         .as_ref()
         .map(|m| m.install_files.clone())
         .unwrap_or_default();
+    // An installed npm package runs JavaScript only: TypeScript sources beside it are
+    // for reading (its compiled output is what runs, and is read).
+    let npm = manifest
+        .as_ref()
+        .is_some_and(|m| m.ecosystem == Ecosystem::Npm);
     for entry in &contents.entries {
         let at_install = install_time.iter().any(|f| f == &entry.path);
         let mut found = Vec::new();
-        if let Some(lang) = lex::language(&entry.path, &entry.data) {
+        if let Some(lang) = lex::language(&entry.path, &entry.data)
+            && !(npm && is_typescript(&entry.path))
+        {
             found.extend(checks::check_source(&entry.path, lang, &entry.data));
             if at_install {
                 found.extend(checks::check_install_code(&entry.path, lang, &entry.data));
@@ -279,6 +286,13 @@ pub fn audit_contents(source: &str, contents: &Contents, options: &Options<'_>) 
         bytes: contents.entries.iter().map(|e| e.size).sum(),
         findings,
     }
+}
+
+fn is_typescript(path: &str) -> bool {
+    Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "ts" | "tsx" | "mts" | "cts"))
 }
 
 /// `text` on one line, at most `max` characters, with `…` where cut.

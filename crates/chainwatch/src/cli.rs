@@ -1243,6 +1243,13 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "GLOB")]
     pub(crate) exclude: Vec<String>,
 
+    /// Also read what the packages installed in TARGET (a directory) contain: every
+    /// `node_modules`, `site-packages`, `dist-packages` and Cargo `vendor` tree, as `audit
+    /// package` does (docs/audit.md); a high or critical finding fails the scan (unless
+    /// --fail-on never)
+    #[arg(long)]
+    pub(crate) audit: bool,
+
     /// A policy file (TOML, docs/policies.md): its rules are evaluated on every
     /// component, its licence and its findings; a `fail` violation fails the scan
     #[arg(long, value_name = "FILE")]

@@ -134,3 +134,85 @@ fn thresholds_and_unusable_input() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn scan_audit_reads_the_installed_packages_of_a_tree() {
+    let project = tempfile::tempdir().unwrap();
+    let root = project.path();
+    std::fs::write(
+        root.join("package.json"),
+        r#"{"name":"shop","version":"1.0.0","dependencies":{"crossenv":"6.1.1","fast-hash-native":"2.1.0"}}"#,
+    )
+    .unwrap();
+    copy_dir(
+        std::path::Path::new(&samples("malicious/dev/14-npm-crossenv")),
+        &root.join("node_modules/crossenv"),
+    );
+    copy_dir(
+        std::path::Path::new(&samples("benign/npm-native")),
+        &root.join("node_modules/fast-hash-native"),
+    );
+    // One advisory, about a package the tree does not have.
+    let osv = tempfile::tempdir().unwrap();
+    std::fs::write(
+        osv.path().join("GHSA-0000-0000-0001.json"),
+        r#"{"id":"GHSA-0000-0000-0001","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"left-pad"},"versions":["1.0.0"]}]}"#,
+    )
+    .unwrap();
+    let advisories = osv.path().display().to_string();
+    let dir = root.display().to_string();
+    let o = chainwatch(&[
+        "scan",
+        &dir,
+        "--advisories",
+        &advisories,
+        "--audit",
+        "--no-typosquat",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let audit: Vec<&serde_json::Value> = rows.iter().filter(|r| r["kind"] == "audit").collect();
+    assert!(
+        audit
+            .iter()
+            .any(|r| r["rule"] == "env-exfiltration" && r["package"] == "crossenv@6.1.1"),
+        "{rows:#?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .all(|r| r["package"] != "fast-hash-native@2.1.0")
+    );
+    // Without --audit, the same tree passes (no advisory concerns it).
+    let o = chainwatch(&["scan", &dir, "--advisories", &advisories, "--no-typosquat"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // --audit needs a directory.
+    let lock = root.join("package.json").display().to_string();
+    let o = chainwatch(&["scan", &lock, "--advisories", &advisories, "--audit"]);
+    assert_eq!(o.status.code(), Some(2));
+}

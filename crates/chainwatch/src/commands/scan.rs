@@ -680,6 +680,11 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     } else {
         Some(provenance(ctx, args, &sbom, store.as_ref())?)
     };
+    let audited = if args.audit {
+        audit_installed(args)?
+    } else {
+        Vec::new()
+    };
     let mut violated = policy
         .as_ref()
         .map(|p| violations(p, &tags, &sbom, &hits, &squats, &paths, &ids))
@@ -703,6 +708,10 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
                 .any(|(f, e)| counts(f, e, args.fail_on, args.unknown_severity.level()))
         })
         || (squats.iter().any(|s| s.fails) && args.fail_on != FailOn::Never)
+        || (args.fail_on != FailOn::Never
+            && audited
+                .iter()
+                .any(|r| r.worst() >= Some(chainwatch_audit::Severity::High)))
         || provenance.as_ref().is_some_and(|p| !p.satisfied);
     let stdout = anstream::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -717,6 +726,10 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
             human_suspects(&mut out, &squats)?;
             if policy.is_some() {
                 human_violations(&mut out, &violated)?;
+            }
+            if audited.iter().any(|r| !r.findings.is_empty()) {
+                writeln!(out, "{BOLD}package contents{BOLD:#}")?;
+                crate::shared::audit::human(&mut out, &audited)?;
             }
             if let Some(p) = &provenance {
                 if p.satisfied {
@@ -745,6 +758,10 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
             if let Some(p) = &provenance {
                 rows.push(serde_json::to_value(p).unwrap_or_default());
             }
+            for mut row in crate::shared::audit::json_rows(&audited) {
+                row["kind"] = "audit".into();
+                rows.push(row);
+            }
             for (v, path) in &violated {
                 let mut row = serde_json::to_value(v).unwrap_or_default();
                 row["kind"] = "policy".into();
@@ -754,7 +771,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
-        ScanFormat::Sarif => sarif(&mut out, &hits, &violated, &args.target)?,
+        ScanFormat::Sarif => sarif(&mut out, &hits, &violated, &audited, &args.target)?,
         ScanFormat::Cyclonedx => cyclonedx(&mut out, &sbom, &hits)?,
     }
     out.flush()?;
@@ -768,10 +785,19 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
         let mut err = anstream::stderr().lock();
         writeln!(
             err,
-            "{DIM}{n} finding{} in {} of {scanned} packages ({malicious} malicious); {} advisories concern these packages{DIM:#}",
+            "{DIM}{n} finding{} in {} of {scanned} packages ({malicious} malicious); {} advisories concern these packages{}{DIM:#}",
             if n == 1 { "" } else { "s" },
             hits.len(),
-            advisories
+            advisories,
+            if args.audit {
+                format!(
+                    "; {} installed packages audited, {} with findings",
+                    audited.len(),
+                    audited.iter().filter(|r| !r.findings.is_empty()).count()
+                )
+            } else {
+                String::new()
+            }
         )?;
     }
     Ok(if failing {
@@ -779,6 +805,27 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     } else {
         Status::Success
     })
+}
+
+/// `--audit`: the contents of every package installed under the target directory.
+fn audit_installed(args: &ScanArgs) -> anyhow::Result<Vec<chainwatch_audit::PackageReport>> {
+    if !args.target.is_dir() {
+        return Err(InputError(format!(
+            "--audit reads installed packages: `{}` is not a directory",
+            args.target.display()
+        ))
+        .into());
+    }
+    let targets = chainwatch_audit::installed(&args.target);
+    let mut reports = Vec::new();
+    for result in crate::shared::audit::audit(&targets, &args.typosquat, None)? {
+        match result {
+            Ok(report) => reports.push(report),
+            // One unreadable package does not stop the scan; it is reported.
+            Err(e) => crate::output::report_error(&anyhow::Error::new(e)),
+        }
+    }
+    Ok(reports)
 }
 
 fn row<'a>(h: &'a Hit<'_>, f: &'a Finding, e: &'a Extra) -> FindingJson<'a> {
@@ -985,10 +1032,21 @@ fn sarif(
     out: &mut dyn Write,
     hits: &[Hit<'_>],
     violated: &[(chainwatch_policy::Violation, &[String])],
+    audited: &[chainwatch_audit::PackageReport],
     target: &Path,
 ) -> anyhow::Result<()> {
     let mut rules = AdvisoryRules::default();
     let mut results = Vec::new();
+    // The audit catalog's rules (`audit/CODE`) when packages were audited.
+    if !audited.is_empty() {
+        let offset = rules.rules.len();
+        rules
+            .rules
+            .extend(crate::shared::audit::sarif_rules("audit/"));
+        results.extend(crate::shared::audit::sarif_results(
+            audited, "audit/", offset,
+        ));
+    }
     // One SARIF rule per policy rule (`policy/NAME`), its level the rule's.
     let mut policy_rules: HashMap<&str, usize> = HashMap::new();
     for (v, path) in violated {

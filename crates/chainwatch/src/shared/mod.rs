@@ -3,8 +3,10 @@
 //! matching after a change (`findings.rs`), the typo-squatting corpus (`typosquat.rs`),
 //! the trust policy of attestations (`trust.rs`), times (`time.rs`) and what a command's
 //! TARGET names: a tree, a lockfile, an SBOM or a stored product version (`target.rs`),
-//! a component's licence (`license.rs`) and a policy file (`policy.rs`).
+//! a component's licence (`license.rs`), a policy file (`policy.rs`) and package content
+//! audits (`audit.rs`).
 
+pub(crate) mod audit;
 pub(crate) mod files;
 pub(crate) mod findings;
 pub(crate) mod license;

@@ -1,0 +1,181 @@
+//! Package content audits as `audit package` and `scan --audit` run them: the
+//! typo-squat corpus for the metadata rules, every package on as many threads as there
+//! are cores, and the renderings (human, JSON rows, SARIF rules and results).
+
+use std::io::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chainwatch_audit::{
+    AuditError, Ecosystem, Manifest, Options, PackageReport, RULES, Severity, Target,
+};
+use serde_json::json;
+
+use crate::cli::TyposquatCorpusArgs;
+use crate::output::{BOLD, DIM, ERROR, WARNING};
+
+/// Audits every target with the typo-squat corpus the arguments name (built-in,
+/// refreshed and given lists; no store needed); results in target order.
+pub(crate) fn audit(
+    targets: &[Target],
+    corpus: &TyposquatCorpusArgs,
+    previous: Option<&Manifest>,
+) -> anyhow::Result<Vec<Result<PackageReport, AuditError>>> {
+    let sources = crate::shared::typosquat::sources(corpus)?;
+    let detectors: Vec<(Ecosystem, chainwatch_typosquat::Detector)> = [
+        Ecosystem::Npm,
+        Ecosystem::Pypi,
+        Ecosystem::Crates,
+        Ecosystem::Rubygems,
+    ]
+    .into_iter()
+    .map(|e| (e, sources.detector(e.typosquat(), std::iter::empty())))
+    .collect();
+    let typosquat = |ecosystem: Ecosystem, name: &str| {
+        detectors
+            .iter()
+            .find(|(e, _)| *e == ecosystem)
+            .map(|(_, d)| d.check(name))
+    };
+    let options = Options {
+        typosquat: Some(&typosquat),
+        previous,
+        ..Options::default()
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(targets.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<PackageReport, AuditError>>>> =
+        Mutex::new((0..targets.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(target) = targets.get(i) else { break };
+                    let result = chainwatch_audit::audit_target(target, &options);
+                    if let Ok(mut slots) = results.lock() {
+                        slots[i] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    Ok(results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// The JSON rows of the findings (the contract of `audit package --format json`).
+pub(crate) fn json_rows(reports: &[PackageReport]) -> Vec<serde_json::Value> {
+    reports
+        .iter()
+        .flat_map(|r| {
+            r.findings.iter().map(move |f| {
+                let mut row = serde_json::to_value(f).unwrap_or_default();
+                row["package"] = json!(r.package);
+                row["ecosystem"] = json!(r.ecosystem);
+                row["source"] = json!(r.source);
+                row
+            })
+        })
+        .collect()
+}
+
+fn style(severity: Severity) -> anstyle::Style {
+    match severity {
+        Severity::Critical | Severity::High => ERROR,
+        Severity::Medium => WARNING,
+        Severity::Low => DIM,
+    }
+}
+
+/// The findings for people, by package; returns how many of each severity (low first).
+pub(crate) fn human(out: &mut dyn Write, reports: &[PackageReport]) -> std::io::Result<[usize; 4]> {
+    let mut counts = [0usize; 4];
+    for r in reports {
+        if r.findings.is_empty() {
+            continue;
+        }
+        let name = r.package.as_deref().unwrap_or("(unnamed package)");
+        let eco = r.ecosystem.map_or("unknown", Ecosystem::as_str);
+        writeln!(out, "{BOLD}{name}{BOLD:#} ({eco}) {DIM}{}{DIM:#}", r.source)?;
+        for f in &r.findings {
+            counts[f.severity as usize] += 1;
+            let s = style(f.severity);
+            let at = match f.line {
+                Some(line) => format!("{}:{line}", f.path),
+                None => f.path.clone(),
+            };
+            writeln!(
+                out,
+                "  {s}{:<8}{s:#} {:<22} {at}",
+                f.severity.as_str(),
+                f.rule
+            )?;
+            writeln!(out, "           {}", f.message)?;
+            if !f.evidence.is_empty() {
+                writeln!(out, "           {DIM}│ {}{DIM:#}", f.evidence)?;
+            }
+        }
+        writeln!(out)?;
+    }
+    Ok(counts)
+}
+
+/// The SARIF level of a severity.
+pub(crate) fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// SARIF rules for the audit catalog (`prefix` before each code, `audit/` in `scan`).
+pub(crate) fn sarif_rules(prefix: &str) -> Vec<serde_json::Value> {
+    RULES
+        .iter()
+        .map(|r| {
+            json!({
+                "id": format!("{prefix}{}", r.code),
+                "shortDescription": { "text": r.why },
+                "defaultConfiguration": { "level": level(r.severity) },
+                "properties": { "severity": r.severity.as_str() },
+            })
+        })
+        .collect()
+}
+
+/// SARIF results of the findings; the rule indexes start at `offset`.
+pub(crate) fn sarif_results(
+    reports: &[PackageReport],
+    prefix: &str,
+    offset: usize,
+) -> Vec<serde_json::Value> {
+    let mut results = Vec::new();
+    for r in reports {
+        for f in &r.findings {
+            let mut location = json!({
+                "physicalLocation": { "artifactLocation": { "uri": f.path.replace(' ', "%20") } },
+                "logicalLocations": [{ "fullyQualifiedName": r.package.clone().unwrap_or_else(|| r.source.clone()), "kind": "package" }],
+            });
+            if let Some(line) = f.line {
+                location["physicalLocation"]["region"] = json!({ "startLine": line });
+            }
+            results.push(json!({
+                "ruleId": format!("{prefix}{}", f.rule),
+                "ruleIndex": RULES.iter().position(|x| x.code == f.rule).map(|i| i + offset),
+                "level": level(f.severity),
+                "message": { "text": f.message },
+                "locations": [location],
+                "properties": { "severity": f.severity.as_str(), "evidence": f.evidence, "source": r.source },
+            }));
+        }
+    }
+    results
+}
