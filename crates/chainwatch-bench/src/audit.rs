@@ -249,7 +249,11 @@ pub(crate) fn run() -> anyhow::Result<String> {
     let worst = |p: &Package| verdicts.get(&p.path).and_then(|v| v.0.clone());
 
     let mut out = String::new();
-    writeln!(out, "Machine: {}\n", machine::describe())?;
+    writeln!(
+        out,
+        "Machine: {}\n",
+        machine::describe().replace(", one thread", "; `audit` uses every core (2 here)")
+    )?;
     writeln!(
         out,
         "`chainwatch audit package` (release) on {} inert reconstructions of real malicious packages ({} written against, {} held out: read only here) and {} benign packages ({} npm from `node_modules` of {} popular tools, {} PyPI wheels, {} crates of this workspace's lock file). Detected: a finding at medium or above.\n",

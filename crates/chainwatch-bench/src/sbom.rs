@@ -168,6 +168,14 @@ pub(crate) fn time_v(program: &str, args: &[&str], timeout: Duration) -> anyhow:
         .stderr(std::process::Stdio::piped())
         .spawn()
         .context("running /usr/bin/time (install the `time` package)")?;
+    // Read its report while it runs: `time -v` repeats the whole command line, which
+    // alone can fill a pipe (and block it forever) for a command with many paths.
+    let mut stderr = child.stderr.take().context("stderr of /usr/bin/time")?;
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
+        buf
+    });
     let start = Instant::now();
     loop {
         if child.try_wait()?.is_some() {
@@ -184,8 +192,9 @@ pub(crate) fn time_v(program: &str, args: &[&str], timeout: Duration) -> anyhow:
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let output = child.wait_with_output()?;
-    let err = String::from_utf8_lossy(&output.stderr);
+    child.wait()?;
+    let report = reader.join().unwrap_or_default();
+    let err = String::from_utf8_lossy(&report);
     let field = |key: &str| {
         err.lines()
             .find_map(|l| l.trim().strip_prefix(key))
