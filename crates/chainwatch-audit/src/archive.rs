@@ -1,6 +1,7 @@
 //! A package's files in memory: from a directory (no symbolic link followed) or an
-//! archive (tar, optionally gzip/bzip2/xz/zstd-compressed; zip; a `.gem`'s nested
-//! `data.tar.gz` and `metadata.gz`), within [`Limits`].
+//! archive (tar, optionally gzip/bzip2/xz/zstd-compressed through the SBOM input's
+//! decompression; zip; a `.gem`'s nested `data.tar.gz` and `metadata.gz`), within
+//! [`Limits`].
 //!
 //! Entry names that are absolute or climb out with `..` are never used as paths: each is
 //! reported as `path-traversal` and left out. Links are kept as links (their target
@@ -186,20 +187,6 @@ struct Reader<'a> {
     out: Contents,
 }
 
-fn compression(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        Some("gzip")
-    } else if bytes.starts_with(b"BZh") {
-        Some("bzip2")
-    } else if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
-        Some("xz")
-    } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Some("zstd")
-    } else {
-        None
-    }
-}
-
 fn is_tar(bytes: &[u8]) -> bool {
     bytes.len() >= 512 && (&bytes[257..262] == b"ustar" || tar_checksum_ok(&bytes[..512]))
 }
@@ -244,26 +231,20 @@ impl Reader<'_> {
         }
     }
 
-    /// Expands a compressed stream within the budget.
-    fn inflate(&mut self, bytes: &[u8], kind: &'static str) -> Result<Vec<u8>, AuditError> {
-        let reader: Box<dyn Read + '_> = match kind {
-            "gzip" => Box::new(flate2::read::MultiGzDecoder::new(bytes)),
-            "bzip2" => Box::new(bzip2::read::MultiBzDecoder::new(bytes)),
-            "xz" => Box::new(liblzma::read::XzDecoder::new_multi_decoder(bytes)),
-            _ => Box::new(
-                zstd::stream::read::Decoder::with_buffer(bytes)
-                    .map_err(|e| self.corrupt(format_args!("{kind}: {e}")))?,
-            ),
+    /// Expands a compressed stream (the SBOM input's decompression, nested layers
+    /// included) within what is left of the budget.
+    fn inflate(&mut self, bytes: &[u8]) -> Result<Vec<u8>, AuditError> {
+        let limits = chainwatch_sbom::Limits {
+            max_size: self.budget,
+            max_ratio: self.limits.max_ratio,
+            ratio_floor: self.limits.ratio_floor,
         };
-        let mut out = Vec::new();
-        reader
-            .take(self.budget + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| self.corrupt(format_args!("{kind}: {e}")))?;
-        if out.len() as u64 > self.budget {
-            return Err(self.too_large());
-        }
-        self.budget -= out.len() as u64;
+        let out = match chainwatch_sbom::decompress(bytes, limits) {
+            Ok(out) => out.into_owned(),
+            Err(chainwatch_sbom::InputError::TooLarge { .. }) => return Err(self.too_large()),
+            Err(e) => return Err(self.corrupt(e)),
+        };
+        self.budget = self.budget.saturating_sub(out.len() as u64);
         Ok(out)
     }
 
@@ -272,8 +253,8 @@ impl Reader<'_> {
         if depth > 2 {
             return Err(self.corrupt("archives nested more than two deep"));
         }
-        if let Some(kind) = compression(bytes) {
-            let inner = self.inflate(bytes, kind)?;
+        if let Some(kind) = chainwatch_sbom::compression(bytes) {
+            let inner = self.inflate(bytes)?;
             if is_tar(&inner) {
                 return self.tar(&inner, prefix, depth);
             }
@@ -344,8 +325,8 @@ impl Reader<'_> {
             if path == "data.tar.gz" {
                 self.archive(&data, prefix, depth + 1)?;
             } else {
-                let inflated = match compression(&data) {
-                    Some(kind) => self.inflate(&data, kind)?,
+                let inflated = match chainwatch_sbom::compression(&data) {
+                    Some(_) => self.inflate(&data)?,
                     None => data,
                 };
                 self.push(Entry {

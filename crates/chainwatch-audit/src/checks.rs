@@ -76,6 +76,8 @@ struct Facts<'a> {
     tainted: HashMap<String, Vec<usize>>,
     /// Functions of the file that decode (`function e(r){return Buffer.from(r,"hex")}`).
     decoders: HashSet<String>,
+    /// Members of key-handling libraries the file assigns to (monkey-patches).
+    patched: Vec<(usize, String)>,
     /// For each opening bracket, the index of its closing one (`u32::MAX`: none), found
     /// once for the file so that every lookup is constant time.
     matching: Vec<u32>,
@@ -244,6 +246,30 @@ const EVAL: &[&str] = &[
     "module_eval",
     "Kernel.eval",
     "binding.eval",
+];
+
+/// Libraries that hold private keys and seed phrases (Python modules, npm packages).
+const WALLET_LIBRARIES: &[&str] = &[
+    "eth_account",
+    "web3",
+    "solana",
+    "solders",
+    "bip39",
+    "mnemonic",
+    "ethers",
+    "@solana/web3.js",
+    "bitcoinlib",
+    "tronpy",
+    "tronweb",
+    "hdwallet",
+    "eth_keys",
+    "bitcoinjs-lib",
+    "bip32",
+    "ed25519-hd-key",
+    "tweetnacl",
+    "coincurve",
+    "secp256k1",
+    "ecdsa",
 ];
 
 /// npm packages whose names are also common identifiers (`request`, `got`, `needle`).
@@ -551,6 +577,7 @@ impl<'a> Facts<'a> {
             decoders: HashSet::new(),
             arrays: HashMap::new(),
             matching: Vec::new(),
+            patched: Vec::new(),
         };
         facts.matching = matching(&facts.tokens);
         facts.literals();
@@ -712,6 +739,16 @@ impl<'a> Facts<'a> {
                 && self.tok(j).is_some_and(|s| s.line == line)
             {
                 args = Some((j, j + 1));
+            }
+            // `wallet_lib.Account.from_key = …`: a function of a key-handling library
+            // replaced.
+            if args.is_none()
+                && self.punct_at(j, b'=')
+                && !self.punct_at(j + 1, b'=')
+                && name.contains('.')
+                && WALLET_LIBRARIES.contains(&name.split('.').next().unwrap_or_default())
+            {
+                self.patched.push((i, name.clone()));
             }
             // `x = <chain>` makes `x` an alias of a reference (not of a call's result).
             if args.is_none()
@@ -1821,6 +1858,14 @@ fn code_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
                 format!("`{}` next to a network fetch (line {})", c.name, line(n)),
             ));
         }
+    }
+    // A key-handling library's function replaced: the keys pass through the new one.
+    if let Some((k, name)) = facts.patched.first() {
+        out.push(facts.finding(
+            "wallet-hook",
+            *k,
+            format!("replaces `{name}` of a library that handles private keys"),
+        ));
     }
     // Modules loaded by a name decoded at run time.
     for c in facts.calls(&["require", "__import__", "importlib.import_module"]) {

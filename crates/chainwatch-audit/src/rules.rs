@@ -154,6 +154,11 @@ pub const RULES: &[Rule] = &[
         "reads or writes the clipboard in code that knows cryptocurrency address formats",
     ),
     rule(
+        "wallet-hook",
+        High,
+        "replaces a function of a library that handles private keys or seed phrases, so every key passes through the replacement",
+    ),
+    rule(
         "wallet-addresses",
         High,
         "holds many cryptocurrency addresses: the shape of address-swapping malware",

@@ -67,10 +67,6 @@ const KNOWN_MISSES: &[(&str, &str)] = &[
         "a key sent in HTTP headers from an ordinary-looking helper",
     ),
     (
-        "43-pypi-set-utils",
-        "a wallet library's function replaced at import; no rule for monkey-patching",
-    ),
-    (
         "47-rubygems-wp_posting_duo",
         "credentials posted to a look-alike service's URL",
     ),

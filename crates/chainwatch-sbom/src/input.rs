@@ -55,7 +55,7 @@ pub enum InputError {
 }
 
 /// The compression of a byte stream, from its magic bytes.
-pub(crate) fn compression(bytes: &[u8]) -> Option<&'static str> {
+pub fn compression(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         Some("gzip")
     } else if bytes.starts_with(b"BZh") {
@@ -70,7 +70,7 @@ pub(crate) fn compression(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// Decompresses (if compressed, repeatedly for nested layers) within `limits`.
-pub(crate) fn decompress(bytes: &[u8], limits: Limits) -> Result<Cow<'_, [u8]>, InputError> {
+pub fn decompress(bytes: &[u8], limits: Limits) -> Result<Cow<'_, [u8]>, InputError> {
     let mut current: Option<Vec<u8>> = None;
     for _ in 0..4 {
         let data = current.as_deref().unwrap_or(bytes);

@@ -29,7 +29,7 @@ pub use diag::{Code, Diagnostic, Location, Severity, pointer_token};
 pub use diff::{
     DiffComponent, Edge, FieldChange, SbomDiff, VersionChange, conversion_losses, diff, identity,
 };
-pub use input::{InputError, Limits};
+pub use input::{InputError, Limits, compression, decompress};
 pub use model::*;
 pub use validate::{is_cpe, is_date_time, is_uuid_urn, license_error, ntia, ntia_missing};
 
