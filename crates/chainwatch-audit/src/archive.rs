@@ -141,13 +141,10 @@ pub fn read_dist_info(dist_info: &Path, limits: &Limits) -> Result<Contents, Aud
                 limit: limits.max_entries,
             });
         }
-        let mut data = Vec::new();
-        std::fs::File::open(&full)
-            .and_then(|f| f.take(limits.max_kept).read_to_end(&mut data))
-            .map_err(|source| AuditError::Io {
-                path: full.display().to_string(),
-                source,
-            })?;
+        let data = read_kept(&full, meta.len(), limits).map_err(|source| AuditError::Io {
+            path: full.display().to_string(),
+            source,
+        })?;
         out.entries.push(Entry {
             path: rel,
             size: meta.len(),
@@ -532,6 +529,15 @@ fn strip_common_root(contents: &mut Contents) {
     }
 }
 
+/// The first [`Limits::max_kept`] bytes of a file of `size` bytes.
+fn read_kept(path: &Path, size: u64, limits: &Limits) -> std::io::Result<Vec<u8>> {
+    let mut data = Vec::with_capacity(usize::try_from(size.min(limits.max_kept)).unwrap_or(0));
+    std::fs::File::open(path)?
+        .take(limits.max_kept)
+        .read_to_end(&mut data)?;
+    Ok(data)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn walk(
     dir: &Path,
@@ -606,11 +612,7 @@ fn walk(
                 limit: limits.max_total,
             });
         }
-        let mut data =
-            Vec::with_capacity(usize::try_from(meta.len().min(limits.max_kept)).unwrap_or(0));
-        std::fs::File::open(child.path())
-            .and_then(|f| f.take(limits.max_kept).read_to_end(&mut data))
-            .map_err(io)?;
+        let data = read_kept(&child.path(), meta.len(), limits).map_err(io)?;
         #[cfg(unix)]
         let executable = {
             use std::os::unix::fs::PermissionsExt;

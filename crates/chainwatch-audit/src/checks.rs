@@ -597,8 +597,9 @@ impl<'a> Facts<'a> {
     fn close_paren(&self, open: usize) -> usize {
         match self.matching.get(open) {
             Some(&close) if close != u32::MAX => close as usize,
-            // Unclosed (or not a bracket): the rest of the file, at most 4096 tokens.
-            _ => (open + 4096).min(self.tokens.len()),
+            // Unclosed (a truncated or hostile file) or not a bracket: a few tokens, so
+            // that a file of unclosed calls costs no more than a file of closed ones.
+            _ => (open + 64).min(self.tokens.len()),
         }
     }
 
@@ -1080,15 +1081,23 @@ impl<'a> Facts<'a> {
         k
     }
 
+    /// A call that counts: npm client libraries only when imported under that name
+    /// (`request`, `got`, `needle` are common identifiers too).
+    fn counts(&self, c: &Chain) -> bool {
+        c.args.is_some()
+            && !(self.lang == Lang::Js
+                && !c.aliased
+                && JS_LIBRARIES.iter().any(|l| {
+                    c.name
+                        .strip_prefix(l)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+                }))
+    }
+
     fn calls(&self, patterns: &'static [&'static str]) -> impl Iterator<Item = &Chain> {
-        self.chains.iter().filter(move |c| {
-            c.args.is_some()
-                && any_of(&c.name, patterns)
-                // npm client libraries count only when imported under that name.
-                && !(self.lang == Lang::Js
-                    && !c.aliased
-                    && JS_LIBRARIES.iter().any(|l| c.name == *l || c.name.starts_with(&format!("{l}."))))
-        })
+        self.chains
+            .iter()
+            .filter(move |c| any_of(&c.name, patterns) && self.counts(c))
     }
 
     fn first_call(&self, patterns: &'static [&'static str]) -> Option<&Chain> {
@@ -1097,15 +1106,9 @@ impl<'a> Facts<'a> {
 
     /// The calls whose names are in a pattern list (`K_NETWORK`, …).
     fn calls_of(&self, kind: u8) -> impl Iterator<Item = &Chain> {
-        self.chains.iter().filter(move |c| {
-            c.kinds & kind != 0
-                && c.args.is_some()
-                && !(self.lang == Lang::Js
-                    && !c.aliased
-                    && JS_LIBRARIES
-                        .iter()
-                        .any(|l| c.name == *l || c.name.starts_with(&format!("{l}."))))
-        })
+        self.chains
+            .iter()
+            .filter(move |c| c.kinds & kind != 0 && self.counts(c))
     }
 
     fn args(&self, chain: &Chain) -> &[Token] {
@@ -1459,32 +1462,9 @@ fn writes_file(facts: &Facts<'_>, c: &Chain) -> bool {
     }
 }
 
+/// The first place the file talks to the network.
 fn network(facts: &Facts<'_>) -> Option<usize> {
-    if let Some(c) = facts.calls_of(K_NETWORK).find(|c| !facts.defines(c)) {
-        return Some(c.first);
-    }
-    // Ruby's `open("http://…")` (open-uri) and Python's `urlopen` imported bare.
-    if let Some(c) = facts.chains.iter().find(|c| {
-        matches!(
-            c.name.as_str(),
-            "open" | "Kernel.open" | "urlopen" | "urlretrieve"
-        ) && facts.args(c).first().is_some_and(|t| {
-            t.is_string()
-                && (t.text.starts_with("http://")
-                    || t.text.starts_with("https://")
-                    || t.text.starts_with("ftp://"))
-        })
-    }) {
-        return Some(c.first);
-    }
-    facts
-        .strings()
-        .find(|(_, t)| {
-            let s = t.text.as_str();
-            (s.contains("curl ") || s.contains("wget ") || s.contains("Invoke-WebRequest"))
-                && s.contains("://")
-        })
-        .map(|(k, _)| k)
+    network_calls(facts).first().copied()
 }
 
 fn strings_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
@@ -1893,6 +1873,13 @@ fn code_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             break;
         }
     }
+    // Names assigned a string literal somewhere (`cmd = "docker ps"`), found once.
+    let literal_names: HashSet<&str> = facts
+        .tokens
+        .windows(3)
+        .filter(|w| w[0].kind == Kind::Ident && w[1].is_punct(b'=') && w[2].is_string())
+        .map(|w| w[0].text.as_str())
+        .collect();
     // Silent, detached processes.
     for c in facts.calls_of(K_EXEC) {
         let args = facts.args(c);
@@ -1926,8 +1913,10 @@ fn code_rules(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         let command_from_data = args.first().is_some_and(|t| {
             t.kind == Kind::Ident
                 // `cmd = "docker ps"` earlier: the command is in the code.
-                && !facts.tokens.windows(3).any(|w| w[0].text == t.text && w[1].is_punct(b'=') && w[2].is_string())
-        }) && !args.get(1).is_some_and(|t| t.is_punct(b'.') || t.is_punct(b'('));
+                && !literal_names.contains(t.text.as_str())
+        }) && !args
+            .get(1)
+            .is_some_and(|t| t.is_punct(b'.') || t.is_punct(b'('));
         if shell && command_from_data && !is_test_path(facts.path) && near(c.first, &nets) {
             out.push(facts.finding(
                 "remote-exec",

@@ -61,21 +61,22 @@ pub fn discover(path: &Path) -> Vec<Target> {
     out
 }
 
-fn collect(dir: &Path, depth: usize, out: &mut Vec<Target>) {
+/// The subdirectories of `dir` (links not followed), with their names, in name order.
+fn subdirs(dir: &Path) -> Vec<(String, PathBuf)> {
     let Ok(read) = std::fs::read_dir(dir) else {
-        return;
+        return Vec::new();
     };
-    let mut children: Vec<_> = read.filter_map(Result::ok).collect();
-    children.sort_by_key(std::fs::DirEntry::file_name);
-    for child in children {
-        let Ok(kind) = child.file_type() else {
-            continue;
-        };
-        if !kind.is_dir() {
-            continue;
-        }
-        let path = child.path();
-        let name = child.file_name().to_string_lossy().into_owned();
+    let mut out: Vec<(String, PathBuf)> = read
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|k| k.is_dir()))
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    out.sort();
+    out
+}
+
+fn collect(dir: &Path, depth: usize, out: &mut Vec<Target>) {
+    for (name, path) in subdirs(dir) {
         if name.ends_with(".dist-info") {
             out.push(Target::DistInfo(path));
         } else if name.starts_with('.') || name == "__pycache__" || name.ends_with(".egg-info") {
@@ -108,20 +109,7 @@ fn find_trees(dir: &Path, depth: usize, out: &mut Vec<Target>) {
     if depth > 12 {
         return;
     }
-    let Ok(read) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut children: Vec<_> = read.filter_map(Result::ok).collect();
-    children.sort_by_key(std::fs::DirEntry::file_name);
-    for child in children {
-        let Ok(kind) = child.file_type() else {
-            continue;
-        };
-        if !kind.is_dir() {
-            continue;
-        }
-        let name = child.file_name().to_string_lossy().into_owned();
-        let path = child.path();
+    for (name, path) in subdirs(dir) {
         match name.as_str() {
             ".git" | ".hg" | ".svn" | "proc" | "sys" | "dev" => {}
             "node_modules" | "site-packages" | "dist-packages" => {

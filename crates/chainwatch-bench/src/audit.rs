@@ -187,6 +187,18 @@ fn chainwatch_verdicts(binary: &Path, packages: &[Package]) -> anyhow::Result<Ve
     Ok(out)
 }
 
+/// How many of `packages` have a finding of rank `min` or worse (1 low … 4 critical).
+fn at_least<'p>(
+    packages: impl IntoIterator<Item = &'p Package>,
+    min: u8,
+    worst: &dyn Fn(&Package) -> Option<String>,
+) -> usize {
+    packages
+        .into_iter()
+        .filter(|p| worst(p).is_some_and(|w| rank(&w) >= min))
+        .count()
+}
+
 fn rank(severity: &str) -> u8 {
     match severity {
         "low" => 1,
@@ -278,14 +290,8 @@ pub(crate) fn run() -> anyhow::Result<String> {
     )?;
     writeln!(out, "|---|---|---|")?;
     for (name, set) in [("development", &dev), ("held out", &holdout)] {
-        let medium = set
-            .iter()
-            .filter(|p| worst(p).is_some_and(|w| rank(&w) >= 2))
-            .count();
-        let high = set
-            .iter()
-            .filter(|p| worst(p).is_some_and(|w| rank(&w) >= 3))
-            .count();
+        let medium = at_least(set.iter(), 2, &worst);
+        let high = at_least(set.iter(), 3, &worst);
         writeln!(
             out,
             "| {name} | {} | {} |",
@@ -328,10 +334,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
             .filter(|p| eco == "all" || p.ecosystem == eco)
             .collect();
         let any = set.iter().filter(|p| worst(p).is_some()).count();
-        let high = set
-            .iter()
-            .filter(|p| worst(p).is_some_and(|w| rank(&w) >= 3))
-            .count();
+        let high = at_least(set.iter().copied(), 3, &worst);
         writeln!(
             out,
             "| {eco} | {} | {} |",
@@ -441,10 +444,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
             Duration::from_mins(10),
         )?;
         let cw_alarm = sample.iter().filter(|p| worst(p).is_some()).count();
-        let cw_high = sample
-            .iter()
-            .filter(|p| worst(p).is_some_and(|w| rank(&w) >= 3))
-            .count();
+        let cw_high = at_least(sample.iter().copied(), 3, &worst);
         let gd_rate = sample.len() as f64 / gd_time.as_secs_f64();
         let cw_rate = sample.len() as f64 / cw.wall.as_secs_f64();
         writeln!(
@@ -457,14 +457,8 @@ pub(crate) fn run() -> anyhow::Result<String> {
             "| tool | development | held out | benign sample: any alarm | benign at high | packages/s (benign sample) |"
         )?;
         writeln!(gd_rows, "|---|---|---|---|---|---|")?;
-        let cw_dev = dev
-            .iter()
-            .filter(|p| worst(p).is_some_and(|w| rank(&w) >= 2))
-            .count();
-        let cw_hold = holdout
-            .iter()
-            .filter(|p| worst(p).is_some_and(|w| rank(&w) >= 2))
-            .count();
+        let cw_dev = at_least(dev.iter(), 2, &worst);
+        let cw_hold = at_least(holdout.iter(), 2, &worst);
         writeln!(
             gd_rows,
             "| chainwatch | {} | {} | {} | {} | {} |",
