@@ -73,6 +73,25 @@ else
   ok=false
 fi
 
+# The autotools, for the release-integrity drill (scripts/xz-drill.sh makes release
+# tarballs of xz-utils the way upstream does: autoreconf -fi).
+if ! command -v autoreconf >/dev/null 2>&1 || ! command -v autopoint >/dev/null 2>&1 ||
+  ! command -v libtoolize >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "services: installing autoconf, automake, libtool, autopoint and gettext"
+    apt-get install -y -q autoconf automake libtool autopoint gettext >/dev/null 2>&1 ||
+      { apt-get update -q >/dev/null 2>&1 &&
+        apt-get install -y -q autoconf automake libtool autopoint gettext >/dev/null 2>&1; } || true
+  fi
+fi
+if command -v autoreconf >/dev/null 2>&1 && command -v autopoint >/dev/null 2>&1 &&
+  command -v libtoolize >/dev/null 2>&1; then
+  echo "services: the autotools are installed"
+else
+  echo "services: no autotools (apt-get install autoconf automake libtool autopoint gettext)"
+  ok=false
+fi
+
 if [ "$ok" != true ] && [ "${CI:-}" = true ]; then
   exit 1
 fi

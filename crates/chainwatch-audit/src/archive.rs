@@ -571,6 +571,10 @@ fn walk(
             format!("{rel}/{name}")
         };
         let meta = std::fs::symlink_metadata(child.path()).map_err(io)?;
+        // A git work tree's repository is history, not contents.
+        if name == ".git" && meta.is_dir() {
+            continue;
+        }
         if meta.file_type().is_symlink() {
             let target = std::fs::read_link(child.path())
                 .map(|t| t.to_string_lossy().into_owned())

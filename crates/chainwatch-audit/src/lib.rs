@@ -22,6 +22,7 @@ pub mod files;
 pub mod lex;
 pub mod manifest;
 pub mod meta;
+pub mod release;
 pub mod rules;
 
 pub use archive::{Contents, Entry, Limits};

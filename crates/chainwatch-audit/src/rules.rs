@@ -210,6 +210,82 @@ pub const RULES: &[Rule] = &[
         High,
         "this version adds install-time code the previous version did not have",
     ),
+    // A release against the source tree of its tag (`audit release`).
+    rule(
+        "autotools-serial-unknown",
+        High,
+        "an Autoconf macro whose serial is far above every known upstream copy, so that aclocal prefers it to any installed copy: the xz-utils backdoor shipped `build-to-host.m4` serial 30 when upstream was at 3",
+    ),
+    rule(
+        "autotools-content-mismatch",
+        Medium,
+        "a copy of an upstream Autoconf macro or build-aux script whose content matches no known upstream copy of its version",
+    ),
+    rule(
+        "autotools-unverified",
+        Low,
+        "a copy of an upstream Autoconf macro or build-aux script at a version the index does not hold: not verified",
+    ),
+    rule(
+        "release-only-build-file",
+        Medium,
+        "a build-system file that the release ships, the source tree of its tag lacks and the autotools do not generate",
+    ),
+    rule(
+        "release-only-code",
+        Medium,
+        "source code that the release ships and the source tree of its tag lacks",
+    ),
+    rule(
+        "release-only-file",
+        Low,
+        "a file that the release ships and the source tree of its tag lacks",
+    ),
+    rule(
+        "release-differs",
+        Medium,
+        "a file whose content in the release differs from the source tree of its tag",
+    ),
+    rule(
+        "build-content-search",
+        High,
+        "a build script searches every file of the tree, binary ones included, by content: it is looking for something it does not name",
+    ),
+    rule(
+        "build-byte-cipher",
+        High,
+        "a build script maps bytes through a substitution table (`tr` over permuted sets or whole byte ranges): a decoder, not text processing",
+    ),
+    rule(
+        "build-reads-test-data",
+        High,
+        "a build script reads a test data file: test files have no business in a build",
+    ),
+    rule(
+        "build-edits-makefile",
+        Medium,
+        "a build script edits Makefiles while configuring: what is built is no longer what the source says",
+    ),
+    rule(
+        "build-decode-exec",
+        Critical,
+        "a build script that decodes or searches for hidden data pipes into a shell: the shape of the xz-utils backdoor's trigger",
+    ),
+    rule(
+        "build-located-file",
+        High,
+        "a file that a build script's content search finds: whatever the build does next, it does with this file",
+    ),
+    rule(
+        "hidden-script",
+        Critical,
+        "a file that, decoded the way the build scripts would decode it, is a script the build runs",
+    ),
+    rule(
+        "hidden-script-reads",
+        Critical,
+        "a file that a script hidden in another file reads: the next stage of a payload",
+    ),
     rule(
         "empty-metadata",
         Low,

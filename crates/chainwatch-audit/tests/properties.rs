@@ -108,3 +108,61 @@ fn any_bytes_as_an_archive() {
         )
         .unwrap();
 }
+
+/// Build-script-like text: `tr` sets with escapes and ranges, content searches with
+/// patterns that may not compile, pipes into shells.
+fn build_script() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just("tr \"".to_owned()),
+            Just("tr '".to_owned()),
+            Just("\" \"".to_owned()),
+            Just("' '".to_owned()),
+            Just("\\".to_owned()),
+            Just("\\377".to_owned()),
+            Just("-".to_owned()),
+            Just("[".to_owned()),
+            Just("grep -aErls \"".to_owned()),
+            Just("{4}".to_owned()),
+            Just("(".to_owned()),
+            Just("| $SHELL".to_owned()),
+            Just("xz -d".to_owned()),
+            Just(">> Makefile".to_owned()),
+            Just(" $srcdir/tests/files/a.xz ".to_owned()),
+            Just("\n".to_owned()),
+            "[ -~]{0,6}",
+        ],
+        0..64,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+#[test]
+fn build_scripts_and_releases_never_panic() {
+    runner()
+        .run(&build_script(), |text| {
+            for path in ["configure", "m4/x.m4", "Makefile.am"] {
+                for finding in chainwatch_audit::release::read_build_script(path, &text) {
+                    prop_assert_eq!(finding.path.as_str(), path);
+                }
+            }
+            let mut contents = chainwatch_audit::Contents::default();
+            contents.entries.push(chainwatch_audit::Entry {
+                path: "m4/x.m4".to_owned(),
+                size: text.len() as u64,
+                data: text.clone().into_bytes(),
+                link: None,
+                executable: false,
+            });
+            contents.entries.push(chainwatch_audit::Entry {
+                path: "tests/files/a.xz".to_owned(),
+                size: text.len() as u64,
+                data: text.into_bytes(),
+                link: None,
+                executable: false,
+            });
+            let _ = chainwatch_audit::release::compare("p", &contents, None);
+            Ok(())
+        })
+        .unwrap();
+}

@@ -12,6 +12,7 @@
 //! cargo run --release -p chainwatch-bench -- load --write        # the server under load
 //! cargo run --release -p chainwatch-bench -- policy --write      # what a policy adds to scan
 //! cargo run --release -p chainwatch-bench -- audit --write       # package audits vs GuardDog
+//! cargo run --release -p chainwatch-bench -- release --write     # release vs source: the xz drill
 //! ```
 //!
 //! Benchmarks run on one thread. Peak RSS is the process's `VmHWM`, the same number
@@ -28,6 +29,7 @@ mod load;
 mod machine;
 mod policy;
 mod purl;
+mod release;
 mod sbom;
 mod store;
 mod typosquat;
@@ -83,7 +85,7 @@ fn main() -> anyhow::Result<()> {
         .collect();
     if names.is_empty() {
         bail!(
-            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load|console|policy|audit>... [--write]"
+            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load|console|policy|audit|release>... [--write]"
         );
     }
     for name in names {
@@ -100,9 +102,10 @@ fn main() -> anyhow::Result<()> {
             "console" => console::run()?,
             "policy" => policy::run()?,
             "audit" => audit::run()?,
+            "release" => release::run()?,
             other => {
                 bail!(
-                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest`, `load`, `console`, `policy` or `audit`"
+                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest`, `load`, `console`, `policy`, `audit` or `release`"
                 )
             }
         };

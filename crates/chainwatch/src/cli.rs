@@ -722,6 +722,50 @@ pub(crate) enum AuditCommand {
         chainwatch audit package requests-2.32.3.tar.gz --previous requests-2.32.2.tar.gz\n  \
         chainwatch audit package ~/.local/lib/python3.13/site-packages --min-severity medium")]
     Package(AuditPackageArgs),
+    /// Audit a release tarball against the source tree of its tag
+    ///
+    /// ARCHIVE is the release (`.tar.gz`, `.tar.xz`, `.tar.bz2`, `.tar.zst`, `.zip`, or
+    /// an unpacked directory); --source is the tree of its tag: a directory, a git work
+    /// tree (`.git` is skipped) or an archive of it (`git archive`). Without --source,
+    /// everything but the comparison is still checked. Reported: files only
+    /// in the release and files that differ (less what the autotools generate);
+    /// Autoconf macros and build-aux scripts whose serial is newer than, or whose content
+    /// differs from, every known upstream copy (an index built from Debian's autotools
+    /// packages); build scripts that search the tree by content, decode bytes with `tr`
+    /// tables, read test data, edit Makefiles or pipe decoded data into a shell. Content
+    /// searches are replayed over the release and what they find is decoded as the
+    /// scripts would decode it, never run. Rules: docs/audit.md. Exit status: 1 when a
+    /// finding at or above --fail-on (default `high`) is reported, 0 otherwise, 2 when
+    /// an input cannot be read.
+    #[command(after_help = "Examples:\n  \
+        chainwatch audit release xz-5.6.1.tar.gz --source xz-git-checkout\n  \
+        chainwatch audit release xz-5.6.1.tar.gz --source xz-5.6.1-git.tar.gz --format sarif")]
+    Release(AuditReleaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditReleaseArgs {
+    /// The release tarball (or its unpacked directory)
+    #[arg(value_name = "ARCHIVE")]
+    pub(crate) release: PathBuf,
+
+    /// The source tree of the release's tag: a directory, git work tree or archive.
+    /// Without it, upstream copies and build scripts are still checked, but nothing is
+    /// compared
+    #[arg(long, value_name = "DIR")]
+    pub(crate) source: Option<PathBuf>,
+
+    /// Show findings at or above this severity: low, medium, high or critical
+    #[arg(long, value_name = "SEVERITY", default_value = "low")]
+    pub(crate) min_severity: String,
+
+    /// Exit with status 1 when a finding at or above this severity is reported
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub(crate) fail_on: String,
+
+    /// Output format: `human`, `json` (one array of findings) or `sarif`
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub(crate) format: ReportFormat,
 }
 
 #[derive(Debug, Args)]

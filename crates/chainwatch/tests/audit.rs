@@ -216,3 +216,165 @@ fn scan_audit_reads_the_installed_packages_of_a_tree() {
     let o = chainwatch(&["scan", &lock, "--advisories", &advisories, "--audit"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// The release tarballs of the xz drill (scripts/xz-drill.sh: autoreconf of the corpus's
+/// tag trees; 5.6.1 with the serial-30 `build-to-host.m4`), made once per target dir.
+fn xz_drill() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let corpus = chainwatch_testkit::corpus()?;
+    let tags = corpus.join("release-integrity/xz");
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let have_autotools = ["autoreconf", "autopoint", "libtoolize"]
+        .iter()
+        .all(|tool| {
+            Command::new(tool)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+    if !have_autotools {
+        assert!(
+            !in_ci,
+            "the autotools are missing and CI=true: run scripts/services.sh"
+        );
+        eprintln!("skipped: no autotools (scripts/services.sh installs them)");
+        return None;
+    }
+    let root = chainwatch_testkit::workspace_root();
+    let out = root.join("target/release-drill");
+    let status = Command::new("bash")
+        .arg(root.join("scripts/xz-drill.sh"))
+        .arg(&out)
+        .env("CHAINWATCH_CORPUS", &corpus)
+        .stdin(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "scripts/xz-drill.sh failed");
+    Some((out, tags))
+}
+
+fn rules_at(rows: &[serde_json::Value], path: &str) -> Vec<String> {
+    rows.iter()
+        .filter(|r| r["path"] == path)
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r["rule"].as_str().unwrap(),
+                r["severity"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_xz_drill_names_the_trigger_and_both_test_files() {
+    let Some((releases, tags)) = xz_drill() else {
+        return;
+    };
+    for version in ["5.6.0", "5.6.1"] {
+        names_the_trigger_and_both_test_files(
+            &releases.join(format!("xz-{version}.tar.gz")),
+            &tags.join(format!("xz-{version}-git.tar.gz")),
+        );
+    }
+}
+
+fn names_the_trigger_and_both_test_files(release: &std::path::Path, tag: &std::path::Path) {
+    let o = chainwatch(&[
+        "audit",
+        "release",
+        release.to_str().unwrap(),
+        "--source",
+        tag.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    for row in &rows {
+        for key in ["rule", "severity", "path", "line", "message", "evidence"] {
+            assert!(row.get(key).is_some(), "{key} missing in {row}");
+        }
+    }
+    let m4 = rules_at(&rows, "m4/build-to-host.m4");
+    for expected in [
+        "autotools-serial-unknown:high",
+        "build-content-search:high",
+        "build-byte-cipher:high",
+        "build-decode-exec:critical",
+    ] {
+        assert!(
+            m4.contains(&expected.to_owned()),
+            "{expected} not in {m4:?}"
+        );
+    }
+    let trigger = rules_at(&rows, "tests/files/bad-3-corrupt_lzma2.xz");
+    assert!(
+        trigger.contains(&"build-located-file:high".to_owned()),
+        "{trigger:?}"
+    );
+    assert!(
+        trigger.contains(&"hidden-script:critical".to_owned()),
+        "{trigger:?}"
+    );
+    let payload = rules_at(&rows, "tests/files/good-large_compressed.lzma");
+    assert!(
+        payload.contains(&"hidden-script-reads:critical".to_owned()),
+        "{payload:?}"
+    );
+    // The stage the test file hides is read by the same rules.
+    let hidden = rules_at(&rows, "tests/files/bad-3-corrupt_lzma2.xz (decoded)");
+    assert!(
+        hidden.contains(&"build-decode-exec:critical".to_owned()),
+        "{hidden:?}"
+    );
+}
+
+#[test]
+fn the_clean_xz_release_raises_nothing_high() {
+    let Some((releases, tags)) = xz_drill() else {
+        return;
+    };
+    let o = chainwatch(&[
+        "audit",
+        "release",
+        releases.join("xz-5.4.6.tar.gz").to_str().unwrap(),
+        "--source",
+        tags.join("xz-5.4.6-git.tar.gz").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let high: Vec<_> = rows
+        .iter()
+        .filter(|r| matches!(r["severity"].as_str(), Some("high" | "critical")))
+        .collect();
+    assert!(high.is_empty(), "{high:#?}");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn an_unreadable_release_is_unusable_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.tar.gz");
+    let o = chainwatch(&[
+        "audit",
+        "release",
+        missing.to_str().unwrap(),
+        "--source",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing.tar.gz"));
+}

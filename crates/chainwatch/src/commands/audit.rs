@@ -1,18 +1,22 @@
-//! `chainwatch audit package`: what packages contain, read without running them
-//! (the rules are `chainwatch_audit`'s, the running and rendering `shared::audit`'s).
+//! `chainwatch audit package` (what packages contain, read without running them) and
+//! `chainwatch audit release` (a release tarball against the source tree of its tag);
+//! the rules are `chainwatch_audit`'s, the running and rendering `shared::audit`'s.
 
 use std::io::Write;
 use std::time::Instant;
 
 use chainwatch_audit::{Severity, Target};
 
-use crate::cli::{AuditCommand, AuditPackageArgs, ReportFormat, TyposquatCorpusArgs};
+use crate::cli::{
+    AuditCommand, AuditPackageArgs, AuditReleaseArgs, ReportFormat, TyposquatCorpusArgs,
+};
 use crate::output::{Context, InputError, Status};
 use crate::shared::audit;
 
 pub(crate) fn run(ctx: &Context, command: AuditCommand) -> anyhow::Result<Status> {
     match command {
         AuditCommand::Package(args) => package(ctx, &args),
+        AuditCommand::Release(args) => release(ctx, &args),
     }
 }
 
@@ -23,6 +27,14 @@ fn severity(text: &str, flag: &str) -> anyhow::Result<Severity> {
         ))
         .into()
     })
+}
+
+/// `1 critical, 2 high, 0 medium, 3 low` from counts indexed by severity (low first).
+fn tally(counts: [usize; 4]) -> String {
+    format!(
+        "{} critical, {} high, {} medium, {} low",
+        counts[3], counts[2], counts[1], counts[0]
+    )
 }
 
 fn package(ctx: &Context, args: &AuditPackageArgs) -> anyhow::Result<Status> {
@@ -82,14 +94,11 @@ fn package(ctx: &Context, args: &AuditPackageArgs) -> anyhow::Result<Status> {
                 let flagged = reports.iter().filter(|r| !r.findings.is_empty()).count();
                 writeln!(
                     anstream::stderr().lock(),
-                    "audited {} package{} ({files} files) in {:.2} s: {flagged} with findings ({} critical, {} high, {} medium, {} low)",
+                    "audited {} package{} ({files} files) in {:.2} s: {flagged} with findings ({})",
                     reports.len(),
                     if reports.len() == 1 { "" } else { "s" },
                     started.elapsed().as_secs_f64(),
-                    counts[3],
-                    counts[2],
-                    counts[1],
-                    counts[0],
+                    tally(counts),
                 )?;
             }
         }
@@ -112,6 +121,55 @@ fn package(ctx: &Context, args: &AuditPackageArgs) -> anyhow::Result<Status> {
         .iter()
         .any(|r| r.findings.iter().any(|f| f.severity >= fail_on));
     Ok(if failed {
+        Status::Findings
+    } else {
+        Status::Success
+    })
+}
+
+fn release(ctx: &Context, args: &AuditReleaseArgs) -> anyhow::Result<Status> {
+    let min = severity(&args.min_severity, "--min-severity")?;
+    let fail_on = severity(&args.fail_on, "--fail-on")?;
+    let started = Instant::now();
+    let mut report = chainwatch_audit::release::audit_release(
+        &args.release,
+        args.source.as_deref(),
+        &chainwatch_audit::Limits::default(),
+    )
+    .map_err(|e| InputError(e.to_string()))?;
+    report.findings.retain(|f| f.severity >= min);
+    let mut out = anstream::stdout().lock();
+    match args.format {
+        ReportFormat::Human => {
+            let counts = audit::human_release(&mut out, &report, args.source.as_deref())?;
+            if ctx.printer.summaries() {
+                writeln!(
+                    anstream::stderr().lock(),
+                    "audited `{}` ({} files){} in {:.2} s: {}",
+                    args.release.display(),
+                    report.files,
+                    args.source
+                        .as_ref()
+                        .map(|s| format!(" against `{}`", s.display()))
+                        .unwrap_or_default(),
+                    started.elapsed().as_secs_f64(),
+                    tally(counts),
+                )?;
+            }
+        }
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report.findings)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Sarif => {
+            crate::report::write_sarif_log(
+                &mut out,
+                &audit::sarif_rules(""),
+                &audit::sarif_results(std::slice::from_ref(&report), "", 0),
+            )?;
+        }
+    }
+    Ok(if report.findings.iter().any(|f| f.severity >= fail_on) {
         Status::Findings
     } else {
         Status::Success

@@ -105,26 +105,56 @@ pub(crate) fn human(out: &mut dyn Write, reports: &[PackageReport]) -> std::io::
         let eco = r.ecosystem.map_or("unknown", Ecosystem::as_str);
         writeln!(out, "{BOLD}{name}{BOLD:#} ({eco}) {DIM}{}{DIM:#}", r.source)?;
         for f in &r.findings {
-            counts[f.severity as usize] += 1;
-            let s = style(f.severity);
-            let at = match f.line {
-                Some(line) => format!("{}:{line}", f.path),
-                None => f.path.clone(),
-            };
-            writeln!(
-                out,
-                "  {s}{:<8}{s:#} {:<22} {at}",
-                f.severity.as_str(),
-                f.rule
-            )?;
-            writeln!(out, "           {}", f.message)?;
-            if !f.evidence.is_empty() {
-                writeln!(out, "           {DIM}│ {}{DIM:#}", f.evidence)?;
-            }
+            finding(out, f, &mut counts)?;
         }
         writeln!(out)?;
     }
     Ok(counts)
+}
+
+/// The findings of `audit release` for people; returns how many of each severity.
+pub(crate) fn human_release(
+    out: &mut dyn Write,
+    report: &PackageReport,
+    source: Option<&std::path::Path>,
+) -> std::io::Result<[usize; 4]> {
+    let mut counts = [0usize; 4];
+    if report.findings.is_empty() {
+        return Ok(counts);
+    }
+    let against = source
+        .map(|s| format!(" against {}", s.display()))
+        .unwrap_or_default();
+    writeln!(out, "{BOLD}{}{BOLD:#}{DIM}{against}{DIM:#}", report.source)?;
+    for f in &report.findings {
+        finding(out, f, &mut counts)?;
+    }
+    writeln!(out)?;
+    Ok(counts)
+}
+
+fn finding(
+    out: &mut dyn Write,
+    f: &chainwatch_audit::Finding,
+    counts: &mut [usize; 4],
+) -> std::io::Result<()> {
+    counts[f.severity as usize] += 1;
+    let s = style(f.severity);
+    let at = match f.line {
+        Some(line) => format!("{}:{line}", f.path),
+        None => f.path.clone(),
+    };
+    writeln!(
+        out,
+        "  {s}{:<8}{s:#} {:<22} {at}",
+        f.severity.as_str(),
+        f.rule
+    )?;
+    writeln!(out, "           {}", f.message)?;
+    if !f.evidence.is_empty() {
+        writeln!(out, "           {DIM}│ {}{DIM:#}", f.evidence)?;
+    }
+    Ok(())
 }
 
 /// The SARIF level of a severity.
