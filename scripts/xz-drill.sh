@@ -24,8 +24,9 @@ for version in 5.4.6 5.6.0 5.6.1; do
     cp "$repo/crates/chainwatch-audit/tests/release/build-to-host-5.6.1-style.m4" \
       "$work/xz-$version/m4/build-to-host.m4"
   fi
-  tar -czf "$tarball.tmp" -C "$work" --owner=0 --group=0 --sort=name "xz-$version"
-  mv "$tarball.tmp" "$tarball"
+  # A name of its own: two tests may make the same tarball at once.
+  tar -czf "$tarball.$$.tmp" -C "$work" --owner=0 --group=0 --sort=name "xz-$version"
+  mv "$tarball.$$.tmp" "$tarball"
   rm -rf "$work"
 done
 echo "xz-drill: $(ls "$out"/xz-*.tar.gz | tr '\n' ' ')"
