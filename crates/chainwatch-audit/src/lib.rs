@@ -139,6 +139,28 @@ impl PackageReport {
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
     }
+
+    /// The package version as a purl (`pkg:npm/%40scope/name@1.0.0`, `pkg:pypi/…`,
+    /// `pkg:cargo/…`, `pkg:gem/…`), when the manifest names it and its version.
+    pub fn purl(&self) -> Option<chainwatch_purl::Purl> {
+        let ty = match self.ecosystem? {
+            Ecosystem::Npm => "npm",
+            Ecosystem::Pypi => "pypi",
+            Ecosystem::Crates => "cargo",
+            Ecosystem::Rubygems => "gem",
+        };
+        let (name, version) = self.package.as_deref()?.rsplit_once('@')?;
+        if name.is_empty() || version.is_empty() {
+            return None;
+        }
+        let builder = match name.split_once('/') {
+            Some((scope, bare)) if scope.starts_with('@') && ty == "npm" => {
+                chainwatch_purl::Purl::builder(ty, bare).namespace(scope)
+            }
+            _ => chainwatch_purl::Purl::builder(ty, name),
+        };
+        builder.version(version).build().ok()
+    }
 }
 
 /// Why a package could not be audited.
@@ -309,4 +331,42 @@ pub fn shorten(text: &str, max: usize) -> String {
     let mut out: String = one.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(ecosystem: Ecosystem, package: &str) -> PackageReport {
+        PackageReport {
+            source: String::new(),
+            ecosystem: Some(ecosystem),
+            package: Some(package.to_owned()),
+            files: 0,
+            bytes: 0,
+            findings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn purls_of_audited_packages() {
+        let purl = |e, p| report(e, p).purl().map(|p| p.canonical().to_owned());
+        assert_eq!(
+            purl(Ecosystem::Npm, "@babel/core@7.24.0").as_deref(),
+            Some("pkg:npm/%40babel/core@7.24.0")
+        );
+        assert_eq!(
+            purl(Ecosystem::Pypi, "Requests_Toolbelt@1.0.0").as_deref(),
+            Some("pkg:pypi/requests-toolbelt@1.0.0")
+        );
+        assert_eq!(
+            purl(Ecosystem::Crates, "serde@1.0.0").as_deref(),
+            Some("pkg:cargo/serde@1.0.0")
+        );
+        assert_eq!(
+            purl(Ecosystem::Rubygems, "rails@7.1.0").as_deref(),
+            Some("pkg:gem/rails@7.1.0")
+        );
+        assert_eq!(purl(Ecosystem::Npm, "left-pad"), None);
+    }
 }

@@ -153,6 +153,9 @@ struct ConditionSpec {
     known_exploited: Option<bool>,
     malicious: Option<bool>,
     typosquat: Option<bool>,
+    /// The worst severity of the package's content audit (`audit package --record`) is at
+    /// least this.
+    suspicious: Option<Spanned<String>>,
     #[serde(default)]
     advisories: Vec<String>,
     #[serde(default)]
@@ -223,6 +226,8 @@ struct ComponentSpec {
     direct: bool,
     #[serde(default)]
     typosquat: bool,
+    /// The worst severity of its package's content audit.
+    audit: Option<Spanned<String>>,
     /// Its dependency path (`name@version` from the product down), for CEL conditions.
     #[serde(default)]
     path: Vec<String>,
@@ -304,6 +309,8 @@ pub struct Needs {
     pub direct: bool,
     /// Whether their names imitate popular packages.
     pub typosquat: bool,
+    /// What the content audits of their packages found.
+    pub audit: bool,
     /// The weaknesses (CWE ids) of their findings' records.
     pub cwes: bool,
     /// Their dependency paths.
@@ -322,6 +329,7 @@ struct Condition {
     known_exploited: Option<bool>,
     malicious: Option<bool>,
     typosquat: Option<bool>,
+    suspicious: Option<Level>,
     /// Upper-cased.
     advisories: Vec<String>,
     /// `CWE-N`, upper-cased.
@@ -343,6 +351,7 @@ impl Condition {
         needs.findings |= self.about_findings();
         needs.direct |= self.direct.is_some();
         needs.typosquat |= self.typosquat.is_some();
+        needs.audit |= self.suspicious.is_some();
         needs.cwes |= !self.cwes.is_empty();
         needs.ntia |= !self.product.ntia.is_empty();
         needs.provenance |= self.product.provenance || !self.product.builders.is_empty();
@@ -373,6 +382,7 @@ impl Condition {
     fn about_components(&self) -> bool {
         self.about_findings()
             || self.typosquat.is_some()
+            || self.suspicious.is_some()
             || !self.packages.is_empty()
             || self.range.is_some()
             || !self.allow.is_empty()
@@ -434,6 +444,9 @@ pub struct Component {
     pub direct: bool,
     /// A typo-squat suspect.
     pub typosquat: bool,
+    /// The worst severity the content audit of its package version found (`None`: not
+    /// audited, or nothing found).
+    pub audit: Option<Level>,
     /// Its open findings (not those a VEX statement says are not affected or fixed).
     pub findings: Vec<Finding>,
     /// How the product depends on it: `name@version` of each component from the product
@@ -700,11 +713,25 @@ impl Policy {
                 license: None,
                 direct: false,
                 typosquat: false,
+                audit: None,
                 path: Vec::new(),
             });
             let purl = match &spec_component.purl {
                 Some(p) => Some(Purl::parse(p.get_ref()).map_err(|err| {
                     PolicyError::at(text, Some(p.span()), format!("`{}`: {err}", p.get_ref()))
+                })?),
+                None => None,
+            };
+            let audit = match &spec_component.audit {
+                Some(a) => Some(level_of(a.get_ref()).ok_or_else(|| {
+                    PolicyError::at(
+                        text,
+                        Some(a.span()),
+                        format!(
+                            "audit `{}`: expected `low`, `medium`, `high` or `critical`",
+                            a.get_ref()
+                        ),
+                    )
                 })?),
                 None => None,
             };
@@ -765,6 +792,7 @@ impl Policy {
                     license: spec_component.license.as_deref().map(Licensing::new),
                     direct: spec_component.direct,
                     typosquat: spec_component.typosquat,
+                    audit,
                     findings,
                     path: spec_component.path,
                 }),
@@ -997,6 +1025,18 @@ fn compile(
         })?),
         None => None,
     };
+    let suspicious = match &spec.suspicious {
+        Some(s) => Some(level_of(s.get_ref()).ok_or_else(|| {
+            at(
+                s.span(),
+                format!(
+                    "suspicious `{}`: expected `low`, `medium`, `high` or `critical`",
+                    s.get_ref()
+                ),
+            )
+        })?),
+        None => None,
+    };
     let score =
         |v: &Option<Spanned<f64>>, max: f64, what: &str| -> Result<Option<f64>, PolicyError> {
             match v {
@@ -1106,6 +1146,7 @@ fn compile(
         known_exploited: spec.known_exploited,
         malicious: spec.malicious,
         typosquat: spec.typosquat,
+        suspicious,
         advisories: spec
             .advisories
             .iter()
@@ -1195,6 +1236,14 @@ fn matches(c: &Condition, component: &Component, findings: &[Finding]) -> Option
             m.reasons
                 .push("its name imitates a popular package".to_owned());
         }
+    }
+    if let Some(min) = c.suspicious {
+        let worst = component.audit?;
+        (worst >= min).then_some(())?;
+        m.reasons.push(format!(
+            "the audit of its contents found a {} finding",
+            worst.as_str()
+        ));
     }
     if !c.packages.is_empty() {
         let purl = component.purl.as_ref()?;

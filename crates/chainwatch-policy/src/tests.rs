@@ -268,6 +268,7 @@ fn tag_scopes_and_needs() {
             findings: true,
             direct: true,
             typosquat: false,
+            audit: false,
             cwes: false,
             path: false,
             ntia: false,
@@ -747,4 +748,30 @@ fn product_rules() {
         error("[[analysis]]\nname = \"a\"\nstate = \"in_triage\"\nwhen = { provenance = true, severity = \"low\" }\n")
             .contains("`provenance` is not a condition on a finding")
     );
+}
+
+#[test]
+fn suspicious_packages_by_their_audit() {
+    let policy = Policy::parse(
+        "[[rule]]\nname = \"no-suspicious\"\nlevel = \"fail\"\nwhen.suspicious = \"high\"\n\n\
+         [[example]]\nname = \"audited\"\ncomponent = { purl = \"pkg:npm/x@1.0.0\", audit = \"critical\" }\nviolates = [\"no-suspicious\"]\n\n\
+         [[example]]\nname = \"medium\"\ncomponent = { purl = \"pkg:npm/x@1.0.0\", audit = \"medium\" }\nviolates = []\n\n\
+         [[example]]\nname = \"not audited\"\ncomponent = { purl = \"pkg:npm/x@1.0.0\" }\nviolates = []\n",
+    )
+    .unwrap();
+    assert!(policy.needs().audit);
+    for example in &policy.examples {
+        let component = example.component.as_ref().unwrap();
+        let got: Vec<String> = policy
+            .evaluate("p", &[], component)
+            .into_iter()
+            .map(|v| v.rule)
+            .collect();
+        assert_eq!(got, example.violates, "{}", example.name);
+    }
+    let err =
+        Policy::parse("[[rule]]\nname = \"a\"\nlevel = \"fail\"\nwhen.suspicious = \"bad\"\n")
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("suspicious `bad`"), "{err}");
 }

@@ -62,6 +62,7 @@ fn api() -> OpenApiRouter<Arc<State>> {
         .routes(routes!(upload_attestation))
         .routes(routes!(why))
         .routes(routes!(findings))
+        .routes(routes!(audits))
         .routes(routes!(analyse_findings))
         .routes(routes!(upload_vex))
         .routes(routes!(upload_advisories))
@@ -761,6 +762,70 @@ async fn findings(
                 f.product, f.version, f.package, f.advisory
             );
             (key, serde_json::to_value(f).unwrap_or_default())
+        })
+        .collect();
+    Ok(answered_for(&caller, Json(item_page(rows, &page)?)))
+}
+
+/// The query of `GET /api/v1/audits`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AuditParams {
+    /// Only audits whose worst finding is at or above: `low`, `medium`, `high`, `critical`
+    min_severity: Option<String>,
+    /// At most this many items (1–500, default 100)
+    limit: Option<usize>,
+    /// The `next` cursor of the previous page
+    cursor: Option<String>,
+}
+
+/// The package audits recorded with `chainwatch audit package --record`, most serious first, each with the product versions (that the token may see) holding the package
+#[utoipa::path(
+    get,
+    path = "/api/v1/audits",
+    params(AuditParams),
+    responses((status = 200, body = ItemPage, description = "A page of audits: `{\"purl\", \"worst\", \"findings\", \"files\", \"source\", \"audited_at\", \"products\"}`"), (status = 400, body = Problem))
+)]
+async fn audits(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Query(params): Query<AuditParams>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Read)?;
+    let min = params
+        .min_severity
+        .map(|s| {
+            let lower = s.to_ascii_lowercase();
+            if ["low", "medium", "high", "critical"].contains(&lower.as_str()) {
+                Ok(lower)
+            } else {
+                Err(Problem::new(
+                    Code::InvalidSeverity,
+                    format!("`min_severity` `{s}`: expected low, medium, high or critical"),
+                ))
+            }
+        })
+        .transpose()?;
+    let rows = query::audits(&state, &caller, min).await?;
+    let page = Page {
+        limit: params.limit,
+        cursor: params.cursor,
+    };
+    // Keyed by rank then purl: the order the store answers in.
+    let rank = |w: Option<&str>| match w {
+        Some("critical") => 0,
+        Some("high") => 1,
+        Some("medium") => 2,
+        Some("low") => 3,
+        _ => 4,
+    };
+    let rows: Vec<(String, serde_json::Value)> = rows
+        .iter()
+        .map(|a| {
+            (
+                format!("{}\u{0}{}", rank(a.worst.as_deref()), a.purl),
+                serde_json::to_value(a).unwrap_or_default(),
+            )
         })
         .collect();
     Ok(answered_for(&caller, Json(item_page(rows, &page)?)))

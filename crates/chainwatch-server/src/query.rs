@@ -335,6 +335,24 @@ pub(crate) async fn findings(
     Ok(rows)
 }
 
+/// The recorded package audits at or above `min`. A token limited to some products sees
+/// only the audits of packages those products hold, and only those holders.
+pub(crate) async fn audits(
+    state: &Arc<State>,
+    caller: &Caller,
+    min: Option<String>,
+) -> Result<Vec<chainwatch_store::StoredAudit>, Problem> {
+    caller.require(Role::Read)?;
+    let mut rows = blocking(state, move |store| store.audits(min.as_deref())).await?;
+    if caller.token.products.is_some() {
+        for row in &mut rows {
+            row.products.retain(|h| caller.may(&h.product));
+        }
+        rows.retain(|r| !r.products.is_empty());
+    }
+    Ok(rows)
+}
+
 /// Dependency paths from a product to a package, shortest first.
 pub(crate) async fn why(
     state: &Arc<State>,

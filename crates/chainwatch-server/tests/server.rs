@@ -507,6 +507,45 @@ fn end_to_end(s: &Server) {
         let _ = c.read_to_string(&mut answer);
         assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
     }
+    // Recorded package audits: every holder for an unscoped token, only the holders of
+    // its products for a limited one.
+    s.store
+        .record_audits(&[chainwatch_store::AuditRecord {
+            purl: chainwatch_purl::Purl::parse("pkg:pypi/requests@2.32.3").unwrap(),
+            worst: Some("high".to_owned()),
+            findings: serde_json::json!([{"rule": "install-exec", "severity": "high"}]),
+            files: 3,
+            source: "requests-2.32.3.whl".to_owned(),
+        }])
+        .unwrap();
+    let audits = format!("{}/api/v1/audits?min_severity=high", s.base);
+    let holders = |token: &str| -> Vec<String> {
+        let (status, _, body) = get(&audits, Some(token));
+        assert_eq!(status, 200, "{body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{body}");
+        assert_eq!(items[0]["purl"], "pkg:pypi/requests@2.32.3");
+        let mut names: Vec<String> = items[0]["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["product"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    assert_eq!(holders(&reader), ["payments", "shop"]);
+    assert_eq!(holders(&shop_ci), ["shop"]);
+    assert_eq!(
+        get(
+            &format!("{}/api/v1/audits?min_severity=worst", s.base),
+            Some(&reader)
+        )
+        .0,
+        400
+    );
     let (status, ct, body) = get(&format!("{}/metrics", s.base), Some(&admin));
     assert_eq!(status, 200);
     assert!(

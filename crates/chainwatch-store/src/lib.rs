@@ -24,6 +24,7 @@
 
 mod advisories;
 mod attestations;
+mod audits;
 mod caches;
 mod db;
 mod policies;
@@ -50,6 +51,7 @@ pub use advisories::vex::{
 };
 pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepare_advisory};
 pub use attestations::{AttestationImport, Evidence};
+pub use audits::{AuditHolder, AuditRecord, StoredAudit};
 pub use policies::{
     AnalysesOutcome, PolicyOutcome, PolicyRun, PolicySet, StoredViolation, ViolationCursor,
     ViolationQuery, ViolationState, clean_tags, violations_sarif,

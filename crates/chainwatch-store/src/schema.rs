@@ -613,6 +613,26 @@ CREATE TABLE policy_analyses (
 CREATE INDEX policy_analyses_advisory ON policy_analyses (advisory_id);
 ",
     },
+    Migration {
+        version: 17,
+        name: "package_audits",
+        sql: "
+-- The latest content audit (`audit package --record`) of each package version, keyed
+-- like `packages` by the name identity and version: the worst severity found (NULL:
+-- nothing), the findings as JSON, what was read and when.
+CREATE TABLE package_audits (
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    purl TEXT NOT NULL,
+    worst TEXT,
+    findings TEXT NOT NULL,
+    files BIGINT NOT NULL,
+    source TEXT NOT NULL,
+    audited_at BIGINT NOT NULL,
+    PRIMARY KEY (name, version)
+);
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

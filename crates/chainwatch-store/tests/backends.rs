@@ -857,7 +857,9 @@ fn current_documents_are_recorded_and_migrated(db: &Db) {
     // column in.
     behind_the_back(
         db,
-        "DROP TABLE policy_analyses;
+        "DROP TABLE package_audits;
+         DELETE FROM schema_migrations WHERE version = 17;
+         DROP TABLE policy_analyses;
          DELETE FROM schema_migrations WHERE version = 16;
          DROP TABLE policy_evaluations;
          DROP TABLE policy_violations;

@@ -720,7 +720,8 @@ pub(crate) enum AuditCommand {
         chainwatch audit package left-pad-1.3.0.tgz\n  \
         chainwatch audit package node_modules --format json > audit.json\n  \
         chainwatch audit package requests-2.32.3.tar.gz --previous requests-2.32.2.tar.gz\n  \
-        chainwatch audit package ~/.local/lib/python3.13/site-packages --min-severity medium")]
+        chainwatch audit package ~/.local/lib/python3.13/site-packages --min-severity medium\n  \
+        chainwatch audit package node_modules --record            # kept in the store")]
     Package(AuditPackageArgs),
     /// Audit a release tarball against the source tree of its tag
     ///
@@ -741,6 +742,16 @@ pub(crate) enum AuditCommand {
         chainwatch audit release xz-5.6.1.tar.gz --source xz-git-checkout\n  \
         chainwatch audit release xz-5.6.1.tar.gz --source xz-5.6.1-git.tar.gz --format sarif")]
     Release(AuditReleaseArgs),
+    /// List the package audits recorded in the store (`audit package --record`)
+    ///
+    /// Each recorded package version with the worst severity its contents audit found,
+    /// its findings, and the product versions whose current inventory holds it, most
+    /// serious first.
+    #[command(after_help = "Examples:\n  \
+        chainwatch audit package node_modules --record\n  \
+        chainwatch audit list --min-severity high\n  \
+        chainwatch audit list --format json")]
+    List(AuditListArgs),
 }
 
 #[derive(Debug, Args)]
@@ -798,6 +809,23 @@ pub(crate) struct AuditPackageArgs {
     /// Output format: `human`, `json` (one array of findings) or `sarif`
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub(crate) format: ReportFormat,
+
+    /// Record each audited package version's result in the store (`--db`), for `audit
+    /// list`, policies (`suspicious`) and the console; the active policy is evaluated
+    /// again
+    #[arg(long)]
+    pub(crate) record: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditListArgs {
+    /// Only audits whose worst finding is at least this severity: low, medium, high or
+    /// critical (clean audits too when not given)
+    #[arg(long, value_name = "SEVERITY")]
+    pub(crate) min_severity: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -203,6 +203,32 @@ fn scan_audit_reads_the_installed_packages_of_a_tree() {
             .iter()
             .all(|r| r["package"] != "fast-hash-native@2.1.0")
     );
+    // A policy's `suspicious` condition reads the audits of the installed packages.
+    let policy = osv.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[rule]]\nname = \"no-suspicious-packages\"\nlevel = \"warn\"\nwhen.suspicious = \"high\"\n",
+    )
+    .unwrap();
+    let o = chainwatch(&[
+        "scan",
+        &dir,
+        "--advisories",
+        &advisories,
+        "--audit",
+        "--no-typosquat",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let violated: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["kind"] == "policy")
+        .map(|r| r["component"].as_str().unwrap())
+        .collect();
+    assert_eq!(violated, ["pkg:npm/crossenv@6.1.1"], "{rows:#?}");
     // Without --audit, the same tree passes (no advisory concerns it).
     let o = chainwatch(&["scan", &dir, "--advisories", &advisories, "--no-typosquat"]);
     assert_eq!(
@@ -377,4 +403,131 @@ fn an_unreadable_release_is_unusable_input() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("missing.tar.gz"));
+}
+
+fn in_store(db: &str, args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["--db", db])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// `audit package --record` keeps each package version's audit in the store: `audit
+/// list` shows it with the product versions that hold it, and a policy's `suspicious`
+/// condition turns it into a violation of those products.
+#[test]
+fn recorded_audits_reach_the_portfolio_and_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let sbom = dir.path().join("app.cdx.json");
+    std::fs::write(
+        &sbom,
+        serde_json::json!({
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.6",
+            "version": 1,
+            "metadata": { "component": { "type": "application", "name": "app", "version": "1.0", "bom-ref": "app" } },
+            "components": [
+                { "type": "library", "name": "crossenv", "version": "6.1.1", "purl": "pkg:npm/crossenv@6.1.1", "bom-ref": "c" },
+                { "type": "library", "name": "left-pad", "version": "1.3.0", "purl": "pkg:npm/left-pad@1.3.0", "bom-ref": "l" }
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let o = in_store(&db, &["ingest", sbom.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[rule]]\nname = \"no-suspicious-packages\"\nlevel = \"fail\"\nwhen.suspicious = \"high\"\n",
+    )
+    .unwrap();
+    let o = in_store(&db, &["policy", "apply", policy.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = in_store(&db, &["policy", "violations", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "nothing audited yet");
+
+    let o = in_store(
+        &db,
+        &[
+            "audit",
+            "package",
+            &samples("malicious/dev/14-npm-crossenv"),
+            "--record",
+            "--min-severity",
+            "critical",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("recorded the audits of 1 package versions"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = in_store(&db, &["audit", "list", "--format", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["purl"], "pkg:npm/crossenv@6.1.1");
+    assert_eq!(rows[0]["worst"], "critical");
+    assert_eq!(
+        rows[0]["products"],
+        serde_json::json!([{ "product": "app", "version": "1.0" }])
+    );
+    // Everything was recorded, not only what --min-severity showed.
+    assert!(
+        rows[0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["severity"] != "critical"),
+        "{}",
+        rows[0]["findings"]
+    );
+    let o = in_store(&db, &["policy", "violations", "--format", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let violations: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let components: Vec<&str> = violations
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["component"].as_str().unwrap())
+        .collect();
+    assert_eq!(components, ["pkg:npm/crossenv@6.1.1"], "{violations}");
+    let o = in_store(&db, &["audit", "list", "--min-severity", "bad"]);
+    assert_eq!(o.status.code(), Some(2));
 }

@@ -162,6 +162,8 @@ struct Context<'a> {
     /// Which packages are typo-squat suspects, asked only where the answer changes a
     /// verdict.
     purls: HashMap<i64, Option<Purl>>,
+    /// The worst severity of each audited package's contents, when a rule asks.
+    audits: HashMap<i64, chainwatch_advisory::Level>,
     texts: Texts,
     /// Licences parsed, by text id.
     licences: Map<u32, Licensing>,
@@ -325,9 +327,20 @@ impl Store {
         }
         let keys: &[Key] = open.as_ref().map_or(&[], |o| o.keys.as_slice());
 
+        let audits = if needs.audit {
+            self.read(crate::audits::worst_by_package)?
+                .into_iter()
+                .filter_map(|(id, worst)| {
+                    chainwatch_advisory::Level::from_name(&worst).map(|l| (id, l))
+                })
+                .collect()
+        } else {
+            HashMap::new()
+        };
         let mut cx = Context {
             policy: &policy,
             needs,
+            audits,
             scopes: scopes_by_id.into_iter().map(|(_, r)| r).collect(),
             scope_of,
             documents,
@@ -822,6 +835,7 @@ fn facts(cx: &mut Context<'_>, o: &Occurrence, direct: bool, findings: &[&Key]) 
         license: Some(license.unwrap_or_else(|| Licensing::new("NOASSERTION"))),
         direct,
         typosquat: false,
+        audit: o.package.and_then(|p| cx.audits.get(&p).copied()),
         findings,
         path: Vec::new(),
     }

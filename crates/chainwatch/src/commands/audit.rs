@@ -8,7 +8,8 @@ use std::time::Instant;
 use chainwatch_audit::{Severity, Target};
 
 use crate::cli::{
-    AuditCommand, AuditPackageArgs, AuditReleaseArgs, ReportFormat, TyposquatCorpusArgs,
+    AuditCommand, AuditListArgs, AuditPackageArgs, AuditReleaseArgs, Format, ReportFormat,
+    TyposquatCorpusArgs,
 };
 use crate::output::{Context, InputError, Status};
 use crate::shared::audit;
@@ -17,6 +18,7 @@ pub(crate) fn run(ctx: &Context, command: AuditCommand) -> anyhow::Result<Status
     match command {
         AuditCommand::Package(args) => package(ctx, &args),
         AuditCommand::Release(args) => release(ctx, &args),
+        AuditCommand::List(args) => list(ctx, &args),
     }
 }
 
@@ -75,15 +77,19 @@ fn package(ctx: &Context, args: &AuditPackageArgs) -> anyhow::Result<Status> {
     let mut unusable = 0;
     for result in results {
         match result {
-            Ok(mut report) => {
-                report.findings.retain(|f| f.severity >= min);
-                reports.push(report);
-            }
+            Ok(report) => reports.push(report),
             Err(e) => {
                 unusable += 1;
                 crate::output::report_error(&anyhow::Error::new(e));
             }
         }
+    }
+    // What is recorded is the whole audit, whatever --min-severity shows.
+    if args.record {
+        record(ctx, &reports)?;
+    }
+    for report in &mut reports {
+        report.findings.retain(|f| f.severity >= min);
     }
     let mut out = anstream::stdout().lock();
     match args.format {
@@ -174,4 +180,101 @@ fn release(ctx: &Context, args: &AuditReleaseArgs) -> anyhow::Result<Status> {
     } else {
         Status::Success
     })
+}
+
+/// Records the audits of the package versions the reports name, then evaluates the
+/// active policy again (its `suspicious` conditions read them).
+fn record(ctx: &Context, reports: &[chainwatch_audit::PackageReport]) -> anyhow::Result<()> {
+    let mut records = Vec::new();
+    let mut unnamed = 0;
+    for r in reports {
+        let Some(purl) = r.purl() else {
+            unnamed += 1;
+            continue;
+        };
+        records.push(chainwatch_store::AuditRecord {
+            purl,
+            worst: r.worst().map(|s| s.as_str().to_owned()),
+            findings: serde_json::to_value(&r.findings)?,
+            files: i64::try_from(r.files).unwrap_or(i64::MAX),
+            source: r.source.clone(),
+        });
+    }
+    let store = crate::shared::store::open(ctx)?;
+    let n = store.record_audits(&records)?;
+    let outcome = crate::shared::policy::evaluate(ctx, &store, None, false)?;
+    if ctx.printer.summaries() {
+        writeln!(
+            anstream::stderr().lock(),
+            "recorded the audits of {n} package versions in `{}`{}{}",
+            store.location(),
+            match unnamed {
+                0 => String::new(),
+                k => format!(" ({k} without a name and version left out)"),
+            },
+            if outcome.versions > 0 {
+                format!(
+                    "; policy: {} violations hold, {} new",
+                    outcome.open,
+                    outcome.opened.len()
+                )
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    Ok(())
+}
+
+fn list(ctx: &Context, args: &AuditListArgs) -> anyhow::Result<Status> {
+    if let Some(m) = &args.min_severity {
+        severity(m, "--min-severity")?;
+    }
+    let store = crate::shared::store::open(ctx)?;
+    let audits = store.audits(
+        args.min_severity
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+    )?;
+    let mut out = anstream::stdout().lock();
+    match args.output.format {
+        Format::Json => {
+            for a in &audits {
+                serde_json::to_writer(&mut out, a)?;
+                writeln!(out)?;
+            }
+        }
+        Format::Human => {
+            for a in &audits {
+                let findings = a.findings.as_array().map_or(0, Vec::len);
+                writeln!(
+                    out,
+                    "{:<8} {}  {findings} finding{}, {} files, {}",
+                    a.worst.as_deref().unwrap_or("clean"),
+                    a.purl,
+                    if findings == 1 { "" } else { "s" },
+                    a.files,
+                    a.audited_at
+                )?;
+                if !a.products.is_empty() {
+                    let held: Vec<String> = a
+                        .products
+                        .iter()
+                        .map(|h| format!("{}@{}", h.product, h.version))
+                        .collect();
+                    writeln!(out, "         in {}", held.join(", "))?;
+                }
+            }
+            if ctx.printer.summaries() {
+                writeln!(
+                    anstream::stderr().lock(),
+                    "{} recorded package audit{}",
+                    audits.len(),
+                    if audits.len() == 1 { "" } else { "s" }
+                )?;
+            }
+        }
+    }
+    Ok(Status::Success)
 }

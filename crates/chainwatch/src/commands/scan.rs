@@ -518,6 +518,10 @@ fn release(
 
 /// Evaluates a policy on every component of the target: its licence, whether it is
 /// direct and a typo-squat suspect, and its open findings (VEX-suppressed ones left out).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the facts a component is judged on, each computed once for the scan"
+)]
 fn violations<'p>(
     policy: &chainwatch_policy::Policy,
     tags: &[String],
@@ -526,7 +530,21 @@ fn violations<'p>(
     squats: &[Suspect<'_>],
     paths: &'p HashMap<&str, Vec<String>>,
     ids: &HashMap<&str, Vec<&str>>,
+    audited: &[chainwatch_audit::PackageReport],
 ) -> Vec<(chainwatch_policy::Violation, &'p [String])> {
+    // The worst content-audit severity of each installed package version (`--audit`),
+    // by (name identity, version).
+    let audits: HashMap<(String, String), chainwatch_advisory::Level> = audited
+        .iter()
+        .filter_map(|r| {
+            let purl = r.purl()?;
+            let level = chainwatch_advisory::Level::from_name(r.worst()?.as_str())?;
+            Some((
+                (purl.package_name().canonical(), purl.version()?.to_owned()),
+                level,
+            ))
+        })
+        .collect();
     let product = policy_product(sbom);
     let mut hit_of: HashMap<&str, Vec<&Hit<'_>>> = HashMap::new();
     for h in hits {
@@ -549,6 +567,11 @@ fn violations<'p>(
             .filter(|(f, e)| !e.suppressed() && f.informational.is_none())
             .map(|(f, e)| policy_finding(f, e.epss, e.known_exploited))
             .collect();
+        let audit = purl.as_ref().and_then(|p| {
+            audits
+                .get(&(p.package_name().canonical(), p.version()?.to_owned()))
+                .copied()
+        });
         let mut facts = chainwatch_policy::Component {
             name: c.name.clone(),
             version: c.version.clone(),
@@ -557,6 +580,7 @@ fn violations<'p>(
             typosquat: purl
                 .as_ref()
                 .is_some_and(|p| squatted.contains(p.canonical())),
+            audit,
             findings,
             purl,
             path: Vec::new(),
@@ -687,7 +711,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
     };
     let mut violated = policy
         .as_ref()
-        .map(|p| violations(p, &tags, &sbom, &hits, &squats, &paths, &ids))
+        .map(|p| violations(p, &tags, &sbom, &hits, &squats, &paths, &ids, &audited))
         .unwrap_or_default();
     if let Some(p) = policy.as_ref().filter(|p| p.has_release_rules()) {
         let facts = release(ctx, args, &sbom, store.as_ref(), p.needs())?;

@@ -1,0 +1,176 @@
+//! Package content audits (migration 17: `package_audits`): the latest `chainwatch audit
+//! package --record` result per package version, keyed like `packages` by the name
+//! identity (a purl without version) and the version, so that policies (`suspicious`),
+//! queries and the console see what a package contains wherever the portfolio holds it.
+
+use std::collections::HashMap;
+
+use chainwatch_purl::Purl;
+use serde::Serialize;
+
+use crate::db::{Db, args};
+use crate::{Result, Store, StoreError, WhoHas};
+
+/// One package version's audit, to record.
+#[derive(Debug, Clone)]
+pub struct AuditRecord {
+    /// The package version (`pkg:npm/x@1.0.0`): its name identity and version are the key.
+    pub purl: Purl,
+    /// The worst severity found (`low` … `critical`), `None` when nothing was.
+    pub worst: Option<String>,
+    /// The findings, as `audit package --format json` writes them.
+    pub findings: serde_json::Value,
+    /// How many files were read.
+    pub files: i64,
+    /// What was read (the archive or directory, as given).
+    pub source: String,
+}
+
+/// A recorded audit, with the product versions whose current inventory holds the package.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredAudit {
+    pub purl: String,
+    pub worst: Option<String>,
+    pub findings: serde_json::Value,
+    pub files: i64,
+    pub source: String,
+    /// When it was recorded (RFC 3339).
+    pub audited_at: String,
+    /// The product versions whose current inventory holds it.
+    pub products: Vec<AuditHolder>,
+}
+
+/// A product version holding an audited package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditHolder {
+    pub product: String,
+    pub version: String,
+}
+
+/// The severities in order, for `worst` comparisons.
+const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+
+fn rank(severity: Option<&str>) -> Option<usize> {
+    severity.and_then(|s| SEVERITIES.iter().position(|x| *x == s))
+}
+
+impl Store {
+    /// Records (or replaces) the audits of package versions, in one transaction.
+    pub fn record_audits(&self, records: &[AuditRecord]) -> Result<usize> {
+        for r in records {
+            if r.purl.version().is_none() {
+                return Err(StoreError::InvalidQuery(format!(
+                    "audit of `{}`: a package version is needed",
+                    r.purl.canonical()
+                )));
+            }
+            if r.worst.is_some() && rank(r.worst.as_deref()).is_none() {
+                return Err(StoreError::InvalidQuery(format!(
+                    "audit of `{}`: severity `{}`",
+                    r.purl.canonical(),
+                    r.worst.as_deref().unwrap_or_default()
+                )));
+            }
+        }
+        let now = crate::time::now_micros();
+        self.write(|db| {
+            for r in records {
+                let name = r.purl.package_name().canonical();
+                let findings = serde_json::to_string(&r.findings)
+                    .map_err(|e| StoreError::InvalidQuery(e.to_string()))?;
+                db.execute(
+                    "INSERT INTO package_audits
+                         (name, version, purl, worst, findings, files, source, audited_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (name, version) DO UPDATE SET purl = excluded.purl,
+                         worst = excluded.worst, findings = excluded.findings,
+                         files = excluded.files, source = excluded.source,
+                         audited_at = excluded.audited_at",
+                    &args![
+                        name.as_str(),
+                        r.purl.version().unwrap_or_default(),
+                        r.purl.canonical(),
+                        r.worst.as_deref(),
+                        findings.as_str(),
+                        r.files,
+                        r.source.as_str(),
+                        now
+                    ],
+                )?;
+            }
+            Ok(records.len())
+        })
+    }
+
+    /// The recorded audits whose worst finding is at least `min` (all of them, clean ones
+    /// included, when `None`), most serious first, each with the product versions that
+    /// hold the package.
+    pub fn audits(&self, min: Option<&str>) -> Result<Vec<StoredAudit>> {
+        let floor = match min {
+            Some(m) => Some(
+                rank(Some(m)).ok_or_else(|| StoreError::InvalidQuery(format!("severity `{m}`")))?,
+            ),
+            None => None,
+        };
+        let rows = self.read(|db| {
+            db.query(
+                "SELECT purl, worst, findings, files, source, audited_at FROM package_audits",
+                &[],
+                |r| {
+                    Ok((
+                        r.get::<String>(0)?,
+                        r.get::<Option<String>>(1)?,
+                        r.get::<String>(2)?,
+                        r.get::<i64>(3)?,
+                        r.get::<String>(4)?,
+                        r.get::<i64>(5)?,
+                    ))
+                },
+            )
+        })?;
+        let mut out = Vec::new();
+        for (purl, worst, findings, files, source, at) in rows {
+            if floor.is_some() && rank(worst.as_deref()) < floor {
+                continue;
+            }
+            let products = self
+                .who_has(&purl, None, None)?
+                .into_iter()
+                .map(
+                    |WhoHas {
+                         product, version, ..
+                     }| AuditHolder { product, version },
+                )
+                .collect();
+            out.push(StoredAudit {
+                purl,
+                worst,
+                findings: serde_json::from_str(&findings)
+                    .map_err(|e| StoreError::Corrupt(format!("audit findings: {e}")))?,
+                files,
+                source,
+                audited_at: crate::time::format_micros(at),
+                products,
+            });
+        }
+        out.sort_by(|a, b| {
+            rank(b.worst.as_deref())
+                .cmp(&rank(a.worst.as_deref()))
+                .then_with(|| a.purl.cmp(&b.purl))
+        });
+        Ok(out)
+    }
+}
+
+/// The worst audit severity of each stored package that has a recorded audit with
+/// findings, by package id (for policy evaluation).
+pub(crate) fn worst_by_package(db: &mut Db<'_>) -> Result<HashMap<i64, String>> {
+    let rows = db.query(
+        "SELECT p.id, a.worst FROM package_audits a
+         JOIN packages p ON p.name = a.name AND p.version = a.version
+         WHERE a.worst IS NOT NULL",
+        &[],
+        |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
+    )?;
+    Ok(rows.into_iter().collect())
+}
