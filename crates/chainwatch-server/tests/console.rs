@@ -775,3 +775,48 @@ fn operations_for_admins_only() {
             .all(|t| !t.name.contains('\0') && !t.name.starts_with("xxx"))
     );
 }
+
+/// The audits page: recorded package audits with their findings and holders, escaped,
+/// and for a reader limited to some products only the holders it may see.
+#[test]
+fn recorded_audits_page() {
+    let s = start(chainwatch_server::Config::default());
+    let admin = token(&s, "alice", Role::Admin, None);
+    let reader = token(&s, "bob", Role::Read, Some("shop*"));
+    upload(&s, &admin, &hostile_sbom("shop-web"));
+    upload(&s, &admin, &hostile_sbom("internal-api"));
+    s.store
+        .record_audits(&[chainwatch_store::AuditRecord {
+            purl: chainwatch_purl::Purl::parse("pkg:npm/debug@2.6.8").unwrap(),
+            worst: Some("critical".to_owned()),
+            findings: serde_json::json!([{
+                "rule": "env-exfiltration", "severity": "critical", "path": "index.js",
+                "line": 3, "message": "<script>window.__xss=1</script>", "evidence": ""
+            }]),
+            files: 2,
+            source: "debug-2.6.8.tgz".to_owned(),
+        }])
+        .unwrap();
+    let cookie = sign_in(&s, &admin);
+    let page = get(&s, "/audits?severity=high", Some(&cookie));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("pkg:npm/debug@2.6.8"), "{}", page.body);
+    assert!(page.body.contains("env-exfiltration"));
+    assert!(
+        page.body
+            .contains("&lt;script&gt;window.__xss=1&lt;/script&gt;")
+    );
+    assert!(!page.body.contains("<script>window.__xss"));
+    assert!(
+        page.body
+            .contains("href=\"/products/shop%2Dweb/versions/1%2E0\">shop-web@1.0</a>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(">internal-api@1.0</a>"));
+    let cookie = sign_in(&s, &reader);
+    let page = get(&s, "/audits", Some(&cookie));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(">shop-web@1.0</a>"));
+    assert!(!page.body.contains("internal-api"), "{}", page.body);
+}

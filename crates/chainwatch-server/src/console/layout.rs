@@ -106,6 +106,7 @@ pub(crate) fn page(
                             (item(Nav::Dashboard, "/", "Dashboard"))
                             (item(Nav::Products, "/products", "Products"))
                             (item(Nav::Findings, "/findings", "Findings"))
+                            (item(Nav::Audits, "/audits", "Audits"))
                             (item(Nav::Policy, "/policy", "Policy"))
                             @if caller.token.role >= chainwatch_store::Role::Admin {
                                 (item(Nav::Operations, "/operations", "Operations"))

@@ -27,6 +27,7 @@ pub(crate) enum Nav {
     Dashboard,
     Products,
     Findings,
+    Audits,
     Policy,
     Search,
     Operations,
@@ -61,6 +62,7 @@ pub(crate) fn router(state: &Arc<State>) -> Router<Arc<State>> {
         .route("/products/{name}", get(views::product))
         .route("/products/{name}/versions/{version}", get(views::version))
         .route("/findings", get(views::findings))
+        .route("/audits", get(views::audits))
         .route("/policy", get(policy::portfolio))
         .route(
             "/products/{name}/versions/{version}/findings/{advisory}",

@@ -1034,6 +1034,121 @@ pub(crate) async fn findings(
 }
 
 #[derive(Debug, Deserialize)]
+pub(crate) struct AuditFilter {
+    /// Only audits whose worst finding is at least this severity.
+    severity: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The package audits recorded in the store (`audit package --record`): what each package
+/// version's contents hold, and which product versions (that the caller may see) hold it.
+pub(crate) async fn audits(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Extension(session): Extension<Session>,
+    Query(filter): Query<AuditFilter>,
+) -> Answer {
+    let min = filter
+        .severity
+        .clone()
+        .filter(|s| matches!(s.as_str(), "low" | "medium" | "high" | "critical"));
+    let rows = query::audits(&state, &caller, min.clone()).await?;
+    let total = rows.len();
+    let rank = |w: Option<&str>| match w {
+        Some("critical") => 0,
+        Some("high") => 1,
+        Some("medium") => 2,
+        Some("low") => 3,
+        _ => 4,
+    };
+    let keyed: Vec<(String, &chainwatch_store::StoredAudit)> = rows
+        .iter()
+        .map(|a| (format!("{}\u{0}{}", rank(a.worst.as_deref()), a.purl), a))
+        .collect();
+    let (shown, next) = query::paginate(
+        keyed,
+        &Page {
+            limit: Some(100),
+            cursor: filter.cursor.clone(),
+        },
+    )?;
+    let base = format!("/audits?severity={}", enc(min.as_deref().unwrap_or("")));
+    let body = html! {
+        h1 { "Package audits" }
+        p.muted { "What package contents hold, read without running them: "
+            code { "chainwatch audit package PATH --record" } " keeps each package version's audit here." }
+        form.filter method="get" action="/audits" {
+            label for="severity" { "At least" }
+            select #severity name="severity" {
+                option value="" { "any" }
+                @for l in ["critical", "high", "medium", "low"] {
+                    option value=(l) selected[min.as_deref() == Some(l)] { (l) }
+                }
+            }
+            button type="submit" { "Apply" }
+            span.muted { (total) " audits" }
+        }
+        @if shown.is_empty() {
+            p.muted { "No recorded audit matches." }
+        } @else {
+            table {
+                thead { tr { th { "Worst" } th { "Package" } th { "Findings" } th { "Held by" } th { "Audited" } } }
+                tbody {
+                    @for a in &shown {
+                        tr {
+                            td {
+                                @match a.worst.as_deref() {
+                                    Some(w) => (severity(Some(w), false)),
+                                    None => span.muted { "clean" },
+                                }
+                            }
+                            td { code { (a.purl) } }
+                            td {
+                                @let findings = a.findings.as_array().map(Vec::as_slice).unwrap_or_default();
+                                @if findings.is_empty() { span.muted { "none" } }
+                                @else {
+                                    details {
+                                        summary { (findings.len()) @if findings.len() == 1 { " finding" } @else { " findings" } }
+                                        ul {
+                                            @for f in findings {
+                                                li {
+                                                    (severity(f["severity"].as_str(), false)) " "
+                                                    code { (f["rule"].as_str().unwrap_or("")) } " "
+                                                    (f["path"].as_str().unwrap_or(""))
+                                                    @if let Some(line) = f["line"].as_u64() { ":" (line) }
+                                                    " — " (f["message"].as_str().unwrap_or(""))
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            td {
+                                @if a.products.is_empty() { span.muted { "no product" } }
+                                @for (i, h) in a.products.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    a href=(version_url(&h.product, &h.version)) { (h.product) "@" (h.version) }
+                                }
+                            }
+                            td { (a.audited_at) }
+                        }
+                    }
+                }
+            }
+        }
+        (pager(&base, next.as_deref()))
+    };
+    Ok(page(
+        &caller,
+        &session,
+        Nav::Audits,
+        "Package audits",
+        "",
+        &body,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
 pub(crate) struct SearchParams {
     #[serde(default)]
     q: String,
