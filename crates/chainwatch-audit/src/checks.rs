@@ -1704,13 +1704,13 @@ fn whole_environment(facts: &Facts<'_>) -> Option<usize> {
         if c.kinds & (K_SERIALIZE | K_NETWORK) == 0 {
             continue;
         }
-        if let Some(inner) = facts.chains.iter().find(|x| {
-            x.first >= a
-                && x.first < b
-                && whole(&x.name)
-                && x.args.is_none()
-                && !facts.subscripted(x)
-        }) {
+        // Chains are in token order: the ones inside the arguments are a run of them.
+        let from = facts.chains.partition_point(|x| x.first < a);
+        if let Some(inner) = facts.chains[from..]
+            .iter()
+            .take_while(|x| x.first < b)
+            .find(|x| whole(&x.name) && x.args.is_none() && !facts.subscripted(x))
+        {
             return Some(inner.first);
         }
     }

@@ -624,7 +624,10 @@ fn read_script(path: &str, text: &str, signals: &mut Signals, findings: &mut Vec
                     ),
                     line.trim(),
                 ));
-                signals.tables.push(table);
+                // A few distinct tables: each is tried on every located file.
+                if signals.tables.len() < SEARCHES_MAX && !signals.tables.contains(&table) {
+                    signals.tables.push(table);
+                }
                 decodes = true;
             }
         }
@@ -780,10 +783,22 @@ fn tr_set(spec: &str) -> Option<Vec<u8>> {
 const DECODED_MAX: u64 = 1 << 20;
 /// The most files one content search may find before the replay stops decoding them.
 const LOCATED_MAX: usize = 16;
+/// The most distinct content searches replayed over one release.
+const SEARCHES_MAX: usize = 8;
 
 /// Replays the content searches over the release and decodes what they find.
 fn replay(release: &Contents, signals: &Signals, findings: &mut Vec<Finding>) {
+    // Each search reads the whole release: a few distinct patterns, not one per line of
+    // a hostile script.
+    let mut seen: Vec<(&str, bool)> = Vec::new();
     for (script, line, pattern, insensitive) in &signals.searches {
+        if seen.contains(&(pattern.as_str(), *insensitive)) {
+            continue;
+        }
+        if seen.len() == SEARCHES_MAX {
+            break;
+        }
+        seen.push((pattern.as_str(), *insensitive));
         let Ok(regex) = regex::bytes::RegexBuilder::new(pattern)
             .multi_line(true)
             .case_insensitive(*insensitive)
@@ -862,26 +877,42 @@ fn decode_located(
         let inner = format!("{} (decoded)", entry.path);
         let mut inner_signals = Signals::default();
         read_script(&inner, &text, &mut inner_signals, findings);
-        for other in &release.entries {
-            if other.path == entry.path || other.link.is_some() || other.path.len() < 6 {
-                continue;
-            }
-            if let Some((n, line)) = text
-                .lines()
-                .enumerate()
-                .find(|(_, l)| l.contains(other.path.as_str()))
-            {
-                findings.push(Finding::new(
-                    "hidden-script-reads",
-                    &other.path,
-                    None,
-                    format!(
-                        "read by the script hidden in `{}` (line {} of the decoded script): the next stage of the payload",
-                        entry.path,
-                        n + 1
-                    ),
-                    around(line, other.path.as_str()),
-                ));
+        // The release files the script names: each path-like word (and what follows each
+        // `/` in it, for `$srcdir/tests/…`) looked up once, whatever the release's size.
+        let paths: HashMap<&str, &Entry> = release
+            .entries
+            .iter()
+            .filter(|e| e.path != entry.path && e.link.is_none() && e.path.len() >= 6)
+            .map(|e| (e.path.as_str(), e))
+            .collect();
+        let mut named: Vec<&str> = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let words = line.split(|c: char| {
+                !(c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | '@'))
+            });
+            for word in words.filter(|w| w.contains('/')) {
+                let suffixes = std::iter::once(word)
+                    .chain(word.match_indices('/').map(|(i, _)| &word[i + 1..]));
+                for candidate in suffixes {
+                    let Some(other) = paths.get(candidate) else {
+                        continue;
+                    };
+                    if named.contains(&other.path.as_str()) {
+                        continue;
+                    }
+                    named.push(other.path.as_str());
+                    findings.push(Finding::new(
+                        "hidden-script-reads",
+                        &other.path,
+                        None,
+                        format!(
+                            "read by the script hidden in `{}` (line {} of the decoded script): the next stage of the payload",
+                            entry.path,
+                            n + 1
+                        ),
+                        around(line, other.path.as_str()),
+                    ));
+                }
             }
         }
         return;
