@@ -794,16 +794,13 @@ async fn audits(
     caller.require(Role::Read)?;
     let min = params
         .min_severity
-        .map(|s| {
-            let lower = s.to_ascii_lowercase();
-            if ["low", "medium", "high", "critical"].contains(&lower.as_str()) {
-                Ok(lower)
-            } else {
-                Err(Problem::new(
-                    Code::InvalidSeverity,
-                    format!("`min_severity` `{s}`: expected low, medium, high or critical"),
-                ))
-            }
+        .as_deref()
+        .map(|s| match s.parse::<chainwatch_advisory::Level>() {
+            Ok(l) if l != chainwatch_advisory::Level::None => Ok(l.as_str().to_owned()),
+            _ => Err(Problem::new(
+                Code::InvalidSeverity,
+                format!("`min_severity` `{s}`: expected low, medium, high or critical"),
+            )),
         })
         .transpose()?;
     let rows = query::audits(&state, &caller, min).await?;
@@ -811,22 +808,9 @@ async fn audits(
         limit: params.limit,
         cursor: params.cursor,
     };
-    // Keyed by rank then purl: the order the store answers in.
-    let rank = |w: Option<&str>| match w {
-        Some("critical") => 0,
-        Some("high") => 1,
-        Some("medium") => 2,
-        Some("low") => 3,
-        _ => 4,
-    };
     let rows: Vec<(String, serde_json::Value)> = rows
         .iter()
-        .map(|a| {
-            (
-                format!("{}\u{0}{}", rank(a.worst.as_deref()), a.purl),
-                serde_json::to_value(a).unwrap_or_default(),
-            )
-        })
+        .map(|a| (a.page_key(), serde_json::to_value(a).unwrap_or_default()))
         .collect();
     Ok(answered_for(&caller, Json(item_page(rows, &page)?)))
 }

@@ -40,6 +40,15 @@ pub struct StoredAudit {
     pub products: Vec<AuditHolder>,
 }
 
+impl StoredAudit {
+    /// A key that sorts audits as [`Store::audits`] answers (most serious first, then by
+    /// purl) and names each once: for pages.
+    pub fn page_key(&self) -> String {
+        let rank = rank(self.worst.as_deref()).map_or(0, |r| r + 1);
+        format!("{}\u{0}{}", SEVERITIES.len() - rank, self.purl)
+    }
+}
+
 /// A product version holding an audited package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditHolder {

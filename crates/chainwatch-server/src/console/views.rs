@@ -1054,17 +1054,8 @@ pub(crate) async fn audits(
         .filter(|s| matches!(s.as_str(), "low" | "medium" | "high" | "critical"));
     let rows = query::audits(&state, &caller, min.clone()).await?;
     let total = rows.len();
-    let rank = |w: Option<&str>| match w {
-        Some("critical") => 0,
-        Some("high") => 1,
-        Some("medium") => 2,
-        Some("low") => 3,
-        _ => 4,
-    };
-    let keyed: Vec<(String, &chainwatch_store::StoredAudit)> = rows
-        .iter()
-        .map(|a| (format!("{}\u{0}{}", rank(a.worst.as_deref()), a.purl), a))
-        .collect();
+    let keyed: Vec<(String, &chainwatch_store::StoredAudit)> =
+        rows.iter().map(|a| (a.page_key(), a)).collect();
     let (shown, next) = query::paginate(
         keyed,
         &Page {
