@@ -803,7 +803,7 @@ async fn audits(
             )),
         })
         .transpose()?;
-    let rows = query::audits(&state, &caller, min).await?;
+    let rows = query::audits(&state, &caller, min, None).await?;
     let page = Page {
         limit: params.limit,
         cursor: params.cursor,

@@ -335,15 +335,26 @@ pub(crate) async fn findings(
     Ok(rows)
 }
 
-/// The recorded package audits at or above `min`. A token limited to some products sees
-/// only the audits of packages those products hold, and only those holders.
+/// The recorded package audits at or above `min` (of packages `held_by` holds, when
+/// given). A token limited to some products sees only the audits of packages those
+/// products hold, and only those holders.
 pub(crate) async fn audits(
     state: &Arc<State>,
     caller: &Caller,
     min: Option<String>,
+    held_by: Option<(String, String)>,
 ) -> Result<Vec<chainwatch_store::StoredAudit>, Problem> {
     caller.require(Role::Read)?;
-    let mut rows = blocking(state, move |store| store.audits(min.as_deref())).await?;
+    if let Some((product, _)) = &held_by {
+        caller.require_product(product)?;
+    }
+    let mut rows = blocking(state, move |store| {
+        store.audits(
+            min.as_deref(),
+            held_by.as_ref().map(|(p, v)| (p.as_str(), v.as_str())),
+        )
+    })
+    .await?;
     if caller.token.products.is_some() {
         for row in &mut rows {
             row.products.retain(|h| caller.may(&h.product));

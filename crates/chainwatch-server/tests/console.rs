@@ -814,6 +814,16 @@ fn recorded_audits_page() {
         page.body
     );
     assert!(page.body.contains(">internal-api@1.0</a>"));
+    // The version page lists the audits of the packages it holds.
+    let page = get(
+        &s,
+        "/products/shop-web/versions/1.0?tab=suspects",
+        Some(&cookie),
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Suspects (1)"), "{}", page.body);
+    assert!(page.body.contains("pkg:npm/debug@2.6.8"));
+    assert!(page.body.contains("env-exfiltration"));
     let cookie = sign_in(&s, &reader);
     let page = get(&s, "/audits", Some(&cookie));
     assert_eq!(page.status, 200, "{}", page.body);

@@ -9,7 +9,7 @@ use chainwatch_purl::Purl;
 use serde::Serialize;
 
 use crate::db::{Db, args};
-use crate::{Result, Store, StoreError, WhoHas};
+use crate::{Result, Store, StoreError};
 
 /// One package version's audit, to record.
 #[derive(Debug, Clone)]
@@ -112,45 +112,79 @@ impl Store {
     }
 
     /// The recorded audits whose worst finding is at least `min` (all of them, clean ones
-    /// included, when `None`), most serious first, each with the product versions that
-    /// hold the package.
-    pub fn audits(&self, min: Option<&str>) -> Result<Vec<StoredAudit>> {
+    /// included, when `None`), most serious first, each with the product versions whose
+    /// current inventory holds the package; with `held_by`, only the audits of packages
+    /// that product version holds.
+    pub fn audits(
+        &self,
+        min: Option<&str>,
+        held_by: Option<(&str, &str)>,
+    ) -> Result<Vec<StoredAudit>> {
         let floor = match min {
             Some(m) => Some(
                 rank(Some(m)).ok_or_else(|| StoreError::InvalidQuery(format!("severity `{m}`")))?,
             ),
             None => None,
         };
-        let rows = self.read(|db| {
-            db.query(
-                "SELECT purl, worst, findings, files, source, audited_at FROM package_audits",
+        let (rows, holders) = self.read(|db| {
+            let rows = db.query(
+                "SELECT name, version, purl, worst, findings, files, source, audited_at
+                 FROM package_audits",
                 &[],
                 |r| {
                     Ok((
-                        r.get::<String>(0)?,
-                        r.get::<Option<String>>(1)?,
+                        (r.get::<String>(0)?, r.get::<String>(1)?),
                         r.get::<String>(2)?,
-                        r.get::<i64>(3)?,
+                        r.get::<Option<String>>(3)?,
                         r.get::<String>(4)?,
                         r.get::<i64>(5)?,
+                        r.get::<String>(6)?,
+                        r.get::<i64>(7)?,
                     ))
                 },
-            )
+            )?;
+            // Every holder at once: the current inventories holding an audited version.
+            let holders = db.query(
+                "SELECT DISTINCT a.name, a.version, pr.name, pv.version
+                 FROM package_audits a
+                 JOIN packages p ON p.name = a.name AND p.version = a.version
+                 JOIN occurrences o ON o.package_id = p.id
+                 JOIN product_versions pv ON pv.current_document_id = o.document_id
+                 JOIN products pr ON pr.id = pv.product_id",
+                &[],
+                |r| {
+                    Ok((
+                        (r.get::<String>(0)?, r.get::<String>(1)?),
+                        AuditHolder {
+                            product: r.get(2)?,
+                            version: r.get(3)?,
+                        },
+                    ))
+                },
+            )?;
+            Ok((rows, holders))
         })?;
+        let mut held: HashMap<(String, String), Vec<AuditHolder>> = HashMap::new();
+        for (key, holder) in holders {
+            held.entry(key).or_default().push(holder);
+        }
         let mut out = Vec::new();
-        for (purl, worst, findings, files, source, at) in rows {
+        for (key, purl, worst, findings, files, source, at) in rows {
             if floor.is_some() && rank(worst.as_deref()) < floor {
                 continue;
             }
-            let products = self
-                .who_has(&purl, None, None)?
-                .into_iter()
-                .map(
-                    |WhoHas {
-                         product, version, ..
-                     }| AuditHolder { product, version },
-                )
-                .collect();
+            let mut products = held.remove(&key).unwrap_or_default();
+            if let Some((product, version)) = held_by
+                && !products
+                    .iter()
+                    .any(|h| h.product == product && h.version == version)
+            {
+                continue;
+            }
+            products.sort_by(|a, b| {
+                (a.product.as_bytes(), a.version.as_bytes())
+                    .cmp(&(b.product.as_bytes(), b.version.as_bytes()))
+            });
             out.push(StoredAudit {
                 purl,
                 worst,
@@ -162,11 +196,7 @@ impl Store {
                 products,
             });
         }
-        out.sort_by(|a, b| {
-            rank(b.worst.as_deref())
-                .cmp(&rank(a.worst.as_deref()))
-                .then_with(|| a.purl.cmp(&b.purl))
-        });
+        out.sort_by_cached_key(StoredAudit::page_key);
         Ok(out)
     }
 }

@@ -611,6 +611,14 @@ pub(crate) async fn version(
     )
     .await?;
     let malicious: Vec<&ProductFinding> = detail.findings.iter().filter(|f| f.malicious).collect();
+    // Recorded content audits that found something, of packages this version holds.
+    let audited = query::audits(
+        &state,
+        &caller,
+        Some("low".to_owned()),
+        Some((name.clone(), version.clone())),
+    )
+    .await?;
     let violations = query::violations(
         &state,
         &caller,
@@ -644,7 +652,10 @@ pub(crate) async fn version(
         ("provenance", format!("Provenance ({})", evidence.len())),
         (
             "suspects",
-            format!("Suspects ({})", suspects.len() + malicious.len()),
+            format!(
+                "Suspects ({})",
+                suspects.len() + malicious.len() + audited.len()
+            ),
         ),
         ("policy", format!("Policy ({})", violations.len())),
         ("diff", "Diff".to_owned()),
@@ -792,6 +803,31 @@ pub(crate) async fn version(
                 p.muted { "No component is named by a malicious-package record (" code { "MAL-" } " advisories)." }
             } @else {
                 (findings_table(&malicious, false, false))
+            }
+            h2 { "Package audits" }
+            @if audited.is_empty() {
+                p.muted { "No recorded audit of a package this version holds found anything (" code { "chainwatch audit package PATH --record" } "; all audits: " a href="/audits" { "Audits" } ")." }
+            } @else {
+                div.table-wrap { table.data {
+                    thead { tr {
+                        th scope="col" { "Worst" } th scope="col" { "Package" }
+                        th scope="col" { "Findings" } th scope="col" { "Audited" }
+                    } }
+                    tbody {
+                        @for a in &audited {
+                            tr {
+                                td { (severity(a.worst.as_deref(), false)) }
+                                td.mono.purl { a href=(why_url(&name, &version, &a.purl)) title="Why is it here?" { (a.purl) } }
+                                td {
+                                    @for f in a.findings.as_array().map(Vec::as_slice).unwrap_or_default().iter().take(5) {
+                                        div { (severity(f["severity"].as_str(), false)) " " code { (f["rule"].as_str().unwrap_or("")) } " " (f["path"].as_str().unwrap_or("")) }
+                                    }
+                                }
+                                td { (a.audited_at) }
+                            }
+                        }
+                    }
+                } }
             }
         },
         "policy" => html! {
@@ -1052,7 +1088,7 @@ pub(crate) async fn audits(
         .severity
         .clone()
         .filter(|s| matches!(s.as_str(), "low" | "medium" | "high" | "critical"));
-    let rows = query::audits(&state, &caller, min.clone()).await?;
+    let rows = query::audits(&state, &caller, min.clone(), None).await?;
     let total = rows.len();
     let keyed: Vec<(String, &chainwatch_store::StoredAudit)> =
         rows.iter().map(|a| (a.page_key(), a)).collect();

@@ -236,6 +236,7 @@ fn list(ctx: &Context, args: &AuditListArgs) -> anyhow::Result<Status> {
             .as_deref()
             .map(str::to_ascii_lowercase)
             .as_deref(),
+        None,
     )?;
     let mut out = anstream::stdout().lock();
     match args.output.format {
