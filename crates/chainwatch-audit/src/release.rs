@@ -201,7 +201,7 @@ pub fn compare(shown: &str, release: &Contents, source: Option<&Contents>) -> Pa
     // The autotools' own releases are the upstream of the index's files, not copies.
     let upstream_project = project_name(shown).is_some_and(|p| AUTOTOOLS.contains(&p));
     let mut findings = release.problems.clone();
-    let mut scripts: Vec<(&Entry, Kind)> = Vec::new();
+    let mut scripts: Vec<&Entry> = Vec::new();
     for entry in &release.entries {
         if entry.link.is_some() {
             continue;
@@ -230,11 +230,11 @@ pub fn compare(shown: &str, release: &Contents, source: Option<&Contents>) -> Pa
         }
         // A known upstream copy is what its upstream wrote, not this project.
         if is_build_file(&entry.path) && !upstream {
-            scripts.push((entry, kind));
+            scripts.push(entry);
         }
     }
     let mut signals = Signals::default();
-    for (entry, _) in &scripts {
+    for entry in &scripts {
         let text = String::from_utf8_lossy(&entry.data);
         read_script(&entry.path, &text, &mut signals, &mut findings);
     }
@@ -398,13 +398,14 @@ fn difference(entry: &Entry, kind: Kind) -> Finding {
             entry.size
         ),
     };
-    let evidence = if is_binary(&entry.data) {
+    let binary = is_binary(&entry.data);
+    let evidence = if binary {
         format!("{} bytes of binary data", entry.size)
     } else {
         first_line(&entry.data)
     };
     let finding = Finding::new(rule, path, None, message, &evidence);
-    if kind == Kind::Differs && !build && !code && !is_binary(&entry.data) {
+    if kind == Kind::Differs && !build && !code && !binary {
         finding.at(crate::Severity::Low)
     } else {
         finding
