@@ -22,6 +22,7 @@ pub mod files;
 pub mod lex;
 pub mod manifest;
 pub mod meta;
+pub mod model;
 pub mod release;
 pub mod rules;
 
@@ -175,6 +176,8 @@ pub enum AuditError {
     },
     #[error("`{path}` is not a package archive or directory: {reason}")]
     Unsupported { path: String, reason: String },
+    #[error("`{path}` is not a model file: {reason}")]
+    NotAModel { path: String, reason: String },
     #[error("`{path}` is corrupt: {reason}")]
     Corrupt { path: String, reason: String },
     #[error(

@@ -291,6 +291,72 @@ pub const RULES: &[Rule] = &[
         Low,
         "no description, homepage or repository: nothing tells a reviewer what the package is",
     ),
+    // Model files (`audit model`).
+    rule(
+        "pickle-dangerous-import",
+        Critical,
+        "loading the file imports a function that runs commands or code, or reaches files, the network or any attribute",
+    ),
+    rule(
+        "pickle-dynamic-import",
+        High,
+        "the pickle computes what it imports while loading, which hides it from any reading",
+    ),
+    rule(
+        "pickle-extension-import",
+        Medium,
+        "the pickle imports through the copyreg extension registry, which the loading program fills",
+    ),
+    rule(
+        "pickle-unlisted-import",
+        Low,
+        "loading the file imports a class or function that neither a checkpoint nor a known machine-learning library needs",
+    ),
+    rule(
+        "pickle-trailing-data",
+        Medium,
+        "bytes after the last pickle are not part of the model; another load of the stream reads them",
+    ),
+    rule(
+        "numpy-object-array",
+        Low,
+        "a NumPy array of Python objects is a pickle, which loading with `allow_pickle=True` runs",
+    ),
+    rule(
+        "safetensors-inconsistent",
+        Medium,
+        "a safetensors header whose dtypes, shapes and offsets disagree is refused by strict loaders and misread by lax ones",
+    ),
+    rule(
+        "safetensors-trailing-data",
+        Medium,
+        "bytes after the last tensor are read by no loader: a place to hide a payload",
+    ),
+    rule(
+        "gguf-template-injection",
+        Critical,
+        "a chat template that reaches Python internals runs code where a Jinja engine renders it (CVE-2024-34359)",
+    ),
+    rule(
+        "gguf-inconsistent",
+        Medium,
+        "a GGUF tensor table whose offsets, alignment or sizes disagree with the file",
+    ),
+    rule(
+        "keras-lambda",
+        High,
+        "a Keras Lambda layer carries Python code that runs when the model is loaded without safe mode",
+    ),
+    rule(
+        "keras-custom-object",
+        Medium,
+        "a Keras configuration names a class outside Keras, which loading imports",
+    ),
+    rule(
+        "model-malformed",
+        Medium,
+        "a model file that breaks off or contradicts its format cannot be fully audited; loaders run what comes before the break",
+    ),
 ];
 
 /// The catalog severity of `code` (medium for an unknown code, which a test forbids).

@@ -742,6 +742,27 @@ pub(crate) enum AuditCommand {
         chainwatch audit release xz-5.6.1.tar.gz --source xz-git-checkout\n  \
         chainwatch audit release xz-5.6.1.tar.gz --source xz-5.6.1-git.tar.gz --format sarif")]
     Release(AuditReleaseArgs),
+    /// Audit model files for code that runs when they are loaded
+    ///
+    /// PATH is a model file or a directory (a Hugging Face cache, a model folder), whose
+    /// files are recognized by content: pickles and joblib files (plain, gzip or xz),
+    /// PyTorch checkpoints (zip and legacy), NumPy `.npy`/`.npz`, safetensors, GGUF,
+    /// Keras `.keras` and HDF5 `.h5`; ONNX by name. Pickles are read opcode by opcode,
+    /// never unpickled: every import (`GLOBAL`, `STACK_GLOBAL`, `INST`) and call is
+    /// collected, including pickles inside PyTorch zips, joblib files and NumPy object
+    /// arrays, and judged safe (tensor and array rebuilding), library (known
+    /// machine-learning classes), dangerous (commands, code, files, network, attribute
+    /// walks) or unlisted. Safetensors and GGUF headers are checked for what strict
+    /// loaders refuse and for bytes no loader reads; GGUF chat templates for template
+    /// injection; Keras configurations for Lambda layers and custom objects. Only headers
+    /// and pickles are read. Rules: docs/audit.md. Exit status: 1 when a finding at or
+    /// above --fail-on (default `high`) is reported, else 2 when a file cannot be read or
+    /// is malformed, else 0.
+    #[command(after_help = "Examples:\n  \
+        chainwatch audit model pytorch_model.bin\n  \
+        chainwatch audit model ~/.cache/huggingface/hub --format json > models.json\n  \
+        chainwatch audit model model.gguf --format sarif")]
+    Model(AuditModelArgs),
     /// List the package audits recorded in the store (`audit package --record`)
     ///
     /// Each recorded package version with the worst severity its contents audit found,
@@ -765,6 +786,25 @@ pub(crate) struct AuditReleaseArgs {
     /// compared
     #[arg(long, value_name = "DIR")]
     pub(crate) source: Option<PathBuf>,
+
+    /// Show findings at or above this severity: low, medium, high or critical
+    #[arg(long, value_name = "SEVERITY", default_value = "low")]
+    pub(crate) min_severity: String,
+
+    /// Exit with status 1 when a finding at or above this severity is reported
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub(crate) fail_on: String,
+
+    /// Output format: `human`, `json` (one array of findings) or `sarif`
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub(crate) format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditModelArgs {
+    /// Model files or directories
+    #[arg(value_name = "PATH", required = true)]
+    pub(crate) paths: Vec<PathBuf>,
 
     /// Show findings at or above this severity: low, medium, high or critical
     #[arg(long, value_name = "SEVERITY", default_value = "low")]
@@ -1317,8 +1357,8 @@ pub(crate) struct ScanArgs {
 
     /// Also read what the packages installed in TARGET (a directory) contain: every
     /// `node_modules`, `site-packages`, `dist-packages` and Cargo `vendor` tree, as `audit
-    /// package` does (docs/audit.md); a high or critical finding fails the scan (unless
-    /// --fail-on never)
+    /// package` does, and every model file (as `audit model`; docs/audit.md); a high or
+    /// critical finding fails the scan (unless --fail-on never)
     #[arg(long)]
     pub(crate) audit: bool,
 

@@ -52,6 +52,11 @@ impl Printer {
         !self.quiet && io::stderr().is_terminal()
     }
 
+    /// Whether `-v` was given.
+    pub(crate) fn verbose(self) -> bool {
+        self.verbose > 0
+    }
+
     /// A line of detail on standard error with `-v`.
     pub(crate) fn detail(self, line: std::fmt::Arguments<'_>) {
         if self.verbose > 0 {

@@ -8,8 +8,8 @@ use std::time::Instant;
 use chainwatch_audit::{Severity, Target};
 
 use crate::cli::{
-    AuditCommand, AuditListArgs, AuditPackageArgs, AuditReleaseArgs, Format, ReportFormat,
-    TyposquatCorpusArgs,
+    AuditCommand, AuditListArgs, AuditModelArgs, AuditPackageArgs, AuditReleaseArgs, Format,
+    ReportFormat, TyposquatCorpusArgs,
 };
 use crate::output::{Context, InputError, Status};
 use crate::shared::audit;
@@ -18,6 +18,7 @@ pub(crate) fn run(ctx: &Context, command: AuditCommand) -> anyhow::Result<Status
     match command {
         AuditCommand::Package(args) => package(ctx, &args),
         AuditCommand::Release(args) => release(ctx, &args),
+        AuditCommand::Model(args) => model(ctx, &args),
         AuditCommand::List(args) => list(ctx, &args),
     }
 }
@@ -177,6 +178,92 @@ fn release(ctx: &Context, args: &AuditReleaseArgs) -> anyhow::Result<Status> {
     }
     Ok(if report.findings.iter().any(|f| f.severity >= fail_on) {
         Status::Findings
+    } else {
+        Status::Success
+    })
+}
+
+fn model(ctx: &Context, args: &AuditModelArgs) -> anyhow::Result<Status> {
+    let min = severity(&args.min_severity, "--min-severity")?;
+    let fail_on = severity(&args.fail_on, "--fail-on")?;
+    let started = Instant::now();
+    let mut unusable = 0;
+    let mut files = Vec::new();
+    for path in &args.paths {
+        if !path.exists() {
+            unusable += 1;
+            crate::output::report_error(&anyhow::Error::new(InputError(format!(
+                "`{}` does not exist",
+                path.display()
+            ))));
+            continue;
+        }
+        let found = chainwatch_audit::model::discover(path, true);
+        if found.is_empty() {
+            unusable += 1;
+            crate::output::report_error(&anyhow::Error::new(InputError(format!(
+                "`{}` holds no model file (pickle, PyTorch, NumPy, safetensors, GGUF, Keras, HDF5 or ONNX)",
+                path.display()
+            ))));
+        }
+        files.extend(found);
+    }
+    let mut reports = Vec::new();
+    for result in audit::audit_models(&files) {
+        match result {
+            Ok(report) => reports.push(report),
+            Err(e) => {
+                unusable += 1;
+                crate::output::report_error(&anyhow::Error::new(e));
+            }
+        }
+    }
+    ctx.printer.detail(format_args!(
+        "audited {} model files in {:.2} s",
+        reports.len(),
+        started.elapsed().as_secs_f64()
+    ));
+    let malformed = reports.iter().filter(|r| r.malformed()).count();
+    let failed = reports
+        .iter()
+        .any(|r| r.findings.iter().any(|f| f.severity >= fail_on));
+    for report in &mut reports {
+        report.findings.retain(|f| f.severity >= min);
+    }
+    let mut out = anstream::stdout().lock();
+    match args.format {
+        ReportFormat::Human => {
+            let counts = audit::human_models(&mut out, &reports, ctx.printer.verbose())?;
+            if ctx.printer.summaries() {
+                let bytes: u64 = reports.iter().map(|r| r.bytes).sum();
+                let flagged = reports.iter().filter(|r| !r.findings.is_empty()).count();
+                writeln!(
+                    anstream::stderr().lock(),
+                    "audited {} model file{} ({}) in {:.2} s: {flagged} with findings ({})",
+                    reports.len(),
+                    if reports.len() == 1 { "" } else { "s" },
+                    audit::size(bytes),
+                    started.elapsed().as_secs_f64(),
+                    tally(counts),
+                )?;
+            }
+        }
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &audit::model_json_rows(&reports))?;
+            writeln!(out)?;
+        }
+        ReportFormat::Sarif => {
+            crate::report::write_sarif_log(
+                &mut out,
+                &audit::sarif_rules(""),
+                &audit::model_sarif_results(&reports),
+            )?;
+        }
+    }
+    Ok(if failed {
+        Status::Findings
+    } else if unusable > 0 || malformed > 0 {
+        Status::BadInput
     } else {
         Status::Success
     })

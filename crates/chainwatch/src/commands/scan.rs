@@ -849,6 +849,22 @@ fn audit_installed(args: &ScanArgs) -> anyhow::Result<Vec<chainwatch_audit::Pack
             Err(e) => crate::output::report_error(&anyhow::Error::new(e)),
         }
     }
+    // Model files in the tree (named like models, or without an extension as in a
+    // Hugging Face cache), reported like packages.
+    let models = chainwatch_audit::model::discover(&args.target, false);
+    for result in crate::shared::audit::audit_models(&models) {
+        match result {
+            Ok(m) => reports.push(chainwatch_audit::PackageReport {
+                source: m.path.clone(),
+                ecosystem: None,
+                package: None,
+                files: 1,
+                bytes: m.bytes,
+                findings: m.findings,
+            }),
+            Err(e) => crate::output::report_error(&anyhow::Error::new(e)),
+        }
+    }
     Ok(reports)
 }
 

@@ -209,3 +209,129 @@ pub(crate) fn sarif_results(
     }
     results
 }
+
+/// Audits model files on as many threads as there are cores; results in file order.
+pub(crate) fn audit_models(
+    files: &[std::path::PathBuf],
+) -> Vec<Result<chainwatch_audit::model::ModelReport, AuditError>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<_, AuditError>>>> =
+        Mutex::new((0..files.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    let result = chainwatch_audit::model::audit_model(file);
+                    if let Ok(mut slots) = results.lock() {
+                        slots[i] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// `1.2 GB`, `340 kB`, `12 bytes`.
+pub(crate) fn size(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    if bytes >= 1_000_000_000 {
+        format!("{:.1} GB", b / 1e9)
+    } else if bytes >= 1_000_000 {
+        format!("{:.1} MB", b / 1e6)
+    } else if bytes >= 1_000 {
+        format!("{:.0} kB", b / 1e3)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// The findings of `audit model` for people, by file (clean files too with `verbose`);
+/// returns how many of each severity (low first).
+pub(crate) fn human_models(
+    out: &mut dyn Write,
+    reports: &[chainwatch_audit::model::ModelReport],
+    verbose: bool,
+) -> std::io::Result<[usize; 4]> {
+    let mut counts = [0usize; 4];
+    for r in reports {
+        if r.findings.is_empty() && !verbose {
+            continue;
+        }
+        writeln!(
+            out,
+            "{BOLD}{}{BOLD:#} {DIM}({}, {}){DIM:#}",
+            r.path,
+            r.format.as_str(),
+            size(r.bytes)
+        )?;
+        for (key, value) in &r.details {
+            writeln!(out, "  {DIM}{key}: {value}{DIM:#}")?;
+        }
+        if r.findings.is_empty() {
+            writeln!(out, "  no findings")?;
+        }
+        for f in &r.findings {
+            finding(out, f, &mut counts)?;
+        }
+        writeln!(out)?;
+    }
+    Ok(counts)
+}
+
+/// The JSON rows of `audit model --format json`: each finding with the file's format;
+/// `line` is the byte offset of the opcode (or `null`).
+pub(crate) fn model_json_rows(
+    reports: &[chainwatch_audit::model::ModelReport],
+) -> Vec<serde_json::Value> {
+    reports
+        .iter()
+        .flat_map(|r| {
+            r.findings.iter().map(move |f| {
+                let mut row = serde_json::to_value(f).unwrap_or_default();
+                row["format"] = json!(r.format);
+                row["file"] = json!(r.path);
+                row
+            })
+        })
+        .collect()
+}
+
+/// SARIF results of model findings: the location is the file (and member), the
+/// region the opcode's byte offset.
+pub(crate) fn model_sarif_results(
+    reports: &[chainwatch_audit::model::ModelReport],
+) -> Vec<serde_json::Value> {
+    let mut results = Vec::new();
+    for r in reports {
+        for f in &r.findings {
+            let mut location = json!({
+                "physicalLocation": { "artifactLocation": { "uri": r.path.replace(' ', "%20") } },
+                "logicalLocations": [{ "fullyQualifiedName": f.path, "kind": "member" }],
+            });
+            if let Some(offset) = f.line {
+                location["physicalLocation"]["region"] = json!({ "byteOffset": offset });
+            }
+            results.push(json!({
+                "ruleId": f.rule,
+                "ruleIndex": RULES.iter().position(|x| x.code == f.rule),
+                "level": level(f.severity),
+                "message": { "text": f.message },
+                "locations": [location],
+                "properties": { "severity": f.severity.as_str(), "evidence": f.evidence, "format": r.format.as_str() },
+            }));
+        }
+    }
+    results
+}
