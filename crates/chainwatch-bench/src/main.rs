@@ -13,6 +13,7 @@
 //! cargo run --release -p chainwatch-bench -- policy --write      # what a policy adds to scan
 //! cargo run --release -p chainwatch-bench -- audit --write       # package audits vs GuardDog
 //! cargo run --release -p chainwatch-bench -- release --write     # release vs source: the xz drill
+//! cargo run --release -p chainwatch-bench -- model --write       # model files vs picklescan, modelscan
 //! ```
 //!
 //! Benchmarks run on one thread. Peak RSS is the process's `VmHWM`, the same number
@@ -27,6 +28,7 @@ mod console;
 mod inventory;
 mod load;
 mod machine;
+mod model;
 mod policy;
 mod purl;
 mod release;
@@ -85,7 +87,7 @@ fn main() -> anyhow::Result<()> {
         .collect();
     if names.is_empty() {
         bail!(
-            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load|console|policy|audit|release>... [--write]"
+            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load|console|policy|audit|release|model>... [--write]"
         );
     }
     for name in names {
@@ -103,9 +105,10 @@ fn main() -> anyhow::Result<()> {
             "policy" => policy::run()?,
             "audit" => audit::run()?,
             "release" => release::run()?,
+            "model" => model::run()?,
             other => {
                 bail!(
-                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest`, `load`, `console`, `policy`, `audit` or `release`"
+                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest`, `load`, `console`, `policy`, `audit`, `release` or `model`"
                 )
             }
         };
