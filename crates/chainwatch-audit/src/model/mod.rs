@@ -89,6 +89,8 @@ const PICKLE_NAMES: &[&str] = &[
     "pkl", "pickle", "pt", "pth", "bin", "ckpt", "joblib", "sav", "dat", "model", "pkl.gz",
 ];
 
+/// The unlisted imports of one pickle reported one by one; the rest in one finding.
+const MAX_UNLISTED: usize = 20;
 /// The members of a zip read, at most.
 const MAX_MEMBERS: usize = 100_000;
 /// The most bytes of a Keras configuration read.
@@ -342,6 +344,7 @@ fn has_extension(name: &str, ext: &str) -> bool {
 /// Turns what a pickle scan found into findings about `path`.
 fn pickle_findings(scan: &pickle::Scan, path: &str, report: &mut ModelReport) {
     let mut seen = std::collections::HashSet::new();
+    let mut unlisted = Vec::new();
     for import in &scan.imports {
         let full = format!("{}.{}", import.module, import.name);
         if !seen.insert(full.clone()) {
@@ -371,18 +374,42 @@ fn pickle_findings(scan: &pickle::Scan, path: &str, report: &mut ModelReport) {
                     &evidence,
                 ));
             }
-            imports::Class::Unlisted => report.findings.push(Finding::new(
-                "pickle-unlisted-import",
-                path,
-                offset_line(import.offset),
-                format!(
-                    "loading imports `{full}` ({}), which no checkpoint or known library needs",
-                    import.opcode
-                ),
-                &full,
-            )),
+            imports::Class::Unlisted if unlisted.len() < MAX_UNLISTED => {
+                unlisted.push(full.clone());
+                report.findings.push(Finding::new(
+                    "pickle-unlisted-import",
+                    path,
+                    offset_line(import.offset),
+                    format!(
+                        "loading imports `{full}` ({}), which no checkpoint or known library needs",
+                        import.opcode
+                    ),
+                    &full,
+                ));
+            }
+            imports::Class::Unlisted => unlisted.push(full.clone()),
             imports::Class::Safe | imports::Class::Library => {}
         }
+    }
+    if unlisted.len() > MAX_UNLISTED {
+        report.findings.push(Finding::new(
+            "pickle-unlisted-import",
+            path,
+            None,
+            format!(
+                "{} more unlisted imports{}",
+                unlisted.len() - MAX_UNLISTED,
+                if scan.imports.len() >= pickle::MAX_RECORDED {
+                    format!(
+                        " (distinct imports are recorded up to {})",
+                        pickle::MAX_RECORDED
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+            &unlisted[MAX_UNLISTED..].join(", "),
+        ));
     }
     for (offset, what) in &scan.dynamic {
         report.findings.push(Finding::new(

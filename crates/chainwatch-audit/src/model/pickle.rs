@@ -25,6 +25,8 @@ const MAX_STACK: usize = 1 << 20;
 const MAX_MEMO: usize = 1 << 20;
 /// The most container items copied when a shared container is changed.
 const COPY_BUDGET: u64 = 1 << 24;
+/// The most distinct imports and called imports recorded.
+pub const MAX_RECORDED: usize = 4096;
 /// The longest text line of protocol 0 opcodes.
 const MAX_LINE: usize = 1 << 16;
 
@@ -72,6 +74,10 @@ pub struct Scan {
     /// The first pickle's value, when it is a plain integer (legacy PyTorch files start
     /// with a magic number).
     pub first_int: Option<i128>,
+    /// The imports recorded so far.
+    seen: std::collections::HashSet<(String, String)>,
+    /// The imports whose call is recorded.
+    called: std::collections::HashSet<(String, String)>,
 }
 
 /// The magic number legacy `torch.save` pickles first; four more pickles follow it
@@ -86,9 +92,9 @@ enum Value {
     Float,
     Str(Rc<str>),
     Bytes,
-    Tuple(Rc<Vec<Value>>),
-    List(Rc<Vec<Value>>),
-    Dict(Rc<Vec<(Value, Value)>>),
+    Tuple(Rc<Node<Value>>),
+    List(Rc<Node<Value>>),
+    Dict(Rc<Node<(Value, Value)>>),
     Set,
     Global(Rc<(String, String)>),
     Object(Rc<Object>),
@@ -98,8 +104,66 @@ enum Value {
 
 #[derive(Debug)]
 struct Object {
+    /// How deeply values nest below it (at most [`MAX_DEPTH`]).
+    depth: u8,
     callable: Value,
     args: Value,
+}
+
+/// A container's items and how deeply values nest below it (at most [`MAX_DEPTH`]):
+/// values deeper than that are kept as [`Value::Unknown`], so that neither rendering nor
+/// dropping a value recurses without bound.
+#[derive(Debug, Clone)]
+struct Node<T> {
+    depth: u8,
+    items: Vec<T>,
+}
+
+/// The deepest nesting of values kept.
+const MAX_DEPTH: u8 = 32;
+
+impl Value {
+    fn depth(&self) -> u8 {
+        match self {
+            Value::Tuple(n) | Value::List(n) => n.depth,
+            Value::Dict(n) => n.depth,
+            Value::Object(o) => o.depth,
+            _ => 0,
+        }
+    }
+
+    /// Itself when it may sit inside a container, else [`Value::Unknown`].
+    fn nestable(self) -> Value {
+        if self.depth() >= MAX_DEPTH {
+            Value::Unknown
+        } else {
+            self
+        }
+    }
+}
+
+fn seq(items: Vec<Value>) -> Node<Value> {
+    let items: Vec<Value> = items
+        .into_iter()
+        .take(MAX_ITEMS)
+        .map(Value::nestable)
+        .collect();
+    let depth = 1 + items.iter().map(Value::depth).max().unwrap_or(0);
+    Node { depth, items }
+}
+
+fn map(pairs: Vec<(Value, Value)>) -> Node<(Value, Value)> {
+    let items: Vec<(Value, Value)> = pairs
+        .into_iter()
+        .take(MAX_ITEMS)
+        .map(|(k, v)| (k.nestable(), v.nestable()))
+        .collect();
+    let depth = 1 + items
+        .iter()
+        .map(|(k, v)| k.depth().max(v.depth()))
+        .max()
+        .unwrap_or(0);
+    Node { depth, items }
 }
 
 struct Source<R> {
@@ -239,7 +303,8 @@ fn render(v: &Value, out: &mut String, depth: usize) {
             out.push('\'');
         }
         Value::Bytes => out.push_str("b'…'"),
-        Value::Tuple(items) | Value::List(items) => {
+        Value::Tuple(node) | Value::List(node) => {
+            let items = &node.items;
             let (open, close) = if matches!(v, Value::Tuple(_)) {
                 ('(', ')')
             } else {
@@ -258,13 +323,14 @@ fn render(v: &Value, out: &mut String, depth: usize) {
             }
             out.push(close);
         }
-        Value::Dict(items) => out.push_str(if items.is_empty() { "{}" } else { "{…}" }),
+        Value::Dict(node) => out.push_str(if node.items.is_empty() { "{}" } else { "{…}" }),
         Value::Set => out.push_str("{…}"),
         Value::Global(g) => {
             out.push_str(&g.0);
             out.push('.');
             out.push_str(&g.1);
         }
+        Value::Object(_) if depth > 6 => out.push('…'),
         Value::Object(o) => {
             render(&o.callable, out, depth + 1);
             if depth > 3 {
@@ -280,9 +346,9 @@ fn render(v: &Value, out: &mut String, depth: usize) {
 
 fn render_args(args: &Value, out: &mut String, depth: usize) {
     match args {
-        Value::Tuple(items) => {
+        Value::Tuple(node) => {
             out.push('(');
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in node.items.iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -371,25 +437,36 @@ impl Machine<'_> {
         }
     }
 
-    /// Items copied out of a shared container, within the budget (else `None`).
-    fn copy_of<T: Clone>(&mut self, items: &Rc<Vec<T>>) -> Option<Vec<T>> {
-        self.copies += items.len() as u64;
-        (self.copies <= COPY_BUDGET).then(|| items.as_ref().clone())
+    /// A container copied out of a shared one, within the budget (else `None`).
+    fn copy_of<T: Clone>(&mut self, node: &Rc<Node<T>>) -> Option<Node<T>> {
+        self.copies += node.items.len() as u64;
+        (self.copies <= COPY_BUDGET).then(|| node.as_ref().clone())
+    }
+
+    fn owned<T: Clone>(&mut self, node: Rc<Node<T>>) -> Option<Node<T>> {
+        match Rc::try_unwrap(node) {
+            Ok(n) => Some(n),
+            Err(shared) => self.copy_of(&shared),
+        }
     }
 
     fn extend_list(&mut self, new: Vec<Value>) -> Step<()> {
         let top = std::mem::replace(self.top()?, Value::Unknown);
         let replaced = match top {
-            Value::List(items) => {
-                let mut items = match Rc::try_unwrap(items) {
-                    Ok(v) => Some(v),
-                    Err(shared) => self.copy_of(&shared),
-                };
-                if let Some(v) = &mut items {
-                    v.extend(new.into_iter().take(MAX_ITEMS.saturating_sub(v.len())));
+            Value::List(node) => match self.owned(node) {
+                Some(mut n) => {
+                    for item in new
+                        .into_iter()
+                        .take(MAX_ITEMS.saturating_sub(n.items.len()))
+                    {
+                        let item = item.nestable();
+                        n.depth = n.depth.max(1 + item.depth());
+                        n.items.push(item);
+                    }
+                    Value::List(Rc::new(n))
                 }
-                items.map_or(Value::Unknown, |v| Value::List(Rc::new(v)))
-            }
+                None => Value::Unknown,
+            },
             other => other,
         };
         *self.top()? = replaced;
@@ -399,23 +476,33 @@ impl Machine<'_> {
     fn set_items(&mut self, pairs: Vec<(Value, Value)>) -> Step<()> {
         let top = std::mem::replace(self.top()?, Value::Unknown);
         let replaced = match top {
-            Value::Dict(items) => {
-                let mut items = match Rc::try_unwrap(items) {
-                    Ok(v) => Some(v),
-                    Err(shared) => self.copy_of(&shared),
-                };
-                if let Some(v) = &mut items {
-                    v.extend(pairs.into_iter().take(MAX_ITEMS.saturating_sub(v.len())));
+            Value::Dict(node) => match self.owned(node) {
+                Some(mut n) => {
+                    for (k, v) in pairs
+                        .into_iter()
+                        .take(MAX_ITEMS.saturating_sub(n.items.len()))
+                    {
+                        let (k, v) = (k.nestable(), v.nestable());
+                        n.depth = n.depth.max(1 + k.depth().max(v.depth()));
+                        n.items.push((k, v));
+                    }
+                    Value::Dict(Rc::new(n))
                 }
-                items.map_or(Value::Unknown, |v| Value::Dict(Rc::new(v)))
-            }
+                None => Value::Unknown,
+            },
             other => other,
         };
         *self.top()? = replaced;
         Ok(())
     }
 
+    /// Records an import the first time it is seen (at most [`MAX_RECORDED`]).
     fn import(&mut self, module: String, name: String, offset: u64, opcode: &'static str) {
+        if self.scan.imports.len() >= MAX_RECORDED
+            || !self.scan.seen.insert((module.clone(), name.clone()))
+        {
+            return;
+        }
         self.scan.imports.push(Import {
             module,
             name,
@@ -424,24 +511,35 @@ impl Machine<'_> {
         });
     }
 
+    /// Records the first call of each import (at most [`MAX_RECORDED`]) and returns what
+    /// the call makes.
     fn call(&mut self, callable: Value, args: Value, offset: u64, opcode: &'static str) -> Value {
-        let mut rendered = String::new();
-        render(&callable, &mut rendered, 0);
-        render_args(&args, &mut rendered, 1);
-        self.scan.calls.push(Call {
-            target: target(&callable),
-            rendered: crate::shorten(&rendered, 160),
-            offset,
-            opcode,
-        });
-        Value::Object(Rc::new(Object { callable, args }))
+        if let Some(t) = target(&callable)
+            && self.scan.calls.len() < MAX_RECORDED
+            && self.scan.called.insert(t.clone())
+        {
+            let mut rendered = String::new();
+            render(&callable, &mut rendered, 0);
+            render_args(&args, &mut rendered, 1);
+            self.scan.calls.push(Call {
+                target: Some(t),
+                rendered: crate::shorten(&rendered, 160),
+                offset,
+                opcode,
+            });
+        }
+        let (callable, args) = (callable.nestable(), args.nestable());
+        let depth = 1 + callable.depth().max(args.depth());
+        Value::Object(Rc::new(Object {
+            depth,
+            callable,
+            args,
+        }))
     }
 }
 
 fn tuple(items: Vec<Value>) -> Value {
-    let mut items = items;
-    items.truncate(MAX_ITEMS);
-    Value::Tuple(Rc::new(items))
+    Value::Tuple(Rc::new(seq(items)))
 }
 
 /// Python 2 module names that protocols 0–2 write and Python 3 maps on load.
@@ -701,11 +799,10 @@ fn run<R: Read>(src: &mut Source<R>, m: &mut Machine<'_>) -> Step<Value> {
                 let a = m.pop()?;
                 m.push(tuple(vec![a, b, c]))?;
             }
-            b']' => m.push(Value::List(Rc::new(Vec::new())))?,
+            b']' => m.push(Value::List(Rc::new(seq(Vec::new()))))?,
             b'l' => {
-                let mut items = m.pop_mark()?;
-                items.truncate(MAX_ITEMS);
-                m.push(Value::List(Rc::new(items)))?;
+                let items = m.pop_mark()?;
+                m.push(Value::List(Rc::new(seq(items))))?;
             }
             b'a' => {
                 let v = m.pop()?;
@@ -715,11 +812,11 @@ fn run<R: Read>(src: &mut Source<R>, m: &mut Machine<'_>) -> Step<Value> {
                 let items = m.pop_mark()?;
                 m.extend_list(items)?;
             }
-            b'}' => m.push(Value::Dict(Rc::new(Vec::new())))?,
+            b'}' => m.push(Value::Dict(Rc::new(map(Vec::new()))))?,
             b'd' => {
                 let items = m.pop_mark()?;
                 let pairs = pairs(items)?;
-                m.push(Value::Dict(Rc::new(pairs)))?;
+                m.push(Value::Dict(Rc::new(map(pairs))))?;
             }
             b's' => {
                 let v = m.pop()?;
@@ -953,10 +1050,10 @@ fn skip_joblib_array<R: Read>(src: &mut Source<R>, m: &mut Machine<'_>, state: &
     let Value::Dict(state) = state else {
         return bad("a joblib array wrapper whose state is not a dictionary");
     };
-    let dtype = lookup(state, "dtype");
+    let dtype = lookup(&state.items, "dtype");
     let descr = match dtype {
         Some(Value::Object(o)) => match &o.args {
-            Value::Tuple(args) => match args.first() {
+            Value::Tuple(args) => match args.items.first() {
                 Some(Value::Str(s)) => Some(s.to_string()),
                 _ => None,
             },
@@ -992,9 +1089,9 @@ fn skip_joblib_array<R: Read>(src: &mut Source<R>, m: &mut Machine<'_>, state: &
         ));
     };
     let mut count: u64 = 1;
-    match lookup(state, "shape") {
+    match lookup(&state.items, "shape") {
         Some(Value::Tuple(dims)) => {
-            for d in dims.iter() {
+            for d in &dims.items {
                 let Value::Int(d) = d else {
                     return bad("a joblib array whose shape is not integers");
                 };
@@ -1007,7 +1104,7 @@ fn skip_joblib_array<R: Read>(src: &mut Source<R>, m: &mut Machine<'_>, state: &
         _ => return bad("a joblib array wrapper without a shape"),
     }
     if matches!(
-        lookup(state, "numpy_array_alignment_bytes"),
+        lookup(&state.items, "numpy_array_alignment_bytes"),
         Some(Value::Int(_))
     ) {
         let padding = src
@@ -1091,6 +1188,29 @@ mod tests {
         assert_eq!(s.trailing, 4);
         assert_eq!(s.first_int, Some(1));
         assert_eq!(imports(&p), ["os.system"]);
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_not_recursed() {
+        // Two million nested one-tuples, and a million calls of a call's result.
+        let mut p = b"\x80\x02K\x01".to_vec();
+        p.extend(std::iter::repeat_n(0x85u8, 2_000_000));
+        p.push(b'.');
+        let s = scan(&p[..]);
+        assert!(s.error.is_none(), "{:?}", s.error);
+        let mut p = b"\x80\x02cos\nsystem\n".to_vec();
+        for _ in 0..1_000_000 {
+            p.extend_from_slice(b")R");
+        }
+        p.push(b'.');
+        let s = scan(&p[..]);
+        assert_eq!(s.calls.len(), 1, "the first call of `os.system` only");
+        // Lists appended into each other.
+        let mut p = b"\x80\x02".to_vec();
+        p.extend(std::iter::repeat_n(b']', 100_000));
+        p.extend(std::iter::repeat_n(b'a', 99_999));
+        p.push(b'.');
+        assert!(scan(&p[..]).error.is_none());
     }
 
     #[test]
