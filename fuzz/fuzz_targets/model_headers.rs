@@ -1,4 +1,5 @@
-//! Any bytes as a safetensors header, a GGUF header and a chat template: the readers
+//! Any bytes as a safetensors header, a GGUF header, a chat template and a model card's
+//! front matter: the readers
 //! return a header or an error, never panic, and never allocate what a count claims
 //! without the bytes to back it.
 #![no_main]
@@ -13,4 +14,5 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = gguf::read(data, len);
     let _ = template_gadget(&String::from_utf8_lossy(data));
+    let _ = chainwatch_inventory::model_card(data);
 });

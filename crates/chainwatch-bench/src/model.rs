@@ -166,6 +166,60 @@ fn time_peer(program: &Path, args: &[&str], files: &[PathBuf]) -> Duration {
     start.elapsed()
 }
 
+/// A Hugging Face hub cache of `n` models as `huggingface_hub` lays it out: per model a
+/// config, a card with front matter, a 2 MB `tokenizer.json` (ordinary blobs, hashed by
+/// the inventory) and 64 KiB of weights stored through LFS (its blob named by a digest).
+fn hub_cache(root: &Path, n: usize) -> anyhow::Result<()> {
+    if root.join("done").is_file() {
+        return Ok(());
+    }
+    let _ = std::fs::remove_dir_all(root);
+    let tokenizer: Vec<u8> = (0..2_000_000u32)
+        .map(|i| b"abcdefghij"[(i % 10) as usize])
+        .collect();
+    for m in 0..n {
+        let base = root.join(format!("models--org{}--model-{m}", m % 7));
+        let rev = format!("{m:040x}");
+        let snap = base.join("snapshots").join(&rev);
+        std::fs::create_dir_all(&snap)?;
+        std::fs::create_dir_all(base.join("blobs"))?;
+        std::fs::create_dir_all(base.join("refs"))?;
+        std::fs::write(base.join("refs/main"), &rev)?;
+        let card = format!(
+            "---\nlicense: apache-2.0\nbase_model: org0/model-{}\ndatasets: [org1/data-{m}]\npipeline_tag: text-generation\n---\n# model {m}\n",
+            m / 2
+        );
+        let files: [(&str, Vec<u8>, String); 4] = [
+            (
+                "config.json",
+                br#"{"architectures": ["LlamaForCausalLM"], "model_type": "llama"}"#.to_vec(),
+                format!("{:040x}", 4 * m + 1),
+            ),
+            (
+                "README.md",
+                card.into_bytes(),
+                format!("{:040x}", 4 * m + 2),
+            ),
+            (
+                "tokenizer.json",
+                tokenizer.clone(),
+                format!("{:040x}", 4 * m + 3),
+            ),
+            (
+                "model.safetensors",
+                vec![0u8; 64 << 10],
+                format!("{:064x}", m + 1),
+            ),
+        ];
+        for (name, bytes, blob) in files {
+            std::fs::write(base.join("blobs").join(&blob), bytes)?;
+            std::os::unix::fs::symlink(format!("../../blobs/{blob}"), snap.join(name))?;
+        }
+    }
+    std::fs::write(root.join("done"), "")?;
+    Ok(())
+}
+
 pub(crate) fn run() -> anyhow::Result<String> {
     let binary = chainwatch_binary()?;
     let bin = binary.to_str().context("binary path")?;
@@ -336,5 +390,16 @@ pub(crate) fn run() -> anyhow::Result<String> {
             secs(ms.wall)
         )?;
     }
+    let hub = root().join("target/bench-data/hub");
+    hub_cache(&hub, 100)?;
+    let hub_arg = hub.to_str().context("path")?;
+    let inventory = best_of_3(bin, &["sbom", "generate", hub_arg, "-o", "/dev/null"], long)?;
+    let took = wall(bin, &["sbom", "generate", hub_arg, "-o", "/dev/null"], 5);
+    writeln!(
+        out,
+        "\nThe inventory of a Hugging Face hub cache of 100 models (each a config, a card naming a base model and a dataset, a 2 MB `tokenizer.json` that is hashed, 64 KiB of LFS weights named by their digest; 250 components: the models and the 50 base models and 100 datasets their cards name): `chainwatch sbom generate` {} ({:.0} MiB peak); target ≤ 1 s.",
+        millis(took),
+        inventory.rss_mib
+    )?;
     Ok(out)
 }

@@ -158,10 +158,10 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
             }
             let mut c = Component::new(
                 key,
-                if p.member {
-                    ComponentKind::Application
-                } else {
-                    ComponentKind::Library
+                match &p.kind {
+                    Some(kind) => kind.clone(),
+                    None if p.member => ComponentKind::Application,
+                    None => ComponentKind::Library,
                 },
                 p.purl.name(),
             );
@@ -181,6 +181,12 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
                 c.properties.push(Property {
                     name: "chainwatch:source".to_owned(),
                     value: s.clone(),
+                });
+            }
+            for (name, value) in &p.properties {
+                c.properties.push(Property {
+                    name: name.clone(),
+                    value: value.clone(),
                 });
             }
             by_purl.insert(key, sbom.components.len());

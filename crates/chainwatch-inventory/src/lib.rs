@@ -63,6 +63,10 @@ pub struct Package {
     /// The file that records it, relative to the inventoried root, when that is not the
     /// file read (an installed tree is read whole: each package has its own manifest).
     pub file: Option<String>,
+    /// What it is when it is not a library: a model or a dataset of a Hugging Face cache.
+    pub kind: Option<chainwatch_sbom::ComponentKind>,
+    /// More about it, as SBOM properties (`chainwatch:file`, `chainwatch:model:task` …).
+    pub properties: Vec<(String, String)>,
 }
 
 impl Package {
@@ -77,6 +81,8 @@ impl Package {
             license: None,
             line: None,
             file: None,
+            kind: None,
+            properties: Vec::new(),
         }
     }
 }
@@ -219,6 +225,12 @@ pub fn extract_bytes(extractor: &str, rel: &str, bytes: &[u8]) -> Option<FileInv
     let mut cx = Context::new(&path, rel, bytes, e.name);
     (e.extract)(&mut cx);
     Some(cx.out)
+}
+
+/// The YAML front matter of a Hugging Face model card (`README.md`), as JSON; `None`
+/// when the card has none or it is not YAML. For tests and fuzzing.
+pub fn model_card(bytes: &[u8]) -> Option<serde_json::Value> {
+    extract::huggingface::card(bytes)
 }
 
 /// Inventories a directory tree, or one file.

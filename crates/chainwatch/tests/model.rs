@@ -277,3 +277,139 @@ fn hostile_pickles_cost_bounded_memory() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A Hugging Face hub cache as `huggingface_hub` lays it out: a model (weights stored
+/// through LFS, so named by their SHA-256; config and card as ordinary blobs) and a
+/// dataset, each with `refs/main` and one snapshot of links into `blobs/`.
+fn hub_cache(root: &Path) {
+    use sha2::Digest;
+    let repo = |dir: &str, rev: &str, files: &[(&str, &[u8], bool)]| {
+        let base = root.join(dir);
+        std::fs::create_dir_all(base.join("refs")).unwrap();
+        std::fs::create_dir_all(base.join("blobs")).unwrap();
+        std::fs::create_dir_all(base.join("snapshots").join(rev)).unwrap();
+        std::fs::write(base.join("refs/main"), rev).unwrap();
+        for (i, (name, bytes, lfs)) in files.iter().enumerate() {
+            let blob = if *lfs {
+                sha2::Sha256::digest(bytes)
+                    .iter()
+                    .fold(String::new(), |mut s, b| {
+                        use std::fmt::Write as _;
+                        let _ = write!(s, "{b:02x}");
+                        s
+                    })
+            } else {
+                format!("{:040x}", i + 1)
+            };
+            std::fs::write(base.join("blobs").join(&blob), bytes).unwrap();
+            std::os::unix::fs::symlink(
+                format!("../../blobs/{blob}"),
+                base.join("snapshots").join(rev).join(name),
+            )
+            .unwrap();
+        }
+    };
+    let card = b"---\nlicense: apache-2.0\nbase_model: google-bert/bert-base-uncased\ndatasets:\n- acme/reviews\nlanguage: [en, de]\npipeline_tag: text-classification\nlibrary_name: transformers\n---\n# tiny-bert\n";
+    let config = br#"{"architectures": ["BertForSequenceClassification"], "model_type": "bert"}"#;
+    let mut weights = 8u64.to_le_bytes().to_vec();
+    weights.extend_from_slice(b"{}      ");
+    repo(
+        "models--acme--tiny-bert",
+        "0123456789abcdef0123456789abcdef01234567",
+        &[
+            ("config.json", config, false),
+            ("README.md", card, false),
+            ("model.safetensors", &weights, true),
+        ],
+    );
+    repo(
+        "datasets--acme--reviews",
+        "89abcdef0123456789abcdef0123456789abcdef",
+        &[("README.md", b"---\nlicense: cc-by-4.0\n---\n", false)],
+    );
+    // A link out of the repository is listed, never read.
+    std::os::unix::fs::symlink(
+        "/etc/hostname",
+        root.join("models--acme--tiny-bert/snapshots/0123456789abcdef0123456789abcdef01234567/outside.txt"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_hub_cache_is_an_ml_bom() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = dir.path().join("hub");
+    hub_cache(&hub);
+    let o = chainwatch(&["sbom", "generate", hub.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let bom: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let components = bom["components"].as_array().unwrap();
+    let find = |purl: &str| {
+        components
+            .iter()
+            .find(|c| c["purl"] == purl)
+            .unwrap_or_else(|| panic!("{purl} missing in {components:#?}"))
+    };
+    let model = find("pkg:huggingface/acme/tiny-bert@0123456789abcdef0123456789abcdef01234567");
+    assert_eq!(model["type"], "machine-learning-model");
+    assert_eq!(
+        model["licenses"][0]["license"]["id"], "Apache-2.0",
+        "{model:#}"
+    );
+    let props: Vec<String> = model["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}={}",
+                p["name"].as_str().unwrap(),
+                p["value"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for want in [
+        "chainwatch:huggingface:ref=main",
+        "chainwatch:model:architecture=BertForSequenceClassification",
+        "chainwatch:model:task=text-classification",
+        "chainwatch:model:language=de",
+        "chainwatch:file=outside.txt",
+    ] {
+        assert!(
+            props.contains(&want.to_owned()),
+            "{want} missing in {props:#?}"
+        );
+    }
+    assert!(
+        props
+            .iter()
+            .any(|p| p.starts_with("chainwatch:file=model.safetensors sha256:")),
+        "{props:#?}"
+    );
+    let base = find("pkg:huggingface/google-bert/bert-base-uncased");
+    assert_eq!(base["type"], "machine-learning-model");
+    let data = find(
+        "pkg:huggingface/acme/reviews@89abcdef0123456789abcdef0123456789abcdef?repository_url=https:%2F%2Fhuggingface.co%2Fdatasets",
+    );
+    assert_eq!(data["type"], "data");
+    // The model depends on its base model and its training data.
+    let deps = bom["dependencies"].as_array().unwrap();
+    let of_model = deps.iter().find(|d| d["ref"] == model["bom-ref"]).unwrap();
+    let on: Vec<&str> = of_model["dependsOn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(on.contains(&base["bom-ref"].as_str().unwrap()), "{on:?}");
+    assert!(
+        on.iter()
+            .any(|r| r.starts_with("pkg:huggingface/acme/reviews")),
+        "{on:?}"
+    );
+}

@@ -6,6 +6,7 @@
 pub(crate) mod cargo;
 pub(crate) mod dotnet;
 pub(crate) mod golang;
+pub(crate) mod huggingface;
 pub(crate) mod javascript;
 pub(crate) mod maven;
 pub(crate) mod misc;
@@ -87,6 +88,12 @@ pub static DIRECTORY_EXTRACTORS: &[Extractor] = &[
                 && !JS_LOCKFILES.iter().any(|l| c.dir.join(l).is_file())
         },
         extract: javascript::installed,
+    },
+    Extractor {
+        name: "huggingface-cache",
+        ecosystem: "Hugging Face (hub cache: models and datasets)",
+        wants: |c| huggingface::wants(c.dir, c.name),
+        extract: huggingface::extract,
     },
     Extractor {
         name: "python-environment",
