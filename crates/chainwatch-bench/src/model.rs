@@ -131,6 +131,15 @@ fn modelscan(peers: &Path, file: &Path) -> anyhow::Result<Verdict> {
     })
 }
 
+/// What chainwatch, picklescan and modelscan say about `file`.
+fn verdicts(binary: &Path, peers: &Path, file: &Path) -> anyhow::Result<[Verdict; 3]> {
+    Ok([
+        chainwatch(binary, file)?,
+        picklescan(peers, file)?,
+        modelscan(peers, file)?,
+    ])
+}
+
 fn files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading `{}`", dir.display()))?
@@ -254,11 +263,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
     let mut notes = Vec::new();
     for file in &malicious {
         let name = file.file_name().unwrap_or_default().to_string_lossy();
-        let v = [
-            chainwatch(&binary, file)?,
-            picklescan(&peers, file)?,
-            modelscan(&peers, file)?,
-        ];
+        let v = verdicts(&binary, &peers, file)?;
         for (i, verdict) in v.iter().enumerate() {
             if verdict.flags() {
                 caught[i] += 1;
@@ -288,11 +293,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
     let mut skipped = [0usize; 3];
     for file in &clean {
         let name = file.file_name().unwrap_or_default().to_string_lossy();
-        let v = [
-            chainwatch(&binary, file)?,
-            picklescan(&peers, file)?,
-            modelscan(&peers, file)?,
-        ];
+        let v = verdicts(&binary, &peers, file)?;
         for (i, verdict) in v.iter().enumerate() {
             if verdict.flags() {
                 alarms[i] += 1;

@@ -188,17 +188,7 @@ fn card_license(card: &Value) -> Option<String> {
             .get("license_name")
             .and_then(Value::as_str)
             .unwrap_or(id);
-        let cleaned: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        return Some(format!("LicenseRef-{cleaned}"));
+        return Some(chainwatch_sbom::license_ref(name));
     }
     Some(ids.join(" AND "))
 }
