@@ -4,14 +4,15 @@
 # a clean pickle, in OUT/clean and OUT/malicious (default target/model-data); with
 # --large also three files of about 1 GB (safetensors, GGUF, PyTorch zip) for the speed
 # targets. The libraries and the peer scanners (picklescan, modelscan, fickling) live in
-# target/model-peers (PyPI). Nothing made here is ever loaded.
+# target/model-peers (PyPI; fickling needs typing_extensions without declaring it).
+# Nothing made here is ever loaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-target/model-data}
 large=${2:-}
 peers=target/model-peers
-packages="numpy==2.4.6 safetensors==0.8.0 joblib==1.6.0 scikit-learn==1.9.1 gguf==0.19.0 h5py==3.16.0 picklescan==1.0.5 modelscan==0.8.8 fickling==0.1.12"
-if ! "$peers/bin/python" -c "import numpy, safetensors, joblib, sklearn, gguf, h5py" >/dev/null 2>&1; then
+packages="typing_extensions numpy==2.4.6 safetensors==0.8.0 joblib==1.6.0 scikit-learn==1.9.1 gguf==0.19.0 h5py==3.16.0 picklescan==1.0.5 modelscan==0.8.8 fickling==0.1.12"
+if ! "$peers/bin/python" -c "import numpy, safetensors, joblib, sklearn, gguf, h5py, fickling, picklescan" >/dev/null 2>&1; then
   rm -rf "$peers"
   python3 -m venv "$peers"
   "$peers/bin/pip" install -q --disable-pip-version-check $packages

@@ -233,6 +233,13 @@ pub fn model_card(bytes: &[u8]) -> Option<serde_json::Value> {
     extract::huggingface::card(bytes)
 }
 
+/// The package URL of the Hugging Face cache snapshot a file is in
+/// (`…/models--ORG--NAME/snapshots/REV/…` → `pkg:huggingface/ORG/NAME@REV`), as the
+/// inventory names that snapshot.
+pub fn huggingface_snapshot(path: &Path) -> Option<Purl> {
+    extract::huggingface::snapshot_purl(path)
+}
+
 /// Inventories a directory tree, or one file.
 pub fn inventory(root: &Path, options: &Options) -> Result<Inventory, InventoryError> {
     walk::run(root, options)

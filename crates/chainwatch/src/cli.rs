@@ -761,7 +761,8 @@ pub(crate) enum AuditCommand {
     #[command(after_help = "Examples:\n  \
         chainwatch audit model pytorch_model.bin\n  \
         chainwatch audit model ~/.cache/huggingface/hub --format json > models.json\n  \
-        chainwatch audit model model.gguf --format sarif")]
+        chainwatch audit model model.gguf --format sarif\n  \
+        chainwatch audit model ~/.cache/huggingface/hub --record   # kept in the store")]
     Model(AuditModelArgs),
     /// List the package audits recorded in the store (`audit package --record`)
     ///
@@ -805,6 +806,12 @@ pub(crate) struct AuditModelArgs {
     /// Model files or directories
     #[arg(value_name = "PATH", required = true)]
     pub(crate) paths: Vec<PathBuf>,
+
+    /// Record the audit of each Hugging Face cache snapshot (`pkg:huggingface/ORG/NAME@REV`,
+    /// its files' findings together) in the store (`--db`), for `audit list`, policies
+    /// (`suspicious`) and the console; the active policy is evaluated again
+    #[arg(long)]
+    pub(crate) record: bool,
 
     /// Show findings at or above this severity: low, medium, high or critical
     #[arg(long, value_name = "SEVERITY", default_value = "low")]

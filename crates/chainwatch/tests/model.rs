@@ -413,3 +413,79 @@ fn a_hub_cache_is_an_ml_bom() {
         "{on:?}"
     );
 }
+
+#[test]
+fn recorded_model_audits_reach_the_portfolio() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = dir.path().join("hub");
+    hub_cache(&hub);
+    // A pickled checkpoint that calls os.system, in the model's snapshot.
+    let snapshot =
+        hub.join("models--acme--tiny-bert/snapshots/0123456789abcdef0123456789abcdef01234567");
+    std::fs::write(
+        snapshot.join("training_args.bin"),
+        b"\x80\x02cposix\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
+    )
+    .unwrap();
+    let db = dir.path().join("store.db");
+    let db = db.to_str().unwrap();
+    let bom = dir.path().join("hub.cdx.json");
+    let o = chainwatch(&[
+        "sbom",
+        "generate",
+        hub.to_str().unwrap(),
+        "-o",
+        bom.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = chainwatch(&[
+        "--db",
+        db,
+        "ingest",
+        bom.to_str().unwrap(),
+        "--product",
+        "ml-platform",
+        "--product-version",
+        "1.0",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = chainwatch(&[
+        "--db",
+        db,
+        "audit",
+        "model",
+        hub.to_str().unwrap(),
+        "--record",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("recorded the audits of 1 model snapshots"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = chainwatch(&["--db", db, "audit", "list", "--format", "json"]);
+    let line = String::from_utf8_lossy(&o.stdout);
+    let audit: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        audit["purl"],
+        "pkg:huggingface/acme/tiny-bert@0123456789abcdef0123456789abcdef01234567"
+    );
+    assert_eq!(audit["worst"], "critical");
+    assert_eq!(audit["products"][0]["product"], "ml-platform");
+    assert_eq!(audit["findings"][0]["rule"], "pickle-dangerous-import");
+}

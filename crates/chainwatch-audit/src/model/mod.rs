@@ -258,21 +258,20 @@ const MODEL_NAMES: &[&str] = &[
 /// without an extension, as the blobs of a Hugging Face cache) are opened to see.
 /// Links are followed only within `root`.
 pub fn discover(root: &Path, any_name: bool) -> Vec<PathBuf> {
-    let mut out = Vec::new();
     if root.is_file() {
-        out.push(root.to_path_buf());
-        return out;
+        return vec![root.to_path_buf()];
     }
     let top = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let mut seen = std::collections::HashSet::new();
+    // Each file once, under the path that names it best: a Hugging Face cache's blob is
+    // reached through its snapshot's link, which says which model and revision it is.
+    let mut files: std::collections::HashMap<PathBuf, PathBuf> = std::collections::HashMap::new();
+    let mut dirs = std::collections::HashSet::new();
     let mut stack = vec![(root.to_path_buf(), 0usize)];
     while let Some((dir, depth)) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
-        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        entries.sort();
-        for path in entries.into_iter().rev() {
+        for path in entries.flatten().map(|e| e.path()) {
             let Ok(real) = std::fs::canonicalize(&path) else {
                 continue;
             };
@@ -280,18 +279,25 @@ pub fn discover(root: &Path, any_name: bool) -> Vec<PathBuf> {
                 continue;
             }
             if real.is_dir() {
-                if depth < 64 && path.file_name().is_some_and(|n| n != ".git") {
+                if depth < 64 && path.file_name().is_some_and(|n| n != ".git") && dirs.insert(real)
+                {
                     stack.push((path, depth + 1));
                 }
-            } else if real.is_file()
-                && (any_name || named_like_a_model(&path))
-                && seen.insert(real.clone())
-                && matches!(recognize(&real), Ok(Some(_)))
-            {
-                out.push(path);
+            } else if real.is_file() && (any_name || named_like_a_model(&path)) {
+                let in_snapshot = |p: &Path| p.components().any(|c| c.as_os_str() == "snapshots");
+                match files.get(&real) {
+                    Some(kept) if in_snapshot(kept) || !in_snapshot(&path) => {}
+                    _ => {
+                        files.insert(real, path);
+                    }
+                }
             }
         }
     }
+    let mut out: Vec<PathBuf> = files
+        .into_values()
+        .filter(|shown| matches!(recognize(shown), Ok(Some(_))))
+        .collect();
     out.sort();
     out
 }

@@ -45,6 +45,21 @@ pub(crate) fn repository(dir_name: &str) -> Option<(ComponentKind, Option<&str>,
     }
 }
 
+/// The purl of the cache snapshot that holds `path` (a file under
+/// `…/models--ORG--NAME/snapshots/REV/`), when it is in one.
+pub(crate) fn snapshot_purl(path: &Path) -> Option<chainwatch_purl::Purl> {
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let at = parts
+        .windows(3)
+        .rposition(|w| repository(&w[0]).is_some() && w[1] == "snapshots")?;
+    let (kind, org, name) = repository(&parts[at])?;
+    let rev = &parts[at + 2];
+    hub_purl(&kind, org, name, Some(rev)).build().ok()
+}
+
 /// Whether a directory is a cache repository (`models--…` or `datasets--…` with snapshots).
 pub(crate) fn wants(dir: &Path, name: &str) -> bool {
     repository(name).is_some() && dir.join(name).join("snapshots").is_dir()
@@ -348,6 +363,19 @@ mod tests {
         );
         assert_eq!(repository("models--"), None);
         assert_eq!(repository("spaces--a--b"), None);
+    }
+
+    #[test]
+    fn snapshot_purls() {
+        let p = snapshot_purl(Path::new(
+            "/root/.cache/huggingface/hub/models--acme--tiny/snapshots/ABCDEF/sub/model.pt",
+        ));
+        assert_eq!(
+            p.map(|p| p.canonical().to_owned()).as_deref(),
+            Some("pkg:huggingface/acme/tiny@abcdef")
+        );
+        assert!(snapshot_purl(Path::new("/tmp/model.pt")).is_none());
+        assert!(snapshot_purl(Path::new("models--acme--tiny/blobs/x")).is_none());
     }
 
     #[test]

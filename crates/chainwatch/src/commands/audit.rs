@@ -223,6 +223,9 @@ fn model(ctx: &Context, args: &AuditModelArgs) -> anyhow::Result<Status> {
         reports.len(),
         started.elapsed().as_secs_f64()
     ));
+    if args.record {
+        record_models(ctx, &reports)?;
+    }
     let malformed = reports.iter().filter(|r| r.malformed()).count();
     let failed = reports
         .iter()
@@ -267,6 +270,81 @@ fn model(ctx: &Context, args: &AuditModelArgs) -> anyhow::Result<Status> {
     } else {
         Status::Success
     })
+}
+
+/// Records the audits of the model files that are in a Hugging Face cache snapshot, one
+/// record per snapshot (its files' findings together), under the purl the inventory gives
+/// that snapshot; files outside a cache have no package identity and are left out.
+fn record_models(
+    ctx: &Context,
+    reports: &[chainwatch_audit::model::ModelReport],
+) -> anyhow::Result<()> {
+    let mut by_snapshot: std::collections::BTreeMap<String, chainwatch_store::AuditRecord> =
+        std::collections::BTreeMap::new();
+    let mut outside = 0;
+    for r in reports {
+        let Some(purl) = chainwatch_inventory::huggingface_snapshot(std::path::Path::new(&r.path))
+        else {
+            outside += 1;
+            continue;
+        };
+        let key = purl.canonical().to_owned();
+        let entry = by_snapshot
+            .entry(key)
+            .or_insert_with(|| chainwatch_store::AuditRecord {
+                purl,
+                worst: None,
+                findings: serde_json::Value::Array(Vec::new()),
+                files: 0,
+                source: std::path::Path::new(&r.path)
+                    .parent()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            });
+        entry.files += 1;
+        if let Some(w) = r.worst() {
+            let worse = entry
+                .worst
+                .as_deref()
+                .and_then(Severity::parse)
+                .is_none_or(|old| w > old);
+            if worse {
+                entry.worst = Some(w.as_str().to_owned());
+            }
+        }
+        if let serde_json::Value::Array(rows) = &mut entry.findings {
+            rows.extend(
+                r.findings
+                    .iter()
+                    .filter_map(|f| serde_json::to_value(f).ok()),
+            );
+        }
+    }
+    let records: Vec<chainwatch_store::AuditRecord> = by_snapshot.into_values().collect();
+    let store = crate::shared::store::open(ctx)?;
+    let n = store.record_audits(&records)?;
+    let outcome = crate::shared::policy::evaluate(ctx, &store, None, false)?;
+    if ctx.printer.summaries() {
+        writeln!(
+            anstream::stderr().lock(),
+            "recorded the audits of {n} model snapshots in `{}`{}{}",
+            store.location(),
+            match outside {
+                0 => String::new(),
+                k => format!(" ({k} files outside a Hugging Face cache left out)"),
+            },
+            if outcome.versions > 0 {
+                format!(
+                    "; policy: {} violations hold, {} new",
+                    outcome.open,
+                    outcome.opened.len()
+                )
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    Ok(())
 }
 
 /// Records the audits of the package versions the reports name, then evaluates the
