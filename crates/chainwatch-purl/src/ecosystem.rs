@@ -15,7 +15,10 @@ use crate::purl::Purl;
 
 macro_rules! ecosystems {
     ($($variant:ident => $name:literal),* $(,)?) => {
-        /// An ecosystem of the OSV schema (`ecosystems.json`), without release suffix.
+        /// An ecosystem of the OSV schema (`ecosystems.json`), without release suffix; and
+        /// `Hugging Face`, which OSV does not list yet, for MAL-style records about models
+        /// (`pkg:huggingface/ORG/NAME`, the OSV name `ORG/NAME`, revisions compared as they
+        /// are written).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum Ecosystem {
@@ -59,6 +62,7 @@ ecosystems! {
     Go => "Go",
     Hackage => "Hackage",
     Hex => "Hex",
+    HuggingFace => "Hugging Face",
     Julia => "Julia",
     Kubernetes => "Kubernetes",
     Linux => "Linux",
@@ -108,6 +112,7 @@ impl Ecosystem {
             "gem" | "rubygem" => Ecosystem::RubyGems,
             "redhat" => Ecosystem::RedHat,
             "conan" => Ecosystem::ConanCenter,
+            "huggingface" | "hf" => Ecosystem::HuggingFace,
             _ => return None,
         };
         Some(alias)
@@ -125,6 +130,7 @@ impl Ecosystem {
             Ecosystem::NuGet => "nuget",
             Ecosystem::Packagist => "composer",
             Ecosystem::Hex => "hex",
+            Ecosystem::HuggingFace => "huggingface",
             Ecosystem::Pub => "pub",
             Ecosystem::SwiftUrl => "swift",
             Ecosystem::Cran | Ecosystem::Bioconductor => "cran",
@@ -273,6 +279,7 @@ impl Purl {
             "bitnami" => Ecosystem::Bitnami,
             "githubactions" => Ecosystem::GitHubActions,
             "vscode-extension" => Ecosystem::VsCode,
+            "huggingface" => Ecosystem::HuggingFace,
             ty @ ("deb" | "apk" | "rpm") => {
                 let ecosystem = Ecosystem::from_distro_namespace(ty, self.namespace()?)?;
                 let release = self
@@ -347,7 +354,7 @@ fn osv_name_parts(
             None => (None, name.to_owned()),
         },
         "npm" if name.starts_with('@') => split_last(name),
-        "golang" | "composer" | "githubactions" => split_last(name),
+        "golang" | "composer" | "githubactions" | "huggingface" => split_last(name),
         "swift" => {
             let path = name.split_once("://").map_or(name, |(_, p)| p);
             split_last(path.trim_end_matches('/').trim_end_matches(".git"))

@@ -489,3 +489,75 @@ fn recorded_model_audits_reach_the_portfolio() {
     assert_eq!(audit["products"][0]["product"], "ml-platform");
     assert_eq!(audit["findings"][0]["rule"], "pickle-dangerous-import");
 }
+
+/// A MAL-style OSV record about a model (OSV has no Hugging Face ecosystem yet).
+const MAL_MODEL: &str = r#"{
+  "schema_version": "1.6.0",
+  "id": "MAL-2026-9001",
+  "modified": "2026-12-01T00:00:00Z",
+  "summary": "Malicious code in acme/tiny-bert",
+  "affected": [{
+    "package": {"ecosystem": "Hugging Face", "name": "acme/tiny-bert", "purl": "pkg:huggingface/acme/tiny-bert"},
+    "versions": ["0123456789abcdef0123456789abcdef01234567"]
+  }]
+}"#;
+
+#[test]
+fn advisories_about_models_match_their_revisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = dir.path().join("hub");
+    hub_cache(&hub);
+    let bom = dir.path().join("hub.cdx.json");
+    let o = chainwatch(&[
+        "sbom",
+        "generate",
+        hub.to_str().unwrap(),
+        "-o",
+        bom.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let advisories = dir.path().join("advisories");
+    std::fs::create_dir_all(&advisories).unwrap();
+    std::fs::write(advisories.join("MAL-2026-9001.json"), MAL_MODEL).unwrap();
+    let o = chainwatch(&[
+        "scan",
+        bom.to_str().unwrap(),
+        "--advisories",
+        advisories.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("MAL-2026-9001"), "{text}");
+    assert!(
+        text.contains("pkg:huggingface/acme/tiny-bert@0123456789abcdef"),
+        "{text}"
+    );
+    // Another revision of the same model is not affected.
+    std::fs::write(
+        advisories.join("MAL-2026-9001.json"),
+        MAL_MODEL.replace(
+            "0123456789abcdef0123456789abcdef01234567",
+            "ffffffffffffffffffffffffffffffffffffffff",
+        ),
+    )
+    .unwrap();
+    let o = chainwatch(&[
+        "scan",
+        bom.to_str().unwrap(),
+        "--advisories",
+        advisories.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
