@@ -491,3 +491,108 @@ fn console_in_a_browser() {
     assert!(s.find_all("form.triage").unwrap().is_empty());
     assert!(s.find_all("input[name=f]").unwrap().is_empty());
 }
+
+/// A model audit recorded with `audit model --record` shows on the Audits page and on
+/// the version that ships the model, in a real browser.
+#[test]
+fn model_audits_in_a_browser() {
+    let Some((chromium, driver)) = chainwatch_testkit::webdriver::browser() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let admin = token(&db, "alice", "admin", None);
+    // A Hugging Face cache with one model whose checkpoint calls os.system when loaded.
+    let rev = "0123456789abcdef0123456789abcdef01234567";
+    let snapshot = dir
+        .path()
+        .join("hub/models--acme--tiny-bert/snapshots")
+        .join(rev);
+    std::fs::create_dir_all(&snapshot).unwrap();
+    std::fs::write(snapshot.join("README.md"), "---\nlicense: mit\n---\n").unwrap();
+    std::fs::write(
+        snapshot.join("pytorch_model.bin"),
+        b"\x80\x02cposix\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.",
+    )
+    .unwrap();
+    let hub = dir.path().join("hub");
+    let bom = dir.path().join("ml.cdx.json");
+    let o = chainwatch(
+        &db,
+        &[
+            "sbom",
+            "generate",
+            hub.to_str().unwrap(),
+            "-o",
+            bom.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = chainwatch(
+        &db,
+        &[
+            "ingest",
+            bom.to_str().unwrap(),
+            "--product",
+            "ml-platform",
+            "--product-version",
+            "1.0",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = chainwatch(&db, &["audit", "model", hub.to_str().unwrap(), "--record"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _server = Server(child);
+    let listening: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let base = format!("http://{}", listening["address"].as_str().unwrap());
+    let driver = Driver::start(&driver).unwrap();
+    let s = driver.session(&chromium, 1280, 800).unwrap();
+    sign_in(&s, &base, &admin);
+    s.goto(&format!("{base}/audits")).unwrap();
+    let page = s.text_of("main").unwrap();
+    assert!(
+        page.contains(&format!("pkg:huggingface/acme/tiny-bert@{rev}")),
+        "{page}"
+    );
+    assert!(page.contains("critical"), "{page}");
+    assert!(page.contains("ml-platform"), "{page}");
+    shot(&s, "audits-model");
+    s.goto(&format!(
+        "{base}/products/ml-platform/versions/1.0?tab=suspects"
+    ))
+    .unwrap();
+    let suspects = s.text_of("main").unwrap();
+    assert!(
+        suspects.contains("pickle-dangerous-import")
+            || suspects.contains("pkg:huggingface/acme/tiny-bert"),
+        "{suspects}"
+    );
+    shot(&s, "version-suspects-model");
+}

@@ -1102,8 +1102,9 @@ pub(crate) async fn audits(
     let base = format!("/audits?severity={}", enc(min.as_deref().unwrap_or("")));
     let body = html! {
         h1 { "Package audits" }
-        p.muted { "What package contents hold, read without running them: "
-            code { "chainwatch audit package PATH --record" } " keeps each package version's audit here." }
+        p.muted { "What package contents and model files hold, read without running or loading them: "
+            code { "chainwatch audit package PATH --record" } " keeps each package version's audit here, "
+            code { "chainwatch audit model DIR --record" } " each Hugging Face model snapshot's." }
         form.filter method="get" action="/audits" {
             label for="severity" { "At least" }
             select #severity name="severity" {
@@ -1113,7 +1114,7 @@ pub(crate) async fn audits(
                 }
             }
             button type="submit" { "Apply" }
-            span.muted { (total) " audits" }
+            span.muted { (total) @if total == 1 { " audit" } @else { " audits" } }
         }
         @if shown.is_empty() {
             p.muted { "No recorded audit matches." }
