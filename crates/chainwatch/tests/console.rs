@@ -12,6 +12,10 @@ use std::process::{Child, Command, Output, Stdio};
 
 use chainwatch_testkit::webdriver::{Driver, Session};
 
+/// One browser at a time: two Chromium sessions signing in at once on two cores time
+/// out each other's clicks.
+static BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 struct Server(Child);
 
 impl Drop for Server {
@@ -139,6 +143,9 @@ fn no_script_ran(s: &Session) {
 
 #[test]
 fn console_in_a_browser() {
+    let _one = BROWSER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let Some((chromium, driver)) = chainwatch_testkit::webdriver::browser() else {
         return;
     };
@@ -496,6 +503,9 @@ fn console_in_a_browser() {
 /// the version that ships the model, in a real browser.
 #[test]
 fn model_audits_in_a_browser() {
+    let _one = BROWSER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let Some((chromium, driver)) = chainwatch_testkit::webdriver::browser() else {
         return;
     };
