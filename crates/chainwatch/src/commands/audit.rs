@@ -321,18 +321,29 @@ fn record_models(
         }
     }
     let records: Vec<chainwatch_store::AuditRecord> = by_snapshot.into_values().collect();
+    let left_out = match outside {
+        0 => String::new(),
+        k => format!(" ({k} files outside a Hugging Face cache left out)"),
+    };
+    store_records(ctx, &records, "model snapshots", &left_out)
+}
+
+/// Stores audit records, evaluates the active policy again (its `suspicious` conditions
+/// read them) and says what was recorded (`what`) and what was left out.
+fn store_records(
+    ctx: &Context,
+    records: &[chainwatch_store::AuditRecord],
+    what: &str,
+    left_out: &str,
+) -> anyhow::Result<()> {
     let store = crate::shared::store::open(ctx)?;
-    let n = store.record_audits(&records)?;
+    let n = store.record_audits(records)?;
     let outcome = crate::shared::policy::evaluate(ctx, &store, None, false)?;
     if ctx.printer.summaries() {
         writeln!(
             anstream::stderr().lock(),
-            "recorded the audits of {n} model snapshots in `{}`{}{}",
+            "recorded the audits of {n} {what} in `{}`{left_out}{}",
             store.location(),
-            match outside {
-                0 => String::new(),
-                k => format!(" ({k} files outside a Hugging Face cache left out)"),
-            },
             if outcome.versions > 0 {
                 format!(
                     "; policy: {} violations hold, {} new",
@@ -365,30 +376,11 @@ fn record(ctx: &Context, reports: &[chainwatch_audit::PackageReport]) -> anyhow:
             source: r.source.clone(),
         });
     }
-    let store = crate::shared::store::open(ctx)?;
-    let n = store.record_audits(&records)?;
-    let outcome = crate::shared::policy::evaluate(ctx, &store, None, false)?;
-    if ctx.printer.summaries() {
-        writeln!(
-            anstream::stderr().lock(),
-            "recorded the audits of {n} package versions in `{}`{}{}",
-            store.location(),
-            match unnamed {
-                0 => String::new(),
-                k => format!(" ({k} without a name and version left out)"),
-            },
-            if outcome.versions > 0 {
-                format!(
-                    "; policy: {} violations hold, {} new",
-                    outcome.open,
-                    outcome.opened.len()
-                )
-            } else {
-                String::new()
-            }
-        )?;
-    }
-    Ok(())
+    let left_out = match unnamed {
+        0 => String::new(),
+        k => format!(" ({k} without a name and version left out)"),
+    };
+    store_records(ctx, &records, "package versions", &left_out)
 }
 
 fn list(ctx: &Context, args: &AuditListArgs) -> anyhow::Result<Status> {
