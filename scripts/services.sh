@@ -36,9 +36,9 @@ fi
 
 # Independent validators, in a Python environment of their own under target/ (PyPI).
 peers=target/peers
-validators="openapi-spec-validator==0.9.0 spdx-tools==0.8.5 cyclonedx-python-lib[validation]==11.12.0"
+validators="openapi-spec-validator==0.9.0 spdx-tools==0.8.5 cyclonedx-python-lib[validation]==11.12.0 spdx-python-model==0.0.6"
 if [ ! -x "$peers/bin/openapi-spec-validator" ] || [ ! -x "$peers/bin/pyspdxtools" ] ||
-  ! "$peers/bin/python" -c "import cyclonedx.validation.json" >/dev/null 2>&1; then
+  ! "$peers/bin/python" -c "import cyclonedx.validation.json, spdx_python_model" >/dev/null 2>&1; then
   echo "services: installing $validators into $peers"
   if ! python3 -m venv "$peers" >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

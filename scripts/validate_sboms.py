@@ -2,8 +2,11 @@
 """Validates SBOM files with validators chainwatch did not write.
 
 Reads lines `KIND<TAB>PATH` on standard input, KIND one of `spdx` (SPDX 2.2/2.3 in any
-encoding, parsed and validated by spdx-tools), `cyclonedx-json`, `cyclonedx-xml` (schema
-validation by cyclonedx-python-lib, strict for JSON, at the version the document names).
+encoding, parsed and validated by spdx-tools), `spdx3` (SPDX 3.0.1 JSON-LD, read by
+spdx-python-model, the SPDX project's bindings generated from its SHACL model: types,
+enumerations, IRIs, required and repeated properties, references to elements the
+document lacks), `cyclonedx-json`, `cyclonedx-xml` (schema validation by
+cyclonedx-python-lib, strict for JSON, at the version the document names).
 Writes one JSON line per input, in input order:
   {"path": PATH, "verdict": "valid" | "invalid" | "unreadable" | "unsupported",
    "messages": [first messages]}
@@ -11,6 +14,7 @@ Runs in target/peers (scripts/services.sh installs the validators there).
 """
 
 import functools
+import io
 import json
 import multiprocessing
 import re
@@ -89,10 +93,39 @@ def cyclonedx(kind, path):
     return "invalid", messages
 
 
+def spdx3(path):
+    try:
+        from spdx_python_model import v3_0_1 as model
+    except ImportError:
+        return "unsupported", ["spdx-python-model is not installed"]
+    with open(path, "rb") as f:
+        head = f.read(8192)
+    if b"spdx.org/rdf/3.0.1/" not in head:
+        return "unsupported", ["spdx-python-model reads SPDX 3.0.1"]
+    objset = model.SHACLObjectSet()
+    try:
+        with open(path, encoding="utf-8") as f:
+            model.JSONLDDeserializer().read(f, objset)
+    except Exception as e:
+        return "unreadable", [f"{type(e).__name__}: {e}"]
+    messages = []
+    missing = sorted(i for i in (objset.link() or ()) if not i.startswith("_:"))
+    if missing:
+        messages.append(f"references to elements the document lacks: {', '.join(missing[:5])}")
+    try:
+        # Writing checks what reading does not: required and repeated properties.
+        model.JSONLDSerializer().write(objset, io.BytesIO())
+    except Exception as e:
+        messages.append(f"{type(e).__name__}: {e}")
+    return ("invalid" if messages else "valid"), messages
+
+
 def check(line):
     kind, path = line.rstrip("\n").split("\t", 1)
     if kind == "spdx":
         verdict, messages = spdx(path)
+    elif kind == "spdx3":
+        verdict, messages = spdx3(path)
     else:
         verdict, messages = cyclonedx(kind, path)
     return {"path": path, "verdict": verdict, "messages": messages[:MESSAGES]}

@@ -170,6 +170,7 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
             c.purl = Some(key.to_owned());
             c.hashes.clone_from(&p.hashes);
             c.scope = Some(p.scope);
+            c.model_card.clone_from(&p.model_card);
             if let Some(l) = &p.license {
                 c.licenses.push(declared(l));
             }

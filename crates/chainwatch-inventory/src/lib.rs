@@ -65,8 +65,10 @@ pub struct Package {
     pub file: Option<String>,
     /// What it is when it is not a library: a model or a dataset of a Hugging Face cache.
     pub kind: Option<chainwatch_sbom::ComponentKind>,
-    /// More about it, as SBOM properties (`chainwatch:file`, `chainwatch:model:task` …).
+    /// More about it, as SBOM properties (`chainwatch:file`, `chainwatch:huggingface:ref` …).
     pub properties: Vec<(String, String)>,
+    /// What a model's card and configuration say (task, architecture, datasets, metrics).
+    pub model_card: Option<Box<chainwatch_sbom::ModelCard>>,
 }
 
 impl Package {
@@ -83,6 +85,7 @@ impl Package {
             file: None,
             kind: None,
             properties: Vec::new(),
+            model_card: None,
         }
     }
 }

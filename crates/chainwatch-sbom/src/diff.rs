@@ -74,7 +74,7 @@ impl SbomDiff {
 }
 
 /// The fields [`FieldChange`] compares, each as text (lists sorted and joined).
-fn fields(c: &Component) -> [(&'static str, Option<String>); 9] {
+fn fields(c: &Component) -> [(&'static str, Option<String>); 10] {
     let list = |mut items: Vec<String>| {
         items.sort();
         items.dedup();
@@ -125,6 +125,13 @@ fn fields(c: &Component) -> [(&'static str, Option<String>); 9] {
                     .map(|p| format!("{}={}", p.name, p.value))
                     .collect(),
             ),
+        ),
+        // A model card as the JSON CycloneDX writes.
+        (
+            "model_card",
+            c.model_card
+                .as_deref()
+                .map(|m| crate::cyclonedx::modelcard::to_json(m).to_string()),
         ),
     ]
 }

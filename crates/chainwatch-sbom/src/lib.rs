@@ -1,6 +1,7 @@
 //! SBOM formats for chainwatch: one normalized model ([`Sbom`]) read from SPDX 2.2/2.3
 //! (JSON, YAML, tag-value), SPDX 3.0 (JSON-LD) and CycloneDX 1.0–1.7 (JSON, XML), written
-//! back as CycloneDX 1.6 (JSON, XML) and SPDX 2.3 (JSON, tag-value), and validated.
+//! back as CycloneDX 1.6 (JSON, XML), SPDX 2.3 (JSON, tag-value) and SPDX 3.0.1 (JSON-LD),
+//! and validated.
 //!
 //! ```
 //! let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
@@ -21,6 +22,7 @@ mod input;
 mod jsonpos;
 mod lenient;
 mod model;
+mod model_card;
 mod spdx;
 mod validate;
 mod xmltree;
@@ -31,6 +33,7 @@ pub use diff::{
 };
 pub use input::{InputError, Limits, compression, decompress};
 pub use model::*;
+pub use model_card::{Fairness, InlineDataset, Metric, ModelCard, ModelDataset, Risk};
 pub use validate::{is_cpe, is_date_time, is_uuid_urn, license_error, ntia, ntia_missing};
 
 /// How to read.
@@ -480,6 +483,7 @@ pub const WRITABLE: &[Format] = &[
     Format::CycloneDxXml,
     Format::SpdxJson,
     Format::SpdxTagValue,
+    Format::Spdx3JsonLd,
 ];
 
 /// Writes the model in `format` (one of [`WRITABLE`]).
@@ -498,7 +502,8 @@ pub fn write(sbom: &Sbom, format: Format) -> Option<String> {
         Format::CycloneDxXml => cyclonedx::write::to_xml(sbom),
         Format::SpdxJson => spdx::write::to_json(sbom),
         Format::SpdxTagValue => spdx::write::to_tag_value(sbom),
-        Format::SpdxYaml | Format::SpdxXml | Format::SpdxRdfXml | Format::Spdx3JsonLd => {
+        Format::Spdx3JsonLd => spdx::v3write::to_json(sbom),
+        Format::SpdxYaml | Format::SpdxXml | Format::SpdxRdfXml => {
             return None;
         }
     })

@@ -252,9 +252,9 @@ impl ComponentKind {
             "library" | "module" | "source" | "archive" | "package" => ComponentKind::Library,
             "container" => ComponentKind::Container,
             "platform" => ComponentKind::Platform,
-            "operating-system" => ComponentKind::OperatingSystem,
+            "operating-system" | "operatingsystem" => ComponentKind::OperatingSystem,
             "device" => ComponentKind::Device,
-            "device-driver" => ComponentKind::DeviceDriver,
+            "device-driver" | "devicedriver" => ComponentKind::DeviceDriver,
             "firmware" => ComponentKind::Firmware,
             "file" => ComponentKind::File,
             "machine-learning-model" | "model" | "ai-package" | "aipackage" => {
@@ -806,6 +806,9 @@ pub struct Component {
     pub external_refs: Vec<ExternalRef>,
     /// SPDX `downloadLocation`.
     pub download_location: Option<String>,
+    /// What a model's card says (CycloneDX `modelCard`, the SPDX 3 AI profile); boxed,
+    /// since few components are models.
+    pub model_card: Option<Box<crate::ModelCard>>,
 }
 
 impl Component {
@@ -829,6 +832,7 @@ impl Component {
             properties: Vec::new(),
             external_refs: Vec::new(),
             download_location: None,
+            model_card: None,
         }
     }
 

@@ -621,10 +621,10 @@ async fn affected(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct SbomParams {
-    /// `original` (the bytes as uploaded), `cyclonedx-json`, `cyclonedx-xml`, `spdx-json`
-    /// or `spdx-tv`; without it, from `Accept` (`application/vnd.cyclonedx+json`,
-    /// `application/vnd.cyclonedx+xml`, `application/spdx+json`, `text/spdx`), else
-    /// `original`
+    /// `original` (the bytes as uploaded), `cyclonedx-json`, `cyclonedx-xml`, `spdx-json`,
+    /// `spdx-tv` or `spdx3-jsonld`; without it, from `Accept` (`application/vnd.cyclonedx+json`,
+    /// `application/vnd.cyclonedx+xml`, `application/spdx+json`, `text/spdx`,
+    /// `application/ld+json`), else `original`
     format: Option<String>,
 }
 

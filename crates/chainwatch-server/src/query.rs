@@ -381,11 +381,12 @@ pub(crate) async fn why(
 }
 
 /// The formats a stored document can be had in besides `original`.
-pub(crate) const EXPORT_FORMATS: [(&str, chainwatch_sbom::Format); 4] = [
+pub(crate) const EXPORT_FORMATS: [(&str, chainwatch_sbom::Format); 5] = [
     ("cyclonedx-json", chainwatch_sbom::Format::CycloneDxJson),
     ("cyclonedx-xml", chainwatch_sbom::Format::CycloneDxXml),
     ("spdx-json", chainwatch_sbom::Format::SpdxJson),
     ("spdx-tv", chainwatch_sbom::Format::SpdxTagValue),
+    ("spdx3-jsonld", chainwatch_sbom::Format::Spdx3JsonLd),
 ];
 
 /// The format asked for by name (`original` or one of [`EXPORT_FORMATS`]), else by the
@@ -411,7 +412,7 @@ pub(crate) fn export_format(
                 Problem::new(
                     Code::UnknownFormat,
                     format!(
-                        "format `{other}`: expected original, cyclonedx-json, cyclonedx-xml, spdx-json or spdx-tv"
+                        "format `{other}`: expected original, cyclonedx-json, cyclonedx-xml, spdx-json, spdx-tv or spdx3-jsonld"
                     ),
                 )
             }),

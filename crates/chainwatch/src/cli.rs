@@ -1604,6 +1604,8 @@ pub(crate) enum TargetFormat {
     CyclonedxXml,
     SpdxJson,
     SpdxTv,
+    /// SPDX 3.0.1 JSON-LD (Core, Software, SimpleLicensing, AI and Dataset profiles)
+    Spdx3Jsonld,
 }
 
 impl TargetFormat {
@@ -1614,6 +1616,7 @@ impl TargetFormat {
             TargetFormat::CyclonedxXml => chainwatch_sbom::Format::CycloneDxXml,
             TargetFormat::SpdxJson => chainwatch_sbom::Format::SpdxJson,
             TargetFormat::SpdxTv => chainwatch_sbom::Format::SpdxTagValue,
+            TargetFormat::Spdx3Jsonld => chainwatch_sbom::Format::Spdx3JsonLd,
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Conversions checked by validators chainwatch did not write: every SBOM of the corpus
 //! (the SPDX and real-world documents, and CycloneDX's own `valid-*` test resources) is
 //! converted to each output format, and the inputs and the outputs are validated by
-//! spdx-tools and cyclonedx-python-lib (`scripts/validate_sboms.py`, in the environment
-//! `scripts/services.sh` makes). Every output of an input the validators call valid must
-//! be valid.
+//! spdx-tools, spdx-python-model and cyclonedx-python-lib (`scripts/validate_sboms.py`, in
+//! the environment `scripts/services.sh` makes). Every output of an input the validators
+//! call valid must be valid.
 
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
@@ -16,9 +16,10 @@ use std::process::{Command, Stdio};
 /// Larger documents take spdx-tools minutes each.
 const MAX_INPUT: u64 = 256 * 1024;
 
-const OUTPUTS: [(&str, &str, &str); 4] = [
+const OUTPUTS: [(&str, &str, &str); 5] = [
     ("spdx-json", "spdx.json", "spdx"),
     ("spdx-tv", "spdx", "spdx"),
+    ("spdx3-jsonld", "spdx3.json", "spdx3"),
     ("cyclonedx-json", "cdx.json", "cyclonedx-json"),
     ("cyclonedx-xml", "cdx.xml", "cyclonedx-xml"),
 ];
@@ -76,6 +77,9 @@ fn kind(path: &Path) -> Option<&'static str> {
             return Some("spdx");
         }
         return None;
+    }
+    if head.contains("spdx.org/rdf/3.0.1/spdx-context.jsonld") {
+        return Some("spdx3");
     }
     if head.contains("\"bomFormat\"") {
         return Some("cyclonedx-json");

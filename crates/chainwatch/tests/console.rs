@@ -234,7 +234,7 @@ fn console_in_a_browser() {
     assert_eq!(s.find_all("td.name").unwrap().len(), 1);
     s.click_to_navigate(&s.find("nav.tabs a[href$='tab=documents']").unwrap())
         .unwrap();
-    assert_eq!(s.find_all("a[download]").unwrap().len(), 5);
+    assert_eq!(s.find_all("a[download]").unwrap().len(), 6);
     shot(&s, "version-documents");
     s.click_to_navigate(&s.find("nav.tabs a[href$='tab=suspects']").unwrap())
         .unwrap();

@@ -309,7 +309,7 @@ fn hub_cache(root: &Path) {
             .unwrap();
         }
     };
-    let card = b"---\nlicense: apache-2.0\nbase_model: google-bert/bert-base-uncased\ndatasets:\n- acme/reviews\nlanguage: [en, de]\npipeline_tag: text-classification\nlibrary_name: transformers\n---\n# tiny-bert\n";
+    let card = b"---\nlicense: apache-2.0\nbase_model: google-bert/bert-base-uncased\ndatasets:\n- acme/reviews\nlanguage: [en, de]\npipeline_tag: text-classification\nlibrary_name: transformers\nmodel-index:\n- name: tiny-bert\n  results:\n  - task: {type: text-classification}\n    dataset: {name: Acme reviews, type: acme/reviews}\n    metrics:\n    - {type: accuracy, value: 0.91}\n---\n# tiny-bert\n";
     let config = br#"{"architectures": ["BertForSequenceClassification"], "model_type": "bert"}"#;
     let mut weights = 8u64.to_le_bytes().to_vec();
     weights.extend_from_slice(b"{}      ");
@@ -375,9 +375,6 @@ fn a_hub_cache_is_an_ml_bom() {
         .collect();
     for want in [
         "chainwatch:huggingface:ref=main",
-        "chainwatch:model:architecture=BertForSequenceClassification",
-        "chainwatch:model:task=text-classification",
-        "chainwatch:model:language=de",
         "chainwatch:file=outside.txt",
     ] {
         assert!(
@@ -390,6 +387,37 @@ fn a_hub_cache_is_an_ml_bom() {
             .iter()
             .any(|p| p.starts_with("chainwatch:file=model.safetensors sha256:")),
         "{props:#?}"
+    );
+    // What the card and the configuration say is the CycloneDX model card.
+    let card = &model["modelCard"];
+    let params = &card["modelParameters"];
+    assert_eq!(params["task"], "text-classification", "{card:#}");
+    assert_eq!(params["modelArchitecture"], "BertForSequenceClassification");
+    assert_eq!(params["architectureFamily"], "bert");
+    let metric = &card["quantitativeAnalysis"]["performanceMetrics"][0];
+    assert_eq!(
+        (&metric["type"], &metric["value"], &metric["slice"]),
+        (
+            &serde_json::json!("accuracy"),
+            &serde_json::json!("0.91"),
+            &serde_json::json!("Acme reviews")
+        ),
+        "{card:#}"
+    );
+    assert!(
+        card["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "huggingface:language" && p["value"] == "de"),
+        "{card:#}"
+    );
+    assert!(
+        params["datasets"][0]["ref"]
+            .as_str()
+            .unwrap()
+            .starts_with("pkg:huggingface/acme/reviews"),
+        "{card:#}"
     );
     let base = find("pkg:huggingface/google-bert/bert-base-uncased");
     assert_eq!(base["type"], "machine-learning-model");
@@ -412,6 +440,43 @@ fn a_hub_cache_is_an_ml_bom() {
             .any(|r| r.starts_with("pkg:huggingface/acme/reviews")),
         "{on:?}"
     );
+    // As SPDX 3.0.1: an AI package trained on a dataset package, its card in the AI
+    // profile's fields.
+    let o = chainwatch(&[
+        "sbom",
+        "generate",
+        hub.to_str().unwrap(),
+        "--to",
+        "spdx3-jsonld",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let graph = doc["@graph"].as_array().unwrap();
+    let ai = graph
+        .iter()
+        .find(|e| e["type"] == "ai_AIPackage" && e["name"] == "tiny-bert")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(ai["ai_domain"], serde_json::json!(["text-classification"]));
+    assert_eq!(
+        ai["ai_typeOfModel"],
+        serde_json::json!(["bert", "BertForSequenceClassification"])
+    );
+    assert_eq!(ai["ai_metric"][0]["key"], "accuracy [Acme reviews]");
+    let trained = graph
+        .iter()
+        .find(|e| e["relationshipType"] == "trainedOn" && e["from"] == ai["spdxId"])
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    let dataset = graph
+        .iter()
+        .find(|e| e["spdxId"] == trained["to"][0])
+        .unwrap();
+    assert_eq!(dataset["type"], "dataset_DatasetPackage");
+    assert_eq!(dataset["name"], "reviews");
 }
 
 #[test]

@@ -9,8 +9,9 @@
 //! with its SHA-256 (the blob's name for files stored through Git LFS, which are named by
 //! that digest; computed for the others, up to [`HASHED_MAX`]). The model card's YAML
 //! front matter (`README.md`) gives the licence, the base model and the training datasets
-//! (components, with edges from the model), the task, library, languages and tags; a
-//! model's `config.json` its architecture. Nothing is loaded or fetched.
+//! (components, with edges from the model), and the model card: task, evaluation results
+//! (`model-index`), library, languages and tags; a model's `config.json` its architecture
+//! and family. Nothing is loaded or fetched.
 
 use std::path::Path;
 
@@ -18,7 +19,7 @@ use chainwatch_sbom::Location;
 use serde_json::Value;
 
 use crate::context::{Context, purl};
-use chainwatch_sbom::ComponentKind;
+use chainwatch_sbom::{ComponentKind, Metric, ModelCard, ModelDataset, Property};
 
 /// The largest file whose SHA-256 is computed (larger ones outside LFS are listed
 /// without a digest).
@@ -280,36 +281,41 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
                 ));
             }
         }
+        let mut model_card = ModelCard::default();
         if let Some(config) = read_small(&snap.join("config.json"))
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
         {
-            let p = cx.get(i);
-            for arch in strings(&config, "architectures") {
-                p.properties
-                    .push(("chainwatch:model:architecture".into(), arch));
+            let archs = strings(&config, "architectures");
+            if !archs.is_empty() {
+                model_card.model_architecture = Some(archs.join(", "));
             }
-            if let Some(t) = config.get("model_type").and_then(Value::as_str) {
-                p.properties
-                    .push(("chainwatch:model:type".into(), t.to_owned()));
-            }
+            model_card.architecture_family = config
+                .get("model_type")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
         }
-        let Some(card) = read_small(&snap.join("README.md")).and_then(|b| card(&b)) else {
-            continue;
-        };
-        {
-            let p = cx.get(i);
-            p.license = card_license(&card);
+        let card = read_small(&snap.join("README.md")).and_then(|b| card(&b));
+        if let Some(card) = &card {
+            cx.get(i).license = card_license(card);
+            model_card.task = strings(card, "pipeline_tag").into_iter().next();
+            model_card.metrics = metrics(card);
             for (key, prop) in [
-                ("pipeline_tag", "chainwatch:model:task"),
-                ("library_name", "chainwatch:model:library"),
-                ("language", "chainwatch:model:language"),
-                ("tags", "chainwatch:model:tag"),
+                ("library_name", "huggingface:library_name"),
+                ("language", "huggingface:language"),
+                ("tags", "huggingface:tag"),
             ] {
-                for v in strings(&card, key) {
-                    p.properties.push((prop.into(), v));
+                for v in strings(card, key) {
+                    model_card.properties.push(Property {
+                        name: prop.into(),
+                        value: v,
+                    });
                 }
             }
         }
+        let Some(card) = card else {
+            store_card(cx.get(i), model_card);
+            continue;
+        };
         for base in strings(&card, "base_model") {
             let Some((borg, bname)) = hub_id(&base) else {
                 continue;
@@ -330,13 +336,64 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
             };
             if let Some(d) = cx.intern(hub_purl(&ComponentKind::Data, dorg, dname, None), loc) {
                 let dp = cx.get(d);
+                model_card
+                    .datasets
+                    .push(ModelDataset::Ref(dp.purl.canonical().to_owned()));
                 dp.kind = Some(ComponentKind::Data);
                 dp.file = Some(format!("{at}/README.md"));
                 cx.edge(i, d);
             }
         }
+        store_card(cx.get(i), model_card);
     }
     cx.dedup_edges();
+}
+
+/// Keeps a card on a model (a dataset's card is not a model card).
+fn store_card(p: &mut crate::Package, card: ModelCard) {
+    if p.kind == Some(ComponentKind::MachineLearningModel) && !card.is_empty() {
+        p.model_card = Some(Box::new(card));
+    }
+}
+
+/// Evaluation results of a card's `model-index`: each metric with the dataset it was
+/// measured on as its slice.
+fn metrics(card: &Value) -> Vec<Metric> {
+    let mut out = Vec::new();
+    let models = card.get("model-index").and_then(Value::as_array);
+    for model in models.into_iter().flatten().take(16) {
+        let results = model.get("results").and_then(Value::as_array);
+        for result in results.into_iter().flatten().take(64) {
+            let slice = result
+                .get("dataset")
+                .and_then(|d| d.get("name").or_else(|| d.get("type")))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let list = result.get("metrics").and_then(Value::as_array);
+            for m in list.into_iter().flatten().take(64) {
+                let value = match m.get("value") {
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(Value::Number(n)) => Some(n.to_string()),
+                    _ => None,
+                };
+                let kind = m
+                    .get("type")
+                    .or_else(|| m.get("name"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                if kind.is_some() && value.is_some() && out.len() < 256 {
+                    out.push(Metric {
+                        kind,
+                        value,
+                        slice: slice.clone(),
+                        lower_bound: None,
+                        upper_bound: None,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

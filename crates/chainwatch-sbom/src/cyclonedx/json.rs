@@ -195,7 +195,7 @@ struct Component {
     #[serde(rename = "releaseNotes")]
     release_notes: Count,
     #[serde(rename = "modelCard")]
-    model_card: Count,
+    model_card: Option<serde_json::Value>,
     data: Count,
     #[serde(rename = "cryptoProperties")]
     crypto_properties: Count,
@@ -214,7 +214,6 @@ impl Component {
             ("component evidence", self.evidence),
             ("component pedigree", self.pedigree),
             ("component releaseNotes", self.release_notes),
-            ("component modelCard", self.model_card),
             ("component data", self.data),
             ("component cryptoProperties", self.crypto_properties),
             ("component omniborId", self.omnibor_id),
@@ -222,6 +221,9 @@ impl Component {
             ("component tags", self.tags),
         ] {
             n.add_to(into, field);
+        }
+        if let Some(card) = &self.model_card {
+            super::modelcard::unkept_json(card, into);
         }
         for c in self.components.iter() {
             c.unkept(into);
@@ -371,6 +373,7 @@ fn properties(list: Seq<Property>) -> Vec<(String, String)> {
 
 /// Converts by value: every string is moved, not copied, into the model.
 fn raw_component(c: Component) -> RawComponent {
+    let model_card = c.model_card.as_ref().and_then(super::modelcard::from_json);
     let supplier = c
         .supplier
         .0
@@ -408,6 +411,7 @@ fn raw_component(c: Component) -> RawComponent {
         properties: properties(c.properties),
         children: c.components.into_iter().map(raw_component).collect(),
         service: false,
+        model_card,
     }
 }
 
@@ -432,6 +436,7 @@ fn raw_service(s: Service) -> RawComponent {
         properties: properties(s.properties),
         children: s.services.into_iter().map(raw_service).collect(),
         service: true,
+        model_card: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! CycloneDX 1.0–1.7: JSON and XML readers, and writers of 1.6.
 
 pub(crate) mod json;
+pub(crate) mod modelcard;
 pub(crate) mod properties;
 pub(crate) mod strict;
 pub(crate) mod write;
@@ -49,6 +50,7 @@ pub(crate) struct RawComponent {
     pub(crate) properties: Vec<(String, String)>,
     pub(crate) children: Vec<RawComponent>,
     pub(crate) service: bool,
+    pub(crate) model_card: Option<crate::ModelCard>,
 }
 
 pub(crate) struct RawVulnerability {
@@ -124,6 +126,7 @@ impl Builder {
         c.author = raw.author;
         c.description = raw.description;
         c.copyright = raw.copyright;
+        c.model_card = raw.model_card.map(Box::new);
         c.scope = raw.scope.as_deref().and_then(Scope::from_name);
         c.hashes = raw
             .hashes

@@ -218,6 +218,10 @@ fn component_json(
     if !props.is_empty() {
         o.insert("properties".into(), props.into());
     }
+    // Only models have cards in CycloneDX (a card on anything else stays unwritten).
+    if let (Some(card), ComponentKind::MachineLearningModel) = (&c.model_card, &c.kind) {
+        o.insert("modelCard".into(), super::modelcard::to_json(card));
+    }
     if let Some(kids) = children.get(c.id.as_str()) {
         let mut nested: Vec<Value> = Vec::new();
         for &i in kids {
@@ -681,6 +685,9 @@ fn xml_component(out: &mut String, v: &Value, indent: usize) {
             }
             let _ = writeln!(out, "{pad}  </{child_tag}>");
         }
+    }
+    if let Some(card) = o.get("modelCard") {
+        super::modelcard::write_xml(out, card, &format!("{pad}  "), esc);
     }
     let _ = writeln!(out, "{pad}</{tag}>");
 }

@@ -111,6 +111,7 @@ pub(crate) fn raw_component(n: &Node) -> RawComponent {
             })
             .unwrap_or_default(),
         service,
+        model_card: n.child("modelCard").and_then(super::modelcard::from_xml),
     }
 }
 
@@ -325,7 +326,10 @@ fn unkept(n: &Node, into: &mut std::collections::BTreeMap<&'static str, usize>, 
             "evidence" => "component evidence",
             "pedigree" => "component pedigree",
             "releaseNotes" => "component releaseNotes",
-            "modelCard" => "component modelCard",
+            "modelCard" => {
+                super::modelcard::unkept_xml(child, into);
+                continue;
+            }
             "data" => "component data",
             "cryptoProperties" => "component cryptoProperties",
             "omniborId" => "component omniborId",

@@ -6,6 +6,7 @@ pub(crate) mod rdf;
 pub(crate) mod strict;
 pub(crate) mod tagvalue;
 pub(crate) mod v3;
+pub(crate) mod v3write;
 pub(crate) mod write;
 pub(crate) mod xml;
 
@@ -228,6 +229,58 @@ pub(crate) const SPDX2_RELATIONSHIPS: &[&str] = &[
 /// The prefix of identifiers chainwatch gives elements that have no `SPDXID`.
 pub(crate) const GENERATED_ID_PREFIX: &str = "SPDXRef-chainwatch-";
 
+/// What chainwatch's notes in an element's comment (`CycloneDX type: …`, see
+/// [`write::NOTES`]) restore: what SPDX has no field for.
+#[derive(Default)]
+pub(crate) struct Notes {
+    pub(crate) kind: Option<ComponentKind>,
+    pub(crate) group: Option<String>,
+    pub(crate) hashes: Vec<Hash>,
+    pub(crate) properties: Vec<crate::model::Property>,
+    pub(crate) model_card: Option<Box<crate::ModelCard>>,
+}
+
+impl Notes {
+    pub(crate) fn parse(comment: &str) -> Notes {
+        let mut notes = Notes::default();
+        for line in comment.lines() {
+            if let Some(t) = line.strip_prefix(write::TYPE_NOTE) {
+                notes.kind = Some(ComponentKind::from_name(t.trim()));
+            } else if let Some(g) = line.strip_prefix(write::GROUP_NOTE) {
+                notes.group = Some(g.trim().to_owned());
+            } else if let Some((alg, value)) = line
+                .strip_prefix(write::HASH_NOTE)
+                .and_then(|h| h.split_once(' '))
+            {
+                notes.hashes.push(Hash {
+                    alg: HashAlg::from_name(alg),
+                    value: value.trim().to_owned(),
+                });
+            } else if let Some(Ok((name, value))) = line
+                .strip_prefix(write::PROPERTY_NOTE)
+                .map(serde_json::from_str::<(String, String)>)
+            {
+                notes
+                    .properties
+                    .push(crate::model::Property { name, value });
+            } else if let Some(Ok(card)) = line
+                .strip_prefix(write::MODEL_CARD_NOTE)
+                .map(serde_json::from_str::<serde_json::Value>)
+            {
+                notes.model_card = crate::cyclonedx::modelcard::from_json(&card).map(Box::new);
+            }
+        }
+        notes
+    }
+
+    /// Whether a comment holds more than chainwatch's notes.
+    pub(crate) fn other_text(comment: &str) -> bool {
+        comment
+            .lines()
+            .any(|l| !write::NOTES.iter().any(|n| l.starts_with(n)))
+    }
+}
+
 fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Component {
     let id = e.spdx_id.clone().unwrap_or_else(|| {
         *n += 1;
@@ -237,32 +290,14 @@ fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Componen
         .purpose
         .as_deref()
         .map_or(default_kind, ComponentKind::from_name);
-    let mut group = None;
-    let mut noted_hashes = Vec::new();
-    let mut properties = Vec::new();
-    for line in e.comment.as_deref().unwrap_or_default().lines() {
-        if let Some(t) = line.strip_prefix(write::TYPE_NOTE) {
-            kind = ComponentKind::from_name(t.trim());
-        } else if let Some(g) = line.strip_prefix(write::GROUP_NOTE) {
-            group = Some(g.trim().to_owned());
-        } else if let Some((alg, value)) = line
-            .strip_prefix(write::HASH_NOTE)
-            .and_then(|h| h.split_once(' '))
-        {
-            noted_hashes.push(Hash {
-                alg: HashAlg::from_name(alg),
-                value: value.trim().to_owned(),
-            });
-        } else if let Some(Ok((name, value))) = line
-            .strip_prefix(write::PROPERTY_NOTE)
-            .map(serde_json::from_str::<(String, String)>)
-        {
-            properties.push(crate::model::Property { name, value });
-        }
+    let notes = Notes::parse(e.comment.as_deref().unwrap_or_default());
+    if let Some(k) = notes.kind {
+        kind = k;
     }
     let mut c = Component::new(id, kind, e.name.unwrap_or_default());
-    c.group = group;
-    c.properties = properties;
+    c.group = notes.group;
+    c.model_card = notes.model_card;
+    c.properties = notes.properties;
     c.version = assertion(e.version);
     c.supplier = party(e.supplier);
     c.author = party(e.originator);
@@ -276,7 +311,7 @@ fn component(e: Element, default_kind: ComponentKind, n: &mut usize) -> Componen
             alg: HashAlg::from_name(&alg),
             value,
         })
-        .chain(noted_hashes)
+        .chain(notes.hashes)
         .collect();
     c.hashes.shrink_to_fit();
     c.license_concluded = assertion(e.license_concluded);

@@ -46,6 +46,15 @@ struct ExtRef {
     #[serde(rename = "externalRefType")]
     kind: Text,
     locator: Seq<Text>,
+    /// What an `other` reference is (chainwatch writes the CycloneDX type here).
+    comment: Text,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DictionaryEntry {
+    key: Text,
+    value: Text,
 }
 
 #[derive(Deserialize, Default)]
@@ -103,8 +112,22 @@ struct Element {
     // License expressions.
     #[serde(rename = "simplelicensing_licenseExpression")]
     license_expression: Text,
+    // The AI profile.
+    #[serde(rename = "ai_typeOfModel")]
+    type_of_model: Seq<Text>,
+    #[serde(rename = "ai_domain")]
+    domain: Seq<Text>,
+    #[serde(rename = "ai_metric")]
+    metric: Seq<DictionaryEntry>,
+    #[serde(rename = "ai_hyperparameter")]
+    hyperparameter: Seq<DictionaryEntry>,
+    #[serde(rename = "ai_limitation")]
+    limitation: Text,
+    #[serde(rename = "ai_informationAboutApplication")]
+    about_application: Text,
+    /// chainwatch's notes (what SPDX has no field for) and any other comment.
+    comment: Text,
     // Read only to count what the model does not keep.
-    comment: Count,
     #[serde(rename = "software_attributionText")]
     attribution_text: Count,
     #[serde(rename = "software_sourceInfo")]
@@ -121,8 +144,10 @@ impl Element {
     /// Adds what the model has no place for in this element to the counts of what is not
     /// kept (named as the SPDX 2 readers name them, where SPDX 2 has the field).
     fn unkept(&self, into: &mut std::collections::BTreeMap<&'static str, usize>) {
+        if self.comment.get().is_some_and(super::Notes::other_text) {
+            *into.entry("comments").or_default() += 1;
+        }
         for (field, n) in [
-            ("comments", self.comment),
             ("attributionTexts", self.attribution_text),
             ("sourceInfo", self.source_info),
             ("releaseDate", self.release_time),
@@ -166,6 +191,8 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
     let elements = doc.graph.0;
     let mut sbom = Sbom::new(Format::Spdx3JsonLd, String::new());
     let mut agents: HashMap<String, String> = HashMap::new();
+    // Agents that are software: in `createdBy` they are tools, not authors.
+    let mut software: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut expressions: HashMap<String, String> = HashMap::new();
     for e in &elements {
         let ty = e.ty.get().unwrap_or_default();
@@ -174,6 +201,9 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
             "Person" | "Organization" | "Agent" | "SoftwareAgent" | "Tool"
         ) && let (Some(id), Some(name)) = (e.id.owned(), e.name.owned())
         {
+            if matches!(ty, "SoftwareAgent" | "Tool") {
+                software.insert(id.clone());
+            }
             agents.insert(id, name);
         }
         if ty.ends_with("LicenseExpression")
@@ -190,6 +220,8 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
     let agent_name = |id: &str| agents.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let mut roots: Vec<String> = Vec::new();
     let mut license_links: Vec<(String, String, bool)> = Vec::new();
+    // `trainedOn`: (model, dataset), the datasets of a model's card.
+    let mut dataset_links: Vec<(String, String)> = Vec::new();
     let mut generated = 0usize;
     for e in &elements {
         let ty = e.ty.get().unwrap_or_default();
@@ -234,8 +266,13 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
             }
             for a in by {
                 let n = agent_name(&a);
-                if !sbom.authors.contains(&n) {
-                    sbom.authors.push(n);
+                let list = if software.contains(&a) {
+                    &mut sbom.tools
+                } else {
+                    &mut sbom.authors
+                };
+                if !list.contains(&n) {
+                    list.push(n);
                 }
             }
             for t in using {
@@ -262,6 +299,7 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
                     match kind {
                         "hasDeclaredLicense" => license_links.push((from.clone(), to, false)),
                         "hasConcludedLicense" => license_links.push((from.clone(), to, true)),
+                        "trainedOn" => dataset_links.push((from.clone(), to)),
                         _ => sbom.relationships.push(relationship(
                             from.clone(),
                             kind,
@@ -317,12 +355,33 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
                     }
                 }
                 for r in e.external_ref.iter() {
+                    let kind = match (r.kind.get(), r.comment.get()) {
+                        // A CycloneDX reference type chainwatch noted.
+                        (Some("other"), Some(c)) if crate::model::REFERENCE_TYPES.contains(&c) => {
+                            c.to_owned()
+                        }
+                        (k, _) => k.unwrap_or_default().to_owned(),
+                    };
                     for loc in r.locator.iter().filter_map(Text::owned) {
                         c.external_refs.push(ExternalRef {
-                            kind: r.kind.owned().unwrap_or_default(),
+                            kind: kind.clone(),
                             url: loc,
                         });
                     }
+                }
+                if c.kind == ComponentKind::MachineLearningModel {
+                    c.model_card = model_card(e).map(Box::new);
+                }
+                // What chainwatch noted of a component SPDX has no field for.
+                let notes = super::Notes::parse(e.comment.get().unwrap_or_default());
+                if let Some(k) = notes.kind {
+                    c.kind = k;
+                }
+                c.group = notes.group;
+                c.properties = notes.properties;
+                c.hashes.extend(notes.hashes);
+                if notes.model_card.is_some() {
+                    c.model_card = notes.model_card;
                 }
                 if let Some(home) = e.home_page.owned() {
                     c.external_refs.push(ExternalRef {
@@ -369,6 +428,28 @@ pub(crate) fn read(text: &str) -> Result<Sbom, serde_json::Error> {
             }
         }
     }
+    // A model's training data is part of its card; what else is trained on something (a
+    // model file) keeps the relationship.
+    for (model, dataset) in dataset_links {
+        match sbom
+            .components
+            .iter_mut()
+            .find(|c| c.id == model && c.kind == ComponentKind::MachineLearningModel)
+        {
+            Some(c) => {
+                let card = c.model_card.get_or_insert_with(Box::default);
+                let r = crate::model_card::ModelDataset::Ref(dataset);
+                if !card.datasets.contains(&r) {
+                    card.datasets.push(r);
+                }
+            }
+            None => sbom.relationships.push(Relationship {
+                from: model,
+                to: dataset,
+                kind: RelationshipKind::Other("trainedOn".to_owned()),
+            }),
+        }
+    }
     // The subject: the first root that is a component, looking through BOM roots.
     sbom.subject = roots
         .iter()
@@ -406,7 +487,73 @@ fn relationship(from: String, kind: &str, scope: Option<&str>, to: String) -> Re
         "ancestorOf" => (to, from, K::DescendantOf),
         "descendantOf" => (from, to, K::DescendantOf),
         "variantOf" => (from, to, K::VariantOf),
+        "hasVariant" => (to, from, K::VariantOf),
         other => (from, to, K::Other(other.to_owned())),
     };
     Relationship { from, to, kind }
+}
+
+/// What an `ai_AIPackage` says of the model (the fields chainwatch's writer fills, and
+/// hyperparameters as `hyperparameter:KEY` properties); `None` when it says nothing.
+fn model_card(e: &Element) -> Option<crate::ModelCard> {
+    use crate::model_card::{Metric, ModelCard};
+    let mut card = ModelCard::default();
+    // The approach is told from the architecture by name; of the rest, the first of two
+    // or more is the family (as chainwatch writes them).
+    let mut rest: Vec<String> = Vec::new();
+    for t in e.type_of_model.iter().filter_map(Text::owned) {
+        let approach = super::v3write::APPROACHES
+            .iter()
+            .find(|a| a.eq_ignore_ascii_case(&t));
+        match approach {
+            Some(a) if card.approach.is_none() => card.approach = Some((*a).to_owned()),
+            _ => rest.push(t),
+        }
+    }
+    if rest.len() >= 2 {
+        card.architecture_family = Some(rest.remove(0));
+    }
+    if !rest.is_empty() {
+        card.model_architecture = Some(rest.join(", "));
+    }
+    let domains: Vec<String> = e.domain.iter().filter_map(Text::owned).collect();
+    if !domains.is_empty() {
+        card.task = Some(domains.join(", "));
+    }
+    for m in e.metric.iter() {
+        let Some(key) = m.key.owned() else { continue };
+        let (kind, slice) = match key.strip_suffix(']').and_then(|k| k.split_once(" [")) {
+            Some((k, s)) => (k.to_owned(), Some(s.to_owned())),
+            None => (key, None),
+        };
+        card.metrics.push(Metric {
+            kind: Some(kind),
+            value: m.value.owned(),
+            slice,
+            lower_bound: None,
+            upper_bound: None,
+        });
+    }
+    let lines = |t: &Text| -> Vec<String> {
+        t.get()
+            .map(|s| {
+                s.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    card.limitations = lines(&e.limitation);
+    card.use_cases = lines(&e.about_application);
+    for h in e.hyperparameter.iter() {
+        if let Some(k) = h.key.get() {
+            card.properties.push(crate::model::Property {
+                name: format!("hyperparameter:{k}"),
+                value: h.value.owned().unwrap_or_default(),
+            });
+        }
+    }
+    (!card.is_empty()).then_some(card)
 }

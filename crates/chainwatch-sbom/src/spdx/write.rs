@@ -11,7 +11,7 @@ use crate::spdx::relationship_type;
 const DOCUMENT_ID: &str = "SPDXRef-DOCUMENT";
 
 /// Valid, unique SPDX ids for every component (`SPDXRef-` + letters, digits, `.`, `-`).
-fn spdx_ids(sbom: &Sbom) -> HashMap<String, String> {
+pub(crate) fn spdx_ids(sbom: &Sbom) -> HashMap<String, String> {
     let mut used = HashSet::new();
     used.insert(DOCUMENT_ID.to_owned());
     let mut map = HashMap::new();
@@ -75,8 +75,16 @@ pub(crate) const GROUP_NOTE: &str = "CycloneDX group: ";
 pub(crate) const HASH_NOTE: &str = "CycloneDX hash: ";
 /// A CycloneDX property, as the JSON array `["name","value"]` (either may hold any text).
 pub(crate) const PROPERTY_NOTE: &str = "CycloneDX property: ";
+/// A model's card, as the one-line JSON of its CycloneDX `modelCard`.
+pub(crate) const MODEL_CARD_NOTE: &str = "CycloneDX modelCard: ";
 /// Every note chainwatch writes in a package comment.
-pub(crate) const NOTES: [&str; 4] = [TYPE_NOTE, GROUP_NOTE, HASH_NOTE, PROPERTY_NOTE];
+pub(crate) const NOTES: [&str; 5] = [
+    TYPE_NOTE,
+    GROUP_NOTE,
+    HASH_NOTE,
+    PROPERTY_NOTE,
+    MODEL_CARD_NOTE,
+];
 
 /// Whether a hash is written as an SPDX checksum (the others go into the comment). SPDX
 /// 2.3 names BLAKE3 but spdx-tools, the reference implementation, refuses every 256-bit
@@ -85,7 +93,7 @@ fn checksum(h: &Hash) -> bool {
     h.alg.in_spdx() && h.alg != HashAlg::Blake3
 }
 
-fn notes(c: &Component) -> Option<String> {
+pub(crate) fn notes(c: &Component) -> Option<String> {
     let mut lines = Vec::new();
     if !matches!(purpose(&c.kind), Some(p) if p != "OTHER") && c.kind != ComponentKind::Library {
         lines.push(format!("{TYPE_NOTE}{}", c.kind.as_str()));
@@ -100,6 +108,12 @@ fn notes(c: &Component) -> Option<String> {
         lines.push(format!(
             "{PROPERTY_NOTE}{}",
             serde_json::json!([p.name, p.value])
+        ));
+    }
+    if let Some(card) = &c.model_card {
+        lines.push(format!(
+            "{MODEL_CARD_NOTE}{}",
+            crate::cyclonedx::modelcard::to_json(card)
         ));
     }
     (!lines.is_empty()).then(|| lines.join("\n"))

@@ -350,6 +350,7 @@ fn export(remote: &Remote, args: &crate::cli::ExportArgs) -> anyhow::Result<Stat
         chainwatch_sbom::Format::CycloneDxJson => "cyclonedx-json",
         chainwatch_sbom::Format::CycloneDxXml => "cyclonedx-xml",
         chainwatch_sbom::Format::SpdxJson => "spdx-json",
+        chainwatch_sbom::Format::Spdx3JsonLd => "spdx3-jsonld",
         _ => "spdx-tv",
     };
     let mut r = remote
