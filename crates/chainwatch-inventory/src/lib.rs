@@ -23,6 +23,7 @@ mod assemble;
 mod context;
 mod extract;
 mod glob;
+pub mod model_file;
 mod project;
 mod text;
 mod walk;

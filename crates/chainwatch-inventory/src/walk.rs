@@ -307,7 +307,7 @@ fn extract_all(jobs: &[Job], options: &Options) -> Vec<FileInventory> {
 }
 
 fn extract_one(job: &Job, options: &Options) -> FileInventory {
-    if job.directory {
+    if job.directory || !job.extractor.whole {
         let mut cx = Context::new(&job.path, &job.rel, &[], job.extractor.name);
         (job.extractor.extract)(&mut cx);
         return cx.out;

@@ -626,3 +626,88 @@ fn advisories_about_models_match_their_revisions() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+#[test]
+fn model_directories_and_files_outside_a_hub_cache_are_components() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |rel: &str, bytes: &[u8]| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    };
+    // A `save_pretrained` directory.
+    write(
+        "models/sentiment/config.json",
+        br#"{"architectures": ["DistilBertForSequenceClassification"], "model_type": "distilbert"}"#,
+    );
+    let mut weights = 8u64.to_le_bytes().to_vec();
+    weights.extend_from_slice(b"{}      ");
+    write("models/sentiment/model.safetensors", &weights);
+    write(
+        "models/sentiment/README.md",
+        b"---\nlicense: mit\nbase_model: distilbert/distilbert-base-uncased\npipeline_tag: text-classification\n---\n",
+    );
+    // Loose files: a pickle, an array, a `.bin` that is no model, a package's own data.
+    write("app/classifier.pkl", b"\x80\x04K\x01.");
+    write(
+        "data/embeddings.npy",
+        b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (0,), }      \n",
+    );
+    write("app/firmware.bin", b"\x7fELF not a model");
+    write(
+        "venv/lib/python3.12/site-packages/pkg/fixture.pkl",
+        b"\x80\x04K\x01.",
+    );
+    let o = chainwatch(&["sbom", "generate", root.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let bom: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let components = bom["components"].as_array().unwrap();
+    let purls: Vec<&str> = components
+        .iter()
+        .filter_map(|c| c["purl"].as_str())
+        .collect();
+    let find = |prefix: &str| {
+        components
+            .iter()
+            .find(|c| c["purl"].as_str().is_some_and(|p| p.starts_with(prefix)))
+            .unwrap_or_else(|| panic!("{prefix} missing in {purls:#?}"))
+    };
+    let model = find("pkg:generic/sentiment");
+    assert_eq!(model["type"], "machine-learning-model");
+    assert_eq!(model["licenses"][0]["license"]["id"], "MIT");
+    assert_eq!(
+        model["modelCard"]["modelParameters"]["modelArchitecture"],
+        "DistilBertForSequenceClassification"
+    );
+    assert!(
+        model["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "chainwatch:model:format"
+                && p["value"] == "model.safetensors safetensors"),
+        "{model:#}"
+    );
+    find("pkg:huggingface/distilbert/distilbert-base-uncased");
+    let pickle = find("pkg:generic/classifier.pkl?checksum=sha256:");
+    assert_eq!(pickle["type"], "machine-learning-model");
+    assert_eq!(pickle["hashes"][0]["alg"], "SHA-256");
+    assert_eq!(find("pkg:generic/embeddings.npy")["type"], "data");
+    assert!(
+        !purls
+            .iter()
+            .any(|p| p.contains("firmware") || p.contains("fixture")),
+        "{purls:#?}"
+    );
+    // The weights inside the model directory are not components of their own.
+    assert!(
+        !purls.iter().any(|p| p.contains("model.safetensors")),
+        "{purls:#?}"
+    );
+}

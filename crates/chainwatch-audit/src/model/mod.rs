@@ -13,51 +13,15 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
+pub use chainwatch_inventory::model_file::ModelFormat as Format;
+use chainwatch_inventory::model_file::{MODEL_NAMES, name_of, read_up_to, sniff};
+
 use crate::{AuditError, Finding, Severity};
 
 pub mod gguf;
 pub mod imports;
 pub mod pickle;
 pub mod safetensors;
-
-/// What kind of model file it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    /// A plain pickle, perhaps compressed.
-    Pickle,
-    /// A joblib file (a pickle with array bytes inside), perhaps compressed.
-    Joblib,
-    /// `torch.save` before 1.6: pickles then storage bytes.
-    TorchLegacy,
-    /// `torch.save` (zip): `archive/data.pkl` and storages; TorchScript too.
-    TorchZip,
-    Numpy,
-    Npz,
-    Safetensors,
-    Gguf,
-    Keras,
-    Hdf5,
-    Onnx,
-}
-
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Pickle => "pickle",
-            Format::Joblib => "joblib",
-            Format::TorchLegacy => "torch-legacy",
-            Format::TorchZip => "torch-zip",
-            Format::Numpy => "numpy",
-            Format::Npz => "npz",
-            Format::Safetensors => "safetensors",
-            Format::Gguf => "gguf",
-            Format::Keras => "keras",
-            Format::Hdf5 => "hdf5",
-            Format::Onnx => "onnx",
-        }
-    }
-}
 
 /// The audit of one model file.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -83,12 +47,6 @@ impl ModelReport {
     }
 }
 
-/// Names that mark a file as a model even when its content is ambiguous (protocol 0
-/// pickles start with ordinary bytes).
-const PICKLE_NAMES: &[&str] = &[
-    "pkl", "pickle", "pt", "pth", "bin", "ckpt", "joblib", "sav", "dat", "model", "pkl.gz",
-];
-
 /// The unlisted imports of one pickle reported one by one; the rest in one finding.
 const MAX_UNLISTED: usize = 20;
 /// The members of a zip read, at most.
@@ -103,92 +61,10 @@ fn io(path: &Path, source: std::io::Error) -> AuditError {
     }
 }
 
-/// Recognizes the model format of the file at `path` from its first bytes (and its name,
+/// Recognizes the model format of the file at `path` from its content (and its name,
 /// for ONNX and protocol-0 pickles); `None` when it is not a model file.
 pub fn recognize(path: &Path) -> Result<Option<Format>, AuditError> {
-    let mut file = File::open(path).map_err(|e| io(path, e))?;
-    let len = file.metadata().map_err(|e| io(path, e))?.len();
-    let mut head = [0u8; 16];
-    let n = read_up_to(&mut file, &mut head).map_err(|e| io(path, e))?;
-    let head = &head[..n];
-    if let Some(format) = sniff(head, len, &name_of(path)) {
-        return Ok(Some(format));
-    }
-    // A compressed pickle (joblib's gzip and xz) is one by what it inflates to.
-    let inflated = if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(b"\xfd7zXZ\x00") {
-        file.seek(std::io::SeekFrom::Start(0))
-            .map_err(|e| io(path, e))?;
-        let mut first = [0u8; 2];
-        let got = if head[0] == 0x1f {
-            read_up_to(&mut flate2::read::GzDecoder::new(&mut file), &mut first)
-        } else {
-            read_up_to(&mut liblzma::read::XzDecoder::new(&mut file), &mut first)
-        };
-        got.ok() == Some(2) && first[0] == 0x80 && first[1] <= 5
-    } else {
-        false
-    };
-    Ok(inflated.then_some(Format::Pickle))
-}
-
-fn name_of(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default()
-}
-
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-fn has_pickle_name(name: &str) -> bool {
-    PICKLE_NAMES
-        .iter()
-        .any(|ext| name.ends_with(&format!(".{ext}")))
-}
-
-fn sniff(head: &[u8], len: u64, name: &str) -> Option<Format> {
-    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        // Which zip it is depends on its members.
-        return Some(Format::TorchZip);
-    }
-    if head.starts_with(b"\x93NUMPY") {
-        return Some(Format::Numpy);
-    }
-    if head.starts_with(b"GGUF") {
-        return Some(Format::Gguf);
-    }
-    if head.starts_with(b"\x89HDF\r\n\x1a\n") {
-        return Some(Format::Hdf5);
-    }
-    if head.len() >= 9 {
-        let n = u64::from_le_bytes(head[..8].try_into().unwrap_or_default());
-        if head[8] == b'{' && n >= 2 && n.checked_add(8).is_some_and(|end| end <= len) {
-            return Some(Format::Safetensors);
-        }
-    }
-    if head.len() >= 2 && head[0] == 0x80 && head[1] <= 5 {
-        return Some(Format::Pickle);
-    }
-    if has_pickle_name(name) && head.first().is_some_and(|b| b"(c]}).NIS".contains(b)) {
-        return Some(Format::Pickle);
-    }
-    if Path::new(name)
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("onnx"))
-    {
-        return Some(Format::Onnx);
-    }
-    None
+    chainwatch_inventory::model_file::recognize(path).map_err(|e| io(path, e))
 }
 
 /// Audits one model file.
@@ -229,29 +105,6 @@ pub fn audit_model(path: &Path) -> Result<ModelReport, AuditError> {
     });
     Ok(report)
 }
-
-/// File name endings of model files, for [`discover`] without `any_name`.
-const MODEL_NAMES: &[&str] = &[
-    ".pkl",
-    ".pickle",
-    ".pt",
-    ".pth",
-    ".bin",
-    ".ckpt",
-    ".joblib",
-    ".sav",
-    ".safetensors",
-    ".gguf",
-    ".npy",
-    ".npz",
-    ".keras",
-    ".h5",
-    ".hdf5",
-    ".onnx",
-    ".pkl.gz",
-    ".joblib.gz",
-    ".joblib.xz",
-];
 
 /// The model files under `root` (itself when it is a file), in path order: files whose
 /// content is a model format; with `any_name` false, only files named like models (or
@@ -993,19 +846,6 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sniffing() {
-        assert_eq!(sniff(b"\x80\x04\x95", 10, "x"), Some(Format::Pickle));
-        assert_eq!(sniff(b"GGUF\x03\0\0\0", 10, "x"), Some(Format::Gguf));
-        assert_eq!(sniff(b"cos\nsystem\n", 10, "a.pkl"), Some(Format::Pickle));
-        assert_eq!(sniff(b"cos\nsystem\n", 10, "a.txt"), None);
-        assert_eq!(
-            sniff(b"\x02\0\0\0\0\0\0\0{}", 10, "x"),
-            Some(Format::Safetensors)
-        );
-        assert_eq!(sniff(b"hello", 5, "x"), None);
-    }
 
     #[test]
     fn template_gadgets() {

@@ -84,7 +84,7 @@ fn hub_purl(
     }
 }
 
-fn read_small(path: &Path) -> Option<Vec<u8>> {
+pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
     use std::io::Read;
     let file = std::fs::File::open(path).ok()?;
     let mut out = Vec::new();
@@ -92,7 +92,7 @@ fn read_small(path: &Path) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn sha256_of(path: &Path) -> Option<String> {
+pub(crate) fn sha256_of(path: &Path) -> Option<String> {
     use sha2::Digest;
     use std::io::Read;
     let mut file = std::fs::File::open(path).ok()?;
@@ -119,7 +119,11 @@ fn is_hex(s: &str, len: usize) -> bool {
 
 /// The files of a snapshot, `/`-separated and sorted, with their SHA-256 when known.
 /// Links are read only when they resolve inside the repository's directory `repo`.
-fn snapshot_files(root: &Path, repo: &Path) -> Vec<(String, Option<String>)> {
+pub(crate) fn snapshot_files(
+    root: &Path,
+    repo: &Path,
+    hash_max: u64,
+) -> Vec<(String, Option<String>)> {
     let repo = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
     let mut out = Vec::new();
     let mut stack = vec![(root.to_path_buf(), String::new(), 0usize)];
@@ -158,11 +162,8 @@ fn snapshot_files(root: &Path, repo: &Path) -> Vec<(String, Option<String>)> {
                     .map(|n| n.to_string_lossy().to_ascii_lowercase())
                     .filter(|n| is_hex(n, 64))
             });
-            let digest = blob.or_else(|| {
-                (meta.len() <= HASHED_MAX)
-                    .then(|| sha256_of(&path))
-                    .flatten()
-            });
+            let digest =
+                blob.or_else(|| (meta.len() <= hash_max).then(|| sha256_of(&path)).flatten());
             out.push((rel, digest));
         }
     }
@@ -259,7 +260,7 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
         let Some(i) = cx.package(hub_purl(&kind, org, name, Some(&rev)), loc) else {
             continue;
         };
-        let files = snapshot_files(&snap, &dir);
+        let files = snapshot_files(&snap, &dir, HASHED_MAX);
         {
             let p = cx.get(i);
             p.kind = Some(kind.clone());
@@ -281,72 +282,82 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
                 ));
             }
         }
-        let mut model_card = ModelCard::default();
-        if let Some(config) = read_small(&snap.join("config.json"))
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        {
-            let archs = strings(&config, "architectures");
-            if !archs.is_empty() {
-                model_card.model_architecture = Some(archs.join(", "));
-            }
-            model_card.architecture_family = config
-                .get("model_type")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-        }
-        let card = read_small(&snap.join("README.md")).and_then(|b| card(&b));
-        if let Some(card) = &card {
-            cx.get(i).license = card_license(card);
-            model_card.task = strings(card, "pipeline_tag").into_iter().next();
-            model_card.metrics = metrics(card);
-            for (key, prop) in [
-                ("library_name", "huggingface:library_name"),
-                ("language", "huggingface:language"),
-                ("tags", "huggingface:tag"),
-            ] {
-                for v in strings(card, key) {
-                    model_card.properties.push(Property {
-                        name: prop.into(),
-                        value: v,
-                    });
-                }
-            }
-        }
-        let Some(card) = card else {
-            store_card(cx.get(i), model_card);
-            continue;
-        };
-        for base in strings(&card, "base_model") {
-            let Some((borg, bname)) = hub_id(&base) else {
-                continue;
-            };
-            if let Some(b) = cx.intern(
-                hub_purl(&ComponentKind::MachineLearningModel, borg, bname, None),
-                loc,
-            ) {
-                let bp = cx.get(b);
-                bp.kind = Some(ComponentKind::MachineLearningModel);
-                bp.file = Some(format!("{at}/README.md"));
-                cx.edge(i, b);
-            }
-        }
-        for data in strings(&card, "datasets") {
-            let Some((dorg, dname)) = hub_id(&data) else {
-                continue;
-            };
-            if let Some(d) = cx.intern(hub_purl(&ComponentKind::Data, dorg, dname, None), loc) {
-                let dp = cx.get(d);
-                model_card
-                    .datasets
-                    .push(ModelDataset::Ref(dp.purl.canonical().to_owned()));
-                dp.kind = Some(ComponentKind::Data);
-                dp.file = Some(format!("{at}/README.md"));
-                cx.edge(i, d);
-            }
-        }
-        store_card(cx.get(i), model_card);
+        describe(cx, i, &snap, &at);
     }
     cx.dedup_edges();
+}
+
+/// Reads what a model directory (a snapshot, a plain directory) says of the model in
+/// package `i`: `config.json`'s architecture and family, and the card's (`README.md`)
+/// licence, task, evaluation results, library, languages and tags into its model card,
+/// and base models and datasets as components `i` depends on. `at` names the directory
+/// relative to the inventoried root.
+pub(crate) fn describe(cx: &mut Context<'_>, i: usize, dir: &Path, at: &str) {
+    let loc = Location::default;
+    let mut model_card = ModelCard::default();
+    if let Some(config) =
+        read_small(&dir.join("config.json")).and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    {
+        let archs = strings(&config, "architectures");
+        if !archs.is_empty() {
+            model_card.model_architecture = Some(archs.join(", "));
+        }
+        model_card.architecture_family = config
+            .get("model_type")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+    }
+    let card = read_small(&dir.join("README.md")).and_then(|b| card(&b));
+    if let Some(card) = &card {
+        cx.get(i).license = card_license(card);
+        model_card.task = strings(card, "pipeline_tag").into_iter().next();
+        model_card.metrics = metrics(card);
+        for (key, prop) in [
+            ("library_name", "huggingface:library_name"),
+            ("language", "huggingface:language"),
+            ("tags", "huggingface:tag"),
+        ] {
+            for v in strings(card, key) {
+                model_card.properties.push(Property {
+                    name: prop.into(),
+                    value: v,
+                });
+            }
+        }
+    }
+    let Some(card) = card else {
+        store_card(cx.get(i), model_card);
+        return;
+    };
+    for base in strings(&card, "base_model") {
+        let Some((borg, bname)) = hub_id(&base) else {
+            continue;
+        };
+        if let Some(b) = cx.intern(
+            hub_purl(&ComponentKind::MachineLearningModel, borg, bname, None),
+            loc,
+        ) {
+            let bp = cx.get(b);
+            bp.kind = Some(ComponentKind::MachineLearningModel);
+            bp.file = Some(format!("{at}/README.md"));
+            cx.edge(i, b);
+        }
+    }
+    for data in strings(&card, "datasets") {
+        let Some((dorg, dname)) = hub_id(&data) else {
+            continue;
+        };
+        if let Some(d) = cx.intern(hub_purl(&ComponentKind::Data, dorg, dname, None), loc) {
+            let dp = cx.get(d);
+            model_card
+                .datasets
+                .push(ModelDataset::Ref(dp.purl.canonical().to_owned()));
+            dp.kind = Some(ComponentKind::Data);
+            dp.file = Some(format!("{at}/README.md"));
+            cx.edge(i, d);
+        }
+    }
+    store_card(cx.get(i), model_card);
 }
 
 /// Keeps a card on a model (a dataset's card is not a model card).

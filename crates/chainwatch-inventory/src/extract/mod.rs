@@ -10,6 +10,7 @@ pub(crate) mod huggingface;
 pub(crate) mod javascript;
 pub(crate) mod maven;
 pub(crate) mod misc;
+pub(crate) mod models;
 pub(crate) mod os;
 pub(crate) mod python;
 pub(crate) mod ruby;
@@ -58,6 +59,9 @@ pub struct Extractor {
     pub wants: fn(&Candidate<'_>) -> bool,
     /// Reads one file (or directory: its [`Context::path`], with no bytes).
     pub extract: fn(&mut Context<'_>),
+    /// Whether the walker reads the file into [`Context::bytes`] first; an extractor of
+    /// files too large to hold (model weights) reads what it needs from the path itself.
+    pub whole: bool,
 }
 
 /// The lockfiles that record a `node_modules` beside them better than the installed
@@ -88,18 +92,28 @@ pub static DIRECTORY_EXTRACTORS: &[Extractor] = &[
                 && !JS_LOCKFILES.iter().any(|l| c.dir.join(l).is_file())
         },
         extract: javascript::installed,
+        whole: false,
     },
     Extractor {
         name: "huggingface-cache",
         ecosystem: "Hugging Face (hub cache: models and datasets)",
         wants: |c| huggingface::wants(c.dir, c.name),
         extract: huggingface::extract,
+        whole: false,
+    },
+    Extractor {
+        name: "model-directory",
+        ecosystem: "Machine-learning models (a directory with config.json and weights)",
+        wants: |c| models::wants_dir(c.rel, &c.dir.join(c.name)),
+        extract: models::directory,
+        whole: false,
     },
     Extractor {
         name: "python-environment",
         ecosystem: "Python (installed, site-packages)",
         wants: |c| is_site_packages(c.name),
         extract: python::environment,
+        whole: false,
     },
 ];
 
@@ -110,60 +124,70 @@ pub static EXTRACTORS: &[Extractor] = &[
         ecosystem: "Rust (Cargo)",
         wants: |c| c.name == "Cargo.lock",
         extract: cargo::extract,
+        whole: true,
     },
     Extractor {
         name: "npm-lock",
         ecosystem: "npm",
         wants: |c| c.name == "package-lock.json" || c.name == "npm-shrinkwrap.json",
         extract: javascript::npm_lock,
+        whole: true,
     },
     Extractor {
         name: "yarn-lock",
         ecosystem: "Yarn (classic and berry)",
         wants: |c| c.name == "yarn.lock",
         extract: yarn::extract,
+        whole: true,
     },
     Extractor {
         name: "pnpm-lock",
         ecosystem: "pnpm",
         wants: |c| c.name == "pnpm-lock.yaml",
         extract: javascript::pnpm_lock,
+        whole: true,
     },
     Extractor {
         name: "bun-lock",
         ecosystem: "Bun",
         wants: |c| c.name == "bun.lock",
         extract: javascript::bun_lock,
+        whole: true,
     },
     Extractor {
         name: "requirements",
         ecosystem: "Python (pip)",
         wants: python::wants_requirements,
         extract: python::requirements,
+        whole: true,
     },
     Extractor {
         name: "poetry-lock",
         ecosystem: "Python (Poetry)",
         wants: |c| c.name == "poetry.lock",
         extract: python::poetry_lock,
+        whole: true,
     },
     Extractor {
         name: "uv-lock",
         ecosystem: "Python (uv)",
         wants: |c| c.name == "uv.lock",
         extract: python::uv_lock,
+        whole: true,
     },
     Extractor {
         name: "pipfile-lock",
         ecosystem: "Python (Pipenv)",
         wants: |c| c.name == "Pipfile.lock",
         extract: python::pipfile_lock,
+        whole: true,
     },
     Extractor {
         name: "pdm-lock",
         ecosystem: "Python (PDM)",
         wants: |c| c.name == "pdm.lock",
         extract: python::pdm_lock,
+        whole: true,
     },
     Extractor {
         name: "python-installed",
@@ -181,36 +205,42 @@ pub static EXTRACTORS: &[Extractor] = &[
                     .is_some_and(is_site_packages)
         },
         extract: python::installed,
+        whole: true,
     },
     Extractor {
         name: "go-mod",
         ecosystem: "Go modules",
         wants: |c| c.name == "go.mod",
         extract: golang::go_mod,
+        whole: true,
     },
     Extractor {
         name: "gemfile-lock",
         ecosystem: "Ruby (Bundler)",
         wants: |c| c.name == "Gemfile.lock" || c.name == "gems.locked",
         extract: ruby::extract,
+        whole: true,
     },
     Extractor {
         name: "composer-lock",
         ecosystem: "PHP (Composer)",
         wants: |c| c.name == "composer.lock",
         extract: misc::composer_lock,
+        whole: true,
     },
     Extractor {
         name: "nuget-lock",
         ecosystem: ".NET (NuGet)",
         wants: |c| c.name == "packages.lock.json",
         extract: dotnet::extract,
+        whole: true,
     },
     Extractor {
         name: "maven-pom",
         ecosystem: "Java (Maven)",
         wants: |c| c.name == "pom.xml",
         extract: maven::extract,
+        whole: true,
     },
     Extractor {
         name: "gradle-lock",
@@ -220,30 +250,35 @@ pub static EXTRACTORS: &[Extractor] = &[
                 || c.rel.ends_with(".lockfile") && c.rel.contains("gradle/dependency-locks/")
         },
         extract: maven::gradle_lock,
+        whole: true,
     },
     Extractor {
         name: "pubspec-lock",
         ecosystem: "Dart (pub)",
         wants: |c| c.name == "pubspec.lock",
         extract: misc::pubspec_lock,
+        whole: true,
     },
     Extractor {
         name: "mix-lock",
         ecosystem: "Elixir (Mix)",
         wants: |c| c.name == "mix.lock",
         extract: misc::mix_lock,
+        whole: true,
     },
     Extractor {
         name: "swift-resolved",
         ecosystem: "Swift (SwiftPM)",
         wants: |c| c.name == "Package.resolved",
         extract: misc::swift_resolved,
+        whole: true,
     },
     Extractor {
         name: "conan-lock",
         ecosystem: "C/C++ (Conan)",
         wants: |c| c.name == "conan.lock",
         extract: misc::conan_lock,
+        whole: true,
     },
     Extractor {
         name: "dpkg-status",
@@ -255,12 +290,14 @@ pub static EXTRACTORS: &[Extractor] = &[
                     && !c.name.contains('.'))
         },
         extract: os::dpkg,
+        whole: true,
     },
     Extractor {
         name: "apk-installed",
         ecosystem: "Alpine (apk)",
         wants: |c| c.ends_with("lib/apk/db/installed"),
         extract: os::apk,
+        whole: true,
     },
     Extractor {
         name: "rpmdb-sqlite",
@@ -270,5 +307,14 @@ pub static EXTRACTORS: &[Extractor] = &[
                 || c.ends_with("usr/lib/sysimage/rpm/rpmdb.sqlite")
         },
         extract: os::rpm,
+        whole: true,
+    },
+    Extractor {
+        name: "model-file",
+        ecosystem: "Machine-learning models and arrays (a file recognized by its content)",
+        wants: |c| models::wants_file(c.rel, c.name, c.dir),
+        extract: models::file,
+        // Weights are gigabytes: only their first bytes are read, and their digest streamed.
+        whole: false,
     },
 ];
