@@ -330,7 +330,13 @@ pub(crate) async fn findings(
     if let Some(p) = &query.product {
         caller.require_product(p)?;
     }
-    let mut rows = blocking(state, move |store| store.findings(&query)).await?;
+    let mut rows = blocking(state, move |store| {
+        let mut rows = store.findings(&query)?;
+        // What recorded content audits found, beside what advisories say.
+        rows.extend(store.content_findings(&query)?);
+        Ok(rows)
+    })
+    .await?;
     rows.retain(|f| caller.may(&f.product));
     Ok(rows)
 }

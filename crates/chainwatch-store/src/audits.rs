@@ -213,3 +213,78 @@ pub(crate) fn worst_by_package(db: &mut Db<'_>) -> Result<HashMap<i64, String>> 
     )?;
     Ok(rows.into_iter().collect())
 }
+
+impl Store {
+    /// The recorded content audits that found something, as findings of the product
+    /// versions whose current inventory holds the package: one per package and product
+    /// version, at the audit's worst severity, named `content-audit:RULE` after its most
+    /// serious rule, `via` `content`. Filtered like [`Store::findings`] by product,
+    /// version and severity; none for a query `as_of` a past time (audits keep no
+    /// history) or for given advisories.
+    pub fn content_findings(
+        &self,
+        query: &crate::FindingQuery,
+    ) -> Result<Vec<crate::ProductFinding>> {
+        if query.as_of.is_some() || query.advisories.is_some() {
+            return Ok(Vec::new());
+        }
+        let min = query.min_severity.map(|l| match l {
+            chainwatch_advisory::Level::None | chainwatch_advisory::Level::Low => "low",
+            chainwatch_advisory::Level::Medium => "medium",
+            chainwatch_advisory::Level::High => "high",
+            chainwatch_advisory::Level::Critical => "critical",
+        });
+        let mut out = Vec::new();
+        for audit in self.audits(Some(min.unwrap_or("low")), None)? {
+            let Some(worst) = audit.worst.clone() else {
+                continue;
+            };
+            let list = audit
+                .findings
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            // The most serious finding names the row (the list is most serious first;
+            // the first of the worst severity is taken either way).
+            let top = list
+                .iter()
+                .find(|f| f["severity"].as_str() == Some(worst.as_str()))
+                .or_else(|| list.first());
+            let rule = top.and_then(|f| f["rule"].as_str()).unwrap_or("finding");
+            let summary = match (top.and_then(|f| f["message"].as_str()), list.len()) {
+                (Some(m), 1) => m.to_owned(),
+                (Some(m), n) => format!("{m} (and {} more content findings)", n - 1),
+                (None, n) => format!("{n} content findings"),
+            };
+            for holder in &audit.products {
+                if query.product.as_ref().is_some_and(|p| *p != holder.product)
+                    || query.version.as_ref().is_some_and(|v| *v != holder.version)
+                {
+                    continue;
+                }
+                out.push(crate::ProductFinding {
+                    product: holder.product.clone(),
+                    version: holder.version.clone(),
+                    package: audit.purl.clone(),
+                    advisory: format!("content-audit:{rule}"),
+                    aliases: Vec::new(),
+                    summary: Some(summary.clone()),
+                    severity: Some(worst.clone()),
+                    score: None,
+                    severity_from: None,
+                    fixed_in: Vec::new(),
+                    malicious: false,
+                    informational: None,
+                    via: "content".to_owned(),
+                    first_seen: audit.audited_at.clone(),
+                    last_seen: audit.audited_at.clone(),
+                    vex: None,
+                    known_exploited: false,
+                    epss: None,
+                    epss_percentile: None,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -553,6 +553,43 @@ fn recorded_model_audits_reach_the_portfolio() {
     assert_eq!(audit["worst"], "critical");
     assert_eq!(audit["products"][0]["product"], "ml-platform");
     assert_eq!(audit["findings"][0]["rule"], "pickle-dangerous-import");
+    // `findings` lists it beside what advisories say, for the product version holding it.
+    let o = chainwatch(&["--db", db, "findings", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["via"] == "content")
+        .unwrap_or_else(|| panic!("{rows:#}"));
+    assert_eq!(row["advisory"], "content-audit:pickle-dangerous-import");
+    assert_eq!(
+        (&row["product"], &row["version"], &row["severity"]),
+        (
+            &serde_json::json!("ml-platform"),
+            &serde_json::json!("1.0"),
+            &serde_json::json!("critical")
+        )
+    );
+    let o = chainwatch(&["--db", db, "findings"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("content-audit:pickle-dangerous-import"),
+        "{text}"
+    );
+    // Scoped to the product version and the severity, it is still listed.
+    let o = chainwatch(&[
+        "--db",
+        db,
+        "findings",
+        "--product",
+        "ml-platform@1.0",
+        "--min-severity",
+        "critical",
+        "--format",
+        "json",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("content-audit"));
 }
 
 /// A MAL-style OSV record about a model (OSV has no Hugging Face ecosystem yet).

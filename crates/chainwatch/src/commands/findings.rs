@@ -23,6 +23,9 @@ pub(crate) fn findings(ctx: &Context, args: &FindingsArgs) -> anyhow::Result<Sta
         advisories: None,
     };
     let mut rows = store.findings(&query)?;
+    // What recorded content audits (`audit package|model --record`) found, beside what
+    // advisories say.
+    rows.extend(store.content_findings(&query)?);
     // Malicious first, then the most severe; stable within.
     rows.sort_by_key(|f| {
         (
@@ -104,6 +107,14 @@ fn human(out: &mut dyn Write, rows: &[ProductFinding]) -> anyhow::Result<()> {
             f.advisory,
             f.package
         )?;
+        if f.via == "content" {
+            writeln!(
+                out,
+                "    {DIM}content audit recorded {}; `chainwatch audit list` shows every finding{DIM:#}",
+                f.first_seen
+            )?;
+            continue;
+        }
         let mut notes = vec![fixed, format!("first seen {}", f.first_seen)];
         if let Some(from) = &f.severity_from {
             notes.push(format!("severity from {from}"));
