@@ -154,3 +154,38 @@ fn spdx3_ai_packages_survive_every_writer() {
         assert_eq!(card_of(&reread(&text)), &card, "{format}");
     }
 }
+
+/// SPDX 3 identifiers are IRIs in the document's namespace, and stay the same when an SPDX 3
+/// document chainwatch wrote is written again.
+#[test]
+fn spdx3_identifiers_are_stable() {
+    let Some(corpus) = chainwatch_testkit::corpus() else {
+        return;
+    };
+    let path = corpus.join("cyclonedx-spec/test-resources/1.6/valid-machine-learning-1.6.json");
+    let sbom = read(&std::fs::read(path).unwrap(), &ReadOptions::default())
+        .unwrap()
+        .sbom;
+    let once = reread(&write(&sbom, Format::Spdx3JsonLd).unwrap());
+    let twice = reread(&write(&once, Format::Spdx3JsonLd).unwrap());
+    let serial = once.serial.clone().unwrap();
+    assert!(
+        serial.starts_with(
+            "https://spdx.org/spdxdocs/chainwatch-3e671687-395b-41f5-a30f-a58921a69b79"
+        ),
+        "{serial}"
+    );
+    assert_eq!(twice.serial, once.serial);
+    let ids = |s: &Sbom| {
+        s.components
+            .iter()
+            .map(|c| c.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&twice), ids(&once));
+    assert!(
+        ids(&once).iter().all(|id| id.starts_with("https://")),
+        "{:?}",
+        ids(&once)
+    );
+}

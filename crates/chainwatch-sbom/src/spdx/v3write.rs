@@ -214,23 +214,30 @@ struct Ids {
 
 impl Ids {
     fn new(sbom: &Sbom) -> Ids {
+        // The document's own namespace when it has one (an SPDX 2 namespace, an SPDX 3
+        // document IRI: its part before `#`).
         let base = sbom
             .serial
-            .clone()
-            .filter(|s| is_iri(s) && s.contains("://") && !s.contains('#'))
-            .unwrap_or_else(|| {
-                let tail = sbom
-                    .serial
-                    .as_deref()
-                    .map(|s| s.trim_start_matches("urn:uuid:"))
-                    .filter(|s| {
-                        !s.is_empty()
-                            && s.bytes()
-                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-                    })
-                    .unwrap_or("document");
-                format!("https://spdx.org/spdxdocs/chainwatch-{tail}")
-            });
+            .as_deref()
+            .filter(|s| is_iri(s) && s.contains("://"))
+            .and_then(|s| s.split('#').next())
+            .filter(|s| !s.is_empty())
+            .map_or_else(
+                || {
+                    let tail = sbom
+                        .serial
+                        .as_deref()
+                        .map(|s| s.trim_start_matches("urn:uuid:"))
+                        .filter(|s| {
+                            !s.is_empty()
+                                && s.bytes()
+                                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                        })
+                        .unwrap_or("document");
+                    format!("https://spdx.org/spdxdocs/chainwatch-{tail}")
+                },
+                str::to_owned,
+            );
         let spdx2 = super::write::spdx_ids(sbom);
         let by_component = sbom
             .components
@@ -627,10 +634,15 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
     {
         profiles.push("dataset");
     }
-    let doc_id = if sbom.serial.as_deref() == Some(ids.base.as_str()) {
-        ids.base.clone()
-    } else {
-        ids.local("SPDXRef-DOCUMENT")
+    // The document keeps its own IRI when it had one in this namespace.
+    let doc_id = match sbom.serial.as_deref() {
+        Some(s)
+            if (s == ids.base || s.starts_with(&format!("{}#", ids.base)))
+                && !ids.by_component.values().any(|c| c == s) =>
+        {
+            s.to_owned()
+        }
+        _ => ids.local("SPDXRef-DOCUMENT"),
     };
     let bom_id = ids.local("SPDXRef-Sbom");
     let name = sbom
