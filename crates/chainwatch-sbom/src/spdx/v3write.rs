@@ -239,21 +239,33 @@ impl Ids {
                 str::to_owned,
             );
         let spdx2 = super::write::spdx_ids(sbom);
-        let by_component = sbom
+        // Components whose identifiers are IRIs keep them; the others are named in the
+        // namespace, never as one of those (every `spdxId` is unique).
+        let mut used: std::collections::HashSet<String> = sbom
             .components
             .iter()
-            .map(|c| {
-                let iri = if is_iri(&c.id) {
-                    c.id.clone()
-                } else {
-                    format!(
-                        "{base}#{}",
-                        spdx2.get(&c.id).map_or("SPDXRef-x", String::as_str)
-                    )
-                };
-                (c.id.clone(), iri)
-            })
+            .filter(|c| is_iri(&c.id))
+            .map(|c| c.id.clone())
             .collect();
+        let mut by_component = HashMap::with_capacity(sbom.components.len());
+        for c in &sbom.components {
+            if by_component.contains_key(&c.id) {
+                continue;
+            }
+            let iri = if is_iri(&c.id) {
+                c.id.clone()
+            } else {
+                let local = spdx2.get(&c.id).map_or("SPDXRef-x", String::as_str);
+                let mut iri = format!("{base}#{local}");
+                let mut n = 1;
+                while !used.insert(iri.clone()) {
+                    n += 1;
+                    iri = format!("{base}#{local}-{n}");
+                }
+                iri
+            };
+            by_component.insert(c.id.clone(), iri);
+        }
         Ids { base, by_component }
     }
 
@@ -706,4 +718,29 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
     }
     out.push_str("  ]\n}\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Component, Format};
+
+    #[test]
+    fn identifiers_are_unique() {
+        let mut sbom = Sbom::new(Format::CycloneDxJson, "1.6");
+        sbom.serial = Some("https://example.org/doc".into());
+        for (id, name) in [("https://example.org/doc#SPDXRef-a", "one"), ("a", "two")] {
+            sbom.components
+                .push(Component::new(id, ComponentKind::Library, name));
+        }
+        let doc: Value = serde_json::from_str(&to_json(&sbom)).unwrap_or_default();
+        let ids: std::collections::HashSet<&str> = doc["@graph"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["type"] == "software_Package")
+            .filter_map(|e| e["spdxId"].as_str())
+            .collect();
+        assert_eq!(ids.len(), 2, "{ids:?}");
+    }
 }
