@@ -18,6 +18,12 @@ fn card_of(sbom: &Sbom) -> &ModelCard {
         .expect("a component with a model card")
 }
 
+/// A document of the shared corpus, read; `None` without the corpus.
+fn corpus_sbom(rel: &str) -> Option<Sbom> {
+    let bytes = std::fs::read(chainwatch_testkit::corpus()?.join(rel)).unwrap();
+    Some(read(&bytes, &ReadOptions::default()).unwrap().sbom)
+}
+
 fn reread(text: &str) -> Sbom {
     read(text.as_bytes(), &ReadOptions::default()).unwrap().sbom
 }
@@ -68,13 +74,11 @@ fn the_specification_examples_are_read_whole() {
 
 #[test]
 fn cards_survive_every_writer() {
-    let Some(corpus) = chainwatch_testkit::corpus() else {
+    let Some(sbom) =
+        corpus_sbom("cyclonedx-spec/test-resources/1.6/valid-machine-learning-1.6.json")
+    else {
         return;
     };
-    let path = corpus.join("cyclonedx-spec/test-resources/1.6/valid-machine-learning-1.6.json");
-    let sbom = read(&std::fs::read(path).unwrap(), &ReadOptions::default())
-        .unwrap()
-        .sbom;
     let card = card_of(&sbom).clone();
     for format in [
         Format::CycloneDxJson,
@@ -133,13 +137,9 @@ fn cards_survive_every_writer() {
 /// its card survives CycloneDX and SPDX 2, and SPDX 3 itself.
 #[test]
 fn spdx3_ai_packages_survive_every_writer() {
-    let Some(corpus) = chainwatch_testkit::corpus() else {
+    let Some(sbom) = corpus_sbom("spdx/spdx-examples/ai/example02/spdx3.0/sbom.spdx3.json") else {
         return;
     };
-    let path = corpus.join("spdx/spdx-examples/ai/example02/spdx3.0/sbom.spdx3.json");
-    let sbom = read(&std::fs::read(path).unwrap(), &ReadOptions::default())
-        .unwrap()
-        .sbom;
     let card = card_of(&sbom).clone();
     assert_eq!(card.approach.as_deref(), Some("supervised"));
     assert_eq!(card.model_architecture.as_deref(), Some("classification"));
@@ -159,13 +159,11 @@ fn spdx3_ai_packages_survive_every_writer() {
 /// document chainwatch wrote is written again.
 #[test]
 fn spdx3_identifiers_are_stable() {
-    let Some(corpus) = chainwatch_testkit::corpus() else {
+    let Some(sbom) =
+        corpus_sbom("cyclonedx-spec/test-resources/1.6/valid-machine-learning-1.6.json")
+    else {
         return;
     };
-    let path = corpus.join("cyclonedx-spec/test-resources/1.6/valid-machine-learning-1.6.json");
-    let sbom = read(&std::fs::read(path).unwrap(), &ReadOptions::default())
-        .unwrap()
-        .sbom;
     let once = reread(&write(&sbom, Format::Spdx3JsonLd).unwrap());
     let twice = reread(&write(&once, Format::Spdx3JsonLd).unwrap());
     let serial = once.serial.clone().unwrap();

@@ -269,29 +269,11 @@ impl Ids {
         Ids { base, by_component }
     }
 
-    /// The IRI of a component, or of an id the document names but does not hold.
-    fn of(&self, id: &str) -> String {
-        if let Some(iri) = self.by_component.get(id) {
-            return iri.clone();
-        }
-        if is_iri(id) {
-            return id.to_owned();
-        }
-        let cleaned: String = id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        format!(
-            "{}#SPDXRef-external-{}",
-            self.base,
-            cleaned.trim_matches('-')
-        )
+    /// The IRI of a component of the document; `None` for an id it does not hold (SPDX 3
+    /// reaches other documents' elements through imports, which the model does not keep:
+    /// a reference to one would name nothing).
+    fn of(&self, id: &str) -> Option<String> {
+        self.by_component.get(id).cloned()
     }
 
     fn local(&self, name: &str) -> String {
@@ -434,7 +416,7 @@ impl Writer<'_> {
             ComponentKind::Data => "dataset_DatasetPackage",
             _ => "software_Package",
         };
-        let id = self.ids.of(&c.id);
+        let id = self.ids.of(&c.id).unwrap_or_default();
         o.insert("type".into(), ty.into());
         o.insert("spdxId".into(), id.clone().into());
         o.insert("creationInfo".into(), CREATION_INFO.into());
@@ -525,7 +507,7 @@ impl Writer<'_> {
                 .datasets
                 .iter()
                 .filter_map(|d| match d {
-                    ModelDataset::Ref(r) => Some(self.ids.of(r)),
+                    ModelDataset::Ref(r) => self.ids.of(r),
                     ModelDataset::Inline(_) => None,
                 })
                 .collect();
@@ -572,18 +554,16 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
         let Some((kind, scope, reverse)) = relationship_type(&r.kind) else {
             continue;
         };
-        // An edge to an element the document does not hold would name nothing (SPDX 3
-        // reaches other documents through imports, which the model does not keep).
-        if !ids.by_component.contains_key(&r.from) || !ids.by_component.contains_key(&r.to) {
-            continue;
-        }
         let (from, to) = if reverse {
             (&r.to, &r.from)
         } else {
             (&r.from, &r.to)
         };
-        let key = (ids.of(from), kind, scope);
-        let to = ids.of(to);
+        // Edges between components only (see `Ids::of`).
+        let (Some(from), Some(to)) = (ids.of(from), ids.of(to)) else {
+            continue;
+        };
+        let key = (from, kind, scope);
         if let Some(&i) = index.get(&key) {
             if !grouped[i].1.contains(&to) {
                 grouped[i].1.push(to);
@@ -694,8 +674,8 @@ pub(crate) fn to_json(sbom: &Sbom) -> String {
         "spdxId": bom_id,
         "creationInfo": CREATION_INFO,
     });
-    if let Some(subject) = sbom.subject_component() {
-        bom["rootElement"] = json!([ids.of(&subject.id)]);
+    if let Some(subject) = sbom.subject_component().and_then(|c| ids.of(&c.id)) {
+        bom["rootElement"] = json!([subject]);
     }
     head.push(bom);
     for (expr, id) in &w.licenses {
