@@ -138,11 +138,17 @@ impl std::hash::Hasher for Prehashed {
 
 /// Keys with the names they come from: collected, sorted, then each key's run of name
 /// indexes located through a hash map (one probe per lookup, two allocations in all).
+/// Most probes miss (a name two edits away from nothing popular still tries every pair of
+/// deletions), so a bit per key in a small filter answers them from the processor's
+/// cache before the map, which outgrows it, is touched.
 #[derive(Default)]
 struct KeyIndex {
     entries: Vec<(u64, u32)>,
     runs: HashMap<u64, (u32, u32), std::hash::BuildHasherDefault<Prehashed>>,
     ids: Vec<u32>,
+    filter: Vec<u64>,
+    /// How far a key is shifted to give its bit's position in `filter`.
+    shift: u32,
 }
 
 impl KeyIndex {
@@ -156,6 +162,10 @@ impl KeyIndex {
         entries.dedup();
         self.ids = Vec::with_capacity(entries.len());
         self.runs.reserve(entries.len());
+        // About 16 bits per key (a false positive in 16 on a full filter), at least 8 KiB.
+        let bits = (entries.len() * 16).next_power_of_two().max(1 << 16);
+        self.shift = 64 - bits.trailing_zeros();
+        self.filter = vec![0; bits / 64];
         let mut start = 0;
         while start < entries.len() {
             let key = entries[start].0;
@@ -168,12 +178,29 @@ impl KeyIndex {
             self.ids.extend(entries[start..end].iter().map(|(_, i)| *i));
             let len = u32::try_from(end - start).unwrap_or(u32::MAX);
             self.runs.insert(key, (from, len));
+            let bit = self.bit(key);
+            self.filter[bit / 64] |= 1 << (bit % 64);
             start = end;
         }
     }
 
+    /// The position of `key`'s bit in the filter: its top bits after one more mixing
+    /// step (the map uses the low bits and the top seven).
+    fn bit(&self, key: u64) -> usize {
+        usize::try_from(key.wrapping_mul(0x9fb2_1c65_1e98_df25) >> self.shift).unwrap_or(0)
+    }
+
     fn get(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
-        let (from, len) = self.runs.get(&key).copied().unwrap_or((0, 0));
+        let bit = self.bit(key);
+        let maybe = self
+            .filter
+            .get(bit / 64)
+            .is_some_and(|w| w & (1 << (bit % 64)) != 0);
+        let (from, len) = if maybe {
+            self.runs.get(&key).copied().unwrap_or((0, 0))
+        } else {
+            (0, 0)
+        };
         self.ids[from as usize..(from + len) as usize]
             .iter()
             .copied()
@@ -196,6 +223,22 @@ struct Edits {
     deletes: KeyIndex,
     names: Vec<Vec<char>>,
     text: Vec<String>,
+    /// The names long enough for distance 2, by length: each one's index and
+    /// [`char_mask`].
+    long: Vec<Vec<(u32, u64)>>,
+}
+
+/// Names of the lengths a candidate can be two edits from, above which the two-deletion
+/// index is probed instead of comparing masks with each.
+const SCAN_LIMIT: usize = 512;
+
+/// Which of 64 classes of characters a name holds. One edit changes the classes a name
+/// holds by at most two (a character replaced: one gone, one new), so names two edits
+/// apart differ in at most four.
+fn char_mask(chars: &[char]) -> u64 {
+    chars.iter().fold(0u64, |m, c| {
+        m | 1 << (u32::from(*c).wrapping_mul(0x9e37_79b1) >> 26)
+    })
 }
 
 impl Edits {
@@ -227,11 +270,20 @@ impl Edits {
         }
         exact.finish();
         deletes.finish();
+        let mut long = vec![Vec::new(); 65];
+        for (idx, chars) in names.iter().enumerate() {
+            if let Some(bucket) = long.get_mut(chars.len())
+                && chars.len() >= MIN_DISTANCE2
+            {
+                bucket.push((u32::try_from(idx).unwrap_or(u32::MAX), char_mask(chars)));
+            }
+        }
         Edits {
             exact,
             deletes,
             names,
             text,
+            long,
         }
     }
 
@@ -396,12 +448,27 @@ impl Check for Edits {
         // against the corpus's one- and two-deletion keys.
         if n >= MIN_DISTANCE2 {
             let mut seen: Vec<u32> = Vec::new();
-            let mut probe = |k: u64| seen.extend(self.deletes.get(k));
-            probe(h.key(NONE));
-            for i in 0..n {
-                probe(h.key([i, usize::MAX]));
-                for j in i + 1..n {
-                    probe(h.key([i, j]));
+            // The deletions on both sides find names one shorter to two longer (the keys
+            // of a name two shorter are not indexed): when they are few, comparing the
+            // classes of characters with each is cheaper than the n²/2 probes.
+            let window = self.long.get(n - 1..=(n + 2).min(64)).unwrap_or_default();
+            if window.iter().map(Vec::len).sum::<usize>() <= SCAN_LIMIT {
+                let mine = char_mask(&chars);
+                seen.extend(
+                    window
+                        .iter()
+                        .flatten()
+                        .filter(|(_, m)| (m ^ mine).count_ones() <= 4)
+                        .map(|(idx, _)| *idx),
+                );
+            } else {
+                let mut probe = |k: u64| seen.extend(self.deletes.get(k));
+                probe(h.key(NONE));
+                for i in 0..n {
+                    probe(h.key([i, usize::MAX]));
+                    for j in i + 1..n {
+                        probe(h.key([i, j]));
+                    }
                 }
             }
             seen.sort_unstable();

@@ -207,29 +207,18 @@ impl Session<'_> {
         for (ordinal, r) in rows.iter().enumerate() {
             let ordinal = crate::int(ordinal);
             let package = ids.get(r_index(ordinal)).copied().flatten();
-            let (bom_ref, name, kind) = (
-                super::clean(&r.bom_ref),
-                super::clean(&r.name),
-                super::clean(&r.kind),
-            );
-            let (version, license, hashes, source_file) = (
-                super::clean_opt(r.version.as_deref()),
-                super::clean_opt(r.license.as_deref()),
-                super::clean_opt(r.hashes.as_deref()),
-                super::clean_opt(r.source_file.as_deref()),
-            );
             let values: [&(dyn ToSql + Sync); 11] = [
                 &document,
                 &ordinal,
                 &package,
-                &bom_ref,
-                &name,
-                &version,
-                &kind,
+                &r.bom_ref,
+                &r.name,
+                &r.version,
+                &r.kind,
                 &r.scope,
-                &license,
-                &hashes,
-                &source_file,
+                &r.license,
+                &r.hashes,
+                &r.source_file,
             ];
             writer.write(&values)?;
         }

@@ -310,6 +310,52 @@ pub(super) fn execute(conn: &Connection, sql: &str, params: &[Value<'_>]) -> Res
     Ok(crate::to_u64(crate::int(stmt.raw_execute()?)))
 }
 
+/// Package rows per `INSERT` (4 parameters each).
+const PACKAGES_PER_STATEMENT: usize = 128;
+
+/// `INSERT INTO packages … VALUES (…), (…)…` for `n` rows.
+fn package_insert(n: usize) -> String {
+    let mut sql = String::from("INSERT OR FAIL INTO packages (id, purl, name, version) VALUES ");
+    for i in 0..n {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?)");
+    }
+    sql
+}
+
+/// The write transaction excludes every other writer, and the caller has just looked
+/// the packages up in it: none is stored, so each gets the id SQLite would give it and
+/// is inserted without the conflict check and `RETURNING` (which cost more than the
+/// insert). Should one be stored after all, `OR FAIL` fails the transaction.
+pub(super) fn insert_packages(
+    conn: &Connection,
+    rows: &[(&str, &str, Option<&str>)],
+    f: &mut dyn FnMut(i64, &str) -> Result<()>,
+) -> Result<()> {
+    let mut next: i64 =
+        conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM packages", [], |r| {
+            r.get(0)
+        })?;
+    for chunk in rows.chunks(PACKAGES_PER_STATEMENT) {
+        let mut stmt = conn.prepare_cached(&package_insert(chunk.len()))?;
+        for (k, (purl, name, version)) in chunk.iter().enumerate() {
+            let i = 4 * k + 1;
+            stmt.raw_bind_parameter(i, next + crate::int(k))?;
+            stmt.raw_bind_parameter(i + 1, purl)?;
+            stmt.raw_bind_parameter(i + 2, name)?;
+            stmt.raw_bind_parameter(i + 3, version)?;
+        }
+        stmt.raw_execute()?;
+        for (purl, _, _) in chunk {
+            f(next, purl)?;
+            next += 1;
+        }
+    }
+    Ok(())
+}
+
 /// Occurrence rows per `INSERT` (11 parameters each, well below SQLite's limit).
 const OCCURRENCES_PER_STATEMENT: usize = 64;
 
@@ -344,14 +390,14 @@ pub(super) fn insert_occurrences(
             stmt.raw_bind_parameter(i, document)?;
             stmt.raw_bind_parameter(i + 1, crate::int(ordinal))?;
             stmt.raw_bind_parameter(i + 2, ids.get(ordinal).copied().flatten())?;
-            stmt.raw_bind_parameter(i + 3, super::clean(&row.bom_ref))?;
-            stmt.raw_bind_parameter(i + 4, super::clean(&row.name))?;
-            stmt.raw_bind_parameter(i + 5, super::clean_opt(row.version.as_deref()))?;
-            stmt.raw_bind_parameter(i + 6, super::clean(&row.kind))?;
+            stmt.raw_bind_parameter(i + 3, &row.bom_ref)?;
+            stmt.raw_bind_parameter(i + 4, &row.name)?;
+            stmt.raw_bind_parameter(i + 5, &row.version)?;
+            stmt.raw_bind_parameter(i + 6, &row.kind)?;
             stmt.raw_bind_parameter(i + 7, row.scope)?;
-            stmt.raw_bind_parameter(i + 8, super::clean_opt(row.license.as_deref()))?;
-            stmt.raw_bind_parameter(i + 9, super::clean_opt(row.hashes.as_deref()))?;
-            stmt.raw_bind_parameter(i + 10, super::clean_opt(row.source_file.as_deref()))?;
+            stmt.raw_bind_parameter(i + 8, &row.license)?;
+            stmt.raw_bind_parameter(i + 9, &row.hashes)?;
+            stmt.raw_bind_parameter(i + 10, &row.source_file)?;
             i += 11;
         }
         stmt.raw_execute()?;

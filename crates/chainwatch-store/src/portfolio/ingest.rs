@@ -2,8 +2,6 @@
 //! access and runs on many threads; writing runs many documents in one transaction, each
 //! completely or not at all.
 
-use std::collections::HashMap;
-
 use crate::db::{Db, Table, args};
 use crate::portfolio::prepare::{self, Naming, Prepared, digest_hex};
 use crate::{IngestOptions, IngestOutcome, Prepare, Result, Store, StoreError, time};
@@ -257,22 +255,18 @@ impl Store {
         doc: &Prepared,
         added: &mut Vec<(Box<str>, i64)>,
     ) -> Result<Vec<Option<i64>>> {
-        // (purl, name identity, version), sorted by purl, each purl once.
-        let mut wanted: Vec<(&str, &str, Option<&str>)> = doc
-            .components
-            .iter()
-            .filter_map(|r| match (&r.purl, &r.name_identity) {
-                (Some(purl), Some(name)) => {
-                    Some((purl.as_str(), name.as_str(), r.package_version.as_deref()))
-                }
-                _ => None,
-            })
-            .collect();
-        wanted.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        wanted.dedup_by(|a, b| a.0 == b.0);
-        let remember = wanted.len() <= PACKAGE_CACHE_PER_DOCUMENT;
-        let mut ids: HashMap<&str, i64, foldhash::fast::RandomState> =
-            HashMap::with_capacity_and_hasher(wanted.len(), foldhash::fast::RandomState::default());
+        let row = |o: u32| &doc.components[o as usize];
+        // Each package once, in purl order: where its run starts in `by_purl`.
+        let mut starts: Vec<usize> = Vec::new();
+        for (k, &o) in doc.by_purl.iter().enumerate() {
+            if k == 0 || row(doc.by_purl[k - 1]).purl != row(o).purl {
+                starts.push(k);
+            }
+        }
+        let wanted = |w: usize| row(doc.by_purl[starts[w]]);
+        let purl = |w: usize| wanted(w).purl.as_deref().unwrap_or_default();
+        let mut found: Vec<Option<i64>> = vec![None; starts.len()];
+        let remember = starts.len() <= PACKAGE_CACHE_PER_DOCUMENT;
         {
             // Held for the lookups only: other uploads of this process (the server's)
             // write their own transactions meanwhile.
@@ -280,64 +274,93 @@ impl Store {
                 .package_ids
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            wanted.retain(|(purl, _, _)| match known.get(*purl) {
-                Some(&id) => {
-                    ids.insert(purl, id);
-                    false
+            if !known.is_empty() {
+                for (w, id) in found.iter_mut().enumerate() {
+                    *id = known.get(purl(w)).copied();
                 }
-                None => true,
-            });
+            }
         }
+        let unknown: Vec<usize> = (0..starts.len()).filter(|&w| found[w].is_none()).collect();
+        // A store without packages (its first document) has none to look up; asked only
+        // when the lookups would take more than the question.
+        let none_stored = unknown.len() > PACKAGES_PER_STATEMENT / 4
+            && db.value::<i64>(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM packages LIMIT 1) AS t",
+                &[],
+            )? == 0;
+        // The position in `found` of a purl among `chunk` (sorted by purl).
+        let position = |chunk: &[usize], p: &str| {
+            chunk
+                .binary_search_by(|&w| purl(w).cmp(p))
+                .ok()
+                .map(|k| chunk[k])
+        };
         // In chunks, so that a document of hundreds of thousands of new packages binds
         // tables of a bounded size.
-        for chunk in wanted.chunks(PACKAGES_PER_STATEMENT) {
-            let purls: Vec<&str> = chunk.iter().map(|w| w.0).collect();
-            find_packages(db, &purls, &mut ids)?;
-            let missing: Vec<&(&str, &str, Option<&str>)> =
-                chunk.iter().filter(|w| !ids.contains_key(w.0)).collect();
+        for chunk in unknown.chunks(PACKAGES_PER_STATEMENT) {
+            if !none_stored {
+                let purls: Vec<&str> = chunk.iter().map(|&w| purl(w)).collect();
+                find_packages(db, &purls, &mut |p, id| {
+                    if let Some(w) = position(chunk, p) {
+                        found[w] = Some(id);
+                    }
+                })?;
+            }
+            let missing: Vec<usize> = chunk
+                .iter()
+                .copied()
+                .filter(|&w| found[w].is_none())
+                .collect();
             if missing.is_empty() {
                 continue;
             }
-            let table = Table::new()
-                .text("purl", missing.iter().map(|m| m.0).collect())
-                .text("name", missing.iter().map(|m| m.1).collect())
-                .opt_text("version", missing.iter().map(|m| m.2).collect());
-            let sql = format!(
-                "{} packages (purl, name, version)
-                 SELECT t.purl, t.name, t.version FROM {} WHERE true
-                 ORDER BY t.purl ON CONFLICT (purl) DO NOTHING RETURNING id, purl",
-                db.dialect().insert(),
-                db.dialect().table(1, "t", &table)
-            );
-            db.for_each(&sql, &[table.into()], &mut |r| {
-                let purl: &str = r.get(1)?;
-                if let Ok(k) = missing.binary_search_by(|m| m.0.cmp(purl)) {
-                    ids.insert(missing[k].0, r.get(0)?);
+            let rows: Vec<(&str, &str, Option<&str>)> = missing
+                .iter()
+                .map(|&w| {
+                    let r = wanted(w);
+                    (
+                        purl(w),
+                        r.name_identity.as_deref().unwrap_or_default(),
+                        r.package_version.as_deref(),
+                    )
+                })
+                .collect();
+            db.insert_packages(&rows, &mut |id, p| {
+                if let Some(w) = position(&missing, p) {
+                    found[w] = Some(id);
                 }
                 Ok(())
             })?;
             // Inserted by another process meanwhile (PostgreSQL).
-            let again: Vec<&str> = missing
+            let again: Vec<usize> = missing
                 .iter()
-                .map(|m| m.0)
-                .filter(|p| !ids.contains_key(*p))
+                .copied()
+                .filter(|&w| found[w].is_none())
                 .collect();
             if !again.is_empty() {
-                find_packages(db, &again, &mut ids)?;
+                let purls: Vec<&str> = again.iter().map(|&w| purl(w)).collect();
+                find_packages(db, &purls, &mut |p, id| {
+                    if let Some(w) = position(&again, p) {
+                        found[w] = Some(id);
+                    }
+                })?;
             }
         }
         if remember {
             added.extend(
-                wanted
+                unknown
                     .iter()
-                    .filter_map(|w| ids.get(w.0).map(|&id| (w.0.into(), id))),
+                    .filter_map(|&w| found[w].map(|id| (purl(w).into(), id))),
             );
         }
-        Ok(doc
-            .components
-            .iter()
-            .map(|r| r.purl.as_deref().and_then(|p| ids.get(p).copied()))
-            .collect())
+        let mut ids = vec![None; doc.components.len()];
+        for (w, &start) in starts.iter().enumerate() {
+            let end = starts.get(w + 1).copied().unwrap_or(doc.by_purl.len());
+            for &o in &doc.by_purl[start..end] {
+                ids[o as usize] = found[w];
+            }
+        }
+        Ok(ids)
     }
 }
 
@@ -345,11 +368,7 @@ impl Store {
 /// scalar subquery per row keeps PostgreSQL from planning a join, which it would price
 /// as a scan of the whole table when it has no statistics yet (a new store, or a server
 /// whose autovacuum is off).
-fn find_packages<'p>(
-    db: &mut Db<'_>,
-    purls: &[&'p str],
-    ids: &mut HashMap<&'p str, i64, foldhash::fast::RandomState>,
-) -> Result<()> {
+fn find_packages(db: &mut Db<'_>, purls: &[&str], found: &mut dyn FnMut(&str, i64)) -> Result<()> {
     let table = Table::new().text("purl", purls.to_vec());
     let sql = format!(
         "SELECT t.purl, (SELECT p.id FROM packages p WHERE p.purl = t.purl) FROM {}",
@@ -357,10 +376,7 @@ fn find_packages<'p>(
     );
     db.for_each(&sql, &[table.into()], &mut |r| {
         if let Some(id) = r.get::<Option<i64>>(1)? {
-            let purl: &str = r.get(0)?;
-            if let Ok(i) = purls.binary_search(&purl) {
-                ids.insert(purls[i], id);
-            }
+            found(r.get(0)?, id);
         }
         Ok(())
     })

@@ -34,6 +34,10 @@ pub struct Prepared {
     /// Ordinal of the subject component.
     pub subject: Option<u32>,
     pub components: Vec<Row>,
+    /// The ordinals of the components that name a package, in the order of their purls
+    /// (then of their ordinals): made while preparing, on the preparing threads, so
+    /// that the writer finds each package once without hashing or sorting.
+    pub by_purl: Vec<u32>,
     /// The number of distinct edges between components.
     pub edge_count: usize,
     /// The edges, encoded (`graph.rs`).
@@ -178,20 +182,58 @@ fn rows_of(components: &mut [Component], rows: &mut Vec<Row>) {
             .as_ref()
             .and_then(|p| p.version().map(str::to_owned))
             .or_else(|| c.version.clone());
+        // Text as both engines store it, made here once (on the preparing threads)
+        // rather than by each backend's writer.
+        let clean = |t: String| match crate::db::clean(&t) {
+            std::borrow::Cow::Borrowed(_) => t,
+            std::borrow::Cow::Owned(cleaned) => cleaned,
+        };
         rows.push(Row {
-            package_version,
-            name_identity: purl.as_ref().map(|p| p.package_name().canonical()),
-            purl: purl.map(|p| p.canonical().to_owned()),
+            package_version: package_version.map(clean),
+            name_identity: purl.as_ref().map(|p| clean(p.package_name().canonical())),
+            purl: purl.map(|p| clean(p.canonical().to_owned())),
             kind: c.kind.as_str().to_owned(),
             scope: c.scope.map(chainwatch_sbom::Scope::as_str),
-            license: licence(&c, &mut licences),
-            hashes: hashes(&c),
-            source_file: source_file(&c),
-            name: c.name,
-            version: c.version,
-            bom_ref: c.id,
+            license: licence(&c, &mut licences).map(clean),
+            hashes: hashes(&c).map(clean),
+            source_file: source_file(&c).map(clean),
+            name: clean(c.name),
+            version: c.version.map(clean),
+            bom_ref: clean(c.id),
         });
     }
+}
+
+/// The ordinals (plus `offset`) of `rows` that name a package, in the order of their
+/// purls, then of their ordinals.
+fn purl_order(rows: &[Row], offset: u32) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..rows.len())
+        .filter(|&i| rows[i].purl.is_some() && rows[i].name_identity.is_some())
+        .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+        .collect();
+    order.sort_by(|&a, &b| rows[a as usize].purl.cmp(&rows[b as usize].purl));
+    order.into_iter().map(|o| o + offset).collect()
+}
+
+/// Two [`purl_order`]s of `rows` merged into one (`earlier`'s ordinals are below
+/// `later`'s, so equal purls stay in ordinal order).
+fn merge_by_purl(rows: &[Row], earlier: &[u32], later: impl Iterator<Item = u32>) -> Vec<u32> {
+    let purl = |o: u32| rows[o as usize].purl.as_deref();
+    let mut out = Vec::with_capacity(earlier.len() + later.size_hint().0);
+    let mut earlier = earlier.iter().copied().peekable();
+    for b in later {
+        while let Some(&a) = earlier.peek() {
+            if purl(a) <= purl(b) {
+                out.push(a);
+                earlier.next();
+            } else {
+                break;
+            }
+        }
+        out.push(b);
+    }
+    out.extend(earlier);
+    out
 }
 
 /// Rows from a parsed document (consumed, so its memory is given back as rows are made).
@@ -266,22 +308,27 @@ pub(crate) fn from_sbom(
     // Large documents: the two halves on two threads (purl parsing dominates), the rows
     // in one vector made to size (growing one, or joining two, would hold a copy).
     let mut rows: Vec<Row> = Vec::with_capacity(components.len());
-    if components.len() >= 20_000 {
+    let by_purl = if components.len() >= 20_000 {
         let mid = components.len() / 2;
         let (first, second) = components.split_at_mut(mid);
-        let more = std::thread::scope(|scope| {
+        let ((more, later), earlier) = std::thread::scope(|scope| {
             let other = scope.spawn(|| {
                 let mut more = Vec::with_capacity(second.len());
                 rows_of(second, &mut more);
-                more
+                let order = purl_order(&more, 0);
+                (more, order)
             });
             rows_of(first, &mut rows);
-            other.join().unwrap_or_default()
+            let order = purl_order(&rows, 0);
+            (other.join().unwrap_or_default(), order)
         });
+        let offset = u32::try_from(rows.len()).unwrap_or(u32::MAX);
         rows.extend(more);
+        merge_by_purl(&rows, &earlier, later.into_iter().map(|o| o + offset))
     } else {
         rows_of(&mut components, &mut rows);
-    }
+        purl_order(&rows, 0)
+    };
     drop(components);
     Ok(Prepared {
         digest,
@@ -296,6 +343,7 @@ pub(crate) fn from_sbom(
         version,
         subject,
         components: rows,
+        by_purl,
         edge_count,
         graph,
     })

@@ -64,6 +64,9 @@ fn squats_of(checker: &mut Checker<'_>, doc: &Prepared) -> Vec<Suspect> {
 /// Components stored by one run after which the planner statistics are refreshed.
 const OPTIMIZE_AFTER: u64 = 50_000;
 
+/// Components of a stored document above which it is freed on another thread.
+const FREE_APART: usize = 100_000;
+
 /// Most documents written in one transaction.
 const BATCH_DOCUMENTS: usize = 256;
 /// Most components written in one transaction (a single larger document is one batch).
@@ -377,6 +380,7 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
             let checker = (!args.no_typosquat).then_some(&mut squats);
             let mut stored = store_run(ctx.printer, &store, checker, &ready).into_iter();
             drop(ready);
+            let mut large = Vec::new();
             for (i, stage) in run {
                 let path = match &files[i] {
                     Ok(p) | Err((p, _)) if p.as_os_str() == "-" => "<stdin>".to_owned(),
@@ -386,10 +390,13 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                     Stage::Attestation(bytes) => {
                         summary.attestations(&store, &trust, for_product, path, &bytes)
                     }
-                    Stage::Ready(_) => {
+                    Stage::Ready(prepared) => {
                         let (result, suspects) = stored.next().unwrap_or_else(|| {
                             (Err(StoreError::Corrupt("no outcome".into())), Vec::new())
                         });
+                        if prepared.components.len() >= FREE_APART {
+                            large.push(prepared);
+                        }
                         let mut line = summary.add(path, result.map_err(Failure::from));
                         line.suspects = suspects;
                         line
@@ -409,6 +416,12 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                 {
                     write_error = Some(e);
                 }
+            }
+            // Freeing a large document's millions of allocations takes longer than
+            // anything left to do: on a thread of its own, which the end of the process
+            // may cut short (the system takes the memory back at once).
+            if !large.is_empty() {
+                std::thread::spawn(move || drop(large));
             }
         },
     );
