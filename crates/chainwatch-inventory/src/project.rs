@@ -62,6 +62,32 @@ pub(crate) fn of_dir(dir: &Path) -> Project {
             };
         }
     }
+    // Manifests named after their project: a single `NAME.gemspec` or `NAME.nuspec`.
+    for (suffix, read) in [("gemspec", gemspec as Reader), ("nuspec", nuspec)] {
+        let mut found = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == suffix) && p.is_file());
+        if let (Some(path), None) = (found.next(), found.next())
+            && let Ok(text) = read_small(&path)
+            && let Some((name, version, purl, license)) = read(&text)
+            && !name.trim().is_empty()
+        {
+            return Project {
+                name,
+                version,
+                purl,
+                manifest: Some(if suffix == "gemspec" {
+                    "*.gemspec"
+                } else {
+                    "*.nuspec"
+                }),
+                license,
+            };
+        }
+    }
     let name = std::fs::canonicalize(dir)
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -212,6 +238,28 @@ fn go(text: &str) -> Option<Read> {
     Some((module, None, purl, None))
 }
 
+fn gemspec(text: &str) -> Option<Read> {
+    let spec = crate::extract::ruby::gemspec(text);
+    let license = spec.license();
+    let name = spec.name?;
+    let purl = purl("gem", None, &name, spec.version.as_deref())
+        .build()
+        .ok();
+    Some((name, spec.version, purl, license))
+}
+
+fn nuspec(text: &str) -> Option<Read> {
+    let spec = crate::extract::dotnet::nuspec(text).ok()?;
+    let id = spec.id.filter(|i| !i.contains('$'))?;
+    // A nuspec that `nuget pack` fills in (`$version$`) states no version yet.
+    let version = spec.version.filter(|v| !v.contains('$'));
+    let purl = purl("nuget", None, &id, version.as_deref()).build().ok();
+    let license = spec
+        .license
+        .map(|l| chainwatch_license::normalize(&l).expression);
+    Some((id, version, purl, license))
+}
+
 fn maven(text: &str) -> Option<Read> {
     let pom = crate::extract::maven::Pom::parse(text).ok()?;
     let (group, artifact, version) = pom.coordinates();
@@ -289,5 +337,37 @@ mod tests {
             Some("Apache-2.0 OR LGPL-2.1-only")
         );
         assert_eq!(license(go, "module example.com/a\n"), None);
+        assert_eq!(
+            license(
+                gemspec,
+                "Gem::Specification.new do |s|\n  s.name = \"a\"\n  s.license = \"Apache 2.0\"\nend\n"
+            )
+            .as_deref(),
+            Some("Apache-2.0")
+        );
+        let nuspec_text = "<package><metadata><id>$id$</id><version>$version$</version>\
+            <license type=\"expression\">MIT</license></metadata></package>";
+        assert_eq!(nuspec(nuspec_text), None);
+        let nuspec_text = nuspec_text.replace("$id$", "Acme.Widgets");
+        let read = nuspec(&nuspec_text).expect("nuspec");
+        assert_eq!((read.1, read.3.as_deref()), (None, Some("MIT")));
+    }
+
+    #[test]
+    fn a_project_named_by_its_gemspec() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("acme-widgets.gemspec"),
+            "Gem::Specification.new do |spec|\n  spec.name = 'acme-widgets'\n  spec.version = Acme::VERSION\n  spec.licenses = ['MIT']\nend\n",
+        )
+        .expect("write");
+        let project = of_dir(dir.path());
+        assert_eq!(project.name, "acme-widgets");
+        assert_eq!(project.manifest, Some("*.gemspec"));
+        assert_eq!(project.license.as_deref(), Some("MIT"));
+        assert_eq!(
+            project.purl.map(|p| p.to_string()).as_deref(),
+            Some("pkg:gem/acme-widgets")
+        );
     }
 }

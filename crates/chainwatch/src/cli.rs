@@ -238,8 +238,9 @@ pub(crate) enum Sbom {
     /// name and version of the top-level manifest, else the directory name). Reads
     /// Cargo.lock, package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml,
     /// bun.lock, requirements*.txt, poetry.lock, uv.lock, Pipfile.lock, pdm.lock,
-    /// installed Python metadata, go.mod (+ go.sum), Gemfile.lock, composer.lock,
-    /// packages.lock.json, pom.xml, gradle.lockfile, pubspec.lock, mix.lock,
+    /// installed Python metadata, go.mod (+ go.sum), Gemfile.lock, installed gems'
+    /// specifications, composer.lock, packages.lock.json, the nuspecs of a NuGet global
+    /// packages folder, pom.xml, gradle.lockfile, pubspec.lock, mix.lock,
     /// Package.resolved, conan.lock, var/lib/dpkg/status, lib/apk/db/installed and
     /// rpmdb.sqlite (with the distribution from etc/os-release). Installed trees are read
     /// whole, with their graph: a `node_modules` without a lockfile beside it (each

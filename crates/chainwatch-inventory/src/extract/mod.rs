@@ -222,6 +222,20 @@ pub static EXTRACTORS: &[Extractor] = &[
         whole: true,
     },
     Extractor {
+        name: "gemspec-installed",
+        ecosystem: "Ruby (installed gems)",
+        wants: |c| c.name.ends_with(".gemspec") && c.parent_name() == Some("specifications"),
+        extract: ruby::installed,
+        whole: true,
+    },
+    Extractor {
+        name: "nuspec-installed",
+        ecosystem: ".NET (NuGet global packages folder)",
+        wants: dotnet::wants_nuspec,
+        extract: dotnet::installed,
+        whole: true,
+    },
+    Extractor {
         name: "composer-lock",
         ecosystem: "PHP (Composer)",
         wants: |c| c.name == "composer.lock",
