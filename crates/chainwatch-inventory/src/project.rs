@@ -48,29 +48,31 @@ pub(crate) fn of_dir(dir: &Path) -> Project {
         ("go.mod", go),
         ("pom.xml", maven),
     ];
-    for (file, read) in MANIFESTS {
-        if let Ok(text) = read_small(&dir.join(file))
-            && let Some((name, version, purl, license)) = read(&text)
-            && !name.trim().is_empty()
-        {
-            return Project {
-                name,
-                version,
-                purl,
-                manifest: Some(file),
-                license,
-            };
-        }
-    }
-    // Manifests named after their project: a single `NAME.gemspec` or `NAME.nuspec`.
-    for (suffix, read) in [("gemspec", gemspec as Reader), ("nuspec", nuspec)] {
+    // Then the manifests named after their project: a single `NAME.gemspec` or
+    // `NAME.nuspec`.
+    let single = |suffix: &str| {
         let mut found = std::fs::read_dir(dir)
             .into_iter()
             .flatten()
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == suffix) && p.is_file());
-        if let (Some(path), None) = (found.next(), found.next())
+        match (found.next(), found.next()) {
+            (Some(path), None) => Some(path),
+            _ => None,
+        }
+    };
+    let candidates = MANIFESTS
+        .iter()
+        .map(|&(file, read)| (Some(dir.join(file)), file, read))
+        .chain(std::iter::once_with(|| {
+            (single("gemspec"), "*.gemspec", gemspec as Reader)
+        }))
+        .chain(std::iter::once_with(|| {
+            (single("nuspec"), "*.nuspec", nuspec as Reader)
+        }));
+    for (path, manifest, read) in candidates {
+        if let Some(path) = path
             && let Ok(text) = read_small(&path)
             && let Some((name, version, purl, license)) = read(&text)
             && !name.trim().is_empty()
@@ -79,11 +81,7 @@ pub(crate) fn of_dir(dir: &Path) -> Project {
                 name,
                 version,
                 purl,
-                manifest: Some(if suffix == "gemspec" {
-                    "*.gemspec"
-                } else {
-                    "*.nuspec"
-                }),
+                manifest: Some(manifest),
                 license,
             };
         }

@@ -164,6 +164,31 @@ pub(crate) fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, &st
     })
 }
 
+/// Adds what an XML text event holds (text, CDATA, a character or predefined entity
+/// reference) to `buf`; whether `event` was one. `offset` locates a decoding error.
+pub(crate) fn xml_text(
+    buf: &mut String,
+    event: &quick_xml::events::Event<'_>,
+    offset: usize,
+) -> Result<bool, (usize, String)> {
+    use quick_xml::events::Event;
+    match event {
+        Event::Text(t) => buf.push_str(&t.decode().map_err(|e| (offset, e.to_string()))?),
+        Event::CData(t) => buf.push_str(&t.decode().map_err(|e| (offset, e.to_string()))?),
+        Event::GeneralRef(r) => {
+            if let Ok(Some(ch)) = r.resolve_char_ref() {
+                buf.push(ch);
+            } else if let Ok(name) = r.decode()
+                && let Some(s) = quick_xml::escape::resolve_predefined_entity(&name)
+            {
+                buf.push_str(s);
+            }
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

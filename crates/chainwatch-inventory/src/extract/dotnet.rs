@@ -149,22 +149,7 @@ pub(crate) fn nuspec(text: &str) -> Result<Nuspec, (usize, String)> {
                 path.push(name);
                 buf.clear();
             }
-            Event::Text(t) => buf.push_str(&t.decode().map_err(|e| (offset, e.to_string()))?),
-            Event::CData(t) => buf.push_str(&t.decode().map_err(|e| (offset, e.to_string()))?),
-            Event::GeneralRef(r) => {
-                if let Ok(Some(ch)) = r.resolve_char_ref() {
-                    buf.push(ch);
-                } else {
-                    match r.decode().as_deref() {
-                        Ok("amp") => buf.push('&'),
-                        Ok("lt") => buf.push('<'),
-                        Ok("gt") => buf.push('>'),
-                        Ok("quot") => buf.push('"'),
-                        Ok("apos") => buf.push('\''),
-                        _ => {}
-                    }
-                }
-            }
+            ref text if crate::text::xml_text(&mut buf, text, offset)? => {}
             Event::End(_) => {
                 let value = buf.trim();
                 if path.len() == 3

@@ -64,17 +64,7 @@ impl Pom {
                     path.push(name);
                     buf.clear();
                 }
-                Event::Text(t) => buf.push_str(&t.decode().map_err(|e| (offset, e.to_string()))?),
-                Event::CData(t) => buf.push_str(&t.decode().map_err(|e| (offset, e.to_string()))?),
-                Event::GeneralRef(r) => {
-                    if let Ok(Some(ch)) = r.resolve_char_ref() {
-                        buf.push(ch);
-                    } else if let Ok(name) = r.decode()
-                        && let Some(s) = quick_xml::escape::resolve_predefined_entity(&name)
-                    {
-                        buf.push_str(s);
-                    }
-                }
+                ref text if crate::text::xml_text(&mut buf, text, offset)? => {}
                 Event::End(_) => {
                     let value = buf.trim().to_owned();
                     buf.clear();

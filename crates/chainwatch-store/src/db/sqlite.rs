@@ -313,17 +313,19 @@ pub(super) fn execute(conn: &Connection, sql: &str, params: &[Value<'_>]) -> Res
 /// Package rows per `INSERT` (4 parameters each).
 const PACKAGES_PER_STATEMENT: usize = 128;
 
-/// `INSERT INTO packages … VALUES (…), (…)…` for `n` rows.
-fn package_insert(n: usize) -> String {
-    let mut sql = String::from("INSERT OR FAIL INTO packages (id, purl, name, version) VALUES ");
-    for i in 0..n {
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str("(?,?,?,?)");
-    }
-    sql
+/// `INSERT OR FAIL INTO TABLE (COLUMNS) VALUES (?,…), (?,…)…` for `n` rows: a failing
+/// multi-row insert fails the transaction anyway, and without `ABORT` SQLite keeps no
+/// statement journal (a copy of every index page the statement touches).
+fn multi_row_insert(table: &str, columns: &[&str], n: usize) -> String {
+    let row = format!("({})", vec!["?"; columns.len()].join(","));
+    format!(
+        "INSERT OR FAIL INTO {table} ({}) VALUES {}",
+        columns.join(", "),
+        vec![row; n].join(",")
+    )
 }
+
+const PACKAGE_COLUMNS: &[&str] = &["id", "purl", "name", "version"];
 
 /// The write transaction excludes every other writer, and the caller has just looked
 /// the packages up in it: none is stored, so each gets the id SQLite would give it and
@@ -339,7 +341,8 @@ pub(super) fn insert_packages(
             r.get(0)
         })?;
     for chunk in rows.chunks(PACKAGES_PER_STATEMENT) {
-        let mut stmt = conn.prepare_cached(&package_insert(chunk.len()))?;
+        let mut stmt =
+            conn.prepare_cached(&multi_row_insert("packages", PACKAGE_COLUMNS, chunk.len()))?;
         for (k, (purl, name, version)) in chunk.iter().enumerate() {
             let i = 4 * k + 1;
             stmt.raw_bind_parameter(i, next + crate::int(k))?;
@@ -359,20 +362,19 @@ pub(super) fn insert_packages(
 /// Occurrence rows per `INSERT` (11 parameters each, well below SQLite's limit).
 const OCCURRENCES_PER_STATEMENT: usize = 64;
 
-/// `INSERT INTO occurrences … VALUES (…), (…)…` for `n` rows.
-fn occurrence_insert(n: usize) -> String {
-    let mut sql = String::from(
-        "INSERT OR FAIL INTO occurrences (document_id, ordinal, package_id, bom_ref, name, \
-         version, kind, scope, license, hashes, source_file) VALUES ",
-    );
-    for i in 0..n {
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?)");
-    }
-    sql
-}
+const OCCURRENCE_COLUMNS: &[&str] = &[
+    "document_id",
+    "ordinal",
+    "package_id",
+    "bom_ref",
+    "name",
+    "version",
+    "kind",
+    "scope",
+    "license",
+    "hashes",
+    "source_file",
+];
 
 /// Many rows per statement: the per-statement work (binding aside) is shared.
 pub(super) fn insert_occurrences(
@@ -384,7 +386,8 @@ pub(super) fn insert_occurrences(
     let mut start = 0;
     while start < rows.len() {
         let n = (rows.len() - start).min(OCCURRENCES_PER_STATEMENT);
-        let mut stmt = conn.prepare_cached(&occurrence_insert(n))?;
+        let mut stmt =
+            conn.prepare_cached(&multi_row_insert("occurrences", OCCURRENCE_COLUMNS, n))?;
         let mut i = 1;
         for (ordinal, row) in rows.iter().enumerate().skip(start).take(n) {
             stmt.raw_bind_parameter(i, document)?;
