@@ -226,6 +226,8 @@ struct Edits {
     /// The names long enough for distance 2, by length: each one's index and
     /// [`char_mask`].
     long: Vec<Vec<(u32, u64)>>,
+    /// [`SCAN_LIMIT`] (the tests set it to compare both ways).
+    scan_limit: usize,
 }
 
 /// Names of the lengths a candidate can be two edits from, above which the two-deletion
@@ -284,6 +286,7 @@ impl Edits {
             names,
             text,
             long,
+            scan_limit: SCAN_LIMIT,
         }
     }
 
@@ -452,7 +455,7 @@ impl Check for Edits {
             // of a name two shorter are not indexed): when they are few, comparing the
             // classes of characters with each is cheaper than the n²/2 probes.
             let window = self.long.get(n - 1..=(n + 2).min(64)).unwrap_or_default();
-            if window.iter().map(Vec::len).sum::<usize>() <= SCAN_LIMIT {
+            if window.iter().map(Vec::len).sum::<usize>() <= self.scan_limit {
                 let mine = char_mask(&chars);
                 seen.extend(
                     window
@@ -692,5 +695,92 @@ impl Check for GoPaths {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn corpus(names: &[String]) -> Arc<Corpus> {
+        let mut corpus = Corpus {
+            names: crate::FnvMap::default(),
+        };
+        for (rank, n) in names.iter().enumerate() {
+            corpus.names.entry(n.clone()).or_insert((n.clone(), rank));
+        }
+        Arc::new(corpus)
+    }
+
+    /// A name of `len` characters from a small alphabet (so that names come close to
+    /// each other), with a separator now and then.
+    fn name(len: std::ops::Range<usize>) -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![8 => proptest::char::range('a', 'e'), 1 => Just('-'), 1 => Just('7')],
+            len,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    /// A variant of `base`: up to three characters deleted, inserted or replaced.
+    fn variant(base: String) -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            (
+                0usize..3,
+                any::<prop::sample::Index>(),
+                proptest::char::range('a', 'f'),
+            ),
+            0..=3,
+        )
+        .prop_map(move |edits| {
+            let mut chars: Vec<char> = base.chars().collect();
+            for (op, at, c) in edits {
+                let i = at.index(chars.len() + 1);
+                match op {
+                    0 if i < chars.len() => {
+                        chars.remove(i);
+                    }
+                    1 => chars.insert(i, c),
+                    _ if i < chars.len() => chars[i] = c,
+                    _ => {}
+                }
+            }
+            chars.into_iter().collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 256,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_2026),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Comparing classes of characters finds exactly what the two-deletion probes
+        /// find: the same squats, in the same order.
+        #[test]
+        fn the_mask_scan_and_the_probes_agree(
+            (names, candidates) in proptest::collection::vec(name(8..16), 1..40)
+                .prop_flat_map(|names| {
+                    let picks = proptest::collection::vec(
+                        proptest::sample::select(names.clone()).prop_flat_map(variant),
+                        1..20,
+                    );
+                    (Just(names), picks)
+                })
+        ) {
+            let corpus = corpus(&names);
+            let scan = Edits { scan_limit: usize::MAX, ..Edits::new(&corpus) };
+            let probe = Edits { scan_limit: 0, ..Edits::new(&corpus) };
+            let shared = Shared(Arc::clone(&corpus));
+            for candidate in &candidates {
+                let a = scan.check(&shared, candidate, &crate::Anonymous).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let b = probe.check(&shared, candidate, &crate::Anonymous).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(format!("{a:?}"), format!("{b:?}"), "{}", candidate);
+            }
+        }
     }
 }
