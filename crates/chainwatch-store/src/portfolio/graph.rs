@@ -126,9 +126,13 @@ fn get(data: &[u8], pos: &mut usize) -> Option<u64> {
 pub(crate) fn encode(edges: &mut Vec<(u32, u32, &str)>) -> Vec<u8> {
     edges.sort_unstable();
     edges.dedup();
-    let mut kinds: Vec<&str> = edges.iter().map(|e| e.2).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
+    // Kinds are few (relationship types): each once, without sorting one per edge.
+    let kinds: Vec<&str> = edges
+        .iter()
+        .map(|e| e.2)
+        .collect::<std::collections::BTreeSet<&str>>()
+        .into_iter()
+        .collect();
     let mut out = Vec::with_capacity(edges.len() * 5 + 16);
     out.push(VERSION);
     put(&mut out, kinds.len() as u64);
