@@ -118,6 +118,8 @@ pub fn normalize(stated: &str) -> Normalized {
 /// parentheses, each once.
 pub fn join<S: AsRef<str>>(expressions: &[S], all: bool) -> String {
     let mut parts: Vec<String> = Vec::with_capacity(expressions.len());
+    // Linear in the parts, however many a hostile manifest lists.
+    let mut seen = std::collections::HashSet::with_capacity(expressions.len());
     for e in expressions {
         let e = e.as_ref().trim();
         let part = if e.contains(' ') && expressions.len() > 1 {
@@ -125,7 +127,7 @@ pub fn join<S: AsRef<str>>(expressions: &[S], all: bool) -> String {
         } else {
             e.to_owned()
         };
-        if !part.is_empty() && !parts.contains(&part) {
+        if !part.is_empty() && seen.insert(part.clone()) {
             parts.push(part);
         }
     }

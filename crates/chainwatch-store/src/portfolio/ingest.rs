@@ -295,22 +295,29 @@ impl Store {
                 .ok()
                 .map(|k| chunk[k])
         };
+        // Looks up the packages of `among` (in purl order) that are still unknown.
+        let lookup = |db: &mut Db<'_>, among: &[usize], found: &mut Vec<Option<i64>>| {
+            let purls: Vec<&str> = among.iter().map(|&w| purl(w)).collect();
+            find_packages(db, &purls, &mut |p, id| {
+                if let Some(w) = position(among, p) {
+                    found[w] = Some(id);
+                }
+            })
+        };
+        let unfound = |among: &[usize], found: &[Option<i64>]| -> Vec<usize> {
+            among
+                .iter()
+                .copied()
+                .filter(|&w| found[w].is_none())
+                .collect()
+        };
         // In chunks, so that a document of hundreds of thousands of new packages binds
         // tables of a bounded size.
         for chunk in unknown.chunks(PACKAGES_PER_STATEMENT) {
             if !none_stored {
-                let purls: Vec<&str> = chunk.iter().map(|&w| purl(w)).collect();
-                find_packages(db, &purls, &mut |p, id| {
-                    if let Some(w) = position(chunk, p) {
-                        found[w] = Some(id);
-                    }
-                })?;
+                lookup(db, chunk, &mut found)?;
             }
-            let missing: Vec<usize> = chunk
-                .iter()
-                .copied()
-                .filter(|&w| found[w].is_none())
-                .collect();
+            let missing = unfound(chunk, &found);
             if missing.is_empty() {
                 continue;
             }
@@ -332,18 +339,9 @@ impl Store {
                 Ok(())
             })?;
             // Inserted by another process meanwhile (PostgreSQL).
-            let again: Vec<usize> = missing
-                .iter()
-                .copied()
-                .filter(|&w| found[w].is_none())
-                .collect();
+            let again = unfound(&missing, &found);
             if !again.is_empty() {
-                let purls: Vec<&str> = again.iter().map(|&w| purl(w)).collect();
-                find_packages(db, &purls, &mut |p, id| {
-                    if let Some(w) = position(&again, p) {
-                        found[w] = Some(id);
-                    }
-                })?;
+                lookup(db, &again, &mut found)?;
             }
         }
         if remember {
