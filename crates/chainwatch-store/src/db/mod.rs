@@ -608,14 +608,15 @@ impl Db<'_> {
     }
 
     /// Inserts packages (purl, name identity, version; sorted by purl) unless their purl
-    /// is stored, handing `f` the id and purl of each one inserted. The engines' fastest
+    /// is stored, handing `f` the position in `rows` and the id of each one inserted.
+    /// The engines' fastest
     /// ways differ: PostgreSQL binds one array per column; SQLite runs multi-row
     /// `INSERT`s, twice as fast as binding a JSON table, whose every row is parsed
     /// again for each column.
     pub(crate) fn insert_packages(
         &mut self,
         rows: &[(&str, &str, Option<&str>)],
-        f: &mut dyn FnMut(i64, &str) -> Result<()>,
+        f: &mut dyn FnMut(usize, i64) -> Result<()>,
     ) -> Result<()> {
         self.traced("INSERT INTO packages", |conn| match conn {
             Conn::Sqlite(conn) => sqlite::insert_packages(conn, rows, f),
@@ -630,7 +631,16 @@ impl Db<'_> {
                      ORDER BY t.purl ON CONFLICT (purl) DO NOTHING RETURNING id, purl",
                     Dialect::Postgres.table(1, "t", &table)
                 );
-                session.for_each(&sql, &[table.into()], &mut |r| f(r.get(0)?, r.get(1)?))
+                // What was inserted comes back by purl (a conflict skips a row).
+                session.for_each(&sql, &[table.into()], &mut |r| {
+                    let purl: String = r.get(1)?;
+                    match rows.binary_search_by(|m| m.0.cmp(purl.as_str())) {
+                        Ok(k) => f(k, r.get(0)?),
+                        Err(_) => Err(StoreError::Corrupt(format!(
+                            "an inserted package `{purl}` was not asked for"
+                        ))),
+                    }
+                })
             }
         })
     }
@@ -683,6 +693,10 @@ pub(crate) trait Backend: Send + Sync {
 
     /// Refreshes the planner's statistics after bulk loads.
     fn optimize(&self) -> Result<()>;
+
+    /// Copies what the write-ahead log holds into the database now instead of when the
+    /// store closes (SQLite; PostgreSQL's own checkpointer does it).
+    fn checkpoint(&self) -> Result<()>;
 
     /// The engine's own integrity problems (SQLite: `integrity_check`, declared
     /// foreign keys; PostgreSQL enforces both itself).

@@ -214,6 +214,13 @@ impl Backend for Sqlite {
         Ok(())
     }
 
+    fn checkpoint(&self) -> Result<()> {
+        // Passive: a reader's snapshot keeps what it needs in the log, nobody waits.
+        let conn = lock(&self.conn);
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     fn engine_problems(&self) -> Result<Vec<String>> {
         let conn = self.reader();
         let mut problems = Vec::new();
@@ -334,13 +341,13 @@ const PACKAGE_COLUMNS: &[&str] = &["id", "purl", "name", "version"];
 pub(super) fn insert_packages(
     conn: &Connection,
     rows: &[(&str, &str, Option<&str>)],
-    f: &mut dyn FnMut(i64, &str) -> Result<()>,
+    f: &mut dyn FnMut(usize, i64) -> Result<()>,
 ) -> Result<()> {
     let mut next: i64 =
         conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM packages", [], |r| {
             r.get(0)
         })?;
-    for chunk in rows.chunks(PACKAGES_PER_STATEMENT) {
+    for (c, chunk) in rows.chunks(PACKAGES_PER_STATEMENT).enumerate() {
         let mut stmt =
             conn.prepare_cached(&multi_row_insert("packages", PACKAGE_COLUMNS, chunk.len()))?;
         for (k, (purl, name, version)) in chunk.iter().enumerate() {
@@ -351,8 +358,8 @@ pub(super) fn insert_packages(
             stmt.raw_bind_parameter(i + 3, version)?;
         }
         stmt.raw_execute()?;
-        for (purl, _, _) in chunk {
-            f(next, purl)?;
+        for k in 0..chunk.len() {
+            f(c * PACKAGES_PER_STATEMENT + k, next)?;
             next += 1;
         }
     }

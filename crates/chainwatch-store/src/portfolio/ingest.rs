@@ -332,8 +332,8 @@ impl Store {
                     )
                 })
                 .collect();
-            db.insert_packages(&rows, &mut |id, p| {
-                if let Some(w) = position(&missing, p) {
+            db.insert_packages(&rows, &mut |k, id| {
+                if let Some(&w) = missing.get(k) {
                     found[w] = Some(id);
                 }
                 Ok(())

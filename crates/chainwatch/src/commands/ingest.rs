@@ -204,11 +204,12 @@ fn product_from_filename(path: &Path) -> Option<String> {
 /// Reads the files on `jobs` threads and hands them to `write` in their order, in runs
 /// to store together: up to [`BATCH_DOCUMENTS`] or [`BATCH_COMPONENTS`], or what arrived
 /// within [`BATCH_WAIT`]. The channel is bounded, so parsed documents cannot pile up.
+/// `write` is told which run is the last.
 fn pipeline(
     files: &[Result<PathBuf, (PathBuf, String)>],
     jobs: usize,
     read: impl Fn(&Result<PathBuf, (PathBuf, String)>) -> Stage + Sync,
-    mut write: impl FnMut(Vec<(usize, Stage)>),
+    mut write: impl FnMut(Vec<(usize, Stage)>, bool),
 ) {
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
@@ -260,7 +261,7 @@ fn pipeline(
                 }
             }
             if !run.is_empty() {
-                write(run);
+                write(run, emit == files.len());
             }
         }
     });
@@ -269,12 +270,15 @@ fn pipeline(
 /// Stores the documents of a run in one transaction, checking their names for
 /// typo-squats meanwhile (on their own thread, so that a large document's hundreds of
 /// thousands of names neither wait for nor delay the database): each stored document's
-/// outcome and suspects, in the run's order.
+/// outcome and suspects, in the run's order. After the `last` run the writer copies
+/// SQLite's log into the database while the names are still being checked, rather than
+/// leave it to the store's closing.
 fn store_run(
     printer: crate::output::Printer,
     store: &Store,
     squats: Option<&mut Checker<'_>>,
     ready: &[&Prepared],
+    last: bool,
 ) -> Vec<(Result<IngestOutcome, StoreError>, Vec<Suspect>)> {
     std::thread::scope(|scope| {
         let checking = squats.map(|squats| {
@@ -300,6 +304,20 @@ fn store_run(
             ready.iter().map(|p| p.components.len()).sum::<usize>(),
             started.elapsed().as_secs_f64()
         ));
+        if last && written.iter().any(|r| r.as_ref().is_ok_and(|o| o.stored)) {
+            let started = std::time::Instant::now();
+            // Not the ingest's failure: what was written is committed, and the store's
+            // closing tries again.
+            match store.checkpoint() {
+                Ok(()) => printer.detail(format_args!(
+                    "copied the log into the database in {:.2} s",
+                    started.elapsed().as_secs_f64()
+                )),
+                Err(e) => printer.detail(format_args!(
+                    "the log is copied into the database when the store closes: {e}"
+                )),
+            }
+        }
         let mut found = checking
             .map(|h| {
                 h.join()
@@ -369,7 +387,7 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                 args.product_from_filename,
             )
         },
-        |run| {
+        |run, last| {
             let ready: Vec<&Prepared> = run
                 .iter()
                 .filter_map(|(_, s)| match s {
@@ -378,7 +396,7 @@ pub(crate) fn ingest(ctx: &Context, args: &IngestArgs) -> anyhow::Result<Status>
                 })
                 .collect();
             let checker = (!args.no_typosquat).then_some(&mut squats);
-            let mut stored = store_run(ctx.printer, &store, checker, &ready).into_iter();
+            let mut stored = store_run(ctx.printer, &store, checker, &ready, last).into_iter();
             drop(ready);
             let mut large = Vec::new();
             for (i, stage) in run {
