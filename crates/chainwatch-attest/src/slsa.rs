@@ -151,29 +151,42 @@ pub fn normalize_repository(uri: &str) -> String {
 
 /// Glob matching for builder ids: `*` matches any run of characters (also `/`), `?` one.
 pub fn glob_matches(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
+    // The first character at byte `i` of `s` and where the next one starts. Positions
+    // are byte offsets on character boundaries: nothing is allocated (policies match
+    // every component against their globs).
+    fn at(s: &str, i: usize) -> Option<(char, usize)> {
+        s.get(i..)?.chars().next().map(|c| (c, i + c.len_utf8()))
+    }
     let (mut pi, mut ti) = (0, 0);
+    // The last `*` seen (its position) and the text position it was tried up to.
     let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
+    while let Some((tc, tn)) = at(text, ti) {
+        // A `*` of the pattern is a wildcard even where the text has a `*`.
+        match at(pattern, pi) {
+            Some(('*', pn)) => {
+                star = Some((pi, ti));
+                pi = pn;
+                continue;
+            }
+            Some((pc, pn)) if pc == '?' || pc == tc => {
+                pi = pn;
+                ti = tn;
+                continue;
+            }
+            _ => {}
         }
+        // Back to the last `*`, which takes one more character.
+        let Some((sp, st)) = star else {
+            return false;
+        };
+        let Some((_, stn)) = at(text, st) else {
+            return false;
+        };
+        pi = sp + 1;
+        ti = stn;
+        star = Some((sp, stn));
     }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+    pattern[pi..].bytes().all(|b| b == b'*')
 }
 
 #[cfg(test)]
@@ -203,5 +216,45 @@ mod tests {
         assert!(!glob_matches("https://github.com/evil/*", id));
         assert!(glob_matches("*", ""));
         assert!(!glob_matches("a?c", "ac"));
+        // `?` is one character, not one byte.
+        assert!(glob_matches("p?x", "päx"));
+        assert!(!glob_matches("?", "ää"));
+    }
+
+    /// What a glob means, said the slow way: every way of splitting the text tried.
+    fn reference(p: &[char], t: &[char]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some(('*', rest)) => (0..=t.len()).any(|k| reference(rest, &t[k..])),
+            Some((&c, rest)) => {
+                t.first().is_some_and(|&x| c == '?' || c == x) && reference(rest, &t[1..])
+            }
+        }
+    }
+
+    #[test]
+    fn globs_agree_with_the_definition_on_every_short_pattern_and_text() {
+        // Every string up to 4 characters over these alphabets (a multi-byte letter
+        // among them): 341 patterns × 121 texts.
+        fn all(alphabet: &[char]) -> Vec<String> {
+            let mut out = vec![String::new()];
+            let mut last = vec![String::new()];
+            for _ in 0..4 {
+                last = last
+                    .iter()
+                    .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                    .collect();
+                out.extend(last.iter().cloned());
+            }
+            out
+        }
+        let texts = all(&['a', 'ä', '*']);
+        for p in all(&['a', 'ä', '*', '?']) {
+            let pc: Vec<char> = p.chars().collect();
+            for t in &texts {
+                let tc: Vec<char> = t.chars().collect();
+                assert_eq!(glob_matches(&p, t), reference(&pc, &tc), "`{p}` on `{t}`");
+            }
+        }
     }
 }

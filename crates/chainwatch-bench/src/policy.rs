@@ -113,6 +113,9 @@ component = { purl = "pkg:npm/y@1.0.0", license = "MIT" }
 violates = []
 "#;
 
+/// Runs of `scan` with and without the policy, each.
+const SCAN_RUNS: usize = 7;
+
 fn median(mut runs: Vec<Measured>) -> Measured {
     runs.sort_by_key(|r| r.wall);
     runs.swap_remove(runs.len() / 2)
@@ -143,15 +146,18 @@ pub(crate) fn run() -> anyhow::Result<String> {
         if with {
             args.extend(["--policy", &policy]);
         }
-        // A warm-up, then the median of three.
-        time_v(&bin, &args, long)?;
-        let runs = (0..3)
-            .map(|_| time_v(&bin, &args, long))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(median(runs))
+        time_v(&bin, &args, long)
     };
-    let without = scan(false)?;
-    let with = scan(true)?;
+    // A warm-up each, then seven runs of each, interleaved (this machine's speed wanders
+    // from one run to the next by more than the difference measured): the medians.
+    scan(false)?;
+    scan(true)?;
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    for _ in 0..SCAN_RUNS {
+        without.push(scan(false)?);
+        with.push(scan(true)?);
+    }
+    let (without, with) = (median(without), median(with));
     let test = median(
         (0..3)
             .map(|_| time_v(&bin, &["policy", "test", &policy], long))
@@ -229,7 +235,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
     let _ = writeln!(out, "{}\n", machine::describe());
     let _ = writeln!(
         out,
-        "`chainwatch scan` (release) of the console benchmark's 10,000-component SBOM (`scan-10k.cdx.json`) against its store (300,000 advisories, SQLite), JSON output, without and with a 20-rule policy (every condition kind: licence deny/allow lists and categories, severity, CVSS, EPSS, KEV, malicious, typo-squat, unpinned, advisory ids, package globs with vers ranges, `any`/`all`, a product scope, a CEL expression; and a vulnerability policy out of the products' scope). Each a separate process under `/usr/bin/time -v`, the median of three after a warm-up.\n"
+        "`chainwatch scan` (release) of the console benchmark's 10,000-component SBOM (`scan-10k.cdx.json`) against its store (300,000 advisories, SQLite), JSON output, without and with a 20-rule policy (every condition kind: licence deny/allow lists and categories, severity, CVSS, EPSS, KEV, malicious, typo-squat, unpinned, advisory ids, package globs with vers ranges, `any`/`all`, a product scope, a CEL expression; and a vulnerability policy out of the products' scope). Each a separate process under `/usr/bin/time -v`: after a warm-up, {SCAN_RUNS} runs of each, interleaved, and their medians.\n"
     );
     let _ = writeln!(out, "| run | wall | peak RSS | target |\n|---|---|---|---|");
     let _ = writeln!(

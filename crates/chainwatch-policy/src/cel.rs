@@ -109,7 +109,7 @@ const COMPONENT_FIELDS: [&str; 11] = [
 const MAX_REMEMBERED: usize = 1 << 16;
 
 /// Results by what the expression reads of its input (see [`Cel::key`]).
-type Remembered = HashMap<Vec<String>, Result<bool, String>>;
+type Remembered = HashMap<String, Result<bool, String>>;
 
 /// A checked CEL expression.
 #[derive(Clone)]
@@ -209,52 +209,65 @@ impl Cel {
         result
     }
 
-    /// Everything of the input the expression reads, each value in its own string (and
-    /// lists with their lengths first), so that equal keys mean equal inputs.
-    fn key(&self, c: &Component, findings: &[Finding]) -> Vec<String> {
-        let mut key = Vec::new();
+    /// Everything of the input the expression reads in one string, each value preceded
+    /// by its length (and lists by theirs), so that equal keys mean equal inputs: one
+    /// allocation per component, not one per value.
+    fn key(&self, c: &Component, findings: &[Finding]) -> String {
+        use std::fmt::Write as _;
+        fn push(key: &mut String, value: &str) {
+            let _ = write!(key, "{}:{value}", value.len());
+        }
+        let mut key = String::with_capacity(128);
         for (i, field) in COMPONENT_FIELDS.iter().enumerate() {
             if self.reads.fields & (1 << i) == 0 {
                 continue;
             }
-            key.push(match *field {
-                "name" => c.name.clone(),
-                "version" | "unpinned" => format!("{:?}", c.version),
-                "purl" => c
-                    .purl
-                    .as_ref()
-                    .map_or(String::new(), |p| p.canonical().to_owned()),
-                "type" => c.purl.as_ref().map_or(String::new(), |p| p.ty().to_owned()),
-                "namespace" => c
-                    .purl
-                    .as_ref()
-                    .map_or(String::new(), |p| p.namespace().unwrap_or("").to_owned()),
-                "license" | "licenses" | "license_categories" => c
-                    .license
-                    .as_ref()
-                    .map_or("NOASSERTION", |l| l.normalized.expression.as_str())
-                    .to_owned(),
-                "direct" => c.direct.to_string(),
-                _ => c.typosquat.to_string(),
-            });
+            match *field {
+                "name" => push(&mut key, &c.name),
+                "version" | "unpinned" => match &c.version {
+                    Some(v) => push(&mut key, v),
+                    None => key.push('-'),
+                },
+                "purl" => push(&mut key, c.purl.as_ref().map_or("", |p| p.canonical())),
+                "type" => push(&mut key, c.purl.as_ref().map_or("", |p| p.ty())),
+                "namespace" => push(
+                    &mut key,
+                    c.purl.as_ref().and_then(|p| p.namespace()).unwrap_or(""),
+                ),
+                "license" | "licenses" | "license_categories" => push(
+                    &mut key,
+                    c.license
+                        .as_ref()
+                        .map_or("NOASSERTION", |l| l.normalized.expression.as_str()),
+                ),
+                "direct" => key.push(if c.direct { 'y' } else { 'n' }),
+                _ => key.push(if c.typosquat { 'y' } else { 'n' }),
+            }
         }
         if self.reads.findings {
-            key.push(findings.len().to_string());
+            let _ = write!(key, "[{}", findings.len());
             for f in findings {
-                key.push(f.advisory.clone());
-                key.push(f.aliases.len().to_string());
-                key.extend(f.aliases.iter().cloned());
-                key.push(format!(
+                push(&mut key, &f.advisory);
+                let _ = write!(key, "[{}", f.aliases.len());
+                for a in &f.aliases {
+                    push(&mut key, a);
+                }
+                let _ = write!(
+                    key,
                     "{:?} {:?} {:?} {} {}",
                     f.severity, f.score, f.epss, f.known_exploited, f.malicious
-                ));
-                key.push(f.cwes.len().to_string());
-                key.extend(f.cwes.iter().cloned());
+                );
+                let _ = write!(key, "[{}", f.cwes.len());
+                for w in &f.cwes {
+                    push(&mut key, w);
+                }
             }
         }
         if self.reads.path {
-            key.push(c.path.len().to_string());
-            key.extend(c.path.iter().cloned());
+            let _ = write!(key, "[{}", c.path.len());
+            for p in &c.path {
+                push(&mut key, p);
+            }
         }
         key
     }

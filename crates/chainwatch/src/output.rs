@@ -80,6 +80,19 @@ impl Printer {
     }
 }
 
+/// Standard output for a command's result: styled text for people (its escapes
+/// stripped where colour is off), a machine format (`people` false) written through as
+/// it is: it holds no escapes, and looking for them would read every byte again
+/// (megabytes of JSON for a policy's violations).
+pub(crate) fn stdout(people: bool) -> anstream::AutoStream<io::StdoutLock<'static>> {
+    let raw = io::stdout().lock();
+    if people {
+        anstream::AutoStream::auto(raw)
+    } else {
+        anstream::AutoStream::always_ansi(raw)
+    }
+}
+
 /// The exit status of a command that ran to the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Status {

@@ -146,8 +146,7 @@ pub(crate) fn print_violations(
     format: ReportFormat,
 ) -> anyhow::Result<Status> {
     let s = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
-    let stdout = anstream::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(crate::output::stdout(format == ReportFormat::Human));
     match format {
         ReportFormat::Json => {
             serde_json::to_writer(&mut out, rows)?;

@@ -553,6 +553,8 @@ fn violations<'p>(
     let squatted: std::collections::HashSet<&str> =
         squats.iter().map(|s| s.package.as_str()).collect();
     let needs_path = policy.needs().path;
+    // The rules in scope are the same for every component of the target.
+    let rules = policy.in_scope(&product, tags);
     let mut out = Vec::new();
     for c in sbom.packages() {
         if sbom.subject.as_deref() == Some(c.id.as_str()) {
@@ -591,13 +593,36 @@ fn violations<'p>(
         }
         out.extend(
             policy
-                .evaluate(&product, tags, &facts)
+                .evaluate_rules(&rules, &facts)
                 .into_iter()
                 .map(|v| (v, path)),
         );
     }
     sort_violations(&mut out);
     out
+}
+
+/// A row of `scan --format json`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum JsonRow<'a> {
+    Value(serde_json::Value),
+    /// Written as it is, not made a value first: a policy can find tens of thousands.
+    Policy(PolicyRow<'a>),
+}
+
+/// A policy violation as a JSON row: its fields and `kind` and `path`, in the order of
+/// the other rows' (sorted) keys.
+#[derive(Serialize)]
+struct PolicyRow<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    advisory: Option<&'a str>,
+    component: &'a str,
+    kind: &'static str,
+    level: chainwatch_policy::RuleLevel,
+    path: &'a [String],
+    reason: &'a str,
+    rule: &'a str,
 }
 
 /// Violations in list order: the most serious level first, then by rule and component.
@@ -737,8 +762,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
                 .iter()
                 .any(|r| r.worst() >= Some(chainwatch_audit::Severity::High)))
         || provenance.as_ref().is_some_and(|p| !p.satisfied);
-    let stdout = anstream::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = io::BufWriter::new(crate::output::stdout(args.format == ScanFormat::Human));
     match args.format {
         ScanFormat::Human => {
             human(
@@ -764,7 +788,7 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
             }
         }
         ScanFormat::Json => {
-            let mut rows: Vec<serde_json::Value> = hits
+            let mut rows: Vec<JsonRow<'_>> = hits
                 .iter()
                 .flat_map(|h| {
                     h.findings
@@ -772,26 +796,31 @@ pub(crate) fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<Status> {
                         .zip(&h.extras)
                         .map(move |(f, e)| row(h, f, e))
                 })
-                .map(|r| serde_json::to_value(r).unwrap_or_default())
+                .map(|r| JsonRow::Value(serde_json::to_value(r).unwrap_or_default()))
                 .collect();
             rows.extend(
                 squats
                     .iter()
-                    .map(|s| serde_json::to_value(s).unwrap_or_default()),
+                    .map(|s| JsonRow::Value(serde_json::to_value(s).unwrap_or_default())),
             );
             if let Some(p) = &provenance {
-                rows.push(serde_json::to_value(p).unwrap_or_default());
+                rows.push(JsonRow::Value(serde_json::to_value(p).unwrap_or_default()));
             }
             for mut row in crate::shared::audit::json_rows(&audited) {
                 row["kind"] = "audit".into();
-                rows.push(row);
+                rows.push(JsonRow::Value(row));
             }
-            for (v, path) in &violated {
-                let mut row = serde_json::to_value(v).unwrap_or_default();
-                row["kind"] = "policy".into();
-                row["path"] = serde_json::to_value(path).unwrap_or_default();
-                rows.push(row);
-            }
+            rows.extend(violated.iter().map(|(v, path)| {
+                JsonRow::Policy(PolicyRow {
+                    advisory: v.advisory.as_deref(),
+                    component: &v.component,
+                    kind: "policy",
+                    level: v.level,
+                    path,
+                    reason: &v.reason,
+                    rule: &v.rule,
+                })
+            }));
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }
