@@ -147,6 +147,13 @@ pub(crate) fn to_sbom(inv: &Inventory, options: &SbomOptions) -> Sbom {
                         c.hashes.push(h.clone());
                     }
                 }
+                // A lockfile seldom states licences; an installed or vendored copy of
+                // the same package read later does.
+                if c.licenses.is_empty()
+                    && let Some(l) = &p.license
+                {
+                    c.licenses.push(declared(l));
+                }
                 if !c.properties.iter().any(|x| x.value == location) {
                     c.properties.push(Property {
                         name: "chainwatch:location".to_owned(),

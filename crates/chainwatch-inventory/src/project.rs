@@ -35,7 +35,7 @@ impl Project {
 }
 
 /// What a manifest says of its project: name, version, package URL, licence.
-type Read = (String, Option<String>, Option<Purl>, Option<String>);
+pub(crate) type Read = (String, Option<String>, Option<Purl>, Option<String>);
 
 /// The project of a directory: its top-level manifest, else the directory's name.
 pub(crate) fn of_dir(dir: &Path) -> Project {
@@ -95,6 +95,12 @@ pub(crate) fn of_dir(dir: &Path) -> Project {
 }
 
 fn cargo(text: &str) -> Option<Read> {
+    cargo_manifest(text).ok().flatten()
+}
+
+/// A `Cargo.toml`'s package (none for a virtual workspace), with what it inherits from
+/// its workspace when the same file declares one.
+pub(crate) fn cargo_manifest(text: &str) -> Result<Option<Read>, toml::de::Error> {
     #[derive(Deserialize)]
     struct Manifest {
         package: Option<Package>,
@@ -115,8 +121,10 @@ fn cargo(text: &str) -> Option<Read> {
         version: Option<String>,
         license: Option<String>,
     }
-    let m: Manifest = toml::from_str(text).ok()?;
-    let package = m.package?;
+    let m: Manifest = toml::from_str(text)?;
+    let Some(package) = m.package else {
+        return Ok(None);
+    };
     let inherited = m.workspace.and_then(|w| w.package);
     let version = match package.version {
         Some(toml::Value::String(v)) => Some(v),
@@ -132,7 +140,7 @@ fn cargo(text: &str) -> Option<Read> {
     let purl = purl("cargo", None, &package.name, version.as_deref())
         .build()
         .ok();
-    Some((package.name, version, purl, license))
+    Ok(Some((package.name, version, purl, license)))
 }
 
 fn npm(text: &str) -> Option<Read> {

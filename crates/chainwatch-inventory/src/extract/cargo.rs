@@ -1,4 +1,6 @@
-//! Rust: `Cargo.lock` v1 to v4, with registry, git and path sources.
+//! Rust: `Cargo.lock` v1 to v4, with registry, git and path sources; and the manifests of
+//! crates unpacked from a registry or vendored, for what a lockfile does not record (the
+//! licence).
 
 use std::collections::HashMap;
 
@@ -6,6 +8,7 @@ use chainwatch_sbom::{Hash, HashAlg, Location};
 use serde::Deserialize;
 
 use crate::context::{Context, Resolver, purl};
+use crate::extract::Candidate;
 
 #[derive(Deserialize)]
 struct Lock {
@@ -153,5 +156,79 @@ pub(crate) fn extract(cx: &mut Context<'_>) {
     }
     for d in direct {
         cx.get(d).direct = true;
+    }
+}
+
+/// Whether a `Cargo.toml` is a dependency's own, not a project's: a crate as published
+/// (and unpacked into `~/.cargo/registry/src`) keeps the author's manifest beside the
+/// normalized one as `Cargo.toml.orig`, and `cargo vendor` writes a
+/// `.cargo-checksum.json` into each crate it copies.
+pub(crate) fn wants_unpacked(c: &Candidate<'_>) -> bool {
+    c.name == "Cargo.toml" && is_unpacked(c)
+}
+
+/// Whether a `Cargo.lock` is a project's: not one a published crate ships (it records the
+/// crate's own development builds, not what the project that vendored it uses).
+pub(crate) fn wants_lock(c: &Candidate<'_>) -> bool {
+    c.name == "Cargo.lock" && !is_unpacked(c)
+}
+
+fn is_unpacked(c: &Candidate<'_>) -> bool {
+    !c.dir.as_os_str().is_empty()
+        && (c.dir.join("Cargo.toml.orig").is_file() || c.dir.join(".cargo-checksum.json").is_file())
+}
+
+/// An unpacked or vendored crate's manifest: its name, version and `license`. Published
+/// manifests are normalized (nothing inherited from a workspace); a `license-file` alone
+/// gives no licence (its text is not classified).
+pub(crate) fn unpacked(cx: &mut Context<'_>) {
+    let Some(text) = cx.text() else { return };
+    let (name, version, license) = match crate::project::cargo_manifest(text) {
+        Ok(Some((name, version, _, license))) => (name, version, license),
+        Ok(None) => {
+            return cx.entry(
+                "the manifest has no `[package]`",
+                Location::pointer("/package"),
+            );
+        }
+        Err(e) => return cx.toml_error(&e),
+    };
+    let Some(i) = cx.package(purl("cargo", None, &name, version.as_deref()), || {
+        Location::pointer("/package")
+    }) else {
+        return;
+    };
+    cx.get(i).license = license;
+    cx.direct_unknown();
+}
+
+#[cfg(test)]
+mod tests {
+    fn read(text: &str) -> crate::FileInventory {
+        crate::extract_bytes("cargo-crate", "vendor/serde/Cargo.toml", text.as_bytes())
+            .expect("the extractor exists")
+    }
+
+    #[test]
+    fn an_unpacked_crate_gives_its_name_version_and_licence() {
+        let out = read(
+            "[package]\nedition = \"2018\"\nname = \"serde\"\nversion = \"1.0.200\"\n\
+             license = \"MIT OR Apache-2.0\"\n[dependencies.serde_derive]\nversion = \"1\"\n",
+        );
+        assert_eq!(out.packages.len(), 1);
+        let p = &out.packages[0];
+        assert_eq!(p.purl.canonical(), "pkg:cargo/serde@1.0.200");
+        assert_eq!(p.license.as_deref(), Some("MIT OR Apache-2.0"));
+        assert!(out.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn a_manifest_without_a_package_or_broken_is_reported() {
+        let out = read("[workspace]\nmembers = [\"a\"]\n");
+        assert!(out.packages.is_empty());
+        assert_eq!(out.diagnostics.len(), 1);
+        let out = read("[package\nname = \"x\"");
+        assert!(out.packages.is_empty());
+        assert_eq!(out.diagnostics.len(), 1);
     }
 }

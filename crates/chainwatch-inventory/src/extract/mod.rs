@@ -122,7 +122,7 @@ pub static EXTRACTORS: &[Extractor] = &[
     Extractor {
         name: "cargo-lock",
         ecosystem: "Rust (Cargo)",
-        wants: |c| c.name == "Cargo.lock",
+        wants: cargo::wants_lock,
         extract: cargo::extract,
         whole: true,
     },
@@ -219,6 +219,13 @@ pub static EXTRACTORS: &[Extractor] = &[
         ecosystem: "Ruby (Bundler)",
         wants: |c| c.name == "Gemfile.lock" || c.name == "gems.locked",
         extract: ruby::extract,
+        whole: true,
+    },
+    Extractor {
+        name: "cargo-crate",
+        ecosystem: "Rust (crates unpacked from a registry, vendored)",
+        wants: cargo::wants_unpacked,
+        extract: cargo::unpacked,
         whole: true,
     },
     Extractor {
