@@ -441,6 +441,21 @@ impl PurlBuilder {
 
     /// Normalizes and validates the components.
     pub fn build(self) -> Result<Purl, PurlError> {
+        // The limit parsing applies, on the parts before they are encoded: a name of
+        // tens of megabytes from a hostile manifest is refused before it is copied.
+        let len = self.ty.len()
+            + self.namespace.as_ref().map_or(0, String::len)
+            + self.name.len()
+            + self.version.as_ref().map_or(0, String::len)
+            + self
+                .qualifiers
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>()
+            + self.subpath.as_ref().map_or(0, String::len);
+        if len > MAX_LEN {
+            return Err(PurlError::TooLong { len });
+        }
         let ty = normalize_type(&self.ty)?;
         let mut qualifiers = Vec::with_capacity(self.qualifiers.len());
         for (key, value) in &self.qualifiers {
@@ -905,5 +920,20 @@ pub(crate) fn lowercase(s: Str<'_>) -> Str<'_> {
         Cow::Owned(s.to_ascii_lowercase())
     } else {
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_builder_refuses_what_parsing_would() {
+        let long = "a".repeat(MAX_LEN + 1);
+        assert!(matches!(
+            Purl::builder("npm", long.as_str()).build(),
+            Err(PurlError::TooLong { .. })
+        ));
+        assert!(Purl::builder("npm", "a".repeat(1000)).build().is_ok());
     }
 }

@@ -236,7 +236,8 @@ pub(crate) enum Sbom {
     /// Walks PATH (a directory, or one lockfile), runs an extractor for every file it
     /// recognizes, in parallel, and writes one SBOM whose subject is the project (the
     /// name and version of the top-level manifest, else the directory name). Reads
-    /// Cargo.lock, package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml,
+    /// Cargo.lock (and the Cargo.toml of vendored or registry-unpacked crates, for their
+    /// licences), package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml,
     /// bun.lock, requirements*.txt, poetry.lock, uv.lock, Pipfile.lock, pdm.lock,
     /// installed Python metadata, go.mod (+ go.sum), Gemfile.lock, installed gems'
     /// specifications, composer.lock, packages.lock.json, the nuspecs of a NuGet global
