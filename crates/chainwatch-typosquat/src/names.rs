@@ -376,39 +376,62 @@ pub(crate) fn core(name: &str) -> String {
 }
 
 /// Damerau–Levenshtein distance (optimal string alignment) between two strings, with an
-/// early exit above `max`.
+/// early exit above `max`. ASCII names (nearly all) are compared as bytes.
 pub(crate) fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max.saturating_mul(4) {
+        // More bytes apart than `max` characters can be.
+        return None;
+    }
+    if a.is_ascii() && b.is_ascii() {
+        return banded(a.as_bytes(), b.as_bytes(), max);
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    banded(&a, &b, max)
+}
+
+/// [`distance`] on sequences: only the cells within `max` of the diagonal are computed
+/// (an alignment of cost at most `max` never leaves them), in three rolling rows; a cell
+/// beyond `max` holds `max + 1`.
+fn banded<T: PartialEq>(a: &[T], b: &[T], max: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {
         return None;
     }
+    let far = max + 1;
     let w = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * w];
-    for i in 0..=a.len() {
-        d[i * w] = i;
-    }
-    for (j, cell) in d.iter_mut().enumerate().take(w) {
+    let mut rows = vec![far; 3 * w];
+    for (j, cell) in rows.iter_mut().enumerate().take(w.min(far)) {
         *cell = j;
     }
     for i in 1..=a.len() {
-        let mut row_min = usize::MAX;
-        for j in 1..=b.len() {
+        let (cur, prev, prev2) = ((i % 3) * w, ((i + 2) % 3) * w, ((i + 1) % 3) * w);
+        let lo = i.saturating_sub(max).max(1);
+        let hi = (i + max).min(b.len());
+        rows[cur] = if i <= max { i } else { far };
+        if lo > 1 {
+            rows[cur + lo - 1] = far;
+        }
+        let mut row_min = rows[cur];
+        for j in lo..=hi {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1)
-                .min(d[i * w + j - 1] + 1)
-                .min(d[(i - 1) * w + j - 1] + cost);
+            let mut v = (rows[prev + j] + 1)
+                .min(rows[cur + j - 1] + 1)
+                .min(rows[prev + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[(i - 2) * w + j - 2] + 1);
+                v = v.min(rows[prev2 + j - 2] + 1);
             }
-            d[i * w + j] = v;
+            let v = v.min(far);
+            rows[cur + j] = v;
             row_min = row_min.min(v);
+        }
+        if hi < b.len() {
+            rows[cur + hi + 1] = far;
         }
         if row_min > max {
             return None;
         }
     }
-    let v = d[a.len() * w + b.len()];
+    let v = rows[(a.len() % 3) * w + b.len()];
     (v <= max).then_some(v)
 }
 
@@ -438,5 +461,54 @@ mod tests {
         assert_eq!(distance("lodash", "lodahs", 2), Some(1));
         assert_eq!(distance("requests", "reqeusts", 2), Some(1));
         assert_eq!(distance("abcdef", "uvwxyz", 2), None);
+    }
+
+    /// The distance as defined: the whole matrix, no band, no early exit.
+    fn full(a: &str, b: &str) -> usize {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        let w = b.len() + 1;
+        let mut d = vec![0usize; (a.len() + 1) * w];
+        for i in 0..=a.len() {
+            d[i * w] = i;
+        }
+        for (j, cell) in d.iter_mut().enumerate().take(w) {
+            *cell = j;
+        }
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut v = (d[(i - 1) * w + j] + 1)
+                    .min(d[i * w + j - 1] + 1)
+                    .min(d[(i - 1) * w + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    v = v.min(d[(i - 2) * w + j - 2] + 1);
+                }
+                d[i * w + j] = v;
+            }
+        }
+        d[a.len() * w + b.len()]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2048,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x0d15_7a9c),
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// The banded distance is the defined one wherever it is within `max`, and
+        /// `None` exactly where it is not: over short strings of few letters (so that
+        /// they are often close), a multi-byte one among them.
+        #[test]
+        fn the_band_gives_the_defined_distance(
+            a in "[abcé-]{0,12}",
+            b in "[abcé-]{0,12}",
+            max in 0usize..4,
+        ) {
+            let want = full(&a, &b);
+            proptest::prop_assert_eq!(distance(&a, &b, max), (want <= max).then_some(want));
+        }
     }
 }
