@@ -17,7 +17,8 @@ use crate::{Result, StoreError};
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_mins(2);
 
-/// WAL pages after which a commit checkpoints (256 MiB): bulk ingests modify the same
+/// WAL pages after which a commit checkpoints (1 GiB of a new store's 16 KiB pages,
+/// 256 MiB of an older store's 4 KiB ones): bulk ingests modify the same
 /// index pages commit after commit, and a larger WAL lets one checkpoint write each of
 /// them once instead of once per commit.
 const WAL_AUTOCHECKPOINT: i64 = 65_536;
