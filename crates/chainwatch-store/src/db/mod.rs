@@ -609,10 +609,9 @@ impl Db<'_> {
 
     /// Inserts packages (purl, name identity, version; sorted by purl) unless their purl
     /// is stored, handing `f` the position in `rows` and the id of each one inserted.
-    /// The engines' fastest
-    /// ways differ: PostgreSQL binds one array per column; SQLite runs multi-row
-    /// `INSERT`s, twice as fast as binding a JSON table, whose every row is parsed
-    /// again for each column.
+    /// The engines' fastest ways differ: PostgreSQL binds one array per column; SQLite
+    /// runs multi-row `INSERT`s, twice as fast as binding a JSON table, whose every row
+    /// is parsed again for each column.
     pub(crate) fn insert_packages(
         &mut self,
         rows: &[(&str, &str, Option<&str>)],
