@@ -284,6 +284,13 @@ impl Rule {
     pub fn applies_to(&self, product: &str, tags: &[String]) -> bool {
         in_scope(&self.products, &self.tags, product, tags)
     }
+
+    /// What this rule looks at (as [`Policy::needs`] does for them all).
+    pub fn needs(&self) -> Needs {
+        let mut needs = Needs::default();
+        self.when.needs(&mut needs);
+        needs
+    }
 }
 
 /// Whether a scope (product globs, tags; each list empty: any) holds a product.

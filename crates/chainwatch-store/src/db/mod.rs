@@ -644,6 +644,53 @@ impl Db<'_> {
         })
     }
 
+    /// Inserts policy violations (sorted by product version, rule and component,
+    /// bytewise; none of them stored), first and last seen `now`, handing `f` the
+    /// position in `rows` and the id of each one inserted. As for packages, SQLite runs
+    /// multi-row `INSERT`s with the ids it would give; PostgreSQL binds one array per
+    /// column.
+    pub(crate) fn insert_violations(
+        &mut self,
+        rows: &[ViolationRow<'_>],
+        now: i64,
+        f: &mut dyn FnMut(usize, i64) -> Result<()>,
+    ) -> Result<()> {
+        self.traced("INSERT INTO policy_violations", |conn| match conn {
+            Conn::Sqlite(conn) => sqlite::insert_violations(conn, rows, now, f),
+            Conn::Postgres(session) => {
+                let table = Table::new()
+                    .int("pv", rows.iter().map(|r| r.version).collect())
+                    .int("rank", rows.iter().map(|r| r.rank).collect())
+                    .text("rule", rows.iter().map(|r| r.rule).collect())
+                    .text("component", rows.iter().map(|r| r.component).collect())
+                    .text("level", rows.iter().map(|r| r.level).collect())
+                    .opt_text("advisory", rows.iter().map(|r| r.advisory).collect())
+                    .text("reason", rows.iter().map(|r| r.reason).collect());
+                let sql = format!(
+                    "INSERT INTO policy_violations
+                         (product_version_id, rank, rule, component, level, advisory, reason,
+                          first_seen, last_seen)
+                     SELECT t.pv, t.rank, t.rule, t.component, t.level, t.advisory, t.reason,
+                         $1, $1
+                     FROM {} ON CONFLICT DO NOTHING
+                     RETURNING id, product_version_id, rule, component",
+                    Dialect::Postgres.table(2, "t", &table)
+                );
+                // What was inserted comes back by key (a conflict skips a row).
+                session.for_each(&sql, &[now.into(), table.into()], &mut |r| {
+                    let key: (i64, &str, &str) = (r.get(1)?, r.get(2)?, r.get(3)?);
+                    match rows.binary_search_by(|m| (m.version, m.rule, m.component).cmp(&key)) {
+                        Ok(k) => f(k, r.get(0)?),
+                        Err(_) => Err(StoreError::Corrupt(format!(
+                            "an inserted violation of `{}` on `{}` was not asked for",
+                            key.1, key.2
+                        ))),
+                    }
+                })
+            }
+        })
+    }
+
     /// Writes a document's components (`ids`: each one's package id) in bulk: the
     /// engines' fastest ways differ (binary `COPY` on PostgreSQL, multi-row `INSERT`s
     /// on SQLite).
@@ -658,6 +705,17 @@ impl Db<'_> {
             Conn::Postgres(session) => session.insert_occurrences(document, rows, ids),
         })
     }
+}
+
+/// A policy violation to insert (see [`Db::insert_violations`]).
+pub(crate) struct ViolationRow<'a> {
+    pub version: i64,
+    pub rank: i64,
+    pub rule: &'a str,
+    pub component: &'a str,
+    pub level: &'a str,
+    pub advisory: Option<&'a str>,
+    pub reason: &'a str,
 }
 
 fn first_line(sql: &str) -> &str {

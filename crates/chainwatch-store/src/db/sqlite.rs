@@ -367,6 +367,64 @@ pub(super) fn insert_packages(
     Ok(())
 }
 
+/// Violation rows per `INSERT` (10 parameters each).
+const VIOLATIONS_PER_STATEMENT: usize = 64;
+
+const VIOLATION_COLUMNS: &[&str] = &[
+    "id",
+    "product_version_id",
+    "rank",
+    "rule",
+    "component",
+    "level",
+    "advisory",
+    "reason",
+    "first_seen",
+    "last_seen",
+];
+
+/// As [`insert_packages`]: the caller compared with what is stored in this write
+/// transaction, so each row gets the id SQLite would give it, and `OR FAIL` fails the
+/// transaction should one be stored after all.
+pub(super) fn insert_violations(
+    conn: &Connection,
+    rows: &[super::ViolationRow<'_>],
+    now: i64,
+    f: &mut dyn FnMut(usize, i64) -> Result<()>,
+) -> Result<()> {
+    let mut next: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(id), 0) + 1 FROM policy_violations",
+        [],
+        |r| r.get(0),
+    )?;
+    for (c, chunk) in rows.chunks(VIOLATIONS_PER_STATEMENT).enumerate() {
+        let mut stmt = conn.prepare_cached(&multi_row_insert(
+            "policy_violations",
+            VIOLATION_COLUMNS,
+            chunk.len(),
+        ))?;
+        for (k, row) in chunk.iter().enumerate() {
+            let i = VIOLATION_COLUMNS.len() * k + 1;
+            stmt.raw_bind_parameter(i, next + crate::int(k))?;
+            stmt.raw_bind_parameter(i + 1, row.version)?;
+            stmt.raw_bind_parameter(i + 2, row.rank)?;
+            stmt.raw_bind_parameter(i + 3, row.rule)?;
+            stmt.raw_bind_parameter(i + 4, row.component)?;
+            stmt.raw_bind_parameter(i + 5, row.level)?;
+            stmt.raw_bind_parameter(i + 6, row.advisory)?;
+            stmt.raw_bind_parameter(i + 7, row.reason)?;
+            stmt.raw_bind_parameter(i + 8, now)?;
+            stmt.raw_bind_parameter(i + 9, now)?;
+        }
+        stmt.raw_execute()?;
+        for k in 0..chunk.len() {
+            f(c * VIOLATIONS_PER_STATEMENT + k, next)?;
+            next += 1;
+        }
+    }
+    Ok(())
+}
+
 /// Occurrence rows per `INSERT` (11 parameters each, well below SQLite's limit).
 const OCCURRENCES_PER_STATEMENT: usize = 64;
 

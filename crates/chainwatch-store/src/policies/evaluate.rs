@@ -10,8 +10,9 @@
 //! resolved.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::hash::Hash;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use chainwatch_license::Licensing;
 use chainwatch_policy::{Component, Policy, Violation};
@@ -19,7 +20,7 @@ use chainwatch_purl::Purl;
 
 use super::StoredViolation;
 use crate::advisories::summary::{Key, Open, advisory_osv_ids, product_versions};
-use crate::db::{Db, Table, args};
+use crate::db::{Db, Table};
 use crate::{Result, Store, StoreError};
 
 /// What to evaluate.
@@ -57,20 +58,142 @@ pub struct PolicyOutcome {
     pub analyses: super::AnalysesOutcome,
 }
 
-/// A violation found: by (product version, rule, component).
-type Found = Map<(i64, String, String), Violation>;
+/// What components violate, by product version, in the order found (a component
+/// listed twice in a document violates a rule once: the last one found holds).
+type Found = Vec<(i64, Arc<Vec<Violation>>)>;
 
-/// A component row of a current document.
+/// A component row of a current document, its texts in the document's buffer.
 #[derive(Clone, Copy)]
 struct Occurrence {
     ordinal: u32,
     package: Option<i64>,
-    /// Indexes into the evaluation's texts ([`Texts`]): the name only for components
-    /// without a package (the others are named by their purl).
+    /// The name only for components without a package (the others are named by their
+    /// purl), unless paths are read.
+    name: Option<Span>,
+    version: Option<Span>,
+    license: Option<Span>,
+    application: bool,
+}
+
+/// Where a text is in a document's buffer: (start, end).
+type Span = (usize, usize);
+
+/// A component as evaluated: its texts interned ([`Texts`]).
+#[derive(Clone, Copy)]
+struct Interned {
+    package: Option<i64>,
     name: Option<u32>,
     version: Option<u32>,
     license: Option<u32>,
-    application: bool,
+}
+
+/// Each package's place in a thread's [`Context::by_package`]: its id, when the ids
+/// are dense (as the store gives them; no look-up, which costs a cache miss a
+/// component on a large portfolio), else hashed.
+enum Slots {
+    /// Ids below this.
+    Dense(usize),
+    Sparse(Map<i64, usize>),
+}
+
+impl Slots {
+    fn new(ids: impl Iterator<Item = i64> + Clone) -> Slots {
+        let count = ids.clone().count();
+        let max = ids.clone().max().unwrap_or(0);
+        let dense = ids.clone().all(|id| id >= 0)
+            && usize::try_from(max)
+                .is_ok_and(|m| m <= count.saturating_mul(4).saturating_add(4096));
+        match (dense, usize::try_from(max)) {
+            (true, Ok(max)) => Slots::Dense(max + 1),
+            _ => Slots::Sparse(ids.enumerate().map(|(k, id)| (id, k)).collect()),
+        }
+    }
+
+    fn get(&self, id: i64) -> Option<usize> {
+        match self {
+            Slots::Dense(len) => usize::try_from(id).ok().filter(|i| i < len),
+            Slots::Sparse(map) => map.get(&id).copied(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Slots::Dense(len) => *len,
+            Slots::Sparse(map) => map.len(),
+        }
+    }
+}
+
+/// The components of one package evaluated alike: what else decides their verdict.
+struct Shape {
+    scope: u32,
+    direct: bool,
+    version: Option<Small>,
+    license: Option<Small>,
+    findings: Box<[i64]>,
+    verdict: Verdict,
+}
+
+/// A package's shapes: the first in place (most packages have one), the rest beside.
+#[derive(Default)]
+struct Bucket {
+    first: Option<Shape>,
+    more: Vec<Shape>,
+}
+
+impl Bucket {
+    fn find(&self, found: impl Fn(&Shape) -> bool) -> Option<&Shape> {
+        self.first.iter().chain(&self.more).find(|s| found(s))
+    }
+
+    fn push(&mut self, shape: Shape) {
+        if self.first.is_none() {
+            self.first = Some(shape);
+        } else {
+            self.more.push(shape);
+        }
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.more.len()
+    }
+}
+
+/// A text compared often: in place when short (versions, licences), so that comparing
+/// it follows no pointer.
+enum Small {
+    Inline(u8, [u8; 22]),
+    Boxed(Box<str>),
+}
+
+impl Small {
+    fn new(text: &str) -> Small {
+        let bytes = text.as_bytes();
+        match u8::try_from(bytes.len()) {
+            Ok(len) if bytes.len() <= 22 => {
+                let mut inline = [0; 22];
+                inline[..bytes.len()].copy_from_slice(bytes);
+                Small::Inline(len, inline)
+            }
+            _ => Small::Boxed(text.into()),
+        }
+    }
+
+    fn is(&self, text: &str) -> bool {
+        match self {
+            Small::Inline(len, bytes) => bytes.get(..usize::from(*len)) == Some(text.as_bytes()),
+            Small::Boxed(b) => &**b == text,
+        }
+    }
+}
+
+/// Whether a stored text is this one (both absent, or equal).
+fn same(stored: Option<&Small>, text: Option<&str>) -> bool {
+    match (stored, text) {
+        (None, None) => true,
+        (Some(s), Some(t)) => s.is(t),
+        _ => false,
+    }
 }
 
 /// A map with a fast hash (the keys are the store's own ids and texts).
@@ -118,12 +241,12 @@ struct Memo {
 /// What a component violates.
 #[derive(Clone)]
 enum Verdict {
-    Known(Rc<Vec<Violation>>),
+    Known(Arc<Vec<Violation>>),
     /// `plain` unless the package is a typo-squat suspect, then `squatting`.
     Squat {
         package: i64,
-        plain: Rc<Vec<Violation>>,
-        squatting: Rc<Vec<Violation>>,
+        plain: Arc<Vec<Violation>>,
+        squatting: Arc<Vec<Violation>>,
     },
 }
 
@@ -140,13 +263,14 @@ impl<T: Hash + Eq> Interner<T> {
     }
 }
 
-/// Everything the component pass reads besides the components.
-struct Context<'a> {
+/// Everything the component pass reads besides the components (shared by its threads).
+struct Shared<'a> {
     policy: &'a Policy,
     /// What its rules look at.
     needs: chainwatch_policy::Needs,
-    /// Rules in scope by scope id.
-    scopes: Vec<Vec<usize>>,
+    /// Rules in scope by scope id: those that do not ask whether a component is a
+    /// typo-squat suspect, and those that do.
+    scopes: Vec<(Vec<usize>, Vec<usize>)>,
     /// Product version → scope id, for the versions evaluated.
     scope_of: HashMap<i64, usize>,
     /// Current document → (product version, subject ordinal).
@@ -159,20 +283,45 @@ struct Context<'a> {
     cwes: HashMap<i64, Vec<String>>,
     /// Dependency edges by document, when a rule asks whether components are direct.
     edges: Option<HashMap<i64, Vec<(u32, u32)>>>,
-    /// Which packages are typo-squat suspects, asked only where the answer changes a
-    /// verdict.
     purls: HashMap<i64, Option<Purl>>,
+    /// Each package's place in a thread's [`Context::by_package`].
+    slots: Slots,
     /// The worst severity of each audited package's contents, when a rule asks.
     audits: HashMap<i64, chainwatch_advisory::Level>,
+}
+
+/// One thread's part of the component pass: a range of documents, its own texts and
+/// memo (no locks between the threads), and what it found.
+struct Context<'s, 'a> {
+    shared: &'s Shared<'a>,
     texts: Texts,
     /// Licences parsed, by text id.
     licences: Map<u32, Licensing>,
+    /// Verdicts by package (its slot) and shape: the components of most packages come
+    /// in one or two shapes, compared without hashing their texts.
+    by_package: Vec<Bucket>,
+    /// Verdicts of the other components (no package, or paths read).
     memo: Map<Memo, Verdict>,
     /// Components whose verdict depends on whether their package is a typo-squat
     /// suspect: decided after the pass, with one question for all of them.
     pending: Vec<(i64, Verdict)>,
     found: Found,
     components: usize,
+}
+
+impl<'s, 'a> Context<'s, 'a> {
+    fn new(shared: &'s Shared<'a>) -> Self {
+        Context {
+            shared,
+            texts: Texts::default(),
+            licences: Map::default(),
+            by_package: (0..shared.slots.len()).map(|_| Bucket::default()).collect(),
+            memo: Map::default(),
+            pending: Vec::new(),
+            found: Vec::new(),
+            components: 0,
+        }
+    }
 }
 
 impl Store {
@@ -337,11 +486,18 @@ impl Store {
         } else {
             HashMap::new()
         };
-        let mut cx = Context {
+        let shared = Shared {
             policy: &policy,
             needs,
             audits,
-            scopes: scopes_by_id.into_iter().map(|(_, r)| r).collect(),
+            scopes: scopes_by_id
+                .into_iter()
+                .map(|(_, rules)| {
+                    rules
+                        .into_iter()
+                        .partition(|&r| policy.rules.get(r).is_none_or(|r| !r.needs().typosquat))
+                })
+                .collect(),
             scope_of,
             documents,
             keys,
@@ -349,20 +505,25 @@ impl Store {
             osv,
             cwes,
             edges,
-            pending: Vec::new(),
+            slots: Slots::new(purls.keys().copied()),
             purls,
-            texts: Texts::default(),
-            licences: Map::default(),
-            memo: Map::default(),
-            found: Map::default(),
-            components: 0,
         };
-        if !cx.documents.is_empty() {
-            self.read(|db| components(db, run.only.is_some(), &mut cx))?;
+        let parts = if shared.documents.is_empty() {
+            Vec::new()
+        } else {
+            self.components_in_parallel(&shared, run.only.is_some())?
+        };
+        let mut found: Found = Vec::new();
+        let mut pending = Vec::new();
+        let (mut components_evaluated, mut evaluations) = (0, 0);
+        for part in parts {
+            found.extend(part.found);
+            pending.extend(part.pending);
+            components_evaluated += part.components;
+            evaluations += part.memo.len() + part.by_package.iter().map(Bucket::len).sum::<usize>();
         }
         // The typo-squat question, once, for the packages whose verdict depends on it.
-        let asked: HashSet<i64> = cx
-            .pending
+        let asked: HashSet<i64> = pending
             .iter()
             .filter_map(|(_, v)| match v {
                 Verdict::Squat { package, .. } => Some(*package),
@@ -372,7 +533,8 @@ impl Store {
         let names: HashMap<&str, i64> = asked
             .iter()
             .filter_map(|p| {
-                cx.purls
+                shared
+                    .purls
                     .get(p)
                     .and_then(Option::as_ref)
                     .map(|u| (u.canonical(), *p))
@@ -387,7 +549,7 @@ impl Store {
                 .filter_map(|s| names.get(s.as_str()).copied())
                 .collect()
         };
-        for (version, verdict) in std::mem::take(&mut cx.pending) {
+        for (version, verdict) in pending {
             if let Verdict::Squat {
                 package,
                 plain,
@@ -399,7 +561,7 @@ impl Store {
                 } else {
                     plain
                 };
-                record_found(&mut cx.found, version, &chosen);
+                record_found(&mut found, version, &chosen);
             }
         }
         // Product rules (NTIA, provenance): once per product version, on its current
@@ -418,15 +580,13 @@ impl Store {
                     continue;
                 }
                 let release = self.release(product, version, needs)?;
-                let found = policy.evaluate_release(product_tags, &release);
-                record_found(&mut cx.found, id, &found);
+                let found_here = Arc::new(policy.evaluate_release(product_tags, &release));
+                record_found(&mut found, id, &found_here);
             }
         }
         let versions_evaluated = evaluated.len();
-        let components_evaluated = cx.components;
-        let evaluations = cx.memo.len();
-        let found = std::mem::take(&mut cx.found);
-        drop(cx);
+        drop(shared);
+        let found = distinct(&found);
 
         let (opened, resolved, open_now) =
             self.write(|db| record(db, &selected, &found, &versions, now))?;
@@ -502,11 +662,71 @@ fn dependency_edges(
     Ok(out)
 }
 
-/// Streams the components of the documents evaluated, in document order, evaluating
-/// each document's when it is complete.
-fn components(db: &mut Db<'_>, one: bool, cx: &mut Context<'_>) -> Result<()> {
+/// Documents each thread of the component pass gets at least.
+const MIN_DOCUMENTS_PER_THREAD: usize = 64;
+
+/// Threads of the component pass at most (each holds a read connection).
+const MAX_THREADS: usize = 4;
+
+impl Store {
+    /// Streams the components of the documents evaluated through the rules: on as many
+    /// threads as there are cores, each with its own read connection, memo and a
+    /// contiguous range of documents; the parts come back in document order.
+    fn components_in_parallel<'s, 'a>(
+        &self,
+        shared: &'s Shared<'a>,
+        one: bool,
+    ) -> Result<Vec<Context<'s, 'a>>> {
+        let mut ids: Vec<i64> = shared.documents.keys().copied().collect();
+        ids.sort_unstable();
+        let threads = if one {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map_or(1, std::num::NonZero::get)
+                .min(MAX_THREADS)
+                .min(ids.len() / MIN_DOCUMENTS_PER_THREAD)
+                .max(1)
+        };
+        if threads == 1 {
+            let mut cx = Context::new(shared);
+            self.read(|db| components(db, one, None, &mut cx))?;
+            return Ok(vec![cx]);
+        }
+        let ranges: Vec<(i64, i64)> = ids
+            .chunks(ids.len().div_ceil(threads))
+            .filter_map(|c| Some((*c.first()?, *c.last()?)))
+            .collect();
+        std::thread::scope(|s| {
+            let parts: Vec<_> = ranges
+                .iter()
+                .map(|&range| {
+                    s.spawn(move || {
+                        let mut cx = Context::new(shared);
+                        self.read(|db| components(db, false, Some(range), &mut cx))?;
+                        Ok(cx)
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    }
+}
+
+/// Streams the components of the documents evaluated (those in `range` of document
+/// ids, inclusive, when given), in document order, evaluating each document's when it
+/// is complete.
+fn components(
+    db: &mut Db<'_>,
+    one: bool,
+    range: Option<(i64, i64)>,
+    cx: &mut Context<'_, '_>,
+) -> Result<()> {
     // Names of packages are read from their purls, unless paths name every component.
-    let name = if cx.needs.path {
+    let name = if cx.shared.needs.path {
         "o.name"
     } else {
         "CASE WHEN o.package_id IS NULL THEN o.name END"
@@ -515,39 +735,64 @@ fn components(db: &mut Db<'_>, one: bool, cx: &mut Context<'_>) -> Result<()> {
         "SELECT o.document_id, o.ordinal, o.package_id, {name}, o.version, o.license,
              CASE WHEN o.kind = 'application' THEN 1 ELSE 0 END"
     );
-    let (sql, params): (String, Vec<crate::db::Value<'_>>) = if one {
-        let doc = cx.documents.keys().next().copied().unwrap_or_default();
-        (
-            format!("{select} FROM occurrences o WHERE o.document_id = $1 ORDER BY o.ordinal"),
-            vec![doc.into()],
-        )
-    } else {
-        (
+    let (sql, params): (String, Vec<crate::db::Value<'_>>) = match (one, range) {
+        (true, _) => {
+            let doc = cx
+                .shared
+                .documents
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or_default();
+            (
+                format!("{select} FROM occurrences o WHERE o.document_id = $1 ORDER BY o.ordinal"),
+                vec![doc.into()],
+            )
+        }
+        (false, Some((first, last))) => (
+            format!(
+                "{select} FROM product_versions pv
+                 JOIN occurrences o ON o.document_id = pv.current_document_id
+                 WHERE pv.current_document_id BETWEEN $1 AND $2
+                 ORDER BY o.document_id, o.ordinal"
+            ),
+            vec![first.into(), last.into()],
+        ),
+        (false, None) => (
             format!(
                 "{select} FROM product_versions pv
                  JOIN occurrences o ON o.document_id = pv.current_document_id
                  ORDER BY o.document_id, o.ordinal"
             ),
             Vec::new(),
-        )
+        ),
     };
     let mut current: Option<i64> = None;
     let mut rows: Vec<Occurrence> = Vec::new();
+    let mut buffer = String::new();
     db.for_each(&sql, &params, &mut |r| {
         let doc: i64 = r.get(0)?;
         if current != Some(doc) {
             if let Some(prev) = current {
-                document(cx, prev, &rows);
+                document(cx, prev, &rows, &buffer);
             }
             rows.clear();
+            buffer.clear();
             current = Some(doc);
         }
-        if !cx.documents.contains_key(&doc) {
+        if !cx.shared.documents.contains_key(&doc) {
             return Ok(());
         }
-        let name = cx.texts.id(r.get::<Option<&str>>(3)?);
-        let version = cx.texts.id(r.get::<Option<&str>>(4)?);
-        let license = cx.texts.id(r.get::<Option<&str>>(5)?);
+        let mut span = |text: Option<&str>| {
+            text.map(|t| {
+                let start = buffer.len();
+                buffer.push_str(t);
+                (start, buffer.len())
+            })
+        };
+        let name = span(r.get::<Option<&str>>(3)?);
+        let version = span(r.get::<Option<&str>>(4)?);
+        let license = span(r.get::<Option<&str>>(5)?);
         rows.push(Occurrence {
             ordinal: u32::try_from(r.get::<i64>(1)?).unwrap_or(u32::MAX),
             package: r.get(2)?,
@@ -559,7 +804,7 @@ fn components(db: &mut Db<'_>, one: bool, cx: &mut Context<'_>) -> Result<()> {
         Ok(())
     })?;
     if let Some(prev) = current {
-        document(cx, prev, &rows);
+        document(cx, prev, &rows, &buffer);
     }
     Ok(())
 }
@@ -657,7 +902,7 @@ fn parents_of(edges: &[(u32, u32)], subject: Option<u32>) -> Map<u32, u32> {
 /// empty when the subject does not reach it.
 fn path_to(
     parents: &Map<u32, u32>,
-    by_ordinal: &Map<u32, &Occurrence>,
+    by_ordinal: &Map<u32, Interned>,
     subject: Option<u32>,
     ordinal: u32,
 ) -> Vec<(Option<u32>, Option<u32>)> {
@@ -684,69 +929,116 @@ fn path_to(
         .collect()
 }
 
-/// Evaluates one document's components.
-fn document(cx: &mut Context<'_>, doc: i64, rows: &[Occurrence]) {
-    let Some(&(version, subject)) = cx.documents.get(&doc) else {
+/// Evaluates one document's components (their texts in `buffer`).
+fn document(cx: &mut Context<'_, '_>, doc: i64, rows: &[Occurrence], buffer: &str) {
+    let shared = cx.shared;
+    let Some(&(version, subject)) = shared.documents.get(&doc) else {
         return;
     };
-    let Some(&scope) = cx.scope_of.get(&version) else {
+    let Some(&scope) = shared.scope_of.get(&version) else {
         return;
     };
-    let direct = cx
+    let text = |span: Option<Span>| span.and_then(|(s, e)| buffer.get(s..e));
+    let direct = shared
         .edges
         .as_ref()
         .map(|e| direct_of(e.get(&doc).map_or(&[], Vec::as_slice), subject, rows));
-    let parents = cx.needs.path.then(|| {
+    let parents = shared.needs.path.then(|| {
         parents_of(
-            cx.edges
+            shared
+                .edges
                 .as_ref()
                 .and_then(|e| e.get(&doc))
                 .map_or(&[], Vec::as_slice),
             subject,
         )
     });
-    let by_ordinal: Map<u32, &Occurrence> = if parents.is_some() {
-        rows.iter().map(|o| (o.ordinal, o)).collect()
+    let by_ordinal: Map<u32, Interned> = if parents.is_some() {
+        rows.iter()
+            .map(|o| (o.ordinal, intern(&mut cx.texts, o, buffer)))
+            .collect()
     } else {
         Map::default()
     };
     // This version's findings, by package.
-    let start = cx.keys.partition_point(|k| k.version < version);
-    let end = cx.keys.partition_point(|k| k.version <= version);
-    let mine = &cx.keys[start..end];
+    let start = shared.keys.partition_point(|k| k.version < version);
+    let end = shared.keys.partition_point(|k| k.version <= version);
+    let mine = &shared.keys[start..end];
     for o in rows {
         if Some(o.ordinal) == subject {
             continue;
         }
         cx.components += 1;
-        let findings: Vec<&Key> = match o.package {
+        let all: &[Key] = match o.package {
             Some(p) => {
                 let s = mine.partition_point(|k| k.package < p);
                 let e = mine.partition_point(|k| k.package <= p);
-                mine[s..e].iter().filter(|k| !k.informational).collect()
+                &mine[s..e]
             }
-            None => Vec::new(),
+            None => &[],
         };
+        let findings = || all.iter().filter(|k| !k.informational);
         let is_direct = direct.as_ref().is_some_and(|d| d.contains(&o.ordinal));
-        let memo = Memo {
-            scope,
-            package: o.package,
-            name: o.name,
-            version: o.version,
-            license: o.license,
-            direct: is_direct,
-            findings: findings.iter().map(|k| k.advisory).collect(),
-            path: parents
-                .as_ref()
-                .map(|p| path_to(p, &by_ordinal, subject, o.ordinal))
-                .unwrap_or_default(),
+        let slot = match (o.package, parents.is_some()) {
+            (Some(p), false) => shared.slots.get(p),
+            _ => None,
         };
-        let verdict = if let Some(v) = cx.memo.get(&memo) {
-            v.clone()
+        let verdict = if let Some(slot) = slot {
+            // Most components: their package's shapes, compared in place.
+            let (version_text, license_text) = (text(o.version), text(o.license));
+            let scope_id = u32::try_from(scope).unwrap_or(u32::MAX);
+            let hit = cx.by_package[slot].find(|s| {
+                s.scope == scope_id
+                    && s.direct == is_direct
+                    && same(s.version.as_ref(), version_text)
+                    && same(s.license.as_ref(), license_text)
+                    && s.findings
+                        .iter()
+                        .copied()
+                        .eq(findings().map(|k| k.advisory))
+            });
+            if let Some(shape) = hit {
+                shape.verdict.clone()
+            } else {
+                let interned = intern(&mut cx.texts, o, buffer);
+                let listed: Vec<&Key> = findings().collect();
+                let v = evaluate(cx, scope, &interned, is_direct, &listed, &[]);
+                cx.by_package[slot].push(Shape {
+                    scope: scope_id,
+                    direct: is_direct,
+                    version: version_text.map(Small::new),
+                    license: license_text.map(Small::new),
+                    findings: listed.iter().map(|k| k.advisory).collect(),
+                    verdict: v.clone(),
+                });
+                v
+            }
         } else {
-            let v = evaluate(cx, scope, o, is_direct, &findings, &memo.path);
-            cx.memo.insert(memo, v.clone());
-            v
+            let interned = by_ordinal
+                .get(&o.ordinal)
+                .copied()
+                .unwrap_or_else(|| intern(&mut cx.texts, o, buffer));
+            let listed: Vec<&Key> = findings().collect();
+            let memo = Memo {
+                scope,
+                package: o.package,
+                name: interned.name,
+                version: interned.version,
+                license: interned.license,
+                direct: is_direct,
+                findings: listed.iter().map(|k| k.advisory).collect(),
+                path: parents
+                    .as_ref()
+                    .map(|p| path_to(p, &by_ordinal, subject, o.ordinal))
+                    .unwrap_or_default(),
+            };
+            if let Some(v) = cx.memo.get(&memo) {
+                v.clone()
+            } else {
+                let v = evaluate(cx, scope, &interned, is_direct, &listed, &memo.path);
+                cx.memo.insert(memo, v.clone());
+                v
+            }
         };
         match verdict {
             Verdict::Known(violations) => record_found(&mut cx.found, version, &violations),
@@ -755,21 +1047,55 @@ fn document(cx: &mut Context<'_>, doc: i64, rows: &[Occurrence]) {
     }
 }
 
-/// Adds violations to those found (a component listed twice in a document violates a
-/// rule once).
-fn record_found(found: &mut Found, version: i64, violations: &[Violation]) {
-    for v in violations {
-        found.insert((version, v.rule.clone(), v.component.clone()), v.clone());
+/// A component's texts interned.
+fn intern(texts: &mut Texts, o: &Occurrence, buffer: &str) -> Interned {
+    let mut id = |span: Option<Span>| texts.id(span.and_then(|(s, e)| buffer.get(s..e)));
+    Interned {
+        package: o.package,
+        name: id(o.name),
+        version: id(o.version),
+        license: id(o.license),
     }
+}
+
+/// Adds a component's violations to those found.
+fn record_found(found: &mut Found, version: i64, violations: &Arc<Vec<Violation>>) {
+    if !violations.is_empty() {
+        found.push((version, Arc::clone(violations)));
+    }
+}
+
+/// The violations found, once each by (product version, rule, component), the last one
+/// found of each, sorted by that key (bytewise, as the store's index orders them).
+fn distinct(found: &Found) -> Vec<(i64, &Violation)> {
+    let mut all: Vec<(i64, &Violation)> = found
+        .iter()
+        .flat_map(|(version, list)| list.iter().map(move |v| (*version, v)))
+        .collect();
+    // Stable: of equal keys, the last one found stays last.
+    all.sort_by(|a, b| key(a).cmp(&key(b)));
+    let mut out: Vec<(i64, &Violation)> = Vec::with_capacity(all.len());
+    for v in all {
+        match out.last_mut() {
+            Some(last) if key(last) == key(&v) => *last = v,
+            _ => out.push(v),
+        }
+    }
+    out
+}
+
+/// What identifies a violation: (product version, rule, component).
+fn key<'v>((version, v): &(i64, &'v Violation)) -> (i64, &'v str, &'v str) {
+    (*version, v.rule.as_str(), v.component.as_str())
 }
 
 /// What one component violates. Whether its name imitates a popular package is left
 /// open when the answer changes the verdict (most rules that ask also ask something
 /// cheaper, such as whether it is direct): those few are asked about together.
 fn evaluate(
-    cx: &mut Context<'_>,
+    cx: &mut Context<'_, '_>,
     scope: usize,
-    o: &Occurrence,
+    o: &Interned,
     direct: bool,
     findings: &[&Key],
     path: &[(Option<u32>, Option<u32>)],
@@ -785,29 +1111,41 @@ fn evaluate(
             }
         })
         .collect();
-    let rules = &cx.scopes[scope];
-    let plain = cx.policy.evaluate_rules(rules, &component);
+    let shared = cx.shared;
+    let (others, squats) = &shared.scopes[scope];
+    let policy = shared.policy;
+    let mut plain = policy.evaluate_rules(others, &component);
+    if squats.is_empty() {
+        return Verdict::Known(Arc::new(plain));
+    }
+    // The rules on typo-squats twice: as if the package were not a suspect, and were.
+    let not_suspect = policy.evaluate_rules(squats, &component);
     let (Some(package), true) = (o.package, component.purl.is_some()) else {
-        return Verdict::Known(Rc::new(plain));
+        plain.extend(not_suspect);
+        return Verdict::Known(Arc::new(plain));
     };
-    if !cx.needs.typosquat {
-        return Verdict::Known(Rc::new(plain));
-    }
     component.typosquat = true;
-    let squatting = cx.policy.evaluate_rules(rules, &component);
-    if squatting == plain {
-        return Verdict::Known(Rc::new(plain));
+    let suspect = policy.evaluate_rules(squats, &component);
+    if suspect == not_suspect {
+        plain.extend(not_suspect);
+        return Verdict::Known(Arc::new(plain));
     }
+    let mut squatting = plain.clone();
+    squatting.extend(suspect);
+    plain.extend(not_suspect);
     Verdict::Squat {
         package,
-        plain: Rc::new(plain),
-        squatting: Rc::new(squatting),
+        plain: Arc::new(plain),
+        squatting: Arc::new(squatting),
     }
 }
 
 /// What the rules see of a component (not a typo-squat suspect: see [`evaluate`]).
-fn facts(cx: &mut Context<'_>, o: &Occurrence, direct: bool, findings: &[&Key]) -> Component {
-    let purl = o.package.and_then(|p| cx.purls.get(&p).cloned().flatten());
+fn facts(cx: &mut Context<'_, '_>, o: &Interned, direct: bool, findings: &[&Key]) -> Component {
+    let shared = cx.shared;
+    let purl = o
+        .package
+        .and_then(|p| shared.purls.get(&p).cloned().flatten());
     let license = match (o.license, cx.texts.get(o.license)) {
         (Some(id), Some(text)) => Some(
             cx.licences
@@ -819,7 +1157,7 @@ fn facts(cx: &mut Context<'_>, o: &Occurrence, direct: bool, findings: &[&Key]) 
     };
     let findings = findings
         .iter()
-        .map(|k| super::analyses::finding_of(k, cx.open, &cx.osv, &cx.cwes))
+        .map(|k| super::analyses::finding_of(k, shared.open, &shared.osv, &shared.cwes))
         .collect();
     Component {
         name: purl.as_ref().map_or_else(
@@ -835,61 +1173,38 @@ fn facts(cx: &mut Context<'_>, o: &Occurrence, direct: bool, findings: &[&Key]) 
         license: Some(license.unwrap_or_else(|| Licensing::new("NOASSERTION"))),
         direct,
         typosquat: false,
-        audit: o.package.and_then(|p| cx.audits.get(&p).copied()),
+        audit: o.package.and_then(|p| shared.audits.get(&p).copied()),
         findings,
         path: Vec::new(),
     }
 }
 
-/// A stored violation row, as compared.
-struct Row {
-    id: i64,
-    version: i64,
-    rule: String,
-    component: String,
-    level: String,
-    advisory: Option<String>,
-    reason: String,
-    first_seen: i64,
-    resolved: bool,
-}
-
-/// Records what an evaluation found for the product versions `selected`: returns the
-/// violations opened, how many resolved and how many hold.
+/// Records what an evaluation found for the product versions `selected` (`found`: as
+/// [`distinct`] gives them): returns the violations opened, how many resolved and how
+/// many hold. The stored violations are read in the same key order and merged with
+/// those found, without holding them.
 fn record(
     db: &mut Db<'_>,
     selected: &[i64],
-    found: &Found,
+    found: &[(i64, &Violation)],
     versions: &HashMap<i64, (String, String)>,
     now: i64,
 ) -> Result<(Vec<StoredViolation>, usize, usize)> {
-    let one = match selected {
-        [one] => Some(*one),
-        _ => None,
-    };
+    let bytewise = db.dialect().bytewise();
     let mut sql = String::from(
         "SELECT id, product_version_id, rule, component, level, advisory, reason, first_seen,
              resolved_at FROM policy_violations",
     );
     let mut params: Vec<crate::db::Value<'_>> = Vec::new();
-    if let Some(v) = one {
+    if let [one] = selected {
         sql.push_str(" WHERE product_version_id = $1");
-        params.push(v.into());
+        params.push((*one).into());
     }
-    let existing = db.query(&sql, &params, |r| {
-        Ok(Row {
-            id: r.get(0)?,
-            version: r.get(1)?,
-            rule: r.get(2)?,
-            component: r.get(3)?,
-            level: r.get(4)?,
-            advisory: r.get(5)?,
-            reason: r.get(6)?,
-            first_seen: r.get(7)?,
-            resolved: r.get::<Option<i64>>(8)?.is_some(),
-        })
-    })?;
-    let selected: HashSet<i64> = selected.iter().copied().collect();
+    let _ = write!(
+        sql,
+        " ORDER BY product_version_id, rule{bytewise}, component{bytewise}"
+    );
+    let selected_set: HashSet<i64> = selected.iter().copied().collect();
     // The last evaluation of each version: when what resolves now was last seen.
     let mut previous: HashMap<i64, i64> = HashMap::new();
     db.for_each(
@@ -901,37 +1216,51 @@ fn record(
         },
     )?;
 
-    let mut by_key: HashMap<(i64, &str, &str), &Row> = HashMap::new();
-    for row in &existing {
-        by_key.insert((row.version, &row.rule, &row.component), row);
-    }
-    let mut opened = Vec::new();
-    let (mut insert, mut update): (Vec<&Violation>, Vec<(i64, &Violation)>) =
-        (Vec::new(), Vec::new());
-    let mut insert_versions = Vec::new();
-    for ((version, rule, component), v) in found {
-        let row = by_key.get(&(*version, rule.as_str(), component.as_str()));
-        let first_seen = match row {
-            None => {
-                insert.push(v);
-                insert_versions.push(*version);
-                now
-            }
-            Some(r) => {
-                let changed =
-                    r.level != v.level.as_str() || r.advisory != v.advisory || r.reason != v.reason;
-                if changed || r.resolved {
-                    update.push((r.id, v));
+    // Indexes into `found`: not stored, or stored and changed (with the row's id).
+    let (mut insert, mut update): (Vec<usize>, Vec<(i64, usize)>) = (Vec::new(), Vec::new());
+    // Stored, resolved and holding again: (index, id, first seen).
+    let mut again: Vec<(usize, i64, i64)> = Vec::new();
+    // Stored, open and no longer holding: (id, product version).
+    let mut gone: Vec<(i64, i64)> = Vec::new();
+    let mut next = 0;
+    db.for_each(&sql, &params, &mut |r| {
+        let stored: (i64, &str, &str) = (r.get(1)?, r.get(2)?, r.get(3)?);
+        while found.get(next).is_some_and(|f| key(f) < stored) {
+            insert.push(next);
+            next += 1;
+        }
+        let resolved = r.get::<Option<i64>>(8)?.is_some();
+        match found.get(next) {
+            Some(f) if key(f) == stored => {
+                let v = f.1;
+                let changed = r.get::<&str>(4)? != v.level.as_str()
+                    || r.get::<Option<&str>>(5)? != v.advisory.as_deref()
+                    || r.get::<&str>(6)? != v.reason;
+                let id: i64 = r.get(0)?;
+                if changed || resolved {
+                    update.push((id, next));
                 }
-                if !r.resolved {
-                    continue;
+                if resolved {
+                    again.push((next, id, r.get(7)?));
                 }
-                r.first_seen
+                next += 1;
             }
-        };
-        let (product, name) = versions.get(version).cloned().unwrap_or_default();
-        opened.push(StoredViolation {
-            id: row.map_or(0, |r| r.id),
+            _ => {
+                if !resolved && selected_set.contains(&stored.0) {
+                    gone.push((r.get(0)?, stored.0));
+                }
+            }
+        }
+        Ok(())
+    })?;
+    insert.extend(next..found.len());
+
+    let dialect = db.dialect();
+    let mut opened: Vec<StoredViolation> = Vec::with_capacity(insert.len() + again.len());
+    let stored_violation = |(version, v): (i64, &Violation), id: i64, first_seen: i64| {
+        let (product, name) = versions.get(&version).cloned().unwrap_or_default();
+        StoredViolation {
+            id,
             product,
             version: name,
             rule: v.rule.clone(),
@@ -942,62 +1271,52 @@ fn record(
             first_seen,
             last_seen: now,
             resolved_at: None,
-        });
-    }
-    let gone: Vec<&Row> = existing
-        .iter()
-        .filter(|r| {
-            !r.resolved
-                && selected.contains(&r.version)
-                && !found.contains_key(&(r.version, r.rule.clone(), r.component.clone()))
-        })
-        .collect();
-
-    let dialect = db.dialect();
+        }
+    };
     if !insert.is_empty() {
-        let ranks: Vec<i64> = insert.iter().map(|v| super::rank(v.level)).collect();
-        let table = Table::new()
-            .int("pv", insert_versions)
-            .int("rank", ranks)
-            .text("rule", insert.iter().map(|v| v.rule.as_str()).collect())
-            .text(
-                "component",
-                insert.iter().map(|v| v.component.as_str()).collect(),
-            )
-            .text("level", insert.iter().map(|v| v.level.as_str()).collect())
-            .opt_text(
-                "advisory",
-                insert.iter().map(|v| v.advisory.as_deref()).collect(),
-            )
-            .text("reason", insert.iter().map(|v| v.reason.as_str()).collect());
-        let sql = format!(
-            "INSERT INTO policy_violations
-                 (product_version_id, rank, rule, component, level, advisory, reason,
-                  first_seen, last_seen)
-             SELECT t.pv, t.rank, t.rule, t.component, t.level, t.advisory, t.reason, $1, $1
-             FROM {} WHERE true ON CONFLICT DO NOTHING",
-            dialect.table(2, "t", &table)
-        );
-        db.execute(&sql, &[now.into(), table.into()])?;
+        let rows: Vec<crate::db::ViolationRow<'_>> = insert
+            .iter()
+            .map(|&k| {
+                let (version, v) = found[k];
+                crate::db::ViolationRow {
+                    version,
+                    rank: super::rank(v.level),
+                    rule: &v.rule,
+                    component: &v.component,
+                    level: v.level.as_str(),
+                    advisory: v.advisory.as_deref(),
+                    reason: &v.reason,
+                }
+            })
+            .collect();
+        let mut ids = vec![0; rows.len()];
+        db.insert_violations(&rows, now, &mut |k, id| {
+            ids[k] = id;
+            Ok(())
+        })?;
+        for (&k, id) in insert.iter().zip(ids) {
+            opened.push(stored_violation(found[k], id, now));
+        }
+    }
+    for &(k, id, first_seen) in &again {
+        opened.push(stored_violation(found[k], id, first_seen));
     }
     if !update.is_empty() {
+        let changed: Vec<&Violation> = update.iter().map(|&(_, k)| found[k].1).collect();
         let table = Table::new()
             .int("id", update.iter().map(|(id, _)| *id).collect())
             .int(
                 "rank",
-                update.iter().map(|(_, v)| super::rank(v.level)).collect(),
+                changed.iter().map(|v| super::rank(v.level)).collect(),
             )
-            .text(
-                "level",
-                update.iter().map(|(_, v)| v.level.as_str()).collect(),
-            )
+            .text("level", changed.iter().map(|v| v.level.as_str()).collect())
             .opt_text(
                 "advisory",
-                update.iter().map(|(_, v)| v.advisory.as_deref()).collect(),
+                changed.iter().map(|v| v.advisory.as_deref()).collect(),
             )
             .text(
                 "reason",
-                update.iter().map(|(_, v)| v.reason.as_str()).collect(),
+                changed.iter().map(|v| v.reason.as_str()).collect(),
             );
         let sql = format!(
             "UPDATE policy_violations SET rank = t.rank, level = t.level, advisory = t.advisory,
@@ -1010,11 +1329,11 @@ fn record(
     if !gone.is_empty() {
         // Last seen at the version's previous evaluation (before this one).
         let table = Table::new()
-            .int("id", gone.iter().map(|r| r.id).collect())
+            .int("id", gone.iter().map(|(id, _)| *id).collect())
             .int(
                 "seen",
                 gone.iter()
-                    .map(|r| previous.get(&r.version).copied().unwrap_or(now))
+                    .map(|(_, version)| previous.get(version).copied().unwrap_or(now))
                     .collect(),
             );
         let sql = format!(
@@ -1025,8 +1344,7 @@ fn record(
         );
         db.execute(&sql, &[now.into(), table.into()])?;
     }
-    let evaluated: Vec<i64> = selected.iter().copied().collect();
-    let table = Table::new().int("pv", evaluated);
+    let table = Table::new().int("pv", selected.to_vec());
     let sql = format!(
         "INSERT INTO policy_evaluations (product_version_id, evaluated_at)
          SELECT t.pv, $1 FROM {} WHERE true
@@ -1034,32 +1352,6 @@ fn record(
         dialect.table(2, "t", &table)
     );
     db.execute(&sql, &[now.into(), table.into()])?;
-    // Ids of the inserted violations, for the caller's links.
-    if opened.iter().any(|o| o.id == 0) {
-        let ids: HashMap<(String, String, String, String), i64> = db
-            .query(
-                "SELECT v.id, p.name, pv.version, v.rule, v.component FROM policy_violations v
-                 JOIN product_versions pv ON pv.id = v.product_version_id
-                 JOIN products p ON p.id = pv.product_id WHERE v.first_seen = $1",
-                &args![now],
-                |r| Ok(((r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?), r.get(0)?)),
-            )?
-            .into_iter()
-            .collect();
-        for o in &mut opened {
-            if o.id == 0 {
-                o.id = ids
-                    .get(&(
-                        o.product.clone(),
-                        o.version.clone(),
-                        o.rule.clone(),
-                        o.component.clone(),
-                    ))
-                    .copied()
-                    .unwrap_or_default();
-            }
-        }
-    }
     opened.sort_by_cached_key(StoredViolation::key);
     Ok((opened, gone.len(), found.len()))
 }

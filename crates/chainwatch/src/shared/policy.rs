@@ -53,21 +53,50 @@ pub(crate) fn evaluate(
     only: Option<&[(String, String)]>,
     human: bool,
 ) -> anyhow::Result<chainwatch_store::PolicyOutcome> {
-    use std::io::Write as _;
-    let mut total = chainwatch_store::PolicyOutcome::default();
     // No policy and no violation or decision left holding: nothing to evaluate.
-    if store.policy()?.is_none() && !store.policy_results_held()? {
-        return Ok(total);
+    let active = store.policy()?;
+    if active.is_none() && !store.policy_results_held()? {
+        return Ok(chainwatch_store::PolicyOutcome::default());
     }
     let args = crate::cli::TyposquatCorpusArgs::default();
     let sources = crate::shared::typosquat::sources(&args)?;
-    let typosquats = |purls: &[&str]| -> std::collections::HashSet<String> {
-        crate::shared::typosquat::checker(&sources, &args, Some(store))
-            .suspects(purls.iter().copied())
-            .into_iter()
-            .map(|s| s.package)
-            .collect()
-    };
+    // A policy that asks about typo-squats: the detectors are built on another thread
+    // while the store reads what the evaluation needs (one core is idle then).
+    let squats = active
+        .and_then(|set| Policy::parse(&set.text).ok())
+        .is_some_and(|p| p.needs().typosquat);
+    std::thread::scope(|scope| {
+        let building = std::sync::Mutex::new(squats.then(|| {
+            scope.spawn(|| crate::shared::typosquat::detectors(&sources, &args, Some(store)))
+        }));
+        let built = std::sync::OnceLock::new();
+        let typosquats = |purls: &[&str]| -> std::collections::HashSet<String> {
+            let detectors = built.get_or_init(|| {
+                let handle = building
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                match handle {
+                    Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                    None => crate::shared::typosquat::detectors(&sources, &args, Some(store)),
+                }
+            });
+            crate::shared::typosquat::suspects_among(detectors, &sources, purls)
+        };
+        evaluate_runs(ctx, store, only, human, &typosquats)
+    })
+}
+
+/// [`evaluate`] with the typo-squat question settled.
+fn evaluate_runs(
+    ctx: &crate::output::Context,
+    store: &chainwatch_store::Store,
+    only: Option<&[(String, String)]>,
+    human: bool,
+    typosquats: &(dyn Fn(&[&str]) -> std::collections::HashSet<String> + Sync),
+) -> anyhow::Result<chainwatch_store::PolicyOutcome> {
+    use std::io::Write as _;
+    let mut total = chainwatch_store::PolicyOutcome::default();
     let runs: Vec<Option<(&str, &str)>> = match only {
         None => vec![None],
         Some(list) => list
@@ -76,10 +105,7 @@ pub(crate) fn evaluate(
             .collect(),
     };
     for only in runs {
-        let outcome = store.evaluate_policy(&chainwatch_store::PolicyRun {
-            only,
-            typosquats: &typosquats,
-        })?;
+        let outcome = store.evaluate_policy(&chainwatch_store::PolicyRun { only, typosquats })?;
         total.versions += outcome.versions;
         total.components += outcome.components;
         total.evaluations += outcome.evaluations;

@@ -1,6 +1,7 @@
 //! The typo-squatting corpus from the arguments and the store, as `scan`, `ingest`,
 //! `typosquat check` and `serve` use it (built by `chainwatch_typosquat::CorpusSources`).
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -72,6 +73,69 @@ pub(crate) fn checker<'a>(
     Checker::new(move |eco| {
         let used = portfolio(store, eco, min).unwrap_or_default();
         Arc::new(sources.detector(eco, used.iter().map(String::as_str)))
+    })
+}
+
+/// The detector of every ecosystem over the corpus and the store's portfolio (a
+/// portfolio that cannot be read is left out).
+pub(crate) fn detectors(
+    sources: &CorpusSources,
+    args: &TyposquatCorpusArgs,
+    store: Option<&chainwatch_store::Store>,
+) -> HashMap<Ecosystem, Arc<Detector>> {
+    let min = args.portfolio_min();
+    Ecosystem::ALL
+        .iter()
+        .map(|&eco| {
+            let used = portfolio(store, eco, min).unwrap_or_default();
+            (
+                eco,
+                Arc::new(sources.detector(eco, used.iter().map(String::as_str))),
+            )
+        })
+        .collect()
+}
+
+/// Purls to check per thread at least.
+const PURLS_PER_THREAD: usize = 2048;
+
+/// Which of these purls are typo-squat suspects, checked on every core.
+pub(crate) fn suspects_among(
+    detectors: &HashMap<Ecosystem, Arc<Detector>>,
+    sources: &CorpusSources,
+    purls: &[&str],
+) -> HashSet<String> {
+    let mut purls = purls.to_vec();
+    // The versions of a name together: each name is checked once per thread.
+    purls.sort_unstable();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(purls.len() / PURLS_PER_THREAD)
+        .max(1);
+    let check = |part: &[&str]| -> Vec<String> {
+        Checker::new(|eco| {
+            detectors
+                .get(&eco)
+                .cloned()
+                .unwrap_or_else(|| Arc::new(sources.detector(eco, std::iter::empty())))
+        })
+        .suspects(part.iter().copied())
+        .into_iter()
+        .map(|s| s.package)
+        .collect()
+    };
+    if threads == 1 {
+        return check(&purls).into_iter().collect();
+    }
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = purls
+            .chunks(purls.len().div_ceil(threads))
+            .map(|part| scope.spawn(move || check(part)))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
     })
 }
 
