@@ -2,17 +2,17 @@
 //!
 //! One pass: the open findings of the product versions in scope (VEX applied, as
 //! [`Store::findings`] has them), then every component of their current documents,
-//! streamed in document order. A component is evaluated once per distinct combination
-//! of rules in scope, package, licence, directness and findings: across a portfolio most
-//! components repeat, and parsed purls and licences are kept per package and per text.
-//! The violations found are compared with the stored ones in one write transaction: new
-//! ones inserted (first seen now), changed ones updated, those that no longer hold
-//! resolved.
+//! streamed in document order, on every core (each thread a contiguous range of
+//! documents, its own read connection and memo). A component is evaluated once per
+//! thread and distinct combination of rules in scope, package, licence, directness and
+//! findings: across a portfolio most components repeat, and parsed purls and licences
+//! are kept per package and per text. The violations found are sorted by key and merged
+//! with the stored ones, read in the same order, in one write transaction: new ones
+//! inserted (first seen now), changed ones updated, those that no longer hold resolved.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::Hash;
-use std::sync::Arc;
 
 use chainwatch_license::Licensing;
 use chainwatch_policy::{Component, Policy, Violation};
@@ -60,7 +60,7 @@ pub struct PolicyOutcome {
 
 /// What components violate, by product version, in the order found (a component
 /// listed twice in a document violates a rule once: the last one found holds).
-type Found = Vec<(i64, Arc<Vec<Violation>>)>;
+type Found<'v> = Vec<(i64, &'v [Violation])>;
 
 /// A component row of a current document, its texts in the document's buffer.
 #[derive(Clone, Copy)]
@@ -131,7 +131,7 @@ struct Shape {
     version: Option<Small>,
     license: Option<Small>,
     findings: Box<[i64]>,
-    verdict: Verdict,
+    effect: Effect,
 }
 
 /// A package's shapes: the first in place (most packages have one), the rest beside.
@@ -239,15 +239,25 @@ struct Memo {
 }
 
 /// What a component violates.
-#[derive(Clone)]
 enum Verdict {
-    Known(Arc<Vec<Violation>>),
+    Known(Vec<Violation>),
     /// `plain` unless the package is a typo-squat suspect, then `squatting`.
     Squat {
         package: i64,
-        plain: Arc<Vec<Violation>>,
-        squatting: Arc<Vec<Violation>>,
+        plain: Vec<Violation>,
+        squatting: Vec<Violation>,
     },
+}
+
+/// A verdict as the component pass keeps it: nothing, or an index into the thread's
+/// verdicts (handed on per component without touching them).
+#[derive(Clone, Copy)]
+enum Effect {
+    Nothing,
+    /// A [`Verdict::Known`] with violations.
+    Violates(u32),
+    /// A [`Verdict::Squat`].
+    Depends(u32),
 }
 
 /// Interns values, giving each distinct one a small id.
@@ -301,11 +311,15 @@ struct Context<'s, 'a> {
     /// in one or two shapes, compared without hashing their texts.
     by_package: Vec<Bucket>,
     /// Verdicts of the other components (no package, or paths read).
-    memo: Map<Memo, Verdict>,
+    memo: Map<Memo, Effect>,
+    /// The distinct verdicts, by [`Effect`] index.
+    verdicts: Vec<Verdict>,
     /// Components whose verdict depends on whether their package is a typo-squat
-    /// suspect: decided after the pass, with one question for all of them.
-    pending: Vec<(i64, Verdict)>,
-    found: Found,
+    /// suspect (by product version and verdict index): decided after the pass, with
+    /// one question for all of them.
+    pending: Vec<(i64, u32)>,
+    /// Components that violate rules, by product version and verdict index.
+    found: Vec<(i64, u32)>,
     components: usize,
 }
 
@@ -317,10 +331,23 @@ impl<'s, 'a> Context<'s, 'a> {
             licences: Map::default(),
             by_package: (0..shared.slots.len()).map(|_| Bucket::default()).collect(),
             memo: Map::default(),
+            verdicts: Vec::new(),
             pending: Vec::new(),
             found: Vec::new(),
             components: 0,
         }
+    }
+
+    /// Keeps a verdict, saying what it does.
+    fn keep(&mut self, verdict: Verdict) -> Effect {
+        let index = u32::try_from(self.verdicts.len()).unwrap_or(u32::MAX);
+        let effect = match &verdict {
+            Verdict::Known(list) if list.is_empty() => return Effect::Nothing,
+            Verdict::Known(_) => Effect::Violates(index),
+            Verdict::Squat { .. } => Effect::Depends(index),
+        };
+        self.verdicts.push(verdict);
+        effect
     }
 }
 
@@ -513,23 +540,34 @@ impl Store {
         } else {
             self.components_in_parallel(&shared, run.only.is_some())?
         };
-        let mut found: Found = Vec::new();
-        let mut pending = Vec::new();
+        let mut found: Found<'_> = Vec::new();
         let (mut components_evaluated, mut evaluations) = (0, 0);
-        for part in parts {
-            found.extend(part.found);
-            pending.extend(part.pending);
+        for part in &parts {
             components_evaluated += part.components;
             evaluations += part.memo.len() + part.by_package.iter().map(Bucket::len).sum::<usize>();
+            found.extend(part.found.iter().filter_map(|&(version, k)| {
+                match part.verdicts.get(k as usize)? {
+                    Verdict::Known(list) => Some((version, list.as_slice())),
+                    Verdict::Squat { .. } => None,
+                }
+            }));
         }
-        // The typo-squat question, once, for the packages whose verdict depends on it.
-        let asked: HashSet<i64> = pending
-            .iter()
-            .filter_map(|(_, v)| match v {
-                Verdict::Squat { package, .. } => Some(*package),
-                Verdict::Known(_) => None,
+        let pending = || {
+            parts.iter().flat_map(|part| {
+                part.pending.iter().filter_map(|&(version, k)| {
+                    match part.verdicts.get(k as usize)? {
+                        Verdict::Squat {
+                            package,
+                            plain,
+                            squatting,
+                        } => Some((version, *package, plain, squatting)),
+                        Verdict::Known(_) => None,
+                    }
+                })
             })
-            .collect();
+        };
+        // The typo-squat question, once, for the packages whose verdict depends on it.
+        let asked: HashSet<i64> = pending().map(|(_, package, _, _)| package).collect();
         let names: HashMap<&str, i64> = asked
             .iter()
             .filter_map(|p| {
@@ -549,23 +587,17 @@ impl Store {
                 .filter_map(|s| names.get(s.as_str()).copied())
                 .collect()
         };
-        for (version, verdict) in pending {
-            if let Verdict::Squat {
-                package,
-                plain,
-                squatting,
-            } = verdict
-            {
-                let chosen = if suspects.contains(&package) {
-                    squatting
-                } else {
-                    plain
-                };
-                record_found(&mut found, version, &chosen);
-            }
+        for (version, package, plain, squatting) in pending() {
+            let chosen = if suspects.contains(&package) {
+                squatting
+            } else {
+                plain
+            };
+            record_found(&mut found, version, chosen);
         }
         // Product rules (NTIA, provenance): once per product version, on its current
         // document and its verified provenance.
+        let mut releases: Vec<(i64, Vec<Violation>)> = Vec::new();
         if policy.has_release_rules() {
             let mut ids: Vec<i64> = evaluated.iter().copied().collect();
             ids.sort_unstable();
@@ -580,12 +612,13 @@ impl Store {
                     continue;
                 }
                 let release = self.release(product, version, needs)?;
-                let found_here = Arc::new(policy.evaluate_release(product_tags, &release));
-                record_found(&mut found, id, &found_here);
+                releases.push((id, policy.evaluate_release(product_tags, &release)));
             }
         }
+        for (id, list) in &releases {
+            record_found(&mut found, *id, list);
+        }
         let versions_evaluated = evaluated.len();
-        drop(shared);
         let found = distinct(&found);
 
         let (opened, resolved, open_now) =
@@ -998,20 +1031,21 @@ fn document(cx: &mut Context<'_, '_>, doc: i64, rows: &[Occurrence], buffer: &st
                         .eq(findings().map(|k| k.advisory))
             });
             if let Some(shape) = hit {
-                shape.verdict.clone()
+                shape.effect
             } else {
                 let interned = intern(&mut cx.texts, o, buffer);
                 let listed: Vec<&Key> = findings().collect();
-                let v = evaluate(cx, scope, &interned, is_direct, &listed, &[]);
+                let verdict = evaluate(cx, scope, &interned, is_direct, &listed, &[]);
+                let effect = cx.keep(verdict);
                 cx.by_package[slot].push(Shape {
                     scope: scope_id,
                     direct: is_direct,
                     version: version_text.map(Small::new),
                     license: license_text.map(Small::new),
                     findings: listed.iter().map(|k| k.advisory).collect(),
-                    verdict: v.clone(),
+                    effect,
                 });
-                v
+                effect
             }
         } else {
             let interned = by_ordinal
@@ -1032,17 +1066,19 @@ fn document(cx: &mut Context<'_, '_>, doc: i64, rows: &[Occurrence], buffer: &st
                     .map(|p| path_to(p, &by_ordinal, subject, o.ordinal))
                     .unwrap_or_default(),
             };
-            if let Some(v) = cx.memo.get(&memo) {
-                v.clone()
+            if let Some(effect) = cx.memo.get(&memo) {
+                *effect
             } else {
-                let v = evaluate(cx, scope, &interned, is_direct, &listed, &memo.path);
-                cx.memo.insert(memo, v.clone());
-                v
+                let verdict = evaluate(cx, scope, &interned, is_direct, &listed, &memo.path);
+                let effect = cx.keep(verdict);
+                cx.memo.insert(memo, effect);
+                effect
             }
         };
         match verdict {
-            Verdict::Known(violations) => record_found(&mut cx.found, version, &violations),
-            pending @ Verdict::Squat { .. } => cx.pending.push((version, pending)),
+            Effect::Nothing => {}
+            Effect::Violates(k) => cx.found.push((version, k)),
+            Effect::Depends(k) => cx.pending.push((version, k)),
         }
     }
 }
@@ -1059,15 +1095,15 @@ fn intern(texts: &mut Texts, o: &Occurrence, buffer: &str) -> Interned {
 }
 
 /// Adds a component's violations to those found.
-fn record_found(found: &mut Found, version: i64, violations: &Arc<Vec<Violation>>) {
+fn record_found<'v>(found: &mut Found<'v>, version: i64, violations: &'v [Violation]) {
     if !violations.is_empty() {
-        found.push((version, Arc::clone(violations)));
+        found.push((version, violations));
     }
 }
 
 /// The violations found, once each by (product version, rule, component), the last one
 /// found of each, sorted by that key (bytewise, as the store's index orders them).
-fn distinct(found: &Found) -> Vec<(i64, &Violation)> {
+fn distinct<'v>(found: &Found<'v>) -> Vec<(i64, &'v Violation)> {
     let mut all: Vec<(i64, &Violation)> = found
         .iter()
         .flat_map(|(version, list)| list.iter().map(move |v| (*version, v)))
@@ -1116,27 +1152,27 @@ fn evaluate(
     let policy = shared.policy;
     let mut plain = policy.evaluate_rules(others, &component);
     if squats.is_empty() {
-        return Verdict::Known(Arc::new(plain));
+        return Verdict::Known(plain);
     }
     // The rules on typo-squats twice: as if the package were not a suspect, and were.
     let not_suspect = policy.evaluate_rules(squats, &component);
     let (Some(package), true) = (o.package, component.purl.is_some()) else {
         plain.extend(not_suspect);
-        return Verdict::Known(Arc::new(plain));
+        return Verdict::Known(plain);
     };
     component.typosquat = true;
     let suspect = policy.evaluate_rules(squats, &component);
     if suspect == not_suspect {
         plain.extend(not_suspect);
-        return Verdict::Known(Arc::new(plain));
+        return Verdict::Known(plain);
     }
     let mut squatting = plain.clone();
     squatting.extend(suspect);
     plain.extend(not_suspect);
     Verdict::Squat {
         package,
-        plain: Arc::new(plain),
-        squatting: Arc::new(squatting),
+        plain,
+        squatting,
     }
 }
 
