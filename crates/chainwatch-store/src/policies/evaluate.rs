@@ -2,7 +2,7 @@
 //!
 //! One pass: the open findings of the product versions in scope (VEX applied, as
 //! [`Store::findings`] has them), then every component of their current documents,
-//! streamed in document order, on every core (each thread a contiguous range of
+//! streamed in document order, on up to two cores (each thread a contiguous range of
 //! documents, its own read connection and memo). A component is evaluated once per
 //! thread and distinct combination of rules in scope, package, licence, directness and
 //! findings: across a portfolio most components repeat, and parsed purls and licences
@@ -698,8 +698,10 @@ fn dependency_edges(
 /// Documents each thread of the component pass gets at least.
 const MIN_DOCUMENTS_PER_THREAD: usize = 64;
 
-/// Threads of the component pass at most (each holds a read connection).
-const MAX_THREADS: usize = 4;
+/// Threads of the component pass at most: each holds one of the store's read
+/// connections (four on SQLite) for the whole pass, and a server's requests need the
+/// others.
+const MAX_THREADS: usize = 2;
 
 impl Store {
     /// Streams the components of the documents evaluated through the rules: on as many
