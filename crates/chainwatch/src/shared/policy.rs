@@ -60,28 +60,34 @@ pub(crate) fn evaluate(
     }
     let args = crate::cli::TyposquatCorpusArgs::default();
     let sources = crate::shared::typosquat::sources(&args)?;
-    // A policy that asks about typo-squats: the detectors are built on another thread
-    // while the store reads what the evaluation needs (one core is idle then).
-    let squats = active
-        .and_then(|set| Policy::parse(&set.text).ok())
-        .is_some_and(|p| p.needs().typosquat);
+    // The whole portfolio, with a policy that asks about typo-squats: the detectors are
+    // built on another thread while the store reads what the evaluation needs (one core
+    // is idle then) and the names are checked on every core. A few product versions (an
+    // ingest, triage): each ecosystem's detector built when first asked, as `scan` does.
+    let prebuild = only.is_none()
+        && active
+            .and_then(|set| Policy::parse(&set.text).ok())
+            .is_some_and(|p| p.needs().typosquat);
     std::thread::scope(|scope| {
-        let building = std::sync::Mutex::new(squats.then(|| {
+        let building = std::sync::Mutex::new(prebuild.then(|| {
             scope.spawn(|| crate::shared::typosquat::detectors(&sources, &args, Some(store)))
         }));
-        let built = std::sync::OnceLock::new();
         let typosquats = |purls: &[&str]| -> std::collections::HashSet<String> {
-            let detectors = built.get_or_init(|| {
-                let handle = building
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take();
-                match handle {
-                    Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                    None => crate::shared::typosquat::detectors(&sources, &args, Some(store)),
+            let built = building
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            match built {
+                Some(h) => {
+                    let detectors = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                    crate::shared::typosquat::suspects_among(&detectors, &sources, purls)
                 }
-            });
-            crate::shared::typosquat::suspects_among(detectors, &sources, purls)
+                None => crate::shared::typosquat::checker(&sources, &args, Some(store))
+                    .suspects(purls.iter().copied())
+                    .into_iter()
+                    .map(|s| s.package)
+                    .collect(),
+            }
         };
         evaluate_runs(ctx, store, only, human, &typosquats)
     })
