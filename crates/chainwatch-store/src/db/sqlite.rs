@@ -344,23 +344,52 @@ pub(super) fn insert_packages(
     rows: &[(&str, &str, Option<&str>)],
     f: &mut dyn FnMut(usize, i64) -> Result<()>,
 ) -> Result<()> {
-    let mut next: i64 =
-        conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM packages", [], |r| {
-            r.get(0)
-        })?;
-    for (c, chunk) in rows.chunks(PACKAGES_PER_STATEMENT).enumerate() {
-        let mut stmt =
-            conn.prepare_cached(&multi_row_insert("packages", PACKAGE_COLUMNS, chunk.len()))?;
-        for (k, (purl, name, version)) in chunk.iter().enumerate() {
-            let i = 4 * k + 1;
+    let bind =
+        |stmt: &mut rusqlite::CachedStatement<'_>, i: usize, row: &(&str, &str, Option<&str>)| {
+            let (purl, name, version) = row;
+            stmt.raw_bind_parameter(i, purl)?;
+            stmt.raw_bind_parameter(i + 1, name)?;
+            stmt.raw_bind_parameter(i + 2, version)?;
+            Ok(())
+        };
+    insert_numbered(
+        conn,
+        "packages",
+        PACKAGE_COLUMNS,
+        PACKAGES_PER_STATEMENT,
+        rows,
+        bind,
+        f,
+    )
+}
+
+/// Inserts `rows` in multi-row statements of `per_statement`, each with the id SQLite
+/// would give it (the first column), `bind` binding the others from the parameter
+/// given; hands `f` each row's position and id.
+fn insert_numbered<T>(
+    conn: &Connection,
+    table: &str,
+    columns: &[&str],
+    per_statement: usize,
+    rows: &[T],
+    bind: impl Fn(&mut rusqlite::CachedStatement<'_>, usize, &T) -> rusqlite::Result<()>,
+    f: &mut dyn FnMut(usize, i64) -> Result<()>,
+) -> Result<()> {
+    let mut next: i64 = conn.query_row(
+        &format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"),
+        [],
+        |r| r.get(0),
+    )?;
+    for (c, chunk) in rows.chunks(per_statement).enumerate() {
+        let mut stmt = conn.prepare_cached(&multi_row_insert(table, columns, chunk.len()))?;
+        for (k, row) in chunk.iter().enumerate() {
+            let i = columns.len() * k + 1;
             stmt.raw_bind_parameter(i, next + crate::int(k))?;
-            stmt.raw_bind_parameter(i + 1, purl)?;
-            stmt.raw_bind_parameter(i + 2, name)?;
-            stmt.raw_bind_parameter(i + 3, version)?;
+            bind(&mut stmt, i + 1, row)?;
         }
         stmt.raw_execute()?;
         for k in 0..chunk.len() {
-            f(c * PACKAGES_PER_STATEMENT + k, next)?;
+            f(c * per_statement + k, next)?;
             next += 1;
         }
     }
@@ -392,37 +421,28 @@ pub(super) fn insert_violations(
     now: i64,
     f: &mut dyn FnMut(usize, i64) -> Result<()>,
 ) -> Result<()> {
-    let mut next: i64 = conn.query_row(
-        "SELECT COALESCE(MAX(id), 0) + 1 FROM policy_violations",
-        [],
-        |r| r.get(0),
-    )?;
-    for (c, chunk) in rows.chunks(VIOLATIONS_PER_STATEMENT).enumerate() {
-        let mut stmt = conn.prepare_cached(&multi_row_insert(
-            "policy_violations",
-            VIOLATION_COLUMNS,
-            chunk.len(),
-        ))?;
-        for (k, row) in chunk.iter().enumerate() {
-            let i = VIOLATION_COLUMNS.len() * k + 1;
-            stmt.raw_bind_parameter(i, next + crate::int(k))?;
-            stmt.raw_bind_parameter(i + 1, row.version)?;
-            stmt.raw_bind_parameter(i + 2, row.rank)?;
-            stmt.raw_bind_parameter(i + 3, row.rule)?;
-            stmt.raw_bind_parameter(i + 4, row.component)?;
-            stmt.raw_bind_parameter(i + 5, row.level)?;
-            stmt.raw_bind_parameter(i + 6, row.advisory)?;
-            stmt.raw_bind_parameter(i + 7, row.reason)?;
+    let bind =
+        |stmt: &mut rusqlite::CachedStatement<'_>, i: usize, row: &super::ViolationRow<'_>| {
+            stmt.raw_bind_parameter(i, row.version)?;
+            stmt.raw_bind_parameter(i + 1, row.rank)?;
+            stmt.raw_bind_parameter(i + 2, row.rule)?;
+            stmt.raw_bind_parameter(i + 3, row.component)?;
+            stmt.raw_bind_parameter(i + 4, row.level)?;
+            stmt.raw_bind_parameter(i + 5, row.advisory)?;
+            stmt.raw_bind_parameter(i + 6, row.reason)?;
+            stmt.raw_bind_parameter(i + 7, now)?;
             stmt.raw_bind_parameter(i + 8, now)?;
-            stmt.raw_bind_parameter(i + 9, now)?;
-        }
-        stmt.raw_execute()?;
-        for k in 0..chunk.len() {
-            f(c * VIOLATIONS_PER_STATEMENT + k, next)?;
-            next += 1;
-        }
-    }
-    Ok(())
+            Ok(())
+        };
+    insert_numbered(
+        conn,
+        "policy_violations",
+        VIOLATION_COLUMNS,
+        VIOLATIONS_PER_STATEMENT,
+        rows,
+        bind,
+        f,
+    )
 }
 
 /// Occurrence rows per `INSERT` (11 parameters each, well below SQLite's limit).
