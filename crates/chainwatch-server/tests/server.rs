@@ -790,8 +790,16 @@ fn webhook_receivers_do_not_wait_for_each_other() {
     notifier.findings("upload", &one_new_finding());
     // Both events are in the outbox before `findings` returns: each of the six
     // notifications is waiting there or (the sender being quick) already delivered.
-    let waiting = store.outbox().unwrap().iter().map(|(_, n)| n).sum::<u64>();
-    let done = store.deliveries(100).unwrap().len() as u64;
+    // Read as one snapshot: a delivery that ends between the two reads is counted in
+    // both, so the outbox is read again until it did not change around the deliveries.
+    let (waiting, done) = loop {
+        let before = store.outbox().unwrap().iter().map(|(_, n)| n).sum::<u64>();
+        let done = store.deliveries(100).unwrap().len() as u64;
+        let after = store.outbox().unwrap().iter().map(|(_, n)| n).sum::<u64>();
+        if before == after {
+            break (after, done);
+        }
+    };
     assert_eq!(waiting + done, 6, "{waiting} waiting, {done} done");
     assert!(eventually(|| healthy_got.lock().unwrap().len() == 2));
     let took = healthy_got.lock().unwrap()[1].at - sent;
