@@ -370,7 +370,7 @@ async fn upload_sbom(
                         "upload",
                         false,
                     )?;
-                    Ok(v.opened.len())
+                    Ok(v.opened_count)
                 })
                 .await?
             };
@@ -397,7 +397,7 @@ async fn upload_sbom(
                 if report.advisory_changes > 0 {
                     st.reevaluate("update");
                 }
-                Ok((outcome, report, suspects, violations.opened.len()))
+                Ok((outcome, report, suspects, violations.opened_count))
             })
             .await?;
             (outcome, report.new.len(), suspects, violations)

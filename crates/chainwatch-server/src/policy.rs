@@ -221,7 +221,7 @@ async fn apply(
         versions: outcome.versions,
         components: outcome.components,
         open: outcome.open,
-        new: outcome.opened.len(),
+        new: outcome.opened_count,
         resolved: outcome.resolved,
     };
     Ok(answered_for(&caller, Json(body)))

@@ -53,8 +53,8 @@ pub use advisories::{AdvisoryImport, AdvisoryRow, AdvisoryStats, Affected, prepa
 pub use attestations::{AttestationImport, Evidence};
 pub use audits::{AuditHolder, AuditRecord, StoredAudit};
 pub use policies::{
-    AnalysesOutcome, PolicyOutcome, PolicyRun, PolicySet, StoredViolation, ViolationCursor,
-    ViolationQuery, ViolationState, clean_tags, violations_sarif,
+    AnalysesOutcome, OPENED_LISTED, PolicyOutcome, PolicyRun, PolicySet, StoredViolation,
+    ViolationCursor, ViolationQuery, ViolationState, clean_tags, violations_sarif,
 };
 pub use portfolio::prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use portfolio::queries::{Dependent, WhoHas, WhyIndex, WhyNode, WhyPath};

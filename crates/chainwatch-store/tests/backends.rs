@@ -1856,6 +1856,7 @@ when = { direct = true, packages = ["pkg:pypi/idna"] }
     ];
     assert_eq!(open_violations(db), expected_first);
     assert_eq!(first.opened.len(), 2);
+    assert_eq!((first.opened_count, first.opened_fail), (2, 2));
     assert_eq!(first.opened[0].level, "fail");
     // Evaluated again, nothing changes.
     let again = evaluate(db);

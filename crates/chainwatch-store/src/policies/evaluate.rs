@@ -40,6 +40,9 @@ impl std::fmt::Debug for PolicyRun<'_> {
     }
 }
 
+/// How many of the violations an evaluation opens it lists ([`PolicyOutcome::opened`]).
+pub const OPENED_LISTED: usize = 1_000;
+
 /// What an evaluation found and changed.
 #[derive(Debug, Clone, Default)]
 pub struct PolicyOutcome {
@@ -48,7 +51,13 @@ pub struct PolicyOutcome {
     /// Components evaluated, and how many distinct evaluations that took.
     pub components: usize,
     pub evaluations: usize,
-    /// Violations that hold now and did not before (new, or holding again).
+    /// How many violations hold now and did not before (new, or holding again), and
+    /// how many of those are at level `fail`.
+    pub opened_count: usize,
+    pub opened_fail: usize,
+    /// The first [`OPENED_LISTED`] of them in list order (`fail` first, then product,
+    /// version, rule, component): what a notification shows. A first evaluation of a
+    /// portfolio opens hundreds of thousands, which nobody reads one by one.
     pub opened: Vec<StoredViolation>,
     /// Violations that no longer hold.
     pub resolved: usize,
@@ -621,13 +630,15 @@ impl Store {
         let versions_evaluated = evaluated.len();
         let found = distinct(&found);
 
-        let (opened, resolved, open_now) =
+        let (recorded, resolved, open_now) =
             self.write(|db| record(db, &selected, &found, &versions, now))?;
         Ok(PolicyOutcome {
             versions: versions_evaluated,
             components: components_evaluated,
             evaluations,
-            opened,
+            opened_count: recorded.count,
+            opened_fail: recorded.fail,
+            opened: recorded.listed,
             resolved,
             open: open_now,
             analyses,
@@ -1227,7 +1238,7 @@ fn record(
     found: &[(i64, &Violation)],
     versions: &HashMap<i64, (String, String)>,
     now: i64,
-) -> Result<(Vec<StoredViolation>, usize, usize)> {
+) -> Result<(Opened, usize, usize)> {
     let bytewise = db.dialect().bytewise();
     let mut sql = String::from(
         "SELECT id, product_version_id, rule, component, level, advisory, reason, first_seen,
@@ -1294,7 +1305,8 @@ fn record(
     insert.extend(next..found.len());
 
     let dialect = db.dialect();
-    let mut opened: Vec<StoredViolation> = Vec::with_capacity(insert.len() + again.len());
+    // What opened: (index into `found`, id, first seen).
+    let mut opened: Vec<(usize, i64, i64)> = Vec::with_capacity(insert.len() + again.len());
     let stored_violation = |(version, v): (i64, &Violation), id: i64, first_seen: i64| {
         let (product, name) = versions.get(&version).cloned().unwrap_or_default();
         StoredViolation {
@@ -1332,13 +1344,9 @@ fn record(
             ids[k] = id;
             Ok(())
         })?;
-        for (&k, id) in insert.iter().zip(ids) {
-            opened.push(stored_violation(found[k], id, now));
-        }
+        opened.extend(insert.iter().zip(ids).map(|(&k, id)| (k, id, now)));
     }
-    for &(k, id, first_seen) in &again {
-        opened.push(stored_violation(found[k], id, first_seen));
-    }
+    opened.extend_from_slice(&again);
     if !update.is_empty() {
         let changed: Vec<&Violation> = update.iter().map(|&(_, k)| found[k].1).collect();
         let table = Table::new()
@@ -1390,6 +1398,47 @@ fn record(
         dialect.table(2, "t", &table)
     );
     db.execute(&sql, &[now.into(), table.into()])?;
-    opened.sort_by_cached_key(StoredViolation::key);
-    Ok((opened, gone.len(), found.len()))
+    let count = opened.len();
+    let fail = opened
+        .iter()
+        .filter(|(k, _, _)| found[*k].1.level == chainwatch_policy::RuleLevel::Fail)
+        .count();
+    // The first in list order, without a string built per violation.
+    let no_names = (String::new(), String::new());
+    let place = |&(k, _, _): &(usize, i64, i64)| {
+        let (version, v) = found[k];
+        let (product, name) = versions.get(&version).unwrap_or(&no_names);
+        (
+            super::rank(v.level),
+            product.as_str(),
+            name.as_str(),
+            v.rule.as_str(),
+            v.component.as_str(),
+        )
+    };
+    if opened.len() > OPENED_LISTED {
+        opened.select_nth_unstable_by(OPENED_LISTED, |a, b| place(a).cmp(&place(b)));
+        opened.truncate(OPENED_LISTED);
+    }
+    opened.sort_unstable_by(|a, b| place(a).cmp(&place(b)));
+    let listed = opened
+        .iter()
+        .map(|&(k, id, first_seen)| stored_violation(found[k], id, first_seen))
+        .collect();
+    Ok((
+        Opened {
+            count,
+            fail,
+            listed,
+        },
+        gone.len(),
+        found.len(),
+    ))
+}
+
+/// What [`record`] opened: how many, how many at `fail`, the first in list order.
+struct Opened {
+    count: usize,
+    fail: usize,
+    listed: Vec<StoredViolation>,
 }

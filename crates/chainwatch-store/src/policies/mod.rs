@@ -14,7 +14,7 @@ use crate::db::{Db, args};
 use crate::{Result, Store, StoreError};
 
 pub use analyses::AnalysesOutcome;
-pub use evaluate::{PolicyOutcome, PolicyRun};
+pub use evaluate::{OPENED_LISTED, PolicyOutcome, PolicyRun};
 
 /// An applied policy file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -347,8 +347,7 @@ fn store_records(
             if outcome.versions > 0 {
                 format!(
                     "; policy: {} violations hold, {} new",
-                    outcome.open,
-                    outcome.opened.len()
+                    outcome.open, outcome.opened_count
                 )
             } else {
                 String::new()

@@ -64,7 +64,7 @@ fn apply(ctx: &Context, args: &PolicyApplyArgs) -> anyhow::Result<Status> {
             outcome.versions,
             outcome.components,
             outcome.open,
-            outcome.opened.len(),
+            outcome.opened_count,
             outcome.resolved
         )?;
     } else {
@@ -77,7 +77,7 @@ fn apply(ctx: &Context, args: &PolicyApplyArgs) -> anyhow::Result<Status> {
                 "versions": outcome.versions,
                 "components": outcome.components,
                 "open": outcome.open,
-                "new": outcome.opened.len(),
+                "new": outcome.opened_count,
                 "resolved": outcome.resolved,
             }),
         )?;

@@ -115,6 +115,8 @@ fn evaluate_runs(
         total.versions += outcome.versions;
         total.components += outcome.components;
         total.evaluations += outcome.evaluations;
+        total.opened_count += outcome.opened_count;
+        total.opened_fail += outcome.opened_fail;
         total.opened.extend(outcome.opened);
         total.resolved += outcome.resolved;
         total.open += outcome.open;
@@ -132,15 +134,14 @@ fn evaluate_runs(
             dim = crate::output::DIM,
         )?;
     }
-    if human && ctx.printer.summaries() && (!total.opened.is_empty() || total.resolved > 0) {
+    if human && ctx.printer.summaries() && (total.opened_count > 0 || total.resolved > 0) {
         let mut err = anstream::stderr().lock();
-        let fail = total.opened.iter().filter(|v| v.level == "fail").count();
+        let fail = total.opened_fail;
         let dim = crate::output::DIM;
         writeln!(
             err,
             "{dim}policy: {} new violations ({fail} fail), {} resolved (`chainwatch policy violations` lists them){dim:#}",
-            total.opened.len(),
-            total.resolved,
+            total.opened_count, total.resolved,
         )?;
     }
     Ok(total)
