@@ -583,9 +583,16 @@ pub struct MonitorJob {
     pub corpus: chainwatch_typosquat::CorpusSources,
 }
 
+/// The task whose lease makes a process the monitoring worker.
+const MONITOR_TASK: &str = "chainwatch-monitor";
+
+/// How long the monitoring worker's lease lasts unless renewed (every third of it):
+/// a replica that dies hands the task over within this time.
+const MONITOR_LEASE: Duration = Duration::from_mins(1);
+
 /// Starts the monitoring worker: right away and then every `every`, if this process
-/// leads (one across the replicas sharing a PostgreSQL store), runs `job` and notifies
-/// what changed. A thread of its own (the store is synchronous).
+/// leads (one across the processes sharing the store, by a lease), runs `job` and
+/// notifies what changed. A thread of its own (the store is synchronous).
 pub fn monitor(
     store: Arc<Store>,
     every: Duration,
@@ -596,48 +603,54 @@ pub fn monitor(
     std::thread::spawn(move || {
         let squats = crate::squats::Detectors::default();
         loop {
-            match store.try_lead("chainwatch-monitor") {
-                Ok(Some(lead)) => {
-                    log(&serde_json::json!({"event": "update", "state": "started"}).to_string());
-                    let options = chainwatch_store::UpdateOptions {
-                        mirror: &job.mirror,
-                        ecosystems: &job.ecosystems,
-                        cache: &job.cache,
-                        force_full: false,
-                    };
-                    match store.monitor(&options) {
-                        Ok(report) => {
-                            log(&serde_json::json!({
-                                "event": "update",
-                                "state": "done",
-                                "new_findings": report.new.len(),
-                                "resolved_findings": report.resolved.len(),
-                            })
-                            .to_string());
-                            if let Some(n) = &notifier {
-                                n.findings("update", &report);
-                            }
-                            // Findings changed: so may the policy's violations.
-                            if let Err(e) = evaluate_policy_with(
-                                &store,
-                                &squats,
-                                &job.corpus,
-                                notifier.as_deref(),
-                                None,
-                                "update",
-                                false,
-                            ) {
-                                log(&serde_json::json!({"event": "policy", "state": "failed", "error": e.to_string()})
-                                    .to_string());
-                            }
+            let led = store.while_leading(MONITOR_TASK, MONITOR_LEASE, |lease| {
+                log(&serde_json::json!({"event": "update", "state": "started"}).to_string());
+                let options = chainwatch_store::UpdateOptions {
+                    mirror: &job.mirror,
+                    ecosystems: &job.ecosystems,
+                    cache: &job.cache,
+                    force_full: false,
+                };
+                match store.monitor(&options) {
+                    Ok(report) => {
+                        log(&serde_json::json!({
+                            "event": "update",
+                            "state": "done",
+                            "new_findings": report.new.len(),
+                            "resolved_findings": report.resolved.len(),
+                        })
+                        .to_string());
+                        if let Some(n) = &notifier {
+                            n.findings("update", &report);
                         }
-                        Err(e) => log(
-                            &serde_json::json!({"event": "update", "state": "failed", "error": e.to_string()})
-                                .to_string(),
-                        ),
+                        if !matches!(store.renew_lease(lease), Ok(true)) {
+                            // Another replica leads by now: it evaluates.
+                            log(&serde_json::json!({"event": "policy", "state": "skipped", "reason": "the leadership lapsed"})
+                                .to_string());
+                            return;
+                        }
+                        // Findings changed: so may the policy's violations.
+                        if let Err(e) = evaluate_policy_with(
+                            &store,
+                            &squats,
+                            &job.corpus,
+                            notifier.as_deref(),
+                            None,
+                            "update",
+                            false,
+                        ) {
+                            log(&serde_json::json!({"event": "policy", "state": "failed", "error": e.to_string()})
+                                .to_string());
+                        }
                     }
-                    drop(lead);
+                    Err(e) => log(
+                        &serde_json::json!({"event": "update", "state": "failed", "error": e.to_string()})
+                            .to_string(),
+                    ),
                 }
+            });
+            match led {
+                Ok(Some(())) => {}
                 Ok(None) => log(
                     &serde_json::json!({"event": "update", "state": "skipped", "reason": "another replica leads"})
                         .to_string(),

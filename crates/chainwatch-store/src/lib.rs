@@ -60,9 +60,10 @@ pub use portfolio::prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use portfolio::queries::{Dependent, WhoHas, WhyIndex, WhyNode, WhyPath};
 pub use portfolio::{CheckReport, DocumentInfo, ProductRef, ProductSummary, Stats};
 pub use schema::MigrateReport;
+pub use server::leases::Lease;
 pub use server::outbox::{Attempt, Outgoing, Pending};
 pub use server::tokens::{Role, Token};
-pub use server::{Delivery, Leadership, MonitorRun};
+pub use server::{Delivery, MonitorRun};
 pub use time::{format_micros, now_micros, parse_instant};
 
 use db::Backend;

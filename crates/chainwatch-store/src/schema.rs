@@ -633,6 +633,21 @@ CREATE TABLE package_audits (
 );
 ",
     },
+    Migration {
+        version: 18,
+        name: "leases",
+        sql: "
+-- Who leads each task across the processes sharing the store (`Store::acquire_lease`):
+-- the holder until `expires_at` (microseconds, the database's clock), renewed while it
+-- works; an expired row is anyone's to take.
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    acquired_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

@@ -1526,24 +1526,84 @@ fn tokens_are_kept_by_hash(db: &Db) {
     assert_eq!(names, ["ci", "old"]);
 }
 
-/// Leadership of a task: PostgreSQL grants it to one holder at a time across processes
-/// (a session advisory lock); SQLite always (one server per file). Deliveries are kept.
+/// Leadership of a task by lease, on both backends: one holder at a time across
+/// processes, handed over when released or when its holder stops renewing (as a process
+/// that died does). Deliveries are kept.
 fn one_leader_at_a_time(db: &Db) {
-    let first = db
-        .store
-        .try_lead("monitor")
-        .expect("lead")
-        .expect("granted");
+    use std::time::Duration;
+    let ttl = Duration::from_mins(1);
     let other = Store::open(&db.location).expect("open again");
-    let second = other.try_lead("monitor").expect("lead");
-    if db.pg_schema.is_some() {
-        assert!(second.is_none());
-        assert!(other.try_lead("another task").expect("lead").is_some());
-        drop(first);
-        assert!(other.try_lead("monitor").expect("lead").is_some());
-    } else {
-        assert!(second.is_some());
-    }
+    let led = db
+        .store
+        .while_leading("monitor", ttl, |lease| {
+            assert!(lease.held());
+            assert!(
+                other
+                    .acquire_lease("monitor", ttl)
+                    .expect("lease")
+                    .is_none()
+            );
+            assert!(
+                other
+                    .while_leading("monitor", ttl, |_| ())
+                    .expect("lead")
+                    .is_none()
+            );
+            let another = other
+                .acquire_lease("another task", ttl)
+                .expect("lease")
+                .expect("another task is free");
+            other.release_lease(&another).expect("release");
+            assert!(db.store.renew_lease(lease).expect("renew"));
+            7
+        })
+        .expect("lead");
+    assert_eq!(led, Some(7));
+    // Released: the other process leads at once.
+    let short = Duration::from_millis(300);
+    let taken = other
+        .acquire_lease("monitor", short)
+        .expect("lease")
+        .expect("granted after release");
+    assert!(
+        db.store
+            .acquire_lease("monitor", ttl)
+            .expect("lease")
+            .is_none()
+    );
+    // It stops renewing: the lease lapses and another holder takes it over.
+    std::thread::sleep(short + Duration::from_millis(200));
+    assert!(!taken.held());
+    let next = db
+        .store
+        .acquire_lease("monitor", ttl)
+        .expect("lease")
+        .expect("granted after the lapse");
+    assert!(!other.renew_lease(&taken).expect("renew"), "taken over");
+    db.store.release_lease(&next).expect("release");
+    // Eight processes at once: exactly one leads.
+    let stores: Vec<Store> = (0..8)
+        .map(|_| Store::open(&db.location).expect("open"))
+        .collect();
+    let barrier = std::sync::Barrier::new(stores.len());
+    let granted: Vec<Option<chainwatch_store::Lease>> = std::thread::scope(|s| {
+        let handles: Vec<_> = stores
+            .iter()
+            .map(|st| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    st.acquire_lease("race", ttl).expect("lease")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert_eq!(granted.iter().filter(|g| g.is_some()).count(), 1);
+
     let d = chainwatch_store::Delivery {
         key: Some("k1".into()),
         url: "https://hooks.example/x".into(),

@@ -301,6 +301,15 @@ impl Dialect {
         }
     }
 
+    /// The database's clock in microseconds since the epoch (leases compare times of
+    /// one clock, whichever replica writes them).
+    pub(crate) fn now_micros(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "CAST(unixepoch('subsec') * 1000000 AS INTEGER)",
+            Dialect::Postgres => "CAST(extract(epoch FROM clock_timestamp()) * 1000000 AS BIGINT)",
+        }
+    }
+
     /// The collation that compares text bytewise (SQLite's default; PostgreSQL's `"C"`),
     /// for an order both backends give alike whatever the database's locale.
     pub(crate) fn bytewise(self) -> &'static str {
@@ -743,10 +752,6 @@ pub(crate) trait Backend: Send + Sync {
     /// [`Backend::write`] when it need not wait: SQLite skips it while this process
     /// writes (for caches, which the next computation stores anyway).
     fn write_if_idle(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()>;
-
-    /// Something that holds the leadership of `task` while it lives, or `None`
-    /// (PostgreSQL: a session lock; SQLite: one server process per file, always granted).
-    fn try_lead(&self, task: &str) -> Result<Option<Box<dyn Send>>>;
 
     /// Refreshes the planner's statistics after bulk loads.
     fn optimize(&self) -> Result<()>;

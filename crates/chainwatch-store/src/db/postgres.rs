@@ -614,16 +614,6 @@ impl Backend for Pg {
         self.write(f)
     }
 
-    fn try_lead(&self, task: &str) -> Result<Option<Box<dyn Send>>> {
-        // A connection of its own holds the session lock for as long as it lives.
-        let mut client = self.connect()?;
-        let key = i64::from_str_radix(&crate::digest_hex(task.as_bytes())[7..22], 16).unwrap_or(0);
-        let locked: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])?
-            .get(0);
-        Ok(locked.then(|| Box::new(Lead { client, key }) as Box<dyn Send>))
-    }
-
     fn optimize(&self) -> Result<()> {
         // VACUUM too: it marks the new pages all-visible, which lets who-has read
         // occurrences from their index alone (a server with autovacuum would do it
@@ -642,21 +632,6 @@ impl Backend for Pg {
     fn engine_problems(&self) -> Result<Vec<String>> {
         // PostgreSQL enforces the declared foreign keys and its pages itself.
         Ok(Vec::new())
-    }
-}
-
-/// A session advisory lock, released when dropped: explicitly, so that it is free when
-/// the drop returns (closing the connection releases it only once the server notices).
-struct Lead {
-    client: Client,
-    key: i64,
-}
-
-impl Drop for Lead {
-    fn drop(&mut self) {
-        let _ = self
-            .client
-            .execute("SELECT pg_advisory_unlock($1)", &[&self.key]);
     }
 }
 

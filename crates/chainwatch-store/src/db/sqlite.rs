@@ -200,10 +200,6 @@ impl Backend for Sqlite {
         in_transaction(&mut conn, f)
     }
 
-    fn try_lead(&self, _task: &str) -> Result<Option<Box<dyn Send>>> {
-        Ok(Some(Box::new(())))
-    }
-
     fn optimize(&self) -> Result<()> {
         // In a transaction that holds the write lock from its start: run alone, the
         // pragma reads before its ANALYZE writes, and SQLite refuses that upgrade at

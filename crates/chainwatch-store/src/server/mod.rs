@@ -1,8 +1,9 @@
 //! What the server keeps besides the portfolio: API tokens (`tokens.rs`), webhook
 //! notifications waiting to be sent (`outbox.rs`, migration 11) and those delivered or
-//! given up (migration 9), the leadership of the monitoring worker and its runs
-//! (migration 14).
+//! given up (migration 9), the monitoring worker's runs (migration 14) and the leases
+//! that make one process the leader of a task (`leases.rs`, migration 18).
 
+pub(crate) mod leases;
 pub(crate) mod outbox;
 pub(crate) mod tokens;
 
@@ -44,31 +45,7 @@ pub struct MonitorRun {
 /// How many runs of the monitoring job are kept.
 const MONITOR_RUNS_KEPT: i64 = 1000;
 
-/// Held while this process leads (see [`Store::try_lead`]); leadership ends when it is
-/// dropped.
-pub struct Leadership {
-    _held: Box<dyn Send>,
-}
-
-impl std::fmt::Debug for Leadership {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Leadership")
-    }
-}
-
 impl Store {
-    /// Becomes the one process doing `task` across every process sharing the store, or
-    /// `None` when another one is. PostgreSQL: a session advisory lock on a connection
-    /// of its own, released when the [`Leadership`] is dropped (or the process dies).
-    /// SQLite: always granted (one server process per file). Drop the leadership outside
-    /// any tokio runtime.
-    pub fn try_lead(&self, task: &str) -> Result<Option<Leadership>> {
-        Ok(self
-            .backend
-            .try_lead(task)?
-            .map(|held| Leadership { _held: held }))
-    }
-
     pub fn record_delivery(&self, d: &Delivery) -> Result<()> {
         self.write(|db| record(db, d))
     }
