@@ -648,6 +648,38 @@ CREATE TABLE leases (
 );
 ",
     },
+    Migration {
+        version: 19,
+        name: "jobs",
+        sql: "
+-- The durable job queue (`server/jobs.rs`): each job's kind and input, its state
+-- (queued, running, retrying, done, dead), attempts, when it is due and until when its
+-- worker's claim lasts (microseconds, the database's clock), its progress and outcome.
+CREATE TABLE jobs (
+    id {id},
+    kind TEXT NOT NULL,
+    key TEXT,
+    input TEXT NOT NULL,
+    priority BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    max_attempts BIGINT NOT NULL,
+    run_at BIGINT NOT NULL,
+    claimed_by TEXT,
+    claimed_until BIGINT NOT NULL,
+    progress TEXT,
+    result TEXT,
+    error TEXT,
+    created_at BIGINT NOT NULL,
+    started_at BIGINT,
+    finished_at BIGINT
+);
+-- Requests with the same key join the one still queued.
+CREATE UNIQUE INDEX jobs_queued_key ON jobs (key) WHERE state = 'queued';
+-- What workers claim: the most urgent due job.
+CREATE INDEX jobs_due ON jobs (state, priority, run_at, id);
+",
+    },
 ];
 
 /// The schema version this build writes and reads.

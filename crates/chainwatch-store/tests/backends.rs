@@ -255,6 +255,7 @@ on_both_backends!(
     attestations_are_evidence,
     tokens_are_kept_by_hash,
     one_leader_at_a_time,
+    jobs_are_claimed_once_retried_and_dead_lettered,
     webhook_outbox_leases_and_moves,
     policies_are_evaluated_and_recorded,
     weakness_conditions_read_the_records,
@@ -1524,6 +1525,167 @@ fn tokens_are_kept_by_hash(db: &Db) {
         .map(|t| t.name)
         .collect();
     assert_eq!(names, ["ci", "old"]);
+}
+
+/// The durable job queue: requests with a key coalesce while queued, the most urgent
+/// job is claimed first, concurrent workers of several processes claim each job once,
+/// a failure is retried after a backoff and dead-lettered after the last attempt, a
+/// claim whose lease ran out is taken over (the old worker can no longer record), and a
+/// worker that died on the last attempt dead-letters its job.
+fn jobs_are_claimed_once_retried_and_dead_lettered(db: &Db) {
+    use chainwatch_store::{JobOutcome, JobRequest};
+    use std::time::Duration;
+    let lease = Duration::from_mins(1);
+    let request = |kind, key, priority, max_attempts| JobRequest {
+        kind,
+        key,
+        input: r#"{"source":"test"}"#,
+        priority,
+        max_attempts,
+    };
+    let st = &db.store;
+    let a = st
+        .enqueue_job(&request("a", Some("k"), 0, 3))
+        .expect("enqueue");
+    assert_eq!(
+        st.enqueue_job(&request("a", Some("k"), 0, 3))
+            .expect("enqueue"),
+        a
+    );
+    let urgent = st.enqueue_job(&request("a", None, 5, 3)).expect("enqueue");
+    assert_ne!(urgent, a);
+    assert!(st.claim_job(&["b"], "w1", lease).expect("claim").is_none());
+    let first = st
+        .claim_job(&["a", "b"], "w1", lease)
+        .expect("claim")
+        .expect("due");
+    assert_eq!((first.id, first.attempts), (urgent, 1));
+    assert!(
+        st.finish_job(&first, JobOutcome::Done("{}"))
+            .expect("finish")
+    );
+    let second = st
+        .claim_job(&["a"], "w1", lease)
+        .expect("claim")
+        .expect("due");
+    assert_eq!(second.id, a);
+    // Running: a new request with the key is a new job.
+    let again = st
+        .enqueue_job(&request("a", Some("k"), 0, 3))
+        .expect("enqueue");
+    assert_ne!(again, a);
+    assert!(st.extend_job(&second, lease, Some("half")).expect("extend"));
+    assert_eq!(
+        st.job(a).expect("job").expect("stored").progress.as_deref(),
+        Some("half")
+    );
+    // A failure: retried after its backoff (one second), then dead after the third.
+    assert!(
+        st.finish_job(&second, JobOutcome::Failed("boom"))
+            .expect("finish")
+    );
+    let status = st.job(a).expect("job").expect("stored");
+    assert_eq!(
+        (status.state.as_str(), status.error.as_deref()),
+        ("retrying", Some("boom"))
+    );
+    let third = st
+        .claim_job(&["a"], "w1", lease)
+        .expect("claim")
+        .expect("due");
+    assert_eq!(third.id, again, "the retry waits for its backoff");
+    st.finish_job(&third, JobOutcome::Done("{}"))
+        .expect("finish");
+    std::thread::sleep(Duration::from_millis(1100));
+    let retry = st
+        .claim_job(&["a"], "w2", lease)
+        .expect("claim")
+        .expect("due again");
+    assert_eq!((retry.id, retry.attempts), (a, 2));
+    // Its lease runs out: another worker takes it over; the first can no longer record.
+    let short = Duration::from_millis(200);
+    assert!(st.extend_job(&retry, short, None).expect("extend"));
+    std::thread::sleep(Duration::from_millis(300));
+    let taken = st
+        .claim_job(&["a"], "w3", lease)
+        .expect("claim")
+        .expect("taken over");
+    assert_eq!((taken.id, taken.attempts), (a, 3));
+    assert!(
+        !st.finish_job(&retry, JobOutcome::Done("{}"))
+            .expect("finish")
+    );
+    assert!(!st.extend_job(&retry, lease, None).expect("extend"));
+    assert!(
+        st.finish_job(&taken, JobOutcome::Failed("boom again"))
+            .expect("finish")
+    );
+    let dead = st.job(a).expect("job").expect("stored");
+    assert_eq!((dead.state.as_str(), dead.attempts), ("dead", 3));
+    assert_eq!(dead.error.as_deref(), Some("boom again"));
+    // A worker that dies on the last attempt: dead, with the reason.
+    let once = st.enqueue_job(&request("c", None, 0, 1)).expect("enqueue");
+    let claimed = st
+        .claim_job(&["c"], "w4", short)
+        .expect("claim")
+        .expect("due");
+    assert_eq!(claimed.id, once);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(st.claim_job(&["c"], "w5", lease).expect("claim").is_none());
+    let dead = st.job(once).expect("job").expect("stored");
+    assert_eq!(dead.state, "dead");
+    assert!(
+        dead.error
+            .as_deref()
+            .is_some_and(|e| e.contains("`w4` stopped")),
+        "{dead:?}"
+    );
+    // Four processes, two workers each, forty jobs: each claimed and done once.
+    let ids: Vec<i64> = (0..40)
+        .map(|_| {
+            st.enqueue_job(&request("many", None, 0, 3))
+                .expect("enqueue")
+        })
+        .collect();
+    let stores: Vec<Store> = (0..4)
+        .map(|_| Store::open(&db.location).expect("open"))
+        .collect();
+    let mut claimed: Vec<i64> = std::thread::scope(|s| {
+        let handles: Vec<_> = stores
+            .iter()
+            .flat_map(|store| [store, store])
+            .enumerate()
+            .map(|(w, store)| {
+                s.spawn(move || {
+                    let worker = format!("many{w}");
+                    let mut mine = Vec::new();
+                    while let Some(job) = store.claim_job(&["many"], &worker, lease).expect("claim")
+                    {
+                        assert!(
+                            store
+                                .finish_job(&job, JobOutcome::Done("{}"))
+                                .expect("finish")
+                        );
+                        mine.push(job.id);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    claimed.sort_unstable();
+    assert_eq!(claimed, ids);
+    assert!(
+        st.jobs(100)
+            .expect("list")
+            .iter()
+            .filter(|j| j.kind == "many")
+            .all(|j| j.state == "done" && j.attempts == 1)
+    );
 }
 
 /// Leadership of a task by lease, on both backends: one holder at a time across

@@ -310,6 +310,15 @@ impl Dialect {
         }
     }
 
+    /// What a subquery that picks a row to claim ends with, so that concurrent claims
+    /// pass over each other's rows (SQLite has one writer at a time).
+    pub(crate) fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// The collation that compares text bytewise (SQLite's default; PostgreSQL's `"C"`),
     /// for an order both backends give alike whatever the database's locale.
     pub(crate) fn bytewise(self) -> &'static str {

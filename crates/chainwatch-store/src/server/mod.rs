@@ -3,6 +3,7 @@
 //! given up (migration 9), the monitoring worker's runs (migration 14) and the leases
 //! that make one process the leader of a task (`leases.rs`, migration 18).
 
+pub(crate) mod jobs;
 pub(crate) mod leases;
 pub(crate) mod outbox;
 pub(crate) mod tokens;

@@ -1,0 +1,304 @@
+//! The durable job queue (migration 19): work that must happen even if the process that
+//! asked for it dies (the portfolio's policy re-evaluation after an advisory change, for
+//! a start) is a row, enqueued in a transaction of its own or of its cause, claimed by
+//! one worker of any process sharing the store for a lease (PostgreSQL: `FOR UPDATE SKIP
+//! LOCKED`, so workers never wait on each other), extended while it runs, retried with
+//! backoff when it fails, and dead-lettered with its reason after its last attempt (a
+//! worker that died holding it counts as an attempt). Times are the database's clock.
+//! Polled, no `LISTEN`/`NOTIFY`: it works through transaction-mode poolers.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::db::{Value, args};
+use crate::{Result, Store};
+
+/// A job to enqueue.
+#[derive(Debug, Clone, Copy)]
+pub struct JobRequest<'a> {
+    /// What the job does; workers claim the kinds they know.
+    pub kind: &'a str,
+    /// Jobs with the same key coalesce while queued: a second request joins the first
+    /// one still waiting (not one already running, which may have read its input).
+    pub key: Option<&'a str>,
+    /// The job's input (JSON, by convention).
+    pub input: &'a str,
+    /// Higher first; then the one due the longest.
+    pub priority: i64,
+    /// Attempts before it is dead-lettered.
+    pub max_attempts: u32,
+}
+
+/// A job claimed by a worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub input: String,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+    pub max_attempts: u32,
+    /// Who claimed it.
+    pub worker: String,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome<'a> {
+    /// Done; its result (JSON, by convention).
+    Done(&'a str),
+    /// Failed: tried again after a backoff unless that was its last attempt.
+    Failed(&'a str),
+}
+
+/// A job as `GET /api/v1/jobs/{id}` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobStatus {
+    pub id: i64,
+    pub kind: String,
+    /// `queued`, `running`, `retrying` (failed, due again at `run_at`), `done` or `dead`.
+    pub state: String,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub progress: Option<String>,
+    pub result: Option<String>,
+    /// The last attempt's error.
+    pub error: Option<String>,
+    /// Microseconds since the epoch.
+    pub created_at: i64,
+    pub run_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX).max(1)
+}
+
+/// The wait before attempt `n + 1` after `n` failed: 1 s doubling, at most 10 minutes.
+pub fn backoff(attempts: u32) -> Duration {
+    Duration::from_secs(1u64 << attempts.saturating_sub(1).min(10)).min(Duration::from_mins(10))
+}
+
+const STATUS_COLUMNS: &str = "id, kind, state, attempts, max_attempts, progress, result, error,
+     created_at, run_at, started_at, finished_at";
+
+fn status(r: &crate::db::Row<'_>) -> Result<JobStatus> {
+    Ok(JobStatus {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        state: r.get(2)?,
+        attempts: u32::try_from(r.get::<i64>(3)?).unwrap_or(u32::MAX),
+        max_attempts: u32::try_from(r.get::<i64>(4)?).unwrap_or(u32::MAX),
+        progress: r.get(5)?,
+        result: r.get(6)?,
+        error: r.get(7)?,
+        created_at: r.get(8)?,
+        run_at: r.get(9)?,
+        started_at: r.get(10)?,
+        finished_at: r.get(11)?,
+    })
+}
+
+impl Store {
+    /// Enqueues a job due now; its id, or that of the queued job with the same key that
+    /// it joined.
+    pub fn enqueue_job(&self, request: &JobRequest<'_>) -> Result<i64> {
+        self.write(|db| {
+            let now = db.dialect().now_micros();
+            let inserted = db.query_opt(
+                &format!(
+                    "INSERT INTO jobs (kind, key, input, priority, state, attempts, max_attempts,
+                         run_at, claimed_until, created_at)
+                     VALUES ($1, $2, $3, $4, 'queued', 0, $5, {now}, 0, {now})
+                     ON CONFLICT (key) WHERE state = 'queued' DO NOTHING
+                     RETURNING id"
+                ),
+                &args![
+                    request.kind,
+                    request.key,
+                    request.input,
+                    request.priority,
+                    i64::from(request.max_attempts.max(1))
+                ],
+                |r| r.get::<i64>(0),
+            )?;
+            match inserted {
+                Some(id) => Ok(id),
+                None => db.value(
+                    "SELECT id FROM jobs WHERE key = $1 AND state = 'queued'",
+                    &args![request.key],
+                ),
+            }
+        })
+    }
+
+    /// Claims, for `lease`, the most urgent due job of `kinds`: queued or retrying and
+    /// due, or running under a lease that ran out (its worker died). A job whose worker
+    /// died on its last attempt is dead-lettered instead. `None` when nothing is due.
+    pub fn claim_job(&self, kinds: &[&str], worker: &str, lease: Duration) -> Result<Option<Job>> {
+        if kinds.is_empty() {
+            return Ok(None);
+        }
+        let kinds_from = |first: usize| {
+            (0..kinds.len())
+                .map(|k| format!("${}", k + first))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let kind_values = || kinds.iter().map(|k| Value::from(*k));
+        // A read first: an idle worker's poll takes no write lock.
+        let due = self.read(|db| {
+            let now = db.dialect().now_micros();
+            let sql = format!(
+                "SELECT 1 FROM jobs WHERE kind IN ({}) AND
+                     ((state IN ('queued', 'retrying') AND run_at <= {now})
+                      OR (state = 'running' AND claimed_until <= {now}))
+                 LIMIT 1",
+                kinds_from(1)
+            );
+            db.query_opt(&sql, &kind_values().collect::<Vec<_>>(), |_| Ok(()))
+        })?;
+        if due.is_none() {
+            return Ok(None);
+        }
+        self.write(|db| {
+            let dialect = db.dialect();
+            let now = dialect.now_micros();
+            let skip_locked = dialect.skip_locked();
+            // The worker died on the last attempt: dead, with the reason.
+            db.execute(
+                &format!(
+                    "UPDATE jobs SET state = 'dead', finished_at = {now},
+                         error = COALESCE(error || '; ', '') || 'its worker `' || claimed_by
+                             || '` stopped during the last attempt'
+                     WHERE state = 'running' AND claimed_until <= {now}
+                         AND attempts >= max_attempts AND kind IN ({})",
+                    kinds_from(1)
+                ),
+                &kind_values().collect::<Vec<_>>(),
+            )?;
+            let list = kinds_from(3);
+            let mut params: Vec<Value<'_>> = vec![worker.into(), micros(lease).into()];
+            params.extend(kind_values());
+            db.query_opt(
+                &format!(
+                    "UPDATE jobs SET state = 'running', claimed_by = $1,
+                         claimed_until = {now} + $2, attempts = attempts + 1,
+                         started_at = COALESCE(started_at, {now})
+                     WHERE id = (SELECT id FROM jobs WHERE kind IN ({list}) AND
+                         ((state IN ('queued', 'retrying') AND run_at <= {now})
+                          OR (state = 'running' AND claimed_until <= {now}))
+                         ORDER BY priority DESC, run_at, id LIMIT 1{skip_locked})
+                     RETURNING id, kind, input, attempts, max_attempts"
+                ),
+                &params,
+                |r| {
+                    Ok(Job {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        input: r.get(2)?,
+                        attempts: u32::try_from(r.get::<i64>(3)?).unwrap_or(u32::MAX),
+                        max_attempts: u32::try_from(r.get::<i64>(4)?).unwrap_or(u32::MAX),
+                        worker: worker.to_owned(),
+                    })
+                },
+            )
+        })
+    }
+
+    /// Extends the claim by `lease` from now and records its progress; `false` when the
+    /// job is no longer this worker's (its lease ran out and another took it over): stop.
+    pub fn extend_job(&self, job: &Job, lease: Duration, progress: Option<&str>) -> Result<bool> {
+        let changed = self.write(|db| {
+            let now = db.dialect().now_micros();
+            db.execute(
+                &format!(
+                    "UPDATE jobs SET claimed_until = {now} + $3,
+                         progress = COALESCE($4, progress)
+                     WHERE id = $1 AND claimed_by = $2 AND state = 'running'
+                         AND attempts = $5"
+                ),
+                &args![
+                    job.id,
+                    job.worker.as_str(),
+                    micros(lease),
+                    progress,
+                    i64::from(job.attempts)
+                ],
+            )
+        })?;
+        Ok(changed == 1)
+    }
+
+    /// Records how the attempt ended: done with its result; failed, again after
+    /// [`backoff`] or dead-lettered after its last attempt. `false` when the job was no
+    /// longer this worker's (taken over after its lease ran out): nothing recorded.
+    pub fn finish_job(&self, job: &Job, outcome: JobOutcome<'_>) -> Result<bool> {
+        let changed = self.write(|db| {
+            let now = db.dialect().now_micros();
+            let (sql, params): (String, Vec<Value<'_>>) = match outcome {
+                JobOutcome::Done(result) => (
+                    format!(
+                        "UPDATE jobs SET state = 'done', result = $4, finished_at = {now},
+                             claimed_until = 0
+                         WHERE id = $1 AND claimed_by = $2 AND state = 'running'
+                             AND attempts = $3"
+                    ),
+                    args![job.id, job.worker.as_str(), i64::from(job.attempts), result].to_vec(),
+                ),
+                JobOutcome::Failed(error) if job.attempts >= job.max_attempts => (
+                    format!(
+                        "UPDATE jobs SET state = 'dead', error = $4, finished_at = {now},
+                             claimed_until = 0
+                         WHERE id = $1 AND claimed_by = $2 AND state = 'running'
+                             AND attempts = $3"
+                    ),
+                    args![job.id, job.worker.as_str(), i64::from(job.attempts), error].to_vec(),
+                ),
+                JobOutcome::Failed(error) => (
+                    format!(
+                        "UPDATE jobs SET state = 'retrying', error = $4, claimed_until = 0,
+                             run_at = {now} + $5
+                         WHERE id = $1 AND claimed_by = $2 AND state = 'running'
+                             AND attempts = $3"
+                    ),
+                    args![
+                        job.id,
+                        job.worker.as_str(),
+                        i64::from(job.attempts),
+                        error,
+                        micros(backoff(job.attempts))
+                    ]
+                    .to_vec(),
+                ),
+            };
+            db.execute(&sql, &params)
+        })?;
+        Ok(changed == 1)
+    }
+
+    /// One job's state.
+    pub fn job(&self, id: i64) -> Result<Option<JobStatus>> {
+        self.read(|db| {
+            db.query_opt(
+                &format!("SELECT {STATUS_COLUMNS} FROM jobs WHERE id = $1"),
+                &args![id],
+                |r| status(&r),
+            )
+        })
+    }
+
+    /// The latest `limit` jobs, newest first.
+    pub fn jobs(&self, limit: usize) -> Result<Vec<JobStatus>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|db| {
+            db.query(
+                &format!("SELECT {STATUS_COLUMNS} FROM jobs ORDER BY id DESC LIMIT $1"),
+                &args![limit],
+                |r| status(&r),
+            )
+        })
+    }
+}
