@@ -67,6 +67,8 @@ fn api() -> OpenApiRouter<Arc<State>> {
         .routes(routes!(upload_vex))
         .routes(routes!(upload_advisories))
         .routes(routes!(get_metrics))
+        .routes(routes!(list_jobs))
+        .routes(routes!(get_job))
         .routes(routes!(
             crate::policy::get_policy,
             crate::policy::put_policy,
@@ -1221,6 +1223,98 @@ async fn upload_attestation(
         &caller,
         (status, Json(AttestationsStored { attestations: rows })),
     ))
+}
+
+/// A durable job: the work a change asked for, run by a worker of any replica
+#[derive(Debug, Serialize, ToSchema)]
+struct JobView {
+    id: i64,
+    /// What it does (`policy-evaluation`)
+    kind: String,
+    /// `queued`, `running`, `retrying` (failed, due again at `run_at`), `done` or `dead`
+    /// (given up: `error` says why)
+    state: String,
+    attempts: u32,
+    max_attempts: u32,
+    progress: Option<String>,
+    /// What it did (JSON), when done
+    #[schema(value_type = Option<Object>)]
+    result: Option<serde_json::Value>,
+    /// The last attempt's error
+    error: Option<String>,
+    /// RFC 3339
+    created: String,
+    /// When it is or was due (RFC 3339)
+    due: String,
+    started: Option<String>,
+    finished: Option<String>,
+}
+
+impl From<chainwatch_store::JobStatus> for JobView {
+    fn from(j: chainwatch_store::JobStatus) -> JobView {
+        let time = chainwatch_store::format_micros;
+        JobView {
+            id: j.id,
+            kind: j.kind,
+            state: j.state,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            progress: j.progress,
+            result: j.result.and_then(|r| serde_json::from_str(&r).ok()),
+            error: j.error,
+            created: time(j.created_at),
+            due: time(j.run_at),
+            started: j.started_at.map(time),
+            finished: j.finished_at.map(time),
+        }
+    }
+}
+
+/// The latest durable jobs, newest first (an admin token's)
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs",
+    params(("limit" = Option<usize>, Query, description = "How many (default 100, at most 1000)")),
+    responses((status = 200, body = Vec<JobView>), (status = 403, body = Problem))
+)]
+async fn list_jobs(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Query(params): Query<JobsParams>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Admin)?;
+    let limit = params.limit.unwrap_or(100).min(1000);
+    let jobs = blocking(&state, move |store| store.jobs(limit)).await?;
+    let jobs: Vec<JobView> = jobs.into_iter().map(JobView::from).collect();
+    Ok(answered_for(&caller, Json(jobs)))
+}
+
+#[derive(Debug, Deserialize)]
+struct JobsParams {
+    limit: Option<usize>,
+}
+
+/// One durable job: its state, progress, and result or error (an admin token's)
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}",
+    params(("id" = i64, Path, description = "The job")),
+    responses((status = 200, body = JobView), (status = 403, body = Problem), (status = 404, body = Problem))
+)]
+async fn get_job(
+    AxumState(state): AxumState<Arc<State>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    caller.require(Role::Admin)?;
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(Problem::not_found(format!("no job `{id}`")));
+    };
+    let job = blocking(&state, move |store| store.job(id)).await?;
+    match job {
+        Some(job) => Ok(answered_for(&caller, Json(JobView::from(job)))),
+        None => Err(Problem::not_found(format!("no job `{id}`"))),
+    }
 }
 
 /// Prometheus metrics of this process

@@ -83,7 +83,8 @@ pub(crate) struct State {
     pub why: query::WhyCache,
     /// The dashboards computed last, per product scope.
     pub overviews: query::OverviewCache,
-    /// Evaluates the policy over the whole portfolio in the background.
+    /// Runs the durable jobs (the policy evaluation of the whole portfolio) in the
+    /// background.
     pub policy: std::sync::OnceLock<Arc<notify::PolicyWorker>>,
 }
 
@@ -92,7 +93,7 @@ impl State {
     /// background.
     pub(crate) fn reevaluate(&self, source: &'static str) {
         if let Some(w) = self.policy.get() {
-            w.request(source);
+            w.request(&self.store, source, &self.log);
         }
     }
 }

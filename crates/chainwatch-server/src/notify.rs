@@ -716,63 +716,182 @@ pub(crate) fn evaluate_policy_with(
     Ok(outcome)
 }
 
-/// Evaluations of the whole portfolio off the request path, after changes that concern
-/// every product (advisories, VEX, triage, tags): one at a time, in a thread of its own,
-/// a burst of changes folded into the next evaluation. On a large portfolio an
-/// evaluation takes seconds; the request that caused it does not wait for it.
-#[derive(Default)]
+/// The job kind of a policy evaluation of the whole portfolio.
+pub(crate) const POLICY_JOB: &str = "policy-evaluation";
+
+/// How long a worker's claim on a job lasts unless extended (every third of it).
+const JOB_LEASE: Duration = Duration::from_mins(2);
+
+/// How often an idle worker looks for jobs other processes enqueued.
+const JOB_POLL: Duration = Duration::from_secs(2);
+
+/// Runs the store's durable jobs that this server knows (the policy evaluation of the
+/// whole portfolio after a change that can alter violations): a thread that claims the
+/// most urgent due job, extends its claim while it runs, and records its outcome;
+/// woken at once by this process's requests and every [`JOB_POLL`] otherwise, for
+/// those of other replicas (or left by one that died). A request while one is queued
+/// joins it.
 pub(crate) struct PolicyWorker {
-    /// The change waiting to be evaluated (the first one's source, for notifications).
-    pending: Mutex<Option<&'static str>>,
+    /// Set by a request of this process: look for a job now.
+    woken: Mutex<bool>,
     wake: Condvar,
+    /// This worker's name in the jobs it claims.
+    name: String,
+}
+
+/// A worker name unique to this process: its id and a random part.
+fn worker_name() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_i64(chainwatch_store::now_micros());
+    format!(
+        "pid{}-{:08x}",
+        std::process::id(),
+        hasher.finish() & 0xffff_ffff
+    )
 }
 
 impl PolicyWorker {
     /// Starts the worker for the server whose state `state` is; it stops when the state
     /// is gone.
     pub(crate) fn start(state: std::sync::Weak<crate::State>) -> Arc<PolicyWorker> {
-        let worker = Arc::new(PolicyWorker::default());
+        let worker = Arc::new(PolicyWorker {
+            woken: Mutex::new(false),
+            wake: Condvar::new(),
+            name: worker_name(),
+        });
         let w = worker.clone();
         std::thread::spawn(move || {
             loop {
-                let source = {
-                    let mut pending = w
-                        .pending
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    while pending.is_none() {
-                        if state.strong_count() == 0 {
-                            return;
-                        }
-                        pending = w
-                            .wake
-                            .wait_timeout(pending, Duration::from_secs(1))
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .0;
-                    }
-                    pending.take().unwrap_or("update")
-                };
                 let Some(st) = state.upgrade() else {
                     return;
                 };
-                if let Err(e) = evaluate_policy(&st, &st.store, None, source, false) {
-                    (st.log)(
-                        &serde_json::json!({"event": "policy", "state": "failed", "error": e.to_string()})
-                            .to_string(),
-                    );
+                let wait = match st.store.claim_job(&[POLICY_JOB], &w.name, JOB_LEASE) {
+                    Ok(Some(job)) => {
+                        run_policy_job(&st, &job);
+                        Duration::ZERO
+                    }
+                    Ok(None) => JOB_POLL,
+                    Err(e) => {
+                        (st.log)(
+                            &serde_json::json!({"event": "jobs", "state": "failed", "error": e.to_string()})
+                                .to_string(),
+                        );
+                        JOB_POLL
+                    }
+                };
+                drop(st);
+                if wait.is_zero() {
+                    continue;
                 }
+                let mut woken = w
+                    .woken
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let deadline = std::time::Instant::now() + wait;
+                while !*woken {
+                    let now = std::time::Instant::now();
+                    if now >= deadline || state.strong_count() == 0 {
+                        break;
+                    }
+                    // Short waits, so that a server gone is noticed within a second.
+                    let step = (deadline - now).min(Duration::from_secs(1));
+                    woken = w
+                        .wake
+                        .wait_timeout(woken, step)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .0;
+                }
+                *woken = false;
             }
         });
         worker
     }
 
-    /// Asks for an evaluation of every product version (folded into one already waiting).
-    pub(crate) fn request(&self, source: &'static str) {
-        let mut pending = self
-            .pending
+    /// Asks for an evaluation of every product version: a durable job (folded into one
+    /// still queued), which any replica's worker may run; this one is woken at once.
+    pub(crate) fn request(&self, store: &Store, source: &str, log: &crate::LogSink) {
+        let input = serde_json::json!({ "source": source }).to_string();
+        if let Err(e) = store.enqueue_job(&chainwatch_store::JobRequest {
+            kind: POLICY_JOB,
+            key: Some(POLICY_JOB),
+            input: &input,
+            priority: 0,
+            max_attempts: 5,
+        }) {
+            log(
+                &serde_json::json!({"event": "policy", "state": "failed", "error": e.to_string()})
+                    .to_string(),
+            );
+        }
+        *self
+            .woken
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        pending.get_or_insert(source);
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
         self.wake.notify_one();
+    }
+}
+
+/// Runs one policy evaluation job, extending its claim while it runs, and records how
+/// it ended (a panic of the evaluation included: a failed attempt, not a dead worker).
+fn run_policy_job(st: &crate::State, job: &chainwatch_store::Job) {
+    let source = serde_json::from_str::<serde_json::Value>(&job.input)
+        .ok()
+        .and_then(|v| v.get("source").and_then(|s| s.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "update".to_owned());
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let outcome = std::thread::scope(|s| {
+        s.spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(JOB_LEASE / 3)
+            {
+                if let Ok(false) = st.store.extend_job(job, JOB_LEASE, None) {
+                    break;
+                }
+            }
+        });
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            evaluate_policy(st, &st.store, None, &source, false)
+        }));
+        drop(stop);
+        outcome
+    });
+    let recorded = match outcome {
+        Ok(Ok(outcome)) => {
+            let result = serde_json::json!({
+                "versions": outcome.versions,
+                "open": outcome.open,
+                "new": outcome.opened_count,
+                "resolved": outcome.resolved,
+            })
+            .to_string();
+            st.store
+                .finish_job(job, chainwatch_store::JobOutcome::Done(&result))
+        }
+        Ok(Err(e)) => {
+            (st.log)(
+                &serde_json::json!({"event": "policy", "state": "failed", "error": e.to_string()})
+                    .to_string(),
+            );
+            st.store
+                .finish_job(job, chainwatch_store::JobOutcome::Failed(&e.to_string()))
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            st.store.finish_job(
+                job,
+                chainwatch_store::JobOutcome::Failed(&format!("the evaluation panicked: {what}")),
+            )
+        }
+    };
+    if let Err(e) = recorded {
+        (st.log)(
+            &serde_json::json!({"event": "jobs", "state": "failed", "error": e.to_string()})
+                .to_string(),
+        );
     }
 }

@@ -1536,6 +1536,34 @@ violates = ["no-malicious"]
         }),
         "{body}"
     );
+    // The evaluation was a durable job, run by the server's worker.
+    let jobs_url = format!("{}/api/v1/jobs", s.base);
+    assert_eq!(get(&jobs_url, Some(&reader)).0, 403);
+    let mut jobs = String::new();
+    assert!(
+        eventually(|| {
+            jobs = get(&jobs_url, Some(&admin)).2;
+            json(&jobs).as_array().unwrap().iter().any(|j| {
+                j["kind"] == "policy-evaluation" && j["state"] == "done" && j["attempts"] == 1
+            })
+        }),
+        "{jobs}"
+    );
+    let done = json(&jobs)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["state"] == "done")
+        .cloned()
+        .unwrap();
+    assert!(done["result"]["versions"].as_u64().unwrap() >= 1, "{done}");
+    let (status, _, one) = get(&format!("{jobs_url}/{}", done["id"]), Some(&admin));
+    assert_eq!(
+        (status, json(&one)["id"].clone()),
+        (200, done["id"].clone())
+    );
+    assert_eq!(get(&format!("{jobs_url}/x"), Some(&admin)).0, 404);
+    assert_eq!(get(&format!("{jobs_url}/999999"), Some(&admin)).0, 404);
     let items = json(&body)["items"].as_array().unwrap().clone();
     assert_eq!(items[0]["rule"], "no-malicious");
     assert_eq!(items[0]["level"], "fail");
