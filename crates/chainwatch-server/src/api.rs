@@ -288,7 +288,7 @@ struct UploadParams {
 
 /// What storing an SBOM did.
 #[derive(Debug, Serialize, ToSchema)]
-struct Uploaded {
+pub(crate) struct Uploaded {
     /// False when the same document was stored for that product version before.
     stored: bool,
     /// The stored document's id.
@@ -327,6 +327,7 @@ fn read_options(state: &State) -> chainwatch_sbom::ReadOptions {
     responses(
         (status = 201, description = "Stored", body = Uploaded),
         (status = 200, description = "Already stored", body = Uploaded),
+        (status = 202, description = "Larger than the server's `--async-upload-above`: a durable job stores it; `Location` is the job's URL, whose `result` is then what storing did (`Uploaded`)", body = UploadAccepted),
         (status = 400, description = "Not a usable SBOM; nothing changed", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem),
     )
@@ -348,45 +349,127 @@ async fn upload_sbom(
         .map(|t| t.split(',').map(str::to_owned).collect())
         .unwrap_or_default();
     let tags = chainwatch_store::clean_tags(&tags).map_err(|e| Problem::from_store(&e))?;
+    if body.len() > state.config.async_upload_above {
+        // Stored by a durable job: the request names who asked and what they may touch,
+        // checked again when the document is read.
+        let input = serde_json::json!({
+            "product": params.product,
+            "version": params.version,
+            "tags": tags,
+            "token": caller.token.name,
+            "products": caller.token.products,
+        })
+        .to_string();
+        let owner = caller.token.name.clone();
+        let st = state.clone();
+        let id = blocking(&state, move |store| {
+            let id = store.enqueue_job(&chainwatch_store::JobRequest {
+                kind: crate::notify::UPLOAD_JOB,
+                key: None,
+                input: &input,
+                payload: Some(&body),
+                owner: Some(&owner),
+                priority: 10,
+                max_attempts: 3,
+            })?;
+            st.wake_jobs();
+            Ok(id)
+        })
+        .await?;
+        let url = format!("/api/v1/jobs/{id}");
+        let accepted = UploadAccepted {
+            job: id,
+            state: "queued".to_owned(),
+            url: url.clone(),
+        };
+        return Ok(answered_for(
+            &caller,
+            (
+                StatusCode::ACCEPTED,
+                [(header::LOCATION, url)],
+                Json(accepted),
+            ),
+        ));
+    }
+    let st = state.clone();
+    let sender = caller_of(&caller);
+    let (status, stored) = tokio::task::spawn_blocking(move || {
+        ingest_upload(&st, &sender, &body, params.product, params.version, &tags)
+    })
+    .await
+    .map_err(|_| Problem::internal("a store call failed"))??;
+    Ok(answered_for(&caller, (status, Json(stored))))
+}
+
+/// A copy of the caller for a blocking task.
+fn caller_of(caller: &Caller) -> Caller {
+    Caller {
+        token: caller.token.clone(),
+    }
+}
+
+/// What a large upload's answer says: the job that will store it.
+#[derive(Debug, Serialize, ToSchema)]
+struct UploadAccepted {
+    /// The job's id
+    job: i64,
+    /// `queued`
+    state: String,
+    /// Where its state, and once done what storing did (`Uploaded`), can be read
+    url: String,
+}
+
+/// Stores an uploaded SBOM for `caller` as `POST /api/v1/sboms` answers it: read, the
+/// product scope checked before anything is written, matched at once, its names
+/// checked for typo-squats, notified, the policy evaluated for its version. Also what
+/// a durable upload job runs. Blocking.
+pub(crate) fn ingest_upload(
+    st: &State,
+    caller: &Caller,
+    body: &[u8],
+    product: Option<String>,
+    version: Option<String>,
+    tags: &[String],
+) -> Result<(StatusCode, Uploaded), Problem> {
+    let store = &*st.store;
+    let from_store = |e: chainwatch_store::StoreError| Problem::from_store(&e);
     let options = IngestOptions {
-        product: params.product,
-        version: params.version,
+        product,
+        version,
         fallback_product: None,
-        read: read_options(&state),
+        read: read_options(st),
     };
-    let prepared = blocking(&state, move |store| store.prepare(&body, &options)).await?;
-    let (outcome, new_findings, suspects, new_violations) = match prepared {
-        Prepare::Known(outcome) => {
-            caller.require_product(&outcome.product)?;
-            let new_violations = if tags.is_empty() {
-                0
-            } else {
-                let st = state.clone();
-                let (product, version) = (outcome.product.clone(), outcome.version.clone());
-                blocking(&state, move |store| {
-                    store.add_product_tags(&product, &tags)?;
-                    let v = crate::notify::evaluate_policy(
-                        &st,
+    let (outcome, new_findings, suspects, new_violations) =
+        match store.prepare(body, &options).map_err(from_store)? {
+            Prepare::Known(outcome) => {
+                caller.require_product(&outcome.product)?;
+                let new_violations = if tags.is_empty() {
+                    0
+                } else {
+                    store
+                        .add_product_tags(&outcome.product, tags)
+                        .map_err(from_store)?;
+                    crate::notify::evaluate_policy(
+                        st,
                         store,
-                        Some((&product, &version)),
+                        Some((&outcome.product, &outcome.version)),
                         "upload",
                         false,
-                    )?;
-                    Ok(v.opened_count)
-                })
-                .await?
-            };
-            (outcome, 0, Vec::new(), new_violations)
-        }
-        Prepare::Ready(prepared) => {
-            // The scope is checked before anything is written.
-            caller.require_product(&prepared.product)?;
-            let st = state.clone();
-            let (outcome, report, suspects, violations) = blocking(&state, move |store| {
-                let outcome = store.ingest_prepared(&prepared)?;
-                store.add_product_tags(&outcome.product, &tags)?;
+                    )
+                    .map_err(from_store)?
+                    .opened_count
+                };
+                (outcome, 0, Vec::new(), new_violations)
+            }
+            Prepare::Ready(prepared) => {
+                // The scope is checked before anything is written.
+                caller.require_product(&prepared.product)?;
+                let outcome = store.ingest_prepared(&prepared).map_err(from_store)?;
+                store
+                    .add_product_tags(&outcome.product, tags)
+                    .map_err(from_store)?;
                 // Uploads are matched at once, never behind scheduled work.
-                let report = store.rematch()?;
+                let report = store.rematch().map_err(from_store)?;
                 let suspects = st.squats.check(store, &st.config.corpus, &prepared);
                 // In the outbox before the answer goes out.
                 if let Some(n) = &st.config.notifier {
@@ -394,24 +477,18 @@ async fn upload_sbom(
                     n.suspects(&outcome.product, &outcome.version, &suspects);
                 }
                 let only = Some((outcome.product.as_str(), outcome.version.as_str()));
-                let violations = crate::notify::evaluate_policy(&st, store, only, "upload", false)?;
+                let violations = crate::notify::evaluate_policy(st, store, only, "upload", false)
+                    .map_err(from_store)?;
                 // Advisory changes the match took up concern every product version.
                 if report.advisory_changes > 0 {
                     st.reevaluate("update");
                 }
-                Ok((outcome, report, suspects, violations.opened_count))
-            })
-            .await?;
-            (outcome, report.new.len(), suspects, violations)
-        }
-    };
+                (outcome, report.new.len(), suspects, violations.opened_count)
+            }
+        };
     if outcome.stored {
-        state
-            .metrics
-            .documents_stored
-            .fetch_add(1, Ordering::Relaxed);
-        state
-            .metrics
+        st.metrics.documents_stored.fetch_add(1, Ordering::Relaxed);
+        st.metrics
             .components_stored
             .fetch_add(outcome.components, Ordering::Relaxed);
     }
@@ -420,20 +497,22 @@ async fn upload_sbom(
     } else {
         StatusCode::OK
     };
-    let body = Uploaded {
-        stored: outcome.stored,
-        document: outcome.document,
-        product: outcome.product,
-        version: outcome.version,
-        format: outcome.format,
-        digest: outcome.digest,
-        components: outcome.components,
-        edges: outcome.edges,
-        new_findings,
-        suspects,
-        new_violations,
-    };
-    Ok(answered_for(&caller, (status, Json(body))))
+    Ok((
+        status,
+        Uploaded {
+            stored: outcome.stored,
+            document: outcome.document,
+            product: outcome.product,
+            version: outcome.version,
+            format: outcome.format,
+            digest: outcome.digest,
+            components: outcome.components,
+            edges: outcome.edges,
+            new_findings,
+            suspects,
+            new_violations,
+        },
+    ))
 }
 
 /// A product version of the portfolio.
@@ -1242,6 +1321,10 @@ struct JobView {
     result: Option<serde_json::Value>,
     /// The last attempt's error
     error: Option<String>,
+    /// The last attempt's problem document, when it had one (an upload that was not
+    /// usable: `urn:chainwatch:problem:invalid-input`, with `status` and `detail`)
+    #[schema(value_type = Option<Object>)]
+    problem: Option<serde_json::Value>,
     /// RFC 3339
     created: String,
     /// When it is or was due (RFC 3339)
@@ -1253,6 +1336,15 @@ struct JobView {
 impl From<chainwatch_store::JobStatus> for JobView {
     fn from(j: chainwatch_store::JobStatus) -> JobView {
         let time = chainwatch_store::format_micros;
+        let problem = j
+            .error
+            .as_deref()
+            .and_then(|e| serde_json::from_str::<serde_json::Value>(e).ok())
+            .filter(|p| p.get("type").is_some());
+        let error = match &problem {
+            Some(p) => p["detail"].as_str().map(str::to_owned),
+            None => j.error,
+        };
         JobView {
             id: j.id,
             kind: j.kind,
@@ -1261,7 +1353,8 @@ impl From<chainwatch_store::JobStatus> for JobView {
             max_attempts: j.max_attempts,
             progress: j.progress,
             result: j.result.and_then(|r| serde_json::from_str(&r).ok()),
-            error: j.error,
+            error,
+            problem,
             created: time(j.created_at),
             due: time(j.run_at),
             started: j.started_at.map(time),
@@ -1294,7 +1387,7 @@ struct JobsParams {
     limit: Option<usize>,
 }
 
-/// One durable job: its state, progress, and result or error (an admin token's)
+/// One durable job: its state, progress, and result or problem (an admin token's, or the token's that asked for it: the uploader of a large SBOM)
 #[utoipa::path(
     get,
     path = "/api/v1/jobs/{id}",
@@ -1306,14 +1399,19 @@ async fn get_job(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    caller.require(Role::Admin)?;
     let Ok(id) = id.parse::<i64>() else {
         return Err(Problem::not_found(format!("no job `{id}`")));
     };
     let job = blocking(&state, move |store| store.job(id)).await?;
+    // An admin's, or the token's that asked for it (others are told there is none).
     match job {
-        Some(job) => Ok(answered_for(&caller, Json(JobView::from(job)))),
-        None => Err(Problem::not_found(format!("no job `{id}`"))),
+        Some(job)
+            if caller.token.role >= Role::Admin
+                || job.owner.as_deref() == Some(caller.token.name.as_str()) =>
+        {
+            Ok(answered_for(&caller, Json(JobView::from(job))))
+        }
+        _ => Err(Problem::not_found(format!("no job `{id}`"))),
     }
 }
 

@@ -39,6 +39,9 @@ pub use problem::{Code, Problem};
 pub struct Config {
     /// Largest request body, after decompression (bytes).
     pub max_upload: usize,
+    /// SBOM uploads larger than this (bytes, as received) are stored by a durable job:
+    /// the answer is `202 Accepted` with the job's URL.
+    pub async_upload_above: usize,
     /// Longest time a request may take.
     pub request_timeout: Duration,
     /// Requests per token and minute.
@@ -57,6 +60,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             max_upload: 512 * 1024 * 1024,
+            async_upload_above: 8 * 1024 * 1024,
             request_timeout: Duration::from_mins(5),
             rate_limit: 600,
             notifier: None,
@@ -94,6 +98,13 @@ impl State {
     pub(crate) fn reevaluate(&self, source: &'static str) {
         if let Some(w) = self.policy.get() {
             w.request(&self.store, source, &self.log);
+        }
+    }
+
+    /// Wakes this process's job worker (a job was enqueued).
+    pub(crate) fn wake_jobs(&self) {
+        if let Some(w) = self.policy.get() {
+            w.wake();
         }
     }
 }

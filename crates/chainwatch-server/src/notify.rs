@@ -719,6 +719,9 @@ pub(crate) fn evaluate_policy_with(
 /// The job kind of a policy evaluation of the whole portfolio.
 pub(crate) const POLICY_JOB: &str = "policy-evaluation";
 
+/// The job kind of an SBOM upload larger than `--async-upload-above`.
+pub(crate) const UPLOAD_JOB: &str = "sbom-upload";
+
 /// How long a worker's claim on a job lasts unless extended (every third of it).
 const JOB_LEASE: Duration = Duration::from_mins(2);
 
@@ -766,9 +769,12 @@ impl PolicyWorker {
                 let Some(st) = state.upgrade() else {
                     return;
                 };
-                let wait = match st.store.claim_job(&[POLICY_JOB], &w.name, JOB_LEASE) {
+                let wait = match st
+                    .store
+                    .claim_job(&[UPLOAD_JOB, POLICY_JOB], &w.name, JOB_LEASE)
+                {
                     Ok(Some(job)) => {
-                        run_policy_job(&st, &job);
+                        run_job(&st, &job);
                         Duration::ZERO
                     }
                     Ok(None) => JOB_POLL,
@@ -808,6 +814,15 @@ impl PolicyWorker {
         worker
     }
 
+    /// Looks for a job now (one was enqueued by this process).
+    pub(crate) fn wake(&self) {
+        *self
+            .woken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        self.wake.notify_one();
+    }
+
     /// Asks for an evaluation of every product version: a durable job (folded into one
     /// still queued), which any replica's worker may run; this one is woken at once.
     pub(crate) fn request(&self, store: &Store, source: &str, log: &crate::LogSink) {
@@ -816,6 +831,8 @@ impl PolicyWorker {
             kind: POLICY_JOB,
             key: Some(POLICY_JOB),
             input: &input,
+            payload: None,
+            owner: None,
             priority: 0,
             max_attempts: 5,
         }) {
@@ -824,21 +841,14 @@ impl PolicyWorker {
                     .to_string(),
             );
         }
-        *self
-            .woken
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
-        self.wake.notify_one();
+        self.wake();
     }
 }
 
-/// Runs one policy evaluation job, extending its claim while it runs, and records how
-/// it ended (a panic of the evaluation included: a failed attempt, not a dead worker).
-fn run_policy_job(st: &crate::State, job: &chainwatch_store::Job) {
-    let source = serde_json::from_str::<serde_json::Value>(&job.input)
-        .ok()
-        .and_then(|v| v.get("source").and_then(|s| s.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| "update".to_owned());
+/// Runs one job, extending its claim while it runs, and records how it ended: done,
+/// failed (tried again later: the store was unavailable, the evaluation panicked), or
+/// rejected (its input is unusable: never tried again).
+fn run_job(st: &crate::State, job: &chainwatch_store::Job) {
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
     let outcome = std::thread::scope(|s| {
         s.spawn(move || {
@@ -851,47 +861,116 @@ fn run_policy_job(st: &crate::State, job: &chainwatch_store::Job) {
             }
         });
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            evaluate_policy(st, &st.store, None, &source, false)
+            if job.kind == UPLOAD_JOB {
+                upload_job(st, job)
+            } else {
+                policy_job(st, job)
+            }
         }));
         drop(stop);
         outcome
     });
-    let recorded = match outcome {
-        Ok(Ok(outcome)) => {
-            let result = serde_json::json!({
-                "versions": outcome.versions,
-                "open": outcome.open,
-                "new": outcome.opened_count,
-                "resolved": outcome.resolved,
-            })
-            .to_string();
-            st.store
-                .finish_job(job, chainwatch_store::JobOutcome::Done(&result))
-        }
-        Ok(Err(e)) => {
-            (st.log)(
-                &serde_json::json!({"event": "policy", "state": "failed", "error": e.to_string()})
-                    .to_string(),
-            );
-            st.store
-                .finish_job(job, chainwatch_store::JobOutcome::Failed(&e.to_string()))
-        }
+    let (text, kind) = match outcome {
+        Ok(result) => result,
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_owned())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            st.store.finish_job(
-                job,
-                chainwatch_store::JobOutcome::Failed(&format!("the evaluation panicked: {what}")),
-            )
+            (format!("the job panicked: {what}"), Ended::Failed)
         }
     };
-    if let Err(e) = recorded {
+    let outcome = match kind {
+        Ended::Done => chainwatch_store::JobOutcome::Done(&text),
+        Ended::Failed => chainwatch_store::JobOutcome::Failed(&text),
+        Ended::Rejected => chainwatch_store::JobOutcome::Rejected(&text),
+    };
+    if !matches!(kind, Ended::Done) {
+        (st.log)(
+            &serde_json::json!({"event": "job", "kind": job.kind, "id": job.id, "state": "failed", "error": text})
+                .to_string(),
+        );
+    }
+    if let Err(e) = st.store.finish_job(job, outcome) {
         (st.log)(
             &serde_json::json!({"event": "jobs", "state": "failed", "error": e.to_string()})
                 .to_string(),
         );
+    }
+}
+
+/// How a job's run ended ([`run_job`]).
+enum Ended {
+    Done,
+    Failed,
+    Rejected,
+}
+
+/// A policy evaluation of the whole portfolio: its counts, or the error.
+fn policy_job(st: &crate::State, job: &chainwatch_store::Job) -> (String, Ended) {
+    let source = serde_json::from_str::<serde_json::Value>(&job.input)
+        .ok()
+        .and_then(|v| v.get("source").and_then(|s| s.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "update".to_owned());
+    match evaluate_policy(st, &st.store, None, &source, false) {
+        Ok(outcome) => (
+            serde_json::json!({
+                "versions": outcome.versions,
+                "open": outcome.open,
+                "new": outcome.opened_count,
+                "resolved": outcome.resolved,
+            })
+            .to_string(),
+            Ended::Done,
+        ),
+        Err(e) => (e.to_string(), Ended::Failed),
+    }
+}
+
+/// A large SBOM upload, stored as the request would have been (with the scope of the
+/// token that sent it): what storing did, or the problem (JSON) — a client's
+/// (4xx: unusable, never tried again) or the server's (tried again).
+fn upload_job(st: &crate::State, job: &chainwatch_store::Job) -> (String, Ended) {
+    #[derive(serde::Deserialize)]
+    struct Input {
+        product: Option<String>,
+        version: Option<String>,
+        #[serde(default)]
+        tags: Vec<String>,
+        token: String,
+        products: Option<String>,
+    }
+    let Ok(input) = serde_json::from_str::<Input>(&job.input) else {
+        return (
+            "the job's input is not an upload's".to_owned(),
+            Ended::Rejected,
+        );
+    };
+    let caller = crate::auth::Caller {
+        token: chainwatch_store::Token {
+            id: 0,
+            name: input.token,
+            role: chainwatch_store::Role::Ingest,
+            products: input.products,
+            created_at: 0,
+            expires_at: None,
+            revoked_at: None,
+        },
+    };
+    let body = job.payload.as_deref().unwrap_or_default();
+    match crate::api::ingest_upload(st, &caller, body, input.product, input.version, &input.tags) {
+        Ok((_, uploaded)) => (
+            serde_json::to_string(&uploaded).unwrap_or_default(),
+            Ended::Done,
+        ),
+        Err(problem) => {
+            let ended = if problem.status < 500 {
+                Ended::Rejected
+            } else {
+                Ended::Failed
+            };
+            (serde_json::to_string(&problem).unwrap_or_default(), ended)
+        }
     }
 }

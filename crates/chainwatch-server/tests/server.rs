@@ -613,6 +613,97 @@ fn oversize_uploads_are_refused() {
     assert_eq!(post(&other, &ci, &bomb, None).0, 403);
 }
 
+/// Uploads above `async_upload_above` are stored by a durable job: 202 with the job's
+/// URL, which the uploader (and an admin, nobody else) reads until it is done with
+/// what storing did. A document outside the token's scope, or not an SBOM, ends the
+/// job dead at once with the problem, and stores nothing.
+fn large_uploads_are_jobs(s: &Server) {
+    let admin = s.token("admin", Role::Admin, None, None);
+    let ci = s.token("ci", Role::Ingest, Some("shop*"), None);
+    let other = s.token("other", Role::Ingest, None, None);
+    let upload = format!("{}/api/v1/sboms", s.base);
+    let padded = |doc: Vec<u8>| {
+        let mut doc = doc;
+        doc.extend(std::iter::repeat_n(b' ', 2000));
+        doc
+    };
+    let finished = |url: &str, token: &str| {
+        let mut job = serde_json::Value::Null;
+        assert!(
+            eventually(|| {
+                let (status, _, body) = get(url, Some(token));
+                job = json(&body);
+                status == 200 && (job["state"] == "done" || job["state"] == "dead")
+            }),
+            "{job}"
+        );
+        job
+    };
+    let (status, _, body) = post(&upload, &ci, &padded(sbom("shop", "1")), None);
+    assert_eq!(status, 202, "{body}");
+    let accepted = json(&body);
+    assert_eq!(accepted["state"], "queued");
+    let url = format!("{}{}", s.base, accepted["url"].as_str().unwrap());
+    let job = finished(&url, &ci);
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["kind"], "sbom-upload");
+    assert_eq!(job["result"]["stored"], true);
+    assert_eq!(job["result"]["product"], "shop");
+    assert_eq!(job["result"]["components"], 3);
+    assert_eq!(get(&url, Some(&other)).0, 404);
+    assert_eq!(get(&url, Some(&admin)).0, 200);
+    assert_eq!(documents(s), 1);
+    // Outside the token's scope: known only once read.
+    let (status, _, body) = post(&upload, &ci, &padded(sbom("billing", "1")), None);
+    assert_eq!(status, 202, "{body}");
+    let url = format!("{}{}", s.base, json(&body)["url"].as_str().unwrap());
+    let job = finished(&url, &ci);
+    assert_eq!(
+        (job["state"].clone(), job["attempts"].clone()),
+        ("dead".into(), 1.into())
+    );
+    assert_eq!(
+        job["problem"]["type"], "urn:chainwatch:problem:forbidden-product",
+        "{job}"
+    );
+    // Not an SBOM.
+    let (status, _, body) = post(&upload, &other, &padded(b"{\"hello\": 1}".to_vec()), None);
+    assert_eq!(status, 202, "{body}");
+    let url = format!("{}{}", s.base, json(&body)["url"].as_str().unwrap());
+    let job = finished(&url, &other);
+    assert_eq!(job["state"], "dead", "{job}");
+    assert_eq!(job["problem"]["status"], 400, "{job}");
+    assert!(
+        job["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{job}"
+    );
+    assert_eq!(documents(s), 1);
+    // Small uploads are stored within the request, as before.
+    assert_eq!(post(&upload, &ci, &sbom("shop", "2"), None).0, 201);
+    assert_eq!(documents(s), 2);
+}
+
+#[test]
+fn large_uploads_are_jobs_sqlite() {
+    large_uploads_are_jobs(&sqlite(chainwatch_server::Config {
+        async_upload_above: 1500,
+        ..chainwatch_server::Config::default()
+    }));
+}
+
+#[test]
+fn large_uploads_are_jobs_postgres() {
+    if let Some(s) = postgres(
+        "jobs",
+        chainwatch_server::Config {
+            async_upload_above: 1500,
+            ..chainwatch_server::Config::default()
+        },
+    ) {
+        large_uploads_are_jobs(&s);
+    }
+}
+
 /// More requests in a minute than the limit: 429 with `Retry-After`.
 #[test]
 fn tokens_are_rate_limited() {

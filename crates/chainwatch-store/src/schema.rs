@@ -655,11 +655,15 @@ CREATE TABLE leases (
 -- The durable job queue (`server/jobs.rs`): each job's kind and input, its state
 -- (queued, running, retrying, done, dead), attempts, when it is due and until when its
 -- worker's claim lasts (microseconds, the database's clock), its progress and outcome.
+-- `owner`: the token that asked (it may read the job); `payload`: bytes the job reads
+-- (an upload), dropped once it is done or dead.
 CREATE TABLE jobs (
     id {id},
     kind TEXT NOT NULL,
     key TEXT,
+    owner TEXT,
     input TEXT NOT NULL,
+    payload {blob},
     priority BIGINT NOT NULL,
     state TEXT NOT NULL,
     attempts BIGINT NOT NULL,

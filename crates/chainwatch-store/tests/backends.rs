@@ -1540,6 +1540,8 @@ fn jobs_are_claimed_once_retried_and_dead_lettered(db: &Db) {
         kind,
         key,
         input: r#"{"source":"test"}"#,
+        payload: None,
+        owner: None,
         priority,
         max_attempts,
     };
@@ -1639,6 +1641,39 @@ fn jobs_are_claimed_once_retried_and_dead_lettered(db: &Db) {
             .as_deref()
             .is_some_and(|e| e.contains("`w4` stopped")),
         "{dead:?}"
+    );
+    // A payload travels with the job; unusable input is dead at once, never retried.
+    let upload = st
+        .enqueue_job(&JobRequest {
+            kind: "d",
+            key: None,
+            input: "{}",
+            payload: Some(b"\x00bytes"),
+            owner: Some("ci"),
+            priority: 0,
+            max_attempts: 3,
+        })
+        .expect("enqueue");
+    let claimed = st
+        .claim_job(&["d"], "w6", lease)
+        .expect("claim")
+        .expect("due");
+    assert_eq!(
+        (claimed.id, claimed.payload.as_deref()),
+        (upload, Some(&b"\x00bytes"[..]))
+    );
+    assert!(
+        st.finish_job(&claimed, JobOutcome::Rejected("not an SBOM"))
+            .expect("finish")
+    );
+    let rejected = st.job(upload).expect("job").expect("stored");
+    assert_eq!(
+        (
+            rejected.state.as_str(),
+            rejected.attempts,
+            rejected.owner.as_deref()
+        ),
+        ("dead", 1, Some("ci"))
     );
     // Four processes, two workers each, forty jobs: each claimed and done once.
     let ids: Vec<i64> = (0..40)

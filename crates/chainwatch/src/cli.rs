@@ -991,6 +991,16 @@ pub(crate) struct ServeArgs {
     )]
     pub(crate) max_upload: Option<usize>,
 
+    /// SBOM uploads larger than this (MiB, as received) are stored by a durable job: the
+    /// answer is `202 Accepted` with the job's URL [default: 8]
+    #[arg(
+        long,
+        value_name = "MIB",
+        env = "CHAINWATCH_ASYNC_UPLOAD_ABOVE",
+        hide_env_values = true
+    )]
+    pub(crate) async_upload_above: Option<usize>,
+
     /// Longest a request may take, in seconds [default: 300]
     #[arg(
         long,

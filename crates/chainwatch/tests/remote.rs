@@ -57,7 +57,15 @@ fn store_commands_through_a_server() {
         .unwrap()
         .to_owned();
     let mut child = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
-        .args(["--db", &db, "serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--db",
+            &db,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--async-upload-above",
+            "1",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -96,6 +104,52 @@ fn store_commands_through_a_server() {
         (line["status"].as_str(), line["product"].as_str()),
         (Some("stored"), Some("app"))
     );
+    // Above `--async-upload-above` (1 MiB): the server's job stores it, the CLI waits.
+    let big = dir.path().join("big.cdx.json");
+    let mut doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+        "metadata":{"component":{"type":"application","bom-ref":"big","name":"big","version":"1.0"}},
+        "components":[{"type":"library","bom-ref":"d","name":"debug","version":"2.6.8","purl":"pkg:npm/debug@2.6.8"}]}"#
+        .to_vec();
+    doc.extend(std::iter::repeat_n(b' ', 1_200_000));
+    std::fs::write(&big, &doc).unwrap();
+    let o = remote(
+        &base,
+        &token,
+        &["ingest", big.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (
+            line["status"].as_str(),
+            line["product"].as_str(),
+            line["components"].as_u64()
+        ),
+        (Some("stored"), Some("big"), Some(2))
+    );
+    // A large file that is no SBOM: the job's problem, exit 2.
+    let mut junk = b"{\"hello\": 1}".to_vec();
+    junk.extend(std::iter::repeat_n(b' ', 1_200_000));
+    std::fs::write(&big, &junk).unwrap();
+    let o = remote(
+        &base,
+        &token,
+        &["ingest", big.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(line["status"], "error");
+    assert!(line["error"].as_str().unwrap().contains("job"), "{line}");
     let osv = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/osv/GHSA-scan-0001.json"

@@ -24,6 +24,10 @@ pub struct JobRequest<'a> {
     pub key: Option<&'a str>,
     /// The job's input (JSON, by convention).
     pub input: &'a str,
+    /// Bytes the job reads (an upload), kept until it is done or dead.
+    pub payload: Option<&'a [u8]>,
+    /// Who asked (a token's name): who may read the job besides an admin.
+    pub owner: Option<&'a str>,
     /// Higher first; then the one due the longest.
     pub priority: i64,
     /// Attempts before it is dead-lettered.
@@ -36,6 +40,7 @@ pub struct Job {
     pub id: i64,
     pub kind: String,
     pub input: String,
+    pub payload: Option<Vec<u8>>,
     /// Attempts so far, this one included.
     pub attempts: u32,
     pub max_attempts: u32,
@@ -50,6 +55,8 @@ pub enum JobOutcome<'a> {
     Done(&'a str),
     /// Failed: tried again after a backoff unless that was its last attempt.
     Failed(&'a str),
+    /// Its input is unusable: dead at once, never tried again.
+    Rejected(&'a str),
 }
 
 /// A job as `GET /api/v1/jobs/{id}` shows it.
@@ -57,6 +64,7 @@ pub enum JobOutcome<'a> {
 pub struct JobStatus {
     pub id: i64,
     pub kind: String,
+    pub owner: Option<String>,
     /// `queued`, `running`, `retrying` (failed, due again at `run_at`), `done` or `dead`.
     pub state: String,
     pub attempts: u32,
@@ -82,7 +90,7 @@ pub fn backoff(attempts: u32) -> Duration {
 }
 
 const STATUS_COLUMNS: &str = "id, kind, state, attempts, max_attempts, progress, result, error,
-     created_at, run_at, started_at, finished_at";
+     created_at, run_at, started_at, finished_at, owner";
 
 fn status(r: &crate::db::Row<'_>) -> Result<JobStatus> {
     Ok(JobStatus {
@@ -98,6 +106,7 @@ fn status(r: &crate::db::Row<'_>) -> Result<JobStatus> {
         run_at: r.get(9)?,
         started_at: r.get(10)?,
         finished_at: r.get(11)?,
+        owner: r.get(12)?,
     })
 }
 
@@ -110,8 +119,8 @@ impl Store {
             let inserted = db.query_opt(
                 &format!(
                     "INSERT INTO jobs (kind, key, input, priority, state, attempts, max_attempts,
-                         run_at, claimed_until, created_at)
-                     VALUES ($1, $2, $3, $4, 'queued', 0, $5, {now}, 0, {now})
+                         run_at, claimed_until, created_at, owner, payload)
+                     VALUES ($1, $2, $3, $4, 'queued', 0, $5, {now}, 0, {now}, $6, $7)
                      ON CONFLICT (key) WHERE state = 'queued' DO NOTHING
                      RETURNING id"
                 ),
@@ -120,7 +129,9 @@ impl Store {
                     request.key,
                     request.input,
                     request.priority,
-                    i64::from(request.max_attempts.max(1))
+                    i64::from(request.max_attempts.max(1)),
+                    request.owner,
+                    request.payload
                 ],
                 |r| r.get::<i64>(0),
             )?;
@@ -170,7 +181,7 @@ impl Store {
             // The worker died on the last attempt: dead, with the reason.
             db.execute(
                 &format!(
-                    "UPDATE jobs SET state = 'dead', finished_at = {now},
+                    "UPDATE jobs SET state = 'dead', finished_at = {now}, payload = NULL,
                          error = COALESCE(error || '; ', '') || 'its worker `' || claimed_by
                              || '` stopped during the last attempt'
                      WHERE state = 'running' AND claimed_until <= {now}
@@ -191,7 +202,7 @@ impl Store {
                          ((state IN ('queued', 'retrying') AND run_at <= {now})
                           OR (state = 'running' AND claimed_until <= {now}))
                          ORDER BY priority DESC, run_at, id LIMIT 1{skip_locked})
-                     RETURNING id, kind, input, attempts, max_attempts"
+                     RETURNING id, kind, input, attempts, max_attempts, payload"
                 ),
                 &params,
                 |r| {
@@ -201,6 +212,7 @@ impl Store {
                         input: r.get(2)?,
                         attempts: u32::try_from(r.get::<i64>(3)?).unwrap_or(u32::MAX),
                         max_attempts: u32::try_from(r.get::<i64>(4)?).unwrap_or(u32::MAX),
+                        payload: r.get(5)?,
                         worker: worker.to_owned(),
                     })
                 },
@@ -242,22 +254,27 @@ impl Store {
                 JobOutcome::Done(result) => (
                     format!(
                         "UPDATE jobs SET state = 'done', result = $4, finished_at = {now},
-                             claimed_until = 0
+                             claimed_until = 0, payload = NULL
                          WHERE id = $1 AND claimed_by = $2 AND state = 'running'
                              AND attempts = $3"
                     ),
                     args![job.id, job.worker.as_str(), i64::from(job.attempts), result].to_vec(),
                 ),
-                JobOutcome::Failed(error) if job.attempts >= job.max_attempts => (
-                    format!(
-                        "UPDATE jobs SET state = 'dead', error = $4, finished_at = {now},
-                             claimed_until = 0
+                JobOutcome::Rejected(error) | JobOutcome::Failed(error)
+                    if job.attempts >= job.max_attempts
+                        || matches!(outcome, JobOutcome::Rejected(_)) =>
+                {
+                    (
+                        format!(
+                            "UPDATE jobs SET state = 'dead', error = $4, finished_at = {now},
+                             claimed_until = 0, payload = NULL
                          WHERE id = $1 AND claimed_by = $2 AND state = 'running'
                              AND attempts = $3"
-                    ),
-                    args![job.id, job.worker.as_str(), i64::from(job.attempts), error].to_vec(),
-                ),
-                JobOutcome::Failed(error) => (
+                        ),
+                        args![job.id, job.worker.as_str(), i64::from(job.attempts), error].to_vec(),
+                    )
+                }
+                JobOutcome::Rejected(error) | JobOutcome::Failed(error) => (
                     format!(
                         "UPDATE jobs SET state = 'retrying', error = $4, claimed_until = 0,
                              run_at = {now} + $5

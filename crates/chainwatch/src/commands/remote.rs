@@ -80,6 +80,45 @@ impl Remote {
         Ok(self.answer(req.call())?.1)
     }
 
+    /// Waits for the job a `202 Accepted` answer names to end: its result when done,
+    /// its problem as an error when dead (a 4xx problem: the caller's input, exit 2).
+    fn finished_job(&self, accepted: &Value) -> anyhow::Result<Value> {
+        let url = accepted["url"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("the server accepted the upload without a job URL"))?;
+        let started = std::time::Instant::now();
+        let mut wait = std::time::Duration::from_millis(100);
+        loop {
+            let job = self.get(url, &[])?;
+            match job["state"].as_str() {
+                Some("done") => return Ok(job["result"].clone()),
+                Some("dead") => {
+                    let status = job["problem"]["status"].as_u64().unwrap_or(500);
+                    let message = format!(
+                        "the server's job `{}` failed: {}",
+                        job["id"],
+                        job["error"].as_str().unwrap_or("no reason given")
+                    );
+                    return Err(if status < 500 {
+                        InputError(message).into()
+                    } else {
+                        anyhow::anyhow!(message)
+                    });
+                }
+                _ if started.elapsed() > std::time::Duration::from_hours(1) => {
+                    anyhow::bail!(
+                        "the server's job `{}` did not end within an hour",
+                        job["id"]
+                    )
+                }
+                _ => {
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(std::time::Duration::from_secs(2));
+                }
+            }
+        }
+    }
+
     fn post(
         &self,
         path: &str,
@@ -490,7 +529,11 @@ fn ingest(remote: &Remote, args: &IngestArgs) -> anyhow::Result<Status> {
                         if chainwatch_attest::sniff(&bytes) {
                             return Err(InputError("attestations are not uploaded through --server yet: ingest them where the store is".into()).into());
                         }
-                        remote.post("/api/v1/sboms", &query, &bytes).map(|(_, v)| v)
+                        match remote.post("/api/v1/sboms", &query, &bytes)? {
+                            // Large: a job of the server stores it.
+                            (202, accepted) => remote.finished_job(&accepted),
+                            (_, v) => Ok(v),
+                        }
                     });
                 (shown, result)
             }

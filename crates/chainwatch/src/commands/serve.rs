@@ -16,6 +16,7 @@ use crate::shared::store::open;
 struct FileConfig {
     listen: Option<String>,
     max_upload: Option<usize>,
+    async_upload_above: Option<usize>,
     timeout: Option<u64>,
     rate_limit: Option<u32>,
     update_every: Option<String>,
@@ -50,6 +51,12 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
             .max_upload
             .or(file.max_upload)
             .map_or(defaults.max_upload, |mib| mib.saturating_mul(1024 * 1024)),
+        async_upload_above: args
+            .async_upload_above
+            .or(file.async_upload_above)
+            .map_or(defaults.async_upload_above, |mib| {
+                mib.saturating_mul(1024 * 1024)
+            }),
         request_timeout: args
             .timeout
             .or(file.timeout)
