@@ -16,6 +16,7 @@ mod answer;
 mod api;
 mod auth;
 mod console;
+mod jobs;
 mod logging;
 mod metrics;
 pub mod notify;
@@ -24,6 +25,7 @@ mod problem;
 mod query;
 mod squats;
 pub mod tls;
+pub(crate) mod upload;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -89,7 +91,7 @@ pub(crate) struct State {
     pub overviews: query::OverviewCache,
     /// Runs the durable jobs (the policy evaluation of the whole portfolio) in the
     /// background.
-    pub policy: std::sync::OnceLock<Arc<notify::PolicyWorker>>,
+    pub policy: std::sync::OnceLock<Arc<jobs::PolicyWorker>>,
 }
 
 impl State {
@@ -128,7 +130,7 @@ pub fn app(store: Arc<Store>, config: Config, log: LogSink) -> Router {
     });
     let _ = state
         .policy
-        .set(notify::PolicyWorker::start(Arc::downgrade(&state)));
+        .set(jobs::PolicyWorker::start(Arc::downgrade(&state)));
     api::router(state)
 }
 

@@ -858,7 +858,11 @@ fn current_documents_are_recorded_and_migrated(db: &Db) {
     // column in.
     behind_the_back(
         db,
-        "DROP TABLE package_audits;
+        "DROP TABLE jobs;
+         DELETE FROM schema_migrations WHERE version = 19;
+         DROP TABLE leases;
+         DELETE FROM schema_migrations WHERE version = 18;
+         DROP TABLE package_audits;
          DELETE FROM schema_migrations WHERE version = 17;
          DROP TABLE policy_analyses;
          DELETE FROM schema_migrations WHERE version = 16;

@@ -13,23 +13,24 @@ Exit status:
   3  chainwatch itself failed (I/O, database)
 
 Environment:
-  CHAINWATCH_DB              store URL, as --db
-  CHAINWATCH_SERVER          server URL, as --server
-  CHAINWATCH_TOKEN           API token for --server, as --token
-  CHAINWATCH_CACHE           download cache of `advisories update` (and the server's)
-  CHAINWATCH_OSV_MIRROR      OSV mirror of `advisories update` and `serve --update-every`
-  CHAINWATCH_POPULAR_MIRROR  mirror of the popular-package lists of `typosquat refresh`
-  CHAINWATCH_CONFIG          `serve` configuration file, as --config
-  CHAINWATCH_LISTEN          `serve` address, as --listen
-  CHAINWATCH_MAX_UPLOAD      `serve` upload limit in MiB, as --max-upload
-  CHAINWATCH_TIMEOUT         `serve` request time limit in seconds, as --timeout
-  CHAINWATCH_RATE_LIMIT      `serve` requests per token and minute, as --rate-limit
-  CHAINWATCH_UPDATE_EVERY    `serve` monitoring interval, as --update-every
-  CHAINWATCH_WEBHOOK_SECRET  `serve` webhook signing secret, as --webhook-secret
-  CHAINWATCH_TLS_CERT        `serve` TLS certificate, as --tls-cert
-  CHAINWATCH_TLS_KEY         `serve` TLS private key, as --tls-key
-  CHAINWATCH_CORPUS          shared test corpus (tests only)
-  NO_COLOR                   disable colour, as --color never";
+  CHAINWATCH_DB                  store URL, as --db
+  CHAINWATCH_SERVER              server URL, as --server
+  CHAINWATCH_TOKEN               API token for --server, as --token
+  CHAINWATCH_CACHE               download cache of `advisories update` (and the server's)
+  CHAINWATCH_OSV_MIRROR          OSV mirror of `advisories update` and `serve --update-every`
+  CHAINWATCH_POPULAR_MIRROR      mirror of the popular-package lists of `typosquat refresh`
+  CHAINWATCH_CONFIG              `serve` configuration file, as --config
+  CHAINWATCH_LISTEN              `serve` address, as --listen
+  CHAINWATCH_MAX_UPLOAD          `serve` upload limit in MiB, as --max-upload
+  CHAINWATCH_ASYNC_UPLOAD_ABOVE  `serve` uploads above this many MiB are jobs, as --async-upload-above
+  CHAINWATCH_TIMEOUT             `serve` request time limit in seconds, as --timeout
+  CHAINWATCH_RATE_LIMIT          `serve` requests per token and minute, as --rate-limit
+  CHAINWATCH_UPDATE_EVERY        `serve` monitoring interval, as --update-every
+  CHAINWATCH_WEBHOOK_SECRET      `serve` webhook signing secret, as --webhook-secret
+  CHAINWATCH_TLS_CERT            `serve` TLS certificate, as --tls-cert
+  CHAINWATCH_TLS_KEY             `serve` TLS private key, as --tls-key
+  CHAINWATCH_CORPUS              shared test corpus (tests only)
+  NO_COLOR                       disable colour, as --color never";
 
 /// Know what you run, what in it is vulnerable or malicious, where it is, and how it got
 /// there.

@@ -1,0 +1,271 @@
+//! The server's worker of the store's durable jobs (`chainwatch_store::Job`): SBOM
+//! uploads above `--async-upload-above` and the policy evaluation of the whole
+//! portfolio after changes that concern every product, run by whichever replica claims
+//! them.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use chainwatch_store::Store;
+
+use crate::notify::evaluate_policy;
+
+/// The job kind of a policy evaluation of the whole portfolio.
+pub(crate) const POLICY_JOB: &str = "policy-evaluation";
+
+/// The job kind of an SBOM upload larger than `--async-upload-above`.
+pub(crate) const UPLOAD_JOB: &str = "sbom-upload";
+
+/// How long a worker's claim on a job lasts unless extended (every third of it).
+const JOB_LEASE: Duration = Duration::from_mins(2);
+
+/// How often an idle worker looks for jobs other processes enqueued.
+const JOB_POLL: Duration = Duration::from_secs(2);
+
+/// Runs the store's durable jobs that this server knows (the policy evaluation of the
+/// whole portfolio after a change that can alter violations): a thread that claims the
+/// most urgent due job, extends its claim while it runs, and records its outcome;
+/// woken at once by this process's requests and every [`JOB_POLL`] otherwise, for
+/// those of other replicas (or left by one that died). A request while one is queued
+/// joins it.
+pub(crate) struct PolicyWorker {
+    /// Set by a request of this process: look for a job now.
+    woken: Mutex<bool>,
+    wake: Condvar,
+    /// This worker's name in the jobs it claims.
+    name: String,
+}
+
+/// A worker name unique to this process: its id and a random part.
+fn worker_name() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_i64(chainwatch_store::now_micros());
+    format!(
+        "pid{}-{:08x}",
+        std::process::id(),
+        hasher.finish() & 0xffff_ffff
+    )
+}
+
+impl PolicyWorker {
+    /// Starts the worker for the server whose state `state` is; it stops when the state
+    /// is gone.
+    pub(crate) fn start(state: std::sync::Weak<crate::State>) -> Arc<PolicyWorker> {
+        let worker = Arc::new(PolicyWorker {
+            woken: Mutex::new(false),
+            wake: Condvar::new(),
+            name: worker_name(),
+        });
+        let w = worker.clone();
+        std::thread::spawn(move || {
+            loop {
+                let Some(st) = state.upgrade() else {
+                    return;
+                };
+                let wait = match st
+                    .store
+                    .claim_job(&[UPLOAD_JOB, POLICY_JOB], &w.name, JOB_LEASE)
+                {
+                    Ok(Some(job)) => {
+                        run_job(&st, &job);
+                        Duration::ZERO
+                    }
+                    Ok(None) => JOB_POLL,
+                    Err(e) => {
+                        (st.log)(
+                            &serde_json::json!({"event": "jobs", "state": "failed", "error": e.to_string()})
+                                .to_string(),
+                        );
+                        JOB_POLL
+                    }
+                };
+                drop(st);
+                if wait.is_zero() {
+                    continue;
+                }
+                let mut woken = w
+                    .woken
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let deadline = std::time::Instant::now() + wait;
+                while !*woken {
+                    let now = std::time::Instant::now();
+                    if now >= deadline || state.strong_count() == 0 {
+                        break;
+                    }
+                    // Short waits, so that a server gone is noticed within a second.
+                    let step = (deadline - now).min(Duration::from_secs(1));
+                    woken = w
+                        .wake
+                        .wait_timeout(woken, step)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .0;
+                }
+                *woken = false;
+            }
+        });
+        worker
+    }
+
+    /// Looks for a job now (one was enqueued by this process).
+    pub(crate) fn wake(&self) {
+        *self
+            .woken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        self.wake.notify_one();
+    }
+
+    /// Asks for an evaluation of every product version: a durable job (folded into one
+    /// still queued), which any replica's worker may run; this one is woken at once.
+    pub(crate) fn request(&self, store: &Store, source: &str, log: &crate::LogSink) {
+        let input = serde_json::json!({ "source": source }).to_string();
+        if let Err(e) = store.enqueue_job(&chainwatch_store::JobRequest {
+            kind: POLICY_JOB,
+            key: Some(POLICY_JOB),
+            input: &input,
+            payload: None,
+            owner: None,
+            priority: 0,
+            max_attempts: 5,
+        }) {
+            log(
+                &serde_json::json!({"event": "policy", "state": "failed", "error": e.to_string()})
+                    .to_string(),
+            );
+        }
+        self.wake();
+    }
+}
+
+/// Runs one job, extending its claim while it runs, and records how it ended: done,
+/// failed (tried again later: the store was unavailable, the evaluation panicked), or
+/// rejected (its input is unusable: never tried again).
+fn run_job(st: &crate::State, job: &chainwatch_store::Job) {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let outcome = std::thread::scope(|s| {
+        s.spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(JOB_LEASE / 3)
+            {
+                if let Ok(false) = st.store.extend_job(job, JOB_LEASE, None) {
+                    break;
+                }
+            }
+        });
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if job.kind == UPLOAD_JOB {
+                upload_job(st, job)
+            } else {
+                policy_job(st, job)
+            }
+        }));
+        drop(stop);
+        outcome
+    });
+    let (text, kind) = match outcome {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            (format!("the job panicked: {what}"), Ended::Failed)
+        }
+    };
+    let outcome = match kind {
+        Ended::Done => chainwatch_store::JobOutcome::Done(&text),
+        Ended::Failed => chainwatch_store::JobOutcome::Failed(&text),
+        Ended::Rejected => chainwatch_store::JobOutcome::Rejected(&text),
+    };
+    if !matches!(kind, Ended::Done) {
+        (st.log)(
+            &serde_json::json!({"event": "job", "kind": job.kind, "id": job.id, "state": "failed", "error": text})
+                .to_string(),
+        );
+    }
+    if let Err(e) = st.store.finish_job(job, outcome) {
+        (st.log)(
+            &serde_json::json!({"event": "jobs", "state": "failed", "error": e.to_string()})
+                .to_string(),
+        );
+    }
+}
+
+/// How a job's run ended ([`run_job`]).
+enum Ended {
+    Done,
+    Failed,
+    Rejected,
+}
+
+/// A policy evaluation of the whole portfolio: its counts, or the error.
+fn policy_job(st: &crate::State, job: &chainwatch_store::Job) -> (String, Ended) {
+    let source = serde_json::from_str::<serde_json::Value>(&job.input)
+        .ok()
+        .and_then(|v| v.get("source").and_then(|s| s.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "update".to_owned());
+    match evaluate_policy(st, &st.store, None, &source, false) {
+        Ok(outcome) => (
+            serde_json::json!({
+                "versions": outcome.versions,
+                "open": outcome.open,
+                "new": outcome.opened_count,
+                "resolved": outcome.resolved,
+            })
+            .to_string(),
+            Ended::Done,
+        ),
+        Err(e) => (e.to_string(), Ended::Failed),
+    }
+}
+
+/// A large SBOM upload, stored as the request would have been (with the scope of the
+/// token that sent it): what storing did, or the problem (JSON) — a client's
+/// (4xx: unusable, never tried again) or the server's (tried again).
+fn upload_job(st: &crate::State, job: &chainwatch_store::Job) -> (String, Ended) {
+    #[derive(serde::Deserialize)]
+    struct Input {
+        product: Option<String>,
+        version: Option<String>,
+        #[serde(default)]
+        tags: Vec<String>,
+        token: String,
+        products: Option<String>,
+    }
+    let Ok(input) = serde_json::from_str::<Input>(&job.input) else {
+        return (
+            "the job's input is not an upload's".to_owned(),
+            Ended::Rejected,
+        );
+    };
+    let caller = crate::auth::Caller {
+        token: chainwatch_store::Token {
+            id: 0,
+            name: input.token,
+            role: chainwatch_store::Role::Ingest,
+            products: input.products,
+            created_at: 0,
+            expires_at: None,
+            revoked_at: None,
+        },
+    };
+    let body = job.payload.as_deref().unwrap_or_default();
+    match crate::upload::ingest_upload(st, &caller, body, input.product, input.version, &input.tags)
+    {
+        Ok((_, uploaded)) => (
+            serde_json::to_string(&uploaded).unwrap_or_default(),
+            Ended::Done,
+        ),
+        Err(problem) => {
+            let ended = if problem.status < 500 {
+                Ended::Rejected
+            } else {
+                Ended::Failed
+            };
+            (serde_json::to_string(&problem).unwrap_or_default(), ended)
+        }
+    }
+}
