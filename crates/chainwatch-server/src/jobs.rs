@@ -36,18 +36,6 @@ pub(crate) struct PolicyWorker {
     name: String,
 }
 
-/// A worker name unique to this process: its id and a random part.
-fn worker_name() -> String {
-    use std::hash::{BuildHasher as _, Hasher as _};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_i64(chainwatch_store::now_micros());
-    format!(
-        "pid{}-{:08x}",
-        std::process::id(),
-        hasher.finish() & 0xffff_ffff
-    )
-}
-
 impl PolicyWorker {
     /// Starts the worker for the server whose state `state` is; it stops when the state
     /// is gone.
@@ -55,7 +43,7 @@ impl PolicyWorker {
         let worker = Arc::new(PolicyWorker {
             woken: Mutex::new(false),
             wake: Condvar::new(),
-            name: worker_name(),
+            name: chainwatch_store::worker_name(),
         });
         let w = worker.clone();
         std::thread::spawn(move || {
@@ -143,27 +131,19 @@ impl PolicyWorker {
 /// failed (tried again later: the store was unavailable, the evaluation panicked), or
 /// rejected (its input is unusable: never tried again).
 fn run_job(st: &crate::State, job: &chainwatch_store::Job) {
-    let (stop, stopped) = std::sync::mpsc::channel::<()>();
-    let outcome = std::thread::scope(|s| {
-        s.spawn(move || {
-            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                stopped.recv_timeout(JOB_LEASE / 3)
-            {
-                if let Ok(false) = st.store.extend_job(job, JOB_LEASE, None) {
-                    break;
+    let outcome = chainwatch_store::renewing(
+        JOB_LEASE / 3,
+        || !matches!(st.store.extend_job(job, JOB_LEASE, None), Ok(false)),
+        || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                if job.kind == UPLOAD_JOB {
+                    upload_job(st, job)
+                } else {
+                    policy_job(st, job)
                 }
-            }
-        });
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            if job.kind == UPLOAD_JOB {
-                upload_job(st, job)
-            } else {
-                policy_job(st, job)
-            }
-        }));
-        drop(stop);
-        outcome
-    });
+            }))
+        },
+    );
     let (text, kind) = match outcome {
         Ok(result) => result,
         Err(panic) => {

@@ -64,7 +64,7 @@ pub use server::jobs::{Job, JobOutcome, JobRequest, JobStatus, backoff};
 pub use server::leases::Lease;
 pub use server::outbox::{Attempt, Outgoing, Pending};
 pub use server::tokens::{Role, Token};
-pub use server::{Delivery, MonitorRun};
+pub use server::{Delivery, MonitorRun, renewing, worker_name};
 pub use time::{format_micros, now_micros, parse_instant};
 
 use db::Backend;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::micros;
 use crate::db::{Value, args};
 use crate::{Result, Store};
 
@@ -78,10 +79,6 @@ pub struct JobStatus {
     pub run_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
-}
-
-fn micros(d: Duration) -> i64 {
-    i64::try_from(d.as_micros()).unwrap_or(i64::MAX).max(1)
 }
 
 /// The wait before attempt `n + 1` after `n` failed: 1 s doubling, at most 10 minutes.

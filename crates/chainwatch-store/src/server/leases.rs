@@ -7,9 +7,9 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
+use super::micros;
 use crate::db::args;
 use crate::{Result, Store};
 
@@ -49,26 +49,13 @@ impl Lease {
     }
 }
 
-/// A holder name unique to this attempt: the process id, the time and a random part
-/// (std's per-process hash keys are seeded from the operating system).
-fn holder_name() -> String {
-    use std::hash::{BuildHasher as _, Hasher as _};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_i64(crate::now_micros());
-    format!("pid{}-{:016x}", std::process::id(), hasher.finish())
-}
-
-fn micros(d: Duration) -> i64 {
-    i64::try_from(d.as_micros()).unwrap_or(i64::MAX).max(1)
-}
-
 impl Store {
     /// Takes the lease on `task` for `ttl` if nobody holds it or its holder's lease
     /// expired; `None` when another holder's lease runs. Renew it
     /// ([`Store::renew_lease`]) well within `ttl`, release it when done; or use
     /// [`Store::while_leading`], which does both.
     pub fn acquire_lease(&self, task: &str, ttl: Duration) -> Result<Option<Lease>> {
-        let holder = holder_name();
+        let holder = super::worker_name();
         let started = Instant::now();
         let granted = self.write(|db| {
             let now = db.dialect().now_micros();
@@ -153,22 +140,13 @@ impl Store {
         let Some(lease) = self.acquire_lease(task, ttl)? else {
             return Ok(None);
         };
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let out = std::thread::scope(|s| {
-            let lease = &lease;
-            s.spawn(move || {
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(ttl / 3) {
-                    // An error (the database away for a moment) is retried at the next
-                    // tick; `held` turns false once a time to live passes without one.
-                    if let Ok(false) = self.renew_lease(lease) {
-                        break;
-                    }
-                }
-            });
-            let out = f(lease);
-            drop(stop);
-            out
-        });
+        // An error (the database away for a moment) is retried at the next tick;
+        // `held` turns false once a time to live passes without a renewal.
+        let out = super::renewing(
+            ttl / 3,
+            || !matches!(self.renew_lease(&lease), Ok(false)),
+            || f(&lease),
+        );
         self.release_lease(&lease)?;
         Ok(Some(out))
     }

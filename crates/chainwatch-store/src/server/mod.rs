@@ -8,6 +8,9 @@ pub(crate) mod leases;
 pub(crate) mod outbox;
 pub(crate) mod tokens;
 
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::Duration;
+
 use serde::Serialize;
 
 use crate::db::args;
@@ -41,6 +44,40 @@ pub struct MonitorRun {
     pub new_findings: u64,
     pub resolved_findings: u64,
     pub error: Option<String>,
+}
+
+/// A duration in microseconds, at least one (a lease of nothing still expires later than
+/// now), saturating.
+pub(crate) fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX).max(1)
+}
+
+/// A name for a lease holder or job worker, unique to the call: the process id and a
+/// random part (std's hash keys are seeded from the operating system).
+pub fn worker_name() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_i64(crate::now_micros());
+    format!("pid{}-{:016x}", std::process::id(), hasher.finish())
+}
+
+/// Runs `f` while a thread calls `renew` every `every`, until `f` returns or `renew`
+/// answers `false` (the claim is lost: `f` learns it from its own checks). What keeps a
+/// lease ([`Store::while_leading`]) or a job's claim alive while the work runs.
+pub fn renewing<T>(every: Duration, renew: impl Fn() -> bool + Send, f: impl FnOnce() -> T) -> T {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                if !renew() {
+                    break;
+                }
+            }
+        });
+        let out = f();
+        drop(stop);
+        out
+    })
 }
 
 /// How many runs of the monitoring job are kept.

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::{Delivery, record};
+use super::{Delivery, micros, record};
 use crate::db::args;
 use crate::{Result, Store, now_micros};
 
@@ -49,10 +49,6 @@ pub enum Attempt<'a> {
         error: &'a str,
         retry_at: Option<i64>,
     },
-}
-
-fn micros(d: Duration) -> i64 {
-    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
 
 impl Store {
