@@ -22,13 +22,13 @@ const JOB_LEASE: Duration = Duration::from_mins(2);
 /// How often an idle worker looks for jobs other processes enqueued.
 const JOB_POLL: Duration = Duration::from_secs(2);
 
-/// Runs the store's durable jobs that this server knows (the policy evaluation of the
-/// whole portfolio after a change that can alter violations): a thread that claims the
-/// most urgent due job, extends its claim while it runs, and records its outcome;
+/// Runs the store's durable jobs that this server knows (large uploads, the policy
+/// evaluation of the whole portfolio after a change that can alter violations): a
+/// thread that claims the most urgent due job, extends its claim while it runs, and records its outcome;
 /// woken at once by this process's requests and every [`JOB_POLL`] otherwise, for
 /// those of other replicas (or left by one that died). A request while one is queued
 /// joins it.
-pub(crate) struct PolicyWorker {
+pub(crate) struct JobWorker {
     /// Set by a request of this process: look for a job now.
     woken: Mutex<bool>,
     wake: Condvar,
@@ -36,11 +36,11 @@ pub(crate) struct PolicyWorker {
     name: String,
 }
 
-impl PolicyWorker {
+impl JobWorker {
     /// Starts the worker for the server whose state `state` is; it stops when the state
     /// is gone.
-    pub(crate) fn start(state: std::sync::Weak<crate::State>) -> Arc<PolicyWorker> {
-        let worker = Arc::new(PolicyWorker {
+    pub(crate) fn start(state: std::sync::Weak<crate::State>) -> Arc<JobWorker> {
+        let worker = Arc::new(JobWorker {
             woken: Mutex::new(false),
             wake: Condvar::new(),
             name: chainwatch_store::worker_name(),

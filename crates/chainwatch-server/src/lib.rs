@@ -91,21 +91,21 @@ pub(crate) struct State {
     pub overviews: query::OverviewCache,
     /// Runs the durable jobs (the policy evaluation of the whole portfolio) in the
     /// background.
-    pub policy: std::sync::OnceLock<Arc<jobs::PolicyWorker>>,
+    pub jobs: std::sync::OnceLock<Arc<jobs::JobWorker>>,
 }
 
 impl State {
     /// Asks for the policy to be evaluated again over every product version, in the
     /// background.
     pub(crate) fn reevaluate(&self, source: &'static str) {
-        if let Some(w) = self.policy.get() {
+        if let Some(w) = self.jobs.get() {
             w.request(&self.store, source, &self.log);
         }
     }
 
     /// Wakes this process's job worker (a job was enqueued).
     pub(crate) fn wake_jobs(&self) {
-        if let Some(w) = self.policy.get() {
+        if let Some(w) = self.jobs.get() {
             w.wake();
         }
     }
@@ -126,11 +126,11 @@ pub fn app(store: Arc<Store>, config: Config, log: LogSink) -> Router {
         squats: squats::Detectors::default(),
         why: query::WhyCache::default(),
         overviews: query::OverviewCache::default(),
-        policy: std::sync::OnceLock::new(),
+        jobs: std::sync::OnceLock::new(),
     });
     let _ = state
-        .policy
-        .set(jobs::PolicyWorker::start(Arc::downgrade(&state)));
+        .jobs
+        .set(jobs::JobWorker::start(Arc::downgrade(&state)));
     api::router(state)
 }
 
