@@ -86,6 +86,25 @@ pub fn backoff(attempts: u32) -> Duration {
     Duration::from_secs(1u64 << attempts.saturating_sub(1).min(10)).min(Duration::from_mins(10))
 }
 
+/// The job is still this worker's claim, this attempt's (`$1` to `$3`: [`claimed`]).
+const CLAIMED: &str = "id = $1 AND claimed_by = $2 AND state = 'running' AND attempts = $3";
+
+fn claimed(job: &Job) -> Vec<Value<'_>> {
+    vec![
+        job.id.into(),
+        job.worker.as_str().into(),
+        i64::from(job.attempts).into(),
+    ]
+}
+
+/// Due for a worker: waiting and due, or running under a claim that ran out.
+fn due(now: &str) -> String {
+    format!(
+        "((state IN ('queued', 'retrying') AND run_at <= {now})
+          OR (state = 'running' AND claimed_until <= {now}))"
+    )
+}
+
 const STATUS_COLUMNS: &str = "id, kind, state, attempts, max_attempts, progress, result, error,
      created_at, run_at, started_at, finished_at, owner";
 
@@ -157,18 +176,16 @@ impl Store {
         };
         let kind_values = || kinds.iter().map(|k| Value::from(*k));
         // A read first: an idle worker's poll takes no write lock.
-        let due = self.read(|db| {
+        let waiting = self.read(|db| {
             let now = db.dialect().now_micros();
             let sql = format!(
-                "SELECT 1 FROM jobs WHERE kind IN ({}) AND
-                     ((state IN ('queued', 'retrying') AND run_at <= {now})
-                      OR (state = 'running' AND claimed_until <= {now}))
-                 LIMIT 1",
-                kinds_from(1)
+                "SELECT 1 FROM jobs WHERE kind IN ({}) AND {} LIMIT 1",
+                kinds_from(1),
+                due(now)
             );
             db.query_opt(&sql, &kind_values().collect::<Vec<_>>(), |_| Ok(()))
         })?;
-        if due.is_none() {
+        if waiting.is_none() {
             return Ok(None);
         }
         self.write(|db| {
@@ -188,6 +205,7 @@ impl Store {
                 &kind_values().collect::<Vec<_>>(),
             )?;
             let list = kinds_from(3);
+            let due_now = due(now);
             let mut params: Vec<Value<'_>> = vec![worker.into(), micros(lease).into()];
             params.extend(kind_values());
             db.query_opt(
@@ -195,9 +213,7 @@ impl Store {
                     "UPDATE jobs SET state = 'running', claimed_by = $1,
                          claimed_until = {now} + $2, attempts = attempts + 1,
                          started_at = COALESCE(started_at, {now})
-                     WHERE id = (SELECT id FROM jobs WHERE kind IN ({list}) AND
-                         ((state IN ('queued', 'retrying') AND run_at <= {now})
-                          OR (state = 'running' AND claimed_until <= {now}))
+                     WHERE id = (SELECT id FROM jobs WHERE kind IN ({list}) AND {due_now}
                          ORDER BY priority DESC, run_at, id LIMIT 1{skip_locked})
                      RETURNING id, kind, input, attempts, max_attempts, payload"
                 ),
@@ -224,18 +240,14 @@ impl Store {
             let now = db.dialect().now_micros();
             db.execute(
                 &format!(
-                    "UPDATE jobs SET claimed_until = {now} + $3,
-                         progress = COALESCE($4, progress)
-                     WHERE id = $1 AND claimed_by = $2 AND state = 'running'
-                         AND attempts = $5"
+                    "UPDATE jobs SET claimed_until = {now} + $4, progress = COALESCE($5, progress)
+                     WHERE {CLAIMED}"
                 ),
-                &args![
-                    job.id,
-                    job.worker.as_str(),
-                    micros(lease),
-                    progress,
-                    i64::from(job.attempts)
-                ],
+                &[
+                    claimed(job),
+                    [micros(lease).into(), progress.into()].to_vec(),
+                ]
+                .concat(),
             )
         })?;
         Ok(changed == 1)
@@ -247,48 +259,32 @@ impl Store {
     pub fn finish_job(&self, job: &Job, outcome: JobOutcome<'_>) -> Result<bool> {
         let changed = self.write(|db| {
             let now = db.dialect().now_micros();
-            let (sql, params): (String, Vec<Value<'_>>) = match outcome {
+            let ended = format!("finished_at = {now}, payload = NULL");
+            let (set, text, retry_in) = match outcome {
                 JobOutcome::Done(result) => (
-                    format!(
-                        "UPDATE jobs SET state = 'done', result = $4, finished_at = {now},
-                             claimed_until = 0, payload = NULL
-                         WHERE id = $1 AND claimed_by = $2 AND state = 'running'
-                             AND attempts = $3"
-                    ),
-                    args![job.id, job.worker.as_str(), i64::from(job.attempts), result].to_vec(),
+                    format!("state = 'done', result = $4, {ended}"),
+                    result,
+                    None,
                 ),
-                JobOutcome::Rejected(error) | JobOutcome::Failed(error)
-                    if job.attempts >= job.max_attempts
-                        || matches!(outcome, JobOutcome::Rejected(_)) =>
-                {
-                    (
-                        format!(
-                            "UPDATE jobs SET state = 'dead', error = $4, finished_at = {now},
-                             claimed_until = 0, payload = NULL
-                         WHERE id = $1 AND claimed_by = $2 AND state = 'running'
-                             AND attempts = $3"
-                        ),
-                        args![job.id, job.worker.as_str(), i64::from(job.attempts), error].to_vec(),
-                    )
+                JobOutcome::Rejected(error) => {
+                    (format!("state = 'dead', error = $4, {ended}"), error, None)
                 }
-                JobOutcome::Rejected(error) | JobOutcome::Failed(error) => (
-                    format!(
-                        "UPDATE jobs SET state = 'retrying', error = $4, claimed_until = 0,
-                             run_at = {now} + $5
-                         WHERE id = $1 AND claimed_by = $2 AND state = 'running'
-                             AND attempts = $3"
-                    ),
-                    args![
-                        job.id,
-                        job.worker.as_str(),
-                        i64::from(job.attempts),
-                        error,
-                        micros(backoff(job.attempts))
-                    ]
-                    .to_vec(),
+                JobOutcome::Failed(error) if job.attempts >= job.max_attempts => {
+                    (format!("state = 'dead', error = $4, {ended}"), error, None)
+                }
+                JobOutcome::Failed(error) => (
+                    format!("state = 'retrying', error = $4, run_at = {now} + $5"),
+                    error,
+                    Some(backoff(job.attempts)),
                 ),
             };
-            db.execute(&sql, &params)
+            let mut params = claimed(job);
+            params.push(text.into());
+            params.extend(retry_in.map(|d| Value::from(micros(d))));
+            db.execute(
+                &format!("UPDATE jobs SET {set}, claimed_until = 0 WHERE {CLAIMED}"),
+                &params,
+            )
         })?;
         Ok(changed == 1)
     }
