@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts the local services chainwatch's tests use, if they are down. Idempotent.
 #   PostgreSQL  127.0.0.1:5432, user postgres, trust auth, database `test`
+#   PgBouncer   127.0.0.1:6432 in front of it, transaction pooling (Debian's pgbouncer;
+#               its files in target/pgbouncer)
 #   Validators  target/peers: a Python environment with the independent validators the
 #               tests check chainwatch's outputs with (openapi-spec-validator,
 #               spdx-tools, cyclonedx-python-lib)
@@ -31,6 +33,58 @@ if command -v pg_isready >/dev/null 2>&1; then
   fi
 else
   echo "services: no PostgreSQL client tools (pg_isready) on this machine"
+  ok=false
+fi
+
+# PgBouncer in transaction mode in front of PostgreSQL, for the tests of a store behind a
+# transaction-pooling connection pooler (`pooler=transaction` in the store URL).
+bouncer_up() { pg_isready -q -h 127.0.0.1 -p 6432 2>/dev/null; }
+if ! command -v pgbouncer >/dev/null 2>&1 && [ -x /usr/sbin/pgbouncer ]; then
+  PATH="$PATH:/usr/sbin"
+fi
+if ! command -v pgbouncer >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "services: installing pgbouncer"
+    apt-get install -y -q pgbouncer >/dev/null 2>&1 ||
+      { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q pgbouncer >/dev/null 2>&1; } || true
+    [ -x /usr/sbin/pgbouncer ] && PATH="$PATH:/usr/sbin"
+  fi
+fi
+if command -v pgbouncer >/dev/null 2>&1 && ! bouncer_up; then
+  echo "services: starting PgBouncer"
+  dir="$PWD/target/pgbouncer"
+  mkdir -p "$dir"
+  cat > "$dir/pgbouncer.ini" <<INI
+[databases]
+test = host=127.0.0.1 port=5432 dbname=test user=postgres
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = 6432
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+max_client_conn = 2000
+default_pool_size = 20
+ignore_startup_parameters = extra_float_digits
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  echo '"postgres" ""' > "$dir/userlist.txt"
+  # PgBouncer does not run as root: as the postgres user when started by root.
+  if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
+    chown -R postgres "$dir"
+    pgbouncer -d -u postgres "$dir/pgbouncer.ini" >/dev/null 2>&1 || true
+  else
+    pgbouncer -d "$dir/pgbouncer.ini" >/dev/null 2>&1 || true
+  fi
+  for _ in $(seq 1 10); do bouncer_up && break; sleep 1; done
+fi
+if bouncer_up; then
+  echo "services: PgBouncer is up (transaction pooling)"
+else
+  echo "services: PgBouncer is not reachable on 127.0.0.1:6432 (apt-get install pgbouncer)"
   ok=false
 fi
 

@@ -126,15 +126,17 @@ impl Client {
 /// What a client sends next (given its number and generator).
 type Next = Arc<dyn Fn(usize, &mut Rng) -> Request + Send + Sync>;
 
-/// `clients` threads, each on its own connection, sending what `next` gives them for
-/// [`WARMUP`] and then [`RUN`]; latencies are kept from after the warm-up.
-fn drive(addr: SocketAddr, clients: usize, next: &Next) -> anyhow::Result<Outcome> {
+/// `clients` threads, each on its own connection (client `c` to `addrs[c % n]`),
+/// sending what `next` gives them for [`WARMUP`] and then [`RUN`]; latencies are kept
+/// from after the warm-up.
+fn drive(addrs: &[SocketAddr], clients: usize, next: &Next) -> anyhow::Result<Outcome> {
     let start = Instant::now() + Duration::from_millis(100);
     let measure_from = start + WARMUP;
     let end = measure_from + RUN;
     let threads: Vec<_> = (0..clients)
         .map(|c| {
             let next = Arc::clone(next);
+            let addr = addrs[c % addrs.len()];
             std::thread::spawn(move || -> anyhow::Result<Outcome> {
                 let mut client = Client::connect(addr)?;
                 let mut rng = Rng(0x5151_0000 + c as u64 * 7919);
@@ -335,6 +337,75 @@ fn ingest(bin: &str, db: &str, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Documents to upload, and how many were sent (each at most once per store).
+#[derive(Clone)]
+struct Uploads {
+    documents: Arc<Vec<Arc<Vec<u8>>>>,
+    sent: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// The next document the store does not have yet, as an upload.
+fn upload(uploads: &Uploads, token: &Arc<str>) -> Next {
+    let (uploads, token) = (uploads.clone(), Arc::clone(token));
+    Arc::new(move |_, _: &mut Rng| {
+        let i = uploads
+            .sent
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let body = Arc::clone(&uploads.documents[i % uploads.documents.len()]);
+        Request {
+            head: format!(
+                "POST /api/v1/sboms HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/vnd.cyclonedx+json\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            ),
+            body,
+        }
+    })
+}
+
+/// Uploads by 16 clients spread over three replicas of the server on one PostgreSQL
+/// database (the first replica is `first`; two more are started, and each primed with
+/// one upload as [`scenarios`] primes the first): its rate and p99.
+fn replicas(
+    s: &mut String,
+    bin: &str,
+    db: &str,
+    data: &Path,
+    first: &Server,
+    token: &str,
+    uploads: &Uploads,
+) -> anyhow::Result<(f64, Duration)> {
+    let token: Arc<str> = Arc::from(token);
+    let next = upload(uploads, &token);
+    let mut more = Vec::new();
+    for r in 2..=3 {
+        let log = data.join(format!("load-server-postgresql-{r}.log"));
+        let server = Server::start(bin, db, &log)?;
+        let (status, _) = Client::connect(server.addr)?.send(&next(0, &mut Rng(1)))?;
+        anyhow::ensure!(
+            (200..300).contains(&status),
+            "priming upload: status {status}"
+        );
+        more.push(server);
+    }
+    let addrs: Vec<SocketAddr> = std::iter::once(first.addr)
+        .chain(more.iter().map(|m| m.addr))
+        .collect();
+    let o = drive(&addrs, 16, &next)?;
+    let rate = o.latencies.len() as f64 / o.elapsed.as_secs_f64();
+    let p99 = percentile(&o.latencies, 0.99);
+    let _ = writeln!(
+        s,
+        "| upload | PostgreSQL, 3 replicas | 16 | {} | {:.2} ms | {:.2} ms | {:.2} ms | {} |",
+        machine::thousands(rate),
+        percentile(&o.latencies, 0.5).as_secs_f64() * 1000.0,
+        p99.as_secs_f64() * 1000.0,
+        percentile(&o.latencies, 1.0).as_secs_f64() * 1000.0,
+        o.errors
+    );
+    eprintln!("PostgreSQL, 3 replicas: upload × 16: {rate:.0}/s, p99 {p99:?}");
+    Ok((rate, p99))
+}
+
 /// One table row per scenario, for one backend.
 fn scenarios(
     s: &mut String,
@@ -342,7 +413,7 @@ fn scenarios(
     server: &Server,
     token: &str,
     pool: &Arc<Vec<String>>,
-    uploads: &Arc<Vec<Arc<Vec<u8>>>>,
+    uploads: &Uploads,
 ) -> anyhow::Result<Vec<(String, f64, Duration)>> {
     let mut results = Vec::new();
     let mut first_upload = None;
@@ -378,21 +449,7 @@ fn scenarios(
                 let token = Arc::clone(&token);
                 Arc::new(move |_, _: &mut Rng| get("/api/v1/products?limit=100", &token))
             }
-            _ => {
-                let (uploads, token) = (Arc::clone(uploads), Arc::clone(&token));
-                let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-                Arc::new(move |_, _: &mut Rng| {
-                    let i = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let body = Arc::clone(&uploads[i % uploads.len()]);
-                    Request {
-                        head: format!(
-                            "POST /api/v1/sboms HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/vnd.cyclonedx+json\r\nContent-Length: {}\r\n\r\n",
-                            body.len()
-                        ),
-                        body,
-                    }
-                })
-            }
+            _ => upload(uploads, &token),
         };
         if what == "upload" {
             // The first upload after a start counts the portfolio's names for the
@@ -406,7 +463,7 @@ fn scenarios(
             );
             first_upload = Some(t.elapsed());
         }
-        let o = drive(server.addr, clients, &next)?;
+        let o = drive(&[server.addr], clients, &next)?;
         let rate = o.latencies.len() as f64 / o.elapsed.as_secs_f64();
         let p99 = percentile(&o.latencies, 0.99);
         let _ = writeln!(
@@ -444,7 +501,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
     let stored = data.join("load-portfolio");
     stored_documents(&portfolio, &stored)?;
     // Uploads: documents the stores do not have yet, each at most once per backend.
-    let uploads: Arc<Vec<Arc<Vec<u8>>>> = Arc::new(
+    let documents: Arc<Vec<Arc<Vec<u8>>>> = Arc::new(
         (STORED..SBOMS)
             .map(|doc| std::fs::read(portfolio.join(format!("{doc:05}.cdx.json"))).map(Arc::new))
             .collect::<Result<_, _>>()?,
@@ -485,6 +542,7 @@ pub(crate) fn run() -> anyhow::Result<String> {
     );
     let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|");
     let mut all = Vec::new();
+    let mut scaled = None;
     let backends = std::env::var("CHAINWATCH_LOAD_BACKENDS").unwrap_or_default();
     for (label, db) in [("SQLite", sqlite.as_str()), ("PostgreSQL", pg.as_str())] {
         if !backends.is_empty() && !backends.split(',').any(|b| b.eq_ignore_ascii_case(label)) {
@@ -494,7 +552,32 @@ pub(crate) fn run() -> anyhow::Result<String> {
         let token = token(bin, db)?;
         let log = data.join(format!("load-server-{}.log", label.to_lowercase()));
         let server = Server::start(bin, db, &log)?;
-        all.push(scenarios(&mut s, label, &server, &token, &pool, &uploads)?);
+        let uploads = Uploads {
+            documents: Arc::clone(&documents),
+            sent: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+        };
+        let results = scenarios(&mut s, label, &server, &token, &pool, &uploads)?;
+        let one = results
+            .iter()
+            .find(|(what, _, _)| what == "upload × 16")
+            .map(|(_, rate, _)| *rate);
+        if label == "PostgreSQL"
+            && let Some(one) = one
+        {
+            let (three, _) = replicas(&mut s, bin, db, &data, &server, &token, &uploads)?;
+            scaled = Some((one, three));
+        }
+        all.push(results);
+    }
+    if let Some((one, three)) = scaled {
+        let _ = writeln!(
+            s,
+            "\nUploads on PostgreSQL, three replicas against one: {:.2}× ({} vs {} uploads/s; \
+             all replicas, the clients and PostgreSQL share the same 2 cores).",
+            three / one,
+            machine::thousands(three),
+            machine::thousands(one)
+        );
     }
     if let [lite, pg] = &all[..] {
         let _ = writeln!(

@@ -31,6 +31,7 @@ mod machine;
 mod model;
 mod policy;
 mod purl;
+mod queue;
 mod release;
 mod sbom;
 mod store;
@@ -87,7 +88,7 @@ fn main() -> anyhow::Result<()> {
         .collect();
     if names.is_empty() {
         bail!(
-            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load|console|policy|audit|release|model>... [--write]"
+            "usage: chainwatch-bench <purl|versions|sbom|store|inventory|advisories|typosquat|attest|load|console|policy|audit|release|model|queue>... [--write]"
         );
     }
     for name in names {
@@ -106,9 +107,10 @@ fn main() -> anyhow::Result<()> {
             "audit" => audit::run()?,
             "release" => release::run()?,
             "model" => model::run()?,
+            "queue" => queue::run()?,
             other => {
                 bail!(
-                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest`, `load`, `console`, `policy`, `audit`, `release` or `model`"
+                    "unknown benchmark `{other}`: expected `purl`, `versions`, `sbom`, `store`, `inventory`, `advisories`, `typosquat`, `attest`, `load`, `console`, `policy`, `audit`, `release`, `model` or `queue`"
                 )
             }
         };

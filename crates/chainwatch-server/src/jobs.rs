@@ -16,84 +16,148 @@ pub(crate) const POLICY_JOB: &str = "policy-evaluation";
 /// The job kind of an SBOM upload larger than `--async-upload-above`.
 pub(crate) const UPLOAD_JOB: &str = "sbom-upload";
 
-/// How long a worker's claim on a job lasts unless extended (every third of it).
-const JOB_LEASE: Duration = Duration::from_mins(2);
-
 /// How often an idle worker looks for jobs other processes enqueued.
 const JOB_POLL: Duration = Duration::from_secs(2);
 
+/// How long finished jobs stay readable (`GET /api/v1/jobs/{id}`) before they are pruned.
+const JOB_KEPT: Duration = Duration::from_hours(7 * 24);
+
+/// How often a process prunes finished jobs (when a worker is idle).
+const PRUNE_EVERY: Duration = Duration::from_hours(1);
+
 /// Runs the store's durable jobs that this server knows (large uploads, the policy
-/// evaluation of the whole portfolio after a change that can alter violations): a
-/// thread that claims the most urgent due job, extends its claim while it runs, and records its outcome;
-/// woken at once by this process's requests and every [`JOB_POLL`] otherwise, for
-/// those of other replicas (or left by one that died). A request while one is queued
-/// joins it.
+/// evaluation of the whole portfolio after a change that can alter violations): threads
+/// (`--workers`) that each claim the most urgent due job, extend the claim while it runs,
+/// and record its outcome; woken at once by this process's requests and every
+/// [`JOB_POLL`] otherwise, for those of other replicas (or left by one that died). A
+/// request while one is queued joins it. With no threads, this process only enqueues.
 pub(crate) struct JobWorker {
     /// Set by a request of this process: look for a job now.
     woken: Mutex<bool>,
     wake: Condvar,
-    /// This worker's name in the jobs it claims.
-    name: String,
+    /// The threads, until they are waited for ([`JobWorker::join`]).
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// When this process last pruned finished jobs.
+    pruned: Mutex<Option<std::time::Instant>>,
 }
 
 impl JobWorker {
-    /// Starts the worker for the server whose state `state` is; it stops when the state
-    /// is gone.
-    pub(crate) fn start(state: std::sync::Weak<crate::State>) -> Arc<JobWorker> {
+    /// Starts `threads` workers for the server whose state `state` is; they stop when
+    /// the state is gone (after the job at hand).
+    pub(crate) fn start(state: &std::sync::Weak<crate::State>, threads: usize) -> Arc<JobWorker> {
         let worker = Arc::new(JobWorker {
             woken: Mutex::new(false),
             wake: Condvar::new(),
-            name: chainwatch_store::worker_name(),
+            threads: Mutex::new(Vec::new()),
+            pruned: Mutex::new(None),
         });
-        let w = worker.clone();
-        std::thread::spawn(move || {
-            loop {
-                let Some(st) = state.upgrade() else {
-                    return;
-                };
-                let wait = match st
-                    .store
-                    .claim_job(&[UPLOAD_JOB, POLICY_JOB], &w.name, JOB_LEASE)
-                {
-                    Ok(Some(job)) => {
-                        run_job(&st, &job);
-                        Duration::ZERO
-                    }
-                    Ok(None) => JOB_POLL,
-                    Err(e) => {
-                        (st.log)(
-                            &serde_json::json!({"event": "jobs", "state": "failed", "error": e.to_string()})
-                                .to_string(),
-                        );
-                        JOB_POLL
-                    }
-                };
-                drop(st);
-                if wait.is_zero() {
-                    continue;
-                }
-                let mut woken = w
-                    .woken
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let deadline = std::time::Instant::now() + wait;
-                while !*woken {
-                    let now = std::time::Instant::now();
-                    if now >= deadline || state.strong_count() == 0 {
-                        break;
-                    }
-                    // Short waits, so that a server gone is noticed within a second.
-                    let step = (deadline - now).min(Duration::from_secs(1));
-                    woken = w
-                        .wake
-                        .wait_timeout(woken, step)
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .0;
-                }
-                *woken = false;
-            }
-        });
+        let process = chainwatch_store::worker_name();
+        let handles = (0..threads)
+            .map(|i| {
+                let (w, state) = (worker.clone(), state.clone());
+                let name = format!("{process}-{i}");
+                std::thread::spawn(move || w.run(&state, &name))
+            })
+            .collect();
+        *worker
+            .threads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = handles;
         worker
+    }
+
+    /// One worker thread: claims and runs jobs until the server's state is gone.
+    fn run(&self, state: &std::sync::Weak<crate::State>, name: &str) {
+        loop {
+            let Some(st) = state.upgrade() else {
+                return;
+            };
+            let wait = match st.store.claim_job(
+                &[UPLOAD_JOB, POLICY_JOB],
+                name,
+                st.config.job_lease,
+            ) {
+                Ok(Some(job)) => {
+                    run_job(&st, &job);
+                    Duration::ZERO
+                }
+                Ok(None) => {
+                    self.prune(&st);
+                    JOB_POLL
+                }
+                Err(e) => {
+                    (st.log)(
+                        &serde_json::json!({"event": "jobs", "state": "failed", "error": e.to_string()})
+                            .to_string(),
+                    );
+                    JOB_POLL
+                }
+            };
+            drop(st);
+            if wait.is_zero() {
+                continue;
+            }
+            let mut woken = self
+                .woken
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let deadline = std::time::Instant::now() + wait;
+            while !*woken {
+                let now = std::time::Instant::now();
+                if now >= deadline || state.strong_count() == 0 {
+                    break;
+                }
+                // Short waits, so that a server gone is noticed within a second.
+                let step = (deadline - now).min(Duration::from_secs(1));
+                woken = self
+                    .wake
+                    .wait_timeout(woken, step)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .0;
+            }
+            *woken = false;
+        }
+    }
+
+    /// Deletes the jobs that ended more than [`JOB_KEPT`] ago, at most every
+    /// [`PRUNE_EVERY`] in this process.
+    fn prune(&self, st: &crate::State) {
+        {
+            let mut pruned = self
+                .pruned
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if pruned.is_some_and(|at| at.elapsed() < PRUNE_EVERY) {
+                return;
+            }
+            *pruned = Some(std::time::Instant::now());
+        }
+        if let Err(e) = st.store.prune_jobs(JOB_KEPT) {
+            (st.log)(
+                &serde_json::json!({"event": "jobs", "state": "failed", "error": e.to_string()})
+                    .to_string(),
+            );
+        }
+    }
+
+    /// Waits, at most `grace`, for the threads to finish the jobs at hand once the state
+    /// is gone; `false` when some were still running (their claims run out and another
+    /// worker takes their jobs over).
+    pub(crate) fn join(&self, grace: Duration) -> bool {
+        let threads = std::mem::take(
+            &mut *self
+                .threads
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let deadline = std::time::Instant::now() + grace;
+        while threads.iter().any(|t| !t.is_finished()) {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        true
     }
 
     /// Looks for a job now (one was enqueued by this process).
@@ -102,7 +166,7 @@ impl JobWorker {
             .woken
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
-        self.wake.notify_one();
+        self.wake.notify_all();
     }
 
     /// Asks for an evaluation of every product version: a durable job (folded into one
@@ -132,8 +196,13 @@ impl JobWorker {
 /// rejected (its input is unusable: never tried again).
 fn run_job(st: &crate::State, job: &chainwatch_store::Job) {
     let outcome = chainwatch_store::renewing(
-        JOB_LEASE / 3,
-        || !matches!(st.store.extend_job(job, JOB_LEASE, None), Ok(false)),
+        st.config.job_lease / 3,
+        || {
+            !matches!(
+                st.store.extend_job(job, st.config.job_lease, None),
+                Ok(false)
+            )
+        },
         || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 if job.kind == UPLOAD_JOB {

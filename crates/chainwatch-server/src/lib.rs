@@ -56,6 +56,12 @@ pub struct Config {
     /// The console's session cookie is `Secure` (and `__Host-`): set when the server is
     /// reached over TLS, its own or a proxy's.
     pub secure_cookies: bool,
+    /// Threads of this process that run durable jobs (any replica's); none: this
+    /// process only enqueues them.
+    pub workers: usize,
+    /// How long a worker's claim on a job lasts unless extended (every third of it): a
+    /// job whose worker died is taken over after it.
+    pub job_lease: Duration,
 }
 
 impl Default for Config {
@@ -68,6 +74,8 @@ impl Default for Config {
             notifier: None,
             corpus: chainwatch_typosquat::CorpusSources::default(),
             secure_cookies: false,
+            workers: 1,
+            job_lease: Duration::from_mins(2),
         }
     }
 }
@@ -111,11 +119,49 @@ impl State {
     }
 }
 
-/// The whole application: the API, health and metrics, with its limits and logging.
+/// The whole application: the API, health and metrics, with its limits and logging, and
+/// [`Config::workers`] threads running durable jobs.
 ///
 /// Keep a reference to `store` outside the tokio runtime and drop the runtime first: a
 /// PostgreSQL store's synchronous client cannot close its connections inside a runtime.
 pub fn app(store: Arc<Store>, config: Config, log: LogSink) -> Router {
+    api::router(state(store, config, log))
+}
+
+/// A process that only works (`chainwatch worker`): [`Config::workers`] threads running
+/// the durable jobs that the replicas enqueue, until [`Workers::stop`].
+pub struct Workers {
+    state: Arc<State>,
+}
+
+impl std::fmt::Debug for Workers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workers")
+            .field("workers", &self.state.config.workers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Workers {
+    /// Starts the threads.
+    pub fn start(store: Arc<Store>, config: Config, log: LogSink) -> Workers {
+        Workers {
+            state: state(store, config, log),
+        }
+    }
+
+    /// Stops claiming jobs and waits, at most `grace`, for the jobs at hand; `false` when
+    /// some were still running (their claims run out and another worker takes them
+    /// over).
+    pub fn stop(self, grace: Duration) -> bool {
+        let jobs = self.state.jobs.get().cloned();
+        drop(self.state);
+        jobs.is_none_or(|j| j.join(grace))
+    }
+}
+
+fn state(store: Arc<Store>, config: Config, log: LogSink) -> Arc<State> {
+    let workers = config.workers;
     let state = Arc::new(State {
         store,
         config,
@@ -130,8 +176,8 @@ pub fn app(store: Arc<Store>, config: Config, log: LogSink) -> Router {
     });
     let _ = state
         .jobs
-        .set(jobs::JobWorker::start(Arc::downgrade(&state)));
-    api::router(state)
+        .set(jobs::JobWorker::start(&Arc::downgrade(&state), workers));
+    state
 }
 
 /// The OpenAPI document of the API, as served.
@@ -233,6 +279,11 @@ where
         () = tokio::time::sleep(limits.shutdown_grace) => {}
     }
     Ok(())
+}
+
+/// Resolves on ctrl-c or SIGTERM (what stops `chainwatch worker`).
+pub async fn stopped() {
+    shutdown().await;
 }
 
 /// Resolves on ctrl-c or SIGTERM.

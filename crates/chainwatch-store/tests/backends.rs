@@ -50,7 +50,28 @@ fn postgres(test: &str) -> Option<Db> {
     })
 }
 
-/// Runs each named test against SQLite and PostgreSQL.
+/// A store on PostgreSQL reached through `PgBouncer` in transaction mode (its schema made
+/// and dropped over a direct connection).
+fn pgbouncer(test: &str) -> Option<Db> {
+    let direct = chainwatch_testkit::postgres_url()?;
+    let bouncer = chainwatch_testkit::pgbouncer_url()?;
+    let schema = format!("cwb_{test}_{}", std::process::id());
+    let mut client = postgres::Client::connect(&direct, postgres::NoTls).expect("connect");
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .expect("drop old schema");
+    let sep = if bouncer.contains('?') { '&' } else { '?' };
+    let location = format!("{bouncer}{sep}pooler=transaction&schema={schema}");
+    Some(Db {
+        store: Store::open(&location).expect("open PostgreSQL store through PgBouncer"),
+        location,
+        _dir: None,
+        pg_schema: Some((direct, schema)),
+    })
+}
+
+/// Runs each named test against SQLite, PostgreSQL, and PostgreSQL behind `PgBouncer` in
+/// transaction mode.
 fn vulnerability_policies_decide_findings(db: &Db) {
     ingest(db, &shop("1.0", "1.26.5"));
     ingest(db, &shop("1.1", "1.26.4"));
@@ -228,6 +249,11 @@ macro_rules! on_both_backends {
         mod postgres_backend {
             $(#[test] fn $name() {
                 if let Some(db) = super::postgres(stringify!($name)) { super::$name(&db); }
+            })*
+        }
+        mod pgbouncer_backend {
+            $(#[test] fn $name() {
+                if let Some(db) = super::pgbouncer(stringify!($name)) { super::$name(&db); }
             })*
         }
     };
@@ -859,6 +885,7 @@ fn current_documents_are_recorded_and_migrated(db: &Db) {
     behind_the_back(
         db,
         "DROP TABLE jobs;
+         DELETE FROM schema_migrations WHERE version = 20;
          DELETE FROM schema_migrations WHERE version = 19;
          DROP TABLE leases;
          DELETE FROM schema_migrations WHERE version = 18;
@@ -1725,6 +1752,17 @@ fn jobs_are_claimed_once_retried_and_dead_lettered(db: &Db) {
             .filter(|j| j.kind == "many")
             .all(|j| j.state == "done" && j.attempts == 1)
     );
+    // Pruning deletes the jobs that ended before the age given, and only those.
+    let waiting = st.enqueue_job(&request("e", None, 0, 3)).expect("enqueue");
+    assert_eq!(st.prune_jobs(Duration::from_hours(1)).expect("prune"), 0);
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(
+        st.prune_jobs(Duration::from_millis(10)).expect("prune"),
+        // `urgent`, `a`, `again`, `once`, `upload` and the forty.
+        45
+    );
+    assert!(st.job(a).expect("job").is_none());
+    assert_eq!(st.job(waiting).expect("job").expect("kept").state, "queued");
 }
 
 /// Leadership of a task by lease, on both backends: one holder at a time across

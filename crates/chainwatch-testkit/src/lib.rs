@@ -53,9 +53,32 @@ pub fn corpus_path(relative: &str) -> Option<PathBuf> {
 /// # Panics
 /// When `CI=true` and the server cannot be reached: CI must test against it.
 pub fn postgres_url() -> Option<String> {
+    reachable(
+        "CHAINWATCH_TEST_PG",
+        "postgres://postgres@127.0.0.1:5432/test",
+        "PostgreSQL",
+    )
+}
+
+/// The same database through a transaction-pooling pooler (as `scripts/services.sh`
+/// starts `PgBouncer`): `CHAINWATCH_TEST_PGBOUNCER`, else `postgres://postgres@127.0.0.1:6432/test`.
+/// A store reaches it with `pooler=transaction` in the URL. `None` (after saying so on
+/// stderr) when it does not answer and we are not in CI.
+///
+/// # Panics
+/// When `CI=true` and the pooler cannot be reached.
+pub fn pgbouncer_url() -> Option<String> {
+    reachable(
+        "CHAINWATCH_TEST_PGBOUNCER",
+        "postgres://postgres@127.0.0.1:6432/test",
+        "PgBouncer",
+    )
+}
+
+/// The URL in `variable`, else `default`, when its host answers a TCP connection.
+fn reachable(variable: &str, default: &str, what: &str) -> Option<String> {
     use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-    let url = std::env::var("CHAINWATCH_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let url = std::env::var(variable).unwrap_or_else(|_| default.to_owned());
     // host:port of the URL, for a quick reachability probe.
     let authority = url
         .split_once("://")
@@ -69,22 +92,22 @@ pub fn postgres_url() -> Option<String> {
     } else {
         format!("{host_port}:5432")
     };
-    let reachable = host_port
+    let answers = host_port
         .to_socket_addrs()
         .ok()
         .and_then(|mut a| a.next())
         .is_some_and(|addr: SocketAddr| {
             TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(3)).is_ok()
         });
-    if reachable {
+    if answers {
         return Some(url);
     }
     let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     assert!(
         !in_ci,
-        "PostgreSQL is not reachable at `{host_port}` and CI=true: start it (scripts/services.sh) or set CHAINWATCH_TEST_PG"
+        "{what} is not reachable at `{host_port}` and CI=true: start it (scripts/services.sh) or set {variable}"
     );
-    eprintln!("skipped: PostgreSQL is not reachable at `{host_port}` (set CHAINWATCH_TEST_PG)");
+    eprintln!("skipped: {what} is not reachable at `{host_port}` (set {variable})");
     None
 }
 

@@ -26,6 +26,8 @@ Environment:
   CHAINWATCH_TIMEOUT             `serve` request time limit in seconds, as --timeout
   CHAINWATCH_RATE_LIMIT          `serve` requests per token and minute, as --rate-limit
   CHAINWATCH_UPDATE_EVERY        `serve` monitoring interval, as --update-every
+  CHAINWATCH_WORKERS             `serve` and `worker` job threads, as --workers
+  CHAINWATCH_JOB_LEASE           `serve` and `worker` claim on a job in seconds, as --job-lease
   CHAINWATCH_WEBHOOK_SECRET      `serve` webhook signing secret, as --webhook-secret
   CHAINWATCH_TLS_CERT            `serve` TLS certificate, as --tls-cert
   CHAINWATCH_TLS_KEY             `serve` TLS private key, as --tls-key
@@ -175,6 +177,20 @@ pub(crate) enum Command {
         chainwatch serve --listen 0.0.0.0:8080 --db postgres://chainwatch@db/chainwatch"
     )]
     Serve(ServeArgs),
+    /// Run durable jobs only (large uploads, policy evaluations), for the replicas of
+    /// `serve` that share its store
+    ///
+    /// A process with no API: its --workers threads claim the jobs any replica enqueued
+    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so workers never wait on each other), and
+    /// it runs the scheduled advisory update and webhooks as `serve` does when told to.
+    /// Settings as `serve`'s (flags, environment, --config). Stops on ctrl-c or SIGTERM
+    /// after the jobs at hand (at most 30 s; a job left running is taken over by another
+    /// worker when its claim runs out).
+    #[command(
+        after_help = "Examples:\n  chainwatch serve --workers 0 --db postgres://chainwatch@db/chainwatch\n  \
+        chainwatch worker --workers 4 --db postgres://chainwatch@db/chainwatch"
+    )]
+    Worker(WorkArgs),
     /// Manage the server's API tokens
     #[command(subcommand)]
     Token(TokenCommand),
@@ -983,15 +999,6 @@ pub(crate) struct ServeArgs {
     )]
     pub(crate) listen: Option<String>,
 
-    /// Largest request body after decompression, in MiB [default: 512]
-    #[arg(
-        long,
-        value_name = "MIB",
-        env = "CHAINWATCH_MAX_UPLOAD",
-        hide_env_values = true
-    )]
-    pub(crate) max_upload: Option<usize>,
-
     /// SBOM uploads larger than this (MiB, as received) are stored by a durable job: the
     /// answer is `202 Accepted` with the job's URL [default: 8]
     #[arg(
@@ -1019,6 +1026,68 @@ pub(crate) struct ServeArgs {
         hide_env_values = true
     )]
     pub(crate) rate_limit: Option<u32>,
+
+    /// Serve HTTPS with this certificate chain (PEM; with --tls-key)
+    #[arg(
+        long,
+        value_name = "PEM",
+        env = "CHAINWATCH_TLS_CERT",
+        hide_env_values = true,
+        requires = "tls_key"
+    )]
+    pub(crate) tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)
+    #[arg(
+        long,
+        value_name = "PEM",
+        env = "CHAINWATCH_TLS_KEY",
+        hide_env_values = true,
+        requires = "tls_cert"
+    )]
+    pub(crate) tls_key: Option<PathBuf>,
+
+    /// Mark the console's session cookie `Secure` although chainwatch itself serves plain
+    /// HTTP (TLS ends at a proxy in front of it); implied by --tls-cert
+    #[arg(long)]
+    pub(crate) cookie_secure: bool,
+
+    #[command(flatten)]
+    pub(crate) work: WorkArgs,
+}
+
+/// What a process that runs durable jobs needs: `serve`'s and `worker`'s settings.
+#[derive(Debug, Args)]
+pub(crate) struct WorkArgs {
+    /// Threads that run durable jobs (large uploads, policy evaluations), any replica's;
+    /// `serve --workers 0` only enqueues them, for `chainwatch worker` processes [default: 1]
+    #[arg(
+        long,
+        value_name = "N",
+        env = "CHAINWATCH_WORKERS",
+        hide_env_values = true
+    )]
+    pub(crate) workers: Option<usize>,
+
+    /// How long a worker's claim on a job lasts, in seconds, renewed every third of it
+    /// while the job runs: a job whose worker died is taken over after it [default: 120]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "CHAINWATCH_JOB_LEASE",
+        hide_env_values = true,
+        value_parser = clap::value_parser!(u64).range(3..=86_400)
+    )]
+    pub(crate) job_lease: Option<u64>,
+
+    /// Largest request body after decompression, in MiB [default: 512]
+    #[arg(
+        long,
+        value_name = "MIB",
+        env = "CHAINWATCH_MAX_UPLOAD",
+        hide_env_values = true
+    )]
+    pub(crate) max_upload: Option<usize>,
 
     /// Update advisories from OSV this often (`6h`, `30m`) and match what changed, in one
     /// process across the replicas sharing the store; off unless given
@@ -1060,31 +1129,6 @@ pub(crate) struct ServeArgs {
         hide_env_values = true
     )]
     pub(crate) webhook_secret: Option<String>,
-
-    /// Serve HTTPS with this certificate chain (PEM; with --tls-key)
-    #[arg(
-        long,
-        value_name = "PEM",
-        env = "CHAINWATCH_TLS_CERT",
-        hide_env_values = true,
-        requires = "tls_key"
-    )]
-    pub(crate) tls_cert: Option<PathBuf>,
-
-    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)
-    #[arg(
-        long,
-        value_name = "PEM",
-        env = "CHAINWATCH_TLS_KEY",
-        hide_env_values = true,
-        requires = "tls_cert"
-    )]
-    pub(crate) tls_key: Option<PathBuf>,
-
-    /// Mark the console's session cookie `Secure` although chainwatch itself serves plain
-    /// HTTP (TLS ends at a proxy in front of it); implied by --tls-cert
-    #[arg(long)]
-    pub(crate) cookie_secure: bool,
 
     /// A TOML file with defaults for these settings
     #[arg(

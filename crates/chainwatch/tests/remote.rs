@@ -224,3 +224,116 @@ fn store_commands_through_a_server() {
     let o = remote(&base, &token, &["inspect", "purl", "pkg:npm/debug@2.6.8"]);
     assert_eq!(o.status.code(), Some(0));
 }
+
+/// `serve --workers 0` only enqueues large uploads; a `chainwatch worker` process on the
+/// same store runs them, and stops on SIGTERM after the job at hand.
+#[test]
+fn a_worker_process_runs_the_jobs_a_server_enqueues() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let o = local(&db, &["worker", "--workers", "0"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = local(
+        &db,
+        &[
+            "token", "create", "--name", "ci", "--role", "ingest", "--format", "json",
+        ],
+    );
+    let token = serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args([
+            "--db",
+            &db,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--async-upload-above",
+            "1",
+            "--workers",
+            "0",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _server = Server(child);
+    let listening: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let base = format!("http://{}", listening["address"].as_str().unwrap());
+
+    let big = dir.path().join("big.cdx.json");
+    let mut doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+        "metadata":{"component":{"type":"application","bom-ref":"big","name":"big","version":"1.0"}},
+        "components":[{"type":"library","bom-ref":"d","name":"debug","version":"2.6.8","purl":"pkg:npm/debug@2.6.8"}]}"#
+        .to_vec();
+    doc.extend(std::iter::repeat_n(b' ', 1_200_000));
+    std::fs::write(&big, &doc).unwrap();
+    // The upload's job waits: no process runs jobs yet.
+    let mut ingest = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["--server", &base, "--token", &token])
+        .args(["ingest", big.to_str().unwrap(), "--format", "json"])
+        .env("CHAINWATCH_DB", "/nonexistent/never-used.db")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        ingest.try_wait().unwrap().is_none(),
+        "stored without a worker"
+    );
+    let o = local(&db, &["products", "--format", "json"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "[]");
+
+    let mut worker = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
+        .args(["--db", &db, "worker", "--workers", "2"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let o = ingest.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (line["status"].as_str(), line["product"].as_str()),
+        (Some("stored"), Some("big"))
+    );
+    let term = Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = worker.wait().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut worker.stderr.take().unwrap(), &mut log).unwrap();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(log.contains("\"event\":\"working\""), "{log}");
+    assert!(
+        log.lines()
+            .last()
+            .unwrap_or_default()
+            .contains("\"event\":\"stopped\""),
+        "{log}"
+    );
+}

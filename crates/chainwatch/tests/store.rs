@@ -177,7 +177,7 @@ fn ingest_products_and_queries() {
     insta::assert_snapshot!(without_times(&stdout(&o)), @r#"[{"id":1,"product":"shop","version":"1.0.0","format":"cyclonedx-json","spec_version":"1.6","digest":"sha256:f0d590baf277c0d9beab531bd72dcd2adc61ab3fa8f83309d3030e5fd4f739de","components":4,"edges":3,"ingested":"[time]"},{"id":2,"product":"shop","version":"1.1.0","format":"cyclonedx-json","spec_version":"1.6","digest":"sha256:e9422c103694f65a9052df64e28f36cdef30ec993b5446a0a85e4b5ac1428155","components":4,"edges":3,"ingested":"[time]"}]"#);
     let o = chainwatch(&db.url, &["db", "stats", "--format", "json"]);
     let stats: String = stdout(&o).replace(&db.url, "[db]");
-    insta::assert_snapshot!(stats, @r#"{"backend":"sqlite","location":"[db]","schema_version":19,"products":2,"product_versions":3,"documents":3,"names":7,"packages":9,"occurrences":10,"edges":7,"document_bytes":3329,"stored_bytes":1417}"#);
+    insta::assert_snapshot!(stats, @r#"{"backend":"sqlite","location":"[db]","schema_version":20,"products":2,"product_versions":3,"documents":3,"names":7,"packages":9,"occurrences":10,"edges":7,"document_bytes":3329,"stored_bytes":1417}"#);
     let o = chainwatch(&db.url, &["db", "check"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     for bad in [

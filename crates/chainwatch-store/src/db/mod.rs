@@ -302,11 +302,16 @@ impl Dialect {
     }
 
     /// The database's clock in microseconds since the epoch (leases compare times of
-    /// one clock, whichever replica writes them).
+    /// one clock, whichever replica writes them): when the statement started, one value
+    /// for all its rows, so that a condition on it can use an index (PostgreSQL plans a
+    /// volatile `clock_timestamp()` as a filter on every row: the job queue's claims
+    /// became scans of the whole table).
     pub(crate) fn now_micros(self) -> &'static str {
         match self {
             Dialect::Sqlite => "CAST(unixepoch('subsec') * 1000000 AS INTEGER)",
-            Dialect::Postgres => "CAST(extract(epoch FROM clock_timestamp()) * 1000000 AS BIGINT)",
+            Dialect::Postgres => {
+                "CAST(extract(epoch FROM statement_timestamp()) * 1000000 AS BIGINT)"
+            }
         }
     }
 

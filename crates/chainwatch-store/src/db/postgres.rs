@@ -5,14 +5,22 @@
 //! requests arrive at once; occurrences are loaded with binary `COPY`; write transactions that fail
 //! with a serialization failure or a deadlock run again (writers insert keys in sorted
 //! order, so that concurrent ones queue rather than deadlock).
+//!
+//! Behind a pooler that hands out server connections per transaction (`PgBouncer`
+//! `pool_mode = transaction`, `pooler=transaction` in the URL) a connection keeps nothing
+//! between transactions: every read and write is a transaction that sets what it needs
+//! (`SET LOCAL`), and statements are unnamed (parsed with each execution, their
+//! parameter types learned once per process), so no prepared statement or setting of one
+//! client ever reaches another's.
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Config, CopyInWriter, GenericClient, NoTls, Statement};
 
@@ -34,11 +42,22 @@ pub(crate) struct Pg {
     config: Config,
     schema: Option<String>,
     location: String,
+    /// Behind a transaction-pooling pooler: what each transaction sets first
+    /// (`SET LOCAL …`), and the parameter types of the statements run so far.
+    pooled: Option<Pooler>,
     /// Connections open at most.
     size: usize,
     pool: Mutex<Pool>,
     /// Signalled when a connection returns to the pool or a slot frees.
     freed: Condvar,
+}
+
+/// What a store behind a transaction-pooling pooler keeps instead of session state.
+struct Pooler {
+    /// Run at the start of every transaction.
+    setup: String,
+    /// Per statement text, its parameters' types as the server inferred them.
+    types: Mutex<HashMap<String, Arc<[Type]>>>,
 }
 
 /// The idle connections, and how many are open in all (idle and in use).
@@ -99,6 +118,13 @@ trait Client_ {
     ) -> std::result::Result<u64, postgres::Error>;
     fn batch_execute(&mut self, sql: &str) -> std::result::Result<(), postgres::Error>;
     fn copy_in(&mut self, sql: &str) -> std::result::Result<CopyInWriter<'_>, postgres::Error>;
+    /// An unnamed statement, parsed, bound and run in one round trip: its rows and the
+    /// rows it changed.
+    fn query_unnamed(
+        &mut self,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> std::result::Result<(Vec<postgres::Row>, u64), postgres::Error>;
 }
 
 impl<C: GenericClient> Client_ for C {
@@ -129,25 +155,114 @@ impl<C: GenericClient> Client_ for C {
     fn copy_in(&mut self, sql: &str) -> std::result::Result<CopyInWriter<'_>, postgres::Error> {
         GenericClient::copy_in(self, sql)
     }
+
+    fn query_unnamed(
+        &mut self,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> std::result::Result<(Vec<postgres::Row>, u64), postgres::Error> {
+        let mut it =
+            GenericClient::query_typed_raw(self, sql, params.iter().map(|(p, t)| (*p, t.clone())))?;
+        let mut rows = Vec::new();
+        while let Some(row) = it.next()? {
+            rows.push(row);
+        }
+        Ok((rows, it.rows_affected().unwrap_or(0)))
+    }
 }
 
 /// A connection (or a transaction on it) as a [`Db`] sees it.
 pub(crate) struct Session<'c> {
     client: &'c mut dyn Client_,
-    statements: &'c mut HashMap<String, Statement>,
+    statements: Statements<'c>,
+}
+
+/// How a session runs statements.
+enum Statements<'c> {
+    /// Prepared once per connection and kept (a direct connection, or a pooler that
+    /// gives each client its own server connection).
+    Prepared(&'c mut HashMap<String, Statement>),
+    /// Unnamed, with the parameter types learned per process (behind a
+    /// transaction-pooling pooler, inside a transaction).
+    Unnamed(&'c Mutex<HashMap<String, Arc<[Type]>>>),
 }
 
 impl Session<'_> {
-    fn statement(&mut self, sql: &str) -> Result<Statement> {
-        if let Some(s) = self.statements.get(sql) {
+    fn statement(
+        client: &mut dyn Client_,
+        statements: &mut HashMap<String, Statement>,
+        sql: &str,
+    ) -> Result<Statement> {
+        if let Some(s) = statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = self.client.prepare(sql)?;
-        if self.statements.len() >= STATEMENTS {
-            self.statements.clear();
+        let s = client.prepare(sql)?;
+        if statements.len() >= STATEMENTS {
+            statements.clear();
         }
-        self.statements.insert(sql.to_owned(), s.clone());
+        statements.insert(sql.to_owned(), s.clone());
         Ok(s)
+    }
+
+    /// The parameter types of `sql`, learned by preparing it once in this transaction
+    /// (and closing it in the same transaction: no statement outlives it on the server
+    /// connection the pooler lent).
+    fn types(
+        client: &mut dyn Client_,
+        known: &Mutex<HashMap<String, Arc<[Type]>>>,
+        sql: &str,
+    ) -> Result<Arc<[Type]>> {
+        let lock = || known.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(t) = lock().get(sql) {
+            return Ok(t.clone());
+        }
+        // The driver names its statements `s0`, `s1`, …: a client that used names on
+        // this server connection before (one not told about the pooler) may have left
+        // one behind. Nobody can rely on them across transactions, so they go.
+        client.batch_execute("DEALLOCATE ALL")?;
+        let stmt = client.prepare(sql)?;
+        let types: Arc<[Type]> = stmt.params().into();
+        drop(stmt);
+        let mut known = lock();
+        if known.len() >= STATEMENTS * 4 {
+            known.clear();
+        }
+        known.insert(sql.to_owned(), types.clone());
+        Ok(types)
+    }
+
+    /// Runs `sql`: its rows and the number of rows it changed.
+    fn run(
+        &mut self,
+        sql: &str,
+        params: &[Value<'_>],
+        rows: bool,
+    ) -> Result<(Vec<postgres::Row>, u64)> {
+        match &mut self.statements {
+            Statements::Prepared(statements) => {
+                let stmt = Self::statement(self.client, statements, sql)?;
+                let bound = bind(stmt.params(), params)?;
+                let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| &**b as _).collect();
+                // All rows at once: the synchronous client's row iterator enters its
+                // runtime for every row (who-has p95 of a package in thousands of
+                // inventories: 6.9 → 5.8 ms).
+                if rows {
+                    Ok((self.client.query(&stmt, &refs)?, 0))
+                } else {
+                    Ok((Vec::new(), self.client.execute(&stmt, &refs)?))
+                }
+            }
+            Statements::Unnamed(known) => {
+                let types = Self::types(self.client, known, sql)?;
+                let bound = bind(&types, params)?;
+                let with_types: Vec<(&(dyn ToSql + Sync), Type)> = bound
+                    .iter()
+                    .zip(types.iter())
+                    .map(|(b, t)| (&**b as &(dyn ToSql + Sync), t.clone()))
+                    .collect();
+                Ok(self.client.query_unnamed(sql, &with_types)?)
+            }
+        }
     }
 
     pub(super) fn for_each(
@@ -156,22 +271,14 @@ impl Session<'_> {
         params: &[Value<'_>],
         f: &mut dyn FnMut(Row<'_>) -> Result<()>,
     ) -> Result<()> {
-        let stmt = self.statement(sql)?;
-        let bound = bind(&stmt, params)?;
-        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| &**b as _).collect();
-        // All rows at once: the synchronous client's row iterator enters its runtime for
-        // every row (who-has p95 of a package in thousands of inventories: 6.9 → 5.8 ms).
-        for row in self.client.query(&stmt, &refs)? {
+        for row in self.run(sql, params, true)?.0 {
             f(Row::Postgres(&row))?;
         }
         Ok(())
     }
 
     pub(super) fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64> {
-        let stmt = self.statement(sql)?;
-        let bound = bind(&stmt, params)?;
-        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| &**b as _).collect();
-        Ok(self.client.execute(&stmt, &refs)?)
+        Ok(self.run(sql, params, false)?.1)
     }
 
     pub(super) fn batch(&mut self, sql: &str) -> Result<()> {
@@ -236,8 +343,7 @@ type Bound<'a> = Box<dyn ToSql + Sync + 'a>;
 /// `params` as the types the server inferred for the statement's parameters: integers
 /// narrowed to `integer` columns, `NULL` typed as its parameter, a table one array per
 /// column.
-fn bind<'a>(stmt: &Statement, params: &'a [Value<'a>]) -> Result<Vec<Bound<'a>>> {
-    let types = stmt.params();
+fn bind<'a>(types: &[Type], params: &'a [Value<'a>]) -> Result<Vec<Bound<'a>>> {
     let mut out: Vec<Bound<'a>> = Vec::with_capacity(types.len());
     for value in params {
         if let Value::Table(table) = value {
@@ -346,11 +452,13 @@ fn quote_ident(name: &str) -> String {
 }
 
 /// What the URL says beyond what the driver knows: `schema=NAME` (tables in that schema,
-/// created if missing) and `pool_size=N` (connections open at most).
+/// created if missing), `pool_size=N` (connections open at most) and
+/// `pooler=transaction` (the server is reached through a transaction-pooling pooler).
 #[derive(Debug, PartialEq, Eq)]
 struct Params {
     schema: Option<String>,
     pool_size: usize,
+    transaction_pooler: bool,
 }
 
 /// The URL without chainwatch's own parameters (which the driver does not know), and
@@ -359,6 +467,7 @@ fn split_params(url: &str) -> std::result::Result<(String, Params), String> {
     let mut params = Params {
         schema: None,
         pool_size: POOL_SIZE,
+        transaction_pooler: false,
     };
     let Some((base, query)) = url.split_once('?') else {
         return Ok((url.to_owned(), params));
@@ -375,6 +484,16 @@ fn split_params(url: &str) -> std::result::Result<(String, Params), String> {
                 .ok_or_else(|| {
                     format!("`pool_size={n}`: expected a number of connections from 1 to {POOL_SIZE_MAX}")
                 })?;
+        } else if let Some(mode) = kv.strip_prefix("pooler=") {
+            params.transaction_pooler = match mode {
+                "transaction" => true,
+                "session" | "none" => false,
+                _ => {
+                    return Err(format!(
+                        "`pooler={mode}`: expected `transaction` (PgBouncer's `pool_mode = transaction`), `session` or `none`"
+                    ));
+                }
+            };
         } else {
             rest.push(kv);
         }
@@ -472,10 +591,22 @@ impl Pg {
         };
         let (driver_url, params) = split_params(url).map_err(open_error)?;
         let config = Config::from_str(&driver_url).map_err(|e| open_error(e.to_string()))?;
+        let pooled = params.transaction_pooler.then(|| {
+            let mut setup = String::from("SET LOCAL jit = off");
+            if let Some(schema) = &params.schema {
+                setup.push_str("; SET LOCAL search_path TO ");
+                setup.push_str(&quote_ident(schema));
+            }
+            Pooler {
+                setup,
+                types: Mutex::new(HashMap::new()),
+            }
+        });
         let pg = Pg {
             config,
             schema: params.schema,
             location,
+            pooled,
             size: params.pool_size,
             pool: Mutex::new(Pool {
                 idle: Vec::new(),
@@ -499,8 +630,12 @@ impl Pg {
         // for a package that thousands of inventories hold it is the wrong plan (who-has
         // p95 6.1 → 7.6 ms). Servers without these settings (PostgreSQL-compatible ones)
         // are fine without them.
-        let _ = client.batch_execute("SET jit = off");
-        let _ = client.batch_execute("SET plan_cache_mode = force_custom_plan");
+        // Behind a transaction pooler, settings are made per transaction instead (and
+        // unnamed statements are always planned for their values).
+        if self.pooled.is_none() {
+            let _ = client.batch_execute("SET jit = off");
+            let _ = client.batch_execute("SET plan_cache_mode = force_custom_plan");
+        }
         if let Some(schema) = &self.schema {
             let q = quote_ident(schema);
             if let Err(e) = client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {q}")) {
@@ -509,7 +644,9 @@ impl Pg {
                     return Err(e.into());
                 }
             }
-            client.batch_execute(&format!("SET search_path TO {q}"))?;
+            if self.pooled.is_none() {
+                client.batch_execute(&format!("SET search_path TO {q}"))?;
+            }
         }
         Ok(client)
     }
@@ -586,7 +723,21 @@ impl Backend for Pg {
     fn read(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()> {
         let mut conn = self.conn()?;
         let Pooled { client, statements } = conn.get()?;
-        f(&mut Db::postgres(Session { client, statements }))
+        let Some(pooler) = &self.pooled else {
+            return f(&mut Db::postgres(Session {
+                client,
+                statements: Statements::Prepared(statements),
+            }));
+        };
+        // A transaction, so that its settings and statements stay on one server
+        // connection of the pooler's.
+        let mut tx = client.transaction()?;
+        tx.batch_execute(&pooler.setup)?;
+        f(&mut Db::postgres(Session {
+            client: &mut tx,
+            statements: Statements::Unnamed(&pooler.types),
+        }))?;
+        Ok(tx.commit()?)
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut Db<'_>) -> Result<()>) -> Result<()> {
@@ -596,6 +747,13 @@ impl Backend for Pg {
         loop {
             attempt += 1;
             let mut tx = client.transaction()?;
+            let statements = match &self.pooled {
+                Some(pooler) => {
+                    tx.batch_execute(&pooler.setup)?;
+                    Statements::Unnamed(&pooler.types)
+                }
+                None => Statements::Prepared(&mut *statements),
+            };
             let result = f(&mut Db::postgres(Session {
                 client: &mut tx,
                 statements,
@@ -618,9 +776,24 @@ impl Backend for Pg {
         // VACUUM too: it marks the new pages all-visible, which lets who-has read
         // occurrences from their index alone (a server with autovacuum would do it
         // later; until then every row costs a random heap read).
-        self.conn()?.get()?.client.batch_execute(
-            "VACUUM (ANALYZE) products, product_versions, documents, packages, occurrences",
-        )?;
+        // Names qualified by the schema: a VACUUM runs outside any transaction, where a
+        // store behind a transaction pooler has no search path of its own.
+        let tables = [
+            "products",
+            "product_versions",
+            "documents",
+            "packages",
+            "occurrences",
+        ]
+        .map(|t| match &self.schema {
+            Some(schema) => format!("{}.{t}", quote_ident(schema)),
+            None => t.to_owned(),
+        })
+        .join(", ");
+        self.conn()?
+            .get()?
+            .client
+            .batch_execute(&format!("VACUUM (ANALYZE) {tables}"))?;
         Ok(())
     }
 
@@ -647,7 +820,8 @@ mod tests {
                 "postgres://u@h/db?sslmode=disable".into(),
                 Params {
                     schema: Some("t1".into()),
-                    pool_size: 4
+                    pool_size: 4,
+                    transaction_pooler: false,
                 }
             ))
         );
@@ -657,10 +831,16 @@ mod tests {
                 "postgres://u@h/db".into(),
                 Params {
                     schema: None,
-                    pool_size: POOL_SIZE
+                    pool_size: POOL_SIZE,
+                    transaction_pooler: false,
                 }
             ))
         );
+        assert!(
+            split_params("postgres://u@h/db?pooler=transaction")
+                .is_ok_and(|(url, p)| url == "postgres://u@h/db" && p.transaction_pooler)
+        );
+        assert!(split_params("postgres://u@h/db?pooler=statement").is_err());
         for bad in ["0", "-1", "x", "1025", ""] {
             assert!(split_params(&format!("postgres://u@h/db?pool_size={bad}")).is_err());
         }

@@ -40,6 +40,7 @@ pub(crate) fn run(ctx: &Context, command: Command) -> anyhow::Result<Status> {
         Command::Vex(args) => vex::run(ctx, args),
         Command::Verify(args) => verify::run(&args),
         Command::Serve(args) => serve::serve(ctx, &args),
+        Command::Worker(args) => serve::worker(ctx, &args),
         Command::Token(command) => token::token(ctx, &command),
         Command::Typosquat(args) => typosquat::run(ctx, args),
         Command::Licenses(args) => licenses::licenses(ctx, &args),

@@ -273,6 +273,7 @@ fn name_of(command: &Command) -> &'static str {
         Command::Advisories(_) => "advisories",
         Command::Vex(_) => "vex",
         Command::Serve(_) => "serve",
+        Command::Worker(_) => "worker",
         Command::Token(_) => "token",
         Command::Typosquat(_) => "typosquat",
         Command::Policy(_) => "policy check",

@@ -6,15 +6,17 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::cli::ServeArgs;
+use crate::cli::{ServeArgs, WorkArgs};
 use crate::output::{Context, InputError, Status};
 use crate::shared::store::open;
 
-/// `chainwatch.toml`: defaults for `serve`'s flags.
+/// `chainwatch.toml`: defaults for `serve`'s and `worker`'s flags.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<String>,
+    workers: Option<usize>,
+    job_lease: Option<u64>,
     max_upload: Option<usize>,
     async_upload_above: Option<usize>,
     timeout: Option<u64>,
@@ -32,25 +34,14 @@ struct FileConfig {
 }
 
 pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
-    let file: FileConfig = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| InputError(format!("cannot read `{}`: {e}", path.display())))?;
-            toml::from_str(&text).map_err(|e| InputError(format!("`{}`: {e}", path.display())))?
-        }
-        None => FileConfig::default(),
-    };
+    let file = file_config(args.work.config.as_deref())?;
     let listen = args
         .listen
         .clone()
-        .or(file.listen)
+        .or(file.listen.clone())
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let defaults = chainwatch_server::Config::default();
     let config = chainwatch_server::Config {
-        max_upload: args
-            .max_upload
-            .or(file.max_upload)
-            .map_or(defaults.max_upload, |mib| mib.saturating_mul(1024 * 1024)),
         async_upload_above: args
             .async_upload_above
             .or(file.async_upload_above)
@@ -65,12 +56,133 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
             .rate_limit
             .or(file.rate_limit)
             .unwrap_or(defaults.rate_limit),
-        notifier: None,
+        ..defaults
+    };
+    let tls = match (
+        args.tls_cert.clone().or(file.tls_cert.clone()),
+        args.tls_key.clone().or(file.tls_key.clone()),
+    ) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &std::path::Path| {
+                std::fs::read(p)
+                    .map_err(|e| InputError(format!("cannot read `{}`: {e}", p.display())))
+            };
+            Some(chainwatch_server::tls::config(&read(&cert)?, &read(&key)?).map_err(InputError)?)
+        }
+        (None, None) => None,
+        _ => {
+            return Err(InputError("TLS needs both a certificate and a key".into()).into());
+        }
+    };
+    let config = chainwatch_server::Config {
+        secure_cookies: tls.is_some() || args.cookie_secure,
+        ..config
+    };
+    let (store, config, log) = start_work(ctx, &args.work, file, config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    // The store's last reference is dropped here, outside the runtime: the synchronous
+    // PostgreSQL client cannot close its connections inside one.
+    let keep = store.clone();
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|e| InputError(format!("cannot listen on `{listen}`: {e}")))?;
+        let address = listener.local_addr()?;
+        {
+            let mut err = io::stderr().lock();
+            let _ = writeln!(
+                err,
+                "{{\"event\":\"listening\",\"address\":\"{address}\",\"tls\":{},\"store\":\"{}\"}}",
+                tls.is_some(),
+                store.backend()
+            );
+        }
+        let app = chainwatch_server::app(store, config, log);
+        match tls {
+            Some(tls) => chainwatch_server::serve_tls(listener, tls, app).await?,
+            None => chainwatch_server::serve(listener, app).await?,
+        }
+        Ok::<(), anyhow::Error>(())
+    })?;
+    drop(runtime);
+    drop(keep);
+    Ok(Status::Success)
+}
+
+/// `chainwatch worker`: durable jobs only, until ctrl-c or SIGTERM.
+pub(crate) fn worker(ctx: &Context, args: &WorkArgs) -> anyhow::Result<Status> {
+    let file = file_config(args.config.as_deref())?;
+    if args.workers.or(file.workers) == Some(0) {
+        return Err(InputError("`--workers 0`: a worker process needs at least one".into()).into());
+    }
+    let (store, config, log) = start_work(ctx, args, file, chainwatch_server::Config::default())?;
+    log(&serde_json::json!({
+        "event": "working",
+        "workers": config.workers,
+        "store": store.backend(),
+    })
+    .to_string());
+    let workers = chainwatch_server::Workers::start(store.clone(), config, log.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(chainwatch_server::stopped());
+    drop(runtime);
+    let finished = workers.stop(Duration::from_secs(30));
+    log(&serde_json::json!({"event": "stopped", "jobs_finished": finished}).to_string());
+    drop(store);
+    Ok(Status::Success)
+}
+
+/// The configuration file's settings (none without one).
+fn file_config(path: Option<&std::path::Path>) -> anyhow::Result<FileConfig> {
+    Ok(match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| InputError(format!("cannot read `{}`: {e}", path.display())))?;
+            toml::from_str(&text).map_err(|e| InputError(format!("`{}`: {e}", path.display())))?
+        }
+        None => FileConfig::default(),
+    })
+}
+
+/// What `serve` and `worker` share: the store (migrated), the settings of job workers,
+/// webhooks and the scheduled update (started here when asked for), and the log.
+fn start_work(
+    ctx: &Context,
+    args: &WorkArgs,
+    file: FileConfig,
+    config: chainwatch_server::Config,
+) -> anyhow::Result<(
+    Arc<chainwatch_store::Store>,
+    chainwatch_server::Config,
+    chainwatch_server::LogSink,
+)> {
+    if let Some(lease) = file.job_lease
+        && !(3..=86_400).contains(&lease)
+    {
+        return Err(InputError(format!(
+            "`job_lease = {lease}`: expected seconds from 3 to 86400"
+        ))
+        .into());
+    }
+    let config = chainwatch_server::Config {
+        max_upload: args
+            .max_upload
+            .or(file.max_upload)
+            .map_or(config.max_upload, |mib| mib.saturating_mul(1024 * 1024)),
+        workers: args.workers.or(file.workers).unwrap_or(config.workers),
+        job_lease: args
+            .job_lease
+            .or(file.job_lease)
+            .map_or(config.job_lease, Duration::from_secs),
         corpus: chainwatch_typosquat::CorpusSources {
             refreshed: Some(crate::shared::typosquat::refreshed_dir()),
             ..Default::default()
         },
-        secure_cookies: false,
+        ..config
     };
     let update_every = args
         .update_every
@@ -107,22 +219,6 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
             slack,
         });
     }
-    let tls = match (
-        args.tls_cert.clone().or(file.tls_cert),
-        args.tls_key.clone().or(file.tls_key),
-    ) {
-        (Some(cert), Some(key)) => {
-            let read = |p: &std::path::Path| {
-                std::fs::read(p)
-                    .map_err(|e| InputError(format!("cannot read `{}`: {e}", p.display())))
-            };
-            Some(chainwatch_server::tls::config(&read(&cert)?, &read(&key)?).map_err(InputError)?)
-        }
-        (None, None) => None,
-        _ => {
-            return Err(InputError("TLS needs both a certificate and a key".into()).into());
-        }
-    };
     let store = Arc::new(open(ctx)?);
     store.migrate()?;
     let log: chainwatch_server::LogSink = Arc::new(|line: &str| {
@@ -138,7 +234,6 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
     });
     let config = chainwatch_server::Config {
         notifier: notifier.clone(),
-        secure_cookies: tls.is_some() || args.cookie_secure,
         ..config
     };
     if let Some(every) = update_every {
@@ -165,34 +260,5 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
             log.clone(),
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    // The store's last reference is dropped here, outside the runtime: the synchronous
-    // PostgreSQL client cannot close its connections inside one.
-    let keep = store.clone();
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .map_err(|e| InputError(format!("cannot listen on `{listen}`: {e}")))?;
-        let address = listener.local_addr()?;
-        {
-            let mut err = io::stderr().lock();
-            let _ = writeln!(
-                err,
-                "{{\"event\":\"listening\",\"address\":\"{address}\",\"tls\":{},\"store\":\"{}\"}}",
-                tls.is_some(),
-                store.backend()
-            );
-        }
-        let app = chainwatch_server::app(store, config, log);
-        match tls {
-            Some(tls) => chainwatch_server::serve_tls(listener, tls, app).await?,
-            None => chainwatch_server::serve(listener, app).await?,
-        }
-        Ok::<(), anyhow::Error>(())
-    })?;
-    drop(runtime);
-    drop(keep);
-    Ok(Status::Success)
+    Ok((store, config, log))
 }
