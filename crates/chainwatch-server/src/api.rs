@@ -853,7 +853,7 @@ async fn upload_vex(
     let import = blocking(&state, move |store| {
         let import = store.import_vex(&body, &doc)?;
         if import.stored {
-            st.reevaluate("vex");
+            st.wake_jobs();
         }
         Ok(import)
     })
@@ -924,7 +924,7 @@ async fn upload_advisories(
         if let Some(n) = &st.config.notifier {
             n.findings("upload", &report);
         }
-        st.reevaluate("advisories");
+        st.wake_jobs();
         Ok((import, report))
     })
     .await?;
@@ -1336,7 +1336,7 @@ async fn set_tags(
     let product = name.clone();
     let tags = blocking(&state, move |store| {
         let tags = store.set_product_tags(&product, &tags)?;
-        st.reevaluate("tags");
+        st.wake_jobs();
         Ok(tags)
     })
     .await?;

@@ -6,12 +6,11 @@
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use chainwatch_store::Store;
-
 use crate::notify::evaluate_policy;
 
-/// The job kind of a policy evaluation of the whole portfolio.
-pub(crate) const POLICY_JOB: &str = "policy-evaluation";
+// The job kind of a policy evaluation of the whole portfolio (the store enqueues it with
+// the change that calls for it).
+use chainwatch_store::POLICY_EVALUATION_JOB as POLICY_JOB;
 
 /// The job kind of an SBOM upload larger than `--async-upload-above`.
 pub(crate) const UPLOAD_JOB: &str = "sbom-upload";
@@ -167,27 +166,6 @@ impl JobWorker {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
         self.wake.notify_all();
-    }
-
-    /// Asks for an evaluation of every product version: a durable job (folded into one
-    /// still queued), which any replica's worker may run; this one is woken at once.
-    pub(crate) fn request(&self, store: &Store, source: &str, log: &crate::LogSink) {
-        let input = serde_json::json!({ "source": source }).to_string();
-        if let Err(e) = store.enqueue_job(&chainwatch_store::JobRequest {
-            kind: POLICY_JOB,
-            key: Some(POLICY_JOB),
-            input: &input,
-            payload: None,
-            owner: None,
-            priority: 0,
-            max_attempts: 5,
-        }) {
-            log(
-                &serde_json::json!({"event": "policy", "state": "failed", "error": e.to_string()})
-                    .to_string(),
-            );
-        }
-        self.wake();
     }
 }
 

@@ -103,15 +103,9 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Asks for the policy to be evaluated again over every product version, in the
-    /// background.
-    pub(crate) fn reevaluate(&self, source: &'static str) {
-        if let Some(w) = self.jobs.get() {
-            w.request(&self.store, source, &self.log);
-        }
-    }
-
-    /// Wakes this process's job worker (a job was enqueued).
+    /// Wakes this process's job workers (a job was enqueued: an upload, or the policy
+    /// evaluation of every product version that the store enqueues with a change that
+    /// calls for it).
     pub(crate) fn wake_jobs(&self) {
         if let Some(w) = self.jobs.get() {
             w.wake();

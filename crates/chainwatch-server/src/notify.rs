@@ -579,8 +579,6 @@ pub struct MonitorJob {
     pub ecosystems: Vec<String>,
     /// Where downloaded archives wait until imported.
     pub cache: std::path::PathBuf,
-    /// What the policy's typo-squat conditions check names against (as uploads).
-    pub corpus: chainwatch_typosquat::CorpusSources,
 }
 
 /// The task whose lease makes a process the monitoring worker.
@@ -592,7 +590,9 @@ const MONITOR_LEASE: Duration = Duration::from_mins(1);
 
 /// Starts the monitoring worker: right away and then every `every`, if this process
 /// leads (one across the processes sharing the store, by a lease), runs `job` and
-/// notifies what changed. A thread of its own (the store is synchronous).
+/// notifies what changed. A thread of its own (the store is synchronous). The policy
+/// evaluation that changes call for is a durable job the store enqueued with them, run
+/// by any replica's worker.
 pub fn monitor(
     store: Arc<Store>,
     every: Duration,
@@ -601,9 +601,8 @@ pub fn monitor(
     log: LogSink,
 ) {
     std::thread::spawn(move || {
-        let squats = crate::squats::Detectors::default();
         loop {
-            let led = store.while_leading(MONITOR_TASK, MONITOR_LEASE, |lease| {
+            let led = store.while_leading(MONITOR_TASK, MONITOR_LEASE, |_| {
                 log(&serde_json::json!({"event": "update", "state": "started"}).to_string());
                 let options = chainwatch_store::UpdateOptions {
                     mirror: &job.mirror,
@@ -622,25 +621,6 @@ pub fn monitor(
                         .to_string());
                         if let Some(n) = &notifier {
                             n.findings("update", &report);
-                        }
-                        if !matches!(store.renew_lease(lease), Ok(true)) {
-                            // Another replica leads by now: it evaluates.
-                            log(&serde_json::json!({"event": "policy", "state": "skipped", "reason": "the leadership lapsed"})
-                                .to_string());
-                            return;
-                        }
-                        // Findings changed: so may the policy's violations.
-                        if let Err(e) = evaluate_policy_with(
-                            &store,
-                            &squats,
-                            &job.corpus,
-                            notifier.as_deref(),
-                            None,
-                            "update",
-                            false,
-                        ) {
-                            log(&serde_json::json!({"event": "policy", "state": "failed", "error": e.to_string()})
-                                .to_string());
                         }
                     }
                     Err(e) => log(
@@ -675,27 +655,8 @@ pub(crate) fn evaluate_policy(
     source: &str,
     force: bool,
 ) -> Result<chainwatch_store::PolicyOutcome, chainwatch_store::StoreError> {
-    evaluate_policy_with(
-        store,
-        &state.squats,
-        &state.config.corpus,
-        state.config.notifier.as_deref(),
-        only,
-        source,
-        force,
-    )
-}
-
-/// [`evaluate_policy`] with its parts (the monitoring worker has no server state).
-pub(crate) fn evaluate_policy_with(
-    store: &Store,
-    squats: &crate::squats::Detectors,
-    corpus: &chainwatch_typosquat::CorpusSources,
-    notifier: Option<&Notifier>,
-    only: Option<(&str, &str)>,
-    source: &str,
-    force: bool,
-) -> Result<chainwatch_store::PolicyOutcome, chainwatch_store::StoreError> {
+    let (squats, corpus) = (&state.squats, &state.config.corpus);
+    let notifier = state.config.notifier.as_deref();
     if !force && store.policy()?.is_none() {
         return Ok(chainwatch_store::PolicyOutcome::default());
     }

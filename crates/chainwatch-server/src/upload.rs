@@ -103,9 +103,10 @@ pub(crate) fn ingest_upload(
                 let only = Some((outcome.product.as_str(), outcome.version.as_str()));
                 let violations = crate::notify::evaluate_policy(st, store, only, "upload", false)
                     .map_err(from_store)?;
-                // Advisory changes the match took up concern every product version.
+                // Advisory changes the match took up concern every product version: the
+                // store enqueued their evaluation with the match.
                 if report.advisory_changes > 0 {
-                    st.reevaluate("update");
+                    st.wake_jobs();
                 }
                 (outcome, report.new.len(), suspects, violations.opened_count)
             }

@@ -60,7 +60,7 @@ pub use portfolio::prepare::{Naming, Prepared, UNVERSIONED, digest_hex};
 pub use portfolio::queries::{Dependent, WhoHas, WhyIndex, WhyNode, WhyPath};
 pub use portfolio::{CheckReport, DocumentInfo, ProductRef, ProductSummary, Stats};
 pub use schema::MigrateReport;
-pub use server::jobs::{Job, JobOutcome, JobRequest, JobStatus, backoff};
+pub use server::jobs::{Job, JobOutcome, JobRequest, JobStatus, POLICY_EVALUATION_JOB, backoff};
 pub use server::leases::Lease;
 pub use server::outbox::{Attempt, Outgoing, Pending};
 pub use server::tokens::{Role, Token};

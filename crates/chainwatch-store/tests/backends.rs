@@ -282,6 +282,7 @@ on_both_backends!(
     tokens_are_kept_by_hash,
     one_leader_at_a_time,
     jobs_are_claimed_once_retried_and_dead_lettered,
+    changes_enqueue_their_policy_evaluation,
     webhook_outbox_leases_and_moves,
     policies_are_evaluated_and_recorded,
     weakness_conditions_read_the_records,
@@ -1763,6 +1764,73 @@ fn jobs_are_claimed_once_retried_and_dead_lettered(db: &Db) {
     );
     assert!(st.job(a).expect("job").is_none());
     assert_eq!(st.job(waiting).expect("job").expect("kept").state, "queued");
+}
+
+/// Changes that can alter the violations of every product enqueue the policy
+/// evaluation in their own transaction, when a policy is active: one job, joined by the
+/// next changes while it waits.
+fn changes_enqueue_their_policy_evaluation(db: &Db) {
+    use chainwatch_store::POLICY_EVALUATION_JOB;
+    let st = &db.store;
+    let queued = || {
+        st.jobs(100)
+            .expect("list")
+            .into_iter()
+            .filter(|j| j.kind == POLICY_EVALUATION_JOB && j.state == "queued")
+            .count()
+    };
+    ingest(db, &shop("1.0", "1.26.5"));
+    st.set_product_tags("shop", &["team-a".to_owned()])
+        .expect("tags");
+    assert_eq!(queued(), 0, "no active policy: nothing to evaluate");
+    st.set_policy(
+        "[[rule]]\nname = \"vulnerable\"\nlevel = \"fail\"\nwhen.severity = \"low\"\n",
+        Some("test"),
+    )
+    .expect("apply");
+    st.rematch().expect("match");
+    assert_eq!(queued(), 0, "a match with no advisory change");
+    st.import_advisories(&[osv(
+        "PYSEC-0004",
+        "2024-01-01T00:00:00Z",
+        "2.0.7",
+        json!({}),
+    )])
+    .expect("import");
+    st.rematch().expect("match");
+    assert_eq!(queued(), 1, "advisory changes taken up by the match");
+    st.set_product_tags("shop", &["team-b".to_owned()])
+        .expect("tags");
+    let vex = serde_json::to_vec(&json!({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://example.invalid/vex-jobs",
+        "author": "alice",
+        "timestamp": "2024-02-01T00:00:00Z",
+        "statements": [{
+            "vulnerability": {"name": "PYSEC-0004"},
+            "products": [{"@id": "shop@1.0"}],
+            "status": "under_investigation"
+        }]
+    }))
+    .expect("json");
+    let doc = chainwatch_advisory::vex::parse(&vex).expect("vex");
+    st.import_vex(&vex, &doc).expect("vex");
+    assert_eq!(queued(), 1, "later changes join the queued evaluation");
+    let job = st
+        .claim_job(
+            &[POLICY_EVALUATION_JOB],
+            "w",
+            std::time::Duration::from_mins(1),
+        )
+        .expect("claim")
+        .expect("due");
+    assert!(job.input.contains("advisories"), "{}", job.input);
+    st.import_vex(&vex, &doc).expect("vex again");
+    assert_eq!(queued(), 0, "the same VEX again changes nothing");
+    st.import_kev(&[]).expect("kev");
+    assert_eq!(queued(), 0);
+    st.set_product_tags("shop", &[]).expect("tags");
+    assert_eq!(queued(), 1, "a change while one runs: a new job");
 }
 
 /// Leadership of a task by lease, on both backends: one holder at a time across

@@ -210,7 +210,15 @@ impl Store {
         for chunk in todo.chunks(CHUNK) {
             self.match_chunk(chunk, &mut report)?;
         }
-        self.write(|db| clear_changes(db, &changes))?;
+        self.write(|db| {
+            clear_changes(db, &changes)?;
+            // Advisory changes concern every product version's violations.
+            if changes.is_empty() {
+                Ok(())
+            } else {
+                crate::server::jobs::request_policy_evaluation(db, "advisories")
+            }
+        })?;
         report.new.sort();
         report.resolved.sort();
         Ok(report)

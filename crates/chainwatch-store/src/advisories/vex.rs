@@ -269,7 +269,13 @@ impl Store {
             data,
             statements,
         };
-        let (id, stored) = self.write(|db| import(db, &row))?;
+        let (id, stored) = self.write(|db| {
+            let (id, stored) = import(db, &row)?;
+            if stored {
+                crate::server::jobs::request_policy_evaluation(db, "vex")?;
+            }
+            Ok((id, stored))
+        })?;
         Ok(VexImport {
             id,
             stored,
@@ -393,7 +399,12 @@ impl Store {
                      ransomware = excluded.ransomware, imported_at = excluded.imported_at",
                 db.dialect().table(2, "t", &table)
             );
-            db.execute(&sql, &[now.into(), table.into()])
+            db.execute(&sql, &[now.into(), table.into()])?;
+            if sorted.is_empty() {
+                Ok(())
+            } else {
+                crate::server::jobs::request_policy_evaluation(db, "kev")
+            }
         })?;
         Ok(crate::to_u64(crate::int(sorted.len())))
     }
@@ -424,7 +435,11 @@ impl Store {
                 );
                 db.execute(&sql, &[now.into(), table.into()])?;
             }
-            Ok(())
+            if sorted.is_empty() {
+                Ok(())
+            } else {
+                crate::server::jobs::request_policy_evaluation(db, "epss")
+            }
         })?;
         Ok(crate::to_u64(crate::int(sorted.len())))
     }

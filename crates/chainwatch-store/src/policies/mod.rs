@@ -208,6 +208,8 @@ impl Store {
                     &args![id, t.as_str()],
                 )?;
             }
+            // Scopes by tag: every rule may now apply to this product or no longer.
+            crate::server::jobs::request_policy_evaluation(db, "tags")?;
             Ok(tags.clone())
         })
     }

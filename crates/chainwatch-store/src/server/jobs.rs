@@ -15,6 +15,70 @@ use super::micros;
 use crate::db::{Value, args};
 use crate::{Result, Store};
 
+/// The job kind of an evaluation of the active policy over every product version. The
+/// store enqueues it itself, in the transaction of a change that can alter the
+/// violations of every product (advisory changes taken up by a match, VEX, KEV or EPSS
+/// imported, a product's tags set) when a policy is active: a process that dies after
+/// the change cannot lose it. Requests while one is queued join it.
+pub const POLICY_EVALUATION_JOB: &str = "policy-evaluation";
+
+/// Enqueues a [`POLICY_EVALUATION_JOB`] in `db`'s transaction, when a policy is active.
+pub(crate) fn request_policy_evaluation(db: &mut crate::db::Db<'_>, source: &str) -> Result<()> {
+    let active = db.query_opt(
+        "SELECT 1 FROM policy_sets WHERE id = (SELECT MAX(id) FROM policy_sets) AND text <> ''",
+        &[],
+        |_| Ok(()),
+    )?;
+    if active.is_none() {
+        return Ok(());
+    }
+    let input = serde_json::json!({ "source": source }).to_string();
+    enqueue(
+        db,
+        &JobRequest {
+            kind: POLICY_EVALUATION_JOB,
+            key: Some(POLICY_EVALUATION_JOB),
+            input: &input,
+            payload: None,
+            owner: None,
+            priority: 0,
+            max_attempts: 5,
+        },
+    )
+    .map(drop)
+}
+
+/// Inserts a job due now, or joins the queued one with its key: its id.
+fn enqueue(db: &mut crate::db::Db<'_>, request: &JobRequest<'_>) -> Result<i64> {
+    let now = db.dialect().now_micros();
+    let inserted = db.query_opt(
+        &format!(
+            "INSERT INTO jobs (kind, key, input, priority, state, attempts, max_attempts,
+                 run_at, due_at, claimed_until, created_at, owner, payload)
+             VALUES ($1, $2, $3, $4, 'queued', 0, $5, {now}, {now}, 0, {now}, $6, $7)
+             ON CONFLICT (key) WHERE state = 'queued' DO NOTHING
+             RETURNING id"
+        ),
+        &args![
+            request.kind,
+            request.key,
+            request.input,
+            request.priority,
+            i64::from(request.max_attempts.max(1)),
+            request.owner,
+            request.payload
+        ],
+        |r| r.get::<i64>(0),
+    )?;
+    match inserted {
+        Some(id) => Ok(id),
+        None => db.value(
+            "SELECT id FROM jobs WHERE key = $1 AND state = 'queued'",
+            &args![request.key],
+        ),
+    }
+}
+
 /// A job to enqueue.
 #[derive(Debug, Clone, Copy)]
 pub struct JobRequest<'a> {
@@ -128,35 +192,7 @@ impl Store {
     /// Enqueues a job due now; its id, or that of the queued job with the same key that
     /// it joined.
     pub fn enqueue_job(&self, request: &JobRequest<'_>) -> Result<i64> {
-        self.write(|db| {
-            let now = db.dialect().now_micros();
-            let inserted = db.query_opt(
-                &format!(
-                    "INSERT INTO jobs (kind, key, input, priority, state, attempts, max_attempts,
-                         run_at, due_at, claimed_until, created_at, owner, payload)
-                     VALUES ($1, $2, $3, $4, 'queued', 0, $5, {now}, {now}, 0, {now}, $6, $7)
-                     ON CONFLICT (key) WHERE state = 'queued' DO NOTHING
-                     RETURNING id"
-                ),
-                &args![
-                    request.kind,
-                    request.key,
-                    request.input,
-                    request.priority,
-                    i64::from(request.max_attempts.max(1)),
-                    request.owner,
-                    request.payload
-                ],
-                |r| r.get::<i64>(0),
-            )?;
-            match inserted {
-                Some(id) => Ok(id),
-                None => db.value(
-                    "SELECT id FROM jobs WHERE key = $1 AND state = 'queued'",
-                    &args![request.key],
-                ),
-            }
-        })
+        self.write(|db| enqueue(db, request))
     }
 
     /// Claims, for `lease`, the most urgent due job of `kinds`: queued or retrying and

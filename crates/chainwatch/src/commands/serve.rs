@@ -254,7 +254,6 @@ fn start_work(
                 mirror,
                 ecosystems,
                 cache: crate::shared::files::osv_cache_dir(None),
-                corpus: config.corpus.clone(),
             },
             notifier,
             log.clone(),
