@@ -337,6 +337,27 @@ fn ingest(bin: &str, db: &str, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The table row of one scenario's outcome: its rate and p99.
+fn row(s: &mut String, what: &str, label: &str, clients: usize, o: &Outcome) -> (f64, Duration) {
+    let rate = o.latencies.len() as f64 / o.elapsed.as_secs_f64();
+    let p99 = percentile(&o.latencies, 0.99);
+    let _ = writeln!(
+        s,
+        "| {what} | {label} | {clients} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {} |",
+        machine::thousands(rate),
+        percentile(&o.latencies, 0.5).as_secs_f64() * 1000.0,
+        p99.as_secs_f64() * 1000.0,
+        percentile(&o.latencies, 1.0).as_secs_f64() * 1000.0,
+        match (o.errors, &o.first_error) {
+            (0, _) => "0".to_owned(),
+            (n, Some(e)) => format!("{n} ({e})"),
+            (n, None) => n.to_string(),
+        }
+    );
+    eprintln!("{label}: {what} × {clients}: {rate:.0}/s, p99 {p99:?}");
+    (rate, p99)
+}
+
 /// Documents to upload, and how many were sent (each at most once per store).
 #[derive(Clone)]
 struct Uploads {
@@ -391,19 +412,7 @@ fn replicas(
         .chain(more.iter().map(|m| m.addr))
         .collect();
     let o = drive(&addrs, 16, &next)?;
-    let rate = o.latencies.len() as f64 / o.elapsed.as_secs_f64();
-    let p99 = percentile(&o.latencies, 0.99);
-    let _ = writeln!(
-        s,
-        "| upload | PostgreSQL, 3 replicas | 16 | {} | {:.2} ms | {:.2} ms | {:.2} ms | {} |",
-        machine::thousands(rate),
-        percentile(&o.latencies, 0.5).as_secs_f64() * 1000.0,
-        p99.as_secs_f64() * 1000.0,
-        percentile(&o.latencies, 1.0).as_secs_f64() * 1000.0,
-        o.errors
-    );
-    eprintln!("PostgreSQL, 3 replicas: upload × 16: {rate:.0}/s, p99 {p99:?}");
-    Ok((rate, p99))
+    Ok(row(s, "upload", "PostgreSQL, 3 replicas", 16, &o))
 }
 
 /// One table row per scenario, for one backend.
@@ -464,22 +473,7 @@ fn scenarios(
             first_upload = Some(t.elapsed());
         }
         let o = drive(&[server.addr], clients, &next)?;
-        let rate = o.latencies.len() as f64 / o.elapsed.as_secs_f64();
-        let p99 = percentile(&o.latencies, 0.99);
-        let _ = writeln!(
-            s,
-            "| {what} | {label} | {clients} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {} |",
-            machine::thousands(rate),
-            percentile(&o.latencies, 0.5).as_secs_f64() * 1000.0,
-            p99.as_secs_f64() * 1000.0,
-            percentile(&o.latencies, 1.0).as_secs_f64() * 1000.0,
-            match (o.errors, &o.first_error) {
-                (0, _) => "0".to_owned(),
-                (n, Some(e)) => format!("{n} ({e})"),
-                (n, None) => n.to_string(),
-            }
-        );
-        eprintln!("{label}: {what} × {clients}: {rate:.0}/s, p99 {p99:?}");
+        let (rate, p99) = row(s, what, label, clients, &o);
         results.push((format!("{what} × {clients}"), rate, p99));
     }
     let _ = writeln!(

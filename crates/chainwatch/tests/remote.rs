@@ -42,30 +42,27 @@ fn remote(base: &str, token: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-#[test]
-fn store_commands_through_a_server() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("cw.db").display().to_string();
+/// An ingest token's secret, created in the store `db`.
+fn ingest_token(db: &str) -> String {
     let o = local(
-        &db,
+        db,
         &[
             "token", "create", "--name", "ci", "--role", "ingest", "--format", "json",
         ],
     );
-    let token = serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["token"]
+    serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["token"]
         .as_str()
         .unwrap()
-        .to_owned();
+        .to_owned()
+}
+
+/// `chainwatch serve` on a free port with `--async-upload-above 1` and `args`: the
+/// process and its base URL.
+fn serve(db: &str, args: &[&str]) -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
-        .args([
-            "--db",
-            &db,
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--async-upload-above",
-            "1",
-        ])
+        .args(["--db", db, "serve", "--listen", "127.0.0.1:0"])
+        .args(["--async-upload-above", "1"])
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -75,9 +72,30 @@ fn store_commands_through_a_server() {
     BufReader::new(child.stderr.take().unwrap())
         .read_line(&mut first)
         .unwrap();
-    let _server = Server(child);
+    let server = Server(child);
     let listening: serde_json::Value = serde_json::from_str(&first).unwrap();
     let base = format!("http://{}", listening["address"].as_str().unwrap());
+    (server, base)
+}
+
+/// An SBOM above the asynchronous threshold (1 MiB), in `dir`: product `big`.
+fn big_document(dir: &std::path::Path) -> std::path::PathBuf {
+    let big = dir.join("big.cdx.json");
+    let mut doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
+        "metadata":{"component":{"type":"application","bom-ref":"big","name":"big","version":"1.0"}},
+        "components":[{"type":"library","bom-ref":"d","name":"debug","version":"2.6.8","purl":"pkg:npm/debug@2.6.8"}]}"#
+        .to_vec();
+    doc.extend(std::iter::repeat_n(b' ', 1_200_000));
+    std::fs::write(&big, &doc).unwrap();
+    big
+}
+
+#[test]
+fn store_commands_through_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cw.db").display().to_string();
+    let token = ingest_token(&db);
+    let (_server, base) = serve(&db, &[]);
 
     let sbom = dir.path().join("app.cdx.json");
     std::fs::write(
@@ -105,13 +123,7 @@ fn store_commands_through_a_server() {
         (Some("stored"), Some("app"))
     );
     // Above `--async-upload-above` (1 MiB): the server's job stores it, the CLI waits.
-    let big = dir.path().join("big.cdx.json");
-    let mut doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
-        "metadata":{"component":{"type":"application","bom-ref":"big","name":"big","version":"1.0"}},
-        "components":[{"type":"library","bom-ref":"d","name":"debug","version":"2.6.8","purl":"pkg:npm/debug@2.6.8"}]}"#
-        .to_vec();
-    doc.extend(std::iter::repeat_n(b' ', 1_200_000));
-    std::fs::write(&big, &doc).unwrap();
+    let big = big_document(dir.path());
     let o = remote(
         &base,
         &token,
@@ -238,48 +250,9 @@ fn a_worker_process_runs_the_jobs_a_server_enqueues() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let o = local(
-        &db,
-        &[
-            "token", "create", "--name", "ci", "--role", "ingest", "--format", "json",
-        ],
-    );
-    let token = serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
-        .args([
-            "--db",
-            &db,
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--async-upload-above",
-            "1",
-            "--workers",
-            "0",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let _server = Server(child);
-    let listening: serde_json::Value = serde_json::from_str(&first).unwrap();
-    let base = format!("http://{}", listening["address"].as_str().unwrap());
-
-    let big = dir.path().join("big.cdx.json");
-    let mut doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,
-        "metadata":{"component":{"type":"application","bom-ref":"big","name":"big","version":"1.0"}},
-        "components":[{"type":"library","bom-ref":"d","name":"debug","version":"2.6.8","purl":"pkg:npm/debug@2.6.8"}]}"#
-        .to_vec();
-    doc.extend(std::iter::repeat_n(b' ', 1_200_000));
-    std::fs::write(&big, &doc).unwrap();
+    let token = ingest_token(&db);
+    let (_server, base) = serve(&db, &["--workers", "0"]);
+    let big = big_document(dir.path());
     // The upload's job waits: no process runs jobs yet.
     let mut ingest = Command::new(env!("CARGO_BIN_EXE_chainwatch"))
         .args(["--server", &base, "--token", &token])
