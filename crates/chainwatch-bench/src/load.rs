@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
-use crate::machine;
+use crate::machine::{self, percentile};
 use crate::store::{POOL, Rng, SBOMS, generate_portfolio};
 
 /// Documents stored before the queries (of the portfolio's 10,000).
@@ -194,14 +194,6 @@ fn drive(addrs: &[SocketAddr], clients: usize, next: &Next) -> anyhow::Result<Ou
     Ok(total)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 fn get(path: &str, token: &str) -> Request {
     Request {
         head: format!(
@@ -337,6 +329,17 @@ fn ingest(bin: &str, db: &str, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One upload sent alone to a server just started: the first one builds its typo-squat
+/// check while every other waits.
+fn prime(server: &Server, next: &Next) -> anyhow::Result<()> {
+    let (status, _) = Client::connect(server.addr)?.send(&next(0, &mut Rng(1)))?;
+    anyhow::ensure!(
+        (200..300).contains(&status),
+        "priming upload: status {status}"
+    );
+    Ok(())
+}
+
 /// The table row of one scenario's outcome: its rate and p99.
 fn row(s: &mut String, what: &str, label: &str, clients: usize, o: &Outcome) -> (f64, Duration) {
     let rate = o.latencies.len() as f64 / o.elapsed.as_secs_f64();
@@ -401,11 +404,7 @@ fn replicas(
     for r in 2..=3 {
         let log = data.join(format!("load-server-postgresql-{r}.log"));
         let server = Server::start(bin, db, &log)?;
-        let (status, _) = Client::connect(server.addr)?.send(&next(0, &mut Rng(1)))?;
-        anyhow::ensure!(
-            (200..300).contains(&status),
-            "priming upload: status {status}"
-        );
+        prime(&server, &next)?;
         more.push(server);
     }
     let addrs: Vec<SocketAddr> = std::iter::once(first.addr)
@@ -465,11 +464,7 @@ fn scenarios(
             // typo-squat check while every other upload waits for it: reported on its
             // own, so the table shows uploads as they go on afterwards.
             let t = Instant::now();
-            let (status, _) = Client::connect(server.addr)?.send(&next(0, &mut Rng(1)))?;
-            anyhow::ensure!(
-                (200..300).contains(&status),
-                "priming upload: status {status}"
-            );
+            prime(server, &next)?;
             first_upload = Some(t.elapsed());
         }
         let o = drive(&[server.addr], clients, &next)?;

@@ -61,6 +61,26 @@ pub(crate) fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
         .unwrap_or_default()
 }
 
+/// The value at quantile `p` (0 to 1) of sorted durations; zero when there are none.
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "an index from a fraction of the length"
+    )]
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// A duration in milliseconds, two decimals: `1.25 ms`.
+pub(crate) fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
 /// `12345678.9` → `12,345,679`.
 pub(crate) fn thousands(n: f64) -> String {
     let digits = format!("{n:.0}");

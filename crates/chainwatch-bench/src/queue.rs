@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use chainwatch_store::{JobOutcome, JobRequest, Store};
 
-use crate::machine;
+use crate::machine::{self, ms, percentile};
 
 /// Jobs per run.
 const JOBS: usize = 5_000;
@@ -75,19 +75,6 @@ fn drain(store: &Arc<Store>, workers: usize) -> anyhow::Result<(Duration, Vec<Du
     Ok((start.elapsed(), all))
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 fn measure(backend: &'static str, url: &str, workers: usize) -> anyhow::Result<Run> {
     let store = Arc::new(Store::open(url).with_context(|| format!("opening `{backend}`"))?);
     store.migrate()?;
@@ -107,10 +94,6 @@ fn measure(backend: &'static str, url: &str, workers: usize) -> anyhow::Result<R
         p50: percentile(&each, 0.5),
         p99: percentile(&each, 0.99),
     })
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
 pub(crate) fn run() -> anyhow::Result<String> {

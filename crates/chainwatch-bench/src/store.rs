@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use chainwatch_store::Store;
 
-use crate::machine;
+use crate::machine::{self, ms, percentile};
 use crate::sbom::{Measured, chainwatch_binary, secs, time_v};
 
 /// The portfolio's shape.
@@ -143,18 +143,6 @@ pub(crate) fn generate_portfolio(dir: &Path) -> anyhow::Result<Vec<String>> {
     }
     std::fs::write(&done, b"")?;
     Ok(pool)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 struct Latencies {

@@ -35,19 +35,7 @@ fn sqlite() -> Db {
 
 fn postgres(test: &str) -> Option<Db> {
     let url = chainwatch_testkit::postgres_url()?;
-    let schema = format!("cw_{test}_{}", std::process::id());
-    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-    client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        .expect("drop old schema");
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let location = format!("{url}{sep}schema={schema}");
-    Some(Db {
-        store: Store::open(&location).expect("open PostgreSQL store"),
-        location,
-        _dir: None,
-        pg_schema: Some((url, schema)),
-    })
+    Some(pg_schema(&url, &url, &format!("cw_{test}"), ""))
 }
 
 /// A store on PostgreSQL reached through `PgBouncer` in transaction mode (its schema made
@@ -55,19 +43,30 @@ fn postgres(test: &str) -> Option<Db> {
 fn pgbouncer(test: &str) -> Option<Db> {
     let direct = chainwatch_testkit::postgres_url()?;
     let bouncer = chainwatch_testkit::pgbouncer_url()?;
-    let schema = format!("cwb_{test}_{}", std::process::id());
-    let mut client = postgres::Client::connect(&direct, postgres::NoTls).expect("connect");
+    Some(pg_schema(
+        &direct,
+        &bouncer,
+        &format!("cwb_{test}"),
+        "pooler=transaction&",
+    ))
+}
+
+/// A store in a schema of its own (`prefix` and this process's id), reached at `url`
+/// with `params` (each followed by `&`); the schema is dropped over `direct`.
+fn pg_schema(direct: &str, url: &str, prefix: &str, params: &str) -> Db {
+    let schema = format!("{prefix}_{}", std::process::id());
+    let mut client = postgres::Client::connect(direct, postgres::NoTls).expect("connect");
     client
         .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
         .expect("drop old schema");
-    let sep = if bouncer.contains('?') { '&' } else { '?' };
-    let location = format!("{bouncer}{sep}pooler=transaction&schema={schema}");
-    Some(Db {
-        store: Store::open(&location).expect("open PostgreSQL store through PgBouncer"),
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let location = format!("{url}{sep}{params}schema={schema}");
+    Db {
+        store: Store::open(&location).expect("open PostgreSQL store"),
         location,
         _dir: None,
-        pg_schema: Some((direct, schema)),
-    })
+        pg_schema: Some((direct.to_owned(), schema)),
+    }
 }
 
 /// Runs each named test against SQLite, PostgreSQL, and PostgreSQL behind `PgBouncer` in

@@ -42,6 +42,17 @@ fn remote(base: &str, token: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The JSON a command printed, after checking that it succeeded.
+fn succeeded(o: &Output) -> serde_json::Value {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
 /// An ingest token's secret, created in the store `db`.
 fn ingest_token(db: &str) -> String {
     let o = local(
@@ -111,13 +122,7 @@ fn store_commands_through_a_server() {
         &token,
         &["ingest", sbom.to_str().unwrap(), "--format", "json"],
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let line = succeeded(&o);
     assert_eq!(
         (line["status"].as_str(), line["product"].as_str()),
         (Some("stored"), Some("app"))
@@ -129,13 +134,7 @@ fn store_commands_through_a_server() {
         &token,
         &["ingest", big.to_str().unwrap(), "--format", "json"],
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let line = succeeded(&o);
     assert_eq!(
         (
             line["status"].as_str(),
@@ -281,13 +280,7 @@ fn a_worker_process_runs_the_jobs_a_server_enqueues() {
         .spawn()
         .unwrap();
     let o = ingest.wait_with_output().unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let line = succeeded(&o);
     assert_eq!(
         (line["status"].as_str(), line["product"].as_str()),
         (Some("stored"), Some("big"))

@@ -24,6 +24,8 @@ pub const POLICY_EVALUATION_JOB: &str = "policy-evaluation";
 
 /// Enqueues a [`POLICY_EVALUATION_JOB`] in `db`'s transaction, when a policy is active.
 pub(crate) fn request_policy_evaluation(db: &mut crate::db::Db<'_>, source: &str) -> Result<()> {
+    // Active: the latest policy set, not a removal (`policies::active`, read here
+    // without its text; `policies` uses this module, not the other way round).
     let active = db.query_opt(
         "SELECT 1 FROM policy_sets WHERE id = (SELECT MAX(id) FROM policy_sets) AND text <> ''",
         &[],
