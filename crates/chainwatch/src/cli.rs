@@ -1060,14 +1060,15 @@ pub(crate) struct ServeArgs {
 #[derive(Debug, Args)]
 pub(crate) struct WorkArgs {
     /// Threads that run durable jobs (large uploads, policy evaluations), any replica's;
-    /// `serve --workers 0` only enqueues them, for `chainwatch worker` processes [default: 1]
+    /// `serve --workers 0` only enqueues them, for `chainwatch worker` processes (at most 256) [default: 1]
     #[arg(
         long,
         value_name = "N",
         env = "CHAINWATCH_WORKERS",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = clap::value_parser!(u16).range(0..=256)
     )]
-    pub(crate) workers: Option<usize>,
+    pub(crate) workers: Option<u16>,
 
     /// How long a worker's claim on a job lasts, in seconds, renewed every third of it
     /// while the job runs: a job whose worker died is taken over after it [default: 120]

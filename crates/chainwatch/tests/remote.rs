@@ -242,13 +242,16 @@ fn store_commands_through_a_server() {
 fn a_worker_process_runs_the_jobs_a_server_enqueues() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cw.db").display().to_string();
-    let o = local(&db, &["worker", "--workers", "0"]);
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    for (workers, why) in [("0", "at least one"), ("100000", "256")] {
+        let o = local(&db, &["worker", "--workers", workers]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(String::from_utf8_lossy(&o.stderr).contains(why));
+    }
     let token = ingest_token(&db);
     let (_server, base) = serve(&db, &["--workers", "0"]);
     let big = big_document(dir.path());

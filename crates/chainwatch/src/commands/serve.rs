@@ -114,7 +114,7 @@ pub(crate) fn serve(ctx: &Context, args: &ServeArgs) -> anyhow::Result<Status> {
 /// `chainwatch worker`: durable jobs only, until ctrl-c or SIGTERM.
 pub(crate) fn worker(ctx: &Context, args: &WorkArgs) -> anyhow::Result<Status> {
     let file = file_config(args.config.as_deref())?;
-    if args.workers.or(file.workers) == Some(0) {
+    if args.workers.map(usize::from).or(file.workers) == Some(0) {
         return Err(InputError("`--workers 0`: a worker process needs at least one".into()).into());
     }
     let (store, config, log) = start_work(ctx, args, file, chainwatch_server::Config::default())?;
@@ -160,6 +160,11 @@ fn start_work(
     chainwatch_server::Config,
     chainwatch_server::LogSink,
 )> {
+    if let Some(n) = file.workers
+        && n > 256
+    {
+        return Err(InputError(format!("`workers = {n}`: expected 0 to 256 threads")).into());
+    }
     if let Some(lease) = file.job_lease
         && !(3..=86_400).contains(&lease)
     {
@@ -173,7 +178,11 @@ fn start_work(
             .max_upload
             .or(file.max_upload)
             .map_or(config.max_upload, |mib| mib.saturating_mul(1024 * 1024)),
-        workers: args.workers.or(file.workers).unwrap_or(config.workers),
+        workers: args
+            .workers
+            .map(usize::from)
+            .or(file.workers)
+            .unwrap_or(config.workers),
         job_lease: args
             .job_lease
             .or(file.job_lease)
